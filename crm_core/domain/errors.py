@@ -1,0 +1,72 @@
+"""What can go wrong in the CRM, as exceptions the edges turn into clear messages.
+
+Each error carries a stable ``code`` and the values an edge needs to phrase it in the
+user's language; ``str(error)`` is a plain English sentence for the CLI and the logs.
+"""
+
+from __future__ import annotations
+
+
+class CrmError(Exception):
+    """Base of every refusal the CRM gives: the request changed nothing."""
+
+    code = "error"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+class NotFound(CrmError):
+    code = "not_found"
+
+    def __init__(self, what: str, key: object) -> None:
+        super().__init__(f"No {what} {key} was found.", what=what, key=key)
+        self.what, self.key = what, key
+
+
+class DealNotFound(NotFound):
+    """The deal does not exist, or the actor may not see it: the two look the same."""
+
+    def __init__(self, deal_id: object) -> None:
+        super().__init__("deal", deal_id)
+
+
+class NotAllowed(CrmError):
+    code = "not_allowed"
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"You are not allowed to {action}.", action=action)
+        self.action = action
+
+
+class InvalidInput(CrmError):
+    code = "invalid"
+
+    def __init__(self, field: str, value: object, reason: str | None = None) -> None:
+        shown = repr(value) if not isinstance(value, str) or len(value) < 60 else repr(value[:57] + "...")
+        text = f"Invalid {field}: {shown}" + (f" ({reason})." if reason else ".")
+        super().__init__(text, field=field, value=value, reason=reason)
+        self.field, self.value, self.reason = field, value, reason
+
+
+class StaleVersion(CrmError):
+    code = "stale"
+
+    def __init__(self, deal_id: int) -> None:
+        super().__init__(f"Deal {deal_id} changed meanwhile — reload it and try again.", deal_id=deal_id)
+        self.deal_id = deal_id
+
+
+class DealClosed(CrmError):
+    code = "closed"
+
+    def __init__(self, deal_id: int) -> None:
+        super().__init__(
+            f"Deal {deal_id} is closed; reopen it by moving it to an open stage first.", deal_id=deal_id
+        )
+        self.deal_id = deal_id
+
+
+class Conflict(CrmError):
+    code = "conflict"
