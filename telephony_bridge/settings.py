@@ -1,0 +1,75 @@
+"""Settings of the telephony bridge, one class per component, read from ``KANBOT_*`` variables."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLACEHOLDERS = frozenset({"changeme", "changethis", "change-me", "secret", "your-secret", "xxx"})
+
+
+class CloudPbxSettings(BaseSettings):
+    """Secrets and addresses of the cloud PBX webhooks and of ``POST /api/v1/calls``.
+
+    A secret left unset switches its endpoint off (it answers 503), it never opens it.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="KANBOT_", env_file=".env", extra="ignore")
+
+    twilio_auth_token: SecretStr | None = None
+    zadarma_secret: SecretStr | None = None
+    mango_api_key: SecretStr | None = None
+    mango_api_salt: SecretStr | None = None
+    calls_secret: SecretStr | None = None
+    public_url: str | None = None
+    default_region: str = "RU"
+    zadarma_timezone: str = "UTC"
+    max_body_bytes: int = Field(default=65536, gt=0, le=16 * 1024 * 1024)
+
+    @field_validator(
+        "twilio_auth_token",
+        "zadarma_secret",
+        "mango_api_key",
+        "mango_api_salt",
+        "calls_secret",
+        mode="before",
+    )
+    @classmethod
+    def _refuse_placeholders(cls, value: object) -> object:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str):
+            if not text.strip():
+                return None  # an empty variable means "not configured"
+            if text.strip().lower() in _PLACEHOLDERS:
+                raise ValueError("is a placeholder, not a secret: set the real value or leave it unset")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", url):
+            raise ValueError("must look like https://crm.example.com (scheme, host and optional path prefix)")
+        return url
+
+    @field_validator("default_region")
+    @classmethod
+    def _check_region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if not re.fullmatch(r"[A-Z]{2}", region):
+            raise ValueError("must be a two-letter country code such as RU or US")
+        return region
+
+    @field_validator("zadarma_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Europe/Moscow") from None
+        return value
