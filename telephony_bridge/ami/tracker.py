@@ -1,0 +1,533 @@
+"""Turn the AMI events of Asterisk 12+ into ``CallEvent``s: in progress when answered, final when it ends.
+
+A call is the set of channels sharing the ``Linkedid`` of its first channel (the *anchor*, the caller's
+channel). It is **answered** once a seller's endpoint is connected to the anchor: in one bridge with it,
+or through a chain of bridges and ``Local/...;1``/``;2`` pairs (queues, ring groups, follow-me). No single
+field decides it: the PBX answering the caller's channel itself (greeting, queue music), an inner leg's
+``DialStatus: ANSWER``, ``CANCEL`` with cause 0, ring-group losers' cause 26 and repeated ``Cdr``
+records are all events the tracker sees without concluding from them. The call ends when the anchor
+hangs up (when the anchor transferred the call away, the transferee takes its place).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+
+from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
+from crm_core.domain.phones import digits_of, mask, try_e164
+from telephony_bridge.ami.config import ChannelKind, TrackerConfig
+from telephony_bridge.ami.state import Call, Channel
+
+_log = logging.getLogger("telephony_bridge.ami")
+
+Event = Mapping[str, str]
+_NOTHING: tuple[CallEvent, ...] = ()
+_NO_NUMBER = frozenset({"", "<unknown>", "unknown", "anonymous", "<unavailable>", "s"})
+_FINISHED_LIMIT = 50_000
+_ENDPOINT, _LOCAL, _EXTERNAL = ChannelKind.ENDPOINT, ChannelKind.LOCAL, ChannelKind.EXTERNAL
+
+
+class CallTracker:
+    """Follows every call on one Asterisk; ``feed`` it each event, in order, and publish what it returns."""
+
+    def __init__(
+        self, config: TrackerConfig | None = None, *, clock: Callable[[], float] | None = None
+    ) -> None:
+        """``clock`` dates events without ``Timestamp``; lacking both, times come from ``Uniqueid``s."""
+        self.config = config or TrackerConfig()
+        self._classify = self.config.classifier().classify
+        self._clock = clock
+        self._calls: dict[str, Call] = {}
+        self._channels: dict[str, Channel] = {}
+        self._bridges: dict[str, dict[Channel, None]] = {}  # an ordered set, for reproducible choices
+        self._locals: dict[str, Channel] = {}  # a Local half waiting for its twin
+        self._finished: dict[str, float] = {}  # recently ended calls, whose late events are ignored
+        self._last_t = 0.0
+        self._handlers: dict[str, Callable[[Event], Sequence[CallEvent]]] = {
+            "Newchannel": self._on_newchannel,
+            "Newstate": self._on_newstate,
+            "DialBegin": self._on_dial_begin,
+            "DialEnd": self._on_dial_end,
+            "BridgeEnter": self._on_bridge_enter,
+            "BridgeLeave": self._on_bridge_leave,
+            "BridgeDestroy": self._on_bridge_destroy,
+            "LocalBridge": self._on_local_bridge,
+            "Hangup": self._on_hangup,
+            "BlindTransfer": self._on_blind_transfer,
+            "AttendedTransfer": self._on_attended_transfer,
+            "QueueCallerAbandon": self._on_queue_caller_abandon,
+            "Rename": self._on_rename,
+        }
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._calls)
+
+    def feed(self, event: Event) -> Sequence[CallEvent]:
+        """Take one AMI event; return the calls it answered (in progress) or ended (final), usually none."""
+        handler = self._handlers.get(event.get("Event", ""))
+        if handler is None:
+            return _NOTHING
+        try:
+            return handler(event)
+        except Exception as exc:  # a malformed packet must never stop the bridge
+            _log.warning("skipped a malformed %s event: %r", event.get("Event"), exc)
+            return _NOTHING
+
+    def evict_stale(self, now: float | None = None) -> list[CallEvent]:
+        """Close calls silent for longer than ``stale_after_s`` (their hang-up was lost) and return them."""
+        moment = now if now is not None else self._now()
+        limit = moment - self.config.stale_after_s
+        closed = []
+        for call in [call for call in self._calls.values() if call.last_seen < limit]:
+            event = self._finish(call, call.last_seen)
+            silent_min = (moment - call.last_seen) / 60
+            who = mask(event.caller or event.raw_caller)
+            _log.warning(
+                "evicted call %s from %s: no hang-up seen for %.0f min; closed as %s",
+                call.call_id,
+                who,
+                silent_min,
+                event.status,
+            )
+            closed.append(event)
+        for call_id in [key for key, ended in self._finished.items() if ended < limit]:
+            del self._finished[call_id]
+        return closed
+
+    def close_all(self, *, ended_at: float | None = None) -> list[CallEvent]:
+        """Close every call in flight from what was seen (the connection to Asterisk was lost)."""
+        return [self._finish(call, ended_at or call.last_seen) for call in list(self._calls.values())]
+
+    # -- channels and calls -------------------------------------------------------------------------------
+
+    def _on_newchannel(self, e: Event) -> Sequence[CallEvent]:
+        uid = e["Uniqueid"]
+        if uid in self._channels:
+            return _NOTHING
+        linked = e.get("Linkedid") or uid
+        if linked == uid:
+            if uid not in self._calls and uid not in self._finished:
+                self._start_call(e, uid)
+            return _NOTHING
+        call = self._calls.get(linked)
+        if call is not None:
+            channel = self._add_channel(call, uid, e.get("Channel", ""))
+            channel.up = e.get("ChannelState") == "6"
+            call.last_seen = self._time(e)
+        return _NOTHING
+
+    def _start_call(self, e: Event, uid: str) -> None:
+        name = e.get("Channel", "")
+        kind, ext = self._classify(name)
+        call = Call(
+            uid, started_at=self._time(e), origin_kind=kind, origin_ext=ext if kind == _ENDPOINT else None
+        )
+        call.context = e.get("Context", "")
+        call.inbound = call.context in self.config.inbound_contexts or kind == _EXTERNAL
+        call.raw_caller = _number(e.get("CallerIDNum"))
+        call.raw_dialed = _number(e.get("Exten"))
+        self._calls[uid] = call
+        anchor = self._add_channel(call, uid, name)
+        anchor.up = e.get("ChannelState") == "6"
+        call.anchor = anchor
+
+    def _add_channel(self, call: Call, uid: str, name: str) -> Channel:
+        kind, ext = self._classify(name)
+        channel = Channel(uid, name, kind, ext, call)
+        self._channels[uid] = channel
+        call.channels[uid] = channel
+        if kind == _LOCAL and name[-2:] in (";1", ";2"):
+            key = name[:-2]
+            twin = self._locals.pop(key, None)
+            if twin is None:
+                self._locals[key] = channel
+                channel.local_key = key
+            else:
+                twin.local_key = None
+                channel.twin, twin.twin = twin, channel
+        return channel
+
+    def _drop(self, channel: Channel) -> None:
+        self._channels.pop(channel.uid, None)
+        channel.call.channels.pop(channel.uid, None)
+        if channel.bridge is not None:
+            self._leave(channel)
+        if channel.twin is not None:
+            channel.twin.twin = None
+            channel.twin = None
+        if channel.local_key is not None and self._locals.get(channel.local_key) is channel:
+            del self._locals[channel.local_key]
+
+    def _on_newstate(self, e: Event) -> Sequence[CallEvent]:
+        channel = self._channels.get(e.get("Uniqueid", ""))
+        if channel is None:
+            return _NOTHING
+        state = e.get("ChannelState")
+        call = channel.call
+        if state == "6":
+            channel.up = True
+        elif state == "5" and channel.kind == _ENDPOINT and channel is not call.anchor:
+            call.ring(channel.ext)
+        if channel is call.anchor and call.raw_caller is None:
+            call.raw_caller = _number(e.get("CallerIDNum"))
+        return _NOTHING
+
+    def _on_rename(self, e: Event) -> Sequence[CallEvent]:
+        channel = self._channels.get(e.get("Uniqueid", ""))
+        new_name = e.get("Newname")
+        if channel is not None and new_name:
+            channel.name = new_name
+            channel.kind, channel.ext = self._classify(new_name)
+        return _NOTHING
+
+    def _on_local_bridge(self, e: Event) -> Sequence[CallEvent]:
+        one = self._channels.get(e.get("LocalOneUniqueid", ""))
+        two = self._channels.get(e.get("LocalTwoUniqueid", ""))
+        if one is not None and two is not None and one.twin is not two:
+            for half in (one, two):
+                if half.local_key is not None and self._locals.get(half.local_key) is half:
+                    del self._locals[half.local_key]
+                half.local_key = None
+            one.twin, two.twin = two, one
+        return _NOTHING
+
+    # -- dialling ------------------------------------------------------------------------------------------
+
+    def _on_dial_begin(self, e: Event) -> Sequence[CallEvent]:
+        dest_uid = e.get("DestUniqueid")
+        if not dest_uid:
+            return _NOTHING
+        source = self._channels.get(e.get("Uniqueid", ""))
+        dest = self._channels.get(dest_uid)
+        if dest is None:
+            owner = source.call if source is not None else self._calls.get(e.get("DestLinkedid", ""))
+            if owner is None:
+                return _NOTHING
+            dest = self._add_channel(owner, dest_uid, e.get("DestChannel", ""))
+        call = dest.call
+        call.last_seen = self._time(e)
+        if dest.kind == _ENDPOINT:
+            if dest is not call.anchor:
+                call.ring(dest.ext)
+        elif dest.kind == _EXTERNAL and source is not None:
+            if source.uid == call.call_id and call.origin_kind == _ENDPOINT:
+                call.dialed_trunk = True  # a seller's phone dialling through a trunk: an outbound call
+                if call.raw_dest is None:
+                    call.raw_dest = _number(e.get("DialString", "").rpartition("/")[2].partition("@")[0])
+            elif source.kind == _LOCAL and source.ext is not None:
+                dest.on_behalf = source.ext  # a forward (follow-me) of that extension to an outside number
+                call.ring(source.ext)
+        return _NOTHING
+
+    def _on_dial_end(self, e: Event) -> Sequence[CallEvent]:
+        if e.get("DialStatus") == "ANSWER":
+            dest = self._channels.get(e.get("DestUniqueid", ""))
+            if dest is not None:
+                dest.up = True
+        return _NOTHING
+
+    # -- bridges: where "answered" is decided -------------------------------------------------------------
+
+    def _on_bridge_enter(self, e: Event) -> Sequence[CallEvent]:
+        channel = self._channels.get(e.get("Uniqueid", ""))
+        bridge_id = e.get("BridgeUniqueid")
+        if channel is None or not bridge_id:
+            return _NOTHING
+        if e.get("ChannelState") == "6":
+            channel.up = True
+        if channel.bridge is not None and channel.bridge != bridge_id:
+            self._leave(channel)
+        channel.bridge = bridge_id
+        members = self._bridges.get(bridge_id)
+        if members is None:
+            members = self._bridges[bridge_id] = {}
+        members[channel] = None
+        moment = self._time(e)
+        published: list[CallEvent] = []
+        for call in dict.fromkeys(member.call for member in members):
+            call.last_seen = moment
+            event = self._check_connected(call, moment)
+            if event is not None:
+                published.append(event)
+        return published
+
+    def _on_bridge_leave(self, e: Event) -> Sequence[CallEvent]:
+        channel = self._channels.get(e.get("Uniqueid", ""))
+        if channel is not None and channel.bridge is not None and channel.bridge == e.get("BridgeUniqueid"):
+            self._leave(channel)
+        return _NOTHING
+
+    def _on_bridge_destroy(self, e: Event) -> Sequence[CallEvent]:
+        for member in self._bridges.pop(e.get("BridgeUniqueid", ""), {}):
+            member.bridge = None
+        return _NOTHING
+
+    def _leave(self, channel: Channel) -> None:
+        members = self._bridges.get(channel.bridge or "")
+        if members is not None:
+            members.pop(channel, None)
+            if not members:
+                del self._bridges[channel.bridge or ""]
+        channel.bridge = None
+
+    def _check_connected(self, call: Call, moment: float) -> CallEvent | None:
+        """Answer the call when a seller is first connected to its anchor; later ones are transfers."""
+        if call.anchor is None:
+            return None
+        sellers, outside_up = self._reach(call.anchor)
+        if call.answered_by is None:
+            if call.outbound:
+                if not outside_up:
+                    return None
+                call.answered_by = call.origin_ext  # the seller who placed the call
+            elif sellers:
+                call.answered_by = sellers[0]
+            else:
+                return None
+            call.answered_at = moment
+            if call.internal:
+                return None  # no pop-up card for a colleague's call
+            call.progress_sent = True
+            return self._build(call, ended_at=None)
+        for ext in sellers:
+            if ext != call.answered_by and ext not in call.transfers:
+                call.transfers.append(ext)
+                call.pending_target = None
+        return None
+
+    def _reach(self, anchor: Channel) -> tuple[list[str], bool]:
+        """The answered sellers connected to ``anchor`` (nearest first), and whether an outside leg is."""
+        sellers: list[str] = []
+        outside_up = False
+        seen = {anchor}
+        stack = [anchor]
+        bridges = self._bridges
+        while stack:
+            channel = stack.pop()
+            if channel.up and channel is not anchor:
+                seller = channel.ext if channel.kind == _ENDPOINT else None
+                if channel.kind == _EXTERNAL:
+                    seller = channel.on_behalf
+                    outside_up = outside_up or seller is None
+                if seller is not None and seller not in sellers:
+                    sellers.append(seller)
+            if channel.bridge is not None:
+                for member in bridges.get(channel.bridge, ()):
+                    if member not in seen:
+                        seen.add(member)
+                        stack.append(member)
+            twin = channel.twin
+            if twin is not None and twin not in seen:
+                seen.add(twin)
+                stack.append(twin)
+        return sellers, outside_up
+
+    # -- the end, queues and transfers ---------------------------------------------------------------------
+
+    def _on_hangup(self, e: Event) -> Sequence[CallEvent]:
+        channel = self._channels.get(e.get("Uniqueid", ""))
+        if channel is None:
+            return _NOTHING
+        call = channel.call
+        moment = self._time(e)
+        call.last_seen = moment
+        self._drop(channel)
+        if channel is not call.anchor:
+            return _NOTHING
+        if call.anchor_transferred:
+            successor = _successor(call)
+            if successor is not None:
+                call.anchor, call.anchor_transferred = successor, False
+                return _NOTHING
+        return (self._finish(call, moment),)
+
+    def _on_queue_caller_abandon(self, e: Event) -> Sequence[CallEvent]:
+        channel = self._channels.get(e.get("Uniqueid", ""))
+        if channel is not None:
+            channel.call.abandoned = True
+        return _NOTHING
+
+    def _on_blind_transfer(self, e: Event) -> Sequence[CallEvent]:
+        if e.get("Result") != "Success":
+            return _NOTHING
+        transferer = self._channels.get(e.get("TransfererUniqueid", ""))
+        transferee = self._channels.get(e.get("TransfereeUniqueid", ""))
+        known = transferee or transferer
+        if known is None:
+            return _NOTHING
+        call = known.call
+        call.last_seen = self._time(e)
+        call.pending_target = _number(e.get("Extension")) or call.pending_target
+        if transferer is not None and transferer is call.anchor:
+            if transferee is not None and transferee.call is call:
+                call.anchor = transferee
+            else:
+                call.anchor_transferred = True
+        return _NOTHING
+
+    def _on_attended_transfer(self, e: Event) -> Sequence[CallEvent]:
+        if e.get("Result") != "Success":
+            return _NOTHING
+        first = self._channels.get(e.get("OrigTransfererUniqueid", ""))
+        second = self._channels.get(e.get("SecondTransfererUniqueid", ""))
+        one = first.call if first is not None else self._calls.get(e.get("OrigTransfererLinkedid", ""))
+        two = second.call if second is not None else self._calls.get(e.get("SecondTransfererLinkedid", ""))
+        moment = self._time(e)
+        published: list[CallEvent] = []
+        if one is not None and two is not None and one is not two:
+            survivor, absorbed = (two, one) if one.internal and not two.internal else (one, two)
+            transferer = first or second
+            published += self._absorb(survivor, absorbed, transferer.ext if transferer else None, moment)
+            event = self._check_connected(survivor, moment)
+            if event is not None:
+                published.append(event)
+        for call in dict.fromkeys(c for c in (one, two) if c is not None and c.call_id in self._calls):
+            call.last_seen = moment
+            if call.anchor is not None and call.anchor in (first, second):
+                call.anchor_transferred = True
+        return published
+
+    def _absorb(
+        self, survivor: Call, absorbed: Call, transferer: str | None, moment: float
+    ) -> list[CallEvent]:
+        """Fold the consultation call of an attended transfer into the call it was made for."""
+        published = [self._build(absorbed, ended_at=moment)] if absorbed.progress_sent else []
+        for ext in absorbed.rang:
+            if ext != transferer:
+                survivor.ring(ext)
+        target = (
+            absorbed.origin_ext if absorbed.origin_ext not in (None, transferer) else absorbed.answered_by
+        )
+        if target is not None and target not in (transferer, survivor.answered_by, *survivor.transfers):
+            survivor.transfers.append(target)
+        for channel in absorbed.channels.values():
+            channel.call = survivor
+            survivor.channels[channel.uid] = channel
+        absorbed.channels = {}
+        del self._calls[absorbed.call_id]
+        self._remember(absorbed.call_id, moment)
+        return published
+
+    def _finish(self, call: Call, moment: float) -> CallEvent:
+        event = self._build(call, ended_at=moment)
+        for channel in list(call.channels.values()):
+            self._drop(channel)
+        self._calls.pop(call.call_id, None)
+        self._remember(call.call_id, moment)
+        if call.abandoned:
+            _log.debug("call %s: the caller abandoned the queue", call.call_id)
+        return event
+
+    def _remember(self, call_id: str, moment: float) -> None:
+        self._finished[call_id] = moment
+        if len(self._finished) > _FINISHED_LIMIT:
+            for old in list(itertools.islice(self._finished, _FINISHED_LIMIT // 10)):
+                del self._finished[old]
+
+    # -- output ------------------------------------------------------------------------------------------
+
+    def _build(self, call: Call, *, ended_at: float | None) -> CallEvent:
+        region = self.config.region
+        answered = call.answered_by is not None
+        transfers = tuple(call.transfers)
+        pending = call.pending_target
+        if (
+            ended_at is not None
+            and pending is not None
+            and pending not in transfers
+            and pending != call.answered_by
+        ):
+            transfers += (pending,)
+        duration = None
+        if ended_at is not None:
+            duration = max(0, round(ended_at - call.answered_at)) if call.answered_at is not None else 0
+        if call.inbound:
+            direction = CallDirection.INBOUND
+        else:
+            direction = CallDirection.OUTBOUND if call.outbound else CallDirection.INTERNAL
+        return CallEvent(
+            call_id=call.call_id,
+            provider=self.config.provider,
+            direction=direction,
+            status=CallStatus.ANSWERED if answered else CallStatus.MISSED,
+            caller=_e164(call.raw_caller, region) if call.inbound else _own_number(call, region),
+            dialed=_e164(call.raw_dialed, region) or _e164(call.raw_dest, region),
+            started_at=_moment(call.started_at),
+            rang=tuple(call.rang),
+            answered_by=call.answered_by,
+            transfers=transfers,
+            answered_at=_moment(call.answered_at) if call.answered_at is not None else None,
+            ended_at=_moment(ended_at) if ended_at is not None else None,
+            duration_s=duration,
+            raw_caller=call.raw_caller,
+        )
+
+    def _time(self, e: Event) -> float:
+        stamp = e.get("Timestamp")
+        moment = None
+        if stamp:
+            try:
+                moment = float(stamp)
+            except ValueError:
+                moment = None
+            if moment is not None and not 0 < moment < 1e11:  # also refuses nan and inf
+                moment = None
+        if moment is None:
+            moment = (
+                self._clock() if self._clock is not None else max(self._last_t, _uid_epoch(e.get("Uniqueid")))
+            )
+        if moment > self._last_t:
+            self._last_t = moment
+        return moment
+
+    def _now(self) -> float:
+        return self._clock() if self._clock is not None else self._last_t
+
+
+def _successor(call: Call) -> Channel | None:
+    """Who holds the call once its anchor transferred it away: an outside party first, then a seller."""
+    for kind in (_EXTERNAL, _ENDPOINT):
+        for channel in call.channels.values():
+            if channel.kind == kind:
+                return channel
+    return None
+
+
+def _own_number(call: Call, region: str) -> str | None:
+    """A seller's call shows the phone's own extension as caller: that is no customer's number."""
+    raw = call.raw_caller
+    if raw is None or digits_of(raw) == call.origin_ext or len(digits_of(raw)) < 7:
+        return None
+    return _e164(raw, region)
+
+
+def _number(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = value.strip()
+    return None if text.lower() in _NO_NUMBER else text
+
+
+@functools.lru_cache(maxsize=8192)
+def _e164(raw: str | None, region: str) -> str | None:
+    return try_e164(raw, region=region) if raw else None
+
+
+def _uid_epoch(uid: str | None) -> float:
+    """The creation time in a ``Uniqueid`` (``[system-]<epoch>.<sequence>``), or 0."""
+    if not uid:
+        return 0.0
+    head = uid.rpartition("-")[2].partition(".")[0]
+    return float(head) if head.isdigit() and len(head) <= 11 else 0.0
+
+
+def _moment(seconds: float) -> datetime:
+    return (
+        datetime.fromtimestamp(round(seconds, 3), tz=UTC) if math.isfinite(seconds) else datetime.now(tz=UTC)
+    )
