@@ -1,0 +1,126 @@
+"""The database: one engine per process, and units of work that own a transaction each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction, create_async_engine
+
+from crm_core.adapters.repositories import (
+    CallRepository,
+    ContactRepository,
+    DealRepository,
+    EventRepository,
+    LostReasonRepository,
+    OutboxRepository,
+    PipelineRepository,
+    TaskRepository,
+    UserRepository,
+)
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class Database:
+    """Owns the engine. SQLite gets WAL, foreign keys, a busy timeout and immediate write transactions."""
+
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": not self.is_sqlite}
+        if not self.is_sqlite:
+            options |= {"pool_size": pool_size, "max_overflow": pool_size * 2}
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if self.is_sqlite:
+            _prepare_sqlite(self.engine, self.url.database)
+
+    def uow(self, *, write: bool = True) -> UnitOfWork:
+        """A unit of work; ``write=False`` for read-only work (SQLite then takes no write lock)."""
+        return UnitOfWork(self, write=write)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _prepare_sqlite(engine: AsyncEngine, database: str | None) -> None:
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+                       "synchronous=NORMAL"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # A write transaction takes the write lock up front, so two writers queue on the busy
+        # timeout instead of failing when a read lock cannot be upgraded.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("kanbot_write", True) else "BEGIN")
+
+
+class UnitOfWork:
+    """A transaction with the repositories bound to it; rolls back unless ``commit()`` was called."""
+
+    users: UserRepository
+    pipelines: PipelineRepository
+    lost_reasons: LostReasonRepository
+    contacts: ContactRepository
+    deals: DealRepository
+    events: EventRepository
+    tasks: TaskRepository
+    calls: CallRepository
+    outbox: OutboxRepository
+
+    def __init__(self, database: Database, *, write: bool) -> None:
+        self.database, self.write = database, write
+        self._conn: AsyncConnection | None = None
+        self._tx: AsyncTransaction | None = None
+
+    @property
+    def connection(self) -> AsyncConnection:
+        assert self._conn is not None, "use the unit of work as an async context manager"
+        return self._conn
+
+    @property
+    def dialect(self) -> str:
+        return self.connection.dialect.name
+
+    async def __aenter__(self) -> UnitOfWork:
+        conn = await self.database.engine.connect()
+        if self.database.is_sqlite:
+            (await conn.get_raw_connection()).info["kanbot_write"] = self.write
+        self._conn = conn
+        self._tx = await conn.begin()
+        self.users = UserRepository(conn)
+        self.pipelines = PipelineRepository(conn)
+        self.lost_reasons = LostReasonRepository(conn)
+        self.contacts = ContactRepository(conn)
+        self.deals = DealRepository(conn)
+        self.events = EventRepository(conn)
+        self.tasks = TaskRepository(conn)
+        self.calls = CallRepository(conn)
+        self.outbox = OutboxRepository(conn)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if self._tx is not None and self._tx.is_active:
+                await self._tx.rollback()
+        finally:
+            if self._conn is not None:
+                await self._conn.close()
+            self._conn = self._tx = None
+
+    async def commit(self) -> None:
+        assert self._tx is not None
+        await self._tx.commit()

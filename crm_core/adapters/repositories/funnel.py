@@ -1,0 +1,123 @@
+"""Pipelines, their stages, and the list of lost reasons."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crm_core.adapters.tables import lost_reasons, pipelines, stages
+from crm_core.domain.funnel import Pipeline, Stage, StageKind, StageSpec
+
+
+def stage_from_row(row: Row[Any], prefix: str = "") -> Stage:
+    follow_up = getattr(row, prefix + "follow_up_s")
+    return Stage(
+        id=getattr(row, prefix + "id"),
+        pipeline_id=getattr(row, prefix + "pipeline_id"),
+        name=getattr(row, prefix + "name"),
+        position=getattr(row, prefix + "position"),
+        kind=StageKind(getattr(row, prefix + "kind")),
+        follow_up_after=timedelta(seconds=follow_up) if follow_up is not None else None,
+        playbook=getattr(row, prefix + "playbook"),
+        probability=getattr(row, prefix + "probability"),
+    )
+
+
+def _stage_values(spec: StageSpec, position: int) -> dict[str, Any]:
+    return {
+        "name": spec.name.strip(),
+        "position": position,
+        "kind": spec.kind.value,
+        "follow_up_s": int(spec.follow_up_after.total_seconds()) if spec.follow_up_after else None,
+        "playbook": spec.playbook.strip(),
+        "probability": spec.probability,
+    }
+
+
+class PipelineRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def default(self) -> Pipeline | None:
+        pipeline_id = await self.conn.scalar(
+            select(pipelines.c.id).order_by(pipelines.c.is_default.desc(), pipelines.c.id).limit(1)
+        )
+        return await self.get(pipeline_id) if pipeline_id is not None else None
+
+    async def get(self, pipeline_id: int) -> Pipeline | None:
+        head = (await self.conn.execute(select(pipelines).where(pipelines.c.id == pipeline_id))).first()
+        if head is None:
+            return None
+        rows = await self.conn.execute(
+            select(stages).where(stages.c.pipeline_id == pipeline_id).order_by(stages.c.position, stages.c.id)
+        )
+        return Pipeline(
+            id=head.id, name=head.name, is_default=head.is_default, stages=tuple(stage_from_row(r) for r in rows)
+        )
+
+    async def all(self) -> list[Pipeline]:
+        ids = (await self.conn.execute(select(pipelines.c.id).order_by(pipelines.c.id))).scalars().all()
+        found = [await self.get(pid) for pid in ids]
+        return [p for p in found if p is not None]
+
+    async def create(self, name: str, specs: list[StageSpec], *, is_default: bool) -> Pipeline:
+        result = await self.conn.execute(insert(pipelines).values(name=name, is_default=is_default))
+        pipeline_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        await self.conn.execute(
+            insert(stages),
+            [{"pipeline_id": pipeline_id, **_stage_values(spec, i)} for i, spec in enumerate(specs, start=1)],
+        )
+        pipeline = await self.get(pipeline_id)
+        assert pipeline is not None
+        return pipeline
+
+    async def add_stage(self, pipeline_id: int, spec: StageSpec, position: int) -> int:
+        result = await self.conn.execute(
+            insert(stages).values(pipeline_id=pipeline_id, **_stage_values(spec, position))
+        )
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    async def update_stage(self, stage_id: int, spec: StageSpec, position: int) -> None:
+        await self.conn.execute(update(stages).where(stages.c.id == stage_id).values(**_stage_values(spec, position)))
+
+    async def park_stage_names(self, pipeline_id: int) -> None:
+        """Rename every stage temporarily, so a reordering can reuse names without unique clashes."""
+        await self.conn.execute(
+            update(stages)
+            .where(stages.c.pipeline_id == pipeline_id)
+            .values(name=func.substr("~" + stages.c.name, 1, 64) + "~" + stages.c.id.cast(stages.c.name.type))
+        )
+
+    async def delete_stage(self, stage_id: int) -> None:
+        await self.conn.execute(delete(stages).where(stages.c.id == stage_id))
+
+
+class LostReasonRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def active(self) -> list[str]:
+        rows = await self.conn.execute(
+            select(lost_reasons.c.text).where(lost_reasons.c.active.is_(True)).order_by(lost_reasons.c.position)
+        )
+        return list(rows.scalars())
+
+    async def ensure(self, reasons: list[str]) -> None:
+        existing = set((await self.conn.execute(select(lost_reasons.c.text))).scalars())
+        start = int(await self.conn.scalar(select(func.coalesce(func.max(lost_reasons.c.position), 0))) or 0)
+        new = [r for r in reasons if r not in existing]
+        if new:
+            await self.conn.execute(
+                insert(lost_reasons), [{"text": r, "position": start + i} for i, r in enumerate(new, 1)]
+            )
+
+    async def replace(self, reasons: list[str]) -> None:
+        await self.conn.execute(update(lost_reasons).values(active=False))
+        await self.ensure(reasons)
+        for position, reason in enumerate(reasons, 1):
+            await self.conn.execute(
+                update(lost_reasons).where(lost_reasons.c.text == reason).values(active=True, position=position)
+            )

@@ -1,0 +1,133 @@
+"""The outbox: notifications written with the change they announce, delivered later exactly once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crm_core.adapters.tables import outbox, users
+from crm_core.domain.notifications import Notification
+
+
+@dataclass(slots=True)
+class OutboxItem:
+    id: int
+    recipient_id: int
+    recipient_telegram_id: int
+    recipient_locale: str
+    recipient_timezone: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+class OutboxRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def put(self, note: Notification, *, at: datetime) -> bool:
+        """Queue ``note``; a note with a ``dedup_key`` already queued is not queued again."""
+        values = {
+            "recipient_id": note.recipient_id,
+            "kind": note.kind,
+            "payload": note.payload,
+            "dedup_key": note.dedup_key,
+            "created_at": at,
+            "not_before": note.not_before or at,
+        }
+        if note.dedup_key is None:
+            await self.conn.execute(insert(outbox).values(**values))
+            return True
+        dialect = self.conn.dialect.name
+        stmt = (pg_insert(outbox) if dialect == "postgresql" else sqlite_insert(outbox)).values(**values)
+        result = await self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["dedup_key"]))
+        return bool(result.rowcount)
+
+    async def claim(self, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
+        """Take up to ``limit`` due items for ``lease``; another process skips them meanwhile."""
+        due = (
+            select(outbox.c.id)
+            .where(
+                outbox.c.status == "pending",
+                outbox.c.not_before <= now,
+                or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+            )
+            .order_by(outbox.c.not_before, outbox.c.id)
+            .limit(limit)
+        )
+        if self.conn.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        ids = list((await self.conn.execute(due)).scalars())
+        if not ids:
+            return []
+        await self.conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(claimed_until=now + lease))
+        rows = await self.conn.execute(
+            select(outbox, users.c.telegram_id, users.c.locale, users.c.timezone)
+            .join(users, users.c.id == outbox.c.recipient_id)
+            .where(outbox.c.id.in_(ids))
+            .order_by(outbox.c.not_before, outbox.c.id)
+        )
+        return [
+            OutboxItem(
+                id=r.id,
+                recipient_id=r.recipient_id,
+                recipient_telegram_id=r.telegram_id,
+                recipient_locale=r.locale,
+                recipient_timezone=r.timezone,
+                kind=r.kind,
+                payload=dict(r.payload),
+                attempts=r.attempts,
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]
+
+    async def mark_sent(self, item_id: int, *, at: datetime) -> None:
+        await self.conn.execute(
+            update(outbox)
+            .where(outbox.c.id == item_id)
+            .values(status="sent", sent_at=at, claimed_until=None, attempts=outbox.c.attempts + 1)
+        )
+
+    async def retry_later(self, item_id: int, *, not_before: datetime, error: str, count_attempt: bool = True) -> None:
+        await self.conn.execute(
+            update(outbox)
+            .where(outbox.c.id == item_id)
+            .values(
+                not_before=not_before,
+                last_error=error[:300],
+                claimed_until=None,
+                attempts=outbox.c.attempts + (1 if count_attempt else 0),
+            )
+        )
+
+    async def give_up(self, item_id: int, *, error: str, status: str = "failed") -> None:
+        await self.conn.execute(
+            update(outbox)
+            .where(outbox.c.id == item_id)
+            .values(status=status, last_error=error[:300], claimed_until=None, attempts=outbox.c.attempts + 1)
+        )
+
+    async def stats(self, *, now: datetime) -> dict[str, Any]:
+        rows = await self.conn.execute(
+            select(outbox.c.status, func.count(), func.min(outbox.c.created_at)).group_by(outbox.c.status)
+        )
+        counts: dict[str, Any] = {"pending": 0, "sent": 0, "failed": 0, "dead": 0, "oldest_pending_s": 0.0}
+        for status, count, oldest in rows:
+            counts[status] = count
+            if status == "pending" and oldest is not None:
+                counts["oldest_pending_s"] = max((now - oldest).total_seconds(), 0.0)
+        return counts
+
+    async def pending(self, *, limit: int = 50) -> list[dict[str, Any]]:
+        rows = await self.conn.execute(
+            select(outbox).where(outbox.c.status == "pending").order_by(outbox.c.not_before, outbox.c.id).limit(limit)
+        )
+        return [dict(r._mapping) for r in rows]

@@ -1,0 +1,86 @@
+"""Tasks on deals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crm_core.adapters.tables import deals, tasks, users
+from crm_core.domain.tasks import Task, TaskKind
+
+
+def task_from_row(row: Row[Any]) -> Task:
+    return Task(
+        id=row.id,
+        deal_id=row.deal_id,
+        assignee_id=row.assignee_id,
+        due_at=row.due_at,
+        text=row.text,
+        kind=TaskKind(row.kind),
+        created_at=row.created_at,
+        created_by_id=row.created_by_id,
+        done_at=row.done_at,
+        deal_title=row.deal_title,
+        assignee_name=row.assignee_name,
+    )
+
+
+def _task_select() -> Any:
+    return (
+        select(tasks, deals.c.title.label("deal_title"), users.c.name.label("assignee_name"))
+        .select_from(tasks.join(deals, deals.c.id == tasks.c.deal_id).outerjoin(users, users.c.id == tasks.c.assignee_id))
+    )
+
+
+class TaskRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, task: Task) -> Task:
+        result = await self.conn.execute(
+            insert(tasks).values(
+                deal_id=task.deal_id,
+                assignee_id=task.assignee_id,
+                due_at=task.due_at,
+                text=task.text,
+                kind=task.kind.value,
+                created_at=task.created_at,
+                created_by_id=task.created_by_id,
+            )
+        )
+        task.id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        return task
+
+    async def get(self, task_id: int) -> Task | None:
+        row = (await self.conn.execute(_task_select().where(tasks.c.id == task_id))).first()
+        return task_from_row(row) if row else None
+
+    async def save(self, task: Task) -> None:
+        await self.conn.execute(
+            update(tasks)
+            .where(tasks.c.id == task.id)
+            .values(due_at=task.due_at, done_at=task.done_at, assignee_id=task.assignee_id, text=task.text)
+        )
+
+    async def open_for(self, *, assignee_id: int | None, limit: int = 100) -> list[Task]:
+        """Open tasks by due time; ``assignee_id=None`` means everyone's."""
+        stmt = _task_select().where(tasks.c.done_at.is_(None)).order_by(tasks.c.due_at, tasks.c.id).limit(limit)
+        if assignee_id is not None:
+            stmt = stmt.where(tasks.c.assignee_id == assignee_id)
+        return [task_from_row(r) for r in await self.conn.execute(stmt)]
+
+    async def open_of_deal(self, deal_id: int) -> list[Task]:
+        stmt = _task_select().where(tasks.c.deal_id == deal_id, tasks.c.done_at.is_(None)).order_by(tasks.c.due_at)
+        return [task_from_row(r) for r in await self.conn.execute(stmt)]
+
+    async def reassign_open(self, *, deal_id: int, assignee_id: int | None) -> None:
+        await self.conn.execute(
+            update(tasks).where(tasks.c.deal_id == deal_id, tasks.c.done_at.is_(None)).values(assignee_id=assignee_id)
+        )
+
+    async def due_between(self, start: datetime, end: datetime) -> list[Task]:
+        stmt = _task_select().where(tasks.c.done_at.is_(None), tasks.c.due_at >= start, tasks.c.due_at < end)
+        return [task_from_row(r) for r in await self.conn.execute(stmt.order_by(tasks.c.due_at))]

@@ -1,0 +1,202 @@
+"""The schema, as SQLAlchemy Core tables. Migrations create it; this module only describes it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from crm_core.adapters.types import JsonDoc, Money, UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("telegram_id", BigInteger, nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
+    Column("locale", String(8), nullable=False, server_default="en"),
+    Column("locale_chosen", Boolean, nullable=False, server_default=text("false")),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("blocked_bot", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+user_extensions = Table(
+    "user_extensions",
+    metadata,
+    Column("extension", String(32), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+)
+
+pipelines = Table(
+    "pipelines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("is_default", Boolean, nullable=False, server_default=text("false")),
+)
+
+stages = Table(
+    "stages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("pipeline_id", Integer, ForeignKey("pipelines.id"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("follow_up_s", Integer, nullable=True),
+    Column("playbook", String(200), nullable=False, server_default=""),
+    Column("probability", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("pipeline_id", "name"),
+)
+
+lost_reasons = Table(
+    "lost_reasons",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("text", String(100), nullable=False, unique=True),
+    Column("position", Integer, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=True),
+    Column("name_key", String(100), nullable=True),
+    Column("phone", String(20), nullable=True, unique=True),
+    # The phone's digits reversed, so "the last digits" is an indexed prefix search.
+    Column("phone_rev", String(20), nullable=True, index=True),
+    Column("company", String(100), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+deals = Table(
+    "deals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("pipeline_id", Integer, ForeignKey("pipelines.id"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("title_key", String(200), nullable=False),
+    Column("contact_id", Integer, ForeignKey("contacts.id"), nullable=True, index=True),
+    Column("amount", Money, nullable=True),
+    Column("currency", String(3), nullable=False),
+    Column("stage_id", Integer, ForeignKey("stages.id"), nullable=False),
+    Column("owner_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("source", String(16), nullable=False),
+    Column("priority", String(8), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("stage_entered_at", UtcDateTime, nullable=False),
+    Column("last_activity_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Column("lost_reason", String(200), nullable=True),
+    Column("snoozed_until", UtcDateTime, nullable=True),
+    # When the deal goes stale unless something happens: the latest of (last activity + the
+    # stage's follow-up), the snooze, and its open tasks' due times. NULL when it never will.
+    Column("follow_up_due_at", UtcDateTime, nullable=True),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Index("ix_deals_stage_owner_entered", "stage_id", "owner_id", "stage_entered_at"),
+    Index("ix_deals_owner_stage", "owner_id", "stage_id"),
+    Index("ix_deals_follow_up_due_at", "follow_up_due_at"),
+    Index("ix_deals_closed_at", "closed_at"),
+)
+
+deal_events = Table(
+    "deal_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("deal_id", Integer, ForeignKey("deals.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("actor_system", String(100), nullable=True),
+    Column("from_stage_id", Integer, nullable=True),
+    Column("to_stage_id", Integer, nullable=True),
+    Column("data", JsonDoc, nullable=False),
+    Index("ix_deal_events_deal_at", "deal_id", "at"),
+    Index("ix_deal_events_kind_at", "kind", "at"),
+    Index("ix_deal_events_to_stage_at", "to_stage_id", "at"),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("deal_id", Integer, ForeignKey("deals.id", ondelete="CASCADE"), nullable=False),
+    Column("assignee_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("text", String(500), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("done_at", UtcDateTime, nullable=True),
+    Index("ix_tasks_assignee_open_due", "assignee_id", "done_at", "due_at"),
+    Index("ix_tasks_deal_open", "deal_id", "done_at"),
+)
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("provider", String(32), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("direction", String(10), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("caller", String(20), nullable=True),
+    Column("dialed", String(20), nullable=True),
+    Column("answered_by_ext", String(32), nullable=True),
+    Column("answered_by_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("rang", JsonDoc, nullable=False),
+    Column("transfers", JsonDoc, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("answered_at", UtcDateTime, nullable=True),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("duration_s", Integer, nullable=True),
+    Column("deal_id", Integer, ForeignKey("deals.id", ondelete="SET NULL"), nullable=True, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("provider", "external_id"),
+)
+
+# Messages the system sends on its own (not direct replies): written in the same transaction as
+# the change they announce, delivered later by the chat edge, each exactly once.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("recipient_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("payload", JsonDoc, nullable=False),
+    Column("dedup_key", String(200), nullable=True, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("not_before", UtcDateTime, nullable=False),
+    Column("status", String(10), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", String(300), nullable=True),
+    Column("claimed_until", UtcDateTime, nullable=True),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Index("ix_outbox_status_not_before", "status", "not_before"),
+)

@@ -1,0 +1,23 @@
+"""The core's configuration, as plain values: ``kanbot`` builds it from the settings and passes it in."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+
+class CreateDealsFrom(enum.StrEnum):
+    ALL = "all"  # answered and missed calls from unknown numbers make deals
+    MISSED = "missed"  # only missed calls do; answered ones just pop up
+    NONE = "none"  # no call makes a deal by itself; the pop-up offers to
+
+
+@dataclass(frozen=True, slots=True)
+class CrmConfig:
+    default_region: str = "RU"
+    default_currency: str = "RUB"
+    calls_create_deals: CreateDealsFrom = CreateDealsFrom.ALL
+    call_back_after: timedelta = timedelta(minutes=15)
+    own_numbers: frozenset[str] = field(default_factory=frozenset)
+    blocked_numbers: frozenset[str] = field(default_factory=frozenset)

@@ -1,0 +1,29 @@
+"""Notifications: what the system tells a user on its own, in words the chat edge chooses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One message to one user; ``kind`` and ``payload`` say what happened, never how to phrase it.
+
+    ``dedup_key`` makes queueing idempotent: a second note with the same key is dropped.
+    """
+
+    recipient_id: int
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    dedup_key: str | None = None
+    not_before: datetime | None = None
+
+
+class NoteKind:
+    DEAL_ASSIGNED = "deal_assigned"
+    CALL_ANSWERED = "call_answered"
+    CALL_MISSED = "call_missed"
+    MISSED_UNOWNED = "missed_unowned"
+    CALL_UNKNOWN = "call_unknown"

@@ -1,0 +1,75 @@
+"""The people who use Kanbot: sellers and their bosses."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from crm_core.domain.errors import InvalidInput
+
+LOCALES = ("en", "ru", "ar")
+_EXTENSION = re.compile(r"^[0-9A-Za-z*#+_-]{1,32}$")
+MAX_NAME = 100
+
+
+class Role(enum.StrEnum):
+    SELLER = "seller"
+    BOSS = "boss"
+
+
+@dataclass(slots=True)
+class User:
+    """A seller or a boss, known by their Telegram id."""
+
+    id: int
+    telegram_id: int
+    name: str
+    role: Role
+    timezone: str = "UTC"
+    locale: str = "en"
+    active: bool = True
+    extensions: tuple[str, ...] = field(default_factory=tuple)
+    blocked_bot: bool = False
+
+    @property
+    def is_boss(self) -> bool:
+        return self.role is Role.BOSS
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def valid_name(raw: str) -> str:
+    """Return a person's name trimmed, refusing an empty or overlong one."""
+    name = " ".join(raw.split())
+    if not name or len(name) > MAX_NAME:
+        raise InvalidInput("name", raw, f"1 to {MAX_NAME} characters")
+    return name
+
+
+def valid_timezone(raw: str) -> str:
+    """Return an IANA time zone name, refusing one the system does not know."""
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput("timezone", raw, "an IANA name such as Europe/Moscow") from None
+    return raw
+
+
+def valid_locale(raw: str) -> str:
+    """Return one of the supported interface languages."""
+    locale = raw.strip().lower().replace("_", "-").split("-")[0]
+    if locale not in LOCALES:
+        raise InvalidInput("locale", raw, "one of " + ", ".join(LOCALES))
+    return locale
+
+
+def valid_extension(raw: str) -> str:
+    """Return a PBX extension (digits and the few symbols PBXs use)."""
+    ext = raw.strip()
+    if not _EXTENSION.match(ext):
+        raise InvalidInput("extension", raw)
+    return ext

@@ -1,0 +1,151 @@
+"""Reports over the deals an actor may see: sellers their own, bosses everyone's or one seller's."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from crm_core.adapters.database import UnitOfWork
+from crm_core.domain.errors import NotAllowed, NotFound
+from crm_core.domain.funnel import Pipeline, StageKind
+from crm_core.domain.users import Role, User
+from crm_core.reports import queries
+from crm_core.reports.lame import LameStageRule, average_loss_rate, lame_stage
+from crm_core.reports.models import (
+    ActivitySummary,
+    ConversionReport,
+    ConversionRow,
+    FlowRow,
+    FunnelRow,
+    FunnelSnapshot,
+    Period,
+    SellerLameStage,
+    SellerRow,
+    VelocityRow,
+)
+from crm_core.services.base import ServiceBase, default_pipeline, require_active
+
+CENT = Decimal("0.01")
+
+
+class ReportService(ServiceBase):
+    lame_rule: LameStageRule = LameStageRule()
+
+    async def _scope(self, uow: UnitOfWork, actor: User, seller_telegram_id: int | None) -> int | None:
+        """The owner id the report is limited to: the seller themselves, or the seller a boss picked."""
+        require_active(actor)
+        if not actor.is_boss:
+            if seller_telegram_id not in (None, actor.telegram_id):
+                raise NotAllowed("see another seller's figures")
+            return actor.id
+        if seller_telegram_id is None:
+            return None
+        seller = await uow.users.by_telegram_id(seller_telegram_id)
+        if seller is None:
+            raise NotFound("user", seller_telegram_id)
+        return seller.id
+
+    def default_period(self, days: float = 30) -> Period:
+        return Period.last(days, until=self.now())
+
+    async def funnel(self, *, actor: User, seller_telegram_id: int | None = None) -> FunnelSnapshot:
+        """Open deals per stage: count, sum, and sum weighted by the stage's win probability."""
+        async with self.db.uow(write=False) as uow:
+            owner_id = await self._scope(uow, actor, seller_telegram_id)
+            pipeline = await default_pipeline(uow)
+            figures = await queries.funnel(uow.connection, pipeline_id=pipeline.id, owner_id=owner_id)
+        rows = []
+        for stage in pipeline.stages:
+            if stage.is_closed:
+                continue
+            count, amount, weighted = figures.get(stage.id, (0, Decimal("0.00"), Decimal("0.00")))
+            rows.append(FunnelRow(stage, count, amount, (weighted / 100).quantize(CENT, ROUND_HALF_UP)))
+        return FunnelSnapshot(rows)
+
+    async def flow(self, *, actor: User, period: Period, seller_telegram_id: int | None = None) -> list[FlowRow]:
+        """Per stage, during the period: deals that entered, advanced, were won or lost from it."""
+        async with self.db.uow(write=False) as uow:
+            owner_id = await self._scope(uow, actor, seller_telegram_id)
+            pipeline = await default_pipeline(uow)
+            figures = await queries.flow(uow.connection, start=period.start, end=period.end, owner_id=owner_id)
+        return [FlowRow(s, *figures.get(s.id, [0, 0, 0, 0])) for s in pipeline.stages]
+
+    async def conversion(self, *, actor: User, period: Period, seller_telegram_id: int | None = None) -> ConversionReport:
+        """Per stage: of the deals that entered it in the period, the share that went further and the share lost there."""
+        async with self.db.uow(write=False) as uow:
+            owner_id = await self._scope(uow, actor, seller_telegram_id)
+            pipeline = await default_pipeline(uow)
+            figures = await queries.conversion(uow.connection, start=period.start, end=period.end, owner_id=owner_id)
+        rows = _conversion_rows(pipeline, {stage: f for (_, stage), f in figures.items()})
+        return ConversionReport(period, rows, lame_stage(rows, self.lame_rule), average_loss_rate(rows))
+
+    async def lame_stages_by_seller(self, *, actor: User, period: Period) -> list[SellerLameStage]:
+        """Each seller's own lame stage (a seller can limp at a stage where the team does not)."""
+        async with self.db.uow(write=False) as uow:
+            owner_id = await self._scope(uow, actor, None)
+            pipeline = await default_pipeline(uow)
+            figures = await queries.conversion(
+                uow.connection, start=period.start, end=period.end, owner_id=owner_id, by_owner=True
+            )
+            people = {u.id: u for u in await uow.users.list()}
+        by_owner: dict[int, dict[int, tuple[int, int, int, int]]] = {}
+        for (owner, stage), values in figures.items():
+            if owner is not None:
+                by_owner.setdefault(owner, {})[stage] = values
+        result = []
+        for owner, stage_figures in sorted(by_owner.items()):
+            if owner not in people:
+                continue
+            rows = _conversion_rows(pipeline, stage_figures)
+            lame = lame_stage(rows, self.lame_rule)
+            rate = next((r.loss_rate for r in rows if lame and r.stage.id == lame.id), 0.0)
+            result.append(SellerLameStage(people[owner], lame, rate))
+        return result
+
+    async def velocity(self, *, actor: User, period: Period, seller_telegram_id: int | None = None) -> list[VelocityRow]:
+        """Median time deals spent in each stage, over the stays that ended in the period."""
+        async with self.db.uow(write=False) as uow:
+            owner_id = await self._scope(uow, actor, seller_telegram_id)
+            pipeline = await default_pipeline(uow)
+            figures = await queries.velocity(uow.connection, start=period.start, end=period.end, owner_id=owner_id)
+        rows = []
+        for stage in pipeline.stages:
+            if stage.is_closed:
+                continue
+            seconds, samples = figures.get(stage.id, (None, 0))
+            rows.append(VelocityRow(stage, timedelta(seconds=round(seconds)) if seconds is not None else None, samples))
+        return rows
+
+    async def sellers(self, *, actor: User, period: Period, seller_telegram_id: int | None = None) -> list[SellerRow]:
+        """Per seller: open deals and their sum, won and lost in the period, and stale deals now."""
+        async with self.db.uow(write=False) as uow:
+            owner_id = await self._scope(uow, actor, seller_telegram_id)
+            figures = await queries.sellers(
+                uow.connection, start=period.start, end=period.end, now=self.now(), owner_id=owner_id
+            )
+            people = await uow.users.list()
+        rows = []
+        zero = Decimal("0.00")
+        for person in people:
+            if owner_id is not None and person.id != owner_id:
+                continue
+            if person.id not in figures and (person.role is not Role.SELLER or not person.active):
+                continue
+            rows.append(SellerRow(person, *figures.get(person.id, (0, zero, 0, zero, 0, 0))))
+        return rows
+
+    async def activity(self, *, actor: User, period: Period, seller_telegram_id: int | None = None) -> ActivitySummary:
+        """New deals (and how many came from calls), forward moves, wins and losses in the period."""
+        async with self.db.uow(write=False) as uow:
+            owner_id = await self._scope(uow, actor, seller_telegram_id)
+            f = await queries.activity(uow.connection, start=period.start, end=period.end, owner_id=owner_id)
+        return ActivitySummary(period, f["new"], f["from_calls"], f["moved"], f["won"], f["won_amount"], f["lost"],
+                               f["reasons"])
+
+
+def _conversion_rows(pipeline: Pipeline, figures: dict[int, tuple[int, int, int, int]]) -> list[ConversionRow]:
+    return [
+        ConversionRow(stage, *figures.get(stage.id, (0, 0, 0, 0)))
+        for stage in pipeline.stages
+        if stage.kind in (StageKind.INBOX, StageKind.OPEN)
+    ]

@@ -1,0 +1,48 @@
+"""What every service shares: the database, the clock, the configuration, and the role checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from crm_core.adapters.database import Database, UnitOfWork
+from crm_core.config import CrmConfig
+from crm_core.domain.errors import NotAllowed, NotFound
+from crm_core.domain.funnel import Pipeline
+from crm_core.domain.users import User
+from crm_core.ports import Clock
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceBase:
+    db: Database
+    clock: Clock
+    config: CrmConfig
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+
+def require_active(actor: User) -> None:
+    if not actor.active:
+        raise NotAllowed("use Kanbot: the account is deactivated")
+
+
+def require_boss(actor: User, action: str) -> None:
+    require_active(actor)
+    if not actor.is_boss:
+        raise NotAllowed(action)
+
+
+async def default_pipeline(uow: UnitOfWork) -> Pipeline:
+    pipeline = await uow.pipelines.default()
+    if pipeline is None:
+        raise NotFound("pipeline", "default (run `kanbot init`)")
+    return pipeline
+
+
+async def pipeline_of(uow: UnitOfWork, pipeline_id: int) -> Pipeline:
+    pipeline = await uow.pipelines.get(pipeline_id)
+    if pipeline is None:
+        raise NotFound("pipeline", pipeline_id)
+    return pipeline

@@ -1,0 +1,195 @@
+"""What a telephone call does to the CRM: ``ingest_call``, idempotent on (provider, call id)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import phonenumbers
+from sqlalchemy.exc import IntegrityError
+
+from crm_core.adapters.database import UnitOfWork
+from crm_core.adapters.repositories.calls import CallRecord
+from crm_core.config import CreateDealsFrom
+from crm_core.domain.calls import CallDirection, CallEvent, CallStatus, IngestOutcome
+from crm_core.domain.deals import Actor, Contact, Deal, DealEvent, EventKind, Source
+from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.phones import mask
+from crm_core.domain.tasks import Task, TaskKind
+from crm_core.domain.users import Role, User
+from crm_core.services.base import ServiceBase, default_pipeline
+from crm_core.services.deals import created_event
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Result:
+    deal: Deal | None = None
+    created: bool = False
+
+
+class CallService(ServiceBase):
+    async def ingest_call(self, event: CallEvent) -> IngestOutcome:
+        """Record a call and let it make or touch a deal, a call-back task and a pop-up card.
+
+        A repeated event changes nothing more; the final event of a call first seen in progress
+        completes the call's record without a second deal or pop-up.
+        """
+        for attempt in range(2):
+            try:
+                return await self._ingest(event)
+            except IntegrityError:
+                # The same call raced in from another process and won: the next pass sees it.
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _ingest(self, event: CallEvent) -> IngestOutcome:
+        now = self.now()
+        async with self.db.uow() as uow:
+            known = await uow.calls.find(event.provider, event.call_id)
+            if known is not None and (known.is_final or not event.is_final):
+                return IngestOutcome(event.call_id, known.deal_id, created=False, duplicate=True)
+            answerer = await uow.users.by_extension(event.answered_by) if event.answered_by else None
+            if known is not None:
+                await self._complete(uow, known, event, answerer, now)
+                await uow.commit()
+                return IngestOutcome(event.call_id, known.deal_id, created=False, duplicate=False)
+            result = await self._apply(uow, event, answerer, now)
+            deal_id = result.deal.id if result.deal else None
+            call_id = await uow.calls.add(event, deal_id=deal_id, answered_by_id=answerer.id if answerer else None,
+                                          at=now)
+            if result.deal is not None:
+                await self._record_on_deal(uow, result.deal, event, call_id, now)
+            await self._notify(uow, event, result, answerer, call_id, now)
+            await uow.commit()
+        log.info("call %s/%s from %s: %s %s, deal %s%s", event.provider, event.call_id, mask(event.caller),
+                 event.direction, event.status, deal_id, " (new)" if result.created else "")
+        return IngestOutcome(event.call_id, deal_id, created=result.created, duplicate=False)
+
+    def _makes_deals(self, event: CallEvent) -> bool:
+        if event.direction is not CallDirection.INBOUND or event.caller is None:
+            return False
+        return event.caller not in self.config.own_numbers and event.caller not in self.config.blocked_numbers
+
+    async def _apply(self, uow: UnitOfWork, event: CallEvent, answerer: User | None, now: datetime) -> _Result:
+        customer = event.dialed if event.direction is CallDirection.OUTBOUND else event.caller
+        if customer is None or customer in self.config.own_numbers:
+            return _Result()
+        contact = await uow.contacts.by_phone(customer)
+        open_deals = await uow.deals.open_deals_of_contact(contact.id) if contact else []
+        if event.direction is CallDirection.OUTBOUND:
+            return _Result(open_deals[0] if open_deals else None)
+        if not self._makes_deals(event):
+            return _Result()
+        if open_deals:
+            deal = open_deals[0]
+            if deal.owner is None and answerer is not None and event.status is CallStatus.ANSWERED:
+                await uow.events.add(deal.reassign(answerer, at=now, actor=self._system(event)))
+            return _Result(deal)
+        mode = self.config.calls_create_deals
+        if event.status is CallStatus.ANSWERED and mode is not CreateDealsFrom.ALL:
+            return _Result()
+        if event.status is CallStatus.MISSED and mode is CreateDealsFrom.NONE:
+            return _Result()
+        owner = answerer if event.status is CallStatus.ANSWERED else await self._missed_call_owner(uow, event)
+        deal = await self._new_deal(uow, event, contact, owner, now)
+        return _Result(deal, created=True)
+
+    def _system(self, event: CallEvent) -> Actor:
+        return Actor.system_because(f"call {event.provider}:{event.call_id}"[:100])
+
+    async def _missed_call_owner(self, uow: UnitOfWork, event: CallEvent) -> User | None:
+        """The seller whose extension rang first, else the next active seller in turn, else nobody."""
+        for extension in event.rang:
+            user = await uow.users.by_extension(extension)
+            if user is not None and user.active and user.role is Role.SELLER:
+                return user
+        return await uow.users.next_in_rotation()
+
+    async def _new_deal(self, uow: UnitOfWork, event: CallEvent, contact: Contact | None, owner: User | None,
+                        now: datetime) -> Deal:
+        assert event.caller is not None
+        if contact is None:
+            contact = await uow.contacts.add(name=None, phone=event.caller, company=None, at=now)
+        pipeline = await default_pipeline(uow)
+        source = Source.CALL if event.status is CallStatus.ANSWERED else Source.MISSED_CALL
+        deal = Deal(
+            id=0, pipeline_id=pipeline.id, title=_pretty(event.caller), stage=pipeline.inbox,
+            currency=self.config.default_currency, created_at=now, stage_entered_at=now, last_activity_at=now,
+            source=source, contact=contact, owner=owner,
+        )
+        await uow.deals.add(deal)
+        await uow.events.add(created_event(deal, now, self._system(event)))
+        return deal
+
+    async def _record_on_deal(self, uow: UnitOfWork, deal: Deal, event: CallEvent, call_id: int,
+                              now: datetime) -> None:
+        deal.touch(now)
+        await uow.events.add(
+            DealEvent.new(
+                deal, EventKind.CALL, now, self._system(event), call_id=call_id, direction=event.direction.value,
+                status=event.status.value, duration_s=event.duration_s, answered_by=event.answered_by,
+            )
+        )
+        if event.status is CallStatus.MISSED and event.direction is CallDirection.INBOUND:
+            await self._call_back_task(uow, deal, event, now)
+        await uow.deals.save(deal)
+
+    async def _call_back_task(self, uow: UnitOfWork, deal: Deal, event: CallEvent, now: datetime) -> None:
+        if any(t.kind is TaskKind.CALL_BACK for t in await uow.tasks.open_of_deal(deal.id)):
+            return  # one open call-back per deal is enough; the new call is in its history
+        assignee = deal.owner or await self._missed_call_owner(uow, event)
+        task = Task(id=0, deal_id=deal.id, assignee_id=assignee.id if assignee else None,
+                    due_at=now + self.config.call_back_after, text=f"Call back {_pretty(event.caller or '')}",
+                    kind=TaskKind.CALL_BACK, created_at=now)
+        await uow.tasks.add(task)
+        await uow.events.add(
+            DealEvent.new(deal, EventKind.TASK_CREATED, now, self._system(event), task_id=task.id, text=task.text,
+                          due_at=task.due_at.isoformat(), kind=task.kind.value)
+        )
+
+    async def _complete(self, uow: UnitOfWork, known: CallRecord, event: CallEvent, answerer: User | None,
+                        now: datetime) -> None:
+        """The final event of a call first reported in progress: fill in its end, nothing more."""
+        await uow.calls.complete(known.id, event, deal_id=known.deal_id,
+                                 answered_by_id=answerer.id if answerer else known.answered_by_id)
+
+    async def _notify(self, uow: UnitOfWork, event: CallEvent, result: _Result, answerer: User | None,
+                      call_id: int, now: datetime) -> None:
+        deal = result.deal
+        base = {"call_id": call_id, "caller": event.caller, "deal_id": deal.id if deal else None,
+                "created": result.created, "duration_s": event.duration_s}
+        if event.direction is not CallDirection.INBOUND or event.caller is None:
+            return
+        if event.status is CallStatus.ANSWERED and answerer is not None:
+            kind = NoteKind.CALL_ANSWERED if deal is not None else NoteKind.CALL_UNKNOWN
+            if deal is None and not self._makes_deals(event):
+                return
+            await uow.outbox.put(Notification(answerer.id, kind, base, dedup_key=f"pop:{call_id}"), at=now)
+            return
+        if event.status is not CallStatus.MISSED or not self._makes_deals(event):
+            return
+        tasks = await uow.tasks.open_of_deal(deal.id) if deal else []
+        call_back = next((t for t in tasks if t.kind is TaskKind.CALL_BACK), None)
+        recipient = deal.owner_id if deal and deal.owner_id else (call_back.assignee_id if call_back else None)
+        payload = base | {"task_id": call_back.id if call_back else None}
+        if recipient is not None:
+            await uow.outbox.put(Notification(recipient, NoteKind.CALL_MISSED, payload, dedup_key=f"missed:{call_id}"),
+                                 at=now)
+            return
+        for boss in await uow.users.list(role=Role.BOSS, active=True):
+            await uow.outbox.put(
+                Notification(boss.id, NoteKind.MISSED_UNOWNED, payload, dedup_key=f"unowned:{call_id}:{boss.id}"),
+                at=now,
+            )
+
+
+def _pretty(e164: str) -> str:
+    """A number as people read it: "+7 495 123-45-67"."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164

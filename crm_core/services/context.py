@@ -1,0 +1,29 @@
+"""The CRM as one object: every service over one database, clock and configuration."""
+
+from __future__ import annotations
+
+from crm_core.adapters.database import Database
+from crm_core.config import CrmConfig
+from crm_core.ports import Clock, SystemClock
+from crm_core.reports.service import ReportService
+from crm_core.services.calls import CallService
+from crm_core.services.deals import DealService
+from crm_core.services.funnel import PipelineService
+from crm_core.services.tasks import TaskService
+from crm_core.services.users import UserService
+
+
+class Crm:
+    """What the edges talk to: ``crm.deals.move(...)``, ``crm.calls.ingest_call(...)``, ``crm.reports...``."""
+
+    def __init__(self, db: Database, *, clock: Clock | None = None, config: CrmConfig | None = None) -> None:
+        self.db = db
+        self.clock = clock or SystemClock()
+        self.config = config or CrmConfig()
+        args = (db, self.clock, self.config)
+        self.users = UserService(*args)
+        self.pipelines = PipelineService(*args)
+        self.deals = DealService(*args)
+        self.tasks = TaskService(*args)
+        self.calls = CallService(*args)
+        self.reports = ReportService(*args)

@@ -1,0 +1,425 @@
+"""Working deals: create, move, win, lose, reassign, take, note, edit, snooze, and look them up."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from crm_core.adapters.database import UnitOfWork
+from crm_core.domain.deals import Actor, Contact, Deal, DealEvent, EventKind, Priority, Source
+from crm_core.domain.errors import Conflict, DealClosed, InvalidInput, NotAllowed, NotFound, StaleVersion
+from crm_core.domain.funnel import Pipeline, Stage
+from crm_core.domain.listing import DealOrder, Page
+from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.phones import to_e164, try_e164
+from crm_core.domain.tasks import Task
+from crm_core.domain.users import User, valid_name
+from crm_core.domain.values import parse_amount, valid_currency, valid_note, valid_title
+from crm_core.services.base import ServiceBase, default_pipeline, pipeline_of, require_active, require_boss
+
+EDITABLE = ("title", "amount", "currency", "contact", "phone", "company", "priority")
+
+
+@dataclass(frozen=True, slots=True)
+class DealDetails:
+    """Everything a deal's card shows."""
+
+    deal: Deal
+    pipeline: Pipeline
+    next_task: Task | None
+    call_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class BoardColumn:
+    stage: Stage
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    pipeline: Pipeline
+    columns: list[BoardColumn]
+
+
+Change = Callable[[UnitOfWork, Deal, Pipeline], Awaitable[list[DealEvent]]]
+
+
+def _amount(value: Decimal | str | None) -> Decimal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, Decimal):
+        if value < 0:
+            raise InvalidInput("amount", str(value), "it cannot be negative")
+        return parse_amount(str(value))
+    return parse_amount(value)
+
+
+class DealService(ServiceBase):
+    # -- creating -------------------------------------------------------------------------
+
+    async def create(
+        self,
+        *,
+        actor: User,
+        title: str,
+        contact_name: str | None = None,
+        phone: str | None = None,
+        amount: Decimal | str | None = None,
+        currency: str | None = None,
+        stage: str | int | None = None,
+        owner_telegram_id: int | None = None,
+        priority: Priority = Priority.NORMAL,
+        source: Source = Source.MANUAL,
+    ) -> Deal:
+        """Open a new deal, in the inbox unless a stage is given; it belongs to the actor unless a boss says."""
+        require_active(actor)
+        clean_title = valid_title(title)
+        value = _amount(amount)
+        code = valid_currency(currency) if currency else self.config.default_currency
+        e164 = to_e164(phone, region=self.config.default_region) if phone and phone.strip() else None
+        name = valid_name(contact_name) if contact_name and contact_name.strip() else None
+        now = self.now()
+        async with self.db.uow() as uow:
+            pipeline = await default_pipeline(uow)
+            target = pipeline.find(stage) if stage is not None else pipeline.inbox
+            if target.is_closed:
+                raise InvalidInput("stage", target.name, "a new deal starts in an open stage; close it afterwards")
+            owner = await self._owner_for_new_deal(uow, actor, owner_telegram_id)
+            contact = await self._contact(uow, name=name, phone=e164, at=now)
+            deal = Deal(
+                id=0, pipeline_id=pipeline.id, title=clean_title, stage=target, currency=code, created_at=now,
+                stage_entered_at=now, last_activity_at=now, source=source, priority=priority, amount=value,
+                contact=contact, owner=owner,
+            )
+            await uow.deals.add(deal)
+            await uow.events.add(created_event(deal, now, Actor.of(actor)))
+            if owner is not None and owner.id != actor.id:
+                await self._notify_assigned(uow, deal, owner, by=actor, at=now)
+            await uow.commit()
+        return deal
+
+    async def _owner_for_new_deal(self, uow: UnitOfWork, actor: User, owner_telegram_id: int | None) -> User | None:
+        if owner_telegram_id is None or owner_telegram_id == actor.telegram_id:
+            return actor
+        if not actor.is_boss:
+            raise NotAllowed("create deals for someone else")
+        owner = await uow.users.by_telegram_id(owner_telegram_id)
+        if owner is None or not owner.active:
+            raise NotFound("user", owner_telegram_id)
+        return owner
+
+    async def _contact(self, uow: UnitOfWork, *, name: str | None, phone: str | None, at: datetime) -> Contact | None:
+        if phone is not None:
+            existing = await uow.contacts.by_phone(phone)
+            if existing is not None:
+                if name and not existing.name:
+                    existing.name = name
+                    await uow.contacts.save(existing)
+                return existing
+        if name is None and phone is None:
+            return None
+        return await uow.contacts.add(name=name, phone=phone, company=None, at=at)
+
+    async def _notify_assigned(self, uow: UnitOfWork, deal: Deal, owner: User, *, by: User | None, at: datetime) -> None:
+        await uow.outbox.put(
+            Notification(owner.id, NoteKind.DEAL_ASSIGNED, {"deal_id": deal.id, "by_name": by.name if by else None}),
+            at=at,
+        )
+
+    # -- reading --------------------------------------------------------------------------
+
+    async def get(self, *, deal_id: int, actor: User) -> Deal:
+        """The deal, if the actor may see it (else ``DealNotFound``, as for a deal that does not exist)."""
+        require_active(actor)
+        async with self.db.uow(write=False) as uow:
+            return await uow.deals.get_visible(deal_id, viewer=actor)
+
+    async def details(self, *, deal_id: int, actor: User) -> DealDetails:
+        require_active(actor)
+        async with self.db.uow(write=False) as uow:
+            deal = await uow.deals.get_visible(deal_id, viewer=actor)
+            tasks = await uow.tasks.open_of_deal(deal.id)
+            calls = await uow.calls.of_deal(deal.id)
+            return DealDetails(deal, await pipeline_of(uow, deal.pipeline_id), tasks[0] if tasks else None, len(calls))
+
+    async def history(self, *, deal_id: int, actor: User, limit: int | None = None,
+                      newest_first: bool = False) -> list[DealEvent]:
+        require_active(actor)
+        async with self.db.uow(write=False) as uow:
+            deal = await uow.deals.get_visible(deal_id, viewer=actor)
+            return await uow.events.history(deal.id, limit=limit, newest_first=newest_first)
+
+    async def board(self, *, actor: User, owner_telegram_id: int | None = None) -> Board:
+        """The kanban's columns: per stage, how many deals and their sum, as the actor may see them."""
+        require_active(actor)
+        async with self.db.uow(write=False) as uow:
+            pipeline = await default_pipeline(uow)
+            owner_id = await self._owner_filter(uow, actor, owner_telegram_id)
+            totals = await uow.deals.board(pipeline_id=pipeline.id, viewer=actor, owner_id=owner_id)
+        return Board(
+            pipeline,
+            [BoardColumn(s, *totals.get(s.id, (0, Decimal("0.00")))) for s in pipeline.stages],
+        )
+
+    async def _owner_filter(self, uow: UnitOfWork, actor: User, owner_telegram_id: int | None) -> int | None:
+        if owner_telegram_id is None:
+            return None
+        if not actor.is_boss and owner_telegram_id != actor.telegram_id:
+            raise NotAllowed("look at another seller's deals")
+        owner = await uow.users.by_telegram_id(owner_telegram_id)
+        if owner is None:
+            raise NotFound("user", owner_telegram_id)
+        return owner.id
+
+    async def column(
+        self,
+        *,
+        stage: str | int,
+        actor: User,
+        owner_telegram_id: int | None = None,
+        order: DealOrder = DealOrder.NEWEST,
+        cursor: str | None = None,
+        backwards: bool = False,
+        limit: int = 8,
+    ) -> tuple[Stage, Page[Deal]]:
+        """One page of a stage's deals, newest in the stage first or longest waiting first."""
+        require_active(actor)
+        if not 1 <= limit <= 200:
+            raise InvalidInput("page size", limit, "1 to 200")
+        async with self.db.uow(write=False) as uow:
+            pipeline = await default_pipeline(uow)
+            target = pipeline.find(stage)
+            owner_id = await self._owner_filter(uow, actor, owner_telegram_id)
+            page = await uow.deals.list_in_stage(
+                stage_id=target.id, viewer=actor, owner_id=owner_id, order=order, cursor=cursor,
+                backwards=backwards, limit=limit,
+            )
+        return target, page
+
+    async def list(self, *, actor: User, stage: str | int | None = None, owner_telegram_id: int | None = None,
+                   limit: int | None = None) -> list[Deal]:
+        require_active(actor)
+        async with self.db.uow(write=False) as uow:
+            pipeline = await default_pipeline(uow)
+            stage_id = pipeline.find(stage).id if stage is not None else None
+            owner_id = await self._owner_filter(uow, actor, owner_telegram_id)
+            return await uow.deals.list_all(viewer=actor, stage_id=stage_id, owner_id=owner_id, limit=limit)
+
+    async def find(self, *, query: str, actor: User, limit: int = 20) -> list[Deal]:
+        """Deals matching a phone (any format or its last digits), a title or a contact name."""
+        require_active(actor)
+        text = query.strip()
+        if not text:
+            raise InvalidInput("search", query, "type a name, a title or a phone number")
+        if len(text) > 100:
+            raise InvalidInput("search", query, "at most 100 characters")
+        async with self.db.uow(write=False) as uow:
+            return await uow.deals.find(
+                text, viewer=actor, region_e164=try_e164(text, region=self.config.default_region), limit=limit
+            )
+
+    async def stale(self, *, actor: User, owner_telegram_id: int | None = None, limit: int | None = None) -> list[Deal]:
+        """Open deals past their stage's follow-up, as the actor may see them."""
+        require_active(actor)
+        async with self.db.uow(write=False) as uow:
+            owner_id = await self._owner_filter(uow, actor, owner_telegram_id)
+            return await uow.deals.stale(now=self.now(), viewer=actor, owner_id=owner_id, limit=limit)
+
+    # -- changing -------------------------------------------------------------------------
+
+    async def _change(self, *, deal_id: int, actor: User, expected_version: int | None, change: Change,
+                      allow_unowned: bool = False) -> Deal:
+        require_active(actor)
+        async with self.db.uow() as uow:
+            deal = await uow.deals.get_visible(deal_id, viewer=actor)
+            if expected_version is not None and deal.version != expected_version:
+                raise StaleVersion(deal.id)
+            if not actor.is_boss and deal.owner_id != actor.id and not allow_unowned:
+                raise NotAllowed("change a deal nobody has taken yet — take it first")
+            events = await change(uow, deal, await pipeline_of(uow, deal.pipeline_id))
+            await uow.events.add(*events)
+            await uow.deals.save(deal)
+            await uow.commit()
+        return deal
+
+    async def move(self, *, deal_id: int, to_stage: str | int, actor: User, expected_version: int | None = None,
+                   lost_reason: str | None = None) -> Deal:
+        """Move the deal to any stage: entering won/lost closes it, leaving them reopens it."""
+
+        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
+            return [deal.move_to(pipeline.find(to_stage), at=self.now(), actor=Actor.of(actor), lost_reason=lost_reason)]
+
+        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change)
+
+    async def move_next(self, *, deal_id: int, actor: User, expected_version: int | None = None) -> Deal:
+        """Move the deal one stage forward along the funnel."""
+        return await self._step(deal_id=deal_id, actor=actor, expected_version=expected_version, forward=True)
+
+    async def move_previous(self, *, deal_id: int, actor: User, expected_version: int | None = None) -> Deal:
+        """Move the deal one stage back."""
+        return await self._step(deal_id=deal_id, actor=actor, expected_version=expected_version, forward=False)
+
+    async def _step(self, *, deal_id: int, actor: User, expected_version: int | None, forward: bool) -> Deal:
+        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
+            target = pipeline.next_after(deal.stage) if forward else pipeline.previous_before(deal.stage)
+            if target is None:
+                raise InvalidInput("stage", deal.stage.name, "there is no stage that way")
+            return [deal.move_to(target, at=self.now(), actor=Actor.of(actor))]
+
+        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change)
+
+    async def mark_won(self, *, deal_id: int, actor: User, expected_version: int | None = None) -> Deal:
+        """Close the deal as won."""
+
+        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
+            if deal.is_closed:
+                raise DealClosed(deal.id)
+            return [deal.move_to(pipeline.won, at=self.now(), actor=Actor.of(actor))]
+
+        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change)
+
+    async def mark_lost(self, *, deal_id: int, reason: str, actor: User, expected_version: int | None = None) -> Deal:
+        """Close the deal as lost, for a reason."""
+
+        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
+            if deal.is_closed:
+                raise DealClosed(deal.id)
+            return [deal.move_to(pipeline.lost, at=self.now(), actor=Actor.of(actor), lost_reason=reason)]
+
+        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change)
+
+    async def reassign(self, *, deal_id: int, owner_telegram_id: int | None, actor: User,
+                       expected_version: int | None = None) -> Deal:
+        """Give the deal to another seller, or to nobody (bosses only)."""
+        require_boss(actor, "reassign deals")
+        now = self.now()
+
+        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
+            owner = None
+            if owner_telegram_id is not None:
+                owner = await uow.users.by_telegram_id(owner_telegram_id)
+                if owner is None or not owner.active:
+                    raise NotFound("user", owner_telegram_id)
+            event = deal.reassign(owner, at=now, actor=Actor.of(actor))
+            await uow.tasks.reassign_open(deal_id=deal.id, assignee_id=owner.id if owner else None)
+            if owner is not None and owner.id != actor.id:
+                await self._notify_assigned(uow, deal, owner, by=actor, at=now)
+            return [event]
+
+        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change)
+
+    async def take(self, *, deal_id: int, actor: User, expected_version: int | None = None) -> Deal:
+        """Take an unassigned deal from the inbox."""
+        now = self.now()
+
+        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
+            if deal.owner is not None:
+                raise Conflict(f"Deal {deal.id} already belongs to {deal.owner.name}.")
+            await uow.tasks.reassign_open(deal_id=deal.id, assignee_id=actor.id)
+            return [deal.reassign(actor, at=now, actor=Actor.of(actor))]
+
+        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change,
+                                  allow_unowned=True)
+
+    async def add_note(self, *, deal_id: int, text: str, actor: User) -> Deal:
+        """Write a note in the deal's history (counts as activity)."""
+        note = valid_note(text)
+        now = self.now()
+
+        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
+            deal.touch(now)
+            return [DealEvent.new(deal, EventKind.NOTE, now, Actor.of(actor), text=note)]
+
+        return await self._change(deal_id=deal_id, actor=actor, expected_version=None, change=change)
+
+    async def set_priority(self, *, deal_id: int, priority: Priority, actor: User,
+                           expected_version: int | None = None) -> Deal:
+        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
+            return [deal.set_priority(priority, at=self.now(), actor=Actor.of(actor))]
+
+        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change)
+
+    async def snooze(self, *, deal_id: int, until: datetime, actor: User, reason: str | None = None,
+                     expected_version: int | None = None) -> Deal:
+        """Quiet the deal's reminders until a time, with an optional reason kept in history."""
+        clean = reason.strip()[:200] if reason and reason.strip() else None
+
+        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
+            return [deal.snooze(until, at=self.now(), actor=Actor.of(actor), reason=clean)]
+
+        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change)
+
+    async def edit(self, *, deal_id: int, field: str, value: str, actor: User,
+                   expected_version: int | None = None) -> Deal:
+        """Change the title, amount, currency, contact name, phone, company or priority."""
+        if field not in EDITABLE:
+            raise InvalidInput("field", field, "one of " + ", ".join(EDITABLE))
+        now = self.now()
+        who = Actor.of(actor)
+
+        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
+            if field == "title":
+                return [deal.edit("title", valid_title(value), at=now, actor=who)]
+            if field == "amount":
+                return [deal.edit("amount", _amount(value), at=now, actor=who)]
+            if field == "currency":
+                return [deal.edit("currency", valid_currency(value), at=now, actor=who)]
+            if field == "priority":
+                try:
+                    level = Priority(value.strip().lower())
+                except ValueError:
+                    raise InvalidInput("priority", value, "low, normal or high") from None
+                return [deal.set_priority(level, at=now, actor=who)]
+            return [await self._edit_contact(uow, deal, field, value, now, who)]
+
+        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change)
+
+    async def _edit_contact(self, uow: UnitOfWork, deal: Deal, field: str, value: str, now: datetime,
+                            who: Actor) -> DealEvent:
+        old = deal.contact
+        if field == "phone":
+            phone = to_e164(value, region=self.config.default_region)
+            if old is not None and old.phone == phone:
+                raise InvalidInput("phone", value, "nothing changed")
+            existing = await uow.contacts.by_phone(phone)
+            if existing is not None:  # the number is a known person: the deal now points at them
+                deal.contact = existing
+            elif old is not None:
+                deal.contact = Contact(old.id, old.name, phone, old.company)
+                await uow.contacts.save(deal.contact)
+            else:
+                deal.contact = await uow.contacts.add(name=None, phone=phone, company=None, at=now)
+            deal.touch(now)
+            return DealEvent.new(deal, EventKind.EDITED, now, who, field="phone",
+                                 old=old.phone if old else None, new=phone)
+        text = valid_name(value)
+        attribute = "name" if field == "contact" else "company"
+        if old is None:
+            deal.contact = await uow.contacts.add(
+                name=text if attribute == "name" else None, phone=None,
+                company=text if attribute == "company" else None, at=now,
+            )
+            previous = None
+        else:
+            previous = getattr(old, attribute)
+            if previous == text:
+                raise InvalidInput(field, value, "nothing changed")
+            setattr(old, attribute, text)
+            await uow.contacts.save(old)
+        deal.touch(now)
+        return DealEvent.new(deal, EventKind.EDITED, now, who, field=field, old=previous, new=text)
+
+
+def created_event(deal: Deal, at: datetime, actor: Actor) -> DealEvent:
+    """The first line of a deal's history: everything it started with, so history replays to the deal."""
+    event = DealEvent.new(
+        deal, EventKind.CREATED, at, actor,
+        title=deal.title, amount=str(deal.amount) if deal.amount is not None else None, currency=deal.currency,
+        owner=deal.owner_id, source=deal.source.value, priority=deal.priority.value,
+    )
+    event.to_stage_id = deal.stage.id
+    return event
