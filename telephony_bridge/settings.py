@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from telephony_bridge.ami.config import (
+    DEFAULT_EXTENSION_PATTERN,
+    DEFAULT_INBOUND_CONTEXTS,
+    DEFAULT_STALE_AFTER_S,
+    DEFAULT_TRUNK_PATTERN,
+    TrackerConfig,
+)
 
 _PLACEHOLDERS = frozenset({"changeme", "changethis", "change-me", "secret", "your-secret", "xxx"})
 
@@ -73,3 +82,74 @@ class CloudPbxSettings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("must be an IANA time zone such as Europe/Moscow") from None
         return value
+
+
+class AmiSettings(BaseSettings):
+    """The Asterisk bridge: the AMI login, how to read this PBX's channels, the spool and the CRM link.
+
+    ``KANBOT_AMI_INBOUND_CONTEXTS`` is comma-separated (``from-pstn,from-trunk``); the two patterns are
+    regular expressions over channel names (see ``docs/telephony-asterisk.md``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="KANBOT_", env_file=".env", extra="ignore")
+
+    ami_host: str = "127.0.0.1"
+    ami_port: int = Field(default=5038, gt=0, lt=65536)
+    ami_username: str | None = None
+    ami_secret: SecretStr | None = None
+    ami_inbound_contexts: str = ",".join(DEFAULT_INBOUND_CONTEXTS)
+    ami_extension_pattern: str = DEFAULT_EXTENSION_PATTERN
+    ami_trunk_pattern: str | None = DEFAULT_TRUNK_PATTERN
+    ami_spool_path: Path = Path("var/bridge-spool.sqlite")
+    ami_stale_call_after_s: float = Field(default=DEFAULT_STALE_AFTER_S, gt=0)
+    default_region: str = "RU"
+    crm_url: str | None = None
+    calls_secret: SecretStr | None = None
+
+    @field_validator("ami_secret", "calls_secret", mode="before")
+    @classmethod
+    def _refuse_placeholder_secrets(cls, value: object) -> object:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str):
+            if not text.strip():
+                return None
+            if text.strip().lower() in _PLACEHOLDERS:
+                raise ValueError("is a placeholder, not a secret: set the real value or leave it unset")
+        return value
+
+    @field_validator("ami_trunk_pattern", mode="before")
+    @classmethod
+    def _empty_trunk_pattern_means_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("default_region")
+    @classmethod
+    def _check_ami_region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if not re.fullmatch(r"[A-Z]{2}", region):
+            raise ValueError("must be a two-letter country code such as RU or US")
+        return region
+
+    @field_validator("crm_url")
+    @classmethod
+    def _check_crm_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", url):
+            raise ValueError("must look like https://crm.example.com (scheme, host and optional path prefix)")
+        return url
+
+    @property
+    def inbound_contexts(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.ami_inbound_contexts.split(",") if part.strip())
+
+    def tracker_config(self) -> TrackerConfig:
+        """The call tracker's setup; raises ``ValueError`` on an invalid pattern."""
+        return TrackerConfig(
+            inbound_contexts=self.inbound_contexts,
+            extension_pattern=self.ami_extension_pattern,
+            trunk_pattern=self.ami_trunk_pattern,
+            region=self.default_region,
+            stale_after_s=self.ami_stale_call_after_s,
+        )
