@@ -8,9 +8,9 @@ reports nothing worth a call, such as "ringing"). A parser raises nothing but ``
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from datetime import UTC, tzinfo
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crm_core.domain.calls import CallEvent
 
@@ -61,9 +61,15 @@ def parse_payload(
     if provider == "twilio":
         return parse_twilio(form, region=region)
     if provider == "zadarma":
-        zone = UTC if timezone == "UTC" else ZoneInfo(timezone)
-        return parse_zadarma(form, region=region, tz=zone)
+        return parse_zadarma(form, region=region, tz=_zone(timezone))
     raise PayloadError(f"provider: not one of {', '.join(PROVIDERS)}")
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return UTC if name == "UTC" else ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PayloadError(f"timezone: {name!r} is not an IANA time zone") from None
 
 
 def _json_form(body: bytes) -> dict[str, str]:
