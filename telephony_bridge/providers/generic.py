@@ -5,7 +5,8 @@ For any PBX Kanbot has no parser for: a FreePBX dialplan hook, a script, another
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from datetime import datetime, timezone
+from typing import Annotated, Literal, overload
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -67,13 +68,14 @@ def parse_generic(payload: object, *, region: str) -> list[CallEvent]:
 
 
 def _to_event(model: CallEventIn, *, region: str) -> CallEvent:
-    for name in ("started_at", "answered_at", "ended_at"):
-        moment = getattr(model, name)
-        if moment is not None:
-            within_range(moment, name)
-    if model.ended_at is not None and model.ended_at < model.started_at:
+    started_at, answered_at, ended_at = (
+        _moment(model.started_at, "started_at"),
+        _moment(model.answered_at, "answered_at"),
+        _moment(model.ended_at, "ended_at"),
+    )
+    if ended_at is not None and ended_at < started_at:
         raise PayloadError("ended_at: before started_at")
-    if model.answered_at is not None and model.answered_at < model.started_at:
+    if answered_at is not None and answered_at < started_at:
         raise PayloadError("answered_at: before started_at")
     if model.status == "missed" and (model.answered_by or model.answered_at):
         raise PayloadError("status: a missed call has no answered_by or answered_at")
@@ -84,15 +86,29 @@ def _to_event(model: CallEventIn, *, region: str) -> CallEvent:
         status=CallStatus(model.status),
         caller=_phone(model.caller, "caller", region),
         dialed=_phone(model.dialed, "dialed", region),
-        started_at=model.started_at,
+        started_at=started_at,
         rang=tuple(model.rang),
         answered_by=model.answered_by,
         transfers=tuple(model.transfers),
-        answered_at=model.answered_at,
-        ended_at=model.ended_at,
+        answered_at=answered_at,
+        ended_at=ended_at,
         duration_s=model.duration_s,
         raw_caller=model.caller,
     )
+
+
+@overload
+def _moment(value: datetime, name: str) -> datetime: ...
+@overload
+def _moment(value: None, name: str) -> None: ...
+def _moment(value: datetime | None, name: str) -> datetime | None:
+    """The time within range, its offset as a plain ``datetime.timezone`` rather than pydantic's."""
+    if value is None:
+        return None
+    offset = value.utcoffset()
+    if offset is None:
+        raise PayloadError(f"{name}: has no time zone")
+    return within_range(value.replace(tzinfo=timezone(offset)), name)
 
 
 def _phone(raw: str | None, name: str, region: str) -> str | None:

@@ -34,6 +34,7 @@ def test_an_in_progress_call_parses_with_its_numbers_in_e164() -> None:
     assert (call.caller, call.dialed) == ("+74951234567", "+74997001122")
     assert (call.status, call.answered_by, call.rang) == (CallStatus.ANSWERED, "101", ("101", "102"))
     assert call.started_at == datetime(2024, 5, 14, 12, 15, tzinfo=MSK)
+    assert type(call.started_at.tzinfo) is timezone  # a plain offset, not pydantic's own tzinfo
     assert not call.is_final
 
 
