@@ -228,3 +228,25 @@ async def test_a_signed_but_malformed_call_is_a_400_with_the_reason(
     assert response.status == 400
     assert (await response.json())["error"].startswith(reason)
     assert ingest.received == []
+
+
+def test_what_call_event_to_json_writes_parses_back_to_the_same_call() -> None:
+    # The Asterisk bridge posts CallEvent.to_json() bodies to this endpoint.
+    from crm_core.domain.calls import CallEvent
+
+    sent = CallEvent(
+        call_id="1715678100.42",
+        provider="asterisk",
+        direction=CallDirection.INBOUND,
+        status=CallStatus.ANSWERED,
+        caller="+74951234567",
+        dialed=None,
+        started_at=datetime(2024, 5, 14, 9, 15, tzinfo=UTC),
+        rang=("150010001", "150010002"),
+        answered_by="150010001",
+        transfers=("150010003",),
+        answered_at=datetime(2024, 5, 14, 9, 15, 12, tzinfo=UTC),
+        ended_at=datetime(2024, 5, 14, 9, 18, 20, tzinfo=UTC),
+        duration_s=188,
+    )
+    assert parse_generic(json.loads(json.dumps(sent.to_json())), region="RU") == [sent]
