@@ -10,7 +10,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 
-class epoch_seconds(FunctionElement[float]):  # noqa: N801 - SQL function naming
+class epoch_seconds(FunctionElement[float]):
     """Seconds since 1970 of a timestamp column, as a float."""
 
     type = Float()

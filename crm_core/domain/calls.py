@@ -79,4 +79,9 @@ class IngestOutcome:
     duplicate: bool
 
     def to_json(self) -> dict[str, object]:
-        return {"call_id": self.call_id, "deal_id": self.deal_id, "created": self.created, "duplicate": self.duplicate}
+        return {
+            "call_id": self.call_id,
+            "deal_id": self.deal_id,
+            "created": self.created,
+            "duplicate": self.duplicate,
+        }

@@ -43,7 +43,9 @@ class EventKind(enum.StrEnum):
     PRIORITY_CHANGED = "priority_changed"
 
 
-STAGE_EVENTS = frozenset({EventKind.CREATED, EventKind.MOVED, EventKind.WON, EventKind.LOST, EventKind.REOPENED})
+STAGE_EVENTS = frozenset(
+    {EventKind.CREATED, EventKind.MOVED, EventKind.WON, EventKind.LOST, EventKind.REOPENED}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +138,9 @@ class Deal:
         event.from_stage_id, event.to_stage_id = self.stage.id, to.id
         return event
 
-    def move_to(self, target: Stage, *, at: datetime, actor: Actor, lost_reason: str | None = None) -> DealEvent:
+    def move_to(
+        self, target: Stage, *, at: datetime, actor: Actor, lost_reason: str | None = None
+    ) -> DealEvent:
         """Put the deal in ``target``; leaving won or lost reopens it, entering them closes it."""
         if target.pipeline_id != self.pipeline_id:
             raise InvalidInput("stage", target.name, "it belongs to another pipeline")
@@ -190,12 +194,16 @@ class Deal:
             raise InvalidInput(field_name, value, "nothing changed")
         setattr(self, field_name, value)
         self.touch(at)
-        return DealEvent.new(self, EventKind.EDITED, at, actor, field=field_name, old=_str(old), new=_str(value))
+        return DealEvent.new(
+            self, EventKind.EDITED, at, actor, field=field_name, old=_str(old), new=_str(value)
+        )
 
     def set_priority(self, priority: Priority, *, at: datetime, actor: Actor) -> DealEvent:
         if priority is self.priority:
             raise InvalidInput("priority", priority.value, "nothing changed")
-        event = DealEvent.new(self, EventKind.PRIORITY_CHANGED, at, actor, old=self.priority.value, new=priority.value)
+        event = DealEvent.new(
+            self, EventKind.PRIORITY_CHANGED, at, actor, old=self.priority.value, new=priority.value
+        )
         self.priority = priority
         return event
 

@@ -141,12 +141,36 @@ def check_stage_specs(specs: list[StageSpec]) -> None:
 
 
 DEFAULT_FUNNEL: tuple[StageSpec, ...] = (
-    StageSpec("Unsorted", StageKind.INBOX, timedelta(hours=2), "Call the customer back and qualify the request", 5),
-    StageSpec("Opportunity", StageKind.OPEN, timedelta(days=3), "Find the need, the budget and who decides", 15),
-    StageSpec("Commercial offer", StageKind.OPEN, timedelta(days=3), "Send the offer and agree on a follow-up call", 35),
-    StageSpec("Document approval", StageKind.OPEN, timedelta(days=5), "Get the contract approved by the customer's side", 55),
-    StageSpec("Signing & payment", StageKind.OPEN, timedelta(days=3), "Get the contract signed and the invoice paid", 80),
-    StageSpec("Execution", StageKind.OPEN, timedelta(days=14), "Deliver and confirm the customer is satisfied", 95),
+    StageSpec(
+        "Unsorted", StageKind.INBOX, timedelta(hours=2), "Call the customer back and qualify the request", 5
+    ),
+    StageSpec(
+        "Opportunity", StageKind.OPEN, timedelta(days=3), "Find the need, the budget and who decides", 15
+    ),
+    StageSpec(
+        "Commercial offer",
+        StageKind.OPEN,
+        timedelta(days=3),
+        "Send the offer and agree on a follow-up call",
+        35,
+    ),
+    StageSpec(
+        "Document approval",
+        StageKind.OPEN,
+        timedelta(days=5),
+        "Get the contract approved by the customer's side",
+        55,
+    ),
+    StageSpec(
+        "Signing & payment",
+        StageKind.OPEN,
+        timedelta(days=3),
+        "Get the contract signed and the invoice paid",
+        80,
+    ),
+    StageSpec(
+        "Execution", StageKind.OPEN, timedelta(days=14), "Deliver and confirm the customer is satisfied", 95
+    ),
     StageSpec("Won", StageKind.WON, None, "Ask for a referral and plan the next sale", 100),
     StageSpec("Lost", StageKind.LOST, None, "Note why, and plan a check-in in a few months", 0),
 )

@@ -37,7 +37,12 @@ def parse_amount(raw: str) -> Decimal:
     if suffix:
         multiplier = _MULTIPLIERS[suffix.group(1).lower()]
         text = text[: suffix.start()]
-    if not text or text.startswith("-") or not re.fullmatch(r"[0-9.,]+", text) or not any(c.isdigit() for c in text):
+    if (
+        not text
+        or text.startswith("-")
+        or not re.fullmatch(r"[0-9.,]+", text)
+        or not any(c.isdigit() for c in text)
+    ):
         raise InvalidInput("amount", raw, "a positive number such as 1500 or 1 500,50")
     number = _normalise_separators(text, raw)
     try:

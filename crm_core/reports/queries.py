@@ -23,7 +23,9 @@ def _scoped(stmt: Select[Any], owner_id: int | None) -> Select[Any]:
     return stmt if owner_id is None else stmt.where(deals.c.owner_id == owner_id)
 
 
-async def funnel(conn: AsyncConnection, *, pipeline_id: int, owner_id: int | None) -> dict[int, tuple[int, Decimal, Decimal]]:
+async def funnel(
+    conn: AsyncConnection, *, pipeline_id: int, owner_id: int | None
+) -> dict[int, tuple[int, Decimal, Decimal]]:
     """Open deals per stage: count, amount, amount × the stage's win probability (still ×100)."""
     weighted = type_coerce(deals.c.amount * stages.c.probability, Money)
     stmt = (
@@ -36,7 +38,9 @@ async def funnel(conn: AsyncConnection, *, pipeline_id: int, owner_id: int | Non
     return {sid: (n, amount or ZERO, w or ZERO) for sid, n, amount, w in rows}
 
 
-async def flow(conn: AsyncConnection, *, start: datetime, end: datetime, owner_id: int | None) -> dict[int, list[int]]:
+async def flow(
+    conn: AsyncConnection, *, start: datetime, end: datetime, owner_id: int | None
+) -> dict[int, list[int]]:
     """Per stage, within [start, end): deals that entered, advanced out of it, were won or lost from it."""
     in_period = and_(deal_events.c.at >= start, deal_events.c.at < end)
     entered = _scoped(
@@ -52,7 +56,9 @@ async def flow(conn: AsyncConnection, *, start: datetime, end: datetime, owner_i
     outcomes = _scoped(
         select(
             deal_events.c.from_stage_id,
-            func.sum(case((and_(kind.in_([EventKind.MOVED.value, EventKind.WON.value]), forward), 1), else_=0)),
+            func.sum(
+                case((and_(kind.in_([EventKind.MOVED.value, EventKind.WON.value]), forward), 1), else_=0)
+            ),
             func.sum(case((kind == EventKind.WON.value, 1), else_=0)),
             func.sum(case((kind == EventKind.LOST.value, 1), else_=0)),
         )
@@ -81,8 +87,11 @@ def _stage_walk(end: datetime, start: datetime, owner_id: int | None, by_owner: 
         .where(deal_events.c.at >= start, deal_events.c.at < end, deal_events.c.kind.in_(STAGE_EVENT_KINDS))
         .distinct()
     )
-    window = {"partition_by": deal_events.c.deal_id, "order_by": (deal_events.c.at, deal_events.c.id)}
-    later = {**window, "rows": (1, None)}
+    window: dict[str, Any] = {
+        "partition_by": deal_events.c.deal_id,
+        "order_by": (deal_events.c.at, deal_events.c.id),
+    }
+    later: dict[str, Any] = {**window, "rows": (1, None)}
     on_path = case((stages.c.kind != StageKind.LOST.value, stages.c.position))
     walk = (
         select(
@@ -94,7 +103,9 @@ def _stage_walk(end: datetime, start: datetime, owner_id: int | None, by_owner: 
             deals.c.owner_id.label("owner_id") if by_owner else literal(None).label("owner_id"),
             func.lead(deal_events.c.kind).over(**window).label("next_kind"),
             func.max(on_path).over(**later).label("max_later_position"),
-            func.max(case((stages.c.kind == StageKind.WON.value, 1), else_=0)).over(**later).label("won_later"),
+            func.max(case((stages.c.kind == StageKind.WON.value, 1), else_=0))
+            .over(**later)
+            .label("won_later"),
         )
         .select_from(
             deal_events.join(stages, stages.c.id == deal_events.c.to_stage_id).join(
@@ -131,9 +142,14 @@ async def conversion(
     return {(o, s): (e, a, w, lost) for o, s, e, a, w, lost in await conn.execute(stmt)}
 
 
-async def velocity(conn: AsyncConnection, *, start: datetime, end: datetime, owner_id: int | None) -> dict[int, tuple[float, int]]:
+async def velocity(
+    conn: AsyncConnection, *, start: datetime, end: datetime, owner_id: int | None
+) -> dict[int, tuple[float, int]]:
     """Per stage: the median seconds a deal spent there, over stays that ended in [start, end)."""
-    window = {"partition_by": deal_events.c.deal_id, "order_by": (deal_events.c.at, deal_events.c.id)}
+    window: dict[str, Any] = {
+        "partition_by": deal_events.c.deal_id,
+        "order_by": (deal_events.c.at, deal_events.c.id),
+    }
     spans = _scoped(
         select(
             deal_events.c.to_stage_id.label("stage_id"),
@@ -145,7 +161,10 @@ async def velocity(conn: AsyncConnection, *, start: datetime, end: datetime, own
         owner_id,
     ).subquery("spans")
     stays = (
-        select(spans.c.stage_id, (epoch_seconds(spans.c.left_at) - epoch_seconds(spans.c.entered_at)).label("seconds"))
+        select(
+            spans.c.stage_id,
+            (epoch_seconds(spans.c.left_at) - epoch_seconds(spans.c.entered_at)).label("seconds"),
+        )
         .where(spans.c.left_at.is_not(None), spans.c.left_at >= start, spans.c.left_at < end)
         .subquery("stays")
     )
@@ -156,8 +175,10 @@ async def velocity(conn: AsyncConnection, *, start: datetime, end: datetime, own
         func.count().over(partition_by=stays.c.stage_id).label("n"),
     ).subquery("ranked")
     middle = or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
-    stmt = select(ranked.c.stage_id, func.avg(ranked.c.seconds), func.max(ranked.c.n)).where(middle).group_by(
-        ranked.c.stage_id
+    stmt = (
+        select(ranked.c.stage_id, func.avg(ranked.c.seconds), func.max(ranked.c.n))
+        .where(middle)
+        .group_by(ranked.c.stage_id)
     )
     return {sid: (float(median), int(n)) for sid, median, n in await conn.execute(stmt)}
 
@@ -192,18 +213,27 @@ async def sellers(
     }
 
 
-async def activity(conn: AsyncConnection, *, start: datetime, end: datetime, owner_id: int | None) -> dict[str, Any]:
+async def activity(
+    conn: AsyncConnection, *, start: datetime, end: datetime, owner_id: int | None
+) -> dict[str, Any]:
     """Counts for the digest: new deals (from calls), forward moves, wins with their sum, losses by reason."""
     in_period = and_(deal_events.c.at >= start, deal_events.c.at < end)
     from_stage, to_stage = stages.alias("from_stage"), stages.alias("to_stage")
     kind = deal_events.c.kind
-    forward = and_(kind.in_([EventKind.MOVED.value, EventKind.WON.value]), to_stage.c.position > from_stage.c.position,
-                   to_stage.c.kind != StageKind.LOST.value)
+    forward = and_(
+        kind.in_([EventKind.MOVED.value, EventKind.WON.value]),
+        to_stage.c.position > from_stage.c.position,
+        to_stage.c.kind != StageKind.LOST.value,
+    )
     counts = _scoped(
         select(
             func.sum(case((kind == EventKind.CREATED.value, 1), else_=0)),
-            func.sum(case((and_(kind == EventKind.CREATED.value,
-                                deals.c.source.in_(["call", "missed_call"])), 1), else_=0)),
+            func.sum(
+                case(
+                    (and_(kind == EventKind.CREATED.value, deals.c.source.in_(["call", "missed_call"])), 1),
+                    else_=0,
+                )
+            ),
             func.sum(case((forward, 1), else_=0)),
             func.sum(case((kind == EventKind.WON.value, 1), else_=0)),
             func.sum(case((kind == EventKind.LOST.value, 1), else_=0)),
@@ -238,6 +268,11 @@ async def activity(conn: AsyncConnection, *, start: datetime, end: datetime, own
         )
     )
     return {
-        "new": int(new or 0), "from_calls": int(from_calls or 0), "moved": int(moved or 0), "won": int(won or 0),
-        "lost": int(lost or 0), "won_amount": won_amount or ZERO, "reasons": [(r or "?", n) for r, n in reasons],
+        "new": int(new or 0),
+        "from_calls": int(from_calls or 0),
+        "moved": int(moved or 0),
+        "won": int(won or 0),
+        "lost": int(lost or 0),
+        "won_amount": won_amount or ZERO,
+        "reasons": [(r or "?", n) for r, n in reasons],
     }

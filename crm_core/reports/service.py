@@ -62,20 +62,28 @@ class ReportService(ServiceBase):
             rows.append(FunnelRow(stage, count, amount, (weighted / 100).quantize(CENT, ROUND_HALF_UP)))
         return FunnelSnapshot(rows)
 
-    async def flow(self, *, actor: User, period: Period, seller_telegram_id: int | None = None) -> list[FlowRow]:
+    async def flow(
+        self, *, actor: User, period: Period, seller_telegram_id: int | None = None
+    ) -> list[FlowRow]:
         """Per stage, during the period: deals that entered, advanced, were won or lost from it."""
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             pipeline = await default_pipeline(uow)
-            figures = await queries.flow(uow.connection, start=period.start, end=period.end, owner_id=owner_id)
+            figures = await queries.flow(
+                uow.connection, start=period.start, end=period.end, owner_id=owner_id
+            )
         return [FlowRow(s, *figures.get(s.id, [0, 0, 0, 0])) for s in pipeline.stages]
 
-    async def conversion(self, *, actor: User, period: Period, seller_telegram_id: int | None = None) -> ConversionReport:
-        """Per stage: of the deals that entered it in the period, the share that went further and the share lost there."""
+    async def conversion(
+        self, *, actor: User, period: Period, seller_telegram_id: int | None = None
+    ) -> ConversionReport:
+        """Per stage: of the deals that entered it in the period, the share gone further and lost there."""
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             pipeline = await default_pipeline(uow)
-            figures = await queries.conversion(uow.connection, start=period.start, end=period.end, owner_id=owner_id)
+            figures = await queries.conversion(
+                uow.connection, start=period.start, end=period.end, owner_id=owner_id
+            )
         rows = _conversion_rows(pipeline, {stage: f for (_, stage), f in figures.items()})
         return ConversionReport(period, rows, lame_stage(rows, self.lame_rule), average_loss_rate(rows))
 
@@ -102,21 +110,31 @@ class ReportService(ServiceBase):
             result.append(SellerLameStage(people[owner], lame, rate))
         return result
 
-    async def velocity(self, *, actor: User, period: Period, seller_telegram_id: int | None = None) -> list[VelocityRow]:
+    async def velocity(
+        self, *, actor: User, period: Period, seller_telegram_id: int | None = None
+    ) -> list[VelocityRow]:
         """Median time deals spent in each stage, over the stays that ended in the period."""
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             pipeline = await default_pipeline(uow)
-            figures = await queries.velocity(uow.connection, start=period.start, end=period.end, owner_id=owner_id)
+            figures = await queries.velocity(
+                uow.connection, start=period.start, end=period.end, owner_id=owner_id
+            )
         rows = []
         for stage in pipeline.stages:
             if stage.is_closed:
                 continue
             seconds, samples = figures.get(stage.id, (None, 0))
-            rows.append(VelocityRow(stage, timedelta(seconds=round(seconds)) if seconds is not None else None, samples))
+            rows.append(
+                VelocityRow(
+                    stage, timedelta(seconds=round(seconds)) if seconds is not None else None, samples
+                )
+            )
         return rows
 
-    async def sellers(self, *, actor: User, period: Period, seller_telegram_id: int | None = None) -> list[SellerRow]:
+    async def sellers(
+        self, *, actor: User, period: Period, seller_telegram_id: int | None = None
+    ) -> list[SellerRow]:
         """Per seller: open deals and their sum, won and lost in the period, and stale deals now."""
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
@@ -134,16 +152,21 @@ class ReportService(ServiceBase):
             rows.append(SellerRow(person, *figures.get(person.id, (0, zero, 0, zero, 0, 0))))
         return rows
 
-    async def activity(self, *, actor: User, period: Period, seller_telegram_id: int | None = None) -> ActivitySummary:
+    async def activity(
+        self, *, actor: User, period: Period, seller_telegram_id: int | None = None
+    ) -> ActivitySummary:
         """New deals (and how many came from calls), forward moves, wins and losses in the period."""
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             f = await queries.activity(uow.connection, start=period.start, end=period.end, owner_id=owner_id)
-        return ActivitySummary(period, f["new"], f["from_calls"], f["moved"], f["won"], f["won_amount"], f["lost"],
-                               f["reasons"])
+        return ActivitySummary(
+            period, f["new"], f["from_calls"], f["moved"], f["won"], f["won_amount"], f["lost"], f["reasons"]
+        )
 
 
-def _conversion_rows(pipeline: Pipeline, figures: dict[int, tuple[int, int, int, int]]) -> list[ConversionRow]:
+def _conversion_rows(
+    pipeline: Pipeline, figures: dict[int, tuple[int, int, int, int]]
+) -> list[ConversionRow]:
     return [
         ConversionRow(stage, *figures.get(stage.id, (0, 0, 0, 0)))
         for stage in pipeline.stages

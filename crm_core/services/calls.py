@@ -59,14 +59,23 @@ class CallService(ServiceBase):
                 return IngestOutcome(event.call_id, known.deal_id, created=False, duplicate=False)
             result = await self._apply(uow, event, answerer, now)
             deal_id = result.deal.id if result.deal else None
-            call_id = await uow.calls.add(event, deal_id=deal_id, answered_by_id=answerer.id if answerer else None,
-                                          at=now)
+            call_id = await uow.calls.add(
+                event, deal_id=deal_id, answered_by_id=answerer.id if answerer else None, at=now
+            )
             if result.deal is not None:
                 await self._record_on_deal(uow, result.deal, event, call_id, now)
             await self._notify(uow, event, result, answerer, call_id, now)
             await uow.commit()
-        log.info("call %s/%s from %s: %s %s, deal %s%s", event.provider, event.call_id, mask(event.caller),
-                 event.direction, event.status, deal_id, " (new)" if result.created else "")
+        log.info(
+            "call %s/%s from %s: %s %s, deal %s%s",
+            event.provider,
+            event.call_id,
+            mask(event.caller),
+            event.direction,
+            event.status,
+            deal_id,
+            " (new)" if result.created else "",
+        )
         return IngestOutcome(event.call_id, deal_id, created=result.created, duplicate=False)
 
     def _makes_deals(self, event: CallEvent) -> bool:
@@ -74,7 +83,9 @@ class CallService(ServiceBase):
             return False
         return event.caller not in self.config.own_numbers and event.caller not in self.config.blocked_numbers
 
-    async def _apply(self, uow: UnitOfWork, event: CallEvent, answerer: User | None, now: datetime) -> _Result:
+    async def _apply(
+        self, uow: UnitOfWork, event: CallEvent, answerer: User | None, now: datetime
+    ) -> _Result:
         customer = event.dialed if event.direction is CallDirection.OUTBOUND else event.caller
         if customer is None or customer in self.config.own_numbers:
             return _Result()
@@ -109,29 +120,46 @@ class CallService(ServiceBase):
                 return user
         return await uow.users.next_in_rotation()
 
-    async def _new_deal(self, uow: UnitOfWork, event: CallEvent, contact: Contact | None, owner: User | None,
-                        now: datetime) -> Deal:
+    async def _new_deal(
+        self, uow: UnitOfWork, event: CallEvent, contact: Contact | None, owner: User | None, now: datetime
+    ) -> Deal:
         assert event.caller is not None
         if contact is None:
             contact = await uow.contacts.add(name=None, phone=event.caller, company=None, at=now)
         pipeline = await default_pipeline(uow)
         source = Source.CALL if event.status is CallStatus.ANSWERED else Source.MISSED_CALL
         deal = Deal(
-            id=0, pipeline_id=pipeline.id, title=_pretty(event.caller), stage=pipeline.inbox,
-            currency=self.config.default_currency, created_at=now, stage_entered_at=now, last_activity_at=now,
-            source=source, contact=contact, owner=owner,
+            id=0,
+            pipeline_id=pipeline.id,
+            title=_pretty(event.caller),
+            stage=pipeline.inbox,
+            currency=self.config.default_currency,
+            created_at=now,
+            stage_entered_at=now,
+            last_activity_at=now,
+            source=source,
+            contact=contact,
+            owner=owner,
         )
         await uow.deals.add(deal)
         await uow.events.add(created_event(deal, now, self._system(event)))
         return deal
 
-    async def _record_on_deal(self, uow: UnitOfWork, deal: Deal, event: CallEvent, call_id: int,
-                              now: datetime) -> None:
+    async def _record_on_deal(
+        self, uow: UnitOfWork, deal: Deal, event: CallEvent, call_id: int, now: datetime
+    ) -> None:
         deal.touch(now)
         await uow.events.add(
             DealEvent.new(
-                deal, EventKind.CALL, now, self._system(event), call_id=call_id, direction=event.direction.value,
-                status=event.status.value, duration_s=event.duration_s, answered_by=event.answered_by,
+                deal,
+                EventKind.CALL,
+                now,
+                self._system(event),
+                call_id=call_id,
+                direction=event.direction.value,
+                status=event.status.value,
+                duration_s=event.duration_s,
+                answered_by=event.answered_by,
             )
         )
         if event.status is CallStatus.MISSED and event.direction is CallDirection.INBOUND:
@@ -142,26 +170,57 @@ class CallService(ServiceBase):
         if any(t.kind is TaskKind.CALL_BACK for t in await uow.tasks.open_of_deal(deal.id)):
             return  # one open call-back per deal is enough; the new call is in its history
         assignee = deal.owner or await self._missed_call_owner(uow, event)
-        task = Task(id=0, deal_id=deal.id, assignee_id=assignee.id if assignee else None,
-                    due_at=now + self.config.call_back_after, text=f"Call back {_pretty(event.caller or '')}",
-                    kind=TaskKind.CALL_BACK, created_at=now)
+        task = Task(
+            id=0,
+            deal_id=deal.id,
+            assignee_id=assignee.id if assignee else None,
+            due_at=now + self.config.call_back_after,
+            text=f"Call back {_pretty(event.caller or '')}",
+            kind=TaskKind.CALL_BACK,
+            created_at=now,
+        )
         await uow.tasks.add(task)
         await uow.events.add(
-            DealEvent.new(deal, EventKind.TASK_CREATED, now, self._system(event), task_id=task.id, text=task.text,
-                          due_at=task.due_at.isoformat(), kind=task.kind.value)
+            DealEvent.new(
+                deal,
+                EventKind.TASK_CREATED,
+                now,
+                self._system(event),
+                task_id=task.id,
+                text=task.text,
+                due_at=task.due_at.isoformat(),
+                task_kind=task.kind.value,
+            )
         )
 
-    async def _complete(self, uow: UnitOfWork, known: CallRecord, event: CallEvent, answerer: User | None,
-                        now: datetime) -> None:
+    async def _complete(
+        self, uow: UnitOfWork, known: CallRecord, event: CallEvent, answerer: User | None, now: datetime
+    ) -> None:
         """The final event of a call first reported in progress: fill in its end, nothing more."""
-        await uow.calls.complete(known.id, event, deal_id=known.deal_id,
-                                 answered_by_id=answerer.id if answerer else known.answered_by_id)
+        await uow.calls.complete(
+            known.id,
+            event,
+            deal_id=known.deal_id,
+            answered_by_id=answerer.id if answerer else known.answered_by_id,
+        )
 
-    async def _notify(self, uow: UnitOfWork, event: CallEvent, result: _Result, answerer: User | None,
-                      call_id: int, now: datetime) -> None:
+    async def _notify(
+        self,
+        uow: UnitOfWork,
+        event: CallEvent,
+        result: _Result,
+        answerer: User | None,
+        call_id: int,
+        now: datetime,
+    ) -> None:
         deal = result.deal
-        base = {"call_id": call_id, "caller": event.caller, "deal_id": deal.id if deal else None,
-                "created": result.created, "duration_s": event.duration_s}
+        base = {
+            "call_id": call_id,
+            "caller": event.caller,
+            "deal_id": deal.id if deal else None,
+            "created": result.created,
+            "duration_s": event.duration_s,
+        }
         if event.direction is not CallDirection.INBOUND or event.caller is None:
             return
         if event.status is CallStatus.ANSWERED and answerer is not None:
@@ -174,15 +233,20 @@ class CallService(ServiceBase):
             return
         tasks = await uow.tasks.open_of_deal(deal.id) if deal else []
         call_back = next((t for t in tasks if t.kind is TaskKind.CALL_BACK), None)
-        recipient = deal.owner_id if deal and deal.owner_id else (call_back.assignee_id if call_back else None)
+        recipient = (
+            deal.owner_id if deal and deal.owner_id else (call_back.assignee_id if call_back else None)
+        )
         payload = base | {"task_id": call_back.id if call_back else None}
         if recipient is not None:
-            await uow.outbox.put(Notification(recipient, NoteKind.CALL_MISSED, payload, dedup_key=f"missed:{call_id}"),
-                                 at=now)
+            await uow.outbox.put(
+                Notification(recipient, NoteKind.CALL_MISSED, payload, dedup_key=f"missed:{call_id}"), at=now
+            )
             return
         for boss in await uow.users.list(role=Role.BOSS, active=True):
             await uow.outbox.put(
-                Notification(boss.id, NoteKind.MISSED_UNOWNED, payload, dedup_key=f"unowned:{call_id}:{boss.id}"),
+                Notification(
+                    boss.id, NoteKind.MISSED_UNOWNED, payload, dedup_key=f"unowned:{call_id}:{boss.id}"
+                ),
                 at=now,
             )
 
@@ -190,6 +254,8 @@ class CallService(ServiceBase):
 def _pretty(e164: str) -> str:
     """A number as people read it: "+7 495 123-45-67"."""
     try:
-        return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        return phonenumbers.format_number(
+            phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
     except phonenumbers.NumberParseException:
         return e164

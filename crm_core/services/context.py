@@ -10,6 +10,7 @@ from crm_core.services.calls import CallService
 from crm_core.services.deals import DealService
 from crm_core.services.funnel import PipelineService
 from crm_core.services.tasks import TaskService
+from crm_core.services.transfer import TransferService
 from crm_core.services.users import UserService
 
 
@@ -27,3 +28,4 @@ class Crm:
         self.tasks = TaskService(*args)
         self.calls = CallService(*args)
         self.reports = ReportService(*args)
+        self.transfer = TransferService(*args)

@@ -75,7 +75,7 @@ class DealService(ServiceBase):
         priority: Priority = Priority.NORMAL,
         source: Source = Source.MANUAL,
     ) -> Deal:
-        """Open a new deal, in the inbox unless a stage is given; it belongs to the actor unless a boss says."""
+        """Open a new deal, in the inbox unless a stage is given; the actor owns it unless a boss says."""
         require_active(actor)
         clean_title = valid_title(title)
         value = _amount(amount)
@@ -87,13 +87,25 @@ class DealService(ServiceBase):
             pipeline = await default_pipeline(uow)
             target = pipeline.find(stage) if stage is not None else pipeline.inbox
             if target.is_closed:
-                raise InvalidInput("stage", target.name, "a new deal starts in an open stage; close it afterwards")
+                raise InvalidInput(
+                    "stage", target.name, "a new deal starts in an open stage; close it afterwards"
+                )
             owner = await self._owner_for_new_deal(uow, actor, owner_telegram_id)
             contact = await self._contact(uow, name=name, phone=e164, at=now)
             deal = Deal(
-                id=0, pipeline_id=pipeline.id, title=clean_title, stage=target, currency=code, created_at=now,
-                stage_entered_at=now, last_activity_at=now, source=source, priority=priority, amount=value,
-                contact=contact, owner=owner,
+                id=0,
+                pipeline_id=pipeline.id,
+                title=clean_title,
+                stage=target,
+                currency=code,
+                created_at=now,
+                stage_entered_at=now,
+                last_activity_at=now,
+                source=source,
+                priority=priority,
+                amount=value,
+                contact=contact,
+                owner=owner,
             )
             await uow.deals.add(deal)
             await uow.events.add(created_event(deal, now, Actor.of(actor)))
@@ -102,7 +114,9 @@ class DealService(ServiceBase):
             await uow.commit()
         return deal
 
-    async def _owner_for_new_deal(self, uow: UnitOfWork, actor: User, owner_telegram_id: int | None) -> User | None:
+    async def _owner_for_new_deal(
+        self, uow: UnitOfWork, actor: User, owner_telegram_id: int | None
+    ) -> User | None:
         if owner_telegram_id is None or owner_telegram_id == actor.telegram_id:
             return actor
         if not actor.is_boss:
@@ -112,7 +126,9 @@ class DealService(ServiceBase):
             raise NotFound("user", owner_telegram_id)
         return owner
 
-    async def _contact(self, uow: UnitOfWork, *, name: str | None, phone: str | None, at: datetime) -> Contact | None:
+    async def _contact(
+        self, uow: UnitOfWork, *, name: str | None, phone: str | None, at: datetime
+    ) -> Contact | None:
         if phone is not None:
             existing = await uow.contacts.by_phone(phone)
             if existing is not None:
@@ -124,9 +140,13 @@ class DealService(ServiceBase):
             return None
         return await uow.contacts.add(name=name, phone=phone, company=None, at=at)
 
-    async def _notify_assigned(self, uow: UnitOfWork, deal: Deal, owner: User, *, by: User | None, at: datetime) -> None:
+    async def _notify_assigned(
+        self, uow: UnitOfWork, deal: Deal, owner: User, *, by: User | None, at: datetime
+    ) -> None:
         await uow.outbox.put(
-            Notification(owner.id, NoteKind.DEAL_ASSIGNED, {"deal_id": deal.id, "by_name": by.name if by else None}),
+            Notification(
+                owner.id, NoteKind.DEAL_ASSIGNED, {"deal_id": deal.id, "by_name": by.name if by else None}
+            ),
             at=at,
         )
 
@@ -144,10 +164,13 @@ class DealService(ServiceBase):
             deal = await uow.deals.get_visible(deal_id, viewer=actor)
             tasks = await uow.tasks.open_of_deal(deal.id)
             calls = await uow.calls.of_deal(deal.id)
-            return DealDetails(deal, await pipeline_of(uow, deal.pipeline_id), tasks[0] if tasks else None, len(calls))
+            return DealDetails(
+                deal, await pipeline_of(uow, deal.pipeline_id), tasks[0] if tasks else None, len(calls)
+            )
 
-    async def history(self, *, deal_id: int, actor: User, limit: int | None = None,
-                      newest_first: bool = False) -> list[DealEvent]:
+    async def history(
+        self, *, deal_id: int, actor: User, limit: int | None = None, newest_first: bool = False
+    ) -> list[DealEvent]:
         require_active(actor)
         async with self.db.uow(write=False) as uow:
             deal = await uow.deals.get_visible(deal_id, viewer=actor)
@@ -195,13 +218,24 @@ class DealService(ServiceBase):
             target = pipeline.find(stage)
             owner_id = await self._owner_filter(uow, actor, owner_telegram_id)
             page = await uow.deals.list_in_stage(
-                stage_id=target.id, viewer=actor, owner_id=owner_id, order=order, cursor=cursor,
-                backwards=backwards, limit=limit,
+                stage_id=target.id,
+                viewer=actor,
+                owner_id=owner_id,
+                order=order,
+                cursor=cursor,
+                backwards=backwards,
+                limit=limit,
             )
         return target, page
 
-    async def list(self, *, actor: User, stage: str | int | None = None, owner_telegram_id: int | None = None,
-                   limit: int | None = None) -> list[Deal]:
+    async def list_deals(
+        self,
+        *,
+        actor: User,
+        stage: str | int | None = None,
+        owner_telegram_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[Deal]:
         require_active(actor)
         async with self.db.uow(write=False) as uow:
             pipeline = await default_pipeline(uow)
@@ -222,7 +256,9 @@ class DealService(ServiceBase):
                 text, viewer=actor, region_e164=try_e164(text, region=self.config.default_region), limit=limit
             )
 
-    async def stale(self, *, actor: User, owner_telegram_id: int | None = None, limit: int | None = None) -> list[Deal]:
+    async def stale(
+        self, *, actor: User, owner_telegram_id: int | None = None, limit: int | None = None
+    ) -> list[Deal]:
         """Open deals past their stage's follow-up, as the actor may see them."""
         require_active(actor)
         async with self.db.uow(write=False) as uow:
@@ -231,8 +267,15 @@ class DealService(ServiceBase):
 
     # -- changing -------------------------------------------------------------------------
 
-    async def _change(self, *, deal_id: int, actor: User, expected_version: int | None, change: Change,
-                      allow_unowned: bool = False) -> Deal:
+    async def _change(
+        self,
+        *,
+        deal_id: int,
+        actor: User,
+        expected_version: int | None,
+        change: Change,
+        allow_unowned: bool = False,
+    ) -> Deal:
         require_active(actor)
         async with self.db.uow() as uow:
             deal = await uow.deals.get_visible(deal_id, viewer=actor)
@@ -246,14 +289,27 @@ class DealService(ServiceBase):
             await uow.commit()
         return deal
 
-    async def move(self, *, deal_id: int, to_stage: str | int, actor: User, expected_version: int | None = None,
-                   lost_reason: str | None = None) -> Deal:
+    async def move(
+        self,
+        *,
+        deal_id: int,
+        to_stage: str | int,
+        actor: User,
+        expected_version: int | None = None,
+        lost_reason: str | None = None,
+    ) -> Deal:
         """Move the deal to any stage: entering won/lost closes it, leaving them reopens it."""
 
         async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
-            return [deal.move_to(pipeline.find(to_stage), at=self.now(), actor=Actor.of(actor), lost_reason=lost_reason)]
+            return [
+                deal.move_to(
+                    pipeline.find(to_stage), at=self.now(), actor=Actor.of(actor), lost_reason=lost_reason
+                )
+            ]
 
-        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change)
+        return await self._change(
+            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
+        )
 
     async def move_next(self, *, deal_id: int, actor: User, expected_version: int | None = None) -> Deal:
         """Move the deal one stage forward along the funnel."""
@@ -261,7 +317,9 @@ class DealService(ServiceBase):
 
     async def move_previous(self, *, deal_id: int, actor: User, expected_version: int | None = None) -> Deal:
         """Move the deal one stage back."""
-        return await self._step(deal_id=deal_id, actor=actor, expected_version=expected_version, forward=False)
+        return await self._step(
+            deal_id=deal_id, actor=actor, expected_version=expected_version, forward=False
+        )
 
     async def _step(self, *, deal_id: int, actor: User, expected_version: int | None, forward: bool) -> Deal:
         async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
@@ -270,7 +328,9 @@ class DealService(ServiceBase):
                 raise InvalidInput("stage", deal.stage.name, "there is no stage that way")
             return [deal.move_to(target, at=self.now(), actor=Actor.of(actor))]
 
-        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change)
+        return await self._change(
+            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
+        )
 
     async def mark_won(self, *, deal_id: int, actor: User, expected_version: int | None = None) -> Deal:
         """Close the deal as won."""
@@ -280,9 +340,13 @@ class DealService(ServiceBase):
                 raise DealClosed(deal.id)
             return [deal.move_to(pipeline.won, at=self.now(), actor=Actor.of(actor))]
 
-        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change)
+        return await self._change(
+            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
+        )
 
-    async def mark_lost(self, *, deal_id: int, reason: str, actor: User, expected_version: int | None = None) -> Deal:
+    async def mark_lost(
+        self, *, deal_id: int, reason: str, actor: User, expected_version: int | None = None
+    ) -> Deal:
         """Close the deal as lost, for a reason."""
 
         async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
@@ -290,10 +354,13 @@ class DealService(ServiceBase):
                 raise DealClosed(deal.id)
             return [deal.move_to(pipeline.lost, at=self.now(), actor=Actor.of(actor), lost_reason=reason)]
 
-        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change)
+        return await self._change(
+            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
+        )
 
-    async def reassign(self, *, deal_id: int, owner_telegram_id: int | None, actor: User,
-                       expected_version: int | None = None) -> Deal:
+    async def reassign(
+        self, *, deal_id: int, owner_telegram_id: int | None, actor: User, expected_version: int | None = None
+    ) -> Deal:
         """Give the deal to another seller, or to nobody (bosses only)."""
         require_boss(actor, "reassign deals")
         now = self.now()
@@ -310,7 +377,9 @@ class DealService(ServiceBase):
                 await self._notify_assigned(uow, deal, owner, by=actor, at=now)
             return [event]
 
-        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change)
+        return await self._change(
+            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
+        )
 
     async def take(self, *, deal_id: int, actor: User, expected_version: int | None = None) -> Deal:
         """Take an unassigned deal from the inbox."""
@@ -322,8 +391,9 @@ class DealService(ServiceBase):
             await uow.tasks.reassign_open(deal_id=deal.id, assignee_id=actor.id)
             return [deal.reassign(actor, at=now, actor=Actor.of(actor))]
 
-        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change,
-                                  allow_unowned=True)
+        return await self._change(
+            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change, allow_unowned=True
+        )
 
     async def add_note(self, *, deal_id: int, text: str, actor: User) -> Deal:
         """Write a note in the deal's history (counts as activity)."""
@@ -336,25 +406,38 @@ class DealService(ServiceBase):
 
         return await self._change(deal_id=deal_id, actor=actor, expected_version=None, change=change)
 
-    async def set_priority(self, *, deal_id: int, priority: Priority, actor: User,
-                           expected_version: int | None = None) -> Deal:
+    async def set_priority(
+        self, *, deal_id: int, priority: Priority, actor: User, expected_version: int | None = None
+    ) -> Deal:
         async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
             return [deal.set_priority(priority, at=self.now(), actor=Actor.of(actor))]
 
-        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change)
+        return await self._change(
+            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
+        )
 
-    async def snooze(self, *, deal_id: int, until: datetime, actor: User, reason: str | None = None,
-                     expected_version: int | None = None) -> Deal:
+    async def snooze(
+        self,
+        *,
+        deal_id: int,
+        until: datetime,
+        actor: User,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> Deal:
         """Quiet the deal's reminders until a time, with an optional reason kept in history."""
         clean = reason.strip()[:200] if reason and reason.strip() else None
 
         async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
             return [deal.snooze(until, at=self.now(), actor=Actor.of(actor), reason=clean)]
 
-        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change)
+        return await self._change(
+            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
+        )
 
-    async def edit(self, *, deal_id: int, field: str, value: str, actor: User,
-                   expected_version: int | None = None) -> Deal:
+    async def edit(
+        self, *, deal_id: int, field: str, value: str, actor: User, expected_version: int | None = None
+    ) -> Deal:
         """Change the title, amount, currency, contact name, phone, company or priority."""
         if field not in EDITABLE:
             raise InvalidInput("field", field, "one of " + ", ".join(EDITABLE))
@@ -376,10 +459,13 @@ class DealService(ServiceBase):
                 return [deal.set_priority(level, at=now, actor=who)]
             return [await self._edit_contact(uow, deal, field, value, now, who)]
 
-        return await self._change(deal_id=deal_id, actor=actor, expected_version=expected_version, change=change)
+        return await self._change(
+            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
+        )
 
-    async def _edit_contact(self, uow: UnitOfWork, deal: Deal, field: str, value: str, now: datetime,
-                            who: Actor) -> DealEvent:
+    async def _edit_contact(
+        self, uow: UnitOfWork, deal: Deal, field: str, value: str, now: datetime, who: Actor
+    ) -> DealEvent:
         old = deal.contact
         if field == "phone":
             phone = to_e164(value, region=self.config.default_region)
@@ -394,14 +480,17 @@ class DealService(ServiceBase):
             else:
                 deal.contact = await uow.contacts.add(name=None, phone=phone, company=None, at=now)
             deal.touch(now)
-            return DealEvent.new(deal, EventKind.EDITED, now, who, field="phone",
-                                 old=old.phone if old else None, new=phone)
+            return DealEvent.new(
+                deal, EventKind.EDITED, now, who, field="phone", old=old.phone if old else None, new=phone
+            )
         text = valid_name(value)
         attribute = "name" if field == "contact" else "company"
         if old is None:
             deal.contact = await uow.contacts.add(
-                name=text if attribute == "name" else None, phone=None,
-                company=text if attribute == "company" else None, at=now,
+                name=text if attribute == "name" else None,
+                phone=None,
+                company=text if attribute == "company" else None,
+                at=now,
             )
             previous = None
         else:
@@ -417,9 +506,16 @@ class DealService(ServiceBase):
 def created_event(deal: Deal, at: datetime, actor: Actor) -> DealEvent:
     """The first line of a deal's history: everything it started with, so history replays to the deal."""
     event = DealEvent.new(
-        deal, EventKind.CREATED, at, actor,
-        title=deal.title, amount=str(deal.amount) if deal.amount is not None else None, currency=deal.currency,
-        owner=deal.owner_id, source=deal.source.value, priority=deal.priority.value,
+        deal,
+        EventKind.CREATED,
+        at,
+        actor,
+        title=deal.title,
+        amount=str(deal.amount) if deal.amount is not None else None,
+        currency=deal.currency,
+        owner=deal.owner_id,
+        source=deal.source.value,
+        priority=deal.priority.value,
     )
     event.to_stage_id = deal.stage.id
     return event

@@ -46,7 +46,9 @@ def funnel_spec_from_document(doc: Any) -> FunnelSpec:
         try:
             kind = StageKind(str(item.get("kind", "open")).lower())
         except ValueError:
-            raise InvalidInput(f"kind of stage {item['name']!r}", item.get("kind"), "inbox, open, won or lost") from None
+            raise InvalidInput(
+                f"kind of stage {item['name']!r}", item.get("kind"), "inbox, open, won or lost"
+            ) from None
         probability = item.get("probability", 0)
         if not isinstance(probability, int) or isinstance(probability, bool):
             raise InvalidInput(f"probability of stage {item['name']!r}", probability, "a whole number 0-100")
@@ -64,17 +66,27 @@ def funnel_spec_from_document(doc: Any) -> FunnelSpec:
             )
         )
     moves = doc.get("move_deals") or {}
-    if not isinstance(moves, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in moves.items()):
-        raise InvalidInput("move_deals", moves, "a mapping of removed stage name to the stage its deals go to")
+    if not isinstance(moves, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in moves.items()
+    ):
+        raise InvalidInput(
+            "move_deals", moves, "a mapping of removed stage name to the stage its deals go to"
+        )
     reasons = doc.get("lost_reasons")
     if reasons is not None and (
-        not isinstance(reasons, list) or not reasons or not all(isinstance(r, str) and r.strip() for r in reasons)
+        not isinstance(reasons, list)
+        or not reasons
+        or not all(isinstance(r, str) and r.strip() for r in reasons)
     ):
         raise InvalidInput("lost_reasons", reasons, "a non-empty list of texts")
     check_stage_specs(specs)
     name = str(doc.get("pipeline") or DEFAULT_PIPELINE_NAME).strip()
-    return FunnelSpec(name=name, stages=specs, move_deals=dict(moves),
-                      lost_reasons=[r.strip() for r in reasons] if reasons else None)
+    return FunnelSpec(
+        name=name,
+        stages=specs,
+        move_deals=dict(moves),
+        lost_reasons=[r.strip() for r in reasons] if reasons else None,
+    )
 
 
 def funnel_document(pipeline: Pipeline, reasons: list[str]) -> dict[str, Any]:
@@ -102,7 +114,9 @@ class PipelineService(ServiceBase):
         async with self.db.uow() as uow:
             pipeline = await uow.pipelines.default()
             if pipeline is None:
-                pipeline = await uow.pipelines.create(DEFAULT_PIPELINE_NAME, list(DEFAULT_FUNNEL), is_default=True)
+                pipeline = await uow.pipelines.create(
+                    DEFAULT_PIPELINE_NAME, list(DEFAULT_FUNNEL), is_default=True
+                )
             if not await uow.lost_reasons.active():
                 await uow.lost_reasons.ensure(list(DEFAULT_LOST_REASONS))
             await uow.commit()
@@ -171,16 +185,25 @@ class PipelineService(ServiceBase):
     ) -> None:
         for index, stage_id in matched.items():
             old, new = current.stage(stage_id), specs[index]
-            if old.is_closed != (new.kind in (StageKind.WON, StageKind.LOST)) or (old.is_closed and old.kind != new.kind):
+            if old.is_closed != (new.kind in (StageKind.WON, StageKind.LOST)) or (
+                old.is_closed and old.kind != new.kind
+            ):
                 count = await uow.deals.count_in_stage(stage_id)
                 if count:
                     raise InvalidInput(
-                        "funnel file", old.name,
-                        f"stage {old.name!r} holds {count} deal(s), so it cannot change from {old.kind} to {new.kind}",
+                        "funnel file",
+                        old.name,
+                        f"stage {old.name!r} holds {count} deal(s), "
+                        f"so it cannot change from {old.kind} to {new.kind}",
                     )
 
     async def _check_removals(
-        self, uow: UnitOfWork, current: Pipeline, spec: FunnelSpec, removed: list[Stage], matched: dict[int, int]
+        self,
+        uow: UnitOfWork,
+        current: Pipeline,
+        spec: FunnelSpec,
+        removed: list[Stage],
+        matched: dict[int, int],
     ) -> dict[int, int]:
         """For each removed stage that holds deals, the index in ``spec.stages`` its deals go to."""
         folded_moves = {k.casefold(): v for k, v in spec.move_deals.items()}
@@ -192,23 +215,30 @@ class PipelineService(ServiceBase):
             target_name = folded_moves.get(old.name.casefold())
             if target_name is None:
                 raise InvalidInput(
-                    "funnel file", old.name,
+                    "funnel file",
+                    old.name,
                     f"stage {old.name!r} still holds {count} deal(s); say where they go with "
                     f"`move_deals: {{{old.name!r}: <stage>}}`",
                 )
-            index = next((i for i, s in enumerate(spec.stages) if s.name.casefold() == target_name.casefold()), None)
+            index = next(
+                (i for i, s in enumerate(spec.stages) if s.name.casefold() == target_name.casefold()), None
+            )
             if index is None:
                 raise InvalidInput("move_deals", target_name, "no stage of that name in the file")
             targets[old.id] = index
         return targets
 
-    async def _move_all(self, uow: UnitOfWork, old: Stage, target: Stage, *, now: datetime, who: Actor) -> None:
+    async def _move_all(
+        self, uow: UnitOfWork, old: Stage, target: Stage, *, now: datetime, who: Actor
+    ) -> None:
         for deal_id in await uow.deals.ids_in_stage(old.id):
             deal = await uow.deals.get(deal_id)
             assert deal is not None
             if deal.is_closed and target.is_closed:
                 # An admin merging two closing stages: the deal stays closed, only its column changes.
-                event = deal.stage_event(EventKind.MOVED, target, now, who, reason=f"stage {old.name} removed")
+                event = deal.stage_event(
+                    EventKind.MOVED, target, now, who, reason=f"stage {old.name} removed"
+                )
                 deal.stage = target
             else:
                 reason = f"Stage {old.name} removed" if target.kind is StageKind.LOST else None

@@ -16,8 +16,16 @@ PAST_TOLERANCE = timedelta(minutes=1)
 
 
 class TaskService(ServiceBase):
-    async def add(self, *, deal_id: int, due_at: datetime, text: str, actor: User,
-                  kind: TaskKind = TaskKind.CUSTOM, assignee_telegram_id: int | None = None) -> Task:
+    async def add(
+        self,
+        *,
+        deal_id: int,
+        due_at: datetime,
+        text: str,
+        actor: User,
+        kind: TaskKind = TaskKind.CUSTOM,
+        assignee_telegram_id: int | None = None,
+    ) -> Task:
         """Plan something on a deal; it goes to the deal's owner unless a boss names someone."""
         require_active(actor)
         body = valid_task_text(text)
@@ -29,12 +37,29 @@ class TaskService(ServiceBase):
         async with self.db.uow() as uow:
             deal = await self._own_deal(uow, deal_id, actor)
             assignee_id = await self._assignee(uow, deal, actor, assignee_telegram_id)
-            task = Task(id=0, deal_id=deal.id, assignee_id=assignee_id, due_at=due_at, text=body, kind=kind,
-                        created_at=now, created_by_id=actor.id, deal_title=deal.title)
+            task = Task(
+                id=0,
+                deal_id=deal.id,
+                assignee_id=assignee_id,
+                due_at=due_at,
+                text=body,
+                kind=kind,
+                created_at=now,
+                created_by_id=actor.id,
+                deal_title=deal.title,
+            )
             await uow.tasks.add(task)
             await uow.events.add(
-                DealEvent.new(deal, EventKind.TASK_CREATED, now, Actor.of(actor), task_id=task.id, text=body,
-                              due_at=due_at.isoformat(), kind=kind.value)
+                DealEvent.new(
+                    deal,
+                    EventKind.TASK_CREATED,
+                    now,
+                    Actor.of(actor),
+                    task_id=task.id,
+                    text=body,
+                    due_at=due_at.isoformat(),
+                    task_kind=kind.value,
+                )
             )
             await uow.deals.refresh_follow_up(deal)
             await uow.commit()
@@ -46,7 +71,9 @@ class TaskService(ServiceBase):
             raise NotAllowed("plan tasks on a deal nobody has taken yet — take it first")
         return deal
 
-    async def _assignee(self, uow: UnitOfWork, deal: Deal, actor: User, telegram_id: int | None) -> int | None:
+    async def _assignee(
+        self, uow: UnitOfWork, deal: Deal, actor: User, telegram_id: int | None
+    ) -> int | None:
         if telegram_id is None:
             return deal.owner_id or actor.id
         if not actor.is_boss and telegram_id != actor.telegram_id:
@@ -80,7 +107,9 @@ class TaskService(ServiceBase):
             await uow.tasks.save(task)
             deal.touch(now)
             await uow.events.add(
-                DealEvent.new(deal, EventKind.TASK_DONE, now, Actor.of(actor), task_id=task.id, text=task.text)
+                DealEvent.new(
+                    deal, EventKind.TASK_DONE, now, Actor.of(actor), task_id=task.id, text=task.text
+                )
             )
             await uow.deals.save(deal)
             await uow.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from crm_core.adapters.database import UnitOfWork
 from crm_core.domain.deals import Actor
 from crm_core.domain.errors import Conflict, InvalidInput, NotFound
-from crm_core.domain.notifications import Notification, NoteKind
+from crm_core.domain.notifications import NoteKind, Notification
 from crm_core.domain.users import Role, User, valid_extension, valid_locale, valid_name, valid_timezone
 from crm_core.services.base import ServiceBase, require_active, require_boss
 
@@ -51,7 +51,7 @@ class UserService(ServiceBase):
                 raise Conflict(f"Extension {ext} already belongs to another user.")
 
     async def ensure_boss(self, *, telegram_id: int, name: str) -> User:
-        """Make sure ``telegram_id`` is an active boss (``kanbot init --boss-telegram-id``, KANBOT_BOSS_IDS)."""
+        """Make ``telegram_id`` an active boss (`kanbot init --boss-telegram-id`, KANBOT_BOSS_IDS)."""
         async with self.db.uow() as uow:
             user = await uow.users.by_telegram_id(telegram_id)
             if user is None:
@@ -78,8 +78,9 @@ class UserService(ServiceBase):
             raise NotFound("user", telegram_id)
         return user
 
-    async def list(self, *, actor: User | None = None, role: Role | None = None,
-                   active: bool | None = None) -> list[User]:
+    async def list(
+        self, *, actor: User | None = None, role: Role | None = None, active: bool | None = None
+    ) -> list[User]:
         """The team; sellers see only themselves."""
         if actor is not None:
             require_active(actor)
@@ -122,7 +123,9 @@ class UserService(ServiceBase):
             await uow.commit()
         return user
 
-    async def set_extensions(self, *, telegram_id: int, extensions: tuple[str, ...], actor: User | None = None) -> User:
+    async def set_extensions(
+        self, *, telegram_id: int, extensions: tuple[str, ...], actor: User | None = None
+    ) -> User:
         if actor is not None:
             require_boss(actor, "change extensions")
         async with self.db.uow() as uow:
@@ -144,8 +147,9 @@ class UserService(ServiceBase):
                 await uow.users.save(user)
                 await uow.commit()
 
-    async def deactivate(self, *, telegram_id: int, actor: User | None = None,
-                         hand_over_to: int | None = None) -> tuple[User, int]:
+    async def deactivate(
+        self, *, telegram_id: int, actor: User | None = None, hand_over_to: int | None = None
+    ) -> tuple[User, int]:
         """Deactivate a user; their open deals go to ``hand_over_to`` (a Telegram id) or to nobody.
 
         Returns the user and how many deals changed hands.
@@ -173,7 +177,8 @@ class UserService(ServiceBase):
                 moved += 1
             if heir is not None and moved:
                 await uow.outbox.put(
-                    Notification(heir.id, NoteKind.DEAL_ASSIGNED, {"count": moved, "from_name": user.name}), at=now
+                    Notification(heir.id, NoteKind.DEAL_ASSIGNED, {"count": moved, "from_name": user.name}),
+                    at=now,
                 )
             user.active = False
             await uow.users.save(user)

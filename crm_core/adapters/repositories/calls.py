@@ -77,7 +77,9 @@ class CallRepository:
             "duration_s": event.duration_s,
         }
 
-    async def add(self, event: CallEvent, *, deal_id: int | None, answered_by_id: int | None, at: datetime) -> int:
+    async def add(
+        self, event: CallEvent, *, deal_id: int | None, answered_by_id: int | None, at: datetime
+    ) -> int:
         result = await self.conn.execute(
             insert(calls).values(
                 provider=event.provider,
@@ -90,7 +92,9 @@ class CallRepository:
         )
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
-    async def complete(self, call_id: int, event: CallEvent, *, deal_id: int | None, answered_by_id: int | None) -> None:
+    async def complete(
+        self, call_id: int, event: CallEvent, *, deal_id: int | None, answered_by_id: int | None
+    ) -> None:
         await self.conn.execute(
             update(calls)
             .where(calls.c.id == call_id)

@@ -23,11 +23,13 @@ from crm_core.domain.values import search_key
 owners = users.alias("owner")
 actors = users.alias("actor")
 
-_COLUMNS = (
+_COLUMNS: tuple[Any, ...] = (
     deals,
     *(c.label(f"st_{c.name}") for c in stages.c),
-    *(owners.c[name].label(f"owner_{name}") for name in ("telegram_id", "name", "role", "timezone", "locale",
-                                                          "active", "blocked_bot")),
+    *(
+        owners.c[name].label(f"owner_{name}")
+        for name in ("telegram_id", "name", "role", "timezone", "locale", "active", "blocked_bot")
+    ),
     contacts.c.name.label("contact_name"),
     contacts.c.phone.label("contact_phone"),
     contacts.c.company.label("contact_company"),
@@ -44,7 +46,10 @@ def visible_to(stmt: Select[Any], viewer: User) -> Select[Any]:
     if viewer.is_boss:
         return stmt
     return stmt.where(
-        or_(deals.c.owner_id == viewer.id, and_(deals.c.owner_id.is_(None), stages.c.kind == StageKind.INBOX.value))
+        or_(
+            deals.c.owner_id == viewer.id,
+            and_(deals.c.owner_id.is_(None), stages.c.kind == StageKind.INBOX.value),
+        )
     )
 
 
@@ -67,7 +72,9 @@ def deal_from_row(row: Row[Any]) -> Deal:
         )
     contact = None
     if row.contact_id is not None:
-        contact = Contact(id=row.contact_id, name=row.contact_name, phone=row.contact_phone, company=row.contact_company)
+        contact = Contact(
+            id=row.contact_id, name=row.contact_name, phone=row.contact_phone, company=row.contact_company
+        )
     return Deal(
         id=row.id,
         pipeline_id=row.pipeline_id,
@@ -93,7 +100,11 @@ def follow_up_due(deal: Deal, latest_open_task_due: datetime | None) -> datetime
     """When the deal goes stale if nothing happens (see the ``follow_up_due_at`` column)."""
     if deal.is_closed or deal.stage.follow_up_after is None:
         return None
-    candidates = [deal.last_activity_at + deal.stage.follow_up_after, deal.snoozed_until, latest_open_task_due]
+    candidates = [
+        deal.last_activity_at + deal.stage.follow_up_after,
+        deal.snoozed_until,
+        latest_open_task_due,
+    ]
     return max(c for c in candidates if c is not None)
 
 
@@ -114,7 +125,9 @@ class DealRepository:
         """The deal, or ``DealNotFound`` when it does not exist or ``viewer`` may not see it."""
         if not isinstance(deal_id, int) or not 0 < deal_id < 2**63:
             raise DealNotFound(deal_id)
-        row = (await self.conn.execute(visible_to(deal_select().where(deals.c.id == deal_id), viewer))).first()
+        row = (
+            await self.conn.execute(visible_to(deal_select().where(deals.c.id == deal_id), viewer))
+        ).first()
         if row is None:
             raise DealNotFound(deal_id)
         return deal_from_row(row)
@@ -205,8 +218,12 @@ class DealRepository:
             has_next, has_prev = more, cursor is not None
         return Page(
             items=items,
-            next_cursor=Page.encode_cursor(items[-1].stage_entered_at, items[-1].id) if has_next and items else None,
-            prev_cursor=Page.encode_cursor(items[0].stage_entered_at, items[0].id) if has_prev and items else None,
+            next_cursor=Page.encode_cursor(items[-1].stage_entered_at, items[-1].id)
+            if has_next and items
+            else None,
+            prev_cursor=Page.encode_cursor(items[0].stage_entered_at, items[0].id)
+            if has_prev and items
+            else None,
         )
 
     async def board(
@@ -234,10 +251,17 @@ class DealRepository:
             conditions.append(contacts.c.phone_rev.like(digits[::-1] + "%"))
         key = search_key(query)
         if key:
-            conditions += [deals.c.title_key.like(_like(key), escape="\\"), contacts.c.name_key.like(_like(key), escape="\\")]
+            conditions += [
+                deals.c.title_key.like(_like(key), escape="\\"),
+                contacts.c.name_key.like(_like(key), escape="\\"),
+            ]
         if not conditions:
             return []
-        stmt = deal_select().where(or_(*conditions)).order_by(deals.c.closed_at.is_not(None), deals.c.last_activity_at.desc())
+        stmt = (
+            deal_select()
+            .where(or_(*conditions))
+            .order_by(deals.c.closed_at.is_not(None), deals.c.last_activity_at.desc())
+        )
         rows = await self.conn.execute(visible_to(stmt, viewer).limit(limit))
         return [deal_from_row(r) for r in rows]
 
@@ -252,18 +276,28 @@ class DealRepository:
 
     async def open_deal_ids_of_owner(self, owner_id: int) -> list[int]:
         rows = await self.conn.execute(
-            select(deals.c.id).where(deals.c.owner_id == owner_id, deals.c.closed_at.is_(None)).order_by(deals.c.id)
+            select(deals.c.id)
+            .where(deals.c.owner_id == owner_id, deals.c.closed_at.is_(None))
+            .order_by(deals.c.id)
         )
         return list(rows.scalars())
 
     async def ids_in_stage(self, stage_id: int) -> list[int]:
-        return list((await self.conn.execute(select(deals.c.id).where(deals.c.stage_id == stage_id))).scalars())
+        return list(
+            (await self.conn.execute(select(deals.c.id).where(deals.c.stage_id == stage_id))).scalars()
+        )
 
     async def count_in_stage(self, stage_id: int) -> int:
         return int(await self.conn.scalar(select(func.count()).where(deals.c.stage_id == stage_id)) or 0)
 
-    async def list_all(self, *, viewer: User, stage_id: int | None = None, owner_id: int | None = None,
-                       limit: int | None = None) -> list[Deal]:
+    async def list_all(
+        self,
+        *,
+        viewer: User,
+        stage_id: int | None = None,
+        owner_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[Deal]:
         stmt = deal_select().order_by(stages.c.position, deals.c.stage_entered_at.desc(), deals.c.id.desc())
         if stage_id is not None:
             stmt = stmt.where(deals.c.stage_id == stage_id)
@@ -273,8 +307,14 @@ class DealRepository:
             stmt = stmt.limit(limit)
         return [deal_from_row(r) for r in await self.conn.execute(visible_to(stmt, viewer))]
 
-    async def stale(self, *, now: datetime, viewer: User | None = None, owner_id: int | None = None,
-                    limit: int | None = None) -> list[Deal]:
+    async def stale(
+        self,
+        *,
+        now: datetime,
+        viewer: User | None = None,
+        owner_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[Deal]:
         """Open deals past their stage's follow-up since their last activity, not snoozed, no future task.
 
         The ``follow_up_due_at`` index makes the cost grow with the number of stale deals only.
@@ -354,8 +394,14 @@ class EventRepository:
             ],
         )
 
-    async def history(self, deal_id: int, *, limit: int | None = None, newest_first: bool = False) -> list[DealEvent]:
-        order = (deal_events.c.at.desc(), deal_events.c.id.desc()) if newest_first else (deal_events.c.at, deal_events.c.id)
+    async def history(
+        self, deal_id: int, *, limit: int | None = None, newest_first: bool = False
+    ) -> list[DealEvent]:
+        order = (
+            (deal_events.c.at.desc(), deal_events.c.id.desc())
+            if newest_first
+            else (deal_events.c.at, deal_events.c.id)
+        )
         stmt = (
             select(deal_events, actors.c.name.label("actor_name"))
             .select_from(deal_events.outerjoin(actors, actors.c.id == deal_events.c.actor_id))

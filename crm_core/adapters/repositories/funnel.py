@@ -55,7 +55,10 @@ class PipelineRepository:
             select(stages).where(stages.c.pipeline_id == pipeline_id).order_by(stages.c.position, stages.c.id)
         )
         return Pipeline(
-            id=head.id, name=head.name, is_default=head.is_default, stages=tuple(stage_from_row(r) for r in rows)
+            id=head.id,
+            name=head.name,
+            is_default=head.is_default,
+            stages=tuple(stage_from_row(r) for r in rows),
         )
 
     async def all(self) -> list[Pipeline]:
@@ -81,7 +84,9 @@ class PipelineRepository:
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     async def update_stage(self, stage_id: int, spec: StageSpec, position: int) -> None:
-        await self.conn.execute(update(stages).where(stages.c.id == stage_id).values(**_stage_values(spec, position)))
+        await self.conn.execute(
+            update(stages).where(stages.c.id == stage_id).values(**_stage_values(spec, position))
+        )
 
     async def park_stage_names(self, pipeline_id: int) -> None:
         """Rename every stage temporarily, so a reordering can reuse names without unique clashes."""
@@ -101,7 +106,9 @@ class LostReasonRepository:
 
     async def active(self) -> list[str]:
         rows = await self.conn.execute(
-            select(lost_reasons.c.text).where(lost_reasons.c.active.is_(True)).order_by(lost_reasons.c.position)
+            select(lost_reasons.c.text)
+            .where(lost_reasons.c.active.is_(True))
+            .order_by(lost_reasons.c.position)
         )
         return list(rows.scalars())
 
@@ -119,5 +126,7 @@ class LostReasonRepository:
         await self.ensure(reasons)
         for position, reason in enumerate(reasons, 1):
             await self.conn.execute(
-                update(lost_reasons).where(lost_reasons.c.text == reason).values(active=True, position=position)
+                update(lost_reasons)
+                .where(lost_reasons.c.text == reason)
+                .values(active=True, position=position)
             )

@@ -96,7 +96,9 @@ class OutboxRepository:
             .values(status="sent", sent_at=at, claimed_until=None, attempts=outbox.c.attempts + 1)
         )
 
-    async def retry_later(self, item_id: int, *, not_before: datetime, error: str, count_attempt: bool = True) -> None:
+    async def retry_later(
+        self, item_id: int, *, not_before: datetime, error: str, count_attempt: bool = True
+    ) -> None:
         await self.conn.execute(
             update(outbox)
             .where(outbox.c.id == item_id)
@@ -128,6 +130,9 @@ class OutboxRepository:
 
     async def pending(self, *, limit: int = 50) -> list[dict[str, Any]]:
         rows = await self.conn.execute(
-            select(outbox).where(outbox.c.status == "pending").order_by(outbox.c.not_before, outbox.c.id).limit(limit)
+            select(outbox)
+            .where(outbox.c.status == "pending")
+            .order_by(outbox.c.not_before, outbox.c.id)
+            .limit(limit)
         )
         return [dict(r._mapping) for r in rows]

@@ -29,9 +29,8 @@ def task_from_row(row: Row[Any]) -> Task:
 
 
 def _task_select() -> Any:
-    return (
-        select(tasks, deals.c.title.label("deal_title"), users.c.name.label("assignee_name"))
-        .select_from(tasks.join(deals, deals.c.id == tasks.c.deal_id).outerjoin(users, users.c.id == tasks.c.assignee_id))
+    return select(tasks, deals.c.title.label("deal_title"), users.c.name.label("assignee_name")).select_from(
+        tasks.join(deals, deals.c.id == tasks.c.deal_id).outerjoin(users, users.c.id == tasks.c.assignee_id)
     )
 
 
@@ -67,18 +66,26 @@ class TaskRepository:
 
     async def open_for(self, *, assignee_id: int | None, limit: int = 100) -> list[Task]:
         """Open tasks by due time; ``assignee_id=None`` means everyone's."""
-        stmt = _task_select().where(tasks.c.done_at.is_(None)).order_by(tasks.c.due_at, tasks.c.id).limit(limit)
+        stmt = (
+            _task_select().where(tasks.c.done_at.is_(None)).order_by(tasks.c.due_at, tasks.c.id).limit(limit)
+        )
         if assignee_id is not None:
             stmt = stmt.where(tasks.c.assignee_id == assignee_id)
         return [task_from_row(r) for r in await self.conn.execute(stmt)]
 
     async def open_of_deal(self, deal_id: int) -> list[Task]:
-        stmt = _task_select().where(tasks.c.deal_id == deal_id, tasks.c.done_at.is_(None)).order_by(tasks.c.due_at)
+        stmt = (
+            _task_select()
+            .where(tasks.c.deal_id == deal_id, tasks.c.done_at.is_(None))
+            .order_by(tasks.c.due_at)
+        )
         return [task_from_row(r) for r in await self.conn.execute(stmt)]
 
     async def reassign_open(self, *, deal_id: int, assignee_id: int | None) -> None:
         await self.conn.execute(
-            update(tasks).where(tasks.c.deal_id == deal_id, tasks.c.done_at.is_(None)).values(assignee_id=assignee_id)
+            update(tasks)
+            .where(tasks.c.deal_id == deal_id, tasks.c.done_at.is_(None))
+            .values(assignee_id=assignee_id)
         )
 
     async def due_between(self, start: datetime, end: datetime) -> list[Task]:

@@ -126,7 +126,11 @@ class UserRepository:
             await self.conn.execute(
                 select(users)
                 .outerjoin(last_given, last_given.c.assignee_id == users.c.id)
-                .where(users.c.role == Role.SELLER.value, users.c.active.is_(True), users.c.blocked_bot.is_(False))
+                .where(
+                    users.c.role == Role.SELLER.value,
+                    users.c.active.is_(True),
+                    users.c.blocked_bot.is_(False),
+                )
                 .order_by(last_given.c.last_at.is_not(None), last_given.c.last_at, users.c.id)
                 .limit(1)
             )

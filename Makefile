@@ -1,0 +1,61 @@
+# Kanbot — the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install run demo test lint fmt bench bench-quick reliability soak clean
+
+help: ## Show the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install Kanbot with its development tools
+
+run: $(STAMP) ## Run Kanbot: the bot when KANBOT_BOT_TOKEN is set (env or .env), the offline demo otherwise
+	@if [ -n "$$KANBOT_BOT_TOKEN" ] || grep -qsE '^KANBOT_BOT_TOKEN=.+' .env; then \
+		$(BIN)/kanbot init && exec $(BIN)/kanbot run; \
+	else \
+		echo "KANBOT_BOT_TOKEN is not set: starting the offline demo (see README)."; \
+		exec $(BIN)/kanbot demo; \
+	fi
+
+demo: $(STAMP) ## Run the offline demo: emulated Telegram in the browser, demo data, the real bot
+	$(BIN)/kanbot demo
+
+test: $(STAMP) lint ## Lint, then run the whole test suite (PostgreSQL too when KANBOT_TEST_DATABASE_URL is set)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff (lint + format check), mypy, import-linter
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+fmt: $(STAMP) ## Format and auto-fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP) ## Run the benchmarks and write docs/performance.md
+	$(BIN)/python -m bench
+
+bench-quick: $(STAMP) ## A two-minute subset of the benchmarks
+	$(BIN)/python -m bench --quick
+
+reliability: $(STAMP) ## The long fault and reliability tests
+	$(BIN)/pytest -m reliability -p no:randomly tests/reliability
+
+soak: $(STAMP) ## A ten-minute soak under load
+	$(BIN)/python -m tests.reliability.soak
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

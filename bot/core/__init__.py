@@ -1,0 +1,1 @@
+"""The framework-neutral chat core: events in, views out, over crm_core services."""

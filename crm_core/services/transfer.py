@@ -1,0 +1,232 @@
+"""Deals in and out as CSV: export everything, import a file only when every row is right."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from crm_core.adapters.database import UnitOfWork
+from crm_core.domain.deals import Actor, Contact, Deal, Priority, Source
+from crm_core.domain.errors import CrmError, InvalidInput, NotFound
+from crm_core.domain.funnel import Pipeline, StageKind
+from crm_core.domain.phones import to_e164
+from crm_core.domain.users import Role, User, valid_name
+from crm_core.domain.values import format_amount, parse_amount, valid_currency, valid_title
+from crm_core.services.base import ServiceBase, default_pipeline, require_boss
+from crm_core.services.deals import created_event
+
+EXPORT_COLUMNS = [
+    "id",
+    "title",
+    "stage",
+    "owner_telegram_id",
+    "owner_name",
+    "contact_name",
+    "phone",
+    "amount",
+    "currency",
+    "source",
+    "priority",
+    "created_at",
+    "stage_entered_at",
+    "closed_at",
+    "lost_reason",
+]
+MAX_IMPORT_ROWS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    imported: int
+    errors: list[RowError]
+
+
+@dataclass(slots=True)
+class _Row:
+    line: int
+    title: str
+    stage_id: int
+    owner: User | None
+    contact_name: str | None
+    phone: str | None
+    amount: Decimal | None
+    currency: str
+    priority: Priority
+    created_at: datetime | None
+    lost_reason: str | None
+
+
+class ImportError_(CrmError):
+    code = "import_refused"
+
+    def __init__(self, errors: list[RowError]) -> None:
+        lines = "; ".join(str(e) for e in errors[:20]) + (
+            f"; and {len(errors) - 20} more" if len(errors) > 20 else ""
+        )
+        super().__init__(f"Nothing was imported: {len(errors)} bad row(s): {lines}.", errors=errors)
+        self.errors = errors
+
+
+class TransferService(ServiceBase):
+    async def export_csv(self, *, actor: User | None = None) -> Iterator[str]:
+        """Every deal the actor may see (all, for the admin) as CSV lines, header first."""
+        if actor is not None:
+            require_boss(actor, "export deals")
+        async with self.db.uow(write=False) as uow:
+            admin = actor or User(id=0, telegram_id=0, name="admin", role=Role.BOSS)
+            deals = await uow.deals.list_all(viewer=admin)
+        return _csv_lines(deals)
+
+    async def import_csv(self, text: str, *, skip_bad: bool = False) -> ImportResult:
+        """Check every row first; import nothing if any is bad, unless ``skip_bad``."""
+        reader = csv.DictReader(io.StringIO(text))
+        if not reader.fieldnames or "title" not in [f.strip() for f in reader.fieldnames]:
+            raise InvalidInput(
+                "CSV file", "header", "the first line must name the columns, with at least `title`"
+            )
+        now = self.now()
+        async with self.db.uow() as uow:
+            pipeline = await default_pipeline(uow)
+            users = {u.telegram_id: u for u in await uow.users.list()}
+            rows, errors = [], []
+            for index, raw in enumerate(reader):
+                line = reader.line_num
+                if index >= MAX_IMPORT_ROWS:
+                    errors.append(RowError(line, f"more than {MAX_IMPORT_ROWS} rows; split the file"))
+                    break
+                try:
+                    rows.append(
+                        self._check_row(
+                            line, {(k or "").strip(): (v or "") for k, v in raw.items()}, pipeline, users
+                        )
+                    )
+                except CrmError as error:
+                    errors.append(RowError(line, str(error).rstrip(".")))
+            if errors and not skip_bad:
+                raise ImportError_(errors)
+            for row in rows:
+                await self._insert(uow, row, pipeline, now)
+            await uow.commit()
+        return ImportResult(len(rows), errors)
+
+    def _check_row(self, line: int, raw: dict[str, str], pipeline: Pipeline, users: dict[int, User]) -> _Row:
+        title = valid_title(raw.get("title", ""))
+        stage = pipeline.find(raw["stage"]) if raw.get("stage", "").strip() else pipeline.inbox
+        owner = None
+        if raw.get("owner_telegram_id", "").strip():
+            text = raw["owner_telegram_id"].strip()
+            if not text.isdigit() or int(text) not in users:
+                raise NotFound("user", text)
+            owner = users[int(text)]
+        phone = raw.get("phone", "").strip()
+        lost_reason = raw.get("lost_reason", "").strip() or None
+        if stage.kind is StageKind.LOST and not lost_reason:
+            raise InvalidInput("lost_reason", "", "a deal in a lost stage needs a reason")
+        priority_text = raw.get("priority", "").strip().lower() or "normal"
+        try:
+            priority = Priority(priority_text)
+        except ValueError:
+            raise InvalidInput("priority", priority_text, "low, normal or high") from None
+        created_text = raw.get("created_at", "").strip()
+        created_at = None
+        if created_text:
+            try:
+                created_at = datetime.fromisoformat(created_text)
+            except ValueError:
+                raise InvalidInput("created_at", created_text, "ISO 8601 expected") from None
+            created_at = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
+        name = raw.get("contact_name", "").strip()
+        return _Row(
+            line=line,
+            title=title,
+            stage_id=stage.id,
+            owner=owner,
+            contact_name=valid_name(name) if name else None,
+            phone=to_e164(phone, region=self.config.default_region) if phone else None,
+            amount=parse_amount(raw["amount"]) if raw.get("amount", "").strip() else None,
+            currency=valid_currency(raw["currency"])
+            if raw.get("currency", "").strip()
+            else self.config.default_currency,
+            priority=priority,
+            created_at=created_at,
+            lost_reason=lost_reason if stage.kind is StageKind.LOST else None,
+        )
+
+    async def _insert(self, uow: UnitOfWork, row: _Row, pipeline: Pipeline, now: datetime) -> None:
+        contact: Contact | None = None
+        if row.phone:
+            contact = await uow.contacts.by_phone(row.phone)
+        if contact is None and (row.phone or row.contact_name):
+            contact = await uow.contacts.add(name=row.contact_name, phone=row.phone, company=None, at=now)
+        stage = pipeline.stage(row.stage_id)
+        at = min(row.created_at or now, now)
+        deal = Deal(
+            id=0,
+            pipeline_id=pipeline.id,
+            title=row.title,
+            stage=stage,
+            currency=row.currency,
+            created_at=at,
+            stage_entered_at=at,
+            last_activity_at=at,
+            source=Source.IMPORT,
+            priority=row.priority,
+            amount=row.amount,
+            contact=contact,
+            owner=row.owner,
+            closed_at=at if stage.is_closed else None,
+            lost_reason=row.lost_reason,
+        )
+        await uow.deals.add(deal)
+        event = created_event(deal, at, Actor.system_because(f"import line {row.line}"))
+        if row.lost_reason:
+            event.data["lost_reason"] = row.lost_reason
+        await uow.events.add(event)
+
+
+def _csv_lines(deals: list[Deal]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+
+    def flush(values: list[Any]) -> str:
+        writer.writerow(values)
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    yield flush(EXPORT_COLUMNS)
+    for d in deals:
+        yield flush(
+            [
+                d.id,
+                d.title,
+                d.stage.name,
+                d.owner.telegram_id if d.owner else "",
+                d.owner.name if d.owner else "",
+                d.contact.name if d.contact and d.contact.name else "",
+                d.contact.phone if d.contact and d.contact.phone else "",
+                format_amount(d.amount) or "",
+                d.currency,
+                d.source.value,
+                d.priority.value,
+                d.created_at.isoformat(),
+                d.stage_entered_at.isoformat(),
+                d.closed_at.isoformat() if d.closed_at else "",
+                d.lost_reason or "",
+            ]
+        )

@@ -1,0 +1,177 @@
+"""`kanbot deal ...`: deals, acting as a user (their access rules apply)."""
+
+from __future__ import annotations
+
+import typer
+
+from crm_core.domain.deals import Source
+from crm_core.services import Crm
+from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, print_json, print_table, with_crm
+from kanbot.cli.render import DEAL_HEADERS, deal_json, deal_row, event_json, iso
+
+app = typer.Typer(help="Deals: add, list, show, move, win, lose, history.", no_args_is_help=True)
+
+
+def _print_deal(deal_data: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        print_json(deal_data)
+        return
+    for key, value in deal_data.items():
+        if isinstance(value, dict):
+            value = value.get("name") or value.get("phone")
+        typer.echo(f"{key:>17}: {'' if value is None else value}")
+
+
+@app.command("add")
+def add(
+    actor_id: int = AS_OPTION,
+    title: str = typer.Option(..., help="What the deal is."),
+    contact_name: str | None = typer.Option(None, help="The customer's name."),
+    phone: str | None = typer.Option(None, help="The customer's phone, any format."),
+    amount: str | None = typer.Option(None, help='The amount, e.g. "1 500,50" or 1500.50.'),
+    currency: str | None = typer.Option(None, help="ISO 4217 code; the default from settings otherwise."),
+    stage: str | None = typer.Option(None, help="Stage name or id (default: the inbox)."),
+    owner: int | None = typer.Option(None, help="Owner's Telegram id (bosses only; default: you)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Create a deal."""
+
+    async def go(crm: Crm) -> None:
+        actor = await as_user(actor_id)(crm)
+        deal = await crm.deals.create(
+            actor=actor,
+            title=title,
+            contact_name=contact_name,
+            phone=phone,
+            amount=amount,
+            currency=currency,
+            stage=stage,
+            owner_telegram_id=owner,
+            source=Source.MANUAL,
+        )
+        _print_deal(deal_json(deal), as_json)
+
+    with_crm(go)
+
+
+@app.command("list")
+def list_deals(
+    actor_id: int = AS_OPTION,
+    stage: str | None = typer.Option(None, help="Only this stage (name or id)."),
+    owner: int | None = typer.Option(None, help="Only this owner's deals (Telegram id)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List the deals you may see, by stage, newest in the stage first."""
+
+    async def go(crm: Crm) -> None:
+        actor = await as_user(actor_id)(crm)
+        deals = await crm.deals.list_deals(actor=actor, stage=stage, owner_telegram_id=owner)
+        if as_json:
+            print_json([deal_json(d) for d in deals])
+        else:
+            print_table(DEAL_HEADERS, [deal_row(d) for d in deals])
+
+    with_crm(go)
+
+
+@app.command("show")
+def show(deal_id: int = typer.Argument(...), actor_id: int = AS_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """Show one deal."""
+
+    async def go(crm: Crm) -> None:
+        actor = await as_user(actor_id)(crm)
+        details = await crm.deals.details(deal_id=deal_id, actor=actor)
+        data = deal_json(details.deal)
+        if details.next_task is not None:
+            data["next_task"] = {
+                "id": details.next_task.id,
+                "due_at": iso(details.next_task.due_at),
+                "text": details.next_task.text,
+            }
+        _print_deal(data, as_json)
+
+    with_crm(go)
+
+
+@app.command("move")
+def move(
+    deal_id: int = typer.Argument(...),
+    to: str = typer.Option(..., "--to", help="Stage name or id."),
+    reason: str | None = typer.Option(None, help="Why, when moving to a lost stage."),
+    actor_id: int = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Move a deal to a stage (leaving won or lost reopens it)."""
+
+    async def go(crm: Crm) -> None:
+        actor = await as_user(actor_id)(crm)
+        deal = await crm.deals.move(deal_id=deal_id, to_stage=to, actor=actor, lost_reason=reason)
+        _print_deal(deal_json(deal), as_json)
+
+    with_crm(go)
+
+
+@app.command("won")
+def won(deal_id: int = typer.Argument(...), actor_id: int = AS_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """Close a deal as won."""
+
+    async def go(crm: Crm) -> None:
+        actor = await as_user(actor_id)(crm)
+        _print_deal(deal_json(await crm.deals.mark_won(deal_id=deal_id, actor=actor)), as_json)
+
+    with_crm(go)
+
+
+@app.command("lost")
+def lost(
+    deal_id: int = typer.Argument(...),
+    reason: str = typer.Option(..., help="Why the deal was lost."),
+    actor_id: int = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Close a deal as lost, with a reason."""
+
+    async def go(crm: Crm) -> None:
+        actor = await as_user(actor_id)(crm)
+        _print_deal(
+            deal_json(await crm.deals.mark_lost(deal_id=deal_id, reason=reason, actor=actor)), as_json
+        )
+
+    with_crm(go)
+
+
+@app.command("history")
+def history(
+    deal_id: int = typer.Argument(...), actor_id: int = AS_OPTION, as_json: bool = JSON_OPTION
+) -> None:
+    """Everything that happened to a deal, oldest first."""
+
+    async def go(crm: Crm) -> None:
+        actor = await as_user(actor_id)(crm)
+        events = await crm.deals.history(deal_id=deal_id, actor=actor)
+        pipeline = await crm.pipelines.default()
+        names = {s.id: s.name for s in pipeline.stages}
+        if as_json:
+            print_json(
+                [
+                    event_json(e)
+                    | {
+                        "from_stage": names.get(e.from_stage_id or 0),
+                        "to_stage": names.get(e.to_stage_id or 0),
+                    }
+                    for e in events
+                ]
+            )
+            return
+        rows = []
+        for e in events:
+            move = " → ".join(
+                n for n in (names.get(e.from_stage_id or 0), names.get(e.to_stage_id or 0)) if n
+            )
+            detail = ", ".join(
+                f"{k}={v}" for k, v in e.data.items() if k not in ("title",) or e.kind.value != "created"
+            )
+            rows.append([iso(e.at), e.kind.value, e.actor_name or e.actor_system or "", move, detail])
+        print_table(["at", "event", "by", "stage", "details"], rows)
+
+    with_crm(go)

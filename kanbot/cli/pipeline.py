@@ -1,0 +1,48 @@
+"""`kanbot pipeline ...`: the funnel, as a YAML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+import yaml
+
+from crm_core.domain.errors import InvalidInput
+from crm_core.services import Crm
+from crm_core.services.funnel import funnel_spec_from_document
+from kanbot.cli.common import JSON_OPTION, fail, print_json, with_crm
+
+app = typer.Typer(help="The funnel: show it as YAML, apply a YAML file.", no_args_is_help=True)
+
+
+@app.command("show")
+def show(as_json: bool = JSON_OPTION) -> None:
+    """Print the current funnel as YAML (edit it and `kanbot pipeline apply` it)."""
+
+    async def go(crm: Crm) -> None:
+        document = await crm.pipelines.document()
+        if as_json:
+            print_json(document)
+        else:
+            typer.echo(yaml.safe_dump(document, allow_unicode=True, sort_keys=False).rstrip())
+
+    with_crm(go)
+
+
+@app.command("apply")
+def apply(file: Path = typer.Argument(..., help="A funnel YAML file.", exists=True, dir_okay=False)) -> None:
+    """Validate a funnel file and make the funnel look like it (all or nothing)."""
+    try:
+        document = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        fail(f"{file} is not valid YAML: {error}")
+    try:
+        spec = funnel_spec_from_document(document)
+    except InvalidInput as error:
+        fail(f"{file}: {error}")
+
+    async def go(crm: Crm) -> None:
+        pipeline = await crm.pipelines.apply(spec)
+        typer.echo("Funnel applied: " + " → ".join(s.name for s in pipeline.stages))
+
+    with_crm(go)

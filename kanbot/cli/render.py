@@ -1,0 +1,85 @@
+"""The public JSON shapes of the CLI (admins script them; keep them stable)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from crm_core.domain.deals import Deal, DealEvent
+from crm_core.domain.tasks import Task
+from crm_core.domain.users import User
+from crm_core.domain.values import format_amount
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def deal_json(deal: Deal) -> dict[str, Any]:
+    return {
+        "id": deal.id,
+        "title": deal.title,
+        "stage": {"id": deal.stage.id, "name": deal.stage.name, "kind": deal.stage.kind.value},
+        "owner": {"telegram_id": deal.owner.telegram_id, "name": deal.owner.name} if deal.owner else None,
+        "contact": {"name": deal.contact.name, "phone": deal.contact.phone} if deal.contact else None,
+        "amount": format_amount(deal.amount),
+        "currency": deal.currency,
+        "source": deal.source.value,
+        "priority": deal.priority.value,
+        "created_at": iso(deal.created_at),
+        "stage_entered_at": iso(deal.stage_entered_at),
+        "last_activity_at": iso(deal.last_activity_at),
+        "closed_at": iso(deal.closed_at),
+        "lost_reason": deal.lost_reason,
+        "version": deal.version,
+    }
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "telegram_id": user.telegram_id,
+        "name": user.name,
+        "role": user.role.value,
+        "extensions": list(user.extensions),
+        "timezone": user.timezone,
+        "locale": user.locale,
+        "active": user.active,
+    }
+
+
+def event_json(event: DealEvent) -> dict[str, Any]:
+    return {
+        "at": iso(event.at),
+        "kind": event.kind.value,
+        "actor": event.actor_name or event.actor_system,
+        "from_stage_id": event.from_stage_id,
+        "to_stage_id": event.to_stage_id,
+        "data": event.data,
+    }
+
+
+def task_json(task: Task) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "deal_id": task.deal_id,
+        "deal_title": task.deal_title,
+        "assignee": task.assignee_name,
+        "due_at": iso(task.due_at),
+        "text": task.text,
+        "kind": task.kind.value,
+        "done_at": iso(task.done_at),
+    }
+
+
+def deal_row(deal: Deal) -> list[Any]:
+    return [
+        deal.id,
+        deal.title,
+        deal.stage.name,
+        deal.owner.name if deal.owner else "—",
+        f"{format_amount(deal.amount)} {deal.currency}" if deal.amount is not None else "",
+        deal.contact.phone if deal.contact and deal.contact.phone else "",
+    ]
+
+
+DEAL_HEADERS = ["id", "title", "stage", "owner", "amount", "phone"]

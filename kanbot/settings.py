@@ -1,0 +1,94 @@
+"""Settings of the CRM core and of the process as a whole, read from ``KANBOT_*`` variables and ``.env``."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from crm_core.config import CreateDealsFrom, CrmConfig
+from crm_core.domain.errors import InvalidInput
+from crm_core.domain.phones import to_e164
+
+ENV = SettingsConfigDict(env_prefix="KANBOT_", env_file=".env", extra="ignore")
+CommaList = Annotated[list[str], NoDecode]
+
+
+def split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class CoreSettings(BaseSettings):
+    """The database and the CRM's rules."""
+
+    model_config = ENV
+
+    database_url: str = "sqlite+aiosqlite:///./kanbot.db"
+    default_region: str = "RU"
+    default_currency: str = "RUB"
+    calls_create_deals: CreateDealsFrom = CreateDealsFrom.ALL
+    call_back_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    own_numbers: CommaList = Field(default_factory=list)
+    blocked_numbers: CommaList = Field(default_factory=list)
+    boss_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    _split = field_validator("own_numbers", "blocked_numbers", "boss_ids", mode="before")(split_commas)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("default_region")
+    @classmethod
+    def _check_region(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{2}", value.strip()):
+            raise ValueError("must be a two-letter country code such as RU or US")
+        return value.strip().upper()
+
+    @field_validator("default_currency")
+    @classmethod
+    def _check_currency(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{3}", value.strip()):
+            raise ValueError("must be a three-letter ISO 4217 code such as RUB or USD")
+        return value.strip().upper()
+
+    def crm_config(self) -> CrmConfig:
+        def numbers(raw: list[str], name: str) -> frozenset[str]:
+            try:
+                return frozenset(to_e164(n, region=self.default_region) for n in raw)
+            except InvalidInput as error:
+                raise SettingError(name, f"{error.value!r} is not a phone number") from None
+
+        return CrmConfig(
+            default_region=self.default_region,
+            default_currency=self.default_currency,
+            calls_create_deals=self.calls_create_deals,
+            call_back_after=timedelta(minutes=self.call_back_minutes),
+            own_numbers=numbers(self.own_numbers, "KANBOT_OWN_NUMBERS"),
+            blocked_numbers=numbers(self.blocked_numbers, "KANBOT_BLOCKED_NUMBERS"),
+        )
+
+
+class SettingError(Exception):
+    """A setting is wrong: the message names it and says what it should be."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"Invalid setting {name}: {problem}.")
+
+
+def describe_validation_error(error: ValidationError, prefix: str = "KANBOT_") -> str:
+    """One sentence naming the first bad setting, e.g. 'Invalid setting KANBOT_DEFAULT_REGION: ...'."""
+    first = error.errors()[0]
+    name = prefix + "_".join(str(part) for part in first["loc"] if isinstance(part, str)).upper()
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"Invalid setting {name}: {message}."
