@@ -53,6 +53,9 @@ class CallEventIn(BaseModel):
 
 def verify_generic(body: bytes, header: str | None, secret: str, *, now: float) -> None:
     """Raise ``SignatureError`` unless ``header`` signs ``body`` with ``secret``, within 5 minutes."""
+    if header is not None and not header.isascii():
+        # signing.verify would hand non-ASCII text to hmac.compare_digest, which raises TypeError.
+        raise SignatureError("malformed signature")
     verify(body, header, secret, now=now)
 
 
