@@ -25,8 +25,14 @@ def sign(body: bytes, secret: str, *, timestamp: int | None = None) -> str:
     return f"t={moment},v1={digest}"
 
 
-def verify(body: bytes, header: str | None, secret: str, *, now: float | None = None,
-           tolerance_s: int = DEFAULT_TOLERANCE_S) -> None:
+def verify(
+    body: bytes,
+    header: str | None,
+    secret: str,
+    *,
+    now: float | None = None,
+    tolerance_s: int = DEFAULT_TOLERANCE_S,
+) -> None:
     """Raise ``SignatureError`` unless ``header`` signs ``body`` with ``secret`` within the tolerance."""
     if not header:
         raise SignatureError("missing signature")
@@ -43,5 +49,7 @@ def verify(body: bytes, header: str | None, secret: str, *, now: float | None = 
     if abs(current - moment) > tolerance_s:
         raise SignatureError("timestamp outside the tolerance (replay?)")
     expected = hmac.new(secret.encode(), f"{moment}.".encode() + body, hashlib.sha256).hexdigest()
-    if not any(hmac.compare_digest(expected, candidate) for candidate in parts.get("v1", [])):
+    if not any(
+        hmac.compare_digest(expected.encode(), candidate.encode()) for candidate in parts.get("v1", [])
+    ):
         raise SignatureError("signature mismatch")

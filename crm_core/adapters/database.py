@@ -21,6 +21,11 @@ from crm_core.adapters.repositories import (
     TaskRepository,
     UserRepository,
 )
+from crm_core.adapters.repositories.conversations import (
+    DialogRepository,
+    InviteRepository,
+    ProcessedRepository,
+)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -82,6 +87,9 @@ class UnitOfWork:
     tasks: TaskRepository
     calls: CallRepository
     outbox: OutboxRepository
+    invites: InviteRepository
+    dialogs: DialogRepository
+    processed: ProcessedRepository
 
     def __init__(self, database: Database, *, write: bool) -> None:
         self.database, self.write = database, write
@@ -112,6 +120,9 @@ class UnitOfWork:
         self.tasks = TaskRepository(conn)
         self.calls = CallRepository(conn)
         self.outbox = OutboxRepository(conn)
+        self.invites = InviteRepository(conn)
+        self.dialogs = DialogRepository(conn)
+        self.processed = ProcessedRepository(conn)
         return self
 
     async def __aexit__(

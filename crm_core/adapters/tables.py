@@ -199,3 +199,42 @@ outbox = Table(
     Column("sent_at", UtcDateTime, nullable=True),
     Index("ix_outbox_status_not_before", "status", "not_before"),
 )
+
+# One-time invitations to join the team with a role.
+invites = Table(
+    "invites",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("created_by_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_by_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("used_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+# Where each person is in a multi-step conversation (and what they entered so far): kept here, not
+# in memory, so it survives restarts and works across several processes.
+dialogs = Table(
+    "dialogs",
+    metadata,
+    Column("subject_id", BigInteger, primary_key=True),
+    Column("flow", String(32), nullable=False),
+    Column("step", String(32), nullable=False),
+    Column("data", JsonDoc, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Keys of work already done (an update id, a one-time notice): a repeated delivery is recognised.
+processed = Table(
+    "processed",
+    metadata,
+    Column("key", String(120), primary_key=True),
+    Column("subject_id", BigInteger, nullable=True),
+    Column("state", String(10), nullable=False, server_default="done"),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_processed_subject_at", "subject_id", "at"),
+    Index("ix_processed_at", "at"),
+)

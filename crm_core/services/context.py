@@ -7,9 +7,11 @@ from crm_core.config import CrmConfig
 from crm_core.ports import Clock, SystemClock
 from crm_core.reports.service import ReportService
 from crm_core.services.calls import CallService
+from crm_core.services.conversations import DialogService, Ledger
 from crm_core.services.deals import DealService
 from crm_core.services.funnel import PipelineService
 from crm_core.services.tasks import TaskService
+from crm_core.services.team import InviteService
 from crm_core.services.transfer import TransferService
 from crm_core.services.users import UserService
 
@@ -29,3 +31,6 @@ class Crm:
         self.calls = CallService(*args)
         self.reports = ReportService(*args)
         self.transfer = TransferService(*args)
+        self.invites = InviteService(*args)
+        self.dialogs = DialogService(*args)
+        self.ledger = Ledger(*args)

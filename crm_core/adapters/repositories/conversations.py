@@ -1,0 +1,177 @@
+"""Invitations, dialog state and processed keys: the small state a conversational front end needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crm_core.adapters.tables import dialogs, invites, processed
+from crm_core.domain.users import Role
+
+
+@dataclass(slots=True)
+class Invite:
+    id: int
+    code: str
+    role: Role
+    created_by_id: int
+    created_at: datetime
+    expires_at: datetime
+    used_by_id: int | None = None
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def usable(self, now: datetime) -> bool:
+        return self.used_at is None and self.revoked_at is None and now < self.expires_at
+
+
+@dataclass(slots=True)
+class Dialog:
+    subject_id: int
+    flow: str
+    step: str
+    data: dict[str, Any]
+    updated_at: datetime
+
+
+def _upsert(conn: AsyncConnection, table: Any) -> Any:
+    return pg_insert(table) if conn.dialect.name == "postgresql" else sqlite_insert(table)
+
+
+class InviteRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, invite: Invite) -> Invite:
+        result = await self.conn.execute(
+            insert(invites).values(
+                code=invite.code,
+                role=invite.role.value,
+                created_by_id=invite.created_by_id,
+                created_at=invite.created_at,
+                expires_at=invite.expires_at,
+            )
+        )
+        invite.id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        return invite
+
+    async def by_code(self, code: str) -> Invite | None:
+        row = (await self.conn.execute(select(invites).where(invites.c.code == code))).first()
+        if row is None:
+            return None
+        return Invite(
+            row.id,
+            row.code,
+            Role(row.role),
+            row.created_by_id,
+            row.created_at,
+            row.expires_at,
+            row.used_by_id,
+            row.used_at,
+            row.revoked_at,
+        )
+
+    async def pending(self, now: datetime) -> list[Invite]:
+        rows = await self.conn.execute(
+            select(invites)
+            .where(invites.c.used_at.is_(None), invites.c.revoked_at.is_(None), invites.c.expires_at > now)
+            .order_by(invites.c.created_at)
+        )
+        return [Invite(r.id, r.code, Role(r.role), r.created_by_id, r.created_at, r.expires_at) for r in rows]
+
+    async def mark_used(self, invite_id: int, *, user_id: int, at: datetime) -> bool:
+        """Use the invitation once: only the first of two racing redemptions succeeds."""
+        result = await self.conn.execute(
+            update(invites)
+            .where(invites.c.id == invite_id, invites.c.used_at.is_(None), invites.c.revoked_at.is_(None))
+            .values(used_by_id=user_id, used_at=at)
+        )
+        return bool(result.rowcount)
+
+    async def revoke(self, invite_id: int, *, at: datetime) -> bool:
+        result = await self.conn.execute(
+            update(invites)
+            .where(invites.c.id == invite_id, invites.c.used_at.is_(None), invites.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return bool(result.rowcount)
+
+
+class DialogRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, subject_id: int) -> Dialog | None:
+        row = (await self.conn.execute(select(dialogs).where(dialogs.c.subject_id == subject_id))).first()
+        return Dialog(row.subject_id, row.flow, row.step, dict(row.data), row.updated_at) if row else None
+
+    async def put(self, dialog: Dialog) -> None:
+        values = {
+            "flow": dialog.flow,
+            "step": dialog.step,
+            "data": dialog.data,
+            "updated_at": dialog.updated_at,
+        }
+        stmt = _upsert(self.conn, dialogs).values(subject_id=dialog.subject_id, **values)
+        await self.conn.execute(stmt.on_conflict_do_update(index_elements=["subject_id"], set_=values))
+
+    async def drop(self, subject_id: int) -> None:
+        await self.conn.execute(delete(dialogs).where(dialogs.c.subject_id == subject_id))
+
+    async def drop_older_than(self, moment: datetime) -> int:
+        result = await self.conn.execute(delete(dialogs).where(dialogs.c.updated_at < moment))
+        return int(result.rowcount or 0)
+
+
+class ProcessedRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def claim(self, key: str, *, subject_id: int | None, at: datetime, state: str = "done") -> bool:
+        """Record ``key``; ``False`` when it was recorded before (the work was done, or is being done)."""
+        stmt = _upsert(self.conn, processed).values(key=key, subject_id=subject_id, state=state, at=at)
+        result = await self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+        return bool(result.rowcount)
+
+    async def state(self, key: str) -> tuple[str, datetime] | None:
+        row = (
+            await self.conn.execute(select(processed.c.state, processed.c.at).where(processed.c.key == key))
+        ).first()
+        return (row.state, row.at) if row else None
+
+    async def set_state(self, key: str, state: str, *, at: datetime) -> None:
+        await self.conn.execute(update(processed).where(processed.c.key == key).values(state=state, at=at))
+
+    async def retake(self, key: str, *, stale_before: datetime, at: datetime) -> bool:
+        """Take over work whose claim is older than ``stale_before`` (its process died)."""
+        result = await self.conn.execute(
+            update(processed)
+            .where(processed.c.key == key, processed.c.state == "working", processed.c.at < stale_before)
+            .values(at=at)
+        )
+        return bool(result.rowcount)
+
+    async def release(self, key: str) -> None:
+        await self.conn.execute(delete(processed).where(processed.c.key == key))
+
+    async def count_since(self, subject_id: int, since: datetime, *, prefix: str) -> int:
+        return int(
+            await self.conn.scalar(
+                select(func.count()).where(
+                    processed.c.subject_id == subject_id,
+                    processed.c.at >= since,
+                    processed.c.key.like(prefix + "%"),
+                )
+            )
+            or 0
+        )
+
+    async def forget_older_than(self, moment: datetime) -> int:
+        result = await self.conn.execute(delete(processed).where(processed.c.at < moment))
+        return int(result.rowcount or 0)

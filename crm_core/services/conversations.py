@@ -1,0 +1,89 @@
+"""Conversation state for a chat front end: multi-step dialogs and a ledger of work already done."""
+
+from __future__ import annotations
+
+import enum
+from datetime import timedelta
+from typing import Any
+
+from crm_core.adapters.repositories.conversations import Dialog
+from crm_core.services.base import ServiceBase
+
+DIALOG_TTL = timedelta(hours=1)
+CLAIM_LEASE = timedelta(seconds=60)
+MEMORY = timedelta(days=1)
+
+
+class Claim(enum.StrEnum):
+    NEW = "new"  # first delivery: do the work
+    DUPLICATE = "duplicate"  # done already, or being done by someone else right now
+
+
+class DialogService(ServiceBase):
+    """Where a person is in a multi-step flow; a flow left untouched for an hour is dropped."""
+
+    async def get(self, subject_id: int) -> Dialog | None:
+        async with self.db.uow(write=False) as uow:
+            dialog = await uow.dialogs.get(subject_id)
+        if dialog is not None and self.now() - dialog.updated_at > DIALOG_TTL:
+            await self.drop(subject_id)
+            return None
+        return dialog
+
+    async def put(self, subject_id: int, *, flow: str, step: str, data: dict[str, Any]) -> Dialog:
+        dialog = Dialog(subject_id, flow, step, data, self.now())
+        async with self.db.uow() as uow:
+            await uow.dialogs.put(dialog)
+            await uow.commit()
+        return dialog
+
+    async def drop(self, subject_id: int) -> None:
+        async with self.db.uow() as uow:
+            await uow.dialogs.drop(subject_id)
+            await uow.commit()
+
+    async def expire(self) -> int:
+        """Forget abandoned flows; returns how many."""
+        async with self.db.uow() as uow:
+            count = await uow.dialogs.drop_older_than(self.now() - DIALOG_TTL)
+            await uow.commit()
+        return count
+
+
+class Ledger(ServiceBase):
+    """Keys of work done, so a repeated delivery (an update sent twice) has no second effect."""
+
+    async def begin(self, key: str, *, subject_id: int | None = None) -> Claim:
+        """Claim ``key`` for processing; a claim whose process died (older than the lease) is taken over."""
+        now = self.now()
+        async with self.db.uow() as uow:
+            if await uow.processed.claim(key, subject_id=subject_id, at=now, state="working"):
+                await uow.commit()
+                return Claim.NEW
+            if await uow.processed.retake(key, stale_before=now - CLAIM_LEASE, at=now):
+                await uow.commit()
+                return Claim.NEW
+        return Claim.DUPLICATE
+
+    async def finish(self, key: str) -> None:
+        async with self.db.uow() as uow:
+            await uow.processed.set_state(key, "done", at=self.now())
+            await uow.commit()
+
+    async def once(self, key: str, *, subject_id: int | None = None) -> bool:
+        """``True`` the first time ``key`` is seen, ``False`` ever after (one-time notices)."""
+        async with self.db.uow() as uow:
+            first = await uow.processed.claim(key, subject_id=subject_id, at=self.now())
+            await uow.commit()
+        return first
+
+    async def recent_count(self, subject_id: int, *, window: timedelta, prefix: str) -> int:
+        async with self.db.uow(write=False) as uow:
+            return await uow.processed.count_since(subject_id, self.now() - window, prefix=prefix)
+
+    async def forget_old(self) -> int:
+        """Drop keys older than a day: a day is as long as Telegram redelivers."""
+        async with self.db.uow() as uow:
+            count = await uow.processed.forget_older_than(self.now() - MEMORY)
+            await uow.commit()
+        return count

@@ -1,0 +1,81 @@
+"""Joining the team by invitation: a boss invites, the newcomer redeems the code once."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from crm_core.adapters.repositories.conversations import Invite
+from crm_core.domain.errors import InvalidInput, NotFound
+from crm_core.domain.users import Role, User, valid_locale, valid_name
+from crm_core.services.base import ServiceBase, require_boss
+
+INVITE_LIFETIME = timedelta(days=7)
+
+
+class InviteService(ServiceBase):
+    async def create(self, *, role: Role, actor: User) -> Invite:
+        """A single-use invitation for a new seller or boss, valid for seven days."""
+        require_boss(actor, "invite people")
+        now = self.now()
+        invite = Invite(
+            id=0,
+            code=secrets.token_urlsafe(12),
+            role=role,
+            created_by_id=actor.id,
+            created_at=now,
+            expires_at=now + INVITE_LIFETIME,
+        )
+        async with self.db.uow() as uow:
+            await uow.invites.add(invite)
+            await uow.commit()
+        return invite
+
+    async def redeem(
+        self, *, code: str, telegram_id: int, name: str, language_code: str | None = None
+    ) -> User:
+        """Register the person behind ``telegram_id`` with the invitation's role (once per code)."""
+        now = self.now()
+        if not code or len(code) > 64:
+            raise InvalidInput("invitation", code, "it is not valid")
+        async with self.db.uow() as uow:
+            invite = await uow.invites.by_code(code)
+            if invite is None or not invite.usable(now):
+                raise InvalidInput("invitation", code, "it has expired, been used or been revoked")
+            user = await uow.users.by_telegram_id(telegram_id)
+            if user is None:
+                locale = _locale_or_english(language_code)
+                user = User(
+                    id=0,
+                    telegram_id=telegram_id,
+                    name=valid_name(name or str(telegram_id)),
+                    role=invite.role,
+                    locale=locale,
+                )
+                await uow.users.add(user, at=now)
+            else:
+                user.role, user.active = invite.role, True
+                await uow.users.save(user)
+            if not await uow.invites.mark_used(invite.id, user_id=user.id, at=now):
+                raise InvalidInput("invitation", code, "it has just been used")
+            await uow.commit()
+        return user
+
+    async def pending(self, *, actor: User) -> list[Invite]:
+        require_boss(actor, "see invitations")
+        async with self.db.uow(write=False) as uow:
+            return await uow.invites.pending(self.now())
+
+    async def revoke(self, *, invite_id: int, actor: User) -> None:
+        require_boss(actor, "revoke invitations")
+        async with self.db.uow() as uow:
+            if not await uow.invites.revoke(invite_id, at=self.now()):
+                raise NotFound("invitation", invite_id)
+            await uow.commit()
+
+
+def _locale_or_english(language_code: str | None) -> str:
+    try:
+        return valid_locale(language_code or "en")
+    except InvalidInput:
+        return "en"
