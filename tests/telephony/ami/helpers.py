@@ -1,0 +1,211 @@
+"""Helpers of the Asterisk bridge tests: capture paths, a fake AMI server, a test CRM, a collector."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from telephony_bridge.signing import HEADER, SignatureError, verify
+
+if TYPE_CHECKING:
+    from crm_core.domain.calls import CallEvent
+
+REPO = Path(__file__).resolve().parents[3]
+
+DATA = REPO / "tests" / "data" / "ami"
+SHARED_CAPTURES = REPO.parent / "shared" / "telephony-captures"
+AMI_USER, AMI_SECRET = "kanbot", "k4nb0t-test-ami-secret"
+CALLS_SECRET = "k4nb0t-test-calls-secret"
+
+
+def own_captures() -> list[Path]:
+    return sorted(path for path in DATA.iterdir() if not path.name.endswith(".expected.json"))
+
+
+def expected_for(capture: Path) -> list[dict[str, object]]:
+    expected: list[dict[str, object]] = json.loads((DATA / f"{capture.stem}.expected.json").read_text())
+    return expected
+
+
+def wire(events: Iterable[Mapping[str, str]]) -> bytes:
+    """The events as Asterisk writes them on the socket."""
+    return b"".join(
+        "".join(f"{key}: {value}\r\n" for key, value in event.items() if key != "content").encode() + b"\r\n"
+        for event in events
+    )
+
+
+class FakeAmi:
+    """A tiny Asterisk Manager Interface speaking the wire protocol: banner, Login, Ping, then events."""
+
+    def __init__(self, *, secret: str = AMI_SECRET) -> None:
+        self.secret = secret
+        self.answer_pings = True
+        self.logins = 0
+        self.refusals = 0
+        self._server: asyncio.Server | None = None
+        self._session: asyncio.StreamWriter | None = None
+        self._logged_in = asyncio.Condition()
+        self.port = 0
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"Asterisk Call Manager/5.0.1\r\n")
+        try:
+            while (action := await _read_packet(reader)) is not None:
+                if not await self._answer(action, writer):
+                    break
+        except ConnectionError:
+            pass
+        finally:
+            if self._session is writer:
+                self._session = None
+            writer.close()
+
+    async def _answer(self, action: dict[str, str], writer: asyncio.StreamWriter) -> bool:
+        name, action_id = action.get("Action", "").lower(), action.get("ActionID", "")
+        if name == "login":
+            if action.get("Username") == AMI_USER and action.get("Secret") == self.secret:
+                accepted = _packet(Response="Success", ActionID=action_id, Message="Authentication accepted")
+                writer.write(accepted)
+                await writer.drain()
+                async with self._logged_in:
+                    self._session = writer
+                    self.logins += 1
+                    self._logged_in.notify_all()
+                return True
+            self.refusals += 1
+            writer.write(_packet(Response="Error", ActionID=action_id, Message="Authentication failed"))
+            await writer.drain()
+            return False  # Asterisk closes the session after a failed login
+        if name == "ping":
+            if self.answer_pings:
+                writer.write(_packet(Response="Success", ActionID=action_id, Ping="Pong", Timestamp="1.0"))
+            return True
+        if name == "logoff":
+            writer.write(_packet(Response="Goodbye", ActionID=action_id, Message="Thanks for all the fish."))
+            return False
+        writer.write(_packet(Response="Error", ActionID=action_id, Message="Invalid/unknown command"))
+        return True
+
+    async def wait_for_login(self, count: int, timeout_s: float = 5.0) -> None:
+        async with self._logged_in:
+            await asyncio.wait_for(self._logged_in.wait_for(lambda: self.logins >= count), timeout_s)
+
+    async def send(self, events: Iterable[Mapping[str, str]]) -> None:
+        assert self._session is not None, "no AMI session is logged in"
+        self._session.write(wire(events))
+        await self._session.drain()
+
+    async def drop(self) -> None:
+        """Close the session from Asterisk's side, as a restart or a network cut would."""
+        if self._session is not None:
+            self._session.close()
+            await self._session.wait_closed()
+            self._session = None
+
+    async def close(self) -> None:
+        await self.drop()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+
+async def _read_packet(reader: asyncio.StreamReader) -> dict[str, str] | None:
+    packet: dict[str, str] = {}
+    while True:
+        line = await reader.readline()
+        if not line:
+            return None
+        text = line.decode(errors="replace").rstrip("\r\n")
+        if not text:
+            if packet:
+                return packet
+            continue
+        key, _, value = text.partition(": ")
+        packet[key] = value
+
+
+def _packet(**fields: str) -> bytes:
+    return ("".join(f"{key}: {value}\r\n" for key, value in fields.items()) + "\r\n").encode()
+
+
+class TestCrm:
+    """``POST /api/v1/calls`` as the CRM answers it: checks the signature, records each new body."""
+
+    __test__ = False
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.answer_with: int | None = None  # force this status instead of accepting
+        self.accepted: list[dict[str, object]] = []
+        self.refused_signatures = 0
+        self.requests = 0
+        self._runner: web.AppRunner | None = None
+        self._seen: set[tuple[str, bool]] = set()
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/v1/calls", self._calls)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _calls(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        body = await request.read()
+        try:
+            verify(body, request.headers.get(HEADER), CALLS_SECRET)
+        except SignatureError:
+            self.refused_signatures += 1
+            return web.json_response({"error": "bad signature"}, status=401)
+        if self.answer_with is not None:
+            return web.json_response({"error": "forced"}, status=self.answer_with)
+        call = json.loads(body)
+        key = (str(call["call_id"]), call["ended_at"] is not None)
+        duplicate = key in self._seen
+        self._seen.add(key)
+        if not duplicate:
+            self.accepted.append(call)
+        answer = {"call_id": call["call_id"], "deal_id": 1, "created": not duplicate, "duplicate": duplicate}
+        return web.json_response(answer, status=202)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Collector:
+    """An ``on_call`` that keeps what it is given and lets a test wait for it."""
+
+    def __init__(self) -> None:
+        self.calls: list[CallEvent] = []
+        self._changed = asyncio.Condition()
+
+    async def __call__(self, call: CallEvent) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    async def wait_for(self, count: int, timeout_s: float = 5.0) -> list[CallEvent]:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.calls) >= count), timeout_s)
+        return self.calls
