@@ -39,7 +39,9 @@ def kanbot_like() -> Dispatcher:
             ]
         )
         name = html.quote(message.from_user.first_name)
-        await message.answer(f"Hello, <b>{name}</b>! from={command.args}", parse_mode="HTML", reply_markup=keyboard)
+        await message.answer(
+            f"Hello, <b>{name}</b>! from={command.args}", parse_mode="HTML", reply_markup=keyboard
+        )
 
     @dp.callback_query(F.data.startswith("approve:"))
     async def approve(query: CallbackQuery) -> None:
@@ -49,7 +51,9 @@ def kanbot_like() -> Dispatcher:
 
     @dp.message(Command("chart"))
     async def chart(message: Message) -> None:
-        sent = await message.answer_photo(BufferedInputFile(PNG, "chart.png"), caption="<i>Pipeline</i>", parse_mode="HTML")
+        sent = await message.answer_photo(
+            BufferedInputFile(PNG, "chart.png"), caption="<i>Pipeline</i>", parse_mode="HTML"
+        )
         assert sent.photo is not None
         await message.answer_photo(sent.photo[-1].file_id, caption="again")
 
@@ -151,12 +155,15 @@ async def test_a_reply_keyboard_stays_with_the_user_until_the_bot_removes_it(
         await tg.post("/emulator/messages", {"user_id": ANN, "contact": {"phone_number": "+15550100"}})
         await tg.wait()
     assert shown["keyboard"] == [[{"text": "📱 Share phone", "request_contact": True}]]
-    assert shown["is_persistent"] and shown["resize_keyboard"]
+    assert shown["is_persistent"]
+    assert shown["resize_keyboard"]
     assert (await tg.last(ANN))["text"] == "Thanks, +15550100"
     assert (await tg.get(f"/emulator/chats/{ANN}"))["keyboard"] is None
 
 
-async def test_commands_and_the_menu_button_are_kept_per_scope_and_language(aiogram_bot: Bot, ann: int) -> None:
+async def test_commands_and_the_menu_button_are_kept_per_scope_and_language(
+    aiogram_bot: Bot, ann: int
+) -> None:
     scope = BotCommandScopeAllPrivateChats()
     await aiogram_bot.set_my_commands([BotCommand(command="deals", description="Мои сделки")], scope, "ru")
     await aiogram_bot.set_my_commands([BotCommand(command="deals", description="My deals")])

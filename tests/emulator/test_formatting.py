@@ -80,7 +80,10 @@ async def test_aiogram_raises_telegram_bad_request_for_unbalanced_html(aiogram_b
 
 async def test_a_message_of_4096_characters_is_sent_and_4097_is_too_long(tg: Telegram, ann: int) -> None:
     await tg.ok("sendMessage", chat_id=ANN, text="я" * 4096)
-    assert await tg.error("sendMessage", chat_id=ANN, text="я" * 4097) == (400, "Bad Request: message is too long")
+    assert await tg.error("sendMessage", chat_id=ANN, text="я" * 4097) == (
+        400,
+        "Bad Request: message is too long",
+    )
 
 
 async def test_the_length_limit_counts_the_text_after_html_parsing(tg: Telegram, ann: int) -> None:

@@ -18,11 +18,15 @@ TOO_OLD = "Bad Request: query is too old and response timeout expired or query I
 CARD = {"inline_keyboard": [[{"text": "Next ▶", "callback_data": "next"}]]}
 
 
-async def test_editing_a_message_to_the_same_text_and_keyboard_is_not_modified(tg: Telegram, ann: int) -> None:
+async def test_editing_a_message_to_the_same_text_and_keyboard_is_not_modified(
+    tg: Telegram, ann: int
+) -> None:
     sent = await tg.ok("sendMessage", chat_id=ANN, text="<b>Card</b>", parse_mode="HTML", reply_markup=CARD)
     same = {"chat_id": ANN, "message_id": sent["message_id"], "text": "<b>Card</b>", "parse_mode": "HTML"}
     assert await tg.error("editMessageText", **same, reply_markup=CARD) == (400, NOT_MODIFIED)
-    assert await tg.error("editMessageReplyMarkup", chat_id=ANN, message_id=sent["message_id"], reply_markup=CARD) == (
+    assert await tg.error(
+        "editMessageReplyMarkup", chat_id=ANN, message_id=sent["message_id"], reply_markup=CARD
+    ) == (
         400,
         NOT_MODIFIED,
     )
@@ -37,7 +41,9 @@ async def test_an_edit_that_only_drops_the_keyboard_is_a_change(tg: Telegram, an
 
 async def test_an_edit_with_new_formatting_only_is_a_change(tg: Telegram, ann: int) -> None:
     sent = await tg.ok("sendMessage", chat_id=ANN, text="Card")
-    await tg.ok("editMessageText", chat_id=ANN, message_id=sent["message_id"], text="<b>Card</b>", parse_mode="HTML")
+    await tg.ok(
+        "editMessageText", chat_id=ANN, message_id=sent["message_id"], text="<b>Card</b>", parse_mode="HTML"
+    )
     assert (await tg.last(ANN))["html"] == "<b>Card</b>"
 
 
@@ -98,7 +104,10 @@ async def test_answering_a_callback_query_twice_is_refused_as_too_old(tg: Telegr
     sent = await tg.ok("sendMessage", chat_id=ANN, text="Card", reply_markup=CARD)
     pressed = await tg.click(ANN, sent["message_id"], "Next ▶")
     await tg.ok("answerCallbackQuery", callback_query_id=pressed["callback_query_id"])
-    assert await tg.error("answerCallbackQuery", callback_query_id=pressed["callback_query_id"]) == (400, TOO_OLD)
+    assert await tg.error("answerCallbackQuery", callback_query_id=pressed["callback_query_id"]) == (
+        400,
+        TOO_OLD,
+    )
 
 
 async def test_answering_a_callback_query_too_late_is_refused_as_too_old(tg: Telegram, ann: int) -> None:
@@ -106,7 +115,10 @@ async def test_answering_a_callback_query_too_late_is_refused_as_too_old(tg: Tel
     sent = await tg.ok("sendMessage", chat_id=ANN, text="Card", reply_markup=CARD)
     pressed = await tg.click(ANN, sent["message_id"], "Next ▶")
     await asyncio.sleep(0.15)
-    assert await tg.error("answerCallbackQuery", callback_query_id=pressed["callback_query_id"]) == (400, TOO_OLD)
+    assert await tg.error("answerCallbackQuery", callback_query_id=pressed["callback_query_id"]) == (
+        400,
+        TOO_OLD,
+    )
     status, _ = await tg.control("GET", f"/emulator/callback_answers/{pressed['callback_query_id']}")
     assert status == 404
 
@@ -126,7 +138,9 @@ async def test_a_callback_answer_over_200_characters_is_refused(tg: Telegram, an
     await tg.ok("answerCallbackQuery", callback_query_id=query, text="x" * 200)
 
 
-async def test_sending_to_a_user_who_blocked_the_bot_is_forbidden(aiogram_bot: Bot, tg: Telegram, ann: int) -> None:
+async def test_sending_to_a_user_who_blocked_the_bot_is_forbidden(
+    aiogram_bot: Bot, tg: Telegram, ann: int
+) -> None:
     await tg.post(f"/emulator/users/{ANN}/block")
     with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
         await aiogram_bot.send_message(ANN, "Reminder")
@@ -164,7 +178,9 @@ async def test_a_reply_to_a_missing_message_is_refused_unless_allowed(tg: Telegr
 
 async def test_a_reply_carries_the_message_it_answers(tg: Telegram, ann: int) -> None:
     theirs = await tg.send(ANN, "Price?")
-    sent = await tg.ok("sendMessage", chat_id=ANN, text="100 €", reply_parameters={"message_id": theirs["message_id"]})
+    sent = await tg.ok(
+        "sendMessage", chat_id=ANN, text="100 €", reply_parameters={"message_id": theirs["message_id"]}
+    )
     assert sent["reply_to_message"]["text"] == "Price?"
     assert (await tg.last(ANN))["reply_to_message_id"] == theirs["message_id"]
 

@@ -87,7 +87,11 @@ async def test_a_ptb_application_answers_a_command_and_edits_its_card_on_a_butto
         await tg.wait()
     assert card["html"] == "<b>ACME</b> · 1 200 €"
     edited = await tg.last(ANN)
-    assert (edited["message_id"], edited["html"], edited["edited"]) == (card["message_id"], "<s>ACME</s> won (won:3)", True)
+    assert (edited["message_id"], edited["html"], edited["edited"]) == (
+        card["message_id"],
+        "<s>ACME</s> won (won:3)",
+        True,
+    )
     answer = await tg.get(f"/emulator/callback_answers/{pressed['callback_query_id']}")
     assert answer["text"] == "🎉"
 
@@ -99,7 +103,8 @@ async def test_a_ptb_application_sends_a_photo_and_a_document_and_downloads_them
         await tg.send(ANN, "/files")
         await tg.wait()
     photo, document, report = (await tg.messages(ANN))[-3:]
-    assert photo["photo"] is not None and photo["caption"] == "chart"
+    assert photo["photo"] is not None
+    assert photo["caption"] == "chart"
     assert document["document"]["name"] == "note.txt"
     assert report["text"] == f"downloaded {len(PNG)} and 5 bytes"
 

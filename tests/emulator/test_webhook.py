@@ -59,7 +59,9 @@ async def test_a_webhook_gets_each_update_with_the_secret_token_header(tg: Teleg
     assert update["message"]["from"]["id"] == ANN
 
 
-async def test_a_failed_delivery_is_retried_and_the_update_arrives_once_more_only(tg: Telegram, ann: int) -> None:
+async def test_a_failed_delivery_is_retried_and_the_update_arrives_once_more_only(
+    tg: Telegram, ann: int
+) -> None:
     answers = iter([500, 200])
     arrivals: list[int] = []
 
@@ -79,7 +81,9 @@ async def test_a_failed_delivery_is_retried_and_the_update_arrives_once_more_onl
     assert info["last_error_message"] == "Wrong response from the webhook: 500 Internal Server Error"
 
 
-async def test_get_updates_while_a_webhook_is_set_is_a_409_conflict(tg: Telegram, aiogram_bot: Bot, ann: int) -> None:
+async def test_get_updates_while_a_webhook_is_set_is_a_409_conflict(
+    tg: Telegram, aiogram_bot: Bot, ann: int
+) -> None:
     await tg.ok("setWebhook", url="http://127.0.0.1:9/hook")
     with pytest.raises(TelegramConflictError, match="can't use getUpdates method while webhook is active"):
         await aiogram_bot.get_updates()
@@ -111,7 +115,9 @@ async def test_an_aiogram_webhook_bot_can_reply_in_the_webhook_response(
         return message.answer("pong")  # not awaited: aiogram puts the call in the webhook's answer
 
     app = web.Application()
-    SimpleRequestHandler(dp, aiogram_bot, handle_in_background=False, secret_token="s3cret").register(app, "/tg")
+    SimpleRequestHandler(dp, aiogram_bot, handle_in_background=False, secret_token="s3cret").register(
+        app, "/tg"
+    )
     async with serving(app) as base:
         await aiogram_bot.set_webhook(f"{base}/tg", secret_token="s3cret")
         await tg.send(ANN, "ping")
