@@ -255,8 +255,9 @@ function renderHeader(chat) {
   const typing = chat && chat.action === "typing" ? "typing…" : chat && chat.action ? "sending a file…" : null;
   $("bot-status").textContent = bot ? typing || `@${bot.username} · bot` : "not connected";
   $("bot-status").classList.toggle("typing", Boolean(typing));
-  $("fact-bot").textContent = bot ? `${bot.id} @${bot.username}${bot.webhook ? " (webhook)" : ""}` : "—";
-  $("fact-pending").textContent = bot ? String(bot.pending_update_count) : "—";
+  $("fact-bot").textContent = bot ? `@${bot.username}` : "—";
+  $("fact-bot-id").textContent = bot ? `${bot.id}${bot.webhook ? " · webhook" : " · polling"}` : "—";
+  $("fact-pending").textContent = bot ? `${bot.pending_update_count} update(s)` : "—";
   const user = state.users.find((u) => u.id === state.userId);
   $("fact-user").textContent = user ? `${user.first_name} · id ${user.id}` : "—";
   const blocked = Boolean(chat && chat.blocked);
@@ -437,6 +438,10 @@ function wire() {
   $("new-user").addEventListener("click", createUser);
   $("start").addEventListener("click", () => sendText("/start"));
   $("block").addEventListener("click", toggleBlock);
+  $("panels-toggle").addEventListener("click", () => {
+    const open = document.body.classList.toggle("panels-open");
+    $("panels-toggle").setAttribute("aria-expanded", String(open));
+  });
   $("unblock").addEventListener("click", toggleBlock);
   $("messages").addEventListener("click", (event) => {
     const link = event.target.closest("a[href]");

@@ -6,6 +6,7 @@ const TAGS = {
   "TG-EMOJI": "span",
 };
 const SAFE_LINK = /^(https?:|tg:|mailto:)/i;
+const DROPPED = new Set(["SCRIPT", "STYLE", "TEMPLATE", "IFRAME", "OBJECT", "EMBED", "NOSCRIPT"]);
 
 function cleanElement(source) {
   const tag = TAGS[source.tagName];
@@ -34,7 +35,7 @@ function copyClean(from, to) {
   for (const node of from.childNodes) {
     if (node.nodeType === Node.TEXT_NODE) {
       to.appendChild(document.createTextNode(node.textContent));
-    } else if (node.nodeType === Node.ELEMENT_NODE) {
+    } else if (node.nodeType === Node.ELEMENT_NODE && !DROPPED.has(node.tagName)) {
       const element = cleanElement(node);
       if (element) {
         copyClean(node, element);
