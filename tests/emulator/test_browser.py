@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiogram import Bot, Dispatcher, F
 from aiogram.filters import CommandObject, CommandStart
@@ -19,6 +20,7 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
     WebAppInfo,
 )
+from aiohttp import web
 
 from bot.emulator import Emulator
 from tests.emulator.conftest import ANN, Telegram, make_png, polling
@@ -34,13 +36,20 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"  # gitignored
+HAS_CHROMIUM = CHROMIUM.exists()
 CHART = make_png(480, 260, (88, 166, 255))
 
 
 @pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    if not CHROMIUM.exists():
+    if not HAS_CHROMIUM:
         pytest.skip("chromium not installed: apt-get install chromium")
     from playwright.async_api import async_playwright
 
@@ -103,16 +112,17 @@ def demo_bot() -> Dispatcher:
     async def new_deal(message: Message) -> None:
         note = await message.answer("temporary note")
         await note.delete()
-        await message.answer_document(BufferedInputFile(b"name;amount\nACME;1200\n", "deals.csv"), caption="Export")
+        await message.answer_document(
+            BufferedInputFile(b"name;amount\nACME;1200\n", "deals.csv"), caption="Export"
+        )
 
     return dp
 
 
 async def test_a_user_chats_with_a_real_bot_in_the_browser(
-    emulator: Emulator, tg: Telegram, aiogram_bot: Bot, browser: Any
+    emulator: Emulator, tg: Telegram, aiogram_bot: Bot, browser: Any, artifacts: Path
 ) -> None:
     await tg.user(ANN, "Ann", username="ann")
-    ARTIFACTS.mkdir(exist_ok=True)
     page = await browser.new_page(viewport={"width": 1280, "height": 860})
     page.set_default_timeout(10_000)
     async with polling(emulator, demo_bot(), aiogram_bot):
@@ -146,23 +156,38 @@ async def test_a_user_chats_with_a_real_bot_in_the_browser(
         await tg.wait()
         assert await page.locator(".message-row", has_text="temporary note").count() == 0
 
+        page.once("dialog", lambda dialog: dialog.dismiss())  # not expected: the page uses its own <dialog>
+        await page.locator(".reply-button", has_text="Share phone").click()
+        await page.fill("#dialog-body input[name=phone]", "+1 555 0100")
+        await page.click("#dialog-ok")
+        await page.locator(".message-row.from-user .contact", has_text="+1 555 0100").wait_for()
+
         await page.locator(".inline-button", has_text="Invite").first.click()
         await page.locator(".message-row.from-bot", has_text="via ref42").wait_for()
         await tg.wait()
         await page.wait_for_timeout(800)  # one more poll, so the screenshot shows the settled chat
-        await page.screenshot(path=str(ARTIFACTS / "emulator-desktop.png"))
+        await page.screenshot(path=str(artifacts / "emulator-desktop.png"))
 
         await page.set_viewport_size({"width": 390, "height": 844})
         await page.wait_for_timeout(200)
-        await page.screenshot(path=str(ARTIFACTS / "emulator-phone.png"))
+        await page.screenshot(path=str(artifacts / "emulator-phone.png"))
         await page.click("#panels-toggle")
         await page.locator("#emulator-panel").wait_for()
-        await page.screenshot(path=str(ARTIFACTS / "emulator-phone-panels.png"))
+        await page.screenshot(path=str(artifacts / "emulator-phone-panels.png"))
     messages = await tg.messages(ANN)
-    assert [m["text"] for m in messages if m["from"] == "user"] == ["/start", "📋 Deals", "➕ New deal", "/start ref42"]
+    assert [m["text"] for m in messages if m["from"] == "user"] == [
+        "/start",
+        "📋 Deals",
+        "➕ New deal",
+        "",
+        "/start ref42",
+    ]
+    assert [m["contact"]["phone_number"] for m in messages if m["contact"]] == ["+1 555 0100"]
 
 
-async def test_the_page_keeps_only_telegrams_tags_when_rendering_html(emulator: Emulator, browser: Any) -> None:
+async def test_the_page_keeps_only_telegrams_tags_when_rendering_html(
+    emulator: Emulator, browser: Any
+) -> None:
     page = await browser.new_page()
     await page.goto(f"{emulator.url}/static/api.js")  # any page of the emulator's origin
     html = await page.evaluate(
@@ -176,3 +201,34 @@ async def test_the_page_keeps_only_telegrams_tags_when_rendering_html(emulator: 
     )
     assert html == "<b>ok</b><a>js</a><i>fine</i>"
     assert await page.evaluate("() => window.pwned") is None
+
+
+EXTENSION_JS = """
+export default function setup(page) {
+  const panel = page.addPanel("Mini App");
+  panel.textContent = "extension loaded";
+  page.setWebAppHandler((url, context) => { window.openedWebApp = { url, button: context.button.text }; });
+}
+"""
+
+
+async def test_a_page_extension_adds_a_panel_and_takes_over_web_app_buttons(browser: Any) -> None:
+    async def extension(request: web.Request) -> web.Response:
+        return web.Response(text=EXTENSION_JS, content_type="text/javascript")
+
+    routes = [web.get("/miniapp/extension.js", extension)]
+    async with (
+        Emulator(extra_routes=routes, page_extensions=["/miniapp/extension.js"]) as emulator,
+        aiohttp.ClientSession() as http,
+    ):
+        tg = Telegram(emulator.url, http)
+        await tg.user(ANN, "Ann")
+        markup = {"inline_keyboard": [[{"text": "Open CRM", "web_app": {"url": "https://example.com/app"}}]]}
+        await tg.ok("sendMessage", chat_id=ANN, text="Your CRM", reply_markup=markup)
+        page = await browser.new_page()
+        page.set_default_timeout(10_000)
+        await page.goto(emulator.url)
+        await page.locator(".panel", has_text="extension loaded").wait_for(state="attached")
+        await page.locator(".inline-button", has_text="Open CRM").click()
+        opened = await page.wait_for_function("() => window.openedWebApp")
+        assert await opened.json_value() == {"url": "https://example.com/app", "button": "Open CRM"}

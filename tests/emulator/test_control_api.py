@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
+from aiohttp import web
+
+from bot.emulator import WORLD_KEY, Emulator
 from tests.emulator.conftest import ANN, BOB, BOT_ID, Telegram
 
 CARD = {
@@ -241,3 +245,21 @@ async def test_the_page_is_served_with_its_modules(tg: Telegram) -> None:
             assert response.status == 200
             assert kind in response.content_type
     assert await tg.get("/emulator/config") == {"page_extensions": []}
+
+
+async def test_extra_routes_are_served_and_reach_the_emulators_state() -> None:
+    async def user_ids(request: web.Request) -> web.Response:
+        world = request.app[WORLD_KEY]
+        return web.json_response({"users": sorted(world.users), "bots": sorted(world.bots)})
+
+    async with (
+        Emulator(
+            extra_routes=[web.get("/miniapp/state", user_ids)], page_extensions=["/miniapp/panel.js"]
+        ) as emu,
+        aiohttp.ClientSession() as http,
+    ):
+        tg = Telegram(emu.url, http)
+        await tg.user(ANN, "Ann")
+        await tg.ok("getMe")
+        assert await tg.get("/miniapp/state") == {"users": [ANN], "bots": [BOT_ID]}
+        assert await tg.get("/emulator/config") == {"page_extensions": ["/miniapp/panel.js"]}
