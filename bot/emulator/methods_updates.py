@@ -27,6 +27,13 @@ def _allowed_updates(call: Call) -> list[str] | None:
     return raw
 
 
+def _set_allowed(bot: BotState, allowed: list[str]) -> None:
+    """Remember the kinds the bot wants; pending updates of other kinds are dropped, as on Telegram."""
+    bot.allowed_updates = allowed or None
+    if allowed:
+        bot.pending = [u for u in bot.pending if u.kind in allowed]
+
+
 def _ready(bot: BotState, limit: int) -> list[Update]:
     allowed = bot.allowed_updates
     return [u for u in bot.pending if not allowed or u.kind in allowed][:limit]
@@ -37,7 +44,7 @@ async def get_updates(call: Call) -> list[JSON]:
     if bot.webhook is not None:
         raise ApiError(errors.WEBHOOK_ACTIVE, 409)
     if (allowed := _allowed_updates(call)) is not None:
-        bot.allowed_updates = allowed or None
+        _set_allowed(bot, allowed)
     offset = call.params.get_int("offset")
     if offset is not None and bot.confirm(offset):
         bot.touch()
@@ -76,7 +83,7 @@ async def set_webhook(call: Call) -> Described:
     if call.params.get_bool("drop_pending_updates"):
         bot.pending.clear()
     if (allowed := _allowed_updates(call)) is not None:
-        bot.allowed_updates = allowed or None
+        _set_allowed(bot, allowed)
     max_connections = call.params.get_int("max_connections") or 40
     already = bot.webhook is not None and bot.webhook.url == url
     bot.webhook = Webhook(url, secret, max_connections, bot.allowed_updates)
