@@ -1,7 +1,9 @@
 // The chat page: pick a user, talk to the bot, press its buttons. It only uses the control API.
 
 import { api, ControlError } from "./api.js";
+import { deepLinkPayload } from "./links.js";
 import { renderMessage } from "./render.js";
+import { ask, showError, toast } from "./ui.js";
 
 const POLL_MS = 700;
 const USER_KEY = "kanbot-emulator-user";
@@ -20,76 +22,13 @@ const state = {
   listeners: [],
   webAppHandler: defaultWebAppHandler,
   timer: null,
+  defaultUserCreated: false,
 };
-
-// --- small UI helpers -------------------------------------------------------------------------
-
-let toastTimer = null;
-export function toast(text, ms = 2600) {
-  const box = $("toast");
-  box.textContent = text;
-  box.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { box.hidden = true; }, ms);
-}
-
-/** A modal form; resolves to the field values, or null when cancelled. */
-function ask({ title, text = "", fields = [], ok = "OK", cancel = true }) {
-  const dialog = $("dialog");
-  $("dialog-title").textContent = title;
-  const body = $("dialog-body");
-  body.replaceChildren();
-  if (text) {
-    const p = document.createElement("p");
-    p.textContent = text;
-    body.appendChild(p);
-  }
-  for (const field of fields) {
-    const label = document.createElement("label");
-    label.textContent = field.label;
-    const input = document.createElement("input");
-    Object.assign(input, { name: field.name, value: field.value ?? "", type: field.type || "text" });
-    if (field.placeholder) input.placeholder = field.placeholder;
-    if (field.required) input.required = true;
-    input.setAttribute("dir", "auto");
-    label.appendChild(input);
-    body.appendChild(label);
-  }
-  $("dialog-ok").textContent = ok;
-  $("dialog-cancel").hidden = !cancel;
-  return new Promise((resolve) => {
-    dialog.addEventListener("close", () => {
-      if (dialog.returnValue !== "ok") return resolve(null);
-      const values = {};
-      for (const input of body.querySelectorAll("input")) values[input.name] = input.value.trim();
-      resolve(values);
-    }, { once: true });
-    dialog.returnValue = "";
-    dialog.showModal();
-    const first = body.querySelector("input");
-    if (first) first.focus();
-  });
-}
-
-function showError(error) {
-  const text = error instanceof ControlError ? error.message : String(error);
-  toast(`⚠ ${text}`, 4000);
-}
 
 const withBot = (path) => api.withBot(path, state.botId);
 const currentBot = () => state.bots.find((bot) => bot.id === state.botId) || null;
 
 // --- links, deep links and Mini Apps ----------------------------------------------------------
-
-/** The start payload of a t.me link to this very bot, or null for any other link. */
-export function deepLinkPayload(url, botUsername) {
-  let parsed;
-  try { parsed = new URL(url); } catch { return null; }
-  const host = parsed.hostname.toLowerCase();
-  if (!["t.me", "telegram.me", "www.t.me"].includes(host) || !botUsername) return null;
-  if (parsed.pathname.replace(/\/$/, "").toLowerCase() !== `/${botUsername.toLowerCase()}`) return null;
-  return parsed.searchParams.has("start") ? parsed.searchParams.get("start") : null;
-}
 
 function openLink(url) {
   const bot = currentBot();
@@ -219,6 +158,9 @@ function renderEmpty() {
 function renderKeyboard(chat) {
   const box = $("reply-keyboard");
   const markup = chat && chat.keyboard;
+  const key = JSON.stringify(markup || null);
+  if (box.dataset.key === key) return; // unchanged: keep the buttons (and a click in progress)
+  box.dataset.key = key;
   box.replaceChildren();
   box.hidden = !markup;
   $("text").placeholder = (markup && markup.input_field_placeholder) || "Message";
@@ -282,8 +224,15 @@ function renderUsers() {
 
 async function loadUsers() {
   state.users = await api.get("/emulator/users");
-  if (!state.users.length) {
+  if (!state.users.length && !state.defaultUserCreated) {
+    // A newcomer's first visit: someone to be, so they can just type. Only once per page load.
+    state.defaultUserCreated = true;
     state.users = [await api.post("/emulator/users", DEFAULT_USER)];
+  }
+  if (!state.users.length) {
+    state.userId = null;
+    clearChat();
+    return renderUsers();
   }
   if (!state.users.some((u) => u.id === state.userId)) selectUser(state.users[0].id);
   renderUsers();
