@@ -46,6 +46,8 @@ def _b36(number: int) -> str:
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     if number == 0:
         return "0"
+    if number < 0:  # a deal imported with a date before 1970; int(..., 36) reads the sign back
+        return "-" + _b36(-number)
     out = []
     while number:
         number, rest = divmod(number, _BASE)

@@ -49,12 +49,12 @@ def parse_amount(raw: str) -> Decimal:
         value = Decimal(number) * multiplier
     except InvalidOperation:
         raise InvalidInput("amount", raw, "a positive number such as 1500 or 1 500,50") from None
-    if value != value.quantize(CENT, rounding=ROUND_HALF_UP):
-        raise InvalidInput("amount", raw, "at most two decimals")
-    value = value.quantize(CENT)
+    # Checked before quantize(), which cannot hold more digits than the decimal context's precision.
     if value > MAX_AMOUNT:
         raise InvalidInput("amount", raw, "too large")
-    return value
+    if value != value.quantize(CENT, rounding=ROUND_HALF_UP):
+        raise InvalidInput("amount", raw, "at most two decimals")
+    return value.quantize(CENT)
 
 
 def _normalise_separators(text: str, raw: str) -> str:
