@@ -124,6 +124,11 @@ class Deal:
     lost_reason: str | None = None
     snoozed_until: datetime | None = None
     version: int = 1
+    follow_up_due_at: datetime | None = None  # maintained by storage: when the deal goes stale
+
+    def is_stale(self, now: datetime) -> bool:
+        """Past its stage's follow-up since the last activity, not snoozed, no future task."""
+        return not self.is_closed and self.follow_up_due_at is not None and self.follow_up_due_at <= now
 
     @property
     def is_closed(self) -> bool:

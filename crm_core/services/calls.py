@@ -18,7 +18,7 @@ from crm_core.domain.notifications import NoteKind, Notification
 from crm_core.domain.phones import mask
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import Role, User
-from crm_core.services.base import ServiceBase, default_pipeline
+from crm_core.services.base import ServiceBase, default_pipeline, require_active
 from crm_core.services.deals import created_event
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,13 @@ class _Result:
 
 
 class CallService(ServiceBase):
+    async def of_deal(self, *, deal_id: int, actor: User, limit: int = 20) -> list[CallRecord]:
+        """The deal's calls, newest first, if the actor may see the deal."""
+        require_active(actor)
+        async with self.db.uow(write=False) as uow:
+            deal = await uow.deals.get_visible(deal_id, viewer=actor)
+            return await uow.calls.of_deal(deal.id, limit=limit)
+
     async def ingest_call(self, event: CallEvent) -> IngestOutcome:
         """Record a call and let it make or touch a deal, a call-back task and a pop-up card.
 
@@ -220,6 +227,8 @@ class CallService(ServiceBase):
             "deal_id": deal.id if deal else None,
             "created": result.created,
             "duration_s": event.duration_s,
+            "deal_title": deal.title if deal else None,
+            "owner_name": deal.owner.name if deal and deal.owner else None,
         }
         if event.direction is not CallDirection.INBOUND or event.caller is None:
             return

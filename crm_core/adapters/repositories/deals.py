@@ -93,6 +93,7 @@ def deal_from_row(row: Row[Any]) -> Deal:
         lost_reason=row.lost_reason,
         snoozed_until=row.snoozed_until,
         version=row.version,
+        follow_up_due_at=row.follow_up_due_at,
     )
 
 
@@ -159,7 +160,7 @@ class DealRepository:
 
     async def add(self, deal: Deal) -> Deal:
         values = self._values(deal) | {"created_at": deal.created_at, "version": 1}
-        values["follow_up_due_at"] = follow_up_due(deal, None)
+        values["follow_up_due_at"] = deal.follow_up_due_at = follow_up_due(deal, None)
         result = await self.conn.execute(insert(deals).values(**values))
         deal.id, deal.version = int(result.inserted_primary_key[0]), 1  # type: ignore[index]
         return deal
@@ -167,7 +168,7 @@ class DealRepository:
     async def save(self, deal: Deal) -> None:
         """Write the deal back if nobody changed it since it was read; bump its version."""
         values = self._values(deal)
-        values["follow_up_due_at"] = follow_up_due(deal, await self._latest_open_task_due(deal.id))
+        values["follow_up_due_at"] = due = follow_up_due(deal, await self._latest_open_task_due(deal.id))
         result = await self.conn.execute(
             update(deals)
             .where(deals.c.id == deal.id, deals.c.version == deal.version)
@@ -176,11 +177,14 @@ class DealRepository:
         if result.rowcount != 1:
             raise StaleVersion(deal.id)
         deal.version += 1
+        deal.follow_up_due_at = due
 
     async def refresh_follow_up(self, deal: Deal) -> None:
         """Recompute when the deal goes stale (after a task changed), without touching its version."""
-        due = follow_up_due(deal, await self._latest_open_task_due(deal.id))
-        await self.conn.execute(update(deals).where(deals.c.id == deal.id).values(follow_up_due_at=due))
+        deal.follow_up_due_at = follow_up_due(deal, await self._latest_open_task_due(deal.id))
+        await self.conn.execute(
+            update(deals).where(deals.c.id == deal.id).values(follow_up_due_at=deal.follow_up_due_at)
+        )
 
     async def list_in_stage(
         self,

@@ -1,0 +1,68 @@
+"""Every button action the chat knows, with the kinds of its arguments (see ``codec``)."""
+
+from __future__ import annotations
+
+from bot.core.codec import action
+
+NOOP = action("no")
+MENU = action("mn")
+# the board and its columns: owner filter (telegram id, 0 = all), stage, order, page cursor
+BOARD = action("bd", "i")
+BOARD_SELLERS = action("bds")
+COLUMN = action("col", "iis")  # stage id, owner filter, order ("n" newest, "w" waiting)
+COLUMN_PAGE = action("colp", "iiss")  # ... plus a cursor, "-" prefix = backwards
+MY_DEALS = action("my", "s")  # cursor ("" first page)
+# the deal card
+CARD = action("cd", "i")
+NEXT = action("nx", "ii")  # deal id, version
+PREV = action("pv", "ii")
+MOVE_MENU = action("mvm", "ii")
+MOVE = action("mv", "iii")  # deal id, version, stage id
+WON = action("won", "ii")
+LOST_MENU = action("lsm", "ii")
+LOST = action("ls", "iii")  # deal id, version, reason id in the list (index)
+LOST_OTHER = action("lso", "ii")
+NOTE = action("nt", "ii")
+REMIND_MENU = action("rmm", "ii")
+REMIND = action("rm", "iis")  # deal id, version, option
+REMIND_TYPED = action("rmt", "ii")
+EDIT_MENU = action("edm", "ii")
+EDIT = action("ed", "iis")  # deal id, version, field
+PRIORITY = action("pr", "iis")  # deal id, version, level
+HISTORY = action("hs", "ii")  # deal id, page
+CALLS = action("cl", "i")
+REASSIGN_MENU = action("ram", "ii")
+REASSIGN = action("ra", "iii")  # deal id, version, user id (0 = nobody)
+TAKE = action("tk", "ii")
+# tasks
+TASKS = action("ts")
+TASK_DONE = action("tdn", "is")  # task id, where the button is ("l" the list, "n" a notification)
+TASK_SNOOZE = action("tsz", "iss")  # task id, option, where
+# new deal
+NEW_CREATE = action("ndc")
+NEW_CANCEL = action("ndx")
+NEW_SKIP = action("nds")
+# reports and team
+REPORT = action("rp", "si")  # period, seller telegram id (0 = team)
+REPORT_SELLERS = action("rps", "s")
+TEAM = action("tm")
+TEAM_SELLER = action("tms", "i")  # user id
+DEACTIVATE_ASK = action("dea", "i")
+DEACTIVATE = action("de", "ii")  # user id, heir user id (0 = nobody)
+INVITE_MENU = action("ivm")
+INVITE = action("iv", "s")  # role
+INVITE_REVOKE = action("ivr", "i")
+LANG = action("lg", "s")
+CANCEL = action("cx")
+# call pop-ups (telephony) and follow-ups
+CALL_BACK_DONE = action("cbd", "i")  # task id
+CALL_CREATE = action("ccr", "i")  # call id
+CALL_ATTACH = action("cat", "i")  # call id
+CALL_ATTACH_TO = action("catd", "ii")  # call id, deal id
+CALL_IGNORE = action("cig", "i")  # call id
+SNOOZE_MENU = action("szm", "ii")  # deal id, version
+SNOOZE = action("sz", "iis")  # deal id, version, option
+LOWER = action("lw", "ii")
+NUDGE = action("ng", "i")  # deal id
+DIGEST = action("dg", "s")
+DIGEST_SET = action("dgs", "s")

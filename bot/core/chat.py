@@ -1,0 +1,153 @@
+"""The chat core: one Telegram update in, a reply out — framework-free, over the CRM's services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+from bot.core import codec
+from bot.core.context import ChatContext, ChatSettings
+from bot.core.errors import explain
+from bot.core.events import ButtonPress, Command, Event, Other, SharedContact, Text
+from bot.core.features import ALL_ROUTERS, menu
+from bot.core.i18n import SUPPORTED, Tr
+from bot.core.routing import Router
+from bot.core.views import Answer, Reply, View
+from crm_core.domain.errors import CrmError, StaleVersion
+from crm_core.domain.users import User
+from crm_core.services import Crm
+from crm_core.services.conversations import Claim
+
+log = logging.getLogger(__name__)
+
+FLOOD_WINDOW = timedelta(seconds=10)
+FLOOD_LIMIT = 20
+
+
+class ChatCore:
+    """Turns events into replies: de-duplicates, throttles, identifies the user, routes, explains errors."""
+
+    def __init__(self, crm: Crm, settings: ChatSettings, routers: Iterable[Router] | None = None) -> None:
+        self.crm, self.settings = crm, settings
+        self.routers = list(routers if routers is not None else ALL_ROUTERS)
+        self.commands = {k: v for r in self.routers for k, v in r.commands.items()}
+        self.boss_only = {c for r in self.routers for c in r.boss_only}
+        self.buttons = {k: v for r in self.routers for k, v in r.buttons.items()}
+        self.flows = {k: v for r in self.routers for k, v in r.flows.items()}
+        self.menu_labels = {
+            label: command for loc in SUPPORTED for label, command in menu.labels(Tr(loc)).items()
+        }
+        self.entry = menu
+
+    async def handle(self, event: Event) -> Reply:
+        """Handle one update exactly once; every button press gets an answer, every error a message."""
+        key = f"u:{self.settings.bot_id}:{event.update_id}"
+        if await self.crm.ledger.begin(key, subject_id=event.sender.id) is Claim.DUPLICATE:
+            log.info("update %s delivered again: ignored", event.update_id)
+            return Reply(duplicate=True)
+        try:
+            return await self._handle(event)
+        finally:
+            await self.crm.ledger.finish(key)
+
+    async def _handle(self, event: Event) -> Reply:
+        if not event.private:
+            return await self._in_group(event)
+        if await self._flooding(event):
+            return await self._slow_down(event)
+        user = await self.crm.users.by_telegram_id(event.sender.id)
+        if user is None or not user.active:
+            return await self.entry.stranger(self.crm, self.settings, event, known=user)
+        user = await self.crm.users.adopt_locale(user, event.sender.language_code)
+        if user.blocked_bot:  # they wrote again: they unblocked the bot
+            await self.crm.users.mark_blocked(user.id, blocked=False)
+        ctx = ChatContext(self.crm, user, Tr(user.locale, user.timezone), event, self.settings)
+        try:
+            return await self._route(ctx)
+        except StaleVersion as error:
+            return await self.entry.stale_card(ctx, error.deal_id)
+        except CrmError as error:
+            return self._refusal(ctx, explain(error, ctx.tr))
+        except Exception:
+            log.exception("update %s from %s failed", event.update_id, event.sender.id)
+            return self._refusal(ctx, ctx.tr("Sorry, something went wrong on our side. Please try again."))
+
+    def _refusal(self, ctx: ChatContext, text: str) -> Reply:
+        if isinstance(ctx.event, ButtonPress):
+            return Reply().answer(text, alert=True)
+        return Reply().send(View.of([f"⚠️ {text}"]))
+
+    async def _route(self, ctx: ChatContext) -> Reply:
+        event = ctx.event
+        if isinstance(event, ButtonPress):
+            return await self._button(ctx, event)
+        if isinstance(event, Command):
+            return await self._command(ctx, event.name, event.args)
+        if isinstance(event, Other):
+            return Reply().send(
+                View.of([ctx.tr("I understand text, buttons and shared contacts. Try the menu.")])
+            )
+        if isinstance(event, Text) and event.text.strip() in self.menu_labels:
+            await self.crm.dialogs.drop(ctx.user.telegram_id)
+            return await self._command(ctx, self.menu_labels[event.text.strip()], "")
+        assert isinstance(event, Text | SharedContact)
+        dialog = await self.crm.dialogs.get(ctx.user.telegram_id)
+        if dialog is not None and dialog.flow in self.flows:
+            return await self.flows[dialog.flow](ctx, dialog, event)
+        return await self.entry.free_text(ctx, event)
+
+    async def _command(self, ctx: ChatContext, name: str, args: str) -> Reply:
+        handler = self.commands.get(name)
+        if handler is None or (name in self.boss_only and not ctx.user.is_boss):
+            return Reply().send(
+                View.of(
+                    [ctx.tr("I don't know that command. Here is what I can do:"), *self.entry.help_lines(ctx)]
+                )
+            )
+        if name != "start":
+            await self.crm.dialogs.drop(ctx.user.telegram_id)
+        return await handler(ctx, args)
+
+    async def _button(self, ctx: ChatContext, event: ButtonPress) -> Reply:
+        try:
+            payload = codec.decode(event.data)
+        except codec.BadPayload:
+            log.warning("update %s: unknown button data from %s", event.update_id, event.sender.id)
+            return Reply().answer(ctx.tr("This button no longer works. Open the menu again."), alert=True)
+        handler = self.buttons.get(payload.act)
+        if handler is None:
+            return Reply().answer(ctx.tr("This button no longer works. Open the menu again."), alert=True)
+        reply = await handler(ctx, payload)
+        if not any(isinstance(a, Answer) for a in reply.actions):
+            reply.actions.insert(0, Answer())
+        return reply
+
+    async def _flooding(self, event: Event) -> bool:
+        count = await self.crm.ledger.recent_count(event.sender.id, window=FLOOD_WINDOW, prefix="u:")
+        return count > FLOOD_LIMIT
+
+    async def _slow_down(self, event: Event) -> Reply:
+        bucket = int(self.crm.clock.now().timestamp() // FLOOD_WINDOW.total_seconds())
+        user = await self.crm.users.by_telegram_id(event.sender.id)
+        tr = Tr(user.locale if user else (event.sender.language_code or "en"))
+        text = tr("You're going a bit fast — give me a few seconds.")
+        reply = Reply()
+        if isinstance(event, ButtonPress):
+            reply.answer(text)
+        elif await self.crm.ledger.once(f"flood:{event.sender.id}:{bucket}", subject_id=None):
+            reply.send(View.of([f"🐢 {text}"]))
+        return reply
+
+    async def _in_group(self, event: Event) -> Reply:
+        reply = Reply()
+        if isinstance(event, ButtonPress):
+            return reply.answer()
+        if await self.crm.ledger.once(f"group:{self.settings.bot_id}:{event.chat_id}"):
+            tr = Tr(event.sender.language_code or "en")
+            reply.send(View.of([tr("I work in private chat only — write to me directly.")]))
+        return reply
+
+    def commands_for(self, user: User | None, locale: str) -> list[tuple[str, str]]:
+        """The command menu Telegram shows (setMyCommands), per role and language."""
+        return self.entry.command_list(Tr(locale), boss=bool(user and user.is_boss))

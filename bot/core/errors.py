@@ -1,0 +1,98 @@
+"""The CRM's refusals in the user's words."""
+
+from __future__ import annotations
+
+from bot.core.i18n import Html, Tr
+from crm_core.domain.errors import (
+    Conflict,
+    CrmError,
+    DealClosed,
+    DealNotFound,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    StaleVersion,
+)
+
+
+def N_(message: str) -> str:
+    return message
+
+
+# Names of fields and reasons the core gives, marked for translation.
+FIELDS = {
+    "title": N_("title"),
+    "amount": N_("amount"),
+    "phone": N_("phone"),
+    "name": N_("name"),
+    "contact name": N_("contact name"),
+    "currency": N_("currency"),
+    "stage": N_("stage"),
+    "lost reason": N_("lost reason"),
+    "note": N_("note"),
+    "due time": N_("time"),
+    "snooze time": N_("time"),
+    "task text": N_("task"),
+    "priority": N_("priority"),
+    "search": N_("search"),
+    "owner": N_("owner"),
+    "time": N_("time"),
+    "invitation": N_("invitation"),
+    "new owner": N_("new owner"),
+    "task": N_("task"),
+    "locale": N_("language"),
+    "timezone": N_("time zone"),
+    "company": N_("company"),
+    "contact": N_("contact name"),
+}
+REASONS = [
+    N_("it cannot be empty"),
+    N_("a positive number such as 1500 or 1 500,50"),
+    N_("at most two decimals"),
+    N_("too large"),
+    N_("the separators do not make a number"),
+    N_("the deal is already in this stage"),
+    N_("a deal is lost for a reason"),
+    N_("it is in the past"),
+    N_("it must be in the future"),
+    N_("nothing changed"),
+    N_("there is no stage that way"),
+    N_("it has expired, been used or been revoked"),
+    N_("it has just been used"),
+    N_("it is already done"),
+    N_("type a name, a title or a phone number"),
+    N_("at most 100 characters"),
+    N_("at most 200 characters"),
+    N_("at most 3000 characters"),
+    N_("this user is deactivated"),
+    N_("the deal already belongs there"),
+    N_("low, normal or high"),
+    N_("a new deal starts in an open stage; close it afterwards"),
+    N_("1 to 100 characters"),
+    N_("an active user other than the one leaving"),
+    N_("it is not valid"),
+]
+
+
+def explain(error: CrmError, tr: Tr) -> Html:
+    """One short sentence saying what went wrong and what to do."""
+    if isinstance(error, DealNotFound):
+        return tr("This deal was not found — it may not be yours, or it no longer exists.")
+    if isinstance(error, NotFound):
+        return tr("Not found.")
+    if isinstance(error, NotAllowed):
+        if "take it first" in error.action:
+            return tr("Nobody has taken this deal yet — take it first.")
+        return tr("You are not allowed to do that.")
+    if isinstance(error, StaleVersion):
+        return tr("This card is out of date — here is the current one.")
+    if isinstance(error, DealClosed):
+        return tr("The deal is closed. Move it to an open stage to reopen it first.")
+    if isinstance(error, InvalidInput):
+        name = tr(FIELDS.get(error.field, error.field))
+        if error.reason:
+            return tr("That {field} doesn't work: {reason}.", field=name, reason=tr(error.reason))
+        return tr("That {field} doesn't work.", field=name)
+    if isinstance(error, Conflict):
+        return tr("Someone got there first: {what}", what=str(error))
+    return tr("That didn't work: {what}", what=str(error))

@@ -1,0 +1,15 @@
+"""The chat's features, one router each."""
+
+from bot.core.features import card, lists, menu, new_deal, reports, tasks, team
+
+ALL_ROUTERS = [
+    menu.router,
+    lists.router,
+    card.router,
+    new_deal.router,
+    tasks.router,
+    reports.router,
+    team.router,
+]
+
+__all__ = ["ALL_ROUTERS", "menu"]

@@ -1,0 +1,499 @@
+"""The deal card and everything its buttons do: move, win, lose, note, remind, edit, history, reassign."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from bot.core import actions as A
+from bot.core.codec import Payload
+from bot.core.context import ChatContext
+from bot.core.errors import explain
+from bot.core.events import SharedContact, Text
+from bot.core.features.cards import STAGE_ICON, deal_card, pretty_phone, stage_buttons, stage_name
+from bot.core.i18n import h
+from bot.core.routing import Router
+from bot.core.views import Button, Reply, View
+from bot.core.when import morning_in, next_monday_morning, parse_when
+from crm_core.adapters.repositories.conversations import Dialog
+from crm_core.domain.deals import Deal, DealEvent, EventKind, Priority
+from crm_core.domain.errors import CrmError, InvalidInput, StaleVersion
+from crm_core.domain.funnel import StageKind
+from crm_core.domain.tasks import TaskKind
+from crm_core.services.deals import DealDetails
+
+router = Router("card")
+HISTORY_PAGE = 10
+OTHER = "Other"
+
+
+async def details(ctx: ChatContext, deal_id: int, version: int | None = None) -> DealDetails:
+    """The deal as the card shows it; ``StaleVersion`` when the user saw an older version."""
+    found = await ctx.crm.deals.details(deal_id=deal_id, actor=ctx.user)
+    if version is not None and found.deal.version != version:
+        raise StaleVersion(deal_id)
+    return found
+
+
+async def show_card(ctx: ChatContext, deal_id: int, *, notice: str | None = None, edit: bool = True) -> Reply:
+    view = deal_card(await details(ctx, deal_id), ctx, notice=notice)
+    return Reply().edit(ctx.message_id, view) if edit else Reply().send(view)
+
+
+def moved_notice(ctx: ChatContext, deal: Deal) -> str:
+    tr = ctx.tr
+    if deal.stage.kind is StageKind.WON:
+        return "🏆 " + tr("Won! Well done.")
+    if deal.stage.kind is StageKind.LOST:
+        return "🚫 " + tr("Marked as lost.")
+    text = f"{STAGE_ICON[deal.stage.kind]} " + tr("Moved to {stage}.", stage=stage_name(deal.stage, tr))
+    return text + (f" 💡 <i>{tr(deal.stage.playbook)}</i>" if deal.stage.playbook else "")
+
+
+def back_to_card(ctx: ChatContext, deal_id: int) -> list[Button]:
+    return [Button.act("⬅ " + ctx.tr("Back to the card"), A.CARD, deal_id)]
+
+
+@router.button(A.CARD)
+async def on_card(ctx: ChatContext, p: Payload) -> Reply:
+    """Open a deal's card."""
+    return await show_card(ctx, p.num(0))
+
+
+@router.button(A.NEXT, A.PREV)
+async def on_step(ctx: ChatContext, p: Payload) -> Reply:
+    """Move the deal one stage forward or back and redraw its card."""
+    deal_id, version = p.num(0), p.num(1)
+    if p.act == A.NEXT:
+        deal = await ctx.crm.deals.move_next(deal_id=deal_id, actor=ctx.user, expected_version=version)
+    else:
+        current = (await details(ctx, deal_id, version)).deal
+        if current.stage.kind is StageKind.LOST:  # reopening a lost deal: back to the last open stage
+            pipeline = await ctx.crm.pipelines.get(current.pipeline_id)
+            target = pipeline.path[-2]
+            deal = await ctx.crm.deals.move(
+                deal_id=deal_id, to_stage=target.id, actor=ctx.user, expected_version=version
+            )
+        else:
+            deal = await ctx.crm.deals.move_previous(
+                deal_id=deal_id, actor=ctx.user, expected_version=version
+            )
+    return await show_card(ctx, deal.id, notice=moved_notice(ctx, deal))
+
+
+@router.button(A.MOVE_MENU)
+async def on_move_menu(ctx: ChatContext, p: Payload) -> Reply:
+    """Offer every other stage."""
+    found = await details(ctx, p.num(0), p.num(1))
+    deal = found.deal
+    buttons = stage_buttons(found.pipeline, ctx, A.MOVE, deal.id, deal.version, exclude=deal.stage)
+    lines = [f"<b>{h(deal.title)}</b>", ctx.tr("Move to which stage?")]
+    return Reply().edit(ctx.message_id, View.of(lines, [*buttons, back_to_card(ctx, deal.id)]))
+
+
+@router.button(A.MOVE)
+async def on_move(ctx: ChatContext, p: Payload) -> Reply:
+    """Move to the chosen stage; a lost stage first asks why."""
+    deal_id, version, stage_id = p.num(0), p.num(1), p.num(2)
+    found = await details(ctx, deal_id, version)
+    target = found.pipeline.stage(stage_id)
+    if target.kind is StageKind.LOST:
+        return await lost_menu(ctx, found)
+    deal = await ctx.crm.deals.move(
+        deal_id=deal_id, to_stage=stage_id, actor=ctx.user, expected_version=version
+    )
+    return await show_card(ctx, deal.id, notice=moved_notice(ctx, deal))
+
+
+@router.button(A.WON)
+async def on_won(ctx: ChatContext, p: Payload) -> Reply:
+    """Close the deal as won."""
+    deal = await ctx.crm.deals.mark_won(deal_id=p.num(0), actor=ctx.user, expected_version=p.num(1))
+    reply = await show_card(ctx, deal.id, notice=moved_notice(ctx, deal))
+    return reply.answer("🏆 " + ctx.tr("Won!"))
+
+
+async def lost_menu(ctx: ChatContext, found: DealDetails) -> Reply:
+    deal = found.deal
+    reasons = await ctx.crm.pipelines.lost_reasons()
+    buttons = [
+        Button.act(
+            ctx.tr(r),
+            A.LOST_OTHER if r == OTHER else A.LOST,
+            deal.id,
+            deal.version,
+            *(() if r == OTHER else (i,)),
+        )
+        for i, r in enumerate(reasons)
+    ]
+    if OTHER not in reasons:
+        buttons.append(Button.act(ctx.tr(OTHER), A.LOST_OTHER, deal.id, deal.version))
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    lines = [f"<b>{h(deal.title)}</b>", ctx.tr("Why was it lost?")]
+    return Reply().edit(ctx.message_id, View.of(lines, [*rows, back_to_card(ctx, deal.id)]))
+
+
+@router.button(A.LOST_MENU)
+async def on_lost_menu(ctx: ChatContext, p: Payload) -> Reply:
+    """Ask for the reason the deal was lost."""
+    return await lost_menu(ctx, await details(ctx, p.num(0), p.num(1)))
+
+
+@router.button(A.LOST)
+async def on_lost(ctx: ChatContext, p: Payload) -> Reply:
+    """Close the deal as lost for the chosen reason."""
+    reasons = await ctx.crm.pipelines.lost_reasons()
+    index = p.num(2)
+    if index >= len(reasons):
+        raise InvalidInput("lost reason", index, "it is not valid")
+    deal = await ctx.crm.deals.mark_lost(
+        deal_id=p.num(0), reason=reasons[index], actor=ctx.user, expected_version=p.num(1)
+    )
+    return await show_card(ctx, deal.id, notice=moved_notice(ctx, deal))
+
+
+async def ask(ctx: ChatContext, flow: str, data: dict[str, object], question: str) -> Reply:
+    """Start a one-question dialog; the answer comes as the user's next message."""
+    await ctx.crm.dialogs.put(
+        ctx.user.telegram_id, flow=flow, step="answer", data={**data, "message_id": ctx.message_id}
+    )
+    return Reply().send(View.of([question, "<i>" + ctx.tr("Send /cancel to stop.") + "</i>"]))
+
+
+@router.button(A.LOST_OTHER)
+async def on_lost_other(ctx: ChatContext, p: Payload) -> Reply:
+    """Ask for the lost reason in the user's own words."""
+    await details(ctx, p.num(0), p.num(1))
+    return await ask(
+        ctx, "lost", {"deal_id": p.num(0), "version": p.num(1)}, ctx.tr("Why was it lost? A few words:")
+    )
+
+
+@router.button(A.NOTE)
+async def on_note(ctx: ChatContext, p: Payload) -> Reply:
+    """Ask for a note."""
+    found = await details(ctx, p.num(0))
+    return await ask(
+        ctx,
+        "note",
+        {"deal_id": found.deal.id},
+        ctx.tr("Write the note for «{title}»:", title=found.deal.title),
+    )
+
+
+@router.button(A.REMIND_MENU)
+async def on_remind_menu(ctx: ChatContext, p: Payload) -> Reply:
+    """Offer when to be reminded of the deal."""
+    found = await details(ctx, p.num(0), p.num(1))
+    d, v, tr = found.deal.id, found.deal.version, ctx.tr
+    rows = [
+        [
+            Button.act(tr("In 1 hour"), A.REMIND, d, v, "1h"),
+            Button.act(tr("Tomorrow 9:00"), A.REMIND, d, v, "tm"),
+        ],
+        [
+            Button.act(tr("In 3 days"), A.REMIND, d, v, "3d"),
+            Button.act(tr("Next Monday"), A.REMIND, d, v, "mon"),
+        ],
+        [Button.act("⌨️ " + tr("Type a time…"), A.REMIND_TYPED, d, v)],
+        back_to_card(ctx, d),
+    ]
+    return Reply().edit(ctx.message_id, View.of([f"<b>{h(found.deal.title)}</b>", tr("Remind me…")], rows))
+
+
+@router.button(A.REMIND)
+async def on_remind(ctx: ChatContext, p: Payload) -> Reply:
+    """Plan a follow-up at the chosen time."""
+    now, tz = ctx.now, ctx.user.timezone
+    options = {
+        "1h": now + timedelta(hours=1),
+        "tm": morning_in(1, now, tz),
+        "3d": morning_in(3, now, tz),
+        "mon": next_monday_morning(now, tz),
+    }
+    due = options.get(p.token(2))
+    if due is None:
+        raise InvalidInput("time", p.token(2))
+    return await remind(ctx, p.num(0), due)
+
+
+async def remind(ctx: ChatContext, deal_id: int, due: datetime, *, edit: bool = True) -> Reply:
+    task = await ctx.crm.tasks.add(
+        deal_id=deal_id,
+        due_at=due,
+        text=ctx.tr("Follow up"),
+        actor=ctx.user,
+        kind=TaskKind.FOLLOW_UP,
+    )
+    notice = "⏰ " + ctx.tr("I'll remind you {when}.", when=ctx.tr.when(task.due_at, now=ctx.now))
+    return await show_card(ctx, deal_id, notice=notice, edit=edit)
+
+
+@router.button(A.REMIND_TYPED)
+async def on_remind_typed(ctx: ChatContext, p: Payload) -> Reply:
+    """Ask for a reminder time in the user's words."""
+    await details(ctx, p.num(0))
+    return await ask(
+        ctx,
+        "remind",
+        {"deal_id": p.num(0)},
+        ctx.tr('When? For example "in 2h", "tomorrow 10:00" or "25.12 15:00".'),
+    )
+
+
+EDIT_FIELDS = {
+    "title": "Title",
+    "amount": "Amount",
+    "contact": "Contact name",
+    "phone": "Phone",
+    "company": "Company",
+}
+
+
+@router.button(A.EDIT_MENU)
+async def on_edit_menu(ctx: ChatContext, p: Payload) -> Reply:
+    """Offer the fields that can be edited."""
+    found = await details(ctx, p.num(0), p.num(1))
+    d, v, tr = found.deal.id, found.deal.version, ctx.tr
+    buttons = [Button.act(tr(label), A.EDIT, d, v, key) for key, label in EDIT_FIELDS.items()]
+    rows = [
+        buttons[0:2],
+        buttons[2:4],
+        [buttons[4], Button.act(tr("Priority"), A.EDIT, d, v, "priority")],
+        back_to_card(ctx, d),
+    ]
+    return Reply().edit(
+        ctx.message_id, View.of([f"<b>{h(found.deal.title)}</b>", tr("What to change?")], rows)
+    )
+
+
+@router.button(A.EDIT)
+async def on_edit(ctx: ChatContext, p: Payload) -> Reply:
+    """Ask for the new value of a field (priority has buttons)."""
+    found = await details(ctx, p.num(0), p.num(1))
+    field, tr, deal = p.token(2), ctx.tr, found.deal
+    if field == "priority":
+        rows = [
+            [
+                Button.act(
+                    ("• " if deal.priority is level else "") + tr(level.value),
+                    A.PRIORITY,
+                    deal.id,
+                    deal.version,
+                    level.value,
+                )
+                for level in Priority
+            ],
+            back_to_card(ctx, deal.id),
+        ]
+        return Reply().edit(ctx.message_id, View.of([f"<b>{h(deal.title)}</b>", tr("Priority:")], rows))
+    if field not in EDIT_FIELDS:
+        raise InvalidInput("field", field)
+    current = {
+        "title": deal.title,
+        "amount": tr.money(deal.amount, deal.currency) if deal.amount else "",
+        "contact": deal.contact.name if deal.contact else "",
+        "company": deal.contact.company if deal.contact else "",
+        "phone": pretty_phone(deal.contact.phone if deal.contact else None),
+    }[field] or "—"
+    question = tr("New {field}? Now: {value}", field=tr(EDIT_FIELDS[field]).lower(), value=current)
+    return await ask(ctx, "edit", {"deal_id": deal.id, "version": deal.version, "field": field}, question)
+
+
+@router.button(A.PRIORITY)
+async def on_priority(ctx: ChatContext, p: Payload) -> Reply:
+    """Set the deal's priority."""
+    try:
+        level = Priority(p.token(2))
+    except ValueError:
+        raise InvalidInput("priority", p.token(2)) from None
+    found = await details(ctx, p.num(0), p.num(1))
+    if found.deal.priority is not level:
+        await ctx.crm.deals.set_priority(
+            deal_id=p.num(0), priority=level, actor=ctx.user, expected_version=p.num(1)
+        )
+    return await show_card(ctx, p.num(0))
+
+
+@router.button(A.TAKE)
+async def on_take(ctx: ChatContext, p: Payload) -> Reply:
+    """Take an unassigned deal from the inbox."""
+    deal = await ctx.crm.deals.take(deal_id=p.num(0), actor=ctx.user, expected_version=p.num(1))
+    return await show_card(ctx, deal.id, notice="🙋 " + ctx.tr("The deal is yours now."))
+
+
+@router.button(A.REASSIGN_MENU)
+async def on_reassign_menu(ctx: ChatContext, p: Payload) -> Reply:
+    """Offer the team to hand the deal to (bosses)."""
+    found = await details(ctx, p.num(0), p.num(1))
+    deal = found.deal
+    people = [u for u in await ctx.crm.users.list(actor=ctx.user, active=True) if u.id != deal.owner_id]
+    buttons = [
+        Button.act(("👑 " if u.is_boss else "") + u.name, A.REASSIGN, deal.id, deal.version, u.id)
+        for u in people
+    ]
+    if deal.owner is not None:
+        buttons.append(Button.act("∅ " + ctx.tr("Nobody (inbox)"), A.REASSIGN, deal.id, deal.version, 0))
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    lines = [f"<b>{h(deal.title)}</b>", ctx.tr("Give this deal to:")]
+    return Reply().edit(ctx.message_id, View.of(lines, [*rows, back_to_card(ctx, deal.id)]))
+
+
+@router.button(A.REASSIGN)
+async def on_reassign(ctx: ChatContext, p: Payload) -> Reply:
+    """Hand the deal to someone else, or to nobody."""
+    target = None
+    if p.num(2):
+        user = await ctx.crm.users.get(p.num(2))
+        if user is None:
+            raise InvalidInput("owner", p.num(2))
+        target = user.telegram_id
+    deal = await ctx.crm.deals.reassign(
+        deal_id=p.num(0), owner_telegram_id=target, actor=ctx.user, expected_version=p.num(1)
+    )
+    who = deal.owner.name if deal.owner else ctx.tr("nobody")
+    return await show_card(ctx, deal.id, notice="👥 " + ctx.tr("Given to {name}.", name=who))
+
+
+def _event_line(event: DealEvent, ctx: ChatContext, names: Mapping[int, str]) -> str:
+    tr, data = ctx.tr, event.data
+    who = h(event.actor_name or (tr("system") if event.actor_system else ""))
+    stage = names.get(event.to_stage_id or 0, "?")
+    texts: dict[EventKind, Callable[[], str]] = {
+        EventKind.CREATED: lambda: tr("created in {stage}", stage=stage),
+        EventKind.MOVED: lambda: tr("moved to {stage}", stage=stage),
+        EventKind.WON: lambda: tr("won"),
+        EventKind.LOST: lambda: tr("lost: {reason}", reason=tr(str(data.get("reason", "")))),
+        EventKind.REOPENED: lambda: tr("reopened in {stage}", stage=stage),
+        EventKind.REASSIGNED: lambda: tr("given to {name}", name=data.get("to_owner_name") or tr("nobody")),
+        EventKind.EDITED: lambda: tr(
+            "{field}: {old} → {new}",
+            field=tr(str(data.get("field", ""))),
+            old=str(data.get("old") or "—")[:60],
+            new=str(data.get("new") or "—")[:60],
+        ),
+        EventKind.NOTE: lambda: "📝 " + h(str(data.get("text", ""))[:300]),
+        EventKind.CALL: lambda: (
+            "📞 " + (tr("answered call") if data.get("status") == "answered" else tr("missed call"))
+        ),
+        EventKind.TASK_CREATED: lambda: tr("task: {text}", text=str(data.get("text", ""))[:100]),
+        EventKind.TASK_DONE: lambda: tr("done: {text}", text=str(data.get("text", ""))[:100]),
+        EventKind.SNOOZED: lambda: (
+            tr("snoozed") + (f" — {h(str(data['reason']))}" if data.get("reason") else "")
+        ),
+        EventKind.PRIORITY_CHANGED: lambda: tr("priority: {level}", level=tr(str(data.get("new", "")))),
+    }
+    when = tr.when(event.at, now=ctx.now)
+    return (
+        f"<i>{when}</i> · {who}: {texts[event.kind]()}" if who else f"<i>{when}</i> · {texts[event.kind]()}"
+    )
+
+
+@router.button(A.HISTORY)
+async def on_history(ctx: ChatContext, p: Payload) -> Reply:
+    """Show the deal's history, newest first, a page at a time."""
+    deal_id, page = p.num(0), p.num(1)
+    found = await details(ctx, deal_id)
+    events = await ctx.crm.deals.history(deal_id=deal_id, actor=ctx.user, newest_first=True)
+    names = {s.id: stage_name(s, ctx.tr) for s in found.pipeline.stages}
+    chunk = events[page * HISTORY_PAGE : (page + 1) * HISTORY_PAGE]
+    lines = [f"📜 <b>{h(found.deal.title)}</b>", *(_event_line(e, ctx, names) for e in chunk)]
+    nav = []
+    if page > 0:
+        nav.append(Button.act("◀", A.HISTORY, deal_id, page - 1))
+    if (page + 1) * HISTORY_PAGE < len(events):
+        nav.append(Button.act("▶", A.HISTORY, deal_id, page + 1))
+    return Reply().edit(ctx.message_id, View.of(lines, [nav, back_to_card(ctx, deal_id)]))
+
+
+@router.button(A.CALLS)
+async def on_calls(ctx: ChatContext, p: Payload) -> Reply:
+    """List the deal's calls."""
+    found = await details(ctx, p.num(0))
+    calls = await ctx.crm.calls.of_deal(deal_id=found.deal.id, actor=ctx.user)
+    tr = ctx.tr
+    lines = [f"📞 <b>{h(found.deal.title)}</b>"]
+    for call in calls:
+        arrow = {"inbound": "↙️", "outbound": "↗️", "internal": "↔️"}[call.direction.value]
+        status = tr("answered") if call.status.value == "answered" else "❗ " + tr("missed")
+        length = f" · {tr.duration(timedelta(seconds=call.duration_s))}" if call.duration_s else ""
+        lines.append(f"{arrow} {tr.when(call.started_at, now=ctx.now)} · {status}{length}")
+    return Reply().edit(ctx.message_id, View.of(lines, [back_to_card(ctx, found.deal.id)]))
+
+
+# -- the answers to the questions above ------------------------------------------------------------
+
+
+def _text(event: Text | SharedContact) -> str:
+    return event.text if isinstance(event, Text) else event.phone
+
+
+async def _answered(ctx: ChatContext, dialog: Dialog, notice: str) -> Reply:
+    """Close the dialog, redraw the card it came from, and show it again below."""
+    await ctx.crm.dialogs.drop(ctx.user.telegram_id)
+    found = await details(ctx, int(dialog.data["deal_id"]))
+    view = deal_card(found, ctx, notice=notice)
+    reply = Reply()
+    if dialog.data.get("message_id"):
+        reply.edit(int(dialog.data["message_id"]), deal_card(found, ctx))
+    return reply.send(view)
+
+
+@router.flow("note")
+async def on_note_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
+    """Save the note."""
+    await ctx.crm.deals.add_note(deal_id=int(dialog.data["deal_id"]), text=_text(event), actor=ctx.user)
+    return await _answered(ctx, dialog, "📝 " + ctx.tr("Note saved."))
+
+
+@router.flow("lost")
+async def on_lost_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
+    """Close the deal as lost with the typed reason."""
+    reason = " ".join(_text(event).split())[:180]
+    if not reason:
+        return Reply().send(View.of([ctx.tr("Why was it lost? A few words:")]))
+    deal = await ctx.crm.deals.mark_lost(
+        deal_id=int(dialog.data["deal_id"]),
+        reason=f"{OTHER}: {reason}",
+        actor=ctx.user,
+        expected_version=int(dialog.data["version"]),
+    )
+    return await _answered(ctx, dialog, moved_notice(ctx, deal))
+
+
+@router.flow("remind")
+async def on_remind_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
+    """Plan the reminder at the typed time, or ask again."""
+    try:
+        due = parse_when(_text(event), now=ctx.now, tz=ctx.user.timezone)
+    except InvalidInput as error:
+        reason = ctx.tr(error.reason or "")
+        return Reply().send(
+            View.of(
+                [
+                    "⚠️ " + ctx.tr("I couldn't read that time: {reason}.", reason=reason),
+                    ctx.tr('When? For example "in 2h", "tomorrow 10:00" or "25.12 15:00".'),
+                ]
+            )
+        )
+    await ctx.crm.dialogs.drop(ctx.user.telegram_id)
+    return await remind(ctx, int(dialog.data["deal_id"]), due, edit=False)
+
+
+@router.flow("edit")
+async def on_edit_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
+    """Save the new value, or explain what is wrong and ask again."""
+    field = str(dialog.data["field"])
+    try:
+        await ctx.crm.deals.edit(
+            deal_id=int(dialog.data["deal_id"]),
+            field=field,
+            value=_text(event),
+            actor=ctx.user,
+            expected_version=int(dialog.data["version"]),
+        )
+    except StaleVersion:
+        raise
+    except CrmError as error:
+        return Reply().send(View.of(["⚠️ " + explain(error, ctx.tr), ctx.tr("Try again, or send /cancel.")]))
+    return await _answered(ctx, dialog, "✏️ " + ctx.tr("Saved."))

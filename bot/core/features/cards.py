@@ -1,0 +1,178 @@
+"""How deals look in the chat: the card, a deal as a list button, a stage's name and place."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+from bot.core import actions as A
+from bot.core.context import ChatContext
+from bot.core.i18n import Html, Tr, h
+from bot.core.views import Button, View
+from crm_core.domain.deals import Deal, Priority
+from crm_core.domain.funnel import Pipeline, Stage, StageKind
+from crm_core.services.deals import DealDetails
+
+
+def N_(message: str) -> str:
+    return message
+
+
+# The default funnel's words: shown translated; names an admin chose are shown as they are.
+DEFAULT_WORDS = [
+    N_("Unsorted"),
+    N_("Opportunity"),
+    N_("Commercial offer"),
+    N_("Document approval"),
+    N_("Signing & payment"),
+    N_("Execution"),
+    N_("Won"),
+    N_("Lost"),
+    N_("Price"),
+    N_("Chose a competitor"),
+    N_("No budget"),
+    N_("No response"),
+    N_("Not a fit"),
+    N_("Other"),
+    N_("Call the customer back and qualify the request"),
+    N_("Find the need, the budget and who decides"),
+    N_("Send the offer and agree on a follow-up call"),
+    N_("Get the contract approved by the customer's side"),
+    N_("Get the contract signed and the invoice paid"),
+    N_("Deliver and confirm the customer is satisfied"),
+    N_("Ask for a referral and plan the next sale"),
+    N_("Note why, and plan a check-in in a few months"),
+]
+STAGE_ICON = {StageKind.INBOX: "📥", StageKind.OPEN: "🔹", StageKind.WON: "🏆", StageKind.LOST: "🚫"}
+PRIORITY_ICON = {Priority.HIGH: "🔥", Priority.NORMAL: "", Priority.LOW: "🔻"}
+
+
+def stage_name(stage: Stage, tr: Tr) -> Html:
+    return tr(stage.name)
+
+
+def pretty_phone(e164: str | None) -> str:
+    if not e164:
+        return ""
+    try:
+        return phonenumbers.format_number(
+            phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+def deal_label(deal: Deal, ctx: ChatContext, *, show_owner: bool = False) -> str:
+    """A deal as one button: title, amount, and marks for stale and priority."""
+    marks = ("⏰ " if deal.is_stale(ctx.now) else "") + (PRIORITY_ICON[deal.priority] + " ").lstrip()
+    amount = f" · {ctx.tr.money(deal.amount, deal.currency)}" if deal.amount is not None else ""
+    owner = f" · {deal.owner.name}" if show_owner and deal.owner else ""
+    return f"{marks}{deal.title}{amount}{owner}"
+
+
+def card_lines(details: DealDetails, ctx: ChatContext) -> list[str]:
+    deal, pipeline, tr, now = details.deal, details.pipeline, ctx.tr, ctx.now
+    lines = [f"{PRIORITY_ICON[deal.priority]}<b>{h(deal.title)}</b> <i>#{deal.id}</i>".strip()]
+    if deal.contact is not None:
+        who = " · ".join(
+            p
+            for p in (
+                h(deal.contact.name or ""),
+                h(deal.contact.company or ""),
+                pretty_phone(deal.contact.phone),
+            )
+            if p
+        )
+        lines.append(f"👤 {who}")
+    if deal.amount is not None:
+        lines.append(f"💰 {tr.money(deal.amount, deal.currency)}")
+    n, of = pipeline.ordinal(deal.stage)
+    place = f"{n}/{of} " if n else ""
+    stay = tr("{time} in stage", time=tr.days(now - deal.stage_entered_at)) if deal.stage.is_open else ""
+    stale = " ⏰ " + tr("needs a follow-up") if deal.is_stale(now) else ""
+    lines.append(
+        f"{STAGE_ICON[deal.stage.kind]} {place}<b>{stage_name(deal.stage, tr)}</b>"
+        + (f" · {stay}" if stay else "")
+        + stale
+    )
+    if deal.stage.kind is StageKind.LOST and deal.lost_reason:
+        lines.append(tr("Reason: {reason}", reason=tr(deal.lost_reason)))
+    owner = h(deal.owner.name) if deal.owner else tr("nobody yet")
+    lines.append(
+        f"🧑‍💼 {owner}"
+        + (f" · {tr('priority')}: {tr(deal.priority.value)}" if deal.priority is not Priority.NORMAL else "")
+    )
+    if details.next_task is not None:
+        task = details.next_task
+        overdue = " ⚠️" if task.due_at <= now else ""
+        lines.append(f"🗓 {h(task.text)} — {tr.when(task.due_at, now=now)}{overdue}")
+    if deal.snoozed_until and deal.snoozed_until > now:
+        lines.append("💤 " + tr("Snoozed until {when}", when=tr.when(deal.snoozed_until, now=now)))
+    if deal.stage.playbook and deal.stage.is_open:
+        lines.append(f"💡 <i>{tr(deal.stage.playbook)}</i>")
+    return lines
+
+
+def card_buttons(details: DealDetails, ctx: ChatContext) -> list[list[Button]]:
+    deal, pipeline, tr, user = details.deal, details.pipeline, ctx.tr, ctx.user
+    d, v = deal.id, deal.version
+    if deal.owner is None and not user.is_boss:
+        return [
+            [Button.act("🙋 " + tr("Take this deal"), A.TAKE, d, v)],
+            [Button.act("📜 " + tr("History"), A.HISTORY, d, 0)],
+        ]
+    rows: list[list[Button]] = []
+    step = []
+    previous, following = pipeline.previous_before(deal.stage), pipeline.next_after(deal.stage)
+    if deal.stage.kind is StageKind.LOST:
+        previous = pipeline.path[-2] if len(pipeline.path) > 1 else None
+    if previous is not None:
+        step.append(Button.act(f"◀ {stage_name(previous, tr)}", A.PREV, d, v))
+    if following is not None and not deal.is_closed:
+        step.append(Button.act(f"{stage_name(following, tr)} ▶", A.NEXT, d, v))
+    rows.append(step)
+    if deal.is_closed:
+        rows.append(
+            [
+                Button.act("↔️ " + tr("Move to…"), A.MOVE_MENU, d, v),
+                Button.act("📝 " + tr("Note"), A.NOTE, d, v),
+            ]
+        )
+    else:
+        rows.append(
+            [
+                Button.act("↔️ " + tr("Move to…"), A.MOVE_MENU, d, v),
+                Button.act("✅ " + tr("Won"), A.WON, d, v),
+                Button.act("❌ " + tr("Lost"), A.LOST_MENU, d, v),
+            ]
+        )
+        rows.append(
+            [
+                Button.act("📝 " + tr("Note"), A.NOTE, d, v),
+                Button.act("⏰ " + tr("Remind"), A.REMIND_MENU, d, v),
+                Button.act("✏️ " + tr("Edit"), A.EDIT_MENU, d, v),
+            ]
+        )
+    extra = [Button.act("📜 " + tr("History"), A.HISTORY, d, 0)]
+    if details.call_count:
+        extra.append(Button.act(f"📞 {tr('Calls')} ({details.call_count})", A.CALLS, d))
+    if user.is_boss:
+        extra.append(Button.act("👥 " + tr("Reassign"), A.REASSIGN_MENU, d, v))
+    rows.append(extra)
+    return rows
+
+
+def deal_card(details: DealDetails, ctx: ChatContext, *, notice: str | None = None) -> View:
+    """The deal's card: everything about it at a glance, and a button for every next step."""
+    lines = ([notice, ""] if notice else []) + card_lines(details, ctx)
+    return View.of(lines, card_buttons(details, ctx))
+
+
+def stage_buttons(
+    pipeline: Pipeline, ctx: ChatContext, act: str, *args: int, exclude: Stage | None = None
+) -> list[list[Button]]:
+    buttons = [
+        Button.act(f"{STAGE_ICON[s.kind]} {stage_name(s, ctx.tr)}", act, *args, s.id)
+        for s in pipeline.stages
+        if s != exclude
+    ]
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]

@@ -1,0 +1,200 @@
+"""The kanban in the chat: the board (stages with counts and sums), a stage's column, my deals, search."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bot.core import actions as A
+from bot.core.codec import Payload
+from bot.core.context import ChatContext
+from bot.core.features.cards import STAGE_ICON, deal_label, stage_name
+from bot.core.i18n import h
+from bot.core.routing import Router
+from bot.core.views import Button, Reply, View, short
+from crm_core.domain.deals import Deal
+from crm_core.domain.errors import InvalidInput
+from crm_core.domain.funnel import StageKind
+from crm_core.domain.listing import DealOrder
+
+router = Router("lists")
+PAGE = 8
+
+
+async def board_view(ctx: ChatContext, owner_telegram_id: int = 0) -> View:
+    tr = ctx.tr
+    board = await ctx.crm.deals.board(actor=ctx.user, owner_telegram_id=owner_telegram_id or None)
+    whose: str = tr("all deals") if ctx.user.is_boss else tr("your deals")
+    if owner_telegram_id:
+        owner = await ctx.crm.users.by_telegram_id(owner_telegram_id)
+        whose = owner.name if owner else "?"
+    open_count = sum(c.count for c in board.columns if c.stage.is_open)
+    open_sum = sum((c.amount for c in board.columns if c.stage.is_open), Decimal(0))
+    currency = ctx.crm.config.default_currency
+    lines = [
+        f"📊 <b>{tr('Board')}</b> · {h(whose)}",
+        tr("{count} open · {amount}", count=open_count, amount=tr.money(open_sum, currency)),
+    ]
+    buttons = []
+    for column in board.columns:
+        amount = f" · {tr.money(column.amount, currency)}" if column.amount else ""
+        label = f"{STAGE_ICON[column.stage.kind]} {stage_name(column.stage, tr)} · {column.count}{amount}"
+        buttons.append([Button.act(label, A.COLUMN, column.stage.id, owner_telegram_id, "n")])
+    if ctx.user.is_boss:
+        buttons.append([Button.act("👤 " + tr("Choose a seller…"), A.BOARD_SELLERS)])
+    if ctx.settings.board_app_url:
+        buttons.append([Button("🗂 " + tr("Open the board app"), web_app=ctx.settings.board_app_url)])
+    return View.of(lines, buttons)
+
+
+@router.command("board")
+async def on_board(ctx: ChatContext, args: str) -> Reply:
+    """Show the board: every stage with its deal count and sum."""
+    return Reply().send(await board_view(ctx))
+
+
+@router.button(A.BOARD)
+async def on_board_button(ctx: ChatContext, p: Payload) -> Reply:
+    return Reply().edit(ctx.message_id, await board_view(ctx, p.num(0)))
+
+
+@router.button(A.BOARD_SELLERS)
+async def on_board_sellers(ctx: ChatContext, p: Payload) -> Reply:
+    """Let a boss pick whose board to see."""
+    people = await ctx.crm.users.list(actor=ctx.user, active=True)
+    buttons = [Button.act(u.name, A.BOARD, u.telegram_id) for u in people]
+    rows = [
+        [Button.act("👥 " + ctx.tr("Everyone"), A.BOARD, 0)],
+        *[buttons[i : i + 2] for i in range(0, len(buttons), 2)],
+    ]
+    return Reply().edit(ctx.message_id, View.of([ctx.tr("Whose board?")], rows))
+
+
+async def column_view(
+    ctx: ChatContext, stage_id: int, owner: int, order_code: str, cursor: str | None
+) -> View:
+    tr = ctx.tr
+    order = DealOrder.WAITING if order_code == "w" else DealOrder.NEWEST
+    backwards = bool(cursor and cursor.startswith("-"))
+    stage, page = await ctx.crm.deals.column(
+        stage=stage_id,
+        actor=ctx.user,
+        owner_telegram_id=owner or None,
+        order=order,
+        cursor=cursor.lstrip("-") if cursor else None,
+        backwards=backwards,
+        limit=PAGE,
+    )
+    board = await ctx.crm.deals.board(actor=ctx.user, owner_telegram_id=owner or None)
+    column = next(c for c in board.columns if c.stage.id == stage.id)
+    lines = [
+        f"{STAGE_ICON[stage.kind]} <b>{stage_name(stage, tr)}</b> · "
+        + tr.ngettext("{n} deal", "{n} deals", column.count)
+        + (f" · {tr.money(column.amount, ctx.crm.config.default_currency)}" if column.amount else "")
+    ]
+    if stage.playbook and stage.is_open:
+        lines.append(f"💡 <i>{tr(stage.playbook)}</i>")
+    if not page.items:
+        lines.append(tr("No deals here."))
+    buttons: list[list[Button]] = []
+    for deal in page.items:
+        row = [Button.act(deal_label(deal, ctx, show_owner=ctx.user.is_boss), A.CARD, deal.id)]
+        if deal.owner is None and stage.kind is StageKind.INBOX:
+            row.append(Button.act("🙋 " + tr("Take"), A.TAKE, deal.id, deal.version))
+        buttons.append(row)
+    nav = []
+    if page.prev_cursor:
+        nav.append(Button.act("◀", A.COLUMN_PAGE, stage.id, owner, order_code, "-" + page.prev_cursor))
+    flip = "w" if order_code == "n" else "n"
+    nav.append(
+        Button.act(
+            "⇅ " + (tr("Waiting longest") if flip == "w" else tr("Newest first")),
+            A.COLUMN,
+            stage.id,
+            owner,
+            flip,
+        )
+    )
+    if page.next_cursor:
+        nav.append(Button.act("▶", A.COLUMN_PAGE, stage.id, owner, order_code, page.next_cursor))
+    buttons += [nav, [Button.act("⬅ " + tr("Board"), A.BOARD, owner)]]
+    return View.of(lines, buttons)
+
+
+@router.button(A.COLUMN)
+async def on_column(ctx: ChatContext, p: Payload) -> Reply:
+    """Open a stage's column: its deals by date, eight at a time."""
+    return Reply().edit(ctx.message_id, await column_view(ctx, p.num(0), p.num(1), p.token(2), None))
+
+
+@router.button(A.COLUMN_PAGE)
+async def on_column_page(ctx: ChatContext, p: Payload) -> Reply:
+    return Reply().edit(ctx.message_id, await column_view(ctx, p.num(0), p.num(1), p.token(2), p.token(3)))
+
+
+def _attention_first(deals: list[Deal], ctx: ChatContext) -> list[Deal]:
+    return sorted(deals, key=lambda d: (not d.is_stale(ctx.now), -d.last_activity_at.timestamp()))
+
+
+async def my_deals_view(ctx: ChatContext, page: int) -> View:
+    tr = ctx.tr
+    deals = [
+        d
+        for d in await ctx.crm.deals.list_deals(actor=ctx.user, owner_telegram_id=ctx.user.telegram_id)
+        if not d.is_closed
+    ]
+    deals = _attention_first(deals, ctx)
+    stale = sum(d.is_stale(ctx.now) for d in deals)
+    lines = [f"📋 <b>{tr('My deals')}</b> · " + tr.ngettext("{n} open", "{n} open", len(deals))]
+    if stale:
+        lines.append("⏰ " + tr.ngettext("{n} needs a follow-up", "{n} need a follow-up", stale))
+    if not deals:
+        lines.append(tr("No open deals. Create one with /new."))
+    chunk = deals[page * PAGE : (page + 1) * PAGE]
+    buttons = [[Button.act(f"{deal_label(d, ctx)} · {stage_name(d.stage, tr)}", A.CARD, d.id)] for d in chunk]
+    nav = []
+    if page:
+        nav.append(Button.act("◀", A.MY_DEALS, str(page - 1)))
+    if (page + 1) * PAGE < len(deals):
+        nav.append(Button.act("▶", A.MY_DEALS, str(page + 1)))
+    return View.of(lines, [*buttons, nav])
+
+
+@router.command("deals")
+async def on_deals(ctx: ChatContext, args: str) -> Reply:
+    """List my open deals, the ones needing a follow-up first."""
+    return Reply().send(await my_deals_view(ctx, 0))
+
+
+@router.button(A.MY_DEALS)
+async def on_deals_page(ctx: ChatContext, p: Payload) -> Reply:
+    if not p.token(0).isdigit():
+        raise InvalidInput("page", p.token(0))
+    return Reply().edit(ctx.message_id, await my_deals_view(ctx, int(p.token(0))))
+
+
+async def found_deals(ctx: ChatContext, query: str) -> Reply:
+    """Deals matching a phone, a title or a name, as buttons."""
+    deals = await ctx.crm.deals.find(query=query, actor=ctx.user, limit=PAGE)
+    tr = ctx.tr
+    if not deals:
+        return Reply().send(View.of(["🔎 " + tr("Nothing found for «{query}».", query=short(query, 60))]))
+    lines = ["🔎 " + tr("Found for «{query}»:", query=short(query, 60))]
+    buttons = [
+        [
+            Button.act(
+                f"{deal_label(d, ctx, show_owner=ctx.user.is_boss)} · {stage_name(d.stage, tr)}", A.CARD, d.id
+            )
+        ]
+        for d in deals
+    ]
+    return Reply().send(View.of(lines, buttons))
+
+
+@router.command("find", "search")
+async def on_find(ctx: ChatContext, args: str) -> Reply:
+    """Find deals: /find <name, title, phone or its last digits>."""
+    if len(args.strip()) < 2:
+        return Reply().send(
+            View.of([ctx.tr("What should I look for? Send /find and a name, a title or a phone.")])
+        )
+    return await found_deals(ctx, args.strip())

@@ -1,0 +1,153 @@
+"""/new: a deal in four short questions — title, contact, phone, amount — then a summary to confirm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core import actions as A
+from bot.core.codec import Payload
+from bot.core.context import ChatContext
+from bot.core.errors import explain
+from bot.core.events import SharedContact, Text
+from bot.core.features.card import show_card
+from bot.core.features.cards import pretty_phone
+from bot.core.i18n import h
+from bot.core.routing import Router
+from bot.core.views import Button, Reply, View
+from crm_core.adapters.repositories.conversations import Dialog
+from crm_core.domain.errors import CrmError, InvalidInput
+from crm_core.domain.phones import to_e164
+from crm_core.domain.users import valid_name
+from crm_core.domain.values import parse_amount, valid_title
+
+router = Router("new_deal")
+FLOW = "new_deal"
+STEPS = ("title", "contact", "phone", "amount", "confirm")
+
+
+def question(ctx: ChatContext, step: str) -> View:
+    tr = ctx.tr
+    skip = [[Button.act("⏭ " + tr("Skip"), A.NEW_SKIP)], [Button.act("✖️ " + tr("Cancel"), A.NEW_CANCEL)]]
+    if step == "title":
+        return View.of(
+            [
+                "➕ <b>" + tr("New deal") + "</b>",
+                tr("What is the deal? Send a short title, e.g. «ACME: 20 IP phones»."),
+            ],
+            [[Button.act("✖️ " + tr("Cancel"), A.NEW_CANCEL)]],
+        )
+    if step == "contact":
+        return View.of(
+            [tr("Who is the customer? Send their name, or share a contact from your phone book.")], skip
+        )
+    if step == "phone":
+        return View.of([tr("Their phone number? Any format is fine.")], skip)
+    return View.of([tr('The amount? e.g. "1 500,50" or "15k".')], skip)
+
+
+def summary(ctx: ChatContext, data: dict[str, Any]) -> View:
+    tr = ctx.tr
+    currency = ctx.crm.config.default_currency
+    amount = tr.money(parse_amount(data["amount"]), currency) if data.get("amount") else "—"
+    lines = [
+        "➕ <b>" + tr("New deal") + "</b>",
+        f"📌 {h(data['title'])}",
+        f"👤 {h(data.get('contact') or '—')} · {pretty_phone(data.get('phone')) or '—'}",
+        f"💰 {amount}",
+        "",
+        tr("Create it?"),
+    ]
+    return View.of(
+        lines,
+        [[Button.act("✅ " + tr("Create"), A.NEW_CREATE), Button.act("✖️ " + tr("Cancel"), A.NEW_CANCEL)]],
+    )
+
+
+async def _go(ctx: ChatContext, data: dict[str, Any], step: str) -> Reply:
+    await ctx.crm.dialogs.put(ctx.user.telegram_id, flow=FLOW, step=step, data=data)
+    return Reply().send(summary(ctx, data) if step == "confirm" else question(ctx, step))
+
+
+def _next(step: str) -> str:
+    return STEPS[STEPS.index(step) + 1]
+
+
+@router.command("new")
+async def on_new(ctx: ChatContext, args: str) -> Reply:
+    """Start a new deal (or `/new Title` to skip the first question)."""
+    if args.strip():
+        try:
+            return await _go(ctx, {"title": valid_title(args)}, "contact")
+        except InvalidInput as error:
+            return Reply().send(View.of(["⚠️ " + explain(error, ctx.tr)])).send(question(ctx, "title"))
+    return await _go(ctx, {}, "title")
+
+
+def _accept(ctx: ChatContext, step: str, data: dict[str, Any], event: Text | SharedContact) -> str:
+    """Check the answer for ``step``, store it in ``data``, and return the step that comes next."""
+    if isinstance(event, SharedContact):
+        if step not in ("contact", "phone"):
+            raise InvalidInput(step, event.phone, "a text is expected here")
+        data["phone"] = to_e164(event.phone, region=ctx.crm.config.default_region)
+        if step == "contact" and event.first_name:
+            data["contact"] = valid_name(event.first_name)
+        return "amount"
+    text = event.text
+    if step == "title":
+        data["title"] = valid_title(text)
+    elif step == "contact":
+        data["contact"] = valid_name(text)
+    elif step == "phone":
+        data["phone"] = to_e164(text, region=ctx.crm.config.default_region)
+    elif step == "amount":
+        data["amount"] = str(parse_amount(text))
+    else:
+        raise InvalidInput("answer", text, "use the buttons above")
+    return _next(step)
+
+
+@router.flow(FLOW)
+async def on_answer(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
+    """Take the answer to the current question; a bad one is explained and the question asked again."""
+    data = dict(dialog.data)
+    try:
+        step = _accept(ctx, dialog.step, data, event)
+    except CrmError as error:
+        view = summary(ctx, data) if dialog.step == "confirm" else question(ctx, dialog.step)
+        return Reply().send(View.of(["⚠️ " + explain(error, ctx.tr)])).send(view)
+    return await _go(ctx, data, step)
+
+
+@router.button(A.NEW_SKIP)
+async def on_skip(ctx: ChatContext, p: Payload) -> Reply:
+    """Skip an optional question."""
+    dialog = await ctx.crm.dialogs.get(ctx.user.telegram_id)
+    if dialog is None or dialog.flow != FLOW or dialog.step in ("title", "confirm"):
+        return Reply().answer(ctx.tr("Nothing to skip here."))
+    return await _go(ctx, dict(dialog.data), _next(dialog.step))
+
+
+@router.button(A.NEW_CANCEL)
+async def on_cancel(ctx: ChatContext, p: Payload) -> Reply:
+    await ctx.crm.dialogs.drop(ctx.user.telegram_id)
+    return Reply().edit(ctx.message_id, View.of(["✖️ " + ctx.tr("The new deal was dropped.")]))
+
+
+@router.button(A.NEW_CREATE)
+async def on_create(ctx: ChatContext, p: Payload) -> Reply:
+    """Create the deal from the summary and turn the summary into its card."""
+    dialog = await ctx.crm.dialogs.get(ctx.user.telegram_id)
+    if dialog is None or dialog.flow != FLOW or dialog.step != "confirm":
+        return Reply().answer(ctx.tr("This draft is gone — start again with /new."), alert=True)
+    data = dialog.data
+    deal = await ctx.crm.deals.create(
+        actor=ctx.user,
+        title=data["title"],
+        contact_name=data.get("contact"),
+        phone=data.get("phone"),
+        amount=data.get("amount"),
+    )
+    await ctx.crm.dialogs.drop(ctx.user.telegram_id)
+    return (await show_card(ctx, deal.id, notice="✨ " + ctx.tr("Deal created."))).answer(
+        ctx.tr("Deal created.")
+    )

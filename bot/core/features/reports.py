@@ -1,0 +1,143 @@
+"""/report: the funnel now, and conversion and losses per stage over a period, with the lame stage."""
+
+from __future__ import annotations
+
+from bot.core import actions as A
+from bot.core.codec import Payload
+from bot.core.context import ChatContext
+from bot.core.features.cards import STAGE_ICON, stage_name
+from bot.core.i18n import Tr, h
+from bot.core.routing import Router
+from bot.core.views import Button, Reply, View
+from crm_core.domain.errors import InvalidInput
+from crm_core.reports.models import ConversionReport, FunnelSnapshot, SellerLameStage
+from crm_core.reports.periods import parse_period
+
+router = Router("reports")
+PERIODS = {"today": "Today", "7d": "7 days", "30d": "30 days", "quarter": "Quarter"}
+
+
+def funnel_lines(snapshot: FunnelSnapshot, tr: Tr, currency: str) -> list[str]:
+    lines = [
+        "📊 <b>"
+        + tr("Funnel now")
+        + "</b> — "
+        + tr("{count} open · {amount}", count=snapshot.count, amount=tr.money(snapshot.amount, currency))
+        + " · "
+        + tr("weighted {amount}", amount=tr.money(snapshot.weighted_amount, currency))
+    ]
+    for row in snapshot.rows:
+        amount = f" · {tr.money(row.amount, currency)}" if row.count else ""
+        lines.append(
+            f"{STAGE_ICON[row.stage.kind]} {stage_name(row.stage, tr)}: <b>{tr.number(row.count)}</b>{amount}"
+        )
+    return lines
+
+
+def conversion_lines(report: ConversionReport, tr: Tr) -> list[str]:
+    lines = []
+    for row in report.rows:
+        if not row.entered:
+            lines.append(f"{STAGE_ICON[row.stage.kind]} {stage_name(row.stage, tr)}: —")
+            continue
+        lame = " ⚠️" if report.lame_stage and row.stage.id == report.lame_stage.id else ""
+        lines.append(
+            f"{STAGE_ICON[row.stage.kind]} {stage_name(row.stage, tr)}: "
+            + tr(
+                "{entered} in → {on} on, {lost} lost",
+                entered=tr.number(row.entered),
+                on=tr.percent(row.conversion),
+                lost=tr.percent(row.loss_rate),
+            )
+            + lame
+        )
+    if report.lame_stage is not None:
+        worst = next(r for r in report.rows if r.stage.id == report.lame_stage.id)
+        lines.append(
+            "🦶 "
+            + tr(
+                "Lame stage: <b>{stage}</b> — loses {rate} of its deals (average {avg}).",
+                stage=stage_name(report.lame_stage, tr),
+                rate=tr.percent(worst.loss_rate),
+                avg=tr.percent(report.average_loss_rate),
+            )
+        )
+    else:
+        lines.append("👍 " + tr("No lame stage: losses are spread evenly."))
+    return lines
+
+
+def sellers_lame_lines(items: list[SellerLameStage], team: ConversionReport, tr: Tr) -> list[str]:
+    lines = []
+    for item in items:
+        if item.lame_stage is not None and (
+            team.lame_stage is None or item.lame_stage.id != team.lame_stage.id
+        ):
+            lines.append(
+                "🦶 "
+                + tr(
+                    "{name} limps at {stage} ({rate} lost).",
+                    name=item.seller.name,
+                    stage=stage_name(item.lame_stage, tr),
+                    rate=tr.percent(item.loss_rate),
+                )
+            )
+    return lines
+
+
+async def report_view(ctx: ChatContext, period_key: str, seller: int) -> View:
+    if period_key not in PERIODS:
+        raise InvalidInput("period", period_key)
+    tr, crm = ctx.tr, ctx.crm
+    period = parse_period(period_key, now=ctx.now, tz=ctx.user.timezone)
+    target = seller or None
+    snapshot = await crm.reports.funnel(actor=ctx.user, seller_telegram_id=target)
+    conversion = await crm.reports.conversion(actor=ctx.user, period=period, seller_telegram_id=target)
+    whose: str = tr("the team") if ctx.user.is_boss and not seller else tr("your deals")
+    if seller and ctx.user.is_boss:
+        person = await crm.users.by_telegram_id(seller)
+        whose = person.name if person else "?"
+    lines = [
+        f"📈 <b>{tr('Report')}</b> · {h(whose)}",
+        "",
+        *funnel_lines(snapshot, tr, crm.config.default_currency),
+        "",
+        "🔁 <b>" + tr("Conversion and losses — {period}", period=tr(PERIODS[period_key]).lower()) + "</b>",
+        *conversion_lines(conversion, tr),
+    ]
+    if ctx.user.is_boss and not seller:
+        lines += sellers_lame_lines(
+            await crm.reports.lame_stages_by_seller(actor=ctx.user, period=period), conversion, tr
+        )
+    buttons = [
+        [
+            Button.act(("• " if key == period_key else "") + tr(label), A.REPORT, key, seller)
+            for key, label in PERIODS.items()
+        ]
+    ]
+    if ctx.user.is_boss:
+        buttons.append([Button.act("👤 " + tr("Choose a seller…"), A.REPORT_SELLERS, period_key)])
+    return View.of(lines, buttons)
+
+
+@router.command("report")
+async def on_report(ctx: ChatContext, args: str) -> Reply:
+    """Show the funnel and the last 30 days' conversion, with the lame stage marked."""
+    return Reply().send(await report_view(ctx, "30d", 0))
+
+
+@router.button(A.REPORT)
+async def on_report_button(ctx: ChatContext, p: Payload) -> Reply:
+    return Reply().edit(ctx.message_id, await report_view(ctx, p.token(0), p.num(1)))
+
+
+@router.button(A.REPORT_SELLERS)
+async def on_report_sellers(ctx: ChatContext, p: Payload) -> Reply:
+    """Let a boss pick whose figures to see."""
+    people = [u for u in await ctx.crm.users.list(actor=ctx.user) if not u.is_boss]
+    buttons = [Button.act(u.name, A.REPORT, p.token(0), u.telegram_id) for u in people]
+    rows = [
+        [Button.act("👥 " + ctx.tr("The team"), A.REPORT, p.token(0), 0)],
+        *[buttons[i : i + 2] for i in range(0, len(buttons), 2)],
+    ]
+    return Reply().edit(ctx.message_id, View.of([ctx.tr("Whose figures?")], rows))

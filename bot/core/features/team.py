@@ -1,0 +1,176 @@
+"""/team and /invite (bosses): who sells what, invitations, and letting someone go."""
+
+from __future__ import annotations
+
+from bot.core import actions as A
+from bot.core.codec import Payload
+from bot.core.context import ChatContext
+from bot.core.i18n import h
+from bot.core.routing import Router
+from bot.core.views import Button, Reply, View
+from crm_core.domain.errors import InvalidInput, NotAllowed, NotFound
+from crm_core.domain.users import Role, User
+
+router = Router("team")
+
+
+def _boss(ctx: ChatContext) -> None:
+    if not ctx.user.is_boss:
+        raise NotAllowed("manage the team")
+
+
+async def team_view(ctx: ChatContext) -> View:
+    _boss(ctx)
+    tr, crm = ctx.tr, ctx.crm
+    rows = await crm.reports.sellers(actor=ctx.user, period=crm.reports.default_period())
+    lines = [f"👥 <b>{tr('Team')}</b>", "<i>" + tr("open · won in 30 days · need a follow-up") + "</i>"]
+    buttons = []
+    for row in rows:
+        stale = f" ⏰{row.stale_count}" if row.stale_count else ""
+        lines.append(f"• {h(row.seller.name)}: {row.open_count} · {row.won_count} · {row.stale_count}")
+        buttons.append(
+            [
+                Button.act(
+                    f"{row.seller.name} · {row.open_count}/{row.won_count}{stale}",
+                    A.TEAM_SELLER,
+                    row.seller.id,
+                )
+            ]
+        )
+    invites = await crm.invites.pending(actor=ctx.user)
+    if invites:
+        lines += ["", tr("Pending invitations:")]
+        for invite in invites:
+            role = tr("boss") if invite.role is Role.BOSS else tr("seller")
+            lines.append(f"✉️ {role} · {tr('until {when}', when=tr.when(invite.expires_at, now=ctx.now))}")
+            buttons.append(
+                [Button.act("✖️ " + tr("Revoke the {role} invitation", role=role), A.INVITE_REVOKE, invite.id)]
+            )
+    buttons.append([Button.act("➕ " + tr("Invite someone"), A.INVITE_MENU)])
+    return View.of(lines, buttons)
+
+
+@router.command("team", boss=True)
+async def on_team(ctx: ChatContext, args: str) -> Reply:
+    """Show the sellers with their open, won and stale counts."""
+    return Reply().send(await team_view(ctx))
+
+
+@router.button(A.TEAM)
+async def on_team_button(ctx: ChatContext, p: Payload) -> Reply:
+    return Reply().edit(ctx.message_id, await team_view(ctx))
+
+
+async def _member(ctx: ChatContext, user_id: int) -> User:
+    _boss(ctx)
+    user = await ctx.crm.users.get(user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
+@router.button(A.TEAM_SELLER)
+async def on_seller(ctx: ChatContext, p: Payload) -> Reply:
+    """One seller: their figures, their board, and letting them go."""
+    person = await _member(ctx, p.num(0))
+    tr = ctx.tr
+    rows = await ctx.crm.reports.sellers(
+        actor=ctx.user, period=ctx.crm.reports.default_period(), seller_telegram_id=person.telegram_id
+    )
+    lines = [f"👤 <b>{h(person.name)}</b>" + ("" if person.active else " · " + tr("deactivated"))]
+    currency = ctx.crm.config.default_currency
+    for row in rows:
+        lines += [
+            tr("Open: {n} · {amount}", n=row.open_count, amount=tr.money(row.open_amount, currency)),
+            tr("Won in 30 days: {n} · {amount}", n=row.won_count, amount=tr.money(row.won_amount, currency)),
+            tr("Lost in 30 days: {n}", n=row.lost_count),
+            tr("Need a follow-up: {n}", n=row.stale_count),
+        ]
+    buttons = [[Button.act("📊 " + tr("Their board"), A.BOARD, person.telegram_id)]]
+    if person.active and person.id != ctx.user.id:
+        buttons.append([Button.act("🚪 " + tr("Deactivate…"), A.DEACTIVATE_ASK, person.id)])
+    buttons.append([Button.act("⬅ " + tr("Team"), A.TEAM)])
+    return Reply().edit(ctx.message_id, View.of(lines, buttons))
+
+
+@router.button(A.DEACTIVATE_ASK)
+async def on_deactivate_ask(ctx: ChatContext, p: Payload) -> Reply:
+    """Ask who gets the leaving seller's open deals."""
+    person = await _member(ctx, p.num(0))
+    others = [u for u in await ctx.crm.users.list(actor=ctx.user, active=True) if u.id != person.id]
+    buttons = [Button.act(u.name, A.DEACTIVATE, person.id, u.id) for u in others]
+    rows = [
+        *[buttons[i : i + 2] for i in range(0, len(buttons), 2)],
+        [Button.act("∅ " + ctx.tr("Nobody (inbox)"), A.DEACTIVATE, person.id, 0)],
+        [Button.act("⬅ " + ctx.tr("Back"), A.TEAM_SELLER, person.id)],
+    ]
+    text = ctx.tr("Deactivate {name}? Their open deals go to:", name=person.name)
+    return Reply().edit(ctx.message_id, View.of([text], rows))
+
+
+@router.button(A.DEACTIVATE)
+async def on_deactivate(ctx: ChatContext, p: Payload) -> Reply:
+    """Deactivate a seller; their open deals go to the chosen colleague or to the inbox."""
+    person = await _member(ctx, p.num(0))
+    heir = await ctx.crm.users.get(p.num(1)) if p.num(1) else None
+    if p.num(1) and heir is None:
+        raise InvalidInput("new owner", p.num(1))
+    _, moved = await ctx.crm.users.deactivate(
+        telegram_id=person.telegram_id, actor=ctx.user, hand_over_to=heir.telegram_id if heir else None
+    )
+    text = ctx.tr("{name} is deactivated; {n} open deal(s) handed over.", name=person.name, n=moved)
+    return Reply().edit(
+        ctx.message_id, View.of(["🚪 " + text], [[Button.act("⬅ " + ctx.tr("Team"), A.TEAM)]])
+    )
+
+
+@router.command("invite", boss=True)
+async def on_invite(ctx: ChatContext, args: str) -> Reply:
+    """Invite someone: pick the role, get a link to send them."""
+    return Reply().send(_invite_menu(ctx))
+
+
+def _invite_menu(ctx: ChatContext) -> View:
+    _boss(ctx)
+    tr = ctx.tr
+    return View.of(
+        [tr("Invite a new…")],
+        [
+            [
+                Button.act("🧑‍💼 " + tr("Seller"), A.INVITE, "seller"),
+                Button.act("👑 " + tr("Boss"), A.INVITE, "boss"),
+            ]
+        ],
+    )
+
+
+@router.button(A.INVITE_MENU)
+async def on_invite_menu(ctx: ChatContext, p: Payload) -> Reply:
+    return Reply().send(_invite_menu(ctx))
+
+
+@router.button(A.INVITE)
+async def on_invite_role(ctx: ChatContext, p: Payload) -> Reply:
+    """Create a single-use invitation link for the chosen role."""
+    try:
+        role = Role(p.token(0))
+    except ValueError:
+        raise InvalidInput("role", p.token(0)) from None
+    invite = await ctx.crm.invites.create(role=role, actor=ctx.user)
+    link = f"https://t.me/{ctx.settings.bot_username}?start={invite.code}"
+    tr = ctx.tr
+    who = tr("boss") if role is Role.BOSS else tr("seller")
+    lines = [
+        tr("Send this link to the new {role}:", role=who),
+        "",
+        link,
+        "",
+        "<i>" + tr("It works once and expires in 7 days.") + "</i>",
+    ]
+    return Reply().edit(ctx.message_id, View.of(lines))
+
+
+@router.button(A.INVITE_REVOKE)
+async def on_revoke(ctx: ChatContext, p: Payload) -> Reply:
+    await ctx.crm.invites.revoke(invite_id=p.num(0), actor=ctx.user)
+    return Reply().edit(ctx.message_id, await team_view(ctx)).answer(ctx.tr("Invitation revoked."))

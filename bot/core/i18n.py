@@ -1,0 +1,131 @@
+"""Translations (gettext catalogs read with Babel) and locale-aware formatting of money, dates, numbers.
+
+Catalogs live in ``bot/locales/<locale>/LC_MESSAGES/messages.po``; English is the source language.
+They are read at import time (no compile step): ``pybabel extract``/``update`` maintain them.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.core import Locale
+from babel.dates import format_datetime, format_timedelta
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import NullTranslations, Translations
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+SUPPORTED = ("en", "ru", "ar")
+RTL = frozenset({"ar"})
+_SYMBOLS = {
+    "RUB": "₽",
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "KZT": "₸",
+    "UAH": "₴",
+    "TRY": "₺",
+    "INR": "₹",
+    "CNY": "¥",
+    "JPY": "¥",
+}
+
+
+class Html(str):
+    """Markup already safe for Telegram's HTML: inserted into a text as it is, never escaped again."""
+
+    __slots__ = ()
+
+
+def h(value: object) -> Html:
+    """Escape user text (names, titles, notes) for Telegram's HTML."""
+    return value if isinstance(value, Html) else Html(html.escape(str(value), quote=False))
+
+
+@cache
+def _translations(locale: str) -> NullTranslations:
+    path = LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if locale == "en" or not path.exists():
+        return NullTranslations()
+    with path.open("rb") as source:
+        catalog = read_po(source, locale=locale)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+class Tr:
+    """The words and formats of one locale. ``tr("Hello {name}", name=x)`` escapes ``x``."""
+
+    def __init__(self, locale: str, timezone: str = "UTC") -> None:
+        self.locale = locale if locale in SUPPORTED else "en"
+        self.tz = ZoneInfo(timezone)
+        self._t = _translations(self.locale)
+        self._babel = Locale.parse(self.locale)
+
+    @property
+    def rtl(self) -> bool:
+        return self.locale in RTL
+
+    def __call__(self, message: str, /, **values: Any) -> Html:
+        return self._fill(self._t.gettext(message), values)
+
+    def gettext(self, message: str, /, **values: Any) -> Html:
+        return self._fill(self._t.gettext(message), values)
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **values: Any) -> Html:
+        return self._fill(self._t.ngettext(singular, plural, n), {"n": self.number(n), **values})
+
+    @staticmethod
+    def _fill(template: str, values: dict[str, Any]) -> Html:
+        if not values:
+            return Html(template)
+        return Html(template.format(**{k: h(v) for k, v in values.items()}))
+
+    def number(self, value: int | Decimal) -> str:
+        return format_decimal(value, locale=self._babel)
+
+    def percent(self, share: float) -> str:
+        return format_percent(share, locale=self._babel)
+
+    def money(self, amount: Decimal | None, currency: str) -> str:
+        if amount is None:
+            return "—"
+        pattern = "#,##0" if amount == amount.to_integral_value() else "#,##0.00"
+        return (
+            f"{format_decimal(amount, format=pattern, locale=self._babel)} {_SYMBOLS.get(currency, currency)}"
+        )
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    def when(self, moment: datetime, *, now: datetime | None = None) -> str:
+        """A time as a person reads it: "today 15:00", "tomorrow 09:00", "2 Mar, 09:00"."""
+        local = self.local(moment)
+        if now is not None:
+            today = self.local(now).date()
+            if local.date() == today:
+                return f"{self('today')} {local:%H:%M}"
+            if (local.date() - today).days == 1:
+                return f"{self('tomorrow')} {local:%H:%M}"
+            if (today - local.date()).days == 1:
+                return f"{self('yesterday')} {local:%H:%M}"
+        return format_datetime(local, "d MMM, HH:mm", locale=self._babel)
+
+    def duration(self, delta: timedelta) -> str:
+        return format_timedelta(delta, threshold=1.1, locale=self._babel)
+
+    def days(self, delta: timedelta) -> str:
+        days = max(int(delta.total_seconds() // 86400), 0)
+        if days == 0:
+            return self.ngettext("{n} hour", "{n} hours", max(int(delta.total_seconds() // 3600), 0))
+        return self.ngettext("{n} day", "{n} days", days)

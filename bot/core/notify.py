@@ -1,0 +1,146 @@
+"""Notifications, phrased: an outbox item becomes a message in its recipient's language."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core import actions as A
+from bot.core.context import ChatContext, ChatSettings
+from bot.core.features.card import details
+from bot.core.features.cards import deal_card, pretty_phone
+from bot.core.i18n import Tr, h
+from bot.core.views import Button, SendPhoto, View
+from crm_core.domain.errors import NotFound
+from crm_core.domain.notifications import NoteKind
+from crm_core.domain.users import User
+from crm_core.services import Crm
+
+Outgoing = View | SendPhoto
+Renderer = Callable[[ChatContext, dict[str, Any]], Awaitable[list[Outgoing]]]
+RENDERERS: dict[str, Renderer] = {}
+
+
+def renders(kind: str) -> Callable[[Renderer], Renderer]:
+    def register(fn: Renderer) -> Renderer:
+        RENDERERS[kind] = fn
+        return fn
+
+    return register
+
+
+@dataclass(frozen=True, slots=True)
+class Notifier:
+    """Turns outbox items into messages for their recipients (used by the delivery loop)."""
+
+    crm: Crm
+    settings: ChatSettings
+
+    async def render(self, recipient: User, kind: str, payload: dict[str, Any]) -> list[Outgoing]:
+        renderer = RENDERERS.get(kind)
+        if renderer is None:
+            raise LookupError(f"no renderer for notification kind {kind!r}")
+        ctx = ChatContext(self.crm, recipient, Tr(recipient.locale, recipient.timezone), None, self.settings)
+        return await renderer(ctx, payload)
+
+
+async def _card_or_none(ctx: ChatContext, deal_id: int | None, notice: str) -> View | None:
+    if not deal_id:
+        return None
+    try:
+        return deal_card(await details(ctx, deal_id), ctx, notice=notice)
+    except NotFound:
+        return None
+
+
+@renders(NoteKind.DEAL_ASSIGNED)
+async def deal_assigned(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+    tr = ctx.tr
+    if p.get("count"):
+        text = "👥 " + tr.ngettext(
+            "{name} handed you {n} deal.",
+            "{name} handed you {n} deals.",
+            int(p["count"]),
+            name=p.get("from_name") or "",
+        )
+        return [View.of([text], [[Button.act("📋 " + tr("My deals"), A.MY_DEALS, "0")]])]
+    notice = "👥 " + (
+        tr("{name} gave you this deal:", name=p["by_name"])
+        if p.get("by_name")
+        else tr("This deal is yours now:")
+    )
+    card = await _card_or_none(ctx, p.get("deal_id"), notice)
+    return [card] if card else []
+
+
+@renders(NoteKind.CALL_ANSWERED)
+async def call_answered(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+    """The pop-up card: the deal of the customer on the line."""
+    tr = ctx.tr
+    caller = pretty_phone(p.get("caller"))
+    notice = "📞 " + (
+        tr("New customer on the line: {phone}", phone=caller)
+        if p.get("created")
+        else tr("On the line: {phone}", phone=caller)
+    )
+    card = await _card_or_none(ctx, p.get("deal_id"), notice)
+    if card is not None:
+        return [card]
+    lines = [
+        notice,
+        tr(
+            "Their deal «{title}» belongs to {owner}.",
+            title=p.get("deal_title") or "?",
+            owner=p.get("owner_name") or tr("nobody yet"),
+        ),
+    ]
+    return [View.of(lines)]
+
+
+@renders(NoteKind.CALL_MISSED)
+async def call_missed(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+    tr = ctx.tr
+    notice = "❗ " + tr("Missed call from {phone} — please call back.", phone=pretty_phone(p.get("caller")))
+    card = await _card_or_none(ctx, p.get("deal_id"), notice)
+    lines = [card.html] if card else [notice]
+    buttons: list[list[Button]] = []
+    if p.get("task_id"):
+        buttons.append(
+            [
+                Button.act("✅ " + tr("Called back"), A.CALL_BACK_DONE, int(p["task_id"])),
+                Button.act("💤 " + tr("In 1 hour"), A.TASK_SNOOZE, int(p["task_id"]), "1h", "n"),
+            ]
+        )
+    if p.get("deal_id"):
+        buttons.append([Button.act("📂 " + tr("Open the deal"), A.CARD, int(p["deal_id"]))])
+    return [View(lines[0], tuple(tuple(r) for r in buttons))]
+
+
+@renders(NoteKind.MISSED_UNOWNED)
+async def missed_unowned(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+    tr = ctx.tr
+    lines = [
+        "❗ " + tr("Missed call from {phone}, and nobody owns it.", phone=pretty_phone(p.get("caller"))),
+        tr("It waits in the inbox with a call-back task — give it to someone."),
+    ]
+    buttons = []
+    if p.get("deal_id"):
+        buttons.append([Button.act("📂 " + tr("Open the deal"), A.CARD, int(p["deal_id"]))])
+    return [View.of(lines, buttons)]
+
+
+@renders(NoteKind.CALL_UNKNOWN)
+async def call_unknown(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+    tr = ctx.tr
+    call_id = int(p["call_id"])
+    lines = ["📞 " + tr("On the line: {phone} — not in the CRM yet.", phone=pretty_phone(p.get("caller")))]
+    buttons = [
+        [Button.act("➕ " + tr("Create a deal"), A.CALL_CREATE, call_id)],
+        [Button.act("🔗 " + tr("Attach to a deal"), A.CALL_ATTACH, call_id)],
+        [Button.act("🚫 " + tr("Not a customer"), A.CALL_IGNORE, call_id)],
+    ]
+    return [View.of(lines, buttons)]
+
+
+__all__ = ["RENDERERS", "Notifier", "Outgoing", "h"]

@@ -1,0 +1,226 @@
+"""Delivering the outbox: every notification sent once, in its recipient's language, within Telegram's limits.
+
+The loop claims due items (a lease; PostgreSQL skips rows another process holds), renders each for its
+recipient, and sends it through a ``Transport`` (aiogram or python-telegram-bot). It keeps under about
+30 messages a second in all and 1 a second per chat, waits out a 429's ``retry_after``, retries 5xx
+and network errors with backoff, and stops retrying for a user who blocked the bot. An item is marked
+sent only after Telegram accepted it; a crash between the two re-sends it once after the lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol
+
+from bot.core.notify import Notifier, Outgoing
+from bot.core.views import SendPhoto, View
+from crm_core.adapters.repositories.outbox import OutboxItem
+from crm_core.domain.users import User
+from crm_core.services import Crm
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 15
+MAX_BACKOFF_S = 300.0
+
+
+class Failure(enum.StrEnum):
+    RETRY_AFTER = "retry_after"  # 429: wait as told
+    UNAVAILABLE = "unavailable"  # 5xx, timeouts, network: retry with backoff
+    BLOCKED = "blocked"  # 403: the user blocked the bot
+    REFUSED = "refused"  # 400: Telegram will never take this message
+
+
+class TransportError(Exception):
+    def __init__(self, failure: Failure, description: str = "", retry_after: float | None = None) -> None:
+        super().__init__(description or failure.value)
+        self.failure, self.retry_after = failure, retry_after
+
+
+class Transport(Protocol):
+    """Sending on behalf of the bot; implemented by each runtime. Raises ``TransportError``."""
+
+    async def send_view(self, chat_id: int, view: View) -> int: ...
+
+    async def send_photo(self, chat_id: int, photo: SendPhoto) -> int: ...
+
+
+@dataclass
+class Limits:
+    """Telegram's broadcast limits (a little under them)."""
+
+    per_second: float = 25.0
+    per_chat_interval_s: float = 1.05
+    per_group_per_minute: int = 19
+
+
+@dataclass
+class RateLimiter:
+    """Token bucket for the bot as a whole, and a minimum interval per chat."""
+
+    limits: Limits
+    clock: Callable[[], float] = time.monotonic
+    _allowance: float = 0.0
+    _stamp: float = field(default=0.0)
+    _chat_free_at: dict[int, float] = field(default_factory=dict)
+    _paused_until: float = 0.0
+
+    def chat_wait(self, chat_id: int) -> float:
+        interval = self.limits.per_chat_interval_s if chat_id > 0 else 60.0 / self.limits.per_group_per_minute
+        return max(self._chat_free_at.get(chat_id, 0.0) - self.clock(), 0.0) if interval else 0.0
+
+    def global_wait(self) -> float:
+        now = self.clock()
+        if now < self._paused_until:
+            return self._paused_until - now
+        rate = self.limits.per_second
+        self._allowance = min(rate, self._allowance + (now - self._stamp) * rate)
+        self._stamp = now
+        return 0.0 if self._allowance >= 1 else (1 - self._allowance) / rate
+
+    def sent(self, chat_id: int) -> None:
+        self._allowance -= 1
+        interval = self.limits.per_chat_interval_s if chat_id > 0 else 60.0 / self.limits.per_group_per_minute
+        self._chat_free_at[chat_id] = self.clock() + interval
+        if len(self._chat_free_at) > 10_000:
+            now = self.clock()
+            self._chat_free_at = {c: t for c, t in self._chat_free_at.items() if t > now}
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0
+    retried: int = 0
+    rate_limited: int = 0
+    failed: int = 0
+
+
+class OutboxDelivery:
+    def __init__(
+        self,
+        crm: Crm,
+        notifier: Notifier,
+        transport: Transport,
+        *,
+        limits: Limits | None = None,
+        batch: int = 50,
+    ) -> None:
+        self.crm, self.notifier, self.transport = crm, notifier, transport
+        self.limiter = RateLimiter(limits or Limits())
+        self.batch = batch
+        self.stats = DeliveryStats()
+        self.wake = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event, *, idle_s: float = 1.0) -> None:
+        """Deliver until ``stop`` is set; ``wake`` makes it look at the outbox at once."""
+        while not stop.is_set():
+            try:
+                handled = await self.flush_once()
+            except Exception:
+                log.exception("outbox delivery pass failed; retrying shortly")
+                handled = 0
+            if handled == 0:
+                self.wake.clear()
+                waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
+                await asyncio.wait(waiters, timeout=idle_s, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+
+    async def flush(self, *, deadline_s: float = 60.0) -> int:
+        """Deliver everything due now (``kanbot outbox --flush``); returns how many were sent."""
+        started, before = time.monotonic(), self.stats.sent
+        while time.monotonic() - started < deadline_s:
+            if await self.flush_once() == 0:
+                break
+        return self.stats.sent - before
+
+    async def flush_once(self) -> int:
+        """Claim one batch and handle it; returns how many items were handled (sent or rescheduled)."""
+        now = self.crm.clock.now()
+        async with self.crm.db.uow() as uow:
+            items = await uow.outbox.claim(now=now, limit=self.batch, lease=LEASE)
+            await uow.commit()
+        for item in items:
+            await self._deliver(item)
+        return len(items)
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        chat_id = item.recipient_telegram_id
+        wait = self.limiter.chat_wait(chat_id)
+        if wait > 0.5:  # this chat had a message just now: let other chats go first
+            await self._reschedule(item, wait, "per-chat limit", count=False)
+            return
+        await asyncio.sleep(max(wait, self.limiter.global_wait()))
+        recipient = await self.crm.users.get(item.recipient_id)
+        if recipient is None or not recipient.active or recipient.blocked_bot:
+            await self._give_up(item, "recipient inactive or blocked the bot", status="dead")
+            return
+        try:
+            messages = await self.notifier.render(recipient, item.kind, item.payload)
+            for message in messages:
+                await self._send(chat_id, message)
+        except TransportError as error:
+            await self._failed(item, recipient, error)
+            return
+        except Exception as error:
+            log.exception("outbox item %s (%s) could not be rendered", item.id, item.kind)
+            await self._give_up(item, f"render error: {error}")
+            return
+        async with self.crm.db.uow() as uow:
+            await uow.outbox.mark_sent(item.id, at=self.crm.clock.now())
+            await uow.commit()
+        self.stats.sent += 1
+
+    async def _send(self, chat_id: int, message: Outgoing) -> None:
+        await asyncio.sleep(self.limiter.global_wait())
+        if isinstance(message, View):
+            await self.transport.send_view(chat_id, message)
+        else:
+            await self.transport.send_photo(chat_id, message)
+        self.limiter.sent(chat_id)
+
+    async def _failed(self, item: OutboxItem, recipient: User, error: TransportError) -> None:
+        if error.failure is Failure.RETRY_AFTER:
+            delay = max(error.retry_after or 1.0, 1.0)
+            self.limiter.pause(delay)
+            self.stats.rate_limited += 1
+            log.warning("Telegram asked to slow down for %.0f s (outbox item %s)", delay, item.id)
+            await self._reschedule(item, delay, str(error), count=False)
+        elif error.failure is Failure.BLOCKED:
+            log.info("user %s blocked the bot: outbox item %s dropped", recipient.id, item.id)
+            await self.crm.users.mark_blocked(recipient.id, blocked=True)
+            await self._give_up(item, str(error), status="dead")
+        elif error.failure is Failure.REFUSED or item.attempts + 1 >= MAX_ATTEMPTS:
+            log.error("outbox item %s given up: %s", item.id, error)
+            await self._give_up(item, str(error))
+        else:
+            delay = min(2.0**item.attempts, MAX_BACKOFF_S)
+            self.stats.retried += 1
+            log.warning("outbox item %s: %s; retrying in %.0f s", item.id, error, delay)
+            await self._reschedule(item, delay, str(error), count=True)
+
+    async def _reschedule(self, item: OutboxItem, delay_s: float, why: str, *, count: bool) -> None:
+        async with self.crm.db.uow() as uow:
+            await uow.outbox.retry_later(
+                item.id,
+                not_before=self.crm.clock.now() + timedelta(seconds=delay_s),
+                error=why,
+                count_attempt=count,
+            )
+            await uow.commit()
+
+    async def _give_up(self, item: OutboxItem, why: str, *, status: str = "failed") -> None:
+        self.stats.failed += 1
+        async with self.crm.db.uow() as uow:
+            await uow.outbox.give_up(item.id, error=why, status=status)
+            await uow.commit()
