@@ -22,7 +22,7 @@ from aiogram.types import (
 )
 
 from bot.emulator import Emulator
-from tests.emulator.conftest import ANN, PNG, Telegram, polling
+from tests.emulator.support import ANN, PNG, Telegram, polling
 
 
 def kanbot_like() -> Dispatcher:

@@ -7,7 +7,7 @@ import time
 
 import aiohttp
 
-from tests.emulator.conftest import ANN, BOT_ID, PNG, TOKEN, Telegram
+from tests.emulator.support import ANN, BOT_ID, PNG, TOKEN, Telegram
 
 
 async def test_any_token_is_a_bot_whose_id_is_the_digits_before_the_colon(tg: Telegram) -> None:

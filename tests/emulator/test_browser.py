@@ -23,7 +23,7 @@ from aiogram.types import (
 from aiohttp import web
 
 from bot.emulator import Emulator
-from tests.emulator.conftest import ANN, Telegram, make_png, polling
+from tests.emulator.support import ANN, Telegram, make_png, polling
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.emulator import WORLD_KEY, Emulator
-from tests.emulator.conftest import ANN, BOB, BOT_ID, Telegram
+from tests.emulator.support import ANN, BOB, BOT_ID, Telegram
 
 CARD = {
     "inline_keyboard": [

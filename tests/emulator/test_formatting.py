@@ -8,7 +8,7 @@ from aiogram.exceptions import TelegramBadRequest
 
 from bot.emulator.entities import to_html
 from bot.emulator.html_parse import HtmlError, parse_html
-from tests.emulator.conftest import ANN, Telegram
+from tests.emulator.support import ANN, Telegram
 
 
 async def test_html_becomes_plain_text_and_entities_with_utf16_offsets(tg: Telegram, ann: int) -> None:

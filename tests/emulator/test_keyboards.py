@@ -9,7 +9,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from tests.emulator.conftest import ANN, Telegram
+from tests.emulator.support import ANN, Telegram
 
 
 def inline(*rows: list[dict[str, Any]]) -> dict[str, Any]:

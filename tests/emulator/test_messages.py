@@ -8,7 +8,7 @@ import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 
-from tests.emulator.conftest import ANN, BOB, Telegram
+from tests.emulator.support import ANN, BOB, Telegram
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are exactly "

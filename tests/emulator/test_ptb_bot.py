@@ -13,7 +13,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.emulator import Emulator
-from tests.emulator.conftest import ANN, PNG, TOKEN, Telegram
+from tests.emulator.support import ANN, PNG, TOKEN, Telegram
 
 Context = ContextTypes.DEFAULT_TYPE
 

@@ -11,7 +11,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter, TelegramServerError
 
 from bot.emulator import Emulator
-from tests.emulator.conftest import ANN, TOKEN, Telegram
+from tests.emulator.support import ANN, TOKEN, Telegram
 
 CARD = {"inline_keyboard": [[{"text": "Next ▶", "callback_data": "next"}]]}
 

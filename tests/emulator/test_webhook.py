@@ -13,7 +13,7 @@ from aiogram.types import Message
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from tests.emulator.conftest import ANN, Telegram
+from tests.emulator.support import ANN, Telegram
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
