@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.settings import TelegramSettings
 from crm_core.config import CreateDealsFrom, CrmConfig
 from crm_core.domain.errors import InvalidInput
 from crm_core.domain.phones import to_e164
+from telephony_bridge.settings import CloudPbxSettings
 
 ENV = SettingsConfigDict(env_prefix="KANBOT_", env_file=".env", extra="ignore")
 CommaList = Annotated[list[str], NoDecode]
@@ -92,3 +95,22 @@ def describe_validation_error(error: ValidationError, prefix: str = "KANBOT_") -
     name = prefix + "_".join(str(part) for part in first["loc"] if isinstance(part, str)).upper()
     message = str(first["msg"]).removeprefix("Value error, ")
     return f"Invalid setting {name}: {message}."
+
+
+class ServerSettings(BaseSettings):
+    """The CRM's HTTP server: call webhooks, the Telegram webhook, health."""
+
+    model_config = ENV
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+
+
+@dataclass
+class Settings:
+    """Every component's settings, read once."""
+
+    core: CoreSettings = field(default_factory=CoreSettings)
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    cloud: CloudPbxSettings = field(default_factory=CloudPbxSettings)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from bot.core import codec
@@ -39,6 +39,7 @@ class ChatCore:
             label: command for loc in SUPPORTED for label, command in menu.labels(Tr(loc)).items()
         }
         self.entry = menu
+        self.after_update: list[Callable[[], object]] = []
 
     async def handle(self, event: Event) -> Reply:
         """Handle one update exactly once; every button press gets an answer, every error a message."""
@@ -50,6 +51,8 @@ class ChatCore:
             return await self._handle(event)
         finally:
             await self.crm.ledger.finish(key)
+            for hook in self.after_update:
+                hook()
 
     async def _handle(self, event: Event) -> Reply:
         if not event.private:

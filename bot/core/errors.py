@@ -71,6 +71,10 @@ REASONS = [
     N_("1 to 100 characters"),
     N_("an active user other than the one leaving"),
     N_("it is not valid"),
+    N_("it is not a phone number; type it with the country or area code"),
+    N_("it is too far ahead"),
+    N_("a text is expected here"),
+    N_("use the buttons above"),
 ]
 
 

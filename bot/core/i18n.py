@@ -126,6 +126,9 @@ class Tr:
 
     def days(self, delta: timedelta) -> str:
         days = max(int(delta.total_seconds() // 86400), 0)
+        hours = max(int(delta.total_seconds() // 3600), 0)
+        if days == 0 and hours == 0:
+            return self("less than an hour")
         if days == 0:
-            return self.ngettext("{n} hour", "{n} hours", max(int(delta.total_seconds() // 3600), 0))
+            return self.ngettext("{n} hour", "{n} hours", hours)
         return self.ngettext("{n} day", "{n} days", days)

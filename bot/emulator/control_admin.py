@@ -42,6 +42,21 @@ async def register_bot(request: web.Request) -> web.Response:
     return web.json_response(bot_view(bot))
 
 
+@routes.post("/emulator/redeliver")
+async def redeliver(request: web.Request) -> web.Response:
+    """Deliver an earlier update again, same id, as Telegram does after a lost acknowledgement."""
+    body = await json_body(request)
+    update_id = int_field(body, "update_id")
+    assert update_id is not None
+    bot = await bot_of(request, body)
+    update = world_of(request).redeliver(bot, update_id)
+    if update is None:
+        raise ControlError(
+            404, f"no update {update_id} was sent to bot {bot.id} (only the last 1000 are kept)"
+        )
+    return web.json_response({"update_id": update.update_id})
+
+
 @routes.post("/emulator/wait")
 async def wait(request: web.Request) -> web.Response:
     """Return once the bot has fetched and confirmed every update, answered every callback query,

@@ -88,6 +88,7 @@ class BotState:
     in_flight: int = 0
     last_activity_at: float = field(default_factory=time.monotonic)
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    sent_updates: dict[int, Update] = field(default_factory=dict)
 
     @property
     def id(self) -> int:
@@ -249,6 +250,20 @@ class World:
         """Queue an update for the bot unless its allowed_updates exclude the kind; None then."""
         update = Update(next(self.update_ids), kind, payload)
         if bot.allowed_updates and kind not in bot.allowed_updates:
+            return None
+        bot.sent_updates[update.update_id] = update
+        if len(bot.sent_updates) > 1000:
+            bot.sent_updates.pop(next(iter(bot.sent_updates)))
+        bot.pending.append(update)
+        bot.notify()
+        for listener in self.update_listeners:
+            listener(bot)
+        return update
+
+    def redeliver(self, bot: BotState, update_id: int) -> Update | None:
+        """Queue an update again with its original id, as Telegram does when a delivery was cut short."""
+        update = bot.sent_updates.get(update_id)
+        if update is None:
             return None
         bot.pending.append(update)
         bot.notify()

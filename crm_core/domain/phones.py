@@ -10,13 +10,14 @@ from crm_core.domain.errors import InvalidInput
 
 _DIGITS = re.compile(r"\D+")
 _MAX_TYPED = 40
+NOT_A_PHONE = "it is not a phone number; type it with the country or area code"
 
 
 def to_e164(raw: str, *, region: str) -> str:
     """Return ``raw`` as an E.164 number, reading national formats in ``region``; refuse what is no phone."""
     text = raw.strip()
     if not text or len(text) > _MAX_TYPED:
-        raise InvalidInput("phone", raw)
+        raise InvalidInput("phone", raw, NOT_A_PHONE)
     candidates = [text]
     digits = _DIGITS.sub("", text)
     # A PBX often drops the "+" of an international number ("74951234567", "0049...").
@@ -31,7 +32,7 @@ def to_e164(raw: str, *, region: str) -> str:
             continue
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    raise InvalidInput("phone", raw)
+    raise InvalidInput("phone", raw, NOT_A_PHONE)
 
 
 def try_e164(raw: str | None, *, region: str) -> str | None:

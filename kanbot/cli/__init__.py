@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kanbot.cli import bridge, deals, pipeline, reports, setup, tasks, transfer, users
+from kanbot.cli import bridge, deals, pipeline, reports, serve, setup, tasks, transfer, users
 
 app = typer.Typer(
     name="kanbot",
@@ -23,6 +23,9 @@ app.command("report")(reports.report)
 app.add_typer(transfer.export_app, name="export")
 app.add_typer(transfer.import_app, name="import")
 app.add_typer(bridge.app, name="bridge")
+app.command("run")(serve.run)
+app.command("emulator")(serve.emulator)
+app.command("outbox")(serve.outbox)
 
 
 def main() -> None:

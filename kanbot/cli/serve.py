@@ -1,0 +1,78 @@
+"""`kanbot run`, `kanbot emulator`, `kanbot outbox`: running Kanbot."""
+
+from __future__ import annotations
+
+import typer
+from pydantic import ValidationError
+
+from bot.settings import MissingToken
+from crm_core.services import Crm
+from kanbot.cli.common import fail, print_json, with_crm
+from kanbot.cli.common import run as run_async
+from kanbot.logs import setup_logging
+from kanbot.settings import Settings, describe_validation_error
+
+
+def load_all() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        fail(describe_validation_error(error))
+
+
+def run() -> None:
+    """Run Kanbot: the bot (long polling, or webhook when KANBOT_WEBHOOK_URL is set), HTTP server, outbox."""
+    from kanbot import process
+
+    settings = load_all()
+    setup_logging(settings.core.log_level, settings.core.log_format)
+    try:
+        settings.telegram.token()
+    except MissingToken as error:
+        fail(str(error))
+    run_async(lambda: process.run(settings))
+
+
+def emulator(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8081, help="Port to listen on."),
+) -> None:
+    """Run the local Telegram emulator alone (open http://HOST:PORT/ in a browser)."""
+    from bot.emulator import run as run_emulator
+
+    typer.echo(f"Telegram emulator on http://{host}:{port}/ (Ctrl+C stops it)")
+    run_emulator(host, port)
+
+
+def outbox(
+    flush: bool = typer.Option(False, "--flush", help="Send what is due now, then exit."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show what waits in the outbox (and send it with --flush)."""
+    settings = load_all()
+
+    if flush:
+        from kanbot.process import flush_outbox
+
+        sent = run_async(lambda: flush_outbox(settings))
+        typer.echo(f"Sent {sent} notification(s).")
+
+    async def show(crm: Crm) -> None:
+        async with crm.db.uow(write=False) as uow:
+            stats = await uow.outbox.stats(now=crm.clock.now())
+            pending = await uow.outbox.pending(limit=20)
+        if as_json:
+            print_json({"stats": stats, "pending": pending})
+            return
+        typer.echo(
+            "pending {pending}, sent {sent}, failed {failed}, dead {dead}; oldest pending {age:.0f} s".format(
+                age=stats["oldest_pending_s"], **stats
+            )
+        )
+        for row in pending:
+            typer.echo(
+                f"  #{row['id']} {row['kind']} → user {row['recipient_id']} (attempts {row['attempts']})"
+                + (f": {row['last_error']}" if row["last_error"] else "")
+            )
+
+    with_crm(show)

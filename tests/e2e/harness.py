@@ -1,0 +1,224 @@
+"""Driving Kanbot as its users do: through the Telegram emulator's control API, nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from bot.settings import TelegramSettings
+from crm_core.adapters.database import Database
+from crm_core.domain.users import Role
+from crm_core.ports import Clock
+from crm_core.services import Crm
+from kanbot import process
+from kanbot.settings import CoreSettings, ServerSettings, Settings
+from telephony_bridge.settings import CloudPbxSettings
+
+TOKEN = "700001:E2E-test-token"
+BOT_ID = 700001
+CALLS_SECRET = "e2e-calls-secret"
+BOSS, ALI, MARIA, STRANGER = 1001, 2001, 2002, 9001
+
+
+@dataclass
+class Msg:
+    message_id: int
+    sender: str
+    text: str
+    html: str
+    buttons: list[list[dict[str, Any]]]
+    edited: bool
+    deleted: bool
+    photo: str | None
+    raw: dict[str, Any]
+
+    @classmethod
+    def of(cls, raw: dict[str, Any]) -> Msg:
+        return cls(
+            raw["message_id"],
+            raw["from"],
+            raw.get("text") or raw.get("caption") or "",
+            raw.get("html") or "",
+            raw.get("buttons") or [],
+            raw["edited"],
+            raw["deleted"],
+            raw.get("photo"),
+            raw,
+        )
+
+    @property
+    def button_texts(self) -> list[str]:
+        return [b["text"] for row in self.buttons for b in row]
+
+    def button(self, prefix: str) -> dict[str, Any]:
+        """The button whose text contains ``prefix`` (first match)."""
+        for row in self.buttons:
+            for b in row:
+                if prefix in b["text"]:
+                    return b
+        raise AssertionError(f"no button {prefix!r} in {self.button_texts}")
+
+
+class EmulatedChat:
+    """Users of the emulated Telegram: they send messages, press buttons and read their chat."""
+
+    def __init__(self, base_url: str, session: aiohttp.ClientSession) -> None:
+        self.base, self.http = base_url.rstrip("/") + "/emulator", session
+
+    async def _post(self, path: str, body: dict[str, Any], *, ok: tuple[int, ...] = (200,)) -> Any:
+        async with self.http.post(self.base + path, json=body) as response:
+            data = await response.json()
+            assert response.status in ok, f"{path} {body} -> {response.status} {data}"
+            return data
+
+    async def _get(self, path: str) -> Any:
+        async with self.http.get(self.base + path) as response:
+            return await response.json() if response.status == 200 else None
+
+    async def user(self, user_id: int, first_name: str, language_code: str = "en") -> None:
+        await self._post("/users", {"id": user_id, "first_name": first_name, "language_code": language_code})
+
+    async def send(self, user_id: int, text: str, *, wait: bool = True) -> int:
+        data = await self._post("/messages", {"user_id": user_id, "text": text})
+        if wait:
+            await self.wait()
+        return int(data["update_id"])
+
+    async def share_contact(self, user_id: int, phone: str, first_name: str = "") -> None:
+        await self._post(
+            "/messages", {"user_id": user_id, "contact": {"phone_number": phone, "first_name": first_name}}
+        )
+        await self.wait()
+
+    async def click(
+        self, user_id: int, text: str, *, message_id: int | None = None, wait: bool = True
+    ) -> str:
+        """Press the button whose label contains ``text`` on the newest bot message that has one."""
+        if message_id is None:
+            for msg in reversed(await self.messages(user_id)):
+                if msg.sender == "bot" and not msg.deleted and any(text in t for t in msg.button_texts):
+                    message_id = msg.message_id
+                    label = next(t for t in msg.button_texts if text in t)
+                    break
+            else:
+                raise AssertionError(f"no button containing {text!r} in {user_id}'s chat")
+        else:
+            msg = await self.message(user_id, message_id)
+            label = next(t for t in msg.button_texts if text in t)
+        data = await self._post("/clicks", {"user_id": user_id, "message_id": message_id, "button": label})
+        if wait:
+            await self.wait()
+        return str(data["callback_query_id"])
+
+    async def press_data(self, user_id: int, message_id: int, data: str) -> str:
+        """Press a button with any callback_data, as a modified client could."""
+        result = await self._post(
+            "/clicks", {"user_id": user_id, "message_id": message_id, "callback_data": data}
+        )
+        await self.wait()
+        return str(result["callback_query_id"])
+
+    async def answer(self, query_id: str) -> dict[str, Any] | None:
+        return await self._get(f"/callback_answers/{query_id}")  # type: ignore[no-any-return]
+
+    async def wait(self, quiet_ms: int = 250, timeout_ms: int = 15_000) -> None:
+        await self._post("/wait", {"quiet_ms": quiet_ms, "timeout_ms": timeout_ms})
+
+    async def messages(self, chat_id: int) -> list[Msg]:
+        return [Msg.of(m) for m in await self._get(f"/chats/{chat_id}/messages") or []]
+
+    async def message(self, chat_id: int, message_id: int) -> Msg:
+        return next(m for m in await self.messages(chat_id) if m.message_id == message_id)
+
+    async def bot_messages(self, chat_id: int) -> list[Msg]:
+        return [m for m in await self.messages(chat_id) if m.sender == "bot" and not m.deleted]
+
+    async def last(self, chat_id: int) -> Msg:
+        """The newest message the bot sent (or edited) in the chat."""
+        messages = await self.bot_messages(chat_id)
+        assert messages, f"the bot has said nothing to {chat_id}"
+        return messages[-1]
+
+    async def redeliver(self, update_id: int) -> None:
+        await self._post("/redeliver", {"update_id": update_id})
+        await self.wait()
+
+    async def faults(self, method: str, status: int, count: int, retry_after: int | None = None) -> None:
+        body: dict[str, Any] = {"method": method, "status": status, "count": count}
+        if retry_after is not None:
+            body["retry_after"] = retry_after
+        await self._post("/faults", body)
+
+    async def limits(self, **values: Any) -> None:
+        await self._post("/limits", values)
+
+    async def log(self) -> list[dict[str, Any]]:
+        return await self._get("/log") or []  # type: ignore[no-any-return]
+
+
+def settings_for(database_url: str, emulator_url: str) -> Settings:
+    return Settings(
+        core=CoreSettings(
+            _env_file=None, database_url=database_url, default_region="RU", default_currency="RUB"
+        ),  # type: ignore[call-arg]
+        telegram=TelegramSettings(_env_file=None, bot_token=TOKEN, telegram_api_url=emulator_url),  # type: ignore[call-arg]
+        server=ServerSettings(_env_file=None, http_host="127.0.0.1", http_port=0),  # type: ignore[call-arg]
+        cloud=CloudPbxSettings(_env_file=None, calls_secret=CALLS_SECRET),  # type: ignore[call-arg]
+    )
+
+
+@dataclass
+class RunningKanbot:
+    """``kanbot run`` in this event loop, against the emulator; restartable like a real process."""
+
+    settings: Settings
+    clock: Clock | None = None
+    kanbot: process.Kanbot | None = None
+    _task: asyncio.Task[None] | None = None
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def start(self) -> None:
+        self._stop = asyncio.Event()
+        ready: asyncio.Future[process.Kanbot] = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(
+            process.run(self.settings, stop=self._stop, clock=self.clock, ready=ready)
+        )
+        done, _ = await asyncio.wait({self._task, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if self._task in done:
+            self._task.result()  # raises what stopped it
+        self.kanbot = ready.result()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await asyncio.wait_for(self._task, timeout=15)
+        self._task = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    @property
+    def http_url(self) -> str:
+        assert self.kanbot is not None
+        return f"http://127.0.0.1:{self.kanbot.http_port}"
+
+
+@contextlib.asynccontextmanager
+async def seeded_crm(database_url: str, clock: Clock | None = None) -> AsyncIterator[Crm]:
+    """A CRM on the test database with the default funnel, a boss (Olga) and two sellers (Ali, Maria)."""
+    db = Database(database_url)
+    crm = Crm(db, clock=clock, config=settings_for(database_url, "http://x").core.crm_config())
+    await crm.pipelines.seed_defaults()
+    await crm.users.ensure_boss(telegram_id=BOSS, name="Olga")
+    await crm.users.add(telegram_id=ALI, name="Ali", role=Role.SELLER, extensions=("101",))
+    await crm.users.add(telegram_id=MARIA, name="Maria", role=Role.SELLER, extensions=("102",))
+    try:
+        yield crm
+    finally:
+        await db.dispose()
