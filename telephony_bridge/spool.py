@@ -10,6 +10,7 @@ the disk and the connection is never used by two threads at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import time
@@ -150,10 +151,9 @@ class Spool:
         self._added.clear()
         if await self.pending():
             return
-        try:
-            await asyncio.wait_for(self._added.wait(), timeout_s)
-        except TimeoutError:
-            return
+        with contextlib.suppress(TimeoutError):  # asyncio.timeout: 3.11's wait_for can swallow a cancel
+            async with asyncio.timeout(timeout_s):
+                await self._added.wait()
 
     async def close(self) -> None:
         await self._run(lambda db: db.close())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -11,7 +10,7 @@ import aiohttp
 
 from crm_core.domain.calls import CallEvent
 from telephony_bridge.ami.backoff import Backoff
-from telephony_bridge.ami.listener import AmiListener
+from telephony_bridge.ami.listener import AmiListener, cancel_and_wait
 from telephony_bridge.ami.sender import CallSender
 from telephony_bridge.settings import AmiSettings
 from telephony_bridge.spool import Spool
@@ -54,9 +53,7 @@ async def run_bridge(
                 await stop.wait()
             finally:
                 await listener.stop()  # every call seen so far is now in the spool
-                sending.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sending
+                await cancel_and_wait(sending)
                 await sender.drain(flush_timeout_s)
     finally:
         await spool.close()

@@ -11,7 +11,6 @@ keep its pop-up card and skew the CRM's statistics. The same happens to calls in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -63,6 +62,17 @@ class _Manager(Manager):  # type: ignore[misc]  # panoramisk has no type hints
         _settle(self.login_outcome, "closed before the login was answered")
         if not self.lost.done():
             self.lost.set_result(None)
+
+
+async def cancel_and_wait(*tasks: asyncio.Task[None]) -> None:
+    """Cancel ``tasks`` and wait for their end, cancelling again should one swallow the first request."""
+    while pending := [task for task in tasks if not task.done()]:
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=1.0)
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            _log.error("AMI listener task %s failed", task.get_name(), exc_info=task.exception())
 
 
 def _settle(future: asyncio.Future[str], outcome: str) -> None:
@@ -120,17 +130,11 @@ class AmiListener:
         if not self._tasks:
             return
         run, deliver, sweep = self._tasks
-        for task in (run, sweep):
-            task.cancel()
-        for task in (run, sweep):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(run, sweep)
         self._close_manager()
         self._close_calls_in_flight(self._clock(), reason="the bridge stopped")
         await self._outbox.join()
-        deliver.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await deliver
+        await cancel_and_wait(deliver)
         self._tasks = []
 
     async def __aenter__(self) -> AmiListener:
@@ -186,7 +190,9 @@ class AmiListener:
         self._manager = manager
         connecting = manager.connect()
         try:
-            outcome = await asyncio.wait_for(asyncio.shield(manager.login_outcome), self._connect_timeout_s)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation (stop()).
+            async with asyncio.timeout(self._connect_timeout_s):
+                outcome = await asyncio.shield(manager.login_outcome)
         except TimeoutError:
             connecting.cancel()
             self._close_manager()
