@@ -114,11 +114,11 @@ class Tr:
         if now is not None:
             today = self.local(now).date()
             if local.date() == today:
-                return f"{self('today')} {local:%H:%M}"
+                return self("today") + f" {local:%H:%M}"
             if (local.date() - today).days == 1:
-                return f"{self('tomorrow')} {local:%H:%M}"
+                return self("tomorrow") + f" {local:%H:%M}"
             if (today - local.date()).days == 1:
-                return f"{self('yesterday')} {local:%H:%M}"
+                return self("yesterday") + f" {local:%H:%M}"
         return format_datetime(local, "d MMM, HH:mm", locale=self._babel)
 
     def duration(self, delta: timedelta) -> str:

@@ -154,7 +154,7 @@ def card_buttons(details: DealDetails, ctx: ChatContext) -> list[list[Button]]:
         )
     extra = [Button.act("📜 " + tr("History"), A.HISTORY, d, 0)]
     if details.call_count:
-        extra.append(Button.act(f"📞 {tr('Calls')} ({details.call_count})", A.CALLS, d))
+        extra.append(Button.act("📞 " + tr("Calls") + f" ({details.call_count})", A.CALLS, d))
     if user.is_boss:
         extra.append(Button.act("👥 " + tr("Reassign"), A.REASSIGN_MENU, d, v))
     rows.append(extra)

@@ -93,7 +93,7 @@ async def on_start(ctx: ChatContext, args: str) -> Reply:
 async def on_help(ctx: ChatContext, args: str) -> Reply:
     """List what the bot can do."""
     lines = [
-        f"<b>{ctx.tr('What I can do')}</b>",
+        "<b>" + ctx.tr("What I can do") + "</b>",
         *help_lines(ctx),
         "",
         ctx.tr("Tip: send a phone number, its last digits or a name to find a deal."),

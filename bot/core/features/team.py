@@ -42,7 +42,7 @@ async def team_view(ctx: ChatContext) -> View:
         lines += ["", tr("Pending invitations:")]
         for invite in invites:
             role = tr("boss") if invite.role is Role.BOSS else tr("seller")
-            lines.append(f"✉️ {role} · {tr('until {when}', when=tr.when(invite.expires_at, now=ctx.now))}")
+            lines.append(f"✉️ {role} · " + tr("until {when}", when=tr.when(invite.expires_at, now=ctx.now)))
             buttons.append(
                 [Button.act("✖️ " + tr("Revoke the {role} invitation", role=role), A.INVITE_REVOKE, invite.id)]
             )
