@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -148,6 +148,7 @@ class TestCrm:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.answer_with: int | None = None  # force this status instead of accepting
+        self.reject: set[str] = set()  # call ids answered 422, as a CRM refusing a body for good
         self.accepted: list[dict[str, object]] = []
         self.refused_signatures = 0
         self.requests = 0
@@ -177,6 +178,8 @@ class TestCrm:
         if self.answer_with is not None:
             return web.json_response({"error": "forced"}, status=self.answer_with)
         call = json.loads(body)
+        if call["call_id"] in self.reject:
+            return web.json_response({"error": "unprocessable"}, status=422)
         key = (str(call["call_id"]), call["ended_at"] is not None)
         duplicate = key in self._seen
         self._seen.add(key)
@@ -209,3 +212,10 @@ class Collector:
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(lambda: len(self.calls) >= count), timeout_s)
         return self.calls
+
+
+async def eventually(predicate: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    """Poll what the fakes expose no event for (a counter, a flag)."""
+    async with asyncio.timeout(timeout_s):
+        while not predicate():  # noqa: ASYNC110  # the states polled here have no event to wait on
+            await asyncio.sleep(0.01)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 
 import pytest
 
@@ -14,7 +13,7 @@ from telephony_bridge.ami.backoff import Backoff
 from telephony_bridge.ami.listener import AmiListener
 from telephony_bridge.settings import AmiSettings
 
-from .helpers import AMI_SECRET, AMI_USER, DATA, Collector, FakeAmi, expected_for, free_port
+from .helpers import AMI_SECRET, AMI_USER, DATA, Collector, FakeAmi, eventually, expected_for, free_port
 
 FAST = {
     "backoff": Backoff(initial_s=0.01, max_s=0.05, jitter=0.0),
@@ -32,13 +31,6 @@ def settings_for(port: int, *, secret: str = AMI_SECRET) -> AmiSettings:
         ami_secret=secret,  # type: ignore[arg-type]
         default_region="RU",
     )
-
-
-async def eventually(predicate: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    """Poll what the fakes expose no event for (a counter, a flag)."""
-    async with asyncio.timeout(timeout_s):
-        while not predicate():  # noqa: ASYNC110  # the states polled here have no event to wait on
-            await asyncio.sleep(0.01)
 
 
 def until_answered(name: str) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
