@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from crm_core.domain.schedule import WorkingHours
+
 
 class CreateDealsFrom(enum.StrEnum):
     ALL = "all"  # answered and missed calls from unknown numbers make deals
@@ -21,3 +23,5 @@ class CrmConfig:
     call_back_after: timedelta = timedelta(minutes=15)
     own_numbers: frozenset[str] = field(default_factory=frozenset)
     blocked_numbers: frozenset[str] = field(default_factory=frozenset)
+    working_hours: WorkingHours = field(default_factory=WorkingHours)
+    call_back_repeat_after: timedelta = timedelta(minutes=30)

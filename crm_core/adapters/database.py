@@ -26,6 +26,7 @@ from crm_core.adapters.repositories.conversations import (
     InviteRepository,
     ProcessedRepository,
 )
+from crm_core.adapters.repositories.followups import FollowUpRepository
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -90,6 +91,7 @@ class UnitOfWork:
     invites: InviteRepository
     dialogs: DialogRepository
     processed: ProcessedRepository
+    followups: FollowUpRepository
 
     def __init__(self, database: Database, *, write: bool) -> None:
         self.database, self.write = database, write
@@ -123,6 +125,7 @@ class UnitOfWork:
         self.invites = InviteRepository(conn)
         self.dialogs = DialogRepository(conn)
         self.processed = ProcessedRepository(conn)
+        self.followups = FollowUpRepository(conn)
         return self
 
     async def __aexit__(

@@ -153,7 +153,11 @@ tasks = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by_id", Integer, ForeignKey("users.id"), nullable=True),
     Column("done_at", UtcDateTime, nullable=True),
+    # When the assignee was told the task is due, and when a missed call-back was repeated.
+    Column("notified_at", UtcDateTime, nullable=True),
+    Column("repeated_at", UtcDateTime, nullable=True),
     Index("ix_tasks_assignee_open_due", "assignee_id", "done_at", "due_at"),
+    Index("ix_tasks_due_unnotified", "due_at", "notified_at"),
     Index("ix_tasks_deal_open", "deal_id", "done_at"),
 )
 
@@ -237,4 +241,30 @@ processed = Table(
     Column("at", UtcDateTime, nullable=False),
     Index("ix_processed_subject_at", "subject_id", "at"),
     Index("ix_processed_at", "at"),
+)
+
+# One row per deal per stale period (identified by when it went stale): claimed by the process that
+# sends the reminder, so a reminder — and its escalation — goes out once however many processes tick.
+deal_followups = Table(
+    "deal_followups",
+    metadata,
+    Column("deal_id", Integer, ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True),
+    Column("stale_since", UtcDateTime, primary_key=True),
+    Column("reminded_at", UtcDateTime, nullable=False),
+    Column("escalated_at", UtcDateTime, nullable=True),
+    Index("ix_deal_followups_escalation", "escalated_at", "reminded_at"),
+)
+
+# Each person's follow-up preferences and what was last sent to them (local dates, so a daylight
+# saving change neither skips nor repeats a digest).
+user_settings = Table(
+    "user_settings",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("digest_time", String(5), nullable=False, server_default="09:00"),
+    Column("digest_enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("morning_plan_enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("last_digest_on", String(10), nullable=True),
+    Column("last_digest_at", UtcDateTime, nullable=True),
+    Column("last_morning_on", String(10), nullable=True),
 )

@@ -5,10 +5,11 @@ from __future__ import annotations
 from crm_core.adapters.database import Database
 from crm_core.config import CrmConfig
 from crm_core.ports import Clock, SystemClock
-from crm_core.reports.service import ReportService
+from crm_core.reports.digest import DigestService
 from crm_core.services.calls import CallService
 from crm_core.services.conversations import DialogService, Ledger
 from crm_core.services.deals import DealService
+from crm_core.services.followups import FollowUpService
 from crm_core.services.funnel import PipelineService
 from crm_core.services.tasks import TaskService
 from crm_core.services.team import InviteService
@@ -29,8 +30,9 @@ class Crm:
         self.deals = DealService(*args)
         self.tasks = TaskService(*args)
         self.calls = CallService(*args)
-        self.reports = ReportService(*args)
+        self.reports = DigestService(*args)
         self.transfer = TransferService(*args)
         self.invites = InviteService(*args)
         self.dialogs = DialogService(*args)
         self.ledger = Ledger(*args)
+        self.followups = FollowUpService(*args)

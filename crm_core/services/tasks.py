@@ -126,7 +126,7 @@ class TaskService(ServiceBase):
             if task.done_at is not None:
                 raise InvalidInput("task", task_id, "it is already done")
             task.due_at = until
-            await uow.tasks.save(task)
+            await uow.tasks.reschedule(task)
             await uow.deals.refresh_follow_up(deal)
             await uow.commit()
         return task

@@ -64,6 +64,14 @@ class TaskRepository:
             .values(due_at=task.due_at, done_at=task.done_at, assignee_id=task.assignee_id, text=task.text)
         )
 
+    async def reschedule(self, task: Task) -> None:
+        """A new due time: the task will be announced again when it comes."""
+        await self.conn.execute(
+            update(tasks)
+            .where(tasks.c.id == task.id)
+            .values(due_at=task.due_at, notified_at=None, repeated_at=None)
+        )
+
     async def open_for(self, *, assignee_id: int | None, limit: int = 100) -> list[Task]:
         """Open tasks by due time; ``assignee_id=None`` means everyone's."""
         stmt = (

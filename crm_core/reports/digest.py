@@ -1,0 +1,125 @@
+"""What the bosses' daily digest and the sellers' morning plan contain: typed figures, no text.
+
+Every figure comes from the report service's own queries, so the digest says what `/report` says.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from crm_core.domain.deals import Deal
+from crm_core.domain.funnel import Stage, StageKind
+from crm_core.domain.tasks import Task, TaskKind
+from crm_core.domain.users import User
+from crm_core.reports.models import (
+    ActivitySummary,
+    ConversionReport,
+    FunnelSnapshot,
+    Period,
+    SellerLameStage,
+    SellerRow,
+)
+from crm_core.reports.service import ReportService
+from crm_core.services.base import require_active, require_boss
+
+STALEST = 5
+INBOX_CROWDED = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    period: Period
+    weekly: bool
+    funnel: FunnelSnapshot
+    activity: ActivitySummary
+    previous: ActivitySummary | None  # the week before, in the weekly variant
+    conversion: ConversionReport
+    seller_lame: list[SellerLameStage]
+    sellers: list[SellerRow]
+    missed_calls: list[Task]
+    stalest: list[Deal]
+
+
+@dataclass(frozen=True, slots=True)
+class Nudge:
+    """A hint from the funnel's shape: a crowded inbox, or an empty stage after a full one."""
+
+    kind: Literal["inbox", "empty_stage"]
+    count: int
+    stage: Stage
+    previous: Stage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MorningPlan:
+    day: date
+    tasks: list[Task]
+    stale: list[Deal]
+    funnel: FunnelSnapshot
+    nudge: Nudge | None
+
+
+def funnel_nudge(funnel: FunnelSnapshot) -> Nudge | None:
+    """The most useful one-line hint: an empty stage right after a full one (nearest the money first),
+    else a crowded inbox."""
+    rows = funnel.rows
+    for earlier, later in reversed(list(itertools.pairwise(rows))):
+        if later.count == 0 and earlier.count > 0 and later.stage.kind is StageKind.OPEN:
+            return Nudge("empty_stage", earlier.count, later.stage, earlier.stage)
+    inbox = next((r for r in rows if r.stage.kind is StageKind.INBOX), None)
+    if inbox is not None and inbox.count >= INBOX_CROWDED:
+        return Nudge("inbox", inbox.count, inbox.stage)
+    return None
+
+
+class DigestService(ReportService):
+    async def digest(self, *, actor: User, since: datetime, until: datetime, weekly: bool = False) -> Digest:
+        """The boss's digest: the funnel now, what happened since the last one, conversion and losses
+        over 30 days with the lame stages, the sellers, missed calls not called back, the stalest deals."""
+        require_boss(actor, "get the digest")
+        period = Period(until - timedelta(days=7), until) if weekly else Period(since, until)
+        month = Period(until - timedelta(days=30), until)
+        previous = None
+        if weekly:
+            previous = await self.activity(
+                actor=actor, period=Period(period.start - timedelta(days=7), period.start)
+            )
+        async with self.db.uow(write=False) as uow:
+            call_backs = [
+                t
+                for t in await uow.tasks.open_for(assignee_id=None, limit=500)
+                if t.kind is TaskKind.CALL_BACK and t.due_at <= until
+            ]
+            stalest = await uow.deals.stale(now=until, viewer=actor, limit=STALEST)
+        return Digest(
+            period=period,
+            weekly=weekly,
+            funnel=await self.funnel(actor=actor),
+            activity=await self.activity(actor=actor, period=period),
+            previous=previous,
+            conversion=await self.conversion(actor=actor, period=month),
+            seller_lame=await self.lame_stages_by_seller(actor=actor, period=month),
+            sellers=await self.sellers(actor=actor, period=month),
+            missed_calls=call_backs,
+            stalest=stalest,
+        )
+
+    async def morning_plan(self, *, actor: User) -> MorningPlan:
+        """A seller's day: tasks due today (and overdue), stale deals, and a nudge from the funnel's shape."""
+        require_active(actor)
+        now = self.now()
+        local = now.astimezone(ZoneInfo(actor.timezone))
+        end_of_day = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=local.tzinfo)
+        async with self.db.uow(write=False) as uow:
+            tasks = [
+                t for t in await uow.tasks.open_for(assignee_id=actor.id, limit=200) if t.due_at < end_of_day
+            ]
+            stale = await uow.deals.stale(now=now, viewer=actor, owner_id=actor.id)
+        funnel = await self.funnel(
+            actor=actor, seller_telegram_id=actor.telegram_id if actor.is_boss else None
+        )
+        return MorningPlan(local.date(), tasks, stale, funnel, funnel_nudge(funnel))

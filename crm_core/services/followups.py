@@ -1,0 +1,247 @@
+"""Follow-ups that keep deals moving: stage reminders, escalation, due tasks, morning plans, digests.
+
+``tick`` and ``digest_tick`` only look at the database and the clock: what is due is claimed with one
+atomic statement each (an insert that conflicts, an update that matches once) in the same transaction
+as the notification it queues, so a restart loses nothing, a missed tick is caught up by the next,
+and several processes ticking together send everything exactly once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from crm_core.adapters.repositories.followups import Preferences
+from crm_core.domain.deals import Deal
+from crm_core.domain.errors import NotAllowed
+from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.schedule import next_working_start, parse_clock
+from crm_core.domain.tasks import TaskKind
+from crm_core.domain.users import Role, User
+from crm_core.services.base import ServiceBase, require_active, require_boss
+
+
+@dataclass
+class TickReport:
+    reminders: int = 0
+    reminded_deals: int = 0
+    escalations: int = 0
+    tasks_due: int = 0
+    repeats: int = 0
+    morning_plans: int = 0
+    digests: int = 0
+    details: list[str] = field(default_factory=list)
+
+    def total(self) -> int:
+        return (
+            self.reminders
+            + self.escalations
+            + self.tasks_due
+            + self.repeats
+            + self.morning_plans
+            + self.digests
+        )
+
+
+class FollowUpService(ServiceBase):
+    async def tick(self, now: datetime | None = None) -> TickReport:
+        """Queue whatever is due: reminders, escalations, due tasks, repeated call-backs, morning plans."""
+        now = now or self.now()
+        report = TickReport()
+        async with self.db.uow(write=False) as uow:
+            people = {u.id: u for u in await uow.users.list(active=True)}
+            stale = await uow.deals.stale(now=now)
+        await self._remind(now, stale, people, report)
+        await self._escalate(now, people, report)
+        await self._tasks(now, people, report)
+        await self._mornings(now, people, report)
+        return report
+
+    async def _remind(
+        self, now: datetime, stale: list[Deal], people: dict[int, User], report: TickReport
+    ) -> None:
+        by_owner: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
+        for deal in stale:
+            if deal.owner_id is not None and deal.owner_id in people and deal.follow_up_due_at is not None:
+                by_owner[deal.owner_id].append((deal.id, deal.follow_up_due_at))
+        hours = self.config.working_hours
+        for owner_id, deals in by_owner.items():
+            owner = people[owner_id]
+            if not hours.contains(now, owner.timezone):
+                continue  # it waits for the next working hour
+            async with self.db.uow() as uow:
+                claimed = [
+                    deal_id
+                    for deal_id, since in deals
+                    if await uow.followups.claim_reminder(deal_id, since, at=now)
+                ]
+                if claimed:
+                    await uow.outbox.put(
+                        Notification(owner_id, NoteKind.STALE_REMINDER, {"deal_ids": claimed}), at=now
+                    )
+                await uow.commit()
+            if claimed:
+                report.reminders += 1
+                report.reminded_deals += len(claimed)
+                report.details.append(f"reminder to {owner.name}: deals {claimed}")
+
+    async def _escalate(self, now: datetime, people: dict[int, User], report: TickReport) -> None:
+        bosses = [u for u in people.values() if u.role is Role.BOSS]
+        async with self.db.uow(write=False) as uow:
+            candidates = await uow.followups.reminded_still_stale()
+            due = []
+            for item in candidates:
+                deal = await uow.deals.get(item.deal_id)
+                if deal is None or deal.stage.follow_up_after is None:
+                    continue
+                if now >= item.reminded_at + deal.stage.follow_up_after:
+                    due.append((item, deal))
+        if not due or not bosses:
+            return
+        async with self.db.uow() as uow:
+            escalated = [
+                {"deal_id": deal.id, "stale_since": item.stale_since.isoformat()}
+                for item, deal in due
+                if await uow.followups.claim_escalation(item.deal_id, item.stale_since, at=now)
+            ]
+            for boss in bosses if escalated else []:
+                start = next_working_start(now, boss.timezone, self.config.working_hours)
+                await uow.outbox.put(
+                    Notification(boss.id, NoteKind.ESCALATION, {"items": escalated}, not_before=start), at=now
+                )
+            await uow.commit()
+        if escalated:
+            report.escalations += len(escalated)
+            report.details.append(
+                f"escalated deals {[e['deal_id'] for e in escalated]} to {len(bosses)} boss(es)"
+            )
+
+    async def _tasks(self, now: datetime, people: dict[int, User], report: TickReport) -> None:
+        hours = self.config.working_hours
+        async with self.db.uow(write=False) as uow:
+            due = await uow.followups.due_tasks(now)
+            repeats = await uow.followups.call_backs_to_repeat(now - self.config.call_back_repeat_after)
+        for task_id, assignee_id, kind, _due_at in due:
+            assignee = people.get(assignee_id)
+            if assignee is None:
+                continue
+            if kind == TaskKind.CALL_BACK.value and not hours.contains(now, assignee.timezone):
+                continue  # a call-back the system planned waits for working hours; one the user set does not
+            async with self.db.uow() as uow:
+                if await uow.followups.claim_task_notice(task_id, at=now):
+                    await uow.outbox.put(
+                        Notification(assignee_id, NoteKind.TASK_DUE, {"task_id": task_id}), at=now
+                    )
+                    report.tasks_due += 1
+                await uow.commit()
+        for task_id, assignee_id in repeats:
+            if assignee_id not in people or not hours.contains(now, people[assignee_id].timezone):
+                continue
+            async with self.db.uow() as uow:
+                if await uow.followups.claim_repeat(task_id, at=now):
+                    await uow.outbox.put(
+                        Notification(assignee_id, NoteKind.TASK_DUE, {"task_id": task_id, "repeat": True}),
+                        at=now,
+                    )
+                    report.repeats += 1
+                await uow.commit()
+
+    async def _mornings(self, now: datetime, people: dict[int, User], report: TickReport) -> None:
+        hours = self.config.working_hours
+        for user in people.values():
+            if user.role is not Role.SELLER or not hours.contains(now, user.timezone):
+                continue
+            day = now.astimezone(ZoneInfo(user.timezone)).date().isoformat()
+            async with self.db.uow() as uow:
+                prefs = await uow.followups.preferences(user.id)
+                if not prefs.morning_plan_enabled:
+                    continue
+                if await uow.followups.claim_morning(user.id, day):
+                    await uow.outbox.put(Notification(user.id, NoteKind.MORNING_PLAN, {"date": day}), at=now)
+                    report.morning_plans += 1
+                await uow.commit()
+
+    async def digest_tick(self, now: datetime | None = None) -> TickReport:
+        """Queue each boss's daily digest once their digest time has come (weekly on Mondays)."""
+        now = now or self.now()
+        report = TickReport()
+        async with self.db.uow(write=False) as uow:
+            bosses = await uow.users.list(role=Role.BOSS, active=True)
+        for boss in bosses:
+            local = now.astimezone(ZoneInfo(boss.timezone))
+            async with self.db.uow() as uow:
+                prefs = await uow.followups.preferences(boss.id)
+                if not prefs.digest_enabled or local.time() < parse_clock(prefs.digest_time):
+                    continue
+                claimed, previous = await uow.followups.claim_digest(
+                    boss.id, local.date().isoformat(), at=now
+                )
+                if claimed:
+                    since = (
+                        previous
+                        if previous and now - previous < timedelta(days=7)
+                        else now - timedelta(days=1)
+                    )
+                    payload = {
+                        "since": since.isoformat(),
+                        "until": now.isoformat(),
+                        "weekly": local.weekday() == 0,
+                    }
+                    await uow.outbox.put(Notification(boss.id, NoteKind.DIGEST, payload), at=now)
+                    report.digests += 1
+                    report.details.append(f"digest to {boss.name}")
+                await uow.commit()
+        return report
+
+    # -- preferences and nudges -------------------------------------------------------------
+
+    async def preferences(self, *, actor: User) -> Preferences:
+        require_active(actor)
+        async with self.db.uow(write=False) as uow:
+            prefs: Preferences = await uow.followups.preferences(actor.id)
+        return prefs
+
+    async def set_preferences(
+        self,
+        *,
+        actor: User,
+        digest_time: str | None = None,
+        digest: bool | None = None,
+        morning_plan: bool | None = None,
+    ) -> Preferences:
+        """Change when the digest comes, and switch the digest or the morning plan on or off."""
+        require_active(actor)
+        async with self.db.uow() as uow:
+            prefs = await uow.followups.preferences(actor.id)
+            if digest_time is not None:
+                prefs.digest_time = parse_clock(digest_time).strftime("%H:%M")
+            if digest is not None:
+                if not actor.is_boss:
+                    raise NotAllowed("get the bosses' digest")
+                prefs.digest_enabled = digest
+            if morning_plan is not None:
+                prefs.morning_plan_enabled = morning_plan
+            await uow.followups.save_preferences(prefs)
+            await uow.commit()
+        return prefs
+
+    async def nudge(self, *, deal_id: int, actor: User) -> Deal:
+        """A boss asks the deal's owner to follow up (sent through the outbox)."""
+        require_boss(actor, "nudge sellers")
+        now = self.now()
+        async with self.db.uow() as uow:
+            deal = await uow.deals.get_visible(deal_id, viewer=actor)
+            if deal.owner is not None:
+                await uow.outbox.put(
+                    Notification(
+                        deal.owner.id,
+                        NoteKind.NUDGE,
+                        {"deal_id": deal.id, "by_name": actor.name},
+                        dedup_key=f"nudge:{deal.id}:{now.date().isoformat()}",
+                    ),
+                    at=now,
+                )
+            await uow.commit()
+        return deal
