@@ -31,7 +31,9 @@ def parse_capture(data: bytes | str) -> Iterator[dict[str, str]]:
 
 def parse_wire(text: str) -> Iterator[dict[str, str]]:
     """Yield each packet with an ``Event`` header as a dict, in order."""
-    for block in text.replace("\r\n", "\n").replace("\r", "\n").split("\n\n"):
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    for block in text.split("\n\n"):
         event = parse_packet(block.split("\n"))
         if event is not None:
             yield event
@@ -41,9 +43,13 @@ def parse_packet(lines: Iterable[str]) -> dict[str, str] | None:
     """One packet's ``Key: Value`` lines as a dict, or ``None`` when it is not an event."""
     packet: dict[str, str] = {}
     for line in lines:
-        key, sep, value = line.partition(":")
-        if sep and key and " " not in key:
-            packet[key] = value[1:] if value.startswith(" ") else value
+        key, sep, value = line.partition(": ")
+        if not sep:  # "Key:" with an empty value, or a line that is no header (the banner)
+            key, sep, value = line.partition(":")
+            if not sep:
+                continue
+        if key and " " not in key:
+            packet[key] = value
     return packet if packet.get("Event") else None
 
 
