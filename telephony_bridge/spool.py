@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS spool (
 CREATE TABLE IF NOT EXISTS dead_letter (
     id INTEGER PRIMARY KEY,
     call_id TEXT NOT NULL,
+    final INTEGER NOT NULL,
     body BLOB NOT NULL,
     spooled_at REAL NOT NULL,
     parked_at REAL NOT NULL,
@@ -127,8 +128,9 @@ class Spool:
             with db:  # one transaction: the call is in exactly one of the two tables
                 db.execute("BEGIN IMMEDIATE")
                 db.execute(
-                    "INSERT INTO dead_letter (id, call_id, body, spooled_at, parked_at, status, reason) "
-                    "SELECT id, call_id, body, spooled_at, ?, ?, ? FROM spool WHERE id = ?",
+                    "INSERT INTO dead_letter"
+                    " (id, call_id, final, body, spooled_at, parked_at, status, reason)"
+                    " SELECT id, call_id, final, body, spooled_at, ?, ?, ? FROM spool WHERE id = ?",
                     (time.time(), status, reason[:2000], spool_id),
                 )
                 db.execute("DELETE FROM spool WHERE id = ?", (spool_id,))
