@@ -90,10 +90,11 @@ class PipelineRepository:
 
     async def park_stage_names(self, pipeline_id: int) -> None:
         """Rename every stage temporarily, so a reordering can reuse names without unique clashes."""
+        # "~" + 40 characters of the name + "~" + the id: unique, and well within the column's 64.
         await self.conn.execute(
             update(stages)
             .where(stages.c.pipeline_id == pipeline_id)
-            .values(name=func.substr("~" + stages.c.name, 1, 64) + "~" + stages.c.id.cast(stages.c.name.type))
+            .values(name=func.substr("~" + stages.c.name, 1, 41) + "~" + stages.c.id.cast(stages.c.name.type))
         )
 
     async def delete_stage(self, stage_id: int) -> None:
