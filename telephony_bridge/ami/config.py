@@ -4,6 +4,8 @@ Heuristics (all configurable, see ``docs/telephony-asterisk.md``):
 
 * ``Local/...;1`` / ``;2`` channels are half-channels that Asterisk uses for queues, ring groups and
   follow-me; the tracker follows them to the real endpoint and never treats them as a seller.
+  Asterisk's own helper channels (``Announcer/``, ``CBAnn/``, ``Snoop/``...) are treated alike: they
+  are nobody, neither a seller nor an outside party.
 * A channel whose name matches the *trunk pattern* is a trunk, whatever else it looks like.
 * Otherwise, a channel whose name matches the *extension pattern* is a seller's phone; the pattern's
   ``ext`` group (or its first group) is the extension: ``PJSIP/202-00000003`` is extension ``202``.
@@ -23,6 +25,9 @@ DEFAULT_STALE_AFTER_S = 4 * 3600.0
 # The extension in a Local channel's name (``Local/202@from-queue-0000001f;2``): a forward on its behalf.
 _LOCAL_EXTENSION = re.compile(r"^Local/(?P<ext>\d{2,9})@")
 _CACHE_LIMIT = 50_000
+# Channels Asterisk makes for itself (announcements, conference helpers, spying, recording, media).
+_PBX_OWN = ("Announcer/", "CBAnn/", "CBRec/", "Recorder/", "Snoop/", "Bridge/", "Multicast/", "UnicastRTP/",
+            "AudioSocket/", "Message/", "Console/")  # fmt: skip
 
 
 class ChannelKind(enum.IntEnum):
@@ -92,6 +97,8 @@ class ChannelClassifier:
         if name.startswith("Local/"):
             local = _LOCAL_EXTENSION.match(name)
             return ChannelKind.LOCAL, local.group("ext") if local else None
+        if name.startswith(_PBX_OWN):
+            return ChannelKind.LOCAL, None
         if self._trunk is not None and self._trunk.search(name):
             return ChannelKind.EXTERNAL, None
         match = self._extension.search(name)

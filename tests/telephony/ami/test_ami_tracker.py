@@ -128,6 +128,8 @@ def test_a_malformed_event_is_skipped_without_raising(caplog: pytest.LogCaptureF
         ("SIP/voipgrid-siproute-docker-00000025", ChannelKind.EXTERNAL, None),
         ("PJSIP/trunk-5000-0000001f", ChannelKind.EXTERNAL, None),
         ("DAHDI/1-1", ChannelKind.EXTERNAL, None),
+        ("Announcer/ARI_MOH-00000001;1", ChannelKind.LOCAL, None),
+        ("CBAnn/1001-00000002;2", ChannelKind.LOCAL, None),
     ],
 )
 def test_channel_names_tell_phones_from_local_halves_and_trunks(
