@@ -29,6 +29,7 @@ from crm_core.domain.users import Role
 from crm_core.ports import Clock
 from crm_core.services import Crm
 from kanbot.app import NotReady
+from kanbot.scheduler import build_scheduler
 from kanbot.settings import Settings
 from telephony_bridge.http import call_routes
 
@@ -136,6 +137,8 @@ async def run(
             name="polling",
         )
         delivering = asyncio.create_task(kanbot.delivery.run(stop), name="outbox")
+        scheduler = build_scheduler(kanbot.crm, after_tick=kanbot.delivery.wake.set)
+        scheduler.start()
         log.info(
             "Kanbot is running as @%s; HTTP on %s:%s",
             kanbot.chat.settings.bot_username,
@@ -148,6 +151,7 @@ async def run(
             await stop.wait()
         finally:
             log.info("stopping: no new updates; finishing what is in flight")
+            scheduler.shutdown(wait=False)
             with contextlib.suppress(RuntimeError):
                 await kanbot.dispatcher.stop_polling()
             await asyncio.wait_for(asyncio.gather(polling, delivering, return_exceptions=True), timeout=8)

@@ -62,6 +62,7 @@ CALL_ATTACH_TO = action("catd", "ii")  # call id, deal id
 CALL_IGNORE = action("cig", "i")  # call id
 SNOOZE_MENU = action("szm", "ii")  # deal id, version
 SNOOZE = action("sz", "iis")  # deal id, version, option
+SNOOZE_DO = action("szd", "iii")  # deal id, version, until (minutes since 1970): snooze without a reason
 LOWER = action("lw", "ii")
 NUDGE = action("ng", "i")  # deal id
 DIGEST = action("dg", "s")

@@ -26,6 +26,7 @@ app.add_typer(bridge.app, name="bridge")
 app.command("run")(serve.run)
 app.command("emulator")(serve.emulator)
 app.command("outbox")(serve.outbox)
+app.command("tick")(serve.tick)
 
 
 def main() -> None:

@@ -76,3 +76,55 @@ def outbox(
             )
 
     with_crm(show)
+
+
+def tick(
+    now: str | None = typer.Option(
+        None, "--now", help="Tick as if it were this time (ISO 8601, with offset)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Run one scheduler tick by hand: queue due reminders, tasks, morning plans and digests."""
+    from datetime import datetime
+
+    from crm_core.ports import FixedClock, SystemClock
+    from kanbot.app import open_crm
+    from kanbot.scheduler import digest_tick, follow_up_tick
+
+    settings = load_all()
+    clock = SystemClock()
+    if now is not None:
+        try:
+            moment = datetime.fromisoformat(now)
+        except ValueError:
+            fail(f"--now {now!r} is not an ISO 8601 time, e.g. 2026-03-02T09:00:00+03:00.")
+        if moment.tzinfo is None:
+            fail("--now needs a time zone offset, e.g. 2026-03-02T09:00:00+03:00.")
+        clock = FixedClock(moment)  # type: ignore[assignment]
+
+    async def go() -> dict[str, object]:
+        async with open_crm(settings.core, clock=clock) as crm:
+            followups = await follow_up_tick(crm)
+            digests = await digest_tick(crm)
+        return {
+            "at": clock.now().isoformat(),
+            "reminders": followups.reminders,
+            "reminded_deals": followups.reminded_deals,
+            "escalations": followups.escalations,
+            "tasks_due": followups.tasks_due,
+            "repeats": followups.repeats,
+            "morning_plans": followups.morning_plans,
+            "digests": digests.digests,
+            "details": followups.details + digests.details,
+        }
+
+    result = run_async(go)
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(
+            ", ".join(f"{k} {v}" for k, v in result.items() if k not in ("details", "at"))
+            + f" (at {result['at']})"
+        )
+        for line in result["details"]:  # type: ignore[attr-defined]
+            typer.echo(f"  {line}")

@@ -1,6 +1,6 @@
 """The chat's features, one router each."""
 
-from bot.core.features import card, lists, menu, new_deal, reports, tasks, team
+from bot.core.features import card, followups, lists, menu, new_deal, reports, tasks, team
 
 ALL_ROUTERS = [
     menu.router,
@@ -10,6 +10,7 @@ ALL_ROUTERS = [
     tasks.router,
     reports.router,
     team.router,
+    followups.router,
 ]
 
 __all__ = ["ALL_ROUTERS", "menu"]

@@ -153,6 +153,8 @@ def card_buttons(details: DealDetails, ctx: ChatContext) -> list[list[Button]]:
             ]
         )
     extra = [Button.act("📜 " + tr("History"), A.HISTORY, d, 0)]
+    if not deal.is_closed:
+        extra.append(Button.act("💤 " + tr("Snooze"), A.SNOOZE_MENU, d, v))
     if details.call_count:
         extra.append(Button.act("📞 " + tr("Calls") + f" ({details.call_count})", A.CALLS, d))
     if user.is_boss:

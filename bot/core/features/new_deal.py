@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bot.core import actions as A
@@ -13,7 +14,7 @@ from bot.core.features.card import show_card
 from bot.core.features.cards import pretty_phone
 from bot.core.i18n import h
 from bot.core.routing import Router
-from bot.core.views import Button, Reply, View
+from bot.core.views import Button, Reply, View, fit
 from crm_core.adapters.repositories.conversations import Dialog
 from crm_core.domain.errors import CrmError, InvalidInput
 from crm_core.domain.phones import to_e164
@@ -68,6 +69,11 @@ async def _go(ctx: ChatContext, data: dict[str, Any], step: str) -> Reply:
     return Reply().send(summary(ctx, data) if step == "confirm" else question(ctx, step))
 
 
+def again(ctx: ChatContext, error: CrmError, view: View) -> View:
+    """What was wrong above the same question, in one message (two per answer would hit the flood limit)."""
+    return replace(view, html=fit(["⚠️ " + explain(error, ctx.tr), "", view.html]))
+
+
 def _next(step: str) -> str:
     return STEPS[STEPS.index(step) + 1]
 
@@ -79,7 +85,7 @@ async def on_new(ctx: ChatContext, args: str) -> Reply:
         try:
             return await _go(ctx, {"title": valid_title(args)}, "contact")
         except InvalidInput as error:
-            return Reply().send(View.of(["⚠️ " + explain(error, ctx.tr)])).send(question(ctx, "title"))
+            return Reply().send(again(ctx, error, question(ctx, "title")))
     return await _go(ctx, {}, "title")
 
 
@@ -114,7 +120,7 @@ async def on_answer(ctx: ChatContext, dialog: Dialog, event: Text | SharedContac
         step = _accept(ctx, dialog.step, data, event)
     except CrmError as error:
         view = summary(ctx, data) if dialog.step == "confirm" else question(ctx, dialog.step)
-        return Reply().send(View.of(["⚠️ " + explain(error, ctx.tr)])).send(view)
+        return Reply().send(again(ctx, error, view))
     return await _go(ctx, data, step)
 
 

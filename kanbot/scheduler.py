@@ -1,0 +1,93 @@
+"""The scheduler: APScheduler only ticks; what is due and what was sent live in the database.
+
+Every minute the follow-up tick (reminders, escalations, due tasks, morning plans); every few minutes
+the digest tick, run by one process at a time: on PostgreSQL it holds an advisory lock on its own
+connection while it works (on SQLite one process is assumed). A missed tick is simply caught up by
+the next one, so APScheduler keeps no state of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import text
+
+from crm_core.services import Crm
+from crm_core.services.followups import TickReport
+
+log = logging.getLogger(__name__)
+DIGEST_LOCK = 0x6B616E62  # "kanb": the digest job's PostgreSQL advisory lock key
+
+
+@asynccontextmanager
+async def singleton(crm: Crm, key: int) -> AsyncIterator[bool]:
+    """``True`` inside when this process holds the lock ``key`` (always on SQLite), ``False`` otherwise."""
+    if crm.db.is_sqlite:
+        yield True
+        return
+    async with crm.db.engine.connect() as conn:
+        got = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}))
+        try:
+            yield got
+        finally:
+            if got:
+                await conn.scalar(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            await conn.commit()
+
+
+async def follow_up_tick(crm: Crm) -> TickReport:
+    report = await crm.followups.tick()
+    if report.total():
+        log.info("follow-ups queued: %s", "; ".join(report.details) or report)
+    return report
+
+
+async def digest_tick(crm: Crm) -> TickReport:
+    async with singleton(crm, DIGEST_LOCK) as mine:
+        if not mine:
+            return TickReport()
+        report = await crm.followups.digest_tick()
+    if report.digests:
+        log.info("digests queued: %d", report.digests)
+    return report
+
+
+async def housekeeping(crm: Crm) -> None:
+    """Forget abandoned dialogs (after an hour) and update ids older than a day."""
+    dropped = await crm.dialogs.expire()
+    forgotten = await crm.ledger.forget_old()
+    if dropped or forgotten:
+        log.info("housekeeping: %d abandoned dialog(s), %d old update key(s) forgotten", dropped, forgotten)
+
+
+def build_scheduler(
+    crm: Crm, *, after_tick: Callable[[], object] | None = None, digest_every_minutes: int = 5
+) -> AsyncIOScheduler:
+    """Jobs that only tick; ``after_tick`` wakes the outbox delivery."""
+
+    async def tick() -> None:
+        try:
+            await follow_up_tick(crm)
+        finally:
+            if after_tick:
+                after_tick()
+
+    async def digest() -> None:
+        try:
+            await digest_tick(crm)
+        finally:
+            if after_tick:
+                after_tick()
+
+    async def clean() -> None:
+        await housekeeping(crm)
+
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    common = {"replace_existing": True, "coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+    scheduler.add_job(tick, "interval", minutes=1, id="followups", **common)
+    scheduler.add_job(digest, "interval", minutes=digest_every_minutes, id="digest", **common)
+    scheduler.add_job(clean, "interval", hours=1, id="housekeeping", **common)
+    return scheduler
