@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from telephony_bridge.ami.config import ChannelKind
 
 
@@ -88,3 +90,43 @@ class Call:
     def ring(self, ext: str | None) -> None:
         if ext is not None and ext not in self.rang:
             self.rang.append(ext)
+
+
+def reach(anchor: Channel, bridges: Mapping[str, Mapping[Channel, None]]) -> tuple[list[str], bool]:
+    """The answered sellers connected to ``anchor`` (nearest first), and whether an outside leg is.
+
+    Connected means in one bridge, or linked through bridges and Local pairs: a walk over the few
+    channels of one conversation.
+    """
+    sellers: list[str] = []
+    outside_up = False
+    seen = {anchor}
+    stack = [anchor]
+    while stack:
+        channel = stack.pop()
+        if channel.up and channel is not anchor:
+            seller = channel.ext if channel.kind == ChannelKind.ENDPOINT else None
+            if channel.kind == ChannelKind.EXTERNAL:
+                seller = channel.on_behalf
+                outside_up = outside_up or seller is None
+            if seller is not None and seller not in sellers:
+                sellers.append(seller)
+        if channel.bridge is not None:
+            for member in bridges.get(channel.bridge, ()):
+                if member not in seen:
+                    seen.add(member)
+                    stack.append(member)
+        twin = channel.twin
+        if twin is not None and twin not in seen:
+            seen.add(twin)
+            stack.append(twin)
+    return sellers, outside_up
+
+
+def successor_of(call: Call) -> Channel | None:
+    """Who holds the call once its anchor transferred it away: an outside party first, then a seller."""
+    for kind in (ChannelKind.EXTERNAL, ChannelKind.ENDPOINT):
+        for channel in call.channels.values():
+            if channel.kind == kind:
+                return channel
+    return None

@@ -11,23 +11,20 @@ hangs up (when the anchor transferred the call away, the transferee takes its pl
 
 from __future__ import annotations
 
-import functools
 import itertools
 import logging
-import math
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 
-from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
-from crm_core.domain.phones import digits_of, mask, try_e164
+from crm_core.domain.calls import CallEvent
+from crm_core.domain.phones import mask
 from telephony_bridge.ami.config import ChannelKind, TrackerConfig
-from telephony_bridge.ami.state import Call, Channel
+from telephony_bridge.ami.publish import as_number, build_event, uid_epoch
+from telephony_bridge.ami.state import Call, Channel, reach, successor_of
 
 _log = logging.getLogger("telephony_bridge.ami")
 
 Event = Mapping[str, str]
 _NOTHING: tuple[CallEvent, ...] = ()
-_NO_NUMBER = frozenset({"", "<unknown>", "unknown", "anonymous", "<unavailable>", "s"})
 _FINISHED_LIMIT = 50_000
 _ENDPOINT, _LOCAL, _EXTERNAL = ChannelKind.ENDPOINT, ChannelKind.LOCAL, ChannelKind.EXTERNAL
 
@@ -130,8 +127,8 @@ class CallTracker:
         )
         call.context = e.get("Context", "")
         call.inbound = call.context in self.config.inbound_contexts or kind == _EXTERNAL
-        call.raw_caller = _number(e.get("CallerIDNum"))
-        call.raw_dialed = _number(e.get("Exten"))
+        call.raw_caller = as_number(e.get("CallerIDNum"))
+        call.raw_dialed = as_number(e.get("Exten"))
         self._calls[uid] = call
         anchor = self._add_channel(call, uid, name)
         anchor.up = e.get("ChannelState") == "6"
@@ -175,7 +172,7 @@ class CallTracker:
         elif state == "5" and channel.kind == _ENDPOINT and channel is not call.anchor:
             call.ring(channel.ext)
         if channel is call.anchor and call.raw_caller is None:
-            call.raw_caller = _number(e.get("CallerIDNum"))
+            call.raw_caller = as_number(e.get("CallerIDNum"))
         return _NOTHING
 
     def _on_rename(self, e: Event) -> Sequence[CallEvent]:
@@ -219,7 +216,7 @@ class CallTracker:
             if source.uid == call.call_id and call.origin_kind == _ENDPOINT:
                 call.dialed_trunk = True  # a seller's phone dialling through a trunk: an outbound call
                 if call.raw_dest is None:
-                    call.raw_dest = _number(e.get("DialString", "").rpartition("/")[2].partition("@")[0])
+                    call.raw_dest = as_number(e.get("DialString", "").rpartition("/")[2].partition("@")[0])
             elif source.kind == _LOCAL and source.ext is not None:
                 dest.on_behalf = source.ext  # a forward (follow-me) of that extension to an outside number
                 call.ring(source.ext)
@@ -280,7 +277,7 @@ class CallTracker:
         """Answer the call when a seller is first connected to its anchor; later ones are transfers."""
         if call.anchor is None:
             return None
-        sellers, outside_up = self._reach(call.anchor)
+        sellers, outside_up = reach(call.anchor, self._bridges)
         if call.answered_by is None:
             if call.outbound:
                 if not outside_up:
@@ -294,39 +291,12 @@ class CallTracker:
             if call.internal:
                 return None  # no pop-up card for a colleague's call
             call.progress_sent = True
-            return self._build(call, ended_at=None)
+            return build_event(self.config, call, ended_at=None)
         for ext in sellers:
             if ext != call.answered_by and ext not in call.transfers:
                 call.transfers.append(ext)
                 call.pending_target = None
         return None
-
-    def _reach(self, anchor: Channel) -> tuple[list[str], bool]:
-        """The answered sellers connected to ``anchor`` (nearest first), and whether an outside leg is."""
-        sellers: list[str] = []
-        outside_up = False
-        seen = {anchor}
-        stack = [anchor]
-        bridges = self._bridges
-        while stack:
-            channel = stack.pop()
-            if channel.up and channel is not anchor:
-                seller = channel.ext if channel.kind == _ENDPOINT else None
-                if channel.kind == _EXTERNAL:
-                    seller = channel.on_behalf
-                    outside_up = outside_up or seller is None
-                if seller is not None and seller not in sellers:
-                    sellers.append(seller)
-            if channel.bridge is not None:
-                for member in bridges.get(channel.bridge, ()):
-                    if member not in seen:
-                        seen.add(member)
-                        stack.append(member)
-            twin = channel.twin
-            if twin is not None and twin not in seen:
-                seen.add(twin)
-                stack.append(twin)
-        return sellers, outside_up
 
     # -- the end, queues and transfers ---------------------------------------------------------------------
 
@@ -341,7 +311,7 @@ class CallTracker:
         if channel is not call.anchor:
             return _NOTHING
         if call.anchor_transferred:
-            successor = _successor(call)
+            successor = successor_of(call)
             if successor is not None:
                 call.anchor, call.anchor_transferred = successor, False
                 return _NOTHING
@@ -363,7 +333,7 @@ class CallTracker:
             return _NOTHING
         call = known.call
         call.last_seen = self._time(e)
-        call.pending_target = _number(e.get("Extension")) or call.pending_target
+        call.pending_target = as_number(e.get("Extension")) or call.pending_target
         if transferer is not None and transferer is call.anchor:
             if transferee is not None and transferee.call is call:
                 call.anchor = transferee
@@ -397,7 +367,7 @@ class CallTracker:
         self, survivor: Call, absorbed: Call, transferer: str | None, moment: float
     ) -> list[CallEvent]:
         """Fold the consultation call of an attended transfer into the call it was made for."""
-        published = [self._build(absorbed, ended_at=moment)] if absorbed.progress_sent else []
+        published = [build_event(self.config, absorbed, ended_at=moment)] if absorbed.progress_sent else []
         for ext in absorbed.rang:
             if ext != transferer:
                 survivor.ring(ext)
@@ -415,7 +385,7 @@ class CallTracker:
         return published
 
     def _finish(self, call: Call, moment: float) -> CallEvent:
-        event = self._build(call, ended_at=moment)
+        event = build_event(self.config, call, ended_at=moment)
         for channel in list(call.channels.values()):
             self._drop(channel)
         self._calls.pop(call.call_id, None)
@@ -432,42 +402,6 @@ class CallTracker:
 
     # -- output ------------------------------------------------------------------------------------------
 
-    def _build(self, call: Call, *, ended_at: float | None) -> CallEvent:
-        region = self.config.region
-        answered = call.answered_by is not None
-        transfers = tuple(call.transfers)
-        pending = call.pending_target
-        if (
-            ended_at is not None
-            and pending is not None
-            and pending not in transfers
-            and pending != call.answered_by
-        ):
-            transfers += (pending,)
-        duration = None
-        if ended_at is not None:
-            duration = max(0, round(ended_at - call.answered_at)) if call.answered_at is not None else 0
-        if call.inbound:
-            direction = CallDirection.INBOUND
-        else:
-            direction = CallDirection.OUTBOUND if call.outbound else CallDirection.INTERNAL
-        return CallEvent(
-            call_id=call.call_id,
-            provider=self.config.provider,
-            direction=direction,
-            status=CallStatus.ANSWERED if answered else CallStatus.MISSED,
-            caller=_e164(call.raw_caller, region) if call.inbound else _own_number(call, region),
-            dialed=_e164(call.raw_dialed, region) or _e164(call.raw_dest, region),
-            started_at=_moment(call.started_at),
-            rang=tuple(call.rang),
-            answered_by=call.answered_by,
-            transfers=transfers,
-            answered_at=_moment(call.answered_at) if call.answered_at is not None else None,
-            ended_at=_moment(ended_at) if ended_at is not None else None,
-            duration_s=duration,
-            raw_caller=call.raw_caller,
-        )
-
     def _time(self, e: Event) -> float:
         stamp = e.get("Timestamp")
         moment = None
@@ -480,7 +414,7 @@ class CallTracker:
                 moment = None
         if moment is None:
             moment = (
-                self._clock() if self._clock is not None else max(self._last_t, _uid_epoch(e.get("Uniqueid")))
+                self._clock() if self._clock is not None else max(self._last_t, uid_epoch(e.get("Uniqueid")))
             )
         if moment > self._last_t:
             self._last_t = moment
@@ -488,46 +422,3 @@ class CallTracker:
 
     def _now(self) -> float:
         return self._clock() if self._clock is not None else self._last_t
-
-
-def _successor(call: Call) -> Channel | None:
-    """Who holds the call once its anchor transferred it away: an outside party first, then a seller."""
-    for kind in (_EXTERNAL, _ENDPOINT):
-        for channel in call.channels.values():
-            if channel.kind == kind:
-                return channel
-    return None
-
-
-def _own_number(call: Call, region: str) -> str | None:
-    """A seller's call shows the phone's own extension as caller: that is no customer's number."""
-    raw = call.raw_caller
-    if raw is None or digits_of(raw) == call.origin_ext or len(digits_of(raw)) < 7:
-        return None
-    return _e164(raw, region)
-
-
-def _number(value: str | None) -> str | None:
-    if value is None:
-        return None
-    text = value.strip()
-    return None if text.lower() in _NO_NUMBER else text
-
-
-@functools.lru_cache(maxsize=8192)
-def _e164(raw: str | None, region: str) -> str | None:
-    return try_e164(raw, region=region) if raw else None
-
-
-def _uid_epoch(uid: str | None) -> float:
-    """The creation time in a ``Uniqueid`` (``[system-]<epoch>.<sequence>``), or 0."""
-    if not uid:
-        return 0.0
-    head = uid.rpartition("-")[2].partition(".")[0]
-    return float(head) if head.isdigit() and len(head) <= 11 else 0.0
-
-
-def _moment(seconds: float) -> datetime:
-    return (
-        datetime.fromtimestamp(round(seconds, 3), tz=UTC) if math.isfinite(seconds) else datetime.now(tz=UTC)
-    )
