@@ -20,6 +20,8 @@ _MULTIPLIER_SUFFIX = re.compile(r"(?i)(тыс|млн|k|к|m|м)\.?$")
 _ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
 _ISO_4217 = re.compile(r"^[A-Z]{3}$")
+# What Telegram users type to send a message that looks empty: fillers that are letters to Unicode.
+_BLANK_FILLERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
 
 
 def _ascii_digits(text: str) -> str:
@@ -93,10 +95,15 @@ def format_amount(value: Decimal | None) -> str | None:
     return None if value is None else str(value.quantize(CENT))
 
 
+def _shows_nothing(text: str) -> bool:
+    """Whitespace, invisible format characters and blank fillers only: an "empty" message."""
+    return all(ch.isspace() or ch in _BLANK_FILLERS or unicodedata.category(ch) == "Cf" for ch in text)
+
+
 def valid_title(raw: str) -> str:
-    """A deal's title: any script, 1 to 200 characters once trimmed."""
+    """A deal's title: any script, 1 to 200 characters once trimmed, something visible among them."""
     title = raw.strip()
-    if not title:
+    if _shows_nothing(title):
         raise InvalidInput("title", raw, "it cannot be empty")
     if len(title) > MAX_TITLE:
         raise InvalidInput("title", raw, f"at most {MAX_TITLE} characters")
@@ -105,7 +112,7 @@ def valid_title(raw: str) -> str:
 
 def valid_note(raw: str) -> str:
     text = raw.strip()
-    if not text:
+    if _shows_nothing(text):
         raise InvalidInput("note", raw, "it cannot be empty")
     if len(text) > MAX_NOTE:
         raise InvalidInput("note", raw, f"at most {MAX_NOTE} characters")

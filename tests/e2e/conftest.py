@@ -47,7 +47,9 @@ async def kanbot(crm: Crm, database_url: str, emulator: Emulator) -> AsyncIterat
 @pytest.fixture
 async def chat(kanbot: RunningKanbot, emulator: Emulator) -> AsyncIterator[EmulatedChat]:
     async with aiohttp.ClientSession() as session:
-        users = EmulatedChat(emulator.url, session)
+        users = EmulatedChat(
+            emulator.url, session, activity=kanbot.activity, let_time_pass=kanbot.let_time_pass
+        )
         await users.user(BOSS, "Olga")
         await users.user(ALI, "Ali")
         await users.user(MARIA, "Maria", "ru")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -13,7 +15,7 @@ import aiohttp
 from bot.settings import TelegramSettings
 from crm_core.adapters.database import Database
 from crm_core.domain.users import Role
-from crm_core.ports import Clock
+from crm_core.ports import Clock, FixedClock
 from crm_core.services import Crm
 from kanbot import process
 from kanbot.settings import CoreSettings, ServerSettings, Settings
@@ -23,6 +25,44 @@ TOKEN = "700001:E2E-test-token"
 BOT_ID = 700001
 CALLS_SECRET = "e2e-calls-secret"
 BOSS, ALI, MARIA, STRANGER = 1001, 2001, 2002, 9001
+BOT_USERNAME = f"emulator_{BOT_ID}_bot"
+FLOOD_BUDGET = 15  # updates one user may send before the harness lets ten seconds pass (the bot allows 20)
+QUIET_MS = 60
+
+
+def b36(number: int) -> str:
+    """A whole number as button payloads carry it (base 36), for forging presses."""
+    digits, out = "0123456789abcdefghijklmnopqrstuvwxyz", ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if not number:
+            return out
+
+
+@dataclass
+class ShiftedClock:
+    """The system's time, moved forward on request: a test lets ten seconds pass without sleeping."""
+
+    offset: timedelta = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.offset += delta
+        return self.now()
+
+
+class Activity:
+    """What the bot is doing right now, as far as waiting is concerned: updates being handled."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.finished_at = 0.0
+
+    def quiet_for(self, seconds: float) -> bool:
+        return self.in_flight == 0 and time.monotonic() - self.finished_at >= seconds
 
 
 @dataclass
@@ -67,8 +107,31 @@ class Msg:
 class EmulatedChat:
     """Users of the emulated Telegram: they send messages, press buttons and read their chat."""
 
-    def __init__(self, base_url: str, session: aiohttp.ClientSession) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        session: aiohttp.ClientSession,
+        *,
+        activity: Activity | None = None,
+        let_time_pass: Callable[[timedelta], object] | None = None,
+    ) -> None:
         self.base, self.http = base_url.rstrip("/") + "/emulator", session
+        self.activity, self.let_time_pass = activity, let_time_pass
+        self.last_update_id: int | None = None
+        self.pacing = True  # keep each user under the bot's flood limit by letting time pass
+        self._sent: dict[int, int] = {}
+
+    async def _act(self, user_id: int, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One user action; every ``FLOOD_BUDGET`` actions of a user, ten seconds pass for the bot."""
+        if self.pacing and self.let_time_pass is not None:
+            self._sent[user_id] = self._sent.get(user_id, 0) + 1
+            if self._sent[user_id] > FLOOD_BUDGET:
+                self.let_time_pass(timedelta(seconds=11))
+                self._sent = {user_id: 1}
+        data: dict[str, Any] = await self._post(path, body)
+        if data.get("update_id") is not None:
+            self.last_update_id = int(data["update_id"])
+        return data
 
     async def _post(self, path: str, body: dict[str, Any], *, ok: tuple[int, ...] = (200,)) -> Any:
         async with self.http.post(self.base + path, json=body) as response:
@@ -84,16 +147,29 @@ class EmulatedChat:
         await self._post("/users", {"id": user_id, "first_name": first_name, "language_code": language_code})
 
     async def send(self, user_id: int, text: str, *, wait: bool = True) -> int:
-        data = await self._post("/messages", {"user_id": user_id, "text": text})
+        data = await self._act(user_id, "/messages", {"user_id": user_id, "text": text})
         if wait:
             await self.wait()
         return int(data["update_id"])
 
     async def share_contact(self, user_id: int, phone: str, first_name: str = "") -> None:
-        await self._post(
-            "/messages", {"user_id": user_id, "contact": {"phone_number": phone, "first_name": first_name}}
+        await self._act(
+            user_id,
+            "/messages",
+            {"user_id": user_id, "contact": {"phone_number": phone, "first_name": first_name}},
         )
         await self.wait()
+
+    async def group(self, title: str, chat_id: int = -1001) -> int:
+        """Create a group the bot is a member of; returns its id."""
+        data = await self._post("/chats", {"title": title, "type": "group", "id": chat_id})
+        return int(data["id"])
+
+    async def send_in(self, chat_id: int, user_id: int, text: str) -> int | None:
+        """A user writes in a group; ``None`` when the bot (in privacy mode) does not get it."""
+        data = await self._act(user_id, "/messages", {"user_id": user_id, "chat_id": chat_id, "text": text})
+        await self.wait()
+        return None if data.get("update_id") is None else int(data["update_id"])
 
     async def click(
         self, user_id: int, text: str, *, message_id: int | None = None, wait: bool = True
@@ -110,15 +186,17 @@ class EmulatedChat:
         else:
             msg = await self.message(user_id, message_id)
             label = next(t for t in msg.button_texts if text in t)
-        data = await self._post("/clicks", {"user_id": user_id, "message_id": message_id, "button": label})
+        data = await self._act(
+            user_id, "/clicks", {"user_id": user_id, "message_id": message_id, "button": label}
+        )
         if wait:
             await self.wait()
         return str(data["callback_query_id"])
 
     async def press_data(self, user_id: int, message_id: int, data: str) -> str:
         """Press a button with any callback_data, as a modified client could."""
-        result = await self._post(
-            "/clicks", {"user_id": user_id, "message_id": message_id, "callback_data": data}
+        result = await self._act(
+            user_id, "/clicks", {"user_id": user_id, "message_id": message_id, "callback_data": data}
         )
         await self.wait()
         return str(result["callback_query_id"])
@@ -126,8 +204,40 @@ class EmulatedChat:
     async def answer(self, query_id: str) -> dict[str, Any] | None:
         return await self._get(f"/callback_answers/{query_id}")  # type: ignore[no-any-return]
 
-    async def wait(self, quiet_ms: int = 250, timeout_ms: int = 15_000) -> None:
-        await self._post("/wait", {"quiet_ms": quiet_ms, "timeout_ms": timeout_ms})
+    async def wait(self, quiet_ms: int | None = None, timeout_ms: int = 15_000) -> None:
+        """Until the bot has taken every update, finished handling them and sent what it had to send."""
+        if self.activity is None:
+            await self._post("/wait", {"quiet_ms": quiet_ms or 250, "timeout_ms": timeout_ms})
+            return
+        quiet = quiet_ms or QUIET_MS
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            await self._post("/wait", {"quiet_ms": quiet, "timeout_ms": timeout_ms})
+            retry_in = await self._retry_pending()
+            if retry_in == 0 and self.activity.quiet_for(quiet / 1000):
+                return
+            assert time.monotonic() < deadline, (
+                f"the bot is still handling {self.activity.in_flight} update(s)"
+            )
+            await asyncio.sleep(max(retry_in, quiet / 1000))
+
+    async def _retry_pending(self) -> float:
+        """Seconds until the bot may retry a call Telegram answered with 429 just now (0: none)."""
+        latest = 0.0
+        for entry in await self._get("/log?limit=30") or []:
+            if entry["status"] == 429:
+                retry_after = float(entry["error"].rsplit(" ", 1)[-1])
+                latest = max(latest, entry["time"] + retry_after + 0.2 - time.time())
+        return max(latest, 0.0)
+
+    async def wait_until(
+        self, check: Callable[[], Awaitable[bool]], *, timeout_s: float = 15.0, what: str = "a condition"
+    ) -> None:
+        """Poll ``check`` until it holds: for what the bot does on its own (the outbox)."""
+        deadline = time.monotonic() + timeout_s
+        while not await check():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            await asyncio.sleep(0.1)
 
     async def messages(self, chat_id: int) -> list[Msg]:
         return [Msg.of(m) for m in await self._get(f"/chats/{chat_id}/messages") or []]
@@ -144,6 +254,12 @@ class EmulatedChat:
         assert messages, f"the bot has said nothing to {chat_id}"
         return messages[-1]
 
+    async def keyboard(self, chat_id: int) -> list[str]:
+        """The reply keyboard's labels the user has under the input field."""
+        chat = await self._get(f"/chats/{chat_id}") or {}
+        board = chat.get("keyboard") or {}
+        return [b["text"] if isinstance(b, dict) else b for row in board.get("keyboard", []) for b in row]
+
     async def redeliver(self, update_id: int) -> None:
         await self._post("/redeliver", {"update_id": update_id})
         await self.wait()
@@ -157,8 +273,12 @@ class EmulatedChat:
     async def limits(self, **values: Any) -> None:
         await self._post("/limits", values)
 
-    async def log(self) -> list[dict[str, Any]]:
-        return await self._get("/log") or []  # type: ignore[no-any-return]
+    async def log(self, method: str | None = None) -> list[dict[str, Any]]:
+        return await self._get("/log" + (f"?method={method}" if method else "")) or []  # type: ignore[no-any-return]
+
+    async def refusals(self) -> list[dict[str, Any]]:
+        """Bot API calls the emulator refused as Telegram would (400s), with what was wrong."""
+        return [e for e in await self.log() if e["status"] == 400]
 
 
 def settings_for(database_url: str, emulator_url: str) -> Settings:
@@ -177,8 +297,9 @@ class RunningKanbot:
     """``kanbot run`` in this event loop, against the emulator; restartable like a real process."""
 
     settings: Settings
-    clock: Clock | None = None
+    clock: Clock | None = field(default_factory=ShiftedClock)
     kanbot: process.Kanbot | None = None
+    activity: Activity = field(default_factory=Activity)
     _task: asyncio.Task[None] | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -192,6 +313,26 @@ class RunningKanbot:
         if self._task in done:
             self._task.result()  # raises what stopped it
         self.kanbot = ready.result()
+        self._track(self.kanbot.chat)
+
+    def _track(self, chat: Any) -> None:
+        """Count updates in the chat core's hands, so a test waits for handlers slower than quiet_ms."""
+        handle, activity = chat.handle, self.activity
+
+        async def tracked(event: Any) -> Any:
+            activity.in_flight += 1
+            try:
+                return await handle(event)
+            finally:
+                activity.in_flight -= 1
+                activity.finished_at = time.monotonic()
+
+        chat.handle = tracked
+
+    def let_time_pass(self, delta: timedelta) -> None:
+        """Move the bot's clock forward (its flood window, its "now"), as if ``delta`` had passed."""
+        assert isinstance(self.clock, ShiftedClock), "the bot's clock cannot be moved"
+        self.clock.advance(delta)
 
     async def stop(self) -> None:
         self._stop.set()
@@ -207,6 +348,11 @@ class RunningKanbot:
     def http_url(self) -> str:
         assert self.kanbot is not None
         return f"http://127.0.0.1:{self.kanbot.http_port}"
+
+
+def crm_at(crm: Crm, moment: datetime) -> Crm:
+    """The same CRM with its clock stopped at ``moment``: to set a scene in the past."""
+    return Crm(crm.db, clock=FixedClock(moment), config=crm.config)
 
 
 @contextlib.asynccontextmanager
