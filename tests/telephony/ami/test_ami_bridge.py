@@ -19,13 +19,13 @@ LISTENER = {"backoff": QUICK, "heartbeat_s": 0.5, "connect_timeout_s": 2.0}
 
 def bridge_settings(ami: FakeAmi, crm: TestCrm, spool: Path) -> AmiSettings:
     return AmiSettings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,  # whatever .env the machine has
         ami_host="127.0.0.1",
         ami_port=ami.port,
         ami_username=AMI_USER,
-        ami_secret=AMI_SECRET,  # type: ignore[arg-type]
+        ami_secret=AMI_SECRET,
         crm_url=crm.url,
-        calls_secret=CALLS_SECRET,  # type: ignore[arg-type]
+        calls_secret=CALLS_SECRET,
         ami_spool_path=spool,
     )
 

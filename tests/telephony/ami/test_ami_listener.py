@@ -24,11 +24,11 @@ FAST = {
 
 def settings_for(port: int, *, secret: str = AMI_SECRET) -> AmiSettings:
     return AmiSettings(
-        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' own keyword
+        _env_file=None,  # whatever .env the machine has
         ami_host="127.0.0.1",
         ami_port=port,
         ami_username=AMI_USER,
-        ami_secret=secret,  # type: ignore[arg-type]
+        ami_secret=secret,
         default_region="RU",
     )
 
@@ -140,7 +140,7 @@ async def test_a_failing_consumer_does_not_stop_the_listener(fake_ami: FakeAmi) 
 
 
 def test_the_listener_refuses_to_start_without_credentials() -> None:
-    settings = AmiSettings(_env_file=None, ami_username=None, ami_secret=None)  # type: ignore[call-arg]
+    settings = AmiSettings(_env_file=None, ami_username=None, ami_secret=None)
     with pytest.raises(ValueError, match="KANBOT_AMI_USERNAME and KANBOT_AMI_SECRET"):
         AmiListener(settings, Collector())
 
