@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from crm_core.domain.calls import CallEvent
 from telephony_bridge.ami import CallTracker, read_capture
@@ -185,3 +186,13 @@ async def test_a_body_signed_with_another_secret_is_refused_by_the_crm_and_parke
     assert (crm.refused_signatures, parked.status) == (1, 401)
     assert json.loads(parked.body) == call.to_json()
     assert crm.accepted == []
+
+
+def test_the_posted_bodies_are_what_the_crms_calls_endpoint_accepts() -> None:
+    generic = pytest.importorskip(
+        "telephony_bridge.providers.generic", reason="the endpoint's parser is not here"
+    )
+    for call in some_calls():
+        [read_back] = generic.parse_generic(json.loads(encode(call)), region="RU")
+        assert read_back.to_json() == {**call.to_json(), "provider": read_back.provider}
+        assert read_back.provider == "asterisk"
