@@ -59,3 +59,9 @@ soak: $(STAMP) ## A ten-minute soak under load
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+.PHONY: translations
+translations: $(STAMP) ## Extract the chat's texts to bot/locales/messages.pot and update the ru/ar catalogs
+	$(BIN)/pybabel extract -F babel.cfg -c TRANSLATORS: --add-location=file --project=Kanbot \
+		--copyright-holder="Kanbot contributors" -o bot/locales/messages.pot . \
+		&& $(BIN)/pybabel update -i bot/locales/messages.pot -d bot/locales --previous --ignore-obsolete
