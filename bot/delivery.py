@@ -124,13 +124,13 @@ class OutboxDelivery:
     async def run(self, stop: asyncio.Event, *, idle_s: float = 1.0) -> None:
         """Deliver until ``stop`` is set; ``wake`` makes it look at the outbox at once."""
         while not stop.is_set():
+            self.wake.clear()  # before the pass: a wake-up during it must not be lost
             try:
                 handled = await self.flush_once()
             except Exception:
                 log.exception("outbox delivery pass failed; retrying shortly")
                 handled = 0
             if handled == 0:
-                self.wake.clear()
                 waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
                 await asyncio.wait(waiters, timeout=idle_s, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:

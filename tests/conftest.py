@@ -51,26 +51,34 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_server_url() -> str:
-    """A migrated PostgreSQL database for this worker (created on the server from the env URL)."""
+def postgres_server_url() -> Iterator[str]:
+    """A migrated PostgreSQL database of this test process (created on the server from the env URL).
+
+    Its name carries the process id, so test runs side by side never share a database; it is
+    dropped when the session ends.
+    """
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(PG_SKIP)
     url = make_url(base)
-    name = f"kanbot_test_{_worker()}"
+    name = f"kanbot_test_{_worker()}_{os.getpid()}"
+
+    async def admin(*statements: str) -> None:
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as conn:
+            for statement in statements:
+                await conn.execute(text(statement))
+        await engine.dispose()
 
     async def build() -> None:
-        admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        await admin.dispose()
+        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
         db = Database(url.set(database=name).render_as_string(hide_password=False))
         await migrate.upgrade(db)
         await db.dispose()
 
     asyncio.run(build())
-    return url.set(database=name).render_as_string(hide_password=False)
+    yield url.set(database=name).render_as_string(hide_password=False)
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _truncate(url: str) -> None:

@@ -14,6 +14,7 @@ from crm_core.adapters.repositories.calls import CallRecord
 from crm_core.config import CreateDealsFrom
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus, IngestOutcome
 from crm_core.domain.deals import Actor, Contact, Deal, DealEvent, EventKind, Source
+from crm_core.domain.errors import InvalidInput, NotAllowed, NotFound
 from crm_core.domain.notifications import NoteKind, Notification
 from crm_core.domain.phones import mask
 from crm_core.domain.tasks import Task, TaskKind
@@ -37,6 +38,61 @@ class CallService(ServiceBase):
         async with self.db.uow(write=False) as uow:
             deal = await uow.deals.get_visible(deal_id, viewer=actor)
             return await uow.calls.of_deal(deal.id, limit=limit)
+
+    async def _call_for(self, uow: UnitOfWork, call_id: int, actor: User) -> CallRecord:
+        """A call the actor took (or any call, for a boss); others' calls look like no call at all."""
+        require_active(actor)
+        call = await uow.calls.get(call_id)
+        if call is None or (not actor.is_boss and call.answered_by_id != actor.id):
+            raise NotFound("call", call_id)
+        return call
+
+    async def create_deal_from_call(self, *, call_id: int, actor: User) -> Deal:
+        """The pop-up's "Create a deal": the caller becomes a deal in the inbox, owned by the actor."""
+        now = self.now()
+        async with self.db.uow() as uow:
+            call = await self._call_for(uow, call_id, actor)
+            if call.deal_id is not None:
+                deal = await uow.deals.get_visible(call.deal_id, viewer=actor)
+                return deal
+            if call.caller is None:
+                raise InvalidInput("call", call_id, "the caller's number is hidden")
+            contact = await uow.contacts.by_phone(call.caller)
+            open_deals = await uow.deals.open_deals_of_contact(contact.id) if contact else []
+            event = _as_event(call)
+            deal = open_deals[0] if open_deals else await self._new_deal(uow, event, contact, actor, now)
+            await uow.calls.link(call.id, deal.id)
+            await self._record_on_deal(uow, deal, event, call.id, now)
+            await uow.commit()
+        return deal
+
+    async def attach_call(self, *, call_id: int, deal_id: int, actor: User) -> Deal:
+        """The pop-up's "Attach to a deal": the call joins the deal, and its number the deal's contact."""
+        now = self.now()
+        async with self.db.uow() as uow:
+            call = await self._call_for(uow, call_id, actor)
+            deal = await uow.deals.get_visible(deal_id, viewer=actor)
+            if not actor.is_boss and deal.owner_id != actor.id:
+                raise NotAllowed("attach calls to a deal nobody has taken yet — take it first")
+            missing_phone = deal.contact is None or deal.contact.phone is None
+            if call.caller and missing_phone and await uow.contacts.by_phone(call.caller) is None:
+                if deal.contact is None:
+                    deal.contact = await uow.contacts.add(name=None, phone=call.caller, company=None, at=now)
+                else:
+                    deal.contact.phone = call.caller
+                    await uow.contacts.save(deal.contact)
+            await uow.calls.link(call.id, deal.id)
+            await self._record_on_deal(uow, deal, _as_event(call), call.id, now)
+            await uow.commit()
+        return deal
+
+    async def recent_open_deals(self, *, actor: User, limit: int = 8) -> list[Deal]:
+        """The actor's most recently active open deals: what a call most likely belongs to."""
+        require_active(actor)
+        async with self.db.uow(write=False) as uow:
+            deals = await uow.deals.list_all(viewer=actor, owner_id=actor.id)
+        open_deals = [d for d in deals if not d.is_closed]
+        return sorted(open_deals, key=lambda d: d.last_activity_at, reverse=True)[:limit]
 
     async def ingest_call(self, event: CallEvent) -> IngestOutcome:
         """Record a call and let it make or touch a deal, a call-back task and a pop-up card.
@@ -258,6 +314,22 @@ class CallService(ServiceBase):
                 ),
                 at=now,
             )
+
+
+def _as_event(call: CallRecord) -> CallEvent:
+    """A stored call as the event it came from (enough for the history line)."""
+    return CallEvent(
+        call_id=call.external_id,
+        provider=call.provider,
+        direction=call.direction,
+        status=call.status,
+        caller=call.caller,
+        dialed=None,
+        started_at=call.started_at,
+        answered_by=call.answered_by_ext,
+        ended_at=call.ended_at,
+        duration_s=call.duration_s,
+    )
 
 
 def _pretty(e164: str) -> str:

@@ -1,6 +1,6 @@
 """The chat's features, one router each."""
 
-from bot.core.features import card, followups, lists, menu, new_deal, reports, tasks, team
+from bot.core.features import calls, card, followups, lists, menu, new_deal, reports, tasks, team
 
 ALL_ROUTERS = [
     menu.router,
@@ -11,6 +11,7 @@ ALL_ROUTERS = [
     reports.router,
     team.router,
     followups.router,
+    calls.router,
 ]
 
 __all__ = ["ALL_ROUTERS", "menu"]

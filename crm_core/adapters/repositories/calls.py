@@ -101,6 +101,13 @@ class CallRepository:
             .values(deal_id=deal_id, answered_by_id=answered_by_id, **self._values(event))
         )
 
+    async def get(self, call_id: int) -> CallRecord | None:
+        row = (await self.conn.execute(select(calls).where(calls.c.id == call_id))).first()
+        return _record(row) if row else None
+
+    async def link(self, call_id: int, deal_id: int) -> None:
+        await self.conn.execute(update(calls).where(calls.c.id == call_id).values(deal_id=deal_id))
+
     async def of_deal(self, deal_id: int, *, limit: int = 20) -> list[CallRecord]:
         rows = await self.conn.execute(
             select(calls).where(calls.c.deal_id == deal_id).order_by(calls.c.started_at.desc()).limit(limit)

@@ -1,0 +1,48 @@
+"""The call pop-up's buttons: make the caller a deal, attach the call to a deal, or let it go."""
+
+from __future__ import annotations
+
+from bot.core import actions as A
+from bot.core.codec import Payload
+from bot.core.context import ChatContext
+from bot.core.features.card import show_card
+from bot.core.features.cards import deal_label, stage_name
+from bot.core.routing import Router
+from bot.core.views import Button, Reply, View
+
+router = Router("calls")
+
+
+@router.button(A.CALL_CREATE)
+async def on_create(ctx: ChatContext, p: Payload) -> Reply:
+    """Make the caller a new deal (or open the one they have)."""
+    deal = await ctx.crm.calls.create_deal_from_call(call_id=p.num(0), actor=ctx.user)
+    return await show_card(ctx, deal.id, notice="📞 " + ctx.tr("The call is on this deal now."))
+
+
+@router.button(A.CALL_ATTACH)
+async def on_attach(ctx: ChatContext, p: Payload) -> Reply:
+    """Offer the user's recent deals to attach the call to."""
+    deals = await ctx.crm.calls.recent_open_deals(actor=ctx.user)
+    tr = ctx.tr
+    if not deals:
+        return Reply().answer(tr("You have no open deals — create one instead."), alert=True)
+    rows = [
+        [Button.act(f"{deal_label(d, ctx)} · {stage_name(d.stage, tr)}", A.CALL_ATTACH_TO, p.num(0), d.id)]
+        for d in deals
+    ]
+    rows.append([Button.act("➕ " + tr("Create a deal"), A.CALL_CREATE, p.num(0))])
+    return Reply().edit(ctx.message_id, View.of(["🔗 " + tr("Attach the call to which deal?")], rows))
+
+
+@router.button(A.CALL_ATTACH_TO)
+async def on_attach_to(ctx: ChatContext, p: Payload) -> Reply:
+    """Attach the call to the chosen deal."""
+    deal = await ctx.crm.calls.attach_call(call_id=p.num(0), deal_id=p.num(1), actor=ctx.user)
+    return await show_card(ctx, deal.id, notice="🔗 " + ctx.tr("The call is on this deal now."))
+
+
+@router.button(A.CALL_IGNORE)
+async def on_ignore(ctx: ChatContext, p: Payload) -> Reply:
+    """Not a customer: nothing to record."""
+    return Reply().edit(ctx.message_id, View.of(["🚫 " + ctx.tr("Noted: not a customer.")]))
