@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,23 +10,12 @@ from bot.core.context import ChatContext, ChatSettings
 from bot.core.features.card import details
 from bot.core.features.cards import deal_card, pretty_phone
 from bot.core.i18n import Tr, h
-from bot.core.views import Button, SendPhoto, View
+from bot.core.renderers import RENDERERS, Outgoing, renders
+from bot.core.views import Button, View
 from crm_core.domain.errors import NotFound
 from crm_core.domain.notifications import NoteKind
 from crm_core.domain.users import User
 from crm_core.services import Crm
-
-Outgoing = View | SendPhoto
-Renderer = Callable[[ChatContext, dict[str, Any]], Awaitable[list[Outgoing]]]
-RENDERERS: dict[str, Renderer] = {}
-
-
-def renders(kind: str) -> Callable[[Renderer], Renderer]:
-    def register(fn: Renderer) -> Renderer:
-        RENDERERS[kind] = fn
-        return fn
-
-    return register
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from bot.core.features.card import back_to_card, details, show_card
 from bot.core.features.cards import deal_card, deal_label, stage_name
 from bot.core.features.reports import conversion_lines, funnel_lines, sellers_lame_lines
 from bot.core.i18n import Tr, h
-from bot.core.notify import Outgoing, renders
+from bot.core.renderers import Outgoing, renders
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, SendPhoto, Typing, View, fit, short
 from bot.core.when import morning_in, parse_when
