@@ -37,6 +37,7 @@ class TaskService(ServiceBase):
         async with self.db.uow() as uow:
             deal = await self._own_deal(uow, deal_id, actor)
             assignee_id = await self._assignee(uow, deal, actor, assignee_telegram_id)
+            assignee = await uow.users.get(assignee_id) if assignee_id is not None else None
             task = Task(
                 id=0,
                 deal_id=deal.id,
@@ -47,6 +48,7 @@ class TaskService(ServiceBase):
                 created_at=now,
                 created_by_id=actor.id,
                 deal_title=deal.title,
+                assignee_name=assignee.name if assignee else None,
             )
             await uow.tasks.add(task)
             await uow.events.add(

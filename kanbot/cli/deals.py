@@ -18,7 +18,8 @@ def _print_deal(deal_data: dict[str, object], as_json: bool) -> None:
         return
     for key, value in deal_data.items():
         if isinstance(value, dict):
-            value = value.get("name") or value.get("phone")
+            task = (value.get("due_at"), value.get("text"))  # the next task, shown by when and what
+            value = value.get("name") or value.get("phone") or " ".join(str(part) for part in task if part)
         typer.echo(f"{key:>17}: {'' if value is None else value}")
 
 
@@ -82,7 +83,8 @@ def show(deal_id: int = typer.Argument(...), actor_id: int = AS_OPTION, as_json:
         actor = await as_user(actor_id)(crm)
         details = await crm.deals.details(deal_id=deal_id, actor=actor)
         data = deal_json(details.deal)
-        if details.next_task is not None:
+        # The JSON is the deal's public shape, exactly; the next task is shown to people only.
+        if details.next_task is not None and not as_json:
             data["next_task"] = {
                 "id": details.next_task.id,
                 "due_at": iso(details.next_task.due_at),

@@ -40,6 +40,7 @@ async def test_a_task_goes_to_the_deals_owner_and_into_its_history(
         TaskKind.CUSTOM,
         None,
     )
+    assert (task.assignee_name, task.deal_title) == ("Alice", "Order")
     assert [t.id for t in await crm.tasks.open_tasks(actor=team.alice)] == [task.id]
     last = (await crm.deals.history(deal_id=deal.id, actor=team.alice))[-1]
     assert (last.kind, last.actor_name, last.data["text"], last.data["due_at"]) == (
