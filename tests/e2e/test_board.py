@@ -39,6 +39,7 @@ async def test_the_board_shows_each_stage_with_its_count_and_sum(chat: EmulatedC
     assert any(t.endswith("Opportunity · 20 · 210,000 ₽") for t in board.button_texts), board.button_texts
     assert any(t.endswith("Commercial offer · 2 · 1,000 ₽") for t in board.button_texts)
     assert any(t.endswith("Unsorted · 0") for t in board.button_texts)
+    await chat.send(MARIA, "/lang en")  # her Telegram speaks Russian
     await chat.send(MARIA, "/board")
     assert any(t.endswith("Opportunity · 0") for t in (await chat.last(MARIA)).button_texts)
 
@@ -113,6 +114,7 @@ async def test_a_seller_takes_an_unassigned_deal_from_the_inbox(chat: EmulatedCh
     assert "The deal is yours now" in card.text and "Ali" in card.text
     taken = await crm.deals.get(deal_id=deal.id, actor=boss)
     assert taken.owner is not None and taken.owner.telegram_id == ALI
+    await chat.send(MARIA, "/lang en")
     await chat.send(MARIA, "/board")
     await chat.click(MARIA, "Unsorted")
     assert "Walk-in customer" not in " ".join((await chat.last(MARIA)).button_texts)
@@ -122,6 +124,7 @@ async def test_an_unassigned_deals_card_offers_a_seller_only_to_take_it(chat: Em
     boss = await crm.users.identify(BOSS)
     deal = await crm.deals.create(actor=boss, title="Walk-in customer")
     await crm.deals.reassign(deal_id=deal.id, owner_telegram_id=None, actor=boss)
+    await chat.send(MARIA, "/lang en")
     await chat.send(MARIA, "/board")
     await chat.click(MARIA, "Unsorted")
     await chat.click(MARIA, "Walk-in customer")

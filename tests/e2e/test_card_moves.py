@@ -1,0 +1,213 @@
+"""The deal card: every way to move a deal edits the card in place; closing, reopening, and the history."""
+
+from __future__ import annotations
+
+from crm_core.domain.deals import Deal, EventKind
+from crm_core.services import Crm
+from tests.e2e.harness import ALI, EmulatedChat, Msg
+
+HINTS = {
+    "Unsorted": "Call the customer back and qualify the request",
+    "Opportunity": "Find the need, the budget and who decides",
+    "Commercial offer": "Send the offer and agree on a follow-up call",
+    "Document approval": "Get the contract approved by the customer's side",
+    "Signing & payment": "Get the contract signed and the invoice paid",
+    "Execution": "Deliver and confirm the customer is satisfied",
+}
+
+
+async def alis_deal(crm: Crm, title: str = "Heat pump for the gym", stage: str | None = None) -> Deal:
+    ali = await crm.users.identify(ALI)
+    return await crm.deals.create(actor=ali, title=title, amount="12000", stage=stage)
+
+
+async def open_card(chat: EmulatedChat, title: str) -> Msg:
+    await chat.send(ALI, f"/find {title}")
+    await chat.click(ALI, title)
+    return await chat.last(ALI)
+
+
+async def stage_of(crm: Crm, deal: Deal) -> str:
+    return (await crm.deals.get(deal_id=deal.id, actor=await crm.users.identify(ALI))).stage.name
+
+
+async def press_on_card(chat: EmulatedChat, card: Msg, *labels: str) -> Msg:
+    """Press buttons one after another on the card's message; it must stay the same message."""
+    for label in labels:
+        query = await chat.click(ALI, label, message_id=card.message_id)
+        assert await chat.answer(query) is not None, f"{label!r} left the button spinning"
+    after = await chat.message(ALI, card.message_id)
+    assert after.edited
+    return after
+
+
+async def test_next_and_previous_move_the_deal_and_show_the_stages_hint(chat: EmulatedChat, crm: Crm) -> None:
+    deal = await alis_deal(crm)
+    card = await open_card(chat, deal.title)
+    assert "1/7 Unsorted" in card.text
+    after = await press_on_card(chat, card, "Opportunity ▶")
+    assert "Moved to Opportunity" in after.text and HINTS["Opportunity"] in after.text
+    assert "2/7 Opportunity" in after.text
+    assert await stage_of(crm, deal) == "Opportunity"
+    after = await press_on_card(chat, card, "Commercial offer ▶")
+    assert "Moved to Commercial offer" in after.text and HINTS["Commercial offer"] in after.text
+    after = await press_on_card(chat, card, "◀ Opportunity")
+    assert "Moved to Opportunity" in after.text and HINTS["Opportunity"] in after.text
+    assert await stage_of(crm, deal) == "Opportunity"
+    assert len(await chat.bot_messages(ALI)) == 1  # the search result became the card; nothing was added
+
+
+async def test_move_to_reaches_every_stage_editing_the_card_in_place(chat: EmulatedChat, crm: Crm) -> None:
+    deal = await alis_deal(crm)
+    card = await open_card(chat, deal.title)
+    for target in ("Execution", "Document approval", "Signing & payment", "Commercial offer", "Opportunity"):
+        after = await press_on_card(chat, card, "Move to…", target)
+        assert f"Moved to {target}" in after.text and HINTS[target] in after.text, after.text
+        assert await stage_of(crm, deal) == target
+    after = await press_on_card(chat, card, "Move to…", "Unsorted")
+    assert "Moved to Unsorted" in after.text and HINTS["Unsorted"] in after.text
+    after = await press_on_card(chat, card, "Move to…", "Won")
+    assert "Won! Well done." in after.text and await stage_of(crm, deal) == "Won"
+    after = await press_on_card(chat, card, "Move to…", "Execution")
+    assert "Moved to Execution" in after.text and await stage_of(crm, deal) == "Execution"
+    after = await press_on_card(chat, card, "Move to…", "Lost")
+    assert "Why was it lost?" in after.text
+    after = await press_on_card(chat, card, "Not a fit")
+    assert "Marked as lost" in after.text and "Reason: Not a fit" in after.text
+    assert await stage_of(crm, deal) == "Lost"
+
+
+async def test_a_won_deal_is_reopened_one_stage_back(chat: EmulatedChat, crm: Crm) -> None:
+    deal = await alis_deal(crm, stage="Execution")
+    card = await open_card(chat, deal.title)
+    query = await chat.click(ALI, "✅ Won", message_id=card.message_id)
+    answer = await chat.answer(query)
+    assert answer is not None and "Won" in (answer["text"] or "")
+    won = await chat.message(ALI, card.message_id)
+    assert "Won! Well done." in won.text and not any("✅ Won" in t for t in won.button_texts)
+    reopened = await press_on_card(chat, card, "◀ Execution")
+    assert "Moved to Execution" in reopened.text and HINTS["Execution"] in reopened.text
+    reloaded = await crm.deals.get(deal_id=deal.id, actor=await crm.users.identify(ALI))
+    assert reloaded.stage.name == "Execution" and reloaded.closed_at is None
+
+
+async def test_a_deal_lost_for_a_listed_reason_is_reopened(chat: EmulatedChat, crm: Crm) -> None:
+    deal = await alis_deal(crm, stage="Commercial offer")
+    card = await open_card(chat, deal.title)
+    lost = await press_on_card(chat, card, "Lost", "No budget")
+    assert "Marked as lost" in lost.text and "Reason: No budget" in lost.text
+    reloaded = await crm.deals.get(deal_id=deal.id, actor=await crm.users.identify(ALI))
+    assert reloaded.stage.name == "Lost" and reloaded.lost_reason == "No budget"
+    reopened = await press_on_card(chat, card, "◀ Execution")
+    assert "Moved to Execution" in reopened.text
+    reloaded = await crm.deals.get(deal_id=deal.id, actor=await crm.users.identify(ALI))
+    assert reloaded.stage.name == "Execution" and reloaded.lost_reason is None
+
+
+async def test_a_deal_lost_for_another_reason_keeps_the_typed_words(chat: EmulatedChat, crm: Crm) -> None:
+    deal = await alis_deal(crm)
+    card = await open_card(chat, deal.title)
+    await press_on_card(chat, card, "Lost", "Other")
+    assert "Why was it lost? A few words" in (await chat.last(ALI)).text
+    await chat.send(ALI, "Went with   the cousin's firm")
+    redrawn = await chat.message(ALI, card.message_id)
+    assert "Reason: Other: Went with the cousin's firm" in redrawn.text
+    assert "Marked as lost" in (await chat.last(ALI)).text
+    reloaded = await crm.deals.get(deal_id=deal.id, actor=await crm.users.identify(ALI))
+    assert reloaded.stage.name == "Lost" and reloaded.lost_reason == "Other: Went with the cousin's firm"
+
+
+async def test_the_history_shows_every_step(chat: EmulatedChat, crm: Crm) -> None:
+    deal = await alis_deal(crm)
+    card = await open_card(chat, deal.title)
+    await press_on_card(chat, card, "Opportunity ▶", "Move to…", "Execution", "Won", "◀ Execution")
+    await press_on_card(chat, card, "Lost", "Price")
+    history = await press_on_card(chat, card, "History")
+    lines = history.text.splitlines()
+    expected = [
+        "reopened in Execution",  # newest first
+        "won",
+        "moved to Execution",
+        "moved to Opportunity",
+        "created in Unsorted",
+    ]
+    assert "lost: Price" in lines[1], lines
+    steps = [line for line in lines[2:] if "·" in line]
+    assert [s.rsplit(": ", 1)[-1] for s in steps] == expected, lines
+    events = await crm.deals.history(deal_id=deal.id, actor=await crm.users.identify(ALI))
+    assert [e.kind for e in events] == [
+        EventKind.CREATED,
+        EventKind.MOVED,
+        EventKind.MOVED,
+        EventKind.WON,
+        EventKind.REOPENED,
+        EventKind.LOST,
+    ]
+    back = await press_on_card(chat, card, "Back to the card")
+    assert "Reason: Price" in back.text
+
+
+async def test_a_note_is_saved_in_the_history(chat: EmulatedChat, crm: Crm) -> None:
+    deal = await alis_deal(crm)
+    card = await open_card(chat, deal.title)
+    await chat.click(ALI, "Note", message_id=card.message_id)
+    assert "Write the note" in (await chat.last(ALI)).text
+    await chat.send(ALI, "Wants a quote by Friday")
+    assert "Note saved" in (await chat.last(ALI)).text
+    await chat.click(ALI, "History")
+    assert "📝 Wants a quote by Friday" in (await chat.last(ALI)).text
+    events = await crm.deals.history(deal_id=deal.id, actor=await crm.users.identify(ALI))
+    assert events[-1].kind is EventKind.NOTE and events[-1].data["text"] == "Wants a quote by Friday"
+
+
+async def test_a_reminder_from_the_quick_options(chat: EmulatedChat, crm: Crm) -> None:
+    deal = await alis_deal(crm)
+    card = await open_card(chat, deal.title)
+    after = await press_on_card(chat, card, "Remind", "Tomorrow 9:00")
+    assert "I'll remind you tomorrow 09:00" in after.text
+    assert "Follow up — tomorrow 09:00" in after.text
+    [task] = await crm.tasks.open_tasks(actor=await crm.users.identify(ALI))
+    assert task.deal_id == deal.id
+
+
+async def test_a_typed_reminder_time_and_nonsense_asked_again(chat: EmulatedChat, crm: Crm) -> None:
+    deal = await alis_deal(crm)
+    card = await open_card(chat, deal.title)
+    await press_on_card(chat, card, "Remind", "Type a time")
+    assert "When?" in (await chat.last(ALI)).text
+    await chat.send(ALI, "when pigs fly")
+    again = await chat.last(ALI)
+    assert "I couldn't read that time" in again.text and "When?" in again.text
+    await chat.send(ALI, "in 2h")
+    assert "I'll remind you" in (await chat.last(ALI)).text
+    [task] = await crm.tasks.open_tasks(actor=await crm.users.identify(ALI))
+    assert task.deal_id == deal.id
+
+
+async def test_editing_title_amount_phone_and_priority(chat: EmulatedChat, crm: Crm) -> None:
+    deal = await alis_deal(crm)
+    card = await open_card(chat, deal.title)
+    await press_on_card(chat, card, "Edit", "Title")
+    assert "New title? Now: Heat pump for the gym" in (await chat.last(ALI)).text
+    await chat.send(ALI, "Two heat pumps for the gym")
+    assert "Saved" in (await chat.last(ALI)).text
+    await chat.click(ALI, "Edit")
+    await chat.click(ALI, "Amount")
+    await chat.send(ALI, "lots")
+    retry = await chat.last(ALI)
+    assert "That amount doesn't work" in retry.text and "Try again" in retry.text
+    await chat.send(ALI, "24 500")
+    assert "24,500" in (await chat.last(ALI)).text
+    await chat.click(ALI, "Edit")
+    await chat.click(ALI, "Phone")
+    await chat.send(ALI, "8 (912) 345-67-89")
+    assert "+7 912 345-67-89" in (await chat.last(ALI)).text
+    await chat.click(ALI, "Edit")
+    await chat.click(ALI, "Priority")
+    await chat.click(ALI, "high")
+    last = await chat.last(ALI)
+    assert last.text.startswith("🔥") and "priority: high" in last.text
+    reloaded = await crm.deals.get(deal_id=deal.id, actor=await crm.users.identify(ALI))
+    assert reloaded.title == "Two heat pumps for the gym" and str(reloaded.amount) == "24500.00"
+    assert reloaded.contact is not None and reloaded.contact.phone == "+79123456789"
+    assert reloaded.priority.value == "high"

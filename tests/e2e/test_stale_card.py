@@ -1,0 +1,68 @@
+"""A card that no longer shows the deal as it is: a press on it is refused, answered, and the card redrawn."""
+
+from __future__ import annotations
+
+from crm_core.domain.deals import Deal
+from crm_core.services import Crm
+from tests.e2e.harness import ALI, EmulatedChat, Msg
+
+
+async def alis_deal(crm: Crm) -> Deal:
+    return await crm.deals.create(
+        actor=await crm.users.identify(ALI), title="Solar panels", stage="Opportunity"
+    )
+
+
+async def open_card(chat: EmulatedChat, title: str) -> Msg:
+    await chat.send(ALI, f"/find {title}")
+    await chat.click(ALI, title)
+    return await chat.last(ALI)
+
+
+async def test_a_press_on_a_card_changed_elsewhere_is_not_applied(chat: EmulatedChat, crm: Crm) -> None:
+    deal = await alis_deal(crm)
+    card = await open_card(chat, deal.title)
+    ali = await crm.users.identify(ALI)
+    await crm.deals.edit(deal_id=deal.id, field="title", value="Solar panels, 40 kW", actor=ali)
+    query = await chat.click(ALI, "Commercial offer ▶", message_id=card.message_id)
+    answer = await chat.answer(query)
+    assert answer is not None and "out of date" in (answer["text"] or "")
+    redrawn = await chat.message(ALI, card.message_id)
+    assert redrawn.edited and "out of date" in redrawn.text
+    assert "Solar panels, 40 kW" in redrawn.text and "Opportunity" in redrawn.text
+    now = await crm.deals.get(deal_id=deal.id, actor=ali)
+    assert now.stage.name == "Opportunity" and now.version == deal.version + 1
+    after = await chat.click(ALI, "Commercial offer ▶", message_id=card.message_id)  # the redrawn card works
+    assert await chat.answer(after) is not None
+    assert (await crm.deals.get(deal_id=deal.id, actor=ali)).stage.name == "Commercial offer"
+
+
+async def test_a_press_on_an_older_copy_of_the_card_does_not_move_the_deal_twice(
+    chat: EmulatedChat, crm: Crm
+) -> None:
+    deal = await alis_deal(crm)
+    older = await open_card(chat, deal.title)
+    newer = await open_card(chat, deal.title)
+    assert older.message_id != newer.message_id
+    await chat.click(ALI, "Commercial offer ▶", message_id=newer.message_id)
+    query = await chat.click(ALI, "Commercial offer ▶", message_id=older.message_id)
+    answer = await chat.answer(query)
+    assert answer is not None and "out of date" in (answer["text"] or "")
+    redrawn = await chat.message(ALI, older.message_id)
+    assert "Commercial offer" in redrawn.text and "Moved to" not in redrawn.text
+    ali = await crm.users.identify(ALI)
+    assert (await crm.deals.get(deal_id=deal.id, actor=ali)).stage.name == "Commercial offer"
+    assert len(await crm.deals.history(deal_id=deal.id, actor=ali)) == 2  # created, moved once
+
+
+async def test_a_stale_won_press_is_not_applied(chat: EmulatedChat, crm: Crm) -> None:
+    deal = await alis_deal(crm)
+    card = await open_card(chat, deal.title)
+    ali = await crm.users.identify(ALI)
+    await crm.deals.mark_lost(deal_id=deal.id, reason="Price", actor=ali)
+    query = await chat.click(ALI, "✅ Won", message_id=card.message_id)
+    answer = await chat.answer(query)
+    assert answer is not None and "out of date" in (answer["text"] or "")
+    redrawn = await chat.message(ALI, card.message_id)
+    assert "Reason: Price" in redrawn.text
+    assert (await crm.deals.get(deal_id=deal.id, actor=ali)).stage.name == "Lost"
