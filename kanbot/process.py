@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -15,9 +16,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiohttp import web
 
-from bot.aiogram_runtime import AiogramTransport, build_router
+from bot.aiogram_runtime import AiogramTransport, build_router, webhook_handler
 from bot.core.chat import ChatCore
 from bot.core.context import ChatSettings
+from bot.core.events import Event
 from bot.core.features.menu import command_list
 from bot.core.i18n import SUPPORTED, Tr
 from bot.core.notify import Notifier
@@ -25,10 +27,14 @@ from bot.delivery import Limits, OutboxDelivery
 from crm_core.adapters import migrate
 from crm_core.adapters.database import Database
 from crm_core.domain.calls import CallEvent, IngestOutcome
+from crm_core.domain.errors import Unavailable
 from crm_core.domain.users import Role
 from crm_core.ports import Clock
 from crm_core.services import Crm
 from kanbot.app import NotReady
+from kanbot.leader import lead_while_possible
+from kanbot.logs import add_secret
+from kanbot.metrics import CONTENT_TYPE, Metrics
 from kanbot.scheduler import build_scheduler
 from kanbot.settings import Settings
 from telephony_bridge.http import call_routes
@@ -52,6 +58,8 @@ class Kanbot:
     delivery: OutboxDelivery
     web: web.Application
     http_port: int = 0
+    metrics: Metrics = field(default_factory=Metrics)
+    leading: bool = False
 
 
 async def register_commands(bot: Bot, crm: Crm) -> None:
@@ -67,8 +75,13 @@ async def register_commands(bot: Bot, crm: Crm) -> None:
 
 
 @contextlib.asynccontextmanager
-async def assemble(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Kanbot]:
-    """Build every part over one database; closes them all on exit."""
+async def assemble(
+    settings: Settings, *, clock: Clock | None = None, web_role: bool = True
+) -> AsyncIterator[Kanbot]:
+    """Build every part over one database; closes them all on exit.
+
+    ``web_role``: serve the call endpoints and the Telegram webhook (a worker serves only health).
+    """
     token = settings.telegram.token()
     db = Database(settings.core.database_url)
     bot = make_bot(token, settings.telegram.telegram_api_url)
@@ -100,17 +113,88 @@ async def assemble(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             delivery.wake.set()  # a pop-up card should not wait for the next pass
             return outcome
 
+        metrics = Metrics()
+        metrics.watch_delivery(delivery)
+        chat.observers.append(lambda event, outcome, seconds: _observe(metrics, event, outcome, seconds))
         app = web.Application(client_max_size=settings.cloud.max_body_bytes)
-        app.add_routes(call_routes(ingest=ingest, settings=settings.cloud))
         app.router.add_get("/healthz", _healthz)
-        yield Kanbot(crm, bot, chat, dispatcher, delivery, app)
+        app.router.add_get("/readyz", _readyz(db))
+        app.router.add_get("/metrics", _metrics(metrics, crm))
+        if web_role:
+            app.add_routes(call_routes(ingest=_counted(ingest, metrics), settings=settings.cloud))
+            if settings.telegram.webhook_url:
+                secret = settings.telegram.webhook_secret
+                webhook_handler(dispatcher, bot, secret.get_secret_value() if secret else None).register(
+                    app, path=webhook_path(settings.telegram.webhook_url)
+                )
+        yield Kanbot(crm, bot, chat, dispatcher, delivery, app, metrics=metrics)
     finally:
         await bot.session.close()
         await db.dispose()
 
 
 async def _healthz(request: web.Request) -> web.Response:
+    """The process is alive."""
     return web.json_response({"status": "ok"})
+
+
+def _readyz(db: Database) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def readyz(request: web.Request) -> web.Response:
+        """The database answers and its schema is the code's."""
+        try:
+            current = await asyncio.wait_for(migrate.is_current(db), timeout=5)
+        except Exception as error:
+            return web.json_response({"status": "unavailable", "database": type(error).__name__}, status=503)
+        if not current:
+            return web.json_response({"status": "unavailable", "database": "migrations pending"}, status=503)
+        return web.json_response({"status": "ready"})
+
+    return readyz
+
+
+def _metrics(metrics: Metrics, crm: Crm) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def scrape(request: web.Request) -> web.Response:
+        """Prometheus metrics; the outbox figures are read fresh from the database."""
+        try:
+            async with crm.db.uow(write=False) as uow:
+                stats = await uow.outbox.stats(now=crm.clock.now())
+            metrics.outbox_depth.set(stats["pending"])
+            metrics.outbox_oldest.set(stats["oldest_pending_s"])
+        except Unavailable:
+            metrics.db_errors.inc()
+        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
+
+    return scrape
+
+
+def _observe(metrics: Metrics, event: Event, outcome: str, seconds: float) -> None:
+    kind = type(event).__name__.lower()
+    metrics.updates.labels(kind=kind, outcome=outcome).inc()
+    metrics.latency.labels(kind=kind).observe(seconds)
+    if outcome == "unavailable":
+        metrics.db_errors.inc()
+
+
+def _counted(
+    ingest: Callable[[CallEvent], Awaitable[IngestOutcome]], metrics: Metrics
+) -> Callable[[CallEvent], Awaitable[IngestOutcome]]:
+    async def counted(event: CallEvent) -> IngestOutcome:
+        try:
+            outcome = await ingest(event)
+        except Unavailable:
+            metrics.db_errors.inc()
+            raise
+        result = "duplicate" if outcome.duplicate else "created" if outcome.created else "recorded"
+        metrics.calls.labels(provider=event.provider, status=event.status.value, result=result).inc()
+        return outcome
+
+    return counted
+
+
+def webhook_path(url: str) -> str:
+    """Where Telegram posts updates on this server: the webhook URL's path."""
+    path = urlsplit(url).path
+    return path if path and path != "/" else "/telegram/webhook"
 
 
 async def run(
@@ -119,31 +203,50 @@ async def run(
     stop: asyncio.Event | None = None,
     clock: Clock | None = None,
     ready: asyncio.Future[Kanbot] | None = None,
+    web_role: bool = True,
+    worker_role: bool = True,
 ) -> None:
-    """Run everything in one process until ``stop`` (or SIGINT/SIGTERM)."""
+    """Run Kanbot until ``stop`` (or SIGINT/SIGTERM): ``kanbot run`` is both roles in one process.
+
+    The web role takes updates (long polling, or the webhook when KANBOT_WEBHOOK_URL is set) and
+    serves the call endpoints; the worker role runs the scheduler and the outbox delivery when it
+    leads (one worker at a time on PostgreSQL). Shutdown stops taking updates first, lets the ones in
+    flight finish, and leaves the outbox consistent.
+    """
     stop = stop or _stop_on_signals()
-    async with assemble(settings, clock=clock) as kanbot:
-        runner = web.AppRunner(kanbot.web, access_log=None)
+    for secret in _secrets(settings):
+        add_secret(secret)
+    async with assemble(settings, clock=clock, web_role=web_role) as kanbot:
+        runner = web.AppRunner(kanbot.web, access_log=None, shutdown_timeout=5)
         await runner.setup()
         site = web.TCPSite(runner, settings.server.http_host, settings.server.http_port)
         await site.start()
         kanbot.http_port = runner.addresses[0][1] if runner.addresses else settings.server.http_port
-        await register_commands(kanbot.bot, kanbot.crm)
-        await kanbot.bot.delete_webhook(drop_pending_updates=False)
-        polling = asyncio.create_task(
-            kanbot.dispatcher.start_polling(
-                kanbot.bot, handle_signals=False, close_bot_session=False, polling_timeout=10
-            ),
-            name="polling",
-        )
-        delivering = asyncio.create_task(kanbot.delivery.run(stop), name="outbox")
-        scheduler = build_scheduler(kanbot.crm, after_tick=kanbot.delivery.wake.set)
-        scheduler.start()
+        tasks: list[asyncio.Task[None]] = []
+        polling = web_role and not settings.telegram.webhook_url
+        if web_role:
+            await register_commands(kanbot.bot, kanbot.crm)
+            if polling:
+                await kanbot.bot.delete_webhook(drop_pending_updates=False)
+                tasks.append(
+                    asyncio.create_task(
+                        kanbot.dispatcher.start_polling(
+                            kanbot.bot, handle_signals=False, close_bot_session=False, polling_timeout=10
+                        ),
+                        name="polling",
+                    )
+                )
+            else:
+                await set_webhook(kanbot.bot, settings)
+        if worker_role:
+            tasks.append(asyncio.create_task(_work(kanbot, stop), name="worker"))
+        intake = "polling" if polling else "webhook" if web_role else "none (worker)"
         log.info(
-            "Kanbot is running as @%s; HTTP on %s:%s",
+            "Kanbot is running as @%s (updates: %s); HTTP on %s:%s",
             kanbot.chat.settings.bot_username,
+            intake,
             settings.server.http_host,
-            settings.server.http_port,
+            kanbot.http_port,
         )
         if ready is not None and not ready.done():
             ready.set_result(kanbot)
@@ -151,11 +254,55 @@ async def run(
             await stop.wait()
         finally:
             log.info("stopping: no new updates; finishing what is in flight")
-            scheduler.shutdown(wait=False)
-            with contextlib.suppress(RuntimeError):
-                await kanbot.dispatcher.stop_polling()
-            await asyncio.wait_for(asyncio.gather(polling, delivering, return_exceptions=True), timeout=8)
+            if polling:
+                with contextlib.suppress(RuntimeError):
+                    await kanbot.dispatcher.stop_polling()
+            await runner.shutdown()  # the webhook stops taking updates; requests in flight finish
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=8)
             await runner.cleanup()
+            log.info("stopped")
+
+
+async def _work(kanbot: Kanbot, stop: asyncio.Event) -> None:
+    """The worker role: lead when possible (scheduler + outbox delivery), stand by otherwise."""
+
+    async def lead(until: asyncio.Event) -> None:
+        scheduler = build_scheduler(kanbot.crm, after_tick=kanbot.delivery.wake.set)
+        scheduler.start()
+        try:
+            await kanbot.delivery.run(until)
+        finally:
+            scheduler.shutdown(wait=False)
+
+    def changed(leading: bool) -> None:
+        kanbot.leading = leading
+        kanbot.metrics.leader.set(1 if leading else 0)
+
+    await lead_while_possible(kanbot.crm, stop, lead, on_change=changed)
+
+
+async def set_webhook(bot: Bot, settings: Settings) -> None:
+    """Point Telegram at our webhook (idempotent), with the secret it must send back."""
+    assert settings.telegram.webhook_url is not None
+    secret = settings.telegram.webhook_secret
+    await bot.set_webhook(
+        settings.telegram.webhook_url,
+        secret_token=secret.get_secret_value() if secret else None,
+        allowed_updates=["message", "callback_query", "my_chat_member"],
+    )
+
+
+def _secrets(settings: Settings) -> list[str]:
+    values = [
+        settings.telegram.bot_token,
+        settings.telegram.webhook_secret,
+        settings.cloud.twilio_auth_token,
+        settings.cloud.zadarma_secret,
+        settings.cloud.mango_api_key,
+        settings.cloud.mango_api_salt,
+        settings.cloud.calls_secret,
+    ]
+    return [v.get_secret_value() for v in values if v is not None]
 
 
 def _stop_on_signals() -> asyncio.Event:

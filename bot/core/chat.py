@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
@@ -14,7 +17,7 @@ from bot.core.features import ALL_ROUTERS, menu
 from bot.core.i18n import SUPPORTED, Tr
 from bot.core.routing import Router
 from bot.core.views import Answer, Reply, View
-from crm_core.domain.errors import CrmError, StaleVersion
+from crm_core.domain.errors import CrmError, StaleVersion, Unavailable
 from crm_core.domain.users import User
 from crm_core.services import Crm
 from crm_core.services.conversations import Claim
@@ -23,6 +26,7 @@ log = logging.getLogger(__name__)
 
 FLOOD_WINDOW = timedelta(seconds=10)
 FLOOD_LIMIT = 20
+RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)  # about half a minute of database outage
 
 
 class ChatCore:
@@ -40,19 +44,55 @@ class ChatCore:
         }
         self.entry = menu
         self.after_update: list[Callable[[], object]] = []
+        self.observers: list[Callable[[Event, str, float], object]] = []
 
     async def handle(self, event: Event) -> Reply:
-        """Handle one update exactly once; every button press gets an answer, every error a message."""
+        """Handle one update exactly once; every button press gets an answer, every error a message.
+
+        While the database is briefly unreachable the update is retried (about half a minute), so a
+        short outage costs the user a delay, not an action; past that the user is told to try again.
+        """
+        started = time.perf_counter()
+        reply = Reply(outcome="unavailable")
+        try:
+            for delay in (*RETRY_DELAYS_S, None):
+                try:
+                    reply = await self._once(event)
+                    break
+                except Unavailable:
+                    if delay is None:
+                        reply = self._unavailable(event)
+                        break
+                    log.warning("update %s: database unavailable; retrying in %.1f s", event.update_id, delay)
+                    await asyncio.sleep(delay)
+            return reply
+        finally:
+            for hook in self.after_update:
+                hook()
+            for observer in self.observers:
+                observer(event, reply.outcome, time.perf_counter() - started)
+
+    async def _once(self, event: Event) -> Reply:
         key = f"u:{self.settings.bot_id}:{event.update_id}"
         if await self.crm.ledger.begin(key, subject_id=event.sender.id) is Claim.DUPLICATE:
             log.info("update %s delivered again: ignored", event.update_id)
-            return Reply(duplicate=True)
+            return Reply(duplicate=True, outcome="duplicate")
         try:
             return await self._handle(event)
+        except Unavailable:
+            with contextlib.suppress(Unavailable):
+                await self.crm.ledger.release(key)  # so that the retry (or a redelivery) does the work
+            raise
         finally:
-            await self.crm.ledger.finish(key)
-            for hook in self.after_update:
-                hook()
+            with contextlib.suppress(Unavailable):
+                await self.crm.ledger.finish(key)
+
+    def _unavailable(self, event: Event) -> Reply:
+        tr = Tr(event.sender.language_code or "en")
+        text = tr("The CRM is briefly unavailable. Please try again in a minute.")
+        if isinstance(event, ButtonPress):
+            return Reply(outcome="unavailable").answer(text, alert=True)
+        return Reply(outcome="unavailable").send(View.of([f"⚠️ {text}"]))
 
     async def _handle(self, event: Event) -> Reply:
         if not event.private:
@@ -69,17 +109,23 @@ class ChatCore:
         try:
             return await self._route(ctx)
         except StaleVersion as error:
-            return await self.entry.stale_card(ctx, error.deal_id)
+            reply = await self.entry.stale_card(ctx, error.deal_id)
+            reply.outcome = "stale"
+            return reply
+        except Unavailable:
+            raise
         except CrmError as error:
-            return self._refusal(ctx, explain(error, ctx.tr))
+            return self._refusal(ctx, explain(error, ctx.tr), "refused")
         except Exception:
             log.exception("update %s from %s failed", event.update_id, event.sender.id)
-            return self._refusal(ctx, ctx.tr("Sorry, something went wrong on our side. Please try again."))
+            return self._refusal(
+                ctx, ctx.tr("Sorry, something went wrong on our side. Please try again."), "error"
+            )
 
-    def _refusal(self, ctx: ChatContext, text: str) -> Reply:
+    def _refusal(self, ctx: ChatContext, text: str, outcome: str) -> Reply:
         if isinstance(ctx.event, ButtonPress):
-            return Reply().answer(text, alert=True)
-        return Reply().send(View.of([f"⚠️ {text}"]))
+            return Reply(outcome=outcome).answer(text, alert=True)
+        return Reply(outcome=outcome).send(View.of([f"⚠️ {text}"]))
 
     async def _route(self, ctx: ChatContext) -> Reply:
         event = ctx.event

@@ -12,6 +12,7 @@ from crm_core.domain.errors import (
     NotAllowed,
     NotFound,
     StaleVersion,
+    Unavailable,
 )
 
 
@@ -97,6 +98,8 @@ def explain(error: CrmError, tr: Tr) -> Html:
         if error.reason:
             return tr("That {field} doesn't work: {reason}.", field=name, reason=tr(error.reason))
         return tr("That {field} doesn't work.", field=name)
+    if isinstance(error, Unavailable):
+        return tr("The CRM is briefly unavailable. Please try again in a minute.")
     if isinstance(error, Conflict):
         return tr("Someone got there first: {what}", what=str(error))
     return tr("That didn't work: {what}", what=str(error))

@@ -101,6 +101,7 @@ Action = Send | Edit | Answer | SendPhoto | Typing | SetCommands
 class Reply:
     actions: list[Action] = field(default_factory=list)
     duplicate: bool = False  # the update was handled before: the runtime does nothing, not even answer
+    outcome: str = "ok"  # for metrics: ok, duplicate, refused, stale, error, unavailable
 
     def send(self, view: View) -> Reply:
         self.actions.append(Send(view))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction, create_async_engine
 
 from crm_core.adapters.repositories import (
@@ -27,6 +29,7 @@ from crm_core.adapters.repositories.conversations import (
     ProcessedRepository,
 )
 from crm_core.adapters.repositories.followups import FollowUpRepository
+from crm_core.domain.errors import Unavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -108,7 +111,10 @@ class UnitOfWork:
         return self.connection.dialect.name
 
     async def __aenter__(self) -> UnitOfWork:
-        conn = await self.database.engine.connect()
+        try:
+            conn = await self.database.engine.connect()
+        except (OperationalError, InterfaceError, OSError) as error:
+            raise Unavailable(type(error).__name__) from error
         if self.database.is_sqlite:
             (await conn.get_raw_connection()).info["kanbot_write"] = self.write
         self._conn = conn
@@ -134,10 +140,15 @@ class UnitOfWork:
         try:
             if self._tx is not None and self._tx.is_active:
                 await self._tx.rollback()
+        except (OperationalError, InterfaceError, OSError):
+            pass  # the connection is gone, and the transaction with it
         finally:
             if self._conn is not None:
-                await self._conn.close()
+                with contextlib.suppress(OperationalError, InterfaceError, OSError):
+                    await self._conn.close()
             self._conn = self._tx = None
+        if isinstance(exc, OperationalError | InterfaceError | OSError):
+            raise Unavailable(type(exc).__name__) from exc
 
     async def commit(self) -> None:
         assert self._tx is not None

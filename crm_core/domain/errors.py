@@ -70,3 +70,12 @@ class DealClosed(CrmError):
 
 class Conflict(CrmError):
     code = "conflict"
+
+
+class Unavailable(CrmError):
+    """The database cannot be reached right now; nothing was changed. Retrying later is safe."""
+
+    code = "unavailable"
+
+    def __init__(self, cause: str = "") -> None:
+        super().__init__("The CRM's database is unavailable right now; try again in a minute.", cause=cause)

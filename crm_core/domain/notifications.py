@@ -33,3 +33,4 @@ class NoteKind:
     MORNING_PLAN = "morning_plan"
     DIGEST = "digest"
     NUDGE = "nudge"
+    DEAL_MOVED_ON_BOARD = "deal_moved_on_board"

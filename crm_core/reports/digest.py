@@ -65,10 +65,15 @@ class MorningPlan:
 
 def funnel_nudge(funnel: FunnelSnapshot) -> Nudge | None:
     """The most useful one-line hint: an empty stage right after a full one (nearest the money first),
-    else a crowded inbox."""
+    else a crowded inbox. The inbox is judged by its own rule: with it among the "full" stages, an
+    unsorted inbox would always read as "push the deals in the inbox" and never as crowded."""
     rows = funnel.rows
     for earlier, later in reversed(list(itertools.pairwise(rows))):
-        if later.count == 0 and earlier.count > 0 and later.stage.kind is StageKind.OPEN:
+        if (
+            later.count == 0
+            and earlier.count > 0
+            and earlier.stage.kind is later.stage.kind is StageKind.OPEN
+        ):
             return Nudge("empty_stage", earlier.count, later.stage, earlier.stage)
     inbox = next((r for r in rows if r.stage.kind is StageKind.INBOX), None)
     if inbox is not None and inbox.count >= INBOX_CROWDED:

@@ -70,6 +70,12 @@ class Ledger(ServiceBase):
             await uow.processed.set_state(key, "done", at=self.now())
             await uow.commit()
 
+    async def release(self, key: str) -> None:
+        """Forget a claim whose work did not happen, so a retry or a redelivery does it."""
+        async with self.db.uow() as uow:
+            await uow.processed.release(key)
+            await uow.commit()
+
     async def once(self, key: str, *, subject_id: int | None = None) -> bool:
         """``True`` the first time ``key`` is seen, ``False`` ever after (one-time notices)."""
         async with self.db.uow() as uow:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kanbot.cli import bridge, deals, pipeline, reports, serve, setup, tasks, transfer, users
+from kanbot.cli import bridge, deals, ops, pipeline, reports, serve, setup, tasks, transfer, users
 
 app = typer.Typer(
     name="kanbot",
@@ -27,6 +27,9 @@ app.command("run")(serve.run)
 app.command("emulator")(serve.emulator)
 app.command("outbox")(serve.outbox)
 app.command("tick")(serve.tick)
+app.command("serve")(ops.serve)
+app.add_typer(ops.webhook_app, name="webhook")
+app.command("doctor")(ops.doctor)
 
 
 def main() -> None:

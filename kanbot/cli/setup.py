@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
 import typer
+from sqlalchemy.engine import URL, make_url
 
 from crm_core.adapters import migrate
 from crm_core.adapters.database import Database
 from kanbot.app import open_crm
-from kanbot.cli.common import load_settings, run
+from kanbot.cli.common import fail, load_settings, run
 
 db_app = typer.Typer(help="The database: upgrade its schema, check its state.", no_args_is_help=True)
 
@@ -62,3 +68,61 @@ def current() -> None:
             await db.dispose()
 
     run(go)
+
+
+@db_app.command("backup")
+def backup(file: Path = typer.Argument(..., help="Where to write the backup.")) -> None:
+    """Back the database up: SQLite with its online backup API; PostgreSQL with pg_dump."""
+    settings = load_settings()
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        source = Path(url.database or "")
+        if not source.exists():
+            fail(f"There is no database at {source}: nothing to back up.")
+        file.parent.mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(source) as src, sqlite3.connect(file) as dest:
+            src.backup(dest)  # consistent even while Kanbot writes
+        typer.echo(f"Backed up {source} to {file} ({file.stat().st_size} bytes).")
+        return
+    command = ["pg_dump", "--format=custom", f"--file={file}", _libpq_url(url)]
+    shown = " ".join([*command[:-1], _libpq_url(url, hide=True)])
+    if shutil.which("pg_dump") is None:
+        fail(f"pg_dump is not installed here; run this where it is: {shown}")
+    typer.echo(f"Running: {shown}")
+    result = subprocess.run(command, check=False)  # noqa: S603 - the arguments are ours
+    if result.returncode != 0:
+        fail(f"pg_dump failed (exit code {result.returncode}).")
+    typer.echo(f"Backed up to {file}.")
+
+
+@db_app.command("restore")
+def restore(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="A backup made by `db backup`."),
+    yes: bool = typer.Option(False, "--yes", help="Replace the current database without asking."),
+) -> None:
+    """Restore a SQLite backup over the current database (stop Kanbot first)."""
+    settings = load_settings()
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite":
+        fail(
+            f"For PostgreSQL use: pg_restore --clean --if-exists --dbname={_libpq_url(url, hide=True)} {file}"
+        )
+    with sqlite3.connect(f"file:{file}?mode=ro", uri=True) as check:
+        if check.execute("PRAGMA integrity_check").fetchone() != ("ok",):
+            fail(f"{file} is damaged (integrity check failed); nothing was changed.")
+        tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "deals" not in tables or "alembic_version" not in tables:
+            fail(f"{file} is not a Kanbot database; nothing was changed.")
+    target = Path(url.database or "")
+    if target.exists() and not yes:
+        typer.confirm(f"Replace {target} with {file}? Stop Kanbot first.", abort=True)
+    with sqlite3.connect(file) as src, sqlite3.connect(target) as dest:
+        src.backup(dest)
+    typer.echo(
+        f"Restored {file} into {target}. Run `kanbot db upgrade` if the backup is older than this version."
+    )
+
+
+def _libpq_url(url: URL, *, hide: bool = False) -> str:
+    plain = url.set(drivername="postgresql")
+    return plain.render_as_string(hide_password=hide)

@@ -127,13 +127,13 @@ class _World:
         self.plan_creation(deal, customer, fate, phone, created, line.start)
         moves = times[1:-1] if fate.lost else times[1:]
         for moment in moves:
-            if self.rng.random() < 0.5:
+            if self.rng.random() < 0.35:
                 self.at(moment - timedelta(minutes=45), self.customer_calls(deal, phone, answered=True))
-            elif self.rng.random() < 0.2:
+            elif self.rng.random() < 0.15:
                 self.at(moment - timedelta(hours=3), self.customer_calls(deal, phone, answered=False))
                 self.at(moment - timedelta(hours=2), self.call_back(deal))
             self.at(moment, self.move_on(deal))
-            if self.rng.random() < 0.35:
+            if self.rng.random() < 0.3:
                 self.at(moment + timedelta(minutes=10), self.note(deal, seller))
         if fate.lost:
             assert fate.reason is not None

@@ -1,0 +1,97 @@
+"""Prometheus metrics of one Kanbot process (``GET /metrics``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from prometheus_client.core import Metric
+
+    from bot.delivery import OutboxDelivery
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class _DeliveryCollector(Collector):
+    """Messages the outbox delivery sent, retried, was rate-limited on, and gave up."""
+
+    def __init__(self) -> None:
+        self.delivery: OutboxDelivery | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self.delivery.stats if self.delivery is not None else None
+        for name, doc, value in (
+            ("kanbot_messages_sent", "Notifications sent to Telegram.", stats.sent if stats else 0),
+            (
+                "kanbot_telegram_429",
+                "Times Telegram answered 429 Too Many Requests.",
+                stats.rate_limited if stats else 0,
+            ),
+            (
+                "kanbot_messages_retried",
+                "Notifications retried after a 5xx or network error.",
+                stats.retried if stats else 0,
+            ),
+            (
+                "kanbot_messages_failed",
+                "Notifications given up (refused, or the user blocked the bot).",
+                stats.failed if stats else 0,
+            ),
+        ):
+            yield CounterMetricFamily(name, doc, value=value)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.updates = Counter(
+            "kanbot_updates",
+            "Telegram updates handled, by kind and outcome.",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "kanbot_update_seconds",
+            "Time to handle one update.",
+            ["kind"],
+            registry=r,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.outbox_depth = Gauge("kanbot_outbox_pending", "Notifications waiting in the outbox.", registry=r)
+        self.outbox_oldest = Gauge(
+            "kanbot_outbox_oldest_pending_seconds", "Age of the oldest waiting notification.", registry=r
+        )
+        self.calls = Counter(
+            "kanbot_calls_ingested",
+            "Calls ingested, by provider and status.",
+            ["provider", "status", "result"],
+            registry=r,
+        )
+        self.followups = Counter(
+            "kanbot_followups_queued",
+            "Reminders, escalations, task notices, morning plans and digests queued.",
+            ["kind"],
+            registry=r,
+        )
+        self.db_errors = Counter(
+            "kanbot_database_errors", "Requests that failed because the database was unavailable.", registry=r
+        )
+        self.leader = Gauge(
+            "kanbot_worker_leader",
+            "1 when this process runs the scheduler and the outbox delivery.",
+            registry=r,
+        )
+        self._delivery = _DeliveryCollector()
+        r.register(self._delivery)
+
+    def watch_delivery(self, delivery: OutboxDelivery) -> None:
+        self._delivery.delivery = delivery
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
