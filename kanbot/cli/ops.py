@@ -163,7 +163,7 @@ def _check_settings(check: Check) -> object | None:
     try:
         settings = Settings()
         settings.core.crm_config()
-    except Exception as error:  # noqa: BLE001 - whatever it is, the doctor reports it
+    except Exception as error:  # whatever it is, the doctor reports it
         check.bad(
             "settings", str(error).splitlines()[0], "fix it in .env or the environment (see .env.example)"
         )

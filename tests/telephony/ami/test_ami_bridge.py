@@ -30,6 +30,13 @@ def bridge_settings(ami: FakeAmi, crm: TestCrm, spool: Path) -> AmiSettings:
     )
 
 
+async def spooled(path: Path, count: int, timeout_s: float = 5.0) -> None:
+    """Wait until the bridge's spool holds ``count`` calls (read beside it: WAL allows it)."""
+    async with Spool(path) as peek, asyncio.timeout(timeout_s):
+        while await peek.pending() != count:  # noqa: ASYNC110  # another process's file: no event
+            await asyncio.sleep(0.01)
+
+
 async def run_until(stop: asyncio.Event, settings: AmiSettings) -> asyncio.Task[None]:
     task = asyncio.create_task(
         run_bridge(settings, stop=stop, flush_timeout_s=0.5, sender_backoff=QUICK, listener_options=LISTENER)
@@ -50,12 +57,7 @@ async def test_calls_flow_from_asterisk_to_the_crm_even_across_a_crm_outage_and_
     await fake_ami.wait_for_login(1)
     await fake_ami.send(read_capture(DATA / "answered_direct.txt"))
     await fake_ami.send(read_capture(DATA / "missed_queue_abandon.txt"))
-    async with Spool(tmp_path / "spool.sqlite") as peek:
-        for _ in range(500):
-            if await peek.pending() == len(expected):
-                break
-            await asyncio.sleep(0.01)
-        assert await peek.pending() == len(expected)
+    await spooled(tmp_path / "spool.sqlite", len(expected))
     stop.set()
     await first_run
     assert crm.accepted == []
@@ -69,6 +71,7 @@ async def test_calls_flow_from_asterisk_to_the_crm_even_across_a_crm_outage_and_
     await fake_ami.send(read_capture(DATA / "outbound_call.json"))
     expected += expected_for(DATA / "outbound_call.json")
     await eventually(lambda: len(crm.accepted) == len(expected))
+    await spooled(tmp_path / "spool.sqlite", 0)  # each delivery settled before the stop
     stop.set()
     await second_run
     assert crm.accepted == expected

@@ -63,9 +63,9 @@ async def test_calls_spooled_while_the_crm_refuses_connections_arrive_once_each_
         await asyncio.sleep(0.2)  # the sender keeps knocking at a closed door meanwhile
         assert await spool.pending() == len(calls)
         await crm.start()
-        await eventually(lambda: len(crm.accepted) == len(calls))
-        await eventually(lambda: crm.requests >= len(calls))
-        assert await spool.pending() == 0
+        await until_empty(spool)
+        assert len(crm.accepted) == len(calls)
+        assert crm.requests == len(calls)
     assert crm.accepted == [call.to_json() for call in calls]
     assert crm.requests == len(calls)  # once each
     assert crm.refused_signatures == 0
@@ -83,7 +83,7 @@ async def test_calls_spooled_while_the_crm_answers_503_arrive_once_each_in_order
         await eventually(lambda: crm.requests >= 3)
         assert crm.accepted == []
         crm.answer_with = None
-        await eventually(lambda: len(crm.accepted) == len(calls))
+        await until_empty(spool)
     assert crm.accepted == [call.to_json() for call in calls]
 
 
@@ -98,7 +98,7 @@ async def test_a_restarted_bridge_keeps_what_was_not_delivered(crm: TestCrm, tmp
     async with Spool(path) as after_restart:
         assert await after_restart.pending() == len(calls)
         async with sending(after_restart, crm):
-            await eventually(lambda: len(crm.accepted) == len(calls))
+            await until_empty(after_restart)
         assert await after_restart.pending() == 0
     assert crm.accepted == [call.to_json() for call in calls]
 
@@ -110,7 +110,7 @@ async def test_a_delivered_call_is_not_sent_again_after_a_restart(crm: TestCrm, 
     async with Spool(path) as spool, sending(spool, crm):
         for call in calls:
             await spool.put(call)
-        await eventually(lambda: len(crm.accepted) == len(calls))
+        await until_empty(spool)
     async with Spool(path) as spool, sending(spool, crm):
         await asyncio.sleep(0.1)
     assert crm.requests == len(calls)
@@ -126,7 +126,7 @@ async def test_a_call_the_crm_refuses_for_good_is_parked_and_the_queue_moves_on(
         async with sending(spool, crm):
             for call in (first, refused, third):
                 await spool.put(call)
-            await eventually(lambda: len(crm.accepted) == 2)
+            await until_empty(spool)
         [parked] = await spool.parked()
         assert await spool.pending() == 0
     assert [call["call_id"] for call in crm.accepted] == [first.call_id, third.call_id]
@@ -144,7 +144,7 @@ async def test_too_many_requests_is_retried_not_parked(crm: TestCrm, tmp_path: P
             await spool.put(call)
             await eventually(lambda: crm.requests >= 2)
             crm.answer_with = None
-            await eventually(lambda: len(crm.accepted) == 1)
+            await until_empty(spool)
         assert await spool.parked() == []
 
 
