@@ -227,6 +227,17 @@ class FollowUpService(ServiceBase):
             await uow.commit()
         return prefs
 
+    async def morning_plan_shown(self, *, actor: User) -> None:
+        """Turn the morning plan on and count today's as given: ``/morning`` has just shown it."""
+        require_active(actor)
+        day = self.now().astimezone(ZoneInfo(actor.timezone)).date().isoformat()
+        async with self.db.uow() as uow:
+            prefs = await uow.followups.preferences(actor.id)
+            prefs.morning_plan_enabled = True
+            await uow.followups.save_preferences(prefs)
+            await uow.followups.claim_morning(actor.id, day)
+            await uow.commit()
+
     async def nudge(self, *, deal_id: int, actor: User) -> Deal:
         """A boss asks the deal's owner to follow up (sent through the outbox)."""
         require_boss(actor, "nudge sellers")

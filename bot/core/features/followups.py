@@ -532,9 +532,10 @@ async def on_digest_settings(ctx: ChatContext, p: Payload) -> Reply:
 
 @router.command("morning")
 async def on_morning(ctx: ChatContext, args: str) -> Reply:
-    """Show the morning plan now, and turn it on."""
-    await ctx.crm.followups.set_preferences(actor=ctx.user, morning_plan=True)
-    return Reply().send(morning_view(ctx, await ctx.crm.reports.morning_plan(actor=ctx.user)))
+    """Show the morning plan now, and turn it on (today's will not come again)."""
+    reply = Reply().send(morning_view(ctx, await ctx.crm.reports.morning_plan(actor=ctx.user)))
+    await ctx.crm.followups.morning_plan_shown(actor=ctx.user)
+    return reply
 
 
 __all__ = ["split_messages"]

@@ -1,0 +1,117 @@
+"""The sellers' morning plan: once per local working day, at the start of their working hours; never on
+a weekend, never twice, not after they switched it off; with a hint from the shape of their funnel."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from bot.core.context import ChatSettings
+from bot.core.notify import Notifier
+from bot.core.views import View
+from crm_core.domain.notifications import NoteKind
+from crm_core.domain.users import Role, User
+from crm_core.ports import FixedClock
+from crm_core.services import Crm
+from tests.integration.followup_support import HOUR, MINUTE, queued, tick_until
+from tests.integration.support import Team
+
+THURSDAY_MIDNIGHT = datetime(2026, 3, 5, 0, 0, tzinfo=UTC)
+MONDAY_NOON = datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
+
+
+async def plans_of(crm: Crm, user: User) -> list[tuple[str, datetime]]:
+    """(local date, when queued) of each morning plan queued for ``user``."""
+    return [
+        (row["payload"]["date"], row["created_at"])
+        for row in await queued(crm, NoteKind.MORNING_PLAN)
+        if row["recipient_id"] == user.id
+    ]
+
+
+async def render(crm: Crm, user: User) -> str:
+    [message] = await Notifier(crm, ChatSettings()).render(user, NoteKind.MORNING_PLAN, {"date": "today"})
+    assert isinstance(message, View)
+    return message.html
+
+
+async def test_each_seller_gets_one_plan_per_local_working_day_at_nine_and_none_at_the_weekend(
+    crm: Crm, team: Team, clock: FixedClock
+) -> None:
+    tokyo = await crm.users.add(telegram_id=301, name="Kenji", role=Role.SELLER, timezone="Asia/Tokyo")
+    await crm.followups.set_preferences(actor=team.carol, morning_plan=False)
+    clock.current = THURSDAY_MIDNIGHT - HOUR
+    await tick_until(crm, clock, MONDAY_NOON, every=HOUR)
+    at = lambda d, h: datetime(2026, 3, d, h, tzinfo=UTC)  # noqa: E731
+    assert await plans_of(crm, team.alice) == [
+        ("2026-03-05", at(5, 9)),  # Thursday
+        ("2026-03-06", at(6, 9)),  # Friday
+        ("2026-03-09", at(9, 9)),  # Monday
+    ]
+    assert await plans_of(crm, tokyo) == [  # 09:00 in Tokyo is midnight UTC
+        ("2026-03-05", at(5, 0)),
+        ("2026-03-06", at(6, 0)),
+        ("2026-03-09", at(9, 0)),
+    ]
+    assert await plans_of(crm, team.carol) == []
+    assert await plans_of(crm, team.boss) == []
+
+
+async def days_planned(crm: Crm, user: User) -> list[str]:
+    return [day for day, _ in await plans_of(crm, user)]
+
+
+async def test_a_plan_switched_off_stops_and_switched_back_on_comes_at_the_next_tick_once(
+    crm: Crm, team: Team, clock: FixedClock
+) -> None:
+    await tick_until(crm, clock, clock.now() + 2 * HOUR, every=30 * MINUTE)
+    assert await days_planned(crm, team.alice) == ["2026-03-02"]
+    await crm.followups.set_preferences(actor=team.alice, morning_plan=False)
+    await tick_until(crm, clock, datetime(2026, 3, 3, 12, 0, tzinfo=UTC), every=HOUR)
+    assert await days_planned(crm, team.alice) == ["2026-03-02"]
+    await crm.followups.set_preferences(actor=team.alice, morning_plan=True)  # the button, at noon
+    await tick_until(crm, clock, datetime(2026, 3, 3, 18, 0, tzinfo=UTC), every=HOUR)
+    assert await days_planned(crm, team.alice) == ["2026-03-02", "2026-03-03"]
+
+
+async def test_a_plan_shown_with_slash_morning_is_not_sent_again_the_same_day(
+    crm: Crm, team: Team, clock: FixedClock
+) -> None:
+    await crm.followups.set_preferences(actor=team.alice, morning_plan=False)
+    await tick_until(crm, clock, clock.now() + HOUR, every=30 * MINUTE)
+    await crm.followups.morning_plan_shown(actor=team.alice)  # /morning: shown now, and on again
+    assert (await crm.followups.preferences(actor=team.alice)).morning_plan_enabled
+    await tick_until(crm, clock, datetime(2026, 3, 3, 10, 0, tzinfo=UTC), every=HOUR)
+    assert await days_planned(crm, team.alice) == ["2026-03-03"]
+
+
+async def test_the_plan_lists_todays_tasks_and_waiting_deals_and_points_at_a_crowded_inbox(
+    crm: Crm, team: Team, clock: FixedClock
+) -> None:
+    clock.current = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+    for title in ("Lead one", "Lead two", "Lead three"):
+        await crm.deals.create(actor=team.alice, title=title)
+    deal = await crm.deals.create(actor=team.alice, title="Big order", stage="Execution")
+    await crm.tasks.add(deal_id=deal.id, due_at=clock.now() + 4 * HOUR, text="Send the offer", actor=team.alice)
+    await crm.tasks.add(deal_id=deal.id, due_at=clock.now() + 30 * HOUR, text="Tomorrow's", actor=team.alice)
+    clock.current = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    plan = await crm.reports.morning_plan(actor=team.alice)
+    assert [t.text for t in plan.tasks] == ["Send the offer"]
+    assert sorted(d.title for d in plan.stale) == ["Lead one", "Lead three", "Lead two"]
+    html = await render(crm, team.alice)
+    assert "Good morning, Alice" in html and "Send the offer" in html and "Tomorrow's" not in html
+    assert "Lead two" in html
+    assert "The inbox has 3 unsorted deals — sort them first." in html
+
+
+async def test_the_plan_points_at_an_empty_stage_right_after_a_full_one(
+    crm: Crm, team: Team, clock: FixedClock
+) -> None:
+    for title in ("A", "B"):
+        await crm.deals.create(actor=team.alice, title=title, stage="Opportunity")
+    await crm.deals.create(actor=team.alice, title="C", stage="Document approval")
+    html = await render(crm, team.alice)
+    # Document approval is followed by an empty stage too, but it is nearer the money
+    assert "Nothing is in Signing & payment — push the deals in Document approval." in html
+    plan = await crm.reports.morning_plan(actor=team.alice)
+    assert plan.nudge is not None and plan.nudge.count == 1
+    assert plan.day == date(2026, 3, 2)
