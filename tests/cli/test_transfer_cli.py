@@ -1,0 +1,73 @@
+"""`kanbot export deals` and `kanbot import deals`: CSV out and in."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from tests.cli.support import ALICE, BOSS, Kanbot
+
+HEADER = "title,stage,owner_telegram_id,phone,amount\n"
+
+
+def exported(kanbot: Kanbot) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(kanbot.ok("export", "deals", "--format", "csv").stdout)))
+
+
+def test_deals_are_exported_as_csv_and_import_back(team: Kanbot, tmp_path: Path) -> None:
+    team.ok(
+        "deal",
+        "add",
+        "--as",
+        ALICE,
+        "--title",
+        'Крыша, "срочно"\nи окна',
+        "--amount",
+        "1 500,50",
+        "--phone",
+        "8 495 123-45-67",
+    )
+    rows = exported(team)
+    assert [(r["title"], r["amount"], r["phone"], r["owner_telegram_id"]) for r in rows] == [
+        ('Крыша, "срочно"\nи окна', "1500.50", "+74951234567", str(ALICE))
+    ]
+    (tmp_path / "deals.csv").write_text(team.ok("export", "deals").stdout, encoding="utf-8")
+    assert "Imported 1 deal(s); skipped 0." in team.ok("import", "deals", "deals.csv").stdout
+    again = exported(team)
+    assert [r["title"] for r in again] == [rows[0]["title"]] * 2
+    assert sorted(r["source"] for r in again) == ["import", "manual"]
+
+
+def test_a_file_with_bad_rows_imports_nothing_and_names_each_bad_line(team: Kanbot, tmp_path: Path) -> None:
+    (tmp_path / "deals.csv").write_text(
+        HEADER + "Good,,,,10\nBad phone,,,12345,\nBad amount,,,,abc\nBad owner,,999,,\n", encoding="utf-8"
+    )
+    result = team("import", "deals", "deals.csv")
+    assert (result.exit_code, result.stdout) == (1, "")
+    lines = result.stderr.strip().splitlines()
+    assert [line.split(":")[0] for line in lines[:3]] == ["line 3", "line 4", "line 5"]
+    assert "phone" in lines[0] and "amount" in lines[1] and "999" in lines[2]
+    assert lines[-1] == "Nothing was imported: 3 bad row(s) (use --skip-bad to import the others)."
+    assert exported(team) == []
+    skipped = team("import", "deals", "deals.csv", "--skip-bad")
+    assert skipped.exit_code == 0
+    assert "Imported 1 deal(s); skipped 3." in skipped.stdout
+    assert skipped.stderr.startswith("skipped line 3: ")
+    assert [r["title"] for r in exported(team)] == ["Good"]
+
+
+def test_a_file_that_is_not_utf8_or_has_no_title_column_is_refused(team: Kanbot, tmp_path: Path) -> None:
+    (tmp_path / "latin1.csv").write_bytes("title\nCafé\n".encode("latin-1"))
+    assert "not UTF-8" in team.refused("import", "deals", "latin1.csv")
+    (tmp_path / "untitled.csv").write_text("name,amount\nRoof,10\n", encoding="utf-8")
+    assert "title" in team.refused("import", "deals", "untitled.csv")
+    (tmp_path / "bom.csv").write_text("\ufefftitle\nWith a byte order mark\n", encoding="utf-8")
+    team.ok("import", "deals", "bom.csv")
+    assert [r["title"] for r in exported(team)] == ["With a byte order mark"]
+
+
+def test_an_unknown_format_or_missing_file_is_a_usage_error(team: Kanbot) -> None:
+    assert team("export", "deals", "--format", "xlsx").exit_code == 2
+    assert team("import", "deals", "missing.csv").exit_code == 2
+    assert len(team.json("deal", "list", "--as", BOSS)) == 0
