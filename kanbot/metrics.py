@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from prometheus_client.core import Metric
 
     from bot.delivery import OutboxDelivery
+    from crm_core.services.followups import TickReport
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -89,6 +90,11 @@ class Metrics:
         )
         self._delivery = _DeliveryCollector()
         r.register(self._delivery)
+
+    def count_followups(self, report: TickReport) -> None:
+        for kind in ("reminders", "escalations", "tasks_due", "repeats", "morning_plans", "digests"):
+            if value := getattr(report, kind):
+                self.followups.labels(kind=kind).inc(value)
 
     def watch_delivery(self, delivery: OutboxDelivery) -> None:
         self._delivery.delivery = delivery

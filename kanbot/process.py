@@ -267,7 +267,9 @@ async def _work(kanbot: Kanbot, stop: asyncio.Event) -> None:
     """The worker role: lead when possible (scheduler + outbox delivery), stand by otherwise."""
 
     async def lead(until: asyncio.Event) -> None:
-        scheduler = build_scheduler(kanbot.crm, after_tick=kanbot.delivery.wake.set)
+        scheduler = build_scheduler(
+            kanbot.crm, after_tick=kanbot.delivery.wake.set, on_report=kanbot.metrics.count_followups
+        )
         scheduler.start()
         try:
             await kanbot.delivery.run(until)

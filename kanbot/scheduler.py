@@ -64,20 +64,28 @@ async def housekeeping(crm: Crm) -> None:
 
 
 def build_scheduler(
-    crm: Crm, *, after_tick: Callable[[], object] | None = None, digest_every_minutes: int = 5
+    crm: Crm,
+    *,
+    after_tick: Callable[[], object] | None = None,
+    on_report: Callable[[TickReport], object] | None = None,
+    digest_every_minutes: int = 5,
 ) -> AsyncIOScheduler:
-    """Jobs that only tick; ``after_tick`` wakes the outbox delivery."""
+    """Jobs that only tick; ``after_tick`` wakes the outbox delivery, ``on_report`` counts what was queued."""
 
     async def tick() -> None:
         try:
-            await follow_up_tick(crm)
+            report = await follow_up_tick(crm)
+            if on_report:
+                on_report(report)
         finally:
             if after_tick:
                 after_tick()
 
     async def digest() -> None:
         try:
-            await digest_tick(crm)
+            report = await digest_tick(crm)
+            if on_report:
+                on_report(report)
         finally:
             if after_tick:
                 after_tick()

@@ -26,7 +26,7 @@ from crm_core.ports import FixedClock
 from crm_core.services import Crm
 from kanbot.demo import catalog
 from kanbot.demo.catalog import Customer
-from kanbot.demo.scenario import SCENARIO, Clockwork, Fate
+from kanbot.demo.scenario import SCENARIO, Clockwork, Fate, quarter
 from kanbot.demo.team import MAIN_LINE, OLGA, SELLERS, TEAM, DemoUser
 
 DEMO_SEED = 2026
@@ -165,12 +165,15 @@ class _World:
     def plan_task(self, deal: _DealRef, seller: DemoUser, when: str, moment: datetime) -> None:
         texts = catalog.TASKS[seller.locale]
         text = texts[self.rng.randrange(len(texts))]
+        tz = ZoneInfo(seller.timezone)
         if when == "today":
-            due = self.now + timedelta(hours=self.rng.randint(1, 4), minutes=self.rng.randint(0, 59))
+            due = self.times.due_today(tz)
         elif when == "soon":
-            due = self.now + timedelta(days=self.rng.randint(1, 3), hours=self.rng.randint(0, 5))
+            due = self.times.office_hours(
+                self.now.astimezone(tz).date() + timedelta(days=self.rng.randint(1, 3)), tz
+            )
         else:
-            due = moment + timedelta(days=1)
+            due = quarter(moment + timedelta(days=1))
         self.at(moment, self.add_task(deal, text, due))
 
     def plan_lead(self, lead: Customer, moment: datetime) -> None:

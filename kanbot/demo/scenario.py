@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 UNSORTED, OPPORTUNITY, OFFER = "Unsorted", "Opportunity", "Commercial offer"
@@ -113,6 +113,19 @@ class Clockwork:
         start = datetime.combine(day, time(9), tzinfo=tz)
         return start + timedelta(minutes=self.rng.randint(0, 9 * 60))
 
+    def office_hours(self, day: date, tz: ZoneInfo) -> datetime:
+        """A quarter hour between 10:00 and 17:00 on ``day`` in ``tz``."""
+        return datetime.combine(day, time(10), tzinfo=tz) + timedelta(minutes=15 * self.rng.randint(0, 28))
+
+    def due_today(self, tz: ZoneInfo) -> datetime:
+        """Later in today's working hours, or tomorrow morning when today's are over."""
+        local = self.now.astimezone(tz)
+        soon = quarter(local + timedelta(hours=self.rng.randint(1, 2)))
+        if soon.date() == local.date() and 9 <= soon.hour < 18:
+            return soon
+        day = local.date() if local.hour < 9 else local.date() + timedelta(days=1)
+        return datetime.combine(day, time(9, 30), tzinfo=tz) + timedelta(minutes=15 * self.rng.randint(0, 6))
+
     def timeline(self, fate: Fate, tz: ZoneInfo, *, oldest: bool = False) -> Timeline:
         if fate.minutes_ago is not None:
             return Timeline(UNSORTED, (self.now - timedelta(minutes=fate.minutes_ago),))
@@ -153,3 +166,9 @@ class Clockwork:
             ceiling = latest if i == len(result) - 1 else result[i + 1] - GAP
             result[i] = min(result[i], ceiling)
         return tuple(result)
+
+
+def quarter(moment: datetime) -> datetime:
+    """``moment`` rounded up to the next quarter hour, as people set due times."""
+    extra = -moment.minute % 15
+    return (moment + timedelta(minutes=extra)).replace(second=0, microsecond=0)

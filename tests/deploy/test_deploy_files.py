@@ -1,0 +1,59 @@
+"""The deployment files are valid as their tools read them, and run the same commands the tests do."""
+
+from __future__ import annotations
+
+import configparser
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+@pytest.mark.skipif(
+    shutil.which("docker-compose") is None,
+    reason="docker-compose is not installed (CI installs Debian's package: apt-get install docker-compose)",
+)
+def test_the_compose_file_passes_docker_compose_config_without_any_env_file(tmp_path: Path) -> None:
+    result = subprocess.run(
+        ["docker-compose", "-f", str(DEPLOY / "docker-compose.yml"), "--profile", "asterisk", "config"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    assert {"postgres", "web-1", "web-2", "worker-1", "worker-2", "ami-bridge", "caddy"} <= set(services)
+    assert services["web-1"]["command"] == ["serve", "--web"]
+    assert services["worker-2"]["command"] == ["serve", "--worker"]
+
+
+def test_the_compose_file_keeps_the_bridge_behind_a_profile_and_every_kanbot_service_on_postgres() -> None:
+    document = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    services = document["services"]
+    assert services["ami-bridge"]["profiles"] == ["asterisk"]
+    for name in ("web-1", "worker-1"):
+        assert document["x-kanbot"]["environment"]["KANBOT_DATABASE_URL"].startswith("postgresql+asyncpg://")
+        assert name in services
+
+
+def test_the_image_runs_as_a_non_root_user_and_upgrades_the_schema_before_its_command() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert "FROM python:3.11-slim" in dockerfile
+    assert "USER kanbot" in dockerfile
+    assert "kanbot db upgrade && exec kanbot" in dockerfile
+
+
+@pytest.mark.parametrize("unit", ["kanbot.service", "kanbot-ami-bridge.service"])
+def test_each_systemd_unit_upgrades_first_restarts_on_failure_and_uses_a_dedicated_user(unit: str) -> None:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.read_string((DEPLOY / "systemd" / unit).read_text())
+    service = parser["Service"]
+    assert service["ExecStartPre"].endswith("kanbot db upgrade")
+    assert service["Restart"] == "on-failure"
+    assert service["User"] == "kanbot"
+    assert service["ExecStart"].split("/")[-1] in ("kanbot run", "kanbot bridge ami")
