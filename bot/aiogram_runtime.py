@@ -1,16 +1,16 @@
-"""Kanbot on aiogram 3: a Router to mount into any Dispatcher, and the outbox's transport.
+"""Kanbot on aiogram 3: a Router to mount into any Dispatcher, and a messenger over an aiogram Bot.
 
-Everything here only translates: aiogram objects into the chat core's events, the core's actions into
-Bot API calls. ``build_router(chat)`` returns a new Router each time, so a host bot can mount Kanbot
-beside its own handlers (see docs/embedding.md).
+It only translates: aiogram's objects into the chat core's events, and the six Bot API calls the core's
+replies need (see ``bot.core.perform``). ``build_router(chat)`` returns a new Router each time, so a host
+bot can mount Kanbot beside its own handlers (see docs/embedding.md).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.enums import ChatAction, ParseMode
@@ -21,6 +21,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.filters import Command as CommandFilter
 from aiogram.types import (
     BotCommand,
     BotCommandScopeChat,
@@ -40,13 +41,14 @@ from aiogram.types import (
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 
 from bot.core.chat import ChatCore
+from bot.core.codec import VERSION
 from bot.core.events import ButtonPress, Command, Event, Other, Sender, SharedContact, Text, parse_command
-from bot.core.views import Answer, Edit, Reply, Send, SendPhoto, SetCommands, Typing, View
-from bot.delivery import Failure, TransportError
+from bot.core.perform import Failure, TransportError, perform
+from bot.core.views import Reply, SendPhoto, View
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+T = TypeVar("T")
 
 
 def inline_markup(view: View) -> InlineKeyboardMarkup | None:
@@ -67,15 +69,12 @@ def inline_markup(view: View) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def markup(view: View) -> Markup:
+def markup(view: View) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
     if view.buttons:
         return inline_markup(view)
     if view.menu is not None:
-        return ReplyKeyboardMarkup(
-            keyboard=[[KeyboardButton(text=t) for t in row] for row in view.menu.rows],
-            resize_keyboard=True,
-            is_persistent=True,
-        )
+        keyboard = [[KeyboardButton(text=t) for t in row] for row in view.menu.rows]
+        return ReplyKeyboardMarkup(keyboard=keyboard, resize_keyboard=True, is_persistent=True)
     return ReplyKeyboardRemove() if view.remove_menu else None
 
 
@@ -124,7 +123,10 @@ def callback_event(query: CallbackQuery, update_id: int) -> ButtonPress:
 
 
 def build_router(chat: ChatCore, *, name: str = "kanbot") -> Router:
-    """A fresh aiogram Router with Kanbot's handlers: every message and button press goes to the chat core."""
+    """A fresh aiogram Router: private messages and Kanbot's buttons go to the chat core.
+
+    Mount it after a host bot's own routers: their commands are handled there first.
+    """
     router = Router(name=name)
 
     @router.message(F.chat.type == "private")
@@ -132,16 +134,16 @@ def build_router(chat: ChatCore, *, name: str = "kanbot") -> Router:
         """Hand a private message to the chat core and carry out its reply."""
         event = message_event(message, event_update.update_id, chat.settings.bot_username)
         if event is not None:
-            await perform(bot, event, await chat.handle(event))
+            await perform(AiogramMessenger(bot), event, await chat.handle(event))
 
-    @router.message(F.chat.type.in_({"group", "supergroup"}), F.text.startswith("/"))
+    @router.message(F.chat.type.in_({"group", "supergroup"}), CommandFilter(*chat.commands))
     async def on_group_command(message: Message, bot: Bot, event_update: Update) -> None:
         """In a group, say once that Kanbot works in private chat."""
         event = message_event(message, event_update.update_id, chat.settings.bot_username)
         if event is not None:
-            await perform(bot, event, await chat.handle(event))
+            await perform(AiogramMessenger(bot), event, await chat.handle(event))
 
-    @router.callback_query()
+    @router.callback_query(F.data.startswith(VERSION))
     async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
         """Hand a button press to the chat core; the query is always answered."""
         event = callback_event(query, event_update.update_id)
@@ -150,123 +152,82 @@ def build_router(chat: ChatCore, *, name: str = "kanbot") -> Router:
         except Exception:
             log.exception("update %s: button press failed", event.update_id)
             reply = Reply().answer("⚠️ Sorry, something went wrong. Please try again.", alert=True)
-        await perform(bot, event, reply)
+        await perform(AiogramMessenger(bot), event, reply)
 
     return router
 
 
-async def perform(bot: Bot, event: Event, reply: Reply) -> None:
-    """Carry out the core's reply: answers first (so the button stops spinning), then messages in order."""
-    if reply.duplicate:
-        return
-    answers = [a for a in reply.actions if isinstance(a, Answer)]
-    if isinstance(event, ButtonPress):
-        answer = answers[0] if answers else Answer()
-        await _quietly(
-            bot.answer_callback_query(
-                event.query_id, text=(answer.text or None) and answer.text[:200], show_alert=answer.alert
-            ),
-            "answer",
-        )
-    for action in reply.actions:
-        try:
-            await _perform_one(bot, event, action)
-        except TelegramRetryAfter as error:
-            await asyncio.sleep(min(error.retry_after, 10))
-            await _quietly(_perform_one(bot, event, action), "retry")
-        except TelegramForbiddenError:
-            log.info("user %s blocked the bot", event.sender.id)
-            return
-        except TelegramBadRequest as error:
-            log.error(
-                "update %s: Telegram refused %s: %s", event.update_id, type(action).__name__, error.message
-            )
-
-
-async def _perform_one(bot: Bot, event: Event, action: object) -> None:
-    if isinstance(action, Send):
-        await send_view(bot, action.chat_id or event.chat_id, action.view)
-    elif isinstance(action, Edit):
-        try:
-            await bot.edit_message_text(
-                text=action.view.html,
-                chat_id=event.chat_id,
-                message_id=action.message_id,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
-                reply_markup=inline_markup(action.view),
-            )
-        except TelegramBadRequest as error:
-            if "not modified" in error.message:
-                return
-            if "to edit not found" in error.message or "can't be edited" in error.message:
-                await send_view(bot, event.chat_id, action.view)
-                return
-            raise
-    elif isinstance(action, SendPhoto):
-        await send_photo(bot, action.chat_id or event.chat_id, action)
-    elif isinstance(action, Typing):
-        await bot.send_chat_action(event.chat_id, ChatAction.TYPING)
-    elif isinstance(action, SetCommands):
-        await bot.set_my_commands(
-            [BotCommand(command=c, description=d) for c, d in action.commands],
-            scope=BotCommandScopeChat(chat_id=event.chat_id),
-        )
-
-
-async def send_view(bot: Bot, chat_id: int, view: View) -> int:
-    sent = await bot.send_message(
-        chat_id,
-        view.html,
-        parse_mode=ParseMode.HTML,
-        reply_markup=markup(view),
-        link_preview_options=NO_PREVIEW,
-    )
-    return sent.message_id
-
-
-async def send_photo(bot: Bot, chat_id: int, photo: SendPhoto) -> int:
-    inline = markup(View("", photo.buttons)) if photo.buttons else None
-    sent = await bot.send_photo(
-        chat_id,
-        BufferedInputFile(photo.png, photo.filename),
-        caption=photo.caption,
-        parse_mode=ParseMode.HTML,
-        reply_markup=inline,
-    )
-    return sent.message_id
-
-
-async def _quietly(call: object, what: str) -> None:
-    try:
-        await call  # type: ignore[misc]
-    except (TelegramBadRequest, TelegramForbiddenError, TelegramNetworkError, TelegramServerError) as error:
-        log.info("%s failed: %s", what, error)
-
-
-class AiogramTransport:
-    """The outbox's way out, over an aiogram Bot; Telegram's errors become ``TransportError``."""
+class AiogramMessenger:
+    """The Bot API calls Kanbot makes, over an aiogram Bot; errors become ``TransportError``."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
     async def send_view(self, chat_id: int, view: View) -> int:
-        return await self._guard(send_view(self.bot, chat_id, view))
+        sent = await _guard(
+            self.bot.send_message(
+                chat_id,
+                view.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup(view),
+                link_preview_options=NO_PREVIEW,
+            )
+        )
+        return sent.message_id
+
+    async def edit_view(self, chat_id: int, message_id: int, view: View) -> None:
+        await _guard(
+            self.bot.edit_message_text(
+                text=view.html,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=inline_markup(view),
+            )
+        )
 
     async def send_photo(self, chat_id: int, photo: SendPhoto) -> int:
-        return await self._guard(send_photo(self.bot, chat_id, photo))
+        sent = await _guard(
+            self.bot.send_photo(
+                chat_id,
+                BufferedInputFile(photo.png, photo.filename),
+                caption=photo.caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=inline_markup(View("", photo.buttons)),
+            )
+        )
+        return sent.message_id
 
-    async def _guard(self, call: object) -> int:
-        try:
-            return await call  # type: ignore[misc,no-any-return]
-        except TelegramRetryAfter as error:
-            raise TransportError(Failure.RETRY_AFTER, error.message, float(error.retry_after)) from error
-        except TelegramForbiddenError as error:
-            raise TransportError(Failure.BLOCKED, error.message) from error
-        except TelegramBadRequest as error:
-            raise TransportError(Failure.REFUSED, error.message) from error
-        except (TimeoutError, TelegramServerError, TelegramNetworkError) as error:
-            raise TransportError(Failure.UNAVAILABLE, str(error)) from error
+    async def answer(self, query_id: str, text: str | None, alert: bool) -> None:
+        await _guard(self.bot.answer_callback_query(query_id, text=text, show_alert=alert))
+
+    async def typing(self, chat_id: int) -> None:
+        await _guard(self.bot.send_chat_action(chat_id, ChatAction.TYPING))
+
+    async def set_commands(self, chat_id: int, commands: tuple[tuple[str, str], ...]) -> None:
+        await _guard(
+            self.bot.set_my_commands(
+                [BotCommand(command=c, description=d) for c, d in commands],
+                scope=BotCommandScopeChat(chat_id=chat_id),
+            )
+        )
+
+
+AiogramTransport = AiogramMessenger  # the outbox delivery's name for it
+
+
+async def _guard(call: Awaitable[T]) -> T:
+    try:
+        return await call
+    except TelegramRetryAfter as error:
+        raise TransportError(Failure.RETRY_AFTER, error.message, float(error.retry_after)) from error
+    except TelegramForbiddenError as error:
+        raise TransportError(Failure.BLOCKED, error.message) from error
+    except TelegramBadRequest as error:
+        raise TransportError(Failure.REFUSED, error.message) from error
+    except (TimeoutError, TelegramServerError, TelegramNetworkError) as error:
+        raise TransportError(Failure.UNAVAILABLE, str(error)) from error
 
 
 class _Webhook(SimpleRequestHandler):

@@ -10,7 +10,6 @@ sent only after Telegram accepted it; a crash between the two re-sends it once a
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from bot.core.notify import Notifier, Outgoing
+from bot.core.perform import Failure, TransportError
 from bot.core.views import SendPhoto, View
 from crm_core.adapters.repositories.outbox import OutboxItem
 from crm_core.domain.users import User
@@ -29,19 +29,6 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 15
 MAX_BACKOFF_S = 300.0
-
-
-class Failure(enum.StrEnum):
-    RETRY_AFTER = "retry_after"  # 429: wait as told
-    UNAVAILABLE = "unavailable"  # 5xx, timeouts, network: retry with backoff
-    BLOCKED = "blocked"  # 403: the user blocked the bot
-    REFUSED = "refused"  # 400: Telegram will never take this message
-
-
-class TransportError(Exception):
-    def __init__(self, failure: Failure, description: str = "", retry_after: float | None = None) -> None:
-        super().__init__(description or failure.value)
-        self.failure, self.retry_after = failure, retry_after
 
 
 class Transport(Protocol):

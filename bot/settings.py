@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,7 @@ class TelegramSettings(BaseSettings):
     webhook_secret: SecretStr | None = None
     board_app_url: str | None = None
     outbox_per_second: float = Field(default=25.0, gt=0, le=30)
+    runtime: Literal["aiogram", "ptb"] = "aiogram"
 
     @field_validator("bot_token", "webhook_secret", mode="before")
     @classmethod

@@ -10,13 +10,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiohttp import web
 
-from bot.aiogram_runtime import AiogramTransport, build_router, webhook_handler
 from bot.core.chat import ChatCore
 from bot.core.context import ChatSettings
 from bot.core.events import Event
@@ -35,6 +33,7 @@ from kanbot.app import NotReady
 from kanbot.leader import lead_while_possible
 from kanbot.logs import add_secret
 from kanbot.metrics import CONTENT_TYPE, Metrics
+from kanbot.runtimes import Runtime, make_runtime
 from kanbot.scheduler import build_scheduler
 from kanbot.settings import Settings
 from telephony_bridge.http import call_routes
@@ -43,6 +42,7 @@ log = logging.getLogger(__name__)
 
 
 def make_bot(token: str, api_url: str | None) -> Bot:
+    """An aiogram Bot for one-off calls (`kanbot webhook ...`, `kanbot doctor`)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
     return Bot(token, session=session)
 
@@ -52,9 +52,8 @@ class Kanbot:
     """The parts of a running Kanbot, for the process and for tests that drive it."""
 
     crm: Crm
-    bot: Bot
+    runtime: Runtime
     chat: ChatCore
-    dispatcher: Dispatcher
     delivery: OutboxDelivery
     web: web.Application
     http_port: int = 0
@@ -62,16 +61,12 @@ class Kanbot:
     leading: bool = False
 
 
-async def register_commands(bot: Bot, crm: Crm) -> None:
+async def register_commands(runtime: Runtime, crm: Crm) -> None:
     """Telegram's command menu: the sellers' by default, in each language; bosses get theirs per chat."""
-    for locale in SUPPORTED:
-        commands = [BotCommand(command=c, description=d) for c, d in command_list(Tr(locale), boss=False)]
-        await bot.set_my_commands(
-            commands, scope=BotCommandScopeDefault(), language_code=None if locale == "en" else locale
-        )
-    for boss in await crm.users.list(role=Role.BOSS, active=True):
-        commands = [BotCommand(command=c, description=d) for c, d in command_list(Tr(boss.locale), boss=True)]
-        await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=boss.telegram_id))
+    by_locale = {locale: command_list(Tr(locale), boss=False) for locale in SUPPORTED}
+    bosses = await crm.users.list(role=Role.BOSS, active=True)
+    per_chat = {boss.telegram_id: command_list(Tr(boss.locale), boss=True) for boss in bosses}
+    await runtime.register_commands(by_locale, per_chat)
 
 
 @contextlib.asynccontextmanager
@@ -84,7 +79,7 @@ async def assemble(
     """
     token = settings.telegram.token()
     db = Database(settings.core.database_url)
-    bot = make_bot(token, settings.telegram.telegram_api_url)
+    runtime = make_runtime(settings.telegram.runtime, token, settings.telegram.telegram_api_url)
     try:
         if not await migrate.is_current(db):
             raise NotReady(
@@ -93,17 +88,16 @@ async def assemble(
         crm = Crm(db, clock=clock, config=settings.core.crm_config())
         for boss_id in settings.core.boss_ids:
             await crm.users.ensure_boss(telegram_id=boss_id, name="Boss")
-        me = await bot.get_me()
+        me = await runtime.identity()
         chat_settings = ChatSettings(
-            bot_username=me.username or "kanbot", bot_id=me.id, board_app_url=settings.telegram.board_app_url
+            bot_username=me.username, bot_id=me.id, board_app_url=settings.telegram.board_app_url
         )
         chat = ChatCore(crm, chat_settings)
-        dispatcher = Dispatcher()
-        dispatcher.include_router(build_router(chat))
+        runtime.mount(chat)
         delivery = OutboxDelivery(
             crm,
             Notifier(crm, chat_settings),
-            AiogramTransport(bot),
+            runtime.messenger,
             limits=Limits(per_second=settings.telegram.outbox_per_second),
         )
         chat.after_update.append(delivery.wake.set)  # what an update queued goes out without delay
@@ -124,12 +118,14 @@ async def assemble(
             app.add_routes(call_routes(ingest=_counted(ingest, metrics), settings=settings.cloud))
             if settings.telegram.webhook_url:
                 secret = settings.telegram.webhook_secret
-                webhook_handler(dispatcher, bot, secret.get_secret_value() if secret else None).register(
-                    app, path=webhook_path(settings.telegram.webhook_url)
+                runtime.webhook_route(
+                    app,
+                    webhook_path(settings.telegram.webhook_url),
+                    secret.get_secret_value() if secret else None,
                 )
-        yield Kanbot(crm, bot, chat, dispatcher, delivery, app, metrics=metrics)
+        yield Kanbot(crm, runtime, chat, delivery, app, metrics=metrics)
     finally:
-        await bot.session.close()
+        await runtime.close()
         await db.dispose()
 
 
@@ -225,24 +221,21 @@ async def run(
         tasks: list[asyncio.Task[None]] = []
         polling = web_role and not settings.telegram.webhook_url
         if web_role:
-            await register_commands(kanbot.bot, kanbot.crm)
+            await register_commands(kanbot.runtime, kanbot.crm)
             if polling:
-                await kanbot.bot.delete_webhook(drop_pending_updates=False)
-                tasks.append(
-                    asyncio.create_task(
-                        kanbot.dispatcher.start_polling(
-                            kanbot.bot, handle_signals=False, close_bot_session=False, polling_timeout=10
-                        ),
-                        name="polling",
-                    )
-                )
+                await kanbot.runtime.start_polling()
             else:
-                await set_webhook(kanbot.bot, settings)
+                hook_secret = settings.telegram.webhook_secret
+                assert settings.telegram.webhook_url is not None
+                await kanbot.runtime.set_webhook(
+                    settings.telegram.webhook_url, hook_secret.get_secret_value() if hook_secret else None
+                )
         if worker_role:
             tasks.append(asyncio.create_task(_work(kanbot, stop), name="worker"))
         intake = "polling" if polling else "webhook" if web_role else "none (worker)"
         log.info(
-            "Kanbot is running as @%s (updates: %s); HTTP on %s:%s",
+            "Kanbot is running on %s as @%s (updates: %s); HTTP on %s:%s",
+            kanbot.runtime.name,
             kanbot.chat.settings.bot_username,
             intake,
             settings.server.http_host,
@@ -255,8 +248,7 @@ async def run(
         finally:
             log.info("stopping: no new updates; finishing what is in flight")
             if polling:
-                with contextlib.suppress(RuntimeError):
-                    await kanbot.dispatcher.stop_polling()
+                await kanbot.runtime.stop_polling()
             await runner.shutdown()  # the webhook stops taking updates; requests in flight finish
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=8)
             await runner.cleanup()

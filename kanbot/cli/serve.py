@@ -20,11 +20,19 @@ def load_all() -> Settings:
         fail(describe_validation_error(error))
 
 
-def run() -> None:
+def run(
+    runtime: str | None = typer.Option(
+        None, "--runtime", help="aiogram (the default) or ptb (python-telegram-bot)."
+    ),
+) -> None:
     """Run Kanbot: the bot (long polling, or webhook when KANBOT_WEBHOOK_URL is set), HTTP server, outbox."""
     from kanbot import process
 
     settings = load_all()
+    if runtime is not None:
+        if runtime not in ("aiogram", "ptb"):
+            fail(f"--runtime {runtime!r}: choose aiogram or ptb.", 2)
+        settings.telegram.runtime = runtime  # type: ignore[assignment]
     setup_logging(settings.core.log_level, settings.core.log_format)
     try:
         settings.telegram.token()

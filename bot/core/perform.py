@@ -1,0 +1,104 @@
+"""Carrying out a reply, whatever framework talks to Telegram: one order, one set of fallbacks.
+
+A runtime supplies a ``Messenger`` (six Bot API calls, its errors mapped to ``TransportError``); this
+module decides what happens: the button press is answered first (its spinner stops at once), messages
+follow in order, an edit of a message that is gone becomes a new message, "not modified" is no error,
+a 429 is waited out once, and a user who blocked the bot ends the reply quietly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from typing import Protocol
+
+from bot.core.events import ButtonPress, Event
+from bot.core.views import Action, Answer, Edit, Reply, Send, SendPhoto, SetCommands, Typing, View
+
+log = logging.getLogger(__name__)
+MAX_WAIT_S = 10.0
+
+
+class Failure(enum.StrEnum):
+    RETRY_AFTER = "retry_after"  # 429: wait as told
+    UNAVAILABLE = "unavailable"  # 5xx, timeouts, network: retry with backoff
+    BLOCKED = "blocked"  # 403: the user blocked the bot
+    REFUSED = "refused"  # 400: Telegram will never take this request
+
+
+class TransportError(Exception):
+    def __init__(self, failure: Failure, description: str = "", retry_after: float | None = None) -> None:
+        super().__init__(description or failure.value)
+        self.failure, self.description, self.retry_after = failure, description, retry_after
+
+
+class Messenger(Protocol):
+    """What a runtime does on Telegram's side; every method raises ``TransportError`` on failure."""
+
+    async def send_view(self, chat_id: int, view: View) -> int: ...
+
+    async def edit_view(self, chat_id: int, message_id: int, view: View) -> None: ...
+
+    async def send_photo(self, chat_id: int, photo: SendPhoto) -> int: ...
+
+    async def answer(self, query_id: str, text: str | None, alert: bool) -> None: ...
+
+    async def typing(self, chat_id: int) -> None: ...
+
+    async def set_commands(self, chat_id: int, commands: tuple[tuple[str, str], ...]) -> None: ...
+
+
+async def perform(messenger: Messenger, event: Event, reply: Reply) -> None:
+    """Carry out the core's reply to ``event``."""
+    if reply.duplicate:
+        return
+    if isinstance(event, ButtonPress):
+        answer = next((a for a in reply.actions if isinstance(a, Answer)), Answer())
+        try:
+            await messenger.answer(event.query_id, answer.text[:200] if answer.text else None, answer.alert)
+        except TransportError as error:
+            log.info("update %s: answering the button failed: %s", event.update_id, error)
+    for action in reply.actions:
+        if isinstance(action, Answer):
+            continue
+        try:
+            await _with_one_wait(messenger, event, action)
+        except TransportError as error:
+            if error.failure is Failure.BLOCKED:
+                log.info("user %s blocked the bot", event.sender.id)
+                return
+            log.error("update %s: Telegram refused %s: %s", event.update_id, type(action).__name__, error)
+
+
+async def _with_one_wait(messenger: Messenger, event: Event, action: Action) -> None:
+    try:
+        await _one(messenger, event, action)
+    except TransportError as error:
+        if error.failure is not Failure.RETRY_AFTER:
+            raise
+        await asyncio.sleep(min(error.retry_after or 1.0, MAX_WAIT_S))
+        await _one(messenger, event, action)
+
+
+async def _one(messenger: Messenger, event: Event, action: Action) -> None:
+    chat_id = event.chat_id
+    if isinstance(action, Send):
+        await messenger.send_view(action.chat_id or chat_id, action.view)
+    elif isinstance(action, Edit):
+        try:
+            await messenger.edit_view(chat_id, action.message_id, action.view)
+        except TransportError as error:
+            text = error.description.lower()
+            if "not modified" in text:
+                return
+            if error.failure is Failure.REFUSED and ("not found" in text or "can't be edited" in text):
+                await messenger.send_view(chat_id, action.view)
+                return
+            raise
+    elif isinstance(action, SendPhoto):
+        await messenger.send_photo(action.chat_id or chat_id, action)
+    elif isinstance(action, Typing):
+        await messenger.typing(chat_id)
+    elif isinstance(action, SetCommands):
+        await messenger.set_commands(chat_id, action.commands)

@@ -1,0 +1,245 @@
+"""Kanbot on python-telegram-bot: handlers to add to any Application, and a messenger over a PTB Bot.
+
+Like the aiogram runtime it only translates: PTB's objects into the chat core's events, and the six Bot
+API calls the core's replies need (``bot.core.perform``). ``build_handlers(chat)`` returns handlers a
+host bot adds beside its own (``application.add_handlers(handlers, group=1)``); they take only what is
+Kanbot's — its commands, its buttons, and contacts and plain text in private chats — so a host's other
+commands keep working.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Iterable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from telegram import Bot as PtbBot
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    LinkPreviewOptions,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+    WebAppInfo,
+)
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import Application, BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.core.chat import ChatCore
+from bot.core.codec import VERSION
+from bot.core.events import ButtonPress, Command, Event, Other, Sender, SharedContact, Text, parse_command
+from bot.core.perform import Failure, TransportError, perform
+from bot.core.views import Reply, SendPhoto, View
+
+log = logging.getLogger(__name__)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+T = TypeVar("T")
+
+
+def inline_markup(view: View) -> InlineKeyboardMarkup | None:
+    if not view.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    b.text,
+                    callback_data=b.data,
+                    url=b.url,
+                    web_app=WebAppInfo(b.web_app) if b.web_app else None,
+                )
+                for b in row
+            ]
+            for row in view.buttons
+        ]
+    )
+
+
+def markup(view: View) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    if view.buttons:
+        return inline_markup(view)
+    if view.menu is not None:
+        keyboard = [[KeyboardButton(t) for t in row] for row in view.menu.rows]
+        return ReplyKeyboardMarkup(keyboard, resize_keyboard=True, is_persistent=True)
+    return ReplyKeyboardRemove() if view.remove_menu else None
+
+
+def _sender(user: Any) -> Sender:
+    return Sender(
+        id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language_code=user.language_code,
+    )
+
+
+def to_event(update: Update, bot_username: str | None) -> Event | None:
+    """The chat core's event for a PTB update (``None`` for what Kanbot ignores)."""
+    query = update.callback_query
+    if query is not None:
+        message = query.message
+        chat = message.chat if message is not None else None
+        return ButtonPress(
+            update_id=update.update_id,
+            sender=_sender(query.from_user),
+            chat_id=chat.id if chat else query.from_user.id,
+            chat_type=chat.type if chat else "private",
+            query_id=query.id,
+            data=query.data or "",
+            message_id=message.message_id if message is not None else None,
+        )
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    common: dict[str, Any] = {
+        "update_id": update.update_id,
+        "sender": _sender(message.from_user),
+        "chat_id": message.chat.id,
+        "chat_type": message.chat.type,
+    }
+    if message.contact is not None:
+        return SharedContact(
+            **common, phone=message.contact.phone_number, first_name=message.contact.first_name
+        )
+    if message.text is None:
+        return Other(**common)
+    parsed = parse_command(message.text, bot_username)
+    if parsed is not None:
+        return Command(**common, name=parsed[0], args=parsed[1])
+    return Text(**common, text=message.text)
+
+
+def build_handlers(
+    chat: ChatCore, *, commands: Iterable[str] | None = None
+) -> list[BaseHandler[Any, Any, Any]]:
+    """Handlers for an existing Application: Kanbot's commands and buttons, private texts and contacts.
+
+    ``commands`` narrows which commands Kanbot answers (default: all it knows), so a host's other
+    commands are left to the host.
+    """
+    known = sorted(set(commands if commands is not None else chat.commands) | {"start"})
+    own_command = filters.Regex(r"^/(" + "|".join(known) + r")(@\w+)?(\s|$)")
+    not_a_command = (
+        (filters.TEXT & ~filters.COMMAND) | filters.CONTACT | (~filters.TEXT & ~filters.StatusUpdate.ALL)
+    )
+
+    async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Hand a message to the chat core and carry out its reply."""
+        event = to_event(update, chat.settings.bot_username)
+        if event is not None:
+            await perform(PtbMessenger(context.bot), event, await chat.handle(event))
+
+    async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Hand a button press to the chat core; the query is always answered."""
+        event = to_event(update, chat.settings.bot_username)
+        assert isinstance(event, ButtonPress)
+        try:
+            reply = await chat.handle(event)
+        except Exception:
+            log.exception("update %s: button press failed", event.update_id)
+            reply = Reply().answer("⚠️ Sorry, something went wrong. Please try again.", alert=True)
+        await perform(PtbMessenger(context.bot), event, reply)
+
+    return [
+        MessageHandler(filters.ChatType.PRIVATE & (own_command | not_a_command), on_message),
+        MessageHandler(filters.ChatType.GROUPS & own_command, on_message),
+        CallbackQueryHandler(on_button, pattern=rf"^{VERSION}"),
+    ]
+
+
+class PtbMessenger:
+    """The Bot API calls Kanbot makes, over a PTB Bot; errors become ``TransportError``."""
+
+    def __init__(self, bot: PtbBot) -> None:
+        self.bot = bot
+
+    async def send_view(self, chat_id: int, view: View) -> int:
+        sent = await _guard(
+            self.bot.send_message(
+                chat_id,
+                view.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup(view),
+                link_preview_options=NO_PREVIEW,
+            )
+        )
+        return sent.message_id
+
+    async def edit_view(self, chat_id: int, message_id: int, view: View) -> None:
+        await _guard(
+            self.bot.edit_message_text(
+                view.html,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=inline_markup(view),
+            )
+        )
+
+    async def send_photo(self, chat_id: int, photo: SendPhoto) -> int:
+        sent = await _guard(
+            self.bot.send_photo(
+                chat_id,
+                photo.png,
+                caption=photo.caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=inline_markup(View("", photo.buttons)),
+                filename=photo.filename,
+            )
+        )
+        return sent.message_id
+
+    async def answer(self, query_id: str, text: str | None, alert: bool) -> None:
+        await _guard(self.bot.answer_callback_query(query_id, text=text, show_alert=alert))
+
+    async def typing(self, chat_id: int) -> None:
+        await _guard(self.bot.send_chat_action(chat_id, ChatAction.TYPING))
+
+    async def set_commands(self, chat_id: int, commands: tuple[tuple[str, str], ...]) -> None:
+        await _guard(
+            self.bot.set_my_commands(
+                [BotCommand(c, d) for c, d in commands], scope=BotCommandScopeChat(chat_id)
+            )
+        )
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def _guard(call: Awaitable[T]) -> T:
+    try:
+        return await call
+    except RetryAfter as error:
+        raise TransportError(Failure.RETRY_AFTER, error.message, _seconds(error.retry_after)) from error
+    except Forbidden as error:
+        raise TransportError(Failure.BLOCKED, error.message) from error
+    except BadRequest as error:
+        raise TransportError(Failure.REFUSED, error.message) from error
+    except (TimedOut, NetworkError) as error:
+        raise TransportError(Failure.UNAVAILABLE, str(error)) from error
+
+
+def build_application(token: str, *, api_url: str | None = None) -> Application[Any, Any, Any, Any, Any, Any]:
+    """A PTB Application for Kanbot alone (``kanbot run --runtime ptb``), pointed at ``api_url`` if given."""
+    builder = Application.builder().token(token).concurrent_updates(True)
+    if api_url:
+        base = api_url.rstrip("/")
+        builder = builder.base_url(base + "/bot").base_file_url(base + "/file/bot")
+    return builder.build()
+
+
+def webhook_secret_ok(received: str | None, expected: str | None) -> bool:
+    """The webhook's secret header, compared in constant time on bytes (any input, never an exception)."""
+    if not expected:
+        return True
+    return hmac.compare_digest((received or "").encode(), expected.encode())

@@ -1,0 +1,214 @@
+"""The two chat runtimes behind one shape, so the process does not care which one talks to Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from aiohttp import web
+
+from bot.aiogram_runtime import AiogramMessenger, build_router, webhook_handler
+from bot.core.chat import ChatCore
+from bot.core.perform import Messenger
+
+log = logging.getLogger(__name__)
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+Commands = list[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    id: int
+    username: str
+
+
+class Runtime(Protocol):
+    name: str
+    messenger: Messenger
+
+    async def identity(self) -> Identity: ...
+
+    def mount(self, chat: ChatCore) -> None: ...
+
+    def webhook_route(self, app: web.Application, path: str, secret: str | None) -> None: ...
+
+    async def start_polling(self) -> None: ...
+
+    async def stop_polling(self) -> None: ...
+
+    async def set_webhook(self, url: str, secret: str | None) -> None: ...
+
+    async def delete_webhook(self) -> None: ...
+
+    async def register_commands(
+        self, by_locale: dict[str, Commands], per_chat: dict[int, Commands]
+    ) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class AiogramRuntime:
+    name = "aiogram"
+
+    def __init__(self, token: str, api_url: str | None) -> None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
+        self.bot = Bot(token, session=session)
+        self.dispatcher = Dispatcher()
+        self.messenger: Messenger = AiogramMessenger(self.bot)
+        self._polling: asyncio.Task[None] | None = None
+
+    async def identity(self) -> Identity:
+        me = await self.bot.get_me()
+        return Identity(me.id, me.username or "kanbot")
+
+    def mount(self, chat: ChatCore) -> None:
+        self.dispatcher.include_router(build_router(chat))
+
+    def webhook_route(self, app: web.Application, path: str, secret: str | None) -> None:
+        webhook_handler(self.dispatcher, self.bot, secret).register(app, path=path)
+
+    async def start_polling(self) -> None:
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        self._polling = asyncio.create_task(
+            self.dispatcher.start_polling(
+                self.bot,
+                handle_signals=False,
+                close_bot_session=False,
+                polling_timeout=10,
+                allowed_updates=ALLOWED_UPDATES,
+            ),
+            name="polling",
+        )
+
+    async def stop_polling(self) -> None:
+        if self._polling is not None:
+            with contextlib.suppress(RuntimeError):
+                await self.dispatcher.stop_polling()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._polling, timeout=8)
+
+    async def set_webhook(self, url: str, secret: str | None) -> None:
+        await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+
+    async def delete_webhook(self) -> None:
+        await self.bot.delete_webhook(drop_pending_updates=False)
+
+    async def register_commands(self, by_locale: dict[str, Commands], per_chat: dict[int, Commands]) -> None:
+        for locale, commands in by_locale.items():
+            await self.bot.set_my_commands(
+                [BotCommand(command=c, description=d) for c, d in commands],
+                scope=BotCommandScopeDefault(),
+                language_code=None if locale == "en" else locale,
+            )
+        for chat_id, commands in per_chat.items():
+            await self.bot.set_my_commands(
+                [BotCommand(command=c, description=d) for c, d in commands],
+                scope=BotCommandScopeChat(chat_id=chat_id),
+            )
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+
+
+class PtbRuntime:
+    name = "ptb"
+
+    def __init__(self, token: str, api_url: str | None) -> None:
+        from telegram.ext import Application
+
+        from bot.ptb_runtime import PtbMessenger, build_application
+
+        self.app: Application[Any, Any, Any, Any, Any, Any] = build_application(token, api_url=api_url)
+        self.messenger: Messenger = PtbMessenger(self.app.bot)
+        self._started = False
+        self._polling = False
+
+    async def _start(self) -> None:
+        if not self._started:
+            await self.app.initialize()
+            await self.app.start()
+            self._started = True
+
+    async def identity(self) -> Identity:
+        await self._start()
+        me = self.app.bot
+        return Identity(me.id, me.username or "kanbot")
+
+    def mount(self, chat: ChatCore) -> None:
+        from bot.ptb_runtime import build_handlers
+
+        self.app.add_handlers(build_handlers(chat), group=0)
+
+    def webhook_route(self, app: web.Application, path: str, secret: str | None) -> None:
+        from telegram import Update
+
+        from bot.ptb_runtime import webhook_secret_ok
+
+        async def receive(request: web.Request) -> web.Response:
+            """An update from Telegram: handled before the 200, so a crash makes Telegram redeliver it."""
+            if not webhook_secret_ok(request.headers.get("X-Telegram-Bot-Api-Secret-Token"), secret):
+                return web.Response(status=401, text="Unauthorized")
+            try:
+                data = json.loads(await request.read())
+                update = Update.de_json(data, self.app.bot)
+            except (ValueError, TypeError, KeyError):
+                return web.Response(status=400, text="Bad Request")
+            await self.app.process_update(update)
+            return web.Response(text="ok")
+
+        app.router.add_post(path, receive)
+
+    async def start_polling(self) -> None:
+        await self._start()
+        await self.app.bot.delete_webhook(drop_pending_updates=False)
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(timeout=10, allowed_updates=ALLOWED_UPDATES)
+        self._polling = True
+
+    async def stop_polling(self) -> None:
+        if self._polling and self.app.updater is not None:
+            await self.app.updater.stop()
+            self._polling = False
+
+    async def set_webhook(self, url: str, secret: str | None) -> None:
+        await self._start()
+        await self.app.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+
+    async def delete_webhook(self) -> None:
+        await self.app.bot.delete_webhook(drop_pending_updates=False)
+
+    async def register_commands(self, by_locale: dict[str, Commands], per_chat: dict[int, Commands]) -> None:
+        from telegram import BotCommand as PtbCommand
+        from telegram import BotCommandScopeChat as PtbChatScope
+        from telegram import BotCommandScopeDefault as PtbDefaultScope
+
+        for locale, commands in by_locale.items():
+            await self.app.bot.set_my_commands(
+                [PtbCommand(c, d) for c, d in commands],
+                scope=PtbDefaultScope(),
+                language_code=None if locale == "en" else locale,
+            )
+        for chat_id, commands in per_chat.items():
+            await self.app.bot.set_my_commands(
+                [PtbCommand(c, d) for c, d in commands], scope=PtbChatScope(chat_id)
+            )
+
+    async def close(self) -> None:
+        if self._started:
+            await self.stop_polling()
+            await self.app.stop()
+            await self.app.shutdown()
+
+
+def make_runtime(name: str, token: str, api_url: str | None) -> Runtime:
+    if name == "ptb":
+        return PtbRuntime(token, api_url)
+    return AiogramRuntime(token, api_url)
