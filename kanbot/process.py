@@ -36,7 +36,9 @@ from kanbot.metrics import CONTENT_TYPE, Metrics
 from kanbot.runtimes import Runtime, make_runtime
 from kanbot.scheduler import build_scheduler
 from kanbot.settings import Settings
+from telephony_bridge.ami.listener import AmiListener
 from telephony_bridge.http import call_routes
+from telephony_bridge.settings import AmiSettings
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +233,9 @@ async def run(
                     settings.telegram.webhook_url, hook_secret.get_secret_value() if hook_secret else None
                 )
         if worker_role:
-            tasks.append(asyncio.create_task(_work(kanbot, stop), name="worker"))
+            tasks.append(
+                asyncio.create_task(_work(kanbot, stop, tick_s=settings.server.tick_seconds), name="worker")
+            )
         intake = "polling" if polling else "webhook" if web_role else "none (worker)"
         log.info(
             "Kanbot is running on %s as @%s (updates: %s); HTTP on %s:%s",
@@ -255,24 +259,46 @@ async def run(
             log.info("stopped")
 
 
-async def _work(kanbot: Kanbot, stop: asyncio.Event) -> None:
+async def _work(kanbot: Kanbot, stop: asyncio.Event, *, tick_s: int = 60) -> None:
     """The worker role: lead when possible (scheduler + outbox delivery), stand by otherwise."""
 
     async def lead(until: asyncio.Event) -> None:
+        listener = _ami_listener(kanbot)
+        if listener is not None:
+            await listener.start()
         scheduler = build_scheduler(
-            kanbot.crm, after_tick=kanbot.delivery.wake.set, on_report=kanbot.metrics.count_followups
+            kanbot.crm,
+            after_tick=kanbot.delivery.wake.set,
+            on_report=kanbot.metrics.count_followups,
+            tick_seconds=tick_s,
         )
         scheduler.start()
         try:
             await kanbot.delivery.run(until)
         finally:
             scheduler.shutdown(wait=False)
+            if listener is not None:
+                await listener.stop()
 
     def changed(leading: bool) -> None:
         kanbot.leading = leading
         kanbot.metrics.leader.set(1 if leading else 0)
 
     await lead_while_possible(kanbot.crm, stop, lead, on_change=changed)
+
+
+def _ami_listener(kanbot: Kanbot) -> AmiListener | None:
+    """Asterisk's calls straight into this process, when KANBOT_AMI_USERNAME and KANBOT_AMI_SECRET are set."""
+    settings = AmiSettings()
+    if not settings.ami_username or settings.ami_secret is None:
+        return None
+
+    async def on_call(event: CallEvent) -> None:
+        await kanbot.crm.calls.ingest_call(event)
+        kanbot.delivery.wake.set()
+
+    log.info("listening to Asterisk's AMI at %s:%s", settings.ami_host, settings.ami_port)
+    return AmiListener(settings, on_call)
 
 
 async def set_webhook(bot: Bot, settings: Settings) -> None:

@@ -51,6 +51,10 @@ def replay(
         str | None, typer.Option(help="Regex with an 'ext' group: the extension in a phone's channel name.")
     ] = None,
     region: Annotated[str | None, typer.Option(help="Country for national-format numbers, e.g. RU.")] = None,
+    ingest: Annotated[
+        bool,
+        typer.Option("--ingest", help="Also feed the calls to the CRM database, as the live bridge would."),
+    ] = False,
 ) -> None:
     """Replay a captured AMI session (wire text or JSON); print one JSON line per call that ended in it."""
     settings = _settings(
@@ -59,7 +63,24 @@ def replay(
         ami_extension_pattern=extension_pattern,
         default_region=region,
     )
-    print_calls(replay_calls(file, settings))
+    calls = replay_calls(file, settings)
+    print_calls(calls)
+    if ingest:
+        _ingest(calls)
+
+
+def _ingest(calls: list[CallEvent]) -> None:
+    """Feed the calls to the CRM (idempotent: replaying the same capture again changes nothing)."""
+    from crm_core.services import Crm
+    from kanbot.cli.common import with_crm
+
+    async def go(crm: Crm) -> None:
+        for call in calls:
+            outcome = await crm.calls.ingest_call(call)
+            state = "duplicate" if outcome.duplicate else "new deal" if outcome.created else "recorded"
+            typer.echo(f"ingested {call.call_id}: deal {outcome.deal_id or '-'} ({state})", err=True)
+
+    with_crm(go)
 
 
 def replay_calls(file: Path, settings: AmiSettings) -> list[CallEvent]:
