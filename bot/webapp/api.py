@@ -1,0 +1,251 @@
+"""The board's Mini App over HTTP: its page, and a JSON API through the same services and roles as the chat.
+
+``GET /app/board`` is the page. The API takes Telegram's launch data as ``Authorization: tma <initData>``:
+``GET /app/api/board[?seller=<telegram id>]``, ``GET /app/api/deals/{id}``,
+``POST /app/api/deals/{id}/move`` with ``{"to_stage_id", "version", "lost_reason"?, "lost_text"?}``.
+Refusals are ``{"error": {"code", "message"}}`` in the user's language: 400 bad input, 401 no valid
+launch data, 403 not allowed, 404 a deal the user may not see, 409 the deal changed meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+import bot.webapp.notify  # noqa: F401 (registers the renderer of the chat's note about a board move)
+from bot.core.errors import explain
+from bot.core.features.card import OTHER
+from bot.core.i18n import Tr
+from bot.webapp.auth import ApiError, Session, session_of
+from bot.webapp.texts import page_texts, plain
+from bot.webapp.views import JSON, deal_json, details_json, stage_json
+from crm_core.domain.errors import (
+    Conflict,
+    CrmError,
+    DealClosed,
+    DealNotFound,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    StaleVersion,
+)
+from crm_core.services import Crm
+from crm_core.services.board_notices import tell_moved_on_board
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).with_name("static")
+MAX_BODY = 4096
+COLUMN_LIMIT = 100  # cards per column; the column's count and sum still cover every deal
+HISTORY_LIMIT = 50
+MAX_ID = 2**31 - 1
+MAX_TELEGRAM_ID = 2**53
+NO_STORE = {"Cache-Control": "no-store"}
+PAGE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+Endpoint = Callable[[web.Request, Session], Awaitable[JSON]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def webapp_routes(
+    crm: Crm, *, bot_token: str, notify: Callable[[], None] | None = None
+) -> list[web.AbstractRouteDef]:
+    """The page, its files and its API, for Kanbot's HTTP server."""
+    api = BoardApi(crm, notify)
+
+    def endpoint(fn: Endpoint) -> Handler:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            tr: Tr | None = None
+            try:
+                session = await session_of(request, crm, bot_token)
+                tr = session.tr
+                return web.json_response(await fn(request, session), headers=NO_STORE)
+            except ApiError as error:
+                return _error(error.status, error.code, error.message)
+            except CrmError as error:
+                return _error(*refusal(error, tr or Tr("en")))
+
+        return handle
+
+    return [
+        web.get("/app/board", _page),
+        web.get("/app/api/board", endpoint(api.board)),
+        web.get("/app/api/deals/{deal_id}", endpoint(api.deal)),
+        web.post("/app/api/deals/{deal_id}/move", endpoint(api.move)),
+        web.static("/app/static", STATIC_DIR),
+    ]
+
+
+async def _page(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC_DIR / "board.html", headers=PAGE_HEADERS)
+
+
+class BoardApi:
+    def __init__(self, crm: Crm, notify: Callable[[], None] | None) -> None:
+        self.crm, self.notify = crm, notify
+
+    async def board(self, request: web.Request, s: Session) -> JSON:
+        """The columns with their deals as the user may see them; a boss may pick one seller's."""
+        crm, tr, user = self.crm, s.tr, s.user
+        seller = _query_id(request, "seller")
+        board = await crm.deals.board(actor=user, owner_telegram_id=seller)
+        now, currency = crm.clock.now(), crm.config.default_currency
+        columns = []
+        for column in board.columns:
+            _, page = await crm.deals.column(
+                stage=column.stage.id, actor=user, owner_telegram_id=seller, limit=COLUMN_LIMIT
+            )
+            columns.append(
+                {
+                    "stage": stage_json(column.stage, tr),
+                    "count": column.count,
+                    "amount": str(column.amount),
+                    "amount_text": tr.money(column.amount, currency) if column.amount else "",
+                    "deals": [deal_json(d, viewer=user, tr=tr, now=now) for d in page.items],
+                    "more": max(column.count - len(page.items), 0),
+                }
+            )
+        people = await crm.users.list(actor=user, active=True) if user.is_boss else []
+        reasons = await crm.pipelines.lost_reasons()
+        open_columns = [c for c in board.columns if c.stage.is_open]
+        whose = next((p.name for p in people if p.telegram_id == seller), None) if seller else None
+        return {
+            "me": {"telegram_id": user.telegram_id, "name": user.name, "is_boss": user.is_boss},
+            "locale": tr.locale,
+            "rtl": tr.rtl,
+            "texts": page_texts(tr),
+            "whose": whose or plain(tr("all deals") if user.is_boss else tr("your deals")),
+            "seller": seller,
+            "sellers": [{"telegram_id": p.telegram_id, "name": p.name} for p in people],
+            "open": {
+                "count": sum(c.count for c in open_columns),
+                "amount_text": tr.money(sum((c.amount for c in open_columns), Decimal(0)), currency),
+            },
+            "lost_reasons": [{"value": r, "label": plain(tr(r))} for r in reasons if r != OTHER],
+            "other": OTHER,
+            "columns": columns,
+        }
+
+    async def deal(self, request: web.Request, s: Session) -> JSON:
+        """One deal in full, with its history newest first."""
+        deal_id = _deal_id(request)
+        found = await self.crm.deals.details(deal_id=deal_id, actor=s.user)
+        history = await self.crm.deals.history(
+            deal_id=deal_id, actor=s.user, newest_first=True, limit=HISTORY_LIMIT
+        )
+        return {"deal": details_json(found, history, viewer=s.user, tr=s.tr, now=self.crm.clock.now())}
+
+    async def move(self, request: web.Request, s: Session) -> JSON:
+        """Move a deal to a stage, as the chat does; the chat then shows the card with a notice."""
+        deal_id = _deal_id(request)
+        body = await _body(request)
+        to_stage = _int(body, "to_stage_id")
+        version = _int(body, "version")
+        lost_reason = await self._lost_reason(body)
+        deal = await self.crm.deals.move(
+            deal_id=deal_id,
+            to_stage=to_stage,
+            actor=s.user,
+            expected_version=version,
+            lost_reason=lost_reason,
+        )
+        try:
+            await tell_moved_on_board(self.crm, deal=deal, actor=s.user)
+        except Exception:  # the move stands; only the chat's echo of it is lost
+            log.exception("board app: could not queue the note about moving deal %s", deal.id)
+        if self.notify is not None:
+            self.notify()
+        return {"deal": deal_json(deal, viewer=s.user, tr=s.tr, now=self.crm.clock.now())}
+
+    async def _lost_reason(self, body: dict[str, Any]) -> str | None:
+        """One of the configured reasons, or "Other: <the user's words>"; None when none is given."""
+        reason, text = body.get("lost_reason"), body.get("lost_text")
+        if reason is None:
+            return None
+        if not isinstance(reason, str):
+            raise InvalidInput("lost reason", reason, "it is not valid")
+        if reason == OTHER:
+            words = " ".join(text.split())[:180] if isinstance(text, str) else ""
+            if not words:
+                raise InvalidInput("lost reason", text, "it cannot be empty")
+            return f"{OTHER}: {words}"
+        if reason not in await self.crm.pipelines.lost_reasons():
+            raise InvalidInput("lost reason", reason, "it is not valid")
+        return reason
+
+
+def refusal(error: CrmError, tr: Tr) -> tuple[int, str, str]:
+    """The status, code and sentence of a refusal by the CRM."""
+    if isinstance(error, DealNotFound):
+        return 404, "not_found", plain(explain(error, tr))
+    if isinstance(error, NotFound) and error.what == "stage":
+        return 400, "invalid", plain(tr("That stage is no longer on the board — reload it."))
+    if isinstance(error, NotAllowed):
+        return 403, "not_allowed", plain(explain(error, tr))
+    if isinstance(error, StaleVersion):
+        return 409, "stale", plain(tr("The deal changed meanwhile — the board now shows it as it is."))
+    if isinstance(error, DealClosed | Conflict):
+        return 409, error.code, plain(explain(error, tr))
+    return 400, "invalid" if isinstance(error, InvalidInput) else error.code, plain(explain(error, tr))
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status, headers=NO_STORE)
+
+
+def _deal_id(request: web.Request) -> int:
+    raw = request.match_info["deal_id"]
+    if not (raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID):
+        raise DealNotFound(raw[:20])
+    return int(raw)
+
+
+def _query_id(request: web.Request, name: str) -> int | None:
+    raw = request.query.get(name, "").strip()
+    if not raw or raw == "0":
+        return None
+    if not (raw.isascii() and raw.isdigit() and int(raw) < MAX_TELEGRAM_ID):
+        raise InvalidInput("owner", raw[:20], "it is not valid")
+    return int(raw)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    """The JSON object of the request, at most ``MAX_BODY`` bytes; anything else is a 400 or 413."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise ApiError(413, "too_large", "The request is too large.")
+    data = b""
+    while len(data) <= MAX_BODY:
+        chunk = await request.content.read(MAX_BODY + 1 - len(data))
+        if not chunk:
+            break
+        data += chunk
+    if len(data) > MAX_BODY:
+        raise ApiError(413, "too_large", "The request is too large.")
+    try:
+        body = json.loads(data)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "invalid", "The request is not JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid", "The request is not a JSON object.")
+    return body
+
+
+def _int(body: dict[str, Any], name: str) -> int:
+    value = body.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
+        raise InvalidInput("stage" if name == "to_stage_id" else "version", value, "it is not valid")
+    return value

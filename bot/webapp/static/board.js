@@ -1,0 +1,313 @@
+// The kanban: one column per stage, cards by date (newest in the stage first), drag a card to move
+// the deal, tap it for details. The server decides everything; a refused move snaps back.
+
+import { api, ApiError } from "./api.js";
+import { enableDrag, flip } from "./drag.js";
+import { askLostReason, closeDetailsSheet, detailsOpen, el, fillDetails, fmt, openDetails } from "./sheets.js";
+import { haptic, launch, start } from "./telegram.js";
+
+const $ = (id) => document.getElementById(id);
+const PRIORITY = { high: "🔥 ", low: "🔻 ", normal: "" };
+
+const state = {
+  data: null,
+  seller: null,
+  loading: null,
+  moves: 0,
+  openDeal: null,
+};
+
+const texts = () => (state.data ? state.data.texts : {});
+const stages = () => (state.data ? state.data.columns.map((c) => c.stage) : []);
+const stageOf = (id) => stages().find((s) => s.id === Number(id));
+const columnNode = (stageId) => $("board").querySelector(`.column[data-stage-id="${stageId}"]`);
+
+function findDeal(id) {
+  for (const column of state.data?.columns || []) {
+    const deal = column.deals.find((d) => d.id === Number(id));
+    if (deal) return deal;
+  }
+  return null;
+}
+
+// --- status, toasts -----------------------------------------------------------------------------
+
+function showStatus(text, { spinner = false, retry = null } = {}) {
+  $("status").hidden = false;
+  $("spinner").hidden = !spinner;
+  $("status-text").textContent = text;
+  const button = $("status-retry");
+  button.hidden = !retry;
+  if (retry) {
+    button.textContent = texts().retry || "↻";
+    button.onclick = retry;
+  }
+}
+
+let toastTimer = null;
+function toast(text, kind = "info") {
+  const box = $("toast");
+  box.textContent = text;
+  box.className = `toast ${kind}`;
+  box.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { box.hidden = true; }, kind === "error" ? 4200 : 2400);
+}
+
+function explain(error) {
+  if (error instanceof ApiError && error.status === 0) return texts().offline || "Offline";
+  return error.message || String(error);
+}
+
+// --- loading ------------------------------------------------------------------------------------
+
+async function load({ quiet = false } = {}) {
+  if (!quiet) showStatus("", { spinner: true });
+  const request = api.board(state.seller);
+  state.loading = request;
+  try {
+    const data = await request;
+    if (state.loading !== request) return;
+    state.data = data;
+    render();
+    $("status").hidden = true;
+  } catch (error) {
+    if (state.loading !== request) return;
+    if (quiet && error.status !== 401 && error.status !== 403) return toast(explain(error), "error");
+    const fatal = error.status === 401 || error.status === 403;
+    showStatus(explain(error), { retry: fatal ? null : () => load() });
+  } finally {
+    if (state.loading === request) state.loading = null;
+    $("board").setAttribute("aria-busy", "false");
+  }
+}
+
+// --- rendering ----------------------------------------------------------------------------------
+
+function render() {
+  const data = state.data;
+  const t = data.texts;
+  document.documentElement.lang = data.locale;
+  document.documentElement.dir = data.rtl ? "rtl" : "ltr";
+  document.title = t.board;
+  $("title").textContent = t.board;
+  $("subtitle").textContent = `${data.whose} · ${fmt(t.open_total, { count: data.open.count, amount: data.open.amount_text })}`;
+  $("reload").setAttribute("aria-label", t.reload);
+  renderSellers(data);
+
+  const board = $("board");
+  const scroll = { left: board.scrollLeft, columns: {} };
+  for (const list of board.querySelectorAll(".column")) scroll.columns[list.dataset.stageId] = list.querySelector(".cards").scrollTop;
+  board.replaceChildren(...data.columns.map((column) => renderColumn(column, t)));
+  board.scrollLeft = scroll.left;
+  for (const [id, top] of Object.entries(scroll.columns)) {
+    const list = columnNode(id)?.querySelector(".cards");
+    if (list) list.scrollTop = top;
+  }
+  if (!localStorage.getItem("kanbot-board-hint")) {
+    toast(t.drag_hint);
+    localStorage.setItem("kanbot-board-hint", "1");
+  }
+}
+
+function renderSellers(data) {
+  const box = $("seller-box");
+  box.hidden = !data.me.is_boss;
+  if (!data.me.is_boss) return;
+  $("seller-label").textContent = data.texts.whose;
+  const select = $("seller");
+  select.setAttribute("aria-label", data.texts.whose);
+  select.replaceChildren(
+    new Option(data.texts.everyone, ""),
+    ...data.sellers.map((s) => new Option(s.name, String(s.telegram_id))),
+  );
+  select.value = data.seller ? String(data.seller) : "";
+}
+
+function renderColumn(column, t) {
+  const { stage } = column;
+  const node = el("section", `column kind-${stage.kind}`);
+  node.dataset.stageId = stage.id;
+  node.setAttribute("aria-label", stage.name);
+  const head = el("header", "column-head");
+  const name = el("h2", "column-name");
+  name.append(el("span", "dot"), el("span", "", stage.name));
+  head.append(name, el("span", "count", String(column.count)));
+  if (column.amount_text) head.append(el("div", "sum", column.amount_text));
+  const list = el("div", "cards");
+  list.setAttribute("role", "list");
+  for (const deal of column.deals) list.append(renderCard(deal, t));
+  if (!column.deals.length) list.append(el("div", "empty", t.no_deals));
+  if (column.more) list.append(el("div", "more", fmt(t.more, { n: column.more })));
+  node.append(head, list);
+  return node;
+}
+
+function initials(name) {
+  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((part) => [...part][0]).join("").toUpperCase();
+}
+
+function renderCard(deal, t) {
+  const card = el("article", "card");
+  card.dataset.dealId = deal.id;
+  card.tabIndex = 0;
+  card.setAttribute("role", "listitem");
+  card.classList.toggle("stale", deal.stale);
+  card.classList.toggle("closed", deal.closed);
+  card.classList.toggle("locked", !deal.movable);
+  const title = el("div", "card-title", PRIORITY[deal.priority] + deal.title);
+  title.dir = "auto";
+  card.append(title);
+  if (deal.contact) {
+    const contact = el("div", "card-contact", deal.contact);
+    contact.dir = "auto";
+    card.append(contact);
+  }
+  const foot = el("div", "card-foot");
+  foot.append(el("span", "amount", deal.amount_text || "—"));
+  if (!deal.closed) {
+    const age = el("span", "age", (deal.stale ? "⏰ " : "") + deal.in_stage);
+    age.title = deal.stale ? t.stale : fmt(t.in_stage, { time: deal.in_stage });
+    foot.append(age);
+  }
+  if (state.data.me.is_boss && deal.owner) {
+    const badge = el("span", "owner", initials(deal.owner.name));
+    badge.title = deal.owner.name;
+    badge.style.setProperty("--hue", String((deal.owner.telegram_id * 47) % 360));
+    foot.append(badge);
+  }
+  card.append(foot);
+  return card;
+}
+
+// --- moving -------------------------------------------------------------------------------------
+
+async function move(deal, stage, card, fromRect = null) {
+  const t = texts();
+  let extra = {};
+  if (stage.kind === "lost") {
+    const answer = await askLostReason(deal.title, { texts: t, reasons: state.data.lost_reasons, other: state.data.other });
+    if (!answer) {
+      haptic.notify("warning");
+      if (card && fromRect) flip(card, () => {}, fromRect);
+      return false;
+    }
+    extra = answer;
+  }
+  const origin = card ? { parent: card.parentElement, next: card.nextElementSibling } : null;
+  const target = columnNode(stage.id)?.querySelector(".cards");
+  if (card && target) {
+    flip(card, () => { target.querySelector(".empty")?.remove(); target.prepend(card); }, fromRect);
+    card.classList.add("pending");
+    card.setAttribute("aria-busy", "true");
+  }
+  state.moves += 1;
+  try {
+    const { deal: moved } = await api.move(deal.id, { to_stage_id: stage.id, version: deal.version, ...extra });
+    haptic.notify("success");
+    const notice = stage.kind === "won" ? t.won : stage.kind === "lost" ? t.lost : fmt(t.moved, { stage: stage.name });
+    toast(notice, "success");
+    Object.assign(deal, moved);
+    if (card) card.replaceWith(renderCard(deal, t));
+    return true;
+  } catch (error) {
+    haptic.notify("error");
+    if (card && origin) {
+      flip(card, () => origin.parent.insertBefore(card, origin.next));
+      card.classList.remove("pending");
+      card.removeAttribute("aria-busy");
+      card.classList.add("refused");
+      card.addEventListener("animationend", () => card.classList.remove("refused"), { once: true });
+    }
+    toast(explain(error), "error");
+    return false;
+  } finally {
+    state.moves -= 1;
+    // Fresh counts and sums once the card has landed (a redraw mid-animation would cut it short).
+    setTimeout(() => { if (!state.moves) load({ quiet: true }); }, 400);
+  }
+}
+
+function setUpDragging() {
+  enableDrag($("board"), {
+    canDrag(card) {
+      const deal = findDeal(card.dataset.dealId);
+      if (!deal || card.classList.contains("pending")) return "";
+      return deal.movable ? true : texts().take_first;
+    },
+    canDrop: () => true,
+    onRefused(card, why) {
+      if (!why) return;
+      haptic.notify("error");
+      card.classList.add("refused");
+      card.addEventListener("animationend", () => card.classList.remove("refused"), { once: true });
+      toast(why, "error");
+    },
+    onStart: () => haptic.impact("medium"),
+    onOver: () => haptic.select(),
+    onDrop(card, from, to, ghostRect) {
+      const deal = findDeal(card.dataset.dealId);
+      const stage = stageOf(to.dataset.stageId);
+      if (deal && stage) move(deal, stage, card, ghostRect);
+    },
+  });
+}
+
+// --- details --------------------------------------------------------------------------------------
+
+async function showDetails(dealId) {
+  const deal = findDeal(dealId);
+  if (!deal) return;
+  state.openDeal = deal.id;
+  openDetails(deal.title, texts());
+  try {
+    const { deal: full } = await api.deal(deal.id);
+    if (state.openDeal !== deal.id) return;
+    fillDetails(full, {
+      texts: texts(),
+      stages: stages(),
+      onMove: async (stage) => {
+        closeDetailsSheet();
+        const card = $("board").querySelector(`.card[data-deal-id="${deal.id}"]`);
+        const current = findDeal(deal.id) || deal;
+        if (card) columnNode(stage.id)?.scrollIntoView({ behavior: "smooth", inline: "nearest", block: "nearest" });
+        await move(current, stage, card);
+      },
+    });
+  } catch (error) {
+    closeDetailsSheet();
+    toast(explain(error), "error");
+    if (error.status === 404) load({ quiet: true });
+  }
+}
+
+// --- wiring ---------------------------------------------------------------------------------------
+
+function wire() {
+  $("reload").addEventListener("click", () => load());
+  $("seller").addEventListener("change", (event) => {
+    state.seller = event.target.value || null;
+    load();
+  });
+  $("board").addEventListener("click", (event) => {
+    const card = event.target.closest(".card");
+    if (card) showDetails(card.dataset.dealId);
+  });
+  $("board").addEventListener("keydown", (event) => {
+    const card = event.target.closest(".card");
+    if (card && (event.key === "Enter" || event.key === " ")) {
+      event.preventDefault();
+      showDetails(card.dataset.dealId);
+    }
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && state.data && !state.moves && !detailsOpen()) load({ quiet: true });
+  });
+  setUpDragging();
+}
+
+start();
+wire();
+if (!launch.initData) document.body.classList.add("outside-telegram");
+load();
+window.kanbotBoard = { state, load };

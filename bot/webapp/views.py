@@ -1,0 +1,118 @@
+"""The board's JSON: columns, deals (as cards and in detail) and history lines, as the page shows them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from bot.core.features.cards import pretty_phone, stage_name
+from bot.core.i18n import Tr, h
+from bot.webapp.texts import plain
+from crm_core.domain.deals import Deal, DealEvent, EventKind
+from crm_core.domain.funnel import Pipeline, Stage
+from crm_core.domain.users import User
+from crm_core.services.deals import DealDetails
+
+JSON = dict[str, Any]
+
+
+def stage_json(stage: Stage, tr: Tr) -> JSON:
+    return {"id": stage.id, "name": plain(stage_name(stage, tr)), "kind": stage.kind.value}
+
+
+def _money(amount: Decimal | None) -> str | None:
+    return None if amount is None else str(amount)
+
+
+def deal_json(deal: Deal, *, viewer: User, tr: Tr, now: datetime) -> JSON:
+    """A deal as its card on the board shows it."""
+    contact = deal.contact
+    who = " · ".join(p for p in (contact.name, contact.company) if p) if contact else ""
+    return {
+        "id": deal.id,
+        "version": deal.version,
+        "title": deal.title,
+        "stage_id": deal.stage.id,
+        "contact": who or (pretty_phone(contact.phone) if contact else ""),
+        "amount": _money(deal.amount),
+        "amount_text": tr.money(deal.amount, deal.currency) if deal.amount is not None else "",
+        "currency": deal.currency,
+        "priority": deal.priority.value,
+        "owner": {"telegram_id": deal.owner.telegram_id, "name": deal.owner.name} if deal.owner else None,
+        "stage_entered_at": deal.stage_entered_at.isoformat(),
+        "in_stage": plain(tr.days(now - deal.stage_entered_at)),
+        "stale": deal.is_stale(now),
+        "closed": deal.is_closed,
+        "movable": viewer.is_boss or deal.owner_id == viewer.id,
+    }
+
+
+def details_json(
+    found: DealDetails, history: list[DealEvent], *, viewer: User, tr: Tr, now: datetime
+) -> JSON:
+    """A deal in full, with its history newest first."""
+    deal, pipeline = found.deal, found.pipeline
+    n, of = pipeline.ordinal(deal.stage)
+    contact = deal.contact
+    task = found.next_task
+    return {
+        **deal_json(deal, viewer=viewer, tr=tr, now=now),
+        "stage": {**stage_json(deal.stage, tr), "place": f"{n}/{of}" if n else ""},
+        "contact_name": contact.name if contact else None,
+        "company": contact.company if contact else None,
+        "phone": pretty_phone(contact.phone) if contact else "",
+        "lost_reason": plain(tr(deal.lost_reason)) if deal.lost_reason else None,
+        "playbook": plain(tr(deal.stage.playbook)) if deal.stage.playbook and deal.stage.is_open else "",
+        "next_task": (
+            {"text": task.text, "when": tr.when(task.due_at, now=now), "overdue": task.due_at <= now}
+            if task
+            else None
+        ),
+        "snoozed_until": (
+            tr.when(deal.snoozed_until, now=now) if deal.snoozed_until and deal.snoozed_until > now else None
+        ),
+        "created": tr.when(deal.created_at, now=now),
+        "calls": found.call_count,
+        "history": [history_line(e, pipeline, tr, now) for e in history],
+    }
+
+
+def history_line(event: DealEvent, pipeline: Pipeline, tr: Tr, now: datetime) -> JSON:
+    """One line of history in words (the chat's words: the same translations)."""
+    names = {s.id: stage_name(s, tr) for s in pipeline.stages}
+    stage = names.get(event.to_stage_id or 0, "?")
+    return {
+        "kind": event.kind.value,
+        "when": tr.when(event.at, now=now),
+        "who": event.actor_name or (plain(tr("system")) if event.actor_system else ""),
+        "text": plain(_event_text(event, stage, tr)),
+    }
+
+
+def _event_text(event: DealEvent, stage: str, tr: Tr) -> str:
+    data: Mapping[str, Any] = event.data
+    texts: dict[EventKind, Callable[[], str]] = {
+        EventKind.CREATED: lambda: tr("created in {stage}", stage=stage),
+        EventKind.MOVED: lambda: tr("moved to {stage}", stage=stage),
+        EventKind.WON: lambda: tr("won"),
+        EventKind.LOST: lambda: tr("lost: {reason}", reason=tr(str(data.get("reason", "")))),
+        EventKind.REOPENED: lambda: tr("reopened in {stage}", stage=stage),
+        EventKind.REASSIGNED: lambda: tr("given to {name}", name=data.get("to_owner_name") or tr("nobody")),
+        EventKind.EDITED: lambda: tr(
+            "{field}: {old} → {new}",
+            field=tr(str(data.get("field", ""))),
+            old=str(data.get("old") or "—")[:60],
+            new=str(data.get("new") or "—")[:60],
+        ),
+        EventKind.NOTE: lambda: "📝 " + h(str(data.get("text", ""))[:300]),
+        EventKind.CALL: lambda: (
+            "📞 " + (tr("answered call") if data.get("status") == "answered" else tr("missed call"))
+        ),
+        EventKind.TASK_CREATED: lambda: tr("task: {text}", text=str(data.get("text", ""))[:100]),
+        EventKind.TASK_DONE: lambda: tr("done: {text}", text=str(data.get("text", ""))[:100]),
+        EventKind.SNOOZED: lambda: tr("snoozed") + (f" — {h(data['reason'])}" if data.get("reason") else ""),
+        EventKind.PRIORITY_CHANGED: lambda: tr("priority: {level}", level=tr(str(data.get("new", "")))),
+    }
+    return texts[event.kind]()
