@@ -32,6 +32,7 @@ STATIC = Path(__file__).parent / "static"
 STATIC_PREFIX = "/demo/static"
 PAGE_EXTENSION = f"{STATIC_PREFIX}/telephony.js"
 RING = timedelta(seconds=8)
+MAX_REMEMBERED = 500  # simulated calls whose state the page may still ask for
 NEW_CALLER_REGIONS = ("london", "dubai", "moscow", "manchester", "abu_dhabi", "spb")
 
 
@@ -148,6 +149,8 @@ class CallSimulator:
             task.add_done_callback(self._hangups.discard)
         else:
             self.states[call_id] = {"state": "missed", "duration_s": 0}
+        while len(self.states) > MAX_REMEMBERED:
+            self.states.pop(next(iter(self.states)))  # the oldest: nobody asks about it any more
         return await self.describe(call_id, kind, caller, seller, outcome)
 
     async def _hang_up(self, event: dict[str, Any], *, answered_at: datetime) -> None:

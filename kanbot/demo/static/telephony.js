@@ -88,14 +88,20 @@ export default async function setup(page) {
     caller.value = customer.value || config.new_number;
   });
   caller.addEventListener("input", () => { customer.value = ""; });
-  page.onRefresh(({ userId }) => followUser(userId));
+  page.onRefresh(({ userId }) => {
+    followUser(userId);
+    const open = result.querySelector("button.link");
+    if (open && Number(open.dataset.userId) === userId) open.remove();  // that chat is open now
+  });
 
   function show(text, { error = false, sellerId = null, sellerName = "" } = {}) {
     result.hidden = false;
     result.classList.toggle("error", error);
     result.replaceChildren(element("p", { text }));
     if (sellerId && sellerId !== page.userId) {
-      const open = element("button", { type: "button", class: "link", text: `Open ${sellerName}'s chat` });
+      const open = element("button", {
+        type: "button", class: "link", text: `Open ${sellerName}'s chat`, "data-user-id": String(sellerId),
+      });
       open.addEventListener("click", () => openChatOf(sellerId));
       result.append(open);
     }
