@@ -22,6 +22,8 @@ from bot.core.features.menu import command_list
 from bot.core.i18n import SUPPORTED, Tr
 from bot.core.notify import Notifier
 from bot.delivery import Limits, OutboxDelivery
+from bot.webapp.api import webapp_routes
+from bot.webapp.menu import board_app_url, set_board_menu_button
 from crm_core.adapters import migrate
 from crm_core.adapters.database import Database
 from crm_core.domain.calls import CallEvent, IngestOutcome
@@ -92,7 +94,7 @@ async def assemble(
             await crm.users.ensure_boss(telegram_id=boss_id, name="Boss")
         me = await runtime.identity()
         chat_settings = ChatSettings(
-            bot_username=me.username, bot_id=me.id, board_app_url=settings.telegram.board_app_url
+            bot_username=me.username, bot_id=me.id, board_app_url=_board_url(settings)
         )
         chat = ChatCore(crm, chat_settings)
         runtime.mount(chat)
@@ -118,6 +120,7 @@ async def assemble(
         app.router.add_get("/metrics", _metrics(metrics, crm))
         if web_role:
             app.add_routes(call_routes(ingest=_counted(ingest, metrics), settings=settings.cloud))
+            app.add_routes(webapp_routes(crm, bot_token=token, notify=delivery.wake.set))  # the board app
             if settings.telegram.webhook_url:
                 secret = settings.telegram.webhook_secret
                 runtime.webhook_route(
@@ -129,6 +132,17 @@ async def assemble(
     finally:
         await runtime.close()
         await db.dispose()
+
+
+def _board_url(settings: Settings) -> str | None:
+    """KANBOT_BOARD_APP_URL, else KANBOT_PUBLIC_URL + /app/board, else this server (with a local Bot API)."""
+    return board_app_url(
+        explicit=settings.telegram.board_app_url,
+        public_url=settings.cloud.public_url,
+        host=settings.server.http_host,
+        port=settings.server.http_port,
+        local_bot_api=settings.telegram.telegram_api_url is not None,
+    )
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -224,6 +238,12 @@ async def run(
         polling = web_role and not settings.telegram.webhook_url
         if web_role:
             await register_commands(kanbot.runtime, kanbot.crm)
+            if kanbot.chat.settings.board_app_url:  # the chat's menu button opens the board app
+                await set_board_menu_button(
+                    bot_token=settings.telegram.token(),
+                    api_url=settings.telegram.telegram_api_url,
+                    board_url=kanbot.chat.settings.board_app_url,
+                )
             if polling:
                 await kanbot.runtime.start_polling()
             else:
