@@ -34,6 +34,7 @@ KEYWORDS = ["-k", "tr", "-k", "self"]
 # The calls whose first literal argument is a text to translate: tr(...), ctx.tr(...), self(...) in Tr,
 # N_(...), tr.ngettext(...).
 TRANSLATING = {"tr", "self", "N_", "gettext", "ngettext"}
+SOURCES = ["bot/core", "bot/webapp"]  # where babel.cfg has pybabel look for them
 # Texts the code picks from tables at run time, so no call in the code shows them to pybabel.
 RUN_TIME_TEXTS = {
     "bot/core/features/card.py EDIT_FIELDS": list(EDIT_FIELDS.values()),
@@ -158,7 +159,8 @@ def test_every_literal_text_the_chat_translates_is_in_the_template() -> None:
     known = texts(read(TEMPLATE))
     unseen = [
         f"{path.relative_to(ROOT)}:{line}: {text!r}"
-        for path in sorted((ROOT / "bot" / "core").rglob("*.py"))
+        for folder in SOURCES
+        for path in sorted((ROOT / folder).rglob("*.py"))
         for line, text in literal_texts(path)
         if text not in known
     ]
