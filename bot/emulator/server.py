@@ -8,7 +8,7 @@ from types import TracebackType
 
 from aiohttp import web
 
-from bot.emulator import bot_api, control_actions, control_admin, control_users
+from bot.emulator import bot_api, control_actions, control_admin, control_users, webapp
 from bot.emulator.control_base import control_errors
 from bot.emulator.keys import PAGE_EXTENSIONS_KEY, WORLD_KEY
 from bot.emulator.state import World
@@ -50,6 +50,7 @@ def create_app(
     app.add_routes(control_users.routes)
     app.add_routes(control_actions.routes)
     app.add_routes(control_admin.routes)
+    app.add_routes(webapp.routes)
     app.add_routes([web.get("/", _index), web.static("/static", WEB_DIR)])
     app.add_routes(list(extra_routes))
     return app

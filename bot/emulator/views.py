@@ -63,7 +63,15 @@ def chat_view(bot: BotState, chat: ChatState) -> JSON:
         "action": action,
         "blocked": chat.type == "private" and chat.id in bot.blocked_by,
         "last_message_id": visible[-1].message_id if visible else None,
+        "menu_button": menu_button(bot, chat),
     }
+
+
+def menu_button(bot: BotState, chat: ChatState) -> JSON | None:
+    """The button beside a private chat's input: the chat's own, else the bot's default (None in groups)."""
+    if chat.type != "private":
+        return None
+    return bot.menu_buttons.get(chat.id) or bot.menu_buttons.get(None) or {"type": "default"}
 
 
 def bot_view(bot: BotState) -> JSON:

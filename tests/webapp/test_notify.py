@@ -5,6 +5,7 @@ from __future__ import annotations
 import bot.webapp.api  # noqa: F401 (registers the renderer, as it does in a running Kanbot)
 from bot.core.context import ChatSettings
 from bot.core.notify import Notifier
+from bot.core.views import View
 from crm_core.domain.notifications import NoteKind
 from crm_core.domain.users import Role
 from crm_core.services import Crm
@@ -21,6 +22,7 @@ async def test_the_note_of_a_board_move_is_queued_once_and_renders_as_the_card(c
         notes = await uow.outbox.pending()
     assert [(n["kind"], n["recipient_id"]) for n in notes] == [(NoteKind.DEAL_MOVED_ON_BOARD, ali.id)]
     [view] = await Notifier(crm, ChatSettings()).render(ali, notes[0]["kind"], notes[0]["payload"])
+    assert isinstance(view, View)
     assert view.html.startswith("🔹 Moved to Commercial offer on the board.")
     assert "ACME phones" in view.html
     assert any("Move to…" in b.text for row in view.buttons for b in row)
@@ -34,6 +36,7 @@ async def test_a_deal_won_on_the_board_is_celebrated_in_the_users_language(crm: 
     async with crm.db.uow(write=False) as uow:
         [note] = await uow.outbox.pending()
     [view] = await Notifier(crm, ChatSettings()).render(maria, note["kind"], note["payload"])
+    assert isinstance(view, View)
     assert view.html.startswith("🏆 ") and "Globex PBX" in view.html
     assert "<b>Выиграна</b>" in view.html  # the card's stage line, in Russian
 

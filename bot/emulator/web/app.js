@@ -2,6 +2,7 @@
 
 import { api, ControlError } from "./api.js";
 import { deepLinkPayload } from "./links.js";
+import { miniAppEvents, openMiniApp } from "./miniapp.js";
 import { renderMessage } from "./render.js";
 import { ask, showError, toast } from "./ui.js";
 
@@ -37,17 +38,14 @@ function openLink(url) {
   window.open(url, "_blank", "noopener");
 }
 
-function defaultWebAppHandler(url) {
-  ask({
-    title: "Mini App",
-    text: `This button opens a Mini App at ${url}. Mini Apps are not emulated yet; open the page as is?`,
-    ok: "Open",
-  }).then((values) => { if (values) window.open(url, "_blank", "noopener"); });
+function defaultWebAppHandler(url, context) {
+  return openMiniApp(url, context);
 }
 
 /**
- * The hook for web_app buttons (inline and reply keyboards): receives the button's url and
- * { button, message, user, bot }. Extensions replace it with page.setWebAppHandler(fn).
+ * The hook for web_app buttons (inline and reply keyboards, the menu button): receives the button's
+ * url and { button, message, user, bot }. By default it opens the Mini App in a sheet, with launch
+ * data signed by the emulator; extensions replace it with page.setWebAppHandler(fn).
  */
 export function openWebApp(url, context = {}) {
   return state.webAppHandler(url, { user: state.userId, bot: currentBot(), ...context });
@@ -181,6 +179,16 @@ function renderKeyboard(chat) {
   }
 }
 
+function renderMenuButton(chat) {
+  const node = $("menu-button");
+  const menu = chat && chat.menu_button;
+  const webApp = menu && menu.type === "web_app" && menu.web_app ? menu : null;
+  node.hidden = !webApp;
+  if (!webApp) return;
+  node.textContent = webApp.text;
+  node.onclick = () => openWebApp(webApp.web_app.url, { button: webApp });
+}
+
 function renderHeader(chat) {
   const bot = currentBot();
   const select = $("bot-select");
@@ -261,6 +269,7 @@ export async function refresh() {
     renderHeader(chat);
     renderMessages(messages);
     renderKeyboard(chat);
+    renderMenuButton(chat);
     renderEmpty();
     document.body.classList.remove("offline");
     for (const listener of state.listeners) {
@@ -331,6 +340,8 @@ export const page = {
   get userId() { return state.userId; },
   get botId() { return state.botId; },
   get bot() { return currentBot(); },
+  /** The events the open Mini App sent its client (web_app_ready, web_app_close...), oldest first. */
+  get miniAppEvents() { return [...miniAppEvents]; },
   snapshot() {
     return { userId: state.userId, bot: currentBot(), chat: state.chat, messages: state.messages };
   },
