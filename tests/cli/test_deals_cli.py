@@ -203,6 +203,16 @@ def test_closing_a_closed_deal_or_losing_without_a_reason_is_refused_and_changes
 
 def test_an_unknown_actor_is_refused(team: Kanbot) -> None:
     assert team.refused("deal", "list", "--as", 4242) == "No user 4242 was found."
+    assert team.refused("deal", "list", "--as", 10**20) == f"No user {10**20} was found."
+
+
+def test_ids_too_large_for_any_record_are_simply_not_found(team: Kanbot) -> None:
+    assert team.refused("deal", "show", 3_000_000_000, "--as", BOSS) == "No deal 3000000000 was found."
+    assert team.refused("task", "done", 3_000_000_000, "--as", BOSS) == "No task 3000000000 was found."
+    assert (
+        team.refused("deal", "add", "--as", BOSS, "--title", "X", "--owner", 10**20)
+        == f"No user {10**20} was found."
+    )
 
 
 def test_tasks_are_planned_listed_and_done(team: Kanbot) -> None:

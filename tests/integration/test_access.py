@@ -310,3 +310,14 @@ async def test_only_a_boss_configures_the_funnel_or_exports_deals(crm: Crm, worl
         await crm.transfer.export_csv(actor=world.team.bob)
     await crm.pipelines.apply(spec, actor=world.team.boss)
     assert len(list(await crm.transfer.export_csv(actor=world.team.boss))) == 1 + 4
+
+
+@pytest.mark.parametrize("missing", [0, -1, 2**31, 2**63, 10**30])
+async def test_an_id_no_record_could_have_is_just_not_found(crm: Crm, world: World, missing: int) -> None:
+    boss = world.team.boss
+    with pytest.raises(DealNotFound):
+        await crm.deals.get(deal_id=missing, actor=boss)
+    with pytest.raises(DealNotFound):
+        await crm.deals.move(deal_id=missing, to_stage="Won", actor=boss)
+    with pytest.raises(NotFound):
+        await crm.tasks.complete(task_id=missing, actor=boss)

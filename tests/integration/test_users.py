@@ -144,3 +144,17 @@ async def test_extensions_can_be_changed_but_not_to_someone_elses(crm: Crm, team
     with pytest.raises(Conflict):
         await crm.users.set_extensions(telegram_id=203, extensions=("101",))
     assert (await crm.users.identify(203)).extensions == ("301", "302")
+
+
+@pytest.mark.parametrize("telegram_id", [2**63, 10**30, -(2**63) - 1])
+async def test_a_telegram_id_nobody_could_have_is_just_not_found(
+    crm: Crm, team: Team, telegram_id: int
+) -> None:
+    with pytest.raises(NotFound):
+        await crm.users.identify(telegram_id)
+    with pytest.raises(NotFound):
+        await crm.deals.create(actor=team.boss, title="Order", owner_telegram_id=telegram_id)
+    with pytest.raises(NotFound):
+        await crm.reports.funnel(actor=team.boss, seller_telegram_id=telegram_id)
+    with pytest.raises(NotFound):
+        await crm.users.deactivate(telegram_id=telegram_id)

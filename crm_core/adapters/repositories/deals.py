@@ -124,7 +124,7 @@ class DealRepository:
 
     async def get_visible(self, deal_id: int, *, viewer: User) -> Deal:
         """The deal, or ``DealNotFound`` when it does not exist or ``viewer`` may not see it."""
-        if not isinstance(deal_id, int) or not 0 < deal_id < 2**63:
+        if not isinstance(deal_id, int) or not 0 < deal_id < 2**31:  # ids are INTEGER: int4 on PostgreSQL
             raise DealNotFound(deal_id)
         row = (
             await self.conn.execute(visible_to(deal_select().where(deals.c.id == deal_id), viewer))

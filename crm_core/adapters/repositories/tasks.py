@@ -54,6 +54,8 @@ class TaskRepository:
         return task
 
     async def get(self, task_id: int) -> Task | None:
+        if not 0 < task_id < 2**31:  # ids are INTEGER: int4 on PostgreSQL
+            return None
         row = (await self.conn.execute(_task_select().where(tasks.c.id == task_id))).first()
         return task_from_row(row) if row else None
 

@@ -49,6 +49,8 @@ class UserRepository:
         return (await self._with_extensions([row]))[0] if row else None
 
     async def by_telegram_id(self, telegram_id: int) -> User | None:
+        if not -(2**63) <= telegram_id < 2**63:  # a typo no BIGINT holds: nobody, not a driver error
+            return None
         row = (await self.conn.execute(select(users).where(users.c.telegram_id == telegram_id))).first()
         return (await self._with_extensions([row]))[0] if row else None
 
