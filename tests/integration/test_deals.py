@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from crm_core.adapters.database import Database
 from crm_core.config import CrmConfig
@@ -55,6 +56,27 @@ async def test_an_amount_is_stored_to_the_cent_however_it_was_typed(crm: Crm, te
 async def test_the_largest_amount_survives_storage_exactly(crm: Crm, team: Team) -> None:
     deal = await crm.deals.create(actor=team.alice, title="Big", amount="999 999 999 999,99")
     assert (await crm.deals.get(deal_id=deal.id, actor=team.alice)).amount == Decimal("999999999999.99")
+
+
+async def test_money_is_stored_as_whole_cents_on_sqlite_and_as_numeric_14_2_on_postgresql(
+    db: Database, crm: Crm, team: Team
+) -> None:
+    deal = await crm.deals.create(actor=team.alice, title="Cents", amount="1 500,50")
+    async with db.engine.connect() as conn:
+        raw = await conn.scalar(text("SELECT amount FROM deals WHERE id = :id"), {"id": deal.id})
+        if db.is_sqlite:
+            assert (raw, type(raw)) == (150050, int)
+        else:
+            assert (raw, type(raw)) == (Decimal("1500.50"), Decimal)
+            column = (
+                await conn.execute(
+                    text(
+                        "SELECT data_type, numeric_precision, numeric_scale FROM information_schema.columns"
+                        " WHERE table_name = 'deals' AND column_name = 'amount'"
+                    )
+                )
+            ).one()
+            assert tuple(column) == ("numeric", 14, 2)
 
 
 async def test_one_phone_typed_three_ways_is_one_contact(crm: Crm, team: Team) -> None:
