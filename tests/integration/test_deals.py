@@ -264,6 +264,31 @@ async def test_a_seller_takes_an_unassigned_inbox_deal_and_then_it_is_theirs(crm
     assert await stored(crm, deal.id) == before
 
 
+async def test_taking_a_deal_takes_its_open_tasks_too(crm: Crm, team: Team, clock: FixedClock) -> None:
+    deal = await crm.deals.create(actor=team.boss, title="Walk-in")
+    task = await crm.tasks.add(
+        deal_id=deal.id, due_at=clock.now() + timedelta(hours=1), text="Call", actor=team.boss
+    )
+    await crm.deals.reassign(deal_id=deal.id, owner_telegram_id=None, actor=team.boss)
+    assert (await crm.tasks.get(task_id=task.id, actor=team.boss)).assignee_id is None
+    await crm.deals.take(deal_id=deal.id, actor=team.bob)
+    assert [t.id for t in await crm.tasks.open_tasks(actor=team.bob)] == [task.id]
+
+
+async def test_a_boss_creating_a_deal_for_a_seller_tells_them_and_nobody_is_told_of_their_own(
+    crm: Crm, team: Team
+) -> None:
+    await crm.deals.create(actor=team.alice, title="Mine")
+    assert await outbox(crm) == []
+    deal = await crm.deals.create(actor=team.boss, title="For Bob", owner_telegram_id=team.bob.telegram_id)
+    [note] = await outbox(crm)
+    assert (note["recipient_id"], note["kind"], note["payload"]) == (
+        team.bob.id,
+        NoteKind.DEAL_ASSIGNED,
+        {"deal_id": deal.id, "by_name": "Boss"},
+    )
+
+
 async def test_a_note_goes_into_history_and_counts_as_activity(
     crm: Crm, team: Team, clock: FixedClock
 ) -> None:
@@ -454,6 +479,31 @@ async def test_a_stage_can_list_the_longest_waiting_first(crm: Crm, team: Team, 
         backwards=True,
     )
     assert [d.id for d in back.items] == [d1, d2, d3]
+
+
+@pytest.mark.parametrize("order", list(DealOrder))
+async def test_deals_that_entered_a_stage_at_the_same_moment_are_paged_without_gaps_or_repeats(
+    crm: Crm, team: Team, order: DealOrder
+) -> None:
+    ids = [(await crm.deals.create(actor=team.alice, title=f"Deal {n}")).id for n in range(7)]
+    seen, cursor = [], None
+    while True:
+        _, page = await crm.deals.column(
+            stage="Unsorted", actor=team.alice, order=order, limit=3, cursor=cursor
+        )
+        seen += [d.id for d in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert sorted(seen) == ids
+    assert len(seen) == len(set(seen))
+    back: list[int] = []
+    while page.prev_cursor is not None:
+        _, page = await crm.deals.column(
+            stage="Unsorted", actor=team.alice, order=order, limit=3, cursor=page.prev_cursor, backwards=True
+        )
+        back = [d.id for d in page.items] + back
+    assert back + seen[-1:] == seen
 
 
 async def test_a_forged_cursor_or_page_size_is_refused(crm: Crm, team: Team) -> None:
