@@ -104,7 +104,8 @@ class TransferService(ServiceBase):
             users = {u.telegram_id: u for u in await uow.users.list()}
             rows, errors = [], []
             for index, raw in enumerate(reader):
-                line = reader.line_num
+                # A quoted value may span lines: report the line the row starts on, where people look.
+                line = reader.line_num - sum(v.count("\n") for v in raw.values() if isinstance(v, str))
                 if index >= MAX_IMPORT_ROWS:
                     errors.append(RowError(line, f"more than {MAX_IMPORT_ROWS} rows; split the file"))
                     break

@@ -128,6 +128,18 @@ async def test_a_file_with_bad_rows_is_refused_whole_naming_each_bad_line_and_wh
     assert await deal_count(crm) == 0
 
 
+async def test_a_bad_row_spanning_several_lines_is_reported_at_the_line_it_starts_on(
+    crm: Crm, team: Team
+) -> None:
+    text = HEADER + (
+        '"A title\non two lines",,,,,abc,,,,\n'  # lines 2-3: a quoted title with a line break, a bad amount
+        "Bad phone,,,,12345,,,,,\n"  # line 4
+    )
+    with pytest.raises(ImportError_) as refusal:
+        await crm.transfer.import_csv(text)
+    assert [e.line for e in refusal.value.errors] == [2, 4]
+
+
 async def test_bad_rows_can_be_skipped_and_the_good_ones_imported(crm: Crm, team: Team) -> None:
     text = HEADER + "Good one,,,,,,,,,\nBad amount,,,,,abc,,,,\nAnother good,,,,,10,,,,\n"
     result = await crm.transfer.import_csv(text, skip_bad=True)
