@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import secrets
 import signal
 import socket
@@ -64,7 +65,10 @@ async def run_demo(
     stop = stop or _stop_on_signals(say)
     check_ports(host, emulator_port=emulator_port, http_port=http_port)
     say("Preparing the demo: a fresh database with two months of a sales team's work…")
-    database_url = fresh_database(data_dir)
+    try:
+        database_url = fresh_database(data_dir)
+    except OSError as error:
+        raise DemoError(f"Cannot make the demo database in {data_dir}: {error.strerror or error}.") from None
     summary = await seed(database_url)
     if stop.is_set():
         return
@@ -76,8 +80,8 @@ async def run_demo(
     try:
         try:
             await emulator.start()
-        except OSError:
-            raise DemoError(port_taken(host, emulator_port, "--port")) from None
+        except OSError as error:
+            raise DemoError(cannot_listen(host, emulator_port, "--port", error)) from None
         await introduce(emulator.url)
         settings = demo_settings(database_url, emulator.url, host=host, http_port=http_port, secret=secret)
         started: asyncio.Future[process.Kanbot] = asyncio.get_running_loop().create_future()
@@ -108,37 +112,47 @@ def _print(text: str) -> None:
 
 def _raise_start_failure(running: asyncio.Task[None], host: str, http_port: int) -> None:
     error = running.exception()
-    if isinstance(error, OSError):
-        raise DemoError(port_taken(host, http_port, "--http-port")) from error
+    if isinstance(error, OSError) and error.errno in (errno.EADDRINUSE, errno.EACCES):
+        raise DemoError(cannot_listen(host, http_port, "--http-port", error)) from error
     if error is not None:
         raise error
 
 
 def check_ports(host: str, *, emulator_port: int, http_port: int) -> None:
-    """Refuse, in one sentence, ports that are taken, before any work is done."""
+    """Refuse, in one sentence, ports the demo cannot listen on, before any work is done."""
     if emulator_port and emulator_port == http_port:
         raise DemoError(f"The page and Kanbot's HTTP server need two ports, not {http_port} twice.")
     for port, flag in ((emulator_port, "--port"), (http_port, "--http-port")):
-        if port and not port_is_free(host, port):
-            raise DemoError(port_taken(host, port, flag))
+        problem = listen_problem(host, port)
+        if problem is not None:
+            raise DemoError(cannot_listen(host, port, flag, problem))
 
 
-def port_is_free(host: str, port: int) -> bool:
+def listen_problem(host: str, port: int) -> OSError | None:
+    """Why nothing could listen on ``host:port`` now, or ``None`` (port 0: any free port, always fine)."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        with socket.socket(family, kind, proto) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
-            probe.bind(address)
-    except OSError:
-        return False
-    return True
+        if port:
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
+                probe.bind(address)
+    except OSError as error:
+        return error
+    return None
 
 
-def port_taken(host: str, port: int, flag: str) -> str:
-    return (
-        f"Port {port} on {host} is already in use (is another Kanbot demo running?): "
-        f"stop what uses it, or pick another port with {flag} {port + 10}."
-    )
+def cannot_listen(host: str, port: int, flag: str, error: OSError) -> str:
+    """The one sentence for a newcomer: what is wrong with the address, and which option fixes it."""
+    if isinstance(error, socket.gaierror):
+        return f"{host} is not an address of this machine ({error.strerror}): try --host 127.0.0.1."
+    if error.errno == errno.EADDRINUSE:
+        return (
+            f"Port {port} on {host} is already in use (is another Kanbot demo running?): "
+            f"stop what uses it, or pick another port with {flag} {port + 10}."
+        )
+    if error.errno == errno.EACCES:
+        return f"Port {port} needs administrator rights: pick one above 1023 with {flag}."
+    return f"Cannot listen on {host}:{port} ({error.strerror or error}): pick another with {flag} or --host."
 
 
 def fresh_database(data_dir: Path) -> str:

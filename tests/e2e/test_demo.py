@@ -408,6 +408,19 @@ def test_the_page_and_kanbot_cannot_share_a_port() -> None:
         check_ports("127.0.0.1", emulator_port=18999, http_port=18999)
 
 
+def test_an_unknown_host_is_refused_with_the_option_that_fixes_it() -> None:
+    with pytest.raises(DemoError, match=r"not an address of this machine.*--host 127\.0\.0\.1"):
+        check_ports("no-such-host.invalid", emulator_port=0, http_port=0)
+
+
+def test_an_unwritable_data_dir_is_refused_in_one_sentence(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    stop = asyncio.Event()
+    with pytest.raises(DemoError, match="Cannot make the demo database in"):
+        asyncio.run(run_demo(emulator_port=0, http_port=0, data_dir=blocker / "demo", stop=stop, say=print))
+
+
 def test_a_fresh_demo_database_removes_only_the_old_demo_files(tmp_path: Path) -> None:
     for name in ("demo.db", "demo.db-wal", "notes.txt"):
         (tmp_path / name).write_text("old")
