@@ -10,7 +10,7 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from crm_core.domain.errors import CrmError
 from crm_core.domain.users import User
@@ -44,7 +44,7 @@ def run(work: Callable[[], Awaitable[T]]) -> T:
         fail(str(error))
     except ValidationError as error:
         fail(describe_validation_error(error))
-    except OperationalError as error:
+    except DBAPIError as error:  # not only OperationalError: asyncpg reports a missing database otherwise
         fail(f"The database cannot be reached or used: {error.orig}.")
     except OSError as error:
         fail(f"{error.strerror or error}: {error.filename}" if error.filename else str(error))

@@ -57,6 +57,19 @@ def test_a_database_that_was_never_set_up_is_refused_with_what_to_run(kanbot: Ka
     assert kanbot("user", "list", env=elsewhere).exit_code == 0
 
 
+def test_a_database_that_cannot_be_reached_is_reported_in_one_sentence(
+    kanbot: Kanbot, database_url: str
+) -> None:
+    if database_url.startswith("sqlite"):
+        missing = "sqlite+aiosqlite:////proc/no-such-dir/kanbot.db"  # a folder that cannot be made
+    else:
+        missing = database_url.rsplit("/", 1)[0] + "/kanbot_no_such_database"
+    result = kanbot("user", "list", env={"KANBOT_DATABASE_URL": missing})
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_data_commands_before_init_say_to_run_init(kanbot: Kanbot) -> None:
     assert "kanbot init" in kanbot.refused("pipeline", "show")
 
