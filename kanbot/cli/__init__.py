@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kanbot.cli import bridge, deals, ops, pipeline, reports, serve, setup, tasks, transfer, users
+from kanbot.cli import bridge, deals, demo, ops, pipeline, reports, serve, setup, tasks, transfer, users
 
 app = typer.Typer(
     name="kanbot",
@@ -30,6 +30,7 @@ app.command("tick")(serve.tick)
 app.command("serve")(ops.serve)
 app.add_typer(ops.webhook_app, name="webhook")
 app.command("doctor")(ops.doctor)
+app.command("demo")(demo.demo)
 
 
 def main() -> None:
