@@ -76,9 +76,9 @@ def funnel_spec_from_document(doc: Any) -> FunnelSpec:
     if reasons is not None and (
         not isinstance(reasons, list)
         or not reasons
-        or not all(isinstance(r, str) and r.strip() for r in reasons)
+        or not all(isinstance(r, str) and 0 < len(r.strip()) <= 100 for r in reasons)
     ):
-        raise InvalidInput("lost_reasons", reasons, "a non-empty list of texts")
+        raise InvalidInput("lost_reasons", reasons, "a non-empty list of texts of at most 100 characters")
     check_stage_specs(specs)
     name = str(doc.get("pipeline") or DEFAULT_PIPELINE_NAME).strip()
     return FunnelSpec(

@@ -205,3 +205,12 @@ async def test_the_lost_reasons_are_replaced_by_the_files(crm: Crm, team: Team) 
     document = await crm.pipelines.document()
     await apply(crm, team, document | {"lost_reasons": ["Дорого", "غالي", "Price"]})
     assert await crm.pipelines.lost_reasons() == ["Дорого", "غالي", "Price"]
+
+
+async def test_a_lost_reason_longer_than_a_reason_may_be_is_refused_naming_it(crm: Crm, team: Team) -> None:
+    before = await crm.pipelines.document()
+    with pytest.raises(InvalidInput) as refusal:
+        await apply(crm, team, before | {"lost_reasons": ["Price", "x" * 101]})
+    assert refusal.value.field == "lost_reasons"
+    assert await crm.pipelines.document() == before
+    await apply(crm, team, before | {"lost_reasons": ["Price", "x" * 100]})
