@@ -236,7 +236,10 @@ class _Webhook(SimpleRequestHandler):
     def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
         if not self.secret_token:
             return True
-        return hmac.compare_digest(telegram_secret_token.encode(), self.secret_token.encode())
+        # aiohttp decodes header bytes that are not UTF-8 with surrogateescape; encoding them back the
+        # same way gives the bytes as sent (a plain .encode() raised, and the request became a 500).
+        sent = telegram_secret_token.encode("utf-8", "surrogateescape")
+        return hmac.compare_digest(sent, self.secret_token.encode())
 
 
 def webhook_handler(dispatcher: Dispatcher, bot: Bot, secret: str | None) -> SimpleRequestHandler:

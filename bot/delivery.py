@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.core.notify import Notifier, Outgoing
 from bot.core.perform import Failure, TransportError
@@ -27,6 +27,8 @@ from crm_core.services import Crm
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
+# How many of an item's messages went out before a later one failed: a retry sends the rest only.
+PARTS_SENT = "_parts_sent"
 MAX_ATTEMPTS = 15
 MAX_BACKOFF_S = 300.0
 
@@ -152,12 +154,17 @@ class OutboxDelivery:
         if recipient is None or not recipient.active or recipient.blocked_bot:
             await self._give_up(item, "recipient inactive or blocked the bot", status="dead")
             return
+        done = int(item.payload.get(PARTS_SENT, 0))
+        payload = {k: v for k, v in item.payload.items() if k != PARTS_SENT}
         try:
-            messages = await self.notifier.render(recipient, item.kind, item.payload)
-            for message in messages:
+            messages = await self.notifier.render(recipient, item.kind, payload)
+            for message in messages[done:]:  # a digest's text went out, its chart failed: the chart only
                 await self._send(chat_id, message)
+                done += 1
         except TransportError as error:
-            await self._failed(item, recipient, error)
+            await self._failed(
+                item, recipient, error, progress=payload | {PARTS_SENT: done} if done else None
+            )
             return
         except Exception as error:
             log.exception("outbox item %s (%s) could not be rendered", item.id, item.kind)
@@ -176,13 +183,15 @@ class OutboxDelivery:
             await self.transport.send_photo(chat_id, message)
         self.limiter.sent(chat_id)
 
-    async def _failed(self, item: OutboxItem, recipient: User, error: TransportError) -> None:
+    async def _failed(
+        self, item: OutboxItem, recipient: User, error: TransportError, *, progress: dict[str, Any] | None
+    ) -> None:
         if error.failure is Failure.RETRY_AFTER:
             delay = max(error.retry_after or 1.0, 1.0)
             self.limiter.pause(delay)
             self.stats.rate_limited += 1
             log.warning("Telegram asked to slow down for %.0f s (outbox item %s)", delay, item.id)
-            await self._reschedule(item, delay, str(error), count=False)
+            await self._reschedule(item, delay, str(error), count=False, progress=progress)
         elif error.failure is Failure.BLOCKED:
             log.info("user %s blocked the bot: outbox item %s dropped", recipient.id, item.id)
             await self.crm.users.mark_blocked(recipient.id, blocked=True)
@@ -194,15 +203,24 @@ class OutboxDelivery:
             delay = min(2.0**item.attempts, MAX_BACKOFF_S)
             self.stats.retried += 1
             log.warning("outbox item %s: %s; retrying in %.0f s", item.id, error, delay)
-            await self._reschedule(item, delay, str(error), count=True)
+            await self._reschedule(item, delay, str(error), count=True, progress=progress)
 
-    async def _reschedule(self, item: OutboxItem, delay_s: float, why: str, *, count: bool) -> None:
+    async def _reschedule(
+        self,
+        item: OutboxItem,
+        delay_s: float,
+        why: str,
+        *,
+        count: bool,
+        progress: dict[str, Any] | None = None,
+    ) -> None:
         async with self.crm.db.uow() as uow:
             await uow.outbox.retry_later(
                 item.id,
                 not_before=self.crm.clock.now() + timedelta(seconds=delay_s),
                 error=why,
                 count_attempt=count,
+                payload=progress,
             )
             await uow.commit()
 

@@ -177,16 +177,25 @@ class ChatCore:
         return count > FLOOD_LIMIT
 
     async def _slow_down(self, event: Event) -> Reply:
-        bucket = int(self.crm.clock.now().timestamp() // FLOOD_WINDOW.total_seconds())
         user = await self.crm.users.by_telegram_id(event.sender.id)
         tr = Tr(user.locale if user else (event.sender.language_code or "en"))
         text = tr("You're going a bit fast — give me a few seconds.")
         reply = Reply()
         if isinstance(event, ButtonPress):
             reply.answer(text)
-        elif await self.crm.ledger.once(f"flood:{event.sender.id}:{bucket}", subject_id=None):
+        elif await self._first_warning(event.sender.id):
             reply.send(View.of([f"🐢 {text}"]))
         return reply
+
+    async def _first_warning(self, sender_id: int) -> bool:
+        """Warn once per flood: not again while the last warning is within the window.
+
+        A fixed ten-second bucket alone would warn twice when a flood crosses a bucket's edge.
+        """
+        if await self.crm.ledger.recent_count(sender_id, window=FLOOD_WINDOW, prefix="flood:"):
+            return False
+        bucket = int(self.crm.clock.now().timestamp() // FLOOD_WINDOW.total_seconds())
+        return await self.crm.ledger.once(f"flood:{sender_id}:{bucket}", subject_id=sender_id)
 
     async def _in_group(self, event: Event) -> Reply:
         reply = Reply()

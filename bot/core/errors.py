@@ -45,6 +45,15 @@ FIELDS = {
     "timezone": N_("time zone"),
     "company": N_("company"),
     "contact": N_("contact name"),
+    "page": N_("page"),
+    "period": N_("period"),
+    "role": N_("role"),
+    "setting": N_("setting"),
+    "answer": N_("answer"),
+    "cursor": N_("page"),
+    "telegram id": N_("Telegram id"),
+    "call": N_("call"),
+    "field": N_("field"),
 }
 REASONS = [
     N_("it cannot be empty"),
@@ -73,6 +82,12 @@ REASONS = [
     N_("an active user other than the one leaving"),
     N_("it is not valid"),
     N_("it is not a phone number; type it with the country or area code"),
+    N_("the caller's number is hidden"),
+    N_("it cannot be negative"),
+    N_("give a time zone"),
+    N_("a three-letter ISO 4217 code such as USD"),
+    N_("an IANA name such as Europe/Moscow"),
+    N_("it belongs to another pipeline"),
     N_("it is too far ahead"),
     N_("a text is expected here"),
     N_("use the buttons above"),
@@ -101,5 +116,5 @@ def explain(error: CrmError, tr: Tr) -> Html:
     if isinstance(error, Unavailable):
         return tr("The CRM is briefly unavailable. Please try again in a minute.")
     if isinstance(error, Conflict):
-        return tr("Someone got there first: {what}", what=str(error))
+        return tr("Someone was quicker: this has already been done.")
     return tr("That didn't work: {what}", what=str(error))

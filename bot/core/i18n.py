@@ -77,10 +77,19 @@ class Tr:
         return self.locale in RTL
 
     def __call__(self, message: str, /, **values: Any) -> Html:
-        return self._fill(self._t.gettext(message), values)
+        return self.gettext(message, **values)
 
     def gettext(self, message: str, /, **values: Any) -> Html:
+        if not message:  # "" is the catalog's header in gettext, never a text to show
+            return Html("")
         return self._fill(self._t.gettext(message), values)
+
+    def reason(self, text: str) -> Html:
+        """A lost reason: a configured one translated, "Other: <words>" with only "Other" translated."""
+        head, sep, rest = text.partition(": ")
+        if sep and head == "Other":
+            return Html(f"{self(head)}: {h(rest)}")
+        return self(text)
 
     def ngettext(self, singular: str, plural: str, n: int, /, **values: Any) -> Html:
         return self._fill(self._t.ngettext(singular, plural, n), {"n": self.number(n), **values})

@@ -363,7 +363,7 @@ def _event_line(event: DealEvent, ctx: ChatContext, names: Mapping[int, str]) ->
         EventKind.CREATED: lambda: tr("created in {stage}", stage=stage),
         EventKind.MOVED: lambda: tr("moved to {stage}", stage=stage),
         EventKind.WON: lambda: tr("won"),
-        EventKind.LOST: lambda: tr("lost: {reason}", reason=tr(str(data.get("reason", "")))),
+        EventKind.LOST: lambda: tr("lost: {reason}", reason=tr.reason(str(data.get("reason", "")))),
         EventKind.REOPENED: lambda: tr("reopened in {stage}", stage=stage),
         EventKind.REASSIGNED: lambda: tr("given to {name}", name=data.get("to_owner_name") or tr("nobody")),
         EventKind.EDITED: lambda: tr(

@@ -95,7 +95,7 @@ def card_lines(details: DealDetails, ctx: ChatContext) -> list[str]:
         + stale
     )
     if deal.stage.kind is StageKind.LOST and deal.lost_reason:
-        lines.append(tr("Reason: {reason}", reason=tr(deal.lost_reason)))
+        lines.append(tr("Reason: {reason}", reason=tr.reason(deal.lost_reason)))
     owner = h(deal.owner.name) if deal.owner else tr("nobody yet")
     lines.append(
         f"🧑‍💼 {owner}"

@@ -118,7 +118,12 @@ async def on_deactivate(ctx: ChatContext, p: Payload) -> Reply:
     _, moved = await ctx.crm.users.deactivate(
         telegram_id=person.telegram_id, actor=ctx.user, hand_over_to=heir.telegram_id if heir else None
     )
-    text = ctx.tr("{name} is deactivated; {n} open deal(s) handed over.", name=person.name, n=moved)
+    text = ctx.tr.ngettext(
+        "{name} is deactivated; {n} open deal handed over.",
+        "{name} is deactivated; {n} open deals handed over.",
+        moved,
+        name=person.name,
+    )
     return Reply().edit(
         ctx.message_id, View.of(["🚪 " + text], [[Button.act("⬅ " + ctx.tr("Team"), A.TEAM)]])
     )

@@ -40,7 +40,7 @@ function build() {
         <button type="button" class="miniapp-close">Close</button>
         <div class="miniapp-title"><strong id="miniapp-title"></strong><span class="miniapp-sub">mini app</span></div>
         <button type="button" class="miniapp-reload" aria-label="Reload" title="Reload">
-          <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="currentColor" d="M12 5a7 7 0 0 1 6.7 5H21l-3.5 4-3.5-4h2.6A5 5 0 1 0 17 15.6l1.4 1.5A7 7 0 1 1 12 5z"/></svg>
+          <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M19.5 12a7.5 7.5 0 1 1-2.2-5.3"/><path d="M19.5 4.5v4.2h-4.2"/></svg>
         </button>
       </header>
       <div class="miniapp-body">
@@ -112,7 +112,7 @@ export async function openMiniApp(url, { user, bot, button } = {}) {
     return showError(error);
   }
   const root = current.root || (current.root = build());
-  root.querySelector("#miniapp-title").textContent = (button && button.text) || bot.first_name;
+  root.querySelector("#miniapp-title").textContent = bot.first_name;  // Telegram names the bot, not the button
   root.querySelector(".miniapp-back").hidden = true;
   root.querySelector(".miniapp-close").hidden = false;
   root.classList.remove("ready");

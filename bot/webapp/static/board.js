@@ -164,7 +164,7 @@ function renderCard(deal, t) {
     card.append(contact);
   }
   const foot = el("div", "card-foot");
-  foot.append(el("span", "amount", deal.amount_text || "—"));
+  if (deal.amount_text) foot.append(el("span", "amount", deal.amount_text));
   if (!deal.closed) {
     const age = el("span", "age", (deal.stale ? "⏰ " : "") + deal.in_stage);
     age.title = deal.stale ? t.stale : fmt(t.in_stage, { time: deal.in_stage });
