@@ -1,9 +1,9 @@
 """The scheduler: APScheduler only ticks; what is due and what was sent live in the database.
 
-Every minute the follow-up tick (reminders, escalations, due tasks, morning plans); every few minutes
-the digest tick, run by one process at a time: on PostgreSQL it holds an advisory lock on its own
-connection while it works (on SQLite one process is assumed). A missed tick is simply caught up by
-the next one, so APScheduler keeps no state of its own.
+Every minute (``KANBOT_TICK_SECONDS``) the follow-up tick (reminders, escalations, due tasks, morning
+plans); every five ticks the digest tick, run by one process at a time: on PostgreSQL it holds an
+advisory lock on its own connection while it works (on SQLite one process is assumed). A missed tick
+is simply caught up by the next one, so APScheduler keeps no state of its own.
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def build_scheduler(
     *,
     after_tick: Callable[[], object] | None = None,
     on_report: Callable[[TickReport], object] | None = None,
-    digest_every_minutes: int = 5,
+    tick_seconds: int = 60,
+    digest_every_ticks: int = 5,
 ) -> AsyncIOScheduler:
     """Jobs that only tick; ``after_tick`` wakes the outbox delivery, ``on_report`` counts what was queued."""
 
@@ -95,7 +96,7 @@ def build_scheduler(
 
     scheduler = AsyncIOScheduler(timezone="UTC")
     common = {"replace_existing": True, "coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
-    scheduler.add_job(tick, "interval", minutes=1, id="followups", **common)
-    scheduler.add_job(digest, "interval", minutes=digest_every_minutes, id="digest", **common)
+    scheduler.add_job(tick, "interval", seconds=tick_seconds, id="followups", **common)
+    scheduler.add_job(digest, "interval", seconds=tick_seconds * digest_every_ticks, id="digest", **common)
     scheduler.add_job(clean, "interval", hours=1, id="housekeeping", **common)
     return scheduler

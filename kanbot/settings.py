@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.settings import TelegramSettings
 from crm_core.config import CreateDealsFrom, CrmConfig
 from crm_core.domain.errors import InvalidInput
 from crm_core.domain.phones import to_e164
+from crm_core.domain.schedule import WorkingHours
 from telephony_bridge.settings import CloudPbxSettings
 
 ENV = SettingsConfigDict(env_prefix="KANBOT_", env_file=".env", extra="ignore")
@@ -39,6 +40,8 @@ class CoreSettings(BaseSettings):
     own_numbers: CommaList = Field(default_factory=list)
     blocked_numbers: CommaList = Field(default_factory=list)
     boss_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    working_days: str = "mon-fri"
+    working_hours: str = "09:00-19:00"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 
@@ -65,6 +68,18 @@ class CoreSettings(BaseSettings):
             raise ValueError("must be a three-letter ISO 4217 code such as RUB or USD")
         return value.strip().upper()
 
+    @field_validator("working_days", "working_hours")
+    @classmethod
+    def _check_working_time(cls, value: str, info: ValidationInfo) -> str:
+        try:
+            if info.field_name == "working_days":
+                WorkingHours.parse(value, "09:00-19:00")
+            else:
+                WorkingHours.parse("mon", value)
+        except InvalidInput as error:
+            raise ValueError(error.reason or "is not valid") from None
+        return value
+
     def crm_config(self) -> CrmConfig:
         def numbers(raw: list[str], name: str) -> frozenset[str]:
             try:
@@ -79,6 +94,7 @@ class CoreSettings(BaseSettings):
             call_back_after=timedelta(minutes=self.call_back_minutes),
             own_numbers=numbers(self.own_numbers, "KANBOT_OWN_NUMBERS"),
             blocked_numbers=numbers(self.blocked_numbers, "KANBOT_BLOCKED_NUMBERS"),
+            working_hours=WorkingHours.parse(self.working_days, self.working_hours),
         )
 
 
@@ -98,12 +114,13 @@ def describe_validation_error(error: ValidationError, prefix: str = "KANBOT_") -
 
 
 class ServerSettings(BaseSettings):
-    """The CRM's HTTP server: call webhooks, the Telegram webhook, health."""
+    """The process: its HTTP server (call webhooks, the Telegram webhook, health) and the scheduler's pace."""
 
     model_config = ENV
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
+    tick_seconds: int = Field(default=60, ge=1, le=3600)
 
 
 @dataclass
