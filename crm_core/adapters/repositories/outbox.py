@@ -97,8 +97,16 @@ class OutboxRepository:
         )
 
     async def retry_later(
-        self, item_id: int, *, not_before: datetime, error: str, count_attempt: bool = True
+        self,
+        item_id: int,
+        *,
+        not_before: datetime,
+        error: str,
+        count_attempt: bool = True,
+        payload: dict[str, Any] | None = None,
     ) -> None:
+        """Try the item again later; ``payload``, when given, replaces it (to note what went out)."""
+        changes: dict[str, Any] = {} if payload is None else {"payload": payload}
         await self.conn.execute(
             update(outbox)
             .where(outbox.c.id == item_id)
@@ -107,6 +115,7 @@ class OutboxRepository:
                 last_error=error[:300],
                 claimed_until=None,
                 attempts=outbox.c.attempts + (1 if count_attempt else 0),
+                **changes,
             )
         )
 

@@ -1,0 +1,240 @@
+"""Follow-ups through the chat: a reminder's buttons (snooze with a reason, next stage, lower priority),
+the boss's escalation and nudge, the digest with its chart, and the outbox riding out Telegram's errors.
+
+The scene is set in the past and ticked by hand at a Monday working hour; the running bot delivers what
+the tick queued, as it would after the scheduler's tick. Its own scheduler is slowed to once an hour so
+it cannot tick in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.emulator import Emulator
+from crm_core.domain.deals import Deal, EventKind, Priority
+from crm_core.domain.users import User
+from crm_core.services import Crm
+from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, Msg, RunningKanbot, crm_at, settings_for
+
+HOUR = timedelta(hours=1)
+
+
+def monday_morning() -> datetime:
+    """Ten o'clock UTC on last week's Monday: a working hour safely in the bot's past."""
+    now = datetime.now(UTC)
+    return (now - timedelta(days=now.weekday() + 7)).replace(hour=10, minute=0, second=0, microsecond=0)
+
+
+@pytest.fixture
+async def kanbot(crm: Crm, database_url: str, emulator: Emulator) -> AsyncIterator[RunningKanbot]:
+    settings = settings_for(database_url, emulator.url)
+    settings.server.tick_seconds = 3600  # the tests tick by hand
+    running = RunningKanbot(settings)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+async def stale_deal(crm: Crm, owner: int, title: str, at: datetime) -> Deal:
+    """A deal in Unsorted since three hours before ``at``: stale (its follow-up is two hours) at ``at``."""
+    seller = await crm.users.identify(owner)
+    return await crm_at(crm, at - 3 * HOUR).deals.create(actor=seller, title=title)
+
+
+async def tick(crm: Crm, kanbot: RunningKanbot, at: datetime, *, digest: bool = False) -> None:
+    """The scheduler's tick at ``at``; the bot is woken to deliver what it queued."""
+    followups = crm_at(crm, at).followups
+    await (followups.digest_tick(at) if digest else followups.tick(at))
+    assert kanbot.kanbot is not None
+    kanbot.kanbot.delivery.wake.set()
+
+
+async def a_message(chat: EmulatedChat, user: int, text: str, *, count: int = 1) -> list[Msg]:
+    """Wait until the bot has sent ``user`` ``count`` messages containing ``text``; those messages."""
+
+    async def found() -> list[Msg]:
+        return [m for m in await chat.bot_messages(user) if text in m.text]
+
+    async def enough() -> bool:
+        return len(await found()) >= count
+
+    await chat.wait_until(enough, timeout_s=20, what=f"{text!r} in {user}'s chat")
+    return await found()
+
+
+async def delivered(chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot) -> None:
+    """Wait until the outbox is empty, letting time pass for the retries' backoff."""
+
+    async def empty() -> bool:
+        kanbot.let_time_pass(timedelta(seconds=20))
+        assert kanbot.kanbot is not None
+        kanbot.kanbot.delivery.wake.set()
+        async with crm.db.uow(write=False) as uow:
+            stats = await uow.outbox.stats(now=kanbot.now())
+        return stats["pending"] == 0
+
+    await chat.wait_until(empty, timeout_s=60, what="the outbox to empty")
+    await chat.wait()
+
+
+async def deal_now(crm: Crm, deal: Deal, actor: User) -> Deal:
+    return await crm.deals.get(deal_id=deal.id, actor=actor)
+
+
+# -- the reminder's buttons ------------------------------------------------------------------------
+
+
+async def test_a_seller_snoozes_a_reminded_deal_for_three_days_with_a_reason(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
+) -> None:
+    monday = monday_morning()
+    deal = await stale_deal(crm, ALI, "ACME order", monday)
+    await tick(crm, kanbot, monday)
+    [reminder] = await a_message(chat, ALI, "This deal has sat in Unsorted")
+    assert "ACME order" in reminder.text and "Snooze" in " ".join(reminder.button_texts)
+    await chat.click(ALI, "Snooze", message_id=reminder.message_id)
+    assert "Snooze for how long?" in (await chat.message(ALI, reminder.message_id)).text
+    await chat.click(ALI, "3 days", message_id=reminder.message_id)
+    assert "Why?" in (await chat.last(ALI)).text
+    await chat.send(ALI, "Customer is on holiday")
+    assert "Snoozed until" in (await chat.last(ALI)).text
+    ali = await crm.users.identify(ALI)
+    snoozed = await deal_now(crm, deal, ali)
+    assert snoozed.snoozed_until is not None and snoozed.snoozed_until > kanbot.now() + 2 * timedelta(days=1)
+    last = (await crm.deals.history(deal_id=deal.id, actor=ali))[-1]
+    assert (last.kind, last.data["reason"]) == (EventKind.SNOOZED, "Customer is on holiday")
+    said = len(await chat.bot_messages(ALI))
+    for later in (monday + HOUR, monday + 5 * HOUR, kanbot.now()):
+        await tick(crm, kanbot, later)
+    await delivered(chat, crm, kanbot)
+    news = [m.text for m in (await chat.bot_messages(ALI))[said:]]
+    assert news and all(t.startswith("☀️ Good morning, Ali") for t in news)  # the ticks' morning plans only
+
+
+async def test_next_stage_on_a_reminder_moves_the_deal_on(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
+) -> None:
+    monday = monday_morning()
+    deal = await stale_deal(crm, ALI, "Moves on", monday)
+    await tick(crm, kanbot, monday)
+    [reminder] = await a_message(chat, ALI, "This deal has sat in Unsorted")
+    await chat.click(ALI, "Opportunity ▶", message_id=reminder.message_id)
+    moved = await deal_now(crm, deal, await crm.users.identify(ALI))
+    assert moved.stage.name == "Opportunity" and not moved.is_stale(kanbot.now())
+    assert "Opportunity" in (await chat.last(ALI)).text
+
+
+async def test_lower_priority_on_a_reminder_lowers_it(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
+) -> None:
+    monday = monday_morning()
+    deal = await stale_deal(crm, ALI, "Not urgent", monday)
+    await tick(crm, kanbot, monday)
+    [reminder] = await a_message(chat, ALI, "This deal has sat in Unsorted")
+    await chat.click(ALI, "Lower priority", message_id=reminder.message_id)
+    assert (await deal_now(crm, deal, await crm.users.identify(ALI))).priority is Priority.LOW
+    assert "Priority lowered." in (await chat.last(ALI)).text
+
+
+async def test_several_stale_deals_come_in_one_reminder_that_opens_each(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
+) -> None:
+    monday = monday_morning()
+    for title in ("First lead", "Second lead", "Third lead"):
+        await stale_deal(crm, ALI, title, monday)
+    await tick(crm, kanbot, monday)
+    [reminder] = await a_message(chat, ALI, "3 deals need a follow-up")
+    assert all(t in reminder.text for t in ("First lead", "Second lead", "Third lead"))
+    await chat.click(ALI, "Second lead", message_id=reminder.message_id)
+    assert "Second lead" in (await chat.last(ALI)).text
+
+
+# -- escalation and nudge ------------------------------------------------------------------------------
+
+
+async def test_the_boss_nudges_the_seller_from_an_escalation_and_the_seller_gets_the_deal(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
+) -> None:
+    monday = monday_morning()
+    await stale_deal(crm, ALI, "Forgotten order", monday)
+    await tick(crm, kanbot, monday)
+    await a_message(chat, ALI, "This deal has sat in Unsorted")
+    await tick(crm, kanbot, monday + 2 * HOUR)  # still stale a follow-up after the reminder
+    [escalation] = await a_message(chat, BOSS, "Still stale after a reminder")
+    assert "Forgotten order" in escalation.text and "Ali" in escalation.text
+    query = await chat.click(BOSS, "Nudge Ali", message_id=escalation.message_id)
+    answer = await chat.answer(query)
+    assert answer is not None and "Ali has been nudged." in answer["text"]
+    [nudge] = await a_message(chat, ALI, "Olga asks you to follow up on this deal")
+    assert "Forgotten order" in nudge.text and "Snooze" in " ".join(nudge.button_texts)
+    await tick(crm, kanbot, monday + 6 * HOUR)
+    await asyncio.sleep(1.2)
+    assert len(await a_message(chat, BOSS, "Still stale after a reminder")) == 1  # never twice
+
+
+# -- the digest ----------------------------------------------------------------------------------------
+
+
+async def photo_bytes(chat: EmulatedChat, message: Msg) -> bytes:
+    assert message.photo is not None
+    async with chat.http.get(message.photo) as response:
+        assert response.status == 200
+        return await response.read()
+
+
+async def test_the_boss_gets_the_digest_text_and_its_funnel_chart_as_a_photo(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
+) -> None:
+    monday = monday_morning()
+    for title in ("Chart one", "Chart two"):
+        await stale_deal(crm, ALI, title, monday)
+    await stale_deal(crm, MARIA, "Chart three", monday)
+    await tick(crm, kanbot, monday, digest=True)
+    [text] = await a_message(chat, BOSS, "Weekly digest")  # a Monday's
+    assert "Unsorted: 3" in text.text and "Ali: 2 · 0 · 0 · 2" in text.text
+    [photo] = await a_message(chat, BOSS, "The funnel now")
+    assert (await photo_bytes(chat, photo)).startswith(b"\x89PNG")
+    assert photo.message_id > text.message_id
+
+
+async def test_slash_digest_shows_the_digest_now_with_the_chart(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
+) -> None:
+    await stale_deal(crm, ALI, "Asked for", kanbot.now())
+    await chat.send(BOSS, "/digest")
+    messages = await chat.bot_messages(BOSS)
+    assert "Daily digest" in messages[-2].text and "Unsorted: 1" in messages[-2].text
+    assert (await photo_bytes(chat, messages[-1])).startswith(b"\x89PNG")
+
+
+# -- Telegram failing --------------------------------------------------------------------------------------
+
+
+async def test_what_is_due_waits_out_telegrams_errors_and_goes_out_once_each(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
+) -> None:
+    monday = monday_morning()
+    await stale_deal(crm, ALI, "Ali's lead", monday)
+    await stale_deal(crm, MARIA, "Maria's lead", monday)
+    await chat.faults("sendMessage", 502, count=5)
+    await chat.faults("sendPhoto", 500, count=2)
+    await chat.faults("sendMessage", 429, count=2, retry_after=1)
+    await tick(crm, kanbot, monday)
+    await tick(crm, kanbot, monday, digest=True)
+
+    await delivered(chat, crm, kanbot)
+    for user, title in ((ALI, "Ali's lead"), (MARIA, "Maria's lead")):
+        [reminder] = await a_message(chat, user, "This deal has sat in Unsorted")
+        assert title in reminder.text
+        assert len(await a_message(chat, user, "Good morning")) == 1
+    assert len(await a_message(chat, BOSS, "Weekly digest")) == 1
+    assert len(await a_message(chat, BOSS, "The funnel now")) == 1
+    async with crm.db.uow(write=False) as uow:
+        stats = await uow.outbox.stats(now=kanbot.now())
+    assert (stats["failed"], stats["dead"]) == (0, 0)
+    failures = [e["status"] for e in await chat.log() if e["status"] >= 429]
+    assert sorted(failures) == [429, 429, 500, 500, 502, 502, 502, 502, 502]
