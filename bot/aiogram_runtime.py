@@ -122,12 +122,14 @@ def callback_event(query: CallbackQuery, update_id: int) -> ButtonPress:
     )
 
 
-def build_router(chat: ChatCore, *, name: str = "kanbot") -> Router:
+def build_router(chat: ChatCore, *, name: str = "kanbot", every_button: bool = False) -> Router:
     """A fresh aiogram Router: private messages and Kanbot's buttons go to the chat core.
 
-    Mount it after a host bot's own routers: their commands are handled there first.
+    Mount it after a host bot's own routers: their commands are handled there first. In a bot of its
+    own, ``every_button`` has Kanbot answer any press (forged, or from an older version) so none spins.
     """
     router = Router(name=name)
+    ours = () if every_button else (F.data.startswith(VERSION),)
 
     @router.message(F.chat.type == "private")
     async def on_private(message: Message, bot: Bot, event_update: Update) -> None:
@@ -143,7 +145,7 @@ def build_router(chat: ChatCore, *, name: str = "kanbot") -> Router:
         if event is not None:
             await perform(AiogramMessenger(bot), event, await chat.handle(event))
 
-    @router.callback_query(F.data.startswith(VERSION))
+    @router.callback_query(*ours)
     async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
         """Hand a button press to the chat core; the query is always answered."""
         event = callback_event(query, event_update.update_id)

@@ -118,12 +118,13 @@ def to_event(update: Update, bot_username: str | None) -> Event | None:
 
 
 def build_handlers(
-    chat: ChatCore, *, commands: Iterable[str] | None = None
+    chat: ChatCore, *, commands: Iterable[str] | None = None, every_button: bool = False
 ) -> list[BaseHandler[Any, Any, Any]]:
     """Handlers for an existing Application: Kanbot's commands and buttons, private texts and contacts.
 
     ``commands`` narrows which commands Kanbot answers (default: all it knows), so a host's other
-    commands are left to the host.
+    commands are left to the host. In a bot of its own, ``every_button`` has Kanbot answer any press
+    (forged, or from an older version) so none spins.
     """
     known = sorted(set(commands if commands is not None else chat.commands) | {"start"})
     own_command = filters.Regex(r"^/(" + "|".join(known) + r")(@\w+)?(\s|$)")
@@ -151,7 +152,7 @@ def build_handlers(
     return [
         MessageHandler(filters.ChatType.PRIVATE & (own_command | not_a_command), on_message),
         MessageHandler(filters.ChatType.GROUPS & own_command, on_message),
-        CallbackQueryHandler(on_button, pattern=rf"^{VERSION}"),
+        CallbackQueryHandler(on_button, pattern=None if every_button else rf"^{VERSION}"),
     ]
 
 

@@ -70,7 +70,7 @@ class AiogramRuntime:
         return Identity(me.id, me.username or "kanbot")
 
     def mount(self, chat: ChatCore) -> None:
-        self.dispatcher.include_router(build_router(chat))
+        self.dispatcher.include_router(build_router(chat, every_button=True))  # the bot is all Kanbot's
 
     def webhook_route(self, app: web.Application, path: str, secret: str | None) -> None:
         webhook_handler(self.dispatcher, self.bot, secret).register(app, path=path)
@@ -145,7 +145,7 @@ class PtbRuntime:
     def mount(self, chat: ChatCore) -> None:
         from bot.ptb_runtime import build_handlers
 
-        self.app.add_handlers(build_handlers(chat), group=0)
+        self.app.add_handlers(build_handlers(chat, every_button=True), group=0)  # the bot is all Kanbot's
 
     def webhook_route(self, app: web.Application, path: str, secret: str | None) -> None:
         from telegram import Update

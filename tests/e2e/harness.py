@@ -329,6 +329,10 @@ class RunningKanbot:
 
         chat.handle = tracked
 
+    def now(self) -> datetime:
+        """The bot's time."""
+        return (self.clock or ShiftedClock()).now()
+
     def let_time_pass(self, delta: timedelta) -> None:
         """Move the bot's clock forward (its flood window, its "now"), as if ``delta`` had passed."""
         assert isinstance(self.clock, ShiftedClock), "the bot's clock cannot be moved"
