@@ -86,6 +86,22 @@ async def test_deals_of_one_seller_going_stale_together_make_one_notification_li
     assert len(await queued(crm, NoteKind.STALE_REMINDER)) == 2
 
 
+async def test_a_deal_handled_after_the_tick_but_before_delivery_drops_out_of_the_reminder(
+    crm: Crm, team: Team, clock: FixedClock
+) -> None:
+    first = await crm.deals.create(actor=team.alice, title="Handled meanwhile")
+    second = await crm.deals.create(actor=team.alice, title="Still waiting")
+    await tick_at(crm, clock, clock.now() + 2 * HOUR)
+    [row] = await queued(crm, NoteKind.STALE_REMINDER)
+    notifier = Notifier(crm, ChatSettings())
+    clock.advance(10 * MINUTE)  # Telegram was slow; Alice called the first customer meanwhile
+    await crm.deals.add_note(deal_id=first.id, text="Called", actor=team.alice)
+    [card] = await notifier.render(team.alice, row["kind"], row["payload"])
+    assert isinstance(card, View) and "Still waiting" in card.html and "Handled meanwhile" not in card.html
+    await crm.deals.snooze(deal_id=second.id, until=clock.now() + DAY, actor=team.alice)
+    assert await notifier.render(team.alice, row["kind"], row["payload"]) == []
+
+
 async def test_a_closed_deal_or_a_deactivated_sellers_deal_is_never_reminded(
     crm: Crm, team: Team, clock: FixedClock
 ) -> None:
@@ -224,6 +240,25 @@ async def test_escalations_of_several_deals_due_together_come_in_one_message_per
     assert isinstance(message, View)
     assert "First" in message.html and "Second" in message.html and "Alice" in message.html
     assert any("Nudge Alice" in b.text for r in message.buttons for b in r)
+
+
+async def test_an_escalation_waiting_for_the_bosss_morning_leaves_out_a_deal_handled_meanwhile(
+    crm: Crm, team: Team, clock: FixedClock
+) -> None:
+    clock.current = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    handled = await crm.deals.create(actor=team.alice, title="Handled at night")
+    ignored = await crm.deals.create(actor=team.alice, title="Still ignored")
+    await tick_at(crm, clock, clock.now() + 2 * HOUR)  # 17:00, reminded
+    await tick_at(crm, clock, clock.now() + 2 * HOUR)  # 19:00, escalated: the boss reads it at 09:00
+    [row] = await queued(crm, NoteKind.ESCALATION)
+    assert row["not_before"] == datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+    clock.current = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    await crm.deals.move(deal_id=handled.id, to_stage="Opportunity", actor=team.alice)
+    clock.current = row["not_before"]
+    [message] = await Notifier(crm, ChatSettings()).render(team.boss, row["kind"], row["payload"])
+    assert isinstance(message, View) and "Still ignored" in message.html and "Handled" not in message.html
+    await crm.deals.add_note(deal_id=ignored.id, text="Finally", actor=team.alice)
+    assert await Notifier(crm, ChatSettings()).render(team.boss, row["kind"], row["payload"]) == []
 
 
 async def test_with_no_boss_yet_an_escalation_waits_for_the_first_boss_to_join(

@@ -43,7 +43,7 @@ async def stale_reminder(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
             found.append(await details(ctx, int(deal_id)))
         except NotFound:
             continue
-    found = [f for f in found if f.deal.is_stale(ctx.now) or f.deal.stage.is_open]
+    found = [f for f in found if f.deal.is_stale(ctx.now)]  # not one handled since the tick queued it
     if not found:
         return []
     if len(found) == 1:
@@ -213,6 +213,8 @@ async def escalation(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
         except NotFound:
             continue
         since = datetime.fromisoformat(item["stale_since"])
+        if not deal.is_stale(ctx.now) or deal.follow_up_due_at != since:
+            continue  # handled (or snoozed) before the boss's working hour came: nothing to escalate
         owner = deal.owner.name if deal.owner else tr("nobody")
         lines.append(
             f"• <b>{h(deal.title)}</b> — {h(owner)}, " + tr("stale for {time}", time=tr.days(ctx.now - since))
