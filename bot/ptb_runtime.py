@@ -243,4 +243,5 @@ def webhook_secret_ok(received: str | None, expected: str | None) -> bool:
     """The webhook's secret header, compared in constant time on bytes (any input, never an exception)."""
     if not expected:
         return True
-    return hmac.compare_digest((received or "").encode(), expected.encode())
+    # aiohttp decodes header bytes that are not UTF-8 with surrogateescape: encode them back the same way.
+    return hmac.compare_digest((received or "").encode("utf-8", "surrogateescape"), expected.encode())

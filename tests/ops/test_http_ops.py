@@ -37,7 +37,7 @@ DOCUMENTED = {
 }
 
 
-async def start_kanbot(database_url: str, emulator_url: str) -> RunningKanbot:
+async def start_kanbot(database_url: str, emulator_url: str, runtime: str = "aiogram") -> RunningKanbot:
     """``kanbot run`` in webhook mode: Telegram (the emulator) posts updates to its own HTTP port."""
     port = free_port()
     settings = settings_for(database_url, emulator_url)
@@ -47,6 +47,7 @@ async def start_kanbot(database_url: str, emulator_url: str) -> RunningKanbot:
         telegram_api_url=emulator_url,
         webhook_url=f"http://127.0.0.1:{port}{WEBHOOK}",
         webhook_secret=SECRET,
+        runtime=runtime,
     )
     settings.server = ServerSettings(_env_file=None, http_host="127.0.0.1", http_port=port)
     kanbot = RunningKanbot(settings)
@@ -60,11 +61,17 @@ async def crm(database_url: str) -> AsyncIterator[Crm]:
         yield crm
 
 
-@pytest.fixture
-async def kanbot(crm: Crm, database_url: str, emulator: Emulator) -> AsyncIterator[RunningKanbot]:
-    running = await start_kanbot(database_url, emulator.url)
+@pytest.fixture(params=["aiogram"])
+async def kanbot(
+    request: pytest.FixtureRequest, crm: Crm, database_url: str, emulator: Emulator
+) -> AsyncIterator[RunningKanbot]:
+    """Kanbot in webhook mode; a test parametrizes ``kanbot`` indirectly to run it on python-telegram-bot."""
+    running = await start_kanbot(database_url, emulator.url, runtime=request.param)
     yield running
     await running.stop()
+
+
+BOTH_RUNTIMES = pytest.mark.parametrize("kanbot", ["aiogram", "ptb"], indirect=True)
 
 
 @pytest.fixture
@@ -236,6 +243,7 @@ async def _sent_at_least(kanbot: RunningKanbot, count: int) -> bool:
     return sent >= count
 
 
+@BOTH_RUNTIMES
 @pytest.mark.parametrize(
     "secret_header",
     [
@@ -258,6 +266,7 @@ async def test_a_wrong_or_missing_webhook_secret_is_401_and_changes_nothing(
     assert metric_total(await scrape(kanbot), "kanbot_updates_total") == 0
 
 
+@BOTH_RUNTIMES
 async def test_the_right_secret_is_200_and_the_update_is_handled(
     kanbot: RunningKanbot, chat: EmulatedChat, database_url: str
 ) -> None:
