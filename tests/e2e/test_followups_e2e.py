@@ -75,7 +75,7 @@ async def delivered(chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot) -> None
         kanbot.kanbot.delivery.wake.set()
         async with crm.db.uow(write=False) as uow:
             stats = await uow.outbox.stats(now=kanbot.now())
-        return stats["pending"] == 0
+        return bool(stats["pending"] == 0)
 
     await chat.wait_until(empty, timeout_s=60, what="the outbox to empty")
     await chat.wait()

@@ -4,6 +4,7 @@ repeats one), weekly on Mondays, covering what happened since the last one."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,8 +19,12 @@ from tests.integration.support import Team
 SUNDAY_MIDNIGHT = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
 
 
-async def digests_of(crm: Crm, user: User) -> list[dict[str, object]]:
+async def digests_of(crm: Crm, user: User) -> list[dict[str, Any]]:
     return [row for row in await queued(crm, NoteKind.DIGEST) if row["recipient_id"] == user.id]
+
+
+def iso(month: int, day: int, hour: int) -> str:
+    return datetime(2026, month, day, hour, tzinfo=UTC).isoformat()
 
 
 async def test_each_boss_gets_the_digest_at_their_own_time_once_a_day_weekly_on_monday(
@@ -48,7 +53,6 @@ async def test_each_digest_covers_the_time_since_the_last_one(
     await crm.followups.set_preferences(actor=team.boss, digest_time="18:00")
     await tick_until(crm, clock, SUNDAY_MIDNIGHT + 3 * DAY, every=HOUR, digest=True)
     periods = [(r["payload"]["since"], r["payload"]["until"]) for r in await digests_of(crm, team.boss)]
-    iso = lambda m, d, h: datetime(2026, m, d, h, tzinfo=UTC).isoformat()  # noqa: E731
     assert periods == [
         (iso(2, 28, 9), iso(3, 1, 9)),  # the first one: the day before
         (iso(3, 1, 9), iso(3, 2, 9)),

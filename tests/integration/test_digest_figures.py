@@ -11,7 +11,7 @@ from bot.core.context import ChatSettings
 from bot.core.notify import Notifier
 from bot.core.views import TEXT_LIMIT, SendPhoto, View
 from crm_core.domain.notifications import NoteKind
-from crm_core.domain.users import Role
+from crm_core.domain.users import Role, User
 from crm_core.ports import FixedClock
 from crm_core.reports.models import Period
 from crm_core.services import Crm
@@ -45,7 +45,7 @@ async def a_month_of_sales(crm: Crm, team: Team, clock: FixedClock) -> None:
     clock.current = UNTIL
 
 
-def deal_owner(team: Team, title: str) -> object:
+def deal_owner(team: Team, title: str) -> User:
     return team.alice if title.startswith("A") else team.bob
 
 
@@ -101,11 +101,9 @@ async def test_the_digest_text_carries_the_report_figures(crm: Crm, team: Team, 
     opportunity = next(r for r in conversion.rows if r.stage.name == "Opportunity")
     assert f"Opportunity: {opportunity.entered} in → " in text
     assert "Lame stage: <b>Opportunity</b>" in text
-    for row in await crm.reports.sellers(actor=team.boss, period=Period(UNTIL - 30 * DAY, UNTIL)):
-        line = (
-            f"• {row.seller.name}: {row.open_count} · {row.won_count} · {row.lost_count} · {row.stale_count}"
-        )
-        assert line in text
+    for seller in await crm.reports.sellers(actor=team.boss, period=Period(UNTIL - 30 * DAY, UNTIL)):
+        figures = [seller.open_count, seller.won_count, seller.lost_count, seller.stale_count]
+        assert f"• {seller.seller.name}: " + " · ".join(map(str, figures)) in text
     assert "New deals: 1" in text and "Won: 1 · 1,000 ₽" in text and "Lost: 1 — Went silent ×1" in text
 
 

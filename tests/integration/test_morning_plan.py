@@ -28,6 +28,10 @@ async def plans_of(crm: Crm, user: User) -> list[tuple[str, datetime]]:
     ]
 
 
+def at(day: int, hour: int) -> datetime:
+    return datetime(2026, 3, day, hour, tzinfo=UTC)
+
+
 async def render(crm: Crm, user: User) -> str:
     [message] = await Notifier(crm, ChatSettings()).render(user, NoteKind.MORNING_PLAN, {"date": "today"})
     assert isinstance(message, View)
@@ -41,7 +45,6 @@ async def test_each_seller_gets_one_plan_per_local_working_day_at_nine_and_none_
     await crm.followups.set_preferences(actor=team.carol, morning_plan=False)
     clock.current = THURSDAY_MIDNIGHT - HOUR
     await tick_until(crm, clock, MONDAY_NOON, every=HOUR)
-    at = lambda d, h: datetime(2026, 3, d, h, tzinfo=UTC)  # noqa: E731
     assert await plans_of(crm, team.alice) == [
         ("2026-03-05", at(5, 9)),  # Thursday
         ("2026-03-06", at(6, 9)),  # Friday
@@ -91,7 +94,9 @@ async def test_the_plan_lists_todays_tasks_and_waiting_deals_and_points_at_a_cro
     for title in ("Lead one", "Lead two", "Lead three"):
         await crm.deals.create(actor=team.alice, title=title)
     deal = await crm.deals.create(actor=team.alice, title="Big order", stage="Execution")
-    await crm.tasks.add(deal_id=deal.id, due_at=clock.now() + 4 * HOUR, text="Send the offer", actor=team.alice)
+    await crm.tasks.add(
+        deal_id=deal.id, due_at=clock.now() + 4 * HOUR, text="Send the offer", actor=team.alice
+    )
     await crm.tasks.add(deal_id=deal.id, due_at=clock.now() + 30 * HOUR, text="Tomorrow's", actor=team.alice)
     clock.current = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     plan = await crm.reports.morning_plan(actor=team.alice)

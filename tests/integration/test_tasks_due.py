@@ -61,7 +61,11 @@ async def test_a_task_the_user_set_is_announced_when_due_even_at_night_and_only_
     report = await tick_at(crm, clock, due)
     assert report.tasks_due == 1
     [row] = await queued(crm, NoteKind.TASK_DUE)
-    assert (row["recipient_id"], row["payload"], row["not_before"]) == (team.alice.id, {"task_id": task.id}, due)
+    assert (row["recipient_id"], row["payload"], row["not_before"]) == (
+        team.alice.id,
+        {"task_id": task.id},
+        due,
+    )
     await tick_until(crm, clock, due + DAY, every=2 * HOUR)
     assert await notices(crm) == [(task.id, False)]
 
