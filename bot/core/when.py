@@ -148,9 +148,9 @@ def _parse(raw: str, local: datetime, zone: ZoneInfo) -> datetime | None:
         return local + timedelta(seconds=int(relative.group(1)) * _UNITS[relative.group(2)])
     clock = MORNING
     found = _TIME.search(raw)
-    if found and "." in found.group(0) and _DATE.match(raw):  # "25.12" is a day; "15.00" or "9:30" a time
-        if 1 <= int(found.group(2)) <= 12 and 1 <= int(found.group(1)) <= 31:
-            found = None
+    looks_like_a_day = found and "." in found.group(0) and _DATE.match(raw)
+    if looks_like_a_day and found and 1 <= int(found.group(2)) <= 12 and 1 <= int(found.group(1)) <= 31:
+        found = None  # "25.12" is a day; "15.00" or "9:30" a time
     if found:
         hour, minute = int(found.group(1)), int(found.group(2))
         if hour > 23 or minute > 59:
