@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -25,6 +26,11 @@ from crm_core.adapters.tables import metadata
 from crm_core.config import CrmConfig
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
+
+# Property tests run a bounded number of examples and no per-example deadline: CI machines are shared
+# and slow at times, and a deadline there reports the machine, not the code.
+settings.register_profile("kanbot", deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("kanbot")
 
 PG_ENV = "KANBOT_TEST_DATABASE_URL"
 PG_SKIP = f"{PG_ENV} is not set: the PostgreSQL variant of this test was skipped"
