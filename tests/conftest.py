@@ -29,7 +29,9 @@ from crm_core.services import Crm
 
 # Property tests run a bounded number of examples and no per-example deadline: CI machines are shared
 # and slow at times, and a deadline there reports the machine, not the code.
-settings.register_profile("kanbot", deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "kanbot", deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile("kanbot")
 
 PG_ENV = "KANBOT_TEST_DATABASE_URL"
