@@ -209,6 +209,31 @@ async def test_slash_digest_shows_the_digest_now_with_the_chart(
     messages = await chat.bot_messages(BOSS)
     assert "Daily digest" in messages[-2].text and "Unsorted: 1" in messages[-2].text
     assert (await photo_bytes(chat, messages[-1])).startswith(b"\x89PNG")
+    await chat.click(BOSS, "Digest time: 09:00")
+    await chat.click(BOSS, "18:00")
+    assert "The digest comes at 18:00." in (await chat.last(BOSS)).text
+    boss = await crm.users.identify(BOSS)
+    assert (await crm.followups.preferences(actor=boss)).digest_time == "18:00"
+
+
+async def test_a_seller_stops_the_morning_plan_and_slash_morning_brings_it_back_once(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
+) -> None:
+    monday = monday_morning()
+    await tick(crm, kanbot, monday)
+    [plan] = await a_message(chat, ALI, "Good morning, Ali")
+    await chat.click(ALI, "Stop the morning plan", message_id=plan.message_id)
+    assert "No more morning plans" in (await chat.last(ALI)).text
+    await tick(crm, kanbot, monday + timedelta(days=1))  # Tuesday: none
+    await delivered(chat, crm, kanbot)
+    assert len(await a_message(chat, ALI, "Good morning, Ali")) == 1
+    await chat.send(ALI, "/morning")  # shown now, and on again
+    assert len(await a_message(chat, ALI, "Good morning, Ali")) == 2
+    prefs = await crm.followups.preferences(actor=await crm.users.identify(ALI))
+    assert prefs.morning_plan_enabled
+    assert (
+        prefs.last_morning_on == kanbot.now().date().isoformat()
+    )  # today's is given: no tick sends it again
 
 
 # -- Telegram failing --------------------------------------------------------------------------------------
