@@ -158,7 +158,7 @@ function renderCard(deal, t) {
   const title = el("div", "card-title", PRIORITY[deal.priority] + deal.title);
   title.dir = "auto";
   card.append(title);
-  if (deal.contact) {
+  if (deal.contact && deal.contact !== deal.title) {
     const contact = el("div", "card-contact", deal.contact);
     contact.dir = "auto";
     card.append(contact);
@@ -170,7 +170,11 @@ function renderCard(deal, t) {
     age.title = deal.stale ? t.stale : fmt(t.in_stage, { time: deal.in_stage });
     foot.append(age);
   }
-  if (state.data.me.is_boss && deal.owner) {
+  if (!deal.owner) {
+    const badge = el("span", "owner nobody", "?");
+    badge.title = t.nobody;
+    foot.append(badge);
+  } else if (state.data.me.is_boss) {
     const badge = el("span", "owner", initials(deal.owner.name));
     badge.title = deal.owner.name;
     badge.style.setProperty("--hue", String((deal.owner.telegram_id * 47) % 360));
