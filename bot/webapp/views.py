@@ -63,7 +63,7 @@ def details_json(
         "contact_name": contact.name if contact else None,
         "company": contact.company if contact else None,
         "phone": pretty_phone(contact.phone) if contact else "",
-        "lost_reason": plain(tr(deal.lost_reason)) if deal.lost_reason else None,
+        "lost_reason": plain(tr.reason(deal.lost_reason)) if deal.lost_reason else None,
         "playbook": plain(tr(deal.stage.playbook)) if deal.stage.playbook and deal.stage.is_open else "",
         "next_task": (
             {"text": task.text, "when": tr.when(task.due_at, now=now), "overdue": task.due_at <= now}
@@ -97,7 +97,7 @@ def _event_text(event: DealEvent, stage: str, tr: Tr) -> str:
         EventKind.CREATED: lambda: tr("created in {stage}", stage=stage),
         EventKind.MOVED: lambda: tr("moved to {stage}", stage=stage),
         EventKind.WON: lambda: tr("won"),
-        EventKind.LOST: lambda: tr("lost: {reason}", reason=tr(str(data.get("reason", "")))),
+        EventKind.LOST: lambda: tr("lost: {reason}", reason=tr.reason(str(data.get("reason", "")))),
         EventKind.REOPENED: lambda: tr("reopened in {stage}", stage=stage),
         EventKind.REASSIGNED: lambda: tr("given to {name}", name=data.get("to_owner_name") or tr("nobody")),
         EventKind.EDITED: lambda: tr(

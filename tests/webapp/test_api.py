@@ -311,6 +311,9 @@ async def test_lost_for_another_reason_keeps_the_users_words(board: Board) -> No
     assert (
         await board.crm.deals.get(deal_id=deal.id, actor=board.team.ali)
     ).lost_reason == "Other: went with a friend"
+    details = (await board.get(f"/app/api/deals/{deal.id}", ALI))["deal"]
+    assert details["lost_reason"] == "Other: went with a friend"
+    assert details["history"][0]["text"] == "lost: Other: went with a friend"
 
 
 async def test_a_boss_moves_any_deal(board: Board) -> None:
