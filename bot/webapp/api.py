@@ -34,6 +34,7 @@ from crm_core.domain.errors import (
     NotAllowed,
     NotFound,
     StaleVersion,
+    Unavailable,
 )
 from crm_core.services import Crm
 from crm_core.services.board_notices import tell_moved_on_board
@@ -200,6 +201,8 @@ def refusal(error: CrmError, tr: Tr) -> tuple[int, str, str]:
         return 409, "stale", plain(tr("The deal changed meanwhile — the board now shows it as it is."))
     if isinstance(error, DealClosed | Conflict):
         return 409, error.code, plain(explain(error, tr))
+    if isinstance(error, Unavailable):
+        return 503, error.code, plain(explain(error, tr))
     return 400, "invalid" if isinstance(error, InvalidInput) else error.code, plain(explain(error, tr))
 
 

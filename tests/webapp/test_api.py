@@ -12,8 +12,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.webapp.api import webapp_routes
+from bot.core.i18n import Tr
+from bot.webapp.api import refusal, webapp_routes
 from crm_core.domain.deals import Deal, EventKind
+from crm_core.domain.errors import Unavailable
 from crm_core.domain.notifications import NoteKind
 from crm_core.domain.users import Role, User
 from crm_core.services import Crm
@@ -386,3 +388,8 @@ async def test_the_page_and_its_files_are_served_with_a_strict_policy(board: Boa
         response = await board.http.get(f"/app/static/{name}")
         assert response.status == 200, name
     assert json.loads(json.dumps(board.wakes)) == []
+
+
+def test_a_database_outage_is_503_try_again_later() -> None:
+    status, code, message = refusal(Unavailable("connection refused"), Tr("ru"))
+    assert (status, code) == (503, "unavailable") and message

@@ -62,7 +62,7 @@ function explain(error) {
 // --- loading ------------------------------------------------------------------------------------
 
 async function load({ quiet = false } = {}) {
-  if (!quiet) showStatus("", { spinner: true });
+  if (!quiet) showStatus(texts().loading || "", { spinner: true });
   const request = api.board(state.seller);
   state.loading = request;
   try {
@@ -204,6 +204,7 @@ async function move(deal, stage, card, fromRect = null) {
     flip(card, () => { target.querySelector(".empty")?.remove(); target.prepend(card); }, fromRect);
     card.classList.add("pending");
     card.setAttribute("aria-busy", "true");
+    card.title = t.moving;
   }
   state.moves += 1;
   try {
@@ -220,6 +221,7 @@ async function move(deal, stage, card, fromRect = null) {
       flip(card, () => origin.parent.insertBefore(card, origin.next));
       card.classList.remove("pending");
       card.removeAttribute("aria-busy");
+      card.removeAttribute("title");
       card.classList.add("refused");
       card.addEventListener("animationend", () => card.classList.remove("refused"), { once: true });
     }
