@@ -21,6 +21,7 @@ from bot.core.events import Event
 from bot.core.features.menu import command_list
 from bot.core.i18n import SUPPORTED, Tr
 from bot.core.notify import Notifier
+from bot.core.perform import Messenger
 from bot.delivery import Limits, OutboxDelivery
 from bot.webapp.api import webapp_routes
 from bot.webapp.menu import board_app_url, set_board_menu_button
@@ -35,7 +36,7 @@ from kanbot.app import NotReady
 from kanbot.leader import lead_while_possible
 from kanbot.logs import add_secret
 from kanbot.metrics import CONTENT_TYPE, Metrics
-from kanbot.runtimes import Runtime, make_runtime
+from kanbot.runtimes import Identity, Runtime, make_runtime
 from kanbot.scheduler import build_scheduler
 from kanbot.settings import Settings
 from telephony_bridge.ami.listener import AmiListener
@@ -73,6 +74,51 @@ async def register_commands(runtime: Runtime, crm: Crm) -> None:
     await runtime.register_commands(by_locale, per_chat)
 
 
+@dataclass
+class Core:
+    """What every way of running Kanbot shares: the CRM, the chat core and the outbox delivery."""
+
+    crm: Crm
+    chat: ChatCore
+    delivery: OutboxDelivery
+    metrics: Metrics
+    leading: bool = False
+
+
+@contextlib.asynccontextmanager
+async def open_core(
+    settings: Settings, *, identity: Identity, messenger: Messenger, clock: Clock | None = None
+) -> AsyncIterator[Core]:
+    """The CRM over the configured (and current) database, the chat core for the bot ``identity``, and
+    the outbox delivery sending through ``messenger``; the database is closed on exit."""
+    db = Database(settings.core.database_url)
+    try:
+        if not await migrate.is_current(db):
+            raise NotReady(
+                "The database is not set up or is out of date: run `kanbot init` (or `kanbot db upgrade`)."
+            )
+        crm = Crm(db, clock=clock, config=settings.core.crm_config())
+        for boss_id in settings.core.boss_ids:
+            await crm.users.ensure_boss(telegram_id=boss_id, name="Boss")
+        chat_settings = ChatSettings(
+            bot_username=identity.username, bot_id=identity.id, board_app_url=_board_url(settings)
+        )
+        chat = ChatCore(crm, chat_settings)
+        delivery = OutboxDelivery(
+            crm,
+            Notifier(crm, chat_settings),
+            messenger,
+            limits=Limits(per_second=settings.telegram.outbox_per_second),
+        )
+        chat.after_update.append(delivery.wake.set)  # what an update queued goes out without delay
+        metrics = Metrics()
+        metrics.watch_delivery(delivery)
+        chat.observers.append(lambda event, outcome, seconds: _observe(metrics, event, outcome, seconds))
+        yield Core(crm, chat, delivery, metrics)
+    finally:
+        await db.dispose()
+
+
 @contextlib.asynccontextmanager
 async def assemble(
     settings: Settings, *, clock: Clock | None = None, web_role: bool = True
@@ -82,56 +128,35 @@ async def assemble(
     ``web_role``: serve the call endpoints and the Telegram webhook (a worker serves only health).
     """
     token = settings.telegram.token()
-    db = Database(settings.core.database_url)
     runtime = make_runtime(settings.telegram.runtime, token, settings.telegram.telegram_api_url)
     try:
-        if not await migrate.is_current(db):
-            raise NotReady(
-                "The database is not set up or is out of date: run `kanbot init` (or `kanbot db upgrade`)."
-            )
-        crm = Crm(db, clock=clock, config=settings.core.crm_config())
-        for boss_id in settings.core.boss_ids:
-            await crm.users.ensure_boss(telegram_id=boss_id, name="Boss")
-        me = await runtime.identity()
-        chat_settings = ChatSettings(
-            bot_username=me.username, bot_id=me.id, board_app_url=_board_url(settings)
-        )
-        chat = ChatCore(crm, chat_settings)
-        runtime.mount(chat)
-        delivery = OutboxDelivery(
-            crm,
-            Notifier(crm, chat_settings),
-            runtime.messenger,
-            limits=Limits(per_second=settings.telegram.outbox_per_second),
-        )
-        chat.after_update.append(delivery.wake.set)  # what an update queued goes out without delay
+        identity = await runtime.identity()
+        async with open_core(settings, identity=identity, messenger=runtime.messenger, clock=clock) as core:
+            crm, chat, delivery, metrics = core.crm, core.chat, core.delivery, core.metrics
+            runtime.mount(chat)
 
-        async def ingest(event: CallEvent) -> IngestOutcome:
-            outcome = await crm.calls.ingest_call(event)
-            delivery.wake.set()  # a pop-up card should not wait for the next pass
-            return outcome
+            async def ingest(event: CallEvent) -> IngestOutcome:
+                outcome = await crm.calls.ingest_call(event)
+                delivery.wake.set()  # a pop-up card should not wait for the next pass
+                return outcome
 
-        metrics = Metrics()
-        metrics.watch_delivery(delivery)
-        chat.observers.append(lambda event, outcome, seconds: _observe(metrics, event, outcome, seconds))
-        app = web.Application(client_max_size=settings.cloud.max_body_bytes)
-        app.router.add_get("/healthz", _healthz)
-        app.router.add_get("/readyz", _readyz(db))
-        app.router.add_get("/metrics", _metrics(metrics, crm))
-        if web_role:
-            app.add_routes(call_routes(ingest=_counted(ingest, metrics), settings=settings.cloud))
-            app.add_routes(webapp_routes(crm, bot_token=token, notify=delivery.wake.set))  # the board app
-            if settings.telegram.webhook_url:
-                secret = settings.telegram.webhook_secret
-                runtime.webhook_route(
-                    app,
-                    webhook_path(settings.telegram.webhook_url),
-                    secret.get_secret_value() if secret else None,
-                )
-        yield Kanbot(crm, runtime, chat, delivery, app, metrics=metrics)
+            app = web.Application(client_max_size=settings.cloud.max_body_bytes)
+            app.router.add_get("/healthz", _healthz)
+            app.router.add_get("/readyz", _readyz(crm.db))
+            app.router.add_get("/metrics", _metrics(metrics, crm))
+            if web_role:
+                app.add_routes(call_routes(ingest=_counted(ingest, metrics), settings=settings.cloud))
+                app.add_routes(webapp_routes(crm, bot_token=token, notify=delivery.wake.set))  # the board app
+                if settings.telegram.webhook_url:
+                    secret = settings.telegram.webhook_secret
+                    runtime.webhook_route(
+                        app,
+                        webhook_path(settings.telegram.webhook_url),
+                        secret.get_secret_value() if secret else None,
+                    )
+            yield Kanbot(crm, runtime, chat, delivery, app, metrics=metrics)
     finally:
         await runtime.close()
-        await db.dispose()
 
 
 def _board_url(settings: Settings) -> str | None:
@@ -254,7 +279,7 @@ async def run(
                 )
         if worker_role:
             tasks.append(
-                asyncio.create_task(_work(kanbot, stop, tick_s=settings.server.tick_seconds), name="worker")
+                asyncio.create_task(work(kanbot, stop, tick_s=settings.server.tick_seconds), name="worker")
             )
         intake = "polling" if polling else "webhook" if web_role else "none (worker)"
         log.info(
@@ -279,7 +304,7 @@ async def run(
             log.info("stopped")
 
 
-async def _work(kanbot: Kanbot, stop: asyncio.Event, *, tick_s: int = 60) -> None:
+async def work(kanbot: Kanbot | Core, stop: asyncio.Event, *, tick_s: int = 60) -> None:
     """The worker role: lead when possible (scheduler + outbox delivery), stand by otherwise."""
 
     async def lead(until: asyncio.Event) -> None:
@@ -307,7 +332,7 @@ async def _work(kanbot: Kanbot, stop: asyncio.Event, *, tick_s: int = 60) -> Non
     await lead_while_possible(kanbot.crm, stop, lead, on_change=changed)
 
 
-def _ami_listener(kanbot: Kanbot) -> AmiListener | None:
+def _ami_listener(kanbot: Kanbot | Core) -> AmiListener | None:
     """Asterisk's calls straight into this process, when KANBOT_AMI_USERNAME and KANBOT_AMI_SECRET are set."""
     settings = AmiSettings()
     if not settings.ami_username or settings.ami_secret is None:

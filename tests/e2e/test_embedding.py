@@ -1,0 +1,98 @@
+"""The two embedding examples of docs/embedding.md, run as documented: the host's /ping keeps working
+beside Kanbot, whose commands, buttons and flows work inside the host bot."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.emulator import Emulator
+from crm_core.services import Crm
+from tests.e2e.harness import ALI, BOSS, EmulatedChat, seeded_crm
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+HOST_TOKEN = "800001:HOST-bot-token"
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    async with Emulator(port=0) as emu:
+        yield emu
+
+
+@pytest.fixture(params=["host_aiogram.py", "host_ptb.py"])
+async def host_bot(request: pytest.FixtureRequest, database_url: str, emulator: Emulator,
+                   tmp_path: Path) -> AsyncIterator[Crm]:
+    """The example host bot running as its own process, with Kanbot inside, against the emulator."""
+    async with seeded_crm(database_url) as crm:
+        env = {**os.environ, "BOT_TOKEN": HOST_TOKEN, "TELEGRAM_API_URL": emulator.url,
+               "KANBOT_DATABASE_URL": database_url, "PYTHONPATH": str(EXAMPLES.parents[1])}
+        process = subprocess.Popen([sys.executable, str(EXAMPLES / request.param)], cwd=tmp_path, env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            await polling(emulator, process)
+            yield crm
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                output, _ = process.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                output, _ = process.communicate()
+            assert process.returncode in (0, -signal.SIGINT), output
+            # The libraries log transient network errors with tracebacks; none may come from Kanbot's code.
+            assert "/kanbot/" not in output and "/bot/core/" not in output, output
+
+
+async def polling(emulator: Emulator, process: subprocess.Popen[str]) -> None:
+    """Until the host bot (a fresh process importing its libraries) is taking updates."""
+    async with aiohttp.ClientSession() as http:
+        for _ in range(600):
+            assert process.poll() is None, process.communicate()[0]
+            async with http.get(f"{emulator.url}/emulator/log") as response:
+                log = await response.json()
+            if any(entry.get("method") == "getUpdates" for entry in log):
+                return
+            await asyncio.sleep(0.1)
+    raise AssertionError("the host bot did not start polling within a minute")
+
+
+@pytest.fixture
+async def chat(host_bot: Crm, emulator: Emulator) -> AsyncIterator[EmulatedChat]:
+    async with aiohttp.ClientSession() as session:
+        users = EmulatedChat(emulator.url, session)
+        await users.user(BOSS, "Olga")
+        await users.user(ALI, "Ali")
+        yield users
+
+
+async def test_the_hosts_own_command_keeps_working_beside_kanbot(chat: EmulatedChat) -> None:
+    await chat.send(ALI, "/ping")
+    replies = [m.text for m in await chat.bot_messages(ALI)]
+    assert replies == ["pong"]
+
+
+async def test_kanbot_answers_its_commands_buttons_and_flows_inside_the_host_bot(
+    chat: EmulatedChat, host_bot: Crm
+) -> None:
+    await chat.send(ALI, "/start")
+    assert "Hi, Ali" in (await chat.last(ALI)).text
+    await chat.send(ALI, "/new Globex: PBX upgrade")
+    await chat.click(ALI, "Skip")
+    await chat.click(ALI, "Skip")
+    await chat.click(ALI, "Skip")
+    await chat.click(ALI, "Create")
+    await chat.click(ALI, "Opportunity ▶")
+    card = await chat.last(ALI)
+    assert "Globex: PBX upgrade" in card.text and "Opportunity" in card.text
+    ali = await host_bot.users.identify(ALI)
+    [deal] = await host_bot.deals.list_deals(actor=ali)
+    assert deal.stage.name == "Opportunity"
