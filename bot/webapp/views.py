@@ -45,6 +45,7 @@ def deal_json(deal: Deal, *, viewer: User, tr: Tr, now: datetime) -> JSON:
         "in_stage": plain(tr.days(now - deal.stage_entered_at)),
         "stale": deal.is_stale(now),
         "closed": deal.is_closed,
+        "lost_reason": plain(tr.reason(deal.lost_reason)) if deal.lost_reason else None,
         "movable": viewer.is_boss or deal.owner_id == viewer.id,
     }
 
@@ -63,7 +64,6 @@ def details_json(
         "contact_name": contact.name if contact else None,
         "company": contact.company if contact else None,
         "phone": pretty_phone(contact.phone) if contact else "",
-        "lost_reason": plain(tr.reason(deal.lost_reason)) if deal.lost_reason else None,
         "playbook": plain(tr(deal.stage.playbook)) if deal.stage.playbook and deal.stage.is_open else "",
         "next_task": (
             {"text": task.text, "when": tr.when(task.due_at, now=now), "overdue": task.due_at <= now}

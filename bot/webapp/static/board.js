@@ -68,6 +68,10 @@ async function load({ quiet = false } = {}) {
   try {
     const data = await request;
     if (state.loading !== request) return;
+    if (document.body.classList.contains("dragging")) {  // never redraw under a finger
+      setTimeout(() => load({ quiet: true }), 800);
+      return;
+    }
     state.data = data;
     render();
     $("status").hidden = true;
@@ -165,6 +169,11 @@ function renderCard(deal, t) {
   }
   const foot = el("div", "card-foot");
   if (deal.amount_text) foot.append(el("span", "amount", deal.amount_text));
+  if (deal.lost_reason) {
+    const reason = el("span", "reason", deal.lost_reason);
+    reason.dir = "auto";
+    foot.append(reason);
+  }
   if (!deal.closed) {
     const age = el("span", "age", (deal.stale ? "⏰ " : "") + deal.in_stage);
     age.title = deal.stale ? t.stale : fmt(t.in_stage, { time: deal.in_stage });
@@ -276,7 +285,12 @@ async function showDetails(dealId) {
         closeDetailsSheet();
         const card = $("board").querySelector(`.card[data-deal-id="${deal.id}"]`);
         const current = findDeal(deal.id) || deal;
-        if (card) columnNode(stage.id)?.scrollIntoView({ behavior: "smooth", inline: "nearest", block: "nearest" });
+        const target = columnNode(stage.id);
+        if (target) {
+          // On a phone a column is nearly the screen's width: show it whole, as the snap would.
+          const wide = target.offsetWidth > $("board").clientWidth * 0.6;
+          target.scrollIntoView({ behavior: "smooth", inline: wide ? "start" : "nearest", block: "nearest" });
+        }
         await move(current, stage, card);
       },
     });
