@@ -53,14 +53,14 @@ async def flow(
     from_stage, to_stage = stages.alias("from_stage"), stages.alias("to_stage")
     forward = and_(to_stage.c.kind != StageKind.LOST.value, to_stage.c.position > from_stage.c.position)
     kind = deal_events.c.kind
+    deal = deal_events.c.deal_id
+    advancing = and_(kind.in_([EventKind.MOVED.value, EventKind.WON.value]), forward)
     outcomes = _scoped(
-        select(
+        select(  # in deals, like `entered`: a deal that advanced out of a stage twice counts once
             deal_events.c.from_stage_id,
-            func.sum(
-                case((and_(kind.in_([EventKind.MOVED.value, EventKind.WON.value]), forward), 1), else_=0)
-            ),
-            func.sum(case((kind == EventKind.WON.value, 1), else_=0)),
-            func.sum(case((kind == EventKind.LOST.value, 1), else_=0)),
+            func.count(func.distinct(case((advancing, deal)))),
+            func.count(func.distinct(case((kind == EventKind.WON.value, deal)))),
+            func.count(func.distinct(case((kind == EventKind.LOST.value, deal)))),
         )
         .select_from(
             deal_events.join(deals, deals.c.id == deal_events.c.deal_id)

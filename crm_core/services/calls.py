@@ -23,6 +23,7 @@ from crm_core.services.base import ServiceBase, default_pipeline, require_active
 from crm_core.services.deals import created_event
 
 log = logging.getLogger(__name__)
+MAX_PROVIDER, MAX_CALL_ID = 32, 128  # the calls table's columns
 
 
 @dataclass(slots=True)
@@ -110,6 +111,12 @@ class CallService(ServiceBase):
         raise AssertionError("unreachable")
 
     async def _ingest(self, event: CallEvent) -> IngestOutcome:
+        if not 0 < len(event.provider) <= MAX_PROVIDER or not 0 < len(event.call_id) <= MAX_CALL_ID:
+            raise InvalidInput(
+                "call",
+                event.call_id[:40],
+                f"provider 1-{MAX_PROVIDER} and call id 1-{MAX_CALL_ID} characters",
+            )
         now = self.now()
         async with self.db.uow() as uow:
             known = await uow.calls.find(event.provider, event.call_id)

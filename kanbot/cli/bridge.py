@@ -15,7 +15,6 @@ import typer
 from pydantic import ValidationError
 
 from crm_core.domain.calls import CallEvent
-from telephony_bridge.ami.replay import replay_file
 from telephony_bridge.settings import AmiSettings
 
 app = typer.Typer(
@@ -85,6 +84,8 @@ def _ingest(calls: list[CallEvent]) -> None:
 
 def replay_calls(file: Path, settings: AmiSettings) -> list[CallEvent]:
     """The calls that ended in the capture ``file``, as ``replay`` prints them."""
+    from telephony_bridge.ami.replay import replay_file
+
     try:
         return replay_file(file, settings.tracker_config())
     except ValueError as exc:

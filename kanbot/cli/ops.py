@@ -6,9 +6,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
-import aiohttp
 import typer
 from pydantic import ValidationError
 
@@ -241,6 +239,10 @@ async def _check_telegram(check: Check, settings: object) -> None:
             check.ok(
                 "webhook", f"{info.url} ({info.pending_update_count} pending)" if wanted else "long polling"
             )
+        from email.utils import parsedate_to_datetime
+
+        import aiohttp
+
         base = (settings.telegram.telegram_api_url or "https://api.telegram.org").rstrip("/")
         async with aiohttp.ClientSession() as http, http.get(f"{base}/bot{token}/getMe") as response:
             if "Date" in response.headers:
