@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,9 +26,10 @@ TOKEN = "700001:E2E-test-token"
 BOT_ID = 700001
 CALLS_SECRET = "e2e-calls-secret"
 BOSS, ALI, MARIA, STRANGER = 1001, 2001, 2002, 9001
+RUNTIME = os.environ.get("KANBOT_E2E_RUNTIME", "aiogram")  # "ptb": the same scenarios on python-telegram-bot
 BOT_USERNAME = f"emulator_{BOT_ID}_bot"
 FLOOD_BUDGET = 15  # updates one user may send before the harness lets ten seconds pass (the bot allows 20)
-QUIET_MS = 60
+QUIET_MS = 40
 
 
 def b36(number: int) -> str:
@@ -55,14 +57,36 @@ class ShiftedClock:
 
 
 class Activity:
-    """What the bot is doing right now, as far as waiting is concerned: updates being handled."""
+    """What the bot has yet to do, as far as waiting is concerned: updates sent to it and not yet
+    in the chat core's hands, and updates being handled there."""
+
+    GIVE_UP_S = 3.0  # an update the runtime does not pass to the core (not Kanbot's) is awaited no longer
 
     def __init__(self) -> None:
         self.in_flight = 0
         self.finished_at = 0.0
+        self._awaited: dict[int, int] = {}  # update id -> deliveries not yet begun (may dip below 0)
+        self._sent_at: dict[int, float] = {}
+
+    def expect(self, update_id: int) -> None:
+        """The test sent (or redelivered) this update in a private chat: the core will get it."""
+        self._awaited[update_id] = self._awaited.get(update_id, 0) + 1
+        self._sent_at[update_id] = time.monotonic()
+
+    def begin(self, update_id: int) -> None:
+        self._awaited[update_id] = self._awaited.get(update_id, 0) - 1
+        self.in_flight += 1
+
+    def end(self) -> None:
+        self.in_flight -= 1
+        self.finished_at = time.monotonic()
 
     def quiet_for(self, seconds: float) -> bool:
-        return self.in_flight == 0 and time.monotonic() - self.finished_at >= seconds
+        now = time.monotonic()
+        waiting = [
+            u for u, n in self._awaited.items() if n > 0 and now - self._sent_at.get(u, now) < self.GIVE_UP_S
+        ]
+        return not waiting and self.in_flight == 0 and now - self.finished_at >= seconds
 
 
 @dataclass
@@ -131,6 +155,8 @@ class EmulatedChat:
         data: dict[str, Any] = await self._post(path, body)
         if data.get("update_id") is not None:
             self.last_update_id = int(data["update_id"])
+            if self.activity is not None and "chat_id" not in body:
+                self.activity.expect(self.last_update_id)
         return data
 
     async def _post(self, path: str, body: dict[str, Any], *, ok: tuple[int, ...] = (200,)) -> Any:
@@ -262,6 +288,8 @@ class EmulatedChat:
 
     async def redeliver(self, update_id: int) -> None:
         await self._post("/redeliver", {"update_id": update_id})
+        if self.activity is not None:
+            self.activity.expect(update_id)
         await self.wait()
 
     async def faults(self, method: str, status: int, count: int, retry_after: int | None = None) -> None:
@@ -286,7 +314,9 @@ def settings_for(database_url: str, emulator_url: str) -> Settings:
         core=CoreSettings(
             _env_file=None, database_url=database_url, default_region="RU", default_currency="RUB"
         ),  # type: ignore[call-arg]
-        telegram=TelegramSettings(_env_file=None, bot_token=TOKEN, telegram_api_url=emulator_url),  # type: ignore[call-arg]
+        telegram=TelegramSettings(
+            _env_file=None, bot_token=TOKEN, telegram_api_url=emulator_url, runtime=RUNTIME
+        ),  # type: ignore[call-arg]
         server=ServerSettings(_env_file=None, http_host="127.0.0.1", http_port=0),  # type: ignore[call-arg]
         cloud=CloudPbxSettings(_env_file=None, calls_secret=CALLS_SECRET),  # type: ignore[call-arg]
     )
@@ -320,12 +350,11 @@ class RunningKanbot:
         handle, activity = chat.handle, self.activity
 
         async def tracked(event: Any) -> Any:
-            activity.in_flight += 1
+            activity.begin(event.update_id)
             try:
                 return await handle(event)
             finally:
-                activity.in_flight -= 1
-                activity.finished_at = time.monotonic()
+                activity.end()
 
         chat.handle = tracked
 

@@ -92,7 +92,7 @@ async def test_deactivating_a_seller_hands_their_deals_to_a_colleague(chat: Emul
     assert "Deactivate Ali? Their open deals go to:" in (await chat.message(BOSS, team.message_id)).text
     await chat.click(BOSS, "Maria", message_id=team.message_id)
     done = await chat.message(BOSS, team.message_id)
-    assert "Ali is deactivated; 4 open deal(s) handed over." in done.text
+    assert "Ali is deactivated; 4 open deals handed over." in done.text
     ali = await crm.users.by_telegram_id(ALI)
     assert ali is not None and not ali.active
     boss = await crm.users.identify(BOSS)
