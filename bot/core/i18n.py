@@ -45,6 +45,12 @@ class Html(str):
     __slots__ = ()
 
 
+def isolate(text: str) -> str:
+    """User text of unknown direction, kept whole inside a sentence of either direction
+    (a first-strong isolate: a phone-number title stays readable in an Arabic card)."""
+    return f"\u2068{text}\u2069" if text else text
+
+
 def h(value: object) -> Html:
     """Escape user text (names, titles, notes) for Telegram's HTML."""
     return value if isinstance(value, Html) else Html(html.escape(str(value), quote=False))

@@ -6,7 +6,7 @@ import phonenumbers
 
 from bot.core import actions as A
 from bot.core.context import ChatContext
-from bot.core.i18n import Html, Tr, h
+from bot.core.i18n import Html, Tr, h, isolate
 from bot.core.views import Button, View
 from crm_core.domain.deals import Deal, Priority
 from crm_core.domain.funnel import Pipeline, Stage, StageKind
@@ -66,17 +66,17 @@ def deal_label(deal: Deal, ctx: ChatContext, *, show_owner: bool = False) -> str
     marks = ("⏰ " if deal.is_stale(ctx.now) else "") + (PRIORITY_ICON[deal.priority] + " ").lstrip()
     amount = f" · {ctx.tr.money(deal.amount, deal.currency)}" if deal.amount is not None else ""
     owner = f" · {deal.owner.name}" if show_owner and deal.owner else ""
-    return f"{marks}{deal.title}{amount}{owner}"
+    return f"{marks}{isolate(deal.title)}{amount}{owner}"
 
 
 def card_lines(details: DealDetails, ctx: ChatContext) -> list[str]:
     deal, pipeline, tr, now = details.deal, details.pipeline, ctx.tr, ctx.now
-    lines = [f"{PRIORITY_ICON[deal.priority]}<b>{h(deal.title)}</b> <i>#{deal.id}</i>".strip()]
+    lines = [f"{PRIORITY_ICON[deal.priority]}<b>{isolate(h(deal.title))}</b> <i>#{deal.id}</i>".strip()]
     if deal.contact is not None:
         who = " · ".join(
             p
             for p in (
-                h(deal.contact.name or ""),
+                isolate(h(deal.contact.name or "")),
                 h(deal.contact.company or ""),
                 pretty_phone(deal.contact.phone),
             )
