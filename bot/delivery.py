@@ -5,11 +5,14 @@ recipient, and sends it through a ``Transport`` (aiogram or python-telegram-bot)
 30 messages a second in all and 1 a second per chat, waits out a 429's ``retry_after``, retries 5xx
 and network errors with backoff, and stops retrying for a user who blocked the bot. An item is marked
 sent only after Telegram accepted it; a crash between the two re-sends it once after the lease.
+When the process stops, the message being sent goes out, and the rest of the batch (even an item
+waiting out a 429) is handed back to the queue at once instead of holding its lease.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -31,6 +34,10 @@ LEASE = timedelta(seconds=60)
 PARTS_SENT = "_parts_sent"
 MAX_ATTEMPTS = 15
 MAX_BACKOFF_S = 300.0
+
+
+class _Stopping(Exception):
+    """The process is stopping: an item not sent yet goes back to the queue."""
 
 
 class Transport(Protocol):
@@ -109,9 +116,14 @@ class OutboxDelivery:
         self.batch = batch
         self.stats = DeliveryStats()
         self.wake = asyncio.Event()
+        self._stop: asyncio.Event | None = None
 
     async def run(self, stop: asyncio.Event, *, idle_s: float = 1.0) -> None:
-        """Deliver until ``stop`` is set; ``wake`` makes it look at the outbox at once."""
+        """Deliver until ``stop`` is set; ``wake`` makes it look at the outbox at once.
+
+        ``stop`` also ends a pass early: what is being sent goes out, the rest is released.
+        """
+        self._stop = stop
         while not stop.is_set():
             self.wake.clear()  # before the pass: a wake-up during it must not be lost
             try:
@@ -149,7 +161,11 @@ class OutboxDelivery:
         if wait > 0.5:  # this chat had a message just now: let other chats go first
             await self._reschedule(item, wait, "per-chat limit", count=False)
             return
-        await asyncio.sleep(max(wait, self.limiter.global_wait()))
+        try:
+            await self._pause(max(wait, self.limiter.global_wait()))
+        except _Stopping:
+            await self._release(item, progress=None)
+            return
         recipient = await self.crm.users.get(item.recipient_id)
         if recipient is None or not recipient.active or recipient.blocked_bot:
             await self._give_up(item, "recipient inactive or blocked the bot", status="dead")
@@ -166,6 +182,9 @@ class OutboxDelivery:
                 item, recipient, error, progress=payload | {PARTS_SENT: done} if done else None
             )
             return
+        except _Stopping:
+            await self._release(item, progress=payload | {PARTS_SENT: done} if done else None)
+            return
         except Exception as error:
             log.exception("outbox item %s (%s) could not be rendered", item.id, item.kind)
             await self._give_up(item, f"render error: {error}")
@@ -175,8 +194,24 @@ class OutboxDelivery:
             await uow.commit()
         self.stats.sent += 1
 
+    async def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds`` (a rate limit); ``_Stopping`` when the process stops first (or has)."""
+        if self._stop is None:
+            await asyncio.sleep(seconds)
+            return
+        if seconds > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+        if self._stop.is_set():
+            raise _Stopping
+
+    async def _release(self, item: OutboxItem, *, progress: dict[str, Any] | None) -> None:
+        """Give an item back, due now, for the next pass or process (no attempt counted)."""
+        why = "not sent yet when the process stopped"
+        await self._reschedule(item, 0, why, count=False, progress=progress)
+
     async def _send(self, chat_id: int, message: Outgoing) -> None:
-        await asyncio.sleep(self.limiter.global_wait())
+        await self._pause(self.limiter.global_wait())
         if isinstance(message, View):
             await self.transport.send_view(chat_id, message)
         else:

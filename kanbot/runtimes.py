@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -21,6 +22,7 @@ from bot.core.perform import Messenger
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+HANDLERS_GRACE_S = 7.0  # at shutdown, for handlers already running (the process must exit within 10 s)
 Commands = list[tuple[str, str]]
 
 
@@ -64,6 +66,7 @@ class AiogramRuntime:
         self.dispatcher = Dispatcher()
         self.messenger: Messenger = AiogramMessenger(self.bot)
         self._polling: asyncio.Task[None] | None = None
+        self._handling: set[asyncio.Task[Any]] = set()
 
     async def identity(self) -> Identity:
         me = await self.bot.get_me()
@@ -71,6 +74,19 @@ class AiogramRuntime:
 
     def mount(self, chat: ChatCore) -> None:
         self.dispatcher.include_router(build_router(chat, every_button=True))  # the bot is all Kanbot's
+        self.dispatcher.update.outer_middleware(self._track)
+
+    async def _track(
+        self, handler: Callable[[Any, dict[str, Any]], Awaitable[Any]], update: Any, data: dict[str, Any]
+    ) -> Any:
+        """Note the task handling each update, so that a shutdown can wait for it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._handling.add(task)
+        try:
+            return await handler(update, data)
+        finally:
+            self._handling.discard(task)
 
     def webhook_route(self, app: web.Application, path: str, secret: str | None) -> None:
         webhook_handler(self.dispatcher, self.bot, secret).register(app, path=path)
@@ -89,11 +105,24 @@ class AiogramRuntime:
         )
 
     async def stop_polling(self) -> None:
+        """Take no more updates, then let the handlers already running finish.
+
+        aiogram handles polled updates in tasks of their own and confirms them to Telegram with the
+        next getUpdates, before they are done: a handler cut short here would lose its update.
+        """
         if self._polling is not None:
             with contextlib.suppress(RuntimeError):
                 await self.dispatcher.stop_polling()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self._polling, timeout=8)
+        if self._handling:
+            _, late = await asyncio.wait(set(self._handling), timeout=HANDLERS_GRACE_S)
+            if late:
+                log.warning(
+                    "%d update(s) still being handled after %.0f s; stopping anyway",
+                    len(late),
+                    HANDLERS_GRACE_S,
+                )
 
     async def set_webhook(self, url: str, secret: str | None) -> None:
         await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
