@@ -44,6 +44,7 @@ from telephony_bridge.http import call_routes
 from telephony_bridge.settings import AmiSettings
 
 log = logging.getLogger(__name__)
+SHUTDOWN_S = 8.0  # SIGTERM to exit: systemd and Compose allow ten seconds
 
 
 def make_bot(token: str, api_url: str | None) -> Bot:
@@ -296,12 +297,25 @@ async def run(
             await stop.wait()
         finally:
             log.info("stopping: no new updates; finishing what is in flight")
+            deadline = asyncio.get_running_loop().time() + SHUTDOWN_S
             if polling:
                 await kanbot.runtime.stop_polling()
-            await runner.shutdown()  # the webhook stops taking updates; requests in flight finish
-            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=8)
-            await runner.cleanup()
+            await runner.shutdown()
+            await _wind_down(tasks, deadline)
+            await runner.cleanup()  # webhook requests in flight finish here
             log.info("stopped")
+
+
+async def _wind_down(tasks: list[asyncio.Task[None]], deadline: float) -> None:
+    """Let the worker finish until ``deadline``; past it, cancel it and say so (the exit stays clean)."""
+    if not tasks:
+        return
+    timeout = max(deadline - asyncio.get_running_loop().time(), 0.5)
+    _, late = await asyncio.wait(tasks, timeout=timeout)
+    for task in late:
+        log.warning("%s did not stop within %.0f s: cancelled", task.get_name(), SHUTDOWN_S)
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def work(kanbot: Kanbot | Core, stop: asyncio.Event, *, tick_s: int = 60) -> None:
