@@ -32,6 +32,14 @@ FLOOD_BUDGET = 15  # updates one user may send before the harness lets ten secon
 QUIET_MS = 40
 
 
+_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
+def visible(text: str) -> str:
+    """``text`` as a person reads it: without the invisible direction marks around titles and names."""
+    return text.translate(_BIDI_CONTROLS)
+
+
 def b36(number: int) -> str:
     """A whole number as button payloads carry it (base 36), for forging presses."""
     digits, out = "0123456789abcdefghijklmnopqrstuvwxyz", ""
@@ -215,17 +223,21 @@ class EmulatedChat:
         data = await self._act(
             user_id, "/clicks", {"user_id": user_id, "message_id": message_id, "button": label}
         )
+        query = str(data["callback_query_id"])
         if wait:
             await self.wait()
-        return str(data["callback_query_id"])
+            assert await self.answer(query) is not None, f"pressing {label!r} left the button spinning"
+        return query
 
     async def press_data(self, user_id: int, message_id: int, data: str) -> str:
         """Press a button with any callback_data, as a modified client could."""
         result = await self._act(
             user_id, "/clicks", {"user_id": user_id, "message_id": message_id, "callback_data": data}
         )
+        query = str(result["callback_query_id"])
         await self.wait()
-        return str(result["callback_query_id"])
+        assert await self.answer(query) is not None, f"pressing {data!r} left the button spinning"
+        return query
 
     async def answer(self, query_id: str) -> dict[str, Any] | None:
         return await self._get(f"/callback_answers/{query_id}")  # type: ignore[no-any-return]

@@ -26,15 +26,17 @@ async def test_bad_answers_are_explained_and_the_question_is_asked_again(
 ) -> None:
     await chat.send(ALI, "/new")
     assert TITLE_Q in (await chat.last(ALI)).text
-    await answer_expecting_again(chat, "\u3164", "title", TITLE_Q)  # how Telegram users send "nothing"
-    await answer_expecting_again(chat, "T" * 300, "title", TITLE_Q)
+    await answer_expecting_again(
+        chat, "\u3164", "title doesn't work: it cannot be empty", TITLE_Q
+    )  # how Telegram users send "nothing"
+    await answer_expecting_again(chat, "T" * 300, "at most 200 characters", TITLE_Q)
     await chat.send(ALI, "Boiler for the school")
     assert CONTACT_Q in (await chat.last(ALI)).text
     await chat.send(ALI, "Anna Ivanova")
-    await answer_expecting_again(chat, "call me maybe", "phone", PHONE_Q)
+    await answer_expecting_again(chat, "call me maybe", "it is not a phone number", PHONE_Q)
     await chat.send(ALI, "+7 916 000-11-22")
-    await answer_expecting_again(chat, "abc", "amount", AMOUNT_Q)
-    await answer_expecting_again(chat, "-5", "amount", AMOUNT_Q)
+    await answer_expecting_again(chat, "abc", "amount doesn't work: a positive number", AMOUNT_Q)
+    await answer_expecting_again(chat, "-5", "amount doesn't work: a positive number", AMOUNT_Q)
     await chat.send(ALI, "15k")
     summary = await chat.last(ALI)
     assert "Boiler for the school" in summary.text and "15,000" in summary.text
