@@ -16,6 +16,7 @@ VERSION = "1"
 MAX_BYTES = 64
 _TOKEN = re.compile(r"^[A-Za-z0-9._-]{0,40}$")
 _B36 = re.compile(r"^[0-9a-z]{1,13}$")
+_NUMBERS = 36**13  # what 13 base-36 digits hold: decode reads no more, so encode makes no more
 
 
 class BadPayload(ValueError):
@@ -69,8 +70,8 @@ def encode(act: str, *args: int | str) -> str:
     parts = []
     for kind, value in zip(kinds, args, strict=True):
         if kind == "i":
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{act}: {value!r} is not a whole number >= 0")
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < _NUMBERS:
+                raise ValueError(f"{act}: {value!r} is not a whole number from 0 to 36**13 - 1")
             parts.append(_b36(value))
         else:
             if not isinstance(value, str) or not _TOKEN.match(value):
