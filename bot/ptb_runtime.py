@@ -118,13 +118,18 @@ def to_event(update: Update, bot_username: str | None) -> Event | None:
 
 
 def build_handlers(
-    chat: ChatCore, *, commands: Iterable[str] | None = None, every_button: bool = False
+    chat: ChatCore,
+    *,
+    commands: Iterable[str] | None = None,
+    every_button: bool = False,
+    every_command: bool = False,
 ) -> list[BaseHandler[Any, Any, Any]]:
     """Handlers for an existing Application: Kanbot's commands and buttons, private texts and contacts.
 
     ``commands`` narrows which commands Kanbot answers (default: all it knows), so a host's other
     commands are left to the host. In a bot of its own, ``every_button`` has Kanbot answer any press
-    (forged, or from an older version) so none spins.
+    (forged, or from an older version) so none spins, and ``every_command`` any private command (a
+    mistyped one gets the list of what Kanbot can do, as on aiogram, instead of silence).
     """
     known = sorted(set(commands if commands is not None else chat.commands) | {"start"})
     own_command = filters.Regex(r"^/(" + "|".join(known) + r")(@\w+)?(\s|$)")
@@ -150,7 +155,10 @@ def build_handlers(
         await perform(PtbMessenger(context.bot), event, reply)
 
     return [
-        MessageHandler(filters.ChatType.PRIVATE & (own_command | not_a_command), on_message),
+        MessageHandler(
+            filters.ChatType.PRIVATE & ((filters.COMMAND if every_command else own_command) | not_a_command),
+            on_message,
+        ),
         MessageHandler(filters.ChatType.GROUPS & own_command, on_message),
         CallbackQueryHandler(on_button, pattern=None if every_button else rf"^{VERSION}"),
     ]

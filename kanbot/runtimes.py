@@ -174,7 +174,8 @@ class PtbRuntime:
     def mount(self, chat: ChatCore) -> None:
         from bot.ptb_runtime import build_handlers
 
-        self.app.add_handlers(build_handlers(chat, every_button=True), group=0)  # the bot is all Kanbot's
+        whole_bot = build_handlers(chat, every_button=True, every_command=True)  # the bot is all Kanbot's
+        self.app.add_handlers(whole_bot, group=0)
 
     def webhook_route(self, app: web.Application, path: str, secret: str | None) -> None:
         from telegram import Update

@@ -59,3 +59,11 @@ async def test_a_button_pressed_while_flooding_is_answered_with_the_slow_down(
     answer = await chat.answer(query)
     assert answer is not None and SLOW_DOWN in (answer["text"] or "")
     assert not any(SLOW_DOWN in m.text for m in await chat.bot_messages(ALI))
+
+
+async def test_a_mistyped_command_gets_the_list_of_what_the_bot_can_do(chat: EmulatedChat) -> None:
+    await chat.send(ALI, "/dela")
+    reply = await chat.last(ALI)
+    assert "I don't know that command" in reply.text and "/deals" in reply.text
+    await chat.send(ALI, f"/help@{BOT_USERNAME}")
+    assert "What I can do" in (await chat.last(ALI)).text
