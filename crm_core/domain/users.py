@@ -54,7 +54,7 @@ def valid_timezone(raw: str) -> str:
     """Return an IANA time zone name, refusing one the system does not know."""
     try:
         ZoneInfo(raw)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a folder, a name too long
         raise InvalidInput("timezone", raw, "an IANA name such as Europe/Moscow") from None
     return raw
 
