@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 from types import TracebackType
@@ -44,8 +45,20 @@ class Database:
         if not self.is_sqlite:
             options |= {"pool_size": pool_size, "max_overflow": pool_size * 2}
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        self._writer: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         if self.is_sqlite:
             _prepare_sqlite(self.engine, self.url.database)
+
+    def sqlite_writer(self) -> asyncio.Lock:
+        """SQLite has one writer at a time: this process's writers queue here, first come first served.
+
+        Left to SQLite's busy handler, waiting writers each hold a pooled connection and poll for the
+        file lock; under load the polling is unfair, and a writer could wait past the busy timeout.
+        """
+        loop = asyncio.get_running_loop()
+        if self._writer is None or self._writer[0] is not loop:
+            self._writer = (loop, asyncio.Lock())
+        return self._writer[1]
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         """A unit of work; ``write=False`` for read-only work (SQLite then takes no write lock)."""
@@ -100,6 +113,7 @@ class UnitOfWork:
         self.database, self.write = database, write
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
+        self._writer: asyncio.Lock | None = None
 
     @property
     def connection(self) -> AsyncConnection:
@@ -111,14 +125,26 @@ class UnitOfWork:
         return self.connection.dialect.name
 
     async def __aenter__(self) -> UnitOfWork:
+        if self.database.is_sqlite and self.write:
+            writer = self.database.sqlite_writer()
+            try:
+                await asyncio.wait_for(writer.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000)
+            except TimeoutError:
+                raise Unavailable("database is locked") from None
+            self._writer = writer
         try:
             conn = await self.database.engine.connect()
         except (OperationalError, InterfaceError, OSError) as error:
+            self._release()
             raise Unavailable(type(error).__name__) from error
-        if self.database.is_sqlite:
-            (await conn.get_raw_connection()).info["kanbot_write"] = self.write
         self._conn = conn
-        self._tx = await conn.begin()
+        try:
+            if self.database.is_sqlite:
+                (await conn.get_raw_connection()).info["kanbot_write"] = self.write
+            self._tx = await conn.begin()
+        except BaseException as error:
+            await self.__aexit__(type(error), error, error.__traceback__)  # closes the connection
+            raise
         self.users = UserRepository(conn)
         self.pipelines = PipelineRepository(conn)
         self.lost_reasons = LostReasonRepository(conn)
@@ -147,9 +173,15 @@ class UnitOfWork:
                 with contextlib.suppress(OperationalError, InterfaceError, OSError):
                     await self._conn.close()
             self._conn = self._tx = None
+            self._release()
         if isinstance(exc, OperationalError | InterfaceError | OSError):
             raise Unavailable(type(exc).__name__) from exc
 
     async def commit(self) -> None:
         assert self._tx is not None
         await self._tx.commit()
+
+    def _release(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
