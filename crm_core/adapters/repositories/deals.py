@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,7 +15,7 @@ from crm_core.adapters.repositories.funnel import stage_from_row
 from crm_core.adapters.tables import contacts, deal_events, deals, stages, tasks, users
 from crm_core.domain.deals import Contact, Deal, DealEvent, EventKind, Priority, Source
 from crm_core.domain.errors import DealNotFound, InvalidInput, StaleVersion
-from crm_core.domain.funnel import StageKind
+from crm_core.domain.funnel import Stage, StageKind
 from crm_core.domain.listing import DealOrder, Page
 from crm_core.domain.phones import digits_of
 from crm_core.domain.users import Role, User
@@ -57,44 +58,77 @@ def deal_select() -> Select[Any]:
     return select(*_COLUMNS).select_from(_FROM)
 
 
-def deal_from_row(row: Row[Any]) -> Deal:
-    owner = None
-    if row.owner_id is not None:
-        owner = User(
-            id=row.owner_id,
-            telegram_id=row.owner_telegram_id,
-            name=row.owner_name,
-            role=Role(row.owner_role),
-            timezone=row.owner_timezone,
-            locale=row.owner_locale,
-            active=row.owner_active,
-            blocked_bot=row.owner_blocked_bot,
+_AT = {name: index for index, name in enumerate(deal_select().selected_columns.keys())}
+_SOURCES, _PRIORITIES, _ROLES = (
+    {s.value: s for s in Source},
+    {p.value: p for p in Priority},
+    {r.value: r for r in Role},
+)
+
+
+@dataclass(slots=True)
+class _Shared:
+    """What the rows of one result have in common: their stages (frozen) and their owners."""
+
+    stages: dict[int, Stage] = field(default_factory=dict)
+    owners: dict[int, User] = field(default_factory=dict)
+
+
+def deal_from_row(row: Row[Any], shared: _Shared | None = None) -> Deal:
+    """The deal in a ``deal_select`` row, read by position (a list of thousands is read in a hot loop)."""
+    shared = shared or _Shared()
+    v, at = tuple(row), _AT
+    stage = shared.stages.get(v[at["stage_id"]])
+    if stage is None:
+        stage = shared.stages[v[at["stage_id"]]] = stage_from_row(row, "st_")
+    owner_id = v[at["owner_id"]]
+    owner = shared.owners.get(owner_id) if owner_id is not None else None
+    if owner is None and owner_id is not None:
+        owner = shared.owners[owner_id] = User(
+            id=owner_id,
+            telegram_id=v[at["owner_telegram_id"]],
+            name=v[at["owner_name"]],
+            role=_ROLES[v[at["owner_role"]]],
+            timezone=v[at["owner_timezone"]],
+            locale=v[at["owner_locale"]],
+            active=v[at["owner_active"]],
+            blocked_bot=v[at["owner_blocked_bot"]],
         )
+    contact_id = v[at["contact_id"]]
     contact = None
-    if row.contact_id is not None:
+    if contact_id is not None:
         contact = Contact(
-            id=row.contact_id, name=row.contact_name, phone=row.contact_phone, company=row.contact_company
+            id=contact_id,
+            name=v[at["contact_name"]],
+            phone=v[at["contact_phone"]],
+            company=v[at["contact_company"]],
         )
     return Deal(
-        id=row.id,
-        pipeline_id=row.pipeline_id,
-        title=row.title,
-        stage=stage_from_row(row, "st_"),
-        currency=row.currency,
-        created_at=row.created_at,
-        stage_entered_at=row.stage_entered_at,
-        last_activity_at=row.last_activity_at,
-        source=Source(row.source),
-        priority=Priority(row.priority),
-        amount=row.amount,
+        id=v[at["id"]],
+        pipeline_id=v[at["pipeline_id"]],
+        title=v[at["title"]],
+        stage=stage,
+        currency=v[at["currency"]],
+        created_at=v[at["created_at"]],
+        stage_entered_at=v[at["stage_entered_at"]],
+        last_activity_at=v[at["last_activity_at"]],
+        source=_SOURCES[v[at["source"]]],
+        priority=_PRIORITIES[v[at["priority"]]],
+        amount=v[at["amount"]],
         contact=contact,
         owner=owner,
-        closed_at=row.closed_at,
-        lost_reason=row.lost_reason,
-        snoozed_until=row.snoozed_until,
-        version=row.version,
-        follow_up_due_at=row.follow_up_due_at,
+        closed_at=v[at["closed_at"]],
+        lost_reason=v[at["lost_reason"]],
+        snoozed_until=v[at["snoozed_until"]],
+        version=v[at["version"]],
+        follow_up_due_at=v[at["follow_up_due_at"]],
     )
+
+
+def deals_from_rows(rows: Iterable[Row[Any]]) -> list[Deal]:
+    """The deals of one result; deals with the same owner share one ``User``."""
+    shared = _Shared()
+    return [deal_from_row(row, shared) for row in rows]
 
 
 def follow_up_due(deal: Deal, latest_open_task_due: datetime | None) -> datetime | None:
@@ -213,7 +247,7 @@ class DealRepository:
             stmt = stmt.where(after)
         stmt = stmt.order_by(*(k.desc() if newest_first else k.asc() for k in key)).limit(limit + 1)
         rows = (await self.conn.execute(stmt)).all()
-        items = [deal_from_row(r) for r in rows[:limit]]
+        items = deals_from_rows(rows[:limit])
         more = len(rows) > limit
         if backwards:
             items.reverse()
@@ -267,7 +301,7 @@ class DealRepository:
             .order_by(deals.c.closed_at.is_not(None), deals.c.last_activity_at.desc())
         )
         rows = await self.conn.execute(visible_to(stmt, viewer).limit(limit))
-        return [deal_from_row(r) for r in rows]
+        return deals_from_rows(rows)
 
     async def open_deals_of_contact(self, contact_id: int) -> list[Deal]:
         """The contact's open deals, most recently active first."""
@@ -276,7 +310,7 @@ class DealRepository:
             .where(deals.c.contact_id == contact_id, deals.c.closed_at.is_(None))
             .order_by(deals.c.last_activity_at.desc(), deals.c.id.desc())
         )
-        return [deal_from_row(r) for r in rows]
+        return deals_from_rows(rows)
 
     async def open_deal_ids_of_owner(self, owner_id: int) -> list[int]:
         rows = await self.conn.execute(
@@ -309,7 +343,7 @@ class DealRepository:
             stmt = stmt.where(deals.c.owner_id == owner_id)
         if limit is not None:
             stmt = stmt.limit(limit)
-        return [deal_from_row(r) for r in await self.conn.execute(visible_to(stmt, viewer))]
+        return deals_from_rows(await self.conn.execute(visible_to(stmt, viewer)))
 
     async def stale(
         self,
@@ -334,7 +368,7 @@ class DealRepository:
             stmt = visible_to(stmt, viewer)
         if limit is not None:
             stmt = stmt.limit(limit)
-        return [deal_from_row(r) for r in await self.conn.execute(stmt)]
+        return deals_from_rows(await self.conn.execute(stmt))
 
 
 class ContactRepository:
