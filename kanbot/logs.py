@@ -7,9 +7,10 @@ import logging
 import re
 from datetime import UTC, datetime
 
-# A bot token (digits:secret) and phone-like digit runs of 7 or more are masked in every record.
-_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
-_PHONE = re.compile(r"(?<![\w.])\+?\d[\d\s()-]{5,}\d(?![\w.])")
+# A bot token (digits:secret, also inside a Bot API URL: /bot<token>/) and phone-like digit runs of
+# 7 or more are masked in every record; a date such as 2026-03-02 (before a time) is not a phone.
+_TOKEN = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{20,}\b")
+_PHONE = re.compile(r"(?<![\w.])(?!(?:19|20)\d\d-[01]\d-[0-3]\d(?!\d))\+?\d[\d\s()-]{5,}\d(?![\w.])")
 _SECRETS: list[str] = []
 
 
@@ -65,5 +66,6 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiohttp.access", "aiogram.event", "alembic.runtime.migration"):
+    # apscheduler says "Running job ... executed successfully" at INFO on every tick
+    for noisy in ("aiohttp.access", "aiogram.event", "alembic.runtime.migration", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

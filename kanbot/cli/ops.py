@@ -146,15 +146,17 @@ def _check_settings(check: Check) -> object | None:
     from kanbot.settings import Settings
     from telephony_bridge.settings import AmiSettings, CloudPbxSettings
 
-    before = check.failed
+    before, problems = check.failed, set()
     for kind in (CoreSettings, TelegramSettings, ServerSettings, CloudPbxSettings, AmiSettings):
         try:
             kind()
         except ValidationError as error:
+            problem = describe_validation_error(error)
+            if problem in problems:  # a setting several components read is reported once
+                continue
+            problems.add(problem)
             check.bad(
-                "settings",
-                describe_validation_error(error),
-                "fix it in .env or the environment; .env.example explains each setting",
+                "settings", problem, "fix it in .env or the environment; .env.example explains each setting"
             )
     if check.failed > before:
         return None

@@ -107,12 +107,15 @@ def restore(
         fail(
             f"For PostgreSQL use: pg_restore --clean --if-exists --dbname={_libpq_url(url, hide=True)} {file}"
         )
-    with sqlite3.connect(f"file:{file}?mode=ro", uri=True) as check:
-        if check.execute("PRAGMA integrity_check").fetchone() != ("ok",):
-            fail(f"{file} is damaged (integrity check failed); nothing was changed.")
-        tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "deals" not in tables or "alembic_version" not in tables:
-            fail(f"{file} is not a Kanbot database; nothing was changed.")
+    try:
+        with sqlite3.connect(f"file:{file}?mode=ro", uri=True) as check:
+            if check.execute("PRAGMA integrity_check").fetchone() != ("ok",):
+                fail(f"{file} is damaged (integrity check failed); nothing was changed.")
+            tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as error:  # not a database at all, or too broken to check
+        fail(f"{file} is damaged or not a database ({error}); nothing was changed.")
+    if "deals" not in tables or "alembic_version" not in tables:
+        fail(f"{file} is not a Kanbot database; nothing was changed.")
     target = Path(url.database or "")
     if target.exists() and not yes:
         typer.confirm(f"Replace {target} with {file}? Stop Kanbot first.", abort=True)

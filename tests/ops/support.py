@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -281,3 +281,20 @@ class TcpRelay:
 
         await asyncio.gather(pipe(client_reader, server_writer), pipe(server_reader, client_writer))
         self._links -= {client_writer, server_writer}
+
+
+@contextlib.asynccontextmanager
+async def schema_behind(database_url: str) -> AsyncIterator[None]:
+    """The database as if the code were one migration ahead of it; put back on exit (the test databases
+    are reused, and emptying them leaves alembic_version alone)."""
+    db = Database(database_url)
+    try:
+        async with db.engine.begin() as conn:
+            [head] = (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalars()
+            previous = f"{int(head) - 1:04d}"
+            await conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{previous}'")  # noqa: S608
+        yield
+    finally:
+        async with db.engine.begin() as conn:
+            await conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{head}'")  # noqa: S608
+        await db.dispose()
