@@ -62,7 +62,7 @@ def validate(raw: str, *, bot_token: str, now: datetime, max_age: timedelta = MA
     given = fields.pop("hash", "")
     if not _HASH.match(given):
         raise InvalidInitData("no hash")
-    if not hmac.compare_digest(expected_hash(fields, bot_token), given):
+    if not hmac.compare_digest(expected_hash(fields, bot_token).encode(), given.encode()):
         raise InvalidInitData("the hash does not match")
     auth_date = _auth_date(fields.get("auth_date", ""))
     if auth_date > now + CLOCK_SKEW:
@@ -75,6 +75,10 @@ def validate(raw: str, *, bot_token: str, now: datetime, max_age: timedelta = MA
 def _fields(raw: str) -> dict[str, str]:
     if not raw or len(raw) > MAX_LENGTH:
         raise InvalidInitData("empty or too long")
+    try:
+        raw.encode()
+    except UnicodeEncodeError:  # header bytes that are not UTF-8 (aiohttp keeps them as surrogates)
+        raise InvalidInitData("not UTF-8") from None
     try:
         pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=True, errors="strict")
     except (ValueError, UnicodeDecodeError):

@@ -46,7 +46,8 @@ _ENDPOINT_PREFIXES = ("client:", "sip:")
 def twilio_signature(url: str, params: FormPairs, auth_token: str) -> str:
     """Base64 HMAC-SHA1 of the URL followed by each parameter's name and value, sorted by name then value."""
     data = url + "".join(name + value for name, value in sorted(params))
-    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    # surrogateescape: a Host header (hence the URL) with bytes that are not UTF-8 is signed as sent
+    digest = hmac.new(auth_token.encode(), data.encode("utf-8", "surrogateescape"), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
 
@@ -54,7 +55,7 @@ def verify_twilio(url: str, params: FormPairs, signature: str | None, auth_token
     """Whether ``signature`` signs this request; like Twilio's libraries, with and without the port."""
     if not signature:
         return False
-    given = signature.strip().encode()
+    given = signature.strip().encode("utf-8", "surrogateescape")  # header bytes as sent, UTF-8 or not
     matches = [
         hmac.compare_digest(twilio_signature(candidate, params, auth_token).encode(), given)
         for candidate in _url_variants(url)

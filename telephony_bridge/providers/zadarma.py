@@ -58,7 +58,8 @@ def verify_zadarma(form: Mapping[str, str], signature: str | None, secret: str) 
     """Whether ``signature`` is Zadarma's for this notification (unknown events never verify)."""
     if not signature or not is_known_event(form):
         return False
-    return hmac.compare_digest(zadarma_signature(form, secret).encode(), signature.strip().encode())
+    given = signature.strip().encode("utf-8", "surrogateescape")  # header bytes as sent, UTF-8 or not
+    return hmac.compare_digest(zadarma_signature(form, secret).encode(), given)
 
 
 def parse_zadarma(

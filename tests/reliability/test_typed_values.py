@@ -57,8 +57,9 @@ def read_or_refused(read: Callable[[], object]) -> object | None:
     try:
         return read()
     except InvalidInput as error:
-        assert str(error), "a refusal says what was wrong"
-        return None
+        refusal = str(error)
+    assert refusal, "a refusal says what was wrong"
+    return None
 
 
 @EXAMPLES
