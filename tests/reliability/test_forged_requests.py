@@ -55,7 +55,7 @@ def settings(**overrides: Any) -> CloudPbxSettings:
         "public_url": PUBLIC_URL,
         "zadarma_timezone": "Europe/Moscow",
     }
-    return CloudPbxSettings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
+    return CloudPbxSettings(_env_file=None, **(values | overrides))
 
 
 @dataclass
@@ -63,12 +63,8 @@ class Served:
     port: int
     crm: Crm
 
-    async def post(self, path: bytes | str, body: bytes, *headers: bytes, **kw: Any) -> RawAnswer:
-        kind = (
-            b"application/json"
-            if path.startswith(b"/api" if isinstance(path, bytes) else "/api")
-            else (b"application/x-www-form-urlencoded")
-        )
+    async def post(self, path: str, body: bytes, *headers: bytes, **kw: Any) -> RawAnswer:
+        kind = b"application/json" if path.startswith("/api") else b"application/x-www-form-urlencoded"
         TALLY.cases += 1
         return await raw_request(
             self.port, "POST", path, headers=[b"Content-Type: " + kind, *headers], body=body, **kw
