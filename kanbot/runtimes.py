@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -154,6 +155,10 @@ class PtbRuntime:
         from telegram.ext import Application
 
         from bot.ptb_runtime import PtbMessenger, build_application
+
+        # PTB 22 warns on every 429 (RetryAfter.retry_after as int is deprecated; under warnings-as-errors
+        # the 429 itself became a crash); Kanbot reads either type, so it takes timedeltas in its own bot.
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
 
         self.app: Application[Any, Any, Any, Any, Any, Any] = build_application(token, api_url=api_url)
         self.messenger: Messenger = PtbMessenger(self.app.bot)
