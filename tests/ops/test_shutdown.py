@@ -20,6 +20,8 @@ from crm_core.services import Crm
 from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, seeded_crm
 from tests.ops.support import KanbotProcess, base_env, rows, wait_for
 
+pytestmark = pytest.mark.slow  # two real processes per case, each a few seconds to start
+
 GRACE_S = 10.0
 SELLERS = (ALI, MARIA)
 NUDGE = "asks you to follow up on this deal"
