@@ -1,0 +1,1 @@
+"""Kanbot's benchmarks: each hot path next to its floor, in the same run (see docs/performance.md)."""

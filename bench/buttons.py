@@ -1,0 +1,200 @@
+"""Benchmark 1 — button press to new card: "next stage" under a deal card, through aiogram's Dispatcher.
+
+Kanbot: the real ``build_router`` over a real ``ChatCore`` and ``Crm`` on a copy of a 10 000-deal
+database (500 sellers). Floor: a bare aiogram handler that answers the press and edits the message
+with the button's data, in the same Dispatcher harness with the same stub session and the same
+updates. Updates are fed one at a time (``feed_raw_update``: validation, routing, the Bot API calls
+serialized and their answers parsed), so latency is one update's, and throughput is its inverse.
+Each of 500 sellers presses under their own deals, each deal once, as real sellers would (the
+per-user flood limit of 20 presses in 10 s is never reached).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy import text
+
+from bench.common import POSTGRES, SQLITE, Options, Result, log, ms, percentile, rate
+from bench.data_gen import Spec
+from bench.datasets import dataset, working_copy
+from bench.stub_telegram import BOT_ID, BOT_USER, TOKEN, StubSession, button_press
+from bot.aiogram_runtime import build_router
+from bot.core import actions as A
+from bot.core import codec
+from bot.core.chat import ChatCore
+from bot.core.context import ChatSettings
+from crm_core.adapters.database import Database
+from crm_core.config import CrmConfig
+from crm_core.services import Crm
+
+SPEC = Spec(deals=10_000, sellers=500)
+SMOKE = Spec(deals=300, sellers=20)
+BACKENDS = {SQLITE: "sqlite", POSTGRES: "postgresql"}
+WARM_UP = 200
+
+
+@dataclass
+class Run:
+    latencies: list[float]
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return rate(len(self.latencies), self.seconds)
+
+    @property
+    def p50(self) -> float:
+        return percentile(self.latencies, 0.5)
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.latencies, 0.99)
+
+
+def echo_dispatcher() -> Dispatcher:
+    """The floor: aiogram alone answering the press and editing the message, as Kanbot's reply does."""
+    router = Router(name="echo")
+
+    @router.callback_query()
+    async def echo(query: CallbackQuery) -> None:
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.edit_text(f"echo: {query.data}")
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    return dispatcher
+
+
+async def drive(dispatcher: Dispatcher, bot: Bot, updates: list[dict[str, Any]], warm_up: int) -> Run:
+    for update in updates[:warm_up]:
+        await dispatcher.feed_raw_update(bot, update)
+    latencies = []
+    started = time.perf_counter()
+    for update in updates[warm_up:]:
+        before = time.perf_counter()
+        await dispatcher.feed_raw_update(bot, update)
+        latencies.append(time.perf_counter() - before)
+    return Run(latencies, time.perf_counter() - started)
+
+
+async def presses(url: str, count: int) -> list[tuple[int, int, int]]:
+    """(deal id, version, owner's Telegram id) of ``count`` open deals, the sellers taking turns."""
+    db = Database(url)
+    try:
+        async with db.engine.connect() as conn:
+            rows = await conn.execute(
+                text(
+                    "SELECT d.id, d.version, u.telegram_id FROM deals d JOIN users u ON u.id = d.owner_id "
+                    "WHERE d.closed_at IS NULL ORDER BY d.id"
+                )
+            )
+            by_owner: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+            for deal_id, version, telegram_id in rows:
+                by_owner[telegram_id].append((deal_id, version, telegram_id))
+    finally:
+        await db.dispose()
+    turns = [
+        deals[i]
+        for i in range(max(map(len, by_owner.values())))
+        for deals in by_owner.values()
+        if i < len(deals)
+    ]
+    if len(turns) < count:
+        raise RuntimeError(f"the dataset has {len(turns)} open owned deals, {count} are needed")
+    return turns[:count]
+
+
+def kanbot(url: str) -> tuple[Dispatcher, Database, Counter[str]]:
+    db = Database(url)
+    crm = Crm(db, config=CrmConfig(default_region="RU", default_currency="RUB"))
+    chat = ChatCore(crm, ChatSettings(bot_username=str(BOT_USER["username"]), bot_id=BOT_ID))
+    outcomes: Counter[str] = Counter()
+    chat.observers.append(lambda event, outcome, seconds: outcomes.update([outcome]))
+    dispatcher = Dispatcher()
+    dispatcher.include_router(build_router(chat, every_button=True))
+    return dispatcher, db, outcomes
+
+
+async def check_moved(url: str, pressed: list[tuple[int, int, int]]) -> None:
+    """Every pressed deal moved exactly once: its version went up by one."""
+    db = Database(url)
+    try:
+        async with db.engine.connect() as conn:
+            ids = ",".join(str(deal_id) for deal_id, _, _ in pressed)
+            rows = await conn.execute(text(f"SELECT id, version FROM deals WHERE id IN ({ids})"))
+            versions: dict[int, int] = {row.id: row.version for row in rows}
+    finally:
+        await db.dispose()
+    wrong = [deal_id for deal_id, version, _ in pressed if versions[deal_id] != version + 1]
+    if wrong:
+        raise AssertionError(f"{len(wrong)} pressed deals did not move exactly once, e.g. {wrong[:5]}")
+
+
+def spec_for(options: Options) -> Spec:
+    return options.pick(SPEC, SPEC, SMOKE)
+
+
+async def measure(backend: str, count: int, spec: Spec, warm_up: int) -> tuple[Run, Run, Counter[str]]:
+    """(Kanbot, echo) over ``count`` presses on a fresh copy of the dataset."""
+    source = await dataset("buttons-smoke" if spec is SMOKE else "buttons", spec, BACKENDS[backend])
+    async with working_copy(source, "buttons") as url:
+        pressed = await presses(url, warm_up + count)
+        updates = [
+            button_press(n, telegram_id, codec.encode(A.NEXT, deal_id, version))
+            for n, (deal_id, version, telegram_id) in enumerate(pressed, start=1)
+        ]
+        echo_bot = Bot(TOKEN, session=StubSession())
+        echo_before = await drive(echo_dispatcher(), echo_bot, updates, warm_up)
+        dispatcher, db, outcomes = kanbot(url)
+        session = StubSession()
+        try:
+            ours = await drive(dispatcher, Bot(TOKEN, session=session), updates, warm_up)
+        finally:
+            await db.dispose()
+        echo_after = await drive(echo_dispatcher(), echo_bot, updates, warm_up)
+        await check_moved(url, pressed)
+    total = warm_up + count
+    if outcomes["ok"] != total or session.calls["editMessageText"] != total:
+        raise AssertionError(f"not every press redrew its card: {dict(outcomes)}, {dict(session.calls)}")
+    echo = echo_before if echo_before.per_second >= echo_after.per_second else echo_after
+    return ours, echo, outcomes
+
+
+async def run(options: Options) -> list[Result]:
+    count = options.pick(3000, 1000, 20)
+    warm_up = options.pick(WARM_UP, WARM_UP, 5)
+    results = []
+    for backend in options.backend_names():
+        ours, echo, _ = await measure(backend, count, spec_for(options), warm_up)
+        log.info(
+            "1. %s: Kanbot %.0f/s p50 %s p99 %s; echo %.0f/s p50 %s p99 %s",
+            backend,
+            ours.per_second,
+            ms(ours.p50),
+            ms(ours.p99),
+            echo.per_second,
+            ms(echo.p50),
+            ms(echo.p99),
+        )
+        ratio = ours.per_second / echo.per_second
+        fast_enough = ours.p99 < 0.005 if backend == SQLITE else None
+        results.append(
+            Result(
+                "1. Button press → new card",
+                backend,
+                f"updates/s (p50 / p99), {count} presses, 10 000 deals",
+                f"{ours.per_second:.0f}/s ({ms(ours.p50)} / {ms(ours.p99)})",
+                f"{echo.per_second:.0f}/s ({ms(echo.p50)} / {ms(echo.p99)})",
+                ratio,
+                "≥ 0.5× the echo" + ("; p99 < 5 ms" if backend == SQLITE else ""),
+                ratio >= 0.5 and fast_enough is not False,
+            )
+        )
+    return results
