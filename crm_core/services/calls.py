@@ -32,6 +32,19 @@ class _Result:
     created: bool = False
 
 
+MAX_EXTENSION = 32  # the calls table's answered_by_ext
+
+
+def _check_storable(event: CallEvent) -> None:
+    """Refuse, as bad input, what the database would fail on (and a PBX or the bridge would retry
+    forever as if the CRM were down): an over-long extension, a NUL character (PostgreSQL has none)."""
+    if event.answered_by is not None and len(event.answered_by) > MAX_EXTENSION:
+        raise InvalidInput("answered_by", event.answered_by[:40], f"at most {MAX_EXTENSION} characters")
+    texts = (event.call_id, event.provider, event.answered_by or "", *event.rang, *event.transfers)
+    if any("\x00" in text for text in texts):
+        raise InvalidInput("call", event.call_id[:40].replace("\x00", "\\0"), "it contains a NUL character")
+
+
 class CallService(ServiceBase):
     async def of_deal(self, *, deal_id: int, actor: User, limit: int = 20) -> list[CallRecord]:
         """The deal's calls, newest first, if the actor may see the deal."""
@@ -101,6 +114,7 @@ class CallService(ServiceBase):
         A repeated event changes nothing more; the final event of a call first seen in progress
         completes the call's record without a second deal or pop-up.
         """
+        _check_storable(event)
         for attempt in range(2):
             try:
                 return await self._ingest(event)

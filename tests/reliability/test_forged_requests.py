@@ -425,3 +425,25 @@ def test_the_signature_helpers_use_the_same_digest_as_the_docs() -> None:
     body, at = b'{"call_id": "x"}', 1_715_678_400
     digest = hmac.new(CALLS_SECRET.encode(), b"1715678400." + body, hashlib.sha256).hexdigest()
     signing.verify(body, f"t={at},v1={digest}", CALLS_SECRET, now=at)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"call_id": "nul\x00id"},
+        {"rang": ["10\x001"]},
+        {"answered_by": "1\x00", "status": "answered", "answered_at": "2024-05-14T10:15:40Z"},
+        {"answered_by": "9" * 40, "status": "answered", "answered_at": "2024-05-14T10:15:40Z"},
+    ],
+    ids=["nul-call-id", "nul-in-rang", "nul-extension", "extension-over-32"],
+)
+async def test_a_call_the_database_could_not_store_is_400_not_a_503_retried_forever(
+    calls: Served, change: dict[str, Any]
+) -> None:
+    """PostgreSQL stores no NUL and answered_by_ext is 32 characters: these were 503s, which the
+    bridge's spool (and any PBX) retries forever, holding back every call behind them."""
+    TALLY.fault("unstorable call")
+    body = json.dumps(json.loads(generic_body("storable")) | change).encode()
+    answer = await calls.post("/api/v1/calls", body, sig(body))
+    assert answer.status == 400, answer
+    assert (await calls.counts())["calls"] == 0

@@ -1,0 +1,193 @@
+"""schemathesis against ``/api/v1/openapi.json``, served by the call endpoints over the real CRM (both
+backends): bodies the schema allows and bodies it does not, signed as a PBX signs them, and unsigned.
+No answer is a 5xx, and every answer matches the document (status, content type, schema).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from aiohttp import web
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from crm_core.adapters.database import Database
+from crm_core.config import CrmConfig
+from crm_core.domain.users import Role
+from crm_core.services import Crm
+from telephony_bridge.http import create_app
+from telephony_bridge.providers.openapi import CALLS_PATH, OPENAPI_PATH
+from telephony_bridge.settings import CloudPbxSettings
+from telephony_bridge.signing import HEADER, sign
+from tests.conftest import _truncate
+from tests.reliability.nothing_lost import TALLY
+
+SECRET = "schemathesis-calls-secret"
+QUICK_EXAMPLES = 60
+LONG_EXAMPLES = int(os.environ.get("KANBOT_SCHEMATHESIS_EXAMPLES", "1500"))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+
+
+class Server:
+    """The call endpoints over a real CRM, in a thread of their own (schemathesis calls synchronously)."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.port = 0
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="calls-api", daemon=True)
+
+    def __enter__(self) -> Server:
+        self._thread.start()
+        assert self.ready.wait(30), "the call endpoints did not start"
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        assert self._stop is not None
+        self.loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _run(self) -> None:
+        self.loop.run_until_complete(self._serve())
+        self.loop.close()
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        db = Database(self.database_url)
+        crm = Crm(db, config=CrmConfig(default_region="RU", default_currency="RUB"))
+        await crm.pipelines.seed_defaults()
+        await crm.users.ensure_boss(telegram_id=1001, name="Olga")
+        await crm.users.add(telegram_id=2001, name="Ali", role=Role.SELLER, extensions=("101",))
+        settings = CloudPbxSettings(_env_file=None, calls_secret=SECRET)
+        runner = web.AppRunner(create_app(ingest=crm.calls.ingest_call, settings=settings), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        self.port = runner.addresses[0][1]
+        self.ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await runner.cleanup()
+            await db.dispose()
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
+    if database_url.startswith("sqlite"):  # a file of its own: the server thread opens it
+        source = Path(database_url.split("///", 1)[1])
+        target = tmp_path / "api.db"
+        shutil.copyfile(source, target)
+        url = f"sqlite+aiosqlite:///{target}"
+    else:
+        asyncio.run(_truncate(database_url))
+        url = database_url
+    with Server(url) as running:
+        yield running
+
+
+def fuzz(server: Server, examples: int) -> None:
+    schema = schemathesis.openapi.from_url(server.url + OPENAPI_PATH)
+    operation = schema[CALLS_PATH]["POST"]
+    session = requests.Session()
+    strategies = [
+        operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
+        operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+    ]
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
+    @given(
+        case=strategies[0] | strategies[1],
+        signed=st.sampled_from([True, True, True, False]),
+        deepen=st.booleans(),
+        caller=st.sampled_from(PHONES),
+        # any length the document allows, not mostly short ones: limits are where storage breaks
+        extension=st.integers(1, 64).flatmap(lambda n: st.text(min_size=n, max_size=n)),
+    )
+    def one(case: Any, signed: bool, deepen: bool, caller: str | None, extension: str) -> None:
+        TALLY.cases += 1
+        if deepen and isinstance(case.body, dict):
+            _deepen(case.body, caller, extension)
+        body = _body(case)
+        headers = {"Content-Type": "application/json"}
+        if signed:
+            headers[HEADER] = sign(body, SECRET)
+        response = session.post(server.url + CALLS_PATH, data=body, headers=headers, timeout=30)
+        assert response.status_code < 500, (response.status_code, response.text, body[:300])
+        case.validate_response(response, checks=CHECKS)
+
+    one()
+
+
+PHONES = ["+74951234567", "8 (916) 123-45-67", "+1 202 555 0143", None]
+STARTED, ANSWERED, ENDED = "2024-05-14T10:15:30Z", "2024-05-14T10:15:40+00:00", "2024-05-14T13:16:05+03:00"
+
+
+def _deepen(body: dict[str, Any], caller: str | None, extension: str) -> None:
+    """Make what the schema allows also make sense (a real number, times in order), so that the
+    request gets past the parser into the CRM and its database; the rest stays as generated."""
+    body["caller"] = caller
+    if body.get("dialed") is not None:
+        body["dialed"] = "+74997001122"
+    body["started_at"] = STARTED
+    for key, moment in (("answered_at", ANSWERED), ("ended_at", ENDED)):
+        if body.get(key) is not None:
+            body[key] = moment
+    if body.get("status") == "missed":
+        body["answered_by"] = body["answered_at"] = None
+    elif extension.strip():
+        body["answered_by"] = extension
+
+
+def _body(case: Any) -> bytes:
+    """The exact bytes to post (and sign): JSON of what schemathesis generated, or its raw bytes."""
+    body = case.body
+    if isinstance(body, bytes):
+        return body
+    try:
+        return json.dumps(body).encode()
+    except (TypeError, ValueError):
+        return b"null"
+
+
+def test_the_call_api_never_answers_5xx_and_always_as_documented(server: Server) -> None:
+    fuzz(server, QUICK_EXAMPLES)
+
+
+@pytest.mark.reliability
+def test_the_call_api_holds_its_document_over_thousands_of_requests(server: Server) -> None:
+    fuzz(server, LONG_EXAMPLES)
