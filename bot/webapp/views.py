@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.core.features.cards import pretty_phone, stage_name
+from bot.core.features.cards import pretty_phone, stage_label, stage_name
 from bot.core.i18n import Tr, h
 from bot.webapp.texts import plain
 from crm_core.domain.deals import Deal, DealEvent, EventKind
@@ -19,7 +19,7 @@ JSON = dict[str, Any]
 
 
 def stage_json(stage: Stage, tr: Tr) -> JSON:
-    return {"id": stage.id, "name": plain(stage_name(stage, tr)), "kind": stage.kind.value}
+    return {"id": stage.id, "name": stage_label(stage, tr), "kind": stage.kind.value}
 
 
 def _money(amount: Decimal | None) -> str | None:

@@ -6,7 +6,7 @@ from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.features.card import show_card
-from bot.core.features.cards import deal_label, stage_name
+from bot.core.features.cards import deal_label, stage_label
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
 
@@ -28,7 +28,7 @@ async def on_attach(ctx: ChatContext, p: Payload) -> Reply:
     if not deals:
         return Reply().answer(tr("You have no open deals — create one instead."), alert=True)
     rows = [
-        [Button.act(f"{deal_label(d, ctx)} · {stage_name(d.stage, tr)}", A.CALL_ATTACH_TO, p.num(0), d.id)]
+        [Button.act(f"{deal_label(d, ctx)} · {stage_label(d.stage, tr)}", A.CALL_ATTACH_TO, p.num(0), d.id)]
         for d in deals
     ]
     rows.append([Button.act("➕ " + tr("Create a deal"), A.CALL_CREATE, p.num(0))])

@@ -46,8 +46,14 @@ STAGE_ICON = {StageKind.INBOX: "📥", StageKind.OPEN: "🔹", StageKind.WON: "�
 PRIORITY_ICON = {Priority.HIGH: "🔥", Priority.NORMAL: "", Priority.LOW: "🔻"}
 
 
+def stage_label(stage: Stage, tr: Tr) -> str:
+    """A stage's name as plain text, translated when it is one of the default funnel's (buttons, charts)."""
+    return str(tr(stage.name))
+
+
 def stage_name(stage: Stage, tr: Tr) -> Html:
-    return tr(stage.name)
+    """A stage's name for a message: escaped, since an admin may name a stage "R&D <2>"."""
+    return h(stage_label(stage, tr))
 
 
 def pretty_phone(e164: str | None) -> str:
@@ -126,9 +132,9 @@ def card_buttons(details: DealDetails, ctx: ChatContext) -> list[list[Button]]:
     if deal.stage.kind is StageKind.LOST:
         previous = pipeline.path[-2] if len(pipeline.path) > 1 else None
     if previous is not None:
-        step.append(Button.act(f"◀ {stage_name(previous, tr)}", A.PREV, d, v))
+        step.append(Button.act(f"◀ {stage_label(previous, tr)}", A.PREV, d, v))
     if following is not None and not deal.is_closed:
-        step.append(Button.act(f"{stage_name(following, tr)} ▶", A.NEXT, d, v))
+        step.append(Button.act(f"{stage_label(following, tr)} ▶", A.NEXT, d, v))
     rows.append(step)
     if deal.is_closed:
         rows.append(
@@ -173,7 +179,7 @@ def stage_buttons(
     pipeline: Pipeline, ctx: ChatContext, act: str, *args: int, exclude: Stage | None = None
 ) -> list[list[Button]]:
     buttons = [
-        Button.act(f"{STAGE_ICON[s.kind]} {stage_name(s, ctx.tr)}", act, *args, s.id)
+        Button.act(f"{STAGE_ICON[s.kind]} {stage_label(s, ctx.tr)}", act, *args, s.id)
         for s in pipeline.stages
         if s != exclude
     ]

@@ -12,7 +12,7 @@ from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.events import SharedContact, Text
 from bot.core.features.card import back_to_card, details, show_card
-from bot.core.features.cards import deal_card, deal_label, stage_name
+from bot.core.features.cards import deal_card, deal_label, stage_label, stage_name
 from bot.core.features.reports import conversion_lines, funnel_lines, sellers_lame_lines
 from bot.core.i18n import Tr, h
 from bot.core.renderers import Outgoing, renders
@@ -76,7 +76,7 @@ def reminder_card(ctx: ChatContext, found: Any, notice: str) -> View:
     if following is not None:
         rows.append(
             [
-                Button.act(f"{stage_name(following, tr)} ▶", A.NEXT, d, v),
+                Button.act(f"{stage_label(following, tr)} ▶", A.NEXT, d, v),
                 Button.act("↔️ " + tr("Move to…"), A.MOVE_MENU, d, v),
             ]
         )
@@ -441,7 +441,7 @@ async def digest_messages(ctx: ChatContext, digest: Digest) -> list[Outgoing]:
 async def chart(ctx: ChatContext, digest: Digest) -> SendPhoto:
     tr, currency = ctx.tr, ctx.crm.config.default_currency
     bars = [
-        Bar(stage_name(r.stage, tr), r.count, tr.money(r.amount, currency) if r.count else "—")
+        Bar(stage_label(r.stage, tr), r.count, tr.money(r.amount, currency) if r.count else "—")
         for r in digest.funnel.rows
     ]
     rates = {row.stage.id: row for row in digest.conversion.rows}

@@ -7,7 +7,7 @@ from decimal import Decimal
 from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
-from bot.core.features.cards import STAGE_ICON, deal_label, stage_name
+from bot.core.features.cards import STAGE_ICON, deal_label, stage_label, stage_name
 from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View, short
@@ -37,7 +37,7 @@ async def board_view(ctx: ChatContext, owner_telegram_id: int = 0) -> View:
     buttons = []
     for column in board.columns:
         amount = f" · {tr.money(column.amount, currency)}" if column.amount else ""
-        label = f"{STAGE_ICON[column.stage.kind]} {stage_name(column.stage, tr)} · {column.count}{amount}"
+        label = f"{STAGE_ICON[column.stage.kind]} {stage_label(column.stage, tr)} · {column.count}{amount}"
         buttons.append([Button.act(label, A.COLUMN, column.stage.id, owner_telegram_id, "n")])
     if ctx.user.is_boss:
         buttons.append([Button.act("👤 " + tr("Choose a seller…"), A.BOARD_SELLERS)])
@@ -150,7 +150,9 @@ async def my_deals_view(ctx: ChatContext, page: int) -> View:
     if not deals:
         lines.append(tr("No open deals. Create one with /new."))
     chunk = deals[page * PAGE : (page + 1) * PAGE]
-    buttons = [[Button.act(f"{deal_label(d, ctx)} · {stage_name(d.stage, tr)}", A.CARD, d.id)] for d in chunk]
+    buttons = [
+        [Button.act(f"{deal_label(d, ctx)} · {stage_label(d.stage, tr)}", A.CARD, d.id)] for d in chunk
+    ]
     nav = []
     if page:
         nav.append(Button.act("◀", A.MY_DEALS, str(page - 1)))
@@ -182,7 +184,9 @@ async def found_deals(ctx: ChatContext, query: str) -> Reply:
     buttons = [
         [
             Button.act(
-                f"{deal_label(d, ctx, show_owner=ctx.user.is_boss)} · {stage_name(d.stage, tr)}", A.CARD, d.id
+                f"{deal_label(d, ctx, show_owner=ctx.user.is_boss)} · {stage_label(d.stage, tr)}",
+                A.CARD,
+                d.id,
             )
         ]
         for d in deals
