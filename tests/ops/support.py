@@ -27,6 +27,11 @@ KANBOT = str(Path(sys.executable).parent / "kanbot")
 SECRET = "ops-test-secret_0123456789"
 
 
+def plain(text: str) -> str:
+    """A message's text without the direction isolates around names and titles (U+2068, U+2069)."""
+    return text.replace("\u2068", "").replace("\u2069", "")
+
+
 def free_port() -> int:
     """A port nothing listens on right now (for a server whose address must be known in advance)."""
     with socket.socket() as probe:

@@ -18,7 +18,7 @@ import pytest
 from bot.emulator import Emulator
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, seeded_crm
-from tests.ops.support import KanbotProcess, base_env, rows, wait_for
+from tests.ops.support import KanbotProcess, base_env, plain, rows, wait_for
 
 pytestmark = pytest.mark.slow  # two real processes per case, each a few seconds to start
 
@@ -47,7 +47,7 @@ async def queue_nudges(crm: Crm, per_seller: int) -> list[str]:
 
 
 async def find_replies(chat: EmulatedChat, user_id: int, token: str) -> int:
-    return sum(f"«{token}»" in m.text for m in await chat.bot_messages(user_id))
+    return sum(f"«{token}»" in plain(m.text) for m in await chat.bot_messages(user_id))
 
 
 @pytest.mark.parametrize("runtime", ["aiogram", "ptb"])
@@ -121,7 +121,7 @@ async def test_sigterm_mid_work_exits_0_within_ten_seconds_and_a_restart_loses_a
                 database_url, "SELECT status, attempts, claimed_until FROM outbox WHERE kind = 'nudge'"
             )
             assert outbox == [{"status": "sent", "attempts": 1, "claimed_until": None}] * len(titles)
-            nudges = [m.text for u in SELLERS for m in await chat.bot_messages(u) if NUDGE in m.text]
+            nudges = [plain(m.text) for u in SELLERS for m in await chat.bot_messages(u) if NUDGE in m.text]
             assert sorted(t for t in titles for m in nudges if t in m) == sorted(titles)
     finally:
         await first.stop()
