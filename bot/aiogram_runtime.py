@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.enums import ChatAction, ParseMode
@@ -35,14 +35,13 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
-    User,
     WebAppInfo,
 )
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 
 from bot.core.chat import ChatCore
 from bot.core.codec import VERSION
-from bot.core.events import ButtonPress, Command, Event, Other, Sender, SharedContact, Text, parse_command
+from bot.core.events import ButtonPress, Event, from_callback, from_message
 from bot.core.perform import Failure, TransportError, perform
 from bot.core.views import Reply, SendPhoto, View
 
@@ -78,48 +77,12 @@ def markup(view: View) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyb
     return ReplyKeyboardRemove() if view.remove_menu else None
 
 
-def _sender(user: User) -> Sender:
-    return Sender(
-        id=user.id,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        username=user.username,
-        language_code=user.language_code,
-    )
-
-
 def message_event(message: Message, update_id: int, bot_username: str | None) -> Event | None:
-    if message.from_user is None:
-        return None
-    common: dict[str, Any] = {
-        "update_id": update_id,
-        "sender": _sender(message.from_user),
-        "chat_id": message.chat.id,
-        "chat_type": message.chat.type,
-    }
-    if message.contact is not None:
-        return SharedContact(
-            **common, phone=message.contact.phone_number, first_name=message.contact.first_name
-        )
-    if message.text is None:
-        return Other(**common)
-    parsed = parse_command(message.text, bot_username)
-    if parsed is not None:
-        return Command(**common, name=parsed[0], args=parsed[1])
-    return Text(**common, text=message.text)
+    return from_message(message, update_id, bot_username)
 
 
 def callback_event(query: CallbackQuery, update_id: int) -> ButtonPress:
-    chat = query.message.chat if query.message is not None else None
-    return ButtonPress(
-        update_id=update_id,
-        sender=_sender(query.from_user),
-        chat_id=chat.id if chat else query.from_user.id,
-        chat_type=chat.type if chat else "private",
-        query_id=query.id,
-        data=query.data or "",
-        message_id=query.message.message_id if query.message is not None else None,
-    )
+    return from_callback(query, update_id)
 
 
 def build_router(chat: ChatCore, *, name: str = "kanbot", every_button: bool = False) -> Router:

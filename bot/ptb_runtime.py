@@ -34,7 +34,7 @@ from telegram.ext import Application, BaseHandler, CallbackQueryHandler, Context
 
 from bot.core.chat import ChatCore
 from bot.core.codec import VERSION
-from bot.core.events import ButtonPress, Command, Event, Other, Sender, SharedContact, Text, parse_command
+from bot.core.events import ButtonPress, Event, from_callback, from_message
 from bot.core.perform import Failure, TransportError, perform
 from bot.core.views import Reply, SendPhoto, View
 
@@ -71,50 +71,11 @@ def markup(view: View) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyb
     return ReplyKeyboardRemove() if view.remove_menu else None
 
 
-def _sender(user: Any) -> Sender:
-    return Sender(
-        id=user.id,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        username=user.username,
-        language_code=user.language_code,
-    )
-
-
 def to_event(update: Update, bot_username: str | None) -> Event | None:
     """The chat core's event for a PTB update (``None`` for what Kanbot ignores)."""
-    query = update.callback_query
-    if query is not None:
-        message = query.message
-        chat = message.chat if message is not None else None
-        return ButtonPress(
-            update_id=update.update_id,
-            sender=_sender(query.from_user),
-            chat_id=chat.id if chat else query.from_user.id,
-            chat_type=chat.type if chat else "private",
-            query_id=query.id,
-            data=query.data or "",
-            message_id=message.message_id if message is not None else None,
-        )
-    message = update.message
-    if message is None or message.from_user is None:
-        return None
-    common: dict[str, Any] = {
-        "update_id": update.update_id,
-        "sender": _sender(message.from_user),
-        "chat_id": message.chat.id,
-        "chat_type": message.chat.type,
-    }
-    if message.contact is not None:
-        return SharedContact(
-            **common, phone=message.contact.phone_number, first_name=message.contact.first_name
-        )
-    if message.text is None:
-        return Other(**common)
-    parsed = parse_command(message.text, bot_username)
-    if parsed is not None:
-        return Command(**common, name=parsed[0], args=parsed[1])
-    return Text(**common, text=message.text)
+    if update.callback_query is not None:
+        return from_callback(update.callback_query, update.update_id)
+    return from_message(update.message, update.update_id, bot_username)
 
 
 def build_handlers(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -27,6 +28,28 @@ log = logging.getLogger(__name__)
 FLOOD_WINDOW = timedelta(seconds=10)
 FLOOD_LIMIT = 20
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)  # about half a minute of database outage
+
+
+def _without_nul(event: Event) -> Event:
+    """The event with its NUL characters dropped: Telegram carries them, PostgreSQL stores none (a title,
+    a search, a name with one failed in the database as "something went wrong")."""
+    sender = event.sender
+    if "\x00" in sender.first_name + (sender.last_name or ""):
+        last_name = _drop_nul(sender.last_name) if sender.last_name else sender.last_name
+        names = dataclasses.replace(sender, first_name=_drop_nul(sender.first_name), last_name=last_name)
+        event = dataclasses.replace(event, sender=names)
+    if isinstance(event, Text) and "\x00" in event.text:
+        return dataclasses.replace(event, text=_drop_nul(event.text) or " ")
+    if isinstance(event, Command) and "\x00" in event.args:
+        return dataclasses.replace(event, args=_drop_nul(event.args))
+    if isinstance(event, SharedContact) and "\x00" in event.phone + (event.first_name or ""):
+        first_name = _drop_nul(event.first_name) if event.first_name else event.first_name
+        return dataclasses.replace(event, phone=_drop_nul(event.phone), first_name=first_name)
+    return event
+
+
+def _drop_nul(text: str) -> str:
+    return text.replace("\x00", "")
 
 
 class ChatCore:
@@ -53,6 +76,7 @@ class ChatCore:
         short outage costs the user a delay, not an action; past that the user is told to try again.
         """
         started = time.perf_counter()
+        event = _without_nul(event)
         reply = Reply(outcome="unavailable")
         try:
             for delay in (*RETRY_DELAYS_S, None):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +73,59 @@ def parse_command(text: str, bot_username: str | None = None) -> tuple[str, str]
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Other(Event):
     """A message the CRM has no use for (a sticker, a voice note...)."""
+
+
+class TelegramUser(Protocol):
+    id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+    language_code: str | None
+
+
+def sender_of(user: TelegramUser) -> Sender:
+    return Sender(
+        id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language_code=user.language_code,
+    )
+
+
+def from_message(message: Any, update_id: int, bot_username: str | None) -> Event | None:
+    """The event for a Bot API ``Message`` as aiogram or python-telegram-bot models it (Telegram's field
+    names either way); ``None`` for a message without a sender."""
+    if message is None or message.from_user is None:
+        return None
+    common: dict[str, Any] = {
+        "update_id": update_id,
+        "sender": sender_of(message.from_user),
+        "chat_id": message.chat.id,
+        "chat_type": message.chat.type,
+    }
+    if message.contact is not None:
+        return SharedContact(
+            **common, phone=message.contact.phone_number, first_name=message.contact.first_name
+        )
+    if message.text is None:
+        return Other(**common)
+    parsed = parse_command(message.text, bot_username)
+    if parsed is not None:
+        return Command(**common, name=parsed[0], args=parsed[1])
+    return Text(**common, text=message.text)
+
+
+def from_callback(query: Any, update_id: int) -> ButtonPress:
+    """The event for a Bot API ``CallbackQuery`` (aiogram's or python-telegram-bot's)."""
+    message = query.message
+    chat = message.chat if message is not None else None
+    return ButtonPress(
+        update_id=update_id,
+        sender=sender_of(query.from_user),
+        chat_id=chat.id if chat else query.from_user.id,
+        chat_type=str(chat.type) if chat else "private",
+        query_id=query.id,
+        data=query.data or "",
+        message_id=message.message_id if message is not None else None,
+    )

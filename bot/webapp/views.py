@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.core.features.cards import pretty_phone, stage_label, stage_name
-from bot.core.i18n import Tr, h
+from bot.core.features.cards import event_text, pretty_phone, stage_label, stage_name
+from bot.core.i18n import Tr
 from bot.webapp.texts import plain
-from crm_core.domain.deals import Deal, DealEvent, EventKind
+from crm_core.domain.deals import Deal, DealEvent
 from crm_core.domain.funnel import Pipeline, Stage
 from crm_core.domain.users import User
 from crm_core.services.deals import DealDetails
@@ -87,32 +86,5 @@ def history_line(event: DealEvent, pipeline: Pipeline, tr: Tr, now: datetime) ->
         "kind": event.kind.value,
         "when": tr.when(event.at, now=now),
         "who": event.actor_name or (plain(tr("system")) if event.actor_system else ""),
-        "text": plain(_event_text(event, stage, tr)),
+        "text": plain(event_text(event, stage, tr)),
     }
-
-
-def _event_text(event: DealEvent, stage: str, tr: Tr) -> str:
-    data: Mapping[str, Any] = event.data
-    texts: dict[EventKind, Callable[[], str]] = {
-        EventKind.CREATED: lambda: tr("created in {stage}", stage=stage),
-        EventKind.MOVED: lambda: tr("moved to {stage}", stage=stage),
-        EventKind.WON: lambda: tr("won"),
-        EventKind.LOST: lambda: tr("lost: {reason}", reason=tr.reason(str(data.get("reason", "")))),
-        EventKind.REOPENED: lambda: tr("reopened in {stage}", stage=stage),
-        EventKind.REASSIGNED: lambda: tr("given to {name}", name=data.get("to_owner_name") or tr("nobody")),
-        EventKind.EDITED: lambda: tr(
-            "{field}: {old} → {new}",
-            field=tr(str(data.get("field", ""))),
-            old=str(data.get("old") or "—")[:60],
-            new=str(data.get("new") or "—")[:60],
-        ),
-        EventKind.NOTE: lambda: "📝 " + h(str(data.get("text", ""))[:300]),
-        EventKind.CALL: lambda: (
-            "📞 " + (tr("answered call") if data.get("status") == "answered" else tr("missed call"))
-        ),
-        EventKind.TASK_CREATED: lambda: tr("task: {text}", text=str(data.get("text", ""))[:100]),
-        EventKind.TASK_DONE: lambda: tr("done: {text}", text=str(data.get("text", ""))[:100]),
-        EventKind.SNOOZED: lambda: tr("snoozed") + (f" — {h(data['reason'])}" if data.get("reason") else ""),
-        EventKind.PRIORITY_CHANGED: lambda: tr("priority: {level}", level=tr(str(data.get("new", "")))),
-    }
-    return texts[event.kind]()

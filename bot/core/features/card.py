@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from bot.core import actions as A
@@ -10,13 +10,13 @@ from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.errors import explain
 from bot.core.events import SharedContact, Text
-from bot.core.features.cards import STAGE_ICON, deal_card, pretty_phone, stage_buttons, stage_name
+from bot.core.features.cards import STAGE_ICON, deal_card, event_text, pretty_phone, stage_buttons, stage_name
 from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
 from bot.core.when import morning_in, next_monday_morning, parse_when
 from crm_core.adapters.repositories.conversations import Dialog
-from crm_core.domain.deals import Deal, DealEvent, EventKind, Priority
+from crm_core.domain.deals import Deal, DealEvent, Priority
 from crm_core.domain.errors import CrmError, InvalidInput, StaleVersion
 from crm_core.domain.funnel import StageKind
 from crm_core.domain.tasks import TaskKind
@@ -356,37 +356,11 @@ async def on_reassign(ctx: ChatContext, p: Payload) -> Reply:
 
 
 def _event_line(event: DealEvent, ctx: ChatContext, names: Mapping[int, str]) -> str:
-    tr, data = ctx.tr, event.data
+    tr = ctx.tr
     who = h(event.actor_name or (tr("system") if event.actor_system else ""))
-    stage = names.get(event.to_stage_id or 0, "?")
-    texts: dict[EventKind, Callable[[], str]] = {
-        EventKind.CREATED: lambda: tr("created in {stage}", stage=stage),
-        EventKind.MOVED: lambda: tr("moved to {stage}", stage=stage),
-        EventKind.WON: lambda: tr("won"),
-        EventKind.LOST: lambda: tr("lost: {reason}", reason=tr.reason(str(data.get("reason", "")))),
-        EventKind.REOPENED: lambda: tr("reopened in {stage}", stage=stage),
-        EventKind.REASSIGNED: lambda: tr("given to {name}", name=data.get("to_owner_name") or tr("nobody")),
-        EventKind.EDITED: lambda: tr(
-            "{field}: {old} → {new}",
-            field=tr(str(data.get("field", ""))),
-            old=str(data.get("old") or "—")[:60],
-            new=str(data.get("new") or "—")[:60],
-        ),
-        EventKind.NOTE: lambda: "📝 " + h(str(data.get("text", ""))[:300]),
-        EventKind.CALL: lambda: (
-            "📞 " + (tr("answered call") if data.get("status") == "answered" else tr("missed call"))
-        ),
-        EventKind.TASK_CREATED: lambda: tr("task: {text}", text=str(data.get("text", ""))[:100]),
-        EventKind.TASK_DONE: lambda: tr("done: {text}", text=str(data.get("text", ""))[:100]),
-        EventKind.SNOOZED: lambda: (
-            tr("snoozed") + (f" — {h(str(data['reason']))}" if data.get("reason") else "")
-        ),
-        EventKind.PRIORITY_CHANGED: lambda: tr("priority: {level}", level=tr(str(data.get("new", "")))),
-    }
+    text = event_text(event, names.get(event.to_stage_id or 0, "?"), tr)
     when = tr.when(event.at, now=ctx.now)
-    return (
-        f"<i>{when}</i> · {who}: {texts[event.kind]()}" if who else f"<i>{when}</i> · {texts[event.kind]()}"
-    )
+    return f"<i>{when}</i> · {who}: {text}" if who else f"<i>{when}</i> · {text}"
 
 
 @router.button(A.HISTORY)

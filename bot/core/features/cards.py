@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import phonenumbers
 
 from bot.core import actions as A
 from bot.core.context import ChatContext
 from bot.core.i18n import Html, Tr, h, isolate
 from bot.core.views import Button, View
-from crm_core.domain.deals import Deal, Priority
+from crm_core.domain.deals import Deal, DealEvent, EventKind, Priority
 from crm_core.domain.funnel import Pipeline, Stage, StageKind
 from crm_core.services.deals import DealDetails
 
@@ -184,3 +186,33 @@ def stage_buttons(
         if s != exclude
     ]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+
+def event_text(event: DealEvent, stage: str, tr: Tr) -> Html:
+    """One line of a deal's history in the reader's words (the chat and the board app say the same)."""
+    data = event.data
+    texts: dict[EventKind, Callable[[], str]] = {
+        EventKind.CREATED: lambda: tr("created in {stage}", stage=stage),
+        EventKind.MOVED: lambda: tr("moved to {stage}", stage=stage),
+        EventKind.WON: lambda: tr("won"),
+        EventKind.LOST: lambda: tr("lost: {reason}", reason=tr.reason(str(data.get("reason", "")))),
+        EventKind.REOPENED: lambda: tr("reopened in {stage}", stage=stage),
+        EventKind.REASSIGNED: lambda: tr("given to {name}", name=data.get("to_owner_name") or tr("nobody")),
+        EventKind.EDITED: lambda: tr(
+            "{field}: {old} → {new}",
+            field=tr(str(data.get("field", ""))),
+            old=str(data.get("old") or "—")[:60],
+            new=str(data.get("new") or "—")[:60],
+        ),
+        EventKind.NOTE: lambda: "📝 " + h(str(data.get("text", ""))[:300]),
+        EventKind.CALL: lambda: (
+            "📞 " + (tr("answered call") if data.get("status") == "answered" else tr("missed call"))
+        ),
+        EventKind.TASK_CREATED: lambda: tr("task: {text}", text=str(data.get("text", ""))[:100]),
+        EventKind.TASK_DONE: lambda: tr("done: {text}", text=str(data.get("text", ""))[:100]),
+        EventKind.SNOOZED: lambda: (
+            tr("snoozed") + (f" — {h(str(data['reason']))}" if data.get("reason") else "")
+        ),
+        EventKind.PRIORITY_CHANGED: lambda: tr("priority: {level}", level=tr(str(data.get("new", "")))),
+    }
+    return Html(texts[event.kind]())
