@@ -18,6 +18,34 @@ from telephony_bridge.ami.config import (
 )
 
 _PLACEHOLDERS = frozenset({"changeme", "changethis", "change-me", "secret", "your-secret", "xxx"})
+_BASE_URL = re.compile(r"https?://[^/?#\s]+(/[^?#\s]*)?")
+
+
+def secret_or_none(value: object) -> object:
+    """An empty secret means "not configured"; a placeholder ("changeme") is refused, never used."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if isinstance(text, str):
+        if not text.strip():
+            return None
+        if text.strip().lower() in _PLACEHOLDERS:
+            raise ValueError("is a placeholder, not a secret: set the real value or leave it unset")
+    return value
+
+
+def base_url_or_none(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    url = value.strip().rstrip("/")
+    if not _BASE_URL.fullmatch(url):
+        raise ValueError("must look like https://crm.example.com (scheme, host and optional path prefix)")
+    return url
+
+
+def region(value: str) -> str:
+    code = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", code):
+        raise ValueError("must be a two-letter country code such as RU or US")
+    return code
 
 
 class CloudPbxSettings(BaseSettings):
@@ -48,31 +76,17 @@ class CloudPbxSettings(BaseSettings):
     )
     @classmethod
     def _refuse_placeholders(cls, value: object) -> object:
-        text = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if isinstance(text, str):
-            if not text.strip():
-                return None  # an empty variable means "not configured"
-            if text.strip().lower() in _PLACEHOLDERS:
-                raise ValueError("is a placeholder, not a secret: set the real value or leave it unset")
-        return value
+        return secret_or_none(value)
 
     @field_validator("public_url")
     @classmethod
     def _check_public_url(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        url = value.strip().rstrip("/")
-        if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", url):
-            raise ValueError("must look like https://crm.example.com (scheme, host and optional path prefix)")
-        return url
+        return base_url_or_none(value)
 
     @field_validator("default_region")
     @classmethod
     def _check_region(cls, value: str) -> str:
-        region = value.strip().upper()
-        if not re.fullmatch(r"[A-Z]{2}", region):
-            raise ValueError("must be a two-letter country code such as RU or US")
-        return region
+        return region(value)
 
     @field_validator("zadarma_timezone")
     @classmethod
@@ -109,13 +123,7 @@ class AmiSettings(BaseSettings):
     @field_validator("ami_secret", "calls_secret", mode="before")
     @classmethod
     def _refuse_placeholder_secrets(cls, value: object) -> object:
-        text = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if isinstance(text, str):
-            if not text.strip():
-                return None
-            if text.strip().lower() in _PLACEHOLDERS:
-                raise ValueError("is a placeholder, not a secret: set the real value or leave it unset")
-        return value
+        return secret_or_none(value)
 
     @field_validator("ami_trunk_pattern", mode="before")
     @classmethod
@@ -125,20 +133,12 @@ class AmiSettings(BaseSettings):
     @field_validator("default_region")
     @classmethod
     def _check_ami_region(cls, value: str) -> str:
-        region = value.strip().upper()
-        if not re.fullmatch(r"[A-Z]{2}", region):
-            raise ValueError("must be a two-letter country code such as RU or US")
-        return region
+        return region(value)
 
     @field_validator("crm_url")
     @classmethod
     def _check_crm_url(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        url = value.strip().rstrip("/")
-        if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", url):
-            raise ValueError("must look like https://crm.example.com (scheme, host and optional path prefix)")
-        return url
+        return base_url_or_none(value)
 
     @property
     def inbound_contexts(self) -> frozenset[str]:
