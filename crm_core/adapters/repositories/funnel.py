@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.tables import lost_reasons, pipelines, stages
@@ -42,23 +42,40 @@ class PipelineRepository:
         self.conn = conn
 
     async def default(self) -> Pipeline | None:
-        pipeline_id = await self.conn.scalar(
-            select(pipelines.c.id).order_by(pipelines.c.is_default.desc(), pipelines.c.id).limit(1)
+        first = (
+            select(pipelines.c.id)
+            .order_by(pipelines.c.is_default.desc(), pipelines.c.id)
+            .limit(1)
+            .scalar_subquery()
         )
-        return await self.get(pipeline_id) if pipeline_id is not None else None
+        return await self._load(pipelines.c.id == first)
 
     async def get(self, pipeline_id: int) -> Pipeline | None:
-        head = (await self.conn.execute(select(pipelines).where(pipelines.c.id == pipeline_id))).first()
-        if head is None:
+        return await self._load(pipelines.c.id == pipeline_id)
+
+    async def _load(self, which: ColumnElement[bool]) -> Pipeline | None:
+        """The pipeline and its stages in one query (it is read on every move and every card)."""
+        rows = (
+            await self.conn.execute(
+                select(
+                    pipelines.c.id.label("pipeline_key"),
+                    pipelines.c.name.label("pipeline_name"),
+                    pipelines.c.is_default.label("pipeline_is_default"),
+                    *stages.c,
+                )
+                .select_from(pipelines.outerjoin(stages, stages.c.pipeline_id == pipelines.c.id))
+                .where(which)
+                .order_by(stages.c.position, stages.c.id)
+            )
+        ).all()
+        if not rows:
             return None
-        rows = await self.conn.execute(
-            select(stages).where(stages.c.pipeline_id == pipeline_id).order_by(stages.c.position, stages.c.id)
-        )
+        head = rows[0]
         return Pipeline(
-            id=head.id,
-            name=head.name,
-            is_default=head.is_default,
-            stages=tuple(stage_from_row(r) for r in rows),
+            id=head.pipeline_key,
+            name=head.pipeline_name,
+            is_default=head.pipeline_is_default,
+            stages=tuple(stage_from_row(r) for r in rows if r.id is not None),
         )
 
     async def all(self) -> list[Pipeline]:
