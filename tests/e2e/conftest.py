@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.emulator import Emulator
+from crm_core.adapters.tables import metadata
 from crm_core.services import Crm
 from tests.e2e.harness import (
     ALI,
@@ -21,6 +27,35 @@ from tests.e2e.harness import (
 )
 
 pytestmark = pytest.mark.e2e
+RESTART_SEQUENCES = """
+    SELECT setval(c.oid::regclass, 1, false) FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'S' AND n.nspname = current_schema()
+"""
+
+
+async def _empty(url: str) -> None:
+    """Empty every table and restart the ids: the few rows an e2e test leaves go faster by DELETE than
+    by TRUNCATE, whose fixed cost per table was a third of a second per test."""
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            await conn.execute(table.delete())
+        await conn.execute(text(RESTART_SEQUENCES))
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """tests/conftest.py's fresh database per test and backend, emptied the quick way on PostgreSQL."""
+    if request.param == "sqlite":
+        target = tmp_path / "kanbot.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite+aiosqlite:///{target}"
+    else:
+        url = request.getfixturevalue("postgres_server_url")
+        asyncio.run(_empty(url))
+        yield url
 
 
 @pytest.fixture
