@@ -122,7 +122,7 @@ async def test_a_deal_lost_for_another_reason_keeps_the_typed_words(chat: Emulat
 async def test_the_history_shows_every_step(chat: EmulatedChat, crm: Crm) -> None:
     deal = await alis_deal(crm)
     card = await open_card(chat, deal.title)
-    await press_on_card(chat, card, "Opportunity ▶", "Move to…", "Execution", "Won", "◀ Execution")
+    await press_on_card(chat, card, "Opportunity ▶", "Move to…", "Execution", "✅ Won", "◀ Execution")
     await press_on_card(chat, card, "Lost", "Price")
     history = await press_on_card(chat, card, "History")
     lines = history.text.splitlines()

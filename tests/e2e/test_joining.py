@@ -76,3 +76,26 @@ async def test_a_stranger_is_politely_refused_with_their_telegram_id_whatever_th
     assert all("secret" not in m.text for m in await chat.bot_messages(STRANGER))
     assert (await crm.deals.get(deal_id=deal.id, actor=ali)).version == deal.version
     assert await crm.users.by_telegram_id(STRANGER) is None
+
+
+async def test_a_boss_invitation_makes_a_boss_with_the_bosses_menu(chat: EmulatedChat, crm: Crm) -> None:
+    code = await invite_link(chat, "Boss")
+    await chat.user(NEWCOMER, "Nadia")
+    await chat.send(NEWCOMER, f"/start {code}")
+    assert "boss" in (await chat.last(NEWCOMER)).text
+    assert any("Team" in label for label in await chat.keyboard(NEWCOMER))
+    nadia = await crm.users.by_telegram_id(NEWCOMER)
+    assert nadia is not None and nadia.role is Role.BOSS
+
+
+async def test_a_member_opening_an_invitation_leaves_it_for_the_newcomer(
+    chat: EmulatedChat, crm: Crm
+) -> None:
+    code = await invite_link(chat)
+    await chat.send(ALI, f"/start {code}")
+    assert "already in the team" in " ".join(m.text for m in await chat.bot_messages(ALI))
+    await chat.user(NEWCOMER, "Nadia")
+    await chat.send(NEWCOMER, f"/start {code}")
+    assert "Hi, Nadia" in (await chat.last(NEWCOMER)).text
+    ali = await crm.users.by_telegram_id(ALI)
+    assert ali is not None and ali.role is Role.SELLER

@@ -66,3 +66,19 @@ async def test_a_stale_won_press_is_not_applied(chat: EmulatedChat, crm: Crm) ->
     redrawn = await chat.message(ALI, card.message_id)
     assert "Reason: Price" in redrawn.text
     assert (await crm.deals.get(deal_id=deal.id, actor=ali)).stage.name == "Lost"
+
+
+async def test_a_double_tap_on_next_moves_the_deal_once(chat: EmulatedChat, crm: Crm) -> None:
+    deal = await alis_deal(crm)
+    card = await open_card(chat, deal.title)
+    first = await chat.click(ALI, "Commercial offer ▶", message_id=card.message_id, wait=False)
+    second = await chat.click(ALI, "Commercial offer ▶", message_id=card.message_id, wait=False)
+    await chat.wait()
+    answers = [await chat.answer(q) for q in (first, second)]
+    assert all(a is not None for a in answers), answers
+    assert any("out of date" in (a["text"] or "") for a in answers if a), answers
+    ali = await crm.users.identify(ALI)
+    assert (await crm.deals.get(deal_id=deal.id, actor=ali)).stage.name == "Commercial offer"
+    assert len(await crm.deals.history(deal_id=deal.id, actor=ali)) == 2
+    assert "Commercial offer" in (await chat.message(ALI, card.message_id)).text
+    assert await chat.refusals() == []
