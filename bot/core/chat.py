@@ -18,7 +18,7 @@ from bot.core.features import ALL_ROUTERS, menu
 from bot.core.i18n import SUPPORTED, Tr
 from bot.core.routing import Router
 from bot.core.views import Answer, Reply, View
-from crm_core.domain.errors import CrmError, StaleVersion, Unavailable
+from crm_core.domain.errors import CrmError, InvalidInput, StaleVersion, Unavailable
 from crm_core.domain.users import User
 from crm_core.services import Crm
 from crm_core.services.conversations import Claim
@@ -167,7 +167,14 @@ class ChatCore:
         assert isinstance(event, Text | SharedContact)
         dialog = await self.crm.dialogs.get(ctx.user.telegram_id)
         if dialog is not None and dialog.flow in self.flows:
-            return await self.flows[dialog.flow](ctx, dialog, event)
+            try:
+                return await self.flows[dialog.flow](ctx, dialog, event)
+            except CrmError as error:
+                # A bad answer is asked again; a refusal no answer can change (the deal changed, is gone
+                # or closed) ends the question, or every later message would get that refusal again.
+                if not isinstance(error, InvalidInput | Unavailable):
+                    await self.crm.dialogs.drop(ctx.user.telegram_id)
+                raise
         return await self.entry.free_text(ctx, event)
 
     async def _command(self, ctx: ChatContext, name: str, args: str) -> Reply:

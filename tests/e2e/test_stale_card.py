@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from crm_core.domain.deals import Deal
 from crm_core.services import Crm
-from tests.e2e.harness import ALI, EmulatedChat, Msg
+from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, Msg
 
 
 async def alis_deal(crm: Crm) -> Deal:
@@ -82,3 +82,34 @@ async def test_a_double_tap_on_next_moves_the_deal_once(chat: EmulatedChat, crm:
     assert len(await crm.deals.history(deal_id=deal.id, actor=ali)) == 2
     assert "Commercial offer" in (await chat.message(ALI, card.message_id)).text
     assert await chat.refusals() == []
+
+
+async def test_an_answer_about_a_deal_changed_meanwhile_shows_it_and_ends_the_question(
+    chat: EmulatedChat, crm: Crm
+) -> None:
+    deal = await alis_deal(crm)
+    card = await open_card(chat, deal.title)
+    await chat.click(ALI, "Edit", message_id=card.message_id)
+    await chat.click(ALI, "Amount", message_id=card.message_id)
+    ali = await crm.users.identify(ALI)
+    await crm.deals.edit(deal_id=deal.id, field="title", value="Solar panels, 40 kW", actor=ali)
+    await chat.send(ALI, "2500")
+    current = await chat.last(ALI)
+    assert "out of date" in current.text and "Solar panels, 40 kW" in current.text
+    assert (await crm.deals.get(deal_id=deal.id, actor=ali)).amount is None
+    await chat.send(ALI, "40 kW")  # no longer an answer to the old question: a search
+    assert "Found for «40 kW»" in (await chat.last(ALI)).text
+
+
+async def test_a_note_for_a_deal_given_away_meanwhile_is_refused_once(chat: EmulatedChat, crm: Crm) -> None:
+    deal = await alis_deal(crm)
+    card = await open_card(chat, deal.title)
+    await chat.click(ALI, "Note", message_id=card.message_id)
+    boss = await crm.users.identify(BOSS)
+    await crm.deals.reassign(deal_id=deal.id, owner_telegram_id=MARIA, actor=boss)
+    await chat.send(ALI, "Called, no answer")
+    assert "not found" in (await chat.last(ALI)).text
+    await chat.send(ALI, "Solar")  # a search again, not another note
+    assert "Nothing found" in (await chat.last(ALI)).text
+    history = await crm.deals.history(deal_id=deal.id, actor=boss)
+    assert all(e.data.get("text") != "Called, no answer" for e in history)
