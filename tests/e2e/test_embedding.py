@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -29,34 +28,48 @@ async def emulator() -> AsyncIterator[Emulator]:
 
 
 @pytest.fixture(params=["host_aiogram.py", "host_ptb.py"])
-async def host_bot(request: pytest.FixtureRequest, database_url: str, emulator: Emulator,
-                   tmp_path: Path) -> AsyncIterator[Crm]:
+async def host_bot(
+    request: pytest.FixtureRequest, database_url: str, emulator: Emulator, tmp_path: Path
+) -> AsyncIterator[Crm]:
     """The example host bot running as its own process, with Kanbot inside, against the emulator."""
     async with seeded_crm(database_url) as crm:
-        env = {**os.environ, "BOT_TOKEN": HOST_TOKEN, "TELEGRAM_API_URL": emulator.url,
-               "KANBOT_DATABASE_URL": database_url, "PYTHONPATH": str(EXAMPLES.parents[1])}
-        process = subprocess.Popen([sys.executable, str(EXAMPLES / request.param)], cwd=tmp_path, env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env = {
+            **os.environ,
+            "BOT_TOKEN": HOST_TOKEN,
+            "TELEGRAM_API_URL": emulator.url,
+            "KANBOT_DATABASE_URL": database_url,
+            "PYTHONPATH": str(EXAMPLES.parents[1]),
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(EXAMPLES / request.param),
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         try:
             await polling(emulator, process)
             yield crm
         finally:
-            process.send_signal(signal.SIGINT)
+            if process.returncode is None:
+                process.send_signal(signal.SIGINT)
             try:
-                output, _ = process.communicate(timeout=20)
-            except subprocess.TimeoutExpired:
+                raw, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+            except TimeoutError:
                 process.kill()
-                output, _ = process.communicate()
+                raw, _ = await process.communicate()
+            output = raw.decode(errors="replace")
             assert process.returncode in (0, -signal.SIGINT), output
             # The libraries log transient network errors with tracebacks; none may come from Kanbot's code.
             assert "/kanbot/" not in output and "/bot/core/" not in output, output
 
 
-async def polling(emulator: Emulator, process: subprocess.Popen[str]) -> None:
+async def polling(emulator: Emulator, process: asyncio.subprocess.Process) -> None:
     """Until the host bot (a fresh process importing its libraries) is taking updates."""
     async with aiohttp.ClientSession() as http:
         for _ in range(600):
-            assert process.poll() is None, process.communicate()[0]
+            assert process.returncode is None, "the host bot exited before polling"
             async with http.get(f"{emulator.url}/emulator/log") as response:
                 log = await response.json()
             if any(entry.get("method") == "getUpdates" for entry in log):

@@ -3,6 +3,7 @@ a weekend, never twice, not after they switched it off; with a hint from the sha
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, date, datetime
 
 from bot.core.context import ChatSettings
@@ -35,7 +36,7 @@ def at(day: int, hour: int) -> datetime:
 async def render(crm: Crm, user: User) -> str:
     [message] = await Notifier(crm, ChatSettings()).render(user, NoteKind.MORNING_PLAN, {"date": "today"})
     assert isinstance(message, View)
-    return message.html
+    return html.unescape(message.html)  # the text as the user reads it
 
 
 async def test_each_seller_gets_one_plan_per_local_working_day_at_nine_and_none_at_the_weekend(

@@ -41,8 +41,9 @@ def seed(database_url: str) -> None:
         await crm.pipelines.seed_defaults()
         await crm.users.ensure_boss(telegram_id=BOSS, name="Boss")
         for extension, telegram_id in EXTENSIONS.items():
-            await crm.users.add(telegram_id=telegram_id, name=f"Seller {extension}", role=Role.SELLER,
-                                extensions=(extension,))
+            await crm.users.add(
+                telegram_id=telegram_id, name=f"Seller {extension}", role=Role.SELLER, extensions=(extension,)
+            )
         await db.dispose()
 
     asyncio.run(go())
@@ -62,8 +63,11 @@ def state(database_url: str) -> tuple[list[object], list[object]]:
 
 
 def ingest(database_url: str, capture: str) -> str:
-    result = CliRunner().invoke(app, ["bridge", "replay", str(CAPTURES / capture), "--ingest", "--region", "RU"],
-                                env={"KANBOT_DATABASE_URL": database_url, "KANBOT_DEFAULT_REGION": "RU"})
+    result = CliRunner().invoke(
+        app,
+        ["bridge", "replay", str(CAPTURES / capture), "--ingest", "--region", "RU"],
+        env={"KANBOT_DATABASE_URL": database_url, "KANBOT_DEFAULT_REGION": "RU"},
+    )
     assert result.exit_code == 0, result.output
     return result.output
 
