@@ -78,12 +78,20 @@ class Activity:
 
     def expect(self, update_id: int) -> None:
         """The test sent (or redelivered) this update in a private chat: the core will get it."""
-        self._awaited[update_id] = self._awaited.get(update_id, 0) + 1
         self._sent_at[update_id] = time.monotonic()
+        self._count(update_id, +1)
 
     def begin(self, update_id: int) -> None:
-        self._awaited[update_id] = self._awaited.get(update_id, 0) - 1
+        self._count(update_id, -1)
         self.in_flight += 1
+
+    def _count(self, update_id: int, delta: int) -> None:
+        left = self._awaited.get(update_id, 0) + delta
+        if left:
+            self._awaited[update_id] = left
+        else:  # sent and begun, in either order
+            self._awaited.pop(update_id, None)
+            self._sent_at.pop(update_id, None)
 
     def end(self) -> None:
         self.in_flight -= 1
