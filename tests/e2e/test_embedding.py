@@ -109,3 +109,9 @@ async def test_kanbot_answers_its_commands_buttons_and_flows_inside_the_host_bot
     ali = await host_bot.users.identify(ALI)
     [deal] = await host_bot.deals.list_deals(actor=ali)
     assert deal.stage.name == "Opportunity"
+
+
+@pytest.mark.parametrize("example", ["host_aiogram.py", "host_ptb.py"])
+def test_the_documented_example_is_the_program_these_tests_run(example: str) -> None:
+    documentation = (EXAMPLES.parent / "embedding.md").read_text(encoding="utf-8")
+    assert (EXAMPLES / example).read_text(encoding="utf-8").rstrip() in documentation
