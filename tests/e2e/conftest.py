@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -71,9 +72,36 @@ async def crm(database_url: str) -> AsyncIterator[Crm]:
         yield crm
 
 
+RUNTIMES = ["aiogram", "ptb"]
+
+
+@pytest.fixture(params=RUNTIMES)
+def runtime(request: pytest.FixtureRequest) -> str:
+    """The chat runtime Kanbot runs on: every scenario runs on aiogram and on python-telegram-bot."""
+    return str(request.param)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Runtime neutrality is checked on SQLite and database neutrality on aiogram, so the scenarios
+    run on (aiogram, SQLite), (aiogram, PostgreSQL) and (python-telegram-bot, SQLite); the fourth
+    combination proves nothing new and is deselected. KANBOT_E2E_RUNTIME picks one runtime alone."""
+    only = os.environ.get("KANBOT_E2E_RUNTIME")
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        runtime = params.get("runtime")
+        redundant = runtime == "ptb" and params.get("database_url") == "postgresql" and not only
+        (drop if redundant or (only and runtime not in (None, only)) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture
-async def kanbot(crm: Crm, database_url: str, emulator: Emulator) -> AsyncIterator[RunningKanbot]:
-    running = RunningKanbot(settings_for(database_url, emulator.url))
+async def kanbot(
+    crm: Crm, database_url: str, emulator: Emulator, runtime: str
+) -> AsyncIterator[RunningKanbot]:
+    running = RunningKanbot(settings_for(database_url, emulator.url, runtime))
     await running.start()
     yield running
     await running.stop()

@@ -329,13 +329,13 @@ class EmulatedChat:
         return [e for e in await self.log() if e["status"] == 400]
 
 
-def settings_for(database_url: str, emulator_url: str) -> Settings:
+def settings_for(database_url: str, emulator_url: str, runtime: str = RUNTIME) -> Settings:
     return Settings(
         core=CoreSettings(
             _env_file=None, database_url=database_url, default_region="RU", default_currency="RUB"
         ),  # type: ignore[call-arg]
         telegram=TelegramSettings(
-            _env_file=None, bot_token=TOKEN, telegram_api_url=emulator_url, runtime=RUNTIME
+            _env_file=None, bot_token=TOKEN, telegram_api_url=emulator_url, runtime=runtime
         ),  # type: ignore[call-arg]
         server=ServerSettings(_env_file=None, http_host="127.0.0.1", http_port=0),  # type: ignore[call-arg]
         cloud=CloudPbxSettings(_env_file=None, calls_secret=CALLS_SECRET),  # type: ignore[call-arg]
