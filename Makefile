@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PYTEST_ARGS ?=
+# End-to-end tests mostly wait on the network, so four workers help even on two cores; a file's tests
+# stay together so their module fixtures (the demo) start once.
+PYTEST_ARGS ?= -n 4 --dist loadfile
 
 .DEFAULT_GOAL := help
 .PHONY: help install run demo test lint fmt bench bench-quick reliability soak clean
