@@ -24,6 +24,7 @@ from bot.core.notify import Notifier, Outgoing
 from bot.core.perform import Failure, TransportError
 from bot.core.views import SendPhoto, View
 from crm_core.adapters.repositories.outbox import OutboxItem
+from crm_core.domain.errors import Unavailable
 from crm_core.domain.users import User
 from crm_core.services import Crm
 
@@ -185,14 +186,36 @@ class OutboxDelivery:
         except _Stopping:
             await self._release(item, progress=payload | {PARTS_SENT: done} if done else None)
             return
+        except Unavailable:  # the database, not the item (it was given up as a render error): try soon
+            with contextlib.suppress(Unavailable):
+                await self._reschedule(item, 5.0, "database unavailable", count=False)
+            return
         except Exception as error:
             log.exception("outbox item %s (%s) could not be rendered", item.id, item.kind)
             await self._give_up(item, f"render error: {error}")
             return
-        async with self.crm.db.uow() as uow:
-            await uow.outbox.mark_sent(item.id, at=self.crm.clock.now())
-            await uow.commit()
+        await self._mark_sent(item)
         self.stats.sent += 1
+
+    async def _mark_sent(self, item: OutboxItem) -> None:
+        """Note that Telegram took the item. Through a database outage this is retried until the lease
+        would let a pass send it again: the item had been sent a second time after the outage."""
+        deadline = time.monotonic() + LEASE.total_seconds() - 5
+        delay = 0.5
+        while True:
+            try:
+                async with self.crm.db.uow() as uow:
+                    await uow.outbox.mark_sent(item.id, at=self.crm.clock.now())
+                    await uow.commit()
+                return
+            except Unavailable:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning(
+                    "outbox item %s went out; the database is unavailable to note it: retrying", item.id
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def _pause(self, seconds: float) -> None:
         """Sleep ``seconds`` (a rate limit); ``_Stopping`` when the process stops first (or has)."""

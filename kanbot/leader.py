@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 
 from crm_core.services import Crm
 
@@ -63,9 +63,12 @@ async def lead_while_possible(
                         await asyncio.wait_for(leading, timeout=8)
                     if on_change:
                         on_change(False)
-                    with contextlib.suppress(DBAPIError, OSError):
+                    with contextlib.suppress(SQLAlchemyError, OSError):
                         await conn.scalar(text("SELECT pg_advisory_unlock(:k)"), {"k": WORKER_LOCK})
-        except (DBAPIError, OSError) as error:
+        # SQLAlchemyError, not only DBAPIError: a connection lost mid-transaction raises
+        # PendingRollbackError on the way out, which ended the worker role for good (no more
+        # reminders or notifications from this process until it was restarted).
+        except (SQLAlchemyError, OSError) as error:
             log.warning("worker lock: database unreachable (%s); standing by", type(error).__name__)
             await _sleep(stop, check_every_s)
 

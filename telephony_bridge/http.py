@@ -28,7 +28,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from crm_core.domain.calls import CallEvent, IngestOutcome
-from crm_core.domain.errors import CrmError, InvalidInput
+from crm_core.domain.errors import CrmError, InvalidInput, Unavailable
 from crm_core.domain.phones import mask
 
 from .providers import generic, mango, twilio, zadarma
@@ -178,6 +178,13 @@ class _CallHooks:
                 outcome = await self._ingest_call(event)
             except InvalidInput as error:
                 raise _Refusal(400, str(error)) from None
+            except Unavailable:  # a CrmError, but no refusal: the PBX (or the bridge) must retry, not drop it
+                log.warning(
+                    "The CRM's database is unavailable: %s call %s refused for now",
+                    event.provider,
+                    event.call_id,
+                )
+                raise _Refusal(503, "the CRM's database is unavailable now; retry later") from None
             except CrmError as error:
                 raise _Refusal(422, str(error)) from None
             except Exception:

@@ -78,10 +78,11 @@ class ChatCore:
         started = time.perf_counter()
         event = _without_nul(event)
         reply = Reply(outcome="unavailable")
+        held: set[str] = set()  # the update's claim when this call took it and could not give it back
         try:
             for delay in (*RETRY_DELAYS_S, None):
                 try:
-                    reply = await self._once(event)
+                    reply = await self._once(event, held)
                     break
                 except Unavailable:
                     if delay is None:
@@ -96,20 +97,33 @@ class ChatCore:
             for observer in self.observers:
                 observer(event, reply.outcome, time.perf_counter() - started)
 
-    async def _once(self, event: Event) -> Reply:
+    async def _once(self, event: Event, held: set[str]) -> Reply:
         key = f"u:{self.settings.bot_id}:{event.update_id}"
-        if await self.crm.ledger.begin(key, subject_id=event.sender.id) is Claim.DUPLICATE:
-            log.info("update %s delivered again: ignored", event.update_id)
-            return Reply(duplicate=True, outcome="duplicate")
+        # A claim this call still holds is its own, not a redelivery's: when the database went away
+        # mid-update the release failed too, and the retry then took its own claim for a duplicate
+        # (the press was never answered, the card never redrawn).
+        if key not in held:
+            if await self.crm.ledger.begin(key, subject_id=event.sender.id) is Claim.DUPLICATE:
+                log.info("update %s delivered again: ignored", event.update_id)
+                return Reply(duplicate=True, outcome="duplicate")
+            held.add(key)
         try:
-            return await self._handle(event)
+            reply = await self._handle(event)
         except Unavailable:
             with contextlib.suppress(Unavailable):
                 await self.crm.ledger.release(key)  # so that the retry (or a redelivery) does the work
+                held.discard(key)
             raise
-        finally:
-            with contextlib.suppress(Unavailable):
-                await self.crm.ledger.finish(key)
+        except BaseException:
+            await self._finish(key, held)
+            raise
+        await self._finish(key, held)
+        return reply
+
+    async def _finish(self, key: str, held: set[str]) -> None:
+        with contextlib.suppress(Unavailable):
+            await self.crm.ledger.finish(key)
+        held.discard(key)
 
     def _unavailable(self, event: Event) -> Reply:
         tr = Tr(event.sender.language_code or "en")
