@@ -1,0 +1,81 @@
+"""Telegram failing in bursts while notifications go out: 429 with retry_after, 500 and 502, a call
+that hangs and then happens anyway, and polling answered 502 — every notification arrives exactly
+once afterwards, and the outbox records each one sent with its tries."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from crm_core.services import Crm
+from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, RunningKanbot
+from tests.reliability.nothing_lost import TALLY, delivered_once, outbox_settled, reminders_once
+
+QUICK_HANG_S, LONG_HANG_S = 3.0, 10.0
+
+
+async def fault(chat: EmulatedChat, **body: Any) -> None:
+    await chat._post("/faults", body)
+    TALLY.fault(f"Telegram {body.get('status') or 'hang'} on {body['method']}", int(body.get("count", 1)))
+
+
+async def hand_out(crm: Crm, count: int, tag: str) -> dict[int, list[str]]:
+    """The boss hands ``count`` new deals to the two sellers: one notification each."""
+    boss = await crm.users.identify(BOSS)
+    markers: dict[int, list[str]] = {ALI: [], MARIA: []}
+    for i in range(count):
+        seller = (ALI, MARIA)[i % 2]
+        title = f"{tag} {i:02d}"
+        deal = await crm.deals.create(actor=boss, title=title)
+        await crm.deals.reassign(deal_id=deal.id, owner_telegram_id=seller, actor=boss)
+        markers[seller].append(title)
+    return markers
+
+
+async def received(chat: EmulatedChat) -> dict[int, list[str]]:
+    return {user: [m.text for m in await chat.bot_messages(user)] for user in (ALI, MARIA)}
+
+
+async def deliver_through_bursts(chat: EmulatedChat, crm: Crm, *, notifications: int, hang_s: float) -> None:
+    await fault(chat, method="getUpdates", status=502, count=2)
+    await fault(chat, method="sendMessage", status=429, count=3, retry_after=1)
+    await fault(chat, method="sendMessage", status=502, count=2)
+    await fault(chat, method="sendMessage", delay_s=hang_s, count=1)
+    await fault(chat, method="sendMessage", status=500, count=2)
+    await fault(chat, method="sendMessage", status=429, count=2, retry_after=2)
+    markers = await hand_out(crm, notifications, f"Burst-{time.monotonic_ns() % 10**6}")
+
+    async def all_there() -> bool:
+        texts = await received(chat)
+        return all(any(m in t for t in texts[u]) for u, wanted in markers.items() for m in wanted)
+
+    await chat.wait_until(all_there, timeout_s=60 + 2 * hang_s, what="every notification through the faults")
+    await chat.wait(quiet_ms=1500)  # anything sent twice would have come by now
+    assert await chat._get("/faults") == [], "every injected fault was hit"
+    delivered_once(await received(chat), markers)
+    statuses = await outbox_settled(crm.db)
+    assert statuses == {"sent": notifications}, statuses
+    async with crm.db.engine.connect() as conn:
+        tried = await conn.scalar(text("SELECT sum(attempts) FROM outbox"))
+    assert tried is not None and tried >= notifications + 4, "the 5xx tries are counted"
+    await reminders_once(crm.db)
+    TALLY.cases += 1
+
+
+async def test_every_notification_arrives_once_through_bursts_of_telegram_failures(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
+) -> None:
+    await deliver_through_bursts(chat, crm, notifications=6, hang_s=QUICK_HANG_S)
+
+
+@pytest.mark.reliability
+async def test_every_notification_arrives_once_through_repeated_ten_second_hangs(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
+) -> None:
+    for _ in range(3):
+        await deliver_through_bursts(chat, crm, notifications=20, hang_s=LONG_HANG_S)
+        async with crm.db.engine.begin() as conn:  # the next round counts its own items
+            await conn.execute(text("DELETE FROM outbox"))
