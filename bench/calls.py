@@ -220,7 +220,7 @@ async def serve_and_post(mode: str, load: Load, url: str | None) -> tuple[list[f
 
 
 async def run(options: Options) -> list[Result]:
-    count = options.pick(10_000, 2000, 60)
+    count = options.pick(10_000, 1000, 60)
     spec = spec_for(options)
     results = []
     for backend in options.backend_names():

@@ -68,7 +68,7 @@ async def best(rounds: int, db: Database, now: datetime) -> tuple[float, float, 
 
 
 async def run(options: Options) -> list[Result]:
-    rounds = options.pick(5, 3, 1)
+    rounds = options.pick(15, 5, 1)
     points = options.pick(
         [(100_000, NOW), (1_000_000, EARLIER), (1_000_000, NOW)], [(100_000, NOW)], [(1_000, NOW)]
     )
