@@ -56,8 +56,8 @@ bench-quick: $(STAMP) ## A two-minute subset of the benchmarks
 reliability: $(STAMP) ## The long fault and reliability tests
 	$(BIN)/pytest -m reliability -p no:randomly tests/reliability
 
-soak: $(STAMP) ## A ten-minute soak under load
-	$(BIN)/python -m tests.reliability.soak
+soak: $(STAMP) ## A ten-minute soak under load (SOAK_ARGS="--minutes 2" for a short one)
+	$(BIN)/python -m tests.reliability.soak $(SOAK_ARGS)
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
