@@ -9,7 +9,12 @@ import sys
 from pathlib import Path
 from types import TracebackType
 
+import pytest
 from sqlalchemy.engine import make_url
+
+# The quick variant runs on SQLite only (the PostgreSQL one is in ``make reliability``): it keeps the
+# part of ``make test`` this suite adds under two minutes.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def free_port() -> int:

@@ -21,7 +21,7 @@ from telephony_bridge.ami.backoff import Backoff
 from telephony_bridge.ami.bridge import run_bridge
 from telephony_bridge.settings import AmiSettings
 from tests.e2e.harness import CALLS_SECRET, RunningKanbot, settings_for
-from tests.reliability.faults import free_port
+from tests.reliability.faults import SQLITE_ONLY, free_port
 from tests.reliability.nothing_lost import TALLY, calls_once
 from tests.telephony.ami.helpers import AMI_SECRET, AMI_USER, DATA, FakeAmi
 
@@ -143,6 +143,7 @@ async def arrived(crm: Crm, count: int, *, timeout_s: float) -> None:
         await asyncio.sleep(0.2)
 
 
+@SQLITE_ONLY
 async def test_calls_heard_while_the_crm_is_gone_arrive_once_in_order(
     crm: Crm, kanbot: RunningKanbot, fake_ami: FakeAmi, tmp_path: Path
 ) -> None:

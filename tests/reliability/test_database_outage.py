@@ -45,7 +45,7 @@ from tests.e2e.harness import (
     RunningKanbot,
     settings_for,
 )
-from tests.reliability.faults import SqliteWriteLock, TcpProxy
+from tests.reliability.faults import SQLITE_ONLY, SqliteWriteLock, TcpProxy
 from tests.reliability.nothing_lost import (
     TALLY,
     calls_once,
@@ -371,6 +371,7 @@ async def test_a_press_whose_move_was_saved_just_before_the_database_went_is_ans
     )
 
 
+@SQLITE_ONLY
 async def test_a_notification_whose_rendering_meets_a_database_blip_goes_out_later_not_given_up(
     chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -27,6 +27,7 @@ from telephony_bridge.signing import HEADER, sign
 from telephony_bridge.spool import encode
 from tests.e2e.harness import CALLS_SECRET
 from tests.ops.support import KanbotProcess, base_env
+from tests.reliability.faults import SQLITE_ONLY
 from tests.reliability.nothing_lost import TALLY, calls_once
 
 QUICK_KILLS = 2
@@ -152,6 +153,7 @@ async def check_whole(crm: Crm, database_url: str, load: Load, *, everything: bo
     TALLY.cases += 1
 
 
+@SQLITE_ONLY
 async def test_kill_9_during_call_ingest_loses_doubles_and_breaks_nothing(
     crm: Crm, database_url: str, kanbot_process: KanbotProcess
 ) -> None:

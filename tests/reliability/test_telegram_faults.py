@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, RunningKanbot
+from tests.reliability.faults import SQLITE_ONLY
 from tests.reliability.nothing_lost import TALLY, delivered_once, outbox_settled, reminders_once
 
 QUICK_HANG_S, LONG_HANG_S = 3.0, 10.0
@@ -65,6 +66,7 @@ async def deliver_through_bursts(chat: EmulatedChat, crm: Crm, *, notifications:
     TALLY.cases += 1
 
 
+@SQLITE_ONLY
 async def test_every_notification_arrives_once_through_bursts_of_telegram_failures(
     chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
 ) -> None:
