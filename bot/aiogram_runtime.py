@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.enums import ChatAction, ParseMode
@@ -22,6 +22,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.filters import Command as CommandFilter
+from aiogram.methods import TelegramMethod
 from aiogram.types import (
     BotCommand,
     BotCommandScopeChat,
@@ -38,6 +39,7 @@ from aiogram.types import (
     WebAppInfo,
 )
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
 
 from bot.core.chat import ChatCore
 from bot.core.codec import VERSION
@@ -205,6 +207,20 @@ class _Webhook(SimpleRequestHandler):
         # same way gives the bytes as sent (a plain .encode() raised, and the request became a 500).
         sent = telegram_secret_token.encode("utf-8", "surrogateescape")
         return hmac.compare_digest(sent, self.secret_token.encode())
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        """An update is read before it is handled: a body that is no update is a 400, not a 500."""
+        try:
+            update = Update.model_validate(
+                await request.json(loads=bot.session.json_loads), context={"bot": bot}
+            )
+        except ValueError:  # not JSON, or not an update (pydantic's ValidationError is a ValueError)
+            log.warning("webhook: refused a request that is not a Telegram update")
+            return web.Response(status=400, text="Bad Request")
+        result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(
+            bot, update, **self.data
+        )
+        return web.Response(body=self._build_response_writer(bot=bot, result=result))
 
 
 def webhook_handler(dispatcher: Dispatcher, bot: Bot, secret: str | None) -> SimpleRequestHandler:

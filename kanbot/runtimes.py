@@ -193,8 +193,10 @@ class PtbRuntime:
                 return web.Response(status=401, text="Unauthorized")
             try:
                 data = json.loads(await request.read())
+                if not isinstance(data, dict):  # de_json takes null for no update, and a list breaks it
+                    raise TypeError("not a JSON object")
                 update = Update.de_json(data, self.app.bot)
-            except (ValueError, TypeError, KeyError):
+            except (ValueError, TypeError, KeyError, AttributeError):  # a 400, never a 500
                 return web.Response(status=400, text="Bad Request")
             await self.app.process_update(update)
             return web.Response(text="ok")

@@ -22,14 +22,18 @@ import pytest
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.emulator import Emulator
+from bot.settings import TelegramSettings
 from bot.webapp import initdata
 from bot.webapp.api import webapp_routes
 from crm_core.services import Crm
+from kanbot.settings import ServerSettings
 from telephony_bridge import signing
 from telephony_bridge.http import create_app
 from telephony_bridge.providers import mango, twilio, zadarma
 from telephony_bridge.settings import CloudPbxSettings
-from tests.e2e.harness import ALI
+from tests.e2e.harness import ALI, RunningKanbot, settings_for
+from tests.reliability.faults import SQLITE_ONLY, free_port
 from tests.reliability.nothing_lost import TALLY, calls_once
 from tests.reliability.rawhttp import RawAnswer, raw_request
 from tests.webapp.support import telegram_init_data
@@ -447,3 +451,67 @@ async def test_a_call_the_database_could_not_store_is_400_not_a_503_retried_fore
     answer = await calls.post("/api/v1/calls", body, sig(body))
     assert answer.status == 400, answer
     assert (await calls.counts())["calls"] == 0
+
+
+# -- the Telegram webhook: what the secret check in tests/ops leaves out ------------------------------
+
+WEBHOOK_SECRET = "forged-test-webhook_secret"
+
+
+@pytest.fixture(params=["aiogram", "ptb"])
+async def webhook(request: pytest.FixtureRequest, crm: Crm, database_url: str) -> AsyncIterator[Served]:
+    """``kanbot run`` in webhook mode on each runtime, Telegram being the emulator."""
+    async with Emulator(port=0) as emulator:
+        port = free_port()
+        settings = settings_for(database_url, emulator.url)
+        settings.telegram = TelegramSettings(
+            _env_file=None,
+            bot_token=settings.telegram.bot_token,
+            telegram_api_url=emulator.url,
+            webhook_url=f"http://127.0.0.1:{port}/telegram/webhook",
+            webhook_secret=WEBHOOK_SECRET,
+            runtime=request.param,
+        )
+        settings.server = ServerSettings(_env_file=None, http_host="127.0.0.1", http_port=port)
+        kanbot = RunningKanbot(settings)
+        await kanbot.start()
+        try:
+            yield Served(port, crm)
+        finally:
+            await kanbot.stop()
+
+
+@SQLITE_ONLY
+async def test_a_webhook_body_that_is_no_update_is_refused_never_a_500_and_changes_nothing(
+    webhook: Served,
+) -> None:
+    secret = b"X-Telegram-Bot-Api-Secret-Token: " + WEBHOOK_SECRET.encode()
+    cases: dict[str, tuple[list[bytes], bytes, dict[str, Any], int]] = {
+        "wrong secret, 10 MB declared": (
+            [b"X-Telegram-Bot-Api-Secret-Token: x"],
+            b"{",
+            {"declared_length": 10**7},
+            401,
+        ),
+        "right secret, 10 MB declared": ([secret], b"x" * 70_000, {"declared_length": 10**7}, 413),
+        "right secret, not JSON": ([secret], b"{not json", {}, 400),
+        "right secret, a list": ([secret], b"[]", {}, 400),
+        "right secret, null": ([secret], b"null", {}, 400),
+        "right secret, not an update": ([secret], b'{"update_id": "x", "message": 5}', {}, 400),
+    }
+    before = await webhook.counts()
+    for name, (headers, body, extra, status) in cases.items():
+        TALLY.fault("forged request")
+        answer = await raw_request(
+            webhook.port,
+            "POST",
+            "/telegram/webhook",
+            headers=[b"Content-Type: application/json", *headers],
+            body=body,
+            timeout_s=10,
+            **extra,
+        )
+        assert answer.status == status, (name, answer)
+    assert await webhook.counts() == before
+    async with webhook.crm.db.engine.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM processed")) == 0
