@@ -1,17 +1,18 @@
-"""Telegram failing in bursts while notifications go out: 429 with retry_after, 500 and 502, a call
-that hangs and then happens anyway, and polling answered 502 — every notification arrives exactly
-once afterwards, and the outbox records each one sent with its tries."""
+"""Telegram failing in bursts while notifications and due reminders go out: 429 with retry_after, 500
+and 502, a call that hangs and then happens anyway, and polling answered 502 — every notification
+arrives exactly once afterwards, and the outbox records each one sent with its tries."""
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from crm_core.services import Crm
-from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, RunningKanbot
+from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, RunningKanbot, crm_at
 from tests.reliability.faults import SQLITE_ONLY
 from tests.reliability.nothing_lost import TALLY, delivered_once, outbox_settled, reminders_once
 
@@ -36,6 +37,30 @@ async def hand_out(crm: Crm, count: int, tag: str) -> dict[int, list[str]]:
     return markers
 
 
+async def stale_deals_reminded(crm: Crm, tag: str) -> dict[int, list[str]]:
+    """Deals left for a week get their sellers a reminder each (a tick in working hours queues them)."""
+    week_ago = datetime.now(UTC) - timedelta(days=7)
+    markers: dict[int, list[str]] = {ALI: [], MARIA: []}
+    for seller in (ALI, MARIA):
+        owner = await crm.users.identify(seller)
+        for i in range(2):
+            title = f"{tag} stale {seller} {i}"
+            await crm_at(crm, week_ago).deals.create(actor=owner, title=title, stage="Opportunity")
+            markers[seller].append(f"• {title} — ")  # a line of the reminder (the morning plan lists it too)
+        markers[seller].append(f"Good morning, {owner.name}!")  # the tick plans their day as well
+    report = await crm.followups.tick(now=last_weekday_noon())
+    assert (report.reminders, report.morning_plans) == (2, 2), report
+    return markers
+
+
+def last_weekday_noon() -> datetime:
+    """The latest weekday noon (UTC) before now: inside the sellers' working hours, and already due."""
+    moment = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    while moment > datetime.now(UTC) or moment.weekday() >= 5:
+        moment -= timedelta(days=1)
+    return moment
+
+
 async def received(chat: EmulatedChat) -> dict[int, list[str]]:
     return {user: [m.text for m in await chat.bot_messages(user)] for user in (ALI, MARIA)}
 
@@ -47,7 +72,11 @@ async def deliver_through_bursts(chat: EmulatedChat, crm: Crm, *, notifications:
     await fault(chat, method="sendMessage", delay_s=hang_s, count=1)
     await fault(chat, method="sendMessage", status=500, count=2)
     await fault(chat, method="sendMessage", status=429, count=2, retry_after=2)
-    markers = await hand_out(crm, notifications, f"Burst-{time.monotonic_ns() % 10**6}")
+    tag = f"Burst-{time.monotonic_ns() % 10**6}"
+    markers = await hand_out(crm, notifications, tag)
+    reminded = await stale_deals_reminded(crm, tag)
+    for seller, lines in reminded.items():
+        markers[seller] += lines
 
     async def all_there() -> bool:
         texts = await received(chat)
@@ -58,16 +87,16 @@ async def deliver_through_bursts(chat: EmulatedChat, crm: Crm, *, notifications:
     assert await chat._get("/faults") == [], "every injected fault was hit"
     delivered_once(await received(chat), markers)
     statuses = await outbox_settled(crm.db)
-    assert statuses == {"sent": notifications}, statuses
+    assert statuses == {"sent": notifications + 4}, statuses  # and two reminders, two morning plans
     async with crm.db.engine.connect() as conn:
         tried = await conn.scalar(text("SELECT sum(attempts) FROM outbox"))
-    assert tried is not None and tried >= notifications + 4, "the 5xx tries are counted"
+    assert tried is not None and tried >= notifications + 4 + 4, "the 5xx tries are counted"
     await reminders_once(crm.db)
     TALLY.cases += 1
 
 
 @SQLITE_ONLY
-async def test_every_notification_arrives_once_through_bursts_of_telegram_failures(
+async def test_every_notification_and_due_reminder_arrives_once_through_bursts_of_telegram_failures(
     chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
 ) -> None:
     await deliver_through_bursts(chat, crm, notifications=6, hang_s=QUICK_HANG_S)
