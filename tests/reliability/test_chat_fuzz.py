@@ -28,8 +28,14 @@ from bot.core.features.menu import labels
 from bot.core.i18n import Tr
 from crm_core.domain.deals import EventKind
 from crm_core.services import Crm
-from tests.e2e.harness import ALI, BOSS, MARIA, STRANGER, EmulatedChat, RunningKanbot, b36
-from tests.reliability.nothing_lost import TALLY, outbox_settled, presses_answered, reminders_once
+from tests.e2e.harness import ALI, BOSS, BOT_ID, MARIA, STRANGER, EmulatedChat, RunningKanbot, b36
+from tests.reliability.nothing_lost import (
+    TALLY,
+    outbox_settled,
+    presses_answered,
+    reminders_once,
+    updates_handled_once,
+)
 
 QUICK_STEPS = 70
 LONG_STEPS = int(os.environ.get("KANBOT_FUZZ_STEPS", "1500"))
@@ -74,6 +80,7 @@ class Run:
     crm: Crm
     secret_titles: dict[int, str]  # deal id -> a title no one types
     queries: list[str] = field(default_factory=list)
+    updates: set[int] = field(default_factory=set)
     steps: int = 0
 
     async def step(self) -> None:
@@ -92,6 +99,8 @@ class Run:
             )
         else:
             await self.chat.send(user, self.rng.choice(list(labels(Tr(self.rng.choice(["en", "ru", "ar"]))))))
+        if self.chat.last_update_id is not None:
+            self.updates.add(self.chat.last_update_id)
 
     def text(self, user: int) -> str:
         """Something a user might type (Telegram never sends an empty or blank message)."""
@@ -185,6 +194,7 @@ async def fuzz(chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot, steps: int) 
 
 async def check(run: Run, chat: EmulatedChat, crm: Crm, outcomes: list[str]) -> None:
     await presses_answered({q: await chat.answer(q) for q in run.queries})
+    await updates_handled_once(crm.db, bot_id=BOT_ID, update_ids=run.updates)
     assert "error" not in outcomes, f"{outcomes.count('error')} updates ended in 'something went wrong'"
     refused = [
         (e["method"], e["error"])
