@@ -122,8 +122,6 @@ deals = Table(
     Index("ix_deals_owner_stage", "owner_id", "stage_id"),
     Index("ix_deals_follow_up_due_at", "follow_up_due_at"),
     Index("ix_deals_closed_at", "closed_at"),
-    # The stale sweep: open deals past their due time, in due order (migration 0004).
-    Index("ix_deals_open_follow_up", "closed_at", "follow_up_due_at"),
 )
 
 deal_events = Table(

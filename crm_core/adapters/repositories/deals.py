@@ -355,11 +355,13 @@ class DealRepository:
     ) -> list[Deal]:
         """Open deals past their stage's follow-up since their last activity, not snoozed, no future task.
 
-        The ``follow_up_due_at`` index makes the cost grow with the number of stale deals only.
+        The ``follow_up_due_at`` index makes the cost grow with the number of stale deals only. A closed
+        deal's ``follow_up_due_at`` is NULL (``follow_up_due``), so no ``closed_at IS NULL`` here: SQLite,
+        without statistics, would take that for the selective condition and walk every open deal.
         """
         stmt = (
             deal_select()
-            .where(deals.c.follow_up_due_at <= now, deals.c.closed_at.is_(None))
+            .where(deals.c.follow_up_due_at <= now)
             .order_by(deals.c.follow_up_due_at, deals.c.id)
         )
         if owner_id is not None:
