@@ -18,6 +18,7 @@ from bot.core.features import ALL_ROUTERS, menu
 from bot.core.i18n import SUPPORTED, Tr
 from bot.core.routing import Router
 from bot.core.views import Answer, Reply, View
+from crm_core.adapters.database import saved_changes
 from crm_core.domain.errors import CrmError, InvalidInput, StaleVersion, Unavailable
 from crm_core.domain.users import User
 from crm_core.services import Crm
@@ -52,6 +53,10 @@ def _drop_nul(text: str) -> str:
     return text.replace("\x00", "")
 
 
+class _SavedThenUnavailable(Exception):
+    """The update saved a change, then the database went away: doing it again could do it twice."""
+
+
 class ChatCore:
     """Turns events into replies: de-duplicates, throttles, identifies the user, routes, explains errors."""
 
@@ -84,6 +89,9 @@ class ChatCore:
                 try:
                     reply = await self._once(event, held)
                     break
+                except _SavedThenUnavailable:
+                    reply = await self._saved(event, held)
+                    break
                 except Unavailable:
                     if delay is None:
                         reply = self._unavailable(event)
@@ -107,9 +115,13 @@ class ChatCore:
                 log.info("update %s delivered again: ignored", event.update_id)
                 return Reply(duplicate=True, outcome="duplicate")
             held.add(key)
+        saved = [0]
+        counting = saved_changes.set(saved)
         try:
             reply = await self._handle(event)
         except Unavailable:
+            if saved[0]:  # done again, a note would be written twice, a deal created twice
+                raise _SavedThenUnavailable from None
             with contextlib.suppress(Unavailable):
                 await self.crm.ledger.release(key)  # so that the retry (or a redelivery) does the work
                 held.discard(key)
@@ -117,8 +129,31 @@ class ChatCore:
         except BaseException:
             await self._finish(key, held)
             raise
+        finally:
+            saved_changes.reset(counting)
         await self._finish(key, held)
         return reply
+
+    async def _saved(self, event: Event, held: set[str]) -> Reply:
+        """The update saved its change, and the database went before its reply was ready: once the
+        database is back the update is marked done (not done again) and the question it answered
+        closed (a change ends it: the note is saved, the deal created), and the user told it was saved.
+        """
+        key = f"u:{self.settings.bot_id}:{event.update_id}"
+        for delay in (*RETRY_DELAYS_S, None):
+            try:
+                await self.crm.dialogs.drop(event.sender.id)
+                await self.crm.ledger.finish(key)
+                held.discard(key)
+                break
+            except Unavailable:
+                if delay is None:
+                    break
+                await asyncio.sleep(delay)
+        text = Tr(event.sender.language_code or "en")("Saved.")
+        if isinstance(event, ButtonPress):
+            return Reply(outcome="saved").answer(text)
+        return Reply(outcome="saved").send(View.of([f"✅ {text}"]))
 
     async def _finish(self, key: str, held: set[str]) -> None:
         with contextlib.suppress(Unavailable):

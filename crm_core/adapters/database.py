@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from contextvars import ContextVar
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -33,6 +34,9 @@ from crm_core.adapters.repositories.followups import FollowUpRepository
 from crm_core.domain.errors import Unavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Commits of changes (not bookkeeping), counted for whoever sets a counter here: the chat core, for each
+# attempt at an update. Work that saved a change when the database went away is not done again blindly.
+saved_changes: ContextVar[list[int] | None] = ContextVar("kanbot_saved_changes", default=None)
 
 
 class Database:
@@ -60,9 +64,11 @@ class Database:
             self._writer = (loop, asyncio.Lock())
         return self._writer[1]
 
-    def uow(self, *, write: bool = True) -> UnitOfWork:
-        """A unit of work; ``write=False`` for read-only work (SQLite then takes no write lock)."""
-        return UnitOfWork(self, write=write)
+    def uow(self, *, write: bool = True, bookkeeping: bool = False) -> UnitOfWork:
+        """A unit of work; ``write=False`` for read-only work (SQLite then takes no write lock);
+        ``bookkeeping`` for state that is safe to write again (dialog steps, the ledger of handled updates).
+        """
+        return UnitOfWork(self, write=write, bookkeeping=bookkeeping)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -109,8 +115,8 @@ class UnitOfWork:
     processed: ProcessedRepository
     followups: FollowUpRepository
 
-    def __init__(self, database: Database, *, write: bool) -> None:
-        self.database, self.write = database, write
+    def __init__(self, database: Database, *, write: bool, bookkeeping: bool = False) -> None:
+        self.database, self.write, self.bookkeeping = database, write, bookkeeping
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
         self._writer: asyncio.Lock | None = None
@@ -180,6 +186,9 @@ class UnitOfWork:
     async def commit(self) -> None:
         assert self._tx is not None
         await self._tx.commit()
+        saved = saved_changes.get()
+        if saved is not None and not self.bookkeeping:
+            saved[0] += 1
 
     def _release(self) -> None:
         if self._writer is not None:

@@ -32,19 +32,19 @@ class DialogService(ServiceBase):
 
     async def put(self, subject_id: int, *, flow: str, step: str, data: dict[str, Any]) -> Dialog:
         dialog = Dialog(subject_id, flow, step, data, self.now())
-        async with self.db.uow() as uow:
+        async with self.db.uow(bookkeeping=True) as uow:
             await uow.dialogs.put(dialog)
             await uow.commit()
         return dialog
 
     async def drop(self, subject_id: int) -> None:
-        async with self.db.uow() as uow:
+        async with self.db.uow(bookkeeping=True) as uow:
             await uow.dialogs.drop(subject_id)
             await uow.commit()
 
     async def expire(self) -> int:
         """Forget abandoned flows; returns how many."""
-        async with self.db.uow() as uow:
+        async with self.db.uow(bookkeeping=True) as uow:
             count = await uow.dialogs.drop_older_than(self.now() - DIALOG_TTL)
             await uow.commit()
         return count
@@ -56,7 +56,7 @@ class Ledger(ServiceBase):
     async def begin(self, key: str, *, subject_id: int | None = None) -> Claim:
         """Claim ``key`` for processing; a claim whose process died (older than the lease) is taken over."""
         now = self.now()
-        async with self.db.uow() as uow:
+        async with self.db.uow(bookkeeping=True) as uow:
             if await uow.processed.claim(key, subject_id=subject_id, at=now, state="working"):
                 await uow.commit()
                 return Claim.NEW
@@ -66,19 +66,19 @@ class Ledger(ServiceBase):
         return Claim.DUPLICATE
 
     async def finish(self, key: str) -> None:
-        async with self.db.uow() as uow:
+        async with self.db.uow(bookkeeping=True) as uow:
             await uow.processed.set_state(key, "done", at=self.now())
             await uow.commit()
 
     async def release(self, key: str) -> None:
         """Forget a claim whose work did not happen, so a retry or a redelivery does it."""
-        async with self.db.uow() as uow:
+        async with self.db.uow(bookkeeping=True) as uow:
             await uow.processed.release(key)
             await uow.commit()
 
     async def once(self, key: str, *, subject_id: int | None = None) -> bool:
         """``True`` the first time ``key`` is seen, ``False`` ever after (one-time notices)."""
-        async with self.db.uow() as uow:
+        async with self.db.uow(bookkeeping=True) as uow:
             first = await uow.processed.claim(key, subject_id=subject_id, at=self.now())
             await uow.commit()
         return first
@@ -89,7 +89,7 @@ class Ledger(ServiceBase):
 
     async def forget_old(self) -> int:
         """Drop keys older than a day: a day is as long as Telegram redelivers."""
-        async with self.db.uow() as uow:
+        async with self.db.uow(bookkeeping=True) as uow:
             count = await uow.processed.forget_older_than(self.now() - MEMORY)
             await uow.commit()
         return count

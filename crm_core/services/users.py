@@ -115,7 +115,7 @@ class UserService(ServiceBase):
             return user
         if locale == user.locale:
             return user
-        async with self.db.uow() as uow:
+        async with self.db.uow(bookkeeping=True) as uow:  # the same language again changes nothing
             if await uow.users.locale_chosen(user.id):
                 return user
             user.locale = locale
@@ -140,7 +140,7 @@ class UserService(ServiceBase):
 
     async def mark_blocked(self, user_id: int, *, blocked: bool) -> None:
         """Remember that the user blocked the bot (or came back), so nothing is retried in vain."""
-        async with self.db.uow() as uow:
+        async with self.db.uow(bookkeeping=True) as uow:
             user = await uow.users.get(user_id)
             if user is not None and user.blocked_bot != blocked:
                 user.blocked_bot = blocked

@@ -308,7 +308,7 @@ async def a_press_outlives_an_outage_that_starts_right_after_its_move(
     outage_s: float,
 ) -> None:
     """The move is committed, the database goes before the card is redrawn (and the press answered):
-    once it is back the press is answered, the card redrawn, the deal moved once."""
+    once it is back the press is answered (the card redrawn, or "Saved."), the deal moved once."""
     ali = await crm.users.identify(ALI)
     deal = await crm.deals.create(actor=ali, title="Cut after the move", stage="Opportunity")
     await chat.send(ALI, "/find Cut after the move")
@@ -328,12 +328,38 @@ async def a_press_outlives_an_outage_that_starts_right_after_its_move(
     await chat.wait(timeout_ms=120_000)
     moved = await crm.deals.get(deal_id=deal.id, actor=ali)
     assert (moved.stage.name, moved.version) == ("Commercial offer", deal.version + 1), moved
-    await presses_answered(
-        {str(pressed["callback_query_id"]): await chat.answer(pressed["callback_query_id"])}
-    )
-    redrawn = await chat.message(ALI, card.message_id)
-    assert "Commercial offer" in redrawn.text, redrawn.text
+    answer = await chat.answer(pressed["callback_query_id"])
+    await presses_answered({str(pressed["callback_query_id"]): answer})
+    redrawn = "Commercial offer" in (await chat.message(ALI, card.message_id)).text
+    assert redrawn or (answer is not None and answer["text"] == "Saved."), answer
     await updates_handled_once(crm.db, bot_id=BOT_ID, update_ids=[int(pressed["update_id"])])
+    TALLY.cases += 1
+
+
+async def a_note_saved_just_before_an_outage_is_written_once(
+    chat: EmulatedChat, crm: Crm, outage: Outage, monkeypatch: pytest.MonkeyPatch, *, outage_s: float
+) -> None:
+    """The note is committed, the database goes before the question is closed: once it is back the note
+    is there once (it was written twice), the user is told, and their next message is no second note."""
+    ali = await crm.users.identify(ALI)
+    deal = await crm.deals.create(actor=ali, title="Noted before the cut", stage="Opportunity")
+    await chat.send(ALI, "/find Noted before the cut")
+    await chat.click(ALI, "Noted before the cut")
+    await chat.click(ALI, "Note")
+    outage.lasts_s = outage_s
+    monkeypatch.setattr(DealService, "add_note", after(DealService.add_note, outage.begin))
+    sent = await chat.send(ALI, "They want a discount", wait=False)
+    deadline = time.monotonic() + 15
+    while not outage.down:
+        assert time.monotonic() < deadline, "the note was never saved"
+        await asyncio.sleep(0.05)
+    await outage.over()
+    await chat.wait(timeout_ms=120_000)
+    await chat.send(ALI, "/deals")  # what comes next is no note
+    notes = [e for e in await crm.deals.history(deal_id=deal.id, actor=ali) if e.kind is EventKind.NOTE]
+    assert [n.data["text"] for n in notes] == ["They want a discount"], notes
+    assert await crm.dialogs.get(ALI) is None
+    await updates_handled_once(crm.db, bot_id=BOT_ID, update_ids=[sent])
     TALLY.cases += 1
 
 
@@ -400,6 +426,14 @@ async def test_a_notification_whose_rendering_meets_a_database_blip_goes_out_lat
     TALLY.cases += 1
 
 
+async def test_a_note_saved_just_before_the_database_went_is_written_once(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot, outage: Outage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await a_note_saved_just_before_an_outage_is_written_once(
+        chat, crm, outage, monkeypatch, outage_s=QUICK_OUTAGE_S
+    )
+
+
 @pytest.mark.reliability
 @pytest.mark.parametrize("outage_s", [30.0, 45.0], ids=["30s", "45s-past-the-retries"])
 async def test_the_database_gone_for_half_a_minute_mid_work_loses_and_doubles_nothing(
@@ -414,4 +448,7 @@ async def test_the_database_gone_for_half_a_minute_mid_work_loses_and_doubles_no
     await the_database_goes_away_mid_work(chat, crm, kanbot, outage, tmp_path, outage_s=outage_s)
     await a_press_outlives_an_outage_that_starts_right_after_its_move(
         chat, crm, kanbot, outage, monkeypatch, outage_s=outage_s
+    )
+    await a_note_saved_just_before_an_outage_is_written_once(
+        chat, crm, outage, monkeypatch, outage_s=outage_s
     )
