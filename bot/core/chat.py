@@ -22,7 +22,7 @@ from crm_core.adapters.database import saved_changes
 from crm_core.domain.errors import CrmError, InvalidInput, StaleVersion, Unavailable
 from crm_core.domain.users import User
 from crm_core.services import Crm
-from crm_core.services.conversations import Claim
+from crm_core.services.conversations import Arrival, Claim
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +110,17 @@ class ChatCore:
         # A claim this call still holds is its own, not a redelivery's: when the database went away
         # mid-update the release failed too, and the retry then took its own claim for a duplicate
         # (the press was never answered, the card never redrawn).
-        if key not in held:
-            if await self.crm.ledger.begin(key, subject_id=event.sender.id) is Claim.DUPLICATE:
-                log.info("update %s delivered again: ignored", event.update_id)
-                return Reply(duplicate=True, outcome="duplicate")
-            held.add(key)
+        arrival = await self.crm.ledger.arrive(
+            key, telegram_id=event.sender.id, window=FLOOD_WINDOW, prefix="u:", held=key in held
+        )
+        if arrival.claim is Claim.DUPLICATE:
+            log.info("update %s delivered again: ignored", event.update_id)
+            return Reply(duplicate=True, outcome="duplicate")
+        held.add(key)
         saved = [0]
         counting = saved_changes.set(saved)
         try:
-            reply = await self._handle(event)
+            reply = await self._handle(event, arrival)
         except Unavailable:
             if saved[0]:  # done again, a note would be written twice, a deal created twice
                 raise _SavedThenUnavailable from None
@@ -167,12 +169,12 @@ class ChatCore:
             return Reply(outcome="unavailable").answer(text, alert=True)
         return Reply(outcome="unavailable").send(View.of([f"⚠️ {text}"]))
 
-    async def _handle(self, event: Event) -> Reply:
+    async def _handle(self, event: Event, arrival: Arrival) -> Reply:
         if not event.private:
             return await self._in_group(event)
-        if await self._flooding(event):
-            return await self._slow_down(event)
-        user = await self.crm.users.by_telegram_id(event.sender.id)
+        user = arrival.sender
+        if arrival.recent > FLOOD_LIMIT:
+            return await self._slow_down(event, user)
         if user is None or not user.active:
             return await self.entry.stranger(self.crm, self.settings, event, known=user)
         user = await self.crm.users.adopt_locale(user, event.sender.language_code)
@@ -252,12 +254,7 @@ class ChatCore:
             reply.actions.insert(0, Answer())
         return reply
 
-    async def _flooding(self, event: Event) -> bool:
-        count = await self.crm.ledger.recent_count(event.sender.id, window=FLOOD_WINDOW, prefix="u:")
-        return count > FLOOD_LIMIT
-
-    async def _slow_down(self, event: Event) -> Reply:
-        user = await self.crm.users.by_telegram_id(event.sender.id)
+    async def _slow_down(self, event: Event, user: User | None) -> Reply:
         tr = Tr(user.locale if user else (event.sender.language_code or "en"))
         text = tr("You're going a bit fast — give me a few seconds.")
         reply = Reply()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from crm_core.adapters.repositories.conversations import Dialog
+from crm_core.domain.users import User
 from crm_core.services.base import ServiceBase
 
 DIALOG_TTL = timedelta(hours=1)
@@ -17,6 +19,15 @@ MEMORY = timedelta(days=1)
 class Claim(enum.StrEnum):
     NEW = "new"  # first delivery: do the work
     DUPLICATE = "duplicate"  # done already, or being done by someone else right now
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """An update's bookkeeping, read in one transaction: whether to do it, its sender's pace, its sender."""
+
+    claim: Claim
+    recent: int  # the sender's updates within the window, this one included
+    sender: User | None  # None for a stranger
 
 
 class DialogService(ServiceBase):
@@ -53,17 +64,24 @@ class DialogService(ServiceBase):
 class Ledger(ServiceBase):
     """Keys of work done, so a repeated delivery (an update sent twice) has no second effect."""
 
-    async def begin(self, key: str, *, subject_id: int | None = None) -> Claim:
-        """Claim ``key`` for processing; a claim whose process died (older than the lease) is taken over."""
+    async def arrive(
+        self, key: str, *, telegram_id: int, window: timedelta, prefix: str, held: bool = False
+    ) -> Arrival:
+        """Claim an update (unless this caller ``held`` it already) and, in the same transaction, count
+        its sender's updates within ``window`` and find the sender: one transaction for what every
+        update asks before its work. A claim whose process died (older than the lease) is taken over.
+        """
         now = self.now()
         async with self.db.uow(bookkeeping=True) as uow:
-            if await uow.processed.claim(key, subject_id=subject_id, at=now, state="working"):
-                await uow.commit()
-                return Claim.NEW
-            if await uow.processed.retake(key, stale_before=now - CLAIM_LEASE, at=now):
-                await uow.commit()
-                return Claim.NEW
-        return Claim.DUPLICATE
+            if not held and not (
+                await uow.processed.claim(key, subject_id=telegram_id, at=now, state="working")
+                or await uow.processed.retake(key, stale_before=now - CLAIM_LEASE, at=now)
+            ):
+                return Arrival(Claim.DUPLICATE, 0, None)
+            recent = await uow.processed.count_since(telegram_id, now - window, prefix=prefix)
+            sender = await uow.users.by_telegram_id(telegram_id)
+            await uow.commit()
+        return Arrival(Claim.NEW, recent, sender)
 
     async def finish(self, key: str) -> None:
         async with self.db.uow(bookkeeping=True) as uow:

@@ -158,10 +158,15 @@ class DealService(ServiceBase):
         async with self.db.uow(write=False) as uow:
             return await uow.deals.get_visible(deal_id, viewer=actor)
 
-    async def details(self, *, deal_id: int, actor: User) -> DealDetails:
+    async def details(self, *, deal_id: int, actor: User, changed: Deal | None = None) -> DealDetails:
+        """The deal with what its card shows; ``changed``: the deal as a change of the actor's just
+        returned it, not read again."""
         require_active(actor)
         async with self.db.uow(write=False) as uow:
-            deal = await uow.deals.get_visible(deal_id, viewer=actor)
+            if changed is not None and changed.id == deal_id:
+                deal = changed
+            else:
+                deal = await uow.deals.get_visible(deal_id, viewer=actor)
             tasks = await uow.tasks.open_of_deal(deal.id)
             calls = await uow.calls.of_deal(deal.id)
             return DealDetails(

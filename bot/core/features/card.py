@@ -27,9 +27,11 @@ HISTORY_PAGE = 10
 OTHER = "Other"
 
 
-async def details(ctx: ChatContext, deal_id: int, version: int | None = None) -> DealDetails:
+async def details(
+    ctx: ChatContext, deal_id: int, version: int | None = None, *, changed: Deal | None = None
+) -> DealDetails:
     """The deal as the card shows it; ``StaleVersion`` when the user saw an older version."""
-    found = await ctx.crm.deals.details(deal_id=deal_id, actor=ctx.user)
+    found = await ctx.crm.deals.details(deal_id=deal_id, actor=ctx.user, changed=changed)
     if version is not None and found.deal.version != version:
         raise StaleVersion(deal_id)
     return found
@@ -38,6 +40,12 @@ async def details(ctx: ChatContext, deal_id: int, version: int | None = None) ->
 async def show_card(ctx: ChatContext, deal_id: int, *, notice: str | None = None, edit: bool = True) -> Reply:
     view = deal_card(await details(ctx, deal_id), ctx, notice=notice)
     return Reply().edit(ctx.message_id, view) if edit else Reply().send(view)
+
+
+async def show_moved(ctx: ChatContext, deal: Deal) -> Reply:
+    """The card redrawn after a move, saying where the deal went."""
+    view = deal_card(await details(ctx, deal.id, changed=deal), ctx, notice=moved_notice(ctx, deal))
+    return Reply().edit(ctx.message_id, view)
 
 
 def moved_notice(ctx: ChatContext, deal: Deal) -> str:
@@ -78,7 +86,7 @@ async def on_step(ctx: ChatContext, p: Payload) -> Reply:
             deal = await ctx.crm.deals.move_previous(
                 deal_id=deal_id, actor=ctx.user, expected_version=version
             )
-    return await show_card(ctx, deal.id, notice=moved_notice(ctx, deal))
+    return await show_moved(ctx, deal)
 
 
 @router.button(A.MOVE_MENU)
@@ -102,14 +110,14 @@ async def on_move(ctx: ChatContext, p: Payload) -> Reply:
     deal = await ctx.crm.deals.move(
         deal_id=deal_id, to_stage=stage_id, actor=ctx.user, expected_version=version
     )
-    return await show_card(ctx, deal.id, notice=moved_notice(ctx, deal))
+    return await show_moved(ctx, deal)
 
 
 @router.button(A.WON)
 async def on_won(ctx: ChatContext, p: Payload) -> Reply:
     """Close the deal as won."""
     deal = await ctx.crm.deals.mark_won(deal_id=p.num(0), actor=ctx.user, expected_version=p.num(1))
-    reply = await show_card(ctx, deal.id, notice=moved_notice(ctx, deal))
+    reply = await show_moved(ctx, deal)
     return reply.answer("🏆 " + ctx.tr("Won!"))
 
 
@@ -149,7 +157,7 @@ async def on_lost(ctx: ChatContext, p: Payload) -> Reply:
     deal = await ctx.crm.deals.mark_lost(
         deal_id=p.num(0), reason=reasons[index], actor=ctx.user, expected_version=p.num(1)
     )
-    return await show_card(ctx, deal.id, notice=moved_notice(ctx, deal))
+    return await show_moved(ctx, deal)
 
 
 async def ask(ctx: ChatContext, flow: str, data: dict[str, object], question: str) -> Reply:
