@@ -17,7 +17,7 @@ from crm_core.domain.phones import to_e164
 from crm_core.domain.schedule import WorkingHours
 from telephony_bridge.settings import CloudPbxSettings
 
-ENV = SettingsConfigDict(env_prefix="KANBOT_", env_file=".env", extra="ignore")
+ENV = SettingsConfigDict(env_prefix="KANBOT_", env_file=".env", extra="ignore", env_ignore_empty=True)
 CommaList = Annotated[list[str], NoDecode]
 
 

@@ -8,11 +8,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from crm_core.adapters.database import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x6B616E62  # "kanb": the advisory lock upgrades take on PostgreSQL
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -33,6 +35,10 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         command.upgrade(alembic_config(connection), revision)
 
     async with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several processes starting at once (docker-compose up) would each create the schema;
+            # the others wait here, then find it at head. (SQLite's BEGIN IMMEDIATE does the same.)
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_upgrade)
 
 

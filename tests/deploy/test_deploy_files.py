@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -39,6 +40,19 @@ def test_the_compose_file_keeps_the_bridge_behind_a_profile_and_every_kanbot_ser
     for name in ("web-1", "worker-1"):
         assert document["x-kanbot"]["environment"]["KANBOT_DATABASE_URL"].startswith("postgresql+asyncpg://")
         assert name in services
+
+
+def test_every_setting_of_the_env_example_reaches_the_containers() -> None:
+    """The containers get their settings only through the compose file's environment: one that is not
+    listed there would be silently ignored, however it is set in .env."""
+    example = (DEPLOY.parent / ".env.example").read_text()
+    documented = set(re.findall(r"^#? *(KANBOT_[A-Z_]+)=", example, flags=re.MULTILINE))
+    document = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    passed = set(document["x-kanbot"]["environment"]) | set(
+        document["services"]["ami-bridge"]["environment"]
+    )
+    assert len(documented) > 20, documented
+    assert documented - passed == set()
 
 
 def test_the_image_runs_as_a_non_root_user_and_upgrades_the_schema_before_its_command() -> None:
