@@ -19,7 +19,9 @@ class MissingToken(Exception):
 class TelegramSettings(BaseSettings):
     """The bot's connection to Telegram (or to a stand-in such as the emulator)."""
 
-    model_config = SettingsConfigDict(env_prefix="KANBOT_", env_file=".env", extra="ignore", env_ignore_empty=True)
+    model_config = SettingsConfigDict(
+        env_prefix="KANBOT_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     bot_token: SecretStr | None = None
     telegram_api_url: str | None = None

@@ -54,7 +54,9 @@ class CloudPbxSettings(BaseSettings):
     A secret left unset switches its endpoint off (it answers 503), it never opens it.
     """
 
-    model_config = SettingsConfigDict(env_prefix="KANBOT_", env_file=".env", extra="ignore", env_ignore_empty=True)
+    model_config = SettingsConfigDict(
+        env_prefix="KANBOT_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     twilio_auth_token: SecretStr | None = None
     zadarma_secret: SecretStr | None = None
@@ -105,7 +107,9 @@ class AmiSettings(BaseSettings):
     regular expressions over channel names (see ``docs/telephony-asterisk.md``).
     """
 
-    model_config = SettingsConfigDict(env_prefix="KANBOT_", env_file=".env", extra="ignore", env_ignore_empty=True)
+    model_config = SettingsConfigDict(
+        env_prefix="KANBOT_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     ami_host: str = "127.0.0.1"
     ami_port: int = Field(default=5038, gt=0, lt=65536)

@@ -48,9 +48,7 @@ def test_every_setting_of_the_env_example_reaches_the_containers() -> None:
     example = (DEPLOY.parent / ".env.example").read_text()
     documented = set(re.findall(r"^#? *(KANBOT_[A-Z_]+)=", example, flags=re.MULTILINE))
     document = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
-    passed = set(document["x-kanbot"]["environment"]) | set(
-        document["services"]["ami-bridge"]["environment"]
-    )
+    passed = set(document["x-kanbot"]["environment"]) | set(document["services"]["ami-bridge"]["environment"])
     assert len(documented) > 20, documented
     assert documented - passed == set()
 

@@ -97,6 +97,24 @@ async def test_a_missed_call_gives_its_seller_a_call_back_card_that_closes_the_t
     assert "Called back" in (await chat.last(ALI)).text
 
 
+async def test_a_russian_speaking_seller_reads_the_call_back_task_in_russian(
+    chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm
+) -> None:
+    ali = await crm.users.identify(ALI)
+    await crm.users.update_preferences(actor=ali, locale="ru")
+    ended = datetime.now(UTC).isoformat()
+    await post_call(
+        kanbot, call_id="m-ru", status="missed", answered_by=None, answered_at=None, ended_at=ended
+    )
+    await said_to(chat, ALI, "Пропущенный звонок")
+    await chat.send(ALI, "/tasks")
+    tasks = (await chat.last(ALI)).text
+    assert "Перезвонить: +7 495 123-45-67" in tasks, tasks
+    assert "Call back" not in tasks
+    (task,) = await crm.tasks.open_tasks(actor=ali)
+    assert task.text == "Call back +7 495 123-45-67"  # stored as written; the CLI and exports show it
+
+
 async def test_a_missed_call_nobody_owns_is_told_to_the_boss(
     chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm
 ) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from typing import Protocol
 
 import phonenumbers
 
@@ -12,11 +14,30 @@ from bot.core.i18n import Html, Tr, h, isolate
 from bot.core.views import Button, View
 from crm_core.domain.deals import Deal, DealEvent, EventKind, Priority
 from crm_core.domain.funnel import Pipeline, Stage, StageKind
+from crm_core.domain.tasks import TaskKind
 from crm_core.services.deals import DealDetails
 
 
 def N_(message: str) -> str:
     return message
+
+
+class HasTaskText(Protocol):
+    @property
+    def kind(self) -> TaskKind: ...
+    @property
+    def text(self) -> str: ...
+
+
+CALL_BACK = re.compile(r"Call back (?P<number>.+)")
+
+
+def task_text(task: HasTaskText, tr: Tr) -> Html:
+    """A task's text in the reader's language, escaped: the call-back tasks that calls make are
+    written by crm_core in English, as the CLI and exports show them; the chat translates them."""
+    if task.kind is TaskKind.CALL_BACK and (match := CALL_BACK.fullmatch(task.text)):
+        return tr("Call back {number}", number=match["number"])
+    return h(task.text)
 
 
 # The default funnel's words: shown translated; names an admin chose are shown as they are.
@@ -112,7 +133,7 @@ def card_lines(details: DealDetails, ctx: ChatContext) -> list[str]:
     if details.next_task is not None:
         task = details.next_task
         overdue = " ⚠️" if task.due_at <= now else ""
-        lines.append(f"🗓 {h(task.text)} — {tr.when(task.due_at, now=now)}{overdue}")
+        lines.append(f"🗓 {task_text(task, tr)} — {tr.when(task.due_at, now=now)}{overdue}")
     if deal.snoozed_until and deal.snoozed_until > now:
         lines.append("💤 " + tr("Snoozed until {when}", when=tr.when(deal.snoozed_until, now=now)))
     if deal.stage.playbook and deal.stage.is_open:

@@ -12,7 +12,7 @@ from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.events import SharedContact, Text
 from bot.core.features.card import back_to_card, details, show_card
-from bot.core.features.cards import deal_card, deal_label, stage_label, stage_name
+from bot.core.features.cards import deal_card, deal_label, stage_label, stage_name, task_text
 from bot.core.features.reports import conversion_lines, funnel_lines, sellers_lame_lines
 from bot.core.i18n import Tr, h
 from bot.core.renderers import Outgoing, renders
@@ -266,7 +266,7 @@ async def task_due(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
     if task.done_at is not None:
         return []
     head = "🔁 " + tr("Still to do:") if p.get("repeat") else "⏰ " + tr("Due now:")
-    lines = [f"{head} <b>{h(task.text)}</b>", f"📌 {h(task.deal_title or '')}"]
+    lines = [f"{head} <b>{task_text(task, tr)}</b>", f"📌 {h(task.deal_title or '')}"]
     t = task.id
     buttons = [
         [
@@ -288,7 +288,7 @@ async def on_called_back(ctx: ChatContext, p: Payload) -> Reply:
     return Reply().edit(
         ctx.message_id,
         View.of(
-            ["✅ " + ctx.tr("Called back: {text}", text=task.text)],
+            ["✅ " + ctx.tr("Called back: {text}", text=task_text(task, ctx.tr))],
             [[Button.act("📂 " + ctx.tr("Open the deal"), A.CARD, task.deal_id)]],
         ),
     )
@@ -320,8 +320,8 @@ def morning_view(ctx: ChatContext, plan: MorningPlan) -> View:
     if plan.tasks:
         lines += ["", "<b>" + tr("Tasks") + "</b>"]
         lines += [
-            f"{'⚠️' if t.due_at <= now else '•'} {h(t.text)} — <i>{h(short(t.deal_title or '', 40))}</i>"
-            f" · {tr.when(t.due_at, now=now)}"
+            f"{'⚠️' if t.due_at <= now else '•'} {task_text(t, tr)}"
+            f" — <i>{h(short(t.deal_title or '', 40))}</i> · {tr.when(t.due_at, now=now)}"
             for t in plan.tasks[:15]
         ]
     if plan.stale:

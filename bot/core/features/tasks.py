@@ -7,12 +7,13 @@ from datetime import timedelta
 from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
+from bot.core.features.cards import task_text
 from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View, short
 from bot.core.when import morning_in
 from crm_core.domain.errors import InvalidInput
-from crm_core.domain.tasks import TaskKind
+from crm_core.domain.tasks import Task, TaskKind
 
 router = Router("tasks")
 SHOWN = 20
@@ -32,8 +33,8 @@ async def tasks_view(ctx: ChatContext) -> View:
     for number, task in enumerate(tasks[:SHOWN], start=1):
         late = " ⚠️" if task.due_at <= now else ""
         lines.append(
-            f"{number}. {KIND_ICON[task.kind]} {h(task.text)} — <i>{h(short(task.deal_title or '', 40))}</i>"
-            f" · {tr.when(task.due_at, now=now)}{late}"
+            f"{number}. {KIND_ICON[task.kind]} {task_text(task, tr)}"
+            f" — <i>{h(short(task.deal_title or '', 40))}</i> · {tr.when(task.due_at, now=now)}{late}"
         )
         buttons.append(
             [
@@ -62,6 +63,12 @@ async def on_tasks_button(ctx: ChatContext, p: Payload) -> Reply:
     return Reply().edit(ctx.message_id, await tasks_view(ctx))
 
 
+def task_done_view(ctx: ChatContext, task: Task, text: str) -> View:
+    """A task notification after its button: what happened, and the way to its deal."""
+    open_deal = Button.act("📂 " + ctx.tr("Open the deal"), A.CARD, task.deal_id)
+    return View.of([f"{text} {task_text(task, ctx.tr)}"], [[open_deal]])
+
+
 @router.button(A.TASK_DONE)
 async def on_done(ctx: ChatContext, p: Payload) -> Reply:
     """Mark a task done; refresh the list, or the notification it came from."""
@@ -69,12 +76,7 @@ async def on_done(ctx: ChatContext, p: Payload) -> Reply:
     text = "✅ " + ctx.tr("Done.")
     if p.token(1) == "l":
         return Reply().edit(ctx.message_id, await tasks_view(ctx)).answer(text)
-    return Reply().edit(
-        ctx.message_id,
-        View.of(
-            [f"{text} {h(task.text)}"], [[Button.act("📂 " + ctx.tr("Open the deal"), A.CARD, task.deal_id)]]
-        ),
-    )
+    return Reply().edit(ctx.message_id, task_done_view(ctx, task, text))
 
 
 @router.button(A.TASK_SNOOZE)
@@ -91,9 +93,4 @@ async def on_snooze(ctx: ChatContext, p: Payload) -> Reply:
     text = "💤 " + ctx.tr("Moved to {when}.", when=ctx.tr.when(task.due_at, now=ctx.now))
     if p.token(2) == "l":
         return Reply().edit(ctx.message_id, await tasks_view(ctx)).answer(text)
-    return Reply().edit(
-        ctx.message_id,
-        View.of(
-            [f"{text} {h(task.text)}"], [[Button.act("📂 " + ctx.tr("Open the deal"), A.CARD, task.deal_id)]]
-        ),
-    )
+    return Reply().edit(ctx.message_id, task_done_view(ctx, task, text))
