@@ -24,6 +24,11 @@ def average_loss_rate(rows: list[ConversionRow]) -> float:
     return sum(rates) / len(rates) if rates else 0.0
 
 
+def enough_losses(rows: list[ConversionRow], rule: LameStageRule = LameStageRule()) -> bool:
+    """Whether some stage lost enough deals for a verdict: with fewer, "no lame stage" means "too soon"."""
+    return max((r.lost for r in rows if r.entered), default=0) >= rule.min_lost
+
+
 def lame_stage(rows: list[ConversionRow], rule: LameStageRule = LameStageRule()) -> Stage | None:
     """The stage the funnel limps at, or ``None`` when losses are spread evenly (or too few)."""
     candidates = [r for r in rows if r.entered]

@@ -83,6 +83,7 @@ class ConversionReport:
     rows: list[ConversionRow]
     lame_stage: Stage | None
     average_loss_rate: float
+    enough_losses: bool = True  # False: too few deals lost anywhere to name a lame stage yet
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from crm_core.domain.errors import NotAllowed, NotFound
 from crm_core.domain.funnel import Pipeline, StageKind
 from crm_core.domain.users import Role, User
 from crm_core.reports import queries
-from crm_core.reports.lame import LameStageRule, average_loss_rate, lame_stage
+from crm_core.reports.lame import LameStageRule, average_loss_rate, enough_losses, lame_stage
 from crm_core.reports.models import (
     ActivitySummary,
     ConversionReport,
@@ -85,7 +85,13 @@ class ReportService(ServiceBase):
                 uow.connection, start=period.start, end=period.end, owner_id=owner_id
             )
         rows = _conversion_rows(pipeline, {stage: f for (_, stage), f in figures.items()})
-        return ConversionReport(period, rows, lame_stage(rows, self.lame_rule), average_loss_rate(rows))
+        return ConversionReport(
+            period,
+            rows,
+            lame_stage(rows, self.lame_rule),
+            average_loss_rate(rows),
+            enough_losses=enough_losses(rows, self.lame_rule),
+        )
 
     async def lame_stages_by_seller(self, *, actor: User, period: Period) -> list[SellerLameStage]:
         """Each seller's own lame stage (a seller can limp at a stage where the team does not)."""

@@ -112,7 +112,9 @@ async def _conversion(crm: Crm, actor: Any, period: Period, seller: int | None, 
             for r in rows
         ],
     )
-    typer.echo(f"Lame stage: {lame or 'none — losses are spread evenly'}")
+    if lame is None:
+        lame = "none — losses are spread evenly" if result.enough_losses else "none yet — too few deals lost"
+    typer.echo(f"Lame stage: {lame}")
 
 
 async def _sellers(crm: Crm, actor: Any, period: Period, seller: int | None, as_json: bool) -> None:

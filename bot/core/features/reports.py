@@ -62,8 +62,10 @@ def conversion_lines(report: ConversionReport, tr: Tr) -> list[str]:
                 avg=tr.percent(report.average_loss_rate),
             )
         )
-    else:
+    elif report.enough_losses:
         lines.append("👍 " + tr("No lame stage: losses are spread evenly."))
+    else:
+        lines.append("🌱 " + tr("Too few deals lost yet to name a lame stage."))
     return lines
 
 
