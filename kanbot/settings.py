@@ -27,10 +27,17 @@ def split_commas(value: object) -> object:
     return value
 
 
-class CoreSettings(BaseSettings):
-    """The database and the CRM's rules."""
+class LogSettings(BaseSettings):
+    """How every Kanbot process logs (the AMI bridge reads only these)."""
 
     model_config = ENV
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+
+class CoreSettings(LogSettings):
+    """The database and the CRM's rules."""
 
     database_url: str = "sqlite+aiosqlite:///./kanbot.db"
     default_region: str = "RU"
@@ -42,8 +49,6 @@ class CoreSettings(BaseSettings):
     boss_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     working_days: str = "mon-fri"
     working_hours: str = "09:00-19:00"
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["text", "json"] = "text"
 
     _split = field_validator("own_numbers", "blocked_numbers", "boss_ids", mode="before")(split_commas)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
-import logging
 import signal
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,6 +14,8 @@ import typer
 from pydantic import ValidationError
 
 from crm_core.domain.calls import CallEvent
+from kanbot.logs import add_secret, setup_logging
+from kanbot.settings import LogSettings, describe_validation_error
 from telephony_bridge.settings import AmiSettings
 
 app = typer.Typer(
@@ -143,7 +144,13 @@ def ami(
     missing = [option for option, value in required.items() if not value]
     if missing:
         raise typer.BadParameter(f"missing {', '.join(missing)} (or their KANBOT_* variables)")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        logs = LogSettings()
+    except ValidationError as error:
+        raise typer.BadParameter(describe_validation_error(error)) from None
+    setup_logging(logs.log_level, logs.log_format)
+    for hidden in (settings.ami_secret, settings.calls_secret):
+        add_secret(hidden.get_secret_value() if hidden else None)
 
     async def serve() -> None:
         stop = asyncio.Event()

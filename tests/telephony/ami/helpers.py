@@ -83,7 +83,9 @@ class FakeAmi:
                     self.logins += 1
                     self._logged_in.notify_all()
                 return True
-            self.refusals += 1
+            async with self._logged_in:
+                self.refusals += 1
+                self._logged_in.notify_all()
             writer.write(_packet(Response="Error", ActionID=action_id, Message="Authentication failed"))
             await writer.drain()
             return False  # Asterisk closes the session after a failed login
@@ -100,6 +102,10 @@ class FakeAmi:
     async def wait_for_login(self, count: int, timeout_s: float = 5.0) -> None:
         async with self._logged_in:
             await asyncio.wait_for(self._logged_in.wait_for(lambda: self.logins >= count), timeout_s)
+
+    async def wait_for_refusals(self, count: int, timeout_s: float = 30.0) -> None:
+        async with self._logged_in:
+            await asyncio.wait_for(self._logged_in.wait_for(lambda: self.refusals >= count), timeout_s)
 
     async def send(self, events: Iterable[Mapping[str, str]]) -> None:
         assert self._session is not None, "no AMI session is logged in"

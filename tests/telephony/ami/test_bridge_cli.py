@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
+import os
+import shutil
+import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +16,7 @@ from typer.testing import CliRunner
 
 from kanbot.cli.bridge import app
 
-from .helpers import DATA, REPO, SHARED_CAPTURES, expected_for
+from .helpers import AMI_USER, CALLS_SECRET, DATA, REPO, SHARED_CAPTURES, FakeAmi, expected_for
 
 runner = CliRunner()
 
@@ -124,3 +129,40 @@ def test_parse_reports_a_payload_it_cannot_read(tmp_path: Path) -> None:
     result = runner.invoke(app, ["parse", "--provider", "generic", str(broken)])
     assert result.exit_code == 2
     assert "Not a valid generic payload" in said(result.output)
+
+
+async def test_the_running_bridge_logs_json_lines_without_its_secrets(
+    fake_ami: FakeAmi, tmp_path: Path
+) -> None:
+    """`kanbot bridge ami` logs as `kanbot run` does: KANBOT_LOG_FORMAT, and no secret in any line."""
+    wrong_secret = "n0t-the-ami-secret-but-still-secret"
+    env = {
+        **os.environ,
+        "KANBOT_LOG_FORMAT": "json",
+        "KANBOT_LOG_LEVEL": "DEBUG",
+        "KANBOT_AMI_SECRET": wrong_secret,
+        "KANBOT_CALLS_SECRET": CALLS_SECRET,
+    }
+    kanbot = shutil.which("kanbot", path=str(Path(sys.executable).parent)) or "kanbot"
+    options = ["--host", "127.0.0.1", "--port", str(fake_ami.port), "--username", AMI_USER]
+    options += ["--crm-url", "http://127.0.0.1:9", "--spool", str(tmp_path / "spool.sqlite")]
+    bridge = await asyncio.create_subprocess_exec(
+        kanbot,
+        "bridge",
+        "ami",
+        *options,
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        await fake_ami.wait_for_refusals(2)  # refused, and tried again
+    finally:
+        bridge.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(bridge.communicate(), 10)
+    text = output.decode()
+    entries = [json.loads(line) for line in text.splitlines() if line.strip()]
+    assert entries and all({"time", "level", "logger", "message"} <= entry.keys() for entry in entries)
+    assert any("AMI" in entry["message"] for entry in entries), text  # the refusal was logged
+    assert wrong_secret not in text and CALLS_SECRET not in text
