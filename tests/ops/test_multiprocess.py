@@ -126,9 +126,15 @@ async def the_leader(workers: list[KanbotProcess]) -> KanbotProcess | None:
     return leading[0] if len(leading) == 1 else None
 
 
+@pytest.fixture(params=["aiogram", "ptb"])
+def runtime(request: pytest.FixtureRequest) -> str:
+    """The chat runtime of every process: the webhook and the outbox on PostgreSQL, on both."""
+    return str(request.param)
+
+
 @pytest.fixture
 async def cluster(
-    database_url: str, emulator: Emulator, tmp_path: Path
+    database_url: str, emulator: Emulator, tmp_path: Path, runtime: str
 ) -> AsyncIterator[tuple[RoundRobinProxy, list[KanbotProcess], list[KanbotProcess]]]:
     """Two web processes behind the round-robin proxy (the webhook) and two workers, all running."""
     if not database_url.startswith("postgresql"):
@@ -137,6 +143,7 @@ async def cluster(
     env = base_env(
         database_url,
         emulator.url,
+        KANBOT_RUNTIME=runtime,
         KANBOT_WEBHOOK_URL=f"{proxy.url}/telegram/webhook",
         KANBOT_WEBHOOK_SECRET=SECRET,
         KANBOT_TICK_SECONDS="1",
