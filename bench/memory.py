@@ -7,7 +7,8 @@ scheduler ticking every 5 s, the outbox) talks to the emulator in its own proces
 is ready, the scheduler having swept the stale deals. Then benchmark 1's load through the emulator:
 100 sellers open /deals and press "next stage" under ten of their deals each, 1 000 presses in all
 (the emulator's flood limits off: the scheduler's reminders to the same chats would spend them).
-Reported: VmRSS idle and after, and VmHWM (the peak).
+Reported: VmRSS idle and after, and VmHWM (the peak), on aiogram (the default) and again, on a fresh
+copy, with ``KANBOT_RUNTIME=ptb`` (python-telegram-bot).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,8 @@ import aiohttp
 from sqlalchemy import text
 
 from bench.common import Options, Result, child, emulator, free_port, log, rss_kib, wait_http, work_dir
-from bench.data_gen import NOW
-from bench.datasets import dataset, working_copy
+from bench.data_gen import NOW, Spec
+from bench.datasets import Dataset, dataset, working_copy
 from bench.reports import FULL, NAMES, QUICK, SMOKE
 from bench.stub_telegram import TOKEN
 from bot.core import actions as A
@@ -34,6 +36,7 @@ from crm_core.adapters.database import Database
 LIMIT_MIB = 150
 IDLE_S = 20
 SELLERS = 100
+RUNTIMES = {"aiogram": "", "ptb": " on python-telegram-bot"}
 _TIMES = ("created_at", "stage_entered_at", "last_activity_at", "closed_at", "follow_up_due_at")
 
 
@@ -109,10 +112,18 @@ async def press_all(base: str, per_seller: dict[int, list[tuple[int, int]]]) -> 
         await call("POST", "/emulator/wait", {"quiet_ms": 500, "timeout_ms": 300_000})
 
 
-async def run(options: Options) -> list[Result]:
-    spec = options.pick(FULL, QUICK, SMOKE)
-    count = options.pick(1000, 300, 20)
-    source = await dataset(NAMES[id(spec)], spec, "sqlite")
+@dataclass(frozen=True, slots=True)
+class Resident:
+    """VmRSS when ready, idle and after the presses, and VmHWM; in KiB."""
+
+    ready: int
+    idle: int
+    after: int
+    peak: int
+
+
+async def measure(options: Options, source: Dataset, spec: Spec, count: int, runtime: str) -> Resident:
+    """A real ``kanbot run`` on ``runtime`` over a fresh copy of ``source``, before and after the presses."""
     program = str(Path(sys.executable).parent / "kanbot")
     async with working_copy(source, "memory") as url:
         await move_to_today(url)
@@ -127,9 +138,10 @@ async def run(options: Options) -> list[Result]:
                 "KANBOT_HTTP_PORT": str(port),
                 "KANBOT_TICK_SECONDS": "5",
                 "KANBOT_LOG_LEVEL": "INFO",
+                "KANBOT_RUNTIME": runtime,
             }
             async with child(
-                ["run"], name="kanbot-run", env=env, program=program, cwd=str(work_dir())
+                ["run"], name=f"kanbot-run-{runtime}", env=env, program=program, cwd=str(work_dir())
             ) as process:
                 await wait_http(f"http://127.0.0.1:{port}/readyz", timeout_s=120)
                 ready, _ = rss_kib(process.pid)
@@ -137,22 +149,35 @@ async def run(options: Options) -> list[Result]:
                 idle, _ = rss_kib(process.pid)
                 await press_all(base, per_seller)
                 after, peak = rss_kib(process.pid)
-    log.info(
-        "7. kanbot run: idle %.0f MiB, after %d presses %.0f MiB, peak %.0f MiB",
-        idle / 1024,
-        count,
-        after / 1024,
-        peak / 1024,
-    )
-    return [
-        Result(
-            "7. Memory of `kanbot run`",
-            "SQLite",
-            f"resident MiB, {spec.deals:,} deals: ready / idle / after {count:,} presses (peak)",
-            f"{ready / 1024:.0f} / {idle / 1024:.0f} / {after / 1024:.0f} ({peak / 1024:.0f})",
-            f"{LIMIT_MIB} MiB",
-            max(peak, after) / 1024 / LIMIT_MIB,
-            f"< {LIMIT_MIB} MiB",
-            max(idle, after, peak) / 1024 < LIMIT_MIB,
+    return Resident(ready, idle, after, peak)
+
+
+async def run(options: Options) -> list[Result]:
+    spec = options.pick(FULL, QUICK, SMOKE)
+    count = options.pick(1000, 300, 20)
+    source = await dataset(NAMES[id(spec)], spec, "sqlite")
+    results = []
+    for runtime, label in RUNTIMES.items():
+        rss = await measure(options, source, spec, count, runtime)
+        log.info(
+            "7. kanbot run%s: idle %.0f MiB, after %d presses %.0f MiB, peak %.0f MiB",
+            label,
+            rss.idle / 1024,
+            count,
+            rss.after / 1024,
+            rss.peak / 1024,
         )
-    ]
+        results.append(
+            Result(
+                f"7. Memory of `kanbot run`{label}",
+                "SQLite",
+                f"resident MiB, {spec.deals:,} deals: ready / idle / after {count:,} presses (peak)",
+                " / ".join(f"{v / 1024:.0f}" for v in (rss.ready, rss.idle, rss.after))
+                + f" ({rss.peak / 1024:.0f})",
+                f"{LIMIT_MIB} MiB",
+                max(rss.peak, rss.after) / 1024 / LIMIT_MIB,
+                f"< {LIMIT_MIB} MiB",
+                max(rss.idle, rss.after, rss.peak) / 1024 < LIMIT_MIB,
+            )
+        )
+    return results

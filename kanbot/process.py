@@ -8,11 +8,9 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
 from bot.core.chat import ChatCore
@@ -36,12 +34,15 @@ from kanbot.app import NotReady
 from kanbot.leader import lead_while_possible
 from kanbot.logs import add_secret
 from kanbot.metrics import CONTENT_TYPE, Metrics
-from kanbot.runtimes import Identity, Runtime, make_runtime
+from kanbot.runtimes import Identity, Runtime, aiogram_bot, make_runtime
 from kanbot.scheduler import build_scheduler
 from kanbot.settings import Settings
 from telephony_bridge.ami.listener import AmiListener
 from telephony_bridge.http import call_routes
 from telephony_bridge.settings import AmiSettings
+
+if TYPE_CHECKING:
+    from aiogram import Bot
 
 log = logging.getLogger(__name__)
 SHUTDOWN_S = 8.0  # SIGTERM to exit: systemd and Compose allow ten seconds
@@ -49,8 +50,7 @@ SHUTDOWN_S = 8.0  # SIGTERM to exit: systemd and Compose allow ten seconds
 
 def make_bot(token: str, api_url: str | None) -> Bot:
     """An aiogram Bot for one-off calls (`kanbot webhook ...`, `kanbot doctor`)."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
-    return Bot(token, session=session)
+    return aiogram_bot(token, api_url)
 
 
 @dataclass

@@ -1,4 +1,9 @@
-"""The two chat runtimes behind one shape, so the process does not care which one talks to Telegram."""
+"""The two chat runtimes behind one shape, so the process does not care which one talks to Telegram.
+
+Each runtime imports its framework when it is built, never at module import: aiogram alone costs
+~120 MiB resident (pydantic models for every Bot API type, built at import), which a process running
+python-telegram-bot should not pay, and the reverse.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,15 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiohttp import web
 
-from bot.aiogram_runtime import AiogramMessenger, build_router, webhook_handler
 from bot.core.chat import ChatCore
 from bot.core.perform import Messenger
+
+if TYPE_CHECKING:
+    from aiogram import Bot
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
@@ -62,8 +65,11 @@ class AiogramRuntime:
     name = "aiogram"
 
     def __init__(self, token: str, api_url: str | None) -> None:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
-        self.bot = Bot(token, session=session)
+        from aiogram import Dispatcher
+
+        from bot.aiogram_runtime import AiogramMessenger
+
+        self.bot = aiogram_bot(token, api_url)
         self.dispatcher = Dispatcher()
         self.messenger: Messenger = AiogramMessenger(self.bot)
         self._polling: asyncio.Task[None] | None = None
@@ -74,6 +80,8 @@ class AiogramRuntime:
         return Identity(me.id, me.username or "kanbot")
 
     def mount(self, chat: ChatCore) -> None:
+        from bot.aiogram_runtime import build_router
+
         self.dispatcher.include_router(build_router(chat, every_button=True))  # the bot is all Kanbot's
         self.dispatcher.update.outer_middleware(self._track)
 
@@ -90,6 +98,8 @@ class AiogramRuntime:
             self._handling.discard(task)
 
     def webhook_route(self, app: web.Application, path: str, secret: str | None) -> None:
+        from bot.aiogram_runtime import webhook_handler
+
         webhook_handler(self.dispatcher, self.bot, secret).register(app, path=path)
 
     async def start_polling(self) -> None:
@@ -132,6 +142,8 @@ class AiogramRuntime:
         await self.bot.delete_webhook(drop_pending_updates=False)
 
     async def register_commands(self, by_locale: dict[str, Commands], per_chat: dict[int, Commands]) -> None:
+        from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+
         for locale, commands in by_locale.items():
             await self.bot.set_my_commands(
                 [BotCommand(command=c, description=d) for c, d in commands],
@@ -245,7 +257,18 @@ class PtbRuntime:
             await self.app.shutdown()
 
 
+def aiogram_bot(token: str, api_url: str | None) -> Bot:
+    """An aiogram Bot, talking to ``api_url`` (a local Bot API server, the emulator) when given."""
+    from aiogram import Bot
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
+    return Bot(token, session=session)
+
+
 def make_runtime(name: str, token: str, api_url: str | None) -> Runtime:
+    """The runtime called ``name`` ("ptb", else aiogram); only its framework gets imported."""
     if name == "ptb":
         return PtbRuntime(token, api_url)
     return AiogramRuntime(token, api_url)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-import yaml
 
 from crm_core.domain.errors import InvalidInput
 from crm_core.services import Crm
@@ -18,6 +17,7 @@ app = typer.Typer(help="The funnel: show it as YAML, apply a YAML file.", no_arg
 @app.command("show")
 def show(as_json: bool = JSON_OPTION) -> None:
     """Print the current funnel as YAML (edit it and `kanbot pipeline apply` it)."""
+    import yaml  # here, not at the top: every `kanbot` command (`kanbot run` too) imports this module
 
     async def go(crm: Crm) -> None:
         document = await crm.pipelines.document()
@@ -32,6 +32,8 @@ def show(as_json: bool = JSON_OPTION) -> None:
 @app.command("apply")
 def apply(file: Path = typer.Argument(..., help="A funnel YAML file.", exists=True, dir_okay=False)) -> None:
     """Validate a funnel file and make the funnel look like it (all or nothing)."""
+    import yaml
+
     try:
         document = yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:

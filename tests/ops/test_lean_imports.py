@@ -1,0 +1,82 @@
+"""A process imports the chat framework it runs on and no other: aiogram alone is ~120 MiB resident.
+
+Checked in fresh interpreters (this one has imported everything already), and in a real
+``kanbot run`` on python-telegram-bot, whose every import Python reports (PYTHONPROFILEIMPORTTIME).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.emulator import Emulator
+from crm_core.services import Crm
+from tests.e2e.harness import ALI, EmulatedChat, seeded_crm
+from tests.ops.support import KanbotProcess, base_env
+
+TOKEN = "123456:TEST-token_for-imports"
+FRAMEWORKS = ("aiogram", "telegram")
+
+
+def imported_after(code: str) -> set[str]:
+    """The top-level packages a fresh interpreter has imported after running ``code``."""
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.split())
+
+
+def test_the_cli_and_the_process_import_no_chat_framework_and_nothing_only_some_commands_need() -> None:
+    modules = imported_after("import kanbot.cli, kanbot.process, kanbot.runtimes, kanbot.embed")
+    assert modules.isdisjoint({*FRAMEWORKS, "matplotlib", "yaml"}), sorted(modules)
+
+
+@pytest.mark.parametrize(
+    ("runtime", "imports", "leaves"), [("ptb", "telegram", "aiogram"), ("aiogram", "aiogram", "telegram")]
+)
+def test_a_runtime_imports_its_own_framework_and_not_the_other(
+    runtime: str, imports: str, leaves: str
+) -> None:
+    modules = imported_after(
+        f"from kanbot.runtimes import make_runtime\nmake_runtime({runtime!r}, {TOKEN!r}, None).mount"
+    )
+    assert imports in modules
+    assert leaves not in modules
+
+
+@pytest.fixture
+async def crm(database_url: str) -> AsyncIterator[Crm]:
+    async with seeded_crm(database_url) as crm:
+        yield crm
+
+
+@pytest.mark.slow
+async def test_kanbot_run_on_python_telegram_bot_answers_without_ever_importing_aiogram(
+    database_url: str, emulator: Emulator, crm: Crm, tmp_path: Path
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("what gets imported does not depend on the database: SQLite covers it")
+    env = base_env(database_url, emulator.url, KANBOT_RUNTIME="ptb", PYTHONPROFILEIMPORTTIME="1")
+    process = KanbotProcess("run-ptb", ["run"], env, tmp_path).start()
+    try:
+        await process.wait_ready()
+        async with aiohttp.ClientSession() as http:
+            chat = EmulatedChat(emulator.url, http)
+            await chat.user(ALI, "Ali")
+            await chat.send(ALI, "/deals", wait=False)
+
+            async def answered() -> bool:
+                return bool(await chat.bot_messages(ALI))
+
+            await chat.wait_until(answered, timeout_s=30, what="an answer to /deals")
+    finally:
+        await process.stop()
+    output = process.output()
+    assert re.search(r"\| +telegram\.ext$", output, re.MULTILINE), "the import profile is missing"
+    assert not re.search(r"\| +aiogram(\.|$)", output, re.MULTILINE)
