@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import phonenumbers
@@ -28,8 +28,16 @@ MAX_PROVIDER, MAX_CALL_ID = 32, 128  # the calls table's columns
 
 @dataclass(slots=True)
 class _Result:
+    """What a call does to its deal, gathered so that its writes go out together."""
+
     deal: Deal | None = None
     created: bool = False
+    # When the deal's open tasks are due at the latest, read with the deal (the deal's follow-up needs
+    # it); ``tasks_read`` False: not read, the deal's save reads it.
+    latest_task_due: datetime | None = None
+    tasks_read: bool = True
+    history: list[DealEvent] = field(default_factory=list)  # the deal's new history lines, in order
+    call_back: Task | None = None  # the deal's open call-back task, after a missed call
 
 
 MAX_EXTENSION = 32  # the calls table's answered_by_ext
@@ -71,14 +79,17 @@ class CallService(ServiceBase):
                 return deal
             if call.caller is None:
                 raise InvalidInput("call", call_id, "the caller's number is hidden")
-            contact = await uow.contacts.by_phone(call.caller)
-            open_deals = await uow.deals.open_deals_of_contact(contact.id) if contact else []
+            caller = await uow.calls.caller(call.caller)
             event = _as_event(call)
-            deal = open_deals[0] if open_deals else await self._new_deal(uow, event, contact, actor, now)
-            await uow.calls.link(call.id, deal.id)
-            await self._record_on_deal(uow, deal, event, call.id, now)
+            if caller.open_deals:
+                result = _Result(caller.open_deals[0], latest_task_due=caller.latest_open_task_due)
+            else:
+                result = await self._new_deal(uow, event, caller.contact, actor, now)
+            assert result.deal is not None
+            await uow.calls.link(call.id, result.deal.id)
+            await self._record_on_deal(uow, result.deal, result, event, call.id, now)
             await uow.commit()
-        return deal
+        return result.deal
 
     async def attach_call(self, *, call_id: int, deal_id: int, actor: User) -> Deal:
         """The pop-up's "Attach to a deal": the call joins the deal, and its number the deal's contact."""
@@ -96,7 +107,9 @@ class CallService(ServiceBase):
                     deal.contact.phone = call.caller
                     await uow.contacts.save(deal.contact)
             await uow.calls.link(call.id, deal.id)
-            await self._record_on_deal(uow, deal, _as_event(call), call.id, now)
+            await self._record_on_deal(
+                uow, deal, _Result(deal, tasks_read=False), _as_event(call), call.id, now
+            )
             await uow.commit()
         return deal
 
@@ -147,7 +160,7 @@ class CallService(ServiceBase):
                 event, deal_id=deal_id, answered_by_id=answerer.id if answerer else None, at=now
             )
             if result.deal is not None:
-                await self._record_on_deal(uow, result.deal, event, call_id, now)
+                await self._record_on_deal(uow, result.deal, result, event, call_id, now)
             await self._notify(uow, event, result, answerer, call_id, now)
             await uow.commit()
         log.info(
@@ -173,25 +186,24 @@ class CallService(ServiceBase):
         customer = event.dialed if event.direction is CallDirection.OUTBOUND else event.caller
         if customer is None or customer in self.config.own_numbers:
             return _Result()
-        contact = await uow.contacts.by_phone(customer)
-        open_deals = await uow.deals.open_deals_of_contact(contact.id) if contact else []
+        caller = await uow.calls.caller(customer)
+        deal = caller.open_deals[0] if caller.open_deals else None
+        joined = _Result(deal, latest_task_due=caller.latest_open_task_due)
         if event.direction is CallDirection.OUTBOUND:
-            return _Result(open_deals[0] if open_deals else None)
+            return joined
         if not self._makes_deals(event):
             return _Result()
-        if open_deals:
-            deal = open_deals[0]
+        if deal is not None:
             if deal.owner is None and answerer is not None and event.status is CallStatus.ANSWERED:
-                await uow.events.add(deal.reassign(answerer, at=now, actor=self._system(event)))
-            return _Result(deal)
+                joined.history.append(deal.reassign(answerer, at=now, actor=self._system(event)))
+            return joined
         mode = self.config.calls_create_deals
         if event.status is CallStatus.ANSWERED and mode is not CreateDealsFrom.ALL:
             return _Result()
         if event.status is CallStatus.MISSED and mode is CreateDealsFrom.NONE:
             return _Result()
         owner = answerer if event.status is CallStatus.ANSWERED else await self._missed_call_owner(uow, event)
-        deal = await self._new_deal(uow, event, contact, owner, now)
-        return _Result(deal, created=True)
+        return await self._new_deal(uow, event, caller.contact, owner, now)
 
     def _system(self, event: CallEvent) -> Actor:
         return Actor.system_because(f"call {event.provider}:{event.call_id}"[:100])
@@ -206,7 +218,8 @@ class CallService(ServiceBase):
 
     async def _new_deal(
         self, uow: UnitOfWork, event: CallEvent, contact: Contact | None, owner: User | None, now: datetime
-    ) -> Deal:
+    ) -> _Result:
+        """A deal for the caller in the inbox; its first history line is written with the call's."""
         assert event.caller is not None
         if contact is None:
             contact = await uow.contacts.add(name=None, phone=event.caller, company=None, at=now)
@@ -226,14 +239,15 @@ class CallService(ServiceBase):
             owner=owner,
         )
         await uow.deals.add(deal)
-        await uow.events.add(created_event(deal, now, self._system(event)))
-        return deal
+        # A new deal has no tasks yet.
+        return _Result(deal, created=True, history=[created_event(deal, now, self._system(event))])
 
     async def _record_on_deal(
-        self, uow: UnitOfWork, deal: Deal, event: CallEvent, call_id: int, now: datetime
+        self, uow: UnitOfWork, deal: Deal, result: _Result, event: CallEvent, call_id: int, now: datetime
     ) -> None:
+        """Touch the deal, add the call to its history (with a call-back task if it was missed), save it."""
         deal.touch(now)
-        await uow.events.add(
+        result.history.append(
             DealEvent.new(
                 deal,
                 EventKind.CALL,
@@ -246,13 +260,24 @@ class CallService(ServiceBase):
                 answered_by=event.answered_by,
             )
         )
+        latest_task_due, tasks_read = result.latest_task_due, result.tasks_read
         if event.status is CallStatus.MISSED and event.direction is CallDirection.INBOUND:
-            await self._call_back_task(uow, deal, event, now)
-        await uow.deals.save(deal)
+            open_tasks = [] if result.created else await uow.tasks.open_of_deal(deal.id)
+            # One open call-back per deal is enough; the new call is in its history.
+            result.call_back = next((t for t in open_tasks if t.kind is TaskKind.CALL_BACK), None)
+            if result.call_back is None:
+                result.call_back = await self._call_back_task(uow, deal, result, event, now)
+                open_tasks.append(result.call_back)
+            latest_task_due, tasks_read = max((t.due_at for t in open_tasks), default=None), True
+        await uow.events.add(*result.history)
+        if tasks_read:
+            await uow.deals.save_knowing_tasks(deal, latest_open_task_due=latest_task_due)
+        else:
+            await uow.deals.save(deal)
 
-    async def _call_back_task(self, uow: UnitOfWork, deal: Deal, event: CallEvent, now: datetime) -> None:
-        if any(t.kind is TaskKind.CALL_BACK for t in await uow.tasks.open_of_deal(deal.id)):
-            return  # one open call-back per deal is enough; the new call is in its history
+    async def _call_back_task(
+        self, uow: UnitOfWork, deal: Deal, result: _Result, event: CallEvent, now: datetime
+    ) -> Task:
         assignee = deal.owner or await self._missed_call_owner(uow, event)
         task = Task(
             id=0,
@@ -264,7 +289,7 @@ class CallService(ServiceBase):
             created_at=now,
         )
         await uow.tasks.add(task)
-        await uow.events.add(
+        result.history.append(
             DealEvent.new(
                 deal,
                 EventKind.TASK_CREATED,
@@ -276,6 +301,7 @@ class CallService(ServiceBase):
                 task_kind=task.kind.value,
             )
         )
+        return task
 
     async def _complete(
         self, uow: UnitOfWork, known: CallRecord, event: CallEvent, answerer: User | None, now: datetime
@@ -317,8 +343,7 @@ class CallService(ServiceBase):
             return
         if event.status is not CallStatus.MISSED or not self._makes_deals(event):
             return
-        tasks = await uow.tasks.open_of_deal(deal.id) if deal else []
-        call_back = next((t for t in tasks if t.kind is TaskKind.CALL_BACK), None)
+        call_back = result.call_back  # found or made with the call's history line
         recipient = (
             deal.owner_id if deal and deal.owner_id else (call_back.assignee_id if call_back else None)
         )

@@ -1,4 +1,8 @@
-"""Calls, unique per (provider, external id)."""
+"""Calls, unique per (provider, external id); and who is calling: the caller's contact and open deals.
+
+A call is one short write transaction that the telephony bridge repeats under load, so its statements
+are built once here, with bound parameters, and SQLAlchemy only looks up their compiled form.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crm_core.adapters.tables import calls
+from crm_core.adapters.repositories.deals import deal_select, deals_from_rows, owners
+from crm_core.adapters.tables import calls, contacts, deals, stages, tasks
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
+from crm_core.domain.deals import Contact, Deal
 
 
 @dataclass(slots=True)
@@ -50,17 +56,63 @@ def _record(row: Row[Any]) -> CallRecord:
     )
 
 
+@dataclass(slots=True)
+class Caller:
+    """Who a number is: their contact (if any), their open deals (most recently active first), and
+    when the first of those deals' open tasks is due at the latest (its follow-up depends on it)."""
+
+    contact: Contact | None
+    open_deals: list[Deal]
+    latest_open_task_due: datetime | None
+
+
+_FIND = select(calls).where(
+    calls.c.provider == bindparam("provider"), calls.c.external_id == bindparam("external_id")
+)
+_ADD = insert(calls)
+_COMPLETE = update(calls).where(calls.c.id == bindparam("call_id"))
+_LATEST_OPEN_TASK_DUE = (
+    select(func.max(tasks.c.due_at))
+    .where(tasks.c.deal_id == deals.c.id, tasks.c.done_at.is_(None))
+    .scalar_subquery()
+    .label("latest_open_task_due")
+)
+# The contact with each of its open deals (one row with no deal when it has none): the columns of
+# ``deal_select`` first, in its order, so ``deals_from_rows`` reads them; the contact's own id after.
+_CALLER = (
+    select(*deal_select().selected_columns, contacts.c.id.label("caller_contact_id"), _LATEST_OPEN_TASK_DUE)
+    .select_from(
+        contacts.outerjoin(deals, and_(deals.c.contact_id == contacts.c.id, deals.c.closed_at.is_(None)))
+        .outerjoin(stages, stages.c.id == deals.c.stage_id)
+        .outerjoin(owners, owners.c.id == deals.c.owner_id)
+    )
+    .where(contacts.c.phone == bindparam("phone"))
+    .order_by(deals.c.last_activity_at.desc(), deals.c.id.desc())
+)
+
+
 class CallRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
     async def find(self, provider: str, external_id: str) -> CallRecord | None:
-        row = (
-            await self.conn.execute(
-                select(calls).where(calls.c.provider == provider, calls.c.external_id == external_id)
-            )
-        ).first()
+        row = (await self.conn.execute(_FIND, {"provider": provider, "external_id": external_id})).first()
         return _record(row) if row else None
+
+    async def caller(self, phone: str) -> Caller:
+        """The contact with ``phone`` and their open deals, in one query."""
+        rows: list[Row[Any]] = list(await self.conn.execute(_CALLER, {"phone": phone}))
+        if not rows:
+            return Caller(None, [], None)
+        head = rows[0]
+        contact = Contact(
+            id=head.caller_contact_id,
+            name=head.contact_name,
+            phone=head.contact_phone,
+            company=head.contact_company,
+        )
+        with_deals = [r for r in rows if r.id is not None]
+        return Caller(contact, deals_from_rows(with_deals), head.latest_open_task_due)
 
     def _values(self, event: CallEvent) -> dict[str, Any]:
         return {
@@ -80,26 +132,21 @@ class CallRepository:
     async def add(
         self, event: CallEvent, *, deal_id: int | None, answered_by_id: int | None, at: datetime
     ) -> int:
-        result = await self.conn.execute(
-            insert(calls).values(
-                provider=event.provider,
-                external_id=event.call_id,
-                deal_id=deal_id,
-                answered_by_id=answered_by_id,
-                created_at=at,
-                **self._values(event),
-            )
-        )
+        values = self._values(event) | {
+            "provider": event.provider,
+            "external_id": event.call_id,
+            "deal_id": deal_id,
+            "answered_by_id": answered_by_id,
+            "created_at": at,
+        }
+        result = await self.conn.execute(_ADD, values)
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     async def complete(
         self, call_id: int, event: CallEvent, *, deal_id: int | None, answered_by_id: int | None
     ) -> None:
-        await self.conn.execute(
-            update(calls)
-            .where(calls.c.id == call_id)
-            .values(deal_id=deal_id, answered_by_id=answered_by_id, **self._values(event))
-        )
+        values = self._values(event) | {"deal_id": deal_id, "answered_by_id": answered_by_id}
+        await self.conn.execute(_COMPLETE, values | {"call_id": call_id})
 
     async def get(self, call_id: int) -> CallRecord | None:
         row = (await self.conn.execute(select(calls).where(calls.c.id == call_id))).first()

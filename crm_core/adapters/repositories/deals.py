@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, insert, or_, select, update
+from sqlalchemy import Row, Select, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.repositories.funnel import stage_from_row
@@ -371,6 +371,25 @@ class DealRepository:
         if limit is not None:
             stmt = stmt.limit(limit)
         return deals_from_rows(await self.conn.execute(stmt))
+
+    # ``save`` built once: the changed columns come as parameters (the telephony path saves many deals).
+    _SAVE = (
+        update(deals)
+        .where(deals.c.id == bindparam("deal_id"), deals.c.version == bindparam("expected_version"))
+        .values(version=deals.c.version + 1)
+    )
+
+    async def save_knowing_tasks(self, deal: Deal, *, latest_open_task_due: datetime | None) -> None:
+        """``save`` for a caller who already knows when the deal's open tasks are due at the latest."""
+        values = self._values(deal)
+        values["follow_up_due_at"] = due = follow_up_due(deal, latest_open_task_due)
+        result = await self.conn.execute(
+            self._SAVE, values | {"deal_id": deal.id, "expected_version": deal.version}
+        )
+        if result.rowcount != 1:
+            raise StaleVersion(deal.id)
+        deal.version += 1
+        deal.follow_up_due_at = due
 
 
 class ContactRepository:

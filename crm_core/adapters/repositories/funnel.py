@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.tables import lost_reasons, pipelines, stages
@@ -37,37 +37,45 @@ def _stage_values(spec: StageSpec, position: int) -> dict[str, Any]:
     }
 
 
+def _with_stages(which: ColumnElement[bool]) -> Select[Any]:
+    """The pipeline ``which`` picks and its stages, a row per stage in order."""
+    return (
+        select(
+            pipelines.c.id.label("pipeline_key"),
+            pipelines.c.name.label("pipeline_name"),
+            pipelines.c.is_default.label("pipeline_is_default"),
+            *stages.c,
+        )
+        .select_from(pipelines.outerjoin(stages, stages.c.pipeline_id == pipelines.c.id))
+        .where(which)
+        .order_by(stages.c.position, stages.c.id)
+    )
+
+
+# Built once: every move, card and new deal reads a pipeline.
+_DEFAULT = _with_stages(
+    pipelines.c.id
+    == select(pipelines.c.id)
+    .order_by(pipelines.c.is_default.desc(), pipelines.c.id)
+    .limit(1)
+    .scalar_subquery()
+)
+_BY_ID = _with_stages(pipelines.c.id == bindparam("pipeline_id"))
+
+
 class PipelineRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
     async def default(self) -> Pipeline | None:
-        first = (
-            select(pipelines.c.id)
-            .order_by(pipelines.c.is_default.desc(), pipelines.c.id)
-            .limit(1)
-            .scalar_subquery()
-        )
-        return await self._load(pipelines.c.id == first)
+        return await self._load(_DEFAULT)
 
     async def get(self, pipeline_id: int) -> Pipeline | None:
-        return await self._load(pipelines.c.id == pipeline_id)
+        return await self._load(_BY_ID, {"pipeline_id": pipeline_id})
 
-    async def _load(self, which: ColumnElement[bool]) -> Pipeline | None:
+    async def _load(self, stmt: Select[Any], params: dict[str, Any] | None = None) -> Pipeline | None:
         """The pipeline and its stages in one query (it is read on every move and every card)."""
-        rows = (
-            await self.conn.execute(
-                select(
-                    pipelines.c.id.label("pipeline_key"),
-                    pipelines.c.name.label("pipeline_name"),
-                    pipelines.c.is_default.label("pipeline_is_default"),
-                    *stages.c,
-                )
-                .select_from(pipelines.outerjoin(stages, stages.c.pipeline_id == pipelines.c.id))
-                .where(which)
-                .order_by(stages.c.position, stages.c.id)
-            )
-        ).all()
+        rows = (await self.conn.execute(stmt, params)).all()
         if not rows:
             return None
         head = rows[0]

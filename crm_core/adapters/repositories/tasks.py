@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.tables import deals, tasks, users
@@ -34,21 +34,31 @@ def _task_select() -> Any:
     )
 
 
+# Built once (a missed call adds a task and reads the deal's open ones).
+_ADD = insert(tasks)
+_OPEN_OF_DEAL = (
+    _task_select()
+    .where(tasks.c.deal_id == bindparam("deal_id"), tasks.c.done_at.is_(None))
+    .order_by(tasks.c.due_at)
+)
+
+
 class TaskRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
     async def add(self, task: Task) -> Task:
         result = await self.conn.execute(
-            insert(tasks).values(
-                deal_id=task.deal_id,
-                assignee_id=task.assignee_id,
-                due_at=task.due_at,
-                text=task.text,
-                kind=task.kind.value,
-                created_at=task.created_at,
-                created_by_id=task.created_by_id,
-            )
+            _ADD,
+            {
+                "deal_id": task.deal_id,
+                "assignee_id": task.assignee_id,
+                "due_at": task.due_at,
+                "text": task.text,
+                "kind": task.kind.value,
+                "created_at": task.created_at,
+                "created_by_id": task.created_by_id,
+            },
         )
         task.id = int(result.inserted_primary_key[0])  # type: ignore[index]
         return task
@@ -84,12 +94,8 @@ class TaskRepository:
         return [task_from_row(r) for r in await self.conn.execute(stmt)]
 
     async def open_of_deal(self, deal_id: int) -> list[Task]:
-        stmt = (
-            _task_select()
-            .where(tasks.c.deal_id == deal_id, tasks.c.done_at.is_(None))
-            .order_by(tasks.c.due_at)
-        )
-        return [task_from_row(r) for r in await self.conn.execute(stmt)]
+        """The deal's open tasks, soonest due first."""
+        return [task_from_row(r) for r in await self.conn.execute(_OPEN_OF_DEAL, {"deal_id": deal_id})]
 
     async def reassign_open(self, *, deal_id: int, assignee_id: int | None) -> None:
         await self.conn.execute(

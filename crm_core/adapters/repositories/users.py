@@ -6,13 +6,28 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, delete, func, insert, select, update
+from sqlalchemy import Row, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.tables import tasks, user_extensions, users
 from crm_core.domain.users import Role, User
 
 owned = user_extensions.alias("owned")
+
+
+def _and_extensions(stmt: Select[Any]) -> Select[Any]:
+    """``stmt`` (a select over ``users``) with a row per extension of the user it finds."""
+    return stmt.add_columns(owned.c.extension.label("owned_extension")).outerjoin(
+        owned, owned.c.user_id == users.c.id
+    )
+
+
+# Built once: every call looks up who answered it (and a missed one whose extension rang).
+_BY_EXTENSION = _and_extensions(
+    select(users)
+    .join(user_extensions, user_extensions.c.user_id == users.c.id)
+    .where(user_extensions.c.extension == bindparam("extension"))
+)
 
 
 def user_from_row(row: Row[Any], extensions: Sequence[str] = ()) -> User:
@@ -46,33 +61,23 @@ class UserRepository:
             by_user.setdefault(user_id, []).append(ext)
         return [user_from_row(r, by_user.get(r.id, ())) for r in rows]
 
-    async def _one(self, stmt: Select[Any]) -> User | None:
-        """The user ``stmt`` finds (a select over ``users``), with their extensions, in one query."""
-        rows = (
-            await self.conn.execute(
-                stmt.add_columns(owned.c.extension.label("owned_extension")).outerjoin(
-                    owned, owned.c.user_id == users.c.id
-                )
-            )
-        ).all()
+    async def _one(self, stmt: Select[Any], params: dict[str, Any] | None = None) -> User | None:
+        """The user an ``_and_extensions`` statement finds, with their extensions, in one query."""
+        rows = (await self.conn.execute(stmt, params)).all()
         if not rows:
             return None
         return user_from_row(rows[0], [r.owned_extension for r in rows if r.owned_extension is not None])
 
     async def get(self, user_id: int) -> User | None:
-        return await self._one(select(users).where(users.c.id == user_id))
+        return await self._one(_and_extensions(select(users).where(users.c.id == user_id)))
 
     async def by_telegram_id(self, telegram_id: int) -> User | None:
         if not -(2**63) <= telegram_id < 2**63:  # a typo no BIGINT holds: nobody, not a driver error
             return None
-        return await self._one(select(users).where(users.c.telegram_id == telegram_id))
+        return await self._one(_and_extensions(select(users).where(users.c.telegram_id == telegram_id)))
 
     async def by_extension(self, extension: str) -> User | None:
-        return await self._one(
-            select(users)
-            .join(user_extensions, user_extensions.c.user_id == users.c.id)
-            .where(user_extensions.c.extension == extension)
-        )
+        return await self._one(_BY_EXTENSION, {"extension": extension})
 
     async def list(self, *, role: Role | None = None, active: bool | None = None) -> list[User]:
         stmt = select(users).order_by(users.c.role, users.c.name, users.c.id)
