@@ -201,12 +201,21 @@ class DealRepository:
 
     async def save(self, deal: Deal) -> None:
         """Write the deal back if nobody changed it since it was read; bump its version."""
+        await self.save_knowing_tasks(deal, latest_open_task_due=await self._latest_open_task_due(deal.id))
+
+    # ``save`` built once: the changed columns come as parameters (the telephony path saves many deals).
+    _SAVE = (
+        update(deals)
+        .where(deals.c.id == bindparam("deal_id"), deals.c.version == bindparam("expected_version"))
+        .values(version=deals.c.version + 1)
+    )
+
+    async def save_knowing_tasks(self, deal: Deal, *, latest_open_task_due: datetime | None) -> None:
+        """``save`` for a caller who already knows when the deal's open tasks are due at the latest."""
         values = self._values(deal)
-        values["follow_up_due_at"] = due = follow_up_due(deal, await self._latest_open_task_due(deal.id))
+        values["follow_up_due_at"] = due = follow_up_due(deal, latest_open_task_due)
         result = await self.conn.execute(
-            update(deals)
-            .where(deals.c.id == deal.id, deals.c.version == deal.version)
-            .values(**values, version=deals.c.version + 1)
+            self._SAVE, values | {"deal_id": deal.id, "expected_version": deal.version}
         )
         if result.rowcount != 1:
             raise StaleVersion(deal.id)
@@ -371,25 +380,6 @@ class DealRepository:
         if limit is not None:
             stmt = stmt.limit(limit)
         return deals_from_rows(await self.conn.execute(stmt))
-
-    # ``save`` built once: the changed columns come as parameters (the telephony path saves many deals).
-    _SAVE = (
-        update(deals)
-        .where(deals.c.id == bindparam("deal_id"), deals.c.version == bindparam("expected_version"))
-        .values(version=deals.c.version + 1)
-    )
-
-    async def save_knowing_tasks(self, deal: Deal, *, latest_open_task_due: datetime | None) -> None:
-        """``save`` for a caller who already knows when the deal's open tasks are due at the latest."""
-        values = self._values(deal)
-        values["follow_up_due_at"] = due = follow_up_due(deal, latest_open_task_due)
-        result = await self.conn.execute(
-            self._SAVE, values | {"deal_id": deal.id, "expected_version": deal.version}
-        )
-        if result.rowcount != 1:
-            raise StaleVersion(deal.id)
-        deal.version += 1
-        deal.follow_up_due_at = due
 
 
 class ContactRepository:
