@@ -1,11 +1,13 @@
 """Delivering the outbox: every notification sent once, in its recipient's language, within Telegram's limits.
 
-The loop claims due items (a lease; PostgreSQL skips rows another process holds), renders each for its
-recipient, and sends it through a ``Transport`` (aiogram or python-telegram-bot). It keeps under about
-30 messages a second in all and 1 a second per chat, waits out a 429's ``retry_after``, retries 5xx
-and network errors with backoff, and stops retrying for a user who blocked the bot. An item is marked
-sent only after Telegram accepted it; a crash between the two re-sends it once after the lease.
-When the process stops, the message being sent goes out, and the rest of the batch (even an item
+The loop claims due items with their recipients (a lease; PostgreSQL skips rows another process
+holds), renders each for its recipient, and sends it through a ``Transport`` (aiogram or
+python-telegram-bot). Several chats are served at once, each chat's items in order by one worker, all
+under one rate limiter: it keeps under about 30 messages a second in all and 1 a second per chat, waits
+out a 429's ``retry_after``, retries 5xx and network errors with backoff, and stops retrying for a user
+who blocked the bot. An item is marked sent only after Telegram accepted it (the marks of items that
+went out meanwhile are written together); a crash between the two re-sends it once after the lease.
+When the process stops, the messages being sent go out, and the rest of the batch (even an item
 waiting out a 429) is handed back to the queue at once instead of holding its lease.
 """
 
@@ -15,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -35,6 +38,10 @@ LEASE = timedelta(seconds=60)
 PARTS_SENT = "_parts_sent"
 MAX_ATTEMPTS = 15
 MAX_BACKOFF_S = 300.0
+# Renders (read transactions) at once: with the marks' writes they stay within the database's five
+# pooled connections, so the chat's own transactions are not crowded out and no overflow connection is
+# opened and closed again at every pass.
+RENDERS_AT_ONCE = 4
 
 
 class _Stopping(Exception):
@@ -60,7 +67,11 @@ class Limits:
 
 @dataclass
 class RateLimiter:
-    """Token bucket for the bot as a whole, and a minimum interval per chat."""
+    """Token bucket for the bot as a whole, and a minimum interval per chat.
+
+    A sender takes its token (``take``) before it sends, so senders in flight together never spend more
+    than the bucket holds; the chat's interval runs from when Telegram took the message (``sent``).
+    """
 
     limits: Limits
     clock: Callable[[], float] = time.monotonic
@@ -82,8 +93,11 @@ class RateLimiter:
         self._stamp = now
         return 0.0 if self._allowance >= 1 else (1 - self._allowance) / rate
 
-    def sent(self, chat_id: int) -> None:
+    def take(self) -> None:
+        """Spend a token on a message about to be sent (after ``global_wait`` said there is one)."""
         self._allowance -= 1
+
+    def sent(self, chat_id: int) -> None:
         interval = self.limits.per_chat_interval_s if chat_id > 0 else 60.0 / self.limits.per_group_per_minute
         self._chat_free_at[chat_id] = self.clock() + interval
         if len(self._chat_free_at) > 10_000:
@@ -111,13 +125,19 @@ class OutboxDelivery:
         *,
         limits: Limits | None = None,
         batch: int = 50,
+        concurrency: int = 8,
     ) -> None:
         self.crm, self.notifier, self.transport = crm, notifier, transport
         self.limiter = RateLimiter(limits or Limits())
-        self.batch = batch
+        self.batch, self.concurrency = batch, concurrency
         self.stats = DeliveryStats()
         self.wake = asyncio.Event()
         self._stop: asyncio.Event | None = None
+        self._rendering = asyncio.Semaphore(RENDERS_AT_ONCE)
+        self._turn = asyncio.Lock()  # senders take the limiter's tokens one at a time, in order
+        self._marking = asyncio.Lock()  # one write of sent marks at a time; the others queue up
+        self._unmarked: list[int] = []  # sent, their marks not written yet
+        self._blocked: set[int] = set()  # users who blocked the bot during this pass
 
     async def run(self, stop: asyncio.Event, *, idle_s: float = 1.0) -> None:
         """Deliver until ``stop`` is set; ``wake`` makes it look at the outbox at once.
@@ -152,29 +172,45 @@ class OutboxDelivery:
         async with self.crm.db.uow() as uow:
             items = await uow.outbox.claim(now=now, limit=self.batch, lease=LEASE)
             await uow.commit()
+        lanes: dict[int, list[OutboxItem]] = {}  # per chat, in the claim's order
         for item in items:
-            await self._deliver(item)
+            lanes.setdefault(item.recipient_telegram_id, []).append(item)
+        waiting = deque(lanes.values())
+        self._blocked.clear()
+        failed: list[BaseException] = []
+
+        async def work() -> None:
+            while waiting and not failed:  # after a failure the lanes not started keep their lease
+                try:
+                    for item in waiting.popleft():
+                        await self._deliver(item)
+                except Exception as error:
+                    failed.append(error)
+
+        await asyncio.gather(*(work() for _ in range(min(self.concurrency, len(lanes)))))
+        if failed:
+            raise failed[0]
         return len(items)
 
     async def _deliver(self, item: OutboxItem) -> None:
-        chat_id = item.recipient_telegram_id
+        chat_id, recipient = item.recipient_telegram_id, item.recipient
         wait = self.limiter.chat_wait(chat_id)
         if wait > 0.5:  # this chat had a message just now: let other chats go first
             await self._reschedule(item, wait, "per-chat limit", count=False)
             return
+        if not recipient.active or recipient.blocked_bot or recipient.id in self._blocked:
+            await self._give_up(item, "recipient inactive or blocked the bot", status="dead")
+            return
         try:
-            await self._pause(max(wait, self.limiter.global_wait()))
+            await self._pause(wait)
         except _Stopping:
             await self._release(item, progress=None)
-            return
-        recipient = await self.crm.users.get(item.recipient_id)
-        if recipient is None or not recipient.active or recipient.blocked_bot:
-            await self._give_up(item, "recipient inactive or blocked the bot", status="dead")
             return
         done = int(item.payload.get(PARTS_SENT, 0))
         payload = {k: v for k, v in item.payload.items() if k != PARTS_SENT}
         try:
-            messages = await self.notifier.render(recipient, item.kind, payload)
+            async with self._rendering:
+                messages = await self.notifier.render(recipient, item.kind, payload)
             for message in messages[done:]:  # a digest's text went out, its chart failed: the chart only
                 await self._send(chat_id, message)
                 done += 1
@@ -195,27 +231,36 @@ class OutboxDelivery:
             await self._give_up(item, f"render error: {error}")
             return
         await self._mark_sent(item)
-        self.stats.sent += 1
 
     async def _mark_sent(self, item: OutboxItem) -> None:
-        """Note that Telegram took the item. Through a database outage this is retried until the lease
-        would let a pass send it again: the item had been sent a second time after the outage."""
-        deadline = time.monotonic() + LEASE.total_seconds() - 5
-        delay = 0.5
-        while True:
-            try:
-                async with self.crm.db.uow() as uow:
-                    await uow.outbox.mark_sent(item.id, at=self.crm.clock.now())
-                    await uow.commit()
+        """Note that Telegram took the item, in one write with the items that went out while the last
+        write was under way (a group commit: a write per message would hold the pace back).
+
+        Through a database outage the write is retried until the lease would let a pass send the items
+        again: they had been sent a second time after the outage. Returns once the item's mark is
+        written, or has failed in another sender's write (the lease then brings the item back)."""
+        self._unmarked.append(item.id)
+        async with self._marking:
+            ids, self._unmarked = self._unmarked, []
+            if not ids:  # the write before took this item along
                 return
-            except Unavailable:
-                if time.monotonic() + delay > deadline:
-                    raise
-                log.warning(
-                    "outbox item %s went out; the database is unavailable to note it: retrying", item.id
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+            deadline = time.monotonic() + LEASE.total_seconds() - 5
+            delay = 0.5
+            while True:
+                try:
+                    async with self.crm.db.uow() as uow:
+                        await uow.outbox.mark_all_sent(ids, at=self.crm.clock.now())
+                        await uow.commit()
+                    break
+                except Unavailable:
+                    if time.monotonic() + delay > deadline:
+                        raise
+                    log.warning(
+                        "outbox items %s went out; the database is unavailable to note it: retrying", ids
+                    )
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+            self.stats.sent += len(ids)
 
     async def _pause(self, seconds: float) -> None:
         """Sleep ``seconds`` (a rate limit); ``_Stopping`` when the process stops first (or has)."""
@@ -234,7 +279,11 @@ class OutboxDelivery:
         await self._reschedule(item, 0, why, count=False, progress=progress)
 
     async def _send(self, chat_id: int, message: Outgoing) -> None:
-        await self._pause(self.limiter.global_wait())
+        async with self._turn:
+            await self._pause(self.limiter.global_wait())
+            while (wait := self.limiter.global_wait()) > 0:  # a 429 paused sending meanwhile
+                await self._pause(wait)
+            self.limiter.take()
         if isinstance(message, View):
             await self.transport.send_view(chat_id, message)
         else:
@@ -252,6 +301,7 @@ class OutboxDelivery:
             await self._reschedule(item, delay, str(error), count=False, progress=progress)
         elif error.failure is Failure.BLOCKED:
             log.info("user %s blocked the bot: outbox item %s dropped", recipient.id, item.id)
+            self._blocked.add(recipient.id)
             await self.crm.users.mark_blocked(recipient.id, blocked=True)
             await self._give_up(item, str(error), status="dead")
         elif error.failure is Failure.REFUSED or item.attempts + 1 >= MAX_ATTEMPTS:

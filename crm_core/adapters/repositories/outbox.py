@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,21 +12,30 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crm_core.adapters.tables import outbox, users
+from crm_core.adapters.repositories.users import user_from_row
+from crm_core.adapters.tables import outbox, user_extensions, users
 from crm_core.domain.notifications import Notification
+from crm_core.domain.users import User
 
 
 @dataclass(slots=True)
 class OutboxItem:
+    """A claimed notification, with its recipient as they were when it was claimed."""
+
     id: int
-    recipient_id: int
-    recipient_telegram_id: int
-    recipient_locale: str
-    recipient_timezone: str
+    recipient: User
     kind: str
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+
+    @property
+    def recipient_id(self) -> int:
+        return self.recipient.id
+
+    @property
+    def recipient_telegram_id(self) -> int:
+        return self.recipient.telegram_id
 
 
 class OutboxRepository:
@@ -68,31 +78,50 @@ class OutboxRepository:
         if not ids:
             return []
         await self.conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(claimed_until=now + lease))
-        rows = await self.conn.execute(
-            select(outbox, users.c.telegram_id, users.c.locale, users.c.timezone)
-            .join(users, users.c.id == outbox.c.recipient_id)
-            .where(outbox.c.id.in_(ids))
-            .order_by(outbox.c.not_before, outbox.c.id)
-        )
+        # The recipients come along (users' own columns keep their names, so a row builds a User), and
+        # the delivery need not look each one up again.
+        rows = (
+            await self.conn.execute(
+                select(
+                    outbox.c.id.label("item_id"),
+                    outbox.c.kind,
+                    outbox.c.payload,
+                    outbox.c.attempts,
+                    outbox.c.created_at.label("item_created_at"),
+                    users,
+                )
+                .join(users, users.c.id == outbox.c.recipient_id)
+                .where(outbox.c.id.in_(ids))
+                .order_by(outbox.c.not_before, outbox.c.id)
+            )
+        ).all()
+        extensions: dict[int, list[str]] = {}
+        for user_id, extension in await self.conn.execute(
+            select(user_extensions.c.user_id, user_extensions.c.extension).where(
+                user_extensions.c.user_id.in_(sorted({r.id for r in rows}))
+            )
+        ):
+            extensions.setdefault(user_id, []).append(extension)
         return [
             OutboxItem(
-                id=r.id,
-                recipient_id=r.recipient_id,
-                recipient_telegram_id=r.telegram_id,
-                recipient_locale=r.locale,
-                recipient_timezone=r.timezone,
+                id=r.item_id,
+                recipient=user_from_row(r, extensions.get(r.id, ())),
                 kind=r.kind,
                 payload=dict(r.payload),
                 attempts=r.attempts,
-                created_at=r.created_at,
+                created_at=r.item_created_at,
             )
             for r in rows
         ]
 
     async def mark_sent(self, item_id: int, *, at: datetime) -> None:
+        await self.mark_all_sent([item_id], at=at)
+
+    async def mark_all_sent(self, item_ids: Sequence[int], *, at: datetime) -> None:
+        """Note that Telegram took each of ``item_ids`` (one statement for them all)."""
         await self.conn.execute(
             update(outbox)
-            .where(outbox.c.id == item_id)
+            .where(outbox.c.id.in_(item_ids))
             .values(status="sent", sent_at=at, claimed_until=None, attempts=outbox.c.attempts + 1)
         )
 
