@@ -110,6 +110,14 @@ async def test_the_outbox_survives_429s_and_a_restart_sending_each_notification_
         assert sum(title in t for t in await arrived()) == 1, title
     refused = [e for e in await chat.log("sendMessage") if e["status"] == 429]
     assert len(refused) == 2
-    async with crm.db.uow(write=False) as uow:
-        stats = await uow.outbox.stats(now=datetime.now(UTC))
+
+    async def outbox_stats() -> dict[str, int]:
+        async with crm.db.uow(write=False) as uow:
+            return dict(await uow.outbox.stats(now=datetime.now(UTC)))
+
+    async def all_marked_sent() -> bool:  # a message's "sent" mark is written just after Telegram took it
+        return (await outbox_stats())["sent"] >= len(titles)
+
+    await chat.wait_until(all_marked_sent, what="every notification marked sent")
+    stats = await outbox_stats()
     assert (stats["sent"], stats["pending"], stats["failed"], stats["dead"]) == (5, 0, 0, 0)
