@@ -111,6 +111,7 @@ class RateLimiter:
 @dataclass
 class DeliveryStats:
     sent: int = 0
+    sent_by_kind: dict[str, int] = field(default_factory=dict)  # reminders, digests, pop-ups...
     retried: int = 0
     rate_limited: int = 0
     failed: int = 0
@@ -231,6 +232,7 @@ class OutboxDelivery:
             await self._give_up(item, f"render error: {error}")
             return
         await self._mark_sent(item)
+        self.stats.sent_by_kind[item.kind] = self.stats.sent_by_kind.get(item.kind, 0) + 1
 
     async def _mark_sent(self, item: OutboxItem) -> None:
         """Note that Telegram took the item, in one write with the items that went out while the last

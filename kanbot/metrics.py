@@ -45,6 +45,14 @@ class _DeliveryCollector(Collector):
             ),
         ):
             yield CounterMetricFamily(name, doc, value=value)
+        by_kind = CounterMetricFamily(
+            "kanbot_notifications_sent",
+            "Notifications sent to Telegram, by kind (stage reminders, escalations, digests, pop-ups...).",
+            labels=["kind"],
+        )
+        for kind, value in sorted(stats.sent_by_kind.items() if stats else []):
+            by_kind.add_metric([kind], value)
+        yield by_kind
 
 
 class Metrics:

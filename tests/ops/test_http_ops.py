@@ -32,6 +32,7 @@ DOCUMENTED = {
     "kanbot_telegram_429": "counter",
     "kanbot_calls_ingested": "counter",
     "kanbot_followups_queued": "counter",
+    "kanbot_notifications_sent": "counter",
     "kanbot_database_errors": "counter",
     "kanbot_worker_leader": "gauge",
 }
@@ -233,6 +234,7 @@ async def test_the_counters_move_after_an_update_and_a_call(
     await chat.wait_until(
         lambda: _sent_at_least(kanbot, 1), what="the missed-call notice to go out through the outbox"
     )
+    assert 'kanbot_notifications_sent_total{kind="call_missed"} 1.0' in (await scrape(kanbot)).splitlines()
 
 
 async def _sent_at_least(kanbot: RunningKanbot, count: int) -> bool:
