@@ -44,8 +44,8 @@ from aiohttp import web
 from bot.core.chat import ChatCore
 from bot.core.codec import VERSION
 from bot.core.events import ButtonPress, Event, from_callback, from_message
-from bot.core.perform import Failure, TransportError, perform
-from bot.core.views import Reply, SendPhoto, View
+from bot.core.perform import Failure, TransportError, perform, press
+from bot.core.views import SendPhoto, View
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -113,13 +113,7 @@ def build_router(chat: ChatCore, *, name: str = "kanbot", every_button: bool = F
     @router.callback_query(*ours)
     async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
         """Hand a button press to the chat core; the query is always answered."""
-        event = callback_event(query, event_update.update_id)
-        try:
-            reply = await chat.handle(event)
-        except Exception:
-            log.exception("update %s: button press failed", event.update_id)
-            reply = Reply().answer("⚠️ Sorry, something went wrong. Please try again.", alert=True)
-        await perform(AiogramMessenger(bot), event, reply)
+        await press(chat, AiogramMessenger(bot), callback_event(query, event_update.update_id))
 
     return router
 

@@ -35,8 +35,8 @@ from telegram.ext import Application, BaseHandler, CallbackQueryHandler, Context
 from bot.core.chat import ChatCore
 from bot.core.codec import VERSION
 from bot.core.events import ButtonPress, Event, from_callback, from_message
-from bot.core.perform import Failure, TransportError, perform
-from bot.core.views import Reply, SendPhoto, View
+from bot.core.perform import Failure, TransportError, perform, press
+from bot.core.views import SendPhoto, View
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -108,12 +108,7 @@ def build_handlers(
         """Hand a button press to the chat core; the query is always answered."""
         event = to_event(update, chat.settings.bot_username)
         assert isinstance(event, ButtonPress)
-        try:
-            reply = await chat.handle(event)
-        except Exception:
-            log.exception("update %s: button press failed", event.update_id)
-            reply = Reply().answer("⚠️ Sorry, something went wrong. Please try again.", alert=True)
-        await perform(PtbMessenger(context.bot), event, reply)
+        await press(chat, PtbMessenger(context.bot), event)
 
     return [
         MessageHandler(

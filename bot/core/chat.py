@@ -7,7 +7,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 
 from bot.core import codec
@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 
 FLOOD_WINDOW = timedelta(seconds=10)
 FLOOD_LIMIT = 20
-RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)  # about half a minute of database outage
+# About fifty seconds of database outage: within the handled-updates ledger's 60 s claim lease, so a
+# webhook redelivery meanwhile is still recognised as the same update.
+RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0, 8.0, 10.0)
 
 
 def _without_nul(event: Event) -> Event:
@@ -74,11 +76,15 @@ class ChatCore:
         self.after_update: list[Callable[[], object]] = []
         self.observers: list[Callable[[Event, str, float], object]] = []
 
-    async def handle(self, event: Event) -> Reply:
+    async def handle(
+        self, event: Event, *, waiting: Callable[[str], Awaitable[object]] | None = None
+    ) -> Reply:
         """Handle one update exactly once; every button press gets an answer, every error a message.
 
-        While the database is briefly unreachable the update is retried (about half a minute), so a
+        While the database is briefly unreachable the update is retried (about fifty seconds), so a
         short outage costs the user a delay, not an action; past that the user is told to try again.
+        ``waiting`` is told once, with a line for the user, when the update has to wait: a button
+        press is answered then (Telegram takes no answer to a press older than about 15 seconds).
         """
         started = time.perf_counter()
         event = _without_nul(event)
@@ -97,6 +103,10 @@ class ChatCore:
                         reply = self._unavailable(event)
                         break
                     log.warning("update %s: database unavailable; retrying in %.1f s", event.update_id, delay)
+                    if waiting is not None:
+                        tr = Tr(event.sender.language_code or "en")
+                        await waiting("⏳ " + tr("The CRM is catching up — one moment, please."))
+                        waiting = None
                     await asyncio.sleep(delay)
             return reply
         finally:

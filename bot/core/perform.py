@@ -11,10 +11,14 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.core.events import ButtonPress, Event
+from bot.core.i18n import Tr
 from bot.core.views import Action, Answer, Edit, Reply, Send, SendPhoto, SetCommands, Typing, View
+
+if TYPE_CHECKING:
+    from bot.core.chat import ChatCore
 
 log = logging.getLogger(__name__)
 MAX_WAIT_S = 10.0
@@ -49,16 +53,46 @@ class Messenger(Protocol):
     async def set_commands(self, chat_id: int, commands: tuple[tuple[str, str], ...]) -> None: ...
 
 
-async def perform(messenger: Messenger, event: Event, reply: Reply) -> None:
-    """Carry out the core's reply to ``event``."""
+async def press(chat: ChatCore, messenger: Messenger, event: ButtonPress) -> None:
+    """Hand a button press to the core and carry out its reply. The press is always answered: at once
+    with a "one moment" when the core has to wait for the database, else with the reply."""
+    answered = False
+
+    async def hold_on(text: str) -> None:
+        nonlocal answered
+        answered = True
+        try:
+            await messenger.answer(event.query_id, text, False)
+        except TransportError as error:
+            log.info("update %s: answering the button failed: %s", event.update_id, error)
+
+    try:
+        reply = await chat.handle(event, waiting=hold_on)
+    except Exception:
+        log.exception("update %s: button press failed", event.update_id)
+        tr = Tr(event.sender.language_code or "en")
+        reply = Reply().answer(
+            "⚠️ " + tr("Sorry, something went wrong on our side. Please try again."), alert=True
+        )
+    await perform(messenger, event, reply, answered=answered)
+
+
+async def perform(messenger: Messenger, event: Event, reply: Reply, *, answered: bool = False) -> None:
+    """Carry out the core's reply to ``event``; ``answered``: the press was answered already, so an
+    alert the reply would have shown (a refusal, "try again") comes as a message instead."""
     if reply.duplicate:
         return
     if isinstance(event, ButtonPress):
         answer = next((a for a in reply.actions if isinstance(a, Answer)), Answer())
-        try:
-            await messenger.answer(event.query_id, answer.text[:200] if answer.text else None, answer.alert)
-        except TransportError as error:
-            log.info("update %s: answering the button failed: %s", event.update_id, error)
+        if answered and answer.alert and answer.text:
+            reply.actions.append(Send(View.of([answer.text])))
+        elif not answered:
+            try:
+                await messenger.answer(
+                    event.query_id, answer.text[:200] if answer.text else None, answer.alert
+                )
+            except TransportError as error:
+                log.info("update %s: answering the button failed: %s", event.update_id, error)
     for action in reply.actions:
         if isinstance(action, Answer):
             continue

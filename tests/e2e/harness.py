@@ -369,10 +369,10 @@ class RunningKanbot:
         """Count updates in the chat core's hands, so a test waits for handlers slower than quiet_ms."""
         handle, activity = chat.handle, self.activity
 
-        async def tracked(event: Any) -> Any:
+        async def tracked(event: Any, **options: Any) -> Any:
             activity.begin(event.update_id)
             try:
-                return await handle(event)
+                return await handle(event, **options)
             finally:
                 activity.end()
 
