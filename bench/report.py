@@ -30,12 +30,19 @@ its version and the migration head, so they are rebuilt only when one of those c
 
 
 def _git() -> str:
+    """The commit measured: HEAD when the run started, and whether the tree had uncommitted changes."""
     try:
-        return subprocess.run(
+        head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
         ).stdout.strip()
+        status = ["git", "status", "--porcelain", "--untracked-files=no"]
+        dirty = subprocess.run(status, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "?"
+    return f"{head} with uncommitted changes" if dirty else head
+
+
+STARTED_AT = _git()  # read when the run starts: the code it imports is the code it measures
 
 
 def machine() -> str:
@@ -44,7 +51,7 @@ def machine() -> str:
     return (
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {os.cpu_count()} CPUs ({cpu}) · Python "
         f"{platform.python_version()} · {platform.system()} {platform.release()} · "
-        f"load average at the end {load} · commit {_git()}"
+        f"load average at the end {load} · commit {STARTED_AT}"
     )
 
 
