@@ -150,6 +150,9 @@ class OutboxDelivery:
             self.wake.clear()  # before the pass: a wake-up during it must not be lost
             try:
                 handled = await self.flush_once()
+            except Unavailable:
+                log.warning("outbox delivery: the database is unavailable; retrying shortly")
+                handled = 0
             except Exception:
                 log.exception("outbox delivery pass failed; retrying shortly")
                 handled = 0

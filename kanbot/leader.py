@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.delivery import LEASE
 from crm_core.services import Crm
 
 log = logging.getLogger(__name__)
 WORKER_LOCK = 0x6B616E77  # "kanw"
+STOP_GRACE_S = 8.0  # what a stopping leader gives its work to end
 
 
 async def lead_while_possible(
@@ -59,8 +61,12 @@ async def lead_while_possible(
                         await conn.commit()
                 finally:
                     lost.set()
+                    # Lost to a database outage, the delivery may still be noting what Telegram took
+                    # (until its claims' lease would let another leader send them again): cut short,
+                    # those would go out twice. Stopping the process waits less.
+                    grace = STOP_GRACE_S if stop.is_set() else LEASE.total_seconds()
                     with contextlib.suppress(Exception):
-                        await asyncio.wait_for(leading, timeout=8)
+                        await asyncio.wait_for(leading, timeout=grace)
                     if on_change:
                         on_change(False)
                     with contextlib.suppress(SQLAlchemyError, OSError):

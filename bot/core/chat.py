@@ -7,7 +7,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from bot.core import codec
@@ -74,17 +74,14 @@ class ChatCore:
         }
         self.entry = menu
         self.after_update: list[Callable[[], object]] = []
+        self._finishing: set[asyncio.Task[None]] = set()  # updates done whose mark waits for the database
         self.observers: list[Callable[[Event, str, float], object]] = []
 
-    async def handle(
-        self, event: Event, *, waiting: Callable[[str], Awaitable[object]] | None = None
-    ) -> Reply:
+    async def handle(self, event: Event) -> Reply:
         """Handle one update exactly once; every button press gets an answer, every error a message.
 
         While the database is briefly unreachable the update is retried (about fifty seconds), so a
         short outage costs the user a delay, not an action; past that the user is told to try again.
-        ``waiting`` is told once, with a line for the user, when the update has to wait: a button
-        press is answered then (Telegram takes no answer to a press older than about 15 seconds).
         """
         started = time.perf_counter()
         event = _without_nul(event)
@@ -103,10 +100,6 @@ class ChatCore:
                         reply = self._unavailable(event)
                         break
                     log.warning("update %s: database unavailable; retrying in %.1f s", event.update_id, delay)
-                    if waiting is not None:
-                        tr = Tr(event.sender.language_code or "en")
-                        await waiting("⏳ " + tr("The CRM is catching up — one moment, please."))
-                        waiting = None
                     await asyncio.sleep(delay)
             return reply
         finally:
@@ -164,13 +157,28 @@ class ChatCore:
                 await asyncio.sleep(delay)
         text = Tr(event.sender.language_code or "en")("Saved.")
         if isinstance(event, ButtonPress):
-            return Reply(outcome="saved").answer(text)
+            return Reply(outcome="saved").answer(f"✅ {text}")
         return Reply(outcome="saved").send(View.of([f"✅ {text}"]))
 
     async def _finish(self, key: str, held: set[str]) -> None:
-        with contextlib.suppress(Unavailable):
+        """Mark the update done. When the database went away after the work, the reply goes out now
+        and the mark follows once it is back (else the claim would stay open, and a redelivery after
+        its lease would do the work again)."""
+        try:
             await self.crm.ledger.finish(key)
+        except Unavailable:
+            task = asyncio.create_task(self._finish_when_back(key))
+            self._finishing.add(task)
+            task.add_done_callback(self._finishing.discard)
         held.discard(key)
+
+    async def _finish_when_back(self, key: str) -> None:
+        for delay in RETRY_DELAYS_S:
+            await asyncio.sleep(delay)
+            with contextlib.suppress(Unavailable):
+                await self.crm.ledger.finish(key)
+                return
+        log.warning("update %s: the database stayed away; its claim ends with its lease", key)
 
     def _unavailable(self, event: Event) -> Reply:
         tr = Tr(event.sender.language_code or "en")

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_WAIT_S = 10.0
+PRESS_PATIENCE_S = 5.0
 
 
 class Failure(enum.StrEnum):
@@ -54,20 +55,25 @@ class Messenger(Protocol):
 
 
 async def press(chat: ChatCore, messenger: Messenger, event: ButtonPress) -> None:
-    """Hand a button press to the core and carry out its reply. The press is always answered: at once
-    with a "one moment" when the core has to wait for the database, else with the reply."""
+    """Hand a button press to the core and carry out its reply. The press is always answered: with
+    the reply, or with a "one moment" when the reply takes longer than ``PRESS_PATIENCE_S`` (the
+    database away or slow): Telegram takes no answer to a press older than about 15 seconds."""
+    handling = asyncio.ensure_future(chat.handle(event))
     answered = False
-
-    async def hold_on(text: str) -> None:
-        nonlocal answered
+    try:
+        waited = await asyncio.wait({handling}, timeout=PRESS_PATIENCE_S)
+    except asyncio.CancelledError:
+        handling.cancel()
+        raise
+    if not waited[0]:
         answered = True
+        tr = Tr(event.sender.language_code or "en")
         try:
-            await messenger.answer(event.query_id, text, False)
+            await messenger.answer(event.query_id, "⏳ " + tr("Working on it — one moment, please."), False)
         except TransportError as error:
             log.info("update %s: answering the button failed: %s", event.update_id, error)
-
     try:
-        reply = await chat.handle(event, waiting=hold_on)
+        reply = await handling
     except Exception:
         log.exception("update %s: button press failed", event.update_id)
         tr = Tr(event.sender.language_code or "en")
@@ -78,13 +84,15 @@ async def press(chat: ChatCore, messenger: Messenger, event: ButtonPress) -> Non
 
 
 async def perform(messenger: Messenger, event: Event, reply: Reply, *, answered: bool = False) -> None:
-    """Carry out the core's reply to ``event``; ``answered``: the press was answered already, so an
-    alert the reply would have shown (a refusal, "try again") comes as a message instead."""
+    """Carry out the core's reply to ``event``; ``answered``: the press was answered already, so what
+    the answer would have said (a refusal, "try again", "Saved.") comes as a message instead, unless
+    the reply shows something else anyway."""
     if reply.duplicate:
         return
     if isinstance(event, ButtonPress):
         answer = next((a for a in reply.actions if isinstance(a, Answer)), Answer())
-        if answered and answer.alert and answer.text:
+        shown = any(isinstance(a, Send | Edit | SendPhoto) for a in reply.actions)
+        if answered and answer.text and (answer.alert or not shown):  # else the user would never see it
             reply.actions.append(Send(View.of([answer.text])))
         elif not answered:
             try:

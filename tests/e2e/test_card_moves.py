@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import pytest
+
+from bot.core import perform
 from crm_core.domain.deals import Deal, EventKind
-from crm_core.services import Crm
+from crm_core.services import Crm, DealService
 from tests.e2e.harness import ALI, EmulatedChat, Msg
 
 HINTS = {
@@ -215,3 +221,25 @@ async def test_editing_title_amount_phone_and_priority(chat: EmulatedChat, crm: 
     assert reloaded.title == "Two heat pumps for the gym" and str(reloaded.amount) == "24500.00"
     assert reloaded.contact is not None and reloaded.contact.phone == "+79123456789"
     assert reloaded.priority.value == "high"
+
+
+async def test_a_press_that_takes_long_is_answered_early_and_its_card_redrawn_when_done(
+    chat: EmulatedChat, crm: Crm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram takes no answer to a press older than ~15 s: a slow one says "one moment" first."""
+    deal = await alis_deal(crm, "Slow to move", stage="Opportunity")
+    card = await open_card(chat, "Slow to move")
+    monkeypatch.setattr(perform, "PRESS_PATIENCE_S", 0.3)
+    move_next = DealService.move_next
+
+    async def slow_move_next(self: DealService, **kwargs: Any) -> Deal:
+        await asyncio.sleep(1.5)
+        return await move_next(self, **kwargs)
+
+    monkeypatch.setattr(DealService, "move_next", slow_move_next)
+    query = await chat.click(ALI, "▶", message_id=card.message_id)
+    answer = await chat.answer(query)
+    assert answer is not None and "Working on it" in answer["text"], answer
+    redrawn = await chat.message(ALI, card.message_id)
+    assert "Moved to Commercial offer" in redrawn.text, redrawn.text
+    assert await stage_of(crm, deal) == "Commercial offer"

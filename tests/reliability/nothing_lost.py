@@ -92,11 +92,24 @@ def _passed() -> None:
     TALLY.checks += 1
 
 
-async def updates_handled_once(db: Database, *, bot_id: int, update_ids: Iterable[int]) -> None:
-    """Each accepted update is in the ledger as done; no update is left claimed and unfinished."""
+async def updates_handled_once(
+    db: Database, *, bot_id: int, update_ids: Iterable[int], settle_s: float = 60.0
+) -> None:
+    """Each accepted update is in the ledger as done; no update is left claimed and unfinished.
+
+    An update done just before the database went away is marked done once it is back, a little after
+    its reply: the check waits up to ``settle_s`` for such marks.
+    """
     wanted = {f"u:{bot_id}:{u}" for u in update_ids}
-    rows = await _rows(db, "SELECT key, state FROM processed WHERE key LIKE :prefix", prefix=f"u:{bot_id}:%")
-    states = {r["key"]: r["state"] for r in rows}
+    deadline = time.monotonic() + settle_s
+    while True:
+        rows = await _rows(
+            db, "SELECT key, state FROM processed WHERE key LIKE :prefix", prefix=f"u:{bot_id}:%"
+        )
+        states = {r["key"]: r["state"] for r in rows}
+        if all(s == "done" for s in states.values()) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
     missing = sorted(wanted - states.keys())
     assert not missing, f"accepted updates never handled: {missing[:20]}"
     working = sorted(k for k, s in states.items() if s != "done")
