@@ -85,6 +85,14 @@ def caller(call_id: int) -> str:
     return f"+7495{call_id:07d}"
 
 
+async def more_sellers(crm: Crm, team: Team, *, first_id: int, count: int) -> list[User]:
+    """``count`` sellers beside the team, Telegram ids from ``first_id``: that many chats to send to."""
+    return [
+        await crm.users.add(telegram_id=first_id + n, name=f"Seller {n}", role=team.alice.role)
+        for n in range(count)
+    ]
+
+
 async def test_a_claimed_item_carries_its_recipient_as_stored(crm: Crm, team: Team) -> None:
     await queue(crm, team.alice, 1)
     async with crm.db.uow() as uow:
@@ -120,9 +128,7 @@ async def test_several_chats_are_sent_to_at_once_but_each_chat_one_message_at_a_
     crm: Crm, team: Team
 ) -> None:
     telegram = FakeTelegram(latency_s=0.02)
-    sellers = [
-        await crm.users.add(telegram_id=300 + n, name=f"Seller {n}", role=team.alice.role) for n in range(12)
-    ]
+    sellers = await more_sellers(crm, team, first_id=300, count=12)
     for n, seller in enumerate(sellers):
         await queue(crm, seller, 10 * n + 1, 10 * n + 2)
 
@@ -135,9 +141,7 @@ async def test_several_chats_are_sent_to_at_once_but_each_chat_one_message_at_a_
 
 async def test_messages_in_flight_together_keep_within_the_overall_rate(crm: Crm, team: Team) -> None:
     telegram = FakeTelegram(latency_s=0.01)
-    sellers = [
-        await crm.users.add(telegram_id=400 + n, name=f"Seller {n}", role=team.alice.role) for n in range(40)
-    ]
+    sellers = await more_sellers(crm, team, first_id=400, count=40)
     for n, seller in enumerate(sellers):
         await queue(crm, seller, n + 1)
 
@@ -208,9 +212,7 @@ async def test_stopping_mid_batch_sends_what_is_in_flight_and_hands_the_rest_bac
     crm: Crm, team: Team
 ) -> None:
     telegram = FakeTelegram(latency_s=0.05)
-    sellers = [
-        await crm.users.add(telegram_id=500 + n, name=f"Seller {n}", role=team.alice.role) for n in range(30)
-    ]
+    sellers = await more_sellers(crm, team, first_id=500, count=30)
     for n, seller in enumerate(sellers):
         await queue(crm, seller, n + 1)
     sending = delivery(crm, telegram, Limits(per_second=10.0, per_chat_interval_s=0.01))
