@@ -55,6 +55,7 @@ class ButtonPress(Event):
     query_id: str
     data: str
     message_id: int | None = None
+    on_media: bool = False  # the pressed message has no text to edit (a chart), or is out of reach
 
 
 def parse_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
@@ -128,4 +129,5 @@ def from_callback(query: Any, update_id: int) -> ButtonPress:
         query_id=query.id,
         data=query.data or "",
         message_id=message.message_id if message is not None else None,
+        on_media=message is not None and not getattr(message, "text", None),
     )

@@ -128,13 +128,17 @@ async def _one(messenger: Messenger, event: Event, action: Action) -> None:
     if isinstance(action, Send):
         await messenger.send_view(action.chat_id or chat_id, action.view)
     elif isinstance(action, Edit):
+        if isinstance(event, ButtonPress) and event.on_media and action.message_id == event.message_id:
+            await messenger.send_view(chat_id, action.view)  # a chart's caption is no place for a card
+            return
         try:
             await messenger.edit_view(chat_id, action.message_id, action.view)
         except TransportError as error:
             text = error.description.lower()
             if "not modified" in text:
                 return
-            if error.failure is Failure.REFUSED and ("not found" in text or "can't be edited" in text):
+            gone = ("not found", "can't be edited", "no text in the message")
+            if error.failure is Failure.REFUSED and any(reason in text for reason in gone):
                 await messenger.send_view(chat_id, action.view)
                 return
             raise
