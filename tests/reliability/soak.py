@@ -1,7 +1,8 @@
 """The soak: ``kanbot run`` under steady load for minutes — users pressing buttons and typing through the
 Telegram emulator, and a PBX posting calls to ``/api/v1/calls`` — then checks that nothing was lost or
 doubled and that it did not degrade: memory and the outbox's depth stay flat, and each window's p99
-latency stays within twice the first window's.
+latency stays within twice the first window's (or half a second, when that is more: a first window
+at 0.1 s would otherwise fail on a 0.25 s blip no chat user notices).
 
 ``python -m tests.reliability.soak [--minutes 10] [--users 200] [--calls-per-second 20]`` (``make soak``);
 SQLite by default, PostgreSQL with ``--database-url`` or ``KANBOT_TEST_DATABASE_URL`` (a fresh database
@@ -43,6 +44,7 @@ from tests.ops.support import KanbotProcess, base_env
 from tests.reliability import nothing_lost
 from tests.reliability.nothing_lost import TALLY
 
+P99_FLOOR_S = 0.5  # a reply p99 under this is no degradation a user notices
 BOSS = 1001
 FIRST_SELLER = 3000
 THINK_S = (5.0, 25.0)  # between two actions of one user: 200 users make about 13 actions a second
@@ -357,9 +359,13 @@ async def verdict(soak: Soak, database_url: str, args: argparse.Namespace) -> in
     problems: list[str] = []
     first, rest = windows[0], windows[1:]
     first_p99 = pct(first.latencies, 0.99)
+    bound = max(2 * first_p99, P99_FLOOR_S)
     for i, w in enumerate(rest, start=1):
-        if pct(w.latencies, 0.99) > 2 * first_p99:
-            problems.append(f"window {i}: p99 {pct(w.latencies, 0.99):.3f} s > 2 × first {first_p99:.3f} s")
+        if pct(w.latencies, 0.99) > bound:
+            problems.append(
+                f"window {i}: p99 {pct(w.latencies, 0.99):.3f} s > {bound:.3f} s"
+                f" (2 × first {first_p99:.3f} s)"
+            )
     last = windows[-1]
     if max(last.rss_mb, default=0) > 1.25 * max(first.rss_mb, default=0) + 10:
         problems.append(f"memory grew: {max(first.rss_mb):.0f} MB -> {max(last.rss_mb):.0f} MB")
