@@ -57,11 +57,10 @@ async def crm(database_url: str) -> AsyncIterator[Crm]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # imports do not depend on it
 async def test_kanbot_run_on_python_telegram_bot_answers_without_ever_importing_aiogram(
     database_url: str, emulator: Emulator, crm: Crm, tmp_path: Path
 ) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("what gets imported does not depend on the database: SQLite covers it")
     env = base_env(database_url, emulator.url, KANBOT_RUNTIME="ptb", PYTHONPROFILEIMPORTTIME="1")
     process = KanbotProcess("run-ptb", ["run"], env, tmp_path).start()
     try:
