@@ -8,7 +8,6 @@ import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import aiohttp
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -17,14 +16,12 @@ from bot.emulator import Emulator
 from crm_core.adapters.tables import metadata
 from crm_core.services import Crm
 from tests.e2e.harness import (
-    ALI,
-    BOSS,
-    MARIA,
     STRANGER,
     EmulatedChat,
     RunningKanbot,
     seeded_crm,
     settings_for,
+    team_chat,
 )
 
 pytestmark = pytest.mark.e2e
@@ -109,12 +106,5 @@ async def kanbot(
 
 @pytest.fixture
 async def chat(kanbot: RunningKanbot, emulator: Emulator) -> AsyncIterator[EmulatedChat]:
-    async with aiohttp.ClientSession() as session:
-        users = EmulatedChat(
-            emulator.url, session, activity=kanbot.activity, let_time_pass=kanbot.let_time_pass
-        )
-        await users.user(BOSS, "Olga")
-        await users.user(ALI, "Ali")
-        await users.user(MARIA, "Maria", "ru")
-        await users.user(STRANGER, "Eve")
+    async with team_chat(kanbot, emulator.url, (STRANGER, "Eve", "en")) as users:
         yield users

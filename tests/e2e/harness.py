@@ -421,3 +421,21 @@ async def seeded_crm(database_url: str, clock: Clock | None = None) -> AsyncIter
         yield crm
     finally:
         await db.dispose()
+
+
+TEAM = ((BOSS, "Olga", "en"), (ALI, "Ali", "en"), (MARIA, "Maria", "ru"))
+
+
+@contextlib.asynccontextmanager
+async def team_chat(
+    kanbot: RunningKanbot, emulator_url: str, *others: tuple[int, str, str]
+) -> AsyncIterator[EmulatedChat]:
+    """The emulator's chat, with the team (Olga the boss, Ali, Maria in Russian) and ``others`` as
+    Telegram users, waiting for the running Kanbot's handlers."""
+    async with aiohttp.ClientSession() as session:
+        users = EmulatedChat(
+            emulator_url, session, activity=kanbot.activity, let_time_pass=kanbot.let_time_pass
+        )
+        for user_id, name, language in (*TEAM, *others):
+            await users.user(user_id, name, language)
+        yield users

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from bot.emulator import Emulator
@@ -18,7 +17,7 @@ from crm_core.domain.deals import Deal
 from crm_core.domain.users import Role
 from crm_core.services import Crm
 from kanbot.settings import ServerSettings
-from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, RunningKanbot, crm_at, settings_for
+from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, RunningKanbot, crm_at, settings_for, team_chat
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -127,14 +126,7 @@ async def kanbot(
 
 @pytest.fixture
 async def chat(kanbot: RunningKanbot, emulator: Emulator) -> AsyncIterator[EmulatedChat]:
-    async with aiohttp.ClientSession() as session:
-        users = EmulatedChat(
-            emulator.url, session, activity=kanbot.activity, let_time_pass=kanbot.let_time_pass
-        )
-        await users.user(BOSS, "Olga")
-        await users.user(ALI, "Ali")
-        await users.user(MARIA, "Maria", "ru")
-        await users.user(OMAR, "Omar", "ar")
+    async with team_chat(kanbot, emulator.url, (OMAR, "Omar", "ar")) as users:
         yield users
 
 

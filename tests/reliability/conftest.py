@@ -8,20 +8,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 
 from bot.emulator import Emulator
 from crm_core.services import Crm
 from tests.e2e.harness import (
-    ALI,
-    BOSS,
-    MARIA,
     STRANGER,
     EmulatedChat,
     RunningKanbot,
     seeded_crm,
     settings_for,
+    team_chat,
 )
 from tests.reliability.nothing_lost import TALLY
 
@@ -66,12 +63,5 @@ async def kanbot(crm: Crm, database_url: str, emulator: Emulator) -> AsyncIterat
 
 @pytest.fixture
 async def chat(kanbot: RunningKanbot, emulator: Emulator) -> AsyncIterator[EmulatedChat]:
-    async with aiohttp.ClientSession() as session:
-        users = EmulatedChat(
-            emulator.url, session, activity=kanbot.activity, let_time_pass=kanbot.let_time_pass
-        )
-        await users.user(BOSS, "Olga")
-        await users.user(ALI, "Ali")
-        await users.user(MARIA, "Maria", "ru")
-        await users.user(STRANGER, "Eve")
+    async with team_chat(kanbot, emulator.url, (STRANGER, "Eve", "en")) as users:
         yield users
