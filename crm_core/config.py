@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from crm_core.domain.calls import CallFloodRule
 from crm_core.domain.schedule import WorkingHours
 
 
@@ -25,3 +26,6 @@ class CrmConfig:
     blocked_numbers: frozenset[str] = field(default_factory=frozenset)
     working_hours: WorkingHours = field(default_factory=WorkingHours)
     call_back_repeat_after: timedelta = timedelta(minutes=30)
+    # Missed calls from one number within this window make one notice, with their count.
+    repeat_call_window: timedelta = timedelta(minutes=10)
+    call_flood: CallFloodRule = field(default_factory=CallFloodRule)

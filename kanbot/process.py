@@ -146,7 +146,11 @@ async def assemble(
             app.router.add_get("/readyz", _readyz(crm.db))
             app.router.add_get("/metrics", _metrics(metrics, crm))
             if web_role:
-                app.add_routes(call_routes(ingest=_counted(ingest, metrics), settings=settings.cloud))
+                app.add_routes(
+                    call_routes(
+                        ingest=_counted(ingest, metrics), settings=settings.cloud, bind=crm.calls.bind_seal
+                    )
+                )
                 app.add_routes(webapp_routes(crm, bot_token=token, notify=delivery.wake.set))  # the board app
                 if settings.telegram.webhook_url:
                     secret = settings.telegram.webhook_secret

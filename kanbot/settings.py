@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.settings import TelegramSettings
 from crm_core.config import CreateDealsFrom, CrmConfig
+from crm_core.domain.calls import CallFloodRule
 from crm_core.domain.errors import InvalidInput
 from crm_core.domain.phones import to_e164
 from crm_core.domain.schedule import WorkingHours
@@ -44,6 +45,9 @@ class CoreSettings(LogSettings):
     default_currency: str = "RUB"
     calls_create_deals: CreateDealsFrom = CreateDealsFrom.ALL
     call_back_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    repeat_call_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    call_flood_new_numbers: int = Field(default=30, ge=0, le=1_000_000)
+    call_flood_minutes: int = Field(default=5, ge=1, le=24 * 60)
     own_numbers: CommaList = Field(default_factory=list)
     blocked_numbers: CommaList = Field(default_factory=list)
     boss_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
@@ -97,6 +101,8 @@ class CoreSettings(LogSettings):
             default_currency=self.default_currency,
             calls_create_deals=self.calls_create_deals,
             call_back_after=timedelta(minutes=self.call_back_minutes),
+            repeat_call_window=timedelta(minutes=self.repeat_call_minutes),
+            call_flood=CallFloodRule(self.call_flood_new_numbers, timedelta(minutes=self.call_flood_minutes)),
             own_numbers=numbers(self.own_numbers, "KANBOT_OWN_NUMBERS"),
             blocked_numbers=numbers(self.blocked_numbers, "KANBOT_BLOCKED_NUMBERS"),
             working_hours=WorkingHours.parse(self.working_days, self.working_hours),

@@ -12,33 +12,47 @@
 Each route bounds its body itself (413 from ``Content-Length`` or while streaming, before the
 body is read whole), so the limit holds whatever ``client_max_size`` the host application has;
 ``create_app`` builds a standalone application with both. An endpoint whose secret is unset
-answers 503. ``ingest`` errors: ``InvalidInput`` 400, other ``CrmError`` 422, anything else 503
-(logged, so the PBX retries; ``ingest`` is idempotent on ``(provider, call_id)``).
+answers 503. ``ingest`` errors: ``InvalidInput`` 400, ``CallSealRefused`` 403, other ``CrmError`` 422,
+anything else 503 (logged, so the PBX retries; ``ingest`` is idempotent on ``(provider, call_id)``).
+
+Zadarma signs only part of a notification: each call event carries that part as its seal, and ``bind``
+(``CallService.bind_seal``) binds a ringing notification's seal to its call id before the call is
+reported. ``KANBOT_ZADARMA_ALLOWED_IPS`` restricts Zadarma's endpoint to its senders' addresses.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from pydantic import SecretStr
 
-from crm_core.domain.calls import CallEvent, IngestOutcome
+from crm_core.domain.calls import CallEvent, CallSeal, CallSealRefused, IngestOutcome
 from crm_core.domain.errors import CrmError, InvalidInput, Unavailable
 from crm_core.domain.phones import mask
 
 from .providers import generic, mango, twilio, zadarma
 from .providers.openapi import CALLS_PATH, OPENAPI_PATH, calls_openapi
 from .providers.payloads import PayloadError, decode_form, first_values
-from .settings import CloudPbxSettings
+from .settings import CloudPbxSettings, Network
 
 log = logging.getLogger(__name__)
 
 Ingest = Callable[[CallEvent], Awaitable[IngestOutcome]]
+
+
+class Bind(Protocol):
+    """Binds what a PBX signed of a ringing call to the call's id (``CallService.bind_seal``)."""
+
+    def __call__(self, *, provider: str, call_id: str, seal: CallSeal) -> Awaitable[None]: ...
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _CHUNK = 16 * 1024
 _MAX_ECHO = 256
@@ -51,10 +65,17 @@ class _Refusal(Exception):
 
 
 def call_routes(
-    *, ingest: Ingest, settings: CloudPbxSettings, clock: Callable[[], float] = time.time
+    *,
+    ingest: Ingest,
+    settings: CloudPbxSettings,
+    clock: Callable[[], float] = time.time,
+    bind: Bind | None = None,
 ) -> list[web.RouteDef]:
-    """Route definitions of every call endpoint, sharing one Mango call tracker."""
-    hooks = _CallHooks(ingest=ingest, settings=settings, clock=clock)
+    """Route definitions of every call endpoint, sharing one Mango call tracker.
+
+    ``bind``: binds a ringing Zadarma notification's seal to its call (without it only the answer and
+    the end of a call bind theirs)."""
+    hooks = _CallHooks(ingest=ingest, settings=settings, clock=clock, bind=bind)
     return [
         web.post(CALLS_PATH, _guard(hooks.generic)),
         web.get(OPENAPI_PATH, hooks.openapi),
@@ -67,12 +88,51 @@ def call_routes(
 
 
 def create_app(
-    *, ingest: Ingest, settings: CloudPbxSettings, clock: Callable[[], float] = time.time
+    *,
+    ingest: Ingest,
+    settings: CloudPbxSettings,
+    clock: Callable[[], float] = time.time,
+    bind: Bind | None = None,
 ) -> web.Application:
     """A standalone application serving only the call endpoints."""
     app = web.Application(client_max_size=settings.max_body_bytes)
-    app.add_routes(call_routes(ingest=ingest, settings=settings, clock=clock))
+    app.add_routes(call_routes(ingest=ingest, settings=settings, clock=clock, bind=bind))
     return app
+
+
+def sender_address(
+    request: web.Request, trusted_proxies: Sequence[Network]
+) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a request came from: the connection's peer, or, when the peer is a trusted proxy,
+    the last address in ``X-Forwarded-For`` that is not one (``None`` when it cannot be read)."""
+    address = _address(request.remote)
+    if address is None or not _within(address, trusted_proxies):
+        return address
+    hops = [
+        hop.strip() for value in request.headers.getall("X-Forwarded-For", []) for hop in value.split(",")
+    ]
+    for hop in reversed(hops):
+        forwarded = _address(hop)
+        if forwarded is None:
+            return None
+        if not _within(forwarded, trusted_proxies):
+            return forwarded
+        address = forwarded
+    return address
+
+
+def _address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address((text or "").strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped  # ::ffff:185.45.152.42 on a dual-stack socket
+    return address
+
+
+def _within(address: ipaddress.IPv4Address | ipaddress.IPv6Address, networks: Sequence[Network]) -> bool:
+    return any(address.version == network.version and address in network for network in networks)
 
 
 def _guard(handler: Handler) -> Handler:
@@ -95,8 +155,10 @@ def _error(status: int, message: str) -> web.Response:
 
 
 class _CallHooks:
-    def __init__(self, *, ingest: Ingest, settings: CloudPbxSettings, clock: Callable[[], float]) -> None:
-        self._ingest_call, self._settings, self._clock = ingest, settings, clock
+    def __init__(
+        self, *, ingest: Ingest, settings: CloudPbxSettings, clock: Callable[[], float], bind: Bind | None
+    ) -> None:
+        self._ingest_call, self._settings, self._clock, self._bind = ingest, settings, clock, bind
         self._region = settings.default_region
         self._zadarma_tz = ZoneInfo(settings.zadarma_timezone)
         self._mango_calls = mango.MangoCallTracker()
@@ -136,6 +198,7 @@ class _CallHooks:
     async def zadarma_echo(self, request: web.Request) -> web.Response:
         """Answer Zadarma's check of the notification URL with the ``zd_echo`` it sent."""
         self._secret(self._settings.zadarma_secret, "KANBOT_ZADARMA_SECRET", "Zadarma")
+        self._zadarma_sender(request)
         echo = request.query.get("zd_echo", "")
         if not echo or len(echo) > _MAX_ECHO:
             raise _Refusal(400, f"zd_echo: missing or longer than {_MAX_ECHO} characters")
@@ -144,6 +207,7 @@ class _CallHooks:
     async def zadarma(self, request: web.Request) -> web.Response:
         """Ingest a Zadarma PBX notification."""
         secret = self._secret(self._settings.zadarma_secret, "KANBOT_ZADARMA_SECRET", "Zadarma")
+        self._zadarma_sender(request)
         form = first_values(decode_form(await self._body(request)))
         if not form.get("event"):
             raise PayloadError("event: missing")
@@ -156,8 +220,32 @@ class _CallHooks:
         events = zadarma.parse_zadarma(
             form, region=self._region, tz=self._zadarma_tz, received_at=self._now()
         )
+        seal, call_id = zadarma.call_seal(form), form.get("pbx_call_id", "")
+        if not events and seal is not None and call_id and self._bind is not None:
+            await self._bound(call_id[:128], seal)  # ringing: the call's first sight
         await self._ingest(events)
         return web.Response(text="")
+
+    def _zadarma_sender(self, request: web.Request) -> None:
+        """Refuse a request from outside ``KANBOT_ZADARMA_ALLOWED_IPS`` (when it is set)."""
+        allowed = self._settings.zadarma_allowed_ips
+        if not allowed:
+            return
+        sender = sender_address(request, self._settings.trusted_proxies)
+        if sender is None or not _within(sender, allowed):
+            log.warning("Refused a Zadarma request from %s: not in KANBOT_ZADARMA_ALLOWED_IPS", sender)
+            raise _Refusal(
+                403, "this address may not post Zadarma notifications (KANBOT_ZADARMA_ALLOWED_IPS)"
+            )
+
+    async def _bound(self, call_id: str, seal: CallSeal) -> None:
+        assert self._bind is not None
+        try:
+            await self._bind(provider=zadarma.PROVIDER, call_id=call_id, seal=seal)
+        except CallSealRefused as refused:
+            raise _Refusal(403, str(refused)) from None
+        except Unavailable:
+            raise _Refusal(503, "the CRM's database is unavailable now; retry later") from None
 
     async def mango(self, request: web.Request) -> web.Response:
         """Ingest a Mango Office notification (call legs, summaries; others are acknowledged)."""
@@ -178,6 +266,8 @@ class _CallHooks:
                 outcome = await self._ingest_call(event)
             except InvalidInput as error:
                 raise _Refusal(400, str(error)) from None
+            except CallSealRefused as error:  # a forged event: its signed part is another call's
+                raise _Refusal(403, str(error)) from None
             except Unavailable:  # a CrmError, but no refusal: the PBX (or the bridge) must retry, not drop it
                 log.warning(
                     "The CRM's database is unavailable: %s call %s refused for now",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from telephony_bridge.ami.config import (
     DEFAULT_EXTENSION_PATTERN,
@@ -17,6 +19,8 @@ from telephony_bridge.ami.config import (
     TrackerConfig,
 )
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Networks = Annotated[tuple[Network, ...], NoDecode]
 _PLACEHOLDERS = frozenset({"changeme", "changethis", "change-me", "secret", "your-secret", "xxx"})
 _BASE_URL = re.compile(r"https?://[^/?#\s]+(/[^?#\s]*)?")
 
@@ -41,6 +45,23 @@ def base_url_or_none(value: str | None) -> str | None:
     return url
 
 
+def networks(value: object) -> object:
+    """``185.45.152.42, 10.0.0.0/8`` as networks (an address is a network of one)."""
+    if not isinstance(value, str):
+        return value
+    found = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            found.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"{part[:40]!r} is not an IP address or network (such as 185.45.152.42 or 10.0.0.0/8)"
+            ) from None
+    return tuple(found)
+
+
 def region(value: str) -> str:
     code = value.strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", code):
@@ -52,6 +73,9 @@ class CloudPbxSettings(BaseSettings):
     """Secrets and addresses of the cloud PBX webhooks and of ``POST /api/v1/calls``.
 
     A secret left unset switches its endpoint off (it answers 503), it never opens it.
+    ``zadarma_allowed_ips``: when set, Zadarma's endpoint answers only these addresses (403 to others).
+    ``trusted_proxies``: reverse proxies whose ``X-Forwarded-For`` tells the sender's address; without
+    them the address is the connection's own peer, whatever the headers say.
     """
 
     model_config = SettingsConfigDict(
@@ -67,6 +91,10 @@ class CloudPbxSettings(BaseSettings):
     default_region: str = "RU"
     zadarma_timezone: str = "UTC"
     max_body_bytes: int = Field(default=65536, gt=0, le=16 * 1024 * 1024)
+    zadarma_allowed_ips: Networks = ()
+    trusted_proxies: Networks = ()
+
+    _networks = field_validator("zadarma_allowed_ips", "trusted_proxies", mode="before")(networks)
 
     @field_validator(
         "twilio_auth_token",

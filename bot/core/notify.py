@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from bot.core import actions as A
@@ -86,10 +87,30 @@ async def call_answered(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
     return [View.of(lines)]
 
 
+def _missed_calls(tr: Tr, p: dict[str, Any]) -> str:
+    """The head of a missed-call notice: one call, several from the number, or more since the last notice."""
+    phone, calls = pretty_phone(p.get("caller")), max(int(p.get("calls") or 1), 1)
+    if p.get("again"):
+        return "❗ " + tr.ngettext(
+            "{phone} called again: {n} more missed call — please call back.",
+            "{phone} called again: {n} more missed calls — please call back.",
+            calls,
+            phone=phone,
+        )
+    if calls > 1:
+        return "❗ " + tr.ngettext(
+            "{n} missed call from {phone} — please call back.",
+            "{n} missed calls from {phone} — please call back.",
+            calls,
+            phone=phone,
+        )
+    return "❗ " + tr("Missed call from {phone} — please call back.", phone=phone)
+
+
 @renders(NoteKind.CALL_MISSED)
 async def call_missed(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
     tr = ctx.tr
-    notice = "❗ " + tr("Missed call from {phone} — please call back.", phone=pretty_phone(p.get("caller")))
+    notice = _missed_calls(tr, p)
     card = await _card_or_none(ctx, p.get("deal_id"), notice)
     lines = [card.html] if card else [notice]
     buttons: list[list[Button]] = []
@@ -108,14 +129,51 @@ async def call_missed(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
 @renders(NoteKind.MISSED_UNOWNED)
 async def missed_unowned(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
     tr = ctx.tr
+    calls = max(int(p.get("calls") or 1), 1)
+    phone = pretty_phone(p.get("caller"))
     lines = [
-        "❗ " + tr("Missed call from {phone}, and nobody owns it.", phone=pretty_phone(p.get("caller"))),
+        "❗ "
+        + (
+            tr.ngettext(
+                "{n} missed call from {phone}, and nobody owns it.",
+                "{n} missed calls from {phone}, and nobody owns it.",
+                calls,
+                phone=phone,
+            )
+            if calls > 1 or p.get("again")
+            else tr("Missed call from {phone}, and nobody owns it.", phone=phone)
+        ),
         tr("It waits in the inbox with a call-back task — give it to someone."),
     ]
     buttons = []
     if p.get("deal_id"):
         buttons.append([Button.act("📂 " + tr("Open the deal"), A.CARD, int(p["deal_id"]))])
     return [View.of(lines, buttons)]
+
+
+@renders(NoteKind.CALL_FLOOD)
+async def call_flood(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+    """A boss's one notice of a call flood, with its figures as of when it went out."""
+    tr = ctx.tr
+    new_numbers, held = int(p.get("new_numbers") or 0), int(p.get("held") or 0)
+    lines = [
+        "📵 "
+        + tr.ngettext(
+            "Call flood: {n} new number called in {period}.",
+            "Call flood: {n} new numbers called in {period}.",
+            new_numbers,
+            period=tr.duration(timedelta(minutes=int(p.get("minutes") or 1))),
+        ),
+        tr(
+            "Over the limit ({limit} per {window}), missed calls from new numbers are recorded but make no "
+            "deal, call-back or notice, so nobody is paged for each one.",
+            limit=tr.number(int(p.get("limit") or 0)),
+            window=tr.duration(timedelta(minutes=int(p.get("window_minutes") or 1))),
+        ),
+        tr.ngettext("Held back so far: {n} call.", "Held back so far: {n} calls.", held),
+        tr("A number that calls again after the flood gets a deal as usual."),
+    ]
+    return [View.of(lines)]
 
 
 @renders(NoteKind.CALL_UNKNOWN)

@@ -181,7 +181,27 @@ calls = Table(
     Column("duration_s", Integer, nullable=True),
     Column("deal_id", Integer, ForeignKey("deals.id", ondelete="SET NULL"), nullable=True, index=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # From a number the CRM did not know, of the kind that makes a deal: what a call flood counts.
+    Column("new_number", Boolean, nullable=False, server_default=text("false")),
+    # Recorded during a call flood without the deal, call-back and notice it would have made.
+    Column("held", Boolean, nullable=False, server_default=text("false")),
     UniqueConstraint("provider", "external_id"),
+    Index("ix_calls_new_number_created_at", "new_number", "created_at"),
+    Index("ix_calls_held_created_at", "held", "created_at"),
+)
+
+# What a PBX signed of a call's notifications when its signature leaves the call id out (Zadarma): the
+# signed text (by its digest) belongs to the call id it first came with, and the call's later events
+# must carry the same signed values.
+call_seals = Table(
+    "call_seals",
+    metadata,
+    Column("provider", String(32), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Column("external_id", String(128), nullable=False),
+    Column("fields", JsonDoc, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_call_seals_provider_external_id", "provider", "external_id"),
 )
 
 # Messages the system sends on its own (not direct replies): written in the same transaction as
@@ -201,7 +221,11 @@ outbox = Table(
     Column("last_error", String(300), nullable=True),
     Column("claimed_until", UtcDateTime, nullable=True),
     Column("sent_at", UtcDateTime, nullable=True),
+    # What the item is about (a caller's repeated calls, a call flood): news of the same thing is
+    # counted on the item while it waits, or on one item a window later, instead of queued again.
+    Column("coalesce_key", String(200), nullable=True),
     Index("ix_outbox_status_not_before", "status", "not_before"),
+    Index("ix_outbox_coalesce_key", "coalesce_key"),
 )
 
 # One-time invitations to join the team with a role.

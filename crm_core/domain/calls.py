@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from crm_core.domain.errors import CrmError
 
 
 class CallDirection(enum.StrEnum):
@@ -41,6 +45,7 @@ class CallEvent:
     ended_at: datetime | None = None
     duration_s: int | None = None
     raw_caller: str | None = field(default=None, compare=False)
+    seal: CallSeal | None = field(default=None, compare=False)
 
     @property
     def is_final(self) -> bool:
@@ -85,3 +90,69 @@ class IngestOutcome:
             "created": self.created,
             "duplicate": self.duplicate,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class CallSeal:
+    """What a PBX's signature covers of a notification when it does not cover the call's id.
+
+    Zadarma signs ``caller_id + called_did + call_start`` and nothing else: one captured notification
+    would sign any call id, extension, outcome and duration. The CRM binds the signed text to the call
+    id it first came with (``digest``) and keeps the signed values (``fields``): the text cannot sign
+    another call, and a later event of the call must carry the same values.
+    """
+
+    signed: str  # the signed text, as the signature's HMAC read it
+    fields: tuple[tuple[str, str], ...]  # the signed values by name
+
+    @classmethod
+    def of(cls, fields: Mapping[str, str]) -> CallSeal:
+        """The seal of these signed values, in the order they are signed."""
+        return cls("".join(fields.values()), tuple(fields.items()))
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.signed.encode("utf-8", "surrogateescape")).hexdigest()
+
+    def disagrees_with(self, fields: Mapping[str, str]) -> list[str]:
+        """The names whose values differ from ``fields`` (names only one side has are not compared)."""
+        return sorted(name for name, value in self.fields if name in fields and fields[name] != value)
+
+
+class CallSealRefused(CrmError):
+    """A call event whose signed part belongs to another call, or differs from its call's first one."""
+
+    code = "seal_refused"
+
+    def __init__(self, call_id: str, reason: str) -> None:
+        super().__init__(f"Call {call_id[:40]!r} refused: {reason}.", call_id=call_id, reason=reason)
+        self.call_id, self.reason = call_id, reason
+
+
+@dataclass(frozen=True, slots=True)
+class CallFloodRule:
+    """When calls from new numbers stop making deals: ``limit`` new numbers within ``window``.
+
+    Past it the calls are still recorded (none is lost), but a missed call from a new number makes no
+    deal, call-back or notice: a thousand robocalls would otherwise page a seller a thousand times and
+    leave a thousand call-backs. The bosses are told once per flood. ``limit`` 0 switches the rule off.
+    """
+
+    limit: int = 30
+    window: timedelta = timedelta(minutes=5)
+
+    def holds_back(self, new_numbers_in_window: int) -> bool:
+        """Whether one more new number, after ``new_numbers_in_window`` of them, is past the limit."""
+        return self.limit > 0 and new_numbers_in_window >= self.limit
+
+    def starts_flood(self, last_held_at: datetime | None, now: datetime) -> bool:
+        """Whether a call held back now starts a new flood (none was held back within the window)."""
+        return last_held_at is None or last_held_at <= now - self.window
+
+
+def next_repeat_notice_at(last_notice_due_at: datetime | None, now: datetime, window: timedelta) -> datetime:
+    """When the notice of a number's repeated calls goes out: now if no notice about the number was
+    due within ``window``, else a window after the last one; the calls between are counted on it."""
+    if last_notice_due_at is None or last_notice_due_at <= now - window:
+        return now
+    return last_notice_due_at + window

@@ -12,6 +12,8 @@ class Notification:
     """One message to one user; ``kind`` and ``payload`` say what happened, never how to phrase it.
 
     ``dedup_key`` makes queueing idempotent: a second note with the same key is dropped.
+    ``coalesce_key`` names what the note is about (a caller's repeated calls, a call flood), so that
+    later news of the same thing can be counted on the note while it waits instead of queued again.
     """
 
     recipient_id: int
@@ -19,6 +21,7 @@ class Notification:
     payload: dict[str, Any] = field(default_factory=dict)
     dedup_key: str | None = None
     not_before: datetime | None = None
+    coalesce_key: str | None = None
 
 
 class NoteKind:
@@ -27,6 +30,7 @@ class NoteKind:
     CALL_MISSED = "call_missed"
     MISSED_UNOWNED = "missed_unowned"
     CALL_UNKNOWN = "call_unknown"
+    CALL_FLOOD = "call_flood"
     STALE_REMINDER = "stale_reminder"
     ESCALATION = "escalation"
     TASK_DUE = "task_due"

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from crm_core.adapters.database import UnitOfWork
 from crm_core.adapters.repositories.calls import CallRecord
 from crm_core.config import CreateDealsFrom
-from crm_core.domain.calls import CallDirection, CallEvent, CallStatus, IngestOutcome
+from crm_core.domain.calls import CallDirection, CallEvent, CallSeal, CallStatus, IngestOutcome
 from crm_core.domain.deals import Actor, Contact, Deal, DealEvent, EventKind, Source
 from crm_core.domain.errors import InvalidInput, NotAllowed, NotFound
 from crm_core.domain.notifications import NoteKind, Notification
@@ -20,6 +20,8 @@ from crm_core.domain.phones import mask
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import Role, User
 from crm_core.services.base import ServiceBase, default_pipeline, require_active
+from crm_core.services.call_notices import queue_repeatable, tell_bosses_of_flood
+from crm_core.services.call_seals import BoundMeanwhile, check_seal
 from crm_core.services.deals import created_event
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ class _Result:
     tasks_read: bool = True
     history: list[DealEvent] = field(default_factory=list)  # the deal's new history lines, in order
     call_back: Task | None = None  # the deal's open call-back task, after a missed call
+    new_number: bool = False  # the caller had no open deal: the call made one, or was held back
+    held: bool = False  # held back in a call flood: recorded, without a deal, call-back or notice
 
 
 MAX_EXTENSION = 32  # the calls table's answered_by_ext
@@ -121,6 +125,20 @@ class CallService(ServiceBase):
         open_deals = [d for d in deals if not d.is_closed]
         return sorted(open_deals, key=lambda d: d.last_activity_at, reverse=True)[:limit]
 
+    async def bind_seal(self, *, provider: str, call_id: str, seal: CallSeal) -> None:
+        """Bind what a PBX signed of a ringing call to the call's id (before the call itself is reported).
+
+        Raises ``CallSealRefused`` when the signed part is bound to another call, or this call's first
+        notification signed other values.
+        """
+        for attempt in range(2):
+            async with self.db.uow() as uow:
+                if await check_seal(uow, provider, call_id, seal, at=self.now()):
+                    await uow.commit()
+                    return
+            if attempt:
+                raise BoundMeanwhile(provider, call_id)
+
     async def ingest_call(self, event: CallEvent) -> IngestOutcome:
         """Record a call and let it make or touch a deal, a call-back task and a pop-up card.
 
@@ -131,7 +149,7 @@ class CallService(ServiceBase):
         for attempt in range(2):
             try:
                 return await self._ingest(event)
-            except IntegrityError:
+            except (IntegrityError, BoundMeanwhile):
                 # The same call raced in from another process and won: the next pass sees it.
                 if attempt:
                     raise
@@ -146,6 +164,10 @@ class CallService(ServiceBase):
             )
         now = self.now()
         async with self.db.uow() as uow:
+            if event.seal is not None and not await check_seal(
+                uow, event.provider, event.call_id, event.seal, at=now
+            ):
+                raise BoundMeanwhile(event.provider, event.call_id)
             known = await uow.calls.find(event.provider, event.call_id)
             if known is not None and (known.is_final or not event.is_final):
                 return IngestOutcome(event.call_id, known.deal_id, created=False, duplicate=True)
@@ -156,12 +178,20 @@ class CallService(ServiceBase):
                 return IngestOutcome(event.call_id, known.deal_id, created=False, duplicate=False)
             result = await self._apply(uow, event, answerer, now)
             deal_id = result.deal.id if result.deal else None
+            if result.held:
+                await self._tell_of_flood(uow, now)
             call_id = await uow.calls.add(
-                event, deal_id=deal_id, answered_by_id=answerer.id if answerer else None, at=now
+                event,
+                deal_id=deal_id,
+                answered_by_id=answerer.id if answerer else None,
+                at=now,
+                new_number=result.new_number,
+                held=result.held,
             )
             if result.deal is not None:
                 await self._record_on_deal(uow, result.deal, result, event, call_id, now)
-            await self._notify(uow, event, result, answerer, call_id, now)
+            if not result.held:
+                await self._notify(uow, event, result, answerer, call_id, now)
             await uow.commit()
         log.info(
             "call %s/%s from %s: %s %s, deal %s%s",
@@ -171,7 +201,7 @@ class CallService(ServiceBase):
             event.direction,
             event.status,
             deal_id,
-            " (new)" if result.created else "",
+            " (new)" if result.created else " (held back: call flood)" if result.held else "",
         )
         return IngestOutcome(event.call_id, deal_id, created=result.created, duplicate=False)
 
@@ -202,8 +232,32 @@ class CallService(ServiceBase):
             return _Result()
         if event.status is CallStatus.MISSED and mode is CreateDealsFrom.NONE:
             return _Result()
+        if caller.contact is None and await self._holds_back(uow, event, now):
+            return _Result(new_number=True, held=True)
         owner = answerer if event.status is CallStatus.ANSWERED else await self._missed_call_owner(uow, event)
-        return await self._new_deal(uow, event, caller.contact, owner, now)
+        result = await self._new_deal(uow, event, caller.contact, owner, now)
+        result.new_number = True
+        return result
+
+    async def _holds_back(self, uow: UnitOfWork, event: CallEvent, now: datetime) -> bool:
+        """A missed call from a number never seen, in a call flood: recorded, but it makes nothing.
+
+        An answered call always makes its deal: a seller is talking to the caller."""
+        rule = self.config.call_flood
+        if rule.limit <= 0 or event.status is not CallStatus.MISSED:
+            return False
+        return rule.holds_back(await uow.calls.new_numbers_since(now - rule.window))
+
+    async def _tell_of_flood(self, uow: UnitOfWork, now: datetime) -> None:
+        rule = self.config.call_flood
+        starts = rule.starts_flood(await uow.calls.last_held_at(), now)
+        if starts:
+            log.warning(
+                "call flood: more than %s new numbers in %s; holding back their calls",
+                rule.limit,
+                rule.window,
+            )
+        await tell_bosses_of_flood(uow, rule, starts=starts, since=now - rule.window, now=now)
 
     def _system(self, event: CallEvent) -> Actor:
         return Actor.system_because(f"call {event.provider}:{event.call_id}"[:100])
@@ -348,18 +402,26 @@ class CallService(ServiceBase):
             deal.owner_id if deal and deal.owner_id else (call_back.assignee_id if call_back else None)
         )
         payload = base | {"task_id": call_back.id if call_back else None}
+        window = self.config.repeat_call_window
         if recipient is not None:
-            await uow.outbox.put(
-                Notification(recipient, NoteKind.CALL_MISSED, payload, dedup_key=f"missed:{call_id}"), at=now
+            note = Notification(
+                recipient,
+                NoteKind.CALL_MISSED,
+                payload,
+                dedup_key=f"missed:{call_id}",
+                coalesce_key=f"missed:{recipient}:{event.caller}",
             )
+            await queue_repeatable(uow, note, window=window, now=now)
             return
         for boss in await uow.users.list(role=Role.BOSS, active=True):
-            await uow.outbox.put(
-                Notification(
-                    boss.id, NoteKind.MISSED_UNOWNED, payload, dedup_key=f"unowned:{call_id}:{boss.id}"
-                ),
-                at=now,
+            note = Notification(
+                boss.id,
+                NoteKind.MISSED_UNOWNED,
+                payload,
+                dedup_key=f"unowned:{call_id}:{boss.id}",
+                coalesce_key=f"unowned:{boss.id}:{event.caller}",
             )
+            await queue_repeatable(uow, note, window=window, now=now)
 
 
 def _as_event(call: CallRecord) -> CallEvent:

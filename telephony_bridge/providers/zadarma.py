@@ -8,6 +8,11 @@ HMAC-SHA1 digest, keyed with the API secret, of fields that depend on the event.
 and give no call; ``NOTIFY_ANSWER`` gives the in-progress call (pop-up card), and
 ``NOTIFY_END``/``NOTIFY_OUT_END`` the final one. ``call_start`` is a wall-clock time of the
 PBX (``YYYY-MM-DD HH:MM:SS``), read in the account's time zone ``tz``.
+
+The signature leaves ``pbx_call_id`` and everything but two numbers and the start out: each call event
+carries what was signed as its ``seal``, which the CRM binds to the call id it first came with (a
+ringing notification's seal is bound through ``call_seal``), so one captured notification cannot sign
+other calls, nor another outcome of its own call once that is known.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, tzinfo
 
-from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
+from crm_core.domain.calls import CallDirection, CallEvent, CallSeal, CallStatus
 
 from .payloads import PayloadError, earlier, later, optional, phone, required, seconds, within_range
 
@@ -54,6 +60,15 @@ def zadarma_signature(form: Mapping[str, str], secret: str) -> str:
     return base64.b64encode(hex_digest.encode()).decode()
 
 
+def call_seal(form: Mapping[str, str]) -> CallSeal | None:
+    """What this notification signs of its call, when that leaves the call id out (``None`` for a
+    notification that is not about a call, or that signs the call id itself: ``NOTIFY_RECORD``)."""
+    fields = SIGNED_FIELDS.get(form.get("event", ""))
+    if fields is None or "pbx_call_id" in fields:
+        return None
+    return CallSeal.of({name: form.get(name, "") for name in fields})
+
+
 def verify_zadarma(form: Mapping[str, str], signature: str | None, secret: str) -> bool:
     """Whether ``signature`` is Zadarma's for this notification (unknown events never verify)."""
     if not signature or not is_known_event(form):
@@ -71,6 +86,12 @@ def parse_zadarma(
         raise PayloadError("event: not a Zadarma call notification")
     if event in _RINGING:
         return []
+    return [replace(call, seal=call_seal(form)) for call in _calls(form, event, region, tz, received_at)]
+
+
+def _calls(
+    form: Mapping[str, str], event: str, region: str, tz: tzinfo, received_at: datetime | None
+) -> list[CallEvent]:
     call_id = required(form, "pbx_call_id")[:128]
     started_at = _call_start(form, tz)
     internal = optional(form, "internal")

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, insert, select, update
+from sqlalchemy import Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.repositories.deals import deal_select, deals_from_rows, owners
-from crm_core.adapters.tables import calls, contacts, deals, stages, tasks
-from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
+from crm_core.adapters.tables import call_seals, calls, contacts, deals, stages, tasks
+from crm_core.domain.calls import CallDirection, CallEvent, CallSeal, CallStatus
 from crm_core.domain.deals import Contact, Deal
 
 
@@ -33,6 +35,7 @@ class CallRecord:
     ended_at: datetime | None
     duration_s: int | None
     deal_id: int | None
+    held: bool = False
 
     @property
     def is_final(self) -> bool:
@@ -53,7 +56,17 @@ def _record(row: Row[Any]) -> CallRecord:
         ended_at=row.ended_at,
         duration_s=row.duration_s,
         deal_id=row.deal_id,
+        held=row.held,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSeal:
+    """A call seal as bound: the call id it belongs to and its signed values."""
+
+    external_id: str
+    digest: str
+    fields: dict[str, str]
 
 
 @dataclass(slots=True)
@@ -70,6 +83,10 @@ _FIND = select(calls).where(
     calls.c.provider == bindparam("provider"), calls.c.external_id == bindparam("external_id")
 )
 _ADD = insert(calls)
+_NEW_NUMBERS_SINCE = select(func.count()).where(
+    calls.c.new_number.is_(True), calls.c.created_at >= bindparam("since")
+)
+_LAST_HELD_AT = select(func.max(calls.c.created_at)).where(calls.c.held.is_(True))
 _COMPLETE = update(calls).where(calls.c.id == bindparam("call_id"))
 _LATEST_OPEN_TASK_DUE = (
     select(func.max(tasks.c.due_at))
@@ -130,7 +147,14 @@ class CallRepository:
         }
 
     async def add(
-        self, event: CallEvent, *, deal_id: int | None, answered_by_id: int | None, at: datetime
+        self,
+        event: CallEvent,
+        *,
+        deal_id: int | None,
+        answered_by_id: int | None,
+        at: datetime,
+        new_number: bool = False,
+        held: bool = False,
     ) -> int:
         values = self._values(event) | {
             "provider": event.provider,
@@ -138,6 +162,8 @@ class CallRepository:
             "deal_id": deal_id,
             "answered_by_id": answered_by_id,
             "created_at": at,
+            "new_number": new_number,
+            "held": held,
         }
         result = await self.conn.execute(_ADD, values)
         return int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -160,3 +186,38 @@ class CallRepository:
             select(calls).where(calls.c.deal_id == deal_id).order_by(calls.c.started_at.desc()).limit(limit)
         )
         return [_record(r) for r in rows]
+
+    async def new_numbers_since(self, since: datetime) -> int:
+        """How many calls came from numbers the CRM did not know (and would make deals) since ``since``."""
+        return int((await self.conn.execute(_NEW_NUMBERS_SINCE, {"since": since})).scalar_one())
+
+    async def last_held_at(self) -> datetime | None:
+        """When the latest call held back in a flood was recorded."""
+        held_at: datetime | None = (await self.conn.execute(_LAST_HELD_AT)).scalar()
+        return held_at
+
+    async def seals(self, provider: str, *, digest: str, external_id: str) -> list[StoredSeal]:
+        """The seals bound to ``external_id``, and the one with ``digest`` whatever call it is bound to."""
+        rows = await self.conn.execute(
+            select(call_seals).where(
+                call_seals.c.provider == provider,
+                or_(call_seals.c.digest == digest, call_seals.c.external_id == external_id),
+            )
+        )
+        return [StoredSeal(r.external_id, r.digest, dict(r.fields)) for r in rows]
+
+    async def bind_seal(self, provider: str, external_id: str, seal: CallSeal, *, at: datetime) -> bool:
+        """Bind ``seal`` to the call ``external_id``; ``False`` when another transaction bound it first."""
+        values = {
+            "provider": provider,
+            "digest": seal.digest,
+            "external_id": external_id,
+            "fields": dict(seal.fields),
+            "created_at": at,
+        }
+        dialect = self.conn.dialect.name
+        stmt = (pg_insert(call_seals) if dialect == "postgresql" else sqlite_insert(call_seals)).values(
+            **values
+        )
+        result = await self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["provider", "digest"]))
+        return bool(result.rowcount)

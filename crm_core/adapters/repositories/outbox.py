@@ -38,6 +38,11 @@ class OutboxItem:
         return self.recipient.telegram_id
 
 
+# A chat takes about a message a second, so more of one recipient's items in a batch would only be
+# handed back to the queue.
+PER_RECIPIENT = 2
+
+
 class OutboxRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
@@ -51,6 +56,7 @@ class OutboxRepository:
             "dedup_key": note.dedup_key,
             "created_at": at,
             "not_before": note.not_before or at,
+            "coalesce_key": note.coalesce_key,
         }
         if note.dedup_key is None:
             await self.conn.execute(insert(outbox).values(**values))
@@ -60,27 +66,46 @@ class OutboxRepository:
         result = await self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["dedup_key"]))
         return bool(result.rowcount)
 
-    async def claim(self, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
-        """Take up to ``limit`` due items for ``lease``; another process skips them meanwhile."""
-        due = (
-            select(outbox.c.id)
+    async def claim(
+        self, *, now: datetime, limit: int, lease: timedelta, per_recipient: int = PER_RECIPIENT
+    ) -> list[OutboxItem]:
+        """Take up to ``limit`` due items for ``lease``; another process skips them meanwhile.
+
+        Recipients take turns: every recipient's oldest due item comes before anyone's second, and
+        each recipient gives at most ``per_recipient`` items to a batch, so one user's backlog (a
+        seller flooded with calls) never holds back another user's notice.
+        """
+        ranked = (
+            select(
+                outbox.c.id,
+                outbox.c.not_before,
+                func.row_number()
+                .over(partition_by=outbox.c.recipient_id, order_by=(outbox.c.not_before, outbox.c.id))
+                .label("turn"),
+            )
             .where(
                 outbox.c.status == "pending",
                 outbox.c.not_before <= now,
                 or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
             )
-            .order_by(outbox.c.not_before, outbox.c.id)
+            .subquery("ranked")
+        )
+        due = (
+            select(outbox.c.id)
+            .join(ranked, ranked.c.id == outbox.c.id)
+            .where(ranked.c.turn <= per_recipient)
+            .order_by(ranked.c.turn, ranked.c.not_before, ranked.c.id)
             .limit(limit)
         )
         if self.conn.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
+            due = due.with_for_update(skip_locked=True, of=outbox)
         ids = list((await self.conn.execute(due)).scalars())
         if not ids:
             return []
         await self.conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(claimed_until=now + lease))
         # The recipients come along (users' own columns keep their names, so a row builds a User), and
         # the delivery need not look each one up again.
-        rows = (
+        rows = list(
             await self.conn.execute(
                 select(
                     outbox.c.id.label("item_id"),
@@ -92,9 +117,10 @@ class OutboxRepository:
                 )
                 .join(users, users.c.id == outbox.c.recipient_id)
                 .where(outbox.c.id.in_(ids))
-                .order_by(outbox.c.not_before, outbox.c.id)
             )
-        ).all()
+        )
+        turn = {item_id: n for n, item_id in enumerate(ids)}
+        rows.sort(key=lambda r: turn[r.item_id])  # in the turns the claim gave them
         extensions: dict[int, list[str]] = {}
         for user_id, extension in await self.conn.execute(
             select(user_extensions.c.user_id, user_extensions.c.extension).where(
@@ -113,6 +139,37 @@ class OutboxRepository:
             )
             for r in rows
         ]
+
+    async def waiting(self, coalesce_key: str, *, now: datetime) -> tuple[int, dict[str, Any]] | None:
+        """The newest item about ``coalesce_key`` that waits to be sent and nobody is sending: its id and
+        payload, locked until the transaction ends (the delivery skips it meanwhile), or ``None``."""
+        stmt = (
+            select(outbox.c.id, outbox.c.payload)
+            .where(
+                outbox.c.coalesce_key == coalesce_key,
+                outbox.c.status == "pending",
+                or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+            )
+            .order_by(outbox.c.id.desc())
+            .limit(1)
+        )
+        if self.conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        row = (await self.conn.execute(stmt)).first()
+        return (row.id, dict(row.payload)) if row else None
+
+    async def replace_payload(self, item_id: int, payload: dict[str, Any]) -> None:
+        """Say more in an item that waits (see ``waiting``)."""
+        await self.conn.execute(update(outbox).where(outbox.c.id == item_id).values(payload=payload))
+
+    async def last_due_at(self, coalesce_key: str) -> datetime | None:
+        """When the newest item about ``coalesce_key`` was due, whether sent or not; ``None`` if none."""
+        due: datetime | None = (
+            await self.conn.execute(
+                select(func.max(outbox.c.not_before)).where(outbox.c.coalesce_key == coalesce_key)
+            )
+        ).scalar()
+        return due
 
     async def mark_sent(self, item_id: int, *, at: datetime) -> None:
         await self.mark_all_sent([item_id], at=at)

@@ -1,0 +1,85 @@
+"""What calls tell people, and how often: repeated calls from one number make one notice with their
+count, and a call flood tells the bosses once instead of paging a seller for every new number.
+
+Both work on the outbox by ``coalesce_key``: news of the same thing is counted on the notice while it
+waits to be sent; once it went out, the next news waits for one notice a window later.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from crm_core.adapters.database import UnitOfWork
+from crm_core.domain.calls import CallFloodRule, next_repeat_notice_at
+from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.users import Role
+
+CALLS = "calls"  # how many calls a missed-call notice stands for
+AGAIN = "again"  # the notice follows an earlier one about the same number
+
+
+async def queue_repeatable(uow: UnitOfWork, note: Notification, *, window: timedelta, now: datetime) -> None:
+    """Queue a notice of a missed call, counting it on a notice about the same number that still
+    waits; a number that was the subject of a notice within ``window`` gets the next one a window after
+    it, with every call until then counted on it."""
+    key = note.coalesce_key
+    assert key is not None, "a repeatable notice names what it is about"
+    waiting = await uow.outbox.waiting(key, now=now)
+    if waiting is not None:
+        item_id, payload = waiting
+        calls = int(payload.get(CALLS, 1)) + 1
+        await uow.outbox.replace_payload(
+            item_id, note.payload | {CALLS: calls, AGAIN: bool(payload.get(AGAIN))}
+        )
+        return
+    last_due_at = await uow.outbox.last_due_at(key)
+    due = next_repeat_notice_at(last_due_at, now, window)
+    payload = note.payload | {CALLS: 1, AGAIN: due > now}
+    await uow.outbox.put(replace(note, payload=payload, not_before=due), at=now)
+
+
+async def tell_bosses_of_flood(
+    uow: UnitOfWork, rule: CallFloodRule, *, starts: bool, since: datetime, now: datetime
+) -> None:
+    """Tell each active boss once per flood: the first call held back queues the notice; the later ones
+    bring its figures up to date while it waits, and say nothing more once it went out.
+
+    ``since``: when the flood's window began (the new numbers are counted from then).
+    """
+    new_numbers = await uow.calls.new_numbers_since(since) + 1  # this call is not stored yet
+    for boss in await uow.users.list(role=Role.BOSS, active=True):
+        key = f"flood:{boss.id}"
+        if starts:
+            figures = _flood_figures(rule, new_numbers=new_numbers, held=1, since=since, now=now)
+            note = Notification(boss.id, NoteKind.CALL_FLOOD, figures, coalesce_key=key)
+            await uow.outbox.put(note, at=now)
+            continue
+        waiting = await uow.outbox.waiting(key, now=now)
+        if waiting is not None:
+            item_id, told = waiting
+            started = datetime.fromisoformat(str(told["since"]))
+            held = int(told.get("held", 0)) + 1
+            figures = _flood_figures(
+                rule,
+                new_numbers=await uow.calls.new_numbers_since(started) + 1,
+                held=held,
+                since=started,
+                now=now,
+            )
+            await uow.outbox.replace_payload(item_id, figures)
+
+
+def _flood_figures(
+    rule: CallFloodRule, *, new_numbers: int, held: int, since: datetime, now: datetime
+) -> dict[str, Any]:
+    return {
+        "new_numbers": new_numbers,
+        "minutes": max(math.ceil((now - since).total_seconds() / 60), 1),
+        "held": held,
+        "limit": rule.limit,
+        "window_minutes": max(round(rule.window.total_seconds() / 60), 1),
+        "since": since.isoformat(),
+    }
