@@ -115,8 +115,9 @@ class CallSeal:
         return hashlib.sha256(self.signed.encode("utf-8", "surrogateescape")).hexdigest()
 
     def disagrees_with(self, fields: Mapping[str, str]) -> list[str]:
-        """The names whose values differ from ``fields`` (names only one side has are not compared)."""
-        return sorted(name for name, value in self.fields if name in fields and fields[name] != value)
+        """The names whose values differ from ``fields``, in signed order (names only one side has are not
+        compared: a call's answer signs ``destination`` where its start and end sign ``called_did``)."""
+        return [name for name, value in self.fields if name in fields and fields[name] != value]
 
 
 class CallSealRefused(CrmError):

@@ -47,13 +47,14 @@ async def tell_bosses_of_flood(
     """Tell each active boss once per flood: the first call held back queues the notice; the later ones
     bring its figures up to date while it waits, and say nothing more once it went out.
 
-    ``since``: when the flood's window began (the new numbers are counted from then).
+    ``since``: when the flood's window began (its new numbers are counted from the first after it).
     """
-    new_numbers = await uow.calls.new_numbers_since(since) + 1  # this call is not stored yet
+    new_numbers, first_at = await uow.calls.new_numbers_from(since)
+    new_numbers += 1  # this call is not stored yet
     for boss in await uow.users.list(role=Role.BOSS, active=True):
         key = f"flood:{boss.id}"
         if starts:
-            figures = _flood_figures(rule, new_numbers=new_numbers, held=1, since=since, now=now)
+            figures = _flood_figures(rule, new_numbers=new_numbers, held=1, since=first_at or now, now=now)
             note = Notification(boss.id, NoteKind.CALL_FLOOD, figures, coalesce_key=key)
             await uow.outbox.put(note, at=now)
             continue

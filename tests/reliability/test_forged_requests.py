@@ -96,7 +96,9 @@ async def calls(request: pytest.FixtureRequest, crm: Crm) -> AsyncIterator[Serve
     the Host header."""
     public_url = getattr(request, "param", PUBLIC_URL)
     runner, port = await serve(
-        create_app(ingest=crm.calls.ingest_call, settings=settings(public_url=public_url))
+        create_app(
+            ingest=crm.calls.ingest_call, settings=settings(public_url=public_url), bind=crm.calls.bind_seal
+        )
     )
     yield Served(port, crm)
     await runner.cleanup()
@@ -249,6 +251,62 @@ async def test_forged_zadarma_notifications_are_refused_and_change_nothing(calls
     for _ in range(3):
         assert (await calls.post("/hooks/zadarma", body, b"Signature: " + good)).status == 200
     await calls_once(calls.crm.db, [("zadarma", form["pbx_call_id"], True)])
+
+
+def zadarma_notice(name: str, **changes: str) -> dict[str, str]:
+    return dict(parse_qsl((DATA / "zadarma" / f"{name}.form").read_text().strip())) | changes
+
+
+async def test_zadarma_final_calls_forged_from_a_captured_notification_are_403_and_change_nothing(
+    calls: Served,
+) -> None:
+    """Zadarma signs caller_id + called_did + call_start only: a captured ringing notification's signature
+    signs any final call with those three. Once seen, they belong to their pbx_call_id."""
+    ringing = zadarma_notice("inbound_start")
+    signature = b"Signature: " + zadarma.zadarma_signature(ringing, ZADARMA_SECRET).encode()
+    TALLY.cases += 1
+    assert (await calls.post("/hooks/zadarma", urlencode(ringing).encode(), signature)).status == 200
+    end = {"event": "NOTIFY_END", "disposition": "answered", "duration": "3600", "internal": "102"}
+    forgeries = {
+        "another call id": ringing | end | {"pbx_call_id": "in_forged"},
+        "the same call, fields shifted": ringing
+        | end
+        | {"caller_id": ringing["caller_id"] + "7", "called_did": ringing["called_did"][1:]},
+    }
+    TALLY.fault("forged request", len(forgeries))
+    before = await calls.counts()
+    for name, fields in forgeries.items():
+        answer = await calls.post("/hooks/zadarma", urlencode(fields).encode(), signature)
+        assert answer.status == 403, (name, answer)
+        assert "refused" in json.loads(answer.body)["error"], name
+    assert await calls.counts() == before
+    genuine = zadarma_notice("inbound_end_answered")
+    good = b"Signature: " + zadarma.zadarma_signature(genuine, ZADARMA_SECRET).encode()
+    assert (await calls.post("/hooks/zadarma", urlencode(genuine).encode(), good)).status == 200
+    await calls_once(calls.crm.db, [("zadarma", genuine["pbx_call_id"], True)])
+
+
+async def test_a_twilio_parameter_moved_across_its_boundary_keeps_its_signature_but_is_its_own_call_once(
+    calls: Served,
+) -> None:
+    """Twilio signs the URL and each name followed by its value, with nothing between: CallDuration=125
+    and CallDuratio=n125 sign the same. That is Twilio's scheme; the CallSid is signed too, so such a
+    request can only speak of its own call, and once that call is final it changes nothing."""
+    form = twilio_form()
+    header = twilio_sig(form, f"{PUBLIC_URL}/hooks/twilio")
+    shifted = {k: v for k, v in form.items() if k != "CallDuration"} | {
+        "CallDuratio": "n" + form["CallDuration"]
+    }
+    assert twilio.verify_twilio(
+        f"{PUBLIC_URL}/hooks/twilio", list(shifted.items()), header.split(b": ", 1)[1].decode(), TWILIO_TOKEN
+    )
+    TALLY.fault("forged request")
+    TALLY.cases += 1
+    assert (await calls.post("/hooks/twilio", urlencode(form).encode(), header)).status == 200
+    before = await calls.counts()
+    assert (await calls.post("/hooks/twilio", urlencode(shifted).encode(), header)).status == 200
+    assert await calls.counts() == before
+    await calls_once(calls.crm.db, [("twilio", form["CallSid"], True)])
 
 
 async def test_forged_mango_events_are_refused_and_change_nothing(calls: Served) -> None:

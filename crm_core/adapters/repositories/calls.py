@@ -83,7 +83,7 @@ _FIND = select(calls).where(
     calls.c.provider == bindparam("provider"), calls.c.external_id == bindparam("external_id")
 )
 _ADD = insert(calls)
-_NEW_NUMBERS_SINCE = select(func.count()).where(
+_NEW_NUMBERS_SINCE = select(func.count(), func.min(calls.c.created_at)).where(
     calls.c.new_number.is_(True), calls.c.created_at >= bindparam("since")
 )
 _LAST_HELD_AT = select(func.max(calls.c.created_at)).where(calls.c.held.is_(True))
@@ -189,7 +189,12 @@ class CallRepository:
 
     async def new_numbers_since(self, since: datetime) -> int:
         """How many calls came from numbers the CRM did not know (and would make deals) since ``since``."""
-        return int((await self.conn.execute(_NEW_NUMBERS_SINCE, {"since": since})).scalar_one())
+        return (await self.new_numbers_from(since))[0]
+
+    async def new_numbers_from(self, since: datetime) -> tuple[int, datetime | None]:
+        """``new_numbers_since``, and when the first of those calls came."""
+        count, first_at = (await self.conn.execute(_NEW_NUMBERS_SINCE, {"since": since})).one()
+        return int(count), first_at
 
     async def last_held_at(self) -> datetime | None:
         """When the latest call held back in a flood was recorded."""
