@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from bot.core import actions as A
@@ -155,22 +154,25 @@ async def missed_unowned(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
 async def call_flood(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
     """A boss's one notice of a call flood, with its figures as of when it went out."""
     tr = ctx.tr
-    new_numbers, held = int(p.get("new_numbers") or 0), int(p.get("held") or 0)
+
+    def within(minutes: object) -> str:
+        return tr.ngettext("in {n} minute", "in {n} minutes", max(int(str(minutes or 1)), 1))
+
     lines = [
         "📵 "
         + tr.ngettext(
-            "Call flood: {n} new number called in {period}.",
-            "Call flood: {n} new numbers called in {period}.",
-            new_numbers,
-            period=tr.duration(timedelta(minutes=int(p.get("minutes") or 1))),
+            "Call flood: {n} new number called {period}.",
+            "Call flood: {n} new numbers called {period}.",
+            int(p.get("new_numbers") or 0),
+            period=within(p.get("minutes")),
         ),
         tr(
-            "Over the limit ({limit} per {window}), missed calls from new numbers are recorded but make no "
-            "deal, call-back or notice, so nobody is paged for each one.",
+            "Past the limit ({limit} {window}), missed calls from new numbers are recorded but make no deal, "
+            "call-back or notice, so nobody is paged for each one.",
             limit=tr.number(int(p.get("limit") or 0)),
-            window=tr.duration(timedelta(minutes=int(p.get("window_minutes") or 1))),
+            window=within(p.get("window_minutes")),
         ),
-        tr.ngettext("Held back so far: {n} call.", "Held back so far: {n} calls.", held),
+        tr.ngettext("Held back so far: {n} call.", "Held back so far: {n} calls.", int(p.get("held") or 0)),
         tr("A number that calls again after the flood gets a deal as usual."),
     ]
     return [View.of(lines)]
