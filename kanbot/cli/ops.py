@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
 from pydantic import ValidationError
@@ -16,6 +17,9 @@ from kanbot.cli.common import run as run_async
 from kanbot.cli.serve import load_all
 from kanbot.logs import setup_logging
 from kanbot.settings import CoreSettings, ServerSettings, describe_validation_error
+
+if TYPE_CHECKING:
+    from telephony_bridge.settings import CloudPbxSettings
 
 webhook_app = typer.Typer(help="The Telegram webhook: set, delete, inspect.", no_args_is_help=True)
 
@@ -169,7 +173,23 @@ def _check_settings(check: Check) -> object | None:
         )
         return None
     check.ok("settings", "read and valid")
+    _check_zadarma(check, settings.cloud)
     return settings
+
+
+def _check_zadarma(check: Check, cloud: CloudPbxSettings) -> None:
+    """Zadarma signs only part of a notification: its senders' addresses are the second lock."""
+    if cloud.zadarma_secret is None:
+        return
+    if cloud.zadarma_allowed_ips:
+        allowed = ", ".join(str(network) for network in cloud.zadarma_allowed_ips)
+        check.ok("zadarma", f"notifications accepted from {allowed} only")
+    else:
+        check.note(
+            "zadarma",
+            "KANBOT_ZADARMA_ALLOWED_IPS is not set: notifications are accepted from any address "
+            "(docs/telephony-cloud.md gives Zadarma's)",
+        )
 
 
 async def _check_services(check: Check, settings: object) -> None:

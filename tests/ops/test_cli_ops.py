@@ -125,6 +125,18 @@ def test_doctor_names_a_broken_setting_and_its_fix_and_exits_1(
     assert "1 problem(s) found." in result.stdout
 
 
+def test_doctor_says_whether_zadarmas_notifications_are_limited_to_its_addresses(kanbot: Any) -> None:
+    open_to_all = kanbot("doctor", KANBOT_ZADARMA_SECRET="zadarma-api-secret-for-the-doctor")
+    assert "· zadarma: KANBOT_ZADARMA_ALLOWED_IPS is not set" in open_to_all.stdout
+    limited = kanbot(
+        "doctor",
+        KANBOT_ZADARMA_SECRET="zadarma-api-secret-for-the-doctor",
+        KANBOT_ZADARMA_ALLOWED_IPS="185.45.152.42",
+    )
+    assert "✓ zadarma: notifications accepted from 185.45.152.42/32 only" in limited.stdout
+    assert "zadarma" not in kanbot("doctor").stdout  # not configured: nothing to say
+
+
 def test_doctor_reports_an_unreachable_database_with_what_to_check(kanbot: Any) -> None:
     result = kanbot("doctor", KANBOT_DATABASE_URL="postgresql+asyncpg://kanbot:pw@127.0.0.1:9/kanbot")
     assert result.exit_code == 1
