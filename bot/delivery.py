@@ -1,7 +1,8 @@
 """Delivering the outbox: every notification sent once, in its recipient's language, within Telegram's limits.
 
 The loop claims due items with their recipients (a lease; PostgreSQL skips rows another process
-holds), renders each for its recipient, and sends it through a ``Transport`` (aiogram or
+holds; recipients take turns, so one user's backlog never holds back another's notice), renders each
+for its recipient, and sends it through a ``Transport`` (aiogram or
 python-telegram-bot). Several chats are served at once, each chat's items in order by one worker, all
 under one rate limiter: it keeps under about 30 messages a second in all and 1 a second per chat, waits
 out a 429's ``retry_after``, retries 5xx and network errors with backoff, and stops retrying for a user

@@ -21,6 +21,38 @@ CALLS = "calls"  # how many calls a missed-call notice stands for
 AGAIN = "again"  # the notice follows an earlier one about the same number
 
 
+async def queue_missed_call(
+    uow: UnitOfWork,
+    payload: dict[str, Any],
+    *,
+    recipient: int | None,
+    call_id: int,
+    window: timedelta,
+    now: datetime,
+) -> None:
+    """Tell the seller who calls back a missed call; nobody's: tell each active boss."""
+    caller = payload["caller"]
+    if recipient is not None:
+        note = Notification(
+            recipient,
+            NoteKind.CALL_MISSED,
+            payload,
+            dedup_key=f"missed:{call_id}",
+            coalesce_key=f"missed:{recipient}:{caller}",
+        )
+        await queue_repeatable(uow, note, window=window, now=now)
+        return
+    for boss in await uow.users.list(role=Role.BOSS, active=True):
+        note = Notification(
+            boss.id,
+            NoteKind.MISSED_UNOWNED,
+            payload,
+            dedup_key=f"unowned:{call_id}:{boss.id}",
+            coalesce_key=f"unowned:{boss.id}:{caller}",
+        )
+        await queue_repeatable(uow, note, window=window, now=now)
+
+
 async def queue_repeatable(uow: UnitOfWork, note: Notification, *, window: timedelta, now: datetime) -> None:
     """Queue a notice of a missed call, counting it on a notice about the same number that still
     waits; a number that was the subject of a notice within ``window`` gets the next one a window after

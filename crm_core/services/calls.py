@@ -20,7 +20,7 @@ from crm_core.domain.phones import mask
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import Role, User
 from crm_core.services.base import ServiceBase, default_pipeline, require_active
-from crm_core.services.call_notices import queue_repeatable, tell_bosses_of_flood
+from crm_core.services.call_notices import queue_missed_call, tell_bosses_of_flood
 from crm_core.services.call_seals import BoundMeanwhile, check_seal
 from crm_core.services.deals import created_event
 
@@ -402,26 +402,9 @@ class CallService(ServiceBase):
             deal.owner_id if deal and deal.owner_id else (call_back.assignee_id if call_back else None)
         )
         payload = base | {"task_id": call_back.id if call_back else None}
-        window = self.config.repeat_call_window
-        if recipient is not None:
-            note = Notification(
-                recipient,
-                NoteKind.CALL_MISSED,
-                payload,
-                dedup_key=f"missed:{call_id}",
-                coalesce_key=f"missed:{recipient}:{event.caller}",
-            )
-            await queue_repeatable(uow, note, window=window, now=now)
-            return
-        for boss in await uow.users.list(role=Role.BOSS, active=True):
-            note = Notification(
-                boss.id,
-                NoteKind.MISSED_UNOWNED,
-                payload,
-                dedup_key=f"unowned:{call_id}:{boss.id}",
-                coalesce_key=f"unowned:{boss.id}:{event.caller}",
-            )
-            await queue_repeatable(uow, note, window=window, now=now)
+        await queue_missed_call(
+            uow, payload, recipient=recipient, call_id=call_id, window=self.config.repeat_call_window, now=now
+        )
 
 
 def _as_event(call: CallRecord) -> CallEvent:

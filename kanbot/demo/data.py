@@ -322,7 +322,9 @@ class _World:
     async def _settle_outbox(self) -> None:
         """The history's notifications belong to the past: count them delivered, so chats start clean."""
         async with self.crm.db.uow() as uow:
-            while items := await uow.outbox.claim(now=self.now, limit=500, lease=timedelta(minutes=5)):
+            while items := await uow.outbox.claim(
+                now=self.now, limit=500, lease=timedelta(minutes=5), per_recipient=500
+            ):
                 for item in items:
                     await uow.outbox.mark_sent(item.id, at=self.now)
             await uow.commit()
