@@ -239,6 +239,7 @@ class _CallHooks:
             )
 
     async def _bound(self, call_id: str, seal: CallSeal) -> None:
+        """Bind a ringing notification's seal to its call: refused as a forgery, or to be retried."""
         assert self._bind is not None
         try:
             await self._bind(provider=zadarma.PROVIDER, call_id=call_id, seal=seal)
@@ -246,6 +247,11 @@ class _CallHooks:
             raise _Refusal(403, str(refused)) from None
         except Unavailable:
             raise _Refusal(503, "the CRM's database is unavailable now; retry later") from None
+        except CrmError as error:
+            raise _Refusal(422, str(error)) from None
+        except Exception:
+            log.exception("Could not bind the signed fields of Zadarma call %r", call_id[:40])
+            raise _Refusal(503, "the CRM could not take the call now; retry later") from None
 
     async def mango(self, request: web.Request) -> web.Response:
         """Ingest a Mango Office notification (call legs, summaries; others are acknowledged)."""
