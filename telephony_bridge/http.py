@@ -245,6 +245,8 @@ class _CallHooks:
             await self._bind(provider=zadarma.PROVIDER, call_id=call_id, seal=seal)
         except CallSealRefused as refused:
             raise _Refusal(403, str(refused)) from None
+        except InvalidInput as error:
+            raise _Refusal(400, str(error)) from None
         except Unavailable:
             raise _Refusal(503, "the CRM's database is unavailable now; retry later") from None
         except CrmError as error:

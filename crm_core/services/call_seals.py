@@ -13,8 +13,10 @@ from datetime import datetime
 
 from crm_core.adapters.database import UnitOfWork
 from crm_core.domain.calls import CallSeal, CallSealRefused
+from crm_core.domain.errors import InvalidInput
 
 log = logging.getLogger(__name__)
+MAX_CALL_ID = 128  # the calls table's external_id
 
 
 class BoundMeanwhile(Exception):
@@ -27,6 +29,11 @@ class BoundMeanwhile(Exception):
 async def check_seal(uow: UnitOfWork, provider: str, call_id: str, seal: CallSeal, *, at: datetime) -> bool:
     """Refuse (``CallSealRefused``) a seal bound to another call, or disagreeing with the call's first
     one; bind it when it is new. ``False`` when another transaction bound it meanwhile."""
+    if "\x00" in call_id or "\x00" in seal.signed or not 0 < len(call_id) <= MAX_CALL_ID:
+        # What the database would fail on, and the PBX retry for ever: bad input instead.
+        raise InvalidInput(
+            "call", call_id[:40].replace("\x00", "\\0"), "a NUL character, or no or too long an id"
+        )
     bound = await uow.calls.seals(provider, digest=seal.digest, external_id=call_id)
     for stored in bound:
         if stored.digest == seal.digest and stored.external_id != call_id:

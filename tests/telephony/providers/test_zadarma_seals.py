@@ -145,6 +145,15 @@ async def test_without_a_binder_the_answer_and_the_end_still_bind_their_call(crm
         ).status == 403
 
 
+async def test_a_ringing_notification_the_database_could_not_store_is_a_400_not_a_503_retried_forever(
+    zadarma: TestClient[Any, Any], crm: Crm
+) -> None:
+    ringing = form("inbound_start") | {"pbx_call_id": "in_\x00nul"}
+    answer = await post(zadarma, ringing)
+    assert answer.status == 400
+    assert (await stored(crm))["call_seals"] == 0
+
+
 def test_the_seal_is_the_signed_text_and_its_fields_and_the_recording_notice_has_none() -> None:
     assert call_seal(form("inbound_start")) == CallSeal(
         "+74951234567749970011222024-05-14 12:15:00",
