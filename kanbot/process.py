@@ -31,6 +31,7 @@ from crm_core.domain.users import Role
 from crm_core.ports import Clock
 from crm_core.services import Crm
 from kanbot.app import NotReady
+from kanbot.http_server import HttpLimits, start_http
 from kanbot.leader import lead_while_possible
 from kanbot.logs import add_secret
 from kanbot.metrics import CONTENT_TYPE, Metrics
@@ -259,11 +260,10 @@ async def run(
     for secret in _secrets(settings):
         add_secret(secret)
     async with assemble(settings, clock=clock, web_role=web_role) as kanbot:
-        runner = web.AppRunner(kanbot.web, access_log=None, shutdown_timeout=5)
-        await runner.setup()
-        site = web.TCPSite(runner, settings.server.http_host, settings.server.http_port)
-        await site.start()
-        kanbot.http_port = runner.addresses[0][1] if runner.addresses else settings.server.http_port
+        server = await start_http(
+            kanbot.web, settings.server.http_host, settings.server.http_port, HttpLimits.of(settings.server)
+        )
+        kanbot.http_port = server.port
         tasks: list[asyncio.Task[None]] = []
         polling = web_role and not settings.telegram.webhook_url
         if web_role:
@@ -304,9 +304,9 @@ async def run(
             deadline = asyncio.get_running_loop().time() + SHUTDOWN_S
             if polling:
                 await kanbot.runtime.stop_polling()
-            await runner.shutdown()
+            await server.shutdown()
             await _wind_down(tasks, deadline)
-            await runner.cleanup()  # webhook requests in flight finish here
+            await server.cleanup()  # webhook requests in flight finish here
             log.info("stopped")
 
 

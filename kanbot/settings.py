@@ -131,6 +131,12 @@ class ServerSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
+    # What one client may hold (see kanbot/http_server.py): slow ones are cut, past the limit the
+    # connection waiting longest on its client makes way.
+    http_header_timeout_seconds: float = Field(default=30, gt=0, le=3600)
+    http_body_timeout_seconds: float = Field(default=30, gt=0, le=3600)
+    http_idle_timeout_seconds: float = Field(default=150, gt=0, le=3600)
+    http_max_connections: int = Field(default=1000, ge=1, le=1_000_000)
     tick_seconds: int = Field(default=60, ge=1, le=3600)
 
 

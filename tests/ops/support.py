@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -70,6 +71,7 @@ class KanbotProcess:
     env: dict[str, str]
     cwd: Path
     port: int = field(default_factory=free_port)
+    open_files: int | None = None  # the process's open-file limit (soft and hard), as `ulimit -n` sets it
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -84,9 +86,18 @@ class KanbotProcess:
         env = self.env | {"KANBOT_HTTP_PORT": str(self.port)}
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [KANBOT, *self.args], env=env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT
+                [KANBOT, *self.args],
+                env=env,
+                cwd=self.cwd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=self._limit_open_files if self.open_files else None,
             )
         return self
+
+    def _limit_open_files(self) -> None:
+        assert self.open_files is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
