@@ -11,7 +11,8 @@ application and when it is done):
   or of the first byte of the next request on a kept-alive connection;
 * the body within ``body_timeout_s`` of the headers: past it the handler's read fails, the client
   gets 408 and the connection is closed (the time the handler itself takes is not limited);
-* a kept-alive connection that sends nothing is closed after ``idle_timeout_s``.
+* a kept-alive connection that sends nothing is closed after ``idle_timeout_s`` (counted from the
+  moment the handler returned: a response the client has not read by then is cut too).
 
 At most ``max_connections`` are open (fewer when the open-file limit allows fewer). A connection
 past the limit takes the place of the one that keeps the server waiting longest — one still sending
@@ -24,9 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -106,13 +109,23 @@ class Tally:
 class _BodyCut(TimeoutError):
     """Set on a request's body stream: the client did not send it in time (or made way for another).
 
-    A ``TimeoutError`` so that aiohttp, draining what is left of the body after the response, takes
-    it as the end of the connection rather than as a crash.
+    A ``TimeoutError``: should a handler let it through, aiohttp takes it as a timeout (a 504 it cannot
+    send any more), not as a crash to log.
     """
 
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status, self.reason = status, reason
+
+
+def _plain_response(status: int, reason: str) -> bytes:
+    body = json.dumps({"error": reason}).encode()
+    head = (
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+        "Content-Type: application/json; charset=utf-8\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + body
 
 
 class _Guard(asyncio.Protocol):
@@ -121,8 +134,8 @@ class _Guard(asyncio.Protocol):
     def __init__(self, connections: _Connections, inner: RequestHandler) -> None:
         self.connections, self.inner = connections, inner
         self.transport: asyncio.Transport | None = None
-        self.admitted = False
-        self.state = "head"  # head | idle | busy | body | closing
+        self.admitted = False  # aiohttp's protocol has the connection (until a body is cut)
+        self.state = "head"  # head | idle | busy | body | lingering | closing
         self.since = 0.0
         self.request: web.BaseRequest | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -138,19 +151,23 @@ class _Guard(asyncio.Protocol):
         self._enter("head", self.connections.limits.header_timeout_s)
 
     def data_received(self, data: bytes) -> None:
+        if not self.admitted:  # lingering after a cut body: what still comes is dropped
+            return
         if self.state == "idle":  # the next request begins: its headers are due
             self._enter("head", self.connections.limits.header_timeout_s)
         self.inner.data_received(data)
 
     def eof_received(self) -> None:
         if self.admitted:
-            self.inner.eof_received()  # aiohttp's closes the connection: a half-close is not kept open
+            self.inner.eof_received()
+        # returning None closes the connection: a half-closed client is not waited for
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timer()
         self.connections.forget(self)
         self.request = None
         if self.admitted:
+            self.admitted = False
             self.inner.connection_lost(exc)
 
     def pause_writing(self) -> None:
@@ -169,7 +186,7 @@ class _Guard(asyncio.Protocol):
 
     def request_finished(self) -> None:
         self.request = None
-        if self.state != "closing":
+        if self.state not in ("lingering", "closing"):
             self._enter("idle", self.connections.limits.idle_timeout_s)
 
     # -- deadlines and cuts -------------------------------------------------------------------
@@ -200,13 +217,27 @@ class _Guard(asyncio.Protocol):
                 self._cut_body(408, "the request body did not arrive in time")
             else:
                 self.state = "busy"
-        elif self.state == "closing" and self.transport is not None:
+        elif self.state == "lingering" and self.transport is not None:
             self.transport.abort()
 
     def _cut_body(self, status: int, reason: str) -> None:
-        assert self.request is not None
-        self.request.content.set_exception(_BodyCut(status, reason))
-        self._enter("closing", _CLOSE_GRACE_S)
+        """Answer ``status`` and close, reading (and dropping) what the client still sends for a while:
+        closing on unread data would reset the connection, and the client could lose the answer."""
+        assert self.request is not None and self.transport is not None
+        answered = self.request.writer.output_size > 0  # the handler began its own response
+        if not answered:
+            self.transport.write(_plain_response(status, reason))
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+        # aiohttp's protocol lets go as if the client had gone: the handler's read raises _BodyCut,
+        # and what it answers is not written (the connection is no longer its own).
+        self.admitted = False
+        self.inner.transport = None
+        self.inner.connection_lost(_BodyCut(status, reason))
+        if answered:
+            self._close()
+        else:
+            self._enter("lingering", _CLOSE_GRACE_S)
 
     def _close(self) -> None:
         self._cancel_timer()
@@ -341,7 +372,8 @@ class HttpServer:
 async def start_http(app: web.Application, host: str, port: int, limits: HttpLimits) -> HttpServer:
     """Serve ``app`` on ``host:port`` within ``limits`` (``port`` 0 picks a free one)."""
     limits = replace(limits, max_connections=fit_open_files(limits.max_connections))
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5, keepalive_timeout=limits.idle_timeout_s)
+    backstop_s = limits.idle_timeout_s + limits.header_timeout_s  # aiohttp's own idle timer: after ours
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5, keepalive_timeout=backstop_s)
     connections = _Connections(lambda: _server_of(runner)(), limits)
     app.middlewares.insert(0, connections.middleware)  # outermost: it sees every request the app handles
     await runner.setup()
@@ -367,6 +399,8 @@ def quiet_accept_errors(
     count, instead of a traceback each (asyncio retries up to a hundred accepts a tick, each logged).
     Other errors go where they went. The function it returns puts the previous handler back."""
     previous = loop.get_exception_handler()
+    if getattr(previous, "quiets_accept_errors", False):  # another server of this process did it
+        return lambda: None
     latest: list[OSError] = []
 
     def report(count: int, first: bool) -> None:
@@ -399,6 +433,7 @@ def quiet_accept_errors(
         else:
             loop.default_exception_handler(context)
 
+    handle.quiets_accept_errors = True  # type: ignore[attr-defined]
     loop.set_exception_handler(handle)
     return lambda: loop.set_exception_handler(previous)
 
