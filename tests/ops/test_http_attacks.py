@@ -88,9 +88,9 @@ async def test_more_connections_than_file_descriptors_neither_exhaust_them_nor_f
     sqlite_url: str, emulator: Emulator, tmp_path: Path
 ) -> None:
     env = base_env(sqlite_url, emulator.url)
-    process = KanbotProcess("run", ["run"], env, tmp_path, open_files=256)
+    process = KanbotProcess("run", ["run"], env, tmp_path, open_files=512)
     async with kanbot_run(process) as kanbot:
-        flood = [await asyncio.open_connection("127.0.0.1", kanbot.port) for _ in range(400)]
+        flood = [await asyncio.open_connection("127.0.0.1", kanbot.port) for _ in range(700)]
         try:
 
             async def healthy() -> bool:
@@ -100,7 +100,7 @@ async def test_more_connections_than_file_descriptors_neither_exhaust_them_nor_f
 
             assert await healthy()
             await wait_for(
-                lambda: asyncio.sleep(0, "at the connection limit (128)" in kanbot.output()),
+                lambda: asyncio.sleep(0, "at the connection limit (256)" in kanbot.output()),
                 timeout_s=10,
                 what="the connection limit to be reached",
             )
@@ -110,6 +110,6 @@ async def test_more_connections_than_file_descriptors_neither_exhaust_them_nor_f
             for _, writer in flood:
                 writer.close()
     log = kanbot.output()
-    assert "the open-file limit (256) allows 128 connections" in log
+    assert "the open-file limit (512) allows 256 connections" in log
     assert "Too many open files" not in log
     assert "Traceback" not in log
