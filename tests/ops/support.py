@@ -244,6 +244,41 @@ async def wait_for(
     return value
 
 
+async def until(condition: Callable[[], bool], *, timeout_s: float, what: str) -> None:
+    async def check() -> bool:
+        return condition()
+
+    await wait_for(check, timeout_s=timeout_s, what=what)
+
+
+async def closed_by_server(reader: asyncio.StreamReader, *, within_s: float) -> bytes:
+    """Everything the server sent until it closed the connection (fails if it is still open)."""
+    try:
+        return await asyncio.wait_for(reader.read(), timeout=within_s)
+    except ConnectionResetError:
+        return b""
+
+
+@contextlib.asynccontextmanager
+async def dripping(writer: asyncio.StreamWriter, data: bytes, every_s: float = 0.1) -> AsyncIterator[None]:
+    """Send ``data`` one byte at a time, as a slow or hostile client does, while the test waits."""
+
+    async def drip() -> None:
+        with contextlib.suppress(OSError):
+            for byte in data:
+                await asyncio.sleep(every_s)  # the attack's pace, not a wait for the server
+                writer.write(bytes([byte]))
+                await writer.drain()
+
+    task = asyncio.create_task(drip())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def rows(database_url: str, sql: str, **params: Any) -> list[dict[str, Any]]:
     """Rows of a plain SQL query, to look at what the processes wrote."""
     db = Database(database_url)

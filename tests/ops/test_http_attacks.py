@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.emulator import Emulator
-from tests.ops.support import KanbotProcess, base_env, wait_for
-from tests.ops.test_http_server import closed_by_server, dripping
+from tests.ops.support import KanbotProcess, base_env, closed_by_server, dripping, until
 
 pytestmark = pytest.mark.slow  # a real process per case, a few seconds to start
 
@@ -99,8 +98,8 @@ async def test_more_connections_than_file_descriptors_neither_exhaust_them_nor_f
                 return False
 
             assert await healthy()
-            await wait_for(
-                lambda: asyncio.sleep(0, "at the connection limit (256)" in kanbot.output()),
+            await until(
+                lambda: "at the connection limit (256)" in kanbot.output(),
                 timeout_s=10,
                 what="the connection limit to be reached",
             )

@@ -24,7 +24,7 @@ from kanbot.http_server import (
     quiet_accept_errors,
     start_http,
 )
-from tests.ops.support import wait_for
+from tests.ops.support import closed_by_server, dripping, until
 
 SHORT = 0.5  # seconds: the timeouts under test
 LONG = 60.0  # seconds
@@ -86,41 +86,6 @@ async def serving(limits: HttpLimits) -> AsyncIterator[Served]:
         served.release.set()
         await server.shutdown()
         await server.cleanup()
-
-
-async def closed_by_server(reader: asyncio.StreamReader, *, within_s: float) -> bytes:
-    """Everything the server sent until it closed the connection (fails if it is still open)."""
-    try:
-        return await asyncio.wait_for(reader.read(), timeout=within_s)
-    except ConnectionResetError:
-        return b""
-
-
-@contextlib.asynccontextmanager
-async def dripping(writer: asyncio.StreamWriter, data: bytes, every_s: float = 0.1) -> AsyncIterator[None]:
-    """Send ``data`` one byte at a time, as a slow or hostile client does, while the test waits."""
-
-    async def drip() -> None:
-        with contextlib.suppress(OSError):
-            for byte in data:
-                await asyncio.sleep(every_s)  # the attack's pace, not a wait for the server
-                writer.write(bytes([byte]))
-                await writer.drain()
-
-    task = asyncio.create_task(drip())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def until(condition: Callable[[], bool], *, timeout_s: float, what: str) -> None:
-    async def check() -> bool:
-        return condition()
-
-    await wait_for(check, timeout_s=timeout_s, what=what)
 
 
 async def connect(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
