@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.emulator import Emulator
-from tests.ops.support import KanbotProcess, base_env, closed_by_server, dripping, until
+from tests.ops.support import KanbotProcess, base_env, closed_by_server, dripping, until, wait_for
 
 pytestmark = pytest.mark.slow  # a real process per case, a few seconds to start
 
@@ -97,14 +97,14 @@ async def test_more_connections_than_file_descriptors_neither_exhaust_them_nor_f
                     return (await kanbot.get("/healthz", timeout_s=5))[0] == 200
                 return False
 
-            assert await healthy()
+            await wait_for(healthy, timeout_s=30, what="/healthz to answer through the flood")
             await until(
                 lambda: "at the connection limit (256)" in kanbot.output(),
                 timeout_s=10,
                 what="the connection limit to be reached",
             )
-            assert await healthy()
-            assert (await kanbot.get("/readyz"))[0] == 200
+            await wait_for(healthy, timeout_s=30, what="/healthz to answer past the limit")
+            assert (await kanbot.get("/readyz", timeout_s=10))[0] == 200
         finally:
             for _, writer in flood:
                 writer.close()
