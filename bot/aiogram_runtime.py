@@ -46,6 +46,7 @@ from bot.core.codec import VERSION
 from bot.core.events import ButtonPress, Event, from_callback, from_message
 from bot.core.perform import Failure, TransportError, perform, press
 from bot.core.views import SendPhoto, View
+from bot.settings import MissingWebhookSecret
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -83,7 +84,7 @@ def message_event(message: Message, update_id: int, bot_username: str | None) ->
     return from_message(message, update_id, bot_username)
 
 
-def callback_event(query: CallbackQuery, update_id: int) -> ButtonPress:
+def callback_event(query: CallbackQuery, update_id: int) -> ButtonPress | None:
     return from_callback(query, update_id)
 
 
@@ -112,8 +113,10 @@ def build_router(chat: ChatCore, *, name: str = "kanbot", every_button: bool = F
 
     @router.callback_query(*ours)
     async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
-        """Hand a button press to the chat core; the query is always answered."""
-        await press(chat, AiogramMessenger(bot), callback_event(query, event_update.update_id))
+        """Hand a button press to the chat core; the query is always answered (unless it is forged)."""
+        event = callback_event(query, event_update.update_id)
+        if event is not None:
+            await press(chat, AiogramMessenger(bot), event)
 
     return router
 
@@ -192,11 +195,12 @@ async def _guard(call: Awaitable[T]) -> T:
 
 
 class _Webhook(SimpleRequestHandler):
-    """aiogram's webhook handler, with the secret compared in constant time on bytes (any input)."""
+    """aiogram's webhook handler, with the secret compared in constant time on bytes (any input); with
+    no secret to compare, nothing gets in."""
 
     def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
         if not self.secret_token:
-            return True
+            return False
         # aiohttp decodes header bytes that are not UTF-8 with surrogateescape; encoding them back the
         # same way gives the bytes as sent (a plain .encode() raised, and the request became a 500).
         sent = telegram_secret_token.encode("utf-8", "surrogateescape")
@@ -217,7 +221,12 @@ class _Webhook(SimpleRequestHandler):
         return web.Response(body=self._build_response_writer(bot=bot, result=result))
 
 
-def webhook_handler(dispatcher: Dispatcher, bot: Bot, secret: str | None) -> SimpleRequestHandler:
+def webhook_handler(dispatcher: Dispatcher, bot: Bot, secret: str) -> SimpleRequestHandler:
     """The Telegram webhook: a wrong or missing secret is 401; an update is handled before the 200,
-    so Telegram redelivers what a crash interrupted (and the handled-updates ledger makes that harmless)."""
+    so Telegram redelivers what a crash interrupted (and the handled-updates ledger makes that harmless).
+
+    Without a secret anyone could post updates as any user: ``MissingWebhookSecret``.
+    """
+    if not secret:
+        raise MissingWebhookSecret()
     return _Webhook(dispatcher=dispatcher, bot=bot, secret_token=secret, handle_in_background=False)

@@ -72,7 +72,7 @@ def markup(view: View) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyb
 
 
 def to_event(update: Update, bot_username: str | None) -> Event | None:
-    """The chat core's event for a PTB update (``None`` for what Kanbot ignores)."""
+    """The chat core's event for a PTB update (``None`` for what Kanbot ignores or refuses)."""
     if update.callback_query is not None:
         return from_callback(update.callback_query, update.update_id)
     return from_message(update.message, update.update_id, bot_username)
@@ -105,10 +105,10 @@ def build_handlers(
             await perform(PtbMessenger(context.bot), event, await chat.handle(event))
 
     async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Hand a button press to the chat core; the query is always answered."""
+        """Hand a button press to the chat core; the query is always answered (unless it is forged)."""
         event = to_event(update, chat.settings.bot_username)
-        assert isinstance(event, ButtonPress)
-        await press(chat, PtbMessenger(context.bot), event)
+        if isinstance(event, ButtonPress):
+            await press(chat, PtbMessenger(context.bot), event)
 
     return [
         MessageHandler(
@@ -203,9 +203,10 @@ def build_application(token: str, *, api_url: str | None = None) -> Application[
     return builder.build()
 
 
-def webhook_secret_ok(received: str | None, expected: str | None) -> bool:
-    """The webhook's secret header, compared in constant time on bytes (any input, never an exception)."""
+def webhook_secret_ok(received: str | None, expected: str) -> bool:
+    """The webhook's secret header, compared in constant time on bytes (any input, never an exception);
+    with no secret to compare, nothing gets in."""
     if not expected:
-        return True
+        return False
     # aiohttp decodes header bytes that are not UTF-8 with surrogateescape: encode them back the same way.
     return hmac.compare_digest((received or "").encode("utf-8", "surrogateescape"), expected.encode())

@@ -9,11 +9,25 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{4,}$")
-SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+WEBHOOK_SECRET_MIN = 16  # Telegram takes 1-256 characters; Kanbot wants one nobody can guess
+SECRET_CHARACTERS = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram takes
 
 
 class MissingToken(Exception):
     """``KANBOT_BOT_TOKEN`` is not set, or is not a bot token."""
+
+
+NO_WEBHOOK_SECRET = (
+    "KANBOT_WEBHOOK_SECRET is not set: without it anyone could post updates to KANBOT_WEBHOOK_URL as any "
+    f"user, so choose {WEBHOOK_SECRET_MIN}-256 characters of A-Z, a-z, 0-9, _ and - (`openssl rand -hex 32`)."
+)
+
+
+class MissingWebhookSecret(Exception):
+    """Webhook mode without a secret: it would take anyone's updates, so it does not start."""
+
+    def __init__(self) -> None:
+        super().__init__(NO_WEBHOOK_SECRET)
 
 
 class TelegramSettings(BaseSettings):
@@ -39,8 +53,16 @@ class TelegramSettings(BaseSettings):
     @field_validator("webhook_secret")
     @classmethod
     def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not SECRET_PATTERN.match(value.get_secret_value()):
-            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if not SECRET_CHARACTERS.match(secret):
+            raise ValueError(f"must be {WEBHOOK_SECRET_MIN}-256 characters of A-Z, a-z, 0-9, _ and -")
+        if len(secret) < WEBHOOK_SECRET_MIN:
+            raise ValueError(
+                f"is {len(secret)} character{'' if len(secret) == 1 else 's'} long, and at least "
+                f"{WEBHOOK_SECRET_MIN} are needed (`openssl rand -hex 32` makes one)"
+            )
         return value
 
     @field_validator("telegram_api_url", "webhook_url", "board_app_url")
@@ -51,6 +73,15 @@ class TelegramSettings(BaseSettings):
         if not re.fullmatch(r"https?://\S+", value.strip()):
             raise ValueError("must be an http(s):// URL")
         return value.strip().rstrip("/")
+
+    def webhook_secret_value(self) -> str | None:
+        """The secret Telegram sends back with each update: ``None`` in long-polling mode (no
+        KANBOT_WEBHOOK_URL); ``MissingWebhookSecret`` for webhook mode without one."""
+        if self.webhook_url is None:
+            return None
+        if self.webhook_secret is None:
+            raise MissingWebhookSecret()
+        return self.webhook_secret.get_secret_value()
 
     def token(self) -> str:
         """The bot token, or ``MissingToken`` with one sentence saying what to do."""

@@ -130,6 +130,7 @@ async def assemble(
     ``web_role``: serve the call endpoints and the Telegram webhook (a worker serves only health).
     """
     token = settings.telegram.token()
+    hook_secret = settings.telegram.webhook_secret_value()  # webhook mode never starts without one
     runtime = make_runtime(settings.telegram.runtime, token, settings.telegram.telegram_api_url)
     try:
         identity = await runtime.identity()
@@ -153,13 +154,8 @@ async def assemble(
                     )
                 )
                 app.add_routes(webapp_routes(crm, bot_token=token, notify=delivery.wake.set))  # the board app
-                if settings.telegram.webhook_url:
-                    secret = settings.telegram.webhook_secret
-                    runtime.webhook_route(
-                        app,
-                        webhook_path(settings.telegram.webhook_url),
-                        secret.get_secret_value() if secret else None,
-                    )
+                if settings.telegram.webhook_url and hook_secret:
+                    runtime.webhook_route(app, webhook_path(settings.telegram.webhook_url), hook_secret)
             yield Kanbot(crm, runtime, chat, delivery, app, metrics=metrics)
     finally:
         await runtime.close()
@@ -277,11 +273,9 @@ async def run(
             if polling:
                 await kanbot.runtime.start_polling()
             else:
-                hook_secret = settings.telegram.webhook_secret
-                assert settings.telegram.webhook_url is not None
-                await kanbot.runtime.set_webhook(
-                    settings.telegram.webhook_url, hook_secret.get_secret_value() if hook_secret else None
-                )
+                hook_secret = settings.telegram.webhook_secret_value()
+                assert settings.telegram.webhook_url is not None and hook_secret is not None
+                await kanbot.runtime.set_webhook(settings.telegram.webhook_url, hook_secret)
         if worker_role:
             tasks.append(
                 asyncio.create_task(work(kanbot, stop, tick_s=settings.server.tick_seconds), name="worker")
@@ -367,10 +361,9 @@ def _ami_listener(kanbot: Kanbot | Core) -> AmiListener | None:
 async def set_webhook(bot: Bot, settings: Settings) -> None:
     """Point Telegram at our webhook (idempotent), with the secret it must send back."""
     assert settings.telegram.webhook_url is not None
-    secret = settings.telegram.webhook_secret
     await bot.set_webhook(
         settings.telegram.webhook_url,
-        secret_token=secret.get_secret_value() if secret else None,
+        secret_token=settings.telegram.webhook_secret_value(),
         allowed_updates=["message", "callback_query", "my_chat_member"],
     )
 

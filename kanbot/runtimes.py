@@ -20,6 +20,7 @@ from aiohttp import web
 
 from bot.core.chat import ChatCore
 from bot.core.perform import Messenger
+from bot.settings import MissingWebhookSecret
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -44,13 +45,14 @@ class Runtime(Protocol):
 
     def mount(self, chat: ChatCore) -> None: ...
 
-    def webhook_route(self, app: web.Application, path: str, secret: str | None) -> None: ...
+    def webhook_route(self, app: web.Application, path: str, secret: str) -> None:
+        """Serve Telegram's webhook at ``path``; without a secret, ``MissingWebhookSecret``."""
 
     async def start_polling(self) -> None: ...
 
     async def stop_polling(self) -> None: ...
 
-    async def set_webhook(self, url: str, secret: str | None) -> None: ...
+    async def set_webhook(self, url: str, secret: str) -> None: ...
 
     async def delete_webhook(self) -> None: ...
 
@@ -97,7 +99,7 @@ class AiogramRuntime:
         finally:
             self._handling.discard(task)
 
-    def webhook_route(self, app: web.Application, path: str, secret: str | None) -> None:
+    def webhook_route(self, app: web.Application, path: str, secret: str) -> None:
         from bot.aiogram_runtime import webhook_handler
 
         webhook_handler(self.dispatcher, self.bot, secret).register(app, path=path)
@@ -135,7 +137,7 @@ class AiogramRuntime:
                     HANDLERS_GRACE_S,
                 )
 
-    async def set_webhook(self, url: str, secret: str | None) -> None:
+    async def set_webhook(self, url: str, secret: str) -> None:
         await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
 
     async def delete_webhook(self) -> None:
@@ -194,10 +196,13 @@ class PtbRuntime:
         whole_bot = build_handlers(chat, every_button=True, every_command=True)  # the bot is all Kanbot's
         self.app.add_handlers(whole_bot, group=0)
 
-    def webhook_route(self, app: web.Application, path: str, secret: str | None) -> None:
+    def webhook_route(self, app: web.Application, path: str, secret: str) -> None:
         from telegram import Update
 
         from bot.ptb_runtime import webhook_secret_ok
+
+        if not secret:
+            raise MissingWebhookSecret()
 
         async def receive(request: web.Request) -> web.Response:
             """An update from Telegram: handled before the 200, so a crash makes Telegram redeliver it."""
@@ -227,7 +232,7 @@ class PtbRuntime:
             await self.app.updater.stop()
             self._polling = False
 
-    async def set_webhook(self, url: str, secret: str | None) -> None:
+    async def set_webhook(self, url: str, secret: str) -> None:
         await self._start()
         await self.app.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
 

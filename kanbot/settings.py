@@ -118,10 +118,17 @@ class SettingError(Exception):
 
 def describe_validation_error(error: ValidationError, prefix: str = "KANBOT_") -> str:
     """One sentence naming the first bad setting, e.g. 'Invalid setting KANBOT_DEFAULT_REGION: ...'."""
-    first = error.errors()[0]
-    name = prefix + "_".join(str(part) for part in first["loc"] if isinstance(part, str)).upper()
-    message = str(first["msg"]).removeprefix("Value error, ")
-    return f"Invalid setting {name}: {message}."
+    return describe_validation_errors(error, prefix)[0]
+
+
+def describe_validation_errors(error: ValidationError, prefix: str = "KANBOT_") -> list[str]:
+    """One sentence for each bad setting (``kanbot doctor`` names them all)."""
+    sentences = []
+    for problem in error.errors():
+        name = prefix + "_".join(str(part) for part in problem["loc"] if isinstance(part, str)).upper()
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        sentences.append(f"Invalid setting {name}: {message}.")
+    return sentences
 
 
 class ServerSettings(BaseSettings):

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from telephony_bridge.ami.config import (
@@ -24,6 +24,27 @@ Networks = Annotated[tuple[Network, ...], NoDecode]
 _PLACEHOLDERS = frozenset({"changeme", "changethis", "change-me", "secret", "your-secret", "xxx"})
 _BASE_URL = re.compile(r"https?://[^/?#\s]+(/[^?#\s]*)?")
 
+ADMIN_SECRET_MIN = 16
+# The shortest value each secret may have, and what to do about a shorter one. A secret the admin
+# chooses needs 16 characters (a random one cannot be guessed). A provider's is as long as the provider
+# issues them, so a real one always passes and a truncated paste does not: Twilio's Auth Token is 32 hex
+# digits, Zadarma's API secret 20; Mango Office's key and salt are 32 characters, of which 16 are asked.
+_CHOSEN = f"at least {ADMIN_SECRET_MIN} are needed (`openssl rand -hex 32` makes one)"
+SECRET_MINIMUMS: dict[str, tuple[int, str]] = {
+    "calls_secret": (ADMIN_SECRET_MIN, _CHOSEN),
+    "ami_secret": (
+        ADMIN_SECRET_MIN,
+        f"at least {ADMIN_SECRET_MIN} are needed in manager.conf and here (`openssl rand -hex 32` makes one)",
+    ),
+    "twilio_auth_token": (
+        32,
+        "Twilio's Auth Tokens have at least 32 (copy it again from the Twilio Console)",
+    ),
+    "zadarma_secret": (20, "Zadarma's API secrets have at least 20 (copy it again from Settings → API)"),
+    "mango_api_key": (16, "Mango Office's keys have at least 16 (copy it again from the API connector)"),
+    "mango_api_salt": (16, "Mango Office's keys have at least 16 (copy it again from the API connector)"),
+}
+
 
 def secret_or_none(value: object) -> object:
     """An empty secret means "not configured"; a placeholder ("changeme") is refused, never used."""
@@ -33,6 +54,17 @@ def secret_or_none(value: object) -> object:
             return None
         if text.strip().lower() in _PLACEHOLDERS:
             raise ValueError("is a placeholder, not a secret: set the real value or leave it unset")
+    return value
+
+
+def long_enough(value: SecretStr | None, field: str) -> SecretStr | None:
+    """A secret shorter than its minimum (``SECRET_MINIMUMS``) is refused, never used."""
+    if value is None:
+        return None
+    minimum, advice = SECRET_MINIMUMS[field]
+    length = len(value.get_secret_value().strip())
+    if length < minimum:
+        raise ValueError(f"is {length} character{'' if length == 1 else 's'} long, and {advice}")
     return value
 
 
@@ -108,6 +140,11 @@ class CloudPbxSettings(BaseSettings):
     def _refuse_placeholders(cls, value: object) -> object:
         return secret_or_none(value)
 
+    @field_validator("twilio_auth_token", "zadarma_secret", "mango_api_key", "mango_api_salt", "calls_secret")
+    @classmethod
+    def _refuse_short_secrets(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        return long_enough(value, str(info.field_name))
+
     @field_validator("public_url")
     @classmethod
     def _check_public_url(cls, value: str | None) -> str | None:
@@ -156,6 +193,11 @@ class AmiSettings(BaseSettings):
     @classmethod
     def _refuse_placeholder_secrets(cls, value: object) -> object:
         return secret_or_none(value)
+
+    @field_validator("ami_secret", "calls_secret")
+    @classmethod
+    def _refuse_short_ami_secrets(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        return long_enough(value, str(info.field_name))
 
     @field_validator("ami_trunk_pattern", mode="before")
     @classmethod

@@ -1,9 +1,17 @@
-"""What reaches the chat core: one event per Telegram update, whatever framework received it."""
+"""What reaches the chat core: one event per Telegram update, whatever framework received it.
+
+In a private chat Telegram's ``chat.id`` is the sender's own id. An update saying otherwise is forged
+(posted to the webhook by someone who is not Telegram), so it is refused here, whatever framework
+read it: nothing is done and nothing is sent, and a reply always goes to the sender's own chat.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,16 +102,33 @@ def sender_of(user: TelegramUser) -> Sender:
     )
 
 
+def _someone_elses_private_chat(update_id: int, chat: Any, sender_id: int) -> bool:
+    """A private chat that is not the sender's own: log it (the update is refused)."""
+    if chat is None or str(chat.type) != "private" or chat.id == sender_id:
+        return False
+    log.warning(
+        "update %s refused: its private chat %s is not its sender %s's (a forged update)",
+        update_id,
+        chat.id,
+        sender_id,
+    )
+    return True
+
+
 def from_message(message: Any, update_id: int, bot_username: str | None) -> Event | None:
     """The event for a Bot API ``Message`` as aiogram or python-telegram-bot models it (Telegram's field
-    names either way); ``None`` for a message without a sender."""
+    names either way); ``None`` for a message without a sender, or in a private chat not the sender's."""
     if message is None or message.from_user is None:
         return None
+    sender = sender_of(message.from_user)
+    if _someone_elses_private_chat(update_id, message.chat, sender.id):
+        return None
+    private = str(message.chat.type) == "private"
     common: dict[str, Any] = {
         "update_id": update_id,
-        "sender": sender_of(message.from_user),
-        "chat_id": message.chat.id,
-        "chat_type": message.chat.type,
+        "sender": sender,
+        "chat_id": sender.id if private else message.chat.id,
+        "chat_type": str(message.chat.type),
     }
     if message.contact is not None:
         return SharedContact(
@@ -117,15 +142,20 @@ def from_message(message: Any, update_id: int, bot_username: str | None) -> Even
     return Text(**common, text=message.text)
 
 
-def from_callback(query: Any, update_id: int) -> ButtonPress:
-    """The event for a Bot API ``CallbackQuery`` (aiogram's or python-telegram-bot's)."""
+def from_callback(query: Any, update_id: int) -> ButtonPress | None:
+    """The event for a Bot API ``CallbackQuery`` (aiogram's or python-telegram-bot's); ``None`` for a
+    press on a message in a private chat that is not the presser's."""
     message = query.message
     chat = message.chat if message is not None else None
+    sender = sender_of(query.from_user)
+    if _someone_elses_private_chat(update_id, chat, sender.id):
+        return None
+    private = chat is None or str(chat.type) == "private"
     return ButtonPress(
         update_id=update_id,
-        sender=sender_of(query.from_user),
-        chat_id=chat.id if chat else query.from_user.id,
-        chat_type=str(chat.type) if chat else "private",
+        sender=sender,
+        chat_id=sender.id if private else chat.id,
+        chat_type="private" if private else str(chat.type),
         query_id=query.id,
         data=query.data or "",
         message_id=message.message_id if message is not None else None,

@@ -11,12 +11,17 @@ from typing import TYPE_CHECKING
 import typer
 from pydantic import ValidationError
 
-from bot.settings import MissingToken, TelegramSettings
+from bot.settings import NO_WEBHOOK_SECRET, WEBHOOK_SECRET_MIN, MissingToken, TelegramSettings
 from kanbot.cli.common import fail, print_json
 from kanbot.cli.common import run as run_async
-from kanbot.cli.serve import load_all
+from kanbot.cli.serve import check_can_start, load_all
 from kanbot.logs import setup_logging
-from kanbot.settings import CoreSettings, ServerSettings, describe_validation_error
+from kanbot.settings import (
+    CoreSettings,
+    ServerSettings,
+    describe_validation_error,
+    describe_validation_errors,
+)
 
 if TYPE_CHECKING:
     from telephony_bridge.settings import CloudPbxSettings
@@ -38,10 +43,7 @@ def serve(
         fail("Choose one role: `kanbot serve --web` or `kanbot serve --worker` (`kanbot run` runs both).", 2)
     settings = load_all()
     setup_logging(settings.core.log_level, settings.core.log_format)
-    try:
-        settings.telegram.token()
-    except MissingToken as error:
-        fail(str(error))
+    check_can_start(settings)
     if web and not settings.telegram.webhook_url:
         fail(
             "`kanbot serve --web` takes updates through the webhook: "
@@ -78,7 +80,7 @@ def webhook_set() -> None:
     if not settings.telegram.webhook_url:
         fail("KANBOT_WEBHOOK_URL is not set: it is the public https:// address Telegram posts updates to.")
     if settings.telegram.webhook_secret is None:
-        fail("KANBOT_WEBHOOK_SECRET is not set: choose 1-256 characters of A-Z, a-z, 0-9, _ and -.")
+        fail(NO_WEBHOOK_SECRET)
 
     async def work(bot: object) -> object:
         await set_webhook(bot, settings)  # type: ignore[arg-type]
@@ -155,13 +157,15 @@ def _check_settings(check: Check) -> object | None:
         try:
             kind()
         except ValidationError as error:
-            problem = describe_validation_error(error)
-            if problem in problems:  # a setting several components read is reported once
-                continue
-            problems.add(problem)
-            check.bad(
-                "settings", problem, "fix it in .env or the environment; .env.example explains each setting"
-            )
+            for problem in describe_validation_errors(error):
+                if problem in problems:  # a setting several components read is reported once
+                    continue
+                problems.add(problem)
+                check.bad(
+                    "settings",
+                    problem,
+                    "fix it in .env or the environment; .env.example explains each setting",
+                )
     if check.failed > before:
         return None
     try:
@@ -174,6 +178,14 @@ def _check_settings(check: Check) -> object | None:
         return None
     check.ok("settings", "read and valid")
     _check_zadarma(check, settings.cloud)
+    if settings.telegram.webhook_url and settings.telegram.webhook_secret is None:
+        check.bad(
+            "webhook",
+            "KANBOT_WEBHOOK_URL is set without KANBOT_WEBHOOK_SECRET: anyone could post updates as any user, "
+            "so Kanbot refuses to start",
+            f"set KANBOT_WEBHOOK_SECRET to {WEBHOOK_SECRET_MIN}-256 characters of A-Z, a-z, 0-9, _ and - "
+            "(`openssl rand -hex 32`), then run `kanbot webhook set`",
+        )
     return settings
 
 

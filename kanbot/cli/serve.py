@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from pydantic import ValidationError
 
-from bot.settings import MissingToken
+from bot.settings import MissingToken, MissingWebhookSecret
 from crm_core.services import Crm
 from kanbot.cli.common import fail, print_json, with_crm
 from kanbot.cli.common import run as run_async
@@ -14,10 +14,24 @@ from kanbot.settings import Settings, describe_validation_error
 
 
 def load_all() -> Settings:
+    """Every component's settings, the Asterisk listener's included (a process that reads them later
+    must not find a bad one only then); a bad one is one sentence naming it, and exit code 1."""
+    from telephony_bridge.settings import AmiSettings
+
     try:
+        AmiSettings()
         return Settings()
     except ValidationError as error:
         fail(describe_validation_error(error))
+
+
+def check_can_start(settings: Settings) -> None:
+    """Refuse to start without a bot token, or in webhook mode without its secret (one sentence)."""
+    try:
+        settings.telegram.token()
+        settings.telegram.webhook_secret_value()
+    except (MissingToken, MissingWebhookSecret) as error:
+        fail(str(error))
 
 
 def run(
@@ -34,10 +48,7 @@ def run(
             fail(f"--runtime {runtime!r}: choose aiogram or ptb.", 2)
         settings.telegram.runtime = runtime  # type: ignore[assignment]
     setup_logging(settings.core.log_level, settings.core.log_format)
-    try:
-        settings.telegram.token()
-    except MissingToken as error:
-        fail(str(error))
+    check_can_start(settings)
     run_async(lambda: process.run(settings))
 
 

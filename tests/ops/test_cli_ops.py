@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from bot.emulator import Emulator
+from bot.settings import NO_WEBHOOK_SECRET
 from crm_core.adapters.database import Database
 from crm_core.services import Crm
 from kanbot.cli import app
@@ -103,7 +104,10 @@ def test_doctor_passes_on_a_good_setup_against_the_emulator(kanbot: Any) -> None
     ("setting", "value", "problem"),
     [
         ("KANBOT_DEFAULT_REGION", "XYZ", "Invalid setting KANBOT_DEFAULT_REGION: must be a two-letter"),
-        ("KANBOT_WEBHOOK_SECRET", "not a secret!", "Invalid setting KANBOT_WEBHOOK_SECRET: must be 1-256"),
+        ("KANBOT_WEBHOOK_SECRET", "not a secret!", "Invalid setting KANBOT_WEBHOOK_SECRET: must be 16-256"),
+        ("KANBOT_WEBHOOK_SECRET", "s3cret", "Invalid setting KANBOT_WEBHOOK_SECRET: is 6 characters long"),
+        ("KANBOT_CALLS_SECRET", "Zq", "Invalid setting KANBOT_CALLS_SECRET: is 2 characters long"),
+        ("KANBOT_AMI_SECRET", "amp111", "Invalid setting KANBOT_AMI_SECRET: is 6 characters long"),
         (
             "KANBOT_WORKING_HOURS",
             "19:00-09:00",
@@ -137,6 +141,33 @@ def test_doctor_says_whether_zadarmas_notifications_are_limited_to_its_addresses
     assert "zadarma" not in kanbot("doctor").stdout  # not configured: nothing to say
 
 
+def test_doctor_names_every_weak_secret_at_once(kanbot: Any) -> None:
+    weak = {
+        "KANBOT_CALLS_SECRET": "Qz",
+        "KANBOT_TWILIO_AUTH_TOKEN": "t0k3n",
+        "KANBOT_ZADARMA_SECRET": "zd-s3cr3t",
+        "KANBOT_MANGO_API_KEY": "m4ng0",
+        "KANBOT_MANGO_API_SALT": "s4lt",
+    }
+    result = kanbot("doctor", **weak)
+    assert result.exit_code == 1
+    bad = [line for line in result.stdout.splitlines() if line.startswith("✗")]
+    assert sorted(line.split(":")[1].removeprefix(" Invalid setting ") for line in bad) == sorted(weak)
+    assert not any(value in result.stdout for value in weak.values())
+    assert "5 problem(s) found." in result.stdout
+
+
+def test_doctor_flags_a_webhook_url_without_its_secret(kanbot: Any) -> None:
+    result = kanbot("doctor", KANBOT_WEBHOOK_URL=HOOK)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    [bad] = [
+        n for n, line in enumerate(lines) if line.startswith("✗ webhook: KANBOT_WEBHOOK_URL is set without")
+    ]
+    assert "anyone could post updates as any user" in lines[bad]
+    assert lines[bad + 1].strip().startswith("→ set KANBOT_WEBHOOK_SECRET to 16-256 characters")
+
+
 def test_doctor_reports_an_unreachable_database_with_what_to_check(kanbot: Any) -> None:
     result = kanbot("doctor", KANBOT_DATABASE_URL="postgresql+asyncpg://kanbot:pw@127.0.0.1:9/kanbot")
     assert result.exit_code == 1
@@ -164,6 +195,44 @@ def test_doctor_reports_pending_migrations_and_a_webhook_telegram_does_not_know(
     assert "2 problem(s) found." in result.stdout
 
 
+# -- webhook mode needs its secret ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("runtime", ["aiogram", "ptb"])
+@pytest.mark.parametrize("command", [("run",), ("serve", "--web"), ("serve", "--worker")], ids=" ".join)
+def test_webhook_mode_without_its_secret_does_not_start_and_says_why_in_one_sentence(
+    kanbot: Any, tmp_path: Path, runtime: str, command: tuple[str, ...]
+) -> None:
+    """A database that is not set up: before the fix, these got as far as saying so."""
+    empty = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    result = kanbot(*command, KANBOT_WEBHOOK_URL=HOOK, KANBOT_RUNTIME=runtime, KANBOT_DATABASE_URL=empty)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == NO_WEBHOOK_SECRET
+    assert result.stderr.strip().count(". ") == 0  # one sentence
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("KANBOT_WEBHOOK_SECRET", "s3cret"),
+        ("KANBOT_CALLS_SECRET", "Zq"),
+        ("KANBOT_TWILIO_AUTH_TOKEN", "0123456789abcdef"),
+        ("KANBOT_ZADARMA_SECRET", "0123456789abcdef"),
+        ("KANBOT_MANGO_API_SALT", "s4lt"),
+        ("KANBOT_AMI_SECRET", "amp111"),
+    ],
+)
+def test_a_too_short_secret_stops_kanbot_run_with_one_message_naming_it(
+    kanbot: Any, tmp_path: Path, setting: str, value: str
+) -> None:
+    empty = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    result = kanbot("run", **{setting: value, "KANBOT_DATABASE_URL": empty})
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"Invalid setting {setting}: ") and "at least" in line, line
+    assert value not in line
+
+
 # -- kanbot webhook set | info | delete --------------------------------------------------------------
 
 
@@ -174,7 +243,7 @@ def test_webhook_set_info_and_delete_against_the_emulator(kanbot: Any, emulator_
     refused = kanbot("webhook", "set")
     assert refused.exit_code == 1 and "KANBOT_WEBHOOK_URL is not set" in refused.stderr
     refused = kanbot("webhook", "set", KANBOT_WEBHOOK_URL=HOOK)
-    assert refused.exit_code == 1 and "KANBOT_WEBHOOK_SECRET is not set" in refused.stderr
+    assert refused.exit_code == 1 and refused.stderr.strip() == NO_WEBHOOK_SECRET
 
     done = kanbot("webhook", "set", KANBOT_WEBHOOK_URL=HOOK, KANBOT_WEBHOOK_SECRET=SECRET)
     assert done.exit_code == 0 and done.stdout.strip() == f"Webhook set to {HOOK}"

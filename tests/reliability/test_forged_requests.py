@@ -41,8 +41,8 @@ from tests.webapp.support import telegram_init_data
 DATA = Path(__file__).resolve().parents[1] / "data" / "webhooks"
 CALLS_SECRET, TWILIO_TOKEN, ZADARMA_SECRET = (
     "forged-test-calls-secret",
-    "forged-test-twilio",
-    "forged-test-zd",
+    "forged-test-twilio-auth-token-0032",
+    "forged-test-zadarma-secret",
 )
 MANGO_KEY, MANGO_SALT, BOT_TOKEN = "forged-test-mango-key", "forged-test-mango-salt", "700001:forged-test"
 PUBLIC_URL = "https://crm.example.com"

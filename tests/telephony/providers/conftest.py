@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[3]
 DATA = REPO / "tests" / "data" / "webhooks"
 SHARED_CAPTURES = REPO.parent / "shared" / "telephony-captures"
 
-TWILIO_TOKEN = "k4nb0t-test-twilio-auth-token"
+TWILIO_TOKEN = "k4nb0t-test-twilio-auth-token-0032"  # Twilio's are 32 characters
 ZADARMA_SECRET = "k4nb0t-test-zadarma-secret"
 MANGO_KEY = "k4nb0t-test-vpbx-api-key"
 MANGO_SALT = "k4nb0t-test-vpbx-api-salt"
