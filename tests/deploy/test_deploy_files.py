@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import os
 import re
 import shutil
 import subprocess
@@ -14,23 +15,58 @@ import yaml
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
-@pytest.mark.skipif(
+REQUIRED = {"POSTGRES_PASSWORD": "0123456789abcdef0123", "KANBOT_WEBHOOK_SECRET": "0123456789abcdef_webhook"}
+NEEDS_COMPOSE = pytest.mark.skipif(
     shutil.which("docker-compose") is None,
     reason="docker-compose is not installed (CI installs Debian's package: apt-get install docker-compose)",
 )
-def test_the_compose_file_passes_docker_compose_config_without_any_env_file(tmp_path: Path) -> None:
-    result = subprocess.run(
+
+
+def compose_config(cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``docker-compose config`` with no .env file, and only ``env`` of the required variables."""
+    environment = {k: v for k, v in os.environ.items() if k not in REQUIRED} | env
+    return subprocess.run(
         ["docker-compose", "-f", str(DEPLOY / "docker-compose.yml"), "--profile", "asterisk", "config"],
         capture_output=True,
         text=True,
         check=False,
-        cwd=tmp_path,
+        cwd=cwd,
+        env=environment,
     )
+
+
+@NEEDS_COMPOSE
+def test_the_compose_file_passes_docker_compose_config_with_only_the_required_variables(
+    tmp_path: Path,
+) -> None:
+    result = compose_config(tmp_path, **REQUIRED)
     assert result.returncode == 0, result.stderr
     services = yaml.safe_load(result.stdout)["services"]
     assert {"postgres", "web-1", "web-2", "worker-1", "worker-2", "ami-bridge", "caddy"} <= set(services)
     assert services["web-1"]["command"] == ["serve", "--web"]
     assert services["worker-2"]["command"] == ["serve", "--worker"]
+    assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == REQUIRED["POSTGRES_PASSWORD"]
+    for name in ("web-1", "worker-1", "ami-bridge"):
+        environment = services[name]["environment"]
+        assert environment["KANBOT_WEBHOOK_SECRET"] == REQUIRED["KANBOT_WEBHOOK_SECRET"]
+        assert f"kanbot:{REQUIRED['POSTGRES_PASSWORD']}@postgres" in environment["KANBOT_DATABASE_URL"]
+
+
+@NEEDS_COMPOSE
+@pytest.mark.parametrize("missing", list(REQUIRED))
+def test_the_compose_file_refuses_to_run_without_the_database_password_or_the_webhook_secret(
+    tmp_path: Path, missing: str
+) -> None:
+    result = compose_config(tmp_path, **{k: v for k, v in REQUIRED.items() if k != missing})
+    assert result.returncode != 0
+    assert f"set {missing} in deploy/.env" in result.stderr
+
+
+def test_the_compose_file_has_no_default_password_and_no_empty_default_secret() -> None:
+    text = (DEPLOY / "docker-compose.yml").read_text()
+    for name in REQUIRED:
+        assert f"${{{name}:?" in text
+        assert f"${{{name}:-" not in text and f"${{{name}}}" not in text
 
 
 def test_the_compose_file_keeps_the_bridge_behind_a_profile_and_every_kanbot_service_on_postgres() -> None:
