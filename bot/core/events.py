@@ -150,12 +150,14 @@ def from_callback(query: Any, update_id: int) -> ButtonPress | None:
     sender = sender_of(query.from_user)
     if _someone_elses_private_chat(update_id, chat, sender.id):
         return None
-    private = chat is None or str(chat.type) == "private"
+    chat_id, chat_type = sender.id, "private"  # a private chat, or an inline message (no chat)
+    if chat is not None and str(chat.type) != "private":
+        chat_id, chat_type = chat.id, str(chat.type)
     return ButtonPress(
         update_id=update_id,
         sender=sender,
-        chat_id=sender.id if private else chat.id,
-        chat_type="private" if private else str(chat.type),
+        chat_id=chat_id,
+        chat_type=chat_type,
         query_id=query.id,
         data=query.data or "",
         message_id=message.message_id if message is not None else None,
