@@ -28,7 +28,8 @@ ADMIN_SECRET_MIN = 16
 # The shortest value each secret may have, and what to do about a shorter one. A secret the admin
 # chooses needs 16 characters (a random one cannot be guessed). A provider's is as long as the provider
 # issues them, so a real one always passes and a truncated paste does not: Twilio's Auth Token is 32 hex
-# digits, Zadarma's API secret 20; Mango Office's key and salt are 32 characters, of which 16 are asked.
+# digits, Zadarma's API secret 20 characters; Mango Office's key and salt are asked for 16 (the ones it
+# issues are longer).
 _CHOSEN = f"at least {ADMIN_SECRET_MIN} are needed (`openssl rand -hex 32` makes one)"
 SECRET_MINIMUMS: dict[str, tuple[int, str]] = {
     "calls_secret": (ADMIN_SECRET_MIN, _CHOSEN),

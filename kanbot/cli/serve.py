@@ -73,6 +73,8 @@ def outbox(
     if flush:
         from kanbot.process import flush_outbox
 
+        check_can_start(settings)
+
         sent = run_async(lambda: flush_outbox(settings))
         typer.echo(f"Sent {sent} notification(s).")
 
