@@ -1,9 +1,15 @@
-"""Deals in and out as CSV: export everything, import a file only when every row is right."""
+"""Deals in and out as CSV: export everything, import a file only when every row is right.
+
+A spreadsheet runs a cell that starts with ``= + - @``, a tab or a carriage return as a formula
+(CSV injection), so the export writes such a cell with a leading ``'`` — what OWASP recommends — and
+the import takes it off again, so that a file exported then imported gives back the same text.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +44,13 @@ EXPORT_COLUMNS = [
     "lost_reason",
 ]
 MAX_IMPORT_ROWS = 100_000
+
+# A cell that starts with a formula character, after any number of quotes: the export adds one quote in
+# front of it and the import takes one off. Cells that start with quotes are part of the rule so that a
+# title really starting with "'=" comes back as it was, not as "=" (the mapping is one-to-one).
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+# A plain number (a phone in E.164, a negative amount) is no formula: a spreadsheet reads it as a number.
+_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +94,39 @@ class ImportError_(CrmError):
         self.errors = errors
 
 
+class UnreadableCsv(CrmError):
+    code = "invalid"
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"Nothing was imported: line {line} cannot be read as CSV: {reason}.", line=line)
+
+
+def neutralised(cell: str) -> str:
+    """The cell as written to a CSV file: one a spreadsheet would run as a formula gets a leading "'"."""
+    if _FORMULA.match(cell) and not _NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def restored(cell: str) -> str:
+    """The cell's text as it was before ``neutralised``."""
+    if cell.startswith("'") and _FORMULA.match(cell):
+        return cell[1:]
+    return cell
+
+
+def _cell(value: object) -> str:
+    # a row longer than the header puts its extra cells in a list under the key None: not ours to read
+    return restored(value.strip()) if isinstance(value, str) else ""
+
+
+def _unreadable(reader: csv.DictReader[str], error: csv.Error) -> UnreadableCsv:
+    line = reader.line_num + 1  # the reader counts the lines it has finished; this one it has not
+    if "field larger than field limit" in str(error):
+        return UnreadableCsv(line, f"a field is longer than {csv.field_size_limit()} characters")
+    return UnreadableCsv(line, str(error))
+
+
 class TransferService(ServiceBase):
     async def export_csv(self, *, actor: User | None = None) -> Iterator[str]:
         """Every deal the actor may see (all, for the admin) as CSV lines, header first."""
@@ -94,6 +140,12 @@ class TransferService(ServiceBase):
     async def import_csv(self, text: str, *, skip_bad: bool = False) -> ImportResult:
         """Check every row first; import nothing if any is bad, unless ``skip_bad``."""
         reader = csv.DictReader(io.StringIO(text))
+        try:
+            return await self._import(reader, skip_bad=skip_bad)
+        except csv.Error as error:
+            raise _unreadable(reader, error) from None
+
+    async def _import(self, reader: csv.DictReader[str], *, skip_bad: bool) -> ImportResult:
         if not reader.fieldnames or "title" not in [f.strip() for f in reader.fieldnames]:
             raise InvalidInput(
                 "CSV file", "header", "the first line must name the columns, with at least `title`"
@@ -112,7 +164,10 @@ class TransferService(ServiceBase):
                 try:
                     rows.append(
                         self._check_row(
-                            line, {(k or "").strip(): (v or "") for k, v in raw.items()}, pipeline, users
+                            line,
+                            {(k or "").strip(): _cell(v) for k, v in raw.items()},
+                            pipeline,
+                            users,
                         )
                     )
                 except CrmError as error:
@@ -204,7 +259,7 @@ def _csv_lines(deals: list[Deal]) -> Iterator[str]:
     writer = csv.writer(buffer, lineterminator="\n")
 
     def flush(values: list[Any]) -> str:
-        writer.writerow(values)
+        writer.writerow([neutralised(v) if isinstance(v, str) else v for v in values])
         text = buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -71,3 +71,26 @@ def test_an_unknown_format_or_missing_file_is_a_usage_error(team: Kanbot) -> Non
     assert team("export", "deals", "--format", "xlsx").exit_code == 2
     assert team("import", "deals", "missing.csv").exit_code == 2
     assert len(team.json("deal", "list", "--as", BOSS)) == 0
+
+
+def test_formula_like_titles_are_exported_with_a_leading_quote_and_import_back_exactly(
+    team: Kanbot, tmp_path: Path
+) -> None:
+    titles = ["=1+1", "@SUM(A1)", "+cmd|' /C calc'!A0", "'=typed with a quote"]
+    for title in titles:
+        team.ok("deal", "add", "--as", ALICE, "--title", title)
+    assert sorted(r["title"] for r in exported(team)) == sorted(
+        ["'=1+1", "'@SUM(A1)", "'+cmd|' /C calc'!A0", "''=typed with a quote"]
+    )
+    (tmp_path / "deals.csv").write_text(team.ok("export", "deals").stdout, encoding="utf-8")
+    team.ok("import", "deals", "deals.csv")
+    imported = [d["title"] for d in team.json("deal", "list", "--as", BOSS) if d["source"] == "import"]
+    assert sorted(imported) == sorted(titles)
+
+
+def test_a_200_kb_field_is_refused_in_one_sentence(team: Kanbot, tmp_path: Path) -> None:
+    (tmp_path / "big.csv").write_text(HEADER + "Fine,,,,\n" + "x" * 200_000 + ",,,,\n", encoding="utf-8")
+    assert team.refused("import", "deals", "big.csv") == (
+        "Nothing was imported: line 3 cannot be read as CSV: a field is longer than 131072 characters."
+    )
+    assert exported(team) == []

