@@ -31,6 +31,13 @@ FLOOD_LIMIT = 20
 # About fifty seconds of database outage: within the handled-updates ledger's 60 s claim lease, so a
 # webhook redelivery meanwhile is still recognised as the same update.
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0, 8.0, 10.0)
+# Telegram's user and chat ids have at most 52 significant bits; a bigger one is forged, and would not
+# fit in the database's 64-bit columns either.
+TELEGRAM_IDS = 2**52
+
+
+def _forged_ids(event: Event) -> bool:
+    return not (0 < event.sender.id < TELEGRAM_IDS and -TELEGRAM_IDS < event.chat_id < TELEGRAM_IDS)
 
 
 def _without_nul(event: Event) -> Event:
@@ -88,6 +95,10 @@ class ChatCore:
         reply = Reply(outcome="unavailable")
         held: set[str] = set()  # the update's claim when this call took it and could not give it back
         try:
+            if _forged_ids(event):
+                log.warning("update %s: ignored, its sender or chat id is outside Telegram's", event.update_id)
+                reply = Reply(outcome="refused")
+                return reply
             for delay in (*RETRY_DELAYS_S, None):
                 try:
                     reply = await self._once(event, held)
