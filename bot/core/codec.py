@@ -3,8 +3,9 @@
 A payload is ``<version><action>`` then its arguments, ``:``-separated: ``"1nx:2n:5"`` is "move deal
 75 (base 36 "2n") to the next stage, seen at version 5". Whole numbers travel in base 36; short tokens
 (``[A-Za-z0-9._-]``) as they are. Encoding checks Telegram's 64-byte limit; decoding turns any byte
-string into a known action with well-typed arguments, or ``BadPayload``. A payload carries ids, never
-rights: every action is checked again by the CRM core.
+string into a known action with well-typed arguments (whole numbers below 2**63, as the database
+stores them), or ``BadPayload``. A payload carries ids, never rights: every action is checked again by
+the CRM core.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from dataclasses import dataclass
 VERSION = "1"
 MAX_BYTES = 64
 _TOKEN = re.compile(r"^[A-Za-z0-9._-]{0,40}$")
-_B36 = re.compile(r"^[0-9a-z]{1,13}$")
-_NUMBERS = 36**13  # what 13 base-36 digits hold: decode reads no more, so encode makes no more
+_B36 = re.compile(r"^[0-9a-z]{1,13}$")  # 13 base-36 digits hold 2**63 - 1, the biggest id stored
+# The database's ids are signed 64-bit integers: a number past them is no id of ours (it was an
+# overflow in the database, and "something went wrong"); decode refuses it, so encode makes none.
+_NUMBERS = 2**63
 
 
 class BadPayload(ValueError):
@@ -71,7 +74,7 @@ def encode(act: str, *args: int | str) -> str:
     for kind, value in zip(kinds, args, strict=True):
         if kind == "i":
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < _NUMBERS:
-                raise ValueError(f"{act}: {value!r} is not a whole number from 0 to 36**13 - 1")
+                raise ValueError(f"{act}: {value!r} is not a whole number from 0 to 2**63 - 1")
             parts.append(_b36(value))
         else:
             if not isinstance(value, str) or not _TOKEN.match(value):
@@ -99,7 +102,7 @@ def decode(data: str | bytes | None) -> Payload:
     args: list[int | str] = []
     for kind, part in zip(kinds, parts, strict=True):
         if kind == "i":
-            if not _B36.match(part):
+            if not _B36.match(part) or int(part, 36) >= _NUMBERS:
                 raise BadPayload("bad number")
             args.append(int(part, 36))
         else:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from crm_core.domain.errors import InvalidInput
+from crm_core.domain.horizon import MAX_AHEAD
 
 MORNING = time(9, 0)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _UNITS = {
     "m": 60,
     "min": 60,
@@ -132,7 +134,7 @@ def parse_when(text: str, *, now: datetime, tz: str) -> datetime:
         raise InvalidInput("time", text, PROBLEM)
     if result <= now:
         raise InvalidInput("time", text, "it is in the past")
-    if result - now > timedelta(days=3 * 366):
+    if result - now > MAX_AHEAD:  # the CRM refuses it too: say so in the user's words now
         raise InvalidInput("time", text, "it is too far ahead")
     return result
 
@@ -196,3 +198,11 @@ def next_monday_morning(now: datetime, tz: str) -> datetime:
 def morning_in(days: int, now: datetime, tz: str) -> datetime:
     local = now.astimezone(ZoneInfo(tz))
     return _at(local.date() + timedelta(days=days), MORNING, ZoneInfo(tz))
+
+
+def from_epoch_minutes(minutes: int) -> datetime:
+    """The moment ``minutes`` after 1970 (UTC), as a button carries it; past what a date holds, refused."""
+    try:
+        return EPOCH + timedelta(minutes=minutes)
+    except OverflowError:
+        raise InvalidInput("time", minutes, "it is too far ahead") from None

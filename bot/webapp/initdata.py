@@ -92,7 +92,10 @@ def _fields(raw: str) -> dict[str, str]:
 def _auth_date(value: str) -> datetime:
     if not value.isascii() or not value.isdigit() or len(value) > 12:
         raise InvalidInitData("no auth_date")
-    return datetime.fromtimestamp(int(value), tz=UTC)
+    try:
+        return datetime.fromtimestamp(int(value), tz=UTC)
+    except (OverflowError, OSError, ValueError):  # past year 9999: signed, but no date Telegram sends
+        raise InvalidInitData("auth_date is not a date") from None
 
 
 def _user(value: str) -> WebAppUser:

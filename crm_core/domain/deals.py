@@ -10,6 +10,7 @@ from typing import Any
 
 from crm_core.domain.errors import DealClosed, InvalidInput
 from crm_core.domain.funnel import Stage, StageKind
+from crm_core.domain.horizon import within_horizon
 from crm_core.domain.users import User
 
 
@@ -216,6 +217,7 @@ class Deal:
         """Quiet the deal's reminders until ``until``."""
         if self.is_closed:
             raise DealClosed(self.id)
+        within_horizon("snooze time", until, now=at)
         if until <= at:
             raise InvalidInput("snooze time", until.isoformat(), "it must be in the future")
         self.snoozed_until = until

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from crm_core.adapters.database import UnitOfWork
 from crm_core.domain.deals import Actor, Deal, DealEvent, EventKind
 from crm_core.domain.errors import InvalidInput, NotAllowed, NotFound
+from crm_core.domain.horizon import within_horizon
 from crm_core.domain.tasks import Task, TaskKind, valid_task_text
 from crm_core.domain.users import User
 from crm_core.services.base import ServiceBase, require_active
@@ -30,8 +31,7 @@ class TaskService(ServiceBase):
         require_active(actor)
         body = valid_task_text(text)
         now = self.now()
-        if due_at.tzinfo is None:
-            raise InvalidInput("due time", due_at.isoformat(), "give a time zone")
+        within_horizon("due time", due_at, now=now)
         if due_at < now - PAST_TOLERANCE:
             raise InvalidInput("due time", due_at.isoformat(), "it is in the past")
         async with self.db.uow() as uow:
@@ -121,6 +121,7 @@ class TaskService(ServiceBase):
         """Move an open task's due time later."""
         require_active(actor)
         now = self.now()
+        within_horizon("due time", until, now=now)
         if until <= now:
             raise InvalidInput("due time", until.isoformat(), "it must be in the future")
         async with self.db.uow() as uow:

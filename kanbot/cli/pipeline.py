@@ -38,6 +38,8 @@ def apply(file: Path = typer.Argument(..., help="A funnel YAML file.", exists=Tr
         document = yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         fail(f"{file} is not valid YAML: {error}")
+    except ValueError:  # a number of more than 4300 digits, which Python refuses to read
+        fail(f"{file} holds a number too long to read.")
     try:
         spec = funnel_spec_from_document(document)
     except InvalidInput as error:

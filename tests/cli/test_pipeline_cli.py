@@ -78,3 +78,14 @@ def test_a_broken_file_is_refused_naming_the_file_and_nothing_changes(team: Kanb
 
 def test_applying_a_file_that_does_not_exist_is_a_usage_error(team: Kanbot) -> None:
     assert team("pipeline", "apply", "missing.yaml").exit_code == 2
+
+
+def test_a_65536_digit_or_huge_follow_up_is_refused_in_one_sentence(team: Kanbot, tmp_path: Path) -> None:
+    before = shown(team)
+    digits = before | {"stages": [*before["stages"], {"name": "Later", "follow_up": "9" * 65_536}]}
+    message = team.refused("pipeline", "apply", write(tmp_path / "digits.yaml", digits))
+    assert "Invalid duration" in message and "at most 40 characters" in message and len(message) < 300
+    text = yaml.safe_dump(before, sort_keys=False).replace("follow_up: 3d", "follow_up: " + "9" * 5000, 1)
+    (tmp_path / "number.yaml").write_text(text, encoding="utf-8")
+    assert team.refused("pipeline", "apply", "number.yaml") == "number.yaml holds a number too long to read."
+    assert shown(team) == before

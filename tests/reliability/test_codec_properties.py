@@ -35,7 +35,7 @@ near_misses = st.sampled_from(ACTIONS).flatmap(
 def valid(payload: codec.Payload) -> bool:
     kinds = codec.SCHEMA[payload.act]
     return len(kinds) == len(payload.args) and all(
-        (isinstance(a, int) and not isinstance(a, bool) and a >= 0) if k == "i" else isinstance(a, str)
+        (isinstance(a, int) and not isinstance(a, bool) and 0 <= a < 2**63) if k == "i" else isinstance(a, str)
         for k, a in zip(kinds, payload.args, strict=True)
     )
 
@@ -61,9 +61,9 @@ def test_what_fits_in_64_bytes_round_trips_and_nothing_longer_is_made(
     try:
         data = codec.encode(act, *args)
     except ValueError:
-        # Refused only for what could not come back: over Telegram's 64 bytes, or a number longer
-        # than the 13 base-36 digits decode reads.
-        too_big = any(isinstance(a, int) and a >= 36**13 for a in args)
+        # Refused only for what could not come back: over Telegram's 64 bytes, or a number past the
+        # database's signed 64-bit ids.
+        too_big = any(isinstance(a, int) and a >= 2**63 for a in args)
         parts = [codec._b36(a) if isinstance(a, int) else a for a in args]
         too_long = len((codec.VERSION + act + "".join(f":{p}" for p in parts)).encode()) > codec.MAX_BYTES
         assert too_big or too_long, (act, args)
@@ -93,7 +93,7 @@ def test_a_payload_with_a_byte_changed_decodes_to_a_valid_action_or_is_refused(
     assert valid(decoded)
 
 
-@pytest.mark.parametrize("value", [-1, True, 1.5, "1", None, "x" * 41, "a b", "é", "a:b", 36**13], ids=repr)
+@pytest.mark.parametrize("value", [-1, True, 1.5, "1", None, "x" * 41, "a b", "é", "a:b", 2**63, 36**13], ids=repr)
 def test_arguments_of_the_wrong_kind_are_never_encoded(value: object) -> None:
     for act, kinds in codec.SCHEMA.items():
         for index, kind in enumerate(kinds):
@@ -110,3 +110,25 @@ def test_arguments_of_the_wrong_kind_are_never_encoded(value: object) -> None:
                 continue
             with pytest.raises(ValueError, match=act):
                 codec.encode(act, *good)  # type: ignore[arg-type]
+
+
+NUMBERED = [act for act in ACTIONS if "i" in codec.SCHEMA[act]]
+
+
+@EXAMPLES
+@given(st.sampled_from(NUMBERED), st.integers(2**63, 36**13 - 1), st.integers(0, 2**63 - 1))
+def test_a_number_past_the_databases_ids_is_refused_and_the_last_one_is_not(
+    act: str, past: int, fits: int
+) -> None:
+    TALLY.cases += 1
+    kinds = codec.SCHEMA[act]
+    first = kinds.index("i")
+    args: list[int | str] = [0 if kind == "i" else "x" for kind in kinds]
+    forged = codec.VERSION + act + "".join(
+        f":{codec._b36(past) if i == first else codec._b36(a) if isinstance(a, int) else a}"
+        for i, a in enumerate(args)
+    )
+    with pytest.raises(codec.BadPayload):
+        codec.decode(forged)
+    args[first] = fits
+    assert codec.decode(codec.encode(act, *args)).args[first] == fits

@@ -51,3 +51,25 @@ def test_durations_are_written_in_their_largest_units() -> None:
 @given(st.integers(min_value=1, max_value=60 * 24 * 365 * 3).map(lambda m: timedelta(minutes=m)))
 def test_a_written_duration_reads_back_as_the_same_duration(duration: timedelta) -> None:
     assert parse_duration(format_duration(duration)) == duration
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [
+        pytest.param("9" * 65_536, "at most 40 characters", id="65536-digits"),  # took 97 s, then overflowed
+        pytest.param("9" * 65_536 + "d", "at most 40 characters", id="65536-digits-days"),
+        pytest.param("1" * 38 + "w", "at most three years", id="past-a-date"),
+        pytest.param("157w", "at most three years", id="157-weeks"),
+        pytest.param(10**5000, "use forms like", id="huge-yaml-number"),  # str() raises past 4300 digits
+        pytest.param(2, "use forms like", id="yaml-number"),
+    ],
+)
+def test_a_long_or_huge_duration_is_refused_at_once_in_one_sentence(written: object, reason: str) -> None:
+    with pytest.raises(InvalidInput) as refusal:
+        parse_duration(written)
+    assert refusal.value.field == "duration" and reason in str(refusal.value)
+
+
+def test_three_years_is_the_longest_follow_up() -> None:
+    assert parse_duration("156w6d") == timedelta(days=1098)
+    assert parse_duration(False) is None  # YAML's `no`, `off` and `false`

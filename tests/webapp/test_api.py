@@ -20,7 +20,7 @@ from crm_core.domain.notifications import NoteKind
 from crm_core.domain.users import Role, User
 from crm_core.services import Crm
 from tests.conftest import T0
-from tests.webapp.support import telegram_init_data
+from tests.webapp.support import sign_fields, telegram_init_data
 
 TOKEN = "700001:API-test-token"
 BOSS, ALI, MARIA, OMAR, STRANGER = 1001, 2001, 2002, 2003, 9001
@@ -117,6 +117,9 @@ async def outbox(crm: Crm) -> list[dict[str, Any]]:
         "tma " + telegram_init_data("700002:another-bot", user_id=ALI, auth_date=T0),
         "tma " + telegram_init_data(TOKEN, user_id=ALI, auth_date=T0 - timedelta(minutes=61)),
         "tma " + telegram_init_data(TOKEN, user_id=ALI, auth_date=T0 + timedelta(minutes=5)),
+        # signed with the bot's token, but dated past what a date holds (year 33658, year 10000)
+        "tma " + sign_fields(TOKEN, {"user": json.dumps({"id": ALI}), "auth_date": "999999999999"}),
+        "tma " + sign_fields(TOKEN, {"user": json.dumps({"id": ALI}), "auth_date": "253402300800"}),
     ],
 )
 async def test_a_request_without_valid_launch_data_gets_401(board: Board, header: str | None) -> None:

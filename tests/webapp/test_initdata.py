@@ -129,3 +129,10 @@ def test_signed_data_without_an_auth_date_is_refused() -> None:
     signed = sign_fields(TOKEN, {"query_id": "AAH1", "user": '{"id":1,"first_name":"Ann"}'})
     with pytest.raises(InvalidInitData, match="auth_date"):
         validate(signed, bot_token=TOKEN, now=AUTH_DATE)
+
+
+@pytest.mark.parametrize("auth_date", ["999999999999", "253402300800"])
+def test_signed_data_dated_past_year_9999_is_refused_not_an_error(auth_date: str) -> None:
+    signed = sign_fields(TOKEN, {"user": '{"id":1,"first_name":"Ann"}', "auth_date": auth_date})
+    with pytest.raises(InvalidInitData, match="auth_date"):
+        validate(signed, bot_token=TOKEN, now=AUTH_DATE)

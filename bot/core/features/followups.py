@@ -18,7 +18,7 @@ from bot.core.i18n import Tr, h
 from bot.core.renderers import Outgoing, renders
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, SendPhoto, Typing, View, fit, short
-from bot.core.when import morning_in, parse_when
+from bot.core.when import EPOCH, from_epoch_minutes, morning_in, parse_when
 from crm_core.adapters.repositories.conversations import Dialog
 from crm_core.domain.deals import Priority
 from crm_core.domain.errors import InvalidInput, NotFound
@@ -27,7 +27,6 @@ from crm_core.reports.digest import Digest, MorningPlan, Nudge
 from crm_core.reports.models import ActivitySummary
 
 router = Router("followups")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SNOOZE_OPTIONS = {"1d": 1, "3d": 3, "1w": 7}
 
 
@@ -158,7 +157,7 @@ async def _snooze(ctx: ChatContext, deal_id: int, version: int, until: datetime,
 
 @router.button(A.SNOOZE_DO)
 async def on_snooze_do(ctx: ChatContext, p: Payload) -> Reply:
-    return await _snooze(ctx, p.num(0), p.num(1), EPOCH + timedelta(minutes=p.num(2)), None)
+    return await _snooze(ctx, p.num(0), p.num(1), from_epoch_minutes(p.num(2)), None)
 
 
 @router.flow("snooze")
