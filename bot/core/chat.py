@@ -96,7 +96,7 @@ class ChatCore:
         held: set[str] = set()  # the update's claim when this call took it and could not give it back
         try:
             if _forged_ids(event):
-                log.warning("update %s: ignored, its sender or chat id is outside Telegram's", event.update_id)
+                log.warning("update %s: ignored, a sender or chat id past Telegram's", event.update_id)
                 reply = Reply(outcome="refused")
                 return reply
             for delay in (*RETRY_DELAYS_S, None):

@@ -19,7 +19,7 @@ FORMS = 'use forms like "2h", "3d", "1w" or "1d12h"'
 
 
 def parse_duration(raw: object) -> timedelta | None:
-    """``None``/"none"/"" mean no follow-up; otherwise a positive sum of w/d/h/m parts, three years at most."""
+    """``None``/"none"/"" mean no follow-up; else a positive sum of w/d/h/m parts, three years at most."""
     if raw is None or raw is False:  # YAML reads `no`, `off` and `false` as False
         return None
     if not isinstance(raw, str):  # a YAML number: no unit (and str() of a huge one raises)

@@ -35,7 +35,9 @@ near_misses = st.sampled_from(ACTIONS).flatmap(
 def valid(payload: codec.Payload) -> bool:
     kinds = codec.SCHEMA[payload.act]
     return len(kinds) == len(payload.args) and all(
-        (isinstance(a, int) and not isinstance(a, bool) and 0 <= a < 2**63) if k == "i" else isinstance(a, str)
+        (isinstance(a, int) and not isinstance(a, bool) and 0 <= a < 2**63)
+        if k == "i"
+        else isinstance(a, str)
         for k, a in zip(kinds, payload.args, strict=True)
     )
 
@@ -93,7 +95,9 @@ def test_a_payload_with_a_byte_changed_decodes_to_a_valid_action_or_is_refused(
     assert valid(decoded)
 
 
-@pytest.mark.parametrize("value", [-1, True, 1.5, "1", None, "x" * 41, "a b", "é", "a:b", 2**63, 36**13], ids=repr)
+@pytest.mark.parametrize(
+    "value", [-1, True, 1.5, "1", None, "x" * 41, "a b", "é", "a:b", 2**63, 36**13], ids=repr
+)
 def test_arguments_of_the_wrong_kind_are_never_encoded(value: object) -> None:
     for act, kinds in codec.SCHEMA.items():
         for index, kind in enumerate(kinds):
@@ -124,9 +128,13 @@ def test_a_number_past_the_databases_ids_is_refused_and_the_last_one_is_not(
     kinds = codec.SCHEMA[act]
     first = kinds.index("i")
     args: list[int | str] = [0 if kind == "i" else "x" for kind in kinds]
-    forged = codec.VERSION + act + "".join(
-        f":{codec._b36(past) if i == first else codec._b36(a) if isinstance(a, int) else a}"
-        for i, a in enumerate(args)
+    forged = (
+        codec.VERSION
+        + act
+        + "".join(
+            f":{codec._b36(past) if i == first else codec._b36(a) if isinstance(a, int) else a}"
+            for i, a in enumerate(args)
+        )
     )
     with pytest.raises(codec.BadPayload):
         codec.decode(forged)

@@ -175,6 +175,8 @@ class CallRepository:
         await self.conn.execute(_COMPLETE, values | {"call_id": call_id})
 
     async def get(self, call_id: int) -> CallRecord | None:
+        if not 0 < call_id < 2**31:  # ids are INTEGER: int4 on PostgreSQL
+            return None
         row = (await self.conn.execute(select(calls).where(calls.c.id == call_id))).first()
         return _record(row) if row else None
 

@@ -95,6 +95,8 @@ class InviteRepository:
         return bool(result.rowcount)
 
     async def revoke(self, invite_id: int, *, at: datetime) -> bool:
+        if not 0 < invite_id < 2**31:  # ids are INTEGER: int4 on PostgreSQL
+            return False
         result = await self.conn.execute(
             update(invites)
             .where(invites.c.id == invite_id, invites.c.used_at.is_(None), invites.c.revoked_at.is_(None))

@@ -69,6 +69,8 @@ class UserRepository:
         return user_from_row(rows[0], [r.owned_extension for r in rows if r.owned_extension is not None])
 
     async def get(self, user_id: int) -> User | None:
+        if not 0 < user_id < 2**31:  # ids are INTEGER: int4 on PostgreSQL
+            return None
         return await self._one(_and_extensions(select(users).where(users.c.id == user_id)))
 
     async def by_telegram_id(self, telegram_id: int) -> User | None:
