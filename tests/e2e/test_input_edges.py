@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 import bot.core.actions  # noqa: F401  (registers every action the chat knows)
 from bot.core import codec
 from crm_core.domain.deals import Deal
@@ -15,7 +13,17 @@ from crm_core.services import Crm
 from tests.e2e.harness import ALI, BOSS, EmulatedChat, b36
 
 NUMBERED = sorted(act for act, kinds in codec.SCHEMA.items() if "i" in kinds)
-TOKENS = {"rm": "1h", "ed": "title", "pr": "high", "sz": "1d", "tsz": "1h", "tdn": "l", "col": "n", "rp": "30d"}
+# a token each action takes, so that the press reaches the numbers
+TOKENS = {
+    "rm": "1h",
+    "ed": "title",
+    "pr": "high",
+    "sz": "1d",
+    "tsz": "1h",
+    "tdn": "l",
+    "col": "n",
+    "rp": "30d",
+}
 
 
 def forged(act: str, at: int, number: int, deal: Deal) -> str:

@@ -3,12 +3,14 @@ unless snoozed or waiting on a task due in the future."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from crm_core.domain.deals import Deal, EventKind
 from crm_core.domain.errors import InvalidInput
+from crm_core.domain.horizon import MAX_AHEAD
 from crm_core.domain.tasks import TaskKind
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
@@ -79,6 +81,27 @@ async def test_a_task_due_in_the_past_or_without_text_is_refused_and_nothing_cha
     with pytest.raises(InvalidInput):
         await crm.tasks.add(deal_id=deal.id, due_at=clock.now() + due_in, text=text, actor=team.alice)
     assert await stored(crm, deal.id) == before
+
+
+async def test_a_task_snooze_or_postponement_past_three_years_is_refused_and_nothing_changes(
+    crm: Crm, team: Team, clock: FixedClock
+) -> None:
+    deal = await crm.deals.create(actor=team.alice, title="Order")
+    task = await crm.tasks.add(deal_id=deal.id, due_at=clock.now() + H, text="Call", actor=team.alice)
+    before = await stored(crm, deal.id)
+    year_9999 = datetime(9999, 12, 31, tzinfo=UTC)
+    plans: list[Callable[[], Awaitable[object]]] = [
+        lambda: crm.tasks.add(deal_id=deal.id, due_at=year_9999, text="Call", actor=team.alice),
+        lambda: crm.tasks.postpone(task_id=task.id, until=year_9999, actor=team.alice),
+        lambda: crm.deals.snooze(deal_id=deal.id, until=year_9999, actor=team.alice),
+        lambda: crm.deals.snooze(deal_id=deal.id, until=clock.now() + MAX_AHEAD + H, actor=team.alice),
+    ]
+    for plan in plans:
+        with pytest.raises(InvalidInput, match="too far ahead"):
+            await plan()
+    assert await stored(crm, deal.id) == before
+    snoozed = await crm.deals.snooze(deal_id=deal.id, until=clock.now() + MAX_AHEAD, actor=team.alice)
+    assert snoozed.snoozed_until == clock.now() + MAX_AHEAD
 
 
 async def test_a_due_time_without_a_time_zone_is_refused(crm: Crm, team: Team, clock: FixedClock) -> None:
