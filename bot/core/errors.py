@@ -11,6 +11,7 @@ from crm_core.domain.errors import (
     InvalidInput,
     NotAllowed,
     NotFound,
+    ReopensElsewhere,
     StaleVersion,
     Unavailable,
 )
@@ -54,6 +55,7 @@ FIELDS = {
     "telegram id": N_("Telegram id"),
     "call": N_("call"),
     "field": N_("field"),
+    "deal": N_("deal"),
 }
 REASONS = [
     N_("it cannot be empty"),
@@ -91,6 +93,8 @@ REASONS = [
     N_("it is too far ahead"),
     N_("a text is expected here"),
     N_("use the buttons above"),
+    N_("it is not closed"),
+    N_("it was cancelled when its deal was closed"),
 ]
 
 
@@ -106,8 +110,10 @@ def explain(error: CrmError, tr: Tr) -> Html:
         return tr("You are not allowed to do that.")
     if isinstance(error, StaleVersion):
         return tr("This card is out of date — here is the current one.")
+    if isinstance(error, ReopensElsewhere):
+        return tr("A closed deal reopens only in {stage}, where it was closed.", stage=tr(error.stage))
     if isinstance(error, DealClosed):
-        return tr("The deal is closed. Move it to an open stage to reopen it first.")
+        return tr("The deal is closed — reopen it first.")
     if isinstance(error, InvalidInput):
         name = tr(FIELDS.get(error.field, error.field))
         if error.reason:

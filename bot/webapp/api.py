@@ -33,6 +33,7 @@ from crm_core.domain.errors import (
     InvalidInput,
     NotAllowed,
     NotFound,
+    ReopensElsewhere,
     StaleVersion,
     Unavailable,
 )
@@ -199,7 +200,7 @@ def refusal(error: CrmError, tr: Tr) -> tuple[int, str, str]:
         return 403, "not_allowed", plain(explain(error, tr))
     if isinstance(error, StaleVersion):
         return 409, "stale", plain(tr("The deal changed meanwhile — the board now shows it as it is."))
-    if isinstance(error, DealClosed | Conflict):
+    if isinstance(error, DealClosed | Conflict | ReopensElsewhere):
         return 409, error.code, plain(explain(error, tr))
     if isinstance(error, Unavailable):
         return 503, error.code, plain(explain(error, tr))

@@ -42,6 +42,7 @@ def page_texts(tr: Tr) -> dict[str, str]:
         "loading": tr("Loading…"),
         "moving": tr("Moving…"),
         "moved": tr("Moved to {stage}."),
+        "reopened": tr("Reopened in {stage}."),
         "won": tr("Won! Well done."),
         "lost": tr("Marked as lost."),
         "reason": tr("Reason: {reason}"),

@@ -118,6 +118,8 @@ deals = Table(
     # stage's follow-up), the snooze, and its open tasks' due times. NULL when it never will.
     Column("follow_up_due_at", UtcDateTime, nullable=True),
     Column("version", Integer, nullable=False, server_default="1"),
+    # A won or lost deal: the open stage it was closed from, where reopening puts it back.
+    Column("closed_from_stage_id", Integer, nullable=True),
     Index("ix_deals_stage_owner_entered", "stage_id", "owner_id", "stage_entered_at"),
     Index("ix_deals_owner_stage", "owner_id", "stage_id"),
     Index("ix_deals_follow_up_due_at", "follow_up_due_at"),
@@ -136,6 +138,15 @@ deal_events = Table(
     Column("from_stage_id", Integer, nullable=True),
     Column("to_stage_id", Integer, nullable=True),
     Column("data", JsonDoc, nullable=False),
+    # A move back within a day (or a reopen within a day of the close) undoes an earlier stage event:
+    # the history keeps both, and the reports count neither.
+    Column(
+        "undoes_event_id",
+        Integer,
+        ForeignKey("deal_events.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
     Index("ix_deal_events_deal_at", "deal_id", "at"),
     Index("ix_deal_events_kind_at", "kind", "at"),
     Index("ix_deal_events_to_stage_at", "to_stage_id", "at"),
@@ -156,6 +167,8 @@ tasks = Table(
     # When the assignee was told the task is due, and when a missed call-back was repeated.
     Column("notified_at", UtcDateTime, nullable=True),
     Column("repeated_at", UtcDateTime, nullable=True),
+    # Cancelled because its deal was won or lost first (``done_at`` is set too: it is not to do).
+    Column("cancelled_at", UtcDateTime, nullable=True),
     Index("ix_tasks_assignee_open_due", "assignee_id", "done_at", "due_at"),
     Index("ix_tasks_due_unnotified", "due_at", "notified_at"),
     Index("ix_tasks_deal_open", "deal_id", "done_at"),

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from crm_core.domain.errors import DealClosed, InvalidInput
-from crm_core.domain.funnel import Stage, StageKind
+from crm_core.domain.errors import DealClosed, InvalidInput, ReopensElsewhere
+from crm_core.domain.funnel import Pipeline, Stage, StageKind
 from crm_core.domain.horizon import within_horizon
+from crm_core.domain.tasks import Task
 from crm_core.domain.users import User
+
+# A move back to the stage a deal has just left, this soon, undoes the move (and a reopen this soon
+# after the close undoes the close): the deal is as it was before, its time in the stage included.
+UNDO_WINDOW = timedelta(hours=24)
 
 
 class Source(enum.StrEnum):
@@ -40,6 +46,7 @@ class EventKind(enum.StrEnum):
     CALL = "call"
     TASK_CREATED = "task_created"
     TASK_DONE = "task_done"
+    TASK_CANCELLED = "task_cancelled"
     SNOOZED = "snoozed"
     PRIORITY_CHANGED = "priority_changed"
 
@@ -91,6 +98,7 @@ class DealEvent:
     data: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
     actor_name: str | None = None
+    undoes_id: int | None = None  # the stage event this one undoes (a move back, an early reopen)
 
     @classmethod
     def new(cls, deal: Deal, kind: EventKind, at: datetime, actor: Actor, **data: Any) -> DealEvent:
@@ -126,6 +134,7 @@ class Deal:
     snoozed_until: datetime | None = None
     version: int = 1
     follow_up_due_at: datetime | None = None  # maintained by storage: when the deal goes stale
+    closed_from_stage_id: int | None = None  # won or lost: the open stage it was closed from
 
     def is_stale(self, now: datetime) -> bool:
         """Past its stage's follow-up since the last activity, not snoozed, no future task."""
@@ -145,34 +154,133 @@ class Deal:
         return event
 
     def move_to(
-        self, target: Stage, *, at: datetime, actor: Actor, lost_reason: str | None = None
+        self,
+        target: Stage,
+        *,
+        at: datetime,
+        actor: Actor,
+        lost_reason: str | None = None,
+        undoable: DealEvent | None = None,
     ) -> DealEvent:
-        """Put the deal in ``target``; leaving won or lost reopens it, entering them closes it."""
+        """Put the open deal in ``target``; entering won or lost closes it (a closed deal leaves only by
+        ``reopen``). Back to the stage it has just left, within ``UNDO_WINDOW`` of ``undoable`` (the
+        move ``last_undoable`` finds in its history), the move is undone: the deal is in the stage
+        since it first was, and the undone move was no activity."""
         if target.pipeline_id != self.pipeline_id:
             raise InvalidInput("stage", target.name, "it belongs to another pipeline")
         if target.id == self.stage.id:
             raise InvalidInput("stage", target.name, "the deal is already in this stage")
-        if self.is_closed and target.is_closed:
+        if self.is_closed:
             raise DealClosed(self.id)
+        left = {"since": self.stage_entered_at.isoformat(), "active_at": self.last_activity_at.isoformat()}
         if target.kind is StageKind.LOST:
             reason = (lost_reason or "").strip()
             if not reason:
                 raise InvalidInput("lost reason", lost_reason, "a deal is lost for a reason")
             if len(reason) > 200:
                 raise InvalidInput("lost reason", lost_reason, "at most 200 characters")
-            event = self.stage_event(EventKind.LOST, target, at, actor, reason=reason)
+            event = self.stage_event(EventKind.LOST, target, at, actor, reason=reason, **left)
             self.closed_at, self.lost_reason = at, reason
         elif target.kind is StageKind.WON:
-            event = self.stage_event(EventKind.WON, target, at, actor, amount=_str(self.amount))
+            event = self.stage_event(EventKind.WON, target, at, actor, amount=_str(self.amount), **left)
             self.closed_at, self.lost_reason = at, None
-        elif self.is_closed:
-            event = self.stage_event(EventKind.REOPENED, target, at, actor)
-            self.closed_at, self.lost_reason = None, None
-        else:
+        elif undoable is not None and self._undoes(undoable, (EventKind.MOVED,), target, at):
             event = self.stage_event(EventKind.MOVED, target, at, actor)
+            event.undoes_id = undoable.id
+            self.stage, self.snoozed_until = target, None
+            self._restore(undoable)
+            return event
+        else:
+            event = self.stage_event(EventKind.MOVED, target, at, actor, **left)
+        if target.is_closed:
+            self.closed_from_stage_id = self.stage.id
         self.stage, self.stage_entered_at, self.snoozed_until = target, at, None
         self.touch(at)
         return event
+
+    def reopen_stage(self, pipeline: Pipeline) -> Stage:
+        """Where the closed deal reopens: the open stage it was won or lost from (the inbox when that
+        stage is no longer in the funnel, or was never known — a deal imported closed)."""
+        if self.closed_from_stage_id is not None:
+            for stage in pipeline.stages:
+                if stage.id == self.closed_from_stage_id and stage.is_open:
+                    return stage
+        return pipeline.inbox
+
+    def reopen(
+        self,
+        pipeline: Pipeline,
+        *,
+        at: datetime,
+        actor: Actor,
+        into: Stage | None = None,
+        undoable: DealEvent | None = None,
+    ) -> DealEvent:
+        """Open the won or lost deal again, in the stage it was closed from (``into``, when given, must
+        be that stage). Within ``UNDO_WINDOW`` of the close (``undoable``) the close is undone: the
+        deal is in the stage since it first was. Its tasks, cancelled by the close, stay cancelled."""
+        if not self.is_closed:
+            raise InvalidInput("deal", self.id, "it is not closed")
+        target = self.reopen_stage(pipeline)
+        if into is not None and into.id != target.id:
+            if into.is_closed:
+                raise DealClosed(self.id)
+            raise ReopensElsewhere(self.id, target.name)
+        event = self.stage_event(EventKind.REOPENED, target, at, actor)
+        undoes = undoable is not None and self._undoes(undoable, (EventKind.WON, EventKind.LOST), target, at)
+        self.closed_at, self.lost_reason, self.closed_from_stage_id = None, None, None
+        self.stage, self.snoozed_until = target, None
+        if undoes and undoable is not None:
+            event.undoes_id = undoable.id
+            self._restore(undoable)
+        else:
+            self.stage_entered_at = at
+            self.touch(at)
+        return event
+
+    def _undoes(self, last: DealEvent, kinds: tuple[EventKind, ...], target: Stage, at: datetime) -> bool:
+        """Whether going to ``target`` now undoes ``last``: the deal's latest stage change still standing,
+        one of ``kinds``, from ``target`` to where the deal is, at most ``UNDO_WINDOW`` ago."""
+        return (
+            last.id is not None
+            and last.kind in kinds
+            and last.undoes_id is None
+            and last.deal_id == self.id
+            and (last.from_stage_id, last.to_stage_id) == (target.id, self.stage.id)
+            and timedelta(0) <= at - last.at <= UNDO_WINDOW
+            and "since" in last.data
+            and "active_at" in last.data
+        )
+
+    def _restore(self, undone: DealEvent) -> None:
+        """Back to before ``undone``: in the stage since then, and — unless something else happened
+        since (a note, a call) — last active when it was."""
+        self.stage_entered_at = datetime.fromisoformat(undone.data["since"])
+        if self.last_activity_at <= undone.at:
+            self.last_activity_at = datetime.fromisoformat(undone.data["active_at"])
+
+    def close_tasks(self, tasks: Iterable[Task], *, at: datetime, actor: Actor) -> list[DealEvent]:
+        """A won or lost deal leaves nothing to do: each open task is cancelled by the close, in the
+        history (reopening the deal does not bring them back)."""
+        if not self.is_closed:
+            raise InvalidInput("deal", self.id, "it is not closed")
+        events = []
+        for task in tasks:
+            if task.deal_id != self.id or not task.is_open:
+                continue
+            task.cancel(at=at)
+            events.append(
+                DealEvent.new(
+                    self,
+                    EventKind.TASK_CANCELLED,
+                    at,
+                    actor,
+                    task_id=task.id,
+                    text=task.text,
+                    closed_as=self.stage.kind.value,
+                )
+            )
+        return events
 
     def reassign(self, owner: User | None, *, at: datetime, actor: Actor) -> DealEvent:
         """Give the deal to ``owner`` (or to nobody)."""
@@ -226,6 +334,25 @@ class Deal:
     def touch(self, at: datetime) -> None:
         """Record activity: a stale deal stops being stale."""
         self.last_activity_at = max(self.last_activity_at, at)
+
+
+def last_undoable(history: Sequence[DealEvent]) -> DealEvent | None:
+    """The stage change a move back (or a reopen) would undo: the latest one still standing.
+
+    ``history`` is the deal's stage events, oldest first. An undo takes its move off the top (so
+    ▶ ▶ ◀ ◀ undoes both, each in turn); a reopen that undid nothing, or an admin's move between two
+    closed stages, is a new start that nothing before it can be undone across.
+    """
+    standing: list[DealEvent] = []
+    for event in history:
+        if event.undoes_id is not None:
+            while standing and standing.pop().id != event.undoes_id:
+                pass
+        elif event.kind in (EventKind.MOVED, EventKind.WON, EventKind.LOST, EventKind.REOPENED):
+            standing.append(event)
+        elif event.kind is EventKind.CREATED:
+            standing.clear()
+    return standing[-1] if standing else None
 
 
 def _str(value: object) -> str | None:

@@ -62,10 +62,22 @@ class DealClosed(CrmError):
     code = "closed"
 
     def __init__(self, deal_id: int) -> None:
-        super().__init__(
-            f"Deal {deal_id} is closed; reopen it by moving it to an open stage first.", deal_id=deal_id
-        )
+        super().__init__(f"Deal {deal_id} is closed; reopen it first.", deal_id=deal_id)
         self.deal_id = deal_id
+
+
+class ReopensElsewhere(CrmError):
+    """A closed deal goes back only to the stage it was won or lost from."""
+
+    code = "reopens_elsewhere"
+
+    def __init__(self, deal_id: int, stage: str) -> None:
+        super().__init__(
+            f"Deal {deal_id} is closed; it reopens in {stage}, where it was closed.",
+            deal_id=deal_id,
+            stage=stage,
+        )
+        self.deal_id, self.stage = deal_id, stage
 
 
 class Conflict(CrmError):

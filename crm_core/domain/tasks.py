@@ -27,13 +27,29 @@ class Task:
     kind: TaskKind
     created_at: datetime
     created_by_id: int | None = None
-    done_at: datetime | None = None
+    done_at: datetime | None = None  # done, or cancelled: no longer to do
     deal_title: str | None = None
     assignee_name: str | None = None
+    cancelled_at: datetime | None = None  # its deal was won or lost before it was done
+    deal_closed: bool = False  # its deal is won or lost (as read with the task)
 
     @property
     def is_open(self) -> bool:
-        return self.done_at is None
+        """Still to do: not done, not cancelled, and its deal is open (a closed deal has no tasks)."""
+        return self.done_at is None and not self.deal_closed
+
+    def cancel(self, *, at: datetime) -> None:
+        """The deal closed before the task was done: it is no longer to do."""
+        if self.done_at is not None:
+            raise InvalidInput("task", self.id, "it is already done")
+        self.done_at = self.cancelled_at = at
+
+    def check_open(self) -> None:
+        """Refuse to act on a task that is no longer to do, saying why."""
+        if self.cancelled_at is not None or (self.deal_closed and self.done_at is None):
+            raise InvalidInput("task", self.id, "it was cancelled when its deal was closed")
+        if self.done_at is not None:
+            raise InvalidInput("task", self.id, "it is already done")
 
     def is_overdue(self, now: datetime) -> bool:
         return self.is_open and self.due_at <= now

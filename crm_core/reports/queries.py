@@ -6,7 +6,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.sqlfunc import epoch_seconds
@@ -16,7 +28,30 @@ from crm_core.domain.deals import STAGE_EVENTS, EventKind
 from crm_core.domain.funnel import StageKind
 
 STAGE_EVENT_KINDS = [k.value for k in STAGE_EVENTS]
+CLOSING_KINDS = [EventKind.WON.value, EventKind.LOST.value]
 ZERO = Decimal("0.00")
+_undo, _reopen = deal_events.alias("undo"), deal_events.alias("reopen")
+
+
+def standing() -> ColumnElement[bool]:
+    """The stage events that count (docs/reports.md): the deal's path as it ended up.
+
+    Left out: an undo and the move (or close) it undid; a reopen, and every close a reopen came after —
+    a deal lost, then reopened, was not lost. What is left walks the deal from stage to stage.
+    """
+    e = deal_events.c
+    reopened_since = exists().where(
+        _reopen.c.deal_id == e.deal_id,
+        _reopen.c.kind == EventKind.REOPENED.value,
+        or_(_reopen.c.at > e.at, and_(_reopen.c.at == e.at, _reopen.c.id > e.id)),
+    )
+    return and_(
+        e.kind.in_(STAGE_EVENT_KINDS),
+        e.kind != EventKind.REOPENED.value,
+        e.undoes_event_id.is_(None),
+        not_(exists().where(_undo.c.undoes_event_id == e.id)),
+        or_(e.kind.not_in(CLOSING_KINDS), not_(reopened_since)),
+    )
 
 
 def _scoped(stmt: Select[Any], owner_id: int | None) -> Select[Any]:
@@ -42,11 +77,11 @@ async def flow(
     conn: AsyncConnection, *, start: datetime, end: datetime, owner_id: int | None
 ) -> dict[int, list[int]]:
     """Per stage, within [start, end): deals that entered, advanced out of it, were won or lost from it."""
-    in_period = and_(deal_events.c.at >= start, deal_events.c.at < end)
+    in_period = and_(deal_events.c.at >= start, deal_events.c.at < end, standing())
     entered = _scoped(
         select(deal_events.c.to_stage_id, func.count(func.distinct(deal_events.c.deal_id)))
         .select_from(deal_events.join(deals, deals.c.id == deal_events.c.deal_id))
-        .where(in_period, deal_events.c.kind.in_(STAGE_EVENT_KINDS), deal_events.c.to_stage_id.is_not(None))
+        .where(in_period, deal_events.c.to_stage_id.is_not(None))
         .group_by(deal_events.c.to_stage_id),
         owner_id,
     )
@@ -120,7 +155,7 @@ def _stage_walk(end: datetime, start: datetime, owner_id: int | None, by_owner: 
             .label("won_later"),
         )
         .select_from(source)
-        .where(deal_events.c.kind.in_(STAGE_EVENT_KINDS), deal_events.c.at < end)
+        .where(standing(), deal_events.c.at < end)
     )
     return walk.subquery("walk")
 
@@ -173,7 +208,7 @@ async def velocity(
             func.lead(deal_events.c.at).over(**window).label("left_at"),
         )
         .select_from(deal_events.join(deals, deals.c.id == deal_events.c.deal_id))
-        .where(deal_events.c.kind.in_(STAGE_EVENT_KINDS), deal_events.c.at < end),
+        .where(standing(), deal_events.c.at < end),
         owner_id,
     ).subquery("spans")
     stays = (
@@ -259,7 +294,7 @@ async def activity(
             .outerjoin(from_stage, from_stage.c.id == deal_events.c.from_stage_id)
             .outerjoin(to_stage, to_stage.c.id == deal_events.c.to_stage_id)
         )
-        .where(in_period, kind.in_(STAGE_EVENT_KINDS)),
+        .where(in_period, standing()),
         owner_id,
     )
     new, from_calls, moved, won, lost = (await conn.execute(counts)).one()

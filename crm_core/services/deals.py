@@ -8,7 +8,16 @@ from datetime import datetime
 from decimal import Decimal
 
 from crm_core.adapters.database import UnitOfWork
-from crm_core.domain.deals import Actor, Contact, Deal, DealEvent, EventKind, Priority, Source
+from crm_core.domain.deals import (
+    Actor,
+    Contact,
+    Deal,
+    DealEvent,
+    EventKind,
+    Priority,
+    Source,
+    last_undoable,
+)
 from crm_core.domain.errors import Conflict, DealClosed, InvalidInput, NotAllowed, NotFound, StaleVersion
 from crm_core.domain.funnel import Pipeline, Stage
 from crm_core.domain.listing import DealOrder, Page
@@ -288,7 +297,10 @@ class DealService(ServiceBase):
                 raise StaleVersion(deal.id)
             if not actor.is_boss and deal.owner_id != actor.id and not allow_unowned:
                 raise NotAllowed("change a deal nobody has taken yet — take it first")
+            was_closed = deal.is_closed
             events = await change(uow, deal, await pipeline_of(uow, deal.pipeline_id))
+            if deal.is_closed and not was_closed:
+                events += await close_tasks(uow, deal, at=events[-1].at, actor=Actor.of(actor))
             await uow.events.add(*events)
             await uow.deals.save(deal)
             await uow.commit()
@@ -303,14 +315,28 @@ class DealService(ServiceBase):
         expected_version: int | None = None,
         lost_reason: str | None = None,
     ) -> Deal:
-        """Move the deal to any stage: entering won/lost closes it, leaving them reopens it."""
+        """Move the deal to any stage: entering won/lost closes it; a closed deal goes back only to the
+        stage it was closed from (a reopen). Back to the stage it has just left, within a day, undoes
+        the last move."""
 
         async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
+            target, who, undoable = pipeline.find(to_stage), Actor.of(actor), await _undoable(uow, deal)
+            if deal.is_closed and target.is_open:
+                return [deal.reopen(pipeline, at=self.now(), actor=who, into=target, undoable=undoable)]
             return [
-                deal.move_to(
-                    pipeline.find(to_stage), at=self.now(), actor=Actor.of(actor), lost_reason=lost_reason
-                )
+                deal.move_to(target, at=self.now(), actor=who, lost_reason=lost_reason, undoable=undoable)
             ]
+
+        return await self._change(
+            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
+        )
+
+    async def reopen(self, *, deal_id: int, actor: User, expected_version: int | None = None) -> Deal:
+        """Open a won or lost deal again, in the stage it was closed from (its tasks stay cancelled)."""
+
+        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
+            undoable = await _undoable(uow, deal)
+            return [deal.reopen(pipeline, at=self.now(), actor=Actor.of(actor), undoable=undoable)]
 
         return await self._change(
             deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
@@ -321,17 +347,20 @@ class DealService(ServiceBase):
         return await self._step(deal_id=deal_id, actor=actor, expected_version=expected_version, forward=True)
 
     async def move_previous(self, *, deal_id: int, actor: User, expected_version: int | None = None) -> Deal:
-        """Move the deal one stage back."""
+        """Move the deal one stage back; a closed deal goes back to the stage it was closed from."""
         return await self._step(
             deal_id=deal_id, actor=actor, expected_version=expected_version, forward=False
         )
 
     async def _step(self, *, deal_id: int, actor: User, expected_version: int | None, forward: bool) -> Deal:
         async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
+            who, undoable = Actor.of(actor), await _undoable(uow, deal)
+            if deal.is_closed and not forward:
+                return [deal.reopen(pipeline, at=self.now(), actor=who, undoable=undoable)]
             target = pipeline.next_after(deal.stage) if forward else pipeline.previous_before(deal.stage)
-            if target is None:
+            if target is None or deal.is_closed:
                 raise InvalidInput("stage", deal.stage.name, "there is no stage that way")
-            return [deal.move_to(target, at=self.now(), actor=Actor.of(actor))]
+            return [deal.move_to(target, at=self.now(), actor=who, undoable=undoable)]
 
         return await self._change(
             deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
@@ -506,6 +535,20 @@ class DealService(ServiceBase):
             await uow.contacts.save(old)
         deal.touch(now)
         return DealEvent.new(deal, EventKind.EDITED, now, who, field=field, old=previous, new=text)
+
+
+async def _undoable(uow: UnitOfWork, deal: Deal) -> DealEvent | None:
+    """The stage change of the deal a move back (or a reopen) would undo, from its history."""
+    return last_undoable(await uow.events.stage_history(deal.id))
+
+
+async def close_tasks(uow: UnitOfWork, deal: Deal, *, at: datetime, actor: Actor) -> list[DealEvent]:
+    """The deal was just won or lost: its open tasks are cancelled by the close."""
+    tasks = await uow.tasks.not_done_of_deal(deal.id)
+    events = deal.close_tasks(tasks, at=at, actor=actor)
+    for task in tasks:
+        await uow.tasks.save(task)
+    return events
 
 
 def created_event(deal: Deal, at: datetime, actor: Actor) -> DealEvent:

@@ -21,6 +21,7 @@ from crm_core.domain.funnel import (
 )
 from crm_core.domain.users import User
 from crm_core.services.base import ServiceBase, default_pipeline, require_active, require_boss
+from crm_core.services.deals import close_tasks
 
 DEFAULT_PIPELINE_NAME = "Sales"
 
@@ -169,7 +170,10 @@ class PipelineService(ServiceBase):
             for old in removed:
                 target = updated.stage(ids[targets[old.id]]) if old.id in targets else None
                 if target is not None:
-                    await self._move_all(uow, old, target, now=now, who=who)
+                    await self._move_all(uow, old, target, updated, now=now, who=who)
+                if old.is_open:  # closed deals that would reopen there reopen where its deals went
+                    instead = target if target is not None and target.is_open else updated.inbox
+                    await uow.deals.reopen_elsewhere(instead_of=old.id, stage_id=instead.id)
             await self._refresh_follow_ups(uow, current, updated)
             for old in removed:
                 await uow.pipelines.delete_stage(old.id)
@@ -229,21 +233,27 @@ class PipelineService(ServiceBase):
         return targets
 
     async def _move_all(
-        self, uow: UnitOfWork, old: Stage, target: Stage, *, now: datetime, who: Actor
+        self, uow: UnitOfWork, old: Stage, target: Stage, pipeline: Pipeline, *, now: datetime, who: Actor
     ) -> None:
         for deal_id in await uow.deals.ids_in_stage(old.id):
             deal = await uow.deals.get(deal_id)
             assert deal is not None
+            events = []
             if deal.is_closed and target.is_closed:
                 # An admin merging two closing stages: the deal stays closed, only its column changes.
-                event = deal.stage_event(
-                    EventKind.MOVED, target, now, who, reason=f"stage {old.name} removed"
+                events.append(
+                    deal.stage_event(EventKind.MOVED, target, now, who, reason=f"stage {old.name} removed")
                 )
                 deal.stage = target
+            elif deal.is_closed:  # its closing stage is removed: it reopens where the admin said
+                deal.closed_from_stage_id = target.id
+                events.append(deal.reopen(pipeline, at=now, actor=who))
             else:
                 reason = f"Stage {old.name} removed" if target.kind is StageKind.LOST else None
-                event = deal.move_to(target, at=now, actor=who, lost_reason=reason)
-            await uow.events.add(event)
+                events.append(deal.move_to(target, at=now, actor=who, lost_reason=reason))
+                if deal.is_closed:
+                    events += await close_tasks(uow, deal, at=now, actor=who)
+            await uow.events.add(*events)
             await uow.deals.save(deal)
 
     async def _refresh_follow_ups(self, uow: UnitOfWork, before: Pipeline, after: Pipeline) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from crm_core.adapters.database import UnitOfWork
 from crm_core.domain.deals import Actor, Deal, DealEvent, EventKind
-from crm_core.domain.errors import InvalidInput, NotAllowed, NotFound
+from crm_core.domain.errors import DealClosed, InvalidInput, NotAllowed, NotFound
 from crm_core.domain.horizon import within_horizon
 from crm_core.domain.tasks import Task, TaskKind, valid_task_text
 from crm_core.domain.users import User
@@ -71,6 +71,8 @@ class TaskService(ServiceBase):
         deal = await uow.deals.get_visible(deal_id, viewer=actor)
         if not actor.is_boss and deal.owner_id != actor.id:
             raise NotAllowed("plan tasks on a deal nobody has taken yet — take it first")
+        if deal.is_closed:  # a won or lost deal has nothing left to do: reopen it first
+            raise DealClosed(deal.id)
         return deal
 
     async def _assignee(
@@ -103,8 +105,7 @@ class TaskService(ServiceBase):
         now = self.now()
         async with self.db.uow() as uow:
             task, deal = await self._task_for(uow, task_id, actor)
-            if task.done_at is not None:
-                raise InvalidInput("task", task_id, "it is already done")
+            task.check_open()
             task.done_at = now
             await uow.tasks.save(task)
             deal.touch(now)
@@ -126,8 +127,7 @@ class TaskService(ServiceBase):
             raise InvalidInput("due time", until.isoformat(), "it must be in the future")
         async with self.db.uow() as uow:
             task, deal = await self._task_for(uow, task_id, actor)
-            if task.done_at is not None:
-                raise InvalidInput("task", task_id, "it is already done")
+            task.check_open()
             task.due_at = until
             await uow.tasks.reschedule(task)
             await uow.deals.refresh_follow_up(deal)

@@ -9,7 +9,7 @@ from crm_core.services import Crm
 from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, print_json, print_table, with_crm
 from kanbot.cli.render import DEAL_HEADERS, deal_json, deal_row, event_json, iso
 
-app = typer.Typer(help="Deals: add, list, show, move, win, lose, history.", no_args_is_help=True)
+app = typer.Typer(help="Deals: add, list, show, move, win, lose, reopen, history.", no_args_is_help=True)
 
 
 def _print_deal(deal_data: dict[str, object], as_json: bool) -> None:
@@ -103,7 +103,7 @@ def move(
     actor_id: int = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Move a deal to a stage (leaving won or lost reopens it)."""
+    """Move a deal to a stage (a won or lost deal only back to the stage it was closed from)."""
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
@@ -138,6 +138,19 @@ def lost(
         _print_deal(
             deal_json(await crm.deals.mark_lost(deal_id=deal_id, reason=reason, actor=actor)), as_json
         )
+
+    with_crm(go)
+
+
+@app.command("reopen")
+def reopen(
+    deal_id: int = typer.Argument(...), actor_id: int = AS_OPTION, as_json: bool = JSON_OPTION
+) -> None:
+    """Reopen a won or lost deal, in the stage it was closed from."""
+
+    async def go(crm: Crm) -> None:
+        actor = await as_user(actor_id)(crm)
+        _print_deal(deal_json(await crm.deals.reopen(deal_id=deal_id, actor=actor)), as_json)
 
     with_crm(go)
 

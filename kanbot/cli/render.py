@@ -49,12 +49,14 @@ def user_json(user: User) -> dict[str, Any]:
 
 def event_json(event: DealEvent) -> dict[str, Any]:
     return {
+        "id": event.id,
         "at": iso(event.at),
         "kind": event.kind.value,
         "actor": event.actor_name or event.actor_system,
         "from_stage_id": event.from_stage_id,
         "to_stage_id": event.to_stage_id,
         "data": event.data,
+        "undoes": event.undoes_id,
     }
 
 

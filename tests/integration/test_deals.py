@@ -11,7 +11,15 @@ from sqlalchemy import text
 from crm_core.adapters.database import Database
 from crm_core.config import CrmConfig
 from crm_core.domain.deals import EventKind, Priority
-from crm_core.domain.errors import Conflict, DealClosed, InvalidInput, NotAllowed, NotFound, StaleVersion
+from crm_core.domain.errors import (
+    Conflict,
+    DealClosed,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    ReopensElsewhere,
+    StaleVersion,
+)
 from crm_core.domain.listing import DealOrder
 from crm_core.domain.notifications import NoteKind
 from crm_core.ports import FixedClock
@@ -159,8 +167,12 @@ async def test_winning_closes_a_deal_and_moving_it_out_reopens_it(
     won = await crm.deals.mark_won(deal_id=deal.id, actor=team.alice)
     assert (won.stage.name, won.closed_at, won.is_closed) == ("Won", clock.now(), True)
     clock.advance(timedelta(days=1))
-    reopened = await crm.deals.move(deal_id=deal.id, to_stage="Execution", actor=team.alice)
-    assert (reopened.stage.name, reopened.closed_at) == ("Execution", None)
+    before = await stored(crm, deal.id)
+    with pytest.raises(ReopensElsewhere):  # won from Unsorted: it goes back there, nowhere else
+        await crm.deals.move(deal_id=deal.id, to_stage="Execution", actor=team.alice)
+    assert await stored(crm, deal.id) == before
+    reopened = await crm.deals.move(deal_id=deal.id, to_stage="Unsorted", actor=team.alice)
+    assert (reopened.stage.name, reopened.closed_at) == ("Unsorted", None)
     kinds = [e.kind for e in await crm.deals.history(deal_id=deal.id, actor=team.alice)]
     assert kinds == [EventKind.CREATED, EventKind.WON, EventKind.REOPENED]
 

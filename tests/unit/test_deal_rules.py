@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from crm_core.domain.deals import Actor, Deal, EventKind, Priority
-from crm_core.domain.errors import DealClosed, InvalidInput
+from crm_core.domain.errors import DealClosed, InvalidInput, ReopensElsewhere
 from crm_core.domain.funnel import DEFAULT_FUNNEL, Pipeline, Stage, StageKind
 from crm_core.domain.users import Role, User
 
@@ -60,7 +61,7 @@ def test_winning_closes_the_deal_and_remembers_its_amount() -> None:
     deal = a_deal()
     event = deal.move_to(PIPELINE.won, at=LATER, actor=Actor.of(ALICE))
     assert event.kind is EventKind.WON
-    assert event.data == {"amount": "1500.50"}
+    assert event.data["amount"] == "1500.50"
     assert deal.is_closed
     assert deal.closed_at == LATER
 
@@ -69,7 +70,7 @@ def test_losing_needs_a_reason_and_keeps_it() -> None:
     deal = a_deal()
     event = deal.move_to(PIPELINE.lost, at=LATER, actor=Actor.of(ALICE), lost_reason="  Price ")
     assert event.kind is EventKind.LOST
-    assert event.data == {"reason": "Price"}
+    assert event.data["reason"] == "Price"
     assert (deal.lost_reason, deal.closed_at) == ("Price", LATER)
 
 
@@ -82,13 +83,56 @@ def test_losing_without_a_sensible_reason_is_refused_and_changes_nothing(reason:
 
 
 @pytest.mark.parametrize("closed", ["Won", "Lost"])
-def test_moving_a_closed_deal_back_to_an_open_stage_reopens_it(closed: str) -> None:
-    deal = a_deal()
+def test_a_closed_deal_reopens_in_the_stage_it_was_closed_from(closed: str) -> None:
+    deal = a_deal("Commercial offer")
     deal.move_to(PIPELINE.find(closed), at=LATER, actor=Actor.of(ALICE), lost_reason="Price")
-    event = deal.move_to(PIPELINE.find("Opportunity"), at=LATER + timedelta(hours=1), actor=BOSS)
-    assert event.kind is EventKind.REOPENED
+    assert deal.reopen_stage(PIPELINE).name == "Commercial offer"
+    event = deal.reopen(PIPELINE, at=LATER + timedelta(days=2), actor=BOSS)
+    assert (event.kind, event.from_stage_id, event.to_stage_id) == (
+        EventKind.REOPENED,
+        7 if closed == "Won" else 8,
+        3,
+    )
     assert event.actor_id == 3
-    assert (deal.closed_at, deal.lost_reason, deal.is_closed) == (None, None, False)
+    assert (deal.stage.name, deal.closed_at, deal.lost_reason, deal.is_closed) == (
+        "Commercial offer",
+        None,
+        None,
+        False,
+    )
+    # two days after the close it is a new start in the stage
+    assert deal.stage_entered_at == deal.last_activity_at == LATER + timedelta(days=2)
+
+
+@pytest.mark.parametrize("closed", ["Won", "Lost"])
+def test_a_closed_deal_leaves_only_by_reopening_where_it_was_closed(closed: str) -> None:
+    deal = a_deal("Unsorted")
+    deal.move_to(PIPELINE.find(closed), at=LATER, actor=Actor.of(ALICE), lost_reason="Price")
+    closed_deal = replace(deal)
+    with pytest.raises(DealClosed):
+        deal.move_to(PIPELINE.find("Execution"), at=LATER, actor=Actor.of(ALICE))
+    with pytest.raises(ReopensElsewhere) as refused:
+        deal.reopen(PIPELINE, into=PIPELINE.find("Execution"), at=LATER, actor=Actor.of(ALICE))
+    assert refused.value.stage == "Unsorted"
+    assert deal == closed_deal
+    event = deal.reopen(PIPELINE, into=PIPELINE.find("Unsorted"), at=LATER, actor=Actor.of(ALICE))
+    assert (event.kind, deal.stage.name) == (EventKind.REOPENED, "Unsorted")
+
+
+def test_an_open_deal_cannot_be_reopened() -> None:
+    deal = a_deal()
+    with pytest.raises(InvalidInput):
+        deal.reopen(PIPELINE, at=LATER, actor=Actor.of(ALICE))
+    assert deal == a_deal()
+
+
+def test_a_deal_closed_from_a_stage_no_longer_in_the_funnel_reopens_in_the_inbox() -> None:
+    deal = a_deal()
+    deal.move_to(PIPELINE.lost, at=LATER, actor=Actor.of(ALICE), lost_reason="Price")
+    deal.closed_from_stage_id = 99
+    assert deal.reopen_stage(PIPELINE).name == "Unsorted"
+    deal.closed_from_stage_id = None  # imported closed: where it was closed from is not known
+    assert deal.reopen_stage(PIPELINE).name == "Unsorted"
 
 
 @pytest.mark.parametrize(("closed", "other"), [("Won", "Lost"), ("Lost", "Won")])

@@ -70,23 +70,21 @@ async def on_card(ctx: ChatContext, p: Payload) -> Reply:
 
 @router.button(A.NEXT, A.PREV)
 async def on_step(ctx: ChatContext, p: Payload) -> Reply:
-    """Move the deal one stage forward or back and redraw its card."""
+    """Move the deal one stage forward or back (a closed deal: reopen it) and redraw its card."""
     deal_id, version = p.num(0), p.num(1)
     if p.act == A.NEXT:
         deal = await ctx.crm.deals.move_next(deal_id=deal_id, actor=ctx.user, expected_version=version)
+    elif (await details(ctx, deal_id, version)).deal.is_closed:
+        deal = await ctx.crm.deals.reopen(deal_id=deal_id, actor=ctx.user, expected_version=version)
+        view = deal_card(await details(ctx, deal.id, changed=deal), ctx, notice=reopened_notice(ctx, deal))
+        return Reply().edit(ctx.message_id, view)
     else:
-        current = (await details(ctx, deal_id, version)).deal
-        if current.stage.kind is StageKind.LOST:  # reopening a lost deal: back to the last open stage
-            pipeline = await ctx.crm.pipelines.get(current.pipeline_id)
-            target = pipeline.path[-2]
-            deal = await ctx.crm.deals.move(
-                deal_id=deal_id, to_stage=target.id, actor=ctx.user, expected_version=version
-            )
-        else:
-            deal = await ctx.crm.deals.move_previous(
-                deal_id=deal_id, actor=ctx.user, expected_version=version
-            )
+        deal = await ctx.crm.deals.move_previous(deal_id=deal_id, actor=ctx.user, expected_version=version)
     return await show_moved(ctx, deal)
+
+
+def reopened_notice(ctx: ChatContext, deal: Deal) -> str:
+    return "↩ " + ctx.tr("Reopened in {stage}.", stage=stage_name(deal.stage, ctx.tr))
 
 
 @router.button(A.MOVE_MENU)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from typing import Protocol
@@ -150,23 +151,18 @@ def card_buttons(details: DealDetails, ctx: ChatContext) -> list[list[Button]]:
             [Button.act("📜 " + tr("History"), A.HISTORY, d, 0)],
         ]
     rows: list[list[Button]] = []
-    step = []
-    previous, following = pipeline.previous_before(deal.stage), pipeline.next_after(deal.stage)
-    if deal.stage.kind is StageKind.LOST:
-        previous = pipeline.path[-2] if len(pipeline.path) > 1 else None
-    if previous is not None:
-        step.append(Button.act(f"◀ {stage_label(previous, tr)}", A.PREV, d, v))
-    if following is not None and not deal.is_closed:
-        step.append(Button.act(f"{stage_label(following, tr)} ▶", A.NEXT, d, v))
-    rows.append(step)
-    if deal.is_closed:
-        rows.append(
-            [
-                Button.act("↔️ " + tr("Move to…"), A.MOVE_MENU, d, v),
-                Button.act("📝 " + tr("Note"), A.NOTE, d, v),
-            ]
-        )
+    if deal.is_closed:  # it can only go back where it was won or lost from
+        again = stage_label(deal.reopen_stage(pipeline), tr)
+        rows.append([Button.act("↩ " + html.unescape(tr("Reopen in {stage}", stage=again)), A.PREV, d, v)])
+        rows.append([Button.act("📝 " + tr("Note"), A.NOTE, d, v)])
     else:
+        step = []
+        previous, following = pipeline.previous_before(deal.stage), pipeline.next_after(deal.stage)
+        if previous is not None:
+            step.append(Button.act(f"◀ {stage_label(previous, tr)}", A.PREV, d, v))
+        if following is not None:
+            step.append(Button.act(f"{stage_label(following, tr)} ▶", A.NEXT, d, v))
+        rows.append(step)
         rows.append(
             [
                 Button.act("↔️ " + tr("Move to…"), A.MOVE_MENU, d, v),
@@ -214,7 +210,11 @@ def event_text(event: DealEvent, stage: str, tr: Tr) -> Html:
     data = event.data
     texts: dict[EventKind, Callable[[], str]] = {
         EventKind.CREATED: lambda: tr("created in {stage}", stage=stage),
-        EventKind.MOVED: lambda: tr("moved to {stage}", stage=stage),
+        EventKind.MOVED: lambda: (
+            tr("back to {stage}, the last move undone", stage=stage)
+            if event.undoes_id
+            else tr("moved to {stage}", stage=stage)
+        ),
         EventKind.WON: lambda: tr("won"),
         EventKind.LOST: lambda: tr("lost: {reason}", reason=tr.reason(str(data.get("reason", "")))),
         EventKind.REOPENED: lambda: tr("reopened in {stage}", stage=stage),
@@ -231,6 +231,9 @@ def event_text(event: DealEvent, stage: str, tr: Tr) -> Html:
         ),
         EventKind.TASK_CREATED: lambda: tr("task: {text}", text=str(data.get("text", ""))[:100]),
         EventKind.TASK_DONE: lambda: tr("done: {text}", text=str(data.get("text", ""))[:100]),
+        EventKind.TASK_CANCELLED: lambda: tr(
+            "cancelled with the deal: {text}", text=str(data.get("text", ""))[:100]
+        ),
         EventKind.SNOOZED: lambda: (
             tr("snoozed") + (f" — {h(str(data['reason']))}" if data.get("reason") else "")
         ),

@@ -219,7 +219,8 @@ async function move(deal, stage, card, fromRect = null) {
   try {
     const { deal: moved } = await api.move(deal.id, { to_stage_id: stage.id, version: deal.version, ...extra });
     haptic.notify("success");
-    const notice = stage.kind === "won" ? t.won : stage.kind === "lost" ? t.lost : fmt(t.moved, { stage: stage.name });
+    const notice = stage.kind === "won" ? t.won : stage.kind === "lost" ? t.lost
+      : fmt(deal.closed ? t.reopened : t.moved, { stage: stage.name });
     toast(notice, "success");
     Object.assign(deal, moved);
     if (card) card.replaceWith(renderCard(deal, t));

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.repositories.funnel import stage_from_row
 from crm_core.adapters.tables import contacts, deal_events, deals, stages, tasks, users
-from crm_core.domain.deals import Contact, Deal, DealEvent, EventKind, Priority, Source
+from crm_core.domain.deals import STAGE_EVENTS, Contact, Deal, DealEvent, EventKind, Priority, Source
 from crm_core.domain.errors import DealNotFound, InvalidInput, StaleVersion
 from crm_core.domain.funnel import Stage, StageKind
 from crm_core.domain.listing import DealOrder, Page
@@ -122,6 +122,7 @@ def deal_from_row(row: Row[Any], shared: _Shared | None = None) -> Deal:
         snoozed_until=v[at["snoozed_until"]],
         version=v[at["version"]],
         follow_up_due_at=v[at["follow_up_due_at"]],
+        closed_from_stage_id=v[at["closed_from_stage_id"]],
     )
 
 
@@ -190,6 +191,7 @@ class DealRepository:
             "closed_at": deal.closed_at,
             "lost_reason": deal.lost_reason,
             "snoozed_until": deal.snoozed_until,
+            "closed_from_stage_id": deal.closed_from_stage_id,
         }
 
     async def add(self, deal: Deal) -> Deal:
@@ -329,6 +331,14 @@ class DealRepository:
         )
         return list(rows.scalars())
 
+    async def reopen_elsewhere(self, *, instead_of: int, stage_id: int) -> None:
+        """Closed deals that would reopen in ``instead_of`` (a stage being removed) reopen in ``stage_id``."""
+        await self.conn.execute(
+            update(deals)
+            .where(deals.c.closed_from_stage_id == instead_of)
+            .values(closed_from_stage_id=stage_id)
+        )
+
     async def ids_in_stage(self, stage_id: int) -> list[int]:
         return list(
             (await self.conn.execute(select(deals.c.id).where(deals.c.stage_id == stage_id))).scalars()
@@ -438,6 +448,7 @@ class EventRepository:
                     "from_stage_id": e.from_stage_id,
                     "to_stage_id": e.to_stage_id,
                     "data": e.data,
+                    "undoes_event_id": e.undoes_id,
                 }
                 for e in events
             ],
@@ -460,6 +471,13 @@ class EventRepository:
         if limit is not None:
             stmt = stmt.limit(limit)
         return [_event_from_row(r) for r in await self.conn.execute(stmt)]
+
+    async def stage_history(self, deal_id: int) -> list[DealEvent]:
+        """The deal's stage events (created, moved, won, lost, reopened), oldest first."""
+        rows = await self.conn.execute(
+            _STAGE_HISTORY, {"deal_id": deal_id, "kinds": [k.value for k in STAGE_EVENTS]}
+        )
+        return [_event_from_row(r) for r in rows]
 
     async def last_of(self, deal_id: int, kinds: Sequence[EventKind]) -> DealEvent | None:
         row = (
@@ -486,4 +504,16 @@ def _event_from_row(row: Row[Any]) -> DealEvent:
         to_stage_id=row.to_stage_id,
         data=dict(row.data or {}),
         actor_name=row.actor_name,
+        undoes_id=row.undoes_event_id,
     )
+
+
+_STAGE_HISTORY = (
+    select(deal_events, actors.c.name.label("actor_name"))
+    .select_from(deal_events.outerjoin(actors, actors.c.id == deal_events.c.actor_id))
+    .where(
+        deal_events.c.deal_id == bindparam("deal_id"),
+        deal_events.c.kind.in_(bindparam("kinds", expanding=True)),
+    )
+    .order_by(deal_events.c.at, deal_events.c.id)
+)

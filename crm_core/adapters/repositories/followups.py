@@ -85,8 +85,10 @@ class FollowUpRepository:
         rows = await self.conn.execute(
             select(tasks.c.id, tasks.c.assignee_id, tasks.c.kind, tasks.c.due_at)
             .join(users, users.c.id == tasks.c.assignee_id)
+            .join(deals, deals.c.id == tasks.c.deal_id)
             .where(
                 tasks.c.done_at.is_(None),
+                deals.c.closed_at.is_(None),
                 tasks.c.notified_at.is_(None),
                 tasks.c.due_at <= now,
                 users.c.active.is_(True),
@@ -108,9 +110,11 @@ class FollowUpRepository:
         """Call-back tasks announced long enough ago and still open, never repeated: (id, assignee)."""
         rows = await self.conn.execute(
             select(tasks.c.id, tasks.c.assignee_id)
+            .join(deals, deals.c.id == tasks.c.deal_id)
             .where(
                 tasks.c.kind == "call_back",
                 tasks.c.done_at.is_(None),
+                deals.c.closed_at.is_(None),
                 tasks.c.repeated_at.is_(None),
                 tasks.c.notified_at <= notified_before,
                 tasks.c.assignee_id.is_not(None),

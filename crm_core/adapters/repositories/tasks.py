@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.tables import deals, tasks, users
@@ -25,21 +25,33 @@ def task_from_row(row: Row[Any]) -> Task:
         done_at=row.done_at,
         deal_title=row.deal_title,
         assignee_name=row.assignee_name,
+        cancelled_at=row.cancelled_at,
+        deal_closed=row.deal_closed_at is not None,
     )
 
 
 def _task_select() -> Any:
-    return select(tasks, deals.c.title.label("deal_title"), users.c.name.label("assignee_name")).select_from(
+    return select(
+        tasks,
+        deals.c.title.label("deal_title"),
+        deals.c.closed_at.label("deal_closed_at"),
+        users.c.name.label("assignee_name"),
+    ).select_from(
         tasks.join(deals, deals.c.id == tasks.c.deal_id).outerjoin(users, users.c.id == tasks.c.assignee_id)
     )
 
 
+# A task is open while it is not done and its deal is open: a won or lost deal's tasks are cancelled
+# when it closes, and every list of open tasks also asks for an open deal, so none ever shows one.
+OPEN = and_(tasks.c.done_at.is_(None), deals.c.closed_at.is_(None))
+
 # Built once (a missed call adds a task and reads the deal's open ones).
 _ADD = insert(tasks)
-_OPEN_OF_DEAL = (
+_OPEN_OF_DEAL = _task_select().where(tasks.c.deal_id == bindparam("deal_id"), OPEN).order_by(tasks.c.due_at)
+_NOT_DONE_OF_DEAL = (
     _task_select()
     .where(tasks.c.deal_id == bindparam("deal_id"), tasks.c.done_at.is_(None))
-    .order_by(tasks.c.due_at)
+    .order_by(tasks.c.due_at, tasks.c.id)
 )
 
 
@@ -73,7 +85,13 @@ class TaskRepository:
         await self.conn.execute(
             update(tasks)
             .where(tasks.c.id == task.id)
-            .values(due_at=task.due_at, done_at=task.done_at, assignee_id=task.assignee_id, text=task.text)
+            .values(
+                due_at=task.due_at,
+                done_at=task.done_at,
+                cancelled_at=task.cancelled_at,
+                assignee_id=task.assignee_id,
+                text=task.text,
+            )
         )
 
     async def reschedule(self, task: Task) -> None:
@@ -86,16 +104,18 @@ class TaskRepository:
 
     async def open_for(self, *, assignee_id: int | None, limit: int = 100) -> list[Task]:
         """Open tasks by due time; ``assignee_id=None`` means everyone's."""
-        stmt = (
-            _task_select().where(tasks.c.done_at.is_(None)).order_by(tasks.c.due_at, tasks.c.id).limit(limit)
-        )
+        stmt = _task_select().where(OPEN).order_by(tasks.c.due_at, tasks.c.id).limit(limit)
         if assignee_id is not None:
             stmt = stmt.where(tasks.c.assignee_id == assignee_id)
         return [task_from_row(r) for r in await self.conn.execute(stmt)]
 
     async def open_of_deal(self, deal_id: int) -> list[Task]:
-        """The deal's open tasks, soonest due first."""
+        """The deal's open tasks, soonest due first (none when the deal is closed)."""
         return [task_from_row(r) for r in await self.conn.execute(_OPEN_OF_DEAL, {"deal_id": deal_id})]
+
+    async def not_done_of_deal(self, deal_id: int) -> list[Task]:
+        """The deal's tasks not done yet, whatever the deal's state as stored: what its close cancels."""
+        return [task_from_row(r) for r in await self.conn.execute(_NOT_DONE_OF_DEAL, {"deal_id": deal_id})]
 
     async def reassign_open(self, *, deal_id: int, assignee_id: int | None) -> None:
         await self.conn.execute(
@@ -105,5 +125,5 @@ class TaskRepository:
         )
 
     async def due_between(self, start: datetime, end: datetime) -> list[Task]:
-        stmt = _task_select().where(tasks.c.done_at.is_(None), tasks.c.due_at >= start, tasks.c.due_at < end)
+        stmt = _task_select().where(OPEN, tasks.c.due_at >= start, tasks.c.due_at < end)
         return [task_from_row(r) for r in await self.conn.execute(stmt.order_by(tasks.c.due_at))]
