@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from bot.core import perform
 from crm_core.domain.deals import Deal, EventKind
 from crm_core.services import Crm, DealService
-from tests.e2e.harness import ALI, EmulatedChat, Msg
+from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, Msg, crm_at
 
 HINTS = {
     "Unsorted": "Call the customer back and qualify the request",
@@ -75,8 +76,9 @@ async def test_move_to_reaches_every_stage_editing_the_card_in_place(chat: Emula
     assert "Moved to Unsorted" in after.text and HINTS["Unsorted"] in after.text
     after = await press_on_card(chat, card, "Move to…", "Won")
     assert "Won! Well done." in after.text and await stage_of(crm, deal) == "Won"
-    after = await press_on_card(chat, card, "Move to…", "Execution")
-    assert "Moved to Execution" in after.text and await stage_of(crm, deal) == "Execution"
+    assert not any("Move to" in t for t in after.button_texts)  # a won deal only reopens where it was
+    after = await press_on_card(chat, card, "↩ Reopen in Unsorted")
+    assert "Reopened in Unsorted" in after.text and await stage_of(crm, deal) == "Unsorted"
     after = await press_on_card(chat, card, "Move to…", "Lost")
     assert "Why was it lost?" in after.text
     after = await press_on_card(chat, card, "Not a fit")
@@ -84,18 +86,39 @@ async def test_move_to_reaches_every_stage_editing_the_card_in_place(chat: Emula
     assert await stage_of(crm, deal) == "Lost"
 
 
-async def test_a_won_deal_is_reopened_one_stage_back(chat: EmulatedChat, crm: Crm) -> None:
-    deal = await alis_deal(crm, stage="Execution")
+async def test_a_won_deal_reopens_in_the_stage_it_was_won_from(chat: EmulatedChat, crm: Crm) -> None:
+    deal = await alis_deal(crm, stage="Signing & payment")
     card = await open_card(chat, deal.title)
     query = await chat.click(ALI, "✅ Won", message_id=card.message_id)
     answer = await chat.answer(query)
     assert answer is not None and "Won" in (answer["text"] or "")
     won = await chat.message(ALI, card.message_id)
     assert "Won! Well done." in won.text and not any("✅ Won" in t for t in won.button_texts)
-    reopened = await press_on_card(chat, card, "◀ Execution")
-    assert "Moved to Execution" in reopened.text and HINTS["Execution"] in reopened.text
+    assert "↩ Reopen in Signing & payment" in won.button_texts
+    reopened = await press_on_card(chat, card, "↩ Reopen in Signing & payment")
+    assert "Reopened in Signing & payment" in reopened.text and HINTS["Signing & payment"] in reopened.text
     reloaded = await crm.deals.get(deal_id=deal.id, actor=await crm.users.identify(ALI))
-    assert reloaded.stage.name == "Execution" and reloaded.closed_at is None
+    assert reloaded.stage.name == "Signing & payment" and reloaded.closed_at is None
+
+
+async def test_a_deal_lost_at_the_inbox_reopens_in_the_inbox_not_at_the_end_of_the_funnel(
+    chat: EmulatedChat, crm: Crm
+) -> None:
+    deal = await alis_deal(crm)
+    card = await open_card(chat, deal.title)
+    lost = await press_on_card(chat, card, "Lost", "Not a fit")
+    assert "Marked as lost" in lost.text
+    assert lost.button_texts[0] == "↩ Reopen in Unsorted"
+    assert not any("Execution" in t for t in lost.button_texts)
+    reopened = await press_on_card(chat, card, "↩ Reopen in Unsorted")
+    assert "Reopened in Unsorted" in reopened.text and "1/7 Unsorted" in reopened.text
+    reloaded = await crm.deals.get(deal_id=deal.id, actor=await crm.users.identify(ALI))
+    assert (reloaded.stage.name, reloaded.lost_reason, reloaded.closed_at) == ("Unsorted", None, None)
+    conversion = await crm.reports.conversion(
+        actor=await crm.users.identify(BOSS), period=crm.reports.default_period(days=1)
+    )
+    entered = {r.stage.name: (r.entered, r.lost) for r in conversion.rows}
+    assert entered["Unsorted"] == (1, 0) and entered["Execution"] == (0, 0)  # the loss is no loss
 
 
 async def test_a_deal_lost_for_a_listed_reason_is_reopened(chat: EmulatedChat, crm: Crm) -> None:
@@ -105,10 +128,60 @@ async def test_a_deal_lost_for_a_listed_reason_is_reopened(chat: EmulatedChat, c
     assert "Marked as lost" in lost.text and "Reason: No budget" in lost.text
     reloaded = await crm.deals.get(deal_id=deal.id, actor=await crm.users.identify(ALI))
     assert reloaded.stage.name == "Lost" and reloaded.lost_reason == "No budget"
-    reopened = await press_on_card(chat, card, "◀ Execution")
-    assert "Moved to Execution" in reopened.text
+    reopened = await press_on_card(chat, card, "↩ Reopen in Commercial offer")
+    assert "Reopened in Commercial offer" in reopened.text
     reloaded = await crm.deals.get(deal_id=deal.id, actor=await crm.users.identify(ALI))
-    assert reloaded.stage.name == "Execution" and reloaded.lost_reason is None
+    assert reloaded.stage.name == "Commercial offer" and reloaded.lost_reason is None
+
+
+async def test_the_reopen_button_speaks_the_sellers_language(chat: EmulatedChat, crm: Crm) -> None:
+    maria = await crm.users.identify(MARIA)
+    deal = await crm.deals.create(actor=maria, title="Рога и копыта", stage="Commercial offer")
+    await crm.deals.mark_lost(deal_id=deal.id, reason="Price", actor=maria)
+    await chat.send(MARIA, "/find Рога")
+    await chat.click(MARIA, "Рога и копыта")
+    card = await chat.last(MARIA)
+    assert "↩ Вернуть на этап «Коммерческое предложение»" in card.button_texts
+    await chat.click(MARIA, "↩ Вернуть", message_id=card.message_id)
+    reopened = await chat.message(MARIA, card.message_id)
+    assert "Возвращена в работу на этап «Коммерческое предложение»" in reopened.text
+    assert (await crm.deals.get(deal_id=deal.id, actor=maria)).stage.name == "Commercial offer"
+
+
+async def test_forward_then_straight_back_keeps_a_stalled_deal_stalled(chat: EmulatedChat, crm: Crm) -> None:
+    """8 days in Opportunity and stale: ▶ then ◀ undoes the move, the card still says so."""
+    ali = await crm.users.identify(ALI)
+    eight_days_ago = datetime.now(UTC) - timedelta(days=8)
+    deal = await crm_at(crm, eight_days_ago).deals.create(
+        actor=ali, title="Quiet school", amount="900", stage="Opportunity"
+    )
+    card = await open_card(chat, deal.title)
+    assert "8 days in stage" in card.text and "needs a follow-up" in card.text
+    await press_on_card(chat, card, "Commercial offer ▶")
+    back = await press_on_card(chat, card, "◀ Opportunity")
+    assert "2/7 Opportunity · 8 days in stage ⏰ needs a follow-up" in back.text, back.text
+    reloaded = await crm.deals.get(deal_id=deal.id, actor=ali)
+    assert reloaded.stage_entered_at == deal.stage_entered_at
+    history = await press_on_card(chat, card, "History")
+    assert "back to Opportunity, the last move undone" in history.text
+
+
+async def test_winning_a_deal_ends_its_tasks(chat: EmulatedChat, crm: Crm) -> None:
+    ali = await crm.users.identify(ALI)
+    deal = await alis_deal(crm, title="Boiler room", stage="Execution")
+    await crm.tasks.add(
+        deal_id=deal.id, due_at=datetime.now(UTC) + timedelta(hours=3), text="Send the invoice", actor=ali
+    )
+    card = await open_card(chat, deal.title)
+    assert "Send the invoice" in card.text
+    won = await press_on_card(chat, card, "✅ Won")
+    assert "Send the invoice" not in won.text
+    await chat.send(ALI, "/tasks")
+    assert "Nothing planned" in (await chat.last(ALI)).text
+    reopened = await press_on_card(chat, card, "↩ Reopen in Execution")
+    assert "Send the invoice" not in reopened.text  # reopening does not bring it back
+    history = await press_on_card(chat, card, "History")
+    assert "cancelled with the deal: Send the invoice" in history.text
 
 
 async def test_a_deal_lost_for_another_reason_keeps_the_typed_words(chat: EmulatedChat, crm: Crm) -> None:
@@ -128,7 +201,9 @@ async def test_a_deal_lost_for_another_reason_keeps_the_typed_words(chat: Emulat
 async def test_the_history_shows_every_step(chat: EmulatedChat, crm: Crm) -> None:
     deal = await alis_deal(crm)
     card = await open_card(chat, deal.title)
-    await press_on_card(chat, card, "Opportunity ▶", "Move to…", "Execution", "✅ Won", "◀ Execution")
+    await press_on_card(
+        chat, card, "Opportunity ▶", "Move to…", "Execution", "✅ Won", "↩ Reopen in Execution"
+    )
     await press_on_card(chat, card, "Lost", "Price")
     history = await press_on_card(chat, card, "History")
     lines = history.text.splitlines()
