@@ -108,7 +108,9 @@ def test_a_deal_goes_through_the_funnel_and_its_history_shows_each_step(team: Ka
         ("reopened", "Alice", "Won", "Commercial offer"),
         ("lost", "Alice", "Commercial offer", "Lost"),
     ]
-    assert history[-1]["data"] == {"reason": "Дорого"}
+    assert history[-1]["data"]["reason"] == "Дорого"
+    # reopened at once: the win is undone (the reports count neither), the history keeps both
+    assert [e["undoes"] for e in history] == [None, None, None, history[2]["id"], None]
     table = team.ok("deal", "history", deal_id, "--as", ALICE).stdout.splitlines()
     assert table[0].split() == ["at", "event", "by", "stage", "details"]
     assert len(table) == 2 + 5
