@@ -9,6 +9,7 @@ from crm_core.services import Crm
 from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, print_json, print_table, with_crm
 from kanbot.cli.render import DEAL_HEADERS, deal_json, deal_row, event_json, iso
 
+UNDO_DETAILS = ("since", "active_at")  # what an undo restores: in the JSON, not in the table
 app = typer.Typer(help="Deals: add, list, show, move, win, lose, reopen, history.", no_args_is_help=True)
 
 
@@ -179,13 +180,18 @@ def history(
             )
             return
         rows = []
+        undone = {e.id: f"{e.kind.value} of {iso(e.at)}" for e in events}
         for e in events:
             move = " → ".join(
                 n for n in (names.get(e.from_stage_id or 0), names.get(e.to_stage_id or 0)) if n
             )
             detail = ", ".join(
-                f"{k}={v}" for k, v in e.data.items() if k not in ("title",) or e.kind.value != "created"
+                f"{k}={v}"
+                for k, v in e.data.items()
+                if k not in UNDO_DETAILS and (k != "title" or e.kind.value != "created")
             )
+            if e.undoes_id is not None and e.undoes_id in undone:
+                detail = ", ".join(part for part in (detail, f"undoes the {undone[e.undoes_id]}") if part)
             rows.append([iso(e.at), e.kind.value, e.actor_name or e.actor_system or "", move, detail])
         print_table(["at", "event", "by", "stage", "details"], rows)
 

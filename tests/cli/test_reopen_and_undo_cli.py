@@ -92,6 +92,9 @@ def test_a_deal_moved_forward_and_straight_back_keeps_the_time_it_entered_its_st
         ("moved", "Opportunity"),
     ]
     assert (history[1]["undoes"], history[2]["undoes"]) == (None, history[1]["id"])
+    assert aware(history[1]["data"]["since"]) == entered
+    table = team.ok("deal", "history", deal_id, "--as", ALICE).stdout
+    assert f"undoes the moved of {history[1]['at']}" in table and "since=" not in table
 
 
 def test_task_list_never_shows_a_task_of_a_closed_deal(team: Kanbot) -> None:
