@@ -171,9 +171,12 @@ class PipelineService(ServiceBase):
                 target = updated.stage(ids[targets[old.id]]) if old.id in targets else None
                 if target is not None:
                     await self._move_all(uow, old, target, updated, now=now, who=who)
-                if old.is_open:  # closed deals that would reopen there reopen where its deals went
-                    instead = target if target is not None and target.is_open else updated.inbox
-                    await uow.deals.reopen_elsewhere(instead_of=old.id, stage_id=instead.id)
+                if old.is_open:  # closed deals that would reopen there reopen where its deals go
+                    instead = _where_deals_go(spec, old, [updated.stage(i) for i in ids])
+                    await uow.deals.reopen_elsewhere(
+                        instead_of=old.id,
+                        stage_id=instead.id if instead and instead.is_open else updated.inbox.id,
+                    )
             await self._refresh_follow_ups(uow, current, updated)
             for old in removed:
                 await uow.pipelines.delete_stage(old.id)
@@ -264,6 +267,12 @@ class PipelineService(ServiceBase):
                     deal = await uow.deals.get(deal_id)
                     if deal is not None:
                         await uow.deals.refresh_follow_up(deal)
+
+
+def _where_deals_go(spec: FunnelSpec, removed: Stage, stages: list[Stage]) -> Stage | None:
+    """The stage the file sends a removed stage's deals to (``stages``: the file's, as stored), if any."""
+    name = {k.casefold(): v for k, v in spec.move_deals.items()}.get(removed.name.casefold())
+    return next((s for s in stages if name is not None and s.name.casefold() == name.casefold()), None)
 
 
 def _match_stages(current: Pipeline, specs: list[StageSpec]) -> dict[int, int]:

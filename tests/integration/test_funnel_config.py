@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -214,3 +215,36 @@ async def test_a_lost_reason_longer_than_a_reason_may_be_is_refused_naming_it(cr
     assert refusal.value.field == "lost_reasons"
     assert await crm.pipelines.document() == before
     await apply(crm, team, before | {"lost_reasons": ["Price", "x" * 100]})
+
+
+async def test_a_closed_deal_reopens_where_the_deals_of_its_removed_stage_went(crm: Crm, team: Team) -> None:
+    lost = await crm.deals.create(actor=team.alice, title="Lost at approval", stage="Document approval")
+    await crm.deals.mark_lost(deal_id=lost.id, reason="Price", actor=team.alice)
+    won = await crm.deals.create(actor=team.alice, title="Won at signing", stage="Signing & payment")
+    await crm.deals.mark_won(deal_id=won.id, actor=team.alice)
+    before = await crm.pipelines.document()
+    moved = without(before, "Document approval", "Signing & payment") | {
+        "move_deals": {"Document approval": "Commercial offer"}
+    }
+    await apply(crm, team, moved)
+    reopened = await crm.deals.reopen(deal_id=lost.id, actor=team.alice)
+    assert reopened.stage.name == "Commercial offer"  # where the admin sent that stage's deals
+    reopened = await crm.deals.reopen(deal_id=won.id, actor=team.alice)
+    assert reopened.stage.name == "Unsorted"  # its stage was empty and removed: the inbox
+
+
+async def test_deals_a_removed_stage_sends_to_lost_have_their_tasks_cancelled(crm: Crm, team: Team) -> None:
+    deal = await crm.deals.create(actor=team.alice, title="Order", stage="Document approval")
+    await crm.tasks.add(
+        deal_id=deal.id, due_at=crm.clock.now() + timedelta(days=1), text="Call", actor=team.alice
+    )
+    await apply(
+        crm,
+        team,
+        without(await crm.pipelines.document(), "Document approval")
+        | {"move_deals": {"Document approval": "Lost"}},
+    )
+    assert (await crm.deals.get(deal_id=deal.id, actor=team.alice)).stage.name == "Lost"
+    assert await crm.tasks.open_tasks(actor=team.alice) == []
+    kinds = [e.kind for e in await crm.deals.history(deal_id=deal.id, actor=team.alice)]
+    assert kinds[-2:] == [EventKind.LOST, EventKind.TASK_CANCELLED]

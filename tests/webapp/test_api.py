@@ -302,6 +302,42 @@ async def test_lost_needs_a_reason_from_the_list_or_other_with_words(board: Boar
     assert (await board.crm.deals.get(deal_id=deal.id, actor=board.team.ali)).lost_reason == "Price"
 
 
+async def test_a_lost_card_dropped_on_another_column_snaps_back_naming_where_it_reopens(board: Board) -> None:
+    deal = board.team.ali_deal  # in Opportunity
+    data = await board.get("/app/api/board", ALI)
+    lost = await board.move(
+        deal, ALI, to_stage_id=stage_id(data, "Lost"), version=deal.version, lost_reason="Price"
+    )
+    version = lost["deal"]["version"]
+    for column in ("Execution", "Unsorted"):
+        refused = await board.move(deal, ALI, status=409, to_stage_id=stage_id(data, column), version=version)
+        assert refused["error"] == {
+            "code": "reopens_elsewhere",
+            "message": "A closed deal reopens only in Opportunity, where it was closed.",
+        }
+    assert (await board.crm.deals.get(deal_id=deal.id, actor=board.team.ali)).stage.name == "Lost"
+    reopened = await board.move(deal, ALI, to_stage_id=stage_id(data, "Opportunity"), version=version)
+    assert (reopened["deal"]["stage_id"], reopened["deal"]["closed"]) == (
+        stage_id(data, "Opportunity"),
+        False,
+    )
+    history = await board.crm.deals.history(deal_id=deal.id, actor=board.team.ali)
+    assert history[-1].kind is EventKind.REOPENED
+
+
+async def test_the_refusal_to_reopen_elsewhere_is_in_the_users_language(board: Board) -> None:
+    deal = board.team.maria_deal
+    await board.crm.deals.mark_lost(deal_id=deal.id, reason="Price", actor=board.team.maria)
+    data = await board.get("/app/api/board", MARIA)
+    closed = await board.crm.deals.get(deal_id=deal.id, actor=board.team.maria)
+    refused = await board.move(
+        deal, MARIA, status=409, to_stage_id=stage_id(data, "Исполнение"), version=closed.version
+    )
+    assert refused["error"]["message"] == (
+        "Закрытая сделка возвращается в работу только на этап «Возможная сделка», с которого её закрыли."
+    )
+
+
 async def test_lost_for_another_reason_keeps_the_users_words(board: Board) -> None:
     deal = board.team.ali_deal
     lost = stage_id(await board.get("/app/api/board", ALI), "Lost")
