@@ -1,12 +1,16 @@
 """The funnel as a state machine: random create, move, win, lose, reopen, reassign, take, snooze and
-edits by a boss and two sellers — and two users writing the same version at once — against the real
-services and database, checked after every step against a model and against the deals' own history.
+edits by a boss and two sellers — and two users writing the same version at once, and a day and more
+passing — against the real services and database, checked after every step against a model and
+against the deals' own history.
 
 Invariants: the outcome of every action is the model's (done, or refused with the same error); each
-deal is in exactly one stage of its pipeline; ``closed_at`` is set exactly for won and lost deals
-(and is the time of the closing event); the history replays to the deal (stage, owner, amount, title,
-currency, priority, lost reason, snooze, closed); the version counts the history; the board and the
-reports' counts and sums equal the deals'.
+deal is in exactly one stage of its pipeline; a closed deal reopens only in the stage it was closed
+from; a move back to the stage just left within a day undoes the move, and a reopen within a day of
+the close undoes the close (the deal is in its stage since it first entered it), later ones do not;
+``closed_at`` is set exactly for won and lost deals (and is the time of the closing event); the
+history replays to the deal (stage, owner, amount, title, currency, priority, lost reason, snooze,
+closed, and each undo pointing at the change it undid); the version counts the history; the board
+and the reports' counts and sums equal the deals'.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from crm_core.domain.errors import (
     DealNotFound,
     InvalidInput,
     NotAllowed,
+    ReopensElsewhere,
     StaleVersion,
 )
 from crm_core.domain.funnel import Pipeline, Stage, StageKind
@@ -92,6 +97,17 @@ class SteppingClock:
 
 
 @dataclass(frozen=True)
+class Change:
+    """A stage change still standing, as the model remembers it: what undoing it would go back to."""
+
+    kind: str  # "move", "close", or "start" (a reopen that undid nothing: nothing before it is undone)
+    from_stage: int | None
+    to_stage: int | None
+    at: datetime | None
+    entered_before: datetime | None
+
+
+@dataclass(frozen=True)
 class Expected:
     """What the model says a deal is."""
 
@@ -103,6 +119,12 @@ class Expected:
     lost_reason: str | None = None
     snoozed: bool = False
     priority: Priority = Priority.NORMAL
+    closed_from: int | None = None  # a closed deal: the stage it reopens in
+    entered: datetime | None = None  # when it entered its stage (set once the change is done)
+    changes: tuple[Change, ...] = ()  # its stage changes still standing, oldest first
+
+
+UNDO_WINDOW = timedelta(hours=24)
 
 
 @dataclass
@@ -224,10 +246,66 @@ class FunnelMachine(RuleBasedStateMachine):
             return None, InvalidInput
         if e.stage.is_closed and target.is_closed:
             return None, DealClosed
+        if e.stage.is_closed:
+            return self.reopened(e, target)
         if target.kind is StageKind.LOST and not (reason or "").strip():
             return None, InvalidInput
         lost = (reason or "").strip() if target.kind is StageKind.LOST else None
-        return replace(e, stage=target, lost_reason=lost, snoozed=False, version=e.version + 1), None
+        after = replace(e, stage=target, lost_reason=lost, snoozed=False, version=e.version + 1, entered=None)
+        top = e.changes[-1] if e.changes else None
+        if target.is_closed:
+            change = Change("close", e.stage.id, target.id, None, e.entered)
+            return replace(after, closed_from=e.stage.id, changes=(*e.changes, change)), None
+        if (
+            top is not None
+            and top.kind == "move"
+            and self.recent(top)
+            and (top.from_stage, top.to_stage)
+            == (
+                target.id,
+                e.stage.id,
+            )
+        ):
+            return replace(after, entered=top.entered_before, changes=e.changes[:-1]), None  # undone
+        return replace(
+            after, changes=(*e.changes, Change("move", e.stage.id, target.id, None, e.entered))
+        ), None
+
+    def reopened(
+        self, e: Expected, into: Stage | None = None
+    ) -> tuple[Expected | None, type[CrmError] | None]:
+        """The closed deal reopened (in ``into``, when the user named a stage)."""
+        if not e.stage.is_closed:
+            return None, InvalidInput
+        assert e.closed_from is not None
+        target = self.pipeline.stage(e.closed_from)
+        if into is not None and into.id != target.id:
+            return None, DealClosed if into.is_closed else ReopensElsewhere
+        after = replace(
+            e,
+            stage=target,
+            lost_reason=None,
+            snoozed=False,
+            version=e.version + 1,
+            closed_from=None,
+            entered=None,
+        )
+        top = e.changes[-1]
+        if (
+            top.kind == "close"
+            and self.recent(top)
+            and (top.from_stage, top.to_stage) == (target.id, e.stage.id)
+        ):
+            return replace(
+                after, entered=top.entered_before, changes=e.changes[:-1]
+            ), None  # the close undone
+        return replace(after, changes=(*e.changes, Change("start", None, None, None, None))), None
+
+    def recent(self, change: Change) -> bool:
+        """Whether a change made at ``change.at`` is less than a day old now (the model's steps are
+        minutes apart, and time passes by 30 hours at once: no case falls near the edge)."""
+        assert change.at is not None
+        return self.clock.moment - change.at < UNDO_WINDOW - timedelta(hours=2)
 
     def attempt(
         self, deal_id: int, expected: type[CrmError] | None, after: Expected | None, call: Any
@@ -253,8 +331,19 @@ class FunnelMachine(RuleBasedStateMachine):
             TALLY.count(f"{call.__qualname__} done")
         assert expected is None, f"done, but the model expected {expected.__name__}"
         assert after is not None
-        self.model[deal_id] = after
         assert deal.version == after.version, (deal.version, after.version)
+        if after.entered is not None:  # an undo: back in its stage since it first entered it
+            assert deal.stage_entered_at == after.entered, (deal.stage_entered_at, after.entered)
+            TALLY.count("funnel stage changes undone as the model said")
+        elif after.stage.id != self.model[deal_id].stage.id:  # a stage change: it entered now
+            after = replace(after, entered=deal.stage_entered_at)
+            if after.changes and after.changes[-1].at is None:
+                last = after.changes[-1]
+                at = deal.stage_entered_at if last.kind != "start" else None
+                after = replace(after, changes=(*after.changes[:-1], replace(last, at=at)))
+        else:
+            after = replace(after, entered=self.model[deal_id].entered)
+        self.model[deal_id] = after
 
     # -- rules -----------------------------------------------------------------------------------
 
@@ -264,7 +353,7 @@ class FunnelMachine(RuleBasedStateMachine):
         actor = self.users[who]
         stage = self.pipeline.path[start]
         deal = self.run(self.crm_a.deals.create(actor=actor, title=title, amount=amount, stage=stage.id))
-        self.model[deal.id] = Expected(stage, actor.id, title, amount, 1)
+        self.model[deal.id] = Expected(stage, actor.id, title, amount, 1, entered=deal.stage_entered_at)
         self.touched.add(deal.id)
 
     @precondition(lambda self: bool(self.model))
@@ -297,7 +386,9 @@ class FunnelMachine(RuleBasedStateMachine):
         deal = self.choose(n, None)
         actor, e = self.actor(deal, who), self.model[deal]
         error, after = self.gate(actor, deal, e.version), None
-        if error is None:
+        if error is None and e.stage.is_closed:  # ◀ reopens where it was closed; ▶ goes nowhere
+            after, error = self.reopened(e) if not forward else (None, InvalidInput)
+        elif error is None:
             target = (self.pipeline.next_after if forward else self.pipeline.previous_before)(e.stage)
             after, error = (None, InvalidInput) if target is None else self.moved(e, target)
         call = (self.crm_a.deals.move_next if forward else self.crm_a.deals.move_previous)(
@@ -343,6 +434,24 @@ class FunnelMachine(RuleBasedStateMachine):
             after,
             self.crm_a.deals.mark_lost(deal_id=deal, reason=reason, actor=actor, expected_version=e.version),
         )
+
+    @precondition(lambda self: bool(self.model))
+    @rule(n=PICK, who=DEAL_ACTORS, stale=st.booleans())
+    def reopen(self, n: int, who: str, stale: bool) -> None:
+        deal = self.choose(n, lambda e: e.stage.is_closed)
+        actor, e = self.actor(deal, who), self.model[deal]
+        version = e.version - 1 if stale else e.version
+        error, after = self.gate(actor, deal, version), None
+        if error is None:
+            after, error = self.reopened(e)
+        self.attempt(
+            deal, error, after, self.crm_a.deals.reopen(deal_id=deal, actor=actor, expected_version=version)
+        )
+
+    @rule()
+    def a_day_and_more_passes(self) -> None:
+        """Thirty hours later: nothing done before can be undone any more."""
+        self.clock.moment += timedelta(hours=30)
 
     @precondition(lambda self: bool(self.model))
     @rule(
@@ -500,6 +609,8 @@ class FunnelMachine(RuleBasedStateMachine):
                 e.version,
             )
             assert deal.lost_reason == e.lost_reason and (deal.snoozed_until is not None) == e.snoozed
+            assert deal.stage_entered_at == e.entered, (deal.stage_entered_at, e.entered)
+            assert (deal.closed_from_stage_id, deal.is_closed) == (e.closed_from, e.closed_from is not None)
             if deal_id not in self.touched:
                 continue  # its history was replayed when it last changed
             history = await crm.deals.history(deal_id=deal_id, actor=boss)
@@ -583,7 +694,12 @@ def replay(history: list[DealEvent], pipeline: Pipeline) -> dict[str, Any]:
         "lost_reason": None,
         "snoozed_until": None,
     }
+    ids = {e.id: e for e in history}
     for event in rest:
+        if event.undoes_id is not None:  # an undo goes back where the change it undid came from
+            undone = ids[event.undoes_id]
+            assert (undone.to_stage_id, undone.from_stage_id) == (event.from_stage_id, event.to_stage_id)
+            assert undone.at <= event.at <= undone.at + UNDO_WINDOW
         if event.kind in (EventKind.MOVED, EventKind.WON, EventKind.LOST, EventKind.REOPENED):
             assert event.from_stage_id == state["stage"], "a move starts where the deal was"
             state |= {"stage": event.to_stage_id, "snoozed_until": None}
