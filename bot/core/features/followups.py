@@ -262,7 +262,7 @@ async def task_due(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
         task = await ctx.crm.tasks.get(task_id=int(p["task_id"]), actor=ctx.user)
     except NotFound:
         return []
-    if task.done_at is not None:
+    if not task.is_open:  # done, or its deal was won or lost since it was queued: nothing to do
         return []
     head = "🔁 " + tr("Still to do:") if p.get("repeat") else "⏰ " + tr("Due now:")
     lines = [f"{head} <b>{task_text(task, tr)}</b>", f"📌 {h(task.deal_title or '')}"]
