@@ -40,7 +40,8 @@ GROUP BY d.stage_id
 
 # Per stage, of the deals that entered it in [start, end): how many went further, were won later,
 # were lost right there. The cohort's stage histories are read through (deal_id, at), walked once with
-# window functions, folded per (stage, deal), then counted.
+# window functions over the stage events that stand (no undo, nothing undone, no reopen, no close a
+# reopen came after: docs/reports.md), folded per (stage, deal), then counted.
 CONVERSION_SQL = """
 WITH cohort AS (
     SELECT DISTINCT deal_id FROM deal_events
@@ -56,7 +57,12 @@ walk AS (
     FROM cohort c
     JOIN deal_events e ON e.deal_id = c.deal_id
     JOIN stages s ON s.id = e.to_stage_id
-    WHERE e.kind IN ('created', 'moved', 'won', 'lost', 'reopened') AND e.at < :end
+    WHERE e.kind IN ('created', 'moved', 'won', 'lost') AND e.at < :end
+      AND e.undoes_event_id IS NULL
+      AND NOT EXISTS (SELECT 1 FROM deal_events u WHERE u.undoes_event_id = e.id)
+      AND (e.kind NOT IN ('won', 'lost') OR NOT EXISTS (
+          SELECT 1 FROM deal_events r WHERE r.deal_id = e.deal_id AND r.kind = 'reopened'
+          AND (r.at > e.at OR (r.at = e.at AND r.id > e.id))))
     WINDOW w AS (PARTITION BY e.deal_id ORDER BY e.at, e.id)
 ),
 per_deal AS (
