@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -20,7 +21,8 @@ from crm_core.domain.deals import EventKind
 from crm_core.services import Crm
 from tests.conftest import BACKENDS, PG_ENV, PG_SKIP, T0
 
-BEFORE = "0005"
+# The schema just before this upgrade (whatever it follows once merged).
+BEFORE = str(ScriptDirectory.from_config(migrate.alembic_config()).get_revision("0008").down_revision)
 H = timedelta(hours=1)
 
 

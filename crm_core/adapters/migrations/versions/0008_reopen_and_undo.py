@@ -7,7 +7,7 @@ A task of a won or lost deal is no longer to do: the open ones are cancelled by 
 (``tasks.cancelled_at``, and a ``task_cancelled`` line in their deal's history).
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-03 10:00:00.000000
 """
 
@@ -20,7 +20,7 @@ import crm_core.adapters.types
 from crm_core.adapters.types import JsonDoc, UtcDateTime
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
