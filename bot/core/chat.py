@@ -16,6 +16,7 @@ from bot.core.errors import explain
 from bot.core.events import ButtonPress, Command, Event, Other, SharedContact, Text
 from bot.core.features import ALL_ROUTERS, menu
 from bot.core.i18n import SUPPORTED, Tr
+from bot.core.pace import StrangerBudget
 from bot.core.routing import Router
 from bot.core.views import Answer, Reply, View
 from crm_core.adapters.database import saved_changes
@@ -83,6 +84,7 @@ class ChatCore:
         self.after_update: list[Callable[[], object]] = []
         self._finishing: set[asyncio.Task[None]] = set()  # updates done whose mark waits for the database
         self.observers: list[Callable[[Event, str, float], object]] = []
+        self.strangers = StrangerBudget()
 
     async def handle(self, event: Event) -> Reply:
         """Handle one update exactly once; every button press gets an answer, every error a message.
@@ -124,13 +126,17 @@ class ChatCore:
         # A claim this call still holds is its own, not a redelivery's: when the database went away
         # mid-update the release failed too, and the retry then took its own claim for a duplicate
         # (the press was never answered, the card never redrawn).
+        # Noted as held before the claim, too: a claim whose COMMIT got no answer may have been made,
+        # and the retry then takes it up instead of seeing someone else's.
+        again = key in held
+        held.add(key)
         arrival = await self.crm.ledger.arrive(
-            key, telegram_id=event.sender.id, window=FLOOD_WINDOW, prefix="u:", held=key in held
+            key, telegram_id=event.sender.id, window=FLOOD_WINDOW, prefix="u:", held=again
         )
         if arrival.claim is Claim.DUPLICATE:
+            held.discard(key)
             log.info("update %s delivered again: ignored", event.update_id)
             return Reply(duplicate=True, outcome="duplicate")
-        held.add(key)
         saved = [0]
         counting = saved_changes.set(saved)
         try:
@@ -202,10 +208,14 @@ class ChatCore:
         if not event.private:
             return await self._in_group(event)
         user = arrival.sender
+        stranger = user is None or not user.active
         if arrival.recent > FLOOD_LIMIT:
-            return await self._slow_down(event, user)
+            reply = await self._slow_down(event, user)
+            reply.stranger = stranger
+            return self._within_budget(event, reply)
         if user is None or not user.active:
-            return await self.entry.stranger(self.crm, self.settings, event, known=user)
+            reply = await self.entry.stranger(self.crm, self.settings, event, known=user)
+            return self._within_budget(event, reply)
         user = await self.crm.users.adopt_locale(user, event.sender.language_code)
         if user.blocked_bot:  # they wrote again: they unblocked the bot
             await self.crm.users.mark_blocked(user.id, blocked=False)
@@ -225,6 +235,16 @@ class ChatCore:
             return self._refusal(
                 ctx, ctx.tr("Sorry, something went wrong on our side. Please try again."), "error"
             )
+
+    def _within_budget(self, event: Event, reply: Reply) -> Reply:
+        """A reply to a stranger, if the strangers' budget has room for it; else none (the update is
+        done all the same): a flood of strangers must not use up what Telegram lets the bot send."""
+        messages = any(not isinstance(a, Answer) for a in reply.actions)  # a press's answer is free
+        now = self.crm.clock.now().timestamp()
+        if not reply.stranger or not messages or self.strangers.admit(event.sender.id, now):
+            return reply
+        log.debug("update %s: no reply to stranger %s (over budget)", event.update_id, event.sender.id)
+        return Reply(outcome="muted", stranger=True)
 
     def _refusal(self, ctx: ChatContext, text: str, outcome: str) -> Reply:
         if isinstance(ctx.event, ButtonPress):

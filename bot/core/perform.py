@@ -3,7 +3,9 @@
 A runtime supplies a ``Messenger`` (six Bot API calls, its errors mapped to ``TransportError``); this
 module decides what happens: the button press is answered first (its spinner stops at once), messages
 follow in order, an edit of a message that is gone becomes a new message, "not modified" is no error,
-a 429 is waited out once, and a user who blocked the bot ends the reply quietly.
+and a user who blocked the bot ends the reply quietly. A member's reply waits out every 429 Telegram
+gives (within ``MEMBER_PATIENCE_S``); a stranger's goes after the members' and is dropped on a 429
+(``bot.core.pace``).
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.core.events import ButtonPress, Event
 from bot.core.i18n import Tr
+from bot.core.pace import Lanes, lanes
 from bot.core.views import Action, Answer, Edit, Reply, Send, SendPhoto, SetCommands, Typing, View
 
 if TYPE_CHECKING:
     from bot.core.chat import ChatCore
 
 log = logging.getLogger(__name__)
-MAX_WAIT_S = 10.0
+MEMBER_PATIENCE_S = 60.0  # what a member's reply waits out in 429s, all told, before it is given up
 PRESS_PATIENCE_S = 5.0
 
 
@@ -101,26 +104,61 @@ async def perform(messenger: Messenger, event: Event, reply: Reply, *, answered:
                 )
             except TransportError as error:
                 log.info("update %s: answering the button failed: %s", event.update_id, error)
+    lane = lanes()
+    if reply.stranger:
+        await _to_stranger(messenger, event, reply, lane)
+        return
+    deadline = asyncio.get_running_loop().time() + MEMBER_PATIENCE_S
+    with lane.member():
+        for action in reply.actions:
+            if isinstance(action, Answer):
+                continue
+            try:
+                await _until_through(messenger, event, action, lane, deadline)
+            except TransportError as error:
+                if error.failure is Failure.BLOCKED:
+                    log.info("user %s blocked the bot", event.sender.id)
+                    return
+                log.error("update %s: Telegram refused %s: %s", event.update_id, type(action).__name__, error)
+
+
+async def _until_through(
+    messenger: Messenger, event: Event, action: Action, lane: Lanes, deadline: float
+) -> None:
+    """One action of a member's reply, its 429s waited out as Telegram says, until ``deadline``."""
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            await _one(messenger, event, action)
+            return
+        except TransportError as error:
+            if error.failure is not Failure.RETRY_AFTER:
+                raise
+            wait_s = error.retry_after or 1.0
+            lane.told_to_wait(wait_s)
+            if loop.time() + wait_s > deadline:
+                raise
+            log.info("update %s: Telegram asked to wait %.0f s; waiting", event.update_id, wait_s)
+            await asyncio.sleep(wait_s)
+
+
+async def _to_stranger(messenger: Messenger, event: Event, reply: Reply, lane: Lanes) -> None:
+    """A reply to someone outside the team: after the members' replies, and not at all on a 429."""
+    if not any(not isinstance(a, Answer) for a in reply.actions):
+        return
+    if not await lane.strangers_turn():
+        log.info("update %s: the reply to a stranger dropped (members' replies first)", event.update_id)
+        return
     for action in reply.actions:
         if isinstance(action, Answer):
             continue
         try:
-            await _with_one_wait(messenger, event, action)
+            await _one(messenger, event, action)
         except TransportError as error:
-            if error.failure is Failure.BLOCKED:
-                log.info("user %s blocked the bot", event.sender.id)
-                return
-            log.error("update %s: Telegram refused %s: %s", event.update_id, type(action).__name__, error)
-
-
-async def _with_one_wait(messenger: Messenger, event: Event, action: Action) -> None:
-    try:
-        await _one(messenger, event, action)
-    except TransportError as error:
-        if error.failure is not Failure.RETRY_AFTER:
-            raise
-        await asyncio.sleep(min(error.retry_after or 1.0, MAX_WAIT_S))
-        await _one(messenger, event, action)
+            if error.failure is Failure.RETRY_AFTER:
+                lane.told_to_wait(error.retry_after or 1.0)
+            log.info("update %s: the reply to a stranger dropped: %s", event.update_id, error)
+            return
 
 
 async def _one(messenger: Messenger, event: Event, action: Action) -> None:

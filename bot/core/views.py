@@ -101,7 +101,8 @@ Action = Send | Edit | Answer | SendPhoto | Typing | SetCommands
 class Reply:
     actions: list[Action] = field(default_factory=list)
     duplicate: bool = False  # the update was handled before: the runtime does nothing, not even answer
-    outcome: str = "ok"  # for metrics: ok, duplicate, refused, stale, error, unavailable
+    outcome: str = "ok"  # for metrics: ok, duplicate, refused, stale, error, unavailable, muted
+    stranger: bool = False  # to someone outside the team: sent after members' replies, never retried
 
     def send(self, view: View) -> Reply:
         self.actions.append(Send(view))

@@ -64,8 +64,12 @@ async def test_a_stranger_is_politely_refused_with_their_telegram_id_whatever_th
     ali = await crm.users.identify(ALI)
     deal = await crm.deals.create(actor=ali, title="Ali's secret deal")
     for text in ("hello", "/start", "/deals", "/board", "/new", "/team", "/report", "Ali's secret"):
+        assert chat.let_time_pass is not None  # a stranger gets one reply in ten seconds
+        chat.let_time_pass(timedelta(seconds=11))
+        before = len(await chat.bot_messages(STRANGER))
         await chat.send(STRANGER, text)
         refusal = await chat.last(STRANGER)
+        assert len(await chat.bot_messages(STRANGER)) == before + 1, text
         assert "private sales CRM" in refusal.text and str(STRANGER) in refusal.text, text
         assert "secret" not in refusal.text
     message_id = (await chat.last(STRANGER)).message_id

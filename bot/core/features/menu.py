@@ -178,7 +178,8 @@ async def stale_card(ctx: ChatContext, deal_id: int) -> Reply:
 
 
 async def stranger(crm: Crm, settings: ChatSettings, event: Event, *, known: User | None) -> Reply:
-    """Someone not (or no longer) in the team: an invitation lets them in; anything else is refused."""
+    """Someone not (or no longer) in the team: an invitation lets them in; anything else is refused
+    with a reply marked ``stranger`` (the chat core sends it only within the strangers' budget)."""
     tr = Tr(event.sender.language_code or "en")
     if isinstance(event, Command) and event.name == "start" and event.args:
         try:
@@ -189,7 +190,7 @@ async def stranger(crm: Crm, settings: ChatSettings, event: Event, *, known: Use
                 language_code=event.sender.language_code,
             )
         except InvalidInput:
-            return Reply().send(
+            return Reply(stranger=True).send(
                 View.of(
                     [
                         "⛔ "
@@ -214,7 +215,7 @@ async def stranger(crm: Crm, settings: ChatSettings, event: Event, *, known: Use
         lines = [
             "⛔ " + tr("Your access to this CRM has been switched off. Ask your manager if that's a mistake.")
         ]
-    reply = Reply()
+    reply = Reply(stranger=True)  # sent within the strangers' budget, after members' replies
     if isinstance(event, ButtonPress):
         return reply.answer(lines[0], alert=True)
     return reply.send(View.of(lines, remove_menu=True))
