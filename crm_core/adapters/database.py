@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 from contextvars import ContextVar
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction, create_async_engine
 
+from crm_core.adapters.liveness import Liveness
 from crm_core.adapters.repositories import (
     CallRepository,
     ContactRepository,
@@ -33,10 +36,43 @@ from crm_core.adapters.repositories.conversations import (
 from crm_core.adapters.repositories.followups import FollowUpRepository
 from crm_core.domain.errors import Unavailable
 
+log = logging.getLogger(__name__)
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Commits of changes (not bookkeeping), counted for whoever sets a counter here: the chat core, for each
 # attempt at an update. Work that saved a change when the database went away is not done again blindly.
 saved_changes: ContextVar[list[int] | None] = ContextVar("kanbot_saved_changes", default=None)
+# How long a commit whose connection broke waits to learn whether it happened (the database away).
+COMMIT_RESOLVE_S = 30.0
+COMMIT_RESOLVE_DELAYS_S = (0.1, 0.2, 0.5, 1.0, 2.0)
+# The server's own errors that mean "not reachable now" (asyncpg's names, read through the wrapping).
+_DRIVER_OUTAGES = {
+    "PostgresConnectionError",  # ConnectionDoesNotExistError ("closed in the middle of operation"), ...
+    "AdminShutdownError",  # pg_terminate_backend, a fast shutdown
+    "CrashShutdownError",
+    "CannotConnectNowError",  # starting up, shutting down
+    "TooManyConnectionsError",
+}
+
+
+def lost_database(error: BaseException) -> bool:
+    """Whether ``error`` says the database is out of reach (down, restarting, the link broken) rather
+    than that the work was wrong: such work is worth retrying, and the user is told to wait.
+
+    SQLAlchemy wraps a connection dropped in the middle of a statement or a COMMIT as a plain
+    ``DBAPIError`` (asyncpg's ``ConnectionDoesNotExistError``), flagged ``connection_invalidated``.
+    """
+    if isinstance(error, OperationalError | InterfaceError | OSError):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    cause = error.orig.__cause__ if error.orig is not None else None
+    return cause is not None and any(k.__name__ in _DRIVER_OUTAGES for k in type(cause).__mro__)
+
+
+_XID = text("SELECT txid_current_if_assigned() AS xid, pg_backend_pid() AS pid")
 
 
 class Database:
@@ -50,6 +86,7 @@ class Database:
             options |= {"pool_size": pool_size, "max_overflow": pool_size * 2}
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         self._writer: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self.liveness = Liveness(self)
         if self.is_sqlite:
             _prepare_sqlite(self.engine, self.url.database)
 
@@ -71,7 +108,40 @@ class Database:
         return UnitOfWork(self, write=write, bookkeeping=bookkeeping)
 
     async def dispose(self) -> None:
+        await self.liveness.release()
         await self.engine.dispose()
+
+    async def committed(self, xid: int, backend_pid: int) -> bool | None:
+        """Whether PostgreSQL transaction ``xid``, whose COMMIT met a broken connection, committed:
+        asked on a new connection until the database answers (``None`` when it stays away). A
+        transaction still open there (its backend has not noticed its client is gone) is ended.
+        """
+        deadline = time.monotonic() + COMMIT_RESOLVE_S
+        attempt = 0
+        while True:
+            try:
+                async with self.engine.connect() as conn:
+                    status = await conn.scalar(text("SELECT txid_status(:x)"), {"x": xid})
+                    if status == "in progress":  # the COMMIT never reached it: end it, then it is aborted
+                        await conn.execute(
+                            text(
+                                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE pid = :p AND backend_xid = (:x % 4294967296)::text::xid"
+                            ),
+                            {"p": backend_pid, "x": xid},
+                        )
+                    await conn.rollback()
+                if status in ("committed", "aborted"):
+                    return bool(status == "committed")
+                if status is None:  # too old to know: not ours to guess
+                    return None
+            except (SQLAlchemyError, OSError) as error:
+                if not lost_database(error):
+                    raise
+            if time.monotonic() >= deadline:
+                return None
+            await asyncio.sleep(COMMIT_RESOLVE_DELAYS_S[min(attempt, len(COMMIT_RESOLVE_DELAYS_S) - 1)])
+            attempt += 1
 
 
 def _prepare_sqlite(engine: AsyncEngine, database: str | None) -> None:
@@ -140,8 +210,10 @@ class UnitOfWork:
             self._writer = writer
         try:
             conn = await self.database.engine.connect()
-        except (OperationalError, InterfaceError, OSError) as error:
+        except (SQLAlchemyError, OSError) as error:
             self._release()
+            if not lost_database(error):
+                raise
             raise Unavailable(type(error).__name__) from error
         self._conn = conn
         try:
@@ -162,7 +234,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(conn)
         self.invites = InviteRepository(conn)
         self.dialogs = DialogRepository(conn)
-        self.processed = ProcessedRepository(conn)
+        self.processed = ProcessedRepository(conn, self.database.liveness)
         self.followups = FollowUpRepository(conn)
         return self
 
@@ -172,20 +244,43 @@ class UnitOfWork:
         try:
             if self._tx is not None and self._tx.is_active:
                 await self._tx.rollback()
-        except (OperationalError, InterfaceError, OSError):
-            pass  # the connection is gone, and the transaction with it
+        except (SQLAlchemyError, OSError) as error:
+            if not lost_database(error):
+                raise
+            # the connection is gone, and the transaction with it
         finally:
             if self._conn is not None:
-                with contextlib.suppress(OperationalError, InterfaceError, OSError):
+                with contextlib.suppress(SQLAlchemyError, OSError):
                     await self._conn.close()
             self._conn = self._tx = None
             self._release()
-        if isinstance(exc, OperationalError | InterfaceError | OSError):
+        if exc is not None and lost_database(exc):
             raise Unavailable(type(exc).__name__) from exc
 
     async def commit(self) -> None:
+        """Commit; a COMMIT whose connection broke is found out (PostgreSQL): done, it returns as
+        usual; not done, ``Unavailable`` (safe to do again); unknown, ``Unavailable`` counted as a
+        change saved, so that the chat does not do it twice."""
         assert self._tx is not None
-        await self._tx.commit()
+        # The transaction's id, to ask afterwards whether a COMMIT that got no answer happened.
+        asked = self.write and not self.bookkeeping and not self.database.is_sqlite
+        mark = (await self.connection.execute(_XID)).one() if asked else None
+        try:
+            await self._tx.commit()
+        except (SQLAlchemyError, OSError) as error:
+            if not lost_database(error):
+                raise
+            outcome: bool | None = False
+            if mark is not None and mark.xid is not None:
+                log.warning("a COMMIT met a broken connection; asking the database whether it happened")
+                outcome = await self.database.committed(int(mark.xid), int(mark.pid))
+            if outcome is not True:
+                if outcome is None:
+                    self._count_saved()
+                raise Unavailable(type(error).__name__) from error
+        self._count_saved()
+
+    def _count_saved(self) -> None:
         saved = saved_changes.get()
         if saved is not None and not self.bookkeeping:
             saved[0] += 1

@@ -276,6 +276,9 @@ processed = Table(
     Column("subject_id", BigInteger, nullable=True),
     Column("state", String(10), nullable=False, server_default="done"),
     Column("at", UtcDateTime, nullable=False),
+    # The process working on the key (its liveness lock, crm_core/adapters/liveness.py): when it is
+    # gone, the work is taken over at once instead of after the claim's lease.
+    Column("owner", String(80), nullable=True),
     Index("ix_processed_subject_at", "subject_id", "at"),
     Index("ix_processed_at", "at"),
 )

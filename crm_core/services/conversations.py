@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import enum
+import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from crm_core.adapters.database import UnitOfWork
 from crm_core.adapters.repositories.conversations import Dialog
 from crm_core.domain.users import User
 from crm_core.services.base import ServiceBase
 
+log = logging.getLogger(__name__)
 DIALOG_TTL = timedelta(hours=1)
 CLAIM_LEASE = timedelta(seconds=60)
 MEMORY = timedelta(days=1)
@@ -67,21 +70,41 @@ class Ledger(ServiceBase):
     async def arrive(
         self, key: str, *, telegram_id: int, window: timedelta, prefix: str, held: bool = False
     ) -> Arrival:
-        """Claim an update (unless this caller ``held`` it already) and, in the same transaction, count
-        its sender's updates within ``window`` and find the sender: one transaction for what every
-        update asks before its work. A claim whose process died (older than the lease) is taken over.
+        """Claim an update and, in the same transaction, count its sender's updates within ``window``
+        and find the sender: one transaction for what every update asks before its work.
+
+        ``held``: this caller may have claimed it already (its commit met a broken connection): its
+        own claim is taken up again. Someone else's claim makes the update a duplicate unless the
+        process that made it is gone: died (its liveness lock is free: taken over at once) or silent
+        past the lease.
         """
         now = self.now()
+        owner = await self.db.liveness.hold()
         async with self.db.uow(bookkeeping=True) as uow:
-            if not held and not (
-                await uow.processed.claim(key, subject_id=telegram_id, at=now, state="working")
-                or await uow.processed.retake(key, stale_before=now - CLAIM_LEASE, at=now)
-            ):
+            claimed = await uow.processed.claim(
+                key, subject_id=telegram_id, at=now, state="working", owner=owner
+            )
+            if not claimed and not await self._take_over(uow, key, owner=owner, held=held, now=now):
                 return Arrival(Claim.DUPLICATE, 0, None)
             recent = await uow.processed.count_since(telegram_id, now - window, prefix=prefix)
             sender = await uow.users.by_telegram_id(telegram_id)
             await uow.commit()
         return Arrival(Claim.NEW, recent, sender)
+
+    @staticmethod
+    async def _take_over(uow: UnitOfWork, key: str, *, owner: str | None, held: bool, now: datetime) -> bool:
+        was = await uow.processed.holder(key)
+        if was is None or was.state != "working":
+            return False
+        if held and was.owner == owner:
+            return True
+        stale_before = now - CLAIM_LEASE
+        if was.at < stale_before:
+            return await uow.processed.retake(key, was=was, at=now, owner=owner, stale_before=stale_before)
+        if was.owner is not None and was.owner != owner and await uow.processed.owner_gone(was.owner):
+            log.info("%s: claimed by a process that is gone (%s): taken over", key, was.owner)
+            return await uow.processed.retake(key, was=was, at=now, owner=owner, stale_before=None)
+        return False
 
     async def finish(self, key: str) -> None:
         async with self.db.uow(bookkeeping=True) as uow:

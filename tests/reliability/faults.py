@@ -34,6 +34,8 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._links: set[asyncio.StreamWriter] = set()
         self._pipes: set[asyncio.Task[None]] = set()
+        self._trap: tuple[bytes, str, int | None] | None = None
+        self.sprung = asyncio.Event()
 
     @classmethod
     def to(cls, database_url: str) -> TcpProxy:
@@ -68,6 +70,15 @@ class TcpProxy:
             writer.transport.abort()
         self._links.clear()
 
+    def break_at(self, marker: bytes, how: str, *, port: int | None = None) -> None:
+        """Break the next link that sends ``marker`` to the server (``b"COMMIT"``), at that moment:
+        ``lose`` drops it and breaks the link (the server rolls back); ``answer_lost`` lets it through
+        and breaks the link when the server answers (it committed, the client never hears); ``stall``
+        breaks the client's side only and holds the server's open without it (an open transaction).
+        ``port``: only the link from this client port (one connection of a pool)."""
+        assert how in ("lose", "answer_lost", "stall"), how
+        self._trap, self.sprung = (marker, how, port), asyncio.Event()
+
     async def close(self) -> None:
         await self.cut()
         for task in list(self._pipes):
@@ -88,20 +99,45 @@ class TcpProxy:
         task = asyncio.current_task()
         if task is not None:
             self._pipes.add(task)
+        answered = asyncio.Event()  # the server's answer to a trapped packet is not passed on
+        client_port = client_writer.get_extra_info("peername")[1]
+
+        async def upstream() -> None:
+            with contextlib.suppress(OSError, asyncio.CancelledError):
+                while data := await client_reader.read(65536):
+                    trap = self._trap
+                    if trap is not None and trap[0] in data and trap[2] in (None, client_port):
+                        self._trap = None
+                        self.sprung.set()
+                        if trap[1] == "answer_lost":
+                            server_writer.write(data)
+                            await server_writer.drain()
+                            answered.set()
+                        else:
+                            client_writer.transport.abort()
+                            if trap[1] == "lose":
+                                server_writer.transport.abort()
+                        return
+                    server_writer.write(data)
+                    await server_writer.drain()
+            server_writer.transport.abort()
+
+        async def downstream() -> None:
+            with contextlib.suppress(OSError, asyncio.CancelledError):
+                while data := await server_reader.read(65536):
+                    if answered.is_set():
+                        break
+                    client_writer.write(data)
+                    await client_writer.drain()
+            client_writer.transport.abort()
+            server_writer.transport.abort()
+
         try:
-            await asyncio.gather(_pipe(client_reader, server_writer), _pipe(server_reader, client_writer))
+            await asyncio.gather(upstream(), downstream())
         finally:
             self._links -= {client_writer, server_writer}
             if task is not None:
                 self._pipes.discard(task)
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(OSError, asyncio.CancelledError):
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    writer.transport.abort()
 
 
 class SqliteWriteLock:

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crm_core.adapters.liveness import Liveness
 from crm_core.adapters.tables import dialogs, invites, processed
 from crm_core.domain.users import Role
 
@@ -29,6 +30,15 @@ class Invite:
 
     def usable(self, now: datetime) -> bool:
         return self.used_at is None and self.revoked_at is None and now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """A processed key's claim: ``working`` or ``done``, by which process (``None``: unknown), when."""
+
+    state: str
+    owner: str | None
+    at: datetime
 
 
 @dataclass(slots=True)
@@ -132,14 +142,37 @@ class DialogRepository:
 
 
 class ProcessedRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
+    def __init__(self, conn: AsyncConnection, liveness: Liveness | None = None) -> None:
+        self.conn, self.liveness = conn, liveness
 
-    async def claim(self, key: str, *, subject_id: int | None, at: datetime, state: str = "done") -> bool:
+    async def owner_gone(self, owner: str) -> bool:
+        """Whether the process that wrote ``owner`` on a claim has died."""
+        return self.liveness is not None and await self.liveness.gone(self.conn, owner)
+
+    async def claim(
+        self,
+        key: str,
+        *,
+        subject_id: int | None,
+        at: datetime,
+        state: str = "done",
+        owner: str | None = None,
+    ) -> bool:
         """Record ``key``; ``False`` when it was recorded before (the work was done, or is being done)."""
-        stmt = _upsert(self.conn, processed).values(key=key, subject_id=subject_id, state=state, at=at)
+        stmt = _upsert(self.conn, processed).values(
+            key=key, subject_id=subject_id, state=state, at=at, owner=owner
+        )
         result = await self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
         return bool(result.rowcount)
+
+    async def holder(self, key: str) -> Holder | None:
+        """Who recorded ``key``, in which state, when."""
+        row = (
+            await self.conn.execute(
+                select(processed.c.state, processed.c.owner, processed.c.at).where(processed.c.key == key)
+            )
+        ).first()
+        return Holder(row.state, row.owner, row.at) if row else None
 
     async def state(self, key: str) -> tuple[str, datetime] | None:
         row = (
@@ -150,13 +183,17 @@ class ProcessedRepository:
     async def set_state(self, key: str, state: str, *, at: datetime) -> None:
         await self.conn.execute(update(processed).where(processed.c.key == key).values(state=state, at=at))
 
-    async def retake(self, key: str, *, stale_before: datetime, at: datetime) -> bool:
-        """Take over work whose claim is older than ``stale_before`` (its process died)."""
-        result = await self.conn.execute(
-            update(processed)
-            .where(processed.c.key == key, processed.c.state == "working", processed.c.at < stale_before)
-            .values(at=at)
-        )
+    async def retake(
+        self, key: str, *, was: Holder, at: datetime, owner: str | None, stale_before: datetime | None
+    ) -> bool:
+        """Take over work claimed as ``was`` says, its process gone (``stale_before``: known by the
+        claim's age); ``False`` when the claim changed meanwhile (taken over first, or done)."""
+        claim = [processed.c.key == key, processed.c.state == "working"]
+        if stale_before is not None:
+            claim.append(processed.c.at < stale_before)
+        if was.owner is not None:
+            claim.append(processed.c.owner == was.owner)
+        result = await self.conn.execute(update(processed).where(*claim).values(at=at, owner=owner))
         return bool(result.rowcount)
 
     async def release(self, key: str) -> None:
