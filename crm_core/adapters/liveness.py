@@ -99,6 +99,8 @@ class Liveness:
                 self._path(self.owner).unlink()
             os.close(self._file)
             self._file = None
+            with contextlib.suppress(OSError):  # the last one out leaves no folder behind
+                self._folder().rmdir()
 
     # PostgreSQL
 
@@ -146,10 +148,16 @@ class Liveness:
         import fcntl
 
         folder = self._folder()
-        folder.mkdir(parents=True, exist_ok=True)
         # Locked under a name no checker looks at, then renamed: a checker never finds it unlocked.
         draft = folder / f".{uuid.uuid4().hex}.draft"
-        handle = os.open(draft, os.O_RDWR | os.O_CREAT, 0o600)
+        for attempt in range(3):
+            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                handle = os.open(draft, os.O_RDWR | os.O_CREAT, 0o600)
+                break
+            except FileNotFoundError:  # the last process leaving removed the folder just now
+                if attempt == 2:
+                    raise
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             os.write(handle, self.owner.encode())
