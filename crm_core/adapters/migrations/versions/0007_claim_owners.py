@@ -5,7 +5,7 @@ owner recorded, the process's liveness lock tells at once that it is gone and th
 Claims from before this revision have no owner and keep the lease.
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0008
 Create Date: 2026-11-27 10:00:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
