@@ -64,7 +64,8 @@ clean: ## Remove the virtualenv and caches
 
 .PHONY: translations
 translations: $(STAMP) ## Extract the chat's texts to bot/locales/messages.pot and update the ru/ar catalogs
-	$(BIN)/pybabel extract -F babel.cfg -k tr -k self -c TRANSLATORS: --add-location=file --project=Kanbot \
+	$(BIN)/pybabel extract -F babel.cfg -k tr -k self -k label -k label_n:1,2 -c TRANSLATORS: \
+		--add-location=file --project=Kanbot \
 		--version=$$(grep -m1 '^version' pyproject.toml | cut -d'"' -f2) \
 		--copyright-holder="Kanbot contributors" -o bot/locales/messages.pot . \
 		&& $(BIN)/pybabel update -i bot/locales/messages.pot -d bot/locales --previous --ignore-obsolete

@@ -17,10 +17,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.delivery import LEASE
+from crm_core.adapters.locks import AdvisoryLock
 from crm_core.services import Crm
 
 log = logging.getLogger(__name__)
-WORKER_LOCK = 0x6B616E77  # "kanw"
+WORKER_LOCK = int(AdvisoryLock.WORKER)  # held on its own connection while this process leads
 STOP_GRACE_S = 8.0  # what a stopping leader gives its work to end
 
 

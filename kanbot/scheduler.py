@@ -15,26 +15,26 @@ from contextlib import asynccontextmanager
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 
+from crm_core.adapters.locks import AdvisoryLock
 from crm_core.services import Crm
 from crm_core.services.followups import TickReport
 
 log = logging.getLogger(__name__)
-DIGEST_LOCK = 0x6B616E62  # "kanb": the digest job's PostgreSQL advisory lock key
 
 
 @asynccontextmanager
-async def singleton(crm: Crm, key: int) -> AsyncIterator[bool]:
+async def singleton(crm: Crm, key: AdvisoryLock) -> AsyncIterator[bool]:
     """``True`` inside when this process holds the lock ``key`` (always on SQLite), ``False`` otherwise."""
     if crm.db.is_sqlite:
         yield True
         return
     async with crm.db.engine.connect() as conn:
-        got = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}))
+        got = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": int(key)}))
         try:
             yield got
         finally:
             if got:
-                await conn.scalar(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                await conn.scalar(text("SELECT pg_advisory_unlock(:key)"), {"key": int(key)})
             await conn.commit()
 
 
@@ -46,7 +46,7 @@ async def follow_up_tick(crm: Crm) -> TickReport:
 
 
 async def digest_tick(crm: Crm) -> TickReport:
-    async with singleton(crm, DIGEST_LOCK) as mine:
+    async with singleton(crm, AdvisoryLock.DIGEST) as mine:
         if not mine:
             return TickReport()
         report = await crm.followups.digest_tick()

@@ -90,6 +90,19 @@ class Tr:
             return Html("")
         return self._fill(self._t.gettext(message), values)
 
+    def label(self, message: str, /, **values: Any) -> str:
+        """A translated text as plain text, for a button: its values go in as they are, unescaped
+        (a label is not HTML: "Nudge R&D" must not read "Nudge R&amp;D")."""
+        if not message:
+            return ""
+        template = self._t.gettext(message)
+        return template.format(**{k: str(v) for k, v in values.items()}) if values else template
+
+    def label_n(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
+        """``label`` for a count: ``ngettext`` as plain text."""
+        template = self._t.ngettext(singular, plural, n)
+        return template.format(**{"n": self.number(n), **{k: str(v) for k, v in values.items()}})
+
     def reason(self, text: str) -> Html:
         """A lost reason: a configured one translated, "Other: <words>" with only "Other" translated."""
         head, sep, rest = text.partition(": ")

@@ -100,7 +100,7 @@ async def perform(messenger: Messenger, event: Event, reply: Reply, *, answered:
         elif not answered:
             try:
                 await messenger.answer(
-                    event.query_id, answer.text[:200] if answer.text else None, answer.alert
+                    event.query_id, answer.plain[:200] if answer.plain else None, answer.alert
                 )
             except TransportError as error:
                 log.info("update %s: answering the button failed: %s", event.update_id, error)

@@ -7,6 +7,7 @@ so that ``fit`` can cut a long text at a line boundary and stay valid.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -67,10 +68,19 @@ class Edit:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """The answer to a button press: a short toast, or an alert that must be dismissed."""
+    """The answer to a button press: a short toast, or an alert that must be dismissed.
+
+    ``text`` is Telegram HTML like a message's (it is sent as one when the press was answered
+    already); Telegram shows a toast as plain text, so it goes out as ``plain``.
+    """
 
     text: str | None = None
     alert: bool = False
+
+    @property
+    def plain(self) -> str | None:
+        """The text as Telegram shows a toast: without tags, "R&amp;D" read as "R&D"."""
+        return html.unescape(re.sub(r"<[^>]*>", "", self.text)) if self.text else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from crm_core.adapters.database import Database
+from crm_core.adapters.locks import AdvisoryLock
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-MIGRATION_LOCK = 0x6B616E62  # "kanb": the advisory lock upgrades take on PostgreSQL
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -38,7 +38,9 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         if conn.dialect.name == "postgresql":
             # Several processes starting at once (docker-compose up) would each create the schema;
             # the others wait here, then find it at head. (SQLite's BEGIN IMMEDIATE does the same.)
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(AdvisoryLock.MIGRATIONS)}
+            )
         await conn.run_sync(_upgrade)
 
 

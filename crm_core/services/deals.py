@@ -177,9 +177,9 @@ class DealService(ServiceBase):
             else:
                 deal = await uow.deals.get_visible(deal_id, viewer=actor)
             tasks = await uow.tasks.open_of_deal(deal.id)
-            calls = await uow.calls.of_deal(deal.id)
+            calls = await uow.calls.count_of_deal(deal.id)
             return DealDetails(
-                deal, await pipeline_of(uow, deal.pipeline_id), tasks[0] if tasks else None, len(calls)
+                deal, await pipeline_of(uow, deal.pipeline_id), tasks[0] if tasks else None, calls
             )
 
     async def history(

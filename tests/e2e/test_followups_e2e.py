@@ -16,7 +16,7 @@ import pytest
 
 from bot.emulator import Emulator
 from crm_core.domain.deals import Deal, EventKind, Priority
-from crm_core.domain.users import User
+from crm_core.domain.users import Role, User
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, Msg, RunningKanbot, crm_at, settings_for
 
@@ -174,6 +174,25 @@ async def test_the_boss_nudges_the_seller_from_an_escalation_and_the_seller_gets
     await tick(crm, kanbot, monday + 6 * HOUR)
     await asyncio.sleep(1.2)
     assert len(await a_message(chat, BOSS, "Still stale after a reminder")) == 1  # never twice
+
+
+async def test_a_nudge_button_shows_a_sellers_name_with_html_characters_as_typed(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
+) -> None:
+    name, seller = "R&D <Sales>", 2003
+    await chat.user(seller, "Rnd", "en")
+    await crm.users.add(telegram_id=seller, name=name, role=Role.SELLER)
+    monday = monday_morning()
+    await stale_deal(crm, seller, "Lab order", monday)
+    await tick(crm, kanbot, monday)
+    await a_message(chat, seller, "This deal has sat in Unsorted")
+    await tick(crm, kanbot, monday + 2 * HOUR)
+    [escalation] = await a_message(chat, BOSS, "Still stale after a reminder")
+    assert "R&D <Sales>" in escalation.text  # the message's HTML shows it right
+    assert "📣 Nudge R&D <Sales>" in escalation.button_texts, escalation.button_texts
+    query = await chat.click(BOSS, "Nudge R&D", message_id=escalation.message_id)
+    answer = await chat.answer(query)
+    assert answer is not None and "R&D <Sales> has been nudged." in answer["text"]
 
 
 # -- the digest ----------------------------------------------------------------------------------------

@@ -341,3 +341,16 @@ async def test_an_outbound_call_to_an_unknown_number_makes_no_deal(
     )
     assert (outcome.deal_id, outcome.created) == (None, False)
     assert await deal_count(crm) == 0
+
+
+async def test_a_deals_card_counts_every_one_of_its_calls_beyond_the_twenty_it_lists(
+    crm: Crm, team: Team, clock: FixedClock
+) -> None:
+    first = await crm.calls.ingest_call(call("c0", clock.now()))
+    assert first.deal_id is not None
+    for n in range(1, 25):
+        clock.advance(timedelta(minutes=10))
+        assert (await crm.calls.ingest_call(call(f"c{n}", clock.now()))).deal_id == first.deal_id
+    details = await crm.deals.details(deal_id=first.deal_id, actor=team.alice)
+    assert details.call_count == 25
+    assert len(await crm.calls.of_deal(deal_id=first.deal_id, actor=team.alice)) == 20  # one page

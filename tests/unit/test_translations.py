@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = LOCALES_DIR / "messages.pot"
 LOCALES = ["ru", "ar"]
 # pybabel's keywords besides its defaults, as the Makefile's `translations` target gives them.
-KEYWORDS = ["-k", "tr", "-k", "self"]
+KEYWORDS = ["-k", "tr", "-k", "self", "-k", "label", "-k", "label_n:1,2"]
 # The calls whose first literal argument is a text to translate: tr(...), ctx.tr(...), self(...) in Tr,
-# N_(...), tr.ngettext(...).
-TRANSLATING = {"tr", "self", "N_", "gettext", "ngettext"}
+# N_(...), tr.ngettext(...), and the plain-text labels of buttons: tr.label(...), tr.label_n(...).
+TRANSLATING = {"tr", "self", "N_", "gettext", "ngettext", "label", "label_n"}
 SOURCES = ["bot/core", "bot/webapp"]  # where babel.cfg has pybabel look for them
 # Texts the code picks from tables at run time, so no call in the code shows them to pybabel.
 RUN_TIME_TEXTS = {

@@ -221,7 +221,7 @@ async def escalation(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
         buttons.append(
             [
                 Button.act("👥 " + short(deal.title, 24), A.REASSIGN_MENU, deal.id, deal.version),
-                Button.act("📣 " + tr("Nudge {name}", name=short(owner, 14)), A.NUDGE, deal.id),
+                Button.act("📣 " + tr.label("Nudge {name}", name=short(owner, 14)), A.NUDGE, deal.id),
             ]
         )
     if len(lines) == 1:
@@ -428,7 +428,7 @@ async def digest_messages(ctx: ChatContext, digest: Digest) -> list[Outgoing]:
             )
     prefs = await ctx.crm.followups.preferences(actor=ctx.user)
     buttons.append(
-        [Button.act("🕘 " + tr("Digest time: {time}", time=prefs.digest_time), A.DIGEST_SET, "menu")]
+        [Button.act("🕘 " + tr.label("Digest time: {time}", time=prefs.digest_time), A.DIGEST_SET, "menu")]
     )
     texts = split_messages(lines)
     views: list[Outgoing] = [View(text) for text in texts[:-1]]

@@ -44,7 +44,11 @@ async def team_view(ctx: ChatContext) -> View:
             role = tr("boss") if invite.role is Role.BOSS else tr("seller")
             lines.append(f"✉️ {role} · " + tr("until {when}", when=tr.when(invite.expires_at, now=ctx.now)))
             buttons.append(
-                [Button.act("✖️ " + tr("Revoke the {role} invitation", role=role), A.INVITE_REVOKE, invite.id)]
+                [
+                    Button.act(
+                        "✖️ " + tr.label("Revoke the {role} invitation", role=role), A.INVITE_REVOKE, invite.id
+                    )
+                ]
             )
     buttons.append([Button.act("➕ " + tr("Invite someone"), A.INVITE_MENU)])
     return View.of(lines, buttons)

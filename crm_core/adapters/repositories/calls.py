@@ -228,3 +228,7 @@ class CallRepository:
         )
         result = await self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["provider", "digest"]))
         return bool(result.rowcount)
+
+    async def count_of_deal(self, deal_id: int) -> int:
+        """How many calls the deal has, all of them (a list of them is a page: ``of_deal``)."""
+        return int(await self.conn.scalar(select(func.count()).where(calls.c.deal_id == deal_id)) or 0)
