@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -115,15 +114,15 @@ class BoardApi:
                 {
                     "stage": stage_json(column.stage, tr),
                     "count": column.count,
+                    "unassigned": column.unassigned,
                     "amount": str(column.amount),
                     "amount_text": tr.money(column.amount, currency) if column.amount else "",
                     "deals": [deal_json(d, viewer=user, tr=tr, now=now) for d in page.items],
-                    "more": max(column.count - len(page.items), 0),
+                    "more": max(column.count + column.unassigned - len(page.items), 0),
                 }
             )
         people = await crm.users.list(actor=user, active=True) if user.is_boss else []
         reasons = await crm.pipelines.lost_reasons()
-        open_columns = [c for c in board.columns if c.stage.is_open]
         whose = next((p.name for p in people if p.telegram_id == seller), None) if seller else None
         return {
             "me": {"telegram_id": user.telegram_id, "name": user.name, "is_boss": user.is_boss},
@@ -134,8 +133,14 @@ class BoardApi:
             "seller": seller,
             "sellers": [{"telegram_id": p.telegram_id, "name": p.name} for p in people],
             "open": {
-                "count": sum(c.count for c in open_columns),
-                "amount_text": tr.money(sum((c.amount for c in open_columns), Decimal(0)), currency),
+                "count": board.open_count,
+                "amount_text": tr.money(board.open_amount, currency),
+                "unassigned": board.unassigned,
+                "unassigned_text": plain(
+                    tr.ngettext("{n} unassigned to take", "{n} unassigned to take", board.unassigned)
+                )
+                if board.unassigned
+                else "",
             },
             "lost_reasons": [{"value": r, "label": plain(tr(r))} for r in reasons if r != OTHER],
             "other": OTHER,

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crm_core.adapters.repositories.deals import is_open
 from crm_core.adapters.sqlfunc import epoch_seconds
 from crm_core.adapters.tables import deal_events, deals, stages
 from crm_core.adapters.types import Money
@@ -66,7 +67,7 @@ async def funnel(
     stmt = (
         select(deals.c.stage_id, func.count(deals.c.id), func.sum(deals.c.amount), func.sum(weighted))
         .select_from(deals.join(stages, stages.c.id == deals.c.stage_id))
-        .where(deals.c.pipeline_id == pipeline_id, deals.c.closed_at.is_(None))
+        .where(deals.c.pipeline_id == pipeline_id, is_open())
         .group_by(deals.c.stage_id)
     )
     rows = await conn.execute(_scoped(stmt, owner_id))
@@ -237,24 +238,25 @@ async def velocity(
 async def sellers(
     conn: AsyncConnection, *, start: datetime, end: datetime, now: datetime, owner_id: int | None
 ) -> dict[int, tuple[int, Decimal, int, Decimal, int, int]]:
-    """Per owner: open count and amount, won count and amount and lost count in the period, stale count."""
-    is_open = deals.c.closed_at.is_(None)
+    """Per owner: open count and amount (their ``owned_open`` deals), won count and amount and lost count
+    in the period, stale count."""
+    open_deal = is_open()
     closed_in = and_(deals.c.closed_at >= start, deals.c.closed_at < end)
     won = and_(closed_in, stages.c.kind == StageKind.WON.value)
     lost = and_(closed_in, stages.c.kind == StageKind.LOST.value)
-    stale = and_(is_open, deals.c.follow_up_due_at <= now)
+    stale = and_(open_deal, deals.c.follow_up_due_at <= now)
     stmt = _scoped(
         select(
             deals.c.owner_id,
-            func.sum(case((is_open, 1), else_=0)),
-            func.sum(case((is_open, deals.c.amount))),
+            func.sum(case((open_deal, 1), else_=0)),
+            func.sum(case((open_deal, deals.c.amount))),
             func.sum(case((won, 1), else_=0)),
             func.sum(case((won, deals.c.amount))),
             func.sum(case((lost, 1), else_=0)),
             func.sum(case((stale, 1), else_=0)),
         )
         .select_from(deals.join(stages, stages.c.id == deals.c.stage_id))
-        .where(deals.c.owner_id.is_not(None), or_(is_open, closed_in))
+        .where(deals.c.owner_id.is_not(None), or_(open_deal, closed_in))
         .group_by(deals.c.owner_id),
         owner_id,
     )

@@ -43,15 +43,33 @@ class DealDetails:
 
 @dataclass(frozen=True, slots=True)
 class BoardColumn:
+    """A stage on the board: the deals counted there and their sum, and the unassigned ones shown beside
+    them (a seller's column lists the inbox deals they may take, never counted as theirs)."""
+
     stage: Stage
     count: int
     amount: Decimal
+    unassigned: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Board:
     pipeline: Pipeline
     columns: list[BoardColumn]
+
+    @property
+    def open_count(self) -> int:
+        """The open deals counted: for a seller, their open deals (``owned_open``)."""
+        return sum(c.count for c in self.columns if c.stage.is_open)
+
+    @property
+    def open_amount(self) -> Decimal:
+        return sum((c.amount for c in self.columns if c.stage.is_open), Decimal("0.00"))
+
+    @property
+    def unassigned(self) -> int:
+        """Unassigned deals shown apart from the count (a seller's inbox to take from)."""
+        return sum(c.unassigned for c in self.columns)
 
 
 Change = Callable[[UnitOfWork, Deal, Pipeline], Awaitable[list[DealEvent]]]
@@ -199,7 +217,7 @@ class DealService(ServiceBase):
             totals = await uow.deals.board(pipeline_id=pipeline.id, viewer=actor, owner_id=owner_id)
         return Board(
             pipeline,
-            [BoardColumn(s, *totals.get(s.id, (0, Decimal("0.00")))) for s in pipeline.stages],
+            [BoardColumn(s, *totals.get(s.id, (0, Decimal("0.00"), 0))) for s in pipeline.stages],
         )
 
     async def _owner_filter(self, uow: UnitOfWork, actor: User, owner_telegram_id: int | None) -> int | None:
@@ -256,6 +274,14 @@ class DealService(ServiceBase):
             stage_id = pipeline.find(stage).id if stage is not None else None
             owner_id = await self._owner_filter(uow, actor, owner_telegram_id)
             return await uow.deals.list_all(viewer=actor, stage_id=stage_id, owner_id=owner_id, limit=limit)
+
+    async def my_open(self, *, actor: User, owner_telegram_id: int | None = None) -> list[Deal]:
+        """ "My open deals" (``owned_open``): the actor's own open deals, or a seller's a boss picked;
+        never the unassigned inbox. /deals lists them; every other screen counts the same ones."""
+        require_active(actor)
+        async with self.db.uow(write=False) as uow:
+            owner_id = await self._owner_filter(uow, actor, owner_telegram_id)
+            return await uow.deals.owned_open(owner_id if owner_id is not None else actor.id)
 
     async def find(self, *, query: str, actor: User, limit: int = 20) -> list[Deal]:
         """Deals matching a phone (any format or its last digits), a title or a contact name."""

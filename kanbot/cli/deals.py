@@ -6,7 +6,7 @@ import typer
 
 from crm_core.domain.deals import Source
 from crm_core.services import Crm
-from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, print_json, print_table, with_crm
+from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, fail, print_json, print_table, with_crm
 from kanbot.cli.render import DEAL_HEADERS, deal_json, deal_row, event_json, iso
 
 UNDO_DETAILS = ("since", "active_at")  # what an undo restores: in the JSON, not in the table
@@ -61,13 +61,21 @@ def list_deals(
     actor_id: int = AS_OPTION,
     stage: str | None = typer.Option(None, help="Only this stage (name or id)."),
     owner: int | None = typer.Option(None, help="Only this owner's deals (Telegram id)."),
+    mine: bool = typer.Option(
+        False, "--mine", help="Only open deals you own (or --owner's): what /deals lists and /team counts."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List the deals you may see, by stage, newest in the stage first."""
+    if mine and stage is not None:
+        fail("--mine lists the open deals of every stage; leave out --stage.")
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
-        deals = await crm.deals.list_deals(actor=actor, stage=stage, owner_telegram_id=owner)
+        if mine:
+            deals = await crm.deals.my_open(actor=actor, owner_telegram_id=owner)
+        else:
+            deals = await crm.deals.list_deals(actor=actor, stage=stage, owner_telegram_id=owner)
         if as_json:
             print_json([deal_json(d) for d in deals])
         else:

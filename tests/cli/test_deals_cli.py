@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -150,6 +151,30 @@ def test_deals_are_listed_as_the_actor_may_see_them(team: Kanbot) -> None:
     assert table[0].split() == ["id", "title", "stage", "owner", "amount", "phone"]
     assert "10.00 RUB" in table[2]
     assert "You are not allowed" in team.refused("deal", "list", "--as", BOB, "--owner", ALICE)
+
+
+def test_deal_list_mine_is_what_every_screen_counts_as_a_sellers_open_deals(
+    team: Kanbot, tmp_path: Path
+) -> None:
+    for title in ("Open one", "Open two", "Won one", "Lost one"):
+        team.ok("deal", "add", "--as", ALICE, "--title", title)
+    team.ok("deal", "add", "--as", ALICE, "--title", "Open three", "--stage", "Opportunity")
+    team.ok("deal", "won", 3, "--as", ALICE)
+    team.ok("deal", "lost", 4, "--as", ALICE, "--reason", "Price")
+    unassigned = tmp_path / "inbox.csv"
+    unassigned.write_text("title\nWalk-in one\nWalk-in two\n", encoding="utf-8")
+    team.ok("import", "deals", unassigned)
+    team.ok("deal", "add", "--as", BOB, "--title", "Bob's", "--stage", "Opportunity")
+    mine = [d["title"] for d in team.json("deal", "list", "--as", ALICE, "--mine")]
+    assert sorted(mine) == ["Open one", "Open three", "Open two"]
+    assert len(team.json("deal", "list", "--as", ALICE)) == 7  # what she may see: closed and inbox too
+    assert len(team.json("deal", "list", "--as", BOSS, "--mine", "--owner", ALICE)) == 3
+    [alices] = team.json("report", "sellers", "--as", ALICE)["sellers"]
+    assert alices["open_count"] == 3
+    everyone = {s["name"]: s["open_count"] for s in team.json("report", "sellers", "--as", BOSS)["sellers"]}
+    assert everyone["Alice"] == 3
+    assert sum(s["count"] for s in team.json("report", "funnel", "--as", ALICE)["stages"]) == 3
+    assert "leave out --stage" in team.refused("deal", "list", "--as", ALICE, "--mine", "--stage", "Won")
 
 
 @pytest.mark.parametrize(

@@ -168,6 +168,12 @@ async def test_a_sellers_board_has_their_deals_and_the_unassigned_inbox_only(boa
     assert inbox["movable"] is False and inbox["owner"] is None
     assert data["me"] == {"telegram_id": ALI, "name": "Ali", "is_boss": False}
     assert data["sellers"] == [] and data["whose"] == "your deals"
+    assert data["open"] == {  # the inbox deal is shown to Ali apart, not counted as his
+        "count": 1,
+        "amount_text": "1,500 ₽",
+        "unassigned": 1,
+        "unassigned_text": "1 unassigned to take",
+    }
     assert data["texts"]["board"] == "Board" and data["rtl"] is False
     assert [r["value"] for r in data["lost_reasons"]] == [
         "Price",
@@ -188,7 +194,7 @@ async def test_a_boss_sees_every_deal_and_can_filter_by_seller(board: Board) -> 
     marias = await board.get(f"/app/api/board?seller={MARIA}", BOSS)
     assert titles(marias) == {"Opportunity": ["Globex PBX"]}
     assert marias["whose"] == "Maria" and marias["seller"] == MARIA
-    assert marias["open"] == {"count": 1, "amount_text": "4,200 ₽"}
+    assert marias["open"] == {"count": 1, "amount_text": "4,200 ₽", "unassigned": 0, "unassigned_text": ""}
 
 
 async def test_a_seller_cannot_look_at_another_sellers_board(board: Board) -> None:

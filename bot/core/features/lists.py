@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
@@ -27,17 +25,27 @@ async def board_view(ctx: ChatContext, owner_telegram_id: int = 0) -> View:
     if owner_telegram_id:
         owner = await ctx.crm.users.by_telegram_id(owner_telegram_id)
         whose = owner.name if owner else "?"
-    open_count = sum(c.count for c in board.columns if c.stage.is_open)
-    open_sum = sum((c.amount for c in board.columns if c.stage.is_open), Decimal(0))
     currency = ctx.crm.config.default_currency
     lines = [
         f"📊 <b>{tr('Board')}</b> · {h(whose)}",
-        tr("{count} open · {amount}", count=open_count, amount=tr.money(open_sum, currency)),
+        tr("{count} open · {amount}", count=board.open_count, amount=tr.money(board.open_amount, currency)),
     ]
+    if board.unassigned:
+        lines.append(
+            "📥 "
+            + tr.ngettext(
+                "{n} unassigned deal in the inbox to take (not counted as yours)",
+                "{n} unassigned deals in the inbox to take (not counted as yours)",
+                board.unassigned,
+            )
+        )
     buttons = []
     for column in board.columns:
         amount = f" · {tr.money(column.amount, currency)}" if column.amount else ""
-        label = f"{STAGE_ICON[column.stage.kind]} {stage_label(column.stage, tr)} · {column.count}{amount}"
+        beside = (
+            " " + tr.label_n("+{n} to take", "+{n} to take", column.unassigned) if column.unassigned else ""
+        )
+        label = f"{STAGE_ICON[column.stage.kind]} {stage_label(column.stage, tr)} · {column.count}{amount}{beside}"
         buttons.append([Button.act(label, A.COLUMN, column.stage.id, owner_telegram_id, "n")])
     if ctx.user.is_boss:
         buttons.append([Button.act("👤 " + tr("Choose a seller…"), A.BOARD_SELLERS)])
@@ -90,6 +98,11 @@ async def column_view(
         f"{STAGE_ICON[stage.kind]} <b>{stage_name(stage, tr)}</b> · "
         + tr.ngettext("{n} deal", "{n} deals", column.count)
         + (f" · {tr.money(column.amount, ctx.crm.config.default_currency)}" if column.amount else "")
+        + (
+            " · " + tr.ngettext("{n} unassigned to take", "{n} unassigned to take", column.unassigned)
+            if column.unassigned
+            else ""
+        )
     ]
     if stage.playbook and stage.is_open:
         lines.append(f"💡 <i>{tr(stage.playbook)}</i>")
@@ -137,12 +150,7 @@ def _attention_first(deals: list[Deal], ctx: ChatContext) -> list[Deal]:
 
 async def my_deals_view(ctx: ChatContext, page: int) -> View:
     tr = ctx.tr
-    deals = [
-        d
-        for d in await ctx.crm.deals.list_deals(actor=ctx.user, owner_telegram_id=ctx.user.telegram_id)
-        if not d.is_closed
-    ]
-    deals = _attention_first(deals, ctx)
+    deals = _attention_first(await ctx.crm.deals.my_open(actor=ctx.user), ctx)
     stale = sum(d.is_stale(ctx.now) for d in deals)
     lines = [f"📋 <b>{tr('My deals')}</b> · " + tr.ngettext("{n} open", "{n} open", len(deals))]
     if stale:

@@ -95,7 +95,9 @@ function render() {
   document.documentElement.dir = data.rtl ? "rtl" : "ltr";
   document.title = t.board;
   $("title").textContent = t.board;
-  $("subtitle").textContent = `${data.whose} · ${fmt(t.open_total, { count: data.open.count, amount: data.open.amount_text })}`;
+  const open = fmt(t.open_total, { count: data.open.count, amount: data.open.amount_text });
+  // The unassigned inbox a seller may take from is shown apart: it is never counted as theirs.
+  $("subtitle").textContent = [data.whose, open, data.open.unassigned_text].filter(Boolean).join(" · ");
   $("reload").setAttribute("aria-label", t.reload);
   renderSellers(data);
 
@@ -136,7 +138,7 @@ function renderColumn(column, t) {
   const head = el("header", "column-head");
   const name = el("h2", "column-name");
   name.append(el("span", "dot"), el("span", "", stage.name));
-  head.append(name, el("span", "count", String(column.count)));
+  head.append(name, el("span", "count", column.unassigned ? `${column.count} +${column.unassigned}` : String(column.count)));
   if (column.amount_text) head.append(el("div", "sum", column.amount_text));
   const list = el("div", "cards");
   list.setAttribute("role", "list");

@@ -8,7 +8,20 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.repositories.funnel import stage_from_row
@@ -52,6 +65,18 @@ def visible_to(stmt: Select[Any], viewer: User) -> Select[Any]:
             and_(deals.c.owner_id.is_(None), stages.c.kind == StageKind.INBOX.value),
         )
     )
+
+
+def is_open() -> ColumnElement[bool]:
+    """An open deal: neither won nor lost (its stage is the inbox or an open one)."""
+    return deals.c.closed_at.is_(None)
+
+
+def owned_open(owner_id: int) -> ColumnElement[bool]:
+    """ "My open deals": open and owned by ``owner_id`` — the one definition that /deals, the board,
+    the Mini App, /team, the digest, the reports and the CLI all count by. The unassigned inbox is
+    nobody's: a seller sees it and may take from it, but it is shown apart, never counted as theirs."""
+    return and_(deals.c.owner_id == owner_id, is_open())
 
 
 def deal_select() -> Select[Any]:
@@ -277,10 +302,23 @@ class DealRepository:
 
     async def board(
         self, *, pipeline_id: int, viewer: User, owner_id: int | None = None
-    ) -> dict[int, tuple[int, Decimal]]:
-        """Per stage id: how many deals and the sum of their amounts, as ``viewer`` may see them."""
+    ) -> dict[int, tuple[int, Decimal, int]]:
+        """Per stage id, of the deals ``viewer`` may see: how many are theirs to count and the sum of
+        their amounts, and how many unassigned ones are shown beside them, not counted.
+
+        Counted: a seller's own deals; a boss's, everyone's (or ``owner_id``'s). Beside them: the
+        unassigned inbox deals a seller may take (none when an owner is picked, who owns them all).
+        """
+        figures: tuple[Any, ...] = (func.count(deals.c.id), func.sum(deals.c.amount), literal(0))
+        if owner_id is None and not viewer.is_boss:
+            mine = deals.c.owner_id == viewer.id
+            figures = (
+                func.sum(case((mine, 1), else_=0)),
+                func.sum(case((mine, deals.c.amount))),
+                func.sum(case((mine, 0), else_=1)),
+            )
         stmt = (
-            select(deals.c.stage_id, func.count(deals.c.id), func.sum(deals.c.amount))
+            select(deals.c.stage_id, *figures)
             .select_from(deals.join(stages, stages.c.id == deals.c.stage_id))
             .where(deals.c.pipeline_id == pipeline_id)
             .group_by(deals.c.stage_id)
@@ -288,7 +326,19 @@ class DealRepository:
         if owner_id is not None:
             stmt = stmt.where(deals.c.owner_id == owner_id)
         rows = await self.conn.execute(visible_to(stmt, viewer))
-        return {stage_id: (count, total or Decimal("0.00")) for stage_id, count, total in rows}
+        return {
+            stage_id: (int(count or 0), total or Decimal("0.00"), int(beside or 0))
+            for stage_id, count, total, beside in rows
+        }
+
+    async def owned_open(self, owner_id: int) -> list[Deal]:
+        """The owner's open deals (``owned_open``), by stage, newest in the stage first."""
+        stmt = (
+            deal_select()
+            .where(owned_open(owner_id))
+            .order_by(stages.c.position, deals.c.stage_entered_at.desc(), deals.c.id.desc())
+        )
+        return deals_from_rows(await self.conn.execute(stmt))
 
     async def find(self, query: str, *, viewer: User, region_e164: str | None, limit: int = 20) -> list[Deal]:
         """Deals whose phone (any format, or its last digits), title or contact name matches."""
