@@ -45,7 +45,8 @@ async def board_view(ctx: ChatContext, owner_telegram_id: int = 0) -> View:
         beside = (
             " " + tr.label_n("+{n} to take", "+{n} to take", column.unassigned) if column.unassigned else ""
         )
-        label = f"{STAGE_ICON[column.stage.kind]} {stage_label(column.stage, tr)} · {column.count}{amount}{beside}"
+        name = f"{STAGE_ICON[column.stage.kind]} {stage_label(column.stage, tr)}"
+        label = f"{name} · {column.count}{amount}{beside}"
         buttons.append([Button.act(label, A.COLUMN, column.stage.id, owner_telegram_id, "n")])
     if ctx.user.is_boss:
         buttons.append([Button.act("👤 " + tr("Choose a seller…"), A.BOARD_SELLERS)])
