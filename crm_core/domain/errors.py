@@ -50,6 +50,17 @@ class InvalidInput(CrmError):
         self.field, self.value, self.reason = field, value, reason
 
 
+class OutOfDate(CrmError):
+    """A button of a multi-step flow (a summary's "Create", a question's "Skip") confirms a draft that
+    has changed, ended or expired since it was shown: nothing is done."""
+
+    code = "out_of_date"
+
+    def __init__(self, what: str = "summary") -> None:
+        super().__init__(f"This {what} is out of date; nothing was done.", what=what)
+        self.what = what
+
+
 class StaleVersion(CrmError):
     code = "stale"
 

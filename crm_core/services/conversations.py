@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from crm_core.adapters.database import UnitOfWork
-from crm_core.adapters.repositories.conversations import Dialog
+from crm_core.adapters.repositories.conversations import DRAFT_KEY, Dialog
+from crm_core.domain.errors import OutOfDate
 from crm_core.domain.users import User
 from crm_core.services.base import ServiceBase
 
@@ -17,6 +19,7 @@ log = logging.getLogger(__name__)
 DIALOG_TTL = timedelta(hours=1)
 CLAIM_LEASE = timedelta(seconds=60)
 MEMORY = timedelta(days=1)
+MAX_DRAFT = 2**31 - 1  # a draft's number, carried by buttons (six base-36 digits at most)
 
 
 class Claim(enum.StrEnum):
@@ -45,10 +48,28 @@ class DialogService(ServiceBase):
         return dialog
 
     async def put(self, subject_id: int, *, flow: str, step: str, data: dict[str, Any]) -> Dialog:
-        dialog = Dialog(subject_id, flow, step, data, self.now())
+        """Save where the person is; every write is a new draft, with a number of its own that the
+        buttons shown with it carry (``confirmed`` then tells a button of an older draft)."""
+        draft = {**data, DRAFT_KEY: secrets.randbelow(MAX_DRAFT) + 1}
+        dialog = Dialog(subject_id, flow, step, draft, self.now())
         async with self.db.uow(bookkeeping=True) as uow:
             await uow.dialogs.put(dialog)
             await uow.commit()
+        return dialog
+
+    async def confirmed(
+        self, subject_id: int, *, flow: str, draft: int, step: str | None = None, what: str = "summary"
+    ) -> Dialog:
+        """The dialog a button confirms: ``OutOfDate`` unless it is still that very draft of ``flow``
+        (at ``step``) — an old summary's "Create" must not create the draft that came after it."""
+        dialog = await self.get(subject_id)
+        if (
+            dialog is None
+            or dialog.flow != flow
+            or dialog.draft != draft
+            or (step is not None and dialog.step != step)
+        ):
+            raise OutOfDate(what)
         return dialog
 
     async def drop(self, subject_id: int) -> None:

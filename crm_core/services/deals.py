@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from crm_core.adapters.database import UnitOfWork
+from crm_core.domain.contacts import ContactScope, ContactShared, DealRef, KnownCustomer, needs_a_choice
 from crm_core.domain.deals import (
     Actor,
     Contact,
@@ -166,6 +168,14 @@ class DealService(ServiceBase):
         if name is None and phone is None:
             return None
         return await uow.contacts.add(name=name, phone=phone, company=None, at=at)
+
+    async def customer_of(self, *, phone: str, actor: User) -> KnownCustomer | None:
+        """Whose ``phone`` (any format) already is: a new deal with it joins that customer. Their open
+        deals come with titles only where the actor may see them; the others are only counted."""
+        require_active(actor)
+        e164 = to_e164(phone, region=self.config.default_region)
+        async with self.db.uow(write=False) as uow:
+            return await known_customer(uow, e164, viewer=actor)
 
     async def _notify_assigned(
         self, uow: UnitOfWork, deal: Deal, owner: User, *, by: User | None, at: datetime
@@ -496,71 +506,137 @@ class DealService(ServiceBase):
         )
 
     async def edit(
-        self, *, deal_id: int, field: str, value: str, actor: User, expected_version: int | None = None
+        self,
+        *,
+        deal_id: int,
+        field: str,
+        value: str,
+        actor: User,
+        expected_version: int | None = None,
+        contact_scope: ContactScope | None = None,
     ) -> Deal:
-        """Change the title, amount, currency, contact name, phone, company or priority."""
-        if field not in EDITABLE:
-            raise InvalidInput("field", field, "one of " + ", ".join(EDITABLE))
+        """Change the title, amount, currency, contact name, phone, company or priority.
+
+        A contact other deals share is changed for all of them (``ContactScope.ALL``) or replaced on
+        this deal by its own (``ContactScope.THIS``); without a scope, ``ContactShared`` refuses it.
+        """
+        return await self.edit_fields(
+            deal_id=deal_id,
+            changes={field: value},
+            actor=actor,
+            expected_version=expected_version,
+            contact_scope=contact_scope,
+        )
+
+    async def edit_fields(
+        self,
+        *,
+        deal_id: int,
+        changes: Mapping[str, str],
+        actor: User,
+        expected_version: int | None = None,
+        contact_scope: ContactScope | None = None,
+    ) -> Deal:
+        """``edit`` for several fields at once: all of them, or none when one is refused."""
+        if not changes:
+            raise InvalidInput("field", "", "name at least one of " + ", ".join(EDITABLE))
+        for field in changes:
+            if field not in EDITABLE:
+                raise InvalidInput("field", field, "one of " + ", ".join(EDITABLE))
         now = self.now()
         who = Actor.of(actor)
 
         async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
-            if field == "title":
-                return [deal.edit("title", valid_title(value), at=now, actor=who)]
-            if field == "amount":
-                return [deal.edit("amount", _amount(value), at=now, actor=who)]
-            if field == "currency":
-                return [deal.edit("currency", valid_currency(value), at=now, actor=who)]
-            if field == "priority":
-                try:
-                    level = Priority(value.strip().lower())
-                except ValueError:
-                    raise InvalidInput("priority", value, "low, normal or high") from None
-                return [deal.set_priority(level, at=now, actor=who)]
-            return [await self._edit_contact(uow, deal, field, value, now, who)]
+            events: list[DealEvent] = []
+            for field, value in changes.items():
+                events += await self._edit_one(uow, deal, field, value, now, who, contact_scope)
+            return events
 
         return await self._change(
             deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
         )
 
+    async def _edit_one(
+        self,
+        uow: UnitOfWork,
+        deal: Deal,
+        field: str,
+        value: str,
+        now: datetime,
+        who: Actor,
+        scope: ContactScope | None,
+    ) -> list[DealEvent]:
+        if field == "title":
+            return [deal.edit("title", valid_title(value), at=now, actor=who)]
+        if field == "amount":
+            return [deal.edit("amount", _amount(value), at=now, actor=who)]
+        if field == "currency":
+            return [deal.edit("currency", valid_currency(value), at=now, actor=who)]
+        if field == "priority":
+            try:
+                level = Priority(value.strip().lower())
+            except ValueError:
+                raise InvalidInput("priority", value, "low, normal or high") from None
+            return [deal.set_priority(level, at=now, actor=who)]
+        return await self._edit_contact(uow, deal, field, value, now, who, scope)
+
     async def _edit_contact(
-        self, uow: UnitOfWork, deal: Deal, field: str, value: str, now: datetime, who: Actor
-    ) -> DealEvent:
+        self,
+        uow: UnitOfWork,
+        deal: Deal,
+        field: str,
+        value: str,
+        now: datetime,
+        who: Actor,
+        scope: ContactScope | None,
+    ) -> list[DealEvent]:
+        """Change the deal's customer: in place when only this deal has them, else as ``scope`` says."""
+        attribute = {"contact": "name", "phone": "phone", "company": "company"}[field]
+        new = to_e164(value, region=self.config.default_region) if field == "phone" else valid_name(value)
         old = deal.contact
-        if field == "phone":
-            phone = to_e164(value, region=self.config.default_region)
-            if old is not None and old.phone == phone:
-                raise InvalidInput("phone", value, "nothing changed")
-            existing = await uow.contacts.by_phone(phone)
-            if existing is not None:  # the number is a known person: the deal now points at them
-                deal.contact = existing
-            elif old is not None:
-                deal.contact = Contact(old.id, old.name, phone, old.company)
-                await uow.contacts.save(deal.contact)
-            else:
-                deal.contact = await uow.contacts.add(name=None, phone=phone, company=None, at=now)
+        previous = getattr(old, attribute) if old is not None else None
+        if previous == new:
+            raise InvalidInput(field, value, "nothing changed")
+        holder = await uow.contacts.by_phone(new) if field == "phone" else None
+        sharing = await uow.deals.count_of_contact(old.id) if old is not None else 0
+        if old is not None and needs_a_choice(field, sharing, scope):
+            raise ContactShared(deal_id=deal.id, name=old.name or old.phone or "?", deal_count=sharing)
+        shared = sharing > 1
+        event = partial(DealEvent.new, kind=EventKind.EDITED, at=now, actor=who, field=field, old=previous)
+        if holder is not None:  # the number is a known customer's: this deal joins them
+            if shared and scope is ContactScope.ALL:
+                raise InvalidInput(
+                    "phone", value, "it is another customer's number: give this deal its own contact"
+                )
+            deal.contact = holder
             deal.touch(now)
-            return DealEvent.new(
-                deal, EventKind.EDITED, now, who, field="phone", old=old.phone if old else None, new=phone
-            )
-        text = valid_name(value)
-        attribute = "name" if field == "contact" else "company"
-        if old is None:
-            deal.contact = await uow.contacts.add(
-                name=text if attribute == "name" else None,
-                phone=None,
-                company=text if attribute == "company" else None,
-                at=now,
-            )
-            previous = None
-        else:
-            previous = getattr(old, attribute)
-            if previous == text:
-                raise InvalidInput(field, value, "nothing changed")
-            setattr(old, attribute, text)
-            await uow.contacts.save(old)
+            return [event(deal, new=new, joined=holder.name or holder.phone)]
+        if old is None or (shared and scope is ContactScope.THIS):
+            # The deal's own contact keeps the name and company; a number is one customer's, so it
+            # stays with the shared contact.
+            keep = {"name": old.name if old else None, "phone": None, "company": old.company if old else None}
+            deal.contact = await uow.contacts.add(**(keep | {attribute: new}), at=now)
+            deal.touch(now)
+            return [event(deal, new=new, own_contact=True if old is not None else None)]
+        setattr(old, attribute, new)
+        await uow.contacts.save(old)
         deal.touch(now)
-        return DealEvent.new(deal, EventKind.EDITED, now, who, field=field, old=previous, new=text)
+        events = [event(deal, new=new, deals=sharing if shared else None)]
+        if shared:
+            for other in await uow.deals.of_contact(old.id):
+                if other.id != deal.id:  # its history says so; it is not activity on it
+                    events.append(event(other, new=new, via_deal=deal.id))
+                    await uow.deals.save(other)
+        return events
+
+
+async def known_customer(uow: UnitOfWork, phone: str, *, viewer: User) -> KnownCustomer | None:
+    """Whose ``phone`` (E.164) is, with their open deals as ``viewer`` may know them; None: nobody's."""
+    contact = await uow.contacts.by_phone(phone)
+    if contact is None:
+        return None
+    seen, unseen = await uow.deals.open_of_contact_as_seen_by(contact.id, viewer=viewer)
+    return KnownCustomer(contact, [DealRef(d.id, d.title) for d in seen], unseen)
 
 
 async def _undoable(uow: UnitOfWork, deal: Deal) -> DealEvent | None:

@@ -11,12 +11,13 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from crm_core.adapters.database import UnitOfWork
+from crm_core.domain.contacts import KnownCustomer
 from crm_core.domain.deals import Actor, Contact, Deal, Priority, Source
 from crm_core.domain.errors import CrmError, InvalidInput, NotFound
 from crm_core.domain.funnel import Pipeline, StageKind
@@ -24,7 +25,7 @@ from crm_core.domain.phones import to_e164
 from crm_core.domain.users import Role, User, valid_name
 from crm_core.domain.values import format_amount, parse_amount, valid_currency, valid_title
 from crm_core.services.base import ServiceBase, default_pipeline, require_boss
-from crm_core.services.deals import created_event
+from crm_core.services.deals import created_event, known_customer
 
 EXPORT_COLUMNS = [
     "id",
@@ -44,6 +45,7 @@ EXPORT_COLUMNS = [
     "lost_reason",
 ]
 MAX_IMPORT_ROWS = 100_000
+ADMIN = User(id=0, telegram_id=0, name="admin", role=Role.BOSS)  # who an import acts as: sees every deal
 
 # A cell that starts with a formula character, after any number of quotes: the export adds one quote in
 # front of it and the import takes one off. Cells that start with quotes are part of the rule so that a
@@ -63,9 +65,23 @@ class RowError:
 
 
 @dataclass(frozen=True, slots=True)
+class RowJoin:
+    """A row whose phone was a known customer's: its deal joined that customer."""
+
+    line: int
+    customer: KnownCustomer
+
+    def __str__(self) -> str:
+        deals = ", ".join(f"#{d.id} {' '.join((d.title or '').split())}" for d in self.customer.seen)
+        head = f"line {self.line}: {self.customer.contact.phone} is {self.customer.name}'s"
+        return head + (f"; it joins their open deals: {deals}" if deals else "; it joins that customer")
+
+
+@dataclass(frozen=True, slots=True)
 class ImportResult:
     imported: int
     errors: list[RowError]
+    joined: list[RowJoin] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -133,7 +149,7 @@ class TransferService(ServiceBase):
         if actor is not None:
             require_boss(actor, "export deals")
         async with self.db.uow(write=False) as uow:
-            admin = actor or User(id=0, telegram_id=0, name="admin", role=Role.BOSS)
+            admin = actor or ADMIN
             deals = await uow.deals.list_all(viewer=admin)
         return _csv_lines(deals)
 
@@ -174,10 +190,13 @@ class TransferService(ServiceBase):
                     errors.append(RowError(line, str(error).rstrip(".")))
             if errors and not skip_bad:
                 raise ImportError_(errors)
+            joined = []
             for row in rows:
-                await self._insert(uow, row, pipeline, now)
+                customer = await self._insert(uow, row, pipeline, now)
+                if customer is not None:
+                    joined.append(RowJoin(row.line, customer))
             await uow.commit()
-        return ImportResult(len(rows), errors)
+        return ImportResult(len(rows), errors, joined)
 
     def _check_row(self, line: int, raw: dict[str, str], pipeline: Pipeline, users: dict[int, User]) -> _Row:
         title = valid_title(raw.get("title", ""))
@@ -222,10 +241,14 @@ class TransferService(ServiceBase):
             lost_reason=lost_reason if stage.kind is StageKind.LOST else None,
         )
 
-    async def _insert(self, uow: UnitOfWork, row: _Row, pipeline: Pipeline, now: datetime) -> None:
+    async def _insert(
+        self, uow: UnitOfWork, row: _Row, pipeline: Pipeline, now: datetime
+    ) -> KnownCustomer | None:
+        """Add the row's deal; the known customer its phone belonged to, if it did."""
         contact: Contact | None = None
-        if row.phone:
-            contact = await uow.contacts.by_phone(row.phone)
+        customer = await known_customer(uow, row.phone, viewer=ADMIN) if row.phone else None
+        if customer is not None:
+            contact = customer.contact
         if contact is None and (row.phone or row.contact_name):
             contact = await uow.contacts.add(name=row.contact_name, phone=row.phone, company=None, at=now)
         stage = pipeline.stage(row.stage_id)
@@ -252,6 +275,7 @@ class TransferService(ServiceBase):
         if row.lost_reason:
             event.data["lost_reason"] = row.lost_reason
         await uow.events.add(event)
+        return customer
 
 
 def _csv_lines(deals: list[Deal]) -> Iterator[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from crm_core.domain.contacts import ContactScope, ContactShared, KnownCustomer
 from crm_core.domain.deals import Source
 from crm_core.services import Crm
 from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, fail, print_json, print_table, with_crm
@@ -40,6 +41,7 @@ def add(
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
+        customer = await crm.deals.customer_of(phone=phone, actor=actor) if phone and phone.strip() else None
         deal = await crm.deals.create(
             actor=actor,
             title=title,
@@ -51,6 +53,66 @@ def add(
             owner_telegram_id=owner,
             source=Source.MANUAL,
         )
+        if customer is not None:  # on stderr: the deal's JSON on stdout keeps its shape
+            typer.echo(f"note: {joins(customer)}", err=True)
+        _print_deal(deal_json(deal), as_json)
+
+    with_crm(go)
+
+
+def joins(customer: KnownCustomer) -> str:
+    """Whose the number of a new deal was, and their other open deals (titles only if yours to see)."""
+    text = f"{customer.contact.phone} is {customer.name}'s number; the new deal joins that customer"
+    named = [f"#{d.id} {d.title}" for d in customer.seen]
+    if customer.unseen:
+        named.append(f"{customer.unseen} of another seller")
+    return text + (f", who has other open deals: {', '.join(named)}." if named else ".")
+
+
+@app.command("edit")
+def edit(
+    deal_id: int = typer.Argument(...),
+    actor_id: int = AS_OPTION,
+    title: str | None = typer.Option(None, help="A new title."),
+    amount: str | None = typer.Option(None, help='A new amount, e.g. "1 500,50".'),
+    currency: str | None = typer.Option(None, help="A new ISO 4217 currency code."),
+    contact_name: str | None = typer.Option(None, help="The customer's new name."),
+    phone: str | None = typer.Option(None, help="The customer's new phone, any format."),
+    company: str | None = typer.Option(None, help="The customer's new company."),
+    priority: str | None = typer.Option(None, help="low, normal or high."),
+    contact_scope: ContactScope | None = typer.Option(
+        None,
+        "--contact-scope",
+        help="When other deals share the contact: `all` changes it for every one of them, "
+        "`this` gives this deal its own contact.",
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Change a deal's fields, all at once or none; a shared contact needs --contact-scope."""
+    fields = {
+        "title": title,
+        "amount": amount,
+        "currency": currency,
+        "contact": contact_name,
+        "phone": phone,
+        "company": company,
+        "priority": priority,
+    }
+    changes = {name: value for name, value in fields.items() if value is not None}
+    if not changes:
+        fail(
+            "Nothing to change: give --title, --amount, --currency, --contact-name, --phone, --company "
+            "or --priority."
+        )
+
+    async def go(crm: Crm) -> None:
+        actor = await as_user(actor_id)(crm)
+        try:
+            deal = await crm.deals.edit_fields(
+                deal_id=deal_id, changes=changes, actor=actor, contact_scope=contact_scope
+            )
+        except ContactShared as error:
+            fail(f"{error} Add --contact-scope all or --contact-scope this.")
         _print_deal(deal_json(deal), as_json)
 
     with_crm(go)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -175,6 +176,83 @@ def test_deal_list_mine_is_what_every_screen_counts_as_a_sellers_open_deals(
     assert everyone["Alice"] == 3
     assert sum(s["count"] for s in team.json("report", "funnel", "--as", ALICE)["stages"]) == 3
     assert "leave out --stage" in team.refused("deal", "list", "--as", ALICE, "--mine", "--stage", "Won")
+
+
+def test_a_new_deal_with_a_known_number_says_on_stderr_whose_customer_it_joins(team: Kanbot) -> None:
+    team.ok(
+        "deal",
+        "add",
+        "--as",
+        ALICE,
+        "--title",
+        "Ivan: phones",
+        "--contact-name",
+        "Ivan",
+        "--phone",
+        "+74951234567",
+    )
+    added = team.ok(
+        "deal", "add", "--as", BOB, "--title", "Ivan: headsets", "--phone", "8 495 123-45-67", "--json"
+    )
+    assert list(json.loads(added.stdout)) == DEAL_KEYS  # the JSON keeps its shape
+    assert added.stderr == (
+        "note: +74951234567 is Ivan's number; the new deal joins that customer, "
+        "who has other open deals: 1 of another seller.\n"
+    )
+    again = team.ok("deal", "add", "--as", ALICE, "--title", "Ivan: cables", "--phone", "+74951234567")
+    assert "who has other open deals: #1 Ivan: phones, 1 of another seller." in again.stderr
+    assert (
+        team.ok("deal", "add", "--as", ALICE, "--title", "Nobody's", "--phone", "+74957654321").stderr == ""
+    )
+
+
+def test_editing_a_shared_contact_asks_for_whom_and_each_deal_records_the_change(team: Kanbot) -> None:
+    team.ok(
+        "deal",
+        "add",
+        "--as",
+        ALICE,
+        "--title",
+        "Ivan: phones",
+        "--contact-name",
+        "Ivan",
+        "--phone",
+        "+74951234567",
+    )
+    team.ok("deal", "add", "--as", BOB, "--title", "Ivan: headsets", "--phone", "+74951234567")
+    refusal = team.refused("deal", "edit", 2, "--as", BOB, "--phone", "+7 495 765-43-21")
+    assert refusal == (
+        "Ivan is the contact of 2 deals: change it for all 2 deals, or give this deal its own contact. "
+        "Add --contact-scope all or --contact-scope this."
+    )
+    assert team.json("deal", "show", 1, "--as", ALICE)["version"] == 1
+    edited = team.json(
+        "deal", "edit", 2, "--as", BOB, "--phone", "+7 495 765-43-21", "--contact-scope", "all"
+    )
+    assert edited["contact"] == {"name": "Ivan", "phone": "+74957654321"}
+    alices = team.json("deal", "show", 1, "--as", ALICE)
+    assert alices["contact"] == {"name": "Ivan", "phone": "+74957654321"}
+    [last] = team.json("deal", "history", 1, "--as", ALICE)[-1:]
+    assert (last["kind"], last["actor"], last["data"]["field"], last["data"]["via_deal"]) == (
+        "edited",
+        "Bob",
+        "phone",
+        2,
+    )
+    own = team.json("deal", "edit", 1, "--as", ALICE, "--contact-name", "Anna", "--contact-scope", "this")
+    assert own["contact"] == {"name": "Anna", "phone": None}
+    assert team.json("deal", "show", 2, "--as", BOB)["contact"]["name"] == "Ivan"
+
+
+def test_deal_edit_changes_several_fields_at_once_or_refuses_in_one_sentence(team: Kanbot) -> None:
+    team.ok("deal", "add", "--as", ALICE, "--title", "Order", "--amount", "100")
+    edited = team.json("deal", "edit", 1, "--as", ALICE, "--title", "Bigger order", "--amount", "1 500")
+    assert (edited["title"], edited["amount"], edited["version"]) == ("Bigger order", "1500.00", 2)
+    assert "Invalid amount" in team.refused(
+        "deal", "edit", 1, "--as", ALICE, "--title", "X", "--amount", "abc"
+    )
+    assert team.json("deal", "show", 1, "--as", ALICE)["title"] == "Bigger order"
+    assert team.refused("deal", "edit", 1, "--as", ALICE).startswith("Nothing to change")
 
 
 @pytest.mark.parametrize(

@@ -169,6 +169,26 @@ async def test_rows_with_one_phone_share_one_contact(crm: Crm, team: Team) -> No
     assert contacts == {existing.contact.id}
 
 
+async def test_the_import_report_names_the_customer_each_known_number_belongs_to(
+    crm: Crm, team: Team
+) -> None:
+    existing = await crm.deals.create(
+        actor=team.alice, title="Existing", contact_name="Ivan", phone="+74951234567"
+    )
+    text = (
+        HEADER + "Known,,,,8 495 123 45 67,,,,,\nNew,,,,+74957654321,,,,,\nNew again,,,,+74957654321,,,,,\n"
+    )
+    result = await crm.transfer.import_csv(text)
+    assert [(j.line, j.customer.name) for j in result.joined] == [(2, "Ivan"), (4, "+74957654321")]
+    assert [r.id for r in result.joined[0].customer.seen] == [existing.id]
+    assert str(result.joined[0]) == (
+        f"line 2: +74951234567 is Ivan's; it joins their open deals: #{existing.id} Existing"
+    )
+    assert str(result.joined[1]).startswith(
+        "line 4: +74957654321 is +74957654321's; it joins their open deals"
+    )
+
+
 async def test_an_exported_file_imports_back_as_the_same_deals(
     crm: Crm, team: Team, clock: FixedClock
 ) -> None:

@@ -15,6 +15,8 @@ from crm_core.adapters.liveness import Liveness
 from crm_core.adapters.tables import dialogs, invites, processed
 from crm_core.domain.users import Role
 
+DRAFT_KEY = "draft"  # the draft number, kept in a dialog's data
+
 
 @dataclass(slots=True)
 class Invite:
@@ -48,6 +50,11 @@ class Dialog:
     step: str
     data: dict[str, Any]
     updated_at: datetime
+
+    @property
+    def draft(self) -> int:
+        """Which draft this is: every write of a dialog is a new one (see ``DialogService.put``)."""
+        return int(self.data.get(DRAFT_KEY, 0))
 
 
 def _upsert(conn: AsyncConnection, table: Any) -> Any:

@@ -373,6 +373,26 @@ class DealRepository:
         )
         return deals_from_rows(rows)
 
+    async def open_of_contact_as_seen_by(self, contact_id: int, *, viewer: User) -> tuple[list[Deal], int]:
+        """The contact's open deals ``viewer`` may see (most recently active first), and how many
+        other open deals the contact has: access is the query scope, the rest only a count."""
+        of_contact = and_(deals.c.contact_id == contact_id, is_open())
+        stmt = deal_select().where(of_contact).order_by(deals.c.last_activity_at.desc(), deals.c.id.desc())
+        seen = deals_from_rows(await self.conn.execute(visible_to(stmt, viewer)))
+        total = int(await self.conn.scalar(select(func.count()).where(of_contact)) or 0)
+        return seen, total - len(seen)
+
+    async def of_contact(self, contact_id: int) -> list[Deal]:
+        """Every deal of the contact, open or closed, oldest first."""
+        rows = await self.conn.execute(
+            deal_select().where(deals.c.contact_id == contact_id).order_by(deals.c.id)
+        )
+        return deals_from_rows(rows)
+
+    async def count_of_contact(self, contact_id: int) -> int:
+        """How many deals, open or closed, have this contact."""
+        return int(await self.conn.scalar(select(func.count()).where(deals.c.contact_id == contact_id)) or 0)
+
     async def open_deal_ids_of_owner(self, owner_id: int) -> list[int]:
         rows = await self.conn.execute(
             select(deals.c.id)
