@@ -35,7 +35,8 @@ def test_deals_are_exported_as_csv_and_import_back(team: Kanbot, tmp_path: Path)
     (tmp_path / "deals.csv").write_text(team.ok("export", "deals").stdout, encoding="utf-8")
     imported = team.ok("import", "deals", "deals.csv").stdout.splitlines()
     assert imported == [  # the number is a known customer's: the report says whose, and their deals
-        'joined line 2: +74951234567 is +74951234567\'s; it joins their open deals: #1 Крыша, "срочно" и окна',
+        "joined line 2: +74951234567 is +74951234567's; it joins their open deals: "
+        '#1 Крыша, "срочно" и окна',
         "Imported 1 deal(s); skipped 0.",
     ]
     again = exported(team)

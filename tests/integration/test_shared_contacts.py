@@ -28,7 +28,7 @@ async def ivans_two_deals(crm: Crm, team: Team) -> tuple[Deal, Deal]:
 async def test_a_known_number_tells_whose_it_is_with_titles_only_the_actor_may_see(
     crm: Crm, team: Team
 ) -> None:
-    alices, bobs = await ivans_two_deals(crm, team)
+    alices, _bobs = await ivans_two_deals(crm, team)
     closed = await crm.deals.create(actor=team.alice, title="Ivan: old order", phone=IVAN)
     await crm.deals.mark_won(deal_id=closed.id, actor=team.alice)
     as_alice = await crm.deals.customer_of(phone="8 (495) 123-45-67", actor=team.alice)
@@ -104,7 +104,7 @@ async def test_giving_a_deal_its_own_contact_leaves_the_other_deals_customer_alo
 async def test_renaming_a_deals_own_contact_keeps_the_number_with_the_customer_it_belongs_to(
     crm: Crm, team: Team
 ) -> None:
-    alices, bobs = await ivans_two_deals(crm, team)
+    _alices, bobs = await ivans_two_deals(crm, team)
     await crm.deals.edit(
         deal_id=bobs.id, field="contact", value="Maria", actor=team.bob, contact_scope=ContactScope.THIS
     )
