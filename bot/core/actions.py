@@ -38,19 +38,21 @@ TAKE = action("tk", "ii")
 TASKS = action("ts")
 TASK_DONE = action("tdn", "is")  # task id, where the button is ("l" the list, "n" a notification)
 TASK_SNOOZE = action("tsz", "iss")  # task id, option, where
-# new deal
-NEW_CREATE = action("ndc")
-NEW_CANCEL = action("ndx")
-NEW_SKIP = action("nds")
+# multi-step flows: each button carries the draft it confirms (see DialogService.confirmed)
+NEW_CREATE = action("ndc", "i")  # draft
+NEW_CANCEL = action("ndx", "i")  # draft
+NEW_SKIP = action("nds", "i")  # draft
+WHEN_AT = action("wa", "ii")  # a passed day's next-year date (minutes since 1970), draft
+CONTACT_SCOPE = action("csc", "si")  # "all" deals of a shared contact or "this" deal alone, draft
 # reports and team
 REPORT = action("rp", "si")  # period, seller telegram id (0 = team)
 REPORT_SELLERS = action("rps", "s")
 TEAM = action("tm")
 TEAM_SELLER = action("tms", "i")  # user id
 DEACTIVATE_ASK = action("dea", "i")
-DEACTIVATE = action("de", "ii")  # user id, heir user id (0 = nobody)
+DEACTIVATE = action("de", "iii")  # user id, heir user id (0 = nobody), draft
 INVITE_MENU = action("ivm")
-INVITE = action("iv", "s")  # role
+INVITE = action("iv", "si")  # role, draft
 INVITE_REVOKE = action("ivr", "i")
 LANG = action("lg", "s")
 CANCEL = action("cx")
@@ -62,7 +64,7 @@ CALL_ATTACH_TO = action("catd", "ii")  # call id, deal id
 CALL_IGNORE = action("cig", "i")  # call id
 SNOOZE_MENU = action("szm", "ii")  # deal id, version
 SNOOZE = action("sz", "iis")  # deal id, version, option
-SNOOZE_DO = action("szd", "iii")  # deal id, version, until (minutes since 1970): snooze without a reason
+SNOOZE_DO = action("szd", "i")  # draft: snooze as the question says, without a reason
 LOWER = action("lw", "ii")
 NUDGE = action("ng", "i")  # deal id
 DIGEST = action("dg", "s")

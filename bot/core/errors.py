@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.i18n import Html, Tr
+from crm_core.domain.contacts import ContactShared
 from crm_core.domain.errors import (
     Conflict,
     CrmError,
@@ -11,6 +12,7 @@ from crm_core.domain.errors import (
     InvalidInput,
     NotAllowed,
     NotFound,
+    OutOfDate,
     ReopensElsewhere,
     StaleVersion,
     Unavailable,
@@ -95,6 +97,8 @@ REASONS = [
     N_("use the buttons above"),
     N_("it is not closed"),
     N_("it was cancelled when its deal was closed"),
+    N_("that date has passed"),
+    N_("it is another customer's number: give this deal its own contact"),
 ]
 
 
@@ -112,6 +116,18 @@ def explain(error: CrmError, tr: Tr) -> Html:
         return tr("This card is out of date — here is the current one.")
     if isinstance(error, ReopensElsewhere):
         return tr("A closed deal reopens only in {stage}, where it was closed.", stage=tr(error.stage))
+    if isinstance(error, OutOfDate):
+        if error.what == "summary":
+            return tr("This summary is out of date — nothing was done. Use the newest one.")
+        return tr("This question is out of date — nothing was done. Use the newest one.")
+    if isinstance(error, ContactShared):
+        shared = tr.ngettext(
+            "{name} is the contact of {n} deal.",
+            "{name} is the contact of {n} deals.",
+            error.deal_count,
+            name=error.name,
+        )
+        return Html(shared + " " + tr("Change it for all of them, or give this deal its own contact?"))
     if isinstance(error, DealClosed):
         return tr("The deal is closed — reopen it first.")
     if isinstance(error, InvalidInput):

@@ -136,18 +136,20 @@ class Tr:
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz)
 
-    def when(self, moment: datetime, *, now: datetime | None = None) -> str:
-        """A time as a person reads it: "today 15:00", "tomorrow 09:00", "2 Mar, 09:00"."""
-        local = self.local(moment)
-        if now is not None:
-            today = self.local(now).date()
+    def when(self, moment: datetime, *, now: datetime, relative: bool = True) -> str:
+        """A time as a person reads it: "today 15:00", "tomorrow 09:00", "2 Mar, 09:00" — and with its
+        year, "1 Dec 2027, 10:00", whenever that is not this year (a date a year away must look it).
+        ``relative=False`` names the day even when it is today."""
+        local, today = self.local(moment), self.local(now).date()
+        if relative:
             if local.date() == today:
                 return self("today") + f" {local:%H:%M}"
             if (local.date() - today).days == 1:
                 return self("tomorrow") + f" {local:%H:%M}"
             if (today - local.date()).days == 1:
                 return self("yesterday") + f" {local:%H:%M}"
-        return format_datetime(local, "d MMM, HH:mm", locale=self._babel)
+        pattern = "d MMM, HH:mm" if local.year == today.year else "d MMM y, HH:mm"
+        return format_datetime(local, pattern, locale=self._babel)
 
     def duration(self, delta: timedelta) -> str:
         return format_timedelta(delta, threshold=1.1, locale=self._babel)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -117,6 +118,16 @@ _WEEKDAYS = {
 }
 _NOISE = re.compile(r"^(?:next|в|on|at|следующий|следующую|в следующий|в следующую|يوم)\s+")
 PROBLEM = 'say e.g. "in 2h", "tomorrow 10:00", "25.12 15:00" or "2026-12-25T15:00"'
+PASSED = "that date has passed"
+
+
+class PassedDate(InvalidInput):
+    """A day typed without a year ("01.12 10:00") that has passed this year: never silently taken for
+    next year's (a typo would snooze a deal for a year); ``next_year`` is that day a year on, to offer."""
+
+    def __init__(self, text: str, next_year: datetime | None) -> None:
+        super().__init__("time", text, PASSED)
+        self.next_year = next_year
 
 
 def _at(day: date, moment: time, tz: ZoneInfo) -> datetime:
@@ -132,6 +143,10 @@ def parse_when(text: str, *, now: datetime, tz: str) -> datetime:
     result = _parse(raw, now.astimezone(zone), zone)
     if result is None:
         raise InvalidInput("time", text, PROBLEM)
+    if isinstance(result, _YearlessDay):
+        if result.moment <= now:
+            raise PassedDate(text, _a_year_on(result.moment))
+        result = result.moment
     if result <= now:
         raise InvalidInput("time", text, "it is in the past")
     if result - now > MAX_AHEAD:  # the CRM refuses it too: say so in the user's words now
@@ -139,7 +154,21 @@ def parse_when(text: str, *, now: datetime, tz: str) -> datetime:
     return result
 
 
-def _parse(raw: str, local: datetime, zone: ZoneInfo) -> datetime | None:
+@dataclass(frozen=True, slots=True)
+class _YearlessDay:
+    """A day typed with no year: this year's, whether or not it has passed."""
+
+    moment: datetime
+
+
+def _a_year_on(moment: datetime) -> datetime | None:
+    try:
+        return moment.replace(year=moment.year + 1)
+    except ValueError:  # 29 February
+        return None
+
+
+def _parse(raw: str, local: datetime, zone: ZoneInfo) -> datetime | _YearlessDay | None:
     try:
         iso = datetime.fromisoformat(raw.upper().replace(" ", "T", 1) if re.match(r"^\d{4}-", raw) else "")
         return iso if iso.tzinfo else iso.replace(tzinfo=zone)
@@ -174,19 +203,16 @@ def _parse(raw: str, local: datetime, zone: ZoneInfo) -> datetime | None:
     return None
 
 
-def _calendar_day(match: re.Match[str], local: datetime, clock: time, zone: ZoneInfo) -> datetime | None:
+def _calendar_day(
+    match: re.Match[str], local: datetime, clock: time, zone: ZoneInfo
+) -> datetime | _YearlessDay | None:
     d, m, y = int(match.group(1)), int(match.group(2)), match.group(3)
     year = (int(y) + 2000 if len(y) == 2 else int(y)) if y else local.year
     try:
         result = _at(date(year, m, d), clock, zone)
     except ValueError:
         return None
-    if not y and result <= local:  # "25.12" in late December means next year
-        try:
-            result = _at(date(year + 1, m, d), clock, zone)
-        except ValueError:
-            return None
-    return result
+    return result if y else _YearlessDay(result)
 
 
 def next_monday_morning(now: datetime, tz: str) -> datetime:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crm_core.services import Crm
-from tests.e2e.harness import ALI, EmulatedChat
+from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat
 
 TITLE_Q = "What is the deal?"
 CONTACT_Q = "Who is the customer?"
@@ -95,3 +95,83 @@ async def test_the_cancel_button_drops_the_draft(chat: EmulatedChat, crm: Crm) -
     await chat.send(ALI, "Some name")
     assert "Nothing found" in (await chat.last(ALI)).text
     assert await crm.deals.list_deals(actor=await crm.users.identify(ALI)) == []
+
+
+# -- old buttons of a draft act on nothing newer ------------------------------------------------------
+
+
+async def a_summary(chat: EmulatedChat, title: str, amount: str) -> int:
+    """A /new draft up to its summary (no contact, no phone); the summary's message id."""
+    await chat.send(ALI, f"/new {title}")
+    await chat.click(ALI, "Skip")
+    await chat.click(ALI, "Skip")
+    await chat.send(ALI, amount)
+    summary = await chat.last(ALI)
+    assert "Create it?" in summary.text and title in summary.text
+    return summary.message_id
+
+
+async def test_create_under_an_old_abandoned_summary_creates_nothing_and_the_new_draft_stays(
+    chat: EmulatedChat, crm: Crm
+) -> None:
+    old = await a_summary(chat, "Old idea", "100")
+    await chat.send(ALI, "/cancel")
+    new = await a_summary(chat, "New idea", "200")
+    query = await chat.click(ALI, "Create", message_id=old)
+    answer = await chat.answer(query)
+    assert answer is not None and answer["show_alert"]
+    assert answer["text"] == "This summary is out of date — nothing was done. Use the newest one."
+    ali = await crm.users.identify(ALI)
+    assert await crm.deals.list_deals(actor=ali) == []
+    await chat.click(ALI, "Create", message_id=new)
+    [deal] = await crm.deals.list_deals(actor=ali)
+    assert (deal.title, str(deal.amount)) == ("New idea", "200.00")
+
+
+async def test_a_summary_of_the_same_deal_typed_again_creates_only_from_the_newest(
+    chat: EmulatedChat, crm: Crm
+) -> None:
+    first = await a_summary(chat, "Boiler", "100")
+    second = await a_summary(chat, "Boiler", "150")  # started over: the same title, another amount
+    answer = await chat.answer(await chat.click(ALI, "Create", message_id=first))
+    assert answer is not None and "out of date" in answer["text"]
+    assert await crm.deals.list_deals(actor=await crm.users.identify(ALI)) == []
+    await chat.click(ALI, "Create", message_id=second)
+    [deal] = await crm.deals.list_deals(actor=await crm.users.identify(ALI))
+    assert str(deal.amount) == "150.00"
+    again = await chat.answer(await chat.click(ALI, "Create", message_id=first))
+    assert again is not None and "out of date" in again["text"]  # and once created, never twice
+    assert len(await crm.deals.list_deals(actor=await crm.users.identify(ALI))) == 1
+
+
+async def test_skip_under_an_earlier_question_does_not_skip_the_current_one(chat: EmulatedChat) -> None:
+    await chat.send(ALI, "/new Windows")
+    contact_question = (await chat.last(ALI)).message_id
+    await chat.send(ALI, "Anna")
+    assert PHONE_Q in (await chat.last(ALI)).text
+    answer = await chat.answer(await chat.click(ALI, "Skip", message_id=contact_question))
+    assert answer is not None and "This question is out of date" in answer["text"]
+    await chat.send(ALI, "+7 916 000-11-22")  # still the phone's question
+    assert AMOUNT_Q in (await chat.last(ALI)).text
+
+
+# -- a known number ----------------------------------------------------------------------------------
+
+
+async def test_the_summary_says_whose_a_known_number_is_with_only_the_deals_the_seller_may_see(
+    chat: EmulatedChat, crm: Crm
+) -> None:
+    ali, maria = await crm.users.identify(ALI), await crm.users.identify(MARIA)
+    await crm.deals.create(actor=ali, title="Ivan: phones", contact_name="Ivan Petrov", phone="+74951234567")
+    await crm.deals.create(actor=maria, title="Ivan: secret", phone="+74951234567")
+    await chat.send(ALI, "/new Ivan: headsets")
+    await chat.send(ALI, "Vanya")
+    await chat.send(ALI, "8 495 123-45-67")
+    await chat.click(ALI, "Skip")
+    summary = (await chat.last(ALI)).text
+    assert "This number is already Ivan Petrov's: the new deal joins that customer." in summary
+    assert "Their open deals: «Ivan: phones», 1 of another seller" in summary
+    assert "secret" not in summary
+    await chat.click(ALI, "Create")
+    deals = await crm.deals.find(query="+74951234567", actor=await crm.users.identify(BOSS))
+    assert len({d.contact.id for d in deals if d.contact}) == 1 and len(deals) == 3

@@ -139,7 +139,7 @@ async def test_a_seller_cannot_use_team_or_invite(chat: EmulatedChat, crm: Crm) 
         assert "I don't know that command" in refusal.text, command
         assert "/team" not in refusal.text and "/invite" not in refusal.text
     message_id = (await chat.last(ALI)).message_id
-    for data in ("1iv:seller", "1iv:boss", "1tm", "1ivm", "1tms:2", "1de:3:2"):
+    for data in ("1iv:seller:1", "1iv:boss:1", "1tm", "1ivm", "1tms:2", "1de:3:2:1"):
         query = await chat.press_data(ALI, message_id, data)
         answer = await chat.answer(query)
         assert answer is not None and "not allowed" in (answer["text"] or ""), (data, answer)

@@ -37,7 +37,8 @@ def draw(locale: str, counts: list[int] = COUNTS) -> bytes:
         for name, count, amount in zip(OPEN_STAGES, counts, AMOUNTS, strict=True)
     ]
     rates = [tr.percent(rate) if rate is not None else None for rate in RATES]
-    title = tr("Funnel") + " · " + tr.when(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))  # as the digest's
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    title = tr("Funnel") + " · " + tr.when(now, now=now, relative=False)  # as the digest's
     return funnel_chart(bars, rates, title=title, rtl=tr.rtl)
 
 

@@ -14,8 +14,9 @@ from bot.core.features.cards import STAGE_ICON, deal_card, event_text, pretty_ph
 from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
-from bot.core.when import morning_in, next_monday_morning, parse_when
+from bot.core.when import EPOCH, PassedDate, morning_in, next_monday_morning, parse_when
 from crm_core.adapters.repositories.conversations import Dialog
+from crm_core.domain.contacts import ContactScope, ContactShared
 from crm_core.domain.deals import Deal, DealEvent, Priority
 from crm_core.domain.errors import CrmError, InvalidInput, StaleVersion
 from crm_core.domain.funnel import StageKind
@@ -220,6 +221,7 @@ async def on_remind(ctx: ChatContext, p: Payload) -> Reply:
     due = options.get(p.token(2))
     if due is None:
         raise InvalidInput("time", p.token(2))
+    await details(ctx, p.num(0), p.num(1))  # the menu of the deal as it is: not of a deal changed since
     return await remind(ctx, p.num(0), due)
 
 
@@ -238,7 +240,7 @@ async def remind(ctx: ChatContext, deal_id: int, due: datetime, *, edit: bool = 
 @router.button(A.REMIND_TYPED)
 async def on_remind_typed(ctx: ChatContext, p: Payload) -> Reply:
     """Ask for a reminder time in the user's words."""
-    await details(ctx, p.num(0))
+    await details(ctx, p.num(0), p.num(1))
     return await ask(
         ctx,
         "remind",
@@ -441,11 +443,27 @@ async def on_lost_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedCon
     return await _answered(ctx, dialog, moved_notice(ctx, deal))
 
 
+def passed_date(ctx: ChatContext, dialog: Dialog, error: PassedDate, question: str) -> Reply:
+    """A day typed without a year that has passed: say so, and offer that day next year as a button
+    (never taken for it silently: a typo would put a deal away for a year)."""
+    lines = ["⚠️ " + ctx.tr("That date has passed."), question]
+    buttons = []
+    if error.next_year is not None:
+        minutes = int((error.next_year - EPOCH).total_seconds() // 60)
+        label = "📅 " + ctx.tr.label("Next year: {when}", when=ctx.tr.when(error.next_year, now=ctx.now))
+        buttons.append([Button.act(label, A.WHEN_AT, minutes, dialog.draft)])
+    return Reply().send(View.of(lines, buttons))
+
+
 @router.flow("remind")
 async def on_remind_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """Plan the reminder at the typed time, or ask again."""
     try:
         due = parse_when(_text(event), now=ctx.now, tz=ctx.user.timezone)
+    except PassedDate as error:
+        return passed_date(
+            ctx, dialog, error, ctx.tr('When? For example "in 2h", "tomorrow 10:00" or "25.12 15:00".')
+        )
     except InvalidInput as error:
         reason = ctx.tr(error.reason or "")
         return Reply().send(
@@ -462,18 +480,76 @@ async def on_remind_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedC
 
 @router.flow("edit")
 async def on_edit_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
-    """Save the new value, or explain what is wrong and ask again."""
-    field = str(dialog.data["field"])
+    """Save the new value, or explain what is wrong and ask again; a contact other deals share asks
+    first whether the change is for all of them or for this deal alone."""
+    field, value = str(dialog.data["field"]), _text(event)
     try:
         await ctx.crm.deals.edit(
             deal_id=int(dialog.data["deal_id"]),
             field=field,
-            value=_text(event),
+            value=value,
             actor=ctx.user,
             expected_version=int(dialog.data["version"]),
         )
     except StaleVersion:
         raise
+    except ContactShared as shared:
+        return await ask_contact_scope(ctx, dialog, value, shared)
     except CrmError as error:
         return Reply().send(View.of(["⚠️ " + explain(error, ctx.tr), ctx.tr("Try again, or send /cancel.")]))
     return await _answered(ctx, dialog, "✏️ " + ctx.tr("Saved."))
+
+
+async def ask_contact_scope(ctx: ChatContext, dialog: Dialog, value: str, shared: ContactShared) -> Reply:
+    """Ask whether a shared contact changes for all its deals or this deal gets its own."""
+    data = {**dialog.data, "value": value}
+    asked = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="edit", step="scope", data=data)
+    tr, n = ctx.tr, shared.deal_count
+    lines = [
+        "👥 "
+        + tr.ngettext(
+            "{name} is the contact of {n} deal.", "{name} is the contact of {n} deals.", n, name=shared.name
+        ),
+        tr("Change it for all of them, or give this deal its own contact?"),
+    ]
+    buttons = [
+        [
+            Button.act(
+                "👥 " + tr.label_n("For all {n} deals", "For all {n} deals", n),
+                A.CONTACT_SCOPE,
+                "all",
+                asked.draft,
+            )
+        ],
+        [
+            Button.act(
+                "👤 " + tr.label("Only this deal: its own contact"), A.CONTACT_SCOPE, "this", asked.draft
+            )
+        ],
+    ]
+    return Reply().send(View.of(lines, buttons))
+
+
+@router.button(A.CONTACT_SCOPE)
+async def on_contact_scope(ctx: ChatContext, p: Payload) -> Reply:
+    """Save the typed change for all the contact's deals, or give this deal a contact of its own."""
+    try:
+        scope = ContactScope(p.token(0))
+    except ValueError:
+        raise InvalidInput("answer", p.token(0)) from None
+    dialog = await ctx.crm.dialogs.confirmed(
+        ctx.user.telegram_id, flow="edit", draft=p.num(1), step="scope", what="question"
+    )
+    await ctx.crm.deals.edit(
+        deal_id=int(dialog.data["deal_id"]),
+        field=str(dialog.data["field"]),
+        value=str(dialog.data["value"]),
+        actor=ctx.user,
+        expected_version=int(dialog.data["version"]),
+        contact_scope=scope,
+    )
+    if scope is ContactScope.ALL:
+        notice = ctx.tr("Saved for every deal of this contact.")
+    else:
+        notice = ctx.tr("Saved: this deal has its own contact now.")
+    return await _answered(ctx, dialog, "✏️ " + notice)

@@ -11,23 +11,24 @@ from bot.core.chart import Bar, funnel_chart
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.events import SharedContact, Text
-from bot.core.features.card import back_to_card, details, show_card
+from bot.core.features.card import back_to_card, details, passed_date, remind, show_card
 from bot.core.features.cards import deal_card, deal_label, stage_label, stage_name, task_text
 from bot.core.features.reports import conversion_lines, funnel_lines, sellers_lame_lines
 from bot.core.i18n import Tr, h
 from bot.core.renderers import Outgoing, renders
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, SendPhoto, Typing, View, fit, short
-from bot.core.when import EPOCH, from_epoch_minutes, morning_in, parse_when
+from bot.core.when import PassedDate, from_epoch_minutes, morning_in, parse_when
 from crm_core.adapters.repositories.conversations import Dialog
 from crm_core.domain.deals import Priority
-from crm_core.domain.errors import InvalidInput, NotFound
+from crm_core.domain.errors import InvalidInput, NotFound, OutOfDate
 from crm_core.domain.notifications import NoteKind
 from crm_core.reports.digest import Digest, MorningPlan, Nudge
 from crm_core.reports.models import ActivitySummary
 
 router = Router("followups")
 SNOOZE_OPTIONS = {"1d": 1, "3d": 3, "1w": 7}
+WHEN_QUESTIONS = {("remind", "answer"), ("snooze", "date")}  # the questions a typed day answers
 
 
 # -- stage reminders ----------------------------------------------------------------------------
@@ -131,15 +132,8 @@ async def on_snooze(ctx: ChatContext, p: Payload) -> Reply:
 
 async def _ask_reason(ctx: ChatContext, data: dict[str, Any], until: datetime) -> Reply:
     data = {**data, "until": until.isoformat()}
-    await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="snooze", step="reason", data=data)
-    minutes = int((until - EPOCH).total_seconds() // 60)
-    skip = [
-        [
-            Button.act(
-                "⏭ " + ctx.tr("No reason"), A.SNOOZE_DO, int(data["deal_id"]), int(data["version"]), minutes
-            )
-        ]
-    ]
+    dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="snooze", step="reason", data=data)
+    skip = [[Button.act("⏭ " + ctx.tr("No reason"), A.SNOOZE_DO, dialog.draft)]]
     text = ctx.tr(
         "Snoozing until {when}. Why? A few words for the history:", when=ctx.tr.when(until, now=ctx.now)
     )
@@ -157,7 +151,28 @@ async def _snooze(ctx: ChatContext, deal_id: int, version: int, until: datetime,
 
 @router.button(A.SNOOZE_DO)
 async def on_snooze_do(ctx: ChatContext, p: Payload) -> Reply:
-    return await _snooze(ctx, p.num(0), p.num(1), from_epoch_minutes(p.num(2)), None)
+    """Snooze as the question this button came with says, without a reason."""
+    dialog = await ctx.crm.dialogs.confirmed(
+        ctx.user.telegram_id, flow="snooze", draft=p.num(0), step="reason", what="question"
+    )
+    data = dialog.data
+    until = datetime.fromisoformat(data["until"])
+    return await _snooze(ctx, int(data["deal_id"]), int(data["version"]), until, None)
+
+
+@router.button(A.WHEN_AT)
+async def on_when_at(ctx: ChatContext, p: Payload) -> Reply:
+    """The day typed, next year: the answer to the question (a reminder's or a snooze's time) it came with."""
+    dialog = await ctx.crm.dialogs.get(ctx.user.telegram_id)
+    if dialog is None or dialog.draft != p.num(1) or (dialog.flow, dialog.step) not in WHEN_QUESTIONS:
+        raise OutOfDate("question")
+    when = from_epoch_minutes(p.num(0))
+    if when <= ctx.now:
+        raise InvalidInput("time", when.isoformat(), "it is in the past")
+    if dialog.flow == "remind":
+        await ctx.crm.dialogs.drop(ctx.user.telegram_id)
+        return await remind(ctx, int(dialog.data["deal_id"]), when, edit=False)
+    return await _ask_reason(ctx, dict(dialog.data), when)
 
 
 @router.flow("snooze")
@@ -168,6 +183,10 @@ async def on_snooze_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedC
     if dialog.step == "date":
         try:
             until = parse_when(text, now=ctx.now, tz=ctx.user.timezone)
+        except PassedDate as error:
+            return passed_date(
+                ctx, dialog, error, ctx.tr('Until when? For example "25.12", "next monday" or "in 2 weeks".')
+            )
         except InvalidInput as error:
             return Reply().send(
                 View.of(
@@ -395,7 +414,12 @@ def split_messages(lines: list[str], limit: int = 4000) -> list[str]:
 async def digest_messages(ctx: ChatContext, digest: Digest) -> list[Outgoing]:
     tr, now, currency = ctx.tr, ctx.now, ctx.crm.config.default_currency
     title = tr("Weekly digest") if digest.weekly else tr("Daily digest")
-    lines = [f"🗞 <b>{title}</b> · {tr.when(now)}", "", *funnel_lines(digest.funnel, tr, currency), ""]
+    lines = [
+        f"🗞 <b>{title}</b> · {tr.when(now, now=now, relative=False)}",
+        "",
+        *funnel_lines(digest.funnel, tr, currency),
+        "",
+    ]
     since = tr("This week, compared with the week before") if digest.weekly else tr("Since the last digest")
     lines += [f"<b>{since}</b>", *_activity_lines(tr, digest.activity, currency, digest.previous), ""]
     lines += [
@@ -450,7 +474,7 @@ async def chart(ctx: ChatContext, digest: Digest) -> SendPhoto:
         else None
         for r in digest.funnel.rows
     ]
-    title = tr("Funnel") + " · " + tr.when(ctx.now)
+    title = tr("Funnel") + " · " + tr.when(ctx.now, now=ctx.now, relative=False)
     png = await asyncio.to_thread(funnel_chart, bars, conversions, title=title, rtl=tr.rtl)
     caption = "📊 " + tr("The funnel now; arrows show the 30-day conversion to the next stage.")
     return SendPhoto(png, caption)

@@ -12,10 +12,11 @@ from bot.core.errors import explain
 from bot.core.events import SharedContact, Text
 from bot.core.features.card import show_card
 from bot.core.features.cards import pretty_phone
-from bot.core.i18n import h
+from bot.core.i18n import Html, h
 from bot.core.routing import Router
-from bot.core.views import Button, Reply, View, fit
+from bot.core.views import Button, Reply, View, fit, short
 from crm_core.adapters.repositories.conversations import Dialog
+from crm_core.domain.contacts import KnownCustomer
 from crm_core.domain.errors import CrmError, InvalidInput
 from crm_core.domain.phones import to_e164
 from crm_core.domain.users import valid_name
@@ -26,16 +27,17 @@ FLOW = "new_deal"
 STEPS = ("title", "contact", "phone", "amount", "confirm")
 
 
-def question(ctx: ChatContext, step: str) -> View:
+def question(ctx: ChatContext, step: str, draft: int) -> View:
     tr = ctx.tr
-    skip = [[Button.act("⏭ " + tr("Skip"), A.NEW_SKIP)], [Button.act("✖️ " + tr("Cancel"), A.NEW_CANCEL)]]
+    cancel = [Button.act("✖️ " + tr("Cancel"), A.NEW_CANCEL, draft)]
+    skip = [[Button.act("⏭ " + tr("Skip"), A.NEW_SKIP, draft)], cancel]
     if step == "title":
         return View.of(
             [
                 "➕ <b>" + tr("New deal") + "</b>",
                 tr("What is the deal? Send a short title, e.g. «ACME: 20 IP phones»."),
             ],
-            [[Button.act("✖️ " + tr("Cancel"), A.NEW_CANCEL)]],
+            [cancel],
         )
     if step == "contact":
         return View.of(
@@ -46,27 +48,65 @@ def question(ctx: ChatContext, step: str) -> View:
     return View.of([tr('The amount? e.g. "1 500,50" or "15k".')], skip)
 
 
-def summary(ctx: ChatContext, data: dict[str, Any]) -> View:
+def customer_lines(ctx: ChatContext, customer: KnownCustomer) -> list[str]:
+    """Whose a typed number already is, and their open deals: titles only of those the user may see."""
+    tr = ctx.tr
+    lines = [
+        "☎️ " + tr("This number is already {name}'s: the new deal joins that customer.", name=customer.name)
+    ]
+    if customer.open_count:
+        named = [f"«{h(short(d.title or '', 40))}»" for d in customer.seen]
+        if customer.unseen:
+            named.append(tr.ngettext("{n} of another seller", "{n} of other sellers", customer.unseen))
+        lines.append(
+            "📂 "
+            + tr.ngettext(
+                "Their open deal: {deals}",
+                "Their open deals: {deals}",
+                customer.open_count,
+                deals=Html(", ".join(named)),
+            )
+        )
+    return lines
+
+
+async def summary(ctx: ChatContext, data: dict[str, Any], draft: int) -> View:
     tr = ctx.tr
     currency = ctx.crm.config.default_currency
     amount = tr.money(parse_amount(data["amount"]), currency) if data.get("amount") else "—"
+    customer = (
+        await ctx.crm.deals.customer_of(phone=data["phone"], actor=ctx.user) if data.get("phone") else None
+    )
     lines = [
         "➕ <b>" + tr("New deal") + "</b>",
         f"📌 {h(data['title'])}",
         f"👤 {h(data.get('contact') or '—')} · {pretty_phone(data.get('phone')) or '—'}",
+        *(customer_lines(ctx, customer) if customer is not None else []),
         f"💰 {amount}",
         "",
         tr("Create it?"),
     ]
     return View.of(
         lines,
-        [[Button.act("✅ " + tr("Create"), A.NEW_CREATE), Button.act("✖️ " + tr("Cancel"), A.NEW_CANCEL)]],
+        [
+            [
+                Button.act("✅ " + tr("Create"), A.NEW_CREATE, draft),
+                Button.act("✖️ " + tr("Cancel"), A.NEW_CANCEL, draft),
+            ]
+        ],
     )
 
 
+async def _view(ctx: ChatContext, dialog: Dialog) -> View:
+    """The question the dialog is at, or the summary, with buttons for this very draft."""
+    if dialog.step == "confirm":
+        return await summary(ctx, dialog.data, dialog.draft)
+    return question(ctx, dialog.step, dialog.draft)
+
+
 async def _go(ctx: ChatContext, data: dict[str, Any], step: str) -> Reply:
-    await ctx.crm.dialogs.put(ctx.user.telegram_id, flow=FLOW, step=step, data=data)
-    return Reply().send(summary(ctx, data) if step == "confirm" else question(ctx, step))
+    dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow=FLOW, step=step, data=data)
+    return Reply().send(await _view(ctx, dialog))
 
 
 def again(ctx: ChatContext, error: CrmError, view: View) -> View:
@@ -83,9 +123,11 @@ async def on_new(ctx: ChatContext, args: str) -> Reply:
     """Start a new deal (or `/new Title` to skip the first question)."""
     if args.strip():
         try:
-            return await _go(ctx, {"title": valid_title(args)}, "contact")
+            title = valid_title(args)
         except InvalidInput as error:
-            return Reply().send(again(ctx, error, question(ctx, "title")))
+            dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow=FLOW, step="title", data={})
+            return Reply().send(again(ctx, error, question(ctx, "title", dialog.draft)))
+        return await _go(ctx, {"title": title}, "contact")
     return await _go(ctx, {}, "title")
 
 
@@ -119,32 +161,31 @@ async def on_answer(ctx: ChatContext, dialog: Dialog, event: Text | SharedContac
     try:
         step = _accept(ctx, dialog.step, data, event)
     except CrmError as error:
-        view = summary(ctx, data) if dialog.step == "confirm" else question(ctx, dialog.step)
-        return Reply().send(again(ctx, error, view))
+        return Reply().send(again(ctx, error, await _view(ctx, dialog)))
     return await _go(ctx, data, step)
 
 
 @router.button(A.NEW_SKIP)
 async def on_skip(ctx: ChatContext, p: Payload) -> Reply:
-    """Skip an optional question."""
-    dialog = await ctx.crm.dialogs.get(ctx.user.telegram_id)
-    if dialog is None or dialog.flow != FLOW or dialog.step in ("title", "confirm"):
+    """Skip an optional question — the one this button came with, not a later one."""
+    dialog = await ctx.crm.dialogs.confirmed(ctx.user.telegram_id, flow=FLOW, draft=p.num(0), what="question")
+    if dialog.step in ("title", "confirm"):
         return Reply().answer(ctx.tr("Nothing to skip here."))
     return await _go(ctx, dict(dialog.data), _next(dialog.step))
 
 
 @router.button(A.NEW_CANCEL)
 async def on_cancel(ctx: ChatContext, p: Payload) -> Reply:
+    """Drop the draft this button came with (a newer one is left alone)."""
+    await ctx.crm.dialogs.confirmed(ctx.user.telegram_id, flow=FLOW, draft=p.num(0), what="question")
     await ctx.crm.dialogs.drop(ctx.user.telegram_id)
     return Reply().edit(ctx.message_id, View.of(["✖️ " + ctx.tr("The new deal was dropped.")]))
 
 
 @router.button(A.NEW_CREATE)
 async def on_create(ctx: ChatContext, p: Payload) -> Reply:
-    """Create the deal from the summary and turn the summary into its card."""
-    dialog = await ctx.crm.dialogs.get(ctx.user.telegram_id)
-    if dialog is None or dialog.flow != FLOW or dialog.step != "confirm":
-        return Reply().answer(ctx.tr("This draft is gone — start again with /new."), alert=True)
+    """Create the deal this summary shows — never a later draft — and turn the summary into its card."""
+    dialog = await ctx.crm.dialogs.confirmed(ctx.user.telegram_id, flow=FLOW, draft=p.num(0), step="confirm")
     data = dialog.data
     deal = await ctx.crm.deals.create(
         actor=ctx.user,

@@ -8,7 +8,7 @@ from bot.core.context import ChatContext
 from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
-from crm_core.domain.errors import InvalidInput, NotAllowed, NotFound
+from crm_core.domain.errors import InvalidInput, NotAllowed, NotFound, OutOfDate
 from crm_core.domain.users import Role, User
 
 router = Router("team")
@@ -102,10 +102,13 @@ async def on_deactivate_ask(ctx: ChatContext, p: Payload) -> Reply:
     """Ask who gets the leaving seller's open deals."""
     person = await _member(ctx, p.num(0))
     others = [u for u in await ctx.crm.users.list(actor=ctx.user, active=True) if u.id != person.id]
-    buttons = [Button.act(u.name, A.DEACTIVATE, person.id, u.id) for u in others]
+    asked = await ctx.crm.dialogs.put(
+        ctx.user.telegram_id, flow="deactivate", step="confirm", data={"user_id": person.id}
+    )
+    buttons = [Button.act(u.name, A.DEACTIVATE, person.id, u.id, asked.draft) for u in others]
     rows = [
         *[buttons[i : i + 2] for i in range(0, len(buttons), 2)],
-        [Button.act("∅ " + ctx.tr("Nobody (inbox)"), A.DEACTIVATE, person.id, 0)],
+        [Button.act("∅ " + ctx.tr("Nobody (inbox)"), A.DEACTIVATE, person.id, 0, asked.draft)],
         [Button.act("⬅ " + ctx.tr("Back"), A.TEAM_SELLER, person.id)],
     ]
     text = ctx.tr("Deactivate {name}? Their open deals go to:", name=person.name)
@@ -114,14 +117,21 @@ async def on_deactivate_ask(ctx: ChatContext, p: Payload) -> Reply:
 
 @router.button(A.DEACTIVATE)
 async def on_deactivate(ctx: ChatContext, p: Payload) -> Reply:
-    """Deactivate a seller; their open deals go to the chosen colleague or to the inbox."""
+    """Deactivate a seller; their open deals go to the chosen colleague or to the inbox — only from the
+    question last asked (an old one pressed again must not deactivate someone let back in since)."""
     person = await _member(ctx, p.num(0))
+    asked = await ctx.crm.dialogs.confirmed(
+        ctx.user.telegram_id, flow="deactivate", draft=p.num(2), what="question"
+    )
+    if asked.data.get("user_id") != person.id:
+        raise OutOfDate("question")
     heir = await ctx.crm.users.get(p.num(1)) if p.num(1) else None
     if p.num(1) and heir is None:
         raise InvalidInput("new owner", p.num(1))
     _, moved = await ctx.crm.users.deactivate(
         telegram_id=person.telegram_id, actor=ctx.user, hand_over_to=heir.telegram_id if heir else None
     )
+    await ctx.crm.dialogs.drop(ctx.user.telegram_id)
     text = ctx.tr.ngettext(
         "{name} is deactivated; {n} open deal handed over.",
         "{name} is deactivated; {n} open deals handed over.",
@@ -136,18 +146,19 @@ async def on_deactivate(ctx: ChatContext, p: Payload) -> Reply:
 @router.command("invite", boss=True)
 async def on_invite(ctx: ChatContext, args: str) -> Reply:
     """Invite someone: pick the role, get a link to send them."""
-    return Reply().send(_invite_menu(ctx))
+    return Reply().send(await _invite_menu(ctx))
 
 
-def _invite_menu(ctx: ChatContext) -> View:
+async def _invite_menu(ctx: ChatContext) -> View:
     _boss(ctx)
     tr = ctx.tr
+    asked = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="invite", step="role", data={})
     return View.of(
         [tr("Invite a new…")],
         [
             [
-                Button.act("🧑‍💼 " + tr("Seller"), A.INVITE, "seller"),
-                Button.act("👑 " + tr("Boss"), A.INVITE, "boss"),
+                Button.act("🧑‍💼 " + tr("Seller"), A.INVITE, "seller", asked.draft),
+                Button.act("👑 " + tr("Boss"), A.INVITE, "boss", asked.draft),
             ]
         ],
     )
@@ -155,17 +166,21 @@ def _invite_menu(ctx: ChatContext) -> View:
 
 @router.button(A.INVITE_MENU)
 async def on_invite_menu(ctx: ChatContext, p: Payload) -> Reply:
-    return Reply().send(_invite_menu(ctx))
+    return Reply().send(await _invite_menu(ctx))
 
 
 @router.button(A.INVITE)
 async def on_invite_role(ctx: ChatContext, p: Payload) -> Reply:
-    """Create a single-use invitation link for the chosen role."""
+    """Create a single-use invitation link for the chosen role — once per menu: a second press, or a
+    press on an older menu, makes no second invitation."""
     try:
         role = Role(p.token(0))
     except ValueError:
         raise InvalidInput("role", p.token(0)) from None
+    _boss(ctx)
+    await ctx.crm.dialogs.confirmed(ctx.user.telegram_id, flow="invite", draft=p.num(1), what="question")
     invite = await ctx.crm.invites.create(role=role, actor=ctx.user)
+    await ctx.crm.dialogs.drop(ctx.user.telegram_id)
     link = f"https://t.me/{ctx.settings.bot_username}?start={invite.code}"
     tr = ctx.tr
     who = tr("boss") if role is Role.BOSS else tr("seller")
