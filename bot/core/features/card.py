@@ -400,6 +400,11 @@ async def on_calls(ctx: ChatContext, p: Payload) -> Reply:
         status = tr("answered") if call.status.value == "answered" else "❗ " + tr("missed")
         length = f" · {tr.duration(timedelta(seconds=call.duration_s))}" if call.duration_s else ""
         lines.append(f"{arrow} {tr.when(call.started_at, now=ctx.now)} · {status}{length}")
+    if found.call_count > len(calls):
+        earlier = found.call_count - len(calls)
+        lines.append(
+            "<i>" + tr.ngettext("…and {n} earlier call.", "…and {n} earlier calls.", earlier) + "</i>"
+        )
     return Reply().edit(ctx.message_id, View.of(lines, [back_to_card(ctx, found.deal.id)]))
 
 
