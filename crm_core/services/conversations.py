@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crm_core.adapters.database import UnitOfWork
-from crm_core.adapters.repositories.conversations import DRAFT_KEY, Dialog
+from crm_core.adapters.repositories.conversations import Dialog
 from crm_core.domain.errors import OutOfDate
 from crm_core.domain.users import User
 from crm_core.services.base import ServiceBase
@@ -50,8 +50,7 @@ class DialogService(ServiceBase):
     async def put(self, subject_id: int, *, flow: str, step: str, data: dict[str, Any]) -> Dialog:
         """Save where the person is; every write is a new draft, with a number of its own that the
         buttons shown with it carry (``confirmed`` then tells a button of an older draft)."""
-        draft = {**data, DRAFT_KEY: secrets.randbelow(MAX_DRAFT) + 1}
-        dialog = Dialog(subject_id, flow, step, draft, self.now())
+        dialog = Dialog(subject_id, flow, step, dict(data), self.now(), secrets.randbelow(MAX_DRAFT) + 1)
         async with self.db.uow(bookkeeping=True) as uow:
             await uow.dialogs.put(dialog)
             await uow.commit()

@@ -15,7 +15,7 @@ from crm_core.adapters.liveness import Liveness
 from crm_core.adapters.tables import dialogs, invites, processed
 from crm_core.domain.users import Role
 
-DRAFT_KEY = "draft"  # the draft number, kept in a dialog's data
+DRAFT_KEY = "_draft"  # where a dialog's draft number is stored, in its data
 
 
 @dataclass(slots=True)
@@ -50,11 +50,7 @@ class Dialog:
     step: str
     data: dict[str, Any]
     updated_at: datetime
-
-    @property
-    def draft(self) -> int:
-        """Which draft this is: every write of a dialog is a new one (see ``DialogService.put``)."""
-        return int(self.data.get(DRAFT_KEY, 0))
+    draft: int = 0  # which draft this is: every write of a dialog is a new one (``DialogService.put``)
 
 
 def _upsert(conn: AsyncConnection, table: Any) -> Any:
@@ -128,13 +124,17 @@ class DialogRepository:
 
     async def get(self, subject_id: int) -> Dialog | None:
         row = (await self.conn.execute(select(dialogs).where(dialogs.c.subject_id == subject_id))).first()
-        return Dialog(row.subject_id, row.flow, row.step, dict(row.data), row.updated_at) if row else None
+        if row is None:
+            return None
+        data = dict(row.data)
+        draft = int(data.pop(DRAFT_KEY, 0))
+        return Dialog(row.subject_id, row.flow, row.step, data, row.updated_at, draft)
 
     async def put(self, dialog: Dialog) -> None:
         values = {
             "flow": dialog.flow,
             "step": dialog.step,
-            "data": dialog.data,
+            "data": {**dialog.data, DRAFT_KEY: dialog.draft},  # kept beside the data, no column of its own
             "updated_at": dialog.updated_at,
         }
         stmt = _upsert(self.conn, dialogs).values(subject_id=dialog.subject_id, **values)
