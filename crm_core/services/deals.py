@@ -286,8 +286,8 @@ class DealService(ServiceBase):
             return await uow.deals.list_all(viewer=actor, stage_id=stage_id, owner_id=owner_id, limit=limit)
 
     async def my_open(self, *, actor: User, owner_telegram_id: int | None = None) -> list[Deal]:
-        """ "My open deals" (``owned_open``): the actor's own open deals, or a seller's a boss picked;
-        never the unassigned inbox. /deals lists them; every other screen counts the same ones."""
+        """The actor's "my open deals" (``owned_open``), or those of a seller a boss picked; never the
+        unassigned inbox. /deals lists them; every other screen counts the same ones."""
         require_active(actor)
         async with self.db.uow(write=False) as uow:
             owner_id = await self._owner_filter(uow, actor, owner_telegram_id)

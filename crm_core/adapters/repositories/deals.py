@@ -73,9 +73,9 @@ def is_open() -> ColumnElement[bool]:
 
 
 def owned_open(owner_id: int) -> ColumnElement[bool]:
-    """ "My open deals": open and owned by ``owner_id`` — the one definition that /deals, the board,
-    the Mini App, /team, the digest, the reports and the CLI all count by. The unassigned inbox is
-    nobody's: a seller sees it and may take from it, but it is shown apart, never counted as theirs."""
+    """Someone's "my open deals": open and owned by ``owner_id`` — the one definition that /deals, the
+    board, the Mini App, /team, the digest, the reports and the CLI all count by. The unassigned inbox
+    is nobody's: a seller sees it and may take from it, but it is shown apart, never counted as theirs."""
     return and_(deals.c.owner_id == owner_id, is_open())
 
 
