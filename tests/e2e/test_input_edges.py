@@ -90,11 +90,20 @@ async def test_numbers_the_codec_takes_but_no_row_has_are_refused_in_words(
 async def test_a_forged_snooze_to_the_year_9999_is_refused_and_the_deal_stays_awake(
     chat: EmulatedChat, crm: Crm
 ) -> None:
+    # The snooze's "No reason" carries only its question's draft: a time travels in a button only as
+    # the next-year date offered for a day that has passed, forged here onto a real question's draft.
     deal = await alis_deal(crm)
+    await chat.send(ALI, "/lang en")
+    message_id = (await chat.last(ALI)).message_id
+    asked = await crm.dialogs.put(
+        ALI, flow="snooze", step="date", data={"deal_id": deal.id, "version": deal.version, "message_id": 0}
+    )
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     minutes = int((datetime(9999, 12, 31, tzinfo=UTC) - epoch).total_seconds() // 60)
-    snooze = f"1szd:{b36(deal.id)}:{b36(deal.version)}:"
-    answers = await press_all(chat, ALI, [snooze + b36(minutes), snooze + b36(2**62)])
-    assert list(answers.values()) == ["That time doesn't work: it is too far ahead."] * 2
+    for offered in (minutes, 2**62):
+        answer = await chat.answer(
+            await chat.press_data(ALI, message_id, f"1wa:{b36(offered)}:{b36(asked.draft)}")
+        )
+        assert answer is not None and answer["text"] == "That time doesn't work: it is too far ahead."
     now = await crm.deals.get(deal_id=deal.id, actor=await crm.users.identify(ALI))
     assert (now.snoozed_until, now.version) == (None, deal.version)

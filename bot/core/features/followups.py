@@ -22,6 +22,7 @@ from bot.core.when import PassedDate, from_epoch_minutes, morning_in, parse_when
 from crm_core.adapters.repositories.conversations import Dialog
 from crm_core.domain.deals import Priority
 from crm_core.domain.errors import InvalidInput, NotFound, OutOfDate
+from crm_core.domain.horizon import within_horizon
 from crm_core.domain.notifications import NoteKind
 from crm_core.reports.digest import Digest, MorningPlan, Nudge
 from crm_core.reports.models import ActivitySummary
@@ -166,12 +167,13 @@ async def on_when_at(ctx: ChatContext, p: Payload) -> Reply:
     dialog = await ctx.crm.dialogs.get(ctx.user.telegram_id)
     if dialog is None or dialog.draft != p.num(1) or (dialog.flow, dialog.step) not in WHEN_QUESTIONS:
         raise OutOfDate("question")
-    when = from_epoch_minutes(p.num(0))
+    when = within_horizon("time", from_epoch_minutes(p.num(0)), now=ctx.now)  # a forged one too far ahead
     if when <= ctx.now:
         raise InvalidInput("time", when.isoformat(), "it is in the past")
     if dialog.flow == "remind":
-        await ctx.crm.dialogs.drop(ctx.user.telegram_id)
-        return await remind(ctx, int(dialog.data["deal_id"]), when, edit=False)
+        reply = await remind(ctx, int(dialog.data["deal_id"]), when, edit=False)
+        await ctx.crm.dialogs.drop(ctx.user.telegram_id)  # answered: after the reminder is planned
+        return reply
     return await _ask_reason(ctx, dict(dialog.data), when)
 
 
