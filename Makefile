@@ -2,28 +2,48 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Two install steps: what running Kanbot needs (`make run`), then the development tools on top
+# (`make test`, `make lint`...). Each leaves a stamp, redone when pyproject.toml changes.
+RUNTIME := $(VENV)/.installed-runtime
+DEV     := $(VENV)/.installed-dev
+# pip tells what it installs, one short line a package (its own output is a screenful of resolver
+# notes); its errors and warnings go to stderr and show as they are. No .pyc compiling at install:
+# Python compiles what it imports on first use, and the first run comes sooner.
+PIP := PYTHONUNBUFFERED=1 $(BIN)/python -m pip install --no-compile --disable-pip-version-check
+SAY_PACKAGES := awk '/^(Collecting|Processing) /{ n++; name=$$2; sub(/.*\//, "", name); \
+	printf "    %3d  %s\n", n, name; fflush() } \
+	/^Successfully installed/{ print "    installed " NF-2 " packages"; fflush() }'
 # End-to-end tests mostly wait on the network, so four workers help even on two cores; a file's tests
 # stay together so their module fixtures (the demo) start once.
 PYTEST_ARGS ?= -n 4 --dist loadfile
 
+SHELL := bash
+.SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test lint fmt bench bench-quick reliability soak clean
+.PHONY: help install install-runtime run demo test lint fmt bench bench-quick reliability soak clean
 
 help: ## Show the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "==> Creating $(VENV) with $$($(PYTHON) --version 2>&1)"
+	@$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	@touch $(STAMP)
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	@echo "==> Installing Kanbot and the packages it runs on (a minute the first time)"
+	@$(PIP) -e . | $(SAY_PACKAGES)
+	@touch $@
 
-install: $(STAMP) ## Create .venv and install Kanbot with its development tools
+$(DEV): $(RUNTIME)
+	@echo "==> Installing the development tools: pytest, ruff, mypy, playwright..."
+	@$(PIP) -e ".[dev]" | $(SAY_PACKAGES)
+	@touch $@
 
-run: $(STAMP) ## Run Kanbot: the bot when KANBOT_BOT_TOKEN is set (env or .env), the offline demo otherwise
+install-runtime: $(RUNTIME) ## Create .venv and install what running Kanbot needs (make run does it)
+
+install: $(DEV) ## Create .venv and install Kanbot with its development tools
+
+run: $(RUNTIME) ## Run Kanbot: the bot when KANBOT_BOT_TOKEN is set (env or .env), the offline demo otherwise
 	@if [ -n "$$KANBOT_BOT_TOKEN" ] || grep -qsE '^KANBOT_BOT_TOKEN=.+' .env; then \
 		$(BIN)/kanbot init && exec $(BIN)/kanbot run; \
 	else \
@@ -31,39 +51,39 @@ run: $(STAMP) ## Run Kanbot: the bot when KANBOT_BOT_TOKEN is set (env or .env),
 		exec $(BIN)/kanbot demo; \
 	fi
 
-demo: $(STAMP) ## Run the offline demo: emulated Telegram in the browser, demo data, the real bot
+demo: $(RUNTIME) ## Run the offline demo: emulated Telegram in the browser, demo data, the real bot
 	$(BIN)/kanbot demo
 
-test: $(STAMP) lint ## Lint, then run the whole test suite (PostgreSQL too when KANBOT_TEST_DATABASE_URL is set)
+test: $(DEV) lint ## Lint, then run the whole test suite (PostgreSQL too when KANBOT_TEST_DATABASE_URL is set)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff (lint + format check), mypy, import-linter
+lint: $(DEV) ## ruff (lint + format check), mypy, import-linter
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-fmt: $(STAMP) ## Format and auto-fix
+fmt: $(DEV) ## Format and auto-fix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP) ## Run the benchmarks and write docs/performance.md
+bench: $(DEV) ## Run the benchmarks and write docs/performance.md
 	$(BIN)/python -m bench
 
-bench-quick: $(STAMP) ## A two-minute subset of the benchmarks
+bench-quick: $(DEV) ## A two-minute subset of the benchmarks
 	$(BIN)/python -m bench --quick
 
-reliability: $(STAMP) ## The long fault and reliability tests
+reliability: $(DEV) ## The long fault and reliability tests
 	$(BIN)/pytest -m reliability -p no:randomly tests/reliability
 
-soak: $(STAMP) ## A ten-minute soak under load (SOAK_ARGS="--minutes 2" for a short one)
+soak: $(DEV) ## A ten-minute soak under load (SOAK_ARGS="--minutes 2" for a short one)
 	$(BIN)/python -m tests.reliability.soak $(SOAK_ARGS)
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 .PHONY: translations
-translations: $(STAMP) ## Extract the chat's texts to bot/locales/messages.pot and update the ru/ar catalogs
+translations: $(DEV) ## Extract the chat's texts to bot/locales/messages.pot and update the ru/ar catalogs
 	$(BIN)/pybabel extract -F babel.cfg -k tr -k self -k label -k label_n:1,2 -c TRANSLATORS: \
 		--add-location=file --project=Kanbot \
 		--version=$$(grep -m1 '^version' pyproject.toml | cut -d'"' -f2) \
