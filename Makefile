@@ -11,8 +11,8 @@ DEV     := $(VENV)/.installed-dev
 # Python compiles what it imports on first use, and the first run comes sooner.
 PIP := PYTHONUNBUFFERED=1 $(BIN)/python -m pip install --no-compile --disable-pip-version-check
 SAY_PACKAGES := awk '/^(Collecting|Processing) /{ n++; name=$$2; sub(/.*\//, "", name); \
-	printf "    %3d  %s\n", n, name; fflush() } \
-	/^Successfully installed/{ print "    installed " NF-2 " packages"; fflush() }'
+	sub(/(-[0-9]|[<>=!~;[(]).*/, "", name); printf "    %3d  %s\n", n, name; fflush() } \
+	/^Successfully installed/{ print "    done: " NF-2 " packages installed"; fflush() }'
 # End-to-end tests mostly wait on the network, so four workers help even on two cores; a file's tests
 # stay together so their module fixtures (the demo) start once.
 PYTEST_ARGS ?= -n 4 --dist loadfile
@@ -23,7 +23,7 @@ SHELL := bash
 .PHONY: help install install-runtime run demo test lint fmt bench bench-quick reliability soak clean
 
 help: ## Show the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	@echo "==> Creating $(VENV) with $$($(PYTHON) --version 2>&1)"
