@@ -1,26 +1,41 @@
-"""The digest's funnel chart: a PNG of a sensible size, drawn in English, Russian and Arabic.
+"""The digest's chart: where deals are lost, per stage, with the stage the core names marked — drawn for
+a phone in English, Russian and Arabic.
 
 Each chart is also saved under tests/artifacts/ to be looked at (the folder is not committed).
 """
 
 from __future__ import annotations
 
+import io
 import struct
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from bot.core.chart import Bar, funnel_chart
+from bot.core.chart import draw, loss_chart
+from bot.core.features.cards import stage_label
 from bot.core.i18n import Tr
-from crm_core.domain.funnel import DEFAULT_FUNNEL, StageKind
+from crm_core.domain.funnel import DEFAULT_FUNNEL, Stage, StageKind
+from crm_core.reports.models import ConversionReport, ConversionRow, Period
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-OPEN_STAGES = [s.name for s in DEFAULT_FUNNEL if s.kind in (StageKind.INBOX, StageKind.OPEN)]
-COUNTS = [14, 9, 6, 0, 2, 1]
-AMOUNTS = ["120000", "455000.50", "910000", "0", "1250000", "99000"]
-RATES = [0.64, 0.5, None, 0.0, 0.5, None]
+UNTIL = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+STAGES = [
+    Stage(number, 1, spec.name, number, spec.kind)
+    for number, spec in enumerate(DEFAULT_FUNNEL, start=1)
+    if spec.kind in (StageKind.INBOX, StageKind.OPEN)
+]
+# (entered, advanced, won, lost) per open stage: most deals are lost at Unsorted, but the highest
+# share at Commercial offer
+FIGURES = [(40, 30, 0, 8), (30, 20, 1, 6), (20, 8, 2, 9), (8, 6, 0, 1), (0, 0, 0, 0), (5, 0, 4, 0)]
+
+
+def report(lame: str | None, *, enough: bool = True) -> ConversionReport:
+    rows = [ConversionRow(stage, *figures) for stage, figures in zip(STAGES, FIGURES, strict=True)]
+    worst = next((s for s in STAGES if s.name == lame), None)
+    return ConversionReport(Period(UNTIL - timedelta(days=30), UNTIL), rows, worst, 0.2, enough)
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -29,39 +44,71 @@ def png_size(png: bytes) -> tuple[int, int]:
     return width, height
 
 
-def draw(locale: str, counts: list[int] = COUNTS) -> bytes:
-    """The chart as the digest draws it for a reader of ``locale``."""
-    tr = Tr(locale)
-    bars = [
-        Bar(tr(name), count, tr.money(Decimal(amount), "RUB") if count else "—")
-        for name, count, amount in zip(OPEN_STAGES, counts, AMOUNTS, strict=True)
+def test_the_chart_plots_each_stages_losses_and_marks_the_stage_the_core_names() -> None:
+    chart = loss_chart(report("Commercial offer"), Tr("en"), stage_label)
+    assert [(b.label, b.lost, b.entered) for b in chart.bars] == [
+        ("Unsorted", 8, 40),
+        ("Opportunity", 6, 30),
+        ("Commercial offer", 9, 20),
+        ("Document approval", 1, 8),
+        ("Signing & payment", 0, 0),
+        ("Execution", 0, 5),
     ]
-    rates = [tr.percent(rate) if rate is not None else None for rate in RATES]
-    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-    title = tr("Funnel") + " · " + tr.when(now, now=now, relative=False)  # as the digest's
-    return funnel_chart(bars, rates, title=title, rtl=tr.rtl)
+    assert [b.share for b in chart.bars] == [0.2, 0.2, 0.45, 0.125, 0.0, 0.0]
+    assert [b.label for b in chart.bars if b.worst] == ["Commercial offer"]
+    assert chart.bars[2].value == "9 of 20 · 45%" and chart.bars[4].value == "—"
+    assert chart.title == "Where deals are lost"
+    assert chart.subtitle == "Lost at each stage, last 30 days"
+    assert chart.verdict == "Most are lost at Commercial offer."
+
+
+def test_the_chart_marks_no_stage_when_the_core_names_none() -> None:
+    """The chart does not pick a worst stage of its own, even where one stage lost the most."""
+    even = loss_chart(report(None), Tr("en"), stage_label)
+    assert not any(b.worst for b in even.bars)
+    assert even.verdict == "No stage stands out: losses are spread evenly."
+    early = loss_chart(report(None, enough=False), Tr("en"), stage_label)
+    assert early.verdict == "Too few deals lost yet to say where."
+
+
+def test_the_chart_speaks_the_readers_language_and_writes_numbers_their_way() -> None:
+    ru = loss_chart(report("Commercial offer"), Tr("ru"), stage_label)
+    assert ru.bars[2].label == "Коммерческое предложение" and ru.bars[2].value == "9 из 20 · 45 %"
+    assert ru.title == "Где теряются сделки"
+    ar = loss_chart(report("Commercial offer"), Tr("ar"), stage_label)
+    assert ar.rtl and ar.bars[2].label == "عرض تجاري" and ar.title == "أين تضيع الصفقات"
 
 
 @pytest.mark.parametrize("locale", ["en", "ru", "ar"])
-def test_the_funnel_chart_is_a_png_a_phone_shows_sharply(locale: str) -> None:
-    png = draw(locale)
+def test_the_chart_is_a_png_a_phone_shows_sharply(locale: str) -> None:
+    chart = loss_chart(report("Commercial offer"), Tr(locale), stage_label)
+    png = draw(chart)
     width, height = png_size(png)
-    assert 1000 <= width <= 1400 and 600 <= height <= 1200
-    assert 15_000 < len(png) < 400_000  # drawn, not blank; small enough to send at once
+    assert width == 720 and 500 <= height <= 1400  # 720 px: a phone's photo width, twice over
+    assert 10_000 < len(png) < 400_000  # drawn, not blank; small enough to send at once
+    assert Image.open(io.BytesIO(png)).text["Description"] == chart.summary()  # its alt text
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / f"funnel-chart-{locale}.png").write_bytes(png)
+    (ARTIFACTS / f"loss-chart-{locale}.png").write_bytes(png)
 
 
-def test_the_chart_grows_with_the_number_of_stages_and_copes_with_none() -> None:
-    few = funnel_chart([Bar("A", 1, "1 ₽")], [], title="Funnel")
-    many = draw("en")
-    empty = funnel_chart([], [], title="Funnel")
-    assert png_size(few)[1] < png_size(many)[1]
-    assert png_size(empty)[0] == png_size(many)[0]
-
-
-def test_an_all_empty_funnel_still_draws() -> None:
-    png = draw("en", [0] * len(OPEN_STAGES))
-    assert png_size(png)[0] > 0
+def test_a_long_stage_name_wraps_and_the_chart_grows_instead_of_cutting_it() -> None:
+    short = draw(loss_chart(report(None), Tr("en"), stage_label))
+    named = [
+        Stage(s.id, 1, "Technical pre-sale assessment with the customer's engineers", s.position, s.kind)
+        if s.name == "Opportunity"
+        else s
+        for s in STAGES
+    ]
+    rows = [ConversionRow(stage, *figures) for stage, figures in zip(named, FIGURES, strict=True)]
+    month = Period(UNTIL - timedelta(days=30), UNTIL)
+    long = draw(loss_chart(ConversionReport(month, rows, None, 0.2), Tr("en"), stage_label))
+    assert png_size(long)[1] > png_size(short)[1]
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "funnel-chart-empty.png").write_bytes(png)
+    (ARTIFACTS / "loss-chart-long-name.png").write_bytes(long)
+
+
+def test_a_chart_with_no_deals_anywhere_still_draws() -> None:
+    month = Period(UNTIL - timedelta(days=30), UNTIL)
+    empty = ConversionReport(month, [ConversionRow(s, 0, 0, 0, 0) for s in STAGES], None, 0.0, False)
+    png = draw(loss_chart(empty, Tr("en"), stage_label))
+    assert png_size(png)[0] == 720

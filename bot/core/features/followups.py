@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core import actions as A
-from bot.core.chart import Bar, funnel_chart
+from bot.core.chart import draw, loss_chart
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.events import SharedContact, Text
@@ -464,21 +464,9 @@ async def digest_messages(ctx: ChatContext, digest: Digest) -> list[Outgoing]:
 
 
 async def chart(ctx: ChatContext, digest: Digest) -> SendPhoto:
-    tr, currency = ctx.tr, ctx.crm.config.default_currency
-    bars = [
-        Bar(stage_label(r.stage, tr), r.count, tr.money(r.amount, currency) if r.count else "—")
-        for r in digest.funnel.rows
-    ]
-    rates = {row.stage.id: row for row in digest.conversion.rows}
-    conversions = [
-        tr.percent(rates[r.stage.id].conversion)
-        if rates.get(r.stage.id) and rates[r.stage.id].entered
-        else None
-        for r in digest.funnel.rows
-    ]
-    title = tr("Funnel") + " · " + tr.when(ctx.now, now=ctx.now, relative=False)
-    png = await asyncio.to_thread(funnel_chart, bars, conversions, title=title, rtl=tr.rtl)
-    caption = "📊 " + tr("The funnel now; arrows show the 30-day conversion to the next stage.")
+    """Where deals are lost over the digest's 30 days, the core's worst stage in red."""
+    png = await asyncio.to_thread(draw, loss_chart(digest.conversion, ctx.tr, stage_label))
+    caption = "📊 " + ctx.tr("Each bar: the share of a stage's deals lost there. Red: where most are lost.")
     return SendPhoto(png, caption)
 
 
