@@ -2,9 +2,11 @@
 
 ``GET /app/board`` is the page. The API takes Telegram's launch data as ``Authorization: tma <initData>``:
 ``GET /app/api/board[?seller=<telegram id>]``, ``GET /app/api/deals/{id}``,
-``POST /app/api/deals/{id}/move`` with ``{"to_stage_id", "version", "lost_reason"?, "lost_text"?}``.
-Refusals are ``{"error": {"code", "message"}}`` in the user's language: 400 bad input, 401 no valid
-launch data, 403 not allowed, 404 a deal the user may not see, 409 the deal changed meanwhile.
+``POST /app/api/deals/{id}/move`` with ``{"to_stage_id", "version", "lost_reason"?, "lost_text"?}``,
+``POST /app/api/deals/{id}/notes`` with ``{"text"}``, ``POST /app/api/deals/{id}/edit`` with
+``{"field": "title" | "amount", "value", "version"}``. Refusals are ``{"error": {"code", "message"}}``
+in the user's language: 400 bad input, 401 no valid launch data, 403 not allowed, 404 a deal the user
+may not see, 409 the deal changed meanwhile.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ from crm_core.services.board_notices import tell_moved_on_board
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).with_name("static")
-MAX_BODY = 4096
+MAX_BODY = 16_384  # a note of 3000 characters, in any script
+SHEET_FIELDS = ("title", "amount")  # what the card's sheet edits; the chat edits the rest
 COLUMN_LIMIT = 100  # cards per column; the column's count and sum still cover every deal
 HISTORY_LIMIT = 50
 MAX_ID = 2**31 - 1
@@ -87,6 +90,8 @@ def webapp_routes(
         web.get("/app/api/board", endpoint(api.board)),
         web.get("/app/api/deals/{deal_id}", endpoint(api.deal)),
         web.post("/app/api/deals/{deal_id}/move", endpoint(api.move)),
+        web.post("/app/api/deals/{deal_id}/notes", endpoint(api.note)),
+        web.post("/app/api/deals/{deal_id}/edit", endpoint(api.edit)),
         web.static("/app/static", STATIC_DIR),
     ]
 
@@ -177,6 +182,34 @@ class BoardApi:
         if self.notify is not None:
             self.notify()
         return {"deal": deal_json(deal, viewer=s.user, tr=s.tr, now=self.crm.clock.now())}
+
+    async def note(self, request: web.Request, s: Session) -> JSON:
+        """Write a note in the deal's history, as the chat's Note does; the answer is the deal in full."""
+        deal_id = _deal_id(request)
+        text = (await _body(request)).get("text")
+        if not isinstance(text, str):
+            raise InvalidInput("note", text, "a text is expected here")
+        await self.crm.deals.add_note(deal_id=deal_id, text=text, actor=s.user)
+        return await self.deal(request, s)
+
+    async def edit(self, request: web.Request, s: Session) -> JSON:
+        """Change the title or the amount, as the chat's Edit does, unless the deal changed since
+        ``version``; the answer is the deal in full."""
+        deal_id = _deal_id(request)
+        body = await _body(request)
+        field, value = body.get("field"), body.get("value")
+        if field not in SHEET_FIELDS:
+            raise InvalidInput("field", field, "it is not valid")
+        if not isinstance(value, str):
+            raise InvalidInput(str(field), value, "a text is expected here")
+        await self.crm.deals.edit(
+            deal_id=deal_id,
+            field=str(field),
+            value=value,
+            actor=s.user,
+            expected_version=_int(body, "version"),
+        )
+        return await self.deal(request, s)
 
     async def _lost_reason(self, body: dict[str, Any]) -> str | None:
         """One of the configured reasons, or "Other: <the user's words>"; None when none is given."""

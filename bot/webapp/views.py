@@ -74,6 +74,8 @@ def details_json(
         ),
         "created": tr.when(deal.created_at, now=now),
         "calls": found.call_count,
+        # where a closed deal goes back to (the core's rule): the only column it may be moved to
+        "reopens_in": deal.reopen_stage(pipeline).id if deal.is_closed else None,
         "history": [history_line(e, pipeline, tr, now) for e in history],
     }
 

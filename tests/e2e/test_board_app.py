@@ -354,3 +354,201 @@ async def test_the_board_reads_right_to_left_in_arabic(
         await mouse_drag(page, card(frame, "شركة النور"), frame.locator(".column").nth(2))
         await frame.locator(".toast.success").wait_for()
         assert await stage_of(crm, scene.omar_deal, OMAR) == "Commercial offer"
+
+
+# -- on a phone: the card's sheet moves, notes and edits; a drop that does nothing says why ----------
+
+
+async def open_board_on_a_phone(browser: Any, emulator: Emulator, user_id: int) -> tuple[Any, Any]:
+    """The board opened from the chat's menu button on a 390×844 touch screen: the page and the app."""
+    page = await chat_page(browser, emulator, user_id, viewport=PHONE, has_touch=True, is_mobile=True)
+    await page.locator("#menu-button").click()
+    frame = page.frame_locator(".miniapp-frame")
+    await frame.locator(".card").first.wait_for()
+    await page.locator(".miniapp.ready").wait_for(state="attached")
+    return page, frame
+
+
+async def open_sheet(frame: Any, title: str) -> Any:
+    """Tap (or click) a card: its sheet, once its history is there."""
+    await card(frame, title).first.click()
+    sheet = frame.locator("#sheet")
+    await sheet.locator(".history li").first.wait_for()
+    return sheet
+
+
+async def card_history_in_the_chat(chat: EmulatedChat, user_id: int, title: str) -> str:
+    """The deal's history as the chat shows it: /find, its card, History (under "More" if it is there)."""
+    await chat.send(user_id, f"/find {title}")
+    await chat.click(user_id, title)
+    card_message = await chat.last(user_id)
+    if not any("History" in label for label in card_message.button_texts):
+        await chat.click(user_id, "More", message_id=card_message.message_id)
+    await chat.click(user_id, "History")
+    return (await chat.last(user_id)).text
+
+
+async def test_on_a_phone_the_stage_picker_moves_a_card_without_dragging(
+    chat: EmulatedChat, crm: Crm, scene: Scene, emulator: Emulator, browser: Any, artifacts: Path
+) -> None:
+    page, frame = await open_board_on_a_phone(browser, emulator, ALI)
+    sheet = await open_sheet(frame, "ACME")
+    here = sheet.locator(".picker .chip.here")
+    assert await here.inner_text() == "Opportunity" and await here.is_disabled()  # where it is now
+    await page.screenshot(path=str(artifacts / "board-phone-sheet-en.png"))
+    await sheet.locator(".picker .chip", has_text="Commercial offer").tap()
+    await frame.locator(".toast", has_text="Moved to Commercial offer").wait_for()
+    assert await stage_of(crm, scene.acme) == "Commercial offer"
+    await column(frame, "Commercial offer").locator(".card", has_text="ACME").wait_for()
+    await chat.wait_until(
+        lambda: _said(chat, ALI, "Moved to Commercial offer on the board."), what="the card in the chat"
+    )
+
+
+async def test_a_note_written_on_the_sheet_is_in_the_chats_card_history(
+    chat: EmulatedChat, crm: Crm, scene: Scene, emulator: Emulator, browser: Any
+) -> None:
+    _page, frame = await open_board_on_a_phone(browser, emulator, ALI)
+    sheet = await open_sheet(frame, "Northwind")
+    await sheet.locator(".note-form textarea").fill("Wants a demo of the call recording")
+    await sheet.locator(".note-form button[type=submit]").tap()
+    await frame.locator(".toast", has_text="Note saved").wait_for()
+    await sheet.locator(".history li", has_text="Wants a demo of the call recording").wait_for()
+    events = await crm.deals.history(deal_id=scene.northwind.id, actor=await crm.users.identify(ALI))
+    assert events[-1].data["text"] == "Wants a demo of the call recording"
+    assert "Wants a demo of the call recording" in await card_history_in_the_chat(chat, ALI, "Northwind")
+
+
+async def test_the_amount_and_the_title_are_edited_on_the_sheet_and_bad_input_is_explained(
+    chat: EmulatedChat, crm: Crm, scene: Scene, emulator: Emulator, browser: Any, artifacts: Path
+) -> None:
+    page, frame = await open_board_on_a_phone(browser, emulator, ALI)
+    sheet = await open_sheet(frame, "Initech")
+    await sheet.locator(".detail-amount").tap()
+    amount = sheet.locator(".edit-form[data-field=amount]")
+    await amount.locator("input").fill("12,3,4")
+    await amount.locator("button[type=submit]").tap()
+    error = amount.locator(".form-error")
+    await error.wait_for()
+    assert await error.inner_text() == "That amount doesn't work: the separators do not make a number."
+    await page.screenshot(path=str(artifacts / "board-phone-edit-error-en.png"))
+    await amount.locator("input").fill("3 150,50")
+    await amount.locator("button[type=submit]").tap()
+    await frame.locator(".toast", has_text="Saved.").wait_for()
+    await sheet.locator(".detail-amount", has_text="3,150.50").wait_for()
+    await card(frame, "Initech").locator(".amount", has_text="3,150.50").wait_for()  # the board's card too
+
+    await frame.locator("#sheet-edit-title").tap()
+    title = sheet.locator(".edit-form[data-field=title]")
+    await title.locator("input").fill("Initech: SIP trunk, 30 lines")
+    await title.locator("button[type=submit]").tap()
+    await frame.locator("#sheet-title", has_text="Initech: SIP trunk, 30 lines").wait_for()
+    deal = await crm.deals.get(deal_id=scene.initech.id, actor=await crm.users.identify(ALI))
+    assert (deal.title, str(deal.amount)) == ("Initech: SIP trunk, 30 lines", "3150.50")
+    await sheet.locator(".history li", has_text="30 lines").wait_for()
+
+
+async def test_an_edit_on_a_card_changed_meanwhile_is_refused_and_the_sheet_shows_it_as_it_is(
+    chat: EmulatedChat, crm: Crm, scene: Scene, emulator: Emulator, browser: Any
+) -> None:
+    _page, frame = await open_board_on_a_phone(browser, emulator, ALI)
+    sheet = await open_sheet(frame, "Initech")
+    ali = await crm.users.identify(ALI)
+    await crm.deals.edit(deal_id=scene.initech.id, field="amount", value="999", actor=ali)  # in the chat
+    await sheet.locator(".detail-amount").tap()
+    await sheet.locator(".edit-form[data-field=amount] input").fill("5000")
+    await sheet.locator(".edit-form[data-field=amount] button[type=submit]").tap()
+    await frame.locator(".toast.error", has_text="changed meanwhile").wait_for()
+    await sheet.locator(".detail-amount", has_text="999").wait_for()
+    assert (await crm.deals.get(deal_id=scene.initech.id, actor=ali)).amount == 999
+
+
+async def test_a_seller_reads_the_cores_refusal_in_their_own_language_on_the_sheet(
+    chat: EmulatedChat, crm: Crm, scene: Scene, emulator: Emulator, browser: Any
+) -> None:
+    _page, frame = await open_board_on_a_phone(browser, emulator, OMAR)
+    sheet = await open_sheet(frame, "شركة النور")
+    await sheet.locator(".detail-amount").tap()
+    amount = sheet.locator(".edit-form[data-field=amount]")
+    await amount.locator("input").fill("-5")
+    await amount.locator("button[type=submit]").tap()
+    await amount.locator(".form-error").wait_for()
+    assert await amount.locator(".form-error").inner_text() == (
+        "قيمة «المبلغ» غير صالحة: المطلوب رقم موجب مثل 1500 أو 1 500,50."
+    )
+
+
+async def settled(locator: Any) -> None:
+    """Once ``locator`` is there and done moving (a refused card flies home, then shakes)."""
+    await locator.wait_for()
+    await locator.evaluate(
+        "node => Promise.all(node.getAnimations().map((a) => a.finished.catch(() => null)))"
+    )
+
+
+async def show_column(frame: Any, stage: str) -> None:
+    """Scroll the phone's board to ``stage``'s column and wait until it stands at the screen's start."""
+    await column(frame, stage).evaluate("node => node.scrollIntoView({inline: 'start'})")
+    await frame.locator("body").evaluate(
+        """(body, stage) => new Promise((done) => {
+            const node = body.querySelector(`.column[aria-label="${stage}"]`);
+            const check = () => (node.getBoundingClientRect().left < 20 ? done() : setTimeout(check, 20));
+            check();
+        })""",
+        stage,
+    )
+
+
+async def carry_and_drop_in_place(page: Any, source: Any) -> None:
+    """With a finger: hold a card, carry it down its own column and let go there."""
+    x, y = await center(source)
+    cdp = await page.context.new_cdp_session(page)
+
+    async def touch(kind: str, px: float, py: float) -> None:
+        points = [] if kind == "touchEnd" else [{"x": px, "y": py}]
+        await cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    await touch("touchStart", x, y)
+    await page.wait_for_timeout(450)  # a finger holds before it drags
+    for i in range(1, 11):
+        await touch("touchMove", x + i, y + 9 * i)
+        await page.wait_for_timeout(16)
+    await touch("touchEnd", 0, 0)
+
+
+async def test_a_drop_that_changes_nothing_says_why_in_the_cores_words(
+    chat: EmulatedChat, crm: Crm, scene: Scene, emulator: Emulator, browser: Any, artifacts: Path
+) -> None:
+    page, frame = await open_board_on_a_phone(browser, emulator, ALI)
+    await frame.locator("#toast").wait_for(state="hidden")  # the first visit's hint
+    version = (await crm.deals.get(deal_id=scene.acme.id, actor=await crm.users.identify(ALI))).version
+
+    await show_column(frame, "Opportunity")
+    await carry_and_drop_in_place(page, card(frame, "ACME"))  # its own column
+    await frame.locator(".toast.error", has_text="already in this stage").wait_for()
+    await page.screenshot(path=str(artifacts / "board-phone-same-column.png"))
+    assert await column(frame, "Opportunity").locator(".card", has_text="ACME").count() == 1
+    deal = await crm.deals.get(deal_id=scene.acme.id, actor=await crm.users.identify(ALI))
+    assert (deal.stage.name, deal.version) == ("Opportunity", version)
+
+    await frame.locator("#toast").wait_for(state="hidden")  # so the next one is the next drop's
+    await show_column(frame, "Unsorted")
+    await carry_and_drop_in_place(page, card(frame, "Missed call"))  # nobody's yet: no rights
+    await frame.locator(".toast.error", has_text="Nobody has taken this deal yet").wait_for()
+
+
+async def test_a_closed_card_dropped_on_another_column_says_where_it_reopens(
+    chat: EmulatedChat, crm: Crm, scene: Scene, emulator: Emulator, browser: Any
+) -> None:
+    page = await chat_page(browser, emulator, ALI, viewport=DESKTOP)
+    frame = await open_board_from_the_chat(page)
+    await frame.locator("#toast").wait_for(state="hidden")  # the first visit's hint
+    await column(frame, "Lost").evaluate("node => node.scrollIntoView({inline: 'end'})")
+    await mouse_drag(page, card(frame, "Soylent"), column(frame, "Execution"))
+    await frame.locator(".toast.error", has_text="reopens only in Opportunity").wait_for()
+    await settled(column(frame, "Lost").locator(".card", has_text="Soylent"))
+    await mouse_drag(page, card(frame, "Soylent"), column(frame, "Won"))  # no reason asked: it is closed
+    await frame.locator(".toast.error", has_text="The deal is closed").wait_for()
+    assert await frame.locator("#ask").is_hidden()
+    sheet = await open_sheet(frame, "Soylent")  # its picker offers the one way back
+    assert await sheet.locator(".picker .chip:not(.here)").all_inner_texts() == ["Reopen in Opportunity"]

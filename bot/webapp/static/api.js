@@ -35,4 +35,6 @@ export const api = {
   board: (seller) => call("GET", "api/board" + (seller ? `?seller=${encodeURIComponent(seller)}` : "")),
   deal: (id) => call("GET", `api/deals/${encodeURIComponent(id)}`),
   move: (id, body) => call("POST", `api/deals/${encodeURIComponent(id)}/move`, body),
+  note: (id, body) => call("POST", `api/deals/${encodeURIComponent(id)}/notes`, body),
+  edit: (id, body) => call("POST", `api/deals/${encodeURIComponent(id)}/edit`, body),
 };

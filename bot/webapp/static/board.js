@@ -1,5 +1,6 @@
 // The kanban: one column per stage, cards by date (newest in the stage first), drag a card to move
-// the deal, tap it for details. The server decides everything; a refused move snaps back.
+// the deal, tap it for its sheet (move it with a tap, add a note, edit the title or amount). The
+// server decides everything: a refused move, or a drop that changes nothing, snaps back and says why.
 
 import { api, ApiError } from "./api.js";
 import { enableDrag, flip } from "./drag.js";
@@ -199,8 +200,9 @@ function renderCard(deal, t) {
 
 async function move(deal, stage, card, fromRect = null) {
   const t = texts();
+  const stays = stage.id === deal.stage_id;  // the core says why nothing happens
   let extra = {};
-  if (stage.kind === "lost") {
+  if (stage.kind === "lost" && !stays && !deal.closed) {
     const answer = await askLostReason(deal.title, { texts: t, reasons: state.data.lost_reasons, other: state.data.other });
     if (!answer) {
       haptic.notify("warning");
@@ -211,7 +213,9 @@ async function move(deal, stage, card, fromRect = null) {
   }
   const origin = card ? { parent: card.parentElement, next: card.nextElementSibling } : null;
   const target = columnNode(stage.id)?.querySelector(".cards");
-  if (card && target) {
+  if (card && stays) {
+    flip(card, () => {}, fromRect);
+  } else if (card && target) {
     flip(card, () => { target.querySelector(".empty")?.remove(); target.prepend(card); }, fromRect);
     card.classList.add("pending");
     card.setAttribute("aria-busy", "true");
@@ -248,10 +252,9 @@ async function move(deal, stage, card, fromRect = null) {
 
 function setUpDragging() {
   enableDrag($("board"), {
-    canDrag(card) {
+    canDrag(card) {  // even a card the user may not move: its drop says why, in the core's words
       const deal = findDeal(card.dataset.dealId);
-      if (!deal || card.classList.contains("pending")) return "";
-      return deal.movable ? true : texts().take_first;
+      return deal && !card.classList.contains("pending") ? true : "";
     },
     canDrop: () => true,
     onRefused(card, why) {
@@ -281,27 +284,57 @@ async function showDetails(dealId) {
   try {
     const { deal: full } = await api.deal(deal.id);
     if (state.openDeal !== deal.id) return;
-    fillDetails(full, {
-      texts: texts(),
-      stages: stages(),
-      onMove: async (stage) => {
-        closeDetailsSheet();
-        const card = $("board").querySelector(`.card[data-deal-id="${deal.id}"]`);
-        const current = findDeal(deal.id) || deal;
-        const target = columnNode(stage.id);
-        if (target) {
-          // On a phone a column is nearly the screen's width: show it whole, as the snap would.
-          const wide = target.offsetWidth > $("board").clientWidth * 0.6;
-          target.scrollIntoView({ behavior: "smooth", inline: wide ? "start" : "nearest", block: "nearest" });
-        }
-        await move(current, stage, card);
-      },
-    });
+    fillSheet(full);
   } catch (error) {
     closeDetailsSheet();
     toast(explain(error), "error");
     if (error.status === 404) load({ quiet: true });
   }
+}
+
+function fillSheet(full) {
+  const t = texts();
+  let shown = full;
+  const saved = (fresh, notice) => {  // the deal changed on the sheet: the sheet and its card follow
+    shown = fresh;
+    const boardDeal = findDeal(fresh.id);
+    if (boardDeal) {
+      for (const key of Object.keys(boardDeal)) if (key in fresh) boardDeal[key] = fresh[key];
+      $("board").querySelector(`.card[data-deal-id="${fresh.id}"]`)?.replaceWith(renderCard(boardDeal, t));
+    }
+    if (state.openDeal === fresh.id) fillSheet(fresh);
+    haptic.notify("success");
+    toast(notice, "success");
+    load({ quiet: true });  // the column's sum
+  };
+  const refused = (error) => {
+    haptic.notify("error");
+    if (error.status === 409 || error.status === 404) {  // changed or gone meanwhile: show it as it is
+      load({ quiet: true });
+      showDetails(shown.id);
+      toast(explain(error), "error");
+    }
+    throw new Error(explain(error));
+  };
+  fillDetails(full, {
+    texts: t,
+    stages: stages(),
+    onMove: async (stage) => {
+      closeDetailsSheet();
+      const card = $("board").querySelector(`.card[data-deal-id="${shown.id}"]`);
+      const current = findDeal(shown.id) || shown;
+      const target = columnNode(stage.id);
+      if (target) {
+        // On a phone a column is nearly the screen's width: show it whole, as the snap would.
+        const wide = target.offsetWidth > $("board").clientWidth * 0.6;
+        target.scrollIntoView({ behavior: "smooth", inline: wide ? "start" : "nearest", block: "nearest" });
+      }
+      await move(current, stage, card);
+    },
+    onNote: (text) => api.note(shown.id, { text }).then(({ deal: fresh }) => saved(fresh, t.note_saved), refused),
+    onEdit: (field, value) => api.edit(shown.id, { field, value, version: shown.version })
+      .then(({ deal: fresh }) => saved(fresh, t.saved), refused),
+  });
 }
 
 // --- wiring ---------------------------------------------------------------------------------------

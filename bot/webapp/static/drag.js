@@ -6,11 +6,14 @@ const HOLD_MS = 280;
 const MOUSE_SLOP = 5;
 const TOUCH_SLOP = 10;
 const EDGE = 56;
+const CARRIED = 24;  // px: a card dropped this near where it was lifted was put back, not moved
 const MAX_SPEED = 18;
 
 /**
  * enableDrag(board, { canDrag(card) -> true | string, canDrop(card, column) -> bool,
  *                      onRefused(card, why), onStart(card), onOver(column), onDrop(card, from, to, ghostRect) })
+ * `to` may be `from`: a card carried away and dropped back in its own column (the board says why
+ * nothing happens); one dropped about where it was lifted just goes home.
  * Cards are `.card` elements inside `.column` elements inside `board`.
  */
 export function enableDrag(board, handlers) {
@@ -77,7 +80,7 @@ export function enableDrag(board, handlers) {
     ghost.style.height = `${rect.height}px`;
     document.body.appendChild(ghost);
     drag = {
-      id, card, ghost, x, y,
+      id, card, ghost, x, y, x0: x, y0: y,
       dx: x - rect.left,
       dy: y - rect.top,
       from: card.closest(".column"),
@@ -97,12 +100,12 @@ export function enableDrag(board, handlers) {
     const { ghost, x, y, dx, dy } = drag;
     ghost.style.transform = `translate3d(${x - dx}px, ${y - dy}px, 0) rotate(${document.dir === "rtl" ? -2 : 2}deg) scale(1.03)`;
     const column = document.elementFromPoint(x, y)?.closest(".column") || null;
-    const target = column && column !== drag.from && handlers.canDrop(drag.card, column) ? column : null;
+    const target = column && handlers.canDrop(drag.card, column) ? column : null;
     if (target !== drag.over) {
       drag.over?.classList.remove("drop-target");
-      target?.classList.add("drop-target");
+      if (target !== drag.from) target?.classList.add("drop-target");
       drag.over = target;
-      if (target) handlers.onOver(target);
+      if (target && target !== drag.from) handlers.onOver(target);
     }
   }
 
@@ -133,7 +136,7 @@ export function enableDrag(board, handlers) {
   }
 
   function drop(cancelled) {
-    const { card, ghost, from, over, frame, id } = drag;
+    const { card, ghost, from, over, frame, id, x, y, x0, y0 } = drag;
     cancelAnimationFrame(frame);
     try { board.releasePointerCapture(id); } catch { /* already released */ }
     drag = null;
@@ -143,7 +146,10 @@ export function enableDrag(board, handlers) {
     board.classList.remove("dragging");
     document.body.classList.remove("dragging");
     const ghostRect = ghost.getBoundingClientRect();
-    if (!cancelled && over) {
+    // Put back where it was picked up, it was not dropped: it flies home without a word. Carried
+    // and dropped in its own column, the drop is the board's to explain.
+    const carried = Math.hypot(x - x0, y - y0) > CARRIED;
+    if (!cancelled && over && (over !== from || carried)) {
       ghost.remove();
       card.classList.remove("placeholder");
       handlers.onDrop(card, from, over, ghostRect);

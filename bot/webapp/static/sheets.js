@@ -1,5 +1,6 @@
-// The two sheets over the board: a deal's details (with its history and "move to" stages), and the
-// question why a deal was lost. Everything user-written is set as text, never as HTML.
+// The two sheets over the board: a deal's details — its stage picker, a note, the title and amount to
+// edit, its history — and the question why a deal was lost. Everything user-written is set as text,
+// never as HTML.
 
 import { backButton, on } from "./telegram.js";
 
@@ -48,6 +49,8 @@ export function openDetails(title, texts) {
   const sheet = $("sheet");
   const backdrop = $("sheet-backdrop");
   $("sheet-title").textContent = title;
+  $("sheet-title").hidden = false;
+  $("sheet-edit-title").hidden = true;
   $("sheet-close").setAttribute("aria-label", texts.close);
   $("sheet-body").replaceChildren(el("div", "spinner small"));
   if (!closeDetails) {
@@ -60,21 +63,52 @@ export function openDetails(title, texts) {
 }
 
 /**
- * Fill the open sheet with `deal` (from GET api/deals/{id}); `stages` are the board's stages,
- * `onMove(stage)` moves the deal there.
+ * Fill the open sheet with `deal` (from GET api/deals/{id}); `stages` are the board's stages.
+ * `onMove(stage)` moves the deal there; `onNote(text)` and `onEdit(field, value)` save and resolve to
+ * the deal in full (the sheet is filled again), or reject with the server's reason, shown in place.
  */
-export function fillDetails(deal, { texts, stages, onMove }) {
+export function fillDetails(deal, { texts, stages, onMove, onNote, onEdit }) {
   if (!closeDetails) return;
-  $("sheet-title").textContent = deal.title;
+  const title = $("sheet-title");
+  title.textContent = deal.title;
+  title.dir = "auto";
+  title.hidden = false;
   const body = $("sheet-body");
   body.replaceChildren();
+  const editing = deal.movable && onEdit;
+  if (editing) {
+    body.append(editor({
+      name: "title", label: texts.edit_title, value: deal.title, texts, maxLength: 200,
+      opener: $("sheet-edit-title"), hide: [title], onSave: (value) => onEdit("title", value),
+    }));
+  }
+  $("sheet-edit-title").hidden = !editing;
+  $("sheet-edit-title").setAttribute("aria-label", texts.edit_title || "");
 
   const stageLine = el("div", `stage-pill kind-${deal.stage.kind}`);
   stageLine.append(el("span", "dot"), el("span", "", [deal.stage.place, deal.stage.name].filter(Boolean).join(" ")));
   const top = el("div", "detail-top");
   top.append(stageLine);
-  if (deal.amount_text) top.append(el("div", "detail-amount", deal.amount_text));
+  const amount = el(editing ? "button" : "div", "detail-amount", deal.amount_text || (editing ? texts.add_amount : ""));
+  if (editing) {
+    amount.type = "button";
+    amount.classList.add("editable");
+    amount.classList.toggle("placeholder-amount", !deal.amount_text);
+    amount.setAttribute("aria-label", texts.edit_amount);
+  }
+  if (amount.textContent) top.append(amount);
   body.append(top);
+  if (editing) {
+    body.append(editor({
+      name: "amount", label: texts.edit_amount, value: deal.amount || "", texts, inputMode: "decimal",
+      maxLength: 40, opener: amount, hide: [top], onSave: (value) => onEdit("amount", value),
+    }));
+  }
+
+  if (deal.movable) body.append(stagePicker(deal, stages, texts, onMove));
+  else if (!deal.owner) body.append(el("p", "hint", texts.take_first));
+
+  if (deal.movable && onNote) body.append(noteForm(texts, onNote));
 
   const facts = el("dl", "facts");
   const fact = (icon, text, href = null) => {
@@ -84,6 +118,7 @@ export function fillDetails(deal, { texts, stages, onMove }) {
     if (href) {
       const link = el("a", "", text);
       link.href = href;
+      link.dir = "ltr";
       dd.append(link);
     } else {
       dd.textContent = text;
@@ -102,26 +137,11 @@ export function fillDetails(deal, { texts, stages, onMove }) {
   body.append(facts);
   if (deal.playbook) body.append(el("p", "playbook", `💡 ${deal.playbook}`));
 
-  if (deal.movable) {
-    body.append(el("h3", "section-title", texts.move_to));
-    const chips = el("div", "chips");
-    for (const stage of stages) {
-      if (stage.id === deal.stage_id) continue;
-      const chip = el("button", `chip kind-${stage.kind}`);
-      chip.type = "button";
-      chip.append(el("span", "dot"), el("span", "", stage.name));
-      chip.addEventListener("click", () => onMove(stage));
-      chips.append(chip);
-    }
-    body.append(chips);
-  } else if (!deal.owner) {
-    body.append(el("p", "hint", texts.take_first));
-  }
-
   body.append(el("h3", "section-title", texts.history));
   const list = el("ol", "history");
   for (const line of deal.history) {
     const item = el("li");
+    item.dataset.kind = line.kind;
     const meta = el("div", "history-meta", [line.when, line.who].filter(Boolean).join(" · "));
     const text = el("div", "history-text", line.text);
     text.dir = "auto";
@@ -129,6 +149,123 @@ export function fillDetails(deal, { texts, stages, onMove }) {
     list.append(item);
   }
   body.append(list);
+}
+
+/** A chip per stage, in the funnel's order: the deal's own marked, a closed deal's only way back offered. */
+function stagePicker(deal, stages, texts, onMove) {
+  const section = el("section", "picker");
+  section.append(el("h3", "section-title", texts.move_to));
+  const chips = el("div", "chips");
+  chips.setAttribute("role", "group");
+  chips.setAttribute("aria-label", texts.move_to);
+  for (const stage of stages) {
+    const here = stage.id === deal.stage_id;
+    if (deal.closed && !here && stage.id !== deal.reopens_in) continue;
+    const label = deal.closed && !here ? fmt(texts.reopen_in, { stage: stage.name }) : stage.name;
+    const chip = el("button", `chip kind-${stage.kind}`);
+    chip.type = "button";
+    chip.dataset.stageId = stage.id;
+    chip.append(el("span", "dot"), el("span", "", label));
+    if (here) {
+      chip.disabled = true;
+      chip.setAttribute("aria-current", "true");
+      chip.classList.add("here");
+    } else {
+      chip.addEventListener("click", () => onMove(stage));
+    }
+    chips.append(chip);
+  }
+  section.append(chips);
+  return section;
+}
+
+function errorLine() {
+  const line = el("p", "form-error");
+  line.setAttribute("role", "alert");
+  line.hidden = true;
+  return line;
+}
+
+async function submitting(form, button, error, save) {
+  button.disabled = true;
+  form.setAttribute("aria-busy", "true");
+  error.hidden = true;
+  try {
+    await save();
+  } catch (failure) {
+    error.textContent = failure.message || String(failure);
+    error.hidden = false;
+  } finally {
+    button.disabled = false;
+    form.removeAttribute("aria-busy");
+  }
+}
+
+/** A note for the deal's history: a text box and its button. */
+function noteForm(texts, onNote) {
+  const form = el("form", "note-form");
+  form.append(el("h3", "section-title", texts.note));
+  const box = el("textarea");
+  box.name = "note";
+  box.rows = 2;
+  box.maxLength = 3000;
+  box.dir = "auto";
+  box.placeholder = texts.note_hint;
+  box.setAttribute("aria-label", texts.note);
+  const save = el("button", "primary", texts.save_note);
+  save.type = "submit";
+  save.disabled = true;
+  const error = errorLine();
+  box.addEventListener("input", () => { save.disabled = !box.value.trim(); error.hidden = true; });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!box.value.trim()) return;
+    submitting(form, save, error, () => onNote(box.value));
+  });
+  const row = el("div", "form-row");
+  row.append(box, save);
+  form.append(row, error);
+  return form;
+}
+
+/** An editor for one field, hidden until `opener` is pressed; while it shows, `hide` does not. */
+function editor({ name, label, value, texts, inputMode = "text", maxLength, opener, hide, onSave }) {
+  const form = el("form", "edit-form");
+  form.dataset.field = name;
+  form.hidden = true;
+  const input = el("input");
+  input.name = name;
+  input.value = value;
+  input.maxLength = maxLength;
+  input.dir = "auto";
+  input.autocomplete = "off";
+  input.inputMode = inputMode;
+  input.setAttribute("aria-label", label);
+  const save = el("button", "primary", texts.save);
+  save.type = "submit";
+  const cancel = el("button", "secondary", texts.cancel);
+  cancel.type = "button";
+  const error = errorLine();
+  const toggle = (open) => {
+    form.hidden = !open;
+    for (const node of hide) node.hidden = open;
+    if (open) {
+      input.value = value;
+      error.hidden = true;
+      input.focus();
+      input.select();
+    }
+  };
+  opener.onclick = () => toggle(true);
+  cancel.addEventListener("click", () => toggle(false));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submitting(form, save, error, () => onSave(input.value));
+  });
+  const actions = el("div", "form-row");
+  actions.append(cancel, save);
+  form.append(el("label", "field-label", label), input, error, actions);
+  return form;
 }
 
 export function closeDetailsSheet() { closeDetails?.(); }
