@@ -120,7 +120,9 @@ class _Pen:
     def wrap(self, text: str, size: float, width: float, bold: bool = False) -> list[str]:
         """``text`` in lines no wider than ``width``: broken between words, never inside one."""
         lines: list[str] = []
-        for word in text.split():
+        for word in text.split(" "):
+            if not word:
+                continue
             if lines and self.width_of(lines[-1] + " " + word, size, bold) <= width:
                 lines[-1] += " " + word
             else:

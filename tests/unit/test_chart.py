@@ -73,7 +73,7 @@ def test_the_chart_marks_no_stage_when_the_core_names_none() -> None:
 
 def test_the_chart_speaks_the_readers_language_and_writes_numbers_their_way() -> None:
     ru = loss_chart(report("Commercial offer"), Tr("ru"), stage_label)
-    assert ru.bars[2].label == "Коммерческое предложение" and ru.bars[2].value == "9 из 20 · 45 %"
+    assert ru.bars[2].label == "Коммерческое предложение" and ru.bars[2].value == "9 из 20 · 45\xa0%"
     assert ru.title == "Где теряются сделки"
     ar = loss_chart(report("Commercial offer"), Tr("ar"), stage_label)
     assert ar.rtl and ar.bars[2].label == "عرض تجاري" and ar.title == "أين تضيع الصفقات"

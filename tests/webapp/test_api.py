@@ -3,104 +3,30 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.core.i18n import Tr
-from bot.webapp.api import refusal, webapp_routes
-from crm_core.domain.deals import Deal, EventKind
+from bot.webapp.api import refusal
+from crm_core.domain.deals import EventKind
 from crm_core.domain.errors import Unavailable
 from crm_core.domain.notifications import NoteKind
-from crm_core.domain.users import Role, User
-from crm_core.services import Crm
 from tests.conftest import T0
+from tests.webapp.board_support import (
+    ALI,
+    BOSS,
+    MARIA,
+    OMAR,
+    STRANGER,
+    TOKEN,
+    Board,
+    outbox,
+    stage_id,
+    titles,
+)
 from tests.webapp.support import sign_fields, telegram_init_data
-
-TOKEN = "700001:API-test-token"
-BOSS, ALI, MARIA, OMAR, STRANGER = 1001, 2001, 2002, 2003, 9001
-
-
-@dataclass
-class Team:
-    olga: User
-    ali: User
-    maria: User
-    ali_deal: Deal
-    maria_deal: Deal
-    inbox_deal: Deal
-
-
-@dataclass
-class Board:
-    """The API as the page calls it, as one user or another."""
-
-    http: TestClient[Any, Any]
-    crm: Crm
-    team: Team
-    wakes: list[int] = field(default_factory=list)
-
-    def auth(self, telegram_id: int, language_code: str = "en") -> dict[str, str]:
-        init = telegram_init_data(TOKEN, user_id=telegram_id, auth_date=T0, language_code=language_code)
-        return {"Authorization": f"tma {init}"}
-
-    async def get(self, path: str, as_user: int, *, status: int = 200) -> Any:
-        response = await self.http.get(path, headers=self.auth(as_user))
-        data = await response.json()
-        assert response.status == status, data
-        return data
-
-    async def move(self, deal: Deal | int, as_user: int, *, status: int = 200, **body: Any) -> Any:
-        deal_id = deal if isinstance(deal, int) else deal.id
-        response = await self.http.post(
-            f"/app/api/deals/{deal_id}/move", json=body, headers=self.auth(as_user)
-        )
-        data = await response.json()
-        assert response.status == status, data
-        return data
-
-
-@pytest.fixture
-async def team(crm: Crm) -> Team:
-    olga = await crm.users.ensure_boss(telegram_id=BOSS, name="Olga")
-    ali = await crm.users.add(telegram_id=ALI, name="Ali", role=Role.SELLER)
-    maria = await crm.users.add(telegram_id=MARIA, name="Maria", role=Role.SELLER, locale="ru")
-    await crm.users.add(telegram_id=OMAR, name="Omar", role=Role.SELLER, locale="ar")
-    ali_deal = await crm.deals.create(
-        actor=ali, title="ACME: 20 IP phones", contact_name="Ivan Petrov", amount="1500", stage="Opportunity"
-    )
-    maria_deal = await crm.deals.create(actor=maria, title="Globex PBX", amount="4200", stage="Opportunity")
-    inbox = await crm.deals.create(actor=olga, title="Missed call +7 495")
-    inbox = await crm.deals.reassign(deal_id=inbox.id, owner_telegram_id=None, actor=olga)
-    return Team(olga, ali, maria, ali_deal, maria_deal, inbox)
-
-
-@pytest.fixture
-async def board(crm: Crm, team: Team) -> AsyncIterator[Board]:
-    wakes: list[int] = []
-    app = web.Application()
-    app.add_routes(webapp_routes(crm, bot_token=TOKEN, notify=lambda: wakes.append(1)))
-    async with TestClient(TestServer(app)) as http:
-        yield Board(http, crm, team, wakes)
-
-
-def stage_id(data: dict[str, Any], name: str) -> int:
-    return int(next(c["stage"]["id"] for c in data["columns"] if c["stage"]["name"] == name))
-
-
-def titles(data: dict[str, Any]) -> dict[str, list[str]]:
-    return {c["stage"]["name"]: [d["title"] for d in c["deals"]] for c in data["columns"] if c["deals"]}
-
-
-async def outbox(crm: Crm) -> list[dict[str, Any]]:
-    async with crm.db.uow(write=False) as uow:
-        return await uow.outbox.pending()
-
 
 # -- who may call ------------------------------------------------------------------------------------
 
