@@ -20,7 +20,7 @@ PYTEST_ARGS ?= -n 4 --dist loadfile
 SHELL := bash
 .SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := help
-.PHONY: help install install-runtime run demo test lint fmt bench bench-quick reliability soak clean
+.PHONY: help install install-runtime run demo test lint fmt bench bench-quick reliability soak screenshots clean
 
 help: ## Show the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -78,6 +78,9 @@ reliability: $(DEV) ## The long fault and reliability tests
 
 soak: $(DEV) ## A ten-minute soak under load (SOAK_ARGS="--minutes 2" for a short one)
 	$(BIN)/python -m tests.reliability.soak $(SOAK_ARGS)
+
+screenshots: $(DEV) ## Phone screenshots (390×844) of the chat and the board in en, ru, ar into docs/images/
+	$(BIN)/python docs/images/shoot.py
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

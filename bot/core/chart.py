@@ -25,7 +25,7 @@ DPI = 200  # 720 px wide
 WIDTH = WIDTH_IN * 72  # the layout is in points
 MARGIN = 13.0
 GAP = 8.0
-TITLE_PT, TEXT_PT, SMALL_PT = 15.0, 12.0, 10.5
+TITLE_PT, TEXT_PT, SMALL_PT = 16.0, 13.0, 11.5
 BAR_PT = 10.0
 RED, BLUE, INK, GREY, TRACK = "#d63939", "#4a6fa5", "#1f2328", "#6b7280", "#e9ecef"
 
