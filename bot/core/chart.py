@@ -21,13 +21,15 @@ from crm_core.domain.funnel import Stage
 from crm_core.reports.models import ConversionReport
 
 WIDTH_IN = 3.6
-DPI = 200  # 720 px wide
+DPI = 200  # 720 px wide, shown about 330 px wide: the type below reads at 12-18 px on a phone
 WIDTH = WIDTH_IN * 72  # the layout is in points
 MARGIN = 13.0
-GAP = 8.0
-TITLE_PT, TEXT_PT, SMALL_PT = 16.0, 13.0, 11.5
-BAR_PT = 10.0
-RED, BLUE, INK, GREY, TRACK = "#d63939", "#4a6fa5", "#1f2328", "#6b7280", "#e9ecef"
+TITLE_PT, TEXT_PT, SMALL_PT = 14.0, 11.0, 9.5
+LINE = 1.25  # line height, in font sizes
+LABELS = 0.42  # the stage names' share of the width; the bars take the rest
+BAR_PT = 9.0
+ROW_GAP = 8.0
+RED, BLUE, INK, GREY, TRACK = "#d63939", "#4a6fa5", "#1f2328", "#6b7280", "#eef0f3"
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,13 +143,19 @@ class _Pen:
             self.write(MARGIN, self.y, line, size, **style)
             self.y += size * 1.3
 
-    def bar(self, y: float, share: float, color: str) -> None:
-        span = WIDTH - 2 * MARGIN
-        self.axes.barh(y + BAR_PT / 2, span, left=MARGIN, height=BAR_PT, color=TRACK)
-        if share > 0:
-            filled = max(span * min(share, 1.0), 3.0)
-            left = WIDTH - MARGIN - filled if self.rtl else MARGIN
-            self.axes.barh(y + BAR_PT / 2, filled, left=left, height=BAR_PT, color=color)
+    def bar(self, x: float, y: float, span: float, bar: LossBar) -> None:
+        """The figures of ``bar`` at ``x``, ``y`` and its bar under them, ``span`` long at 100%."""
+        color = (RED if bar.worst else INK) if bar.entered else GREY
+        self.write(x, y, bar.value, SMALL_PT, fontweight="bold" if bar.entered else "normal", color=color)
+        middle = y + SMALL_PT * LINE + 2 + BAR_PT / 2
+        self.axes.barh(middle, span, left=self._left(x, span), height=BAR_PT, color=TRACK)
+        if bar.share > 0:
+            filled = max(span * min(bar.share, 1.0), 2.5)
+            fill = RED if bar.worst else BLUE
+            self.axes.barh(middle, filled, left=self._left(x, filled), height=BAR_PT, color=fill)
+
+    def _left(self, x: float, length: float) -> float:
+        return WIDTH - x - length if self.rtl else x
 
 
 def draw(chart: LossChart) -> bytes:
@@ -161,25 +169,24 @@ def draw(chart: LossChart) -> bytes:
     pen = _Pen(axes, canvas.get_renderer(), chart.rtl)
     pen.paragraph(chart.title, TITLE_PT, fontweight="bold", color=INK)
     pen.paragraph(chart.subtitle, SMALL_PT, color=GREY)
-    pen.y += 3
+    pen.y += 2
     worst = chart.worst
     pen.paragraph(("⚠ " if worst else "") + chart.verdict, TEXT_PT, color=RED if worst else INK)
-    pen.y += GAP + 2
+    pen.y += ROW_GAP + 2
+    inner = WIDTH - 2 * MARGIN
+    labels, bars_at = inner * LABELS, MARGIN + inner * LABELS + 6
     for bar in chart.bars:
-        color = RED if bar.worst else BLUE
         weight = "bold" if bar.worst else "normal"
-        value_width = pen.width_of(bar.value, TEXT_PT, True)
-        label_width = WIDTH - 2 * MARGIN - value_width - 10
-        lines = pen.wrap(bar.label, TEXT_PT, label_width, bar.worst)
-        text_color = (RED if bar.worst else INK) if bar.entered else GREY
+        lines = pen.wrap(bar.label, TEXT_PT, labels, bar.worst)
+        figures = SMALL_PT * LINE + 2 + BAR_PT
+        height = max(len(lines) * TEXT_PT * LINE, figures)
+        top = pen.y + (height - len(lines) * TEXT_PT * LINE) / 2
+        color = (RED if bar.worst else INK) if bar.entered else GREY
         for number, line in enumerate(lines):
-            y = pen.y + number * TEXT_PT * 1.25
-            pen.write(MARGIN, y, line, TEXT_PT, color=text_color, fontweight=weight)
-        pen.write(WIDTH - MARGIN, pen.y, bar.value, TEXT_PT, end=True, fontweight="bold", color=text_color)
-        pen.y += len(lines) * TEXT_PT * 1.25 + 3
-        pen.bar(pen.y, bar.share, color)
-        pen.y += BAR_PT + GAP + 4
-    height = pen.y + MARGIN - GAP
+            pen.write(MARGIN, top + number * TEXT_PT * LINE, line, TEXT_PT, color=color, fontweight=weight)
+        pen.bar(bars_at, pen.y + (height - figures) / 2, WIDTH - MARGIN - bars_at, bar)
+        pen.y += height + ROW_GAP
+    height = pen.y + MARGIN - ROW_GAP
     figure.set_size_inches(WIDTH_IN, height / 72)
     axes.set_xlim(0, WIDTH)
     axes.set_ylim(height, 0)

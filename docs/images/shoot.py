@@ -127,19 +127,17 @@ class Emulator:
                 return message
         raise SystemExit(f"no message from the bot in {user}'s chat")
 
-    def photo_after(self, user: int, message_id: int) -> dict[str, Any]:
-        """The first photo the bot sends after ``message_id`` (a chart comes a moment after its text)."""
+    def message_after(self, user: int, message_id: int, *, photo: bool = False) -> dict[str, Any]:
+        """The first message (``photo``: photo) the bot sends after ``message_id``: a chart comes a moment
+        after its text, a call's notice through Kanbot's outbox."""
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             for message in self.messages(user):
-                if (
-                    message["message_id"] > message_id
-                    and message.get("from") == "bot"
-                    and message.get("photo")
-                ):
+                later = message["message_id"] > message_id and message.get("from") == "bot"
+                if later and (message.get("photo") or not photo):
                     return message
             time.sleep(0.25)
-        raise SystemExit(f"no photo from the bot in {user}'s chat")
+        raise SystemExit(f"no new message from the bot in {user}'s chat")
 
     def click(self, user: int, message: dict[str, Any], label: str) -> None:
         self.call(
@@ -152,7 +150,10 @@ class Emulator:
     def call_in(self, seller: Seller) -> None:
         """A new customer's missed call to ``seller``, through the demo's PBX panel."""
         number = self.call("GET", "/demo/config")["new_number"]
-        self.call("POST", "/demo/calls", {"kind": "missed", "caller": number, "extension": seller.extension})
+        result = self.call(
+            "POST", "/demo/calls", {"kind": "missed", "caller": number, "extension": seller.extension}
+        )
+        print("  call:", result.get("message"))
         self.settle()
 
 
@@ -273,8 +274,9 @@ async def shoot(base: str, langs: list[str], out: Path) -> None:
             tg.send(seller.telegram_id, "/tasks")
             tasks = tg.last_bot_message(seller.telegram_id)
             await camera.chat(seller.telegram_id, f"tasks-{lang}.png", tasks["message_id"])
+            before = tg.last_bot_message(seller.telegram_id)["message_id"]
             tg.call_in(seller)
-            missed = tg.last_bot_message(seller.telegram_id)
+            missed = tg.message_after(seller.telegram_id, before)
             await camera.chat(seller.telegram_id, f"missed-call-{lang}.png", missed["message_id"])
             await camera.board(seller.telegram_id, lang, open_card=True)
 
@@ -284,7 +286,7 @@ async def shoot(base: str, langs: list[str], out: Path) -> None:
             await camera.chat(OLGA, f"report-{lang}.png", report["message_id"], align="start")
             before = tg.last_bot_message(OLGA)["message_id"]
             tg.send(OLGA, "/digest")
-            chart = tg.photo_after(OLGA, before)
+            chart = tg.message_after(OLGA, before, photo=True)
             await camera.chat(OLGA, f"digest-{lang}.png", chart["message_id"], align="end")
         tg.send(OLGA, "/lang en")
         await browser.close()
