@@ -164,7 +164,7 @@ def draw(chart: LossChart) -> bytes:
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(WIDTH_IN, 8), dpi=DPI)
-    canvas = FigureCanvasAgg(figure)
+    canvas: Any = FigureCanvasAgg(figure)  # its get_renderer is untyped
     axes = figure.add_axes((0, 0, 1, 1))
     pen = _Pen(axes, canvas.get_renderer(), chart.rtl)
     pen.paragraph(chart.title, TITLE_PT, fontweight="bold", color=INK)
