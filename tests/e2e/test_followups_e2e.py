@@ -205,7 +205,7 @@ async def photo_bytes(chat: EmulatedChat, message: Msg) -> bytes:
         return await response.read()
 
 
-async def test_the_boss_gets_the_digest_text_and_its_funnel_chart_as_a_photo(
+async def test_the_boss_gets_the_digest_text_and_its_loss_chart_as_a_photo(
     chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
 ) -> None:
     monday = monday_morning()
@@ -215,7 +215,7 @@ async def test_the_boss_gets_the_digest_text_and_its_funnel_chart_as_a_photo(
     await tick(crm, kanbot, monday, digest=True)
     [text] = await a_message(chat, BOSS, "Weekly digest")  # a Monday's
     assert "Unsorted: 3" in text.text and "Ali: 2 · 0 · 0 · 2" in text.text
-    [photo] = await a_message(chat, BOSS, "The funnel now")
+    [photo] = await a_message(chat, BOSS, "deals lost there")
     assert (await photo_bytes(chat, photo)).startswith(b"\x89PNG")
     assert photo.message_id > text.message_id
 
@@ -276,7 +276,7 @@ async def test_what_is_due_waits_out_telegrams_errors_and_goes_out_once_each(
         assert title in reminder.text
         assert len(await a_message(chat, user, "Good morning")) == 1
     assert len(await a_message(chat, BOSS, "Weekly digest")) == 1
-    assert len(await a_message(chat, BOSS, "The funnel now")) == 1
+    assert len(await a_message(chat, BOSS, "deals lost there")) == 1
     async with crm.db.uow(write=False) as uow:
         stats = await uow.outbox.stats(now=kanbot.now())
     assert (stats["failed"], stats["dead"]) == (0, 0)
