@@ -478,8 +478,10 @@ async def test_a_seller_reads_the_cores_refusal_in_their_own_language_on_the_she
     )
 
 
-async def settled(locator: Any) -> None:
-    """Once ``locator`` is there and done moving (a refused card flies home, then shakes)."""
+async def settled(frame: Any, locator: Any) -> None:
+    """Once the board is fresh again after a move, and ``locator`` is there and done moving (a refused
+    card flies home, then shakes)."""
+    await frame.locator("#board[aria-busy=false]").wait_for()
     await locator.wait_for()
     await locator.evaluate(
         "node => Promise.all(node.getAnimations().map((a) => a.finished.catch(() => null)))"
@@ -546,7 +548,7 @@ async def test_a_closed_card_dropped_on_another_column_says_where_it_reopens(
     await column(frame, "Lost").evaluate("node => node.scrollIntoView({inline: 'end'})")
     await mouse_drag(page, card(frame, "Soylent"), column(frame, "Execution"))
     await frame.locator(".toast.error", has_text="reopens only in Opportunity").wait_for()
-    await settled(column(frame, "Lost").locator(".card", has_text="Soylent"))
+    await settled(frame, column(frame, "Lost").locator(".card", has_text="Soylent"))
     await mouse_drag(page, card(frame, "Soylent"), column(frame, "Won"))  # no reason asked: it is closed
     await frame.locator(".toast.error", has_text="The deal is closed").wait_for()
     assert await frame.locator("#ask").is_hidden()

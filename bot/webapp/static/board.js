@@ -222,6 +222,7 @@ async function move(deal, stage, card, fromRect = null) {
     card.title = t.moving;
   }
   state.moves += 1;
+  $("board").setAttribute("aria-busy", "true");  // until the board is fresh again after the move
   try {
     const { deal: moved } = await api.move(deal.id, { to_stage_id: stage.id, version: deal.version, ...extra });
     haptic.notify("success");
