@@ -54,7 +54,8 @@ def forged_report(update_id: int) -> dict[str, Any]:
 
 
 def forged_boss_invite(update_id: int) -> dict[str, Any]:
-    """A press of "invite a new boss" by the boss, on a message in the outsider's private chat."""
+    """A press of "invite a new boss" by the boss, on a message in the outsider's private chat (its draft
+    number guessed: the first one a boss's dialogs get)."""
     return {
         "update_id": update_id,
         "callback_query": {
@@ -68,7 +69,7 @@ def forged_boss_invite(update_id: int) -> dict[str, Any]:
                 "from": {"id": 700001, "is_bot": True, "first_name": "Kanbot"},
                 "text": "Invite a new…",
             },
-            "data": encode(A.INVITE, "boss"),
+            "data": encode(A.INVITE, "boss", 1),  # the first draft: a guess as good as any
         },
     }
 
