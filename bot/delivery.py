@@ -27,8 +27,8 @@ from typing import Any, Protocol
 from bot.core.notify import Notifier, Outgoing
 from bot.core.perform import Failure, TransportError
 from bot.core.views import SendPhoto, View
-from crm_core.adapters.repositories.outbox import OutboxItem
 from crm_core.domain.errors import Unavailable
+from crm_core.domain.notifications import OutboxItem
 from crm_core.domain.users import User
 from crm_core.services import Crm
 
@@ -173,10 +173,7 @@ class OutboxDelivery:
 
     async def flush_once(self) -> int:
         """Claim one batch and handle it; returns how many items were handled (sent or rescheduled)."""
-        now = self.crm.clock.now()
-        async with self.crm.db.uow() as uow:
-            items = await uow.outbox.claim(now=now, limit=self.batch, lease=LEASE)
-            await uow.commit()
+        items = await self.crm.outbox.claim(limit=self.batch, lease=LEASE)
         lanes: dict[int, list[OutboxItem]] = {}  # per chat, in the claim's order
         for item in items:
             lanes.setdefault(item.recipient_telegram_id, []).append(item)
@@ -254,9 +251,7 @@ class OutboxDelivery:
             delay = 0.5
             while True:
                 try:
-                    async with self.crm.db.uow() as uow:
-                        await uow.outbox.mark_all_sent(ids, at=self.crm.clock.now())
-                        await uow.commit()
+                    await self.crm.outbox.mark_all_sent(ids)
                     break
                 except Unavailable:
                     if time.monotonic() + delay > deadline:
@@ -328,18 +323,14 @@ class OutboxDelivery:
         count: bool,
         progress: dict[str, Any] | None = None,
     ) -> None:
-        async with self.crm.db.uow() as uow:
-            await uow.outbox.retry_later(
-                item.id,
-                not_before=self.crm.clock.now() + timedelta(seconds=delay_s),
-                error=why,
-                count_attempt=count,
-                payload=progress,
-            )
-            await uow.commit()
+        await self.crm.outbox.retry_later(
+            item.id,
+            not_before=self.crm.clock.now() + timedelta(seconds=delay_s),
+            error=why,
+            count_attempt=count,
+            payload=progress,
+        )
 
     async def _give_up(self, item: OutboxItem, why: str, *, status: str = "failed") -> None:
         self.stats.failed += 1
-        async with self.crm.db.uow() as uow:
-            await uow.outbox.give_up(item.id, error=why, status=status)
-            await uow.commit()
+        await self.crm.outbox.give_up(item.id, error=why, status=status)

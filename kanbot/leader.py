@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.delivery import LEASE
 from crm_core.adapters.locks import AdvisoryLock
 from crm_core.services import Crm
+from kanbot.storage import database_of
 
 log = logging.getLogger(__name__)
 WORKER_LOCK = int(AdvisoryLock.WORKER)  # held on its own connection while this process leads
@@ -37,14 +38,15 @@ async def lead_while_possible(
 
     ``lost`` is set when leadership ends (the lock's connection broke); ``lead`` must then return.
     """
-    if crm.db.is_sqlite:
+    db = database_of(crm)
+    if db.is_sqlite:
         if on_change:
             on_change(True)
         await lead(stop)
         return
     while not stop.is_set():
         try:
-            async with crm.db.engine.connect() as conn:
+            async with db.engine.connect() as conn:
                 if not await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": WORKER_LOCK}):
                     await conn.rollback()
                     await _sleep(stop, check_every_s)

@@ -38,6 +38,7 @@ from kanbot.metrics import CONTENT_TYPE, Metrics
 from kanbot.runtimes import Identity, Runtime, aiogram_bot, make_runtime
 from kanbot.scheduler import build_scheduler
 from kanbot.settings import Settings
+from kanbot.storage import database_of
 from telephony_bridge.ami.listener import AmiListener
 from telephony_bridge.http import call_routes
 from telephony_bridge.settings import AmiSettings
@@ -145,7 +146,7 @@ async def assemble(
 
             app = web.Application(client_max_size=settings.cloud.max_body_bytes)
             app.router.add_get("/healthz", _healthz)
-            app.router.add_get("/readyz", _readyz(crm.db))
+            app.router.add_get("/readyz", _readyz(database_of(crm)))
             app.router.add_get("/metrics", _metrics(metrics, crm))
             if web_role:
                 app.add_routes(

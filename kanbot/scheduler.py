@@ -18,6 +18,7 @@ from sqlalchemy import text
 from crm_core.adapters.locks import AdvisoryLock
 from crm_core.services import Crm
 from crm_core.services.followups import TickReport
+from kanbot.storage import database_of
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +26,11 @@ log = logging.getLogger(__name__)
 @asynccontextmanager
 async def singleton(crm: Crm, key: AdvisoryLock) -> AsyncIterator[bool]:
     """``True`` inside when this process holds the lock ``key`` (always on SQLite), ``False`` otherwise."""
-    if crm.db.is_sqlite:
+    db = database_of(crm)
+    if db.is_sqlite:
         yield True
         return
-    async with crm.db.engine.connect() as conn:
+    async with db.engine.connect() as conn:
         got = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": int(key)}))
         try:
             yield got

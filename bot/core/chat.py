@@ -19,11 +19,11 @@ from bot.core.i18n import SUPPORTED, Tr
 from bot.core.pace import StrangerBudget
 from bot.core.routing import Router
 from bot.core.views import Answer, Reply, View
-from crm_core.adapters.database import saved_changes
 from crm_core.domain.errors import CrmError, InvalidInput, StaleVersion, Unavailable
 from crm_core.domain.users import User
 from crm_core.services import Crm
 from crm_core.services.conversations import Arrival, Claim
+from crm_core.services.unit_of_work import saved_changes
 
 log = logging.getLogger(__name__)
 

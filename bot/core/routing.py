@@ -9,7 +9,7 @@ from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.events import SharedContact, Text
 from bot.core.views import Reply
-from crm_core.adapters.repositories.conversations import Dialog
+from crm_core.domain.conversations import Dialog
 
 CommandHandler = Callable[[ChatContext, str], Awaitable[Reply]]
 ButtonHandler = Callable[[ChatContext, Payload], Awaitable[Reply]]

@@ -6,14 +6,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from contextvars import ContextVar
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction, create_async_engine
 
 from crm_core.adapters.liveness import Liveness
@@ -34,14 +33,13 @@ from crm_core.adapters.repositories.conversations import (
     ProcessedRepository,
 )
 from crm_core.adapters.repositories.followups import FollowUpRepository
-from crm_core.domain.errors import Unavailable
+from crm_core.adapters.repositories.reports import ReportRepository
+from crm_core.domain.errors import Duplicate, Unavailable
+from crm_core.services.unit_of_work import saved_changes
 
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-# Commits of changes (not bookkeeping), counted for whoever sets a counter here: the chat core, for each
-# attempt at an update. Work that saved a change when the database went away is not done again blindly.
-saved_changes: ContextVar[list[int] | None] = ContextVar("kanbot_saved_changes", default=None)
 # How long a commit whose connection broke waits to learn whether it happened (the database away).
 COMMIT_RESOLVE_S = 30.0
 COMMIT_RESOLVE_DELAYS_S = (0.1, 0.2, 0.5, 1.0, 2.0)
@@ -184,6 +182,7 @@ class UnitOfWork:
     dialogs: DialogRepository
     processed: ProcessedRepository
     followups: FollowUpRepository
+    reports: ReportRepository
 
     def __init__(self, database: Database, *, write: bool, bookkeeping: bool = False) -> None:
         self.database, self.write, self.bookkeeping = database, write, bookkeeping
@@ -236,6 +235,7 @@ class UnitOfWork:
         self.dialogs = DialogRepository(conn)
         self.processed = ProcessedRepository(conn, self.database.liveness)
         self.followups = FollowUpRepository(conn)
+        self.reports = ReportRepository(conn)
         return self
 
     async def __aexit__(
@@ -256,6 +256,8 @@ class UnitOfWork:
             self._release()
         if exc is not None and lost_database(exc):
             raise Unavailable(type(exc).__name__) from exc
+        if isinstance(exc, IntegrityError):  # a unique key another transaction took meanwhile
+            raise Duplicate(type(exc).__name__) from exc
 
     async def commit(self) -> None:
         """Commit; a COMMIT whose connection broke is found out (PostgreSQL): done, it returns as

@@ -24,11 +24,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crm_core.adapters.locks import LIVENESS_CLASS
+
 if TYPE_CHECKING:
     from crm_core.adapters.database import Database
 
 log = logging.getLogger(__name__)
-LOCK_CLASS = 0x6B616F77  # "kaow": the first key of the processes' PostgreSQL advisory locks
+LOCK_CLASS = LIVENESS_CLASS  # the first key of the processes' PostgreSQL advisory locks
 OWNER_LENGTH = 80
 
 

@@ -21,3 +21,8 @@ class AdvisoryLock(enum.IntEnum):
     MIGRATIONS = _key("kanb")  # `kanbot db upgrade` and start-up: one process upgrades, the others wait
     WORKER = _key("kanw")  # the process that leads: it runs the scheduler and the outbox delivery
     DIGEST = _key("kand")  # the digest tick: one process at a time builds and queues the digests
+
+
+# Each process's life lock (crm_core.adapters.liveness) is a two-key lock: this class, then a key of its
+# own. PostgreSQL keeps two-key locks apart from the one-key locks above: they never meet.
+LIVENESS_CLASS = _key("kaow")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from crm_core.domain.deals import Contact, Deal
 from crm_core.domain.errors import CrmError
 
 
@@ -157,3 +158,43 @@ def next_repeat_notice_at(last_notice_due_at: datetime | None, now: datetime, wi
     if last_notice_due_at is None or last_notice_due_at <= now - window:
         return now
     return last_notice_due_at + window
+
+
+@dataclass(slots=True)
+class CallRecord:
+    id: int
+    provider: str
+    external_id: str
+    direction: CallDirection
+    status: CallStatus
+    caller: str | None
+    answered_by_ext: str | None
+    answered_by_id: int | None
+    started_at: datetime
+    ended_at: datetime | None
+    duration_s: int | None
+    deal_id: int | None
+    held: bool = False
+
+    @property
+    def is_final(self) -> bool:
+        return self.ended_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSeal:
+    """A call seal as bound: the call id it belongs to and its signed values."""
+
+    external_id: str
+    digest: str
+    fields: dict[str, str]
+
+
+@dataclass(slots=True)
+class Caller:
+    """Who a number is: their contact (if any), their open deals (most recently active first), and
+    when the first of those deals' open tasks is due at the latest (its follow-up depends on it)."""
+
+    contact: Contact | None
+    open_deals: list[Deal]
+    latest_open_task_due: datetime | None

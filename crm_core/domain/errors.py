@@ -95,6 +95,14 @@ class Conflict(CrmError):
     code = "conflict"
 
 
+class Duplicate(Conflict):
+    """Another transaction stored the same thing (a call, a contact's number) meanwhile: looking again
+    finds it."""
+
+    def __init__(self, cause: str = "") -> None:
+        super().__init__("The same record was stored meanwhile; nothing was changed.", cause=cause)
+
+
 class Unavailable(CrmError):
     """The database cannot be reached right now; nothing was changed. Retrying later is safe."""
 

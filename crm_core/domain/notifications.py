@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from crm_core.domain.users import User
+
 
 @dataclass(frozen=True, slots=True)
 class Notification:
@@ -38,3 +40,23 @@ class NoteKind:
     DIGEST = "digest"
     NUDGE = "nudge"
     DEAL_MOVED_ON_BOARD = "deal_moved_on_board"
+
+
+@dataclass(slots=True)
+class OutboxItem:
+    """A claimed notification, with its recipient as they were when it was claimed."""
+
+    id: int
+    recipient: User
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+    @property
+    def recipient_id(self) -> int:
+        return self.recipient.id
+
+    @property
+    def recipient_telegram_id(self) -> int:
+        return self.recipient.telegram_id

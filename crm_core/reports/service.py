@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from crm_core.adapters.database import UnitOfWork
 from crm_core.domain.errors import NotAllowed, NotFound
 from crm_core.domain.funnel import Pipeline, StageKind
 from crm_core.domain.users import Role, User
-from crm_core.reports import queries
 from crm_core.reports.lame import LameStageRule, average_loss_rate, enough_losses, lame_stage
 from crm_core.reports.models import (
     ActivitySummary,
@@ -24,6 +22,7 @@ from crm_core.reports.models import (
     VelocityRow,
 )
 from crm_core.services.base import ServiceBase, default_pipeline, require_active
+from crm_core.services.unit_of_work import UnitOfWork
 
 CENT = Decimal("0.01")
 
@@ -53,7 +52,7 @@ class ReportService(ServiceBase):
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             pipeline = await default_pipeline(uow)
-            figures = await queries.funnel(uow.connection, pipeline_id=pipeline.id, owner_id=owner_id)
+            figures = await uow.reports.funnel(pipeline_id=pipeline.id, owner_id=owner_id)
         rows = []
         for stage in pipeline.stages:
             if stage.is_closed:
@@ -69,9 +68,7 @@ class ReportService(ServiceBase):
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             pipeline = await default_pipeline(uow)
-            figures = await queries.flow(
-                uow.connection, start=period.start, end=period.end, owner_id=owner_id
-            )
+            figures = await uow.reports.flow(start=period.start, end=period.end, owner_id=owner_id)
         return [FlowRow(s, *figures.get(s.id, [0, 0, 0, 0])) for s in pipeline.stages]
 
     async def conversion(
@@ -81,9 +78,7 @@ class ReportService(ServiceBase):
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             pipeline = await default_pipeline(uow)
-            figures = await queries.conversion(
-                uow.connection, start=period.start, end=period.end, owner_id=owner_id
-            )
+            figures = await uow.reports.conversion(start=period.start, end=period.end, owner_id=owner_id)
         rows = _conversion_rows(pipeline, {stage: f for (_, stage), f in figures.items()})
         return ConversionReport(
             period,
@@ -98,8 +93,8 @@ class ReportService(ServiceBase):
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, None)
             pipeline = await default_pipeline(uow)
-            figures = await queries.conversion(
-                uow.connection, start=period.start, end=period.end, owner_id=owner_id, by_owner=True
+            figures = await uow.reports.conversion(
+                start=period.start, end=period.end, owner_id=owner_id, by_owner=True
             )
             people = {u.id: u for u in await uow.users.list()}
         by_owner: dict[int, dict[int, tuple[int, int, int, int]]] = {}
@@ -123,9 +118,7 @@ class ReportService(ServiceBase):
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             pipeline = await default_pipeline(uow)
-            figures = await queries.velocity(
-                uow.connection, start=period.start, end=period.end, owner_id=owner_id
-            )
+            figures = await uow.reports.velocity(start=period.start, end=period.end, owner_id=owner_id)
         rows = []
         for stage in pipeline.stages:
             if stage.is_closed:
@@ -144,8 +137,8 @@ class ReportService(ServiceBase):
         """Per seller: open deals and their sum, won and lost in the period, and stale deals now."""
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
-            figures = await queries.sellers(
-                uow.connection, start=period.start, end=period.end, now=self.now(), owner_id=owner_id
+            figures = await uow.reports.sellers(
+                start=period.start, end=period.end, now=self.now(), owner_id=owner_id
             )
             people = await uow.users.list()
         rows = []
@@ -164,7 +157,7 @@ class ReportService(ServiceBase):
         """New deals (and how many came from calls), forward moves, wins and losses in the period."""
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
-            f = await queries.activity(uow.connection, start=period.start, end=period.end, owner_id=owner_id)
+            f = await uow.reports.activity(start=period.start, end=period.end, owner_id=owner_id)
         return ActivitySummary(
             period, f["new"], f["from_calls"], f["moved"], f["won"], f["won_amount"], f["lost"], f["reasons"]
         )

@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from crm_core.adapters.database import Database, UnitOfWork
 from crm_core.config import CrmConfig
 from crm_core.domain.errors import NotAllowed, NotFound
 from crm_core.domain.funnel import Pipeline
 from crm_core.domain.users import User
 from crm_core.ports import Clock
+from crm_core.services.unit_of_work import Storage, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceBase:
-    db: Database
+    db: Storage
     clock: Clock
     config: CrmConfig
 

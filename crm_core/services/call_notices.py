@@ -12,10 +12,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from crm_core.adapters.database import UnitOfWork
 from crm_core.domain.calls import CallFloodRule, next_repeat_notice_at
 from crm_core.domain.notifications import NoteKind, Notification
 from crm_core.domain.users import Role
+from crm_core.services.unit_of_work import UnitOfWork
 
 CALLS = "calls"  # how many calls a missed-call notice stands for
 AGAIN = "again"  # the notice follows an earlier one about the same number

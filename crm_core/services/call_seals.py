@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from crm_core.adapters.database import UnitOfWork
 from crm_core.domain.calls import CallSeal, CallSealRefused
 from crm_core.domain.errors import InvalidInput
+from crm_core.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 MAX_CALL_ID = 128  # the calls table's external_id

@@ -7,14 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import phonenumbers
-from sqlalchemy.exc import IntegrityError
 
-from crm_core.adapters.database import UnitOfWork
-from crm_core.adapters.repositories.calls import CallRecord
 from crm_core.config import CreateDealsFrom
-from crm_core.domain.calls import CallDirection, CallEvent, CallSeal, CallStatus, IngestOutcome
+from crm_core.domain.calls import CallDirection, CallEvent, CallRecord, CallSeal, CallStatus, IngestOutcome
 from crm_core.domain.deals import Actor, Contact, Deal, DealEvent, EventKind, Source
-from crm_core.domain.errors import InvalidInput, NotAllowed, NotFound
+from crm_core.domain.errors import Duplicate, InvalidInput, NotAllowed, NotFound
 from crm_core.domain.notifications import NoteKind, Notification
 from crm_core.domain.phones import mask
 from crm_core.domain.tasks import Task, TaskKind
@@ -23,6 +20,7 @@ from crm_core.services.base import ServiceBase, default_pipeline, require_active
 from crm_core.services.call_notices import queue_missed_call, tell_bosses_of_flood
 from crm_core.services.call_seals import BoundMeanwhile, check_seal
 from crm_core.services.deals import created_event
+from crm_core.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 MAX_PROVIDER, MAX_CALL_ID = 32, 128  # the calls table's columns
@@ -149,7 +147,7 @@ class CallService(ServiceBase):
         for attempt in range(2):
             try:
                 return await self._ingest(event)
-            except (IntegrityError, BoundMeanwhile):
+            except (Duplicate, BoundMeanwhile):
                 # The same call raced in from another process and won: the next pass sees it.
                 if attempt:
                     raise

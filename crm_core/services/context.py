@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from crm_core.adapters.database import Database
 from crm_core.config import CrmConfig
 from crm_core.ports import Clock, SystemClock
 from crm_core.reports.digest import DigestService
@@ -11,16 +10,18 @@ from crm_core.services.conversations import DialogService, Ledger
 from crm_core.services.deals import DealService
 from crm_core.services.followups import FollowUpService
 from crm_core.services.funnel import PipelineService
+from crm_core.services.outbox import OutboxService
 from crm_core.services.tasks import TaskService
 from crm_core.services.team import InviteService
 from crm_core.services.transfer import TransferService
+from crm_core.services.unit_of_work import Storage
 from crm_core.services.users import UserService
 
 
 class Crm:
     """What the edges talk to: ``crm.deals.move(...)``, ``crm.calls.ingest_call(...)``, ``crm.reports...``."""
 
-    def __init__(self, db: Database, *, clock: Clock | None = None, config: CrmConfig | None = None) -> None:
+    def __init__(self, db: Storage, *, clock: Clock | None = None, config: CrmConfig | None = None) -> None:
         self.db = db
         self.clock = clock or SystemClock()
         self.config = config or CrmConfig()
@@ -36,3 +37,4 @@ class Crm:
         self.dialogs = DialogService(*args)
         self.ledger = Ledger(*args)
         self.followups = FollowUpService(*args)
+        self.outbox = OutboxService(*args)

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from crm_core.adapters.database import UnitOfWork
-from crm_core.adapters.repositories.conversations import Dialog
+from crm_core.domain.conversations import Dialog
 from crm_core.domain.errors import OutOfDate
 from crm_core.domain.users import User
 from crm_core.services.base import ServiceBase
+from crm_core.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 DIALOG_TTL = timedelta(hours=1)

@@ -8,7 +8,6 @@ from datetime import datetime
 from decimal import Decimal
 from functools import partial
 
-from crm_core.adapters.database import UnitOfWork
 from crm_core.domain.contacts import ContactScope, ContactShared, DealRef, KnownCustomer, needs_a_choice
 from crm_core.domain.deals import (
     Actor,
@@ -29,6 +28,7 @@ from crm_core.domain.tasks import Task
 from crm_core.domain.users import User, valid_name
 from crm_core.domain.values import parse_amount, valid_currency, valid_note, valid_title
 from crm_core.services.base import ServiceBase, default_pipeline, pipeline_of, require_active, require_boss
+from crm_core.services.unit_of_work import UnitOfWork
 
 EDITABLE = ("title", "amount", "currency", "contact", "phone", "company", "priority")
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from crm_core.adapters.repositories.followups import Preferences
 from crm_core.domain.deals import Deal
 from crm_core.domain.errors import NotAllowed
 from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.preferences import Preferences
 from crm_core.domain.schedule import next_working_start, parse_clock
 from crm_core.domain.tasks import TaskKind
 from crm_core.domain.users import Role, User

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from crm_core.adapters.database import UnitOfWork
 from crm_core.domain.deals import Actor, EventKind
 from crm_core.domain.durations import format_duration, parse_duration
 from crm_core.domain.errors import InvalidInput, NotFound
@@ -22,6 +21,7 @@ from crm_core.domain.funnel import (
 from crm_core.domain.users import User
 from crm_core.services.base import ServiceBase, default_pipeline, require_active, require_boss
 from crm_core.services.deals import close_tasks
+from crm_core.services.unit_of_work import UnitOfWork
 
 DEFAULT_PIPELINE_NAME = "Sales"
 

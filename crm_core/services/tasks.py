@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from crm_core.adapters.database import UnitOfWork
 from crm_core.domain.deals import Actor, Deal, DealEvent, EventKind
 from crm_core.domain.errors import DealClosed, InvalidInput, NotAllowed, NotFound
 from crm_core.domain.horizon import within_horizon
 from crm_core.domain.tasks import Task, TaskKind, valid_task_text
 from crm_core.domain.users import User
 from crm_core.services.base import ServiceBase, require_active
+from crm_core.services.unit_of_work import UnitOfWork
 
 # A due time this far in the past is a typo, not a plan.
 PAST_TOLERANCE = timedelta(minutes=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from crm_core.adapters.repositories.conversations import Invite
+from crm_core.domain.conversations import Invite
 from crm_core.domain.errors import InvalidInput, NotFound
 from crm_core.domain.users import Role, User, valid_locale, valid_name
 from crm_core.services.base import ServiceBase, require_boss

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from crm_core.adapters.database import UnitOfWork
 from crm_core.domain.contacts import KnownCustomer
 from crm_core.domain.deals import Actor, Contact, Deal, Priority, Source
 from crm_core.domain.errors import CrmError, InvalidInput, NotFound
@@ -26,6 +25,7 @@ from crm_core.domain.users import Role, User, valid_name
 from crm_core.domain.values import format_amount, parse_amount, valid_currency, valid_title
 from crm_core.services.base import ServiceBase, default_pipeline, require_boss
 from crm_core.services.deals import created_event, known_customer
+from crm_core.services.unit_of_work import UnitOfWork
 
 EXPORT_COLUMNS = [
     "id",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from crm_core.adapters.database import UnitOfWork
 from crm_core.domain.deals import Actor
 from crm_core.domain.errors import Conflict, InvalidInput, NotFound
 from crm_core.domain.notifications import NoteKind, Notification
 from crm_core.domain.users import Role, User, valid_extension, valid_locale, valid_name, valid_timezone
 from crm_core.services.base import ServiceBase, require_active, require_boss
+from crm_core.services.unit_of_work import UnitOfWork
 
 
 class UserService(ServiceBase):

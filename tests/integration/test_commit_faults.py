@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from crm_core.adapters.database import Database, lost_database, saved_changes
-from crm_core.adapters.repositories.conversations import Dialog
+from crm_core.domain.conversations import Dialog
 from crm_core.domain.errors import Unavailable
 from tests.reliability.faults import TcpProxy
 

@@ -15,8 +15,8 @@ from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
 from bot.core.when import EPOCH, PassedDate, morning_in, next_monday_morning, parse_when
-from crm_core.adapters.repositories.conversations import Dialog
 from crm_core.domain.contacts import ContactScope, ContactShared
+from crm_core.domain.conversations import Dialog
 from crm_core.domain.deals import Deal, DealEvent, Priority
 from crm_core.domain.errors import CrmError, InvalidInput, StaleVersion
 from crm_core.domain.funnel import StageKind

@@ -19,7 +19,7 @@ from bot.core.renderers import Outgoing, renders
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, SendPhoto, Typing, View, fit, short
 from bot.core.when import PassedDate, from_epoch_minutes, morning_in, parse_when
-from crm_core.adapters.repositories.conversations import Dialog
+from crm_core.domain.conversations import Dialog
 from crm_core.domain.deals import Priority
 from crm_core.domain.errors import InvalidInput, NotFound, OutOfDate
 from crm_core.domain.horizon import within_horizon

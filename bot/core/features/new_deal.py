@@ -15,8 +15,8 @@ from bot.core.features.cards import pretty_phone
 from bot.core.i18n import Html, h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View, fit, short
-from crm_core.adapters.repositories.conversations import Dialog
 from crm_core.domain.contacts import KnownCustomer
+from crm_core.domain.conversations import Dialog
 from crm_core.domain.errors import CrmError, InvalidInput
 from crm_core.domain.phones import to_e164
 from crm_core.domain.users import valid_name

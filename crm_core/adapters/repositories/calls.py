@@ -6,7 +6,6 @@ are built once here, with bound parameters, and SQLAlchemy only looks up their c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,29 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.repositories.deals import deal_select, deals_from_rows, owners
 from crm_core.adapters.tables import call_seals, calls, contacts, deals, stages, tasks
-from crm_core.domain.calls import CallDirection, CallEvent, CallSeal, CallStatus
-from crm_core.domain.deals import Contact, Deal
-
-
-@dataclass(slots=True)
-class CallRecord:
-    id: int
-    provider: str
-    external_id: str
-    direction: CallDirection
-    status: CallStatus
-    caller: str | None
-    answered_by_ext: str | None
-    answered_by_id: int | None
-    started_at: datetime
-    ended_at: datetime | None
-    duration_s: int | None
-    deal_id: int | None
-    held: bool = False
-
-    @property
-    def is_final(self) -> bool:
-        return self.ended_at is not None
+from crm_core.domain.calls import (
+    CallDirection,
+    Caller,
+    CallEvent,
+    CallRecord,
+    CallSeal,
+    CallStatus,
+    StoredSeal,
+)
+from crm_core.domain.deals import Contact
 
 
 def _record(row: Row[Any]) -> CallRecord:
@@ -58,25 +44,6 @@ def _record(row: Row[Any]) -> CallRecord:
         deal_id=row.deal_id,
         held=row.held,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class StoredSeal:
-    """A call seal as bound: the call id it belongs to and its signed values."""
-
-    external_id: str
-    digest: str
-    fields: dict[str, str]
-
-
-@dataclass(slots=True)
-class Caller:
-    """Who a number is: their contact (if any), their open deals (most recently active first), and
-    when the first of those deals' open tasks is due at the latest (its follow-up depends on it)."""
-
-    contact: Contact | None
-    open_deals: list[Deal]
-    latest_open_task_due: datetime | None
 
 
 _FIND = select(calls).where(

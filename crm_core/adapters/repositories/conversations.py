@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,44 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.liveness import Liveness
 from crm_core.adapters.tables import dialogs, invites, processed
+from crm_core.domain.conversations import Dialog, Holder, Invite
 from crm_core.domain.users import Role
 
 DRAFT_KEY = "_draft"  # where a dialog's draft number is stored, in its data
-
-
-@dataclass(slots=True)
-class Invite:
-    id: int
-    code: str
-    role: Role
-    created_by_id: int
-    created_at: datetime
-    expires_at: datetime
-    used_by_id: int | None = None
-    used_at: datetime | None = None
-    revoked_at: datetime | None = None
-
-    def usable(self, now: datetime) -> bool:
-        return self.used_at is None and self.revoked_at is None and now < self.expires_at
-
-
-@dataclass(frozen=True, slots=True)
-class Holder:
-    """A processed key's claim: ``working`` or ``done``, by which process (``None``: unknown), when."""
-
-    state: str
-    owner: str | None
-    at: datetime
-
-
-@dataclass(slots=True)
-class Dialog:
-    subject_id: int
-    flow: str
-    step: str
-    data: dict[str, Any]
-    updated_at: datetime
-    draft: int = 0  # which draft this is: every write of a dialog is a new one (``DialogService.put``)
 
 
 def _upsert(conn: AsyncConnection, table: Any) -> Any:

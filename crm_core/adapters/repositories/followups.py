@@ -4,7 +4,6 @@ ticking together never send the same thing twice."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,24 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.tables import deal_followups, deals, tasks, user_settings, users
-
-
-@dataclass(slots=True)
-class Preferences:
-    user_id: int
-    digest_time: str = "09:00"
-    digest_enabled: bool = True
-    morning_plan_enabled: bool = True
-    last_digest_on: str | None = None
-    last_digest_at: datetime | None = None
-    last_morning_on: str | None = None
-
-
-@dataclass(slots=True)
-class Reminded:
-    deal_id: int
-    stale_since: datetime
-    reminded_at: datetime
+from crm_core.domain.preferences import Preferences, Reminded
 
 
 class FollowUpRepository:

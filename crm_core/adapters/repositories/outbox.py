@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,29 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.repositories.users import user_from_row
 from crm_core.adapters.tables import outbox, user_extensions, users
-from crm_core.domain.notifications import Notification
-from crm_core.domain.users import User
-
-
-@dataclass(slots=True)
-class OutboxItem:
-    """A claimed notification, with its recipient as they were when it was claimed."""
-
-    id: int
-    recipient: User
-    kind: str
-    payload: dict[str, Any]
-    attempts: int
-    created_at: datetime
-
-    @property
-    def recipient_id(self) -> int:
-        return self.recipient.id
-
-    @property
-    def recipient_telegram_id(self) -> int:
-        return self.recipient.telegram_id
-
+from crm_core.domain.notifications import Notification, OutboxItem
 
 # A chat takes about a message a second, so more of one recipient's items in a batch would only be
 # handed back to the queue.

@@ -329,3 +329,36 @@ async def activity(
         "won_amount": won_amount or ZERO,
         "reasons": [(r or "?", n) for r, n in reasons],
     }
+
+
+class ReportRepository:
+    """The reports' figures, read on the unit of work's connection."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def funnel(
+        self, *, pipeline_id: int, owner_id: int | None
+    ) -> dict[int, tuple[int, Decimal, Decimal]]:
+        return await funnel(self.conn, pipeline_id=pipeline_id, owner_id=owner_id)
+
+    async def flow(self, *, start: datetime, end: datetime, owner_id: int | None) -> dict[int, list[int]]:
+        return await flow(self.conn, start=start, end=end, owner_id=owner_id)
+
+    async def conversion(
+        self, *, start: datetime, end: datetime, owner_id: int | None, by_owner: bool = False
+    ) -> dict[tuple[int | None, int], tuple[int, int, int, int]]:
+        return await conversion(self.conn, start=start, end=end, owner_id=owner_id, by_owner=by_owner)
+
+    async def velocity(
+        self, *, start: datetime, end: datetime, owner_id: int | None
+    ) -> dict[int, tuple[float, int]]:
+        return await velocity(self.conn, start=start, end=end, owner_id=owner_id)
+
+    async def sellers(
+        self, *, start: datetime, end: datetime, now: datetime, owner_id: int | None
+    ) -> dict[int, tuple[int, Decimal, int, Decimal, int, int]]:
+        return await sellers(self.conn, start=start, end=end, now=now, owner_id=owner_id)
+
+    async def activity(self, *, start: datetime, end: datetime, owner_id: int | None) -> dict[str, Any]:
+        return await activity(self.conn, start=start, end=end, owner_id=owner_id)

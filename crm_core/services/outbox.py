@@ -1,0 +1,45 @@
+"""Delivering the outbox: claim what is due, then note each item sent, rescheduled or given up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from crm_core.domain.notifications import OutboxItem
+from crm_core.services.base import ServiceBase
+
+
+class OutboxService(ServiceBase):
+    async def claim(self, *, limit: int, lease: timedelta) -> list[OutboxItem]:
+        """Lease up to ``limit`` items due now; an item not noted within ``lease`` comes back."""
+        async with self.db.uow() as uow:
+            items = await uow.outbox.claim(now=self.now(), limit=limit, lease=lease)
+            await uow.commit()
+        return items
+
+    async def mark_all_sent(self, item_ids: Sequence[int]) -> None:
+        async with self.db.uow() as uow:
+            await uow.outbox.mark_all_sent(item_ids, at=self.now())
+            await uow.commit()
+
+    async def retry_later(
+        self,
+        item_id: int,
+        *,
+        not_before: datetime,
+        error: str,
+        count_attempt: bool,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        """Give the item back for ``not_before``; ``payload`` replaces its own (what was sent of it)."""
+        async with self.db.uow() as uow:
+            await uow.outbox.retry_later(
+                item_id, not_before=not_before, error=error, count_attempt=count_attempt, payload=payload
+            )
+            await uow.commit()
+
+    async def give_up(self, item_id: int, *, error: str, status: str = "failed") -> None:
+        async with self.db.uow() as uow:
+            await uow.outbox.give_up(item_id, error=error, status=status)
+            await uow.commit()
