@@ -86,7 +86,7 @@ class CoreSettings(LogSettings):
             else:
                 WorkingHours.parse("mon", value)
         except InvalidInput as error:
-            raise ValueError(error.reason or "is not valid") from None
+            raise ValueError(error.why_text or "is not valid") from None
         return value
 
     def crm_config(self) -> CrmConfig:

@@ -1,22 +1,10 @@
-"""The CRM's refusals in the user's words."""
+"""The CRM's refusals in the user's words: each error's code and each reason's code, translated."""
 
 from __future__ import annotations
 
-from bot.core.i18n import Html, Tr
+from bot.core.i18n import Html, Tr, h
 from crm_core.domain.contacts import ContactShared
-from crm_core.domain.errors import (
-    Conflict,
-    CrmError,
-    DealClosed,
-    DealNotFound,
-    InvalidInput,
-    NotAllowed,
-    NotFound,
-    OutOfDate,
-    ReopensElsewhere,
-    StaleVersion,
-    Unavailable,
-)
+from crm_core.domain.errors import CrmError, InvalidInput, OutOfDate, ReopensElsewhere, Why
 
 
 def N_(message: str) -> str:
@@ -59,67 +47,81 @@ FIELDS = {
     "field": N_("field"),
     "deal": N_("deal"),
 }
-REASONS = [
-    N_("it cannot be empty"),
-    N_("a positive number such as 1500 or 1 500,50"),
-    N_("at most two decimals"),
-    N_("too large"),
-    N_("the separators do not make a number"),
-    N_("the deal is already in this stage"),
-    N_("a deal is lost for a reason"),
-    N_("it is in the past"),
-    N_("it must be in the future"),
-    N_("nothing changed"),
-    N_("there is no stage that way"),
-    N_("it has expired, been used or been revoked"),
-    N_("it has just been used"),
-    N_("it is already done"),
-    N_("type a name, a title or a phone number"),
-    N_("at most 100 characters"),
-    N_("at most 200 characters"),
-    N_("at most 3000 characters"),
-    N_("this user is deactivated"),
-    N_("the deal already belongs there"),
-    N_("low, normal or high"),
-    N_("a new deal starts in an open stage; close it afterwards"),
-    N_("1 to 100 characters"),
-    N_("an active user other than the one leaving"),
-    N_("it is not valid"),
-    N_("it is not a phone number; type it with the country or area code"),
-    N_("the caller's number is hidden"),
-    N_("it cannot be negative"),
-    N_("give a time zone"),
-    N_("a three-letter ISO 4217 code such as USD"),
-    N_("an IANA name such as Europe/Moscow"),
-    N_("it belongs to another pipeline"),
-    N_("it is too far ahead"),
-    N_("a text is expected here"),
-    N_("use the buttons above"),
-    N_("it is not closed"),
-    N_("it was cancelled when its deal was closed"),
-    N_("that date has passed"),
-    N_("it is another customer's number: give this deal its own contact"),
-]
+# Why the core refused a value, by code: the chat's words for each (a test checks each is translated).
+REASONS: dict[Why, str] = {
+    Why.EMPTY: N_("it cannot be empty"),
+    Why.NOT_AN_AMOUNT: N_("a positive number such as 1500 or 1 500,50"),
+    Why.TWO_DECIMALS: N_("at most two decimals"),
+    Why.TOO_LARGE: N_("too large"),
+    Why.SEPARATORS: N_("the separators do not make a number"),
+    Why.NEGATIVE: N_("it cannot be negative"),
+    Why.TOO_LONG: N_("at most {most} characters"),
+    Why.LENGTH: N_("1 to {most} characters"),
+    Why.CURRENCY: N_("a three-letter ISO 4217 code such as USD"),
+    Why.TIMEZONE: N_("an IANA name such as Europe/Moscow"),
+    Why.ONE_OF: N_("one of {choices}"),
+    Why.PRIORITY: N_("low, normal or high"),
+    Why.NOT_A_PHONE: N_("it is not a phone number; type it with the country or area code"),
+    Why.OTHERS_NUMBER: N_("it is another customer's number: give this deal its own contact"),
+    Why.SEARCH: N_("type a name, a title or a phone number"),
+    Why.SAME_STAGE: N_("the deal is already in this stage"),
+    Why.OTHER_PIPELINE: N_("it belongs to another pipeline"),
+    Why.NO_STAGE_THAT_WAY: N_("there is no stage that way"),
+    Why.STARTS_OPEN: N_("a new deal starts in an open stage; close it afterwards"),
+    Why.LOST_NEEDS_REASON: N_("a deal is lost for a reason"),
+    Why.NOT_CLOSED: N_("it is not closed"),
+    Why.UNCHANGED: N_("nothing changed"),
+    Why.ALREADY_OWNER: N_("the deal already belongs there"),
+    Why.USER_INACTIVE: N_("this user is deactivated"),
+    Why.HAND_OVER: N_("an active user other than the one leaving"),
+    Why.ALREADY_DONE: N_("it is already done"),
+    Why.CANCELLED_BY_CLOSE: N_("it was cancelled when its deal was closed"),
+    Why.IN_THE_PAST: N_("it is in the past"),
+    Why.NOT_IN_FUTURE: N_("it must be in the future"),
+    Why.DATE_PASSED: N_("that date has passed"),
+    Why.TOO_FAR: N_("it is too far ahead"),
+    Why.NO_TIME_ZONE: N_("give a time zone"),
+    Why.TIME_FORMS: N_('say e.g. "in 2h", "tomorrow 10:00", "25.12 15:00" or "2026-12-25T15:00"'),
+    Why.INVITE_UNUSABLE: N_("it has expired, been used or been revoked"),
+    Why.INVITE_JUST_USED: N_("it has just been used"),
+    Why.HIDDEN_CALLER: N_("the caller's number is hidden"),
+    Why.NOT_VALID: N_("it is not valid"),
+    Why.TEXT_EXPECTED: N_("a text is expected here"),
+    Why.USE_BUTTONS: N_("use the buttons above"),
+}
+# Each refusal's sentence, by the error's code (a test checks every code of the core has one, translated).
+MESSAGES: dict[str, str] = {
+    "not_found": N_("Not found."),
+    "deal_not_found": N_("This deal was not found — it may not be yours, or it no longer exists."),
+    "not_allowed": N_("You are not allowed to do that."),
+    "not_taken": N_("Nobody has taken this deal yet — take it first."),
+    "invalid": N_("That {field} doesn't work."),
+    "out_of_date": N_("This question is out of date — nothing was done. Use the newest one."),
+    "stale": N_("This card is out of date — here is the current one."),
+    "closed": N_("The deal is closed — reopen it first."),
+    "reopens_elsewhere": N_("A closed deal reopens only in {stage}, where it was closed."),
+    "conflict": N_("Someone was quicker: this has already been done."),
+    "unavailable": N_("The CRM is briefly unavailable. Please try again in a minute."),
+    "contact_shared": N_("Change it for all of them, or give this deal its own contact?"),
+    "seal_refused": N_("That call's notice was refused."),
+    "import_refused": N_("The import was refused; nothing was changed."),
+    "unreadable_csv": N_("That file cannot be read as CSV."),
+}
+
+
+def refusal_reason(error: InvalidInput, tr: Tr) -> Html:
+    """Why a value was refused, in the user's words (English detail only for what has no code)."""
+    if error.reason is not None:
+        return tr(REASONS[error.reason], **error.params)
+    return h(error.detail or "")
 
 
 def explain(error: CrmError, tr: Tr) -> Html:
     """One short sentence saying what went wrong and what to do."""
-    if isinstance(error, DealNotFound):
-        return tr("This deal was not found — it may not be yours, or it no longer exists.")
-    if isinstance(error, NotFound):
-        return tr("Not found.")
-    if isinstance(error, NotAllowed):
-        if "take it first" in error.action:
-            return tr("Nobody has taken this deal yet — take it first.")
-        return tr("You are not allowed to do that.")
-    if isinstance(error, StaleVersion):
-        return tr("This card is out of date — here is the current one.")
+    if isinstance(error, OutOfDate) and error.what == "summary":
+        return tr("This summary is out of date — nothing was done. Use the newest one.")
     if isinstance(error, ReopensElsewhere):
-        return tr("A closed deal reopens only in {stage}, where it was closed.", stage=tr(error.stage))
-    if isinstance(error, OutOfDate):
-        if error.what == "summary":
-            return tr("This summary is out of date — nothing was done. Use the newest one.")
-        return tr("This question is out of date — nothing was done. Use the newest one.")
+        return tr(MESSAGES[error.code], stage=tr(error.stage))
     if isinstance(error, ContactShared):
         shared = tr.ngettext(
             "{name} is the contact of {n} deal.",
@@ -127,16 +129,13 @@ def explain(error: CrmError, tr: Tr) -> Html:
             error.deal_count,
             name=error.name,
         )
-        return Html(shared + " " + tr("Change it for all of them, or give this deal its own contact?"))
-    if isinstance(error, DealClosed):
-        return tr("The deal is closed — reopen it first.")
+        return Html(shared + " " + tr(MESSAGES[error.code]))
     if isinstance(error, InvalidInput):
         name = tr(FIELDS.get(error.field, error.field))
-        if error.reason:
-            return tr("That {field} doesn't work: {reason}.", field=name, reason=tr(error.reason))
-        return tr("That {field} doesn't work.", field=name)
-    if isinstance(error, Unavailable):
-        return tr("The CRM is briefly unavailable. Please try again in a minute.")
-    if isinstance(error, Conflict):
-        return tr("Someone was quicker: this has already been done.")
+        why = refusal_reason(error, tr)
+        if why:
+            return tr("That {field} doesn't work: {reason}.", field=name, reason=why)
+        return tr(MESSAGES[error.code], field=name)
+    if error.code in MESSAGES:
+        return tr(MESSAGES[error.code])
     return tr("That didn't work: {what}", what=str(error))

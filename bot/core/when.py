@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from crm_core.domain.errors import InvalidInput
+from crm_core.domain.errors import InvalidInput, Why
 from crm_core.domain.horizon import MAX_AHEAD
 
 MORNING = time(9, 0)
@@ -117,8 +117,6 @@ _WEEKDAYS = {
     "الاحد": 6,
 }
 _NOISE = re.compile(r"^(?:next|в|on|at|следующий|следующую|в следующий|в следующую|يوم)\s+")
-PROBLEM = 'say e.g. "in 2h", "tomorrow 10:00", "25.12 15:00" or "2026-12-25T15:00"'
-PASSED = "that date has passed"
 
 
 class PassedDate(InvalidInput):
@@ -126,7 +124,7 @@ class PassedDate(InvalidInput):
     next year's (a typo would snooze a deal for a year); ``next_year`` is that day a year on, to offer."""
 
     def __init__(self, text: str, next_year: datetime | None) -> None:
-        super().__init__("time", text, PASSED)
+        super().__init__("time", text, Why.DATE_PASSED)
         self.next_year = next_year
 
 
@@ -139,18 +137,18 @@ def parse_when(text: str, *, now: datetime, tz: str) -> datetime:
     zone = ZoneInfo(tz)
     raw = " ".join(text.strip().lower().split())
     if not raw or len(raw) > 60:
-        raise InvalidInput("time", text, PROBLEM)
+        raise InvalidInput("time", text, Why.TIME_FORMS)
     result = _parse(raw, now.astimezone(zone), zone)
     if result is None:
-        raise InvalidInput("time", text, PROBLEM)
+        raise InvalidInput("time", text, Why.TIME_FORMS)
     if isinstance(result, _YearlessDay):
         if result.moment <= now:
             raise PassedDate(text, _a_year_on(result.moment))
         result = result.moment
     if result <= now:
-        raise InvalidInput("time", text, "it is in the past")
+        raise InvalidInput("time", text, Why.IN_THE_PAST)
     if result - now > MAX_AHEAD:  # the CRM refuses it too: say so in the user's words now
-        raise InvalidInput("time", text, "it is too far ahead")
+        raise InvalidInput("time", text, Why.TOO_FAR)
     return result
 
 
@@ -231,4 +229,4 @@ def from_epoch_minutes(minutes: int) -> datetime:
     try:
         return EPOCH + timedelta(minutes=minutes)
     except OverflowError:
-        raise InvalidInput("time", minutes, "it is too far ahead") from None
+        raise InvalidInput("time", minutes, Why.TOO_FAR) from None

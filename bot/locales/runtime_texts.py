@@ -29,6 +29,3 @@ EDITED_FIELDS = [
     N_("company"),
     N_("priority"),
 ]
-
-# bot/core/when.py PROBLEM: why a typed reminder time was not understood (errors.py REASONS lacks it).
-TIME_PROBLEM = N_('say e.g. "in 2h", "tomorrow 10:00", "25.12 15:00" or "2026-12-25T15:00"')

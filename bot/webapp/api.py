@@ -37,6 +37,7 @@ from crm_core.domain.errors import (
     ReopensElsewhere,
     StaleVersion,
     Unavailable,
+    Why,
 )
 from crm_core.services import Crm
 from crm_core.services.board_notices import tell_moved_on_board
@@ -188,7 +189,7 @@ class BoardApi:
         deal_id = _deal_id(request)
         text = (await _body(request)).get("text")
         if not isinstance(text, str):
-            raise InvalidInput("note", text, "a text is expected here")
+            raise InvalidInput("note", text, Why.TEXT_EXPECTED)
         await self.crm.deals.add_note(deal_id=deal_id, text=text, actor=s.user)
         return await self.deal(request, s)
 
@@ -199,9 +200,9 @@ class BoardApi:
         body = await _body(request)
         field, value = body.get("field"), body.get("value")
         if field not in SHEET_FIELDS:
-            raise InvalidInput("field", field, "it is not valid")
+            raise InvalidInput("field", field, Why.NOT_VALID)
         if not isinstance(value, str):
-            raise InvalidInput(str(field), value, "a text is expected here")
+            raise InvalidInput(str(field), value, Why.TEXT_EXPECTED)
         await self.crm.deals.edit(
             deal_id=deal_id,
             field=str(field),
@@ -217,14 +218,14 @@ class BoardApi:
         if reason is None:
             return None
         if not isinstance(reason, str):
-            raise InvalidInput("lost reason", reason, "it is not valid")
+            raise InvalidInput("lost reason", reason, Why.NOT_VALID)
         if reason == OTHER:
             words = " ".join(text.split())[:180] if isinstance(text, str) else ""
             if not words:
-                raise InvalidInput("lost reason", text, "it cannot be empty")
+                raise InvalidInput("lost reason", text, Why.EMPTY)
             return f"{OTHER}: {words}"
         if reason not in await self.crm.pipelines.lost_reasons():
-            raise InvalidInput("lost reason", reason, "it is not valid")
+            raise InvalidInput("lost reason", reason, Why.NOT_VALID)
         return reason
 
 
@@ -261,7 +262,7 @@ def _query_id(request: web.Request, name: str) -> int | None:
     if not raw or raw == "0":
         return None
     if not (raw.isascii() and raw.isdigit() and int(raw) < MAX_TELEGRAM_ID):
-        raise InvalidInput("owner", raw[:20], "it is not valid")
+        raise InvalidInput("owner", raw[:20], Why.NOT_VALID)
     return int(raw)
 
 
@@ -289,5 +290,5 @@ async def _body(request: web.Request) -> dict[str, Any]:
 def _int(body: dict[str, Any], name: str) -> int:
     value = body.get(name)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
-        raise InvalidInput("stage" if name == "to_stage_id" else "version", value, "it is not valid")
+        raise InvalidInput("stage" if name == "to_stage_id" else "version", value, Why.NOT_VALID)
     return value

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from crm_core.domain.errors import DealClosed, InvalidInput, ReopensElsewhere
+from crm_core.domain.errors import DealClosed, InvalidInput, ReopensElsewhere, Why
 from crm_core.domain.funnel import Pipeline, Stage, StageKind
 from crm_core.domain.horizon import within_horizon
 from crm_core.domain.tasks import Task
@@ -167,18 +167,18 @@ class Deal:
         move ``last_undoable`` finds in its history), the move is undone: the deal is in the stage
         since it first was, and the undone move was no activity."""
         if target.pipeline_id != self.pipeline_id:
-            raise InvalidInput("stage", target.name, "it belongs to another pipeline")
+            raise InvalidInput("stage", target.name, Why.OTHER_PIPELINE)
         if target.id == self.stage.id:
-            raise InvalidInput("stage", target.name, "the deal is already in this stage")
+            raise InvalidInput("stage", target.name, Why.SAME_STAGE)
         if self.is_closed:
             raise DealClosed(self.id)
         left = {"since": self.stage_entered_at.isoformat(), "active_at": self.last_activity_at.isoformat()}
         if target.kind is StageKind.LOST:
             reason = (lost_reason or "").strip()
             if not reason:
-                raise InvalidInput("lost reason", lost_reason, "a deal is lost for a reason")
+                raise InvalidInput("lost reason", lost_reason, Why.LOST_NEEDS_REASON)
             if len(reason) > 200:
-                raise InvalidInput("lost reason", lost_reason, "at most 200 characters")
+                raise InvalidInput("lost reason", lost_reason, Why.TOO_LONG, most=200)
             event = self.stage_event(EventKind.LOST, target, at, actor, reason=reason, **left)
             self.closed_at, self.lost_reason = at, reason
         elif target.kind is StageKind.WON:
@@ -220,7 +220,7 @@ class Deal:
         be that stage). Within ``UNDO_WINDOW`` of the close (``undoable``) the close is undone: the
         deal is in the stage since it first was. Its tasks, cancelled by the close, stay cancelled."""
         if not self.is_closed:
-            raise InvalidInput("deal", self.id, "it is not closed")
+            raise InvalidInput("deal", self.id, Why.NOT_CLOSED)
         target = self.reopen_stage(pipeline)
         if into is not None and into.id != target.id:
             if into.is_closed:
@@ -263,7 +263,7 @@ class Deal:
         """A won or lost deal leaves nothing to do: each open task is cancelled by the close, in the
         history (reopening the deal does not bring them back)."""
         if not self.is_closed:
-            raise InvalidInput("deal", self.id, "it is not closed")
+            raise InvalidInput("deal", self.id, Why.NOT_CLOSED)
         events = []
         for task in tasks:
             if task.deal_id != self.id or not task.is_open:
@@ -285,9 +285,9 @@ class Deal:
     def reassign(self, owner: User | None, *, at: datetime, actor: Actor) -> DealEvent:
         """Give the deal to ``owner`` (or to nobody)."""
         if (owner.id if owner else None) == self.owner_id:
-            raise InvalidInput("owner", owner.name if owner else None, "the deal already belongs there")
+            raise InvalidInput("owner", owner.name if owner else None, Why.ALREADY_OWNER)
         if owner is not None and not owner.active:
-            raise InvalidInput("owner", owner.name, "this user is deactivated")
+            raise InvalidInput("owner", owner.name, Why.USER_INACTIVE)
         event = DealEvent.new(
             self,
             EventKind.REASSIGNED,
@@ -305,7 +305,7 @@ class Deal:
         """Change one editable field, recording its old and new value."""
         old = getattr(self, field_name)
         if old == value:
-            raise InvalidInput(field_name, value, "nothing changed")
+            raise InvalidInput(field_name, value, Why.UNCHANGED)
         setattr(self, field_name, value)
         self.touch(at)
         return DealEvent.new(
@@ -314,7 +314,7 @@ class Deal:
 
     def set_priority(self, priority: Priority, *, at: datetime, actor: Actor) -> DealEvent:
         if priority is self.priority:
-            raise InvalidInput("priority", priority.value, "nothing changed")
+            raise InvalidInput("priority", priority.value, Why.UNCHANGED)
         event = DealEvent.new(
             self, EventKind.PRIORITY_CHANGED, at, actor, old=self.priority.value, new=priority.value
         )
@@ -327,7 +327,7 @@ class Deal:
             raise DealClosed(self.id)
         within_horizon("snooze time", until, now=at)
         if until <= at:
-            raise InvalidInput("snooze time", until.isoformat(), "it must be in the future")
+            raise InvalidInput("snooze time", until.isoformat(), Why.NOT_IN_FUTURE)
         self.snoozed_until = until
         return DealEvent.new(self, EventKind.SNOOZED, at, actor, until=until.isoformat(), reason=reason)
 

@@ -23,20 +23,20 @@ def parse_duration(raw: object) -> timedelta | None:
     if raw is None or raw is False:  # YAML reads `no`, `off` and `false` as False
         return None
     if not isinstance(raw, str):  # a YAML number: no unit (and str() of a huge one raises)
-        raise InvalidInput("duration", type(raw).__name__, FORMS)
+        raise InvalidInput("duration", type(raw).__name__, detail=FORMS)
     text = raw.strip().lower()
     if text in ("", "none", "null", "no", "off", "false"):
         return None
     if len(text) > MAX_TEXT:
-        raise InvalidInput("duration", raw, f"at most {MAX_TEXT} characters; {FORMS}")
+        raise InvalidInput("duration", raw, detail=f"at most {MAX_TEXT} characters; {FORMS}")
     compact = text.replace(" ", "")
     if not _TEXT.fullmatch(compact):
-        raise InvalidInput("duration", raw, FORMS)
+        raise InvalidInput("duration", raw, detail=FORMS)
     minutes = sum(int(number) * _MINUTES[unit] for number, unit in _PART.findall(compact))
     if minutes <= 0:
-        raise InvalidInput("duration", raw, "durations must be positive")
+        raise InvalidInput("duration", raw, detail="durations must be positive")
     if minutes > LONGEST.total_seconds() // 60:
-        raise InvalidInput("duration", raw, "at most three years")
+        raise InvalidInput("duration", raw, detail="at most three years")
     return timedelta(minutes=minutes)
 
 

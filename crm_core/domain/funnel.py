@@ -119,25 +119,25 @@ class StageSpec:
 def check_stage_specs(specs: list[StageSpec]) -> None:
     """Refuse a funnel that deals could not walk through."""
     if sum(1 for s in specs if s.kind is StageKind.INBOX) != 1:
-        raise InvalidInput("funnel", "stages", "exactly one inbox stage is required")
+        raise InvalidInput("funnel", "stages", detail="exactly one inbox stage is required")
     if not any(s.kind is StageKind.WON for s in specs):
-        raise InvalidInput("funnel", "stages", "at least one won stage is required")
+        raise InvalidInput("funnel", "stages", detail="at least one won stage is required")
     if not any(s.kind is StageKind.LOST for s in specs):
-        raise InvalidInput("funnel", "stages", "at least one lost stage is required")
+        raise InvalidInput("funnel", "stages", detail="at least one lost stage is required")
     seen: set[str] = set()
     for spec in specs:
         name = spec.name.strip()
         if not name or len(name) > 64:
-            raise InvalidInput("stage name", spec.name, "1 to 64 characters")
+            raise InvalidInput("stage name", spec.name, detail="1 to 64 characters")
         if name.casefold() in seen:
-            raise InvalidInput("stage name", spec.name, "names must be unique")
+            raise InvalidInput("stage name", spec.name, detail="names must be unique")
         seen.add(name.casefold())
         if spec.follow_up_after is not None and spec.follow_up_after <= timedelta(0):
-            raise InvalidInput("follow_up_after", spec.name, "durations must be positive")
+            raise InvalidInput("follow_up_after", spec.name, detail="durations must be positive")
         if not 0 <= spec.probability <= 100:
-            raise InvalidInput("probability", spec.probability, "0 to 100")
+            raise InvalidInput("probability", spec.probability, detail="0 to 100")
         if len(spec.playbook) > 200:
-            raise InvalidInput("playbook", spec.name, "at most 200 characters")
+            raise InvalidInput("playbook", spec.name, detail="at most 200 characters")
 
 
 DEFAULT_FUNNEL: tuple[StageSpec, ...] = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from crm_core.domain.errors import InvalidInput
+from crm_core.domain.errors import InvalidInput, Why
 
 # About three years: further is a typo ("2062" for "2026") or a forged request, never a plan.
 MAX_AHEAD = timedelta(days=3 * 366)
@@ -13,7 +13,7 @@ MAX_AHEAD = timedelta(days=3 * 366)
 def within_horizon(field: str, moment: datetime, *, now: datetime) -> datetime:
     """``moment`` if it has a time zone and is at most ``MAX_AHEAD`` after ``now``; else ``InvalidInput``."""
     if moment.tzinfo is None:
-        raise InvalidInput(field, moment.isoformat(), "give a time zone")
+        raise InvalidInput(field, moment.isoformat(), Why.NO_TIME_ZONE)
     if moment - now > MAX_AHEAD:
-        raise InvalidInput(field, moment.isoformat(), "it is too far ahead")
+        raise InvalidInput(field, moment.isoformat(), Why.TOO_FAR)
     return moment

@@ -6,7 +6,7 @@ import re
 
 import phonenumbers
 
-from crm_core.domain.errors import InvalidInput
+from crm_core.domain.errors import InvalidInput, Why
 
 _DIGITS = re.compile(r"\D+")
 _MAX_TYPED = 40
@@ -17,7 +17,7 @@ def to_e164(raw: str, *, region: str) -> str:
     """Return ``raw`` as an E.164 number, reading national formats in ``region``; refuse what is no phone."""
     text = raw.strip()
     if not text or len(text) > _MAX_TYPED:
-        raise InvalidInput("phone", raw, NOT_A_PHONE)
+        raise InvalidInput("phone", raw, Why.NOT_A_PHONE)
     candidates = [text]
     digits = _DIGITS.sub("", text)
     # A PBX often drops the "+" of an international number ("74951234567", "0049...").
@@ -32,7 +32,7 @@ def to_e164(raw: str, *, region: str) -> str:
             continue
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    raise InvalidInput("phone", raw, NOT_A_PHONE)
+    raise InvalidInput("phone", raw, Why.NOT_A_PHONE)
 
 
 def try_e164(raw: str | None, *, region: str) -> str | None:

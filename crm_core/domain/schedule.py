@@ -36,28 +36,28 @@ def parse_days(text: str) -> frozenset[int]:
             continue
         first, _, last = part.partition("-")
         if first not in DAY_NAMES or (last and last not in DAY_NAMES):
-            raise InvalidInput("working days", text, 'use e.g. "mon-fri" or "mon,tue,wed,sat"')
+            raise InvalidInput("working days", text, detail='use e.g. "mon-fri" or "mon,tue,wed,sat"')
         a, b = DAY_NAMES.index(first), DAY_NAMES.index(last or first)
         result.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
     if not result:
-        raise InvalidInput("working days", text, "name at least one day")
+        raise InvalidInput("working days", text, detail="name at least one day")
     return frozenset(result)
 
 
 def parse_clock(text: str) -> time:
     match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise InvalidInput("time of day", text, 'use HH:MM, e.g. "09:00"')
+        raise InvalidInput("time of day", text, detail='use HH:MM, e.g. "09:00"')
     return time(int(match[1]), int(match[2]))
 
 
 def parse_hours(text: str) -> tuple[time, time]:
     start_text, sep, end_text = text.partition("-")
     if not sep:
-        raise InvalidInput("working hours", text, 'use e.g. "09:00-19:00"')
+        raise InvalidInput("working hours", text, detail='use e.g. "09:00-19:00"')
     start, end = parse_clock(start_text), parse_clock(end_text)
     if end <= start:
-        raise InvalidInput("working hours", text, "the end must be after the start")
+        raise InvalidInput("working hours", text, detail="the end must be after the start")
     return start, end
 
 

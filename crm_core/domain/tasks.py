@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from crm_core.domain.errors import InvalidInput
+from crm_core.domain.errors import InvalidInput, Why
 
 MAX_TASK_TEXT = 500
 
@@ -41,15 +41,15 @@ class Task:
     def cancel(self, *, at: datetime) -> None:
         """The deal closed before the task was done: it is no longer to do."""
         if self.done_at is not None:
-            raise InvalidInput("task", self.id, "it is already done")
+            raise InvalidInput("task", self.id, Why.ALREADY_DONE)
         self.done_at = self.cancelled_at = at
 
     def check_open(self) -> None:
         """Refuse to act on a task that is no longer to do, saying why."""
         if self.cancelled_at is not None or (self.deal_closed and self.done_at is None):
-            raise InvalidInput("task", self.id, "it was cancelled when its deal was closed")
+            raise InvalidInput("task", self.id, Why.CANCELLED_BY_CLOSE)
         if self.done_at is not None:
-            raise InvalidInput("task", self.id, "it is already done")
+            raise InvalidInput("task", self.id, Why.ALREADY_DONE)
 
     def is_overdue(self, now: datetime) -> bool:
         return self.is_open and self.due_at <= now
@@ -58,5 +58,5 @@ class Task:
 def valid_task_text(raw: str) -> str:
     text = raw.strip()
     if not text or len(text) > MAX_TASK_TEXT:
-        raise InvalidInput("task text", raw, f"1 to {MAX_TASK_TEXT} characters")
+        raise InvalidInput("task text", raw, Why.LENGTH, most=MAX_TASK_TEXT)
     return text

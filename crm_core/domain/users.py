@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crm_core.domain.errors import InvalidInput
+from crm_core.domain.errors import InvalidInput, Why
 
 LOCALES = ("en", "ru", "ar")
 _EXTENSION = re.compile(r"^[0-9A-Za-z*#+_-]{1,32}$")
@@ -46,7 +46,7 @@ def valid_name(raw: str) -> str:
     """Return a person's name trimmed, refusing an empty or overlong one."""
     name = " ".join(raw.split())
     if not name or len(name) > MAX_NAME:
-        raise InvalidInput("name", raw, f"1 to {MAX_NAME} characters")
+        raise InvalidInput("name", raw, Why.LENGTH, most=MAX_NAME)
     return name
 
 
@@ -55,7 +55,7 @@ def valid_timezone(raw: str) -> str:
     try:
         ZoneInfo(raw)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a folder, a name too long
-        raise InvalidInput("timezone", raw, "an IANA name such as Europe/Moscow") from None
+        raise InvalidInput("timezone", raw, Why.TIMEZONE) from None
     return raw
 
 
@@ -63,7 +63,7 @@ def valid_locale(raw: str) -> str:
     """Return one of the supported interface languages."""
     locale = raw.strip().lower().replace("_", "-").split("-")[0]
     if locale not in LOCALES:
-        raise InvalidInput("locale", raw, "one of " + ", ".join(LOCALES))
+        raise InvalidInput("locale", raw, Why.ONE_OF, choices=", ".join(LOCALES))
     return locale
 
 

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from crm_core.domain.errors import InvalidInput
+from crm_core.domain.errors import InvalidInput, Why
 
 MAX_TITLE = 200
 MAX_NOTE = 3000
@@ -45,17 +45,17 @@ def parse_amount(raw: str) -> Decimal:
         or not re.fullmatch(r"[0-9.,]+", text)
         or not any(c.isdigit() for c in text)
     ):
-        raise InvalidInput("amount", raw, "a positive number such as 1500 or 1 500,50")
+        raise InvalidInput("amount", raw, Why.NOT_AN_AMOUNT)
     number = _normalise_separators(text, raw)
     try:
         value = Decimal(number) * multiplier
     except InvalidOperation:
-        raise InvalidInput("amount", raw, "a positive number such as 1500 or 1 500,50") from None
+        raise InvalidInput("amount", raw, Why.NOT_AN_AMOUNT) from None
     # Checked before quantize(), which cannot hold more digits than the decimal context's precision.
     if value > MAX_AMOUNT:
-        raise InvalidInput("amount", raw, "too large")
+        raise InvalidInput("amount", raw, Why.TOO_LARGE)
     if value != value.quantize(CENT, rounding=ROUND_HALF_UP):
-        raise InvalidInput("amount", raw, "at most two decimals")
+        raise InvalidInput("amount", raw, Why.TWO_DECIMALS)
     return value.quantize(CENT)
 
 
@@ -67,7 +67,7 @@ def _normalise_separators(text: str, raw: str) -> str:
         thousands = "," if decimal_mark == "." else "."
         integer, _, fraction = text.rpartition(decimal_mark)
         if decimal_mark in integer or not _thousands_ok(integer, thousands):
-            raise InvalidInput("amount", raw, "the separators do not make a number")
+            raise InvalidInput("amount", raw, Why.SEPARATORS)
         return integer.replace(thousands, "") + "." + fraction
     mark = "." if last_dot >= 0 else "," if last_comma >= 0 else None
     if mark is None:
@@ -75,7 +75,7 @@ def _normalise_separators(text: str, raw: str) -> str:
     parts = text.split(mark)
     if len(parts) > 2:  # "1,500,000" or "1.500.000": thousands only
         if not _thousands_ok(text, mark):
-            raise InvalidInput("amount", raw, "the separators do not make a number")
+            raise InvalidInput("amount", raw, Why.SEPARATORS)
         return text.replace(mark, "")
     integer, fraction = parts
     if len(fraction) == 3 and integer and integer != "0":  # "1,500" / "1.500": a thousands separator
@@ -104,25 +104,25 @@ def valid_title(raw: str) -> str:
     """A deal's title: any script, 1 to 200 characters once trimmed, something visible among them."""
     title = raw.strip()
     if _shows_nothing(title):
-        raise InvalidInput("title", raw, "it cannot be empty")
+        raise InvalidInput("title", raw, Why.EMPTY)
     if len(title) > MAX_TITLE:
-        raise InvalidInput("title", raw, f"at most {MAX_TITLE} characters")
+        raise InvalidInput("title", raw, Why.TOO_LONG, most=MAX_TITLE)
     return title
 
 
 def valid_note(raw: str) -> str:
     text = raw.strip()
     if _shows_nothing(text):
-        raise InvalidInput("note", raw, "it cannot be empty")
+        raise InvalidInput("note", raw, Why.EMPTY)
     if len(text) > MAX_NOTE:
-        raise InvalidInput("note", raw, f"at most {MAX_NOTE} characters")
+        raise InvalidInput("note", raw, Why.TOO_LONG, most=MAX_NOTE)
     return text
 
 
 def valid_currency(raw: str) -> str:
     code = raw.strip().upper()
     if not _ISO_4217.match(code):
-        raise InvalidInput("currency", raw, "a three-letter ISO 4217 code such as USD")
+        raise InvalidInput("currency", raw, Why.CURRENCY)
     return code
 
 

@@ -28,5 +28,5 @@ def parse_period(text: str, *, now: datetime, tz: str = "UTC") -> Period:
         return Period(start, now)
     match = _SPAN.match(key)
     if not match or int(match.group(1)) == 0:
-        raise InvalidInput("period", text, 'use e.g. "30d", "7d", "24h", "today" or "quarter"')
+        raise InvalidInput("period", text, detail='use e.g. "30d", "7d", "24h", "today" or "quarter"')
     return Period(now - int(match.group(1)) * _UNIT[match.group(2)], now)

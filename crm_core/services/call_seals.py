@@ -32,7 +32,7 @@ async def check_seal(uow: UnitOfWork, provider: str, call_id: str, seal: CallSea
     if "\x00" in call_id or "\x00" in seal.signed or not 0 < len(call_id) <= MAX_CALL_ID:
         # What the database would fail on, and the PBX retry for ever: bad input instead.
         raise InvalidInput(
-            "call", call_id[:40].replace("\x00", "\\0"), "a NUL character, or no or too long an id"
+            "call", call_id[:40].replace("\x00", "\\0"), detail="a NUL character, or no or too long an id"
         )
     bound = await uow.calls.seals(provider, digest=seal.digest, external_id=call_id)
     for stored in bound:

@@ -11,7 +11,7 @@ import phonenumbers
 from crm_core.config import CreateDealsFrom
 from crm_core.domain.calls import CallDirection, CallEvent, CallRecord, CallSeal, CallStatus, IngestOutcome
 from crm_core.domain.deals import Actor, Contact, Deal, DealEvent, EventKind, Source
-from crm_core.domain.errors import Duplicate, InvalidInput, NotAllowed, NotFound
+from crm_core.domain.errors import Duplicate, InvalidInput, NotFound, NotTaken, Why
 from crm_core.domain.notifications import NoteKind, Notification
 from crm_core.domain.phones import mask
 from crm_core.domain.tasks import Task, TaskKind
@@ -49,10 +49,14 @@ def _check_storable(event: CallEvent) -> None:
     """Refuse, as bad input, what the database would fail on (and a PBX or the bridge would retry
     forever as if the CRM were down): an over-long extension, a NUL character (PostgreSQL has none)."""
     if event.answered_by is not None and len(event.answered_by) > MAX_EXTENSION:
-        raise InvalidInput("answered_by", event.answered_by[:40], f"at most {MAX_EXTENSION} characters")
+        raise InvalidInput(
+            "answered_by", event.answered_by[:40], detail=f"at most {MAX_EXTENSION} characters"
+        )
     texts = (event.call_id, event.provider, event.answered_by or "", *event.rang, *event.transfers)
     if any("\x00" in text for text in texts):
-        raise InvalidInput("call", event.call_id[:40].replace("\x00", "\\0"), "it contains a NUL character")
+        raise InvalidInput(
+            "call", event.call_id[:40].replace("\x00", "\\0"), detail="it contains a NUL character"
+        )
 
 
 class CallService(ServiceBase):
@@ -80,7 +84,7 @@ class CallService(ServiceBase):
                 deal = await uow.deals.get_visible(call.deal_id, viewer=actor)
                 return deal
             if call.caller is None:
-                raise InvalidInput("call", call_id, "the caller's number is hidden")
+                raise InvalidInput("call", call_id, Why.HIDDEN_CALLER)
             caller = await uow.calls.caller(call.caller)
             event = _as_event(call)
             if caller.open_deals:
@@ -100,7 +104,7 @@ class CallService(ServiceBase):
             call = await self._call_for(uow, call_id, actor)
             deal = await uow.deals.get_visible(deal_id, viewer=actor)
             if not actor.is_boss and deal.owner_id != actor.id:
-                raise NotAllowed("attach calls to a deal nobody has taken yet — take it first")
+                raise NotTaken("attach calls to")
             missing_phone = deal.contact is None or deal.contact.phone is None
             if call.caller and missing_phone and await uow.contacts.by_phone(call.caller) is None:
                 if deal.contact is None:
@@ -158,7 +162,7 @@ class CallService(ServiceBase):
             raise InvalidInput(
                 "call",
                 event.call_id[:40],
-                f"provider 1-{MAX_PROVIDER} and call id 1-{MAX_CALL_ID} characters",
+                detail=f"provider 1-{MAX_PROVIDER} and call id 1-{MAX_CALL_ID} characters",
             )
         now = self.now()
         async with self.db.uow() as uow:

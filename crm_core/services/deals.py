@@ -19,7 +19,16 @@ from crm_core.domain.deals import (
     Source,
     last_undoable,
 )
-from crm_core.domain.errors import Conflict, DealClosed, InvalidInput, NotAllowed, NotFound, StaleVersion
+from crm_core.domain.errors import (
+    Conflict,
+    DealClosed,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    NotTaken,
+    StaleVersion,
+    Why,
+)
 from crm_core.domain.funnel import Pipeline, Stage
 from crm_core.domain.listing import DealOrder, Page
 from crm_core.domain.notifications import NoteKind, Notification
@@ -82,7 +91,7 @@ def _amount(value: Decimal | str | None) -> Decimal | None:
         return None
     if isinstance(value, Decimal):
         if value < 0:
-            raise InvalidInput("amount", str(value), "it cannot be negative")
+            raise InvalidInput("amount", str(value), Why.NEGATIVE)
         return parse_amount(str(value))
     return parse_amount(value)
 
@@ -116,9 +125,7 @@ class DealService(ServiceBase):
             pipeline = await default_pipeline(uow)
             target = pipeline.find(stage) if stage is not None else pipeline.inbox
             if target.is_closed:
-                raise InvalidInput(
-                    "stage", target.name, "a new deal starts in an open stage; close it afterwards"
-                )
+                raise InvalidInput("stage", target.name, Why.STARTS_OPEN)
             owner = await self._owner_for_new_deal(uow, actor, owner_telegram_id)
             contact = await self._contact(uow, name=name, phone=e164, at=now)
             deal = Deal(
@@ -254,7 +261,7 @@ class DealService(ServiceBase):
         """One page of a stage's deals, newest in the stage first or longest waiting first."""
         require_active(actor)
         if not 1 <= limit <= 200:
-            raise InvalidInput("page size", limit, "1 to 200")
+            raise InvalidInput("page size", limit, detail="1 to 200")
         async with self.db.uow(write=False) as uow:
             pipeline = await default_pipeline(uow)
             target = pipeline.find(stage)
@@ -298,9 +305,9 @@ class DealService(ServiceBase):
         require_active(actor)
         text = query.strip()
         if not text:
-            raise InvalidInput("search", query, "type a name, a title or a phone number")
+            raise InvalidInput("search", query, Why.SEARCH)
         if len(text) > 100:
-            raise InvalidInput("search", query, "at most 100 characters")
+            raise InvalidInput("search", query, Why.TOO_LONG, most=100)
         async with self.db.uow(write=False) as uow:
             return await uow.deals.find(
                 text, viewer=actor, region_e164=try_e164(text, region=self.config.default_region), limit=limit
@@ -332,7 +339,7 @@ class DealService(ServiceBase):
             if expected_version is not None and deal.version != expected_version:
                 raise StaleVersion(deal.id)
             if not actor.is_boss and deal.owner_id != actor.id and not allow_unowned:
-                raise NotAllowed("change a deal nobody has taken yet — take it first")
+                raise NotTaken("change")
             was_closed = deal.is_closed
             events = await change(uow, deal, await pipeline_of(uow, deal.pipeline_id))
             if deal.is_closed and not was_closed:
@@ -395,7 +402,7 @@ class DealService(ServiceBase):
                 return [deal.reopen(pipeline, at=self.now(), actor=who, undoable=undoable)]
             target = pipeline.next_after(deal.stage) if forward else pipeline.previous_before(deal.stage)
             if target is None or deal.is_closed:
-                raise InvalidInput("stage", deal.stage.name, "there is no stage that way")
+                raise InvalidInput("stage", deal.stage.name, Why.NO_STAGE_THAT_WAY)
             return [deal.move_to(target, at=self.now(), actor=who, undoable=undoable)]
 
         return await self._change(
@@ -539,10 +546,10 @@ class DealService(ServiceBase):
     ) -> Deal:
         """``edit`` for several fields at once: all of them, or none when one is refused."""
         if not changes:
-            raise InvalidInput("field", "", "name at least one of " + ", ".join(EDITABLE))
+            raise InvalidInput("field", "", detail="name at least one of " + ", ".join(EDITABLE))
         for field in changes:
             if field not in EDITABLE:
-                raise InvalidInput("field", field, "one of " + ", ".join(EDITABLE))
+                raise InvalidInput("field", field, detail="one of " + ", ".join(EDITABLE))
         now = self.now()
         who = Actor.of(actor)
 
@@ -576,7 +583,7 @@ class DealService(ServiceBase):
             try:
                 level = Priority(value.strip().lower())
             except ValueError:
-                raise InvalidInput("priority", value, "low, normal or high") from None
+                raise InvalidInput("priority", value, Why.PRIORITY) from None
             return [deal.set_priority(level, at=now, actor=who)]
         return await self._edit_contact(uow, deal, field, value, now, who, scope)
 
@@ -596,7 +603,7 @@ class DealService(ServiceBase):
         old = deal.contact
         previous = getattr(old, attribute) if old is not None else None
         if previous == new:
-            raise InvalidInput(field, value, "nothing changed")
+            raise InvalidInput(field, value, Why.UNCHANGED)
         holder = await uow.contacts.by_phone(new) if field == "phone" else None
         sharing = await uow.deals.count_of_contact(old.id) if old is not None else 0
         if old is not None and needs_a_choice(field, sharing, scope):
@@ -605,9 +612,7 @@ class DealService(ServiceBase):
         event = partial(DealEvent.new, kind=EventKind.EDITED, at=now, actor=who, field=field, old=previous)
         if holder is not None:  # the number is a known customer's: this deal joins them
             if shared and scope is ContactScope.ALL:
-                raise InvalidInput(
-                    "phone", value, "it is another customer's number: give this deal its own contact"
-                )
+                raise InvalidInput("phone", value, Why.OTHERS_NUMBER)
             deal.contact = holder
             deal.touch(now)
             return [event(deal, new=new, joined=holder.name or holder.phone)]

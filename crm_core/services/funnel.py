@@ -39,20 +39,22 @@ class FunnelSpec:
 def funnel_spec_from_document(doc: Any) -> FunnelSpec:
     """Read a funnel document (parsed YAML), refusing anything malformed with the field it concerns."""
     if not isinstance(doc, dict) or not isinstance(doc.get("stages"), list):
-        raise InvalidInput("funnel file", "stages", "a mapping with a `stages:` list is required")
+        raise InvalidInput("funnel file", "stages", detail="a mapping with a `stages:` list is required")
     specs = []
     for index, item in enumerate(doc["stages"], start=1):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise InvalidInput(f"stage #{index}", item, "each stage needs a `name:`")
+            raise InvalidInput(f"stage #{index}", item, detail="each stage needs a `name:`")
         try:
             kind = StageKind(str(item.get("kind", "open")).lower())
         except ValueError:
             raise InvalidInput(
-                f"kind of stage {item['name']!r}", item.get("kind"), "inbox, open, won or lost"
+                f"kind of stage {item['name']!r}", item.get("kind"), detail="inbox, open, won or lost"
             ) from None
         probability = item.get("probability", 0)
         if not isinstance(probability, int) or isinstance(probability, bool):
-            raise InvalidInput(f"probability of stage {item['name']!r}", probability, "a whole number 0-100")
+            raise InvalidInput(
+                f"probability of stage {item['name']!r}", probability, detail="a whole number 0-100"
+            )
         stage_id = item.get("id")
         if stage_id is not None and (not isinstance(stage_id, int) or isinstance(stage_id, bool)):
             raise InvalidInput(f"id of stage {item['name']!r}", stage_id)
@@ -71,7 +73,7 @@ def funnel_spec_from_document(doc: Any) -> FunnelSpec:
         isinstance(k, str) and isinstance(v, str) for k, v in moves.items()
     ):
         raise InvalidInput(
-            "move_deals", moves, "a mapping of removed stage name to the stage its deals go to"
+            "move_deals", moves, detail="a mapping of removed stage name to the stage its deals go to"
         )
     reasons = doc.get("lost_reasons")
     if reasons is not None and (
@@ -79,7 +81,9 @@ def funnel_spec_from_document(doc: Any) -> FunnelSpec:
         or not reasons
         or not all(isinstance(r, str) and 0 < len(r.strip()) <= 100 for r in reasons)
     ):
-        raise InvalidInput("lost_reasons", reasons, "a non-empty list of texts of at most 100 characters")
+        raise InvalidInput(
+            "lost_reasons", reasons, detail="a non-empty list of texts of at most 100 characters"
+        )
     check_stage_specs(specs)
     name = str(doc.get("pipeline") or DEFAULT_PIPELINE_NAME).strip()
     return FunnelSpec(
@@ -200,7 +204,7 @@ class PipelineService(ServiceBase):
                     raise InvalidInput(
                         "funnel file",
                         old.name,
-                        f"stage {old.name!r} holds {count} deal(s), "
+                        detail=f"stage {old.name!r} holds {count} deal(s), "
                         f"so it cannot change from {old.kind} to {new.kind}",
                     )
 
@@ -224,14 +228,14 @@ class PipelineService(ServiceBase):
                 raise InvalidInput(
                     "funnel file",
                     old.name,
-                    f"stage {old.name!r} still holds {count} deal(s); say where they go with "
+                    detail=f"stage {old.name!r} still holds {count} deal(s); say where they go with "
                     f"`move_deals: {{{old.name!r}: <stage>}}`",
                 )
             index = next(
                 (i for i, s in enumerate(spec.stages) if s.name.casefold() == target_name.casefold()), None
             )
             if index is None:
-                raise InvalidInput("move_deals", target_name, "no stage of that name in the file")
+                raise InvalidInput("move_deals", target_name, detail="no stage of that name in the file")
             targets[old.id] = index
         return targets
 
@@ -283,10 +287,12 @@ def _match_stages(current: Pipeline, specs: list[StageSpec]) -> dict[int, int]:
     for index, spec in enumerate(specs):
         if spec.id is not None:
             if spec.id not in known:
-                raise InvalidInput("stage id", spec.id, "no such stage in the current funnel")
+                raise InvalidInput("stage id", spec.id, detail="no such stage in the current funnel")
             matched[index] = spec.id
         elif spec.name.casefold() in by_name:
             matched[index] = by_name[spec.name.casefold()]
     if len(set(matched.values())) != len(matched):
-        raise InvalidInput("funnel file", "stages", "two stages of the file point at the same stored stage")
+        raise InvalidInput(
+            "funnel file", "stages", detail="two stages of the file point at the same stored stage"
+        )
     return matched

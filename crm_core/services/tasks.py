@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from crm_core.domain.deals import Actor, Deal, DealEvent, EventKind
-from crm_core.domain.errors import DealClosed, InvalidInput, NotAllowed, NotFound
+from crm_core.domain.errors import DealClosed, InvalidInput, NotAllowed, NotFound, NotTaken, Why
 from crm_core.domain.horizon import within_horizon
 from crm_core.domain.tasks import Task, TaskKind, valid_task_text
 from crm_core.domain.users import User
@@ -33,7 +33,7 @@ class TaskService(ServiceBase):
         now = self.now()
         within_horizon("due time", due_at, now=now)
         if due_at < now - PAST_TOLERANCE:
-            raise InvalidInput("due time", due_at.isoformat(), "it is in the past")
+            raise InvalidInput("due time", due_at.isoformat(), Why.IN_THE_PAST)
         async with self.db.uow() as uow:
             deal = await self._own_deal(uow, deal_id, actor)
             assignee_id = await self._assignee(uow, deal, actor, assignee_telegram_id)
@@ -70,7 +70,7 @@ class TaskService(ServiceBase):
     async def _own_deal(self, uow: UnitOfWork, deal_id: int, actor: User) -> Deal:
         deal = await uow.deals.get_visible(deal_id, viewer=actor)
         if not actor.is_boss and deal.owner_id != actor.id:
-            raise NotAllowed("plan tasks on a deal nobody has taken yet — take it first")
+            raise NotTaken("plan tasks on")
         if deal.is_closed:  # a won or lost deal has nothing left to do: reopen it first
             raise DealClosed(deal.id)
         return deal
@@ -124,7 +124,7 @@ class TaskService(ServiceBase):
         now = self.now()
         within_horizon("due time", until, now=now)
         if until <= now:
-            raise InvalidInput("due time", until.isoformat(), "it must be in the future")
+            raise InvalidInput("due time", until.isoformat(), Why.NOT_IN_FUTURE)
         async with self.db.uow() as uow:
             task, deal = await self._task_for(uow, task_id, actor)
             task.check_open()

@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 
 from crm_core.domain.conversations import Invite
-from crm_core.domain.errors import InvalidInput, NotFound
+from crm_core.domain.errors import InvalidInput, NotFound, Why
 from crm_core.domain.users import Role, User, valid_locale, valid_name
 from crm_core.services.base import ServiceBase, require_boss
 
@@ -37,11 +37,11 @@ class InviteService(ServiceBase):
         """Register the person behind ``telegram_id`` with the invitation's role (once per code)."""
         now = self.now()
         if not code or len(code) > 64:
-            raise InvalidInput("invitation", code, "it is not valid")
+            raise InvalidInput("invitation", code, Why.NOT_VALID)
         async with self.db.uow() as uow:
             invite = await uow.invites.by_code(code)
             if invite is None or not invite.usable(now):
-                raise InvalidInput("invitation", code, "it has expired, been used or been revoked")
+                raise InvalidInput("invitation", code, Why.INVITE_UNUSABLE)
             user = await uow.users.by_telegram_id(telegram_id)
             if user is None:
                 locale = _locale_or_english(language_code)
@@ -57,7 +57,7 @@ class InviteService(ServiceBase):
                 user.role, user.active = invite.role, True
                 await uow.users.save(user)
             if not await uow.invites.mark_used(invite.id, user_id=user.id, at=now):
-                raise InvalidInput("invitation", code, "it has just been used")
+                raise InvalidInput("invitation", code, Why.INVITE_JUST_USED)
             await uow.commit()
         return user
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from crm_core.domain.contacts import KnownCustomer
 from crm_core.domain.deals import Actor, Contact, Deal, Priority, Source
-from crm_core.domain.errors import CrmError, InvalidInput, NotFound
+from crm_core.domain.errors import CrmError, InvalidInput, NotFound, Why
 from crm_core.domain.funnel import Pipeline, StageKind
 from crm_core.domain.phones import to_e164
 from crm_core.domain.users import Role, User, valid_name
@@ -111,7 +111,7 @@ class ImportError_(CrmError):
 
 
 class UnreadableCsv(CrmError):
-    code = "invalid"
+    code = "unreadable_csv"
 
     def __init__(self, line: int, reason: str) -> None:
         super().__init__(f"Nothing was imported: line {line} cannot be read as CSV: {reason}.", line=line)
@@ -164,7 +164,7 @@ class TransferService(ServiceBase):
     async def _import(self, reader: csv.DictReader[str], *, skip_bad: bool) -> ImportResult:
         if not reader.fieldnames or "title" not in [f.strip() for f in reader.fieldnames]:
             raise InvalidInput(
-                "CSV file", "header", "the first line must name the columns, with at least `title`"
+                "CSV file", "header", detail="the first line must name the columns, with at least `title`"
             )
         now = self.now()
         async with self.db.uow() as uow:
@@ -210,19 +210,19 @@ class TransferService(ServiceBase):
         phone = raw.get("phone", "").strip()
         lost_reason = raw.get("lost_reason", "").strip() or None
         if stage.kind is StageKind.LOST and not lost_reason:
-            raise InvalidInput("lost_reason", "", "a deal in a lost stage needs a reason")
+            raise InvalidInput("lost_reason", "", detail="a deal in a lost stage needs a reason")
         priority_text = raw.get("priority", "").strip().lower() or "normal"
         try:
             priority = Priority(priority_text)
         except ValueError:
-            raise InvalidInput("priority", priority_text, "low, normal or high") from None
+            raise InvalidInput("priority", priority_text, Why.PRIORITY) from None
         created_text = raw.get("created_at", "").strip()
         created_at = None
         if created_text:
             try:
                 created_at = datetime.fromisoformat(created_text)
             except ValueError:
-                raise InvalidInput("created_at", created_text, "ISO 8601 expected") from None
+                raise InvalidInput("created_at", created_text, detail="ISO 8601 expected") from None
             created_at = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
         name = raw.get("contact_name", "").strip()
         return _Row(

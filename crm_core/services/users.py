@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crm_core.domain.deals import Actor
-from crm_core.domain.errors import Conflict, InvalidInput, NotFound
+from crm_core.domain.errors import Conflict, InvalidInput, NotFound, Why
 from crm_core.domain.notifications import NoteKind, Notification
 from crm_core.domain.users import Role, User, valid_extension, valid_locale, valid_name, valid_timezone
 from crm_core.services.base import ServiceBase, require_active, require_boss
@@ -165,7 +165,7 @@ class UserService(ServiceBase):
             if hand_over_to is not None:
                 heir = await uow.users.by_telegram_id(hand_over_to)
                 if heir is None or not heir.active or heir.id == user.id:
-                    raise InvalidInput("new owner", hand_over_to, "an active user other than the one leaving")
+                    raise InvalidInput("new owner", hand_over_to, Why.HAND_OVER)
             who = Actor.of(actor) if actor else Actor.system_because("admin: user deactivated")
             moved = 0
             for deal_id in await uow.deals.open_deal_ids_of_owner(user.id):

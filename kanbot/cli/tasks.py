@@ -21,7 +21,7 @@ def parse_moment(raw: str, *, tz: str) -> datetime:
         moment = datetime.fromisoformat(raw.strip())
     except ValueError:
         raise InvalidInput(
-            "time", raw, "use ISO 8601, e.g. 2026-12-01T10:00 or 2026-12-01T10:00+03:00"
+            "time", raw, detail="use ISO 8601, e.g. 2026-12-01T10:00 or 2026-12-01T10:00+03:00"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(tz))
 

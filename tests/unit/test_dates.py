@@ -13,7 +13,7 @@ import pytest
 
 from bot.core.i18n import Tr
 from bot.core.when import PassedDate, parse_when
-from crm_core.domain.errors import InvalidInput
+from crm_core.domain.errors import InvalidInput, Why
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=MOSCOW)
@@ -38,7 +38,7 @@ def test_a_day_without_a_year_that_has_passed_is_refused_with_next_years_offered
     with pytest.raises(PassedDate) as refusal:
         parse_when(typed, now=NOW, tz="Europe/Moscow")
     assert refusal.value.next_year == next_year
-    assert refusal.value.reason == "that date has passed"
+    assert refusal.value.reason is Why.DATE_PASSED
 
 
 @pytest.mark.parametrize(
@@ -65,7 +65,7 @@ def test_a_passed_29_february_offers_no_next_year_that_has_none() -> None:
 def test_a_date_typed_with_a_past_year_is_simply_in_the_past() -> None:
     with pytest.raises(InvalidInput) as refusal:
         parse_when("01.12.2026 10:00", now=NOW, tz="Europe/Moscow")
-    assert not isinstance(refusal.value, PassedDate) and refusal.value.reason == "it is in the past"
+    assert not isinstance(refusal.value, PassedDate) and refusal.value.reason is Why.IN_THE_PAST
 
 
 @pytest.mark.parametrize(

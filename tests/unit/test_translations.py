@@ -17,11 +17,13 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
+from bot.core.errors import REASONS
 from bot.core.features.card import EDIT_FIELDS
 from bot.core.features.reports import PERIODS
 from bot.core.i18n import LOCALES_DIR, Tr
-from bot.core.when import PROBLEM, parse_when
+from bot.core.when import parse_when
 from crm_core.domain.deals import Priority
+from crm_core.domain.errors import Why
 from crm_core.domain.funnel import DEFAULT_FUNNEL, DEFAULT_LOST_REASONS
 from crm_core.domain.values import parse_amount
 from crm_core.services.deals import EDITABLE
@@ -39,7 +41,6 @@ SOURCES = ["bot/core", "bot/webapp"]  # where babel.cfg has pybabel look for the
 RUN_TIME_TEXTS = {
     "bot/core/features/card.py EDIT_FIELDS": list(EDIT_FIELDS.values()),
     "bot/core/features/reports.py PERIODS": list(PERIODS.values()),
-    "bot/core/when.py PROBLEM": [PROBLEM],
     "crm_core Priority": [level.value for level in Priority],
     "crm_core EDITABLE (edits in the history)": list(EDITABLE),
     "crm_core DEFAULT_FUNNEL stage names": [stage.name for stage in DEFAULT_FUNNEL],
@@ -231,7 +232,7 @@ def test_a_time_later_today_is_said_in_the_users_language(locale: str, today: st
     [
         'When? For example "in 2h", "tomorrow 10:00" or "25.12 15:00".',
         'Until when? For example "25.12", "next monday" or "in 2 weeks".',
-        PROBLEM,
+        REASONS[Why.TIME_FORMS],
     ],
 )
 def test_the_times_a_translation_suggests_are_understood(locale: str, prompt: str) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
-from bot.core.errors import explain
+from bot.core.errors import explain, refusal_reason
 from bot.core.events import SharedContact, Text
 from bot.core.features.cards import STAGE_ICON, deal_card, event_text, pretty_phone, stage_buttons, stage_name
 from bot.core.i18n import h
@@ -18,7 +18,7 @@ from bot.core.when import EPOCH, PassedDate, morning_in, next_monday_morning, pa
 from crm_core.domain.contacts import ContactScope, ContactShared
 from crm_core.domain.conversations import Dialog
 from crm_core.domain.deals import Deal, DealEvent, Priority
-from crm_core.domain.errors import CrmError, InvalidInput, StaleVersion
+from crm_core.domain.errors import CrmError, InvalidInput, StaleVersion, Why
 from crm_core.domain.funnel import StageKind
 from crm_core.domain.tasks import TaskKind
 from crm_core.services.deals import DealDetails
@@ -152,7 +152,7 @@ async def on_lost(ctx: ChatContext, p: Payload) -> Reply:
     reasons = await ctx.crm.pipelines.lost_reasons()
     index = p.num(2)
     if index >= len(reasons):
-        raise InvalidInput("lost reason", index, "it is not valid")
+        raise InvalidInput("lost reason", index, Why.NOT_VALID)
     deal = await ctx.crm.deals.mark_lost(
         deal_id=p.num(0), reason=reasons[index], actor=ctx.user, expected_version=p.num(1)
     )
@@ -470,11 +470,11 @@ async def on_remind_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedC
             ctx, dialog, error, ctx.tr('When? For example "in 2h", "tomorrow 10:00" or "25.12 15:00".')
         )
     except InvalidInput as error:
-        reason = ctx.tr(error.reason or "")
+        why = refusal_reason(error, ctx.tr)
         return Reply().send(
             View.of(
                 [
-                    "⚠️ " + ctx.tr("I couldn't read that time: {reason}.", reason=reason),
+                    "⚠️ " + ctx.tr("I couldn't read that time: {reason}.", reason=why),
                     ctx.tr('When? For example "in 2h", "tomorrow 10:00" or "25.12 15:00".'),
                 ]
             )

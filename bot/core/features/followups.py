@@ -10,6 +10,7 @@ from bot.core import actions as A
 from bot.core.chart import draw, loss_chart
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
+from bot.core.errors import refusal_reason
 from bot.core.events import SharedContact, Text
 from bot.core.features.card import back_to_card, details, passed_date, remind, show_card
 from bot.core.features.cards import deal_card, deal_label, stage_label, stage_name, task_text
@@ -21,7 +22,7 @@ from bot.core.views import Button, Reply, SendPhoto, Typing, View, fit, short
 from bot.core.when import PassedDate, from_epoch_minutes, morning_in, parse_when
 from crm_core.domain.conversations import Dialog
 from crm_core.domain.deals import Priority
-from crm_core.domain.errors import InvalidInput, NotFound, OutOfDate
+from crm_core.domain.errors import InvalidInput, NotFound, OutOfDate, Why
 from crm_core.domain.horizon import within_horizon
 from crm_core.domain.notifications import NoteKind
 from crm_core.reports.digest import Digest, MorningPlan, Nudge
@@ -169,7 +170,7 @@ async def on_when_at(ctx: ChatContext, p: Payload) -> Reply:
         raise OutOfDate("question")
     when = within_horizon("time", from_epoch_minutes(p.num(0)), now=ctx.now)  # a forged one too far ahead
     if when <= ctx.now:
-        raise InvalidInput("time", when.isoformat(), "it is in the past")
+        raise InvalidInput("time", when.isoformat(), Why.IN_THE_PAST)
     if dialog.flow == "remind":
         reply = await remind(ctx, int(dialog.data["deal_id"]), when, edit=False)
         await ctx.crm.dialogs.drop(ctx.user.telegram_id)  # answered: after the reminder is planned
@@ -194,7 +195,9 @@ async def on_snooze_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedC
                 View.of(
                     [
                         "⚠️ "
-                        + ctx.tr("I couldn't read that time: {reason}.", reason=ctx.tr(error.reason or "")),
+                        + ctx.tr(
+                            "I couldn't read that time: {reason}.", reason=refusal_reason(error, ctx.tr)
+                        ),
                         ctx.tr('Until when? For example "25.12", "next monday" or "in 2 weeks".'),
                     ]
                 )

@@ -17,7 +17,7 @@ from bot.core.routing import Router
 from bot.core.views import Button, Reply, View, fit, short
 from crm_core.domain.contacts import KnownCustomer
 from crm_core.domain.conversations import Dialog
-from crm_core.domain.errors import CrmError, InvalidInput
+from crm_core.domain.errors import CrmError, InvalidInput, Why
 from crm_core.domain.phones import to_e164
 from crm_core.domain.users import valid_name
 from crm_core.domain.values import parse_amount, valid_title
@@ -135,7 +135,7 @@ def _accept(ctx: ChatContext, step: str, data: dict[str, Any], event: Text | Sha
     """Check the answer for ``step``, store it in ``data``, and return the step that comes next."""
     if isinstance(event, SharedContact):
         if step not in ("contact", "phone"):
-            raise InvalidInput(step, event.phone, "a text is expected here")
+            raise InvalidInput(step, event.phone, Why.TEXT_EXPECTED)
         data["phone"] = to_e164(event.phone, region=ctx.crm.config.default_region)
         if step == "contact" and event.first_name:
             data["contact"] = valid_name(event.first_name)
@@ -150,7 +150,7 @@ def _accept(ctx: ChatContext, step: str, data: dict[str, Any], event: Text | Sha
     elif step == "amount":
         data["amount"] = str(parse_amount(text))
     else:
-        raise InvalidInput("answer", text, "use the buttons above")
+        raise InvalidInput("answer", text, Why.USE_BUTTONS)
     return _next(step)
 
 

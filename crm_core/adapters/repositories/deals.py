@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from crm_core.adapters.repositories.funnel import stage_from_row
 from crm_core.adapters.tables import contacts, deal_events, deals, stages, tasks, users
 from crm_core.domain.deals import STAGE_EVENTS, Contact, Deal, DealEvent, EventKind, Priority, Source
-from crm_core.domain.errors import DealNotFound, InvalidInput, StaleVersion
+from crm_core.domain.errors import DealNotFound, InvalidInput, StaleVersion, Why
 from crm_core.domain.funnel import Stage, StageKind
 from crm_core.domain.listing import DealOrder, Page
 from crm_core.domain.phones import digits_of
@@ -472,7 +472,7 @@ class ContactRepository:
 
     async def add(self, *, name: str | None, phone: str | None, company: str | None, at: datetime) -> Contact:
         if name is not None and len(name) > 100:
-            raise InvalidInput("contact name", name, "at most 100 characters")
+            raise InvalidInput("contact name", name, Why.TOO_LONG, most=100)
         result = await self.conn.execute(
             insert(contacts).values(
                 name=name,
