@@ -8,12 +8,13 @@ from typing import Any
 from bot.core import actions as A
 from bot.core.context import ChatContext, ChatSettings
 from bot.core.features.card import details
-from bot.core.features.cards import deal_card, pretty_phone
+from bot.core.features.cards import deal_card
 from bot.core.i18n import Tr, h
 from bot.core.renderers import RENDERERS, Outgoing, renders
 from bot.core.views import Button, View
 from crm_core.domain.errors import NotFound
 from crm_core.domain.notifications import NoteKind
+from crm_core.domain.phones import pretty as pretty_phone
 from crm_core.domain.users import User
 from crm_core.services import Crm
 

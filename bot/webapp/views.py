@@ -6,11 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.core.features.cards import event_text, pretty_phone, stage_label, stage_name
+from bot.core.features.cards import event_text, stage_label, stage_name
 from bot.core.i18n import Tr
 from bot.webapp.texts import plain
 from crm_core.domain.deals import Deal, DealEvent
 from crm_core.domain.funnel import Pipeline, Stage
+from crm_core.domain.phones import pretty as pretty_phone
 from crm_core.domain.users import User
 from crm_core.services.deals import DealDetails
 

@@ -136,6 +136,68 @@ class Deal:
     follow_up_due_at: datetime | None = None  # maintained by storage: when the deal goes stale
     closed_from_stage_id: int | None = None  # won or lost: the open stage it was closed from
 
+    @classmethod
+    def start(
+        cls,
+        *,
+        pipeline: Pipeline,
+        title: str,
+        currency: str,
+        at: datetime,
+        stage: Stage | None = None,
+        source: Source = Source.MANUAL,
+        priority: Priority = Priority.NORMAL,
+        amount: Decimal | None = None,
+        contact: Contact | None = None,
+        owner: User | None = None,
+        lost_reason: str | None = None,
+    ) -> Deal:
+        """A new deal, however it comes (the chat, the CLI, a call, an import): in the inbox unless a
+        stage is given. Only an import brings a deal that is already closed, as it was elsewhere.
+        Once stored (it has its id), ``created_event`` is the first line of its history."""
+        target = stage or pipeline.inbox
+        if target.pipeline_id != pipeline.id:
+            raise InvalidInput("stage", target.name, Why.OTHER_PIPELINE)
+        if target.is_closed and source is not Source.IMPORT:
+            raise InvalidInput("stage", target.name, Why.STARTS_OPEN)
+        if target.kind is StageKind.LOST and not (lost_reason or "").strip():
+            raise InvalidInput("lost reason", lost_reason, Why.LOST_NEEDS_REASON)
+        return cls(
+            id=0,
+            pipeline_id=pipeline.id,
+            title=title,
+            stage=target,
+            currency=currency,
+            created_at=at,
+            stage_entered_at=at,
+            last_activity_at=at,
+            source=source,
+            priority=priority,
+            amount=amount,
+            contact=contact,
+            owner=owner,
+            closed_at=at if target.is_closed else None,
+            lost_reason=lost_reason if target.kind is StageKind.LOST else None,
+        )
+
+    def created_event(self, actor: Actor) -> DealEvent:
+        """The first line of the deal's history: everything it started with, so history replays to it."""
+        event = DealEvent.new(
+            self,
+            EventKind.CREATED,
+            self.created_at,
+            actor,
+            title=self.title,
+            amount=str(self.amount) if self.amount is not None else None,
+            currency=self.currency,
+            owner=self.owner_id,
+            source=self.source.value,
+            priority=self.priority.value,
+            lost_reason=self.lost_reason,
+        )
+        event.to_stage_id = self.stage.id
+        return event
+
     def is_stale(self, now: datetime) -> bool:
         """Past its stage's follow-up since the last activity, not snoozed, no future task."""
         return not self.is_closed and self.follow_up_due_at is not None and self.follow_up_due_at <= now

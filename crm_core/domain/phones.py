@@ -10,7 +10,6 @@ from crm_core.domain.errors import InvalidInput, Why
 
 _DIGITS = re.compile(r"\D+")
 _MAX_TYPED = 40
-NOT_A_PHONE = "it is not a phone number; type it with the country or area code"
 
 
 def to_e164(raw: str, *, region: str) -> str:
@@ -43,6 +42,18 @@ def try_e164(raw: str | None, *, region: str) -> str | None:
         return to_e164(raw, region=region)
     except InvalidInput:
         return None
+
+
+def pretty(e164: str | None) -> str:
+    """A stored number as people read it, "+7 495 123-45-67"; "" for none, one it cannot read as it is."""
+    if not e164:
+        return ""
+    try:
+        return phonenumbers.format_number(
+            phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+    except phonenumbers.NumberParseException:
+        return e164
 
 
 def digits_of(raw: str) -> str:

@@ -6,20 +6,17 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import phonenumbers
-
 from crm_core.config import CreateDealsFrom
 from crm_core.domain.calls import CallDirection, CallEvent, CallRecord, CallSeal, CallStatus, IngestOutcome
 from crm_core.domain.deals import Actor, Contact, Deal, DealEvent, EventKind, Source
 from crm_core.domain.errors import Duplicate, InvalidInput, NotFound, NotTaken, Why
 from crm_core.domain.notifications import NoteKind, Notification
-from crm_core.domain.phones import mask
+from crm_core.domain.phones import mask, pretty
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import Role, User
 from crm_core.services.base import ServiceBase, default_pipeline, require_active
 from crm_core.services.call_notices import queue_missed_call, tell_bosses_of_flood
 from crm_core.services.call_seals import BoundMeanwhile, check_seal
-from crm_core.services.deals import created_event
 from crm_core.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -281,22 +278,18 @@ class CallService(ServiceBase):
             contact = await uow.contacts.add(name=None, phone=event.caller, company=None, at=now)
         pipeline = await default_pipeline(uow)
         source = Source.CALL if event.status is CallStatus.ANSWERED else Source.MISSED_CALL
-        deal = Deal(
-            id=0,
-            pipeline_id=pipeline.id,
-            title=_pretty(event.caller),
-            stage=pipeline.inbox,
+        deal = Deal.start(
+            pipeline=pipeline,
+            title=pretty(event.caller),
             currency=self.config.default_currency,
-            created_at=now,
-            stage_entered_at=now,
-            last_activity_at=now,
+            at=now,
             source=source,
             contact=contact,
             owner=owner,
         )
         await uow.deals.add(deal)
         # A new deal has no tasks yet.
-        return _Result(deal, created=True, history=[created_event(deal, now, self._system(event))])
+        return _Result(deal, created=True, history=[deal.created_event(self._system(event))])
 
     async def _record_on_deal(
         self, uow: UnitOfWork, deal: Deal, result: _Result, event: CallEvent, call_id: int, now: datetime
@@ -340,7 +333,7 @@ class CallService(ServiceBase):
             deal_id=deal.id,
             assignee_id=assignee.id if assignee else None,
             due_at=now + self.config.call_back_after,
-            text=f"Call back {_pretty(event.caller or '')}",
+            text=f"Call back {pretty(event.caller or '')}",
             kind=TaskKind.CALL_BACK,
             created_at=now,
         )
@@ -423,13 +416,3 @@ def _as_event(call: CallRecord) -> CallEvent:
         ended_at=call.ended_at,
         duration_s=call.duration_s,
     )
-
-
-def _pretty(e164: str) -> str:
-    """A number as people read it: "+7 495 123-45-67"."""
-    try:
-        return phonenumbers.format_number(
-            phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        )
-    except phonenumbers.NumberParseException:
-        return e164

@@ -123,28 +123,20 @@ class DealService(ServiceBase):
         now = self.now()
         async with self.db.uow() as uow:
             pipeline = await default_pipeline(uow)
-            target = pipeline.find(stage) if stage is not None else pipeline.inbox
-            if target.is_closed:
-                raise InvalidInput("stage", target.name, Why.STARTS_OPEN)
-            owner = await self._owner_for_new_deal(uow, actor, owner_telegram_id)
-            contact = await self._contact(uow, name=name, phone=e164, at=now)
-            deal = Deal(
-                id=0,
-                pipeline_id=pipeline.id,
+            deal = Deal.start(
+                pipeline=pipeline,
                 title=clean_title,
-                stage=target,
                 currency=code,
-                created_at=now,
-                stage_entered_at=now,
-                last_activity_at=now,
+                at=now,
+                stage=pipeline.find(stage) if stage is not None else None,
                 source=source,
                 priority=priority,
                 amount=value,
-                contact=contact,
-                owner=owner,
             )
+            owner = deal.owner = await self._owner_for_new_deal(uow, actor, owner_telegram_id)
+            deal.contact = await self._contact(uow, name=name, phone=e164, at=now)
             await uow.deals.add(deal)
-            await uow.events.add(created_event(deal, now, Actor.of(actor)))
+            await uow.events.add(deal.created_event(Actor.of(actor)))
             if owner is not None and owner.id != actor.id:
                 await self._notify_assigned(uow, deal, owner, by=actor, at=now)
             await uow.commit()
@@ -656,21 +648,3 @@ async def close_tasks(uow: UnitOfWork, deal: Deal, *, at: datetime, actor: Actor
     for task in tasks:
         await uow.tasks.save(task)
     return events
-
-
-def created_event(deal: Deal, at: datetime, actor: Actor) -> DealEvent:
-    """The first line of a deal's history: everything it started with, so history replays to the deal."""
-    event = DealEvent.new(
-        deal,
-        EventKind.CREATED,
-        at,
-        actor,
-        title=deal.title,
-        amount=str(deal.amount) if deal.amount is not None else None,
-        currency=deal.currency,
-        owner=deal.owner_id,
-        source=deal.source.value,
-        priority=deal.priority.value,
-    )
-    event.to_stage_id = deal.stage.id
-    return event

@@ -24,7 +24,7 @@ from crm_core.domain.phones import to_e164
 from crm_core.domain.users import Role, User, valid_name
 from crm_core.domain.values import format_amount, parse_amount, valid_currency, valid_title
 from crm_core.services.base import ServiceBase, default_pipeline, require_boss
-from crm_core.services.deals import created_event, known_customer
+from crm_core.services.deals import known_customer
 from crm_core.services.unit_of_work import UnitOfWork
 
 EXPORT_COLUMNS = [
@@ -251,30 +251,21 @@ class TransferService(ServiceBase):
             contact = customer.contact
         if contact is None and (row.phone or row.contact_name):
             contact = await uow.contacts.add(name=row.contact_name, phone=row.phone, company=None, at=now)
-        stage = pipeline.stage(row.stage_id)
-        at = min(row.created_at or now, now)
-        deal = Deal(
-            id=0,
-            pipeline_id=pipeline.id,
+        deal = Deal.start(
+            pipeline=pipeline,
             title=row.title,
-            stage=stage,
             currency=row.currency,
-            created_at=at,
-            stage_entered_at=at,
-            last_activity_at=at,
+            at=min(row.created_at or now, now),
+            stage=pipeline.stage(row.stage_id),
             source=Source.IMPORT,
             priority=row.priority,
             amount=row.amount,
             contact=contact,
             owner=row.owner,
-            closed_at=at if stage.is_closed else None,
             lost_reason=row.lost_reason,
         )
         await uow.deals.add(deal)
-        event = created_event(deal, at, Actor.system_because(f"import line {row.line}"))
-        if row.lost_reason:
-            event.data["lost_reason"] = row.lost_reason
-        await uow.events.add(event)
+        await uow.events.add(deal.created_event(Actor.system_because(f"import line {row.line}")))
         return customer
 
 

@@ -7,7 +7,6 @@ the CRM's calls directly — a simulated call takes the same path as one from a 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -18,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import phonenumbers
 from aiohttp import web
 
-from crm_core.domain.phones import try_e164
+from crm_core.domain.phones import pretty, try_e164
 from crm_core.services import Crm
 from kanbot.demo.data import PROVIDER, random_phone
 from kanbot.demo.team import MAIN_LINE, OLGA, SELLERS, DemoUser
@@ -266,14 +264,6 @@ def call_event(
     if answered:
         return event | {"answered_by": seller.extension, "answered_at": now.isoformat(), "ended_at": None}
     return event | {"ended_at": now.isoformat(), "duration_s": 0}
-
-
-def pretty(number: str) -> str:
-    with contextlib.suppress(phonenumbers.NumberParseException):
-        return phonenumbers.format_number(
-            phonenumbers.parse(number), phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        )
-    return number
 
 
 def _error(status: int, message: str) -> web.Response:

@@ -16,10 +16,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import phonenumbers
-
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus, IngestOutcome
 from crm_core.domain.deals import Priority
+from crm_core.domain.phones import to_e164, try_e164
 from crm_core.domain.tasks import TaskKind
 from crm_core.domain.users import User
 from crm_core.ports import FixedClock
@@ -352,9 +351,9 @@ def random_phone(rng: random.Random, region: str, *, taken: Container[str] = ())
     while True:
         first = rng.choice("378") if region == "london" else str(rng.randint(2, 8))
         number = prefix + first + "".join(str(rng.randint(0, 9)) for _ in range(digits - 1))
-        if number not in taken and phonenumbers.is_valid_number(phonenumbers.parse(number)):
+        if number not in taken and try_e164(number, region="ZZ") == number:
             return number
 
 
 def _e164(number: str) -> str:
-    return phonenumbers.format_number(phonenumbers.parse(number), phonenumbers.PhoneNumberFormat.E164)
+    return to_e164(number, region="ZZ")

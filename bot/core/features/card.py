@@ -10,7 +10,7 @@ from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.errors import explain, refusal_reason
 from bot.core.events import SharedContact, Text
-from bot.core.features.cards import STAGE_ICON, deal_card, event_text, pretty_phone, stage_buttons, stage_name
+from bot.core.features.cards import STAGE_ICON, deal_card, event_text, stage_buttons, stage_name
 from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
@@ -20,6 +20,7 @@ from crm_core.domain.conversations import Dialog
 from crm_core.domain.deals import Deal, DealEvent, Priority
 from crm_core.domain.errors import CrmError, InvalidInput, StaleVersion, Why
 from crm_core.domain.funnel import StageKind
+from crm_core.domain.phones import pretty as pretty_phone
 from crm_core.domain.tasks import TaskKind
 from crm_core.services.deals import DealDetails
 

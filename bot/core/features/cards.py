@@ -7,14 +7,13 @@ import re
 from collections.abc import Callable
 from typing import Protocol
 
-import phonenumbers
-
 from bot.core import actions as A
 from bot.core.context import ChatContext
 from bot.core.i18n import Html, Tr, h, isolate
 from bot.core.views import Button, View
 from crm_core.domain.deals import Deal, DealEvent, EventKind, Priority
 from crm_core.domain.funnel import Pipeline, Stage, StageKind
+from crm_core.domain.phones import pretty as pretty_phone
 from crm_core.domain.tasks import TaskKind
 from crm_core.services.deals import DealDetails
 
@@ -78,17 +77,6 @@ def stage_label(stage: Stage, tr: Tr) -> str:
 def stage_name(stage: Stage, tr: Tr) -> Html:
     """A stage's name for a message: escaped, since an admin may name a stage "R&D <2>"."""
     return h(stage_label(stage, tr))
-
-
-def pretty_phone(e164: str | None) -> str:
-    if not e164:
-        return ""
-    try:
-        return phonenumbers.format_number(
-            phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        )
-    except phonenumbers.NumberParseException:
-        return e164
 
 
 def deal_label(deal: Deal, ctx: ChatContext, *, show_owner: bool = False) -> str:

@@ -11,13 +11,13 @@ from bot.core.context import ChatContext
 from bot.core.errors import explain
 from bot.core.events import SharedContact, Text
 from bot.core.features.card import show_card
-from bot.core.features.cards import pretty_phone
 from bot.core.i18n import Html, h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View, fit, short
 from crm_core.domain.contacts import KnownCustomer
 from crm_core.domain.conversations import Dialog
 from crm_core.domain.errors import CrmError, InvalidInput, Why
+from crm_core.domain.phones import pretty as pretty_phone
 from crm_core.domain.phones import to_e164
 from crm_core.domain.users import valid_name
 from crm_core.domain.values import parse_amount, valid_title
