@@ -103,12 +103,9 @@ class Tr:
         template = self._t.ngettext(singular, plural, n)
         return template.format(**{"n": self.number(n), **{k: str(v) for k, v in values.items()}})
 
-    def reason(self, text: str) -> Html:
-        """A lost reason: a configured one translated, "Other: <words>" with only "Other" translated."""
-        head, sep, rest = text.partition(": ")
-        if sep and head == "Other":
-            return Html(f"{self(head)}: {h(rest)}")
-        return self(text)
+    def lost_reason(self, reason: str, note: str | None = None) -> Html:
+        """A lost reason translated, followed by the seller's own words when there are some."""
+        return Html(f"{self(reason)}: {h(note)}") if note else self(reason)
 
     def ngettext(self, singular: str, plural: str, n: int, /, **values: Any) -> Html:
         return self._fill(self._t.ngettext(singular, plural, n), {"n": self.number(n), **values})

@@ -21,11 +21,11 @@ from aiohttp import web
 
 import bot.webapp.notify  # noqa: F401 (registers the renderer of the chat's note about a board move)
 from bot.core.errors import explain
-from bot.core.features.card import OTHER
 from bot.core.i18n import Tr
 from bot.webapp.auth import ApiError, Session, session_of
 from bot.webapp.texts import page_texts, plain
 from bot.webapp.views import JSON, deal_json, details_json, stage_json
+from crm_core.domain.deals import MAX_LOST_NOTE
 from crm_core.domain.errors import (
     Conflict,
     CrmError,
@@ -39,6 +39,7 @@ from crm_core.domain.errors import (
     Unavailable,
     Why,
 )
+from crm_core.domain.funnel import OTHER_REASON as OTHER
 from crm_core.services import Crm
 from crm_core.services.board_notices import tell_moved_on_board
 
@@ -168,13 +169,14 @@ class BoardApi:
         body = await _body(request)
         to_stage = _int(body, "to_stage_id")
         version = _int(body, "version")
-        lost_reason = await self._lost_reason(body)
+        lost_reason, lost_note = await self._lost_reason(body)
         deal = await self.crm.deals.move(
             deal_id=deal_id,
             to_stage=to_stage,
             actor=s.user,
             expected_version=version,
             lost_reason=lost_reason,
+            lost_note=lost_note,
         )
         try:
             await tell_moved_on_board(self.crm, deal=deal, actor=s.user)
@@ -212,21 +214,21 @@ class BoardApi:
         )
         return await self.deal(request, s)
 
-    async def _lost_reason(self, body: dict[str, Any]) -> str | None:
-        """One of the configured reasons, or "Other: <the user's words>"; None when none is given."""
+    async def _lost_reason(self, body: dict[str, Any]) -> tuple[str | None, str | None]:
+        """One of the configured reasons, or "Other" and the user's words; None when none is given."""
         reason, text = body.get("lost_reason"), body.get("lost_text")
         if reason is None:
-            return None
+            return None, None
         if not isinstance(reason, str):
             raise InvalidInput("lost reason", reason, Why.NOT_VALID)
         if reason == OTHER:
-            words = " ".join(text.split())[:180] if isinstance(text, str) else ""
+            words = " ".join(text.split())[:MAX_LOST_NOTE] if isinstance(text, str) else ""
             if not words:
                 raise InvalidInput("lost reason", text, Why.EMPTY)
-            return f"{OTHER}: {words}"
+            return OTHER, words
         if reason not in await self.crm.pipelines.lost_reasons():
             raise InvalidInput("lost reason", reason, Why.NOT_VALID)
-        return reason
+        return reason, None
 
 
 def refusal(error: CrmError, tr: Tr) -> tuple[int, str, str]:

@@ -45,7 +45,7 @@ def deal_json(deal: Deal, *, viewer: User, tr: Tr, now: datetime) -> JSON:
         "in_stage": plain(tr.days(now - deal.stage_entered_at)),
         "stale": deal.is_stale(now),
         "closed": deal.is_closed,
-        "lost_reason": plain(tr.reason(deal.lost_reason)) if deal.lost_reason else None,
+        "lost_reason": plain(tr.lost_reason(deal.lost_reason, deal.lost_note)) if deal.lost_reason else None,
         "movable": viewer.is_boss or deal.owner_id == viewer.id,
     }
 

@@ -113,6 +113,7 @@ deals = Table(
     Column("last_activity_at", UtcDateTime, nullable=False),
     Column("closed_at", UtcDateTime, nullable=True),
     Column("lost_reason", String(200), nullable=True),
+    Column("lost_note", String(200), nullable=True),
     Column("snoozed_until", UtcDateTime, nullable=True),
     # When the deal goes stale unless something happens: the latest of (last activity + the
     # stage's follow-up), the snooze, and its open tasks' due times. NULL when it never will.

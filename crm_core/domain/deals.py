@@ -19,6 +19,9 @@ from crm_core.domain.users import User
 # after the close undoes the close): the deal is as it was before, its time in the stage included.
 UNDO_WINDOW = timedelta(hours=24)
 
+# The seller's words for a deal lost for "Other" reasons.
+MAX_LOST_NOTE = 180
+
 
 class Source(enum.StrEnum):
     MANUAL = "manual"
@@ -130,7 +133,8 @@ class Deal:
     contact: Contact | None = None
     owner: User | None = None
     closed_at: datetime | None = None
-    lost_reason: str | None = None
+    lost_reason: str | None = None  # one of the configured reasons (or a reason an import brought)
+    lost_note: str | None = None  # the seller's own words: what "Other" was
     snoozed_until: datetime | None = None
     version: int = 1
     follow_up_due_at: datetime | None = None  # maintained by storage: when the deal goes stale
@@ -203,6 +207,13 @@ class Deal:
         return not self.is_closed and self.follow_up_due_at is not None and self.follow_up_due_at <= now
 
     @property
+    def lost_reason_text(self) -> str | None:
+        """The lost reason as one line of plain text (a CSV cell, the CLI): "Other: too expensive"."""
+        if self.lost_reason is None:
+            return None
+        return f"{self.lost_reason}: {self.lost_note}" if self.lost_note else self.lost_reason
+
+    @property
     def is_closed(self) -> bool:
         return self.stage.is_closed
 
@@ -222,6 +233,7 @@ class Deal:
         at: datetime,
         actor: Actor,
         lost_reason: str | None = None,
+        lost_note: str | None = None,
         undoable: DealEvent | None = None,
     ) -> DealEvent:
         """Put the open deal in ``target``; entering won or lost closes it (a closed deal leaves only by
@@ -241,11 +253,14 @@ class Deal:
                 raise InvalidInput("lost reason", lost_reason, Why.LOST_NEEDS_REASON)
             if len(reason) > 200:
                 raise InvalidInput("lost reason", lost_reason, Why.TOO_LONG, most=200)
-            event = self.stage_event(EventKind.LOST, target, at, actor, reason=reason, **left)
-            self.closed_at, self.lost_reason = at, reason
+            note = " ".join((lost_note or "").split()) or None
+            if note is not None and len(note) > MAX_LOST_NOTE:
+                raise InvalidInput("lost reason", lost_note, Why.TOO_LONG, most=MAX_LOST_NOTE)
+            event = self.stage_event(EventKind.LOST, target, at, actor, reason=reason, note=note, **left)
+            self.closed_at, self.lost_reason, self.lost_note = at, reason, note
         elif target.kind is StageKind.WON:
             event = self.stage_event(EventKind.WON, target, at, actor, amount=_str(self.amount), **left)
-            self.closed_at, self.lost_reason = at, None
+            self.closed_at, self.lost_reason, self.lost_note = at, None, None
         elif undoable is not None and self._undoes(undoable, (EventKind.MOVED,), target, at):
             event = self.stage_event(EventKind.MOVED, target, at, actor)
             event.undoes_id = undoable.id
@@ -290,7 +305,7 @@ class Deal:
             raise ReopensElsewhere(self.id, target.name)
         event = self.stage_event(EventKind.REOPENED, target, at, actor)
         undoes = undoable is not None and self._undoes(undoable, (EventKind.WON, EventKind.LOST), target, at)
-        self.closed_at, self.lost_reason, self.closed_from_stage_id = None, None, None
+        self.closed_at, self.lost_reason, self.lost_note, self.closed_from_stage_id = None, None, None, None
         self.stage, self.snoozed_until = target, None
         if undoes and undoable is not None:
             event.undoes_id = undoable.id

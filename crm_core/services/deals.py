@@ -349,6 +349,7 @@ class DealService(ServiceBase):
         actor: User,
         expected_version: int | None = None,
         lost_reason: str | None = None,
+        lost_note: str | None = None,
     ) -> Deal:
         """Move the deal to any stage: entering won/lost closes it; a closed deal goes back only to the
         stage it was closed from (a reopen). Back to the stage it has just left, within a day, undoes
@@ -359,7 +360,14 @@ class DealService(ServiceBase):
             if deal.is_closed and target.is_open:
                 return [deal.reopen(pipeline, at=self.now(), actor=who, into=target, undoable=undoable)]
             return [
-                deal.move_to(target, at=self.now(), actor=who, lost_reason=lost_reason, undoable=undoable)
+                deal.move_to(
+                    target,
+                    at=self.now(),
+                    actor=who,
+                    lost_reason=lost_reason,
+                    lost_note=lost_note,
+                    undoable=undoable,
+                )
             ]
 
         return await self._change(
@@ -414,14 +422,24 @@ class DealService(ServiceBase):
         )
 
     async def mark_lost(
-        self, *, deal_id: int, reason: str, actor: User, expected_version: int | None = None
+        self,
+        *,
+        deal_id: int,
+        reason: str,
+        actor: User,
+        note: str | None = None,
+        expected_version: int | None = None,
     ) -> Deal:
-        """Close the deal as lost, for a reason."""
+        """Close the deal as lost, for a reason (and the seller's own words, ``note``, for "Other")."""
 
         async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
             if deal.is_closed:
                 raise DealClosed(deal.id)
-            return [deal.move_to(pipeline.lost, at=self.now(), actor=Actor.of(actor), lost_reason=reason)]
+            return [
+                deal.move_to(
+                    pipeline.lost, at=self.now(), actor=Actor.of(actor), lost_reason=reason, lost_note=note
+                )
+            ]
 
         return await self._change(
             deal_id=deal_id, actor=actor, expected_version=expected_version, change=change

@@ -298,6 +298,6 @@ def _csv_lines(deals: list[Deal]) -> Iterator[str]:
                 d.created_at.isoformat(),
                 d.stage_entered_at.isoformat(),
                 d.closed_at.isoformat() if d.closed_at else "",
-                d.lost_reason or "",
+                d.lost_reason_text or "",
             ]
         )

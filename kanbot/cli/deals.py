@@ -199,6 +199,7 @@ def won(deal_id: int = typer.Argument(...), actor_id: int = AS_OPTION, as_json: 
 def lost(
     deal_id: int = typer.Argument(...),
     reason: str = typer.Option(..., help="Why the deal was lost."),
+    note: str | None = typer.Option(None, help='In the seller\'s own words, e.g. for reason "Other".'),
     actor_id: int = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -207,7 +208,8 @@ def lost(
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
         _print_deal(
-            deal_json(await crm.deals.mark_lost(deal_id=deal_id, reason=reason, actor=actor)), as_json
+            deal_json(await crm.deals.mark_lost(deal_id=deal_id, reason=reason, note=note, actor=actor)),
+            as_json,
         )
 
     with_crm(go)

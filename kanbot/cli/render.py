@@ -31,6 +31,7 @@ def deal_json(deal: Deal) -> dict[str, Any]:
         "last_activity_at": iso(deal.last_activity_at),
         "closed_at": iso(deal.closed_at),
         "lost_reason": deal.lost_reason,
+        "lost_note": deal.lost_note,
         "version": deal.version,
     }
 

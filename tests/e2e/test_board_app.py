@@ -267,7 +267,7 @@ async def test_lost_asks_for_the_reason_from_the_cards_details(
     await ask.locator("#ask-ok").click()
     await frame.locator(".toast", has_text="Marked as lost").wait_for()
     deal = await crm.deals.get(deal_id=scene.initech.id, actor=await crm.users.identify(ALI))
-    assert deal.stage.name == "Lost" and deal.lost_reason == "Other: They went quiet"
+    assert deal.stage.name == "Lost" and (deal.lost_reason, deal.lost_note) == ("Other", "They went quiet")
 
 
 async def test_a_boss_sees_everyone_and_picks_a_seller_in_telegrams_dark_theme(

@@ -211,3 +211,18 @@ def test_activity_never_moves_back_in_time() -> None:
     deal.touch(LATER)
     deal.touch(T0)
     assert deal.last_activity_at == LATER
+
+
+def test_a_deal_lost_for_other_reasons_keeps_the_reason_and_the_sellers_words_apart() -> None:
+    deal = a_deal()
+    event = deal.move_to(
+        PIPELINE.lost, at=LATER, actor=Actor.of(ALICE), lost_reason="Other", lost_note="  went   quiet "
+    )
+    assert (deal.lost_reason, deal.lost_note, deal.lost_reason_text) == (
+        "Other",
+        "went quiet",
+        "Other: went quiet",
+    )
+    assert (event.data["reason"], event.data["note"]) == ("Other", "went quiet")
+    deal.reopen(PIPELINE, at=LATER + timedelta(days=2), actor=Actor.of(ALICE))
+    assert (deal.lost_reason, deal.lost_note) == (None, None)

@@ -281,9 +281,8 @@ async def test_lost_for_another_reason_keeps_the_users_words(board: Board) -> No
         lost_reason="Other",
         lost_text="  went with  a friend ",
     )
-    assert (
-        await board.crm.deals.get(deal_id=deal.id, actor=board.team.ali)
-    ).lost_reason == "Other: went with a friend"
+    lost = await board.crm.deals.get(deal_id=deal.id, actor=board.team.ali)
+    assert (lost.lost_reason, lost.lost_note) == ("Other", "went with a friend")
     details = (await board.get(f"/app/api/deals/{deal.id}", ALI))["deal"]
     assert details["lost_reason"] == "Other: went with a friend"
     assert details["history"][0]["text"] == "lost: Other: went with a friend"

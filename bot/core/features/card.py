@@ -17,8 +17,9 @@ from bot.core.views import Button, Reply, View
 from bot.core.when import EPOCH, PassedDate, morning_in, next_monday_morning, parse_when
 from crm_core.domain.contacts import ContactScope, ContactShared
 from crm_core.domain.conversations import Dialog
-from crm_core.domain.deals import Deal, DealEvent, Priority
+from crm_core.domain.deals import MAX_LOST_NOTE, Deal, DealEvent, Priority
 from crm_core.domain.errors import CrmError, InvalidInput, StaleVersion, Why
+from crm_core.domain.funnel import OTHER_REASON as OTHER
 from crm_core.domain.funnel import StageKind
 from crm_core.domain.phones import pretty as pretty_phone
 from crm_core.domain.tasks import TaskKind
@@ -26,7 +27,6 @@ from crm_core.services.deals import DealDetails
 
 router = Router("card")
 HISTORY_PAGE = 10
-OTHER = "Other"
 
 
 async def details(
@@ -437,12 +437,13 @@ async def on_note_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedCon
 @router.flow("lost")
 async def on_lost_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """Close the deal as lost with the typed reason."""
-    reason = " ".join(_text(event).split())[:180]
-    if not reason:
+    words = " ".join(_text(event).split())[:MAX_LOST_NOTE]
+    if not words:
         return Reply().send(View.of([ctx.tr("Why was it lost? A few words:")]))
     deal = await ctx.crm.deals.mark_lost(
         deal_id=int(dialog.data["deal_id"]),
-        reason=f"{OTHER}: {reason}",
+        reason=OTHER,
+        note=words,
         actor=ctx.user,
         expected_version=int(dialog.data["version"]),
     )

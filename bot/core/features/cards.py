@@ -113,7 +113,7 @@ def card_lines(details: DealDetails, ctx: ChatContext) -> list[str]:
         + stale
     )
     if deal.stage.kind is StageKind.LOST and deal.lost_reason:
-        lines.append(tr("Reason: {reason}", reason=tr.reason(deal.lost_reason)))
+        lines.append(tr("Reason: {reason}", reason=tr.lost_reason(deal.lost_reason, deal.lost_note)))
     owner = h(deal.owner.name) if deal.owner else tr("nobody yet")
     lines.append(
         f"🧑‍💼 {owner}"
@@ -204,7 +204,9 @@ def event_text(event: DealEvent, stage: str, tr: Tr) -> Html:
             else tr("moved to {stage}", stage=stage)
         ),
         EventKind.WON: lambda: tr("won"),
-        EventKind.LOST: lambda: tr("lost: {reason}", reason=tr.reason(str(data.get("reason", "")))),
+        EventKind.LOST: lambda: tr(
+            "lost: {reason}", reason=tr.lost_reason(str(data.get("reason", "")), data.get("note"))
+        ),
         EventKind.REOPENED: lambda: tr("reopened in {stage}", stage=stage),
         EventKind.REASSIGNED: lambda: tr("given to {name}", name=data.get("to_owner_name") or tr("nobody")),
         EventKind.EDITED: lambda: tr(

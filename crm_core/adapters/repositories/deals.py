@@ -144,6 +144,7 @@ def deal_from_row(row: Row[Any], shared: _Shared | None = None) -> Deal:
         owner=owner,
         closed_at=v[at["closed_at"]],
         lost_reason=v[at["lost_reason"]],
+        lost_note=v[at["lost_note"]],
         snoozed_until=v[at["snoozed_until"]],
         version=v[at["version"]],
         follow_up_due_at=v[at["follow_up_due_at"]],
@@ -215,6 +216,7 @@ class DealRepository:
             "last_activity_at": deal.last_activity_at,
             "closed_at": deal.closed_at,
             "lost_reason": deal.lost_reason,
+            "lost_note": deal.lost_note,
             "snoozed_until": deal.snoozed_until,
             "closed_from_stage_id": deal.closed_from_stage_id,
         }

@@ -1,0 +1,115 @@
+"""Upgrading a database from before lost notes: a deal lost for "Other: <words>" keeps the reason
+"Other" and the words as its note, on the deal and in its history, and reads as it did."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.core.features.cards import event_text
+from bot.core.i18n import Tr
+from crm_core.adapters import migrate
+from crm_core.adapters.database import Database
+from crm_core.domain.deals import EventKind
+from crm_core.services import Crm
+from tests.conftest import BACKENDS, PG_ENV, PG_SKIP, T0
+
+# The schema just before this upgrade (whatever it follows once merged).
+BEFORE = str(ScriptDirectory.from_config(migrate.alembic_config()).get_revision("0010").down_revision)
+H = timedelta(hours=1)
+
+
+async def _admin(url: str, statement: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(statement))
+    await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(PG_SKIP)
+    name = f"kanbot_upgrade_0010_{os.getpid()}"
+    server = make_url(base).render_as_string(hide_password=False)
+    asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
+    yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+# A deal lost for "Other: too pricey", one lost for a configured reason; stages 1-4 are Unsorted,
+# Opportunity, Won, Lost.
+OLD_ROWS = [
+    "INSERT INTO pipelines (id, name, is_default) VALUES (1, 'Sales', true)",
+    "INSERT INTO stages (id, pipeline_id, name, position, kind, playbook, probability) VALUES "
+    "(1, 1, 'Unsorted', 1, 'inbox', '', 5), (2, 1, 'Opportunity', 2, 'open', '', 15), "
+    "(3, 1, 'Won', 3, 'won', '', 100), (4, 1, 'Lost', 4, 'lost', '', 0)",
+    "INSERT INTO users (id, telegram_id, name, role, created_at) VALUES (1, 201, 'Alice', 'seller', :t0)",
+    "INSERT INTO deals (id, pipeline_id, title, title_key, amount, currency, stage_id, owner_id, source, "
+    "priority, created_at, stage_entered_at, last_activity_at, closed_at, lost_reason, "
+    "closed_from_stage_id, version) VALUES "
+    "(1, 1, 'Other one', 'other one', NULL, 'RUB', 4, 1, 'manual', 'normal', :t0, :t1, :t1, :t1, "
+    "'Other: too pricey', 2, 2), "
+    "(2, 1, 'Price one', 'price one', NULL, 'RUB', 4, 1, 'manual', 'normal', :t0, :t1, :t1, :t1, "
+    "'Price', 2, 2)",
+    "INSERT INTO deal_events (deal_id, kind, at, actor_id, from_stage_id, to_stage_id, data) VALUES "
+    "(1, 'lost', :t1, 1, 2, 4, '{\"reason\": \"Other: too pricey\"}'), "
+    "(2, 'lost', :t1, 1, 2, 4, '{\"reason\": \"Price\"}')",
+]
+
+
+async def _upgrade_an_old_database(url: str) -> Crm:
+    db = Database(url)
+    await migrate.upgrade(db, BEFORE)
+    times = {"t0": T0, "t1": T0 + H}
+    async with db.engine.begin() as conn:
+        for statement in OLD_ROWS:
+            await conn.execute(
+                text(statement).bindparams(**{k: v for k, v in times.items() if f":{k}" in statement})
+            )
+    await migrate.upgrade(db)
+    return Crm(db)
+
+
+def test_an_other_reason_splits_into_the_reason_and_the_sellers_words(empty_url: str) -> None:
+    async def check() -> None:
+        crm = await _upgrade_an_old_database(empty_url)
+        try:
+            async with crm.db.uow(write=False) as uow:
+                other, price = [await uow.deals.get(i) for i in (1, 2)]
+                (other_lost,) = await uow.events.history(1)
+                (price_lost,) = await uow.events.history(2)
+            assert other is not None and price is not None
+            assert (other.lost_reason, other.lost_note, other.lost_reason_text) == (
+                "Other",
+                "too pricey",
+                "Other: too pricey",
+            )
+            assert (price.lost_reason, price.lost_note) == ("Price", None)
+            assert (other_lost.kind, other_lost.data) == (
+                EventKind.LOST,
+                {"reason": "Other", "note": "too pricey"},
+            )
+            assert price_lost.data == {"reason": "Price"}
+            ru = Tr("ru")
+            assert ru.lost_reason(other.lost_reason, other.lost_note) == "Другая причина: too pricey"
+            assert "Другая причина: too pricey" in event_text(other_lost, "Lost", ru)
+            assert await migrate.is_current(crm.db)
+        finally:
+            await crm.db.dispose()
+
+    asyncio.run(check())
