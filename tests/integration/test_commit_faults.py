@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from crm_core.adapters.database import Database, lost_database, saved_changes
+from crm_core.adapters.database import Database, lost_database
 from crm_core.domain.conversations import Dialog
 from crm_core.domain.errors import Unavailable
+from crm_core.services.unit_of_work import saved_changes
 from tests.reliability.faults import TcpProxy
 
 pytestmark = pytest.mark.parametrize(

@@ -9,13 +9,13 @@ from datetime import timedelta
 from typing import Any
 
 from bot.core.context import ChatSettings
-from bot.core.features.cards import pretty_phone
 from bot.core.notify import Notifier
 from bot.core.perform import Failure, TransportError
 from bot.core.views import SendPhoto, View
 from bot.delivery import Limits, OutboxDelivery
 from crm_core.adapters.tables import outbox
 from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.phones import pretty as pretty_phone
 from crm_core.domain.users import User
 from crm_core.services import Crm
 from tests.integration.support import Team
