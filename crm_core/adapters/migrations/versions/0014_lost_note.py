@@ -3,8 +3,8 @@
 The words were stored inside the reason, as "Other: <words>", in the deal and in its loss's line of
 history; both are split here into the reason ("Other") and the note (the words).
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 05:30:00.000000
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 from crm_core.adapters.types import JsonDoc
 
-revision = "0010"
-down_revision = "0009"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
