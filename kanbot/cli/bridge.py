@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from crm_core.domain.calls import CallEvent
 from kanbot.logs import add_secret, setup_logging
-from kanbot.settings import LogSettings, describe_validation_error
+from kanbot.settings import LogSettings, describe_validation_error, describe_validation_errors
 from telephony_bridge.settings import AmiSettings
 
 app = typer.Typer(
@@ -136,14 +136,14 @@ def ami(
         ami_spool_path=spool,
     )
     required = {
-        "--username": settings.ami_username,
-        "--secret": settings.ami_secret,
-        "--crm-url": settings.crm_url,
-        "--crm-secret": settings.calls_secret,
+        "KANBOT_AMI_USERNAME (--username)": settings.ami_username,
+        "KANBOT_AMI_SECRET (--secret)": settings.ami_secret,
+        "KANBOT_CRM_URL (--crm-url)": settings.crm_url,
+        "KANBOT_CALLS_SECRET (--crm-secret)": settings.calls_secret,
     }
-    missing = [option for option, value in required.items() if not value]
+    missing = [name for name, value in required.items() if not value]
     if missing:
-        raise typer.BadParameter(f"missing {', '.join(missing)} (or their KANBOT_* variables)")
+        raise typer.BadParameter(f"set {', '.join(missing)}")
     try:
         logs = LogSettings()
     except ValidationError as error:
@@ -173,5 +173,4 @@ def _settings(**overrides: object) -> AmiSettings:
     try:
         return AmiSettings(**given)  # type: ignore[arg-type]  # validated by pydantic
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors())
-        raise typer.BadParameter(problems) from None
+        raise typer.BadParameter(" ".join(describe_validation_errors(exc))) from None
