@@ -55,6 +55,12 @@ INVITE_MENU = action("ivm")
 INVITE = action("iv", "si")  # role, draft
 INVITE_REVOKE = action("ivr", "i")
 LANG = action("lg", "s")
+SETTINGS = action("st")
+SETTINGS_LANG = action("stl")
+ZONE_MENU = action("zm", "is")  # user id, where to go back ("s" settings, "t" the seller's page)
+ZONE_SET = action("zs", "iss")  # user id, IANA zone with "." for "/", where
+MORNING = action("mo", "s")  # "menu", "on", "off", "day" (when the working day begins), "tHHMM"
+TEAM_EXT = action("tmx", "i")  # user id
 CANCEL = action("cx")
 # call pop-ups (telephony) and follow-ups
 CALL_BACK_DONE = action("cbd", "i")  # task id

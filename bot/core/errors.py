@@ -9,6 +9,7 @@ from crm_core.domain.errors import (
     CrmError,
     DealClosed,
     DealNotFound,
+    ExtensionTaken,
     InvalidInput,
     NotAllowed,
     NotFound,
@@ -58,6 +59,7 @@ FIELDS = {
     "call": N_("call"),
     "field": N_("field"),
     "deal": N_("deal"),
+    "extension": N_("extension"),
 }
 REASONS = [
     N_("it cannot be empty"),
@@ -99,6 +101,9 @@ REASONS = [
     N_("it was cancelled when its deal was closed"),
     N_("that date has passed"),
     N_("it is another customer's number: give this deal its own contact"),
+    N_("seller or boss"),
+    N_("the team needs at least one active boss"),
+    N_("a city with a time zone of its own, or an IANA name such as Europe/Moscow"),
 ]
 
 
@@ -137,6 +142,8 @@ def explain(error: CrmError, tr: Tr) -> Html:
         return tr("That {field} doesn't work.", field=name)
     if isinstance(error, Unavailable):
         return tr("The CRM is briefly unavailable. Please try again in a minute.")
+    if isinstance(error, ExtensionTaken):
+        return tr("Extension {ext} already belongs to {name}.", ext=error.extension, name=error.owner_name)
     if isinstance(error, Conflict):
         return tr("Someone was quicker: this has already been done.")
     return tr("That didn't work: {what}", what=str(error))

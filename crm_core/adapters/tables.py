@@ -254,6 +254,7 @@ invites = Table(
     Column("used_by_id", Integer, ForeignKey("users.id"), nullable=True),
     Column("used_at", UtcDateTime, nullable=True),
     Column("revoked_at", UtcDateTime, nullable=True),
+    Column("extensions", String(200), nullable=True),  # comma-separated: what the newcomer gets
 )
 
 # Where each person is in a multi-step conversation (and what they entered so far): kept here, not
@@ -307,4 +308,5 @@ user_settings = Table(
     Column("last_digest_on", String(10), nullable=True),
     Column("last_digest_at", UtcDateTime, nullable=True),
     Column("last_morning_on", String(10), nullable=True),
+    Column("morning_time", String(5), nullable=True),  # NULL: when the working hours begin
 )

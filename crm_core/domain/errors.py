@@ -95,6 +95,18 @@ class Conflict(CrmError):
     code = "conflict"
 
 
+class ExtensionTaken(Conflict):
+    """A PBX extension rings one person: another active user already has it."""
+
+    code = "extension_taken"
+
+    def __init__(self, extension: str, owner_name: str) -> None:
+        super().__init__(
+            f"Extension {extension} already belongs to {owner_name}.", extension=extension, owner=owner_name
+        )
+        self.extension, self.owner_name = extension, owner_name
+
+
 class Unavailable(CrmError):
     """The database cannot be reached right now; nothing was changed. Retrying later is safe."""
 

@@ -35,6 +35,7 @@ class NoteKind:
     ESCALATION = "escalation"
     TASK_DUE = "task_due"
     MORNING_PLAN = "morning_plan"
+    INVITE_USED = "invite_used"
     DIGEST = "digest"
     NUDGE = "nudge"
     DEAL_MOVED_ON_BOARD = "deal_moved_on_board"

@@ -1,6 +1,17 @@
 """The chat's features, one router each."""
 
-from bot.core.features import calls, card, followups, lists, menu, new_deal, reports, tasks, team
+from bot.core.features import (
+    calls,
+    card,
+    followups,
+    lists,
+    menu,
+    new_deal,
+    reports,
+    settings,
+    tasks,
+    team,
+)
 
 ALL_ROUTERS = [
     menu.router,
@@ -10,6 +21,7 @@ ALL_ROUTERS = [
     tasks.router,
     reports.router,
     team.router,
+    settings.router,
     followups.router,
     calls.router,
 ]

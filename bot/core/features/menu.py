@@ -55,7 +55,12 @@ def command_list(tr: Tr, *, boss: bool) -> list[tuple[str, str]]:
             ("invite", tr("Invite someone")),
             ("digest", tr("Daily digest now")),
         ]
-    tail = [("lang", tr("Language")), ("help", tr("Help")), ("cancel", tr("Cancel what I'm doing"))]
+    tail = [
+        ("settings", tr("Time zone, language, morning plan")),
+        ("lang", tr("Language")),
+        ("help", tr("Help")),
+        ("cancel", tr("Cancel what I'm doing")),
+    ]
     return [*commands, *tail]
 
 

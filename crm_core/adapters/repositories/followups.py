@@ -25,6 +25,7 @@ class Preferences:
     last_digest_on: str | None = None
     last_digest_at: datetime | None = None
     last_morning_on: str | None = None
+    morning_time: str | None = None  # None: when the working hours begin
 
 
 @dataclass(slots=True)
@@ -143,6 +144,7 @@ class FollowUpRepository:
             row.last_digest_on,
             row.last_digest_at,
             row.last_morning_on,
+            row.morning_time,
         )
 
     async def ensure_preferences(self, user_id: int) -> None:
@@ -164,6 +166,7 @@ class FollowUpRepository:
                 digest_time=prefs.digest_time,
                 digest_enabled=prefs.digest_enabled,
                 morning_plan_enabled=prefs.morning_plan_enabled,
+                morning_time=prefs.morning_time,
             )
         )
 
