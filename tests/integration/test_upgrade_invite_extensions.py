@@ -53,7 +53,8 @@ OLD_ROWS = [
     "INSERT INTO users (telegram_id, name, role, created_at) VALUES (100, 'Olga', 'boss', :t0)",
     "INSERT INTO invites (code, role, created_by_id, created_at, expires_at) "
     "SELECT 'old-code', 'seller', id, :t0, :t7 FROM users WHERE telegram_id = 100",
-    "INSERT INTO user_settings (user_id, morning_plan_enabled) SELECT id, true FROM users WHERE telegram_id = 100",
+    "INSERT INTO user_settings (user_id, morning_plan_enabled) "
+    "SELECT id, true FROM users WHERE telegram_id = 100",
 ]
 
 
