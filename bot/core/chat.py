@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from bot.core import codec
 from bot.core.context import ChatContext, ChatSettings
+from bot.core.direction import orient_actions
 from bot.core.errors import explain
 from bot.core.events import ButtonPress, Command, Event, Other, SharedContact, Text
 from bot.core.features import ALL_ROUTERS, menu
@@ -114,6 +115,8 @@ class ChatCore:
                         break
                     log.warning("update %s: database unavailable; retrying in %.1f s", event.update_id, delay)
                     await asyncio.sleep(delay)
+            reader = reply.locale or Tr(event.sender.language_code or "en").locale
+            reply.actions = orient_actions(reply.actions, reader)
             return reply
         finally:
             for hook in self.after_update:
@@ -220,6 +223,13 @@ class ChatCore:
         if user.blocked_bot:  # they wrote again: they unblocked the bot
             await self.crm.users.mark_blocked(user.id, blocked=False)
         ctx = ChatContext(self.crm, user, Tr(user.locale, user.timezone), event, self.settings)
+        reply = await self._member(ctx)
+        reply.locale = reply.locale or ctx.tr.locale
+        return reply
+
+    async def _member(self, ctx: ChatContext) -> Reply:
+        event = ctx.event
+        assert event is not None
         try:
             return await self._route(ctx)
         except StaleVersion as error:

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.core import actions as A
 from bot.core.context import ChatContext, ChatSettings
+from bot.core.direction import orient_photo, orient_view
 from bot.core.features.card import details
 from bot.core.features.cards import deal_card, pretty_phone
 from bot.core.i18n import Tr, h
@@ -30,7 +31,11 @@ class Notifier:
         if renderer is None:
             raise LookupError(f"no renderer for notification kind {kind!r}")
         ctx = ChatContext(self.crm, recipient, Tr(recipient.locale, recipient.timezone), None, self.settings)
-        return await renderer(ctx, payload)
+        return [orient(out, ctx.tr.locale) for out in await renderer(ctx, payload)]
+
+
+def orient(out: Outgoing, locale: str) -> Outgoing:
+    return orient_view(out, locale) if isinstance(out, View) else orient_photo(out, locale)
 
 
 async def _card_or_none(ctx: ChatContext, deal_id: int | None, notice: str) -> View | None:

@@ -32,8 +32,8 @@ async def test_the_report_shows_the_funnel_the_conversion_and_the_lame_stage(
     await chat.send(BOSS, "/report")
     report = await chat.last(BOSS)
     assert "Report · the team" in report.text
-    assert "Funnel now — 5 open · 4,500 ₽" in report.text
-    assert "🔹 Document approval: 4 · 4,000 ₽" in report.text
+    assert "Funnel now — 5 open · ₽4,500" in report.text
+    assert "🔹 Document approval: 4 · ₽4,000" in report.text
     assert "Conversion and losses — 30 days" in report.text
     conversion = report.text.split("Conversion and losses")[1].splitlines()
     offer = next(line for line in conversion if line.startswith("🔹 Commercial offer:"))
@@ -57,7 +57,7 @@ async def test_the_reports_period_buttons_and_a_sellers_figures(chat: EmulatedCh
     await chat.click(BOSS, "Choose a seller", message_id=report.message_id)
     await chat.click(BOSS, "Maria", message_id=report.message_id)
     marias = await chat.message(BOSS, report.message_id)
-    assert "Report · Maria" in marias.text and "Funnel now — 1 open · 500 ₽" in marias.text
+    assert "Report · Maria" in marias.text and "Funnel now — 1 open · ₽500" in marias.text
     assert "Lame stage:" not in marias.text
 
 
@@ -65,7 +65,7 @@ async def test_a_sellers_report_covers_only_their_deals(chat: EmulatedChat, crm:
     await a_funnel_limping_at_the_offer(crm)
     await chat.send(ALI, "/report")
     report = await chat.last(ALI)
-    assert "Report · your deals" in report.text and "Funnel now — 4 open · 4,000 ₽" in report.text
+    assert "Report · your deals" in report.text and "Funnel now — 4 open · ₽4,000" in report.text
     assert not any("Choose a seller" in t for t in report.button_texts)
 
 
@@ -76,11 +76,11 @@ async def test_the_team_view_shows_each_seller_and_their_board(chat: EmulatedCha
     assert "• Ali: 4 · 0 · 4" in team.text and "• Maria: 1 · 0 · 0" in team.text  # Ali's 4 are stale
     await chat.click(BOSS, "Ali", message_id=team.message_id)
     ali = await chat.message(BOSS, team.message_id)
-    assert "Open: 4 · 4,000 ₽" in ali.text and "Lost in 30 days: 4" in ali.text
+    assert "Open: 4 · ₽4,000" in ali.text and "Lost in 30 days: 4" in ali.text
     await chat.click(BOSS, "Their board", message_id=team.message_id)
     board = await chat.message(BOSS, team.message_id)
     assert "Board · Ali" in board.text
-    assert any(t.endswith("Document approval · 4 · 4,000 ₽") for t in board.button_texts)
+    assert any(t.endswith("Document approval · 4 · ₽4,000") for t in board.button_texts)
 
 
 async def test_deactivating_a_seller_hands_their_deals_to_a_colleague(chat: EmulatedChat, crm: Crm) -> None:

@@ -143,7 +143,7 @@ async def on_lang_button(ctx: ChatContext, p: Payload) -> Reply:
 async def _switch(ctx: ChatContext, locale: str) -> Reply:
     user = await ctx.crm.users.update_preferences(actor=ctx.user, locale=locale)
     tr = Tr(user.locale, user.timezone)
-    reply = Reply()
+    reply = Reply(locale=user.locale)
     reply.actions.append(set_commands(tr, user))
     return reply.send(
         View.of(["🌐 " + tr("Language: English"), tr("Use the menu below.")], menu=main_menu(tr, user))
