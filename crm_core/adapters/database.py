@@ -33,6 +33,7 @@ from crm_core.adapters.repositories.conversations import (
     InviteRepository,
     ProcessedRepository,
 )
+from crm_core.adapters.repositories.deal_lists import DealLists
 from crm_core.adapters.repositories.followups import FollowUpRepository
 from crm_core.domain.errors import Unavailable
 
@@ -176,6 +177,7 @@ class UnitOfWork:
     lost_reasons: LostReasonRepository
     contacts: ContactRepository
     deals: DealRepository
+    deal_lists: DealLists
     events: EventRepository
     tasks: TaskRepository
     calls: CallRepository
@@ -228,6 +230,7 @@ class UnitOfWork:
         self.lost_reasons = LostReasonRepository(conn)
         self.contacts = ContactRepository(conn)
         self.deals = DealRepository(conn)
+        self.deal_lists = DealLists(conn)
         self.events = EventRepository(conn)
         self.tasks = TaskRepository(conn)
         self.calls = CallRepository(conn)

@@ -121,9 +121,7 @@ class CallService(ServiceBase):
         """The actor's most recently active open deals: what a call most likely belongs to."""
         require_active(actor)
         async with self.db.uow(write=False) as uow:
-            deals = await uow.deals.list_all(viewer=actor, owner_id=actor.id)
-        open_deals = [d for d in deals if not d.is_closed]
-        return sorted(open_deals, key=lambda d: d.last_activity_at, reverse=True)[:limit]
+            return await uow.deal_lists.recent_open(actor.id, limit=limit)
 
     async def bind_seal(self, *, provider: str, call_id: str, seal: CallSeal) -> None:
         """Bind what a PBX signed of a ringing call to the call's id (before the call itself is reported).

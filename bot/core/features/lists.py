@@ -9,7 +9,6 @@ from bot.core.features.cards import STAGE_ICON, deal_label, stage_label, stage_n
 from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View, short
-from crm_core.domain.deals import Deal
 from crm_core.domain.errors import InvalidInput
 from crm_core.domain.funnel import StageKind
 from crm_core.domain.listing import DealOrder
@@ -145,27 +144,21 @@ async def on_column_page(ctx: ChatContext, p: Payload) -> Reply:
     return Reply().edit(ctx.message_id, await column_view(ctx, p.num(0), p.num(1), p.token(2), p.token(3)))
 
 
-def _attention_first(deals: list[Deal], ctx: ChatContext) -> list[Deal]:
-    return sorted(deals, key=lambda d: (not d.is_stale(ctx.now), -d.last_activity_at.timestamp()))
-
-
 async def my_deals_view(ctx: ChatContext, page: int) -> View:
     tr = ctx.tr
-    deals = _attention_first(await ctx.crm.deals.my_open(actor=ctx.user), ctx)
-    stale = sum(d.is_stale(ctx.now) for d in deals)
-    lines = [f"📋 <b>{tr('My deals')}</b> · " + tr.ngettext("{n} open", "{n} open", len(deals))]
-    if stale:
-        lines.append("⏰ " + tr.ngettext("{n} needs a follow-up", "{n} need a follow-up", stale))
-    if not deals:
+    mine = await ctx.crm.deals.my_open_page(actor=ctx.user, page=page, size=PAGE)
+    lines = [f"📋 <b>{tr('My deals')}</b> · " + tr.ngettext("{n} open", "{n} open", mine.total)]
+    if mine.stale:
+        lines.append("⏰ " + tr.ngettext("{n} needs a follow-up", "{n} need a follow-up", mine.stale))
+    if not mine.total:
         lines.append(tr("No open deals. Create one with /new."))
-    chunk = deals[page * PAGE : (page + 1) * PAGE]
     buttons = [
-        [Button.act(f"{deal_label(d, ctx)} · {stage_label(d.stage, tr)}", A.CARD, d.id)] for d in chunk
+        [Button.act(f"{deal_label(d, ctx)} · {stage_label(d.stage, tr)}", A.CARD, d.id)] for d in mine.deals
     ]
     nav = []
     if page:
         nav.append(Button.act("◀", A.MY_DEALS, str(page - 1)))
-    if (page + 1) * PAGE < len(deals):
+    if (page + 1) * PAGE < mine.total:
         nav.append(Button.act("▶", A.MY_DEALS, str(page + 1)))
     return View.of(lines, [*buttons, nav])
 
