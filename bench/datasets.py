@@ -55,7 +55,7 @@ PG_ENV = "KANBOT_TEST_DATABASE_URL"
 BOSS_TELEGRAM_ID = 1000
 BULK_TABLES = ("contacts", "deals", "deal_events")
 _DEAL_TIMES = (11, 12, 13, 14, 16, 17)  # the datetime columns of a deal row
-# The board's counters, as migration 0010 fills them (their triggers are off while the bulk rows load).
+# The board's counters, as migration 0011 fills them (their triggers are off while the bulk rows load).
 FILL_COUNTS = """
 INSERT INTO deal_counts (stage_id, owner_key, slot, deals, amount)
 SELECT stage_id, coalesce(owner_id, 0), id % 4, count(*), coalesce(sum(amount), 0)

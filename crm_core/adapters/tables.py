@@ -128,12 +128,12 @@ deals = Table(
     Index("ix_deals_search_order", text("(closed_at IS NOT NULL)"), text("last_activity_at DESC")),
     Index("ix_deals_owner_open_activity", "owner_id", "closed_at", "last_activity_at"),
     Index("ix_deals_stage_entered", "stage_id", "stage_entered_at", "id", "owner_id"),
-    # Also (migration 0010): SQLite FTS5 trigram tables deals_fts and contacts_fts over title_key and
+    # Also (migration 0011): SQLite FTS5 trigram tables deals_fts and contacts_fts over title_key and
     # name_key, kept by triggers; PostgreSQL pg_trgm GIN indexes of the same columns.
 )
 
 # Per stage and owner (0: nobody), how many deals and the sum of their amounts: the board's figures,
-# kept by triggers on ``deals`` (migration 0010), so the board never reads the deals themselves.
+# kept by triggers on ``deals`` (migration 0011), so the board never reads the deals themselves.
 deal_counts = Table(
     "deal_counts",
     metadata,

@@ -11,8 +11,8 @@ Lists: an index on the order search results come in (open first, most recently a
 on a seller's open deals by their last activity, and one on a column's deals in the order they
 entered the stage (its owner beside, so a seller's column is filtered in the index).
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-07 05:00:00.000000
 """
 
@@ -23,8 +23,8 @@ from alembic import op
 
 import crm_core.adapters.types
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
