@@ -47,6 +47,7 @@ CONTACT_SCOPE = action("csc", "si")  # "all" deals of a shared contact or "this"
 # reports and team
 REPORT = action("rp", "si")  # period, seller telegram id (0 = team)
 REPORT_SELLERS = action("rps", "s")
+REPORT_CALLS = action("rpc", "si")  # period, seller telegram id (0 = team)
 TEAM = action("tm")
 TEAM_SELLER = action("tms", "i")  # user id
 DEACTIVATE_ASK = action("dea", "i")

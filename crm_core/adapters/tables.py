@@ -187,9 +187,13 @@ tasks = Table(
     Column("repeated_at", UtcDateTime, nullable=True),
     # Cancelled because its deal was won or lost first (``done_at`` is set too: it is not to do).
     Column("cancelled_at", UtcDateTime, nullable=True),
+    # A call-back's number (E.164), and how many calls to it did not connect.
+    Column("phone", String(20), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
     Index("ix_tasks_assignee_open_due", "assignee_id", "done_at", "due_at"),
     Index("ix_tasks_due_unnotified", "due_at", "notified_at"),
     Index("ix_tasks_deal_open", "deal_id", "done_at"),
+    Index("ix_tasks_phone_open", "phone", "done_at"),
 )
 
 calls = Table(
@@ -216,9 +220,13 @@ calls = Table(
     Column("new_number", Boolean, nullable=False, server_default=text("false")),
     # Recorded during a call flood without the deal, call-back and notice it would have made.
     Column("held", Boolean, nullable=False, server_default=text("false")),
+    # How an answered call ended, as the seller told it (``CallOutcome``), and when.
+    Column("outcome", String(16), nullable=True),
+    Column("outcome_at", UtcDateTime, nullable=True),
     UniqueConstraint("provider", "external_id"),
     Index("ix_calls_new_number_created_at", "new_number", "created_at"),
     Index("ix_calls_held_created_at", "held", "created_at"),
+    Index("ix_calls_started_at", "started_at"),
 )
 
 # What a PBX signed of a call's notifications when its signature leaves the call id out (Zadarma): the

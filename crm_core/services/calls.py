@@ -20,6 +20,7 @@ from crm_core.domain.phones import mask
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import Role, User
 from crm_core.services.base import ServiceBase, default_pipeline, require_active
+from crm_core.services.call_backs import close_the_loop
 from crm_core.services.call_notices import queue_missed_call, tell_bosses_of_flood
 from crm_core.services.call_seals import BoundMeanwhile, check_seal
 from crm_core.services.deals import created_event
@@ -178,16 +179,18 @@ class CallService(ServiceBase):
             deal_id = result.deal.id if result.deal else None
             if result.held:
                 await self._tell_of_flood(uow, now)
+            seller = answerer or await self._placed_by(uow, event)
             call_id = await uow.calls.add(
                 event,
                 deal_id=deal_id,
-                answered_by_id=answerer.id if answerer else None,
+                answered_by_id=seller.id if seller else None,
                 at=now,
                 new_number=result.new_number,
                 held=result.held,
             )
             if result.deal is not None:
                 await self._record_on_deal(uow, result.deal, result, event, call_id, now)
+            await close_the_loop(uow, event, answerer, call_id=call_id, now=now, actor=self._system(event))
             if not result.held:
                 await self._notify(uow, event, result, answerer, call_id, now)
             await uow.commit()
@@ -202,6 +205,12 @@ class CallService(ServiceBase):
             " (new)" if result.created else " (held back: call flood)" if result.held else "",
         )
         return IngestOutcome(event.call_id, deal_id, created=result.created, duplicate=False)
+
+    async def _placed_by(self, uow: UnitOfWork, event: CallEvent) -> User | None:
+        """Who placed an outbound call that did not connect (the extension the PBX names first)."""
+        if event.direction is not CallDirection.OUTBOUND or not event.rang:
+            return None
+        return await uow.users.by_extension(event.rang[0])
 
     def _makes_deals(self, event: CallEvent) -> bool:
         if event.direction is not CallDirection.INBOUND or event.caller is None:
@@ -339,6 +348,7 @@ class CallService(ServiceBase):
             text=f"Call back {_pretty(event.caller or '')}",
             kind=TaskKind.CALL_BACK,
             created_at=now,
+            phone=event.caller,
         )
         await uow.tasks.add(task)
         result.history.append(
@@ -365,6 +375,8 @@ class CallService(ServiceBase):
             deal_id=known.deal_id,
             answered_by_id=answerer.id if answerer else known.answered_by_id,
         )
+        if known.status is not CallStatus.ANSWERED:  # an answered call's first event did it already
+            await close_the_loop(uow, event, answerer, call_id=known.id, now=now, actor=self._system(event))
 
     async def _notify(
         self,

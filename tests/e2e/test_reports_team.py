@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
 from crm_core.domain.users import Role
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, crm_at
@@ -146,3 +147,42 @@ async def test_a_seller_cannot_use_team_or_invite(chat: EmulatedChat, crm: Crm) 
     assert await crm.invites.pending(actor=await crm.users.identify(BOSS)) == []
     maria = await crm.users.by_telegram_id(MARIA)
     assert maria is not None and maria.active and maria.role is Role.SELLER
+
+
+async def test_the_calls_page_shows_missed_calls_returned_and_how_fast(chat: EmulatedChat, crm: Crm) -> None:
+    """Ali missed a customer and reached them 20 minutes later; a second customer is still waiting."""
+    missed_at = datetime.now(UTC) - timedelta(hours=1)
+    for call_id, caller, status, start in (
+        ("m1", "+74951234567", CallStatus.MISSED, missed_at),
+        ("m2", "+74957654321", CallStatus.MISSED, missed_at),
+        ("a1", "+74951234567", CallStatus.ANSWERED, missed_at + timedelta(minutes=20)),
+    ):
+        answered = status is CallStatus.ANSWERED
+        await crm.calls.ingest_call(
+            CallEvent(
+                call_id=call_id,
+                provider="generic",
+                direction=CallDirection.INBOUND,
+                status=status,
+                caller=caller,
+                dialed="+74950000000",
+                started_at=start,
+                rang=("101",),
+                answered_by="101" if answered else None,
+                answered_at=start if answered else None,
+                ended_at=start + timedelta(minutes=1),
+                duration_s=60 if answered else 0,
+            )
+        )
+    await chat.send(BOSS, "/report")
+    report = await chat.last(BOSS)
+    await chat.click(BOSS, "Calls", message_id=report.message_id)
+    page = await chat.message(BOSS, report.message_id)
+    assert "Calls — 30 days" in page.text
+    ali = page.text.split("Ali:")[1].splitlines()
+    assert ali[0].strip() == "1 answered · 0 outbound, 0 connected · 1 without an outcome"
+    assert ali[1].strip() == "📵 2 missed, 1 returned · median call-back: 20 minutes · ⚠️ 1 never returned"
+    await chat.click(BOSS, "7 days", message_id=report.message_id)
+    assert "Calls — 7 days" in (await chat.message(BOSS, report.message_id)).text
+    await chat.click(BOSS, "Report", message_id=report.message_id)
+    assert "Funnel now" in (await chat.message(BOSS, report.message_id)).text
