@@ -21,7 +21,7 @@ from crm_core.services import Crm
 from tests.conftest import BACKENDS, PG_ENV, PG_SKIP, T0
 
 # The schema just before this upgrade (whatever it follows once merged).
-BEFORE = str(ScriptDirectory.from_config(migrate.alembic_config()).get_revision("0011").down_revision)
+BEFORE = str(ScriptDirectory.from_config(migrate.alembic_config()).get_revision("0012").down_revision)
 H = timedelta(hours=1)
 
 
@@ -40,7 +40,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(PG_SKIP)
-    name = f"kanbot_upgrade_0011_{os.getpid()}"
+    name = f"kanbot_upgrade_0012_{os.getpid()}"
     server = make_url(base).render_as_string(hide_password=False)
     asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))

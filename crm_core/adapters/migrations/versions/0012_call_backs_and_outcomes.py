@@ -5,8 +5,8 @@ not connect (``tasks.attempts``); older call-backs get the number their text nam
 +7 495 123-45-67"), else their deal's contact's. An answered call keeps how it ended
 (``calls.outcome``, ``calls.outcome_at``); calls are read by when they started for the calls report.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 05:00:00.000000
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 import crm_core.adapters.types
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
