@@ -21,8 +21,10 @@ SETTINGS, TEAM = "s", "t"  # where the zone picker goes back to
 
 
 def zone_label(ctx: ChatContext, zone: str) -> str:
-    """ "Moscow (UTC+3)" in the reader's language."""
-    return f"{city_name(zone, ctx.tr.locale)} (UTC{utc_offset(zone, ctx.now)})"
+    """The zone as "Moscow (UTC+3)" in the reader's language; "UTC+0" for one without a city."""
+    offset = "UTC" + utc_offset(zone, ctx.now)
+    city = city_name(zone, ctx.tr.locale) if "/" in zone and not zone.startswith("Etc/") else ""
+    return f"{city} ({offset})" if city else offset
 
 
 async def _person(ctx: ChatContext, user_id: int) -> User:
@@ -53,10 +55,10 @@ async def settings_view(ctx: ChatContext, notice: str | None = None, user: User 
     ]
     if user.is_boss:
         lines.append("🕘 " + tr("Digest time: {time}", time=prefs.digest_time))
-        buttons[0].append(Button.act("🕘 " + tr("Digest…"), A.DIGEST_SET, "menu"))
+        buttons.append([Button.act("🕘 " + tr("Digest…"), A.DIGEST_SET, "menu")])
     else:
         lines.append("☀️ " + morning_line(ctx, prefs.morning_plan_enabled, prefs.morning_time))
-        buttons[0].append(Button.act("☀️ " + tr("Morning plan…"), A.MORNING, "menu"))
+        buttons.append([Button.act("☀️ " + tr("Morning plan…"), A.MORNING, "menu")])
     return View.of(lines, buttons)
 
 
@@ -110,7 +112,7 @@ async def on_zone_menu(ctx: ChatContext, p: Payload) -> Reply:
     zones = common_zones(person.locale)
     picks = [
         Button.act(
-            ("• " if z == person.timezone else "") + zone_label(ctx, z),
+            ("• " if z == person.timezone else "") + f"{city_name(z, tr.locale)} {utc_offset(z, ctx.now)}",
             A.ZONE_SET,
             person.id,
             z.replace("/", "."),
@@ -142,7 +144,7 @@ async def _set_zone(ctx: ChatContext, person: User, zone: str) -> User:
 async def _after_zone(ctx: ChatContext, person: User, where: str) -> View:
     """Where the picker came from, redrawn with the new zone."""
     notice = "✅ " + ctx.tr("Time zone: {zone}", zone=zone_label(ctx, person.timezone))
-    if where == TEAM:
+    if where == TEAM and ctx.user.is_boss:
         from bot.core.features.team import seller_view
 
         return await seller_view(ctx, person, notice=notice)
