@@ -289,7 +289,11 @@ class ChatCore:
 
     async def _command(self, ctx: ChatContext, name: str, args: str) -> Reply:
         handler = self.commands.get(name)
-        if handler is None or (name in self.boss_only and not ctx.user.is_boss):
+        if handler is not None and name in self.boss_only and not ctx.user.is_boss:
+            await self.crm.dialogs.drop(ctx.user.telegram_id)
+            lines = [ctx.tr("/{command} is for bosses. Here is what you can do:", command=name)]
+            return Reply().send(View.of([*lines, *self.entry.help_lines(ctx)]))
+        if handler is None:
             return Reply().send(
                 View.of(
                     [ctx.tr("I don't know that command. Here is what I can do:"), *self.entry.help_lines(ctx)]

@@ -70,8 +70,12 @@ async def test_lang_ru_gives_russian_screens(chat: EmulatedChat, crm: Crm) -> No
 async def test_lang_ar_gives_arabic_screens(chat: EmulatedChat, crm: Crm) -> None:
     await deal_for_ali(crm)
     await chat.send(ALI, "/lang")
+    picker = await chat.last(ALI)
     await chat.click(ALI, "العربية")
-    assert_in_language("ar", (await chat.last(ALI)).text, "Language: English")
+    chosen = await chat.message(ALI, picker.message_id)  # the picker itself shows the choice
+    assert chosen.edited and "• العربية" in chosen.button_texts
+    assert_in_language("ar", chosen.text, "Language: English")
+    assert [m for m in await chat.bot_messages(ALI) if "Choose your language" in m.text] == []
     await check_screens(chat, "ar")
     assert await chat.refusals() == []
 
@@ -125,3 +129,16 @@ async def test_an_english_card_stays_left_to_right_whatever_the_deals_title(
     card = await chat.last(ALI)
     first = card.text.split("\n")[0]
     assert "غلاية" in first and first.startswith("\u200e")
+
+
+async def test_find_without_words_asks_for_them_and_searches_the_next_message(
+    chat: EmulatedChat, crm: Crm
+) -> None:
+    await deal_for_ali(crm)
+    await chat.send(ALI, "/find")
+    assert "What should I look for?" in (await chat.last(ALI)).text
+    await chat.send(ALI, "Boi")
+    found = await chat.last(ALI)
+    assert "Found for «Boi»" in found.text and any("Boiler" in t for t in found.button_texts)
+    await chat.send(ALI, "Boiler")  # the question is over: a search again, as any typed text
+    assert "Boiler" in " ".join((await chat.last(ALI)).button_texts)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
+from bot.core.events import SharedContact, Text
 from bot.core.features.cards import STAGE_ICON, deal_label, stage_label, stage_name
 from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View, short
+from crm_core.adapters.repositories.conversations import Dialog
 from crm_core.domain.errors import InvalidInput
 from crm_core.domain.funnel import StageKind
 from crm_core.domain.listing import DealOrder
@@ -200,7 +202,19 @@ async def found_deals(ctx: ChatContext, query: str) -> Reply:
 async def on_find(ctx: ChatContext, args: str) -> Reply:
     """Find deals: /find <name, title, phone or its last digits>."""
     if len(args.strip()) < 2:
-        return Reply().send(
-            View.of([ctx.tr("What should I look for? Send /find and a name, a title or a phone.")])
+        await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="find", step="answer", data={})
+        question = "🔎 " + ctx.tr(
+            "What should I look for? Send a name, a title or a phone (or its last digits)."
         )
+        return Reply().send(View.of([question, "<i>" + ctx.tr("Send /cancel to stop.") + "</i>"]))
     return await found_deals(ctx, args.strip())
+
+
+@router.flow("find")
+async def on_find_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
+    """The words /find asked for: search them (too short a word is asked for again)."""
+    query = (event.text if isinstance(event, Text) else event.phone).strip()
+    if len(query) < 2:
+        return Reply().send(View.of([ctx.tr("Type at least two characters to search, or use the menu.")]))
+    await ctx.crm.dialogs.drop(ctx.user.telegram_id)
+    return await found_deals(ctx, query)

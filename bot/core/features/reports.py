@@ -1,4 +1,4 @@
-"""/report: the funnel now, and conversion and losses per stage over a period, with the lame stage."""
+"""/report: the funnel now, and conversion and losses per stage over a period, with where deals are lost."""
 
 from __future__ import annotations
 
@@ -62,18 +62,18 @@ def conversion_lines(report: ConversionReport, tr: Tr) -> list[str]:
     if report.lame_stage is not None:
         worst = next(r for r in report.rows if r.stage.id == report.lame_stage.id)
         lines.append(
-            "🦶 "
+            "📍 "
             + tr(
-                "Lame stage: <b>{stage}</b> — loses {rate} of its deals (average {avg}).",
+                "Where deals are lost: <b>{stage}</b> — {rate} of its deals (average {avg}).",
                 stage=stage_name(report.lame_stage, tr),
                 rate=tr.percent(worst.loss_rate),
                 avg=tr.percent(report.average_loss_rate),
             )
         )
     elif report.enough_losses:
-        lines.append("👍 " + tr("No lame stage: losses are spread evenly."))
+        lines.append("👍 " + tr("No stage stands out: losses are spread evenly."))
     else:
-        lines.append("🌱 " + tr("Too few deals lost yet to name a lame stage."))
+        lines.append("🌱 " + tr("Too few deals lost yet to say where."))
     return lines
 
 
@@ -84,9 +84,9 @@ def sellers_lame_lines(items: list[SellerLameStage], team: ConversionReport, tr:
             team.lame_stage is None or item.lame_stage.id != team.lame_stage.id
         ):
             lines.append(
-                "🦶 "
+                "📍 "
                 + tr(
-                    "{name} limps at {stage} ({rate} lost).",
+                    "{name} loses most deals at {stage} ({rate} lost).",
                     name=item.seller.name,
                     stage=stage_name(item.lame_stage, tr),
                     rate=tr.percent(item.loss_rate),
@@ -190,7 +190,7 @@ async def calls_view(ctx: ChatContext, period_key: str, seller: int) -> View:
 
 @router.command("report")
 async def on_report(ctx: ChatContext, args: str) -> Reply:
-    """Show the funnel and the last 30 days' conversion, with the lame stage marked."""
+    """Show the funnel and the last 30 days' conversion, with where deals are lost marked."""
     return Reply().send(await report_view(ctx, "30d", 0))
 
 
