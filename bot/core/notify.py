@@ -10,6 +10,7 @@ from bot.core.context import ChatContext, ChatSettings
 from bot.core.direction import orient_photo, orient_view
 from bot.core.features.card import details
 from bot.core.features.cards import deal_card, pretty_phone
+from bot.core.features.dialing import refusal_text
 from bot.core.i18n import Tr, h
 from bot.core.renderers import RENDERERS, Outgoing, renders
 from bot.core.views import Button, View
@@ -126,7 +127,10 @@ async def call_missed(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
             ]
         )
     if p.get("deal_id"):
-        buttons.append([Button.act("📂 " + tr("Open the deal"), A.CARD, int(p["deal_id"]))])
+        opened = [Button.act("📂 " + tr("Open the deal"), A.CARD, int(p["deal_id"]))]
+        if p.get("task_id") and ctx.crm.config.places_calls and p.get("caller"):
+            opened.insert(0, Button.act("📞 " + tr("Call"), A.DIAL, int(p["deal_id"]), int(p["task_id"])))
+        buttons.append(opened)
     return [View(lines[0], tuple(tuple(r) for r in buttons))]
 
 
@@ -181,6 +185,14 @@ async def call_flood(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
         tr("A number that calls again after the flood gets a deal as usual."),
     ]
     return [View.of(lines)]
+
+
+@renders(NoteKind.CALL_NOT_PLACED)
+async def call_not_placed(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+    """A call asked for from the card that the phone system did not place, with the deal's card."""
+    notice = refusal_text(ctx.tr, str(p.get("reason") or "pbx_refused"), p.get("number"))
+    card = await _card_or_none(ctx, p.get("deal_id"), notice)
+    return [card or View.of([notice])]
 
 
 @renders(NoteKind.CALL_UNKNOWN)

@@ -34,6 +34,7 @@ from crm_core.adapters.repositories.conversations import (
     ProcessedRepository,
 )
 from crm_core.adapters.repositories.deal_lists import DealLists
+from crm_core.adapters.repositories.dialing import CallRequestRepository
 from crm_core.adapters.repositories.followups import FollowUpRepository
 from crm_core.domain.errors import Unavailable
 
@@ -186,6 +187,7 @@ class UnitOfWork:
     dialogs: DialogRepository
     processed: ProcessedRepository
     followups: FollowUpRepository
+    call_requests: CallRequestRepository
 
     def __init__(self, database: Database, *, write: bool, bookkeeping: bool = False) -> None:
         self.database, self.write, self.bookkeeping = database, write, bookkeeping
@@ -239,6 +241,7 @@ class UnitOfWork:
         self.dialogs = DialogRepository(conn)
         self.processed = ProcessedRepository(conn, self.database.liveness)
         self.followups = FollowUpRepository(conn)
+        self.call_requests = CallRequestRepository(conn)
         return self
 
     async def __aexit__(

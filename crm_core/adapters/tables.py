@@ -229,6 +229,28 @@ calls = Table(
     Index("ix_calls_started_at", "started_at"),
 )
 
+# Calls a seller asked the PBX to place from the CRM (ring their phone, then dial the customer): kept
+# until the telephony edge placed them or the PBX refused, so none is lost across a restart.
+call_requests = Table(
+    "call_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("deal_id", Integer, ForeignKey("deals.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("task_id", Integer, ForeignKey("tasks.id", ondelete="SET NULL"), nullable=True),
+    Column("requester_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("extension", String(32), nullable=False),
+    Column("number", String(20), nullable=False),
+    Column("customer_name", String(100), nullable=True),
+    Column("status", String(10), nullable=False),
+    Column("refusal", String(20), nullable=True),
+    Column("detail", String(200), nullable=True),
+    Column("external_id", String(128), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("claimed_until", UtcDateTime, nullable=True),
+    Column("settled_at", UtcDateTime, nullable=True),
+    Index("ix_call_requests_status_created_at", "status", "created_at"),
+)
+
 # What a PBX signed of a call's notifications when its signature leaves the call id out (Zadarma): the
 # signed text (by its digest) belongs to the call id it first came with, and the call's later events
 # must carry the same signed values.

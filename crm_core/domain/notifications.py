@@ -30,6 +30,7 @@ class NoteKind:
     CALL_MISSED = "call_missed"
     MISSED_UNOWNED = "missed_unowned"
     CALL_UNKNOWN = "call_unknown"
+    CALL_NOT_PLACED = "call_not_placed"
     CALL_FLOOD = "call_flood"
     STALE_REMINDER = "stale_reminder"
     ESCALATION = "escalation"

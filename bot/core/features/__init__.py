@@ -3,6 +3,7 @@
 from bot.core.features import (
     calls,
     card,
+    dialing,
     followups,
     lists,
     menu,
@@ -24,6 +25,7 @@ ALL_ROUTERS = [
     settings.router,
     followups.router,
     calls.router,
+    dialing.router,
 ]
 
 __all__ = ["ALL_ROUTERS", "menu"]

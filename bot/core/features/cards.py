@@ -146,6 +146,14 @@ def card_lines(details: DealDetails, ctx: ChatContext) -> list[str]:
     return lines
 
 
+def can_dial(deal: Deal, ctx: ChatContext) -> bool:
+    """Whether "📞 Call" is offered: a PBX places calls, the customer has a number, the deal is the user's
+    (or the user is a boss). Whether the call goes through is the core's to say when it is pressed."""
+    phone = deal.contact.phone if deal.contact is not None else None
+    mine = ctx.user.is_boss or deal.owner_id == ctx.user.id
+    return ctx.crm.config.places_calls and bool(phone) and mine
+
+
 def card_buttons(details: DealDetails, ctx: ChatContext) -> list[list[Button]]:
     deal, pipeline, tr, user = details.deal, details.pipeline, ctx.tr, ctx.user
     d, v = deal.id, deal.version
@@ -167,6 +175,8 @@ def card_buttons(details: DealDetails, ctx: ChatContext) -> list[list[Button]]:
         if following is not None:
             step.append(Button.act(f"{stage_label(following, tr)} ▶", A.NEXT, d, v))
         rows.append(step)
+        if can_dial(deal, ctx):
+            rows.append([Button.act("📞 " + tr("Call"), A.DIAL, d, 0)])
         rows.append(
             [
                 Button.act("↔️ " + tr("Move to…"), A.MOVE_MENU, d, v),
