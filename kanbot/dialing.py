@@ -12,7 +12,7 @@ from crm_core.services import Crm
 from kanbot.settings import SettingError
 from telephony_bridge.ami.listener import AmiListener
 from telephony_bridge.dialing import Dialer, Outcome
-from telephony_bridge.dialing.ami import AmiDialer, OriginateConfig
+from telephony_bridge.dialing.ami import AmiDialer
 from telephony_bridge.dialing.api import request_routes
 from telephony_bridge.dialing.cloud import MangoDialer, TwilioDialer, ZadarmaDialer
 from telephony_bridge.dialing.placer import Placer
@@ -30,19 +30,11 @@ def check(settings: DialSettings, *, ami_configured: bool) -> None:
         raise SettingError("KANBOT_DIAL_VIA", f"{settings.dial_via} needs {', '.join(missing)}")
 
 
-def originate_config(settings: DialSettings) -> OriginateConfig:
-    return OriginateConfig(
-        context=settings.ami_outbound_context,
-        channel=settings.ami_originate_channel,
-        number=settings.ami_dial_number,
-    )
-
-
 def build_dialer(settings: DialSettings, listener: AmiListener | None) -> Dialer | None:
     """The dialer of this process, or None when calls are not placed from it (unset, or the bridge)."""
     via = settings.dial_via
     if via == "asterisk":
-        return AmiDialer(originate_config(settings), listener.send_action) if listener else None
+        return AmiDialer(settings.originate(), listener.send_action) if listener else None
     if via == "twilio":
         assert settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_caller_id
         status_url = f"{settings.public_url}/hooks/twilio" if settings.public_url else None

@@ -18,6 +18,7 @@ from telephony_bridge.ami.config import (
     DEFAULT_TRUNK_PATTERN,
     TrackerConfig,
 )
+from telephony_bridge.dialing.ami import OriginateConfig
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Networks = Annotated[tuple[Network, ...], NoDecode]
@@ -289,6 +290,12 @@ class DialSettings(BaseSettings):
     @classmethod
     def _check_urls(cls, value: str | None) -> str | None:
         return base_url_or_none(value)
+
+    def originate(self) -> OriginateConfig:
+        """How Asterisk is asked to place a call (AMI ``Originate``)."""
+        return OriginateConfig(
+            context=self.ami_outbound_context, channel=self.ami_originate_channel, number=self.ami_dial_number
+        )
 
     def missing(self) -> list[str]:
         """The settings ``dial_via`` needs and lacks (named as variables)."""

@@ -125,7 +125,6 @@ def ami(
 ) -> None:
     """Run the Asterisk bridge (AMI → spool → CRM) until SIGINT or SIGTERM; with KANBOT_DIAL_VIA=bridge
     it also places the calls asked for from the cards (AMI Originate)."""
-    from kanbot.dialing import originate_config
     from telephony_bridge.ami.bridge import run_bridge
 
     settings = _settings(
@@ -153,7 +152,7 @@ def ami(
         raise typer.BadParameter(describe_validation_error(error)) from None
     setup_logging(logs.log_level, logs.log_format)
     # KANBOT_DIAL_VIA=bridge: this bridge also places the calls asked for from the cards.
-    originate = originate_config(dial) if dial.dial_via == "bridge" else None
+    originate = dial.originate() if dial.dial_via == "bridge" else None
     for hidden in (settings.ami_secret, settings.calls_secret):
         add_secret(hidden.get_secret_value() if hidden else None)
 
