@@ -1,7 +1,7 @@
 """call_requests: calls to place from the CRM (ring the seller's phone, then dial the customer)
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07 05:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import crm_core.adapters.types
 
-revision = "0011"
-down_revision = "0010"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
