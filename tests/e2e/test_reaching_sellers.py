@@ -4,7 +4,7 @@ the boss there, and the calls to that extension pop up in their chat."""
 from __future__ import annotations
 
 from crm_core.services import Crm
-from tests.e2e.harness import ALI, BOSS, EmulatedChat, RunningKanbot
+from tests.e2e.harness import ALI, BOSS, EmulatedChat, RunningKanbot, b36
 from tests.e2e.test_calls import post_call, said_to
 from tests.e2e.test_joining import invite_link
 
@@ -61,3 +61,7 @@ async def test_an_invitation_carries_an_extension_and_time_zones_are_set_by_the_
     assert (nadia.timezone, nadia.extensions) == ("Asia/Novosibirsk", ("107",))
     prefs = await crm.followups.preferences(actor=nadia)
     assert (prefs.morning_plan_enabled, prefs.morning_time) == (True, "08:30")
+    ali = await crm.users.identify(ALI)
+    forged = await chat.press_data(NADIA, (await chat.last(NADIA)).message_id, f"1zs:{b36(ali.id)}:UTC:s")
+    assert (await chat.answer(forged) or {}).get("text")  # refused: a seller sets only their own zone
+    assert (await crm.users.identify(ALI)).timezone == ali.timezone
