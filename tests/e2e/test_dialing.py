@@ -50,7 +50,14 @@ async def chat(kanbot: RunningKanbot, emulator: Emulator) -> AsyncIterator[Emula
 
 
 async def open_card(chat: EmulatedChat, user_id: int, title: str) -> int:
+    seen = {m.message_id for m in await chat.bot_messages(user_id)}
     await chat.send(user_id, f"/find {title}")
+
+    async def found() -> bool:
+        new = [m for m in await chat.bot_messages(user_id) if m.message_id not in seen]
+        return any(title in label for m in new for label in m.button_texts)
+
+    await chat.wait_until(found, what=f"{title!r} found")
     await chat.click(user_id, title)
     return (await chat.last(user_id)).message_id
 
