@@ -4,7 +4,8 @@
 by a boss (every deal). Kanbot: ``crm.reports.funnel`` and ``crm.reports.conversion`` over the last 30
 days. Floor: one hand-written SQL query for the same figures, sent through the same driver on the same
 database; its figures must equal the service's. They are timed in turns, best of seven for the funnel
-and of two for the conversion (on SQLite one conversion takes tens of seconds).
+and of two for the conversion (on SQLite one conversion takes tens of seconds). Then the screens a
+boss and a seller open every day, on the same data (``bench/scale.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from bench import scale
 from bench.common import POSTGRES, SQLITE, Options, Result, log, ms
 from bench.data_gen import NOW, Spec
 from bench.datasets import BOSS_TELEGRAM_ID, dataset
@@ -185,4 +187,6 @@ async def run(options: Options) -> list[Result]:
                     ["the hand-written query returns the same figures"],
                 )
             )
+        smaller = ("reports-quick", QUICK) if options.size == "full" else None
+        results += await scale.run(options, backend, BACKENDS[backend], (NAMES[id(spec)], spec), smaller)
     return results

@@ -29,3 +29,5 @@ class CrmConfig:
     # Missed calls from one number within this window make one notice, with their count.
     repeat_call_window: timedelta = timedelta(minutes=10)
     call_flood: CallFloodRule = field(default_factory=CallFloodRule)
+    # A PBX that places calls from the CRM is configured: cards offer "Call".
+    places_calls: bool = False

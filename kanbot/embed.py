@@ -59,7 +59,9 @@ async def _start(settings: Settings | None, identity: Identity, messenger: Messe
     scope = open_core(settings, identity=identity, messenger=messenger)
     core = await scope.__aenter__()
     stop = asyncio.Event()
-    worker = asyncio.create_task(work(core, stop, tick_s=settings.server.tick_seconds), name="kanbot-worker")
+    worker = asyncio.create_task(
+        work(core, stop, tick_s=settings.server.tick_seconds, settings=settings), name="kanbot-worker"
+    )
     return EmbeddedKanbot(scope, core, stop, worker)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -31,6 +32,7 @@ from crm_core.domain.users import Role
 from crm_core.ports import Clock
 from crm_core.services import Crm
 from kanbot.app import NotReady
+from kanbot.dialing import api_routes, build_dialer, in_process_placer
 from kanbot.http_server import HttpLimits, start_http
 from kanbot.leader import lead_while_possible
 from kanbot.logs import add_secret
@@ -41,7 +43,7 @@ from kanbot.settings import Settings
 from kanbot.storage import database_of
 from telephony_bridge.ami.listener import AmiListener
 from telephony_bridge.http import call_routes
-from telephony_bridge.settings import AmiSettings
+from telephony_bridge.settings import AmiSettings, DialSettings
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -100,7 +102,10 @@ async def open_core(
             raise NotReady(
                 "The database is not set up or is out of date: run `kanbot init` (or `kanbot db upgrade`)."
             )
-        crm = Crm(db, clock=clock, config=settings.core.crm_config())
+        config = dataclasses.replace(
+            settings.core.crm_config(), places_calls=settings.dial.dial_via is not None
+        )
+        crm = Crm(db, clock=clock, config=config)
         for boss_id in settings.core.boss_ids:
             await crm.users.ensure_boss(telegram_id=boss_id, name="Boss")
         chat_settings = ChatSettings(
@@ -154,6 +159,9 @@ async def assemble(
                         ingest=_counted(ingest, metrics), settings=settings.cloud, bind=crm.calls.bind_seal
                     )
                 )
+                calls_secret = settings.cloud.calls_secret
+                secret = calls_secret.get_secret_value() if calls_secret is not None else None
+                app.add_routes(api_routes(crm, secret=secret, after_report=delivery.wake.set))
                 app.add_routes(webapp_routes(crm, bot_token=token, notify=delivery.wake.set))  # the board app
                 if settings.telegram.webhook_url and hook_secret:
                     runtime.webhook_route(app, webhook_path(settings.telegram.webhook_url), hook_secret)
@@ -279,7 +287,9 @@ async def run(
                 await kanbot.runtime.set_webhook(settings.telegram.webhook_url, hook_secret)
         if worker_role:
             tasks.append(
-                asyncio.create_task(work(kanbot, stop, tick_s=settings.server.tick_seconds), name="worker")
+                asyncio.create_task(
+                    work(kanbot, stop, tick_s=settings.server.tick_seconds, settings=settings), name="worker"
+                )
             )
         intake = "polling" if polling else "webhook" if web_role else "none (worker)"
         log.info(
@@ -317,13 +327,19 @@ async def _wind_down(tasks: list[asyncio.Task[None]], deadline: float) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def work(kanbot: Kanbot | Core, stop: asyncio.Event, *, tick_s: int = 60) -> None:
-    """The worker role: lead when possible (scheduler + outbox delivery), stand by otherwise."""
+async def work(
+    kanbot: Kanbot | Core, stop: asyncio.Event, *, tick_s: int = 60, settings: Settings | None = None
+) -> None:
+    """The worker role: lead when possible (scheduler + outbox delivery, the AMI listener and the calls
+    placed from the CRM), stand by otherwise."""
+    ami = settings.ami if settings is not None else AmiSettings()
+    dial = settings.dial if settings is not None else DialSettings()
 
     async def lead(until: asyncio.Event) -> None:
-        listener = _ami_listener(kanbot)
+        listener = _ami_listener(kanbot, ami)
         if listener is not None:
             await listener.start()
+        placing = _placing(kanbot, dial, listener, until)
         scheduler = build_scheduler(
             kanbot.crm,
             after_tick=kanbot.delivery.wake.set,
@@ -335,6 +351,9 @@ async def work(kanbot: Kanbot | Core, stop: asyncio.Event, *, tick_s: int = 60) 
             await kanbot.delivery.run(until)
         finally:
             scheduler.shutdown(wait=False)
+            if placing is not None:
+                placing.cancel()
+                await asyncio.gather(placing, return_exceptions=True)
             if listener is not None:
                 await listener.stop()
 
@@ -345,9 +364,20 @@ async def work(kanbot: Kanbot | Core, stop: asyncio.Event, *, tick_s: int = 60) 
     await lead_while_possible(kanbot.crm, stop, lead, on_change=changed)
 
 
-def _ami_listener(kanbot: Kanbot | Core) -> AmiListener | None:
+def _placing(
+    kanbot: Kanbot | Core, settings: DialSettings, listener: AmiListener | None, until: asyncio.Event
+) -> asyncio.Task[None] | None:
+    """Place the calls asked for from the cards through the configured PBX, until ``until``."""
+    dialer = build_dialer(settings, listener)
+    if dialer is None:
+        return None
+    placer = in_process_placer(kanbot.crm, dialer, after_report=kanbot.delivery.wake.set)
+    kanbot.chat.after_update.append(placer.wake.set)  # a request just made is placed without waiting
+    return asyncio.create_task(placer.run(until), name="dial")
+
+
+def _ami_listener(kanbot: Kanbot | Core, settings: AmiSettings) -> AmiListener | None:
     """Asterisk's calls straight into this process, when KANBOT_AMI_USERNAME and KANBOT_AMI_SECRET are set."""
-    settings = AmiSettings()
     if not settings.ami_username or settings.ami_secret is None:
         return None
 

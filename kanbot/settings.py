@@ -16,7 +16,7 @@ from crm_core.domain.calls import CallFloodRule
 from crm_core.domain.errors import InvalidInput
 from crm_core.domain.phones import to_e164
 from crm_core.domain.schedule import WorkingHours
-from telephony_bridge.settings import CloudPbxSettings
+from telephony_bridge.settings import AmiSettings, CloudPbxSettings, DialSettings
 
 ENV = SettingsConfigDict(env_prefix="KANBOT_", env_file=".env", extra="ignore", env_ignore_empty=True)
 CommaList = Annotated[list[str], NoDecode]
@@ -155,3 +155,5 @@ class Settings:
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     cloud: CloudPbxSettings = field(default_factory=CloudPbxSettings)
+    ami: AmiSettings = field(default_factory=AmiSettings)
+    dial: DialSettings = field(default_factory=DialSettings)

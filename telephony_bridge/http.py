@@ -192,7 +192,10 @@ class _CallHooks:
             log.warning("Refused a Twilio webhook: bad %s for %s", twilio.SIGNATURE_HEADER, url)
             raise _Refusal(403, f"{twilio.SIGNATURE_HEADER} does not sign this request")
         form = first_values(pairs)
-        await self._ingest(twilio.parse_twilio(form, region=self._region, received_at=self._now()))
+        placed_for = request.query.get("placed_for")  # a call placed from the CRM (the URL is signed)
+        await self._ingest(
+            twilio.parse_twilio(form, region=self._region, received_at=self._now(), placed_for=placed_for)
+        )
         return web.Response(text=twilio.EMPTY_TWIML, content_type="text/xml")
 
     async def zadarma_echo(self, request: web.Request) -> web.Response:

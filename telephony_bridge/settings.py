@@ -18,6 +18,7 @@ from telephony_bridge.ami.config import (
     DEFAULT_TRUNK_PATTERN,
     TrackerConfig,
 )
+from telephony_bridge.dialing.ami import OriginateConfig
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Networks = Annotated[tuple[Network, ...], NoDecode]
@@ -228,3 +229,89 @@ class AmiSettings(BaseSettings):
             region=self.default_region,
             stale_after_s=self.ami_stale_call_after_s,
         )
+
+
+DIAL_VIA = ("asterisk", "bridge", "twilio", "zadarma", "mango")
+
+
+class DialSettings(BaseSettings):
+    """Calls placed from the CRM ("📞 Call" on a card): which PBX places them, and how.
+
+    ``KANBOT_DIAL_VIA``: ``asterisk`` (AMI ``Originate`` from the CRM process, over the AMI listener's
+    session), ``bridge`` (a separate ``kanbot bridge ami`` fetches the requests over the signed API),
+    ``twilio``, ``zadarma`` or ``mango`` (their call-back APIs); unset, no card offers "Call".
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="KANBOT_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
+
+    dial_via: str | None = None
+    ami_outbound_context: str = "from-internal"
+    ami_originate_channel: str = "PJSIP/{extension}"
+    ami_dial_number: str = "{e164}"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_caller_id: str | None = None
+    twilio_record: bool = False
+    twilio_api_url: str = "https://api.twilio.com"
+    public_url: str | None = None
+    zadarma_api_key: str | None = None
+    zadarma_secret: SecretStr | None = None
+    zadarma_api_url: str = "https://api.zadarma.com"
+    mango_api_key: SecretStr | None = None
+    mango_api_salt: SecretStr | None = None
+    mango_api_url: str = "https://app.mango-office.ru/vpbx"
+
+    @field_validator("dial_via")
+    @classmethod
+    def _check_dial_via(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if value.strip().lower() not in DIAL_VIA:
+            raise ValueError("must be one of " + ", ".join(DIAL_VIA))
+        return value.strip().lower()
+
+    @field_validator("twilio_auth_token", "zadarma_secret", "mango_api_key", "mango_api_salt", mode="before")
+    @classmethod
+    def _refuse_dial_placeholders(cls, value: object) -> object:
+        return secret_or_none(value)
+
+    @field_validator("ami_originate_channel", "ami_dial_number")
+    @classmethod
+    def _check_templates(cls, value: str) -> str:
+        try:
+            value.format(extension="101", e164="+74951234567", digits="74951234567", national="4951234567")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("may use only {extension}, {e164}, {digits} and {national}") from None
+        return value
+
+    @field_validator("public_url", "twilio_api_url", "zadarma_api_url", "mango_api_url")
+    @classmethod
+    def _check_urls(cls, value: str | None) -> str | None:
+        return base_url_or_none(value)
+
+    def originate(self) -> OriginateConfig:
+        """How Asterisk is asked to place a call (AMI ``Originate``)."""
+        return OriginateConfig(
+            context=self.ami_outbound_context, channel=self.ami_originate_channel, number=self.ami_dial_number
+        )
+
+    def missing(self) -> list[str]:
+        """The settings ``dial_via`` needs and lacks (named as variables)."""
+        needs: dict[str, dict[str, object]] = {
+            "twilio": {
+                "KANBOT_TWILIO_ACCOUNT_SID": self.twilio_account_sid,
+                "KANBOT_TWILIO_AUTH_TOKEN": self.twilio_auth_token,
+                "KANBOT_TWILIO_CALLER_ID": self.twilio_caller_id,
+            },
+            "zadarma": {
+                "KANBOT_ZADARMA_API_KEY": self.zadarma_api_key,
+                "KANBOT_ZADARMA_SECRET": self.zadarma_secret,
+            },
+            "mango": {
+                "KANBOT_MANGO_API_KEY": self.mango_api_key,
+                "KANBOT_MANGO_API_SALT": self.mango_api_salt,
+            },
+        }
+        return [name for name, value in needs.get(self.dial_via or "", {}).items() if not value]

@@ -47,6 +47,7 @@ CONTACT_SCOPE = action("csc", "si")  # "all" deals of a shared contact or "this"
 # reports and team
 REPORT = action("rp", "si")  # period, seller telegram id (0 = team)
 REPORT_SELLERS = action("rps", "s")
+REPORT_CALLS = action("rpc", "si")  # period, seller telegram id (0 = team)
 TEAM = action("tm")
 TEAM_SELLER = action("tms", "i")  # user id
 DEACTIVATE_ASK = action("dea", "i")
@@ -55,6 +56,12 @@ INVITE_MENU = action("ivm")
 INVITE = action("iv", "si")  # role, draft
 INVITE_REVOKE = action("ivr", "i")
 LANG = action("lg", "s")
+SETTINGS = action("st")
+SETTINGS_LANG = action("stl")
+ZONE_MENU = action("zm", "is")  # user id, where to go back ("s" settings, "t" the seller's page)
+ZONE_SET = action("zs", "iss")  # user id, IANA zone with "." for "/", where
+MORNING = action("mo", "s")  # "menu", "on", "off", "day" (when the working day begins), "tHHMM"
+TEAM_EXT = action("tmx", "i")  # user id
 CANCEL = action("cx")
 # call pop-ups (telephony) and follow-ups
 CALL_BACK_DONE = action("cbd", "i")  # task id
@@ -62,6 +69,7 @@ CALL_CREATE = action("ccr", "i")  # call id
 CALL_ATTACH = action("cat", "i")  # call id
 CALL_ATTACH_TO = action("catd", "ii")  # call id, deal id
 CALL_IGNORE = action("cig", "i")  # call id
+DIAL = action("dl", "ii")  # deal id, call-back task id (0 = none): ring the seller, then the customer
 SNOOZE_MENU = action("szm", "ii")  # deal id, version
 SNOOZE = action("sz", "iis")  # deal id, version, option
 SNOOZE_DO = action("szd", "i")  # draft: snooze as the question says, without a reason

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.i18n import Tr
+from bot.core.i18n import Tr, bare
 from crm_core.domain.funnel import Stage
 from crm_core.reports.models import ConversionReport
 
@@ -114,7 +114,7 @@ class _Pen:
         return WIDTH - x if self.rtl else x
 
     def width_of(self, text: str, size: float, bold: bool) -> float:
-        probe = self.axes.text(0, 0, text, fontsize=size, fontweight="bold" if bold else "normal")
+        probe = self.axes.text(0, 0, bare(text), fontsize=size, fontweight="bold" if bold else "normal")
         extent = probe.get_window_extent(renderer=self.renderer)
         probe.remove()
         return float(extent.width) * 72 / DPI
@@ -135,7 +135,7 @@ class _Pen:
         """Text whose top is at ``y``, from ``x`` onwards (``end``: ending at ``x``), in reading order."""
         towards_end = end != self.rtl
         self.axes.text(
-            self.x(x), y, text, fontsize=size, va="top", ha="right" if towards_end else "left", **style
+            self.x(x), y, bare(text), fontsize=size, va="top", ha="right" if towards_end else "left", **style
         )
 
     def paragraph(self, text: str, size: float, **style: Any) -> None:

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from bot.core import codec
 from bot.core.context import ChatContext, ChatSettings
+from bot.core.direction import orient_actions
 from bot.core.errors import explain
 from bot.core.events import ButtonPress, Command, Event, Other, SharedContact, Text
 from bot.core.features import ALL_ROUTERS, menu
@@ -114,6 +115,8 @@ class ChatCore:
                         break
                     log.warning("update %s: database unavailable; retrying in %.1f s", event.update_id, delay)
                     await asyncio.sleep(delay)
+            reader = reply.locale or Tr(event.sender.language_code or "en").locale
+            reply.actions = orient_actions(reply.actions, reader)
             return reply
         finally:
             for hook in self.after_update:
@@ -220,6 +223,13 @@ class ChatCore:
         if user.blocked_bot:  # they wrote again: they unblocked the bot
             await self.crm.users.mark_blocked(user.id, blocked=False)
         ctx = ChatContext(self.crm, user, Tr(user.locale, user.timezone), event, self.settings)
+        reply = await self._member(ctx)
+        reply.locale = reply.locale or ctx.tr.locale
+        return reply
+
+    async def _member(self, ctx: ChatContext) -> Reply:
+        event = ctx.event
+        assert event is not None
         try:
             return await self._route(ctx)
         except StaleVersion as error:
@@ -279,7 +289,11 @@ class ChatCore:
 
     async def _command(self, ctx: ChatContext, name: str, args: str) -> Reply:
         handler = self.commands.get(name)
-        if handler is None or (name in self.boss_only and not ctx.user.is_boss):
+        if handler is not None and name in self.boss_only and not ctx.user.is_boss:
+            await self.crm.dialogs.drop(ctx.user.telegram_id)
+            lines = [ctx.tr("/{command} is for bosses. Here is what you can do:", command=name)]
+            return Reply().send(View.of([*lines, *self.entry.help_lines(ctx)]))
+        if handler is None:
             return Reply().send(
                 View.of(
                     [ctx.tr("I don't know that command. Here is what I can do:"), *self.entry.help_lines(ctx)]

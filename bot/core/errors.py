@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.i18n import Html, Tr, h
 from crm_core.domain.contacts import ContactShared
-from crm_core.domain.errors import CrmError, InvalidInput, OutOfDate, ReopensElsewhere, Why
+from crm_core.domain.errors import CrmError, ExtensionTaken, InvalidInput, OutOfDate, ReopensElsewhere, Why
 
 
 def N_(message: str) -> str:
@@ -46,6 +46,7 @@ FIELDS = {
     "call": N_("call"),
     "field": N_("field"),
     "deal": N_("deal"),
+    "extension": N_("extension"),
 }
 # Why the core refused a value, by code: the chat's words for each (a test checks each is translated).
 REASONS: dict[Why, str] = {
@@ -88,6 +89,9 @@ REASONS: dict[Why, str] = {
     Why.NOT_VALID: N_("it is not valid"),
     Why.TEXT_EXPECTED: N_("a text is expected here"),
     Why.USE_BUTTONS: N_("use the buttons above"),
+    Why.ROLE: N_("seller or boss"),
+    Why.LAST_BOSS: N_("the team needs at least one active boss"),
+    Why.CITY: N_("a city with a time zone of its own, or an IANA name such as Europe/Moscow"),
 }
 # Each refusal's sentence, by the error's code (a test checks every code of the core has one, translated).
 MESSAGES: dict[str, str] = {
@@ -101,6 +105,7 @@ MESSAGES: dict[str, str] = {
     "closed": N_("The deal is closed — reopen it first."),
     "reopens_elsewhere": N_("A closed deal reopens only in {stage}, where it was closed."),
     "conflict": N_("Someone was quicker: this has already been done."),
+    "extension_taken": N_("Extension {ext} already belongs to {name}."),
     "unavailable": N_("The CRM is briefly unavailable. Please try again in a minute."),
     "contact_shared": N_("Change it for all of them, or give this deal its own contact?"),
     "seal_refused": N_("That call's notice was refused."),
@@ -120,6 +125,8 @@ def explain(error: CrmError, tr: Tr) -> Html:
     """One short sentence saying what went wrong and what to do."""
     if isinstance(error, OutOfDate) and error.what == "summary":
         return tr("This summary is out of date — nothing was done. Use the newest one.")
+    if isinstance(error, ExtensionTaken):
+        return tr(MESSAGES[error.code], ext=error.extension, name=error.owner_name)
     if isinstance(error, ReopensElsewhere):
         return tr(MESSAGES[error.code], stage=tr(error.stage))
     if isinstance(error, ContactShared):

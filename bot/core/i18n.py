@@ -7,6 +7,7 @@ They are read at import time (no compile step): ``pybabel extract``/``update`` m
 from __future__ import annotations
 
 import html
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cache
@@ -19,12 +20,23 @@ from babel.core import Locale
 from babel.dates import format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 from babel.support import NullTranslations, Translations
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 SUPPORTED = ("en", "ru", "ar")
 RTL = frozenset({"ar"})
+# Unicode isolates: what they hold is laid out on its own, whatever the text around it.
+LRI, RLI, FSI, PDI = "\u2066", "\u2067", "\u2068", "\u2069"
+_ISOLATES = (LRI, RLI, FSI)
+_LTR_LETTER = re.compile(
+    r"[^\W\d_\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe]"
+)  # a letter not of Hebrew or Arabic
+_BIDI_CONTROLS = (
+    dict.fromkeys(range(0x200E, 0x2010))
+    | dict.fromkeys(range(0x202A, 0x202F))
+    | dict.fromkeys(range(0x2066, 0x206A))
+)
 _SYMBOLS = {
     "RUB": "₽",
     "USD": "$",
@@ -48,7 +60,12 @@ class Html(str):
 def isolate(text: str) -> str:
     """User text of unknown direction, kept whole inside a sentence of either direction
     (a first-strong isolate: a phone-number title stays readable in an Arabic card)."""
-    return f"\u2068{text}\u2069" if text else text
+    return f"{FSI}{text}{PDI}" if text else text
+
+
+def bare(text: str) -> str:
+    """``text`` without direction marks and isolates (for a chart, which lays out text itself)."""
+    return text.translate(_BIDI_CONTROLS)
 
 
 def h(value: object) -> Html:
@@ -82,6 +99,12 @@ class Tr:
     def rtl(self) -> bool:
         return self.locale in RTL
 
+    def _isolated(self, value: str) -> str:
+        """A value inside a right-to-left sentence (a Latin name, a number) laid out on its own."""
+        if not self.rtl or value.startswith(_ISOLATES) or not _LTR_LETTER.search(value):
+            return value
+        return f"{FSI}{value}{PDI}"
+
     def __call__(self, message: str, /, **values: Any) -> Html:
         return self.gettext(message, **values)
 
@@ -96,12 +119,15 @@ class Tr:
         if not message:
             return ""
         template = self._t.gettext(message)
-        return template.format(**{k: str(v) for k, v in values.items()}) if values else template
+        if not values:
+            return template
+        return template.format(**{k: self._isolated(str(v)) for k, v in values.items()})
 
     def label_n(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
         """``label`` for a count: ``ngettext`` as plain text."""
         template = self._t.ngettext(singular, plural, n)
-        return template.format(**{"n": self.number(n), **{k: str(v) for k, v in values.items()}})
+        filled = {"n": self.number(n), **{k: str(v) for k, v in values.items()}}
+        return template.format(**{k: self._isolated(v) for k, v in filled.items()})
 
     def lost_reason(self, reason: str, note: str | None = None) -> Html:
         """A lost reason translated, followed by the seller's own words when there are some."""
@@ -110,11 +136,10 @@ class Tr:
     def ngettext(self, singular: str, plural: str, n: int, /, **values: Any) -> Html:
         return self._fill(self._t.ngettext(singular, plural, n), {"n": self.number(n), **values})
 
-    @staticmethod
-    def _fill(template: str, values: dict[str, Any]) -> Html:
+    def _fill(self, template: str, values: dict[str, Any]) -> Html:
         if not values:
             return Html(template)
-        return Html(template.format(**{k: h(v) for k, v in values.items()}))
+        return Html(template.format(**{k: self._isolated(h(v)) for k, v in values.items()}))
 
     def number(self, value: int | Decimal) -> str:
         return format_decimal(value, locale=self._babel)
@@ -123,12 +148,20 @@ class Tr:
         return format_percent(share, locale=self._babel)
 
     def money(self, amount: Decimal | None, currency: str) -> str:
+        """An amount as the reader's language writes it ("$22,151", "22 151 $"), its symbol held to the
+        number by a no-break space; in right-to-left text, isolated so that it stays whole."""
         if amount is None:
             return "—"
-        pattern = "#,##0" if amount == amount.to_integral_value() else "#,##0.00"
-        return (
-            f"{format_decimal(amount, format=pattern, locale=self._babel)} {_SYMBOLS.get(currency, currency)}"
-        )
+        pattern = self._babel.currency_formats["standard"].pattern.split(";")[0].replace("\u200f", "")
+        if amount == amount.to_integral_value():
+            pattern = re.sub(r"0\.0+", "0", pattern)
+        text = format_currency(amount, currency, pattern, locale=self._babel, currency_digits=False)
+        ours = _SYMBOLS.get(currency)
+        if ours:
+            text = text.replace(get_currency_symbol(currency, locale=self._babel), ours, 1)
+        text = re.sub(r"(?<=\d)\s(?=\D)|(?<=\D)\s(?=\d)", "\u00a0", text)
+        text = re.sub(r"(?<=[^\W\d])(?=\d)|(?<=\d)(?=[^\W\d])", "\u00a0", text)  # "KZT\u00a010", not "KZT10"
+        return f"{RLI}{text}{PDI}" if self.rtl else text
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz)
@@ -145,7 +178,8 @@ class Tr:
                 return self("tomorrow") + f" {local:%H:%M}"
             if (today - local.date()).days == 1:
                 return self("yesterday") + f" {local:%H:%M}"
-        pattern = "d MMM, HH:mm" if local.year == today.year else "d MMM y, HH:mm"
+        comma = "،" if self.rtl else ","  # Arabic writes its own comma
+        pattern = f"d MMM{comma} HH:mm" if local.year == today.year else f"d MMM y{comma} HH:mm"
         return format_datetime(local, pattern, locale=self._babel)
 
     def duration(self, delta: timedelta) -> str:

@@ -7,8 +7,10 @@ from typing import Any
 
 from bot.core import actions as A
 from bot.core.context import ChatContext, ChatSettings
+from bot.core.direction import orient_photo, orient_view
 from bot.core.features.card import details
 from bot.core.features.cards import deal_card
+from bot.core.features.dialing import refusal_text
 from bot.core.i18n import Tr, h
 from bot.core.renderers import RENDERERS, Outgoing, renders
 from bot.core.views import Button, View
@@ -31,7 +33,11 @@ class Notifier:
         if renderer is None:
             raise LookupError(f"no renderer for notification kind {kind!r}")
         ctx = ChatContext(self.crm, recipient, Tr(recipient.locale, recipient.timezone), None, self.settings)
-        return await renderer(ctx, payload)
+        return [orient(out, ctx.tr.locale) for out in await renderer(ctx, payload)]
+
+
+def orient(out: Outgoing, locale: str) -> Outgoing:
+    return orient_view(out, locale) if isinstance(out, View) else orient_photo(out, locale)
 
 
 async def _card_or_none(ctx: ChatContext, deal_id: int | None, notice: str) -> View | None:
@@ -122,7 +128,10 @@ async def call_missed(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
             ]
         )
     if p.get("deal_id"):
-        buttons.append([Button.act("📂 " + tr("Open the deal"), A.CARD, int(p["deal_id"]))])
+        opened = [Button.act("📂 " + tr("Open the deal"), A.CARD, int(p["deal_id"]))]
+        if p.get("task_id") and ctx.crm.config.places_calls and p.get("caller"):
+            opened.insert(0, Button.act("📞 " + tr("Call"), A.DIAL, int(p["deal_id"]), int(p["task_id"])))
+        buttons.append(opened)
     return [View(lines[0], tuple(tuple(r) for r in buttons))]
 
 
@@ -177,6 +186,14 @@ async def call_flood(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
         tr("A number that calls again after the flood gets a deal as usual."),
     ]
     return [View.of(lines)]
+
+
+@renders(NoteKind.CALL_NOT_PLACED)
+async def call_not_placed(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+    """A call asked for from the card that the phone system did not place, with the deal's card."""
+    notice = refusal_text(ctx.tr, str(p.get("reason") or "pbx_refused"), p.get("number"))
+    card = await _card_or_none(ctx, p.get("deal_id"), notice)
+    return [card or View.of([notice])]
 
 
 @renders(NoteKind.CALL_UNKNOWN)

@@ -113,6 +113,7 @@ class Reply:
     duplicate: bool = False  # the update was handled before: the runtime does nothing, not even answer
     outcome: str = "ok"  # for metrics: ok, duplicate, refused, stale, error, unavailable, muted
     stranger: bool = False  # to someone outside the team: sent after members' replies, never retried
+    locale: str | None = None  # the reader's language, when the update changed it (laid out for it)
 
     def send(self, view: View) -> Reply:
         self.actions.append(Send(view))
@@ -129,7 +130,7 @@ class Reply:
 
 def short(text: str, limit: int = BUTTON_TEXT_LIMIT) -> str:
     """A button label that fits on a phone screen."""
-    clean = " ".join(text.split())
+    clean = re.sub(r"[ \t\r\n]+", " ", text).strip()  # not the no-break spaces that hold an amount together
     return clean if len(clean) <= limit else clean[: limit - 1].rstrip() + "…"
 
 

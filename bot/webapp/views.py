@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.core.features.cards import event_text, stage_label, stage_name
+from bot.core.features.cards import event_text, stage_label, stage_name, task_text
 from bot.core.i18n import Tr
 from bot.webapp.texts import plain
 from crm_core.domain.deals import Deal, DealEvent
@@ -66,7 +66,11 @@ def details_json(
         "phone": pretty_phone(contact.phone) if contact else "",
         "playbook": plain(tr(deal.stage.playbook)) if deal.stage.playbook and deal.stage.is_open else "",
         "next_task": (
-            {"text": task.text, "when": tr.when(task.due_at, now=now), "overdue": task.due_at <= now}
+            {
+                "text": plain(task_text(task, tr)),
+                "when": tr.when(task.due_at, now=now),
+                "overdue": task.due_at <= now,
+            }
             if task
             else None
         ),

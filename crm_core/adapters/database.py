@@ -32,6 +32,8 @@ from crm_core.adapters.repositories.conversations import (
     InviteRepository,
     ProcessedRepository,
 )
+from crm_core.adapters.repositories.deal_lists import DealLists
+from crm_core.adapters.repositories.dialing import CallRequestRepository
 from crm_core.adapters.repositories.followups import FollowUpRepository
 from crm_core.adapters.repositories.reports import ReportRepository
 from crm_core.domain.errors import Duplicate, Unavailable
@@ -174,6 +176,7 @@ class UnitOfWork:
     lost_reasons: LostReasonRepository
     contacts: ContactRepository
     deals: DealRepository
+    deal_lists: DealLists
     events: EventRepository
     tasks: TaskRepository
     calls: CallRepository
@@ -183,6 +186,7 @@ class UnitOfWork:
     processed: ProcessedRepository
     followups: FollowUpRepository
     reports: ReportRepository
+    call_requests: CallRequestRepository
 
     def __init__(self, database: Database, *, write: bool, bookkeeping: bool = False) -> None:
         self.database, self.write, self.bookkeeping = database, write, bookkeeping
@@ -227,6 +231,7 @@ class UnitOfWork:
         self.lost_reasons = LostReasonRepository(conn)
         self.contacts = ContactRepository(conn)
         self.deals = DealRepository(conn)
+        self.deal_lists = DealLists(conn)
         self.events = EventRepository(conn)
         self.tasks = TaskRepository(conn)
         self.calls = CallRepository(conn)
@@ -236,6 +241,7 @@ class UnitOfWork:
         self.processed = ProcessedRepository(conn, self.database.liveness)
         self.followups = FollowUpRepository(conn)
         self.reports = ReportRepository(conn)
+        self.call_requests = CallRequestRepository(conn)
         return self
 
     async def __aexit__(

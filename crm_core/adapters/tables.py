@@ -125,6 +125,24 @@ deals = Table(
     Index("ix_deals_owner_stage", "owner_id", "stage_id"),
     Index("ix_deals_follow_up_due_at", "follow_up_due_at"),
     Index("ix_deals_closed_at", "closed_at"),
+    # Search results' order (open first, most recently active first), a seller's open deals, a column.
+    Index("ix_deals_search_order", text("(closed_at IS NOT NULL)"), text("last_activity_at DESC")),
+    Index("ix_deals_owner_open_activity", "owner_id", "closed_at", "last_activity_at"),
+    Index("ix_deals_stage_entered", "stage_id", "stage_entered_at", "id", "owner_id"),
+    # Also (migration 0011): SQLite FTS5 trigram tables deals_fts and contacts_fts over title_key and
+    # name_key, kept by triggers; PostgreSQL pg_trgm GIN indexes of the same columns.
+)
+
+# Per stage and owner (0: nobody), how many deals and the sum of their amounts: the board's figures,
+# kept by triggers on ``deals`` (migration 0011), so the board never reads the deals themselves.
+deal_counts = Table(
+    "deal_counts",
+    metadata,
+    Column("stage_id", Integer, primary_key=True),
+    Column("owner_key", Integer, primary_key=True),
+    Column("slot", Integer, primary_key=True),  # the deal's id % 4: concurrent writers seldom share a row
+    Column("deals", Integer, nullable=False),
+    Column("amount", Money, nullable=False),
 )
 
 deal_events = Table(
@@ -170,9 +188,13 @@ tasks = Table(
     Column("repeated_at", UtcDateTime, nullable=True),
     # Cancelled because its deal was won or lost first (``done_at`` is set too: it is not to do).
     Column("cancelled_at", UtcDateTime, nullable=True),
+    # A call-back's number (E.164), and how many calls to it did not connect.
+    Column("phone", String(20), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
     Index("ix_tasks_assignee_open_due", "assignee_id", "done_at", "due_at"),
     Index("ix_tasks_due_unnotified", "due_at", "notified_at"),
     Index("ix_tasks_deal_open", "deal_id", "done_at"),
+    Index("ix_tasks_phone_open", "phone", "done_at"),
 )
 
 calls = Table(
@@ -199,9 +221,35 @@ calls = Table(
     Column("new_number", Boolean, nullable=False, server_default=text("false")),
     # Recorded during a call flood without the deal, call-back and notice it would have made.
     Column("held", Boolean, nullable=False, server_default=text("false")),
+    # How an answered call ended, as the seller told it (``CallOutcome``), and when.
+    Column("outcome", String(16), nullable=True),
+    Column("outcome_at", UtcDateTime, nullable=True),
     UniqueConstraint("provider", "external_id"),
     Index("ix_calls_new_number_created_at", "new_number", "created_at"),
     Index("ix_calls_held_created_at", "held", "created_at"),
+    Index("ix_calls_started_at", "started_at"),
+)
+
+# Calls a seller asked the PBX to place from the CRM (ring their phone, then dial the customer): kept
+# until the telephony edge placed them or the PBX refused, so none is lost across a restart.
+call_requests = Table(
+    "call_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("deal_id", Integer, ForeignKey("deals.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("task_id", Integer, ForeignKey("tasks.id", ondelete="SET NULL"), nullable=True),
+    Column("requester_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("extension", String(32), nullable=False),
+    Column("number", String(20), nullable=False),
+    Column("customer_name", String(100), nullable=True),
+    Column("status", String(10), nullable=False),
+    Column("refusal", String(20), nullable=True),
+    Column("detail", String(200), nullable=True),
+    Column("external_id", String(128), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("claimed_until", UtcDateTime, nullable=True),
+    Column("settled_at", UtcDateTime, nullable=True),
+    Index("ix_call_requests_status_created_at", "status", "created_at"),
 )
 
 # What a PBX signed of a call's notifications when its signature leaves the call id out (Zadarma): the
@@ -255,6 +303,7 @@ invites = Table(
     Column("used_by_id", Integer, ForeignKey("users.id"), nullable=True),
     Column("used_at", UtcDateTime, nullable=True),
     Column("revoked_at", UtcDateTime, nullable=True),
+    Column("extensions", String(200), nullable=True),  # comma-separated: what the newcomer gets
 )
 
 # Where each person is in a multi-step conversation (and what they entered so far): kept here, not
@@ -308,4 +357,5 @@ user_settings = Table(
     Column("last_digest_on", String(10), nullable=True),
     Column("last_digest_at", UtcDateTime, nullable=True),
     Column("last_morning_on", String(10), nullable=True),
+    Column("morning_time", String(5), nullable=True),  # NULL: when the working hours begin
 )

@@ -20,6 +20,7 @@ class Invite:
     used_by_id: int | None = None
     used_at: datetime | None = None
     revoked_at: datetime | None = None
+    extensions: tuple[str, ...] = ()
 
     def usable(self, now: datetime) -> bool:
         return self.used_at is None and self.revoked_at is None and now < self.expires_at

@@ -61,6 +61,9 @@ class Why(enum.StrEnum):
     NOT_VALID = "not_valid"
     TEXT_EXPECTED = "text_expected"
     USE_BUTTONS = "use_buttons"
+    ROLE = "role"
+    LAST_BOSS = "last_boss"
+    CITY = "city"
 
 
 WHY_TEXT: dict[Why, str] = {
@@ -103,6 +106,9 @@ WHY_TEXT: dict[Why, str] = {
     Why.NOT_VALID: "it is not valid",
     Why.TEXT_EXPECTED: "a text is expected here",
     Why.USE_BUTTONS: "use the buttons above",
+    Why.ROLE: "seller or boss",
+    Why.LAST_BOSS: "the team needs at least one active boss",
+    Why.CITY: "a city with a time zone of its own, or an IANA name such as Europe/Moscow",
 }
 
 
@@ -222,6 +228,18 @@ class Duplicate(Conflict):
 
     def __init__(self, cause: str = "") -> None:
         super().__init__("The same record was stored meanwhile; nothing was changed.", cause=cause)
+
+
+class ExtensionTaken(Conflict):
+    """A PBX extension rings one person: another active user already has it."""
+
+    code = "extension_taken"
+
+    def __init__(self, extension: str, owner_name: str) -> None:
+        super().__init__(
+            f"Extension {extension} already belongs to {owner_name}.", extension=extension, owner=owner_name
+        )
+        self.extension, self.owner_name = extension, owner_name
 
 
 class Unavailable(CrmError):

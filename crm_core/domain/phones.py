@@ -56,6 +56,15 @@ def pretty(e164: str | None) -> str:
         return e164
 
 
+def national_digits(e164: str) -> str:
+    """The national significant number of a stored number, "4951234567" for "+74951234567" (what a PBX
+    dials within the country); its digits when it cannot be read."""
+    try:
+        return str(phonenumbers.parse(e164).national_number)
+    except phonenumbers.NumberParseException:
+        return e164.lstrip("+")
+
+
 def digits_of(raw: str) -> str:
     """Only the digits of ``raw``: what a search by "the last digits" compares."""
     return _DIGITS.sub("", raw)

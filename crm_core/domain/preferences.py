@@ -15,6 +15,7 @@ class Preferences:
     last_digest_on: str | None = None
     last_digest_at: datetime | None = None
     last_morning_on: str | None = None
+    morning_time: str | None = None  # None: when the working hours begin
 
 
 @dataclass(slots=True)

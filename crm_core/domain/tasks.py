@@ -32,6 +32,12 @@ class Task:
     assignee_name: str | None = None
     cancelled_at: datetime | None = None  # its deal was won or lost before it was done
     deal_closed: bool = False  # its deal is won or lost (as read with the task)
+    phone: str | None = None  # a call-back's number (E.164): what the task is about, as data
+    attempts: int = 0  # calls to a call-back's number that did not connect
+
+    @property
+    def is_call_back(self) -> bool:
+        return self.kind is TaskKind.CALL_BACK
 
     @property
     def is_open(self) -> bool:
@@ -43,6 +49,15 @@ class Task:
         if self.done_at is not None:
             raise InvalidInput("task", self.id, Why.ALREADY_DONE)
         self.done_at = self.cancelled_at = at
+
+    def count_attempt(self) -> None:
+        """A call to the call-back's number did not connect: one more attempt, the task stays open."""
+        self.attempts += 1
+
+    def done_by_call(self, *, at: datetime) -> None:
+        """The customer was reached: the call-back is done by itself."""
+        self.check_open()
+        self.done_at = at
 
     def check_open(self) -> None:
         """Refuse to act on a task that is no longer to do, saying why."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -65,6 +66,19 @@ def valid_locale(raw: str) -> str:
     if locale not in LOCALES:
         raise InvalidInput("locale", raw, Why.ONE_OF, choices=", ".join(LOCALES))
     return locale
+
+
+def valid_role(raw: str) -> Role:
+    """Return the role named ``seller`` or ``boss``."""
+    try:
+        return Role(raw.strip().lower())
+    except ValueError:
+        raise InvalidInput("role", raw, Why.ROLE) from None
+
+
+def valid_extensions(raw: Iterable[str]) -> tuple[str, ...]:
+    """Return the extensions without repeats, each one checked."""
+    return tuple(dict.fromkeys(valid_extension(e) for e in raw))
 
 
 def valid_extension(raw: str) -> str:

@@ -17,6 +17,7 @@ from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import User
 from crm_core.reports.models import (
     ActivitySummary,
+    CallsReport,
     ConversionReport,
     FunnelSnapshot,
     Period,
@@ -25,6 +26,7 @@ from crm_core.reports.models import (
 )
 from crm_core.reports.service import ReportService
 from crm_core.services.base import require_active, require_boss
+from crm_core.services.unit_of_work import UnitOfWork
 
 STALEST = 5
 INBOX_CROWDED = 3
@@ -40,8 +42,9 @@ class Digest:
     conversion: ConversionReport
     seller_lame: list[SellerLameStage]
     sellers: list[SellerRow]
-    missed_calls: list[Task]
+    missed_calls: list[Task]  # open call-backs whose customer was not reached since the missed call
     stalest: list[Deal]
+    calls: CallsReport | None = None  # the period's calls (docs/reports.md, "Calls")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,17 @@ def funnel_nudge(funnel: FunnelSnapshot) -> Nudge | None:
     return None
 
 
+async def _not_returned(uow: UnitOfWork, call_backs: list[Task]) -> list[Task]:
+    """The call-backs whose customer nobody reached since the missed call (one reached before calls
+    closed the loop themselves may still be open)."""
+    numbered = [t for t in call_backs if t.phone is not None]
+    since = min((t.created_at for t in numbered), default=None)
+    if since is None:
+        return call_backs
+    reached = await uow.calls.last_reached({t.phone for t in numbered if t.phone}, since=since)
+    return [t for t in call_backs if t.phone is None or reached.get(t.phone, t.created_at) <= t.created_at]
+
+
 class DigestService(ReportService):
     async def digest(self, *, actor: User, since: datetime, until: datetime, weekly: bool = False) -> Digest:
         """The boss's digest: the funnel now, what happened since the last one, conversion and losses
@@ -99,6 +113,7 @@ class DigestService(ReportService):
                 for t in await uow.tasks.open_for(assignee_id=None, limit=500)
                 if t.kind is TaskKind.CALL_BACK and t.due_at <= until
             ]
+            call_backs = await _not_returned(uow, call_backs)
             stalest = await uow.deals.stale(now=until, viewer=actor, limit=STALEST)
         return Digest(
             period=period,
@@ -111,6 +126,7 @@ class DigestService(ReportService):
             sellers=await self.sellers(actor=actor, period=month),
             missed_calls=call_backs,
             stalest=stalest,
+            calls=await self.calls(actor=actor, period=period),
         )
 
     async def morning_plan(self, *, actor: User) -> MorningPlan:

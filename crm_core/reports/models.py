@@ -123,3 +123,35 @@ class ActivitySummary:
     won_amount: Decimal
     lost_count: int
     top_lost_reasons: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class CallFigures:
+    """Calls in a period (docs/reports.md, "Calls"): answered, missed and how many of those were
+    returned, the median minutes to return one, outbound calls and how many connected, and answered
+    calls with no outcome recorded."""
+
+    answered: int = 0
+    missed: int = 0
+    returned: int = 0
+    median_minutes_to_call_back: float | None = None
+    outbound: int = 0
+    outbound_connected: int = 0
+    without_outcome: int = 0
+
+    @property
+    def never_returned(self) -> int:
+        return self.missed - self.returned
+
+
+@dataclass(frozen=True, slots=True)
+class SellerCalls:
+    seller: User
+    figures: CallFigures
+
+
+@dataclass(frozen=True, slots=True)
+class CallsReport:
+    period: Period
+    team: CallFigures
+    sellers: list[SellerCalls]

@@ -11,12 +11,15 @@ from crm_core.domain.users import Role, User
 from crm_core.reports.lame import LameStageRule, average_loss_rate, enough_losses, lame_stage
 from crm_core.reports.models import (
     ActivitySummary,
+    CallFigures,
+    CallsReport,
     ConversionReport,
     ConversionRow,
     FlowRow,
     FunnelRow,
     FunnelSnapshot,
     Period,
+    SellerCalls,
     SellerLameStage,
     SellerRow,
     VelocityRow,
@@ -161,6 +164,49 @@ class ReportService(ServiceBase):
         return ActivitySummary(
             period, f["new"], f["from_calls"], f["moved"], f["won"], f["won_amount"], f["lost"], f["reasons"]
         )
+
+    async def calls(
+        self, *, actor: User, period: Period, seller_telegram_id: int | None = None
+    ) -> CallsReport:
+        """Per seller and for the team: calls answered, missed and returned (and how fast), outbound."""
+        async with self.db.uow(write=False) as uow:
+            owner_id = await self._scope(uow, actor, seller_telegram_id)
+            start, end = period.start, period.end
+            missed = await uow.reports.call_missed(start=start, end=end, owner_id=owner_id)
+            handled = await uow.reports.call_handled(start=start, end=end, owner_id=owner_id)
+            team_median = await uow.reports.call_team_median(start=start, end=end, owner_id=owner_id)
+            people = await uow.users.list()
+        groups = {**dict.fromkeys(missed), **dict.fromkeys(handled)}
+        figures = [_call_figures(missed.get(group), handled.get(group)) for group in groups]
+        by_seller = dict(zip(groups, figures, strict=True))
+        team = CallFigures(
+            answered=sum(f.answered for f in figures),
+            missed=sum(f.missed for f in figures),
+            returned=sum(f.returned for f in figures),
+            median_minutes_to_call_back=_minutes(team_median),
+            outbound=sum(f.outbound for f in figures),
+            outbound_connected=sum(f.outbound_connected for f in figures),
+            without_outcome=sum(f.without_outcome for f in figures),
+        )
+        rows = [
+            SellerCalls(person, by_seller.get(person.id, CallFigures()))
+            for person in people
+            if (owner_id is None or person.id == owner_id)
+            and (person.id in by_seller or (person.role is Role.SELLER and person.active))
+        ]
+        return CallsReport(period, team, rows)
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return round(seconds / 60, 1) if seconds is not None else None
+
+
+def _call_figures(
+    missed: tuple[int, int, float | None] | None, handled: tuple[int, int, int, int] | None
+) -> CallFigures:
+    n_missed, returned, median = missed or (0, 0, None)
+    answered, outbound, connected, without = handled or (0, 0, 0, 0)
+    return CallFigures(answered, n_missed, returned, _minutes(median), outbound, connected, without)
 
 
 def _conversion_rows(

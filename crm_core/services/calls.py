@@ -15,6 +15,7 @@ from crm_core.domain.phones import mask, pretty
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import Role, User
 from crm_core.services.base import ServiceBase, default_pipeline, require_active
+from crm_core.services.call_backs import close_the_loop
 from crm_core.services.call_notices import queue_missed_call, tell_bosses_of_flood
 from crm_core.services.call_seals import BoundMeanwhile, check_seal
 from crm_core.services.unit_of_work import UnitOfWork
@@ -120,9 +121,7 @@ class CallService(ServiceBase):
         """The actor's most recently active open deals: what a call most likely belongs to."""
         require_active(actor)
         async with self.db.uow(write=False) as uow:
-            deals = await uow.deals.list_all(viewer=actor, owner_id=actor.id)
-        open_deals = [d for d in deals if not d.is_closed]
-        return sorted(open_deals, key=lambda d: d.last_activity_at, reverse=True)[:limit]
+            return await uow.deal_lists.recent_open(actor.id, limit=limit)
 
     async def bind_seal(self, *, provider: str, call_id: str, seal: CallSeal) -> None:
         """Bind what a PBX signed of a ringing call to the call's id (before the call itself is reported).
@@ -179,16 +178,18 @@ class CallService(ServiceBase):
             deal_id = result.deal.id if result.deal else None
             if result.held:
                 await self._tell_of_flood(uow, now)
+            seller = answerer or await self._placed_by(uow, event)
             call_id = await uow.calls.add(
                 event,
                 deal_id=deal_id,
-                answered_by_id=answerer.id if answerer else None,
+                answered_by_id=seller.id if seller else None,
                 at=now,
                 new_number=result.new_number,
                 held=result.held,
             )
             if result.deal is not None:
                 await self._record_on_deal(uow, result.deal, result, event, call_id, now)
+            await close_the_loop(uow, event, answerer, call_id=call_id, now=now, actor=self._system(event))
             if not result.held:
                 await self._notify(uow, event, result, answerer, call_id, now)
             await uow.commit()
@@ -203,6 +204,12 @@ class CallService(ServiceBase):
             " (new)" if result.created else " (held back: call flood)" if result.held else "",
         )
         return IngestOutcome(event.call_id, deal_id, created=result.created, duplicate=False)
+
+    async def _placed_by(self, uow: UnitOfWork, event: CallEvent) -> User | None:
+        """Who placed an outbound call that did not connect (the extension the PBX names first)."""
+        if event.direction is not CallDirection.OUTBOUND or not event.rang:
+            return None
+        return await uow.users.by_extension(event.rang[0])
 
     def _makes_deals(self, event: CallEvent) -> bool:
         if event.direction is not CallDirection.INBOUND or event.caller is None:
@@ -336,6 +343,7 @@ class CallService(ServiceBase):
             text=f"Call back {pretty(event.caller or '')}",
             kind=TaskKind.CALL_BACK,
             created_at=now,
+            phone=event.caller,
         )
         await uow.tasks.add(task)
         result.history.append(
@@ -362,6 +370,8 @@ class CallService(ServiceBase):
             deal_id=known.deal_id,
             answered_by_id=answerer.id if answerer else known.answered_by_id,
         )
+        if known.status is not CallStatus.ANSWERED:  # an answered call's first event did it already
+            await close_the_loop(uow, event, answerer, call_id=known.id, now=now, actor=self._system(event))
 
     async def _notify(
         self,

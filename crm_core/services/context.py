@@ -8,6 +8,7 @@ from crm_core.reports.digest import DigestService
 from crm_core.services.calls import CallService
 from crm_core.services.conversations import DialogService, Ledger
 from crm_core.services.deals import DealService
+from crm_core.services.dialing import DialService
 from crm_core.services.followups import FollowUpService
 from crm_core.services.funnel import PipelineService
 from crm_core.services.outbox import OutboxService
@@ -31,6 +32,7 @@ class Crm:
         self.deals = DealService(*args)
         self.tasks = TaskService(*args)
         self.calls = CallService(*args)
+        self.dialing = DialService(*args)
         self.reports = DigestService(*args)
         self.transfer = TransferService(*args)
         self.invites = InviteService(*args)

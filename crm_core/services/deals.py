@@ -64,6 +64,15 @@ class BoardColumn:
 
 
 @dataclass(frozen=True, slots=True)
+class MyDeals:
+    """A page of someone's open deals, and how many they have and how many need a follow-up."""
+
+    deals: list[Deal]
+    total: int
+    stale: int
+
+
+@dataclass(frozen=True, slots=True)
 class Board:
     pipeline: Pipeline
     columns: list[BoardColumn]
@@ -223,7 +232,7 @@ class DealService(ServiceBase):
         async with self.db.uow(write=False) as uow:
             pipeline = await default_pipeline(uow)
             owner_id = await self._owner_filter(uow, actor, owner_telegram_id)
-            totals = await uow.deals.board(pipeline_id=pipeline.id, viewer=actor, owner_id=owner_id)
+            totals = await uow.deal_lists.board(pipeline_id=pipeline.id, viewer=actor, owner_id=owner_id)
         return Board(
             pipeline,
             [BoardColumn(s, *totals.get(s.id, (0, Decimal("0.00"), 0))) for s in pipeline.stages],
@@ -292,6 +301,21 @@ class DealService(ServiceBase):
             owner_id = await self._owner_filter(uow, actor, owner_telegram_id)
             return await uow.deals.owned_open(owner_id if owner_id is not None else actor.id)
 
+    async def my_open_page(
+        self, *, actor: User, page: int = 0, size: int = 8, owner_telegram_id: int | None = None
+    ) -> MyDeals:
+        """One page of ``my_open`` as /deals shows it: those needing a follow-up first, then the most
+        recently active; with how many open deals there are and how many need a follow-up."""
+        require_active(actor)
+        if not 0 <= page <= 1_000_000 or not 1 <= size <= 200:
+            raise InvalidInput("page", page)
+        async with self.db.uow(write=False) as uow:
+            owner_id = await self._owner_filter(uow, actor, owner_telegram_id)
+            items, total, stale = await uow.deal_lists.owned_open_page(
+                owner_id if owner_id is not None else actor.id, now=self.now(), offset=page * size, limit=size
+            )
+        return MyDeals(items, total, stale)
+
     async def find(self, *, query: str, actor: User, limit: int = 20) -> list[Deal]:
         """Deals matching a phone (any format or its last digits), a title or a contact name."""
         require_active(actor)
@@ -301,7 +325,7 @@ class DealService(ServiceBase):
         if len(text) > 100:
             raise InvalidInput("search", query, Why.TOO_LONG, most=100)
         async with self.db.uow(write=False) as uow:
-            return await uow.deals.find(
+            return await uow.deal_lists.find(
                 text, viewer=actor, region_e164=try_e164(text, region=self.config.default_region), limit=limit
             )
 

@@ -151,12 +151,14 @@ class FollowUpService(ServiceBase):
     async def _mornings(self, now: datetime, people: dict[int, User], report: TickReport) -> None:
         hours = self.config.working_hours
         for user in people.values():
-            if user.role is not Role.SELLER or not hours.contains(now, user.timezone):
+            local = now.astimezone(ZoneInfo(user.timezone))
+            if user.role is not Role.SELLER or local.weekday() not in hours.days or local.time() >= hours.end:
                 continue
-            day = now.astimezone(ZoneInfo(user.timezone)).date().isoformat()
+            day = local.date().isoformat()
             async with self.db.uow() as uow:
                 prefs = await uow.followups.preferences(user.id)
-                if not prefs.morning_plan_enabled:
+                starts = parse_clock(prefs.morning_time) if prefs.morning_time else hours.start
+                if not prefs.morning_plan_enabled or local.time() < starts:
                     continue
                 if await uow.followups.claim_morning(user.id, day):
                     await uow.outbox.put(Notification(user.id, NoteKind.MORNING_PLAN, {"date": day}), at=now)
@@ -210,8 +212,10 @@ class FollowUpService(ServiceBase):
         digest_time: str | None = None,
         digest: bool | None = None,
         morning_plan: bool | None = None,
+        morning_time: str | None = None,
     ) -> Preferences:
-        """Change when the digest comes, and switch the digest or the morning plan on or off."""
+        """Change when the digest and the morning plan come (``morning_time`` "" for when the working
+        hours begin), and switch the digest or the morning plan on or off."""
         require_active(actor)
         async with self.db.uow() as uow:
             prefs = await uow.followups.preferences(actor.id)
@@ -223,6 +227,8 @@ class FollowUpService(ServiceBase):
                 prefs.digest_enabled = digest
             if morning_plan is not None:
                 prefs.morning_plan_enabled = morning_plan
+            if morning_time is not None:
+                prefs.morning_time = parse_clock(morning_time).strftime("%H:%M") if morning_time else None
             await uow.followups.save_preferences(prefs)
             await uow.commit()
         return prefs

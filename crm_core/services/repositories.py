@@ -5,7 +5,7 @@ The services depend on these, never on the adapter; ``crm_core.adapters`` provid
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from crm_core.domain.calls import Caller, CallEvent, CallRecord, CallSeal, StoredSeal
 from crm_core.domain.conversations import Dialog, Holder, Invite
 from crm_core.domain.deals import Contact, Deal, DealEvent, EventKind
+from crm_core.domain.dialing import CallRequest
 from crm_core.domain.funnel import Pipeline, StageSpec
 from crm_core.domain.listing import DealOrder, Page
 from crm_core.domain.notifications import Notification, OutboxItem
@@ -39,6 +40,8 @@ class Users(Protocol):
     async def locale_chosen(self, user_id: int) -> bool: ...
 
     async def set_extensions(self, user: User) -> None: ...
+
+    async def release_extension(self, extension: str) -> None: ...
 
     async def extension_owner(self, extension: str) -> int | None: ...
 
@@ -102,15 +105,7 @@ class Deals(Protocol):
         limit: int = 8,
     ) -> Page[Deal]: ...
 
-    async def board(
-        self, *, pipeline_id: int, viewer: User, owner_id: int | None = None
-    ) -> dict[int, tuple[int, Decimal, int]]: ...
-
     async def owned_open(self, owner_id: int) -> list[Deal]: ...
-
-    async def find(
-        self, query: str, *, viewer: User, region_e164: str | None, limit: int = 20
-    ) -> list[Deal]: ...
 
     async def open_deals_of_contact(self, contact_id: int) -> list[Deal]: ...
 
@@ -175,6 +170,24 @@ class Events(Protocol):
     async def last_of(self, deal_id: int, kinds: Sequence[EventKind]) -> DealEvent | None: ...
 
 
+class DealLists(Protocol):
+    """The lists of deals the screens show: the board, pages of my open deals, search."""
+
+    async def board(
+        self, *, pipeline_id: int, viewer: User, owner_id: int | None = None
+    ) -> dict[int, tuple[int, Decimal, int]]: ...
+
+    async def owned_open_page(
+        self, owner_id: int, *, now: datetime, offset: int, limit: int
+    ) -> tuple[list[Deal], int, int]: ...
+
+    async def recent_open(self, owner_id: int, *, limit: int) -> list[Deal]: ...
+
+    async def find(
+        self, query: str, *, viewer: User, region_e164: str | None, limit: int = 20
+    ) -> list[Deal]: ...
+
+
 class Tasks(Protocol):
     """Tasks and reminders."""
 
@@ -183,6 +196,8 @@ class Tasks(Protocol):
     async def get(self, task_id: int) -> Task | None: ...
 
     async def save(self, task: Task) -> None: ...
+
+    async def open_call_backs_to(self, phone: str) -> list[Task]: ...
 
     async def reschedule(self, task: Task) -> None: ...
 
@@ -225,6 +240,10 @@ class Calls(Protocol):
 
     async def of_deal(self, deal_id: int, *, limit: int = 20) -> list[CallRecord]: ...
 
+    async def missed_call_of(self, phone: str, *, recorded_at: datetime) -> datetime | None: ...
+
+    async def last_reached(self, phones: Collection[str], *, since: datetime) -> dict[str, datetime]: ...
+
     async def new_numbers_since(self, since: datetime) -> int: ...
 
     async def new_numbers_from(self, since: datetime) -> tuple[int, datetime | None]: ...
@@ -236,6 +255,20 @@ class Calls(Protocol):
     async def bind_seal(self, provider: str, external_id: str, seal: CallSeal, *, at: datetime) -> bool: ...
 
     async def count_of_deal(self, deal_id: int) -> int: ...
+
+
+class CallRequests(Protocol):
+    """Calls asked for from a card, for the PBX to place."""
+
+    async def add(self, request: CallRequest) -> CallRequest: ...
+
+    async def get(self, request_id: int) -> CallRequest | None: ...
+
+    async def pending_of(self, *, requester_id: int, deal_id: int) -> CallRequest | None: ...
+
+    async def claim(self, *, now: datetime, limit: int) -> list[CallRequest]: ...
+
+    async def settle(self, request: CallRequest) -> bool: ...
 
 
 class Outbox(Protocol):
@@ -378,3 +411,15 @@ class Reports(Protocol):
     ) -> dict[int, tuple[int, Decimal, int, Decimal, int, int]]: ...
 
     async def activity(self, *, start: datetime, end: datetime, owner_id: int | None) -> dict[str, Any]: ...
+
+    async def call_missed(
+        self, *, start: datetime, end: datetime, owner_id: int | None
+    ) -> dict[int | None, tuple[int, int, float | None]]: ...
+
+    async def call_team_median(
+        self, *, start: datetime, end: datetime, owner_id: int | None
+    ) -> float | None: ...
+
+    async def call_handled(
+        self, *, start: datetime, end: datetime, owner_id: int | None
+    ) -> dict[int | None, tuple[int, int, int, int]]: ...

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from crm_core.domain.deals import Actor
-from crm_core.domain.errors import Conflict, InvalidInput, NotFound, Why
+from crm_core.domain.errors import Conflict, ExtensionTaken, InvalidInput, NotFound, Why
 from crm_core.domain.notifications import NoteKind, Notification
-from crm_core.domain.users import Role, User, valid_extension, valid_locale, valid_name, valid_timezone
+from crm_core.domain.users import (
+    Role,
+    User,
+    valid_extensions,
+    valid_locale,
+    valid_name,
+    valid_role,
+)
+from crm_core.domain.zones import resolve_timezone
 from crm_core.services.base import ServiceBase, require_active, require_boss
 from crm_core.services.unit_of_work import UnitOfWork
 
@@ -32,23 +40,57 @@ class UserService(ServiceBase):
             telegram_id=telegram_id,
             name=valid_name(name),
             role=role,
-            timezone=valid_timezone(timezone),
+            timezone=resolve_timezone(timezone),
             locale=valid_locale(locale),
-            extensions=tuple(dict.fromkeys(valid_extension(e) for e in extensions)),
+            extensions=valid_extensions(extensions),
         )
         async with self.db.uow() as uow:
             if await uow.users.by_telegram_id(telegram_id) is not None:
                 raise Conflict(f"A user with Telegram id {telegram_id} already exists.")
-            await self._check_extensions_free(uow, user)
+            await free_extensions(uow, user.extensions, for_user_id=None)
             await uow.users.add(user, at=self.now())
             await uow.commit()
         return user
 
-    async def _check_extensions_free(self, uow: UnitOfWork, user: User) -> None:
-        for ext in user.extensions:
-            owner_id = await uow.users.extension_owner(ext)
-            if owner_id is not None and owner_id != user.id:
-                raise Conflict(f"Extension {ext} already belongs to another user.")
+    async def edit(
+        self,
+        *,
+        telegram_id: int,
+        name: str | None = None,
+        role: str | None = None,
+        extensions: tuple[str, ...] | None = None,
+        timezone: str | None = None,
+        locale: str | None = None,
+        actor: User | None = None,
+    ) -> User:
+        """Change what is given of a person's name, role, extensions (replacing the old ones), time
+        zone and language: all of it or, when one value is refused, nothing."""
+        if actor is not None:
+            require_boss(actor, "change other people's settings")
+        new_name = valid_name(name) if name is not None else None
+        new_role = valid_role(role) if role is not None else None
+        new_extensions = valid_extensions(extensions) if extensions is not None else None
+        new_zone = resolve_timezone(timezone) if timezone is not None else None
+        new_locale = valid_locale(locale) if locale is not None else None
+        async with self.db.uow() as uow:
+            user = await uow.users.by_telegram_id(telegram_id)
+            if user is None:
+                raise NotFound("user", telegram_id)
+            if new_role is Role.SELLER and user.is_boss and user.active:
+                bosses = await uow.users.list(role=Role.BOSS, active=True)
+                if all(b.id == user.id for b in bosses):
+                    raise InvalidInput("role", role, Why.LAST_BOSS)
+            user.name = new_name or user.name
+            user.role = new_role or user.role
+            user.timezone = new_zone or user.timezone
+            user.locale = new_locale or user.locale
+            await uow.users.save(user, locale_chosen=True if new_locale is not None else None)
+            if new_extensions is not None:
+                await free_extensions(uow, new_extensions, for_user_id=user.id)
+                user.extensions = new_extensions
+                await uow.users.set_extensions(user)
+            await uow.commit()
+        return user
 
     async def ensure_boss(self, *, telegram_id: int, name: str) -> User:
         """Make ``telegram_id`` an active boss (`kanbot init --boss-telegram-id`, KANBOT_BOSS_IDS)."""
@@ -100,7 +142,7 @@ class UserService(ServiceBase):
             if locale is not None:
                 user.locale = valid_locale(locale)
             if timezone is not None:
-                user.timezone = valid_timezone(timezone)
+                user.timezone = resolve_timezone(timezone)
             await uow.users.save(user, locale_chosen=True if locale is not None else None)
             await uow.commit()
         return user
@@ -126,14 +168,15 @@ class UserService(ServiceBase):
     async def set_extensions(
         self, *, telegram_id: int, extensions: tuple[str, ...], actor: User | None = None
     ) -> User:
+        """Give a person these PBX extensions in place of the ones they had."""
         if actor is not None:
             require_boss(actor, "change extensions")
         async with self.db.uow() as uow:
             user = await uow.users.by_telegram_id(telegram_id)
             if user is None:
                 raise NotFound("user", telegram_id)
-            user.extensions = tuple(dict.fromkeys(valid_extension(e) for e in extensions))
-            await self._check_extensions_free(uow, user)
+            user.extensions = valid_extensions(extensions)
+            await free_extensions(uow, user.extensions, for_user_id=user.id)
             await uow.users.set_extensions(user)
             await uow.commit()
         return user
@@ -184,3 +227,15 @@ class UserService(ServiceBase):
             await uow.users.save(user)
             await uow.commit()
         return user, moved
+
+
+async def free_extensions(uow: UnitOfWork, extensions: tuple[str, ...], *, for_user_id: int | None) -> None:
+    """Refuse an extension another active user has (``ExtensionTaken``, naming them); one left with
+    someone deactivated is taken from them, so it can ring the newcomer."""
+    for ext in extensions:
+        holder = await uow.users.by_extension(ext)
+        if holder is None or holder.id == for_user_id:
+            continue
+        if holder.active:
+            raise ExtensionTaken(ext, holder.name)
+        await uow.users.release_extension(ext)

@@ -6,6 +6,7 @@ takes headless Chromium screenshots of the emulator's page at 390×844 into docs
 
     card-<lang>.png  deals-<lang>.png  tasks-<lang>.png  missed-call-<lang>.png
     report-<lang>.png  digest-<lang>.png  board-<lang>.png  board-sheet-<lang>.png
+    settings-<lang>.png (a seller's time zone picker)  team-seller-<lang>.png (a seller's page in /team)
 
 Run it from the repository with the development tools installed (Playwright drives the system's
 Chromium): `make screenshots`, or `.venv/bin/python docs/images/shoot.py [--only ru] [--out DIR]`.
@@ -161,6 +162,11 @@ def buttons(message: dict[str, Any]) -> list[list[str]]:
     return [[b["text"] for b in row] for row in message.get("buttons") or []]
 
 
+def button_with(message: dict[str, Any], part: str) -> str:
+    """The label of the message's first button that contains ``part``."""
+    return next(label for row in buttons(message) for label in row if part in label)
+
+
 def first_deal_button(message: dict[str, Any]) -> str:
     """The first button of a deal list that opens a deal (not paging or filters)."""
     for row in buttons(message):
@@ -279,6 +285,11 @@ async def shoot(base: str, langs: list[str], out: Path) -> None:
             missed = tg.message_after(seller.telegram_id, before)
             await camera.chat(seller.telegram_id, f"missed-call-{lang}.png", missed["message_id"])
             await camera.board(seller.telegram_id, lang, open_card=True)
+            tg.send(seller.telegram_id, "/settings")
+            settings = tg.last_bot_message(seller.telegram_id)
+            tg.click(seller.telegram_id, settings, button_with(settings, "🕒"))
+            await camera.chat(seller.telegram_id, f"settings-{lang}.png", settings["message_id"])
+            tg.send(seller.telegram_id, "/cancel")
 
             tg.send(OLGA, f"/lang {lang}")
             tg.send(OLGA, "/report")
@@ -288,6 +299,10 @@ async def shoot(base: str, langs: list[str], out: Path) -> None:
             tg.send(OLGA, "/digest")
             chart = tg.message_after(OLGA, before, photo=True)
             await camera.chat(OLGA, f"digest-{lang}.png", chart["message_id"], align="end")
+            tg.send(OLGA, "/team")
+            team = tg.last_bot_message(OLGA)
+            tg.click(OLGA, team, button_with(team, seller.name))
+            await camera.chat(OLGA, f"team-seller-{lang}.png", team["message_id"], align="start")
         tg.send(OLGA, "/lang en")
         await browser.close()
 

@@ -15,8 +15,8 @@ from pydantic import ValidationError
 
 from crm_core.domain.calls import CallEvent
 from kanbot.logs import add_secret, setup_logging
-from kanbot.settings import LogSettings, describe_validation_error
-from telephony_bridge.settings import AmiSettings
+from kanbot.settings import LogSettings, describe_validation_error, describe_validation_errors
+from telephony_bridge.settings import AmiSettings, DialSettings
 
 app = typer.Typer(
     help="The telephony bridge: check a PBX with captured AMI sessions, parse webhook payloads, "
@@ -123,7 +123,8 @@ def ami(
     crm_secret: Annotated[str | None, typer.Option(help="Shared secret; prefer KANBOT_CALLS_SECRET.")] = None,
     spool: Annotated[Path | None, typer.Option(help="Spool file [KANBOT_AMI_SPOOL_PATH].")] = None,
 ) -> None:
-    """Run the Asterisk bridge (AMI → spool → CRM) until SIGINT or SIGTERM."""
+    """Run the Asterisk bridge (AMI → spool → CRM) until SIGINT or SIGTERM; with KANBOT_DIAL_VIA=bridge
+    it also places the calls asked for from the cards (AMI Originate)."""
     from telephony_bridge.ami.bridge import run_bridge
 
     settings = _settings(
@@ -136,19 +137,22 @@ def ami(
         ami_spool_path=spool,
     )
     required = {
-        "--username": settings.ami_username,
-        "--secret": settings.ami_secret,
-        "--crm-url": settings.crm_url,
-        "--crm-secret": settings.calls_secret,
+        "KANBOT_AMI_USERNAME (--username)": settings.ami_username,
+        "KANBOT_AMI_SECRET (--secret)": settings.ami_secret,
+        "KANBOT_CRM_URL (--crm-url)": settings.crm_url,
+        "KANBOT_CALLS_SECRET (--crm-secret)": settings.calls_secret,
     }
-    missing = [option for option, value in required.items() if not value]
+    missing = [name for name, value in required.items() if not value]
     if missing:
-        raise typer.BadParameter(f"missing {', '.join(missing)} (or their KANBOT_* variables)")
+        raise typer.BadParameter(f"set {', '.join(missing)}")
     try:
         logs = LogSettings()
+        dial = DialSettings()
     except ValidationError as error:
         raise typer.BadParameter(describe_validation_error(error)) from None
     setup_logging(logs.log_level, logs.log_format)
+    # KANBOT_DIAL_VIA=bridge: this bridge also places the calls asked for from the cards.
+    originate = dial.originate() if dial.dial_via == "bridge" else None
     for hidden in (settings.ami_secret, settings.calls_secret):
         add_secret(hidden.get_secret_value() if hidden else None)
 
@@ -157,7 +161,7 @@ def ami(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await run_bridge(settings, stop=stop)
+        await run_bridge(settings, stop=stop, originate=originate)
 
     asyncio.run(serve())
 
@@ -173,5 +177,4 @@ def _settings(**overrides: object) -> AmiSettings:
     try:
         return AmiSettings(**given)  # type: ignore[arg-type]  # validated by pydantic
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors())
-        raise typer.BadParameter(problems) from None
+        raise typer.BadParameter(" ".join(describe_validation_errors(exc))) from None

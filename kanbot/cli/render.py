@@ -71,6 +71,8 @@ def task_json(task: Task) -> dict[str, Any]:
         "text": task.text,
         "kind": task.kind.value,
         "done_at": iso(task.done_at),
+        "phone": task.phone,
+        "attempts": task.attempts,
     }
 
 

@@ -9,7 +9,7 @@ import typer
 
 from crm_core.domain.funnel import Stage
 from crm_core.domain.values import format_amount
-from crm_core.reports.models import Period
+from crm_core.reports.models import CallFigures, Period
 from crm_core.reports.periods import parse_period
 from crm_core.services import Crm
 from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, print_json, print_table, with_crm
@@ -21,6 +21,10 @@ class ReportKind(enum.StrEnum):
     CONVERSION = "conversion"
     SELLERS = "sellers"
     VELOCITY = "velocity"
+    CALLS = "calls"
+
+
+DEFAULT_PERIOD = {ReportKind.CALLS: "7d"}  # the others look back 30 days
 
 
 def _period_json(period: Period) -> dict[str, Any]:
@@ -32,9 +36,11 @@ def _pct(value: float) -> str:
 
 
 def report(
-    kind: ReportKind = typer.Argument(..., help="funnel, conversion, sellers or velocity."),
+    kind: ReportKind = typer.Argument(..., help="funnel, conversion, sellers, velocity or calls."),
     actor_id: int = AS_OPTION,
-    period_text: str = typer.Option("30d", "--period", help='How far back: "30d", "7d", "today", "quarter".'),
+    period_text: str | None = typer.Option(
+        None, "--period", help='How far back: "30d", "7d", "today", "quarter" (calls: 7d, others: 30d).'
+    ),
     seller: int | None = typer.Option(None, help="Only this seller's deals (Telegram id; bosses)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -42,12 +48,15 @@ def report(
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
-        period = parse_period(period_text, now=crm.clock.now(), tz=actor.timezone)
+        period = parse_period(
+            period_text or DEFAULT_PERIOD.get(kind, "30d"), now=crm.clock.now(), tz=actor.timezone
+        )
         handlers = {
             ReportKind.FUNNEL: _funnel,
             ReportKind.CONVERSION: _conversion,
             ReportKind.SELLERS: _sellers,
             ReportKind.VELOCITY: _velocity,
+            ReportKind.CALLS: _calls,
         }
         await handlers[kind](crm, actor, period, seller, as_json)
 
@@ -174,6 +183,55 @@ async def _velocity(crm: Crm, actor: Any, period: Period, seller: int | None, as
     print_table(
         ["stage", "median time in stage", "stays"],
         [[d["name"], _human(d["median_seconds"]), d["samples"]] for d in data],
+    )
+
+
+def _call_json(figures: CallFigures) -> dict[str, Any]:
+    return {
+        "answered": figures.answered,
+        "missed": figures.missed,
+        "returned": figures.returned,
+        "never_returned": figures.never_returned,
+        "median_minutes_to_call_back": figures.median_minutes_to_call_back,
+        "outbound": figures.outbound,
+        "outbound_connected": figures.outbound_connected,
+        "without_outcome": figures.without_outcome,
+    }
+
+
+async def _calls(crm: Crm, actor: Any, period: Period, seller: int | None, as_json: bool) -> None:
+    result = await crm.reports.calls(actor=actor, period=period, seller_telegram_id=seller)
+    sellers = [
+        {"telegram_id": r.seller.telegram_id, "name": r.seller.name, **_call_json(r.figures)}
+        for r in result.sellers
+    ]
+    if as_json:
+        print_json({"period": _period_json(period), "team": _call_json(result.team), "sellers": sellers})
+        return
+    keys = [
+        "answered",
+        "missed",
+        "returned",
+        "never_returned",
+        "median_minutes_to_call_back",
+        "outbound",
+        "outbound_connected",
+        "without_outcome",
+    ]
+    print_table(
+        [
+            "",
+            "answered",
+            "missed",
+            "returned",
+            "never returned",
+            "median min to call back",
+            "outbound",
+            "connected",
+            "no outcome",
+        ],
+        [[s["name"], *("—" if s[k] is None else s[k] for k in keys)] for s in sellers]
+        + [["Team", *("—" if v is None else v for v in _call_json(result.team).values())]],
     )
 
 

@@ -10,19 +10,24 @@ from crm_core.services import Crm
 from kanbot.cli.common import fail, print_json, with_crm
 from kanbot.cli.common import run as run_async
 from kanbot.logs import setup_logging
-from kanbot.settings import Settings, describe_validation_error
+from kanbot.settings import SettingError, Settings, describe_validation_error
 
 
 def load_all() -> Settings:
     """Every component's settings, the Asterisk listener's included (a process that reads them later
     must not find a bad one only then); a bad one is one sentence naming it, and exit code 1."""
-    from telephony_bridge.settings import AmiSettings
+    from kanbot import dialing
 
     try:
-        AmiSettings()
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
         fail(describe_validation_error(error))
+    ami = settings.ami
+    try:
+        dialing.check(settings.dial, ami_configured=bool(ami.ami_username and ami.ami_secret))
+    except SettingError as error:
+        fail(str(error))
+    return settings
 
 
 def check_can_start(settings: Settings) -> None:

@@ -41,6 +41,41 @@ def add(
     with_crm(go)
 
 
+@app.command("edit")
+def edit(
+    telegram_id: int = typer.Argument(..., help="The person's Telegram id."),
+    name: str | None = typer.Option(None, help="A new name."),
+    role: str | None = typer.Option(None, help="seller or boss."),
+    extension: list[str] | None = typer.Option(
+        None, "--extension", help="A PBX extension (repeat for several); they replace the old ones."
+    ),
+    tz: str | None = typer.Option(None, "--tz", help="An IANA time zone (Europe/Moscow) or a city."),
+    locale: str | None = typer.Option(None, help="en, ru or ar."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Change someone's name, role, extensions, time zone or language (all given, or nothing)."""
+
+    async def go(crm: Crm) -> None:
+        user = await crm.users.edit(
+            telegram_id=telegram_id,
+            name=name,
+            role=role,
+            extensions=tuple(extension) if extension else None,
+            timezone=tz,
+            locale=locale,
+        )
+        if as_json:
+            print_json(user_json(user))
+        else:
+            extensions = ", ".join(user.extensions) or "none"
+            typer.echo(
+                f"{user.name} ({user.telegram_id}): {user.role.value}, extensions {extensions}, "
+                f"{user.timezone}, {user.locale}."
+            )
+
+    with_crm(go)
+
+
 @app.command("list")
 def list_users(as_json: bool = JSON_OPTION) -> None:
     """List everyone, active or not."""

@@ -19,10 +19,12 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from crm_core.domain.dialing import CallRequest, Refusal
 from crm_core.domain.phones import pretty, try_e164
 from crm_core.services import Crm
 from kanbot.demo.data import PROVIDER, random_phone
 from kanbot.demo.team import MAIN_LINE, OLGA, SELLERS, DemoUser
+from telephony_bridge.dialing import Outcome
 from telephony_bridge.signing import HEADER, sign
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class CallSimulator:
         self._rng = random.Random()
         self._session: aiohttp.ClientSession | None = None
         self._hangups: set[asyncio.Task[None]] = set()
+        self.placed: dict[str, dict[str, Any]] = {}  # calls placed from the cards, by call id
 
     def attach(self, *, calls_url: str, crm: Crm) -> None:
         """Start taking calls: Kanbot is up at ``calls_url``."""
@@ -78,6 +81,8 @@ class CallSimulator:
             web.get("/demo/config", self.on_config),
             web.post("/demo/calls", self.on_call),
             web.get("/demo/calls/{call_id}", self.on_call_state),
+            web.get("/demo/placed", self.on_placed),
+            web.post("/demo/placed/{call_id}/pick-up", self.on_pick_up),
             web.static(STATIC_PREFIX, STATIC),
         ]
 
@@ -122,6 +127,76 @@ class CallSimulator:
         if state is None:
             return _error(404, "No such simulated call.")
         return web.json_response(state)
+
+    async def on_placed(self, request: web.Request) -> web.Response:
+        """The calls placed from the cards whose seller has not picked up yet, newest first."""
+        ringing = [c for c in reversed(self.placed.values()) if c["state"] == "ringing"]
+        return web.json_response({"calls": ringing})
+
+    async def on_pick_up(self, request: web.Request) -> web.Response:
+        """The seller picks up a call placed from a card: the customer is dialled and answers."""
+        try:
+            return web.json_response(await self.pick_up(request.match_info["call_id"]))
+        except CallRefused as refusal:
+            return _error(refusal.status, str(refusal))
+
+    # -- calls placed from the cards (the demo PBX as the dialer) -------------------------------
+
+    name = "demo PBX"
+
+    async def place(self, request: CallRequest) -> Outcome:
+        """Ring the seller's phone (the panel shows it ringing, with a "Pick up" button)."""
+        seller = next((s for s in SELLERS if s.extension == request.extension), None)
+        if seller is None:
+            return Outcome.refused(Refusal.PBX_REFUSED, f"no phone at extension {request.extension}")
+        call_id = f"sim-out-{uuid.uuid4().hex[:12]}"
+        self.placed[call_id] = {
+            "call_id": call_id,
+            "seller": seller.name,
+            "seller_telegram_id": seller.telegram_id,
+            "extension": seller.extension,
+            "number": request.number,
+            "phone": pretty(request.number),
+            "customer": request.customer_name,
+            "state": "ringing",
+            "placed_at": datetime.now(UTC).isoformat(),
+        }
+        while len(self.placed) > MAX_REMEMBERED:
+            self.placed.pop(next(iter(self.placed)))
+        return Outcome.ok(call_id)
+
+    async def pick_up(self, call_id: str) -> dict[str, Any]:
+        """Post the placed call to Kanbot, answered, as the seller's outbound call; it ends later."""
+        placed = self.placed.get(call_id)
+        if placed is None or placed["state"] != "ringing":
+            raise CallRefused("That call is no longer ringing.", 404)
+        if self.target is None:
+            raise CallRefused("Kanbot is still starting; try again in a moment.", 503)
+        now = datetime.now(UTC)
+        event: dict[str, Any] = {
+            "call_id": call_id,
+            "provider": PROVIDER,
+            "direction": "outbound",
+            "status": "answered",
+            "caller": None,
+            "dialed": placed["number"],
+            "rang": [placed["extension"]],
+            "answered_by": placed["extension"],
+            "started_at": (now - RING).isoformat(),
+            "answered_at": now.isoformat(),
+            "ended_at": None,
+        }
+        outcome = await self.post(event)
+        placed["state"] = "on the line"
+        self.states[call_id] = {"state": "on the line", "duration_s": None}
+        task = asyncio.create_task(self._hang_up(event, answered_at=now), name=f"hang-up {call_id}")
+        self._hangups.add(task)
+        task.add_done_callback(self._hangups.discard)
+        message = (
+            f"{placed['seller']} picked up; {placed['phone']} answered. The call is on deal "
+            f"#{outcome.get('deal_id')}, and ends in {self.talk_s:.0f} s."
+        )
+        return placed | {"deal_id": outcome.get("deal_id"), "talk_s": self.talk_s, "message": message}
 
     # -- calls --------------------------------------------------------------------------------
 

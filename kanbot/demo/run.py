@@ -27,8 +27,9 @@ from kanbot import process
 from kanbot.demo.calls import PAGE_EXTENSION, CallSimulator
 from kanbot.demo.data import DemoSummary, generate
 from kanbot.demo.team import BOT_NAME, BOT_TOKEN, BOT_USERNAME, CURRENCY, LANGUAGES, TEAM
+from kanbot.dialing import in_process_placer
 from kanbot.settings import CoreSettings, ServerSettings, Settings
-from telephony_bridge.settings import CloudPbxSettings
+from telephony_bridge.settings import AmiSettings, CloudPbxSettings, DialSettings
 
 DEMO_DB = "demo.db"
 REGION = "RU"  # how numbers typed without a country code are read, as in Kanbot's default
@@ -94,12 +95,17 @@ async def run_demo(
         kanbot = started.result()
         http_url = f"http://{_local(host)}:{kanbot.http_port}"
         simulator.attach(calls_url=f"{http_url}/api/v1/calls", crm=kanbot.crm)
+        # The demo PBX places the calls asked for from the cards ("📞 Call"): the panel rings.
+        placer = in_process_placer(kanbot.crm, simulator, after_report=kanbot.delivery.wake.set)
+        kanbot.chat.after_update.append(placer.wake.set)
+        placing = asyncio.create_task(placer.run(stop), name="demo-dial")
         say(banner(emulator.url, http_url, summary, data_dir / DEMO_DB))
         if ready is not None and not ready.done():
             ready.set_result(
                 RunningDemo(emulator.url, http_url, database_url, summary, emulator, kanbot, simulator)
             )
         await running
+        await asyncio.gather(placing, return_exceptions=True)
         say("The demo has stopped.")
     finally:
         await simulator.close()
@@ -233,6 +239,9 @@ def demo_settings(
             mango_api_key=None,
             mango_api_salt=None,
         ),
+        ami=AmiSettings(_env_file=None, ami_username=None, ami_secret=None),
+        # The cards offer "📞 Call"; the demo PBX places the calls, as a separate bridge would.
+        dial=DialSettings(_env_file=None, dial_via="bridge"),
     )
 
 

@@ -12,10 +12,18 @@ from crm_core.domain.calls import CallEvent
 from telephony_bridge.ami.backoff import Backoff
 from telephony_bridge.ami.listener import AmiListener, cancel_and_wait
 from telephony_bridge.ami.sender import CallSender
+from telephony_bridge.dialing.ami import AmiDialer, OriginateConfig
+from telephony_bridge.dialing.api import CrmRequests
+from telephony_bridge.dialing.placer import Placer
 from telephony_bridge.settings import AmiSettings
 from telephony_bridge.spool import Spool
 
 _log = logging.getLogger("telephony_bridge.ami")
+
+
+def sender_secret(settings: AmiSettings) -> str:
+    assert settings.calls_secret is not None
+    return settings.calls_secret.get_secret_value()
 
 
 async def run_bridge(
@@ -25,8 +33,13 @@ async def run_bridge(
     flush_timeout_s: float = 10.0,
     sender_backoff: Backoff | None = None,
     listener_options: dict[str, Any] | None = None,
+    originate: OriginateConfig | None = None,
+    dial_poll_s: float = 2.0,
 ) -> None:
-    """Run until ``stop`` is set, then flush what the CRM takes within ``flush_timeout_s``; keep the rest."""
+    """Run until ``stop`` is set, then flush what the CRM takes within ``flush_timeout_s``; keep the rest.
+
+    ``originate``: also place the calls asked for from the CRM's cards (AMI ``Originate``), fetching
+    them over the signed API every ``dial_poll_s``."""
     if not settings.crm_url or settings.calls_secret is None:
         raise ValueError("the bridge needs KANBOT_CRM_URL and KANBOT_CALLS_SECRET")
     spool = Spool(settings.ami_spool_path)
@@ -49,9 +62,17 @@ async def run_bridge(
             sending = asyncio.create_task(sender.run(), name="bridge-sender")
             listener = AmiListener(settings, spool_call, **(listener_options or {}))
             await listener.start()
+            placing = None
+            if originate is not None:
+                requests = CrmRequests(session, crm_url=settings.crm_url, secret=sender_secret(settings))
+                dialer = AmiDialer(originate, listener.send_action)
+                placer = Placer(dialer, claim=requests.claim, report=requests.report, poll_s=dial_poll_s)
+                placing = asyncio.create_task(placer.run(stop), name="bridge-dial")
             try:
                 await stop.wait()
             finally:
+                if placing is not None:
+                    await cancel_and_wait(placing)
                 await listener.stop()  # every call seen so far is now in the spool
                 await cancel_and_wait(sending)
                 await sender.drain(flush_timeout_s)

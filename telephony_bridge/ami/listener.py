@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -114,6 +114,15 @@ class AmiListener:
     @property
     def connected(self) -> bool:
         return self._manager is not None and self._manager.authenticated
+
+    async def send_action(self, action: Mapping[str, str]) -> dict[str, str]:
+        """Send one action on the session and return Asterisk's first answer to it (``Originate`` with
+        ``Async: true`` answers once the call is queued); ``ConnectionError`` when not logged in."""
+        manager = self._manager
+        if manager is None or not manager.authenticated:
+            raise ConnectionError(f"not logged in to AMI at {self._where()}")
+        answer = await manager.send_action(dict(action), as_list=False)
+        return {str(key): value if isinstance(value, str) else str(value) for key, value in answer.items()}
 
     async def start(self) -> None:
         """Connect in the background; returns at once (calls start flowing once Asterisk answers)."""

@@ -78,9 +78,17 @@ def _url_variants(url: str) -> list[str]:
 
 
 def parse_twilio(
-    form: Mapping[str, str], *, region: str, received_at: datetime | None = None
+    form: Mapping[str, str],
+    *,
+    region: str,
+    received_at: datetime | None = None,
+    placed_for: str | None = None,
 ) -> list[CallEvent]:
-    """Map one Twilio Voice request to the call it reports: none, in progress, or final."""
+    """Map one Twilio Voice request to the call it reports: none, in progress, or final.
+
+    ``placed_for``: the customer's number of a call placed from the CRM (carried in the status callback's
+    URL, which the signature covers): Twilio rang the seller's endpoint (``To``) and then dialled it, so
+    it is an outbound call from that seller to that number."""
     call_id = required(form, "CallSid")[:128]
     call_status = optional(form, "CallStatus")
     dial_status = optional(form, "DialCallStatus")
@@ -99,6 +107,16 @@ def parse_twilio(
         started_at=moment,
         raw_caller=_party(form, "From", "Caller"),
     )
+    if placed_for is not None:
+        seller = _party(form, "To", "Called")
+        event = replace(
+            event,
+            direction=CallDirection.OUTBOUND,
+            caller=None,
+            dialed=phone(placed_for, region=region),
+            raw_caller=None,
+        )
+        form = {**form, "From": seller or "", "Caller": seller or ""}
     if dial_status is not None:
         return [_dial_result(event, dial_status, form, moment)]
     if call_status == "in-progress":

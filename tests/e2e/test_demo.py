@@ -373,6 +373,35 @@ async def test_the_page_extension_is_served_by_the_emulator(
         assert "Telephony (demo PBX)" in await response.text()
 
 
+@on_the_demo_loop
+async def test_a_call_placed_from_a_card_rings_in_the_panel_and_picking_it_up_puts_it_on_the_deal(
+    live: RunningDemo, http: aiohttp.ClientSession, chat: EmulatedChat
+) -> None:
+    crm, tom = live.kanbot.crm, await live.kanbot.crm.users.identify(TOM.telegram_id)
+    deal = next(
+        d for d in await crm.deals.list_deals(actor=tom) if not d.is_closed and d.contact and d.contact.phone
+    )
+    await chat.send(TOM.telegram_id, f"/find {deal.title}")
+    await eventually(lambda: _bot_message(chat, TOM.telegram_id, deal.title))
+    await chat.click(TOM.telegram_id, deal.title, wait=False)
+    card = await eventually(lambda: _bot_message(chat, TOM.telegram_id, "in stage"))
+    await chat.click(TOM.telegram_id, "📞 Call", message_id=card.message_id, wait=False)
+
+    async def ringing() -> dict[str, Any] | None:
+        async with http.get(f"{live.emulator_url}/demo/placed") as response:
+            calls = (await response.json())["calls"]
+        return next((c for c in calls if c["seller"] == "Tom"), None)
+
+    placed = await eventually(ringing)
+    assert deal.contact is not None and placed["number"] == deal.contact.phone
+    async with http.post(f"{live.emulator_url}/demo/placed/{placed['call_id']}/pick-up", json={}) as response:
+        picked = await response.json()
+    assert response.status == 200 and picked["deal_id"] == deal.id, picked
+    await eventually(lambda: _call_state(http, live, placed["call_id"], "ended"))
+    calls = await crm.calls.of_deal(deal_id=deal.id, actor=tom)
+    assert any(c.external_id == placed["call_id"] and c.direction == "outbound" for c in calls)
+
+
 async def _bot_message(chat: EmulatedChat, user_id: int, text: str) -> Msg | None:
     return message_with(await chat.bot_messages(user_id), text)
 

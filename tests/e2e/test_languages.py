@@ -70,8 +70,12 @@ async def test_lang_ru_gives_russian_screens(chat: EmulatedChat, crm: Crm) -> No
 async def test_lang_ar_gives_arabic_screens(chat: EmulatedChat, crm: Crm) -> None:
     await deal_for_ali(crm)
     await chat.send(ALI, "/lang")
+    picker = await chat.last(ALI)
     await chat.click(ALI, "العربية")
-    assert_in_language("ar", (await chat.last(ALI)).text, "Language: English")
+    chosen = await chat.message(ALI, picker.message_id)  # the picker itself shows the choice
+    assert chosen.edited and "• العربية" in chosen.button_texts
+    assert_in_language("ar", chosen.text, "Language: English")
+    assert [m for m in await chat.bot_messages(ALI) if "Choose your language" in m.text] == []
     await check_screens(chat, "ar")
     assert await chat.refusals() == []
 
@@ -91,3 +95,50 @@ async def test_telegrams_language_is_followed_until_the_user_picks_one(chat: Emu
     assert "Hi, Maria" in greeting and not SCRIPT["ru"].search(greeting)
     maria = await crm.users.by_telegram_id(MARIA)
     assert maria is not None and maria.locale == "en"
+
+
+async def test_an_arabic_card_isolates_its_phone_and_amount_and_reads_right_to_left(
+    chat: EmulatedChat, crm: Crm
+) -> None:
+    ali = await crm.users.identify(ALI)
+    await crm.deals.create(
+        actor=ali,
+        title="ACME phones",
+        contact_name="Ivan",
+        phone="+74951234567",
+        amount="22151",
+        currency="USD",
+    )
+    await chat.send(ALI, "/lang ar")
+    await chat.send(ALI, "ACME")
+    await chat.click(ALI, "ACME")
+    card = await chat.last(ALI)
+    assert "\u2066+7 495 123-45-67\u2069" in card.text  # the digit groups stay in their order
+    assert "\u206722,151\u00a0$\u2069" in card.text  # the amount stays whole, its symbol beside it
+    assert "\u2068ACME phones\u2069" in card.text
+    assert all(line.startswith("\u200f") for line in card.text.split("\n") if line)
+
+
+async def test_an_english_card_stays_left_to_right_whatever_the_deals_title(
+    chat: EmulatedChat, crm: Crm
+) -> None:
+    ali = await crm.users.identify(ALI)
+    await crm.deals.create(actor=ali, title="غلاية للمصنع", amount="1000", stage="Opportunity")
+    await chat.send(ALI, "غلاية")
+    await chat.click(ALI, "غلاية")
+    card = await chat.last(ALI)
+    first = card.text.split("\n")[0]
+    assert "غلاية" in first and first.startswith("\u200e")
+
+
+async def test_find_without_words_asks_for_them_and_searches_the_next_message(
+    chat: EmulatedChat, crm: Crm
+) -> None:
+    await deal_for_ali(crm)
+    await chat.send(ALI, "/find")
+    assert "What should I look for?" in (await chat.last(ALI)).text
+    await chat.send(ALI, "Boi")
+    found = await chat.last(ALI)
+    assert "Found for «Boi»" in found.text and any("Boiler" in t for t in found.button_texts)
+    await chat.send(ALI, "Boiler")  # the question is over: a search again, as any typed text
+    assert "Boiler" in " ".join((await chat.last(ALI)).button_texts)

@@ -1,9 +1,10 @@
-"""A boss's report (funnel, conversion, the lame stage, periods, per seller) and team management."""
+"""A boss's report (funnel, conversion, where deals are lost, periods, per seller) and team management."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
 from crm_core.domain.users import Role
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, crm_at
@@ -32,14 +33,14 @@ async def test_the_report_shows_the_funnel_the_conversion_and_the_lame_stage(
     await chat.send(BOSS, "/report")
     report = await chat.last(BOSS)
     assert "Report · the team" in report.text
-    assert "Funnel now — 5 open · 4,500 ₽" in report.text
-    assert "🔹 Document approval: 4 · 4,000 ₽" in report.text
+    assert "Funnel now — 5 open · ₽4,500" in report.text
+    assert "🔹 Document approval: 4 · ₽4,000" in report.text
     assert "Conversion and losses — 30 days" in report.text
     conversion = report.text.split("Conversion and losses")[1].splitlines()
     offer = next(line for line in conversion if line.startswith("🔹 Commercial offer:"))
     assert "8 in → 50% on, 50% lost" in offer and offer.endswith("⚠️")
     assert not any(line.endswith("⚠️") for line in conversion if line is not offer)
-    assert "Lame stage: Commercial offer — loses 50%" in report.text
+    assert "Where deals are lost: Commercial offer — 50%" in report.text
     assert "• 30 days" in report.button_texts
 
 
@@ -50,22 +51,22 @@ async def test_the_reports_period_buttons_and_a_sellers_figures(chat: EmulatedCh
     await chat.click(BOSS, "Today", message_id=report.message_id)
     today = await chat.message(BOSS, report.message_id)
     assert "Conversion and losses — today" in today.text and "• Today" in today.button_texts
-    assert "Too few deals lost yet" in today.text and "Lame stage:" not in today.text
+    assert "Too few deals lost yet" in today.text and "Where deals are lost:" not in today.text
     await chat.click(BOSS, "7 days", message_id=report.message_id)
     week = await chat.message(BOSS, report.message_id)
-    assert "• 7 days" in week.button_texts and "Lame stage: Commercial offer" in week.text
+    assert "• 7 days" in week.button_texts and "Where deals are lost: Commercial offer" in week.text
     await chat.click(BOSS, "Choose a seller", message_id=report.message_id)
     await chat.click(BOSS, "Maria", message_id=report.message_id)
     marias = await chat.message(BOSS, report.message_id)
-    assert "Report · Maria" in marias.text and "Funnel now — 1 open · 500 ₽" in marias.text
-    assert "Lame stage:" not in marias.text
+    assert "Report · Maria" in marias.text and "Funnel now — 1 open · ₽500" in marias.text
+    assert "Where deals are lost:" not in marias.text
 
 
 async def test_a_sellers_report_covers_only_their_deals(chat: EmulatedChat, crm: Crm) -> None:
     await a_funnel_limping_at_the_offer(crm)
     await chat.send(ALI, "/report")
     report = await chat.last(ALI)
-    assert "Report · your deals" in report.text and "Funnel now — 4 open · 4,000 ₽" in report.text
+    assert "Report · your deals" in report.text and "Funnel now — 4 open · ₽4,000" in report.text
     assert not any("Choose a seller" in t for t in report.button_texts)
 
 
@@ -76,11 +77,11 @@ async def test_the_team_view_shows_each_seller_and_their_board(chat: EmulatedCha
     assert "• Ali: 4 · 0 · 4" in team.text and "• Maria: 1 · 0 · 0" in team.text  # Ali's 4 are stale
     await chat.click(BOSS, "Ali", message_id=team.message_id)
     ali = await chat.message(BOSS, team.message_id)
-    assert "Open: 4 · 4,000 ₽" in ali.text and "Lost in 30 days: 4" in ali.text
+    assert "Open: 4 · ₽4,000" in ali.text and "Lost in 30 days: 4" in ali.text
     await chat.click(BOSS, "Their board", message_id=team.message_id)
     board = await chat.message(BOSS, team.message_id)
     assert "Board · Ali" in board.text
-    assert any(t.endswith("Document approval · 4 · 4,000 ₽") for t in board.button_texts)
+    assert any(t.endswith("Document approval · 4 · ₽4,000") for t in board.button_texts)
 
 
 async def test_deactivating_a_seller_hands_their_deals_to_a_colleague(chat: EmulatedChat, crm: Crm) -> None:
@@ -132,12 +133,13 @@ async def test_a_pending_invitation_is_revoked_from_the_team_view(chat: Emulated
     assert await crm.users.by_telegram_id(3001) is None
 
 
-async def test_a_seller_cannot_use_team_or_invite(chat: EmulatedChat, crm: Crm) -> None:
+async def test_a_seller_is_told_team_and_invite_are_for_bosses(chat: EmulatedChat, crm: Crm) -> None:
     for command in ("/team", "/invite"):
         await chat.send(ALI, command)
-        refusal = await chat.last(ALI)
-        assert "I don't know that command" in refusal.text, command
-        assert "/team" not in refusal.text and "/invite" not in refusal.text
+        said, *what_they_can_do = (await chat.last(ALI)).text.split("\n")
+        assert f"{command} is for bosses" in said, command
+        assert "/deals" in "\n".join(what_they_can_do)
+        assert not any("/team" in line or "/invite" in line for line in what_they_can_do)
     message_id = (await chat.last(ALI)).message_id
     for data in ("1iv:seller:1", "1iv:boss:1", "1tm", "1ivm", "1tms:2", "1de:3:2:1"):
         query = await chat.press_data(ALI, message_id, data)
@@ -146,3 +148,42 @@ async def test_a_seller_cannot_use_team_or_invite(chat: EmulatedChat, crm: Crm) 
     assert await crm.invites.pending(actor=await crm.users.identify(BOSS)) == []
     maria = await crm.users.by_telegram_id(MARIA)
     assert maria is not None and maria.active and maria.role is Role.SELLER
+
+
+async def test_the_calls_page_shows_missed_calls_returned_and_how_fast(chat: EmulatedChat, crm: Crm) -> None:
+    """Ali missed a customer and reached them 20 minutes later; a second customer is still waiting."""
+    missed_at = datetime.now(UTC) - timedelta(hours=1)
+    for call_id, caller, status, start in (
+        ("m1", "+74951234567", CallStatus.MISSED, missed_at),
+        ("m2", "+74957654321", CallStatus.MISSED, missed_at),
+        ("a1", "+74951234567", CallStatus.ANSWERED, missed_at + timedelta(minutes=20)),
+    ):
+        answered = status is CallStatus.ANSWERED
+        await crm.calls.ingest_call(
+            CallEvent(
+                call_id=call_id,
+                provider="generic",
+                direction=CallDirection.INBOUND,
+                status=status,
+                caller=caller,
+                dialed="+74950000000",
+                started_at=start,
+                rang=("101",),
+                answered_by="101" if answered else None,
+                answered_at=start if answered else None,
+                ended_at=start + timedelta(minutes=1),
+                duration_s=60 if answered else 0,
+            )
+        )
+    await chat.send(BOSS, "/report")
+    report = await chat.last(BOSS)
+    await chat.click(BOSS, "Calls", message_id=report.message_id)
+    page = await chat.message(BOSS, report.message_id)
+    assert "Calls — 30 days" in page.text
+    ali = page.text.split("Ali:")[1].splitlines()
+    assert ali[0].strip() == "1 answered · 0 outbound, 0 connected · 1 without an outcome"
+    assert ali[1].strip() == "📵 2 missed, 1 returned · median call-back: 20 minutes · ⚠️ 1 never returned"
+    await chat.click(BOSS, "7 days", message_id=report.message_id)
+    assert "Calls — 7 days" in (await chat.message(BOSS, report.message_id)).text
+    await chat.click(BOSS, "Report", message_id=report.message_id)
+    assert "Funnel now" in (await chat.message(BOSS, report.message_id)).text

@@ -100,11 +100,11 @@ async def test_the_digest_text_carries_the_report_figures(crm: Crm, team: Team, 
     conversion = await crm.reports.conversion(actor=team.boss, period=Period(UNTIL - 30 * DAY, UNTIL))
     opportunity = next(r for r in conversion.rows if r.stage.name == "Opportunity")
     assert f"Opportunity: {opportunity.entered} in → " in text
-    assert "Lame stage: <b>Opportunity</b>" in text
+    assert "Where deals are lost: <b>Opportunity</b>" in text
     for seller in await crm.reports.sellers(actor=team.boss, period=Period(UNTIL - 30 * DAY, UNTIL)):
         figures = [seller.open_count, seller.won_count, seller.lost_count, seller.stale_count]
         assert f"• {seller.seller.name}: " + " · ".join(map(str, figures)) in text
-    assert "New deals: 1" in text and "Won: 1 · 1,000 ₽" in text and "Lost: 1 — Went silent ×1" in text
+    assert "New deals: 1" in text and "Won: 1 · ₽1,000" in text and "Lost: 1 — Went silent ×1" in text
 
 
 async def test_a_digest_too_long_for_one_message_is_split_between_lines(

@@ -86,9 +86,9 @@ async def test_a_sellers_board_has_their_deals_and_the_unassigned_inbox_only(boa
     assert titles(data) == {"Opportunity": ["ACME: 20 IP phones"], "Unsorted": ["Missed call +7 495"]}
     assert [c["stage"]["name"] for c in data["columns"]][:2] == ["Unsorted", "Opportunity"]
     opportunity = next(c for c in data["columns"] if c["stage"]["name"] == "Opportunity")
-    assert opportunity["count"] == 1 and opportunity["amount_text"] == "1,500 ₽"
+    assert opportunity["count"] == 1 and opportunity["amount_text"] == "₽1,500"
     card = opportunity["deals"][0]
-    assert card["contact"] == "Ivan Petrov" and card["amount_text"] == "1,500 ₽"
+    assert card["contact"] == "Ivan Petrov" and card["amount_text"] == "₽1,500"
     assert card["movable"] is True and card["stale"] is False and card["in_stage"] == "less than an hour"
     inbox = next(c for c in data["columns"] if c["stage"]["name"] == "Unsorted")["deals"][0]
     assert inbox["movable"] is False and inbox["owner"] is None
@@ -96,7 +96,7 @@ async def test_a_sellers_board_has_their_deals_and_the_unassigned_inbox_only(boa
     assert data["sellers"] == [] and data["whose"] == "your deals"
     assert data["open"] == {  # the inbox deal is shown to Ali apart, not counted as his
         "count": 1,
-        "amount_text": "1,500 ₽",
+        "amount_text": "₽1,500",
         "unassigned": 1,
         "unassigned_text": "1 unassigned to take",
     }
@@ -120,7 +120,7 @@ async def test_a_boss_sees_every_deal_and_can_filter_by_seller(board: Board) -> 
     marias = await board.get(f"/app/api/board?seller={MARIA}", BOSS)
     assert titles(marias) == {"Opportunity": ["Globex PBX"]}
     assert marias["whose"] == "Maria" and marias["seller"] == MARIA
-    assert marias["open"] == {"count": 1, "amount_text": "4,200 ₽", "unassigned": 0, "unassigned_text": ""}
+    assert marias["open"] == {"count": 1, "amount_text": "₽4,200", "unassigned": 0, "unassigned_text": ""}
 
 
 async def test_a_seller_cannot_look_at_another_sellers_board(board: Board) -> None:

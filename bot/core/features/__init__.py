@@ -1,6 +1,18 @@
 """The chat's features, one router each."""
 
-from bot.core.features import calls, card, followups, lists, menu, new_deal, reports, tasks, team
+from bot.core.features import (
+    calls,
+    card,
+    dialing,
+    followups,
+    lists,
+    menu,
+    new_deal,
+    reports,
+    settings,
+    tasks,
+    team,
+)
 
 ALL_ROUTERS = [
     menu.router,
@@ -10,8 +22,10 @@ ALL_ROUTERS = [
     tasks.router,
     reports.router,
     team.router,
+    settings.router,
     followups.router,
     calls.router,
+    dialing.router,
 ]
 
 __all__ = ["ALL_ROUTERS", "menu"]

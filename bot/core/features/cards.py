@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Protocol
 
 from bot.core import actions as A
@@ -27,17 +27,21 @@ class HasTaskText(Protocol):
     def kind(self) -> TaskKind: ...
     @property
     def text(self) -> str: ...
-
-
-CALL_BACK = re.compile(r"Call back (?P<number>.+)")
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def attempts(self) -> int: ...
 
 
 def task_text(task: HasTaskText, tr: Tr) -> Html:
-    """A task's text in the reader's language, escaped: the call-back tasks that calls make are
-    written by crm_core in English, as the CLI and exports show them; the chat translates them."""
-    if task.kind is TaskKind.CALL_BACK and (match := CALL_BACK.fullmatch(task.text)):
-        return tr("Call back {number}", number=match["number"])
-    return h(task.text)
+    """A task's text in the reader's language, escaped: a call-back is said from its number (the
+    English text crm_core writes is for the CLI and exports), with the calls that did not connect."""
+    if task.kind is not TaskKind.CALL_BACK or task.phone is None:
+        return h(task.text)
+    text = tr("Call back {number}", number=pretty_phone(task.phone))
+    if task.attempts:
+        text = Html(text + " · " + tr.ngettext("{n} attempt", "{n} attempts", task.attempts))
+    return text
 
 
 # The default funnel's words: shown translated; names an admin chose are shown as they are.
@@ -130,6 +134,14 @@ def card_lines(details: DealDetails, ctx: ChatContext) -> list[str]:
     return lines
 
 
+def can_dial(deal: Deal, ctx: ChatContext) -> bool:
+    """Whether "📞 Call" is offered: a PBX places calls, the customer has a number, the deal is the user's
+    (or the user is a boss). Whether the call goes through is the core's to say when it is pressed."""
+    phone = deal.contact.phone if deal.contact is not None else None
+    mine = ctx.user.is_boss or deal.owner_id == ctx.user.id
+    return ctx.crm.config.places_calls and bool(phone) and mine
+
+
 def card_buttons(details: DealDetails, ctx: ChatContext) -> list[list[Button]]:
     deal, pipeline, tr, user = details.deal, details.pipeline, ctx.tr, ctx.user
     d, v = deal.id, deal.version
@@ -151,6 +163,8 @@ def card_buttons(details: DealDetails, ctx: ChatContext) -> list[list[Button]]:
         if following is not None:
             step.append(Button.act(f"{stage_label(following, tr)} ▶", A.NEXT, d, v))
         rows.append(step)
+        if can_dial(deal, ctx):
+            rows.append([Button.act("📞 " + tr("Call"), A.DIAL, d, 0)])
         rows.append(
             [
                 Button.act("↔️ " + tr("Move to…"), A.MOVE_MENU, d, v),
@@ -216,11 +230,9 @@ def event_text(event: DealEvent, stage: str, tr: Tr) -> Html:
             new=str(data.get("new") or "—")[:60],
         ),
         EventKind.NOTE: lambda: "📝 " + h(str(data.get("text", ""))[:300]),
-        EventKind.CALL: lambda: (
-            "📞 " + (tr("answered call") if data.get("status") == "answered" else tr("missed call"))
-        ),
+        EventKind.CALL: lambda: "📞 " + _call_line(data, tr),
         EventKind.TASK_CREATED: lambda: tr("task: {text}", text=str(data.get("text", ""))[:100]),
-        EventKind.TASK_DONE: lambda: tr("done: {text}", text=str(data.get("text", ""))[:100]),
+        EventKind.TASK_DONE: lambda: _done_line(data, tr),
         EventKind.TASK_CANCELLED: lambda: tr(
             "cancelled with the deal: {text}", text=str(data.get("text", ""))[:100]
         ),
@@ -230,3 +242,25 @@ def event_text(event: DealEvent, stage: str, tr: Tr) -> Html:
         EventKind.PRIORITY_CHANGED: lambda: tr("priority: {level}", level=tr(str(data.get("new", "")))),
     }
     return Html(texts[event.kind]())
+
+
+def _call_line(data: dict[str, object], tr: Tr) -> Html:
+    answered = data.get("status") == "answered"
+    if data.get("direction") == "outbound":
+        return tr("outgoing call") if answered else tr("outgoing call, no answer")
+    return tr("answered call") if answered else tr("missed call")
+
+
+def _done_line(data: dict[str, object], tr: Tr) -> Html:
+    """A task done; a call-back done by a call says who reached the customer, and how long after."""
+    done = tr("done: {text}", text=str(data.get("text", ""))[:100])
+    if not data.get("reached"):
+        return done
+    after = tr.duration(timedelta(seconds=int(str(data.get("after_s") or 0))))
+    if data.get("reached_by"):
+        how = tr(
+            "{name} reached the customer {time} after the missed call", name=data["reached_by"], time=after
+        )
+    else:
+        how = tr("the customer was reached {time} after the missed call", time=after)
+    return Html(f"{done} — {how}")

@@ -14,7 +14,7 @@ from bot.core.errors import refusal_reason
 from bot.core.events import SharedContact, Text
 from bot.core.features.card import back_to_card, details, passed_date, remind, show_card
 from bot.core.features.cards import deal_card, deal_label, stage_label, stage_name, task_text
-from bot.core.features.reports import conversion_lines, funnel_lines, sellers_lame_lines
+from bot.core.features.reports import calls_lines, conversion_lines, funnel_lines, sellers_lame_lines
 from bot.core.i18n import Tr, h
 from bot.core.renderers import Outgoing, renders
 from bot.core.routing import Router
@@ -437,8 +437,10 @@ async def digest_messages(ctx: ChatContext, digest: Digest) -> list[Outgoing]:
         f"• {h(r.seller.name)}: {r.open_count} · {r.won_count} · {r.lost_count} · {r.stale_count}"
         for r in digest.sellers
     ]
+    if digest.calls is not None:
+        lines += ["", "📞 <b>" + tr("Calls") + "</b>", *calls_lines(digest.calls, tr)]
     if digest.missed_calls:
-        lines += ["", "📞 <b>" + tr("Missed calls not called back: {n}", n=len(digest.missed_calls)) + "</b>"]
+        lines += ["", "📵 <b>" + tr("Missed calls not called back: {n}", n=len(digest.missed_calls)) + "</b>"]
         lines += [
             f"• {h(t.deal_title or '')} — {h(t.assignee_name or tr('nobody'))}, {tr.when(t.due_at, now=now)}"
             for t in digest.missed_calls[:10]

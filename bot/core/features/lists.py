@@ -5,11 +5,12 @@ from __future__ import annotations
 from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
+from bot.core.events import SharedContact, Text
 from bot.core.features.cards import STAGE_ICON, deal_label, stage_label, stage_name
 from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View, short
-from crm_core.domain.deals import Deal
+from crm_core.domain.conversations import Dialog
 from crm_core.domain.errors import InvalidInput
 from crm_core.domain.funnel import StageKind
 from crm_core.domain.listing import DealOrder
@@ -145,27 +146,21 @@ async def on_column_page(ctx: ChatContext, p: Payload) -> Reply:
     return Reply().edit(ctx.message_id, await column_view(ctx, p.num(0), p.num(1), p.token(2), p.token(3)))
 
 
-def _attention_first(deals: list[Deal], ctx: ChatContext) -> list[Deal]:
-    return sorted(deals, key=lambda d: (not d.is_stale(ctx.now), -d.last_activity_at.timestamp()))
-
-
 async def my_deals_view(ctx: ChatContext, page: int) -> View:
     tr = ctx.tr
-    deals = _attention_first(await ctx.crm.deals.my_open(actor=ctx.user), ctx)
-    stale = sum(d.is_stale(ctx.now) for d in deals)
-    lines = [f"📋 <b>{tr('My deals')}</b> · " + tr.ngettext("{n} open", "{n} open", len(deals))]
-    if stale:
-        lines.append("⏰ " + tr.ngettext("{n} needs a follow-up", "{n} need a follow-up", stale))
-    if not deals:
+    mine = await ctx.crm.deals.my_open_page(actor=ctx.user, page=page, size=PAGE)
+    lines = [f"📋 <b>{tr('My deals')}</b> · " + tr.ngettext("{n} open", "{n} open", mine.total)]
+    if mine.stale:
+        lines.append("⏰ " + tr.ngettext("{n} needs a follow-up", "{n} need a follow-up", mine.stale))
+    if not mine.total:
         lines.append(tr("No open deals. Create one with /new."))
-    chunk = deals[page * PAGE : (page + 1) * PAGE]
     buttons = [
-        [Button.act(f"{deal_label(d, ctx)} · {stage_label(d.stage, tr)}", A.CARD, d.id)] for d in chunk
+        [Button.act(f"{deal_label(d, ctx)} · {stage_label(d.stage, tr)}", A.CARD, d.id)] for d in mine.deals
     ]
     nav = []
     if page:
         nav.append(Button.act("◀", A.MY_DEALS, str(page - 1)))
-    if (page + 1) * PAGE < len(deals):
+    if (page + 1) * PAGE < mine.total:
         nav.append(Button.act("▶", A.MY_DEALS, str(page + 1)))
     return View.of(lines, [*buttons, nav])
 
@@ -207,7 +202,19 @@ async def found_deals(ctx: ChatContext, query: str) -> Reply:
 async def on_find(ctx: ChatContext, args: str) -> Reply:
     """Find deals: /find <name, title, phone or its last digits>."""
     if len(args.strip()) < 2:
-        return Reply().send(
-            View.of([ctx.tr("What should I look for? Send /find and a name, a title or a phone.")])
+        await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="find", step="answer", data={})
+        question = "🔎 " + ctx.tr(
+            "What should I look for? Send a name, a title or a phone (or its last digits)."
         )
+        return Reply().send(View.of([question, "<i>" + ctx.tr("Send /cancel to stop.") + "</i>"]))
     return await found_deals(ctx, args.strip())
+
+
+@router.flow("find")
+async def on_find_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
+    """The words /find asked for: search them (too short a word is asked for again)."""
+    query = (event.text if isinstance(event, Text) else event.phone).strip()
+    if len(query) < 2:
+        return Reply().send(View.of([ctx.tr("Type at least two characters to search, or use the menu.")]))
+    await ctx.crm.dialogs.drop(ctx.user.telegram_id)
+    return await found_deals(ctx, query)

@@ -55,7 +55,12 @@ def command_list(tr: Tr, *, boss: bool) -> list[tuple[str, str]]:
             ("invite", tr("Invite someone")),
             ("digest", tr("Daily digest now")),
         ]
-    tail = [("lang", tr("Language")), ("help", tr("Help")), ("cancel", tr("Cancel what I'm doing"))]
+    tail = [
+        ("settings", tr("Time zone, language, morning plan")),
+        ("lang", tr("Language")),
+        ("help", tr("Help")),
+        ("cancel", tr("Cancel what I'm doing")),
+    ]
     return [*commands, *tail]
 
 
@@ -119,30 +124,36 @@ async def on_lang(ctx: ChatContext, args: str) -> Reply:
     """Pick the interface language (or `/lang ru`)."""
     if args.strip().lower() in LANGUAGES:
         return await _switch(ctx, args.strip().lower())
-    buttons = [
+    return Reply().send(View.of([ctx.tr("Choose your language:")], _picker(ctx.user.locale)))
+
+
+def _picker(current: str) -> list[list[Button]]:
+    return [
         [
-            Button.act(("• " if code == ctx.user.locale else "") + name, A.LANG, code)
+            Button.act(("• " if code == current else "") + name, A.LANG, code)
             for code, name in LANGUAGES.items()
         ]
     ]
-    return Reply().send(View.of([ctx.tr("Choose your language:")], buttons))
 
 
 @router.button(A.LANG)
 async def on_lang_button(ctx: ChatContext, p: Payload) -> Reply:
+    """Switch the language from the picker, which then shows the choice (no second picker below)."""
     if p.token(0) not in LANGUAGES:
         raise InvalidInput("locale", p.token(0))
-    return await _switch(ctx, p.token(0))
+    return await _switch(ctx, p.token(0), picker=ctx.message_id)
 
 
-async def _switch(ctx: ChatContext, locale: str) -> Reply:
+async def _switch(ctx: ChatContext, locale: str, *, picker: int | None = None) -> Reply:
     user = await ctx.crm.users.update_preferences(actor=ctx.user, locale=locale)
     tr = Tr(user.locale, user.timezone)
-    reply = Reply()
+    reply = Reply(locale=user.locale)
     reply.actions.append(set_commands(tr, user))
-    return reply.send(
-        View.of(["🌐 " + tr("Language: English"), tr("Use the menu below.")], menu=main_menu(tr, user))
-    ).answer()
+    chosen = "🌐 " + tr("Language: English")
+    if picker is not None:  # the reply keyboard's labels change too: that takes a message of its own
+        reply.edit(picker, View.of([chosen], _picker(user.locale)))
+        return reply.send(View.of([tr("Use the menu below.")], menu=main_menu(tr, user))).answer()
+    return reply.send(View.of([chosen, tr("Use the menu below.")], menu=main_menu(tr, user))).answer()
 
 
 @router.button(A.NOOP)

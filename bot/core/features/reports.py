@@ -1,6 +1,8 @@
-"""/report: the funnel now, and conversion and losses per stage over a period, with the lame stage."""
+"""/report: the funnel now, and conversion and losses per stage over a period, with where deals are lost."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from bot.core import actions as A
 from bot.core.codec import Payload
@@ -10,7 +12,13 @@ from bot.core.i18n import Tr, h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
 from crm_core.domain.errors import InvalidInput
-from crm_core.reports.models import ConversionReport, FunnelSnapshot, SellerLameStage
+from crm_core.reports.models import (
+    CallFigures,
+    CallsReport,
+    ConversionReport,
+    FunnelSnapshot,
+    SellerLameStage,
+)
 from crm_core.reports.periods import parse_period
 
 router = Router("reports")
@@ -54,18 +62,18 @@ def conversion_lines(report: ConversionReport, tr: Tr) -> list[str]:
     if report.lame_stage is not None:
         worst = next(r for r in report.rows if r.stage.id == report.lame_stage.id)
         lines.append(
-            "🦶 "
+            "📍 "
             + tr(
-                "Lame stage: <b>{stage}</b> — loses {rate} of its deals (average {avg}).",
+                "Where deals are lost: <b>{stage}</b> — {rate} of its deals (average {avg}).",
                 stage=stage_name(report.lame_stage, tr),
                 rate=tr.percent(worst.loss_rate),
                 avg=tr.percent(report.average_loss_rate),
             )
         )
     elif report.enough_losses:
-        lines.append("👍 " + tr("No lame stage: losses are spread evenly."))
+        lines.append("👍 " + tr("No stage stands out: losses are spread evenly."))
     else:
-        lines.append("🌱 " + tr("Too few deals lost yet to name a lame stage."))
+        lines.append("🌱 " + tr("Too few deals lost yet to say where."))
     return lines
 
 
@@ -76,9 +84,9 @@ def sellers_lame_lines(items: list[SellerLameStage], team: ConversionReport, tr:
             team.lame_stage is None or item.lame_stage.id != team.lame_stage.id
         ):
             lines.append(
-                "🦶 "
+                "📍 "
                 + tr(
-                    "{name} limps at {stage} ({rate} lost).",
+                    "{name} loses most deals at {stage} ({rate} lost).",
                     name=item.seller.name,
                     stage=stage_name(item.lame_stage, tr),
                     rate=tr.percent(item.loss_rate),
@@ -111,26 +119,90 @@ async def report_view(ctx: ChatContext, period_key: str, seller: int) -> View:
         lines += sellers_lame_lines(
             await crm.reports.lame_stages_by_seller(actor=ctx.user, period=period), conversion, tr
         )
-    buttons = [
+    buttons = _period_buttons(tr, A.REPORT, period_key, seller)
+    row = [Button.act("📞 " + tr("Calls"), A.REPORT_CALLS, period_key, seller)]
+    if ctx.user.is_boss:
+        row.append(Button.act("👤 " + tr("Choose a seller…"), A.REPORT_SELLERS, period_key))
+    buttons.append(row)
+    return View.of(lines, buttons)
+
+
+def _period_buttons(tr: Tr, act: str, period_key: str, seller: int) -> list[list[Button]]:
+    return [
         [
-            Button.act(("• " if key == period_key else "") + tr(label), A.REPORT, key, seller)
+            Button.act(("• " if key == period_key else "") + tr(label), act, key, seller)
             for key, label in PERIODS.items()
         ]
     ]
-    if ctx.user.is_boss:
-        buttons.append([Button.act("👤 " + tr("Choose a seller…"), A.REPORT_SELLERS, period_key)])
+
+
+def call_figure_lines(figures: CallFigures, tr: Tr) -> list[str]:
+    """Calls as two lines: what was answered and placed; what was missed and how it was returned."""
+    talked = (
+        tr("{answered} answered", answered=tr.number(figures.answered))
+        + " · "
+        + tr(
+            "{outbound} outbound, {connected} connected",
+            outbound=tr.number(figures.outbound),
+            connected=tr.number(figures.outbound_connected),
+        )
+    )
+    if figures.without_outcome:
+        talked += " · " + tr("{n} without an outcome", n=tr.number(figures.without_outcome))
+    missed = "📵 " + tr(
+        "{missed} missed, {returned} returned",
+        missed=tr.number(figures.missed),
+        returned=tr.number(figures.returned),
+    )
+    if figures.median_minutes_to_call_back is not None:
+        after = tr.duration(timedelta(minutes=figures.median_minutes_to_call_back))
+        missed += " · " + tr("median call-back: {time}", time=after)
+    if figures.never_returned:
+        missed += " · ⚠️ " + tr("{n} never returned", n=tr.number(figures.never_returned))
+    return [talked, missed]
+
+
+def calls_lines(report: CallsReport, tr: Tr, *, team: bool = True) -> list[str]:
+    """The calls report: the team's figures, then each seller's."""
+    lines = []
+    if team:
+        lines += ["👥 <b>" + tr("The team") + "</b>: " + call_figure_lines(report.team, tr)[0]]
+        lines.append("   " + call_figure_lines(report.team, tr)[1])
+    for row in report.sellers:
+        first, second = call_figure_lines(row.figures, tr)
+        lines += [f"👤 <b>{h(row.seller.name)}</b>: {first}", f"   {second}"]
+    return lines
+
+
+async def calls_view(ctx: ChatContext, period_key: str, seller: int) -> View:
+    """The Calls page of /report: calls answered, missed, returned and how fast, outbound."""
+    if period_key not in PERIODS:
+        raise InvalidInput("period", period_key)
+    tr = ctx.tr
+    period = parse_period(period_key, now=ctx.now, tz=ctx.user.timezone)
+    report = await ctx.crm.reports.calls(actor=ctx.user, period=period, seller_telegram_id=seller or None)
+    title = "📞 <b>" + tr("Calls — {period}", period=tr(PERIODS[period_key]).lower()) + "</b>"
+    lines = [title, "", *calls_lines(report, tr, team=ctx.user.is_boss and not seller)]
+    buttons = _period_buttons(tr, A.REPORT_CALLS, period_key, seller)
+    buttons.append([Button.act("📈 " + tr("Report"), A.REPORT, period_key, seller)])
     return View.of(lines, buttons)
 
 
 @router.command("report")
 async def on_report(ctx: ChatContext, args: str) -> Reply:
-    """Show the funnel and the last 30 days' conversion, with the lame stage marked."""
+    """Show the funnel and the last 30 days' conversion, with where deals are lost marked."""
     return Reply().send(await report_view(ctx, "30d", 0))
 
 
 @router.button(A.REPORT)
 async def on_report_button(ctx: ChatContext, p: Payload) -> Reply:
     return Reply().edit(ctx.message_id, await report_view(ctx, p.token(0), p.num(1)))
+
+
+@router.button(A.REPORT_CALLS)
+async def on_report_calls(ctx: ChatContext, p: Payload) -> Reply:
+    """Show the calls: answered, missed and returned, outbound, per seller and for the team."""
+    return Reply().edit(ctx.message_id, await calls_view(ctx, p.token(0), p.num(1)))
 
 
 @router.button(A.REPORT_SELLERS)

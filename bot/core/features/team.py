@@ -1,14 +1,24 @@
-"""/team and /invite (bosses): who sells what, invitations, and letting someone go."""
+"""/team and /invite (bosses): who sells what, their extensions and time zones, invitations, and
+letting someone go."""
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
+from bot.core.errors import explain
+from bot.core.events import SharedContact, Text
+from bot.core.features.settings import TEAM, zone_label
 from bot.core.i18n import h
+from bot.core.renderers import Outgoing, renders
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
-from crm_core.domain.errors import InvalidInput, NotAllowed, NotFound, OutOfDate
+from crm_core.domain.conversations import Dialog
+from crm_core.domain.errors import CrmError, ExtensionTaken, InvalidInput, NotAllowed, NotFound, OutOfDate
+from crm_core.domain.notifications import NoteKind
 from crm_core.domain.users import Role, User
 
 router = Router("team")
@@ -73,15 +83,15 @@ async def _member(ctx: ChatContext, user_id: int) -> User:
     return user
 
 
-@router.button(A.TEAM_SELLER)
-async def on_seller(ctx: ChatContext, p: Payload) -> Reply:
-    """One seller: their figures, their board, and letting them go."""
-    person = await _member(ctx, p.num(0))
+async def seller_view(ctx: ChatContext, person: User, notice: str | None = None) -> View:
+    """One member: their figures, extensions and time zone, their board, and letting them go."""
     tr = ctx.tr
     rows = await ctx.crm.reports.sellers(
         actor=ctx.user, period=ctx.crm.reports.default_period(), seller_telegram_id=person.telegram_id
     )
     lines = [f"👤 <b>{h(person.name)}</b>" + ("" if person.active else " · " + tr("deactivated"))]
+    if notice:
+        lines += [notice, ""]
     currency = ctx.crm.config.default_currency
     for row in rows:
         lines += [
@@ -90,11 +100,76 @@ async def on_seller(ctx: ChatContext, p: Payload) -> Reply:
             tr("Lost in 30 days: {n}", n=row.lost_count),
             tr("Need a follow-up: {n}", n=row.stale_count),
         ]
+    lines += [
+        "☎️ " + tr("Extensions: {list}", list=", ".join(person.extensions) or tr("none")),
+        "🕒 " + tr("Time zone: {zone}", zone=zone_label(ctx, person.timezone)),
+    ]
     buttons = [[Button.act("📊 " + tr("Their board"), A.BOARD, person.telegram_id)]]
+    if person.active:
+        buttons.append(
+            [
+                Button.act("☎️ " + tr("Extensions…"), A.TEAM_EXT, person.id),
+                Button.act("🕒 " + tr("Time zone…"), A.ZONE_MENU, person.id, TEAM),
+            ]
+        )
     if person.active and person.id != ctx.user.id:
         buttons.append([Button.act("🚪 " + tr("Deactivate…"), A.DEACTIVATE_ASK, person.id)])
     buttons.append([Button.act("⬅ " + tr("Team"), A.TEAM)])
-    return Reply().edit(ctx.message_id, View.of(lines, buttons))
+    return View.of(lines, buttons)
+
+
+@router.button(A.TEAM_SELLER)
+async def on_seller(ctx: ChatContext, p: Payload) -> Reply:
+    """One seller: their figures, extensions and time zone, their board, and letting them go."""
+    return Reply().edit(ctx.message_id, await seller_view(ctx, await _member(ctx, p.num(0))))
+
+
+@router.button(A.TEAM_EXT)
+async def on_extensions(ctx: ChatContext, p: Payload) -> Reply:
+    """Ask for the member's PBX extensions: the calls to them pop up in their chat."""
+    person = await _member(ctx, p.num(0))
+    await ctx.crm.dialogs.put(
+        ctx.user.telegram_id,
+        flow="extensions",
+        step="answer",
+        data={"user_id": person.id, "message_id": ctx.message_id},
+    )
+    tr = ctx.tr
+    lines = [
+        "☎️ " + tr("Type {name}'s PBX extensions, e.g. 105 or 105, 106.", name=person.name),
+        tr("They replace the current ones: {list}.", list=", ".join(person.extensions) or tr("none")),
+        "<i>" + tr("Send - to remove them all, or /cancel to stop.") + "</i>",
+    ]
+    return Reply().edit(
+        ctx.message_id, View.of(lines, [[Button.act("⬅ " + tr("Back"), A.TEAM_SELLER, person.id)]])
+    )
+
+
+def typed_extensions(text: str) -> tuple[str, ...]:
+    """Extensions as a boss types them: separated by spaces, commas or semicolons; "-" for none."""
+    if text.strip() in ("-", "—", "0"):
+        return ()
+    return tuple(part for part in re.split(r"[\s,;]+", text) if part)
+
+
+def _ask_again(ctx: ChatContext, error: CrmError) -> Reply:
+    return Reply().send(View.of(["⚠️ " + explain(error, ctx.tr), ctx.tr("Type them again, or /cancel.")]))
+
+
+@router.flow("extensions")
+async def on_extensions_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
+    """Give the member the typed extensions, or say why not (whose an extension is) and ask again."""
+    person = await _member(ctx, int(dialog.data["user_id"]))
+    typed = event.text if isinstance(event, Text) else event.phone
+    try:
+        person = await ctx.crm.users.set_extensions(
+            telegram_id=person.telegram_id, extensions=typed_extensions(typed), actor=ctx.user
+        )
+    except (InvalidInput, ExtensionTaken) as error:
+        return _ask_again(ctx, error)
+    await ctx.crm.dialogs.drop(ctx.user.telegram_id)
+    notice = "✅ " + ctx.tr("Extensions: {list}", list=", ".join(person.extensions) or ctx.tr("none"))
+    return Reply().send(await seller_view(ctx, person, notice=notice))
 
 
 @router.button(A.DEACTIVATE_ASK)
@@ -145,16 +220,34 @@ async def on_deactivate(ctx: ChatContext, p: Payload) -> Reply:
 
 @router.command("invite", boss=True)
 async def on_invite(ctx: ChatContext, args: str) -> Reply:
-    """Invite someone: pick the role, get a link to send them."""
-    return Reply().send(await _invite_menu(ctx))
+    """Invite someone: pick the role (typing their extension first is optional), get a link."""
+    extensions: tuple[str, ...] = ()
+    if args.strip():
+        try:
+            extensions = await ctx.crm.invites.check_extensions(typed_extensions(args), actor=ctx.user)
+        except (InvalidInput, ExtensionTaken) as error:
+            return Reply().send(View.of(["⚠️ " + explain(error, ctx.tr)]))
+    return Reply().send(await _invite_menu(ctx, extensions))
 
 
-async def _invite_menu(ctx: ChatContext) -> View:
+async def _invite_menu(ctx: ChatContext, extensions: tuple[str, ...] = ()) -> View:
     _boss(ctx)
     tr = ctx.tr
-    asked = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="invite", step="role", data={})
+    asked = await ctx.crm.dialogs.put(
+        ctx.user.telegram_id, flow="invite", step="role", data={"extensions": list(extensions)}
+    )
+    if extensions:
+        lines = [
+            tr("Invite a new…"),
+            "☎️ " + tr("They get the extension {list}.", list=", ".join(extensions)),
+        ]
+    else:
+        lines = [
+            tr("Invite a new…"),
+            "<i>" + tr("To give them a PBX extension, type it now (e.g. 105), then pick the role.") + "</i>",
+        ]
     return View.of(
-        [tr("Invite a new…")],
+        lines,
         [
             [
                 Button.act("🧑‍💼 " + tr("Seller"), A.INVITE, "seller", asked.draft),
@@ -162,6 +255,17 @@ async def _invite_menu(ctx: ChatContext) -> View:
             ]
         ],
     )
+
+
+@router.flow("invite")
+async def on_invite_extension(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
+    """An extension typed at the invite menu: checked now, and the menu shown again with it."""
+    typed = event.text if isinstance(event, Text) else event.phone
+    try:
+        extensions = await ctx.crm.invites.check_extensions(typed_extensions(typed), actor=ctx.user)
+    except (InvalidInput, ExtensionTaken) as error:
+        return _ask_again(ctx, error)
+    return Reply().send(await _invite_menu(ctx, extensions))
 
 
 @router.button(A.INVITE_MENU)
@@ -178,8 +282,11 @@ async def on_invite_role(ctx: ChatContext, p: Payload) -> Reply:
     except ValueError:
         raise InvalidInput("role", p.token(0)) from None
     _boss(ctx)
-    await ctx.crm.dialogs.confirmed(ctx.user.telegram_id, flow="invite", draft=p.num(1), what="question")
-    invite = await ctx.crm.invites.create(role=role, actor=ctx.user)
+    asked = await ctx.crm.dialogs.confirmed(
+        ctx.user.telegram_id, flow="invite", draft=p.num(1), what="question"
+    )
+    extensions = tuple(str(e) for e in asked.data.get("extensions") or ())
+    invite = await ctx.crm.invites.create(role=role, actor=ctx.user, extensions=extensions)
     await ctx.crm.dialogs.drop(ctx.user.telegram_id)
     link = f"https://t.me/{ctx.settings.bot_username}?start={invite.code}"
     tr = ctx.tr
@@ -191,7 +298,28 @@ async def on_invite_role(ctx: ChatContext, p: Payload) -> Reply:
         "",
         "<i>" + tr("It works once and expires in 7 days.") + "</i>",
     ]
+    if invite.extensions:
+        lines.insert(1, "☎️ " + tr("They get the extension {list}.", list=", ".join(invite.extensions)))
     return Reply().edit(ctx.message_id, View.of(lines))
+
+
+@renders(NoteKind.INVITE_USED)
+async def invite_used(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+    """Tell the boss who made an invitation that it was used: who joined, as what."""
+    tr = ctx.tr
+    role = tr("boss") if p.get("role") == Role.BOSS.value else tr("seller")
+    lines = ["🎉 " + tr("{name} joined the team as a {role}.", name=p.get("name", ""), role=role)]
+    given, taken = list(p.get("extensions") or ()), list(p.get("taken") or ())
+    if given:
+        lines.append("☎️ " + tr("Extensions: {list}", list=", ".join(given)))
+    if taken:
+        lines.append(
+            "⚠️ " + tr("Extension {list} was given to someone else meanwhile.", list=", ".join(taken))
+        )
+    button = Button.act(
+        "👤 " + tr.label("{name}'s page", name=p.get("name", "")), A.TEAM_SELLER, int(p["user_id"])
+    )
+    return [View.of(lines, [[button]])]
 
 
 @router.button(A.INVITE_REVOKE)

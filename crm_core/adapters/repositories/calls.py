@@ -6,10 +6,11 @@ are built once here, with bound parameters, and SQLAlchemy only looks up their c
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -155,6 +156,44 @@ class CallRepository:
             select(calls).where(calls.c.deal_id == deal_id).order_by(calls.c.started_at.desc()).limit(limit)
         )
         return [_record(r) for r in rows]
+
+    async def missed_call_of(self, phone: str, *, recorded_at: datetime) -> datetime | None:
+        """When the latest missed call from ``phone`` recorded by ``recorded_at`` started (the call
+        that made a call-back task recorded at that moment)."""
+        started_at: datetime | None = await self.conn.scalar(
+            select(calls.c.started_at)
+            .where(
+                calls.c.caller == phone,
+                calls.c.direction == CallDirection.INBOUND.value,
+                calls.c.status == CallStatus.MISSED.value,
+                calls.c.created_at <= recorded_at,
+            )
+            .order_by(calls.c.created_at.desc(), calls.c.id.desc())
+            .limit(1)
+        )
+        return started_at
+
+    async def last_reached(self, phones: Collection[str], *, since: datetime) -> dict[str, datetime]:
+        """For each of ``phones`` reached since ``since`` (a call from it answered, or a call to it that
+        connected), when it was last reached."""
+        if not phones:
+            return {}
+        number = case(
+            (calls.c.direction == CallDirection.INBOUND.value, calls.c.caller), else_=calls.c.dialed
+        )
+        stmt = (
+            select(number, func.max(func.coalesce(calls.c.answered_at, calls.c.started_at)))
+            .where(
+                calls.c.status == CallStatus.ANSWERED.value,
+                calls.c.started_at >= since,
+                or_(
+                    and_(calls.c.direction == CallDirection.INBOUND.value, calls.c.caller.in_(list(phones))),
+                    and_(calls.c.direction == CallDirection.OUTBOUND.value, calls.c.dialed.in_(list(phones))),
+                ),
+            )
+            .group_by(number)
+        )
+        return {str(phone): at for phone, at in await self.conn.execute(stmt)}
 
     async def new_numbers_since(self, since: datetime) -> int:
         """How many calls came from numbers the CRM did not know (and would make deals) since ``since``."""

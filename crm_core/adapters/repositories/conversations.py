@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,6 +22,21 @@ def _upsert(conn: AsyncConnection, table: Any) -> Any:
     return pg_insert(table) if conn.dialect.name == "postgresql" else sqlite_insert(table)
 
 
+def _invite(row: Row[Any]) -> Invite:
+    return Invite(
+        row.id,
+        row.code,
+        Role(row.role),
+        row.created_by_id,
+        row.created_at,
+        row.expires_at,
+        row.used_by_id,
+        row.used_at,
+        row.revoked_at,
+        tuple(row.extensions.split(",")) if row.extensions else (),
+    )
+
+
 class InviteRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
@@ -34,6 +49,7 @@ class InviteRepository:
                 created_by_id=invite.created_by_id,
                 created_at=invite.created_at,
                 expires_at=invite.expires_at,
+                extensions=",".join(invite.extensions) or None,
             )
         )
         invite.id = int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -41,19 +57,7 @@ class InviteRepository:
 
     async def by_code(self, code: str) -> Invite | None:
         row = (await self.conn.execute(select(invites).where(invites.c.code == code))).first()
-        if row is None:
-            return None
-        return Invite(
-            row.id,
-            row.code,
-            Role(row.role),
-            row.created_by_id,
-            row.created_at,
-            row.expires_at,
-            row.used_by_id,
-            row.used_at,
-            row.revoked_at,
-        )
+        return None if row is None else _invite(row)
 
     async def pending(self, now: datetime) -> list[Invite]:
         rows = await self.conn.execute(
@@ -61,7 +65,7 @@ class InviteRepository:
             .where(invites.c.used_at.is_(None), invites.c.revoked_at.is_(None), invites.c.expires_at > now)
             .order_by(invites.c.created_at)
         )
-        return [Invite(r.id, r.code, Role(r.role), r.created_by_id, r.created_at, r.expires_at) for r in rows]
+        return [_invite(r) for r in rows]
 
     async def mark_used(self, invite_id: int, *, user_id: int, at: datetime) -> bool:
         """Use the invitation once: only the first of two racing redemptions succeeds."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -14,10 +13,8 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
-    case,
     func,
     insert,
-    literal,
     or_,
     select,
     update,
@@ -170,11 +167,6 @@ def follow_up_due(deal: Deal, latest_open_task_due: datetime | None) -> datetime
     return max(c for c in candidates if c is not None)
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 class DealRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
@@ -302,37 +294,6 @@ class DealRepository:
             else None,
         )
 
-    async def board(
-        self, *, pipeline_id: int, viewer: User, owner_id: int | None = None
-    ) -> dict[int, tuple[int, Decimal, int]]:
-        """Per stage id, of the deals ``viewer`` may see: how many are theirs to count and the sum of
-        their amounts, and how many unassigned ones are shown beside them, not counted.
-
-        Counted: a seller's own deals; a boss's, everyone's (or ``owner_id``'s). Beside them: the
-        unassigned inbox deals a seller may take (none when an owner is picked, who owns them all).
-        """
-        figures: tuple[Any, ...] = (func.count(deals.c.id), func.sum(deals.c.amount), literal(0))
-        if owner_id is None and not viewer.is_boss:
-            mine = deals.c.owner_id == viewer.id
-            figures = (
-                func.sum(case((mine, 1), else_=0)),
-                func.sum(case((mine, deals.c.amount))),
-                func.sum(case((mine, 0), else_=1)),
-            )
-        stmt = (
-            select(deals.c.stage_id, *figures)
-            .select_from(deals.join(stages, stages.c.id == deals.c.stage_id))
-            .where(deals.c.pipeline_id == pipeline_id)
-            .group_by(deals.c.stage_id)
-        )
-        if owner_id is not None:
-            stmt = stmt.where(deals.c.owner_id == owner_id)
-        rows = await self.conn.execute(visible_to(stmt, viewer))
-        return {
-            stage_id: (int(count or 0), total or Decimal("0.00"), int(beside or 0))
-            for stage_id, count, total, beside in rows
-        }
-
     async def owned_open(self, owner_id: int) -> list[Deal]:
         """The owner's open deals (``owned_open``), by stage, newest in the stage first."""
         stmt = (
@@ -341,30 +302,6 @@ class DealRepository:
             .order_by(stages.c.position, deals.c.stage_entered_at.desc(), deals.c.id.desc())
         )
         return deals_from_rows(await self.conn.execute(stmt))
-
-    async def find(self, query: str, *, viewer: User, region_e164: str | None, limit: int = 20) -> list[Deal]:
-        """Deals whose phone (any format, or its last digits), title or contact name matches."""
-        digits = digits_of(query)
-        conditions = []
-        if region_e164:
-            conditions.append(contacts.c.phone == region_e164)
-        if len(digits) >= 3 and len(digits) >= len(query.strip(" +()-")) - 2:
-            conditions.append(contacts.c.phone_rev.like(digits[::-1] + "%"))
-        key = search_key(query)
-        if key:
-            conditions += [
-                deals.c.title_key.like(_like(key), escape="\\"),
-                contacts.c.name_key.like(_like(key), escape="\\"),
-            ]
-        if not conditions:
-            return []
-        stmt = (
-            deal_select()
-            .where(or_(*conditions))
-            .order_by(deals.c.closed_at.is_not(None), deals.c.last_activity_at.desc())
-        )
-        rows = await self.conn.execute(visible_to(stmt, viewer).limit(limit))
-        return deals_from_rows(rows)
 
     async def open_deals_of_contact(self, contact_id: int) -> list[Deal]:
         """The contact's open deals, most recently active first."""

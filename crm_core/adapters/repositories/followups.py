@@ -125,6 +125,7 @@ class FollowUpRepository:
             row.last_digest_on,
             row.last_digest_at,
             row.last_morning_on,
+            row.morning_time,
         )
 
     async def ensure_preferences(self, user_id: int) -> None:
@@ -146,6 +147,7 @@ class FollowUpRepository:
                 digest_time=prefs.digest_time,
                 digest_enabled=prefs.digest_enabled,
                 morning_plan_enabled=prefs.morning_plan_enabled,
+                morning_time=prefs.morning_time,
             )
         )
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crm_core.adapters.repositories import call_reports
 from crm_core.adapters.repositories.deals import is_open
 from crm_core.adapters.sqlfunc import epoch_seconds
 from crm_core.adapters.tables import deal_events, deals, stages
@@ -362,3 +363,16 @@ class ReportRepository:
 
     async def activity(self, *, start: datetime, end: datetime, owner_id: int | None) -> dict[str, Any]:
         return await activity(self.conn, start=start, end=end, owner_id=owner_id)
+
+    async def call_missed(
+        self, *, start: datetime, end: datetime, owner_id: int | None
+    ) -> dict[int | None, tuple[int, int, float | None]]:
+        return await call_reports.missed(self.conn, start=start, end=end, owner_id=owner_id)
+
+    async def call_team_median(self, *, start: datetime, end: datetime, owner_id: int | None) -> float | None:
+        return await call_reports.team_median(self.conn, start=start, end=end, owner_id=owner_id)
+
+    async def call_handled(
+        self, *, start: datetime, end: datetime, owner_id: int | None
+    ) -> dict[int | None, tuple[int, int, int, int]]:
+        return await call_reports.handled(self.conn, start=start, end=end, owner_id=owner_id)

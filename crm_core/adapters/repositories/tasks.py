@@ -27,6 +27,8 @@ def task_from_row(row: Row[Any]) -> Task:
         assignee_name=row.assignee_name,
         cancelled_at=row.cancelled_at,
         deal_closed=row.deal_closed_at is not None,
+        phone=row.phone,
+        attempts=row.attempts,
     )
 
 
@@ -54,6 +56,12 @@ _NOT_DONE_OF_DEAL = (
     .order_by(tasks.c.due_at, tasks.c.id)
 )
 
+_OPEN_CALL_BACKS_TO = (
+    _task_select()
+    .where(tasks.c.phone == bindparam("phone"), tasks.c.kind == "call_back", OPEN)
+    .order_by(tasks.c.created_at, tasks.c.id)
+)
+
 
 class TaskRepository:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -70,6 +78,7 @@ class TaskRepository:
                 "kind": task.kind.value,
                 "created_at": task.created_at,
                 "created_by_id": task.created_by_id,
+                "phone": task.phone,
             },
         )
         task.id = int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -91,8 +100,13 @@ class TaskRepository:
                 cancelled_at=task.cancelled_at,
                 assignee_id=task.assignee_id,
                 text=task.text,
+                attempts=task.attempts,
             )
         )
+
+    async def open_call_backs_to(self, phone: str) -> list[Task]:
+        """The open call-back tasks about ``phone``, oldest first (whatever deal they are on)."""
+        return [task_from_row(r) for r in await self.conn.execute(_OPEN_CALL_BACKS_TO, {"phone": phone})]
 
     async def reschedule(self, task: Task) -> None:
         """A new due time: the task will be announced again when it comes."""

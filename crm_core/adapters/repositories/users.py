@@ -128,6 +128,9 @@ class UserRepository:
                 insert(user_extensions), [{"extension": e, "user_id": user.id} for e in user.extensions]
             )
 
+    async def release_extension(self, extension: str) -> None:
+        await self.conn.execute(delete(user_extensions).where(user_extensions.c.extension == extension))
+
     async def extension_owner(self, extension: str) -> int | None:
         return await self.conn.scalar(
             select(user_extensions.c.user_id).where(user_extensions.c.extension == extension)

@@ -107,16 +107,16 @@ export default async function setup(page) {
     }
   }
 
-  async function hangUpLater(call) {
+  async function hangUpLater(call, target = result) {
     await new Promise((resolve) => setTimeout(resolve, (call.talk_s + 1.5) * 1000));
     try {
       const state = await page.api.get(`/demo/calls/${call.call_id}`);
       const line = state.state === "ended"
         ? `The call ended after ${state.duration_s} s.`
         : `The call did not end cleanly: ${state.error || state.state}.`;
-      result.append(element("p", { class: "demo-pbx-later", text: line }));
+      target.append(element("p", { class: "demo-pbx-later", text: line }));
     } catch (error) {
-      result.append(element("p", { class: "demo-pbx-later", text: `The call's end is unknown: ${error.message}` }));
+      target.append(element("p", { class: "demo-pbx-later", text: `The call's end is unknown: ${error.message}` }));
     }
   }
 
@@ -136,6 +136,47 @@ export default async function setup(page) {
       answered.disabled = missed.disabled = false;
     }
   });
+
+  // Calls placed from the cards ("📞 Call"): the seller's phone rings here; "Pick up" connects it.
+  const placed = element("div", { class: "demo-pbx-placed", "aria-live": "polite" });
+  body.append(placed);
+  const shown = new Set();
+
+  async function pollPlaced() {
+    let calls = [];
+    try {
+      ({ calls } = await page.api.get("/demo/placed"));
+    } catch (error) {
+      return;
+    }
+    const ringing = new Set(calls.map((c) => c.call_id));
+    for (const node of [...placed.children]) {
+      if (!ringing.has(node.dataset.callId) && !node.classList.contains("done")) node.remove();
+    }
+    for (const call of calls) {
+      if (shown.has(call.call_id)) continue;
+      shown.add(call.call_id);
+      const who = call.customer ? `${call.customer} (${call.phone})` : call.phone;
+      const line = element("p", { text: `📞 ${call.seller}'s phone (ext ${call.extension}) rings: a call to ${who} placed from the card.` });
+      const pick = element("button", { type: "button", class: "primary", text: `Pick up as ${call.seller}` });
+      const item = element("div", { class: "demo-pbx-result", "data-call-id": call.call_id }, line, pick);
+      pick.addEventListener("click", async () => {
+        pick.disabled = true;
+        try {
+          const answer = await page.api.post(`/demo/placed/${call.call_id}/pick-up`, {});
+          item.classList.add("done");
+          item.replaceChildren(element("p", { text: answer.message }));
+          page.refresh();
+          hangUpLater({ ...answer, call_id: call.call_id }, item);
+        } catch (error) {
+          item.classList.add("error");
+          item.append(element("p", { text: error.message }));
+        }
+      });
+      placed.prepend(item);
+    }
+  }
+  setInterval(pollPlaced, 1500);
 
   await load();
 }

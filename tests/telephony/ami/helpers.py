@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,6 +54,12 @@ class FakeAmi:
         self._session: asyncio.StreamWriter | None = None
         self._logged_in = asyncio.Condition()
         self.port = 0
+        # Originate: what was asked, whether Asterisk takes it, and whether the customer picks up.
+        self.originated: list[dict[str, str]] = []
+        self.refuse_originate: str | None = None
+        self.customer_answers = True
+        self._originating = asyncio.Condition()
+        self._calls = 0
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
@@ -93,11 +100,37 @@ class FakeAmi:
             if self.answer_pings:
                 writer.write(_packet(Response="Success", ActionID=action_id, Ping="Pong", Timestamp="1.0"))
             return True
+        if name == "originate":
+            await self._originate(action, writer)
+            return True
         if name == "logoff":
             writer.write(_packet(Response="Goodbye", ActionID=action_id, Message="Thanks for all the fish."))
             return False
         writer.write(_packet(Response="Error", ActionID=action_id, Message="Invalid/unknown command"))
         return True
+
+    async def _originate(self, action: dict[str, str], writer: asyncio.StreamWriter) -> None:
+        """Answer ``Originate`` as Asterisk does with ``Async: true``, then play the call it makes: the
+        seller's phone (``Channel``) rings and is picked up, the dialplan dials ``Exten`` through a trunk."""
+        action_id = action.get("ActionID", "")
+        if self.refuse_originate is not None:
+            writer.write(_packet(Response="Error", ActionID=action_id, Message=self.refuse_originate))
+            await writer.drain()
+            return
+        writer.write(_packet(Response="Success", ActionID=action_id, Message="Originate successfully queued"))
+        await writer.drain()
+        async with self._originating:
+            self.originated.append(action)
+            self._originating.notify_all()
+        self._calls += 1
+        await self.send(originated_call(action, sequence=self._calls, customer_answers=self.customer_answers))
+
+    async def wait_for_originate(self, count: int = 1, timeout_s: float = 10.0) -> list[dict[str, str]]:
+        async with self._originating:
+            await asyncio.wait_for(
+                self._originating.wait_for(lambda: len(self.originated) >= count), timeout_s
+            )
+        return self.originated
 
     async def wait_for_login(self, count: int, timeout_s: float = 5.0) -> None:
         async with self._logged_in:
@@ -124,6 +157,72 @@ class FakeAmi:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+
+
+def originated_call(
+    action: Mapping[str, str], *, sequence: int, customer_answers: bool = True, talk_s: int = 42
+) -> list[dict[str, str]]:
+    """The events of the call an ``Originate`` makes: the seller's channel, picked up; the dialplan's
+    ``Dial`` of the number through a trunk; the customer's answer (or not); the bridge; the hang-ups."""
+    t0 = time.time() - 120  # a call that just ended: every time in the past
+    seller_uid, trunk_uid = f"{int(t0)}.{sequence * 2}", f"{int(t0)}.{sequence * 2 + 1}"
+    seller, trunk = f"{action['Channel']}-{sequence:08x}", f"PJSIP/provider-{sequence:08x}"
+    number, bridge = action["Exten"], f"bridge-{sequence}"
+
+    def at(offset: float) -> str:
+        return f"{t0 + offset:.6f}"
+
+    def leg(name: str, uid: str, state: str, context: str, **extra: str) -> dict[str, str]:
+        return {
+            "Channel": name,
+            "ChannelState": state,
+            "Context": context,
+            "Exten": "s",
+            "Uniqueid": uid,
+            "Linkedid": seller_uid,
+            **extra,
+        }
+
+    def me(state: str) -> dict[str, str]:
+        return leg(seller, seller_uid, state, action["Context"], CallerIDNum=number)
+
+    def them(state: str) -> dict[str, str]:
+        return leg(trunk, trunk_uid, state, "from-trunk", CallerIDNum=number)
+
+    dial = {"DestChannel": trunk, "DestUniqueid": trunk_uid, "DestLinkedid": seller_uid}
+    events = [
+        {"Event": "Newchannel", "Timestamp": at(0), **me("0")},
+        {"Event": "Newstate", "Timestamp": at(0.1), **me("5")},
+        {"Event": "Newstate", "Timestamp": at(2), **me("6")},  # the seller picked up
+        {
+            "Event": "OriginateResponse",
+            "Timestamp": at(2),
+            "ActionID": action.get("ActionID", ""),
+            "Response": "Success",
+            "Channel": seller,
+            "Uniqueid": seller_uid,
+        },
+        {"Event": "Newchannel", "Timestamp": at(2.1), **them("0")},
+        {"Event": "DialBegin", "Timestamp": at(2.2), **me("6"), **dial, "DialString": f"{number}@provider"},
+    ]
+    if not customer_answers:
+        return [
+            *events,
+            {"Event": "DialEnd", "Timestamp": at(30), **me("6"), **dial, "DialStatus": "NOANSWER"},
+            {"Event": "Hangup", "Timestamp": at(30.1), **them("5"), "Cause": "19"},
+            {"Event": "Hangup", "Timestamp": at(30.2), **me("6"), "Cause": "16"},
+        ]
+    return [
+        *events,
+        {"Event": "Newstate", "Timestamp": at(8), **them("6")},
+        {"Event": "DialEnd", "Timestamp": at(8.1), **me("6"), **dial, "DialStatus": "ANSWER"},
+        {"Event": "BridgeEnter", "Timestamp": at(8.2), "BridgeUniqueid": bridge, **them("6")},
+        {"Event": "BridgeEnter", "Timestamp": at(8.3), "BridgeUniqueid": bridge, **me("6")},
+        {"Event": "BridgeLeave", "Timestamp": at(8 + talk_s), "BridgeUniqueid": bridge, **them("6")},
+        {"Event": "Hangup", "Timestamp": at(8.1 + talk_s), **them("6"), "Cause": "16"},
+        {"Event": "BridgeLeave", "Timestamp": at(8.2 + talk_s), "BridgeUniqueid": bridge, **me("6")},
+        {"Event": "Hangup", "Timestamp": at(8.3 + talk_s), **me("6"), "Cause": "16"},
+    ]
 
 
 async def _read_packet(reader: asyncio.StreamReader) -> dict[str, str] | None:

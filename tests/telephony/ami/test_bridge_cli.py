@@ -95,14 +95,25 @@ def test_the_ami_command_says_what_is_missing_before_connecting_anywhere(
         monkeypatch.delenv(f"KANBOT_{name}", raising=False)
     result = runner.invoke(app, ["ami", "--host", "127.0.0.1", "--username", "kanbot"])
     assert result.exit_code == 2
-    assert "--secret" in said(result.output)
-    assert "--crm-url" in said(result.output)
+    assert "KANBOT_AMI_SECRET (--secret)" in said(result.output)
+    assert "KANBOT_CRM_URL (--crm-url)" in said(result.output)
+    assert "KANBOT_CALLS_SECRET (--crm-secret)" in said(result.output)
+    assert "KANBOT_AMI_USERNAME" not in said(result.output)
 
 
 def test_the_ami_command_refuses_a_placeholder_secret() -> None:
     result = runner.invoke(app, ["ami", "--username", "kanbot", "--secret", "changeme"])
     assert result.exit_code == 2
-    assert "placeholder" in said(result.output)
+    assert "Invalid setting KANBOT_AMI_SECRET: is a placeholder" in said(result.output)
+
+
+def test_the_ami_command_names_the_variables_of_bad_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KANBOT_AMI_SECRET", "short")
+    monkeypatch.setenv("KANBOT_AMI_PORT", "not-a-port")
+    result = runner.invoke(app, ["ami", "--username", "kanbot"])
+    assert result.exit_code == 2
+    assert "Invalid setting KANBOT_AMI_SECRET: is 5 characters long" in said(result.output)
+    assert "Invalid setting KANBOT_AMI_PORT:" in said(result.output)
 
 
 def test_the_bridge_app_has_its_three_commands() -> None:

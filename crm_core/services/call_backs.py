@@ -1,0 +1,102 @@
+"""The missed-call loop: a call that reaches the customer does their call-back; one that does not
+connect is one more attempt on it.
+
+A customer is reached by an inbound call from their number answered by anyone, or an outbound call
+to their number that connects, from any seller's extension. The call-back is done by itself, on
+whatever deal it is, and its history says who reached the customer and how long after the missed
+call. The reached deal's owner is told when someone else did it (a notice batched per owner).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
+from crm_core.domain.deals import Actor, DealEvent, EventKind
+from crm_core.domain.tasks import Task
+from crm_core.domain.users import User
+from crm_core.services.unit_of_work import UnitOfWork
+
+NOTICE_WINDOW = timedelta(minutes=10)  # the owner's notices of calls taken by others come together
+
+
+def customer_of(event: CallEvent) -> str | None:
+    """The customer's number of a call with the outside world, ``None`` for internal or hidden ones."""
+    if event.direction is CallDirection.INBOUND:
+        return event.caller
+    if event.direction is CallDirection.OUTBOUND:
+        return event.dialed
+    return None
+
+
+def reaches_customer(event: CallEvent) -> bool:
+    """The call connected with the customer (an outbound call that connects is "answered")."""
+    return event.status is CallStatus.ANSWERED and customer_of(event) is not None
+
+
+def is_attempt(event: CallEvent) -> bool:
+    """An outbound call, over, that did not connect: one more try at calling the customer back."""
+    return (
+        event.direction is CallDirection.OUTBOUND
+        and event.status is CallStatus.MISSED
+        and event.is_final
+        and event.dialed is not None
+    )
+
+
+async def close_the_loop(
+    uow: UnitOfWork, event: CallEvent, reacher: User | None, *, call_id: int, now: datetime, actor: Actor
+) -> list[Task]:
+    """Do the open call-backs to the customer this call reached, or count the attempt on them.
+
+    Returns the call-backs done by the call (their history lines are written)."""
+    phone = customer_of(event)
+    if phone is None:
+        return []
+    if reaches_customer(event):
+        return await _reached(uow, phone, event, reacher, call_id=call_id, now=now, actor=actor)
+    if is_attempt(event):
+        for task in await uow.tasks.open_call_backs_to(phone):
+            task.count_attempt()
+            await uow.tasks.save(task)
+    return []
+
+
+async def _reached(
+    uow: UnitOfWork,
+    phone: str,
+    event: CallEvent,
+    reacher: User | None,
+    *,
+    call_id: int,
+    now: datetime,
+    actor: Actor,
+) -> list[Task]:
+    done = []
+    reached_at = event.answered_at or event.started_at
+    for task in await uow.tasks.open_call_backs_to(phone):
+        deal = await uow.deals.get(task.deal_id)
+        if deal is None:
+            continue
+        missed_at = await uow.calls.missed_call_of(phone, recorded_at=task.created_at) or task.created_at
+        task.done_by_call(at=now)
+        await uow.tasks.save(task)
+        await uow.events.add(
+            DealEvent.new(
+                deal,
+                EventKind.TASK_DONE,
+                now,
+                Actor.of(reacher) if reacher is not None else actor,
+                task_id=task.id,
+                text=task.text,
+                phone=phone,
+                call_id=call_id,
+                reached=event.direction.value,
+                reached_by=reacher.name if reacher is not None else None,
+                after_s=max(0, round((reached_at - missed_at).total_seconds())),
+                attempts=task.attempts or None,
+            )
+        )
+        await uow.deals.refresh_follow_up(deal)
+        done.append(task)
+    return done
