@@ -14,6 +14,7 @@ COLUMN_PAGE = action("colp", "iiss")  # ... plus a cursor, "-" prefix = backward
 MY_DEALS = action("my", "s")  # cursor ("" first page)
 # the deal card
 CARD = action("cd", "i")
+MORE = action("mo", "i")  # the card's less frequent buttons
 NEXT = action("nx", "ii")  # deal id, version
 PREV = action("pv", "ii")
 MOVE_MENU = action("mvm", "ii")
@@ -36,7 +37,8 @@ REASSIGN = action("ra", "iii")  # deal id, version, user id (0 = nobody)
 TAKE = action("tk", "ii")
 # tasks
 TASKS = action("ts")
-TASK_DONE = action("tdn", "is")  # task id, where the button is ("l" the list, "n" a notification)
+TASKS_PAGE = action("tsp", "i")  # page
+TASK_DONE = action("tdn", "is")  # task id, where the button is ("l<page>" the list, "n" a notification)
 TASK_SNOOZE = action("tsz", "iss")  # task id, option, where
 # multi-step flows: each button carries the draft it confirms (see DialogService.confirmed)
 NEW_CREATE = action("ndc", "i")  # draft

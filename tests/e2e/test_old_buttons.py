@@ -69,6 +69,7 @@ async def test_no_reason_under_an_older_snooze_question_snoozes_nothing(chat: Em
     ali = await crm.users.identify(ALI)
     deal = await crm.deals.create(actor=ali, title="Quiet customer")
     card = await open_card(chat, ALI, "Quiet customer")
+    await chat.click(ALI, "⋯ More", message_id=card.message_id)
     await chat.click(ALI, "Snooze", message_id=card.message_id)
     await chat.click(ALI, "1 day", message_id=card.message_id)
     first = await chat.last(ALI)
@@ -92,6 +93,7 @@ async def ivans_deals(crm: Crm) -> tuple[int, int]:
 
 async def edit_field(chat: EmulatedChat, title: str, field: str, value: str) -> Msg:
     card = await open_card(chat, ALI, title)
+    await chat.click(ALI, "⋯ More", message_id=card.message_id)
     await chat.click(ALI, "Edit", message_id=card.message_id)
     await chat.click(ALI, field, message_id=card.message_id)
     await chat.send(ALI, value)

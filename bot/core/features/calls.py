@@ -6,7 +6,7 @@ from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.features.card import show_card
-from bot.core.features.cards import deal_label, stage_label
+from bot.core.features.cards import deal_label, deal_lines, stage_label
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
 
@@ -27,12 +27,12 @@ async def on_attach(ctx: ChatContext, p: Payload) -> Reply:
     tr = ctx.tr
     if not deals:
         return Reply().answer(tr("You have no open deals — create one instead."), alert=True)
-    rows = [
-        [Button.act(f"{deal_label(d, ctx)} · {stage_label(d.stage, tr)}", A.CALL_ATTACH_TO, p.num(0), d.id)]
-        for d in deals
-    ]
+    labelled = [(d, *deal_label(d, ctx, details=[stage_label(d.stage, tr)])) for d in deals]
+    rows = [[Button.act(label, A.CALL_ATTACH_TO, p.num(0), d.id)] for d, label, _ in labelled]
     rows.append([Button.act("➕ " + tr("Create a deal"), A.CALL_CREATE, p.num(0))])
-    return Reply().edit(ctx.message_id, View.of(["🔗 " + tr("Attach the call to which deal?")], rows))
+    lines = ["🔗 " + tr("Attach the call to which deal?")]
+    lines += deal_lines([(d, dropped) for d, _, dropped in labelled], ctx)
+    return Reply().edit(ctx.message_id, View.of(lines, rows))
 
 
 @router.button(A.CALL_ATTACH_TO)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Protocol
 
@@ -13,6 +12,7 @@ from bot.core import actions as A
 from bot.core.context import ChatContext
 from bot.core.i18n import Html, Tr, h, isolate
 from bot.core.views import Button, View
+from bot.core.widths import by_words, fits, pack, room, shorten, squeeze, text_px
 from crm_core.domain.deals import Deal, DealEvent, EventKind, Priority
 from crm_core.domain.funnel import Pipeline, Stage, StageKind
 from crm_core.domain.tasks import TaskKind
@@ -95,12 +95,38 @@ def pretty_phone(e164: str | None) -> str:
         return e164
 
 
-def deal_label(deal: Deal, ctx: ChatContext, *, show_owner: bool = False) -> str:
-    """A deal as one button: title, amount, and marks for stale and priority."""
-    marks = ("⏰ " if deal.is_stale(ctx.now) else "") + (PRIORITY_ICON[deal.priority] + " ").lstrip()
-    amount = f" · {ctx.tr.money(deal.amount, deal.currency)}" if deal.amount is not None else ""
-    owner = f" · {deal.owner.name}" if show_owner and deal.owner else ""
-    return f"{marks}{isolate(deal.title)}{amount}{owner}"
+NOTE_PX = 900.0  # the latest note on the card: about three lines of a phone's screen
+MIN_TITLE_PX = 90.0  # a list button keeps this much of a title before it gives up a detail
+
+
+def deal_label(
+    deal: Deal, ctx: ChatContext, *, details: Sequence[str] = (), per_row: int = 1
+) -> tuple[str, list[str]]:
+    """A deal as a list button: its marks (stale, priority), its title cut at a word if it must be, its
+    amount whole, then ``details`` (stage, owner) while they fit; and what did not fit whole, for the
+    message's text. Nothing is ever cut inside a number or a word."""
+    marks = ("⏳ " if deal.is_stale(ctx.now) else "") + (PRIORITY_ICON[deal.priority] + " ").lstrip()
+    optional = ([ctx.tr.money(deal.amount, deal.currency)] if deal.amount is not None else []) + [
+        d for d in details if d
+    ]
+    width, amounts = room(per_row), int(deal.amount is not None)
+    for keep in range(len(optional), -1, -1):
+        tail = "".join(f" · {part}" for part in optional[:keep])
+        left = width - text_px(marks + tail)
+        title = by_words(deal.title, left)
+        whole = title == squeeze(deal.title)  # a stage or an owner never costs the title a word
+        if title is not None and (whole or (keep <= amounts and left >= MIN_TITLE_PX)):
+            return f"{marks}{isolate(title)}{tail}", optional[keep:]
+    return marks + isolate(shorten(deal.title, width - text_px(marks))), optional
+
+
+def deal_lines(labelled: Sequence[tuple[Deal, list[str]]], ctx: ChatContext) -> list[str]:
+    """The message's lines for the deals whose buttons could not hold every detail."""
+    return [
+        f"• <b>{isolate(h(deal.title))}</b> — " + " · ".join(h(d) for d in dropped)
+        for deal, dropped in labelled
+        if dropped
+    ]
 
 
 def card_lines(details: DealDetails, ctx: ChatContext) -> list[str]:
@@ -122,7 +148,7 @@ def card_lines(details: DealDetails, ctx: ChatContext) -> list[str]:
     n, of = pipeline.ordinal(deal.stage)
     place = f"{n}/{of} " if n else ""
     stay = tr("{time} in stage", time=tr.days(now - deal.stage_entered_at)) if deal.stage.is_open else ""
-    stale = " ⏰ " + tr("needs a follow-up") if deal.is_stale(now) else ""
+    stale = " ⏳ " + tr("needs a follow-up") if deal.is_stale(now) else ""
     lines.append(
         f"{STAGE_ICON[deal.stage.kind]} {place}<b>{stage_name(deal.stage, tr)}</b>"
         + (f" · {stay}" if stay else "")
@@ -141,6 +167,10 @@ def card_lines(details: DealDetails, ctx: ChatContext) -> list[str]:
         lines.append(f"🗓 {task_text(task, tr)} — {tr.when(task.due_at, now=now)}{overdue}")
     if deal.snoozed_until and deal.snoozed_until > now:
         lines.append("💤 " + tr("Snoozed until {when}", when=tr.when(deal.snoozed_until, now=now)))
+    if details.last_note is not None:
+        note = details.last_note
+        text = shorten(" ".join(str(note.data.get("text", "")).split()), NOTE_PX)
+        lines.append(f"📝 <i>{h(text)}</i> · {tr.when(note.at, now=now)}")
     if deal.stage.playbook and deal.stage.is_open:
         lines.append(f"💡 <i>{tr(deal.stage.playbook)}</i>")
     return lines
@@ -154,58 +184,70 @@ def can_dial(deal: Deal, ctx: ChatContext) -> bool:
     return ctx.crm.config.places_calls and bool(phone) and mine
 
 
+def _packed(*groups: list[Button]) -> list[list[Button]]:
+    """Each group of buttons in rows of up to three, as many on a row as show their labels whole."""
+    return [row for group in groups for row in pack((b.text, b) for b in group)]
+
+
 def card_buttons(details: DealDetails, ctx: ChatContext) -> list[list[Button]]:
+    """The card's everyday buttons: the next stage, a note, a reminder, won or lost; the rest behind More."""
     deal, pipeline, tr, user = details.deal, details.pipeline, ctx.tr, ctx.user
     d, v = deal.id, deal.version
     if deal.owner is None and not user.is_boss:
         return [
-            [Button.act("🙋 " + tr("Take this deal"), A.TAKE, d, v)],
-            [Button.act("📜 " + tr("History"), A.HISTORY, d, 0)],
+            [Button.act("🙋 " + tr.label("Take this deal"), A.TAKE, d, v)],
+            [Button.act("📜 " + tr.label("History"), A.HISTORY, d, 0)],
         ]
-    rows: list[list[Button]] = []
+    more = Button.act("⋯ " + tr.label("More"), A.MORE, d)
+    note = Button.act("📝 " + tr.label("Note"), A.NOTE, d, v)
     if deal.is_closed:  # it can only go back where it was won or lost from
         again = stage_label(deal.reopen_stage(pipeline), tr)
-        rows.append([Button.act("↩ " + html.unescape(tr("Reopen in {stage}", stage=again)), A.PREV, d, v)])
-        rows.append([Button.act("📝 " + tr("Note"), A.NOTE, d, v)])
-    else:
-        step = []
-        previous, following = pipeline.previous_before(deal.stage), pipeline.next_after(deal.stage)
-        if previous is not None:
-            step.append(Button.act(f"◀ {stage_label(previous, tr)}", A.PREV, d, v))
-        if following is not None:
-            step.append(Button.act(f"{stage_label(following, tr)} ▶", A.NEXT, d, v))
-        rows.append(step)
-        if can_dial(deal, ctx):
-            rows.append([Button.act("📞 " + tr("Call"), A.DIAL, d, 0)])
-        rows.append(
-            [
-                Button.act("↔️ " + tr("Move to…"), A.MOVE_MENU, d, v),
-                Button.act("✅ " + tr("Won"), A.WON, d, v),
-                Button.act("❌ " + tr("Lost"), A.LOST_MENU, d, v),
-            ]
-        )
-        rows.append(
-            [
-                Button.act("📝 " + tr("Note"), A.NOTE, d, v),
-                Button.act("⏰ " + tr("Remind"), A.REMIND_MENU, d, v),
-                Button.act("✏️ " + tr("Edit"), A.EDIT_MENU, d, v),
-            ]
-        )
-    extra = [Button.act("📜 " + tr("History"), A.HISTORY, d, 0)]
+        label = "↩ " + tr.label("Reopen in {stage}", stage=again)
+        reopen = Button.act(label if fits(label) else f"↩ {again}", A.PREV, d, v)
+        return _packed([reopen], [note, more])
+    following = pipeline.next_after(deal.stage)
+    call = [Button.act("📞 " + tr.label("Call"), A.DIAL, d, 0)] if can_dial(deal, ctx) else []
+    step = []
+    if following is not None and following.is_open:  # "Won ▶" would say what "Won" says
+        step.append(Button.act(f"{stage_label(following, tr)} ▶", A.NEXT, d, v))
+    return _packed(
+        step,
+        [note, Button.act("⏰ " + tr.label("Remind"), A.REMIND_MENU, d, v), *call],
+        [
+            Button.act("🏆 " + tr.label("Won"), A.WON, d, v),
+            Button.act("🚫 " + tr.label("Lost"), A.LOST_MENU, d, v),
+            more,
+        ],
+    )
+
+
+def more_buttons(details: DealDetails, ctx: ChatContext) -> list[list[Button]]:
+    """The card's less frequent buttons: another stage, edit, snooze, history, calls, reassign."""
+    deal, pipeline, tr = details.deal, details.pipeline, ctx.tr
+    d, v = deal.id, deal.version
+    moves, rest = [], [Button.act("📜 " + tr.label("History"), A.HISTORY, d, 0)]
     if not deal.is_closed:
-        extra.append(Button.act("💤 " + tr("Snooze"), A.SNOOZE_MENU, d, v))
+        previous = pipeline.previous_before(deal.stage)
+        if previous is not None:
+            moves.append(Button.act(f"◀ {stage_label(previous, tr)}", A.PREV, d, v))
+        moves.append(Button.act("↔️ " + tr.label("Move to…"), A.MOVE_MENU, d, v))
+        moves.append(Button.act("✏️ " + tr.label("Edit"), A.EDIT_MENU, d, v))
+        rest.append(Button.act("💤 " + tr.label("Snooze"), A.SNOOZE_MENU, d, v))
     if details.call_count:
-        extra.append(Button.act("📞 " + tr("Calls") + f" ({details.call_count})", A.CALLS, d))
-    if user.is_boss:
-        extra.append(Button.act("👥 " + tr("Reassign"), A.REASSIGN_MENU, d, v))
-    rows.append(extra)
-    return rows
+        rest.append(Button.act("📞 " + tr.label("Calls") + f" ({details.call_count})", A.CALLS, d))
+    if ctx.user.is_boss:
+        rest.append(Button.act("👥 " + tr.label("Reassign"), A.REASSIGN_MENU, d, v))
+    back = Button.act("⬅ " + tr.label("Back"), A.CARD, d)
+    return _packed(moves, rest, [back])
 
 
-def deal_card(details: DealDetails, ctx: ChatContext, *, notice: str | None = None) -> View:
-    """The deal's card: everything about it at a glance, and a button for every next step."""
+def deal_card(
+    details: DealDetails, ctx: ChatContext, *, notice: str | None = None, more: bool = False
+) -> View:
+    """The deal's card: everything about it at a glance, and a button for every next step
+    (``more``: the less frequent ones)."""
     lines = ([notice, ""] if notice else []) + card_lines(details, ctx)
-    return View.of(lines, card_buttons(details, ctx))
+    return View.of(lines, more_buttons(details, ctx) if more else card_buttons(details, ctx))
 
 
 def stage_buttons(

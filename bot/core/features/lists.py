@@ -6,11 +6,12 @@ from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.events import SharedContact, Text
-from bot.core.features.cards import STAGE_ICON, deal_label, stage_label, stage_name
+from bot.core.features.cards import STAGE_ICON, deal_label, deal_lines, stage_label, stage_name
 from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View, short
 from crm_core.adapters.repositories.conversations import Dialog
+from crm_core.domain.deals import Deal
 from crm_core.domain.errors import InvalidInput
 from crm_core.domain.funnel import StageKind
 from crm_core.domain.listing import DealOrder
@@ -111,11 +112,17 @@ async def column_view(
     if not page.items:
         lines.append(tr("No deals here."))
     buttons: list[list[Button]] = []
+    labelled: list[tuple[Deal, list[str]]] = []
     for deal in page.items:
-        row = [Button.act(deal_label(deal, ctx, show_owner=ctx.user.is_boss), A.CARD, deal.id)]
-        if deal.owner is None and stage.kind is StageKind.INBOX:
+        takeable = deal.owner is None and stage.kind is StageKind.INBOX
+        whose = deal.owner.name if ctx.user.is_boss and deal.owner else ""
+        label, dropped = deal_label(deal, ctx, details=[whose], per_row=2 if takeable else 1)
+        labelled.append((deal, dropped))
+        row = [Button.act(label, A.CARD, deal.id)]
+        if takeable:
             row.append(Button.act("🙋 " + tr("Take"), A.TAKE, deal.id, deal.version))
         buttons.append(row)
+    lines += deal_lines(labelled, ctx)
     nav = []
     if page.prev_cursor:
         nav.append(Button.act("◀", A.COLUMN_PAGE, stage.id, owner, order_code, "-" + page.prev_cursor))
@@ -151,12 +158,12 @@ async def my_deals_view(ctx: ChatContext, page: int) -> View:
     mine = await ctx.crm.deals.my_open_page(actor=ctx.user, page=page, size=PAGE)
     lines = [f"📋 <b>{tr('My deals')}</b> · " + tr.ngettext("{n} open", "{n} open", mine.total)]
     if mine.stale:
-        lines.append("⏰ " + tr.ngettext("{n} needs a follow-up", "{n} need a follow-up", mine.stale))
+        lines.append("⏳ " + tr.ngettext("{n} needs a follow-up", "{n} need a follow-up", mine.stale))
     if not mine.total:
         lines.append(tr("No open deals. Create one with /new."))
-    buttons = [
-        [Button.act(f"{deal_label(d, ctx)} · {stage_label(d.stage, tr)}", A.CARD, d.id)] for d in mine.deals
-    ]
+    labelled = [(d, *deal_label(d, ctx, details=[stage_label(d.stage, tr)])) for d in mine.deals]
+    lines += deal_lines([(d, dropped) for d, _, dropped in labelled], ctx)
+    buttons = [[Button.act(label, A.CARD, d.id)] for d, label, _ in labelled]
     nav = []
     if page:
         nav.append(Button.act("◀", A.MY_DEALS, str(page - 1)))
@@ -178,6 +185,11 @@ async def on_deals_page(ctx: ChatContext, p: Payload) -> Reply:
     return Reply().edit(ctx.message_id, await my_deals_view(ctx, int(p.token(0))))
 
 
+def _stage_and_owner(deal: Deal, ctx: ChatContext) -> tuple[str, str]:
+    owner = deal.owner.name if ctx.user.is_boss and deal.owner else ""
+    return stage_label(deal.stage, ctx.tr), owner
+
+
 async def found_deals(ctx: ChatContext, query: str) -> Reply:
     """Deals matching a phone, a title or a name, as buttons."""
     deals = await ctx.crm.deals.find(query=query, actor=ctx.user, limit=PAGE)
@@ -185,16 +197,9 @@ async def found_deals(ctx: ChatContext, query: str) -> Reply:
     if not deals:
         return Reply().send(View.of(["🔎 " + tr("Nothing found for «{query}».", query=short(query, 60))]))
     lines = ["🔎 " + tr("Found for «{query}»:", query=short(query, 60))]
-    buttons = [
-        [
-            Button.act(
-                f"{deal_label(d, ctx, show_owner=ctx.user.is_boss)} · {stage_label(d.stage, tr)}",
-                A.CARD,
-                d.id,
-            )
-        ]
-        for d in deals
-    ]
+    labelled = [(d, *deal_label(d, ctx, details=list(_stage_and_owner(d, ctx)))) for d in deals]
+    lines += deal_lines([(d, dropped) for d, _, dropped in labelled], ctx)
+    buttons = [[Button.act(label, A.CARD, d.id)] for d, label, _ in labelled]
     return Reply().send(View.of(lines, buttons))
 
 
