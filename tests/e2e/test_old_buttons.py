@@ -106,7 +106,11 @@ async def test_editing_a_shared_phone_asks_and_for_all_changes_every_deal_with_i
     alis, marias = await ivans_deals(crm)
     question = await edit_field(chat, "Ivan: phones", "Phone", "+7 495 765-43-21")
     assert "Ivan is the contact of 2 deals." in question.text
-    assert question.button_texts == ["👥 For all 2 deals", "👤 Only this deal: its own contact"]
+    assert question.button_texts == [
+        "👥 For all 2 deals",
+        "👤 Only this deal: its own contact",
+        "⬅ Back to the card",
+    ]
     boss = await crm.users.identify(BOSS)
     assert (await crm.deals.get(deal_id=marias, actor=boss)).version == 1  # nothing yet
     await chat.click(ALI, "For all 2 deals", message_id=question.message_id)

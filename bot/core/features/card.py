@@ -394,10 +394,10 @@ async def on_reassign(ctx: ChatContext, p: Payload) -> Reply:
     return await show_card(ctx, deal.id, notice="👥 " + ctx.tr("Given to {name}.", name=who))
 
 
-def _event_line(event: DealEvent, ctx: ChatContext, names: Mapping[int, str]) -> str:
+def _event_line(event: DealEvent, ctx: ChatContext, names: Mapping[int, str], currency: str) -> str:
     tr = ctx.tr
     who = h(event.actor_name or (tr("system") if event.actor_system else ""))
-    text = event_text(event, names.get(event.to_stage_id or 0, "?"), tr)
+    text = event_text(event, names.get(event.to_stage_id or 0, "?"), tr, currency)
     when = tr.when(event.at, now=ctx.now)
     return f"<i>{when}</i> · {who}: {text}" if who else f"<i>{when}</i> · {text}"
 
@@ -410,7 +410,8 @@ async def on_history(ctx: ChatContext, p: Payload) -> Reply:
     events = await ctx.crm.deals.history(deal_id=deal_id, actor=ctx.user, newest_first=True)
     names = {s.id: stage_name(s, ctx.tr) for s in found.pipeline.stages}
     chunk = events[page * HISTORY_PAGE : (page + 1) * HISTORY_PAGE]
-    lines = [f"📜 <b>{h(found.deal.title)}</b>", *(_event_line(e, ctx, names) for e in chunk)]
+    currency = found.deal.currency
+    lines = [f"📜 <b>{h(found.deal.title)}</b>", *(_event_line(e, ctx, names, currency) for e in chunk)]
     nav = []
     if page > 0:
         nav.append(Button.act("◀", A.HISTORY, deal_id, page - 1))

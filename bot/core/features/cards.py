@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
 import phonenumbers
@@ -261,8 +262,28 @@ def stage_buttons(
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
-def event_text(event: DealEvent, stage: str, tr: Tr) -> Html:
-    """One line of a deal's history in the reader's words (the chat and the board app say the same)."""
+def edited_value(field: str, value: object, currency: str, tr: Tr) -> str:
+    """An edited field's old or new value as the card shows it: an amount as money, a phone spaced."""
+    if value is None or value == "":
+        return "—"
+    if field == "amount":
+        try:
+            return tr.money(Decimal(str(value)), currency) if currency else tr.number(Decimal(str(value)))
+        except InvalidOperation:
+            return str(value)
+    return pretty_phone(str(value)) if field == "phone" else str(value)
+
+
+def _moment(iso: str, at: datetime, tr: Tr) -> str:
+    try:
+        return tr.when(datetime.fromisoformat(iso), now=at, relative=False)
+    except ValueError:
+        return iso
+
+
+def event_text(event: DealEvent, stage: str, tr: Tr, currency: str = "") -> Html:
+    """One line of a deal's history in the reader's words (the chat and the board app say the same);
+    ``currency``: the deal's, for the amounts in it."""
     data = event.data
     texts: dict[EventKind, Callable[[], str]] = {
         EventKind.CREATED: lambda: tr("created in {stage}", stage=stage),
@@ -278,8 +299,8 @@ def event_text(event: DealEvent, stage: str, tr: Tr) -> Html:
         EventKind.EDITED: lambda: tr(
             "{field}: {old} → {new}",
             field=tr(str(data.get("field", ""))),
-            old=str(data.get("old") or "—")[:60],
-            new=str(data.get("new") or "—")[:60],
+            old=edited_value(str(data.get("field", "")), data.get("old"), currency, tr)[:60],
+            new=edited_value(str(data.get("field", "")), data.get("new"), currency, tr)[:60],
         ),
         EventKind.NOTE: lambda: "📝 " + h(str(data.get("text", ""))[:300]),
         EventKind.CALL: lambda: "📞 " + _call_line(data, tr),
@@ -289,7 +310,9 @@ def event_text(event: DealEvent, stage: str, tr: Tr) -> Html:
             "cancelled with the deal: {text}", text=str(data.get("text", ""))[:100]
         ),
         EventKind.SNOOZED: lambda: (
-            tr("snoozed") + (f" — {h(str(data['reason']))}" if data.get("reason") else "")
+            tr("snoozed")
+            + (f" · {_moment(str(data['until']), event.at, tr)}" if data.get("until") else "")
+            + (f" — {h(str(data['reason']))}" if data.get("reason") else "")
         ),
         EventKind.PRIORITY_CHANGED: lambda: tr("priority: {level}", level=tr(str(data.get("new", "")))),
     }

@@ -12,7 +12,7 @@ from bot.core.features.cards import task_text
 from bot.core.i18n import h, isolate
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
-from bot.core.when import morning_in
+from bot.core.when import MORNING, morning_in
 from bot.core.widths import pack, room, shorten, text_px
 from crm_core.domain.errors import InvalidInput
 from crm_core.domain.tasks import Task, TaskKind
@@ -34,7 +34,7 @@ def task_label(task: Task, ctx: ChatContext) -> str:
 
 async def tasks_view(ctx: ChatContext, page: int = 0) -> View:
     """My open tasks, soonest first: each a readable line, its own button to the deal and its actions
-    right under it (done, in an hour, tomorrow)."""
+    right under it (done, an hour later, tomorrow morning)."""
     tr, now = ctx.tr, ctx.now
     tasks = await ctx.crm.tasks.open_tasks(actor=ctx.user, limit=SHOWN + 1)
     page = max(0, min(page, (min(len(tasks), SHOWN) - 1) // PAGE))
@@ -55,8 +55,8 @@ async def tasks_view(ctx: ChatContext, page: int = 0) -> View:
         buttons.append([Button.act(task_label(task, ctx), A.CARD, task.deal_id)])
         actions = [
             Button.act("✅ " + tr.label("Done"), A.TASK_DONE, task.id, where),
-            Button.act("💤 " + tr.label("In 1 hour"), A.TASK_SNOOZE, task.id, "1h", where),
-            Button.act("🌅 " + tr.label("Tomorrow"), A.TASK_SNOOZE, task.id, "tm", where),
+            Button.act("💤 " + tr.label("+1 h"), A.TASK_SNOOZE, task.id, "1h", where),
+            Button.act(f"🌅 {MORNING:%H:%M}", A.TASK_SNOOZE, task.id, "tm", where),  # tomorrow morning
         ]
         buttons += pack((b.text, b) for b in actions)
     nav = []
