@@ -14,7 +14,7 @@ COLUMN_PAGE = action("colp", "iiss")  # ... plus a cursor, "-" prefix = backward
 MY_DEALS = action("my", "s")  # cursor ("" first page)
 # the deal card
 CARD = action("cd", "i")
-MORE = action("mo", "i")  # the card's less frequent buttons
+MORE = action("mr", "i")  # the card's less frequent buttons
 NEXT = action("nx", "ii")  # deal id, version
 PREV = action("pv", "ii")
 MOVE_MENU = action("mvm", "ii")

@@ -35,14 +35,14 @@ async def test_deal_lists_keep_amounts_whole_and_titles_to_whole_words(chat: Emu
     assert too_wide(rows) == [], rows
     labels = [label for row in rows for label in row]
     long = next(label for label in labels if label.startswith("Oxford"))
-    assert "18,082.60 ₽" in long, long  # the amount whole, the title cut after a word
+    assert "₽18,082.60" in long, long  # the amount whole, the title cut after a word
     shown = long.split(" · ")[0].removesuffix("…")
     assert LONG.startswith(shown) and LONG[len(shown)] in " ,:", long
     assert "Commercial offer" in long or "Commercial offer" in deals.text  # the stage: button or text
-    assert any("7,572.50 ₽" in label for label in labels)
+    assert any("₽7,572.50" in label for label in labels)
     await chat.send(ALI, "/find Oxford")
     found = await chat.last(ALI)
-    assert too_wide(label_rows(found)) == [] and "18,082.60 ₽" in found.button_texts[0]
+    assert too_wide(label_rows(found)) == [] and "₽18,082.60" in found.button_texts[0]
 
 
 @pytest.mark.parametrize("locale", ["en", "ru", "ar"])
@@ -89,7 +89,7 @@ async def test_typed_answers_leave_one_live_card_per_deal(chat: EmulatedChat, cr
     await chat.click(ALI, "⋯ More", message_id=card.message_id)
     await chat.click(ALI, "History", message_id=card.message_id)
     history = (await chat.message(ALI, card.message_id)).text
-    assert "12,000 ₽ → 15,000 ₽" in history, history  # formatted, not "12000.00"
+    assert "₽12,000 → ₽15,000" in history, history  # formatted, not "12000.00"
 
 
 async def test_tasks_read_one_task_at_a_time_with_its_actions_under_it(chat: EmulatedChat, crm: Crm) -> None:
