@@ -14,7 +14,9 @@ COLUMN_PAGE = action("colp", "iiss")  # ... plus a cursor, "-" prefix = backward
 MY_DEALS = action("my", "s")  # cursor ("" first page)
 # the deal card
 CARD = action("cd", "i")
-MORE = action("mr", "i")  # the card's less frequent buttons
+CARD_FROM = action("cdl", "is")  # deal id, the list it was opened from ("my.2", "c.5.0.n[.cursor]")
+MORE = action("mr", "is")  # the card's less frequent buttons: deal id, the list it came from ("" none)
+BACK_TO_LIST = action("bkl", "s")  # the list a card was opened from
 NEXT = action("nx", "ii")  # deal id, version
 PREV = action("pv", "ii")
 MOVE_MENU = action("mvm", "ii")

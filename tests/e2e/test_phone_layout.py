@@ -111,3 +111,24 @@ async def test_tasks_read_one_task_at_a_time_with_its_actions_under_it(chat: Emu
     after = label_rows(await chat.message(ALI, tasks.message_id))
     assert "Call Boiler house" in after[0][0]  # the next task reads the same; nothing renumbered
     assert len(await crm.tasks.open_tasks(actor=ali)) == 2
+
+
+async def test_a_card_opened_from_a_list_goes_back_to_the_same_page(chat: EmulatedChat, crm: Crm) -> None:
+    ali = await crm.users.identify(ALI)
+    for n in range(1, 11):
+        await crm.deals.create(actor=ali, title=f"Deal {n:02}", amount=str(100 * n))
+    await chat.send(ALI, "/deals")
+    await chat.click(ALI, "▶")
+    page = await chat.last(ALI)
+    second = [visible(t) for t in page.button_texts if "Deal" in t]
+    await chat.click(ALI, second[0].split(" · ")[0], message_id=page.message_id)
+    card = await chat.message(ALI, page.message_id)
+    assert "#" in card.text and "⬅ Back to the list" in card.button_texts
+    await chat.click(ALI, "⋯ More", message_id=card.message_id)
+    await chat.click(ALI, "⬅ Back", message_id=card.message_id)  # from More, back to the card…
+    await chat.click(ALI, "⬅ Back to the list", message_id=card.message_id)  # …and to the list's page
+    back = await chat.message(ALI, card.message_id)
+    assert [visible(t) for t in back.button_texts if "Deal" in t] == second
+    await chat.send(ALI, "/board")
+    await chat.click(ALI, "Unsorted")
+    assert "⬅ Board" in (await chat.last(ALI)).button_texts

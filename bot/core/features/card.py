@@ -71,10 +71,18 @@ async def on_card(ctx: ChatContext, p: Payload) -> Reply:
     return await show_card(ctx, p.num(0))
 
 
+@router.button(A.CARD_FROM)
+async def on_card_from(ctx: ChatContext, p: Payload) -> Reply:
+    """Open a deal's card from a list, with the way back to it."""
+    view = deal_card(await details(ctx, p.num(0)), ctx, back=p.token(1))
+    return Reply().edit(ctx.message_id, view)
+
+
 @router.button(A.MORE)
 async def on_more(ctx: ChatContext, p: Payload) -> Reply:
     """Show the card's less frequent buttons."""
-    return Reply().edit(ctx.message_id, deal_card(await details(ctx, p.num(0)), ctx, more=True))
+    view = deal_card(await details(ctx, p.num(0)), ctx, more=True, back=p.token(1))
+    return Reply().edit(ctx.message_id, view)
 
 
 @router.button(A.NEXT, A.PREV)

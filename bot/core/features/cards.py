@@ -190,7 +190,12 @@ def _packed(*groups: list[Button]) -> list[list[Button]]:
     return [row for group in groups for row in pack((b.text, b) for b in group)]
 
 
-def card_buttons(details: DealDetails, ctx: ChatContext) -> list[list[Button]]:
+def back_to_list(back: str, ctx: ChatContext) -> list[list[Button]]:
+    """The way back to the list the card was opened from, if it was."""
+    return [[Button.act("⬅ " + ctx.tr.label("Back to the list"), A.BACK_TO_LIST, back)]] if back else []
+
+
+def card_buttons(details: DealDetails, ctx: ChatContext, back: str = "") -> list[list[Button]]:
     """The card's everyday buttons: the next stage, a note, a reminder, won or lost; the rest behind More."""
     deal, pipeline, tr, user = details.deal, details.pipeline, ctx.tr, ctx.user
     d, v = deal.id, deal.version
@@ -199,13 +204,13 @@ def card_buttons(details: DealDetails, ctx: ChatContext) -> list[list[Button]]:
             [Button.act("🙋 " + tr.label("Take this deal"), A.TAKE, d, v)],
             [Button.act("📜 " + tr.label("History"), A.HISTORY, d, 0)],
         ]
-    more = Button.act("⋯ " + tr.label("More"), A.MORE, d)
+    more = Button.act("⋯ " + tr.label("More"), A.MORE, d, back)
     note = Button.act("📝 " + tr.label("Note"), A.NOTE, d, v)
     if deal.is_closed:  # it can only go back where it was won or lost from
         again = stage_label(deal.reopen_stage(pipeline), tr)
         label = "↩ " + tr.label("Reopen in {stage}", stage=again)
         reopen = Button.act(label if fits(label) else f"↩ {again}", A.PREV, d, v)
-        return _packed([reopen], [note, more])
+        return _packed([reopen], [note, more]) + back_to_list(back, ctx)
     following = pipeline.next_after(deal.stage)
     call = [Button.act("📞 " + tr.label("Call"), A.DIAL, d, 0)] if can_dial(deal, ctx) else []
     step = []
@@ -219,10 +224,10 @@ def card_buttons(details: DealDetails, ctx: ChatContext) -> list[list[Button]]:
             Button.act("🚫 " + tr.label("Lost"), A.LOST_MENU, d, v),
             more,
         ],
-    )
+    ) + back_to_list(back, ctx)
 
 
-def more_buttons(details: DealDetails, ctx: ChatContext) -> list[list[Button]]:
+def more_buttons(details: DealDetails, ctx: ChatContext, back: str = "") -> list[list[Button]]:
     """The card's less frequent buttons: another stage, edit, snooze, history, calls, reassign."""
     deal, pipeline, tr = details.deal, details.pipeline, ctx.tr
     d, v = deal.id, deal.version
@@ -238,17 +243,23 @@ def more_buttons(details: DealDetails, ctx: ChatContext) -> list[list[Button]]:
         rest.append(Button.act("📞 " + tr.label("Calls") + f" ({details.call_count})", A.CALLS, d))
     if ctx.user.is_boss:
         rest.append(Button.act("👥 " + tr.label("Reassign"), A.REASSIGN_MENU, d, v))
-    back = Button.act("⬅ " + tr.label("Back"), A.CARD, d)
-    return _packed(moves, rest, [back])
+    to_card = Button.act("⬅ " + tr.label("Back"), *((A.CARD_FROM, d, back) if back else (A.CARD, d)))
+    return _packed(moves, rest, [to_card])
 
 
 def deal_card(
-    details: DealDetails, ctx: ChatContext, *, notice: str | None = None, more: bool = False
+    details: DealDetails,
+    ctx: ChatContext,
+    *,
+    notice: str | None = None,
+    more: bool = False,
+    back: str = "",
 ) -> View:
     """The deal's card: everything about it at a glance, and a button for every next step
-    (``more``: the less frequent ones)."""
+    (``more``: the less frequent ones; ``back``: the list it was opened from, to go back to)."""
     lines = ([notice, ""] if notice else []) + card_lines(details, ctx)
-    return View.of(lines, more_buttons(details, ctx) if more else card_buttons(details, ctx))
+    buttons = more_buttons(details, ctx, back) if more else card_buttons(details, ctx, back)
+    return View.of(lines, buttons)
 
 
 def stage_buttons(

@@ -20,6 +20,37 @@ router = Router("lists")
 PAGE = 8
 
 
+def column_token(stage_id: int, owner: int, order_code: str, cursor: str | None) -> str:
+    return f"c.{stage_id}.{owner}.{order_code}" + (f".{cursor}" if cursor else "")
+
+
+def opener(label: str, deal_id: int, back: str) -> Button:
+    """A list's button that opens a deal's card with the way back to the list (to its first page when
+    the page's cursor does not fit in the button)."""
+    for token in (
+        back,
+        back.split(".")[0] + ".0" if back.startswith("my") else ".".join(back.split(".")[:4]),
+    ):
+        try:
+            return Button.act(label, A.CARD_FROM, deal_id, token)
+        except ValueError:
+            continue
+    return Button.act(label, A.CARD, deal_id)
+
+
+@router.button(A.BACK_TO_LIST)
+async def on_back_to_list(ctx: ChatContext, p: Payload) -> Reply:
+    """Go back from a card to the list (and page) it was opened from."""
+    kind, *parts = p.token(0).split(".")
+    if kind == "my" and len(parts) == 1 and parts[0].isdigit():
+        return Reply().edit(ctx.message_id, await my_deals_view(ctx, int(parts[0])))
+    if kind == "c" and len(parts) >= 3 and parts[0].isdigit() and parts[1].isdigit() and parts[2] in ("n", "w"):
+        cursor = ".".join(parts[3:]) or None
+        view = await column_view(ctx, int(parts[0]), int(parts[1]), parts[2], cursor)
+        return Reply().edit(ctx.message_id, view)
+    raise InvalidInput("list", p.token(0))
+
+
 async def board_view(ctx: ChatContext, owner_telegram_id: int = 0) -> View:
     tr = ctx.tr
     board = await ctx.crm.deals.board(actor=ctx.user, owner_telegram_id=owner_telegram_id or None)
@@ -118,7 +149,7 @@ async def column_view(
         whose = deal.owner.name if ctx.user.is_boss and deal.owner else ""
         label, dropped = deal_label(deal, ctx, details=[whose], per_row=2 if takeable else 1)
         labelled.append((deal, dropped))
-        row = [Button.act(label, A.CARD, deal.id)]
+        row = [opener(label, deal.id, column_token(stage.id, owner, order_code, cursor))]
         if takeable:
             row.append(Button.act("🙋 " + tr("Take"), A.TAKE, deal.id, deal.version))
         buttons.append(row)
@@ -163,7 +194,7 @@ async def my_deals_view(ctx: ChatContext, page: int) -> View:
         lines.append(tr("No open deals. Create one with /new."))
     labelled = [(d, *deal_label(d, ctx, details=[stage_label(d.stage, tr)])) for d in mine.deals]
     lines += deal_lines([(d, dropped) for d, _, dropped in labelled], ctx)
-    buttons = [[Button.act(label, A.CARD, d.id)] for d, label, _ in labelled]
+    buttons = [[opener(label, d.id, f"my.{page}")] for d, label, _ in labelled]
     nav = []
     if page:
         nav.append(Button.act("◀", A.MY_DEALS, str(page - 1)))
