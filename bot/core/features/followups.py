@@ -98,7 +98,7 @@ def reminder_card(ctx: ChatContext, found: Any, notice: str) -> View:
     )
     rows.append(
         [
-            Button.act("❌ " + tr("Lost"), A.LOST_MENU, d, v),
+            Button.act("🚫 " + tr("Lost"), A.LOST_MENU, d, v),
             Button.act("📂 " + tr("Open the card"), A.CARD, d),
         ]
     )
