@@ -44,7 +44,8 @@ async def on_back_to_list(ctx: ChatContext, p: Payload) -> Reply:
     kind, *parts = p.token(0).split(".")
     if kind == "my" and len(parts) == 1 and parts[0].isdigit():
         return Reply().edit(ctx.message_id, await my_deals_view(ctx, int(parts[0])))
-    if kind == "c" and len(parts) >= 3 and parts[0].isdigit() and parts[1].isdigit() and parts[2] in ("n", "w"):
+    column = len(parts) >= 3 and parts[0].isdigit() and parts[1].isdigit() and parts[2] in ("n", "w")
+    if kind == "c" and column:
         cursor = ".".join(parts[3:]) or None
         view = await column_view(ctx, int(parts[0]), int(parts[1]), parts[2], cursor)
         return Reply().edit(ctx.message_id, view)
