@@ -74,6 +74,7 @@ CALL_ATTACH = action("cat", "i")  # call id
 CALL_ATTACH_TO = action("catd", "ii")  # call id, deal id
 CALL_IGNORE = action("cig", "i")  # call id
 DIAL = action("dl", "ii")  # deal id, call-back task id (0 = none): ring the seller, then the customer
+CALL_OUTCOME = action("cou", "is")  # call id, outcome
 SNOOZE_MENU = action("szm", "ii")  # deal id, version
 SNOOZE = action("sz", "iis")  # deal id, version, option
 SNOOZE_DO = action("szd", "i")  # draft: snooze as the question says, without a reason

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import phonenumbers
+
 from crm_core.adapters.database import UnitOfWork
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
 from crm_core.domain.deals import Actor, DealEvent, EventKind
@@ -18,6 +20,16 @@ from crm_core.domain.tasks import Task
 from crm_core.domain.users import User
 
 NOTICE_WINDOW = timedelta(minutes=10)  # the owner's notices of calls taken by others come together
+
+
+def call_back_text(phone: str) -> str:
+    """A call-back's text as the CLI and exports show it (the chat says it from the task's number)."""
+    try:
+        number = phonenumbers.parse(phone)
+        pretty = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        pretty = phone
+    return f"Call back {pretty}"
 
 
 def customer_of(event: CallEvent) -> str | None:

@@ -14,6 +14,7 @@ from bot.core.context import ChatContext
 from bot.core.i18n import Html, Tr, h, isolate
 from bot.core.views import Button, View
 from bot.core.widths import by_words, fits, pack, room, shorten, squeeze, text_px
+from crm_core.domain.calls import CallOutcome
 from crm_core.domain.deals import Deal, DealEvent, EventKind, Priority
 from crm_core.domain.funnel import Pipeline, Stage, StageKind
 from crm_core.domain.tasks import TaskKind
@@ -71,6 +72,24 @@ DEFAULT_WORDS = [
     N_("Ask for a referral and plan the next sale"),
     N_("Note why, and plan a check-in in a few months"),
 ]
+OUTCOME_LABELS = {
+    CallOutcome.TALKED: "🗣 ",
+    CallOutcome.NO_ANSWER: "📵 ",
+    CallOutcome.CALL_LATER: "🕒 ",
+    CallOutcome.NOT_INTERESTED: "🚫 ",
+    CallOutcome.NOTE: "📝 ",
+}
+
+
+OUTCOME_WORDS = {
+    CallOutcome.TALKED: N_("Talked"),
+    CallOutcome.NO_ANSWER: N_("No answer"),
+    CallOutcome.CALL_LATER: N_("Call later"),
+    CallOutcome.NOT_INTERESTED: N_("Not interested"),
+    CallOutcome.NOTE: N_("Note"),
+}
+
+
 STAGE_ICON = {StageKind.INBOX: "📥", StageKind.OPEN: "🔹", StageKind.WON: "🏆", StageKind.LOST: "🚫"}
 PRIORITY_ICON = {Priority.HIGH: "🔥", Priority.NORMAL: "", Priority.LOW: "🔻"}
 
@@ -315,6 +334,7 @@ def event_text(event: DealEvent, stage: str, tr: Tr, currency: str = "") -> Html
         ),
         EventKind.NOTE: lambda: "📝 " + h(str(data.get("text", ""))[:300]),
         EventKind.CALL: lambda: "📞 " + _call_line(data, tr),
+        EventKind.CALL_OUTCOME: lambda: tr("call outcome: {outcome}", outcome=tr(_outcome_word(data))),
         EventKind.TASK_CREATED: lambda: tr("task: {text}", text=str(data.get("text", ""))[:100]),
         EventKind.TASK_DONE: lambda: _done_line(data, tr),
         EventKind.TASK_CANCELLED: lambda: tr(
@@ -350,3 +370,10 @@ def _done_line(data: dict[str, object], tr: Tr) -> Html:
     else:
         how = tr("the customer was reached {time} after the missed call", time=after)
     return Html(f"{done} — {how}")
+
+
+def _outcome_word(data: dict[str, object]) -> str:
+    try:
+        return OUTCOME_WORDS[CallOutcome(str(data.get("outcome")))]
+    except ValueError:
+        return str(data.get("outcome") or "")

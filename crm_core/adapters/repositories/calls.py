@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.repositories.deals import deal_select, deals_from_rows, owners
 from crm_core.adapters.tables import call_seals, calls, contacts, deals, stages, tasks
-from crm_core.domain.calls import CallDirection, CallEvent, CallSeal, CallStatus
+from crm_core.domain.calls import CallDirection, CallEvent, CallOutcome, CallSeal, CallStatus
 from crm_core.domain.deals import Contact, Deal
 
 
@@ -37,6 +37,13 @@ class CallRecord:
     duration_s: int | None
     deal_id: int | None
     held: bool = False
+    dialed: str | None = None
+    outcome: CallOutcome | None = None
+
+    @property
+    def customer(self) -> str | None:
+        """The customer's number: who called in, or who was called."""
+        return self.dialed if self.direction is CallDirection.OUTBOUND else self.caller
 
     @property
     def is_final(self) -> bool:
@@ -58,6 +65,8 @@ def _record(row: Row[Any]) -> CallRecord:
         duration_s=row.duration_s,
         deal_id=row.deal_id,
         held=row.held,
+        dialed=row.dialed,
+        outcome=CallOutcome(row.outcome) if row.outcome else None,
     )
 
 
@@ -180,6 +189,11 @@ class CallRepository:
             return None
         row = (await self.conn.execute(select(calls).where(calls.c.id == call_id))).first()
         return _record(row) if row else None
+
+    async def set_outcome(self, call_id: int, outcome: CallOutcome, *, at: datetime) -> None:
+        await self.conn.execute(
+            update(calls).where(calls.c.id == call_id).values(outcome=outcome.value, outcome_at=at)
+        )
 
     async def link(self, call_id: int, deal_id: int) -> None:
         await self.conn.execute(update(calls).where(calls.c.id == call_id).values(deal_id=deal_id))
