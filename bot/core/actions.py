@@ -14,6 +14,9 @@ COLUMN_PAGE = action("colp", "iiss")  # ... plus a cursor, "-" prefix = backward
 MY_DEALS = action("my", "s")  # cursor ("" first page)
 # the deal card
 CARD = action("cd", "i")
+CARD_FROM = action("cdl", "is")  # deal id, the list it was opened from ("my.2", "c.5.0.n[.cursor]")
+MORE = action("mr", "is")  # the card's less frequent buttons: deal id, the list it came from ("" none)
+BACK_TO_LIST = action("bkl", "s")  # the list a card was opened from
 NEXT = action("nx", "ii")  # deal id, version
 PREV = action("pv", "ii")
 MOVE_MENU = action("mvm", "ii")
@@ -36,7 +39,8 @@ REASSIGN = action("ra", "iii")  # deal id, version, user id (0 = nobody)
 TAKE = action("tk", "ii")
 # tasks
 TASKS = action("ts")
-TASK_DONE = action("tdn", "is")  # task id, where the button is ("l" the list, "n" a notification)
+TASKS_PAGE = action("tsp", "i")  # page
+TASK_DONE = action("tdn", "is")  # task id, where the button is ("l<page>" the list, "n" a notification)
 TASK_SNOOZE = action("tsz", "iss")  # task id, option, where
 # multi-step flows: each button carries the draft it confirms (see DialogService.confirmed)
 NEW_CREATE = action("ndc", "i")  # draft
@@ -70,6 +74,7 @@ CALL_ATTACH = action("cat", "i")  # call id
 CALL_ATTACH_TO = action("catd", "ii")  # call id, deal id
 CALL_IGNORE = action("cig", "i")  # call id
 DIAL = action("dl", "ii")  # deal id, call-back task id (0 = none): ring the seller, then the customer
+CALL_OUTCOME = action("cou", "is")  # call id, outcome
 SNOOZE_MENU = action("szm", "ii")  # deal id, version
 SNOOZE = action("sz", "iis")  # deal id, version, option
 SNOOZE_DO = action("szd", "i")  # draft: snooze as the question says, without a reason

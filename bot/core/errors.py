@@ -92,6 +92,9 @@ REASONS: dict[Why, str] = {
     Why.ROLE: N_("seller or boss"),
     Why.LAST_BOSS: N_("the team needs at least one active boss"),
     Why.CITY: N_("a city with a time zone of its own, or an IANA name such as Europe/Moscow"),
+    Why.NOT_ANSWERED: N_("it was not answered"),
+    Why.NO_DEAL_YET: N_("it is on no deal yet — create or attach one first"),
+    Why.NOT_AN_OUTCOME: N_("it is not one of the outcomes"),
 }
 # Each refusal's sentence, by the error's code (a test checks every code of the core has one, translated).
 MESSAGES: dict[str, str] = {

@@ -8,6 +8,7 @@ from typing import Any
 from bot.core import actions as A
 from bot.core.context import ChatContext, ChatSettings
 from bot.core.direction import orient_photo, orient_view
+from bot.core.features.calls import outcome_buttons
 from bot.core.features.card import details
 from bot.core.features.cards import deal_card
 from bot.core.features.dialing import refusal_text
@@ -79,9 +80,11 @@ async def call_answered(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
         if p.get("created")
         else tr("On the line: {phone}", phone=caller)
     )
+    if p.get("ended"):
+        notice += "\n⏱ " + _ended(tr, p)
     card = await _card_or_none(ctx, p.get("deal_id"), notice)
     if card is not None:
-        return [card]
+        return [_with_outcomes(ctx, card, p)]
     lines = [
         notice,
         tr(
@@ -91,6 +94,27 @@ async def call_answered(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
         ),
     ]
     return [View.of(lines)]
+
+
+def _ended(tr: Tr, p: dict[str, Any]) -> str:
+    seconds = int(p.get("duration_s") or 0)
+    return tr("The call ended after {time}. How did it go?", time=f"{seconds // 60}:{seconds % 60:02d}")
+
+
+def _with_outcomes(ctx: ChatContext, card: View, p: dict[str, Any]) -> View:
+    """An ended call's card with the outcomes on top (a call taken by the reader, on their deal)."""
+    if not p.get("ended") or not p.get("call_id"):
+        return card
+    return View(card.html, (*(tuple(r) for r in outcome_buttons(int(p["call_id"]), ctx.tr)), *card.buttons))
+
+
+@renders(NoteKind.CALL_ENDED)
+async def call_ended(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+    """An answered call is over: how long it took, and one tap for how it went."""
+    tr = ctx.tr
+    notice = "📞 " + tr("Call with {phone}", phone=pretty_phone(p.get("caller"))) + "\n⏱ " + _ended(tr, p)
+    card = await _card_or_none(ctx, p.get("deal_id"), notice)
+    return [_with_outcomes(ctx, card, p)] if card is not None else []
 
 
 def _missed_calls(tr: Tr, p: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bot.core.codec import encode
+from bot.core.widths import fits, room, shorten, squeeze
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -29,7 +30,9 @@ class Button:
 
     @classmethod
     def act(cls, text: str, act: str, *args: int | str) -> Button:
-        return cls(short(text), data=encode(act, *args))
+        """A button for ``act``; a label wider than a whole row is cut at a word's end."""
+        label = squeeze(text)
+        return cls(label if fits(label) else shorten(label, room(1)), data=encode(act, *args))
 
 
 @dataclass(frozen=True, slots=True)

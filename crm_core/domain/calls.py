@@ -23,6 +23,22 @@ class CallStatus(enum.StrEnum):
     MISSED = "missed"
 
 
+class CallOutcome(enum.StrEnum):
+    """How an answered call ended, as the seller tells it."""
+
+    TALKED = "talked"  # then the deal moves on, or gets its next step
+    NO_ANSWER = "no_answer"  # a call-back task
+    CALL_LATER = "call_later"  # a call-back task, a day later
+    NOT_INTERESTED = "not_interested"  # then the deal is lost, with a reason
+    NOTE = "note"  # what was said goes in a note
+
+    @property
+    def calls_back_after(self) -> timedelta | None:
+        """When the call-back this outcome plans is due, relative to the configured call-back delay
+        (``None``: no call-back); ``CALL_LATER`` is a day."""
+        return {CallOutcome.NO_ANSWER: timedelta(0), CallOutcome.CALL_LATER: timedelta(days=1)}.get(self)
+
+
 @dataclass(frozen=True, slots=True)
 class CallEvent:
     """One call, normalised: what every PBX parser produces and ``ingest_call`` consumes.
@@ -175,6 +191,13 @@ class CallRecord:
     duration_s: int | None
     deal_id: int | None
     held: bool = False
+    dialed: str | None = None
+    outcome: CallOutcome | None = None
+
+    @property
+    def customer(self) -> str | None:
+        """The customer's number: who called in, or who was called."""
+        return self.dialed if self.direction is CallDirection.OUTBOUND else self.caller
 
     @property
     def is_final(self) -> bool:

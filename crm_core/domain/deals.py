@@ -47,6 +47,7 @@ class EventKind(enum.StrEnum):
     EDITED = "edited"
     NOTE = "note"
     CALL = "call"
+    CALL_OUTCOME = "call_outcome"
     TASK_CREATED = "task_created"
     TASK_DONE = "task_done"
     TASK_CANCELLED = "task_cancelled"

@@ -64,6 +64,9 @@ class Why(enum.StrEnum):
     ROLE = "role"
     LAST_BOSS = "last_boss"
     CITY = "city"
+    NOT_ANSWERED = "not_answered"
+    NO_DEAL_YET = "no_deal_yet"
+    NOT_AN_OUTCOME = "not_an_outcome"
 
 
 WHY_TEXT: dict[Why, str] = {
@@ -109,6 +112,9 @@ WHY_TEXT: dict[Why, str] = {
     Why.ROLE: "seller or boss",
     Why.LAST_BOSS: "the team needs at least one active boss",
     Why.CITY: "a city with a time zone of its own, or an IANA name such as Europe/Moscow",
+    Why.NOT_ANSWERED: "it was not answered",
+    Why.NO_DEAL_YET: "it is on no deal yet — create or attach one first",
+    Why.NOT_AN_OUTCOME: "it is not one of the outcomes",
 }
 
 

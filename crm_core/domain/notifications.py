@@ -29,6 +29,7 @@ class Notification:
 class NoteKind:
     DEAL_ASSIGNED = "deal_assigned"
     CALL_ANSWERED = "call_answered"
+    CALL_ENDED = "call_ended"
     CALL_MISSED = "call_missed"
     MISSED_UNOWNED = "missed_unowned"
     CALL_UNKNOWN = "call_unknown"

@@ -13,11 +13,17 @@ from datetime import datetime, timedelta
 
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
 from crm_core.domain.deals import Actor, DealEvent, EventKind
+from crm_core.domain.phones import pretty
 from crm_core.domain.tasks import Task
 from crm_core.domain.users import User
 from crm_core.services.unit_of_work import UnitOfWork
 
 NOTICE_WINDOW = timedelta(minutes=10)  # the owner's notices of calls taken by others come together
+
+
+def call_back_text(phone: str) -> str:
+    """A call-back's text as the CLI and exports show it (the chat says it from the task's number)."""
+    return f"Call back {pretty(phone) or phone}"
 
 
 def customer_of(event: CallEvent) -> str | None:

@@ -15,7 +15,7 @@ from crm_core.domain.phones import mask, pretty
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import Role, User
 from crm_core.services.base import ServiceBase, default_pipeline, require_active
-from crm_core.services.call_backs import close_the_loop
+from crm_core.services.call_backs import call_back_text, close_the_loop
 from crm_core.services.call_notices import queue_missed_call, tell_bosses_of_flood
 from crm_core.services.call_seals import BoundMeanwhile, check_seal
 from crm_core.services.unit_of_work import UnitOfWork
@@ -340,7 +340,7 @@ class CallService(ServiceBase):
             deal_id=deal.id,
             assignee_id=assignee.id if assignee else None,
             due_at=now + self.config.call_back_after,
-            text=f"Call back {pretty(event.caller or '')}",
+            text=call_back_text(event.caller or ""),
             kind=TaskKind.CALL_BACK,
             created_at=now,
             phone=event.caller,
@@ -370,6 +370,8 @@ class CallService(ServiceBase):
             deal_id=known.deal_id,
             answered_by_id=answerer.id if answerer else known.answered_by_id,
         )
+        if known.deal_id is not None and known.status is CallStatus.ANSWERED:
+            await _tell_call_ended(uow, event, answerer, call_id=known.id, deal_id=known.deal_id, now=now)
         if known.status is not CallStatus.ANSWERED:  # an answered call's first event did it already
             await close_the_loop(uow, event, answerer, call_id=known.id, now=now, actor=self._system(event))
 
@@ -391,7 +393,11 @@ class CallService(ServiceBase):
             "duration_s": event.duration_s,
             "deal_title": deal.title if deal else None,
             "owner_name": deal.owner.name if deal and deal.owner else None,
+            "ended": event.is_final,
         }
+        if event.direction is CallDirection.OUTBOUND and deal is not None:
+            await _tell_call_ended(uow, event, answerer, call_id=call_id, deal_id=deal.id, now=now)
+            return
         if event.direction is not CallDirection.INBOUND or event.caller is None:
             return
         if event.status is CallStatus.ANSWERED and answerer is not None:
@@ -410,6 +416,23 @@ class CallService(ServiceBase):
         await queue_missed_call(
             uow, payload, recipient=recipient, call_id=call_id, window=self.config.repeat_call_window, now=now
         )
+
+
+async def _tell_call_ended(
+    uow: UnitOfWork, event: CallEvent, answerer: User | None, *, call_id: int, deal_id: int, now: datetime
+) -> None:
+    """An answered call is over: its seller is asked how it went (once per call)."""
+    if answerer is None or event.status is not CallStatus.ANSWERED or not event.is_final:
+        return
+    payload = {
+        "call_id": call_id,
+        "caller": event.dialed if event.direction is CallDirection.OUTBOUND else event.caller,
+        "deal_id": deal_id,
+        "duration_s": event.duration_s,
+        "ended": True,
+    }
+    note = Notification(answerer.id, NoteKind.CALL_ENDED, payload, dedup_key=f"ended:{call_id}")
+    await uow.outbox.put(note, at=now)
 
 
 def _as_event(call: CallRecord) -> CallEvent:

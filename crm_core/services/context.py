@@ -5,6 +5,7 @@ from __future__ import annotations
 from crm_core.config import CrmConfig
 from crm_core.ports import Clock, SystemClock
 from crm_core.reports.digest import DigestService
+from crm_core.services.call_outcomes import CallOutcomeService
 from crm_core.services.calls import CallService
 from crm_core.services.conversations import DialogService, Ledger
 from crm_core.services.deals import DealService
@@ -33,6 +34,7 @@ class Crm:
         self.tasks = TaskService(*args)
         self.calls = CallService(*args)
         self.dialing = DialService(*args)
+        self.call_outcomes = CallOutcomeService(*args)
         self.reports = DigestService(*args)
         self.transfer = TransferService(*args)
         self.invites = InviteService(*args)

@@ -50,6 +50,7 @@ class DealDetails:
     pipeline: Pipeline
     next_task: Task | None
     call_count: int
+    last_note: DealEvent | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,8 +215,9 @@ class DealService(ServiceBase):
                 deal = await uow.deals.get_visible(deal_id, viewer=actor)
             tasks = await uow.tasks.open_of_deal(deal.id)
             calls = await uow.calls.count_of_deal(deal.id)
+            note = await uow.events.last_of(deal.id, [EventKind.NOTE])
             return DealDetails(
-                deal, await pipeline_of(uow, deal.pipeline_id), tasks[0] if tasks else None, calls
+                deal, await pipeline_of(uow, deal.pipeline_id), tasks[0] if tasks else None, calls, note
             )
 
     async def history(

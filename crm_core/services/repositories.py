@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from crm_core.domain.calls import Caller, CallEvent, CallRecord, CallSeal, StoredSeal
+from crm_core.domain.calls import Caller, CallEvent, CallOutcome, CallRecord, CallSeal, StoredSeal
 from crm_core.domain.conversations import Dialog, Holder, Invite
 from crm_core.domain.deals import Contact, Deal, DealEvent, EventKind
 from crm_core.domain.dialing import CallRequest
@@ -235,6 +235,8 @@ class Calls(Protocol):
     ) -> None: ...
 
     async def get(self, call_id: int) -> CallRecord | None: ...
+
+    async def set_outcome(self, call_id: int, outcome: CallOutcome, *, at: datetime) -> None: ...
 
     async def link(self, call_id: int, deal_id: int) -> None: ...
 

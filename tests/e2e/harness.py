@@ -105,6 +105,40 @@ class Activity:
         return not waiting and self.in_flight == 0 and now - self.finished_at >= seconds
 
 
+# The activities of the bots running in this process: a reply being carried out counts as work in
+# flight for each (the core hands a reply back to its runtime, which sends it after the handler ends).
+_PERFORMING: set[Activity] = set()
+
+
+def _count_performs() -> None:
+    """Wrap the runtimes' ``perform`` and ``press`` once per process, so waiting covers sending a reply
+    too: its messages and edits may be far apart (a press's answer, then its edit) on a busy machine."""
+    from bot import aiogram_runtime, ptb_runtime
+    from bot.core import perform as performing
+
+    if getattr(performing.perform, "counted", False):
+        return
+    for name in ("perform", "press"):
+        counted = _counted(getattr(performing, name))
+        for module in (performing, aiogram_runtime, ptb_runtime):
+            setattr(module, name, counted)
+
+
+def _counted(original: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    async def counted(*args: Any, **options: Any) -> None:
+        watching = list(_PERFORMING)
+        for activity in watching:
+            activity.in_flight += 1  # before the first await: no gap after the handler's end
+        try:
+            await original(*args, **options)
+        finally:
+            for activity in watching:
+                activity.end()
+
+    counted.counted = True  # type: ignore[attr-defined]
+    return counted
+
+
 @dataclass
 class Msg:
     message_id: int
@@ -364,6 +398,8 @@ class RunningKanbot:
             self._task.result()  # raises what stopped it
         self.kanbot = ready.result()
         self._track(self.kanbot.chat)
+        _count_performs()
+        _PERFORMING.add(self.activity)
 
     def _track(self, chat: Any) -> None:
         """Count updates in the chat core's hands, so a test waits for handlers slower than quiet_ms."""
@@ -388,6 +424,7 @@ class RunningKanbot:
         self.clock.advance(delta)
 
     async def stop(self) -> None:
+        _PERFORMING.discard(self.activity)
         self._stop.set()
         if self._task is not None:
             await asyncio.wait_for(self._task, timeout=15)

@@ -101,6 +101,7 @@ async def test_a_boss_sees_every_deal_and_reassigns_one_the_new_owner_is_told(
     assert any("Ali's chiller" in t and "Ali" in t for t in (await chat.last(BOSS)).button_texts)
     await chat.click(BOSS, "Ali's chiller")
     card = await chat.last(BOSS)
+    await chat.click(BOSS, "⋯ More", message_id=card.message_id)
     await chat.click(BOSS, "Reassign", message_id=card.message_id)
     await chat.click(BOSS, "Maria", message_id=card.message_id)
     assert "Given to Maria" in (await chat.message(BOSS, card.message_id)).text

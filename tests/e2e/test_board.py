@@ -91,14 +91,14 @@ async def test_a_deal_past_its_stages_follow_up_is_marked_stale(chat: EmulatedCh
     await chat.send(ALI, "/board")
     await chat.click(ALI, "Opportunity")
     labels = [visible(t) for t in (await chat.last(ALI)).button_texts]
-    assert any(t.startswith("⏰ Forgotten boiler") for t in labels), labels
+    assert any(t.startswith("⏳ Forgotten boiler") for t in labels), labels
     assert any(t.startswith("Fresh boiler") for t in labels), labels
     await chat.click(ALI, "Forgotten boiler")
     assert "needs a follow-up" in (await chat.last(ALI)).text
     await chat.send(ALI, "/deals")
     deals = await chat.last(ALI)
     assert "1 needs a follow-up" in deals.text
-    assert visible(deals.button_texts[0]).startswith("⏰ Forgotten boiler")
+    assert visible(deals.button_texts[0]).startswith("⏳ Forgotten boiler")
 
 
 async def test_a_seller_takes_an_unassigned_deal_from_the_inbox(chat: EmulatedChat, crm: Crm) -> None:

@@ -241,7 +241,7 @@ async def test_a_refused_move_snaps_back_with_the_reason(
     await crm.deals.add_note(deal_id=scene.northwind.id, text="called them", actor=ali)  # meanwhile
     await mouse_drag(page, card(frame, "Northwind"), column(frame, "Commercial offer"))
     await frame.locator(".toast.error", has_text="changed meanwhile").wait_for()
-    await column(frame, "Opportunity").locator(".card", has_text="Northwind").wait_for()
+    await settled(frame, column(frame, "Opportunity").locator(".card", has_text="Northwind"))  # flown home
     assert await column(frame, "Commercial offer").locator(".card", has_text="Northwind").count() == 0
     assert await stage_of(crm, scene.northwind) == "Opportunity"
 

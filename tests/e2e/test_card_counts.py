@@ -38,7 +38,9 @@ async def test_a_deal_with_25_calls_shows_calls_25_and_lists_the_newest_with_the
     await chat.send(ALI, "/deals")
     await chat.click(ALI, "+7 495 123-45-67")
     card = await chat.last(ALI)
-    assert "📞 Calls (25)" in card.button_texts, card.button_texts
+    await chat.click(ALI, "⋯ More", message_id=card.message_id)
+    more = await chat.message(ALI, card.message_id)
+    assert "📞 Calls (25)" in more.button_texts, more.button_texts
     await chat.click(ALI, "Calls (25)", message_id=card.message_id)
     calls = await chat.message(ALI, card.message_id)
     assert calls.text.count("answered") == 20 and "…and 5 earlier calls." in calls.text

@@ -54,7 +54,8 @@ async def test_a_reminder_on_a_passed_day_is_refused_with_next_years_day_offered
     await chat.send(ALI, "01.12 10:00")
     refusal = await chat.last(ALI)
     assert refusal.text.startswith("⚠️ That date has passed.")
-    assert refusal.button_texts == [f"📅 Next year: 1 Dec {NEXT}, 10:00"]
+    assert refusal.message_id == card.message_id  # asked again in the card's message, nothing added
+    assert refusal.button_texts == [f"📅 Next year: 1 Dec {NEXT}, 10:00", "⬅ Back to the card"]
     ali = await crm.users.identify(ALI)
     assert await crm.tasks.open_tasks(actor=ali) == []  # nothing planned a year away by a typo
     await chat.click(ALI, "Next year", message_id=refusal.message_id)
@@ -82,6 +83,7 @@ async def test_a_snooze_until_a_passed_day_is_refused_with_next_years_day_offere
     chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
 ) -> None:
     card = await a_card(chat, crm, kanbot)
+    await chat.click(ALI, "⋯ More", message_id=card.message_id)
     await chat.click(ALI, "Snooze", message_id=card.message_id)
     await chat.click(ALI, "Until a date", message_id=card.message_id)
     await chat.send(ALI, "01.12")

@@ -50,12 +50,14 @@ async def check_screens(chat: EmulatedChat, locale: str) -> None:
         locale,
         card.text + " ".join(card.button_texts),
         "Opportunity",
-        "Move to…",
         "Won",
         "Lost",
-        "History",
+        "More",
         "Find the need, the budget and who decides",
     )
+    await chat.click(ALI, "⋯", message_id=card.message_id)
+    more = await chat.message(ALI, card.message_id)
+    assert_in_language(locale, " ".join(more.button_texts), "Move to…", "History", "Back")
 
 
 async def test_lang_ru_gives_russian_screens(chat: EmulatedChat, crm: Crm) -> None:

@@ -34,6 +34,7 @@ async def test_a_3000_character_note_with_html_arabic_and_emoji_is_kept_and_show
     events = await crm.deals.history(deal_id=deal.id, actor=ali)
     notes = [e.data["text"] for e in events if e.kind is EventKind.NOTE]
     assert notes == [note] * 3
+    await chat.click(ALI, "⋯ More", message_id=card.message_id)
     await chat.click(ALI, "History")
     history = await chat.last(ALI)
     assert history.text.count("📝 <b>&amp;</b> <i>not bold</i>") == 3
@@ -51,6 +52,7 @@ async def test_a_200_character_title_of_tricky_text_shows_everywhere(chat: Emula
     assert title.strip() in (await chat.last(ALI)).text
     await chat.send(ALI, "/deals")
     await chat.click(ALI, "<b>&amp;</b>")
+    await chat.click(ALI, "⋯ More")
     await chat.click(ALI, "History")
     await chat.send(ALI, "/board")
     await chat.click(ALI, "Unsorted")

@@ -21,7 +21,7 @@ async def test_a_won_press_delivered_twice_is_handled_once(chat: EmulatedChat, c
     deal = await crm.deals.create(actor=ali, title="Double click", stage="Execution")
     await chat.send(ALI, "/find Double click")
     await chat.click(ALI, "Double click")
-    await chat.click(ALI, "✅ Won")
+    await chat.click(ALI, "🏆 Won")
     won_press = chat.last_update_id
     assert won_press is not None
     calls = await bot_calls(chat)

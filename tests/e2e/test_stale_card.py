@@ -60,7 +60,7 @@ async def test_a_stale_won_press_is_not_applied(chat: EmulatedChat, crm: Crm) ->
     card = await open_card(chat, deal.title)
     ali = await crm.users.identify(ALI)
     await crm.deals.mark_lost(deal_id=deal.id, reason="Price", actor=ali)
-    query = await chat.click(ALI, "✅ Won", message_id=card.message_id)
+    query = await chat.click(ALI, "🏆 Won", message_id=card.message_id)
     answer = await chat.answer(query)
     assert answer is not None and "out of date" in (answer["text"] or "")
     redrawn = await chat.message(ALI, card.message_id)
@@ -89,6 +89,7 @@ async def test_an_answer_about_a_deal_changed_meanwhile_shows_it_and_ends_the_qu
 ) -> None:
     deal = await alis_deal(crm)
     card = await open_card(chat, deal.title)
+    await chat.click(ALI, "⋯ More", message_id=card.message_id)
     await chat.click(ALI, "Edit", message_id=card.message_id)
     await chat.click(ALI, "Amount", message_id=card.message_id)
     ali = await crm.users.identify(ALI)

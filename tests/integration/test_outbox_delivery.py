@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,6 +18,7 @@ from crm_core.adapters.tables import outbox
 from crm_core.domain.notifications import NoteKind, Notification
 from crm_core.domain.phones import pretty as pretty_phone
 from crm_core.domain.users import User
+from crm_core.ports import SystemClock
 from crm_core.services import Crm
 from tests.integration.support import Team
 
@@ -173,6 +175,27 @@ async def test_a_429_holds_back_every_sender_and_its_item_goes_out_later(crm: Cr
     (alice_item,) = [r for r in (await rows(crm)).values() if r["recipient_id"] == team.alice.id]
     assert alice_item["status"] == "pending" and alice_item["claimed_until"] is None
     assert alice_item["not_before"] > crm.clock.now()
+
+
+async def test_a_rate_limited_item_is_not_claimed_again_before_its_retry_after(crm: Crm, team: Team) -> None:
+    """The running loop, on the wall clock: a 429's ``retry_after`` passes before the item's next try."""
+    live = Crm(crm.db, clock=SystemClock(), config=crm.config)
+    telegram = FakeTelegram()
+    telegram.faults[team.alice.telegram_id] = [
+        TransportError(Failure.RETRY_AFTER, "slow down", retry_after=1.5) for _ in range(2)
+    ]
+    await queue(live, team.alice, 1)
+    sending = delivery(live, telegram)
+    telegram.stop, telegram.stop_after = asyncio.Event(), 1
+
+    await asyncio.wait_for(sending.run(telegram.stop, idle_s=0.05), timeout=60)
+
+    assert telegram.texts(team.alice.telegram_id) and sending.stats.rate_limited == 2
+    tries = telegram.started_at
+    assert len(tries) == 3, f"tried {len(tries)} times for two 429s"
+    assert all(later - earlier >= 1.4 for earlier, later in itertools.pairwise(tries)), tries
+    (item,) = (await rows(crm)).values()
+    assert item["status"] == "sent" and item["attempts"] == 1
 
 
 async def test_a_user_who_blocked_the_bot_is_sent_nothing_more(crm: Crm, team: Team) -> None:

@@ -113,8 +113,9 @@ class KanbotProcess:
         ):
             return response.status, await response.text()
 
-    async def wait_ready(self, timeout_s: float = 90.0) -> None:
-        """Until ``/readyz`` answers 200 (the process started, its database is current)."""
+    async def wait_ready(self, timeout_s: float = 240.0) -> None:
+        """Until ``/readyz`` answers 200 (the process started, its database is current); a fresh process
+        takes long to start on a busy machine, hence the generous bound."""
 
         async def ready() -> bool:
             assert self.running, f"{self.name} exited:\n{self.output()}"

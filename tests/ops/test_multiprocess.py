@@ -39,6 +39,7 @@ from tests.ops.support import (
 pytestmark = pytest.mark.slow
 
 QUIET_MS = 100
+REPLY_S = 60.0  # a bound on a reply's arrival, never a wait: the reply is awaited itself
 TAKEOVER_S = 10.0  # the standby polls the lock every 2 s; "within seconds" with room for a busy machine
 
 
@@ -76,22 +77,33 @@ class Seller:
         ]
 
     async def send(self, text: str, *, expect: str) -> None:
+        before = await self.shown()
         await self.chat.send(self.user_id, text, wait=False)
         self.texts_sent += 1
-        await self.chat.wait(quiet_ms=QUIET_MS)
-        self.current = (await self.newest(expect)).message_id
+        self.current = (await self.reply(expect, before)).message_id
 
     async def click(self, label: str, *, expect: str) -> None:
-        await self.chat.click(self.user_id, label, message_id=self.current, wait=False)
+        before = await self.shown()
+        query = await self.chat.click(self.user_id, label, message_id=self.current, wait=False)
         self.clicks += 1
-        await self.chat.wait(quiet_ms=QUIET_MS)
-        self.current = (await self.newest(expect)).message_id
+        await wait_for(lambda: self.chat.answer(query), timeout_s=REPLY_S, what=f"an answer to {label!r}")
+        self.current = (await self.reply(expect, before)).message_id
 
-    async def newest(self, containing: str) -> Msg:
-        for msg in reversed(await self.chat.bot_messages(self.user_id)):
-            if containing in plain(msg.text):
-                return msg
-        raise AssertionError(f"no reply with {containing!r} in {self.user_id}'s chat")
+    async def shown(self) -> set[tuple[int, str]]:
+        return {(m.message_id, m.text) for m in await self.chat.bot_messages(self.user_id)}
+
+    async def reply(self, containing: str, before: set[tuple[int, str]]) -> Msg:
+        """The bot's reply (a new message, or an edit) with ``containing``, once it is there."""
+
+        async def found() -> Msg | None:
+            for msg in reversed(await self.chat.bot_messages(self.user_id)):
+                if containing in plain(msg.text) and (msg.message_id, msg.text) not in before:
+                    return msg
+            return None
+
+        msg: Msg = await wait_for(found, timeout_s=REPLY_S, what=f"a reply with {containing!r}")
+        await self.chat.wait(quiet_ms=QUIET_MS, timeout_ms=int(REPLY_S * 1000))  # the rest of it, if any
+        return msg
 
 
 async def set_the_scene(crm: Crm, zone: str) -> dict[str, User]:
@@ -179,9 +191,11 @@ async def test_every_update_and_notification_has_one_effect_when_the_leading_wor
         assert bot["webhook"] == proxy.url + "/telegram/webhook"
 
         # The first leader sends the morning plans and the reminders of the old deals.
-        leader = await wait_for(lambda: the_leader(workers), timeout_s=15, what="one leading worker")
+        leader = await wait_for(lambda: the_leader(workers), timeout_s=REPLY_S, what="one leading worker")
         standby = next(w for w in workers if w is not leader)
-        await wait_for(lambda: all_sent(database_url, 4), timeout_s=20, what="the first reminders and plans")
+        await wait_for(
+            lambda: all_sent(database_url, 4), timeout_s=REPLY_S, what="the first plans and reminders"
+        )
         assert await leader.metric("kanbot_messages_sent_total") == 4
         assert await standby.metric("kanbot_worker_leader") == 0
 
@@ -215,7 +229,7 @@ async def test_every_update_and_notification_has_one_effect_when_the_leading_wor
         )  # fmt: skip
         local_now = datetime.now(ZoneInfo(zone)).strftime("%H:%M")
         await crm.followups.set_preferences(actor=boss, digest_time=local_now)
-        await wait_for(lambda: all_sent(database_url, 7), timeout_s=30, what="the outbox drained")
+        await wait_for(lambda: all_sent(database_url, 7), timeout_s=REPLY_S, what="the outbox drained")
         assert await standby.metric("kanbot_messages_sent_total") == 3
 
         await check_every_update_had_one_effect(database_url, proxy, webs, chat, [ali, maria], crm)

@@ -25,7 +25,7 @@ async def test_the_note_of_a_board_move_is_queued_once_and_renders_as_the_card(c
     assert isinstance(view, View)
     assert view.html.startswith("🔹 Moved to Commercial offer on the board.")
     assert "ACME phones" in view.html
-    assert any("Move to…" in b.text for row in view.buttons for b in row)
+    assert any("⋯ More" in b.text for row in view.buttons for b in row)
 
 
 async def test_a_deal_won_on_the_board_is_celebrated_in_the_users_language(crm: Crm) -> None:

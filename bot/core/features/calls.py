@@ -1,14 +1,18 @@
-"""The call pop-up's buttons: make the caller a deal, attach the call to a deal, or let it go."""
+"""The call pop-up's buttons: make the caller a deal, attach the call to a deal, or let it go; and
+once an answered call ended, how it ended."""
 
 from __future__ import annotations
 
 from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
-from bot.core.features.card import show_card
-from bot.core.features.cards import deal_label, stage_label
+from bot.core.features.card import ask, details, lost_menu, show_card
+from bot.core.features.cards import OUTCOME_LABELS, OUTCOME_WORDS, deal_label, deal_lines, stage_label
+from bot.core.i18n import Tr
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
+from crm_core.domain.calls import CallOutcome
+from crm_core.domain.errors import InvalidInput, Why
 
 router = Router("calls")
 
@@ -27,12 +31,12 @@ async def on_attach(ctx: ChatContext, p: Payload) -> Reply:
     tr = ctx.tr
     if not deals:
         return Reply().answer(tr("You have no open deals — create one instead."), alert=True)
-    rows = [
-        [Button.act(f"{deal_label(d, ctx)} · {stage_label(d.stage, tr)}", A.CALL_ATTACH_TO, p.num(0), d.id)]
-        for d in deals
-    ]
+    labelled = [(d, *deal_label(d, ctx, details=[stage_label(d.stage, tr)])) for d in deals]
+    rows = [[Button.act(label, A.CALL_ATTACH_TO, p.num(0), d.id)] for d, label, _ in labelled]
     rows.append([Button.act("➕ " + tr("Create a deal"), A.CALL_CREATE, p.num(0))])
-    return Reply().edit(ctx.message_id, View.of(["🔗 " + tr("Attach the call to which deal?")], rows))
+    lines = ["🔗 " + tr("Attach the call to which deal?")]
+    lines += deal_lines([(d, dropped) for d, _, dropped in labelled], ctx)
+    return Reply().edit(ctx.message_id, View.of(lines, rows))
 
 
 @router.button(A.CALL_ATTACH_TO)
@@ -46,3 +50,34 @@ async def on_attach_to(ctx: ChatContext, p: Payload) -> Reply:
 async def on_ignore(ctx: ChatContext, p: Payload) -> Reply:
     """Not a customer: nothing to record."""
     return Reply().edit(ctx.message_id, View.of(["🚫 " + ctx.tr("Noted: not a customer.")]))
+
+
+def outcome_buttons(call_id: int, tr: Tr) -> list[list[Button]]:
+    """One tap says how the call ended: three and two to a row."""
+    buttons = [
+        Button.act(OUTCOME_LABELS[o] + tr.label(OUTCOME_WORDS[o]), A.CALL_OUTCOME, call_id, o.value)
+        for o in CallOutcome
+    ]
+    return [buttons[:3], buttons[3:]]
+
+
+@router.button(A.CALL_OUTCOME)
+async def on_outcome(ctx: ChatContext, p: Payload) -> Reply:
+    """Keep how the call ended, then offer what follows: the next stage, a reason, a note."""
+    try:
+        outcome = CallOutcome(p.token(1))
+    except ValueError:
+        raise InvalidInput("outcome", p.token(1), Why.NOT_AN_OUTCOME) from None
+    done = await ctx.crm.call_outcomes.record(call_id=p.num(0), outcome=outcome, actor=ctx.user)
+    tr, deal = ctx.tr, done.deal
+    if outcome is CallOutcome.NOT_INTERESTED and not deal.is_closed:
+        return await lost_menu(ctx, await details(ctx, deal.id))
+    if outcome is CallOutcome.NOTE:
+        return await ask(
+            ctx, "note", {"deal_id": deal.id}, tr("Write the note for «{title}»:", title=deal.title)
+        )
+    if done.call_back is not None:
+        notice = "📞 " + tr("Call-back planned: {when}.", when=tr.when(done.call_back.due_at, now=ctx.now))
+    else:
+        notice = "🗣 " + tr("Talked. Move the deal on, or plan its next step (⏰ Remind).")
+    return await show_card(ctx, deal.id, notice=notice)

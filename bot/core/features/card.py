@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bot.core import actions as A
@@ -56,8 +56,7 @@ def moved_notice(ctx: ChatContext, deal: Deal) -> str:
         return "🏆 " + tr("Won! Well done.")
     if deal.stage.kind is StageKind.LOST:
         return "🚫 " + tr("Marked as lost.")
-    text = f"{STAGE_ICON[deal.stage.kind]} " + tr("Moved to {stage}.", stage=stage_name(deal.stage, tr))
-    return text + (f" 💡 <i>{tr(deal.stage.playbook)}</i>" if deal.stage.playbook else "")
+    return f"{STAGE_ICON[deal.stage.kind]} " + tr("Moved to {stage}.", stage=stage_name(deal.stage, tr))
 
 
 def back_to_card(ctx: ChatContext, deal_id: int) -> list[Button]:
@@ -66,8 +65,25 @@ def back_to_card(ctx: ChatContext, deal_id: int) -> list[Button]:
 
 @router.button(A.CARD)
 async def on_card(ctx: ChatContext, p: Payload) -> Reply:
-    """Open a deal's card."""
+    """Open a deal's card (from a question asked in it: the question is dropped)."""
+    dialog = await ctx.crm.dialogs.get(ctx.user.telegram_id)
+    if dialog is not None and ctx.message_id and asked_in(dialog) == ctx.message_id:
+        await ctx.crm.dialogs.drop(ctx.user.telegram_id)
     return await show_card(ctx, p.num(0))
+
+
+@router.button(A.CARD_FROM)
+async def on_card_from(ctx: ChatContext, p: Payload) -> Reply:
+    """Open a deal's card from a list, with the way back to it."""
+    view = deal_card(await details(ctx, p.num(0)), ctx, back=p.token(1))
+    return Reply().edit(ctx.message_id, view)
+
+
+@router.button(A.MORE)
+async def on_more(ctx: ChatContext, p: Payload) -> Reply:
+    """Show the card's less frequent buttons."""
+    view = deal_card(await details(ctx, p.num(0)), ctx, more=True, back=p.token(1))
+    return Reply().edit(ctx.message_id, view)
 
 
 @router.button(A.NEXT, A.PREV)
@@ -161,11 +177,33 @@ async def on_lost(ctx: ChatContext, p: Payload) -> Reply:
 
 
 async def ask(ctx: ChatContext, flow: str, data: dict[str, object], question: str) -> Reply:
-    """Start a one-question dialog; the answer comes as the user's next message."""
+    """Start a one-question dialog in the card's own message (no copy of the card left behind); the
+    answer comes as the user's next message, and the card comes back in the same place."""
     await ctx.crm.dialogs.put(
         ctx.user.telegram_id, flow=flow, step="answer", data={**data, "message_id": ctx.message_id}
     )
-    return Reply().send(View.of([question, "<i>" + ctx.tr("Send /cancel to stop.") + "</i>"]))
+    return Reply().edit(ctx.message_id, question_view(ctx, int(str(data["deal_id"])), [question]))
+
+
+def question_view(
+    ctx: ChatContext, deal_id: int, lines: list[str], buttons: Sequence[list[Button]] = ()
+) -> View:
+    hint = "<i>" + ctx.tr("Send /cancel to stop.") + "</i>"
+    return View.of([*lines, hint], [*buttons, back_to_card(ctx, deal_id)])
+
+
+def asked_in(dialog: Dialog) -> int | None:
+    """The message a dialog's question was asked in: the card's."""
+    value = dialog.data.get("message_id")
+    return int(value) if value else None
+
+
+def ask_again(
+    ctx: ChatContext, dialog: Dialog, lines: list[str], buttons: Sequence[list[Button]] = ()
+) -> Reply:
+    """The question again after an answer that would not do, in the message that asked it."""
+    view = question_view(ctx, int(dialog.data["deal_id"]), lines, buttons)
+    return Reply().edit(asked_in(dialog), view)
 
 
 @router.button(A.LOST_OTHER)
@@ -223,10 +261,11 @@ async def on_remind(ctx: ChatContext, p: Payload) -> Reply:
     if due is None:
         raise InvalidInput("time", p.token(2))
     await details(ctx, p.num(0), p.num(1))  # the menu of the deal as it is: not of a deal changed since
-    return await remind(ctx, p.num(0), due)
+    return await remind(ctx, p.num(0), due, ctx.message_id)
 
 
-async def remind(ctx: ChatContext, deal_id: int, due: datetime, *, edit: bool = True) -> Reply:
+async def remind(ctx: ChatContext, deal_id: int, due: datetime, message_id: int | None) -> Reply:
+    """Plan a follow-up and redraw the deal's card in ``message_id``."""
     task = await ctx.crm.tasks.add(
         deal_id=deal_id,
         due_at=due,
@@ -235,7 +274,7 @@ async def remind(ctx: ChatContext, deal_id: int, due: datetime, *, edit: bool = 
         kind=TaskKind.FOLLOW_UP,
     )
     notice = "⏰ " + ctx.tr("I'll remind you {when}.", when=ctx.tr.when(task.due_at, now=ctx.now))
-    return await show_card(ctx, deal_id, notice=notice, edit=edit)
+    return Reply().edit(message_id, deal_card(await details(ctx, deal_id), ctx, notice=notice))
 
 
 @router.button(A.REMIND_TYPED)
@@ -364,10 +403,10 @@ async def on_reassign(ctx: ChatContext, p: Payload) -> Reply:
     return await show_card(ctx, deal.id, notice="👥 " + ctx.tr("Given to {name}.", name=who))
 
 
-def _event_line(event: DealEvent, ctx: ChatContext, names: Mapping[int, str]) -> str:
+def _event_line(event: DealEvent, ctx: ChatContext, names: Mapping[int, str], currency: str) -> str:
     tr = ctx.tr
     who = h(event.actor_name or (tr("system") if event.actor_system else ""))
-    text = event_text(event, names.get(event.to_stage_id or 0, "?"), tr)
+    text = event_text(event, names.get(event.to_stage_id or 0, "?"), tr, currency)
     when = tr.when(event.at, now=ctx.now)
     return f"<i>{when}</i> · {who}: {text}" if who else f"<i>{when}</i> · {text}"
 
@@ -380,7 +419,8 @@ async def on_history(ctx: ChatContext, p: Payload) -> Reply:
     events = await ctx.crm.deals.history(deal_id=deal_id, actor=ctx.user, newest_first=True)
     names = {s.id: stage_name(s, ctx.tr) for s in found.pipeline.stages}
     chunk = events[page * HISTORY_PAGE : (page + 1) * HISTORY_PAGE]
-    lines = [f"📜 <b>{h(found.deal.title)}</b>", *(_event_line(e, ctx, names) for e in chunk)]
+    currency = found.deal.currency
+    lines = [f"📜 <b>{h(found.deal.title)}</b>", *(_event_line(e, ctx, names, currency) for e in chunk)]
     nav = []
     if page > 0:
         nav.append(Button.act("◀", A.HISTORY, deal_id, page - 1))
@@ -417,14 +457,10 @@ def _text(event: Text | SharedContact) -> str:
 
 
 async def _answered(ctx: ChatContext, dialog: Dialog, notice: str) -> Reply:
-    """Close the dialog, redraw the card it came from, and show it again below."""
+    """Close the dialog and bring the card back where the question was asked: one card per deal."""
     await ctx.crm.dialogs.drop(ctx.user.telegram_id)
     found = await details(ctx, int(dialog.data["deal_id"]))
-    view = deal_card(found, ctx, notice=notice)
-    reply = Reply()
-    if dialog.data.get("message_id"):
-        reply.edit(int(dialog.data["message_id"]), deal_card(found, ctx))
-    return reply.send(view)
+    return Reply().edit(asked_in(dialog), deal_card(found, ctx, notice=notice))
 
 
 @router.flow("note")
@@ -439,7 +475,7 @@ async def on_lost_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedCon
     """Close the deal as lost with the typed reason."""
     words = " ".join(_text(event).split())[:MAX_LOST_NOTE]
     if not words:
-        return Reply().send(View.of([ctx.tr("Why was it lost? A few words:")]))
+        return ask_again(ctx, dialog, [ctx.tr("Why was it lost? A few words:")])
     deal = await ctx.crm.deals.mark_lost(
         deal_id=int(dialog.data["deal_id"]),
         reason=OTHER,
@@ -459,7 +495,7 @@ def passed_date(ctx: ChatContext, dialog: Dialog, error: PassedDate, question: s
         minutes = int((error.next_year - EPOCH).total_seconds() // 60)
         label = "📅 " + ctx.tr.label("Next year: {when}", when=ctx.tr.when(error.next_year, now=ctx.now))
         buttons.append([Button.act(label, A.WHEN_AT, minutes, dialog.draft)])
-    return Reply().send(View.of(lines, buttons))
+    return ask_again(ctx, dialog, lines, buttons)
 
 
 @router.flow("remind")
@@ -473,16 +509,16 @@ async def on_remind_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedC
         )
     except InvalidInput as error:
         why = refusal_reason(error, ctx.tr)
-        return Reply().send(
-            View.of(
-                [
-                    "⚠️ " + ctx.tr("I couldn't read that time: {reason}.", reason=why),
-                    ctx.tr('When? For example "in 2h", "tomorrow 10:00" or "25.12 15:00".'),
-                ]
-            )
+        return ask_again(
+            ctx,
+            dialog,
+            [
+                "⚠️ " + ctx.tr("I couldn't read that time: {reason}.", reason=why),
+                ctx.tr('When? For example "in 2h", "tomorrow 10:00" or "25.12 15:00".'),
+            ],
         )
     await ctx.crm.dialogs.drop(ctx.user.telegram_id)
-    return await remind(ctx, int(dialog.data["deal_id"]), due, edit=False)
+    return await remind(ctx, int(dialog.data["deal_id"]), due, asked_in(dialog))
 
 
 @router.flow("edit")
@@ -503,7 +539,7 @@ async def on_edit_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedCon
     except ContactShared as shared:
         return await ask_contact_scope(ctx, dialog, value, shared)
     except CrmError as error:
-        return Reply().send(View.of(["⚠️ " + explain(error, ctx.tr), ctx.tr("Try again, or send /cancel.")]))
+        return ask_again(ctx, dialog, ["⚠️ " + explain(error, ctx.tr), ctx.tr("Try again, or send /cancel.")])
     return await _answered(ctx, dialog, "✏️ " + ctx.tr("Saved."))
 
 
@@ -534,7 +570,7 @@ async def ask_contact_scope(ctx: ChatContext, dialog: Dialog, value: str, shared
             )
         ],
     ]
-    return Reply().send(View.of(lines, buttons))
+    return ask_again(ctx, dialog, lines, buttons)
 
 
 @router.button(A.CONTACT_SCOPE)

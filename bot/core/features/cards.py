@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
 from bot.core import actions as A
 from bot.core.context import ChatContext
 from bot.core.i18n import Html, Tr, h, isolate
 from bot.core.views import Button, View
+from bot.core.widths import by_words, fits, pack, room, shorten, squeeze, text_px
+from crm_core.domain.calls import CallOutcome
 from crm_core.domain.deals import Deal, DealEvent, EventKind, Priority
 from crm_core.domain.funnel import Pipeline, Stage, StageKind
 from crm_core.domain.phones import pretty as pretty_phone
@@ -69,6 +71,24 @@ DEFAULT_WORDS = [
     N_("Ask for a referral and plan the next sale"),
     N_("Note why, and plan a check-in in a few months"),
 ]
+OUTCOME_LABELS = {
+    CallOutcome.TALKED: "🗣 ",
+    CallOutcome.NO_ANSWER: "📵 ",
+    CallOutcome.CALL_LATER: "🕒 ",
+    CallOutcome.NOT_INTERESTED: "🚫 ",
+    CallOutcome.NOTE: "📝 ",
+}
+
+
+OUTCOME_WORDS = {
+    CallOutcome.TALKED: N_("Talked"),
+    CallOutcome.NO_ANSWER: N_("No answer"),
+    CallOutcome.CALL_LATER: N_("Call later"),
+    CallOutcome.NOT_INTERESTED: N_("Not interested"),
+    CallOutcome.NOTE: N_("Note"),
+}
+
+
 STAGE_ICON = {StageKind.INBOX: "📥", StageKind.OPEN: "🔹", StageKind.WON: "🏆", StageKind.LOST: "🚫"}
 PRIORITY_ICON = {Priority.HIGH: "🔥", Priority.NORMAL: "", Priority.LOW: "🔻"}
 
@@ -83,12 +103,38 @@ def stage_name(stage: Stage, tr: Tr) -> Html:
     return h(stage_label(stage, tr))
 
 
-def deal_label(deal: Deal, ctx: ChatContext, *, show_owner: bool = False) -> str:
-    """A deal as one button: title, amount, and marks for stale and priority."""
-    marks = ("⏰ " if deal.is_stale(ctx.now) else "") + (PRIORITY_ICON[deal.priority] + " ").lstrip()
-    amount = f" · {ctx.tr.money(deal.amount, deal.currency)}" if deal.amount is not None else ""
-    owner = f" · {deal.owner.name}" if show_owner and deal.owner else ""
-    return f"{marks}{isolate(deal.title)}{amount}{owner}"
+NOTE_PX = 900.0  # the latest note on the card: about three lines of a phone's screen
+MIN_TITLE_PX = 90.0  # a list button keeps this much of a title before it gives up a detail
+
+
+def deal_label(
+    deal: Deal, ctx: ChatContext, *, details: Sequence[str] = (), per_row: int = 1
+) -> tuple[str, list[str]]:
+    """A deal as a list button: its marks (stale, priority), its title cut at a word if it must be, its
+    amount whole, then ``details`` (stage, owner) while they fit; and what did not fit whole, for the
+    message's text. Nothing is ever cut inside a number or a word."""
+    marks = ("⏳ " if deal.is_stale(ctx.now) else "") + (PRIORITY_ICON[deal.priority] + " ").lstrip()
+    optional = ([ctx.tr.money(deal.amount, deal.currency)] if deal.amount is not None else []) + [
+        d for d in details if d
+    ]
+    width, amounts = room(per_row), int(deal.amount is not None)
+    for keep in range(len(optional), -1, -1):
+        tail = "".join(f" · {part}" for part in optional[:keep])
+        left = width - text_px(marks + tail)
+        title = by_words(deal.title, left)
+        whole = title == squeeze(deal.title)  # a stage or an owner never costs the title a word
+        if title is not None and (whole or (keep <= amounts and left >= MIN_TITLE_PX)):
+            return f"{marks}{isolate(title)}{tail}", optional[keep:]
+    return marks + isolate(shorten(deal.title, width - text_px(marks))), optional
+
+
+def deal_lines(labelled: Sequence[tuple[Deal, list[str]]], ctx: ChatContext) -> list[str]:
+    """The message's lines for the deals whose buttons could not hold every detail."""
+    return [
+        f"• <b>{isolate(h(deal.title))}</b> — " + " · ".join(h(d) for d in dropped)
+        for deal, dropped in labelled
+        if dropped
+    ]
 
 
 def card_lines(details: DealDetails, ctx: ChatContext) -> list[str]:
@@ -110,7 +156,7 @@ def card_lines(details: DealDetails, ctx: ChatContext) -> list[str]:
     n, of = pipeline.ordinal(deal.stage)
     place = f"{n}/{of} " if n else ""
     stay = tr("{time} in stage", time=tr.days(now - deal.stage_entered_at)) if deal.stage.is_open else ""
-    stale = " ⏰ " + tr("needs a follow-up") if deal.is_stale(now) else ""
+    stale = " ⏳ " + tr("needs a follow-up") if deal.is_stale(now) else ""
     lines.append(
         f"{STAGE_ICON[deal.stage.kind]} {place}<b>{stage_name(deal.stage, tr)}</b>"
         + (f" · {stay}" if stay else "")
@@ -129,6 +175,10 @@ def card_lines(details: DealDetails, ctx: ChatContext) -> list[str]:
         lines.append(f"🗓 {task_text(task, tr)} — {tr.when(task.due_at, now=now)}{overdue}")
     if deal.snoozed_until and deal.snoozed_until > now:
         lines.append("💤 " + tr("Snoozed until {when}", when=tr.when(deal.snoozed_until, now=now)))
+    if details.last_note is not None:
+        note = details.last_note
+        text = shorten(" ".join(str(note.data.get("text", "")).split()), NOTE_PX)
+        lines.append(f"📝 <i>{h(text)}</i> · {tr.when(note.at, now=now)}")
     if deal.stage.playbook and deal.stage.is_open:
         lines.append(f"💡 <i>{tr(deal.stage.playbook)}</i>")
     return lines
@@ -142,58 +192,81 @@ def can_dial(deal: Deal, ctx: ChatContext) -> bool:
     return ctx.crm.config.places_calls and bool(phone) and mine
 
 
-def card_buttons(details: DealDetails, ctx: ChatContext) -> list[list[Button]]:
+def _packed(*groups: list[Button]) -> list[list[Button]]:
+    """Each group of buttons in rows of up to three, as many on a row as show their labels whole."""
+    return [row for group in groups for row in pack((b.text, b) for b in group)]
+
+
+def back_to_list(back: str, ctx: ChatContext) -> list[list[Button]]:
+    """The way back to the list the card was opened from, if it was."""
+    return [[Button.act("⬅ " + ctx.tr.label("Back to the list"), A.BACK_TO_LIST, back)]] if back else []
+
+
+def card_buttons(details: DealDetails, ctx: ChatContext, back: str = "") -> list[list[Button]]:
+    """The card's everyday buttons: the next stage, a note, a reminder, won or lost; the rest behind More."""
     deal, pipeline, tr, user = details.deal, details.pipeline, ctx.tr, ctx.user
     d, v = deal.id, deal.version
     if deal.owner is None and not user.is_boss:
         return [
-            [Button.act("🙋 " + tr("Take this deal"), A.TAKE, d, v)],
-            [Button.act("📜 " + tr("History"), A.HISTORY, d, 0)],
+            [Button.act("🙋 " + tr.label("Take this deal"), A.TAKE, d, v)],
+            [Button.act("📜 " + tr.label("History"), A.HISTORY, d, 0)],
         ]
-    rows: list[list[Button]] = []
+    more = Button.act("⋯ " + tr.label("More"), A.MORE, d, back)
+    note = Button.act("📝 " + tr.label("Note"), A.NOTE, d, v)
     if deal.is_closed:  # it can only go back where it was won or lost from
         again = stage_label(deal.reopen_stage(pipeline), tr)
-        rows.append([Button.act("↩ " + html.unescape(tr("Reopen in {stage}", stage=again)), A.PREV, d, v)])
-        rows.append([Button.act("📝 " + tr("Note"), A.NOTE, d, v)])
-    else:
-        step = []
-        previous, following = pipeline.previous_before(deal.stage), pipeline.next_after(deal.stage)
-        if previous is not None:
-            step.append(Button.act(f"◀ {stage_label(previous, tr)}", A.PREV, d, v))
-        if following is not None:
-            step.append(Button.act(f"{stage_label(following, tr)} ▶", A.NEXT, d, v))
-        rows.append(step)
-        if can_dial(deal, ctx):
-            rows.append([Button.act("📞 " + tr("Call"), A.DIAL, d, 0)])
-        rows.append(
-            [
-                Button.act("↔️ " + tr("Move to…"), A.MOVE_MENU, d, v),
-                Button.act("✅ " + tr("Won"), A.WON, d, v),
-                Button.act("❌ " + tr("Lost"), A.LOST_MENU, d, v),
-            ]
-        )
-        rows.append(
-            [
-                Button.act("📝 " + tr("Note"), A.NOTE, d, v),
-                Button.act("⏰ " + tr("Remind"), A.REMIND_MENU, d, v),
-                Button.act("✏️ " + tr("Edit"), A.EDIT_MENU, d, v),
-            ]
-        )
-    extra = [Button.act("📜 " + tr("History"), A.HISTORY, d, 0)]
+        label = "↩ " + tr.label("Reopen in {stage}", stage=again)
+        reopen = Button.act(label if fits(label) else f"↩ {again}", A.PREV, d, v)
+        return _packed([reopen], [note, more]) + back_to_list(back, ctx)
+    following = pipeline.next_after(deal.stage)
+    call = [Button.act("📞 " + tr.label("Call"), A.DIAL, d, 0)] if can_dial(deal, ctx) else []
+    step = []
+    if following is not None and following.is_open:  # "Won ▶" would say what "Won" says
+        step.append(Button.act(f"{stage_label(following, tr)} ▶", A.NEXT, d, v))
+    return _packed(
+        step,
+        [note, Button.act("⏰ " + tr.label("Remind"), A.REMIND_MENU, d, v), *call],
+        [
+            Button.act("🏆 " + tr.label("Won"), A.WON, d, v),
+            Button.act("🚫 " + tr.label("Lost"), A.LOST_MENU, d, v),
+            more,
+        ],
+    ) + back_to_list(back, ctx)
+
+
+def more_buttons(details: DealDetails, ctx: ChatContext, back: str = "") -> list[list[Button]]:
+    """The card's less frequent buttons: another stage, edit, snooze, history, calls, reassign."""
+    deal, pipeline, tr = details.deal, details.pipeline, ctx.tr
+    d, v = deal.id, deal.version
+    moves, rest = [], [Button.act("📜 " + tr.label("History"), A.HISTORY, d, 0)]
     if not deal.is_closed:
-        extra.append(Button.act("💤 " + tr("Snooze"), A.SNOOZE_MENU, d, v))
+        previous = pipeline.previous_before(deal.stage)
+        if previous is not None:
+            moves.append(Button.act(f"◀ {stage_label(previous, tr)}", A.PREV, d, v))
+        moves.append(Button.act("↔️ " + tr.label("Move to…"), A.MOVE_MENU, d, v))
+        moves.append(Button.act("✏️ " + tr.label("Edit"), A.EDIT_MENU, d, v))
+        rest.append(Button.act("💤 " + tr.label("Snooze"), A.SNOOZE_MENU, d, v))
     if details.call_count:
-        extra.append(Button.act("📞 " + tr("Calls") + f" ({details.call_count})", A.CALLS, d))
-    if user.is_boss:
-        extra.append(Button.act("👥 " + tr("Reassign"), A.REASSIGN_MENU, d, v))
-    rows.append(extra)
-    return rows
+        rest.append(Button.act("📞 " + tr.label("Calls") + f" ({details.call_count})", A.CALLS, d))
+    if ctx.user.is_boss:
+        rest.append(Button.act("👥 " + tr.label("Reassign"), A.REASSIGN_MENU, d, v))
+    to_card = Button.act("⬅ " + tr.label("Back"), *((A.CARD_FROM, d, back) if back else (A.CARD, d)))
+    return _packed(moves, rest, [to_card])
 
 
-def deal_card(details: DealDetails, ctx: ChatContext, *, notice: str | None = None) -> View:
-    """The deal's card: everything about it at a glance, and a button for every next step."""
+def deal_card(
+    details: DealDetails,
+    ctx: ChatContext,
+    *,
+    notice: str | None = None,
+    more: bool = False,
+    back: str = "",
+) -> View:
+    """The deal's card: everything about it at a glance, and a button for every next step
+    (``more``: the less frequent ones; ``back``: the list it was opened from, to go back to)."""
     lines = ([notice, ""] if notice else []) + card_lines(details, ctx)
-    return View.of(lines, card_buttons(details, ctx))
+    buttons = more_buttons(details, ctx, back) if more else card_buttons(details, ctx, back)
+    return View.of(lines, buttons)
 
 
 def stage_buttons(
@@ -207,8 +280,28 @@ def stage_buttons(
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
-def event_text(event: DealEvent, stage: str, tr: Tr) -> Html:
-    """One line of a deal's history in the reader's words (the chat and the board app say the same)."""
+def edited_value(field: str, value: object, currency: str, tr: Tr) -> str:
+    """An edited field's old or new value as the card shows it: an amount as money, a phone spaced."""
+    if value is None or value == "":
+        return "—"
+    if field == "amount":
+        try:
+            return tr.money(Decimal(str(value)), currency) if currency else tr.number(Decimal(str(value)))
+        except InvalidOperation:
+            return str(value)
+    return pretty_phone(str(value)) if field == "phone" else str(value)
+
+
+def _moment(iso: str, at: datetime, tr: Tr) -> str:
+    try:
+        return tr.when(datetime.fromisoformat(iso), now=at, relative=False)
+    except ValueError:
+        return iso
+
+
+def event_text(event: DealEvent, stage: str, tr: Tr, currency: str = "") -> Html:
+    """One line of a deal's history in the reader's words (the chat and the board app say the same);
+    ``currency``: the deal's, for the amounts in it."""
     data = event.data
     texts: dict[EventKind, Callable[[], str]] = {
         EventKind.CREATED: lambda: tr("created in {stage}", stage=stage),
@@ -226,18 +319,21 @@ def event_text(event: DealEvent, stage: str, tr: Tr) -> Html:
         EventKind.EDITED: lambda: tr(
             "{field}: {old} → {new}",
             field=tr(str(data.get("field", ""))),
-            old=str(data.get("old") or "—")[:60],
-            new=str(data.get("new") or "—")[:60],
+            old=edited_value(str(data.get("field", "")), data.get("old"), currency, tr)[:60],
+            new=edited_value(str(data.get("field", "")), data.get("new"), currency, tr)[:60],
         ),
         EventKind.NOTE: lambda: "📝 " + h(str(data.get("text", ""))[:300]),
         EventKind.CALL: lambda: "📞 " + _call_line(data, tr),
+        EventKind.CALL_OUTCOME: lambda: tr("call outcome: {outcome}", outcome=tr(_outcome_word(data))),
         EventKind.TASK_CREATED: lambda: tr("task: {text}", text=str(data.get("text", ""))[:100]),
         EventKind.TASK_DONE: lambda: _done_line(data, tr),
         EventKind.TASK_CANCELLED: lambda: tr(
             "cancelled with the deal: {text}", text=str(data.get("text", ""))[:100]
         ),
         EventKind.SNOOZED: lambda: (
-            tr("snoozed") + (f" — {h(str(data['reason']))}" if data.get("reason") else "")
+            tr("snoozed")
+            + (f" · {_moment(str(data['until']), event.at, tr)}" if data.get("until") else "")
+            + (f" — {h(str(data['reason']))}" if data.get("reason") else "")
         ),
         EventKind.PRIORITY_CHANGED: lambda: tr("priority: {level}", level=tr(str(data.get("new", "")))),
     }
@@ -264,3 +360,10 @@ def _done_line(data: dict[str, object], tr: Tr) -> Html:
     else:
         how = tr("the customer was reached {time} after the missed call", time=after)
     return Html(f"{done} — {how}")
+
+
+def _outcome_word(data: dict[str, object]) -> str:
+    try:
+        return OUTCOME_WORDS[CallOutcome(str(data.get("outcome")))]
+    except ValueError:
+        return str(data.get("outcome") or "")

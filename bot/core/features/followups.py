@@ -12,7 +12,16 @@ from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.errors import refusal_reason
 from bot.core.events import SharedContact, Text
-from bot.core.features.card import back_to_card, details, passed_date, remind, show_card
+from bot.core.features.card import (
+    ask_again,
+    asked_in,
+    back_to_card,
+    details,
+    passed_date,
+    question_view,
+    remind,
+    show_card,
+)
 from bot.core.features.cards import deal_card, deal_label, stage_label, stage_name, task_text
 from bot.core.features.reports import calls_lines, conversion_lines, funnel_lines, sellers_lame_lines
 from bot.core.i18n import Tr, h
@@ -64,7 +73,7 @@ async def stale_reminder(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
             f"• <b>{h(deal.title)}</b> — {stage_name(deal.stage, tr)}, "
             + tr("{time} in stage", time=tr.days(ctx.now - deal.stage_entered_at))
         )
-        buttons.append([Button.act(deal_label(deal, ctx), A.CARD, deal.id)])
+        buttons.append([Button.act(deal_label(deal, ctx)[0], A.CARD, deal.id)])
     lines.append("<i>" + tr("Open a deal to move it on, snooze it, or let it go.") + "</i>")
     return [View.of(lines, buttons)]
 
@@ -90,7 +99,7 @@ def reminder_card(ctx: ChatContext, found: Any, notice: str) -> View:
     )
     rows.append(
         [
-            Button.act("❌ " + tr("Lost"), A.LOST_MENU, d, v),
+            Button.act("🚫 " + tr("Lost"), A.LOST_MENU, d, v),
             Button.act("📂 " + tr("Open the card"), A.CARD, d),
         ]
     )
@@ -124,9 +133,8 @@ async def on_snooze(ctx: ChatContext, p: Payload) -> Reply:
     data: dict[str, Any] = {"deal_id": deal_id, "version": version, "message_id": ctx.message_id}
     if option == "date":
         await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="snooze", step="date", data=data)
-        return Reply().send(
-            View.of([ctx.tr('Until when? For example "25.12", "next monday" or "in 2 weeks".')])
-        )
+        question = ctx.tr('Until when? For example "25.12", "next monday" or "in 2 weeks".')
+        return Reply().edit(ctx.message_id, question_view(ctx, deal_id, [question]))
     if option not in SNOOZE_OPTIONS:
         raise InvalidInput("snooze time", option)
     return await _ask_reason(ctx, data, morning_in(SNOOZE_OPTIONS[option], ctx.now, ctx.user.timezone))
@@ -139,16 +147,19 @@ async def _ask_reason(ctx: ChatContext, data: dict[str, Any], until: datetime) -
     text = ctx.tr(
         "Snoozing until {when}. Why? A few words for the history:", when=ctx.tr.when(until, now=ctx.now)
     )
-    return Reply().send(View.of(["💤 " + text], skip))
+    return ask_again(ctx, dialog, ["💤 " + text], skip)
 
 
-async def _snooze(ctx: ChatContext, deal_id: int, version: int, until: datetime, reason: str | None) -> Reply:
+async def _snooze(ctx: ChatContext, data: dict[str, Any], until: datetime, reason: str | None) -> Reply:
+    """Snooze the deal and redraw its card where the question was asked."""
+    deal_id, version = int(data["deal_id"]), int(data["version"])
+    message_id = int(data["message_id"]) if data.get("message_id") else None
     await ctx.crm.dialogs.drop(ctx.user.telegram_id)
     deal = await ctx.crm.deals.snooze(
         deal_id=deal_id, until=until, actor=ctx.user, reason=reason, expected_version=version
     )
     notice = "💤 " + ctx.tr("Snoozed until {when}.", when=ctx.tr.when(until, now=ctx.now))
-    return await show_card(ctx, deal.id, notice=notice, edit=ctx.message_id is not None)
+    return Reply().edit(message_id, deal_card(await details(ctx, deal.id), ctx, notice=notice))
 
 
 @router.button(A.SNOOZE_DO)
@@ -159,7 +170,7 @@ async def on_snooze_do(ctx: ChatContext, p: Payload) -> Reply:
     )
     data = dialog.data
     until = datetime.fromisoformat(data["until"])
-    return await _snooze(ctx, int(data["deal_id"]), int(data["version"]), until, None)
+    return await _snooze(ctx, data, until, None)
 
 
 @router.button(A.WHEN_AT)
@@ -172,7 +183,7 @@ async def on_when_at(ctx: ChatContext, p: Payload) -> Reply:
     if when <= ctx.now:
         raise InvalidInput("time", when.isoformat(), Why.IN_THE_PAST)
     if dialog.flow == "remind":
-        reply = await remind(ctx, int(dialog.data["deal_id"]), when, edit=False)
+        reply = await remind(ctx, int(dialog.data["deal_id"]), when, asked_in(dialog))
         await ctx.crm.dialogs.drop(ctx.user.telegram_id)  # answered: after the reminder is planned
         return reply
     return await _ask_reason(ctx, dict(dialog.data), when)
@@ -191,26 +202,19 @@ async def on_snooze_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedC
                 ctx, dialog, error, ctx.tr('Until when? For example "25.12", "next monday" or "in 2 weeks".')
             )
         except InvalidInput as error:
-            return Reply().send(
-                View.of(
-                    [
-                        "⚠️ "
-                        + ctx.tr(
-                            "I couldn't read that time: {reason}.", reason=refusal_reason(error, ctx.tr)
-                        ),
-                        ctx.tr('Until when? For example "25.12", "next monday" or "in 2 weeks".'),
-                    ]
-                )
+            return ask_again(
+                ctx,
+                dialog,
+                [
+                    "⚠️ "
+                    + ctx.tr("I couldn't read that time: {reason}.", reason=refusal_reason(error, ctx.tr)),
+                    ctx.tr('Until when? For example "25.12", "next monday" or "in 2 weeks".'),
+                ],
             )
         return await _ask_reason(ctx, data, until)
-    reply = await _snooze(
-        ctx,
-        int(data["deal_id"]),
-        int(data["version"]),
-        datetime.fromisoformat(data["until"]),
-        " ".join(text.split())[:200] or None,
+    return await _snooze(
+        ctx, data, datetime.fromisoformat(data["until"]), " ".join(text.split())[:200] or None
     )
-    return reply
 
 
 @router.button(A.LOWER)
@@ -356,7 +360,7 @@ def morning_view(ctx: ChatContext, plan: MorningPlan) -> View:
     if hint:
         lines += ["", hint]
     buttons = [
-        [Button.act("✅ " + tr("Tasks"), A.TASKS), Button.act("📋 " + tr("My deals"), A.MY_DEALS, "0")],
+        [Button.act("🗓 " + tr("Tasks"), A.TASKS), Button.act("📋 " + tr("My deals"), A.MY_DEALS, "0")],
         [Button.act("🔕 " + tr("Stop the morning plan"), A.DIGEST_SET, "mp0")],
     ]
     return View.of(lines, buttons)

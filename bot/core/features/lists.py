@@ -6,17 +6,50 @@ from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.events import SharedContact, Text
-from bot.core.features.cards import STAGE_ICON, deal_label, stage_label, stage_name
+from bot.core.features.cards import STAGE_ICON, deal_label, deal_lines, stage_label, stage_name
 from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View, short
 from crm_core.domain.conversations import Dialog
+from crm_core.domain.deals import Deal
 from crm_core.domain.errors import InvalidInput
 from crm_core.domain.funnel import StageKind
 from crm_core.domain.listing import DealOrder
 
 router = Router("lists")
 PAGE = 8
+
+
+def column_token(stage_id: int, owner: int, order_code: str, cursor: str | None) -> str:
+    return f"c.{stage_id}.{owner}.{order_code}" + (f".{cursor}" if cursor else "")
+
+
+def opener(label: str, deal_id: int, back: str) -> Button:
+    """A list's button that opens a deal's card with the way back to the list (to its first page when
+    the page's cursor does not fit in the button)."""
+    for token in (
+        back,
+        back.split(".")[0] + ".0" if back.startswith("my") else ".".join(back.split(".")[:4]),
+    ):
+        try:
+            return Button.act(label, A.CARD_FROM, deal_id, token)
+        except ValueError:
+            continue
+    return Button.act(label, A.CARD, deal_id)
+
+
+@router.button(A.BACK_TO_LIST)
+async def on_back_to_list(ctx: ChatContext, p: Payload) -> Reply:
+    """Go back from a card to the list (and page) it was opened from."""
+    kind, *parts = p.token(0).split(".")
+    if kind == "my" and len(parts) == 1 and parts[0].isdigit():
+        return Reply().edit(ctx.message_id, await my_deals_view(ctx, int(parts[0])))
+    column = len(parts) >= 3 and parts[0].isdigit() and parts[1].isdigit() and parts[2] in ("n", "w")
+    if kind == "c" and column:
+        cursor = ".".join(parts[3:]) or None
+        view = await column_view(ctx, int(parts[0]), int(parts[1]), parts[2], cursor)
+        return Reply().edit(ctx.message_id, view)
+    raise InvalidInput("list", p.token(0))
 
 
 async def board_view(ctx: ChatContext, owner_telegram_id: int = 0) -> View:
@@ -111,11 +144,17 @@ async def column_view(
     if not page.items:
         lines.append(tr("No deals here."))
     buttons: list[list[Button]] = []
+    labelled: list[tuple[Deal, list[str]]] = []
     for deal in page.items:
-        row = [Button.act(deal_label(deal, ctx, show_owner=ctx.user.is_boss), A.CARD, deal.id)]
-        if deal.owner is None and stage.kind is StageKind.INBOX:
+        takeable = deal.owner is None and stage.kind is StageKind.INBOX
+        whose = deal.owner.name if ctx.user.is_boss and deal.owner else ""
+        label, dropped = deal_label(deal, ctx, details=[whose], per_row=2 if takeable else 1)
+        labelled.append((deal, dropped))
+        row = [opener(label, deal.id, column_token(stage.id, owner, order_code, cursor))]
+        if takeable:
             row.append(Button.act("🙋 " + tr("Take"), A.TAKE, deal.id, deal.version))
         buttons.append(row)
+    lines += deal_lines(labelled, ctx)
     nav = []
     if page.prev_cursor:
         nav.append(Button.act("◀", A.COLUMN_PAGE, stage.id, owner, order_code, "-" + page.prev_cursor))
@@ -151,12 +190,12 @@ async def my_deals_view(ctx: ChatContext, page: int) -> View:
     mine = await ctx.crm.deals.my_open_page(actor=ctx.user, page=page, size=PAGE)
     lines = [f"📋 <b>{tr('My deals')}</b> · " + tr.ngettext("{n} open", "{n} open", mine.total)]
     if mine.stale:
-        lines.append("⏰ " + tr.ngettext("{n} needs a follow-up", "{n} need a follow-up", mine.stale))
+        lines.append("⏳ " + tr.ngettext("{n} needs a follow-up", "{n} need a follow-up", mine.stale))
     if not mine.total:
         lines.append(tr("No open deals. Create one with /new."))
-    buttons = [
-        [Button.act(f"{deal_label(d, ctx)} · {stage_label(d.stage, tr)}", A.CARD, d.id)] for d in mine.deals
-    ]
+    labelled = [(d, *deal_label(d, ctx, details=[stage_label(d.stage, tr)])) for d in mine.deals]
+    lines += deal_lines([(d, dropped) for d, _, dropped in labelled], ctx)
+    buttons = [[opener(label, d.id, f"my.{page}")] for d, label, _ in labelled]
     nav = []
     if page:
         nav.append(Button.act("◀", A.MY_DEALS, str(page - 1)))
@@ -178,6 +217,11 @@ async def on_deals_page(ctx: ChatContext, p: Payload) -> Reply:
     return Reply().edit(ctx.message_id, await my_deals_view(ctx, int(p.token(0))))
 
 
+def _stage_and_owner(deal: Deal, ctx: ChatContext) -> tuple[str, str]:
+    owner = deal.owner.name if ctx.user.is_boss and deal.owner else ""
+    return stage_label(deal.stage, ctx.tr), owner
+
+
 async def found_deals(ctx: ChatContext, query: str) -> Reply:
     """Deals matching a phone, a title or a name, as buttons."""
     deals = await ctx.crm.deals.find(query=query, actor=ctx.user, limit=PAGE)
@@ -185,16 +229,9 @@ async def found_deals(ctx: ChatContext, query: str) -> Reply:
     if not deals:
         return Reply().send(View.of(["🔎 " + tr("Nothing found for «{query}».", query=short(query, 60))]))
     lines = ["🔎 " + tr("Found for «{query}»:", query=short(query, 60))]
-    buttons = [
-        [
-            Button.act(
-                f"{deal_label(d, ctx, show_owner=ctx.user.is_boss)} · {stage_label(d.stage, tr)}",
-                A.CARD,
-                d.id,
-            )
-        ]
-        for d in deals
-    ]
+    labelled = [(d, *deal_label(d, ctx, details=list(_stage_and_owner(d, ctx)))) for d in deals]
+    lines += deal_lines([(d, dropped) for d, _, dropped in labelled], ctx)
+    buttons = [[Button.act(label, A.CARD, d.id)] for d, label, _ in labelled]
     return Reply().send(View.of(lines, buttons))
 
 

@@ -2,51 +2,69 @@
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.features.cards import task_text
-from bot.core.i18n import h
+from bot.core.i18n import h, isolate
 from bot.core.routing import Router
-from bot.core.views import Button, Reply, View, short
-from bot.core.when import morning_in
+from bot.core.views import Button, Reply, View
+from bot.core.when import MORNING, morning_in
+from bot.core.widths import pack, room, shorten, text_px
 from crm_core.domain.errors import InvalidInput
 from crm_core.domain.tasks import Task, TaskKind
 
 router = Router("tasks")
 SHOWN = 20
+PAGE = 5
 KIND_ICON = {TaskKind.CALL_BACK: "📞", TaskKind.FOLLOW_UP: "⏰", TaskKind.CUSTOM: "📌"}
 
 
-async def tasks_view(ctx: ChatContext) -> View:
+def task_label(task: Task, ctx: ChatContext) -> str:
+    """A task as a button: what and when, the time whole, the words cut at a word if they must be."""
+    late = "⚠️ " if task.due_at <= ctx.now else ""
+    when = f" · {late}{ctx.tr.when(task.due_at, now=ctx.now)}"
+    head = f"{KIND_ICON[task.kind]} "
+    what = html.unescape(task_text(task, ctx.tr))
+    return head + shorten(what, room(1) - text_px(head + when)) + when
+
+
+async def tasks_view(ctx: ChatContext, page: int = 0) -> View:
+    """My open tasks, soonest first: each a readable line, its own button to the deal and its actions
+    right under it (done, an hour later, tomorrow morning)."""
     tr, now = ctx.tr, ctx.now
     tasks = await ctx.crm.tasks.open_tasks(actor=ctx.user, limit=SHOWN + 1)
+    page = max(0, min(page, (min(len(tasks), SHOWN) - 1) // PAGE))
     overdue = sum(t.due_at <= now for t in tasks)
-    lines = [f"✅ <b>{tr('My tasks')}</b>"]
+    lines = [f"🗓 <b>{tr('My tasks')}</b>"]
     if overdue:
         lines.append("⚠️ " + tr.ngettext("{n} overdue", "{n} overdue", overdue))
     if not tasks:
         lines.append(tr("Nothing planned. Add reminders from a deal's card."))
-    buttons = []
-    for number, task in enumerate(tasks[:SHOWN], start=1):
+    buttons: list[list[Button]] = []
+    where = f"l{page}"
+    for task in tasks[:SHOWN][page * PAGE : (page + 1) * PAGE]:
         late = " ⚠️" if task.due_at <= now else ""
         lines.append(
-            f"{number}. {KIND_ICON[task.kind]} {task_text(task, tr)}"
-            f" — <i>{h(short(task.deal_title or '', 40))}</i> · {tr.when(task.due_at, now=now)}{late}"
+            f"{KIND_ICON[task.kind]} {task_text(task, tr)}"
+            f" — <i>{isolate(h(task.deal_title or ''))}</i> · {tr.when(task.due_at, now=now)}{late}"
         )
-        buttons.append(
-            [
-                Button.act(f"✅ {number}", A.TASK_DONE, task.id, "l"),
-                Button.act(f"💤 {number}", A.TASK_SNOOZE, task.id, "1h", "l"),
-                Button.act(f"🌅 {number}", A.TASK_SNOOZE, task.id, "tm", "l"),
-                Button.act(f"📂 {number}", A.CARD, task.deal_id),
-            ]
-        )
-    if tasks:
-        lines.append("")
-        lines.append("<i>" + tr("✅ done · 💤 in 1 hour · 🌅 tomorrow · 📂 open the deal") + "</i>")
+        buttons.append([Button.act(task_label(task, ctx), A.CARD, task.deal_id)])
+        actions = [
+            Button.act("✅ " + tr.label("Done"), A.TASK_DONE, task.id, where),
+            Button.act("💤 " + tr.label("+1 h"), A.TASK_SNOOZE, task.id, "1h", where),
+            Button.act(f"🌅 {MORNING:%H:%M}", A.TASK_SNOOZE, task.id, "tm", where),  # tomorrow morning
+        ]
+        buttons += pack((b.text, b) for b in actions)
+    nav = []
+    if page:
+        nav.append(Button.act("◀", A.TASKS_PAGE, page - 1))
+    if (page + 1) * PAGE < min(len(tasks), SHOWN):
+        nav.append(Button.act("▶", A.TASKS_PAGE, page + 1))
+    buttons.append(nav)
     if len(tasks) > SHOWN:
         lines.append(tr("…and more."))
     return View.of(lines, buttons)
@@ -63,6 +81,19 @@ async def on_tasks_button(ctx: ChatContext, p: Payload) -> Reply:
     return Reply().edit(ctx.message_id, await tasks_view(ctx))
 
 
+@router.button(A.TASKS_PAGE)
+async def on_tasks_page(ctx: ChatContext, p: Payload) -> Reply:
+    """Another page of my tasks."""
+    return Reply().edit(ctx.message_id, await tasks_view(ctx, p.num(0)))
+
+
+def _list_page(where: str) -> int | None:
+    """The page of the list a task's button is on ("l2"), or None: a notification's button ("n")."""
+    if where == "l" or (where.startswith("l") and where[1:].isdigit()):
+        return int(where[1:] or 0)
+    return None
+
+
 def task_done_view(ctx: ChatContext, task: Task, text: str) -> View:
     """A task notification after its button: what happened, and the way to its deal."""
     open_deal = Button.act("📂 " + ctx.tr("Open the deal"), A.CARD, task.deal_id)
@@ -74,8 +105,8 @@ async def on_done(ctx: ChatContext, p: Payload) -> Reply:
     """Mark a task done; refresh the list, or the notification it came from."""
     task = await ctx.crm.tasks.complete(task_id=p.num(0), actor=ctx.user)
     text = "✅ " + ctx.tr("Done.")
-    if p.token(1) == "l":
-        return Reply().edit(ctx.message_id, await tasks_view(ctx)).answer(text)
+    if (page := _list_page(p.token(1))) is not None:
+        return Reply().edit(ctx.message_id, await tasks_view(ctx, page)).answer(text)
     return Reply().edit(ctx.message_id, task_done_view(ctx, task, text))
 
 
@@ -91,6 +122,6 @@ async def on_snooze(ctx: ChatContext, p: Payload) -> Reply:
         raise InvalidInput("time", option)
     task = await ctx.crm.tasks.postpone(task_id=p.num(0), until=until, actor=ctx.user)
     text = "💤 " + ctx.tr("Moved to {when}.", when=ctx.tr.when(task.due_at, now=ctx.now))
-    if p.token(2) == "l":
-        return Reply().edit(ctx.message_id, await tasks_view(ctx)).answer(text)
+    if (page := _list_page(p.token(2))) is not None:
+        return Reply().edit(ctx.message_id, await tasks_view(ctx, page)).answer(text)
     return Reply().edit(ctx.message_id, task_done_view(ctx, task, text))

@@ -21,6 +21,7 @@ from crm_core.domain.calls import (
     CallDirection,
     Caller,
     CallEvent,
+    CallOutcome,
     CallRecord,
     CallSeal,
     CallStatus,
@@ -44,6 +45,8 @@ def _record(row: Row[Any]) -> CallRecord:
         duration_s=row.duration_s,
         deal_id=row.deal_id,
         held=row.held,
+        dialed=row.dialed,
+        outcome=CallOutcome(row.outcome) if row.outcome else None,
     )
 
 
@@ -147,6 +150,11 @@ class CallRepository:
             return None
         row = (await self.conn.execute(select(calls).where(calls.c.id == call_id))).first()
         return _record(row) if row else None
+
+    async def set_outcome(self, call_id: int, outcome: CallOutcome, *, at: datetime) -> None:
+        await self.conn.execute(
+            update(calls).where(calls.c.id == call_id).values(outcome=outcome.value, outcome_at=at)
+        )
 
     async def link(self, call_id: int, deal_id: int) -> None:
         await self.conn.execute(update(calls).where(calls.c.id == call_id).values(deal_id=deal_id))

@@ -1,0 +1,46 @@
+"""Every answered call ends in an outcome: its seller is asked how it went, with one tap each."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from crm_core.domain.calls import CallOutcome
+from crm_core.domain.deals import EventKind
+from crm_core.services import Crm
+from tests.e2e.harness import ALI, EmulatedChat, RunningKanbot
+from tests.e2e.test_calls import post_call, said_to
+
+
+async def test_a_call_that_ends_asks_how_it_went_and_not_interested_loses_the_deal_with_a_reason(
+    chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm
+) -> None:
+    outcome = await post_call(kanbot)  # in progress: the pop-up
+    await said_to(chat, ALI, "New customer on the line")
+    await post_call(kanbot, ended_at=datetime.now(UTC).isoformat(), duration_s=125)
+    ended = await said_to(chat, ALI, "The call ended after 2:05. How did it go?")
+    assert {"🗣 Talked", "📵 No answer", "🕒 Call later", "🚫 Not interested", "📝 Note"} <= set(
+        ended.button_texts
+    )
+    await chat.click(ALI, "Not interested", message_id=ended.message_id)
+    assert "Why was it lost?" in (await chat.message(ALI, ended.message_id)).text
+    await chat.click(ALI, "Price", message_id=ended.message_id)
+    ali = await crm.users.identify(ALI)
+    deal = await crm.deals.get(deal_id=outcome["deal_id"], actor=ali)
+    assert (deal.stage.name, deal.lost_reason) == ("Lost", "Price")
+    history = await crm.deals.history(deal_id=deal.id, actor=ali)
+    assert [e.data["outcome"] for e in history if e.kind is EventKind.CALL_OUTCOME] == ["not_interested"]
+    (call,) = await crm.calls.of_deal(deal_id=deal.id, actor=ali)
+    assert call.outcome is CallOutcome.NOT_INTERESTED
+
+
+async def test_a_call_reported_once_it_ended_pops_up_with_its_outcomes_and_call_later_plans_a_call_back(
+    chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm
+) -> None:
+    await post_call(kanbot, call_id="c-2", ended_at=datetime.now(UTC).isoformat(), duration_s=61)
+    card = await said_to(chat, ALI, "The call ended after 1:01")
+    assert "New customer on the line" in card.text
+    await chat.click(ALI, "Call later", message_id=card.message_id)
+    assert "Call-back planned" in (await chat.message(ALI, card.message_id)).text
+    ali = await crm.users.identify(ALI)
+    (task,) = await crm.tasks.open_tasks(actor=ali)
+    assert (task.phone, task.text) == ("+74951234567", "Call back +7 495 123-45-67")

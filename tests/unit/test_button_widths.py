@@ -1,0 +1,38 @@
+"""Button labels fit a phone's buttons: cut at a word's end, never inside a number or a name."""
+
+from __future__ import annotations
+
+from bot.core.widths import fits, pack, room, shorten, text_px, too_wide
+
+
+def test_a_long_title_is_cut_after_a_whole_word() -> None:
+    label = shorten("Oxford Lettings: SIP trunk, 20 channels and a second site", room(1))
+    assert label.endswith("…") and fits(label)
+    assert "Oxford Lettings: SIP trunk, 20 channels and a second site".startswith(label[:-1])
+    assert label[:-1].split()[-1] in {"Oxford", "Lettings", "SIP", "trunk", "20", "channels", "and", "a"}
+
+
+def test_a_number_is_never_cut_in_its_middle() -> None:
+    label = shorten("Order 18,082.60 from 12 sites", text_px("Order 18,08"))
+    assert label == "Order…"
+
+
+def test_only_a_first_word_wider_than_the_button_is_cut_where_it_must_be() -> None:
+    label = shorten("Supercalifragilisticexpialidocious", room(3))
+    assert label.endswith("…") and fits(label, 3)
+
+
+def test_invisible_direction_marks_take_no_room() -> None:
+    assert text_px("\u2068Acme\u2069") == text_px("Acme")
+
+
+def test_buttons_share_a_row_only_while_every_label_shows_whole() -> None:
+    en = pack([(t, t) for t in ("📝 Note", "⏰ Remind", "🏆 Won")])
+    ru = pack([(t, t) for t in ("📝 Заметка", "⏰ Напомнить", "🏆 Выиграна")])
+    assert en == [["📝 Note", "⏰ Remind", "🏆 Won"]]
+    assert all(len(row) <= 2 for row in ru) and not too_wide(ru)
+
+
+def test_a_row_never_holds_more_than_three_buttons() -> None:
+    rows = pack([(str(n), n) for n in range(7)])
+    assert [len(r) for r in rows] == [3, 3, 1]
