@@ -109,6 +109,7 @@ MESSAGES: dict[str, str] = {
     "reopens_elsewhere": N_("A closed deal reopens only in {stage}, where it was closed."),
     "conflict": N_("Someone was quicker: this has already been done."),
     "extension_taken": N_("Extension {ext} already belongs to {name}."),
+    "call_refused": N_("Cannot call."),
     "unavailable": N_("The CRM is briefly unavailable. Please try again in a minute."),
     "contact_shared": N_("Change it for all of them, or give this deal its own contact?"),
     "seal_refused": N_("That call's notice was refused."),
