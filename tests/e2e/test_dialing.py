@@ -9,6 +9,7 @@ import pytest
 
 from bot.emulator import Emulator
 from crm_core.domain.calls import CallDirection, CallStatus
+from crm_core.domain.tasks import TaskKind
 from crm_core.services import Crm
 from telephony_bridge.settings import AmiSettings, DialSettings
 from tests.e2e.harness import ALI, BOSS, EmulatedChat, RunningKanbot, settings_for, team_chat
@@ -106,11 +107,18 @@ async def test_a_call_that_cannot_be_placed_is_said_in_the_chat(
     assert not fake_ami.originated
 
 
-async def test_call_on_a_missed_calls_notice_calls_the_customer_back(
-    chat: EmulatedChat, kanbot: RunningKanbot, fake_ami: FakeAmi
+async def test_call_on_a_missed_calls_notice_calls_the_customer_back_and_closes_the_call_back(
+    chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm, fake_ami: FakeAmi
 ) -> None:
     await post_call(kanbot, status="missed", answered_by=None, answered_at=None, ended_at=None)
     await said_to(chat, ALI, "Missed call from")
+    ali = await crm.users.identify(ALI)
+    [task] = [t for t in await crm.tasks.open_tasks(actor=ali) if t.kind is TaskKind.CALL_BACK]
     await chat.click(ALI, "📞 Call")
     [originate] = await fake_ami.wait_for_originate()
     assert (originate["Channel"], originate["Exten"]) == ("PJSIP/101", "+74951234567")
+
+    async def called_back() -> bool:  # the placed call connected: the customer was reached
+        return all(t.id != task.id for t in await crm.tasks.open_tasks(actor=ali))
+
+    await chat.wait_until(called_back, what="the call-back task done by the placed call")
