@@ -233,8 +233,9 @@ def chat(live: RunningDemo, http: aiohttp.ClientSession) -> EmulatedChat:
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]]) -> T:
-    """The probe's first truthy answer, polling for up to 15 s (delivery runs beside the request)."""
-    async with asyncio.timeout(15):
+    """The probe's first truthy answer, polling for up to a minute (delivery runs beside the request;
+    a bound for a busy machine, the answer is what is waited for)."""
+    async with asyncio.timeout(60):
         while True:
             if value := await probe():
                 return value
@@ -383,10 +384,25 @@ async def test_a_call_placed_from_a_card_rings_in_the_panel_and_picking_it_up_pu
     deal = next(
         d for d in await crm.deals.list_deals(actor=tom) if not d.is_closed and d.contact and d.contact.phone
     )
-    await chat.send(TOM.telegram_id, f"/find {deal.title}")
-    await eventually(lambda: _bot_message(chat, TOM.telegram_id, deal.title))
-    await chat.click(TOM.telegram_id, deal.title, wait=False)
-    card = await eventually(lambda: _bot_message(chat, TOM.telegram_id, "in stage"))
+    seen = {(m.message_id, m.text) for m in await chat.bot_messages(TOM.telegram_id)}
+
+    async def news(text: str, *, button: str | None = None) -> Msg | None:
+        """The newest message sent or edited since the test began with ``text`` (and ``button``)."""
+        return next(
+            (
+                m
+                for m in reversed(await chat.bot_messages(TOM.telegram_id))
+                if (m.message_id, m.text) not in seen
+                and text in m.text
+                and (button is None or any(button in t for t in m.button_texts))
+            ),
+            None,
+        )
+
+    await chat.send(TOM.telegram_id, f"/find {deal.title}", wait=False)
+    found = await eventually(lambda: news("", button=deal.title))
+    await chat.click(TOM.telegram_id, deal.title, message_id=found.message_id, wait=False)
+    card = await eventually(lambda: news("in stage", button="📞 Call"))
     await chat.click(TOM.telegram_id, "📞 Call", message_id=card.message_id, wait=False)
 
     async def ringing() -> dict[str, Any] | None:
