@@ -17,6 +17,7 @@ KEYBOARD_PX = 329.0
 GAP_PX = 4.0
 PADDING_PX = 20.0
 MAX_PER_ROW = 3
+SCALE = 0.88  # the glyph widths below, measured on the emulator's screenshots (they came out ~12 % wide)
 ELLIPSIS = "…"
 _SPACES = re.compile(r"[ \t\r\n]+")
 _TRAILING = " ,.;:·-—"
@@ -61,7 +62,7 @@ def char_px(char: str) -> float:
 
 def text_px(text: str) -> float:
     """The width of ``text`` on a button, in px."""
-    return sum(char_px(c) for c in text)
+    return SCALE * sum(char_px(c) for c in text)
 
 
 def fits(text: str, per_row: int = 1) -> bool:
