@@ -82,6 +82,8 @@ async def call_answered(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
     )
     if p.get("ended"):
         notice += "\n⏱ " + _ended(tr, p)
+    if p.get("ask_who"):
+        notice += "\n👤 " + tr("Who is calling? Reply with their name, or «Name, Company».")
     card = await _card_or_none(ctx, p.get("deal_id"), notice)
     if card is not None:
         return [_with_outcomes(ctx, card, p)]

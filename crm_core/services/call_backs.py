@@ -4,26 +4,49 @@ connect is one more attempt on it.
 A customer is reached by an inbound call from their number answered by anyone, or an outbound call
 to their number that connects, from any seller's extension. The call-back is done by itself, on
 whatever deal it is, and its history says who reached the customer and how long after the missed
-call. The reached deal's owner is told when someone else did it (a notice batched per owner).
+call. And a new caller is named by the seller who answered, in one reply ("Who is calling?").
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import secrets
+from datetime import datetime
 
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
+from crm_core.domain.conversations import Dialog
 from crm_core.domain.deals import Actor, DealEvent, EventKind
 from crm_core.domain.phones import pretty
 from crm_core.domain.tasks import Task
 from crm_core.domain.users import User
+from crm_core.services.conversations import DIALOG_TTL
 from crm_core.services.unit_of_work import UnitOfWork
-
-NOTICE_WINDOW = timedelta(minutes=10)  # the owner's notices of calls taken by others come together
 
 
 def call_back_text(phone: str) -> str:
     """A call-back's text as the CLI and exports show it (the chat says it from the task's number)."""
     return f"Call back {pretty(phone) or phone}"
+
+
+WHO_IS_CALLING = "who_calls"  # the dialog that names a new caller from the seller's one reply
+
+
+async def ask_who_is_calling(uow: UnitOfWork, seller: User, *, deal_id: int, now: datetime) -> bool:
+    """Let the seller's next message name the new caller's deal — unless they are in the middle of
+    another question (their answer there must not be taken for a name)."""
+    open_dialog = await uow.dialogs.get(seller.telegram_id)
+    if open_dialog is not None and now - open_dialog.updated_at <= DIALOG_TTL:
+        return False
+    await uow.dialogs.put(
+        Dialog(
+            seller.telegram_id,
+            WHO_IS_CALLING,
+            "answer",
+            {"deal_id": deal_id},
+            now,
+            secrets.randbelow(10**6) + 1,
+        )
+    )
+    return True
 
 
 def customer_of(event: CallEvent) -> str | None:

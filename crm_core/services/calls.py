@@ -15,7 +15,7 @@ from crm_core.domain.phones import mask, pretty
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import Role, User
 from crm_core.services.base import ServiceBase, default_pipeline, require_active
-from crm_core.services.call_backs import call_back_text, close_the_loop
+from crm_core.services.call_backs import ask_who_is_calling, call_back_text, close_the_loop
 from crm_core.services.call_notices import queue_missed_call, tell_bosses_of_flood
 from crm_core.services.call_seals import BoundMeanwhile, check_seal
 from crm_core.services.unit_of_work import UnitOfWork
@@ -404,6 +404,8 @@ class CallService(ServiceBase):
             kind = NoteKind.CALL_ANSWERED if deal is not None else NoteKind.CALL_UNKNOWN
             if deal is None and not self._makes_deals(event):
                 return
+            if result.created and deal is not None:
+                base["ask_who"] = await ask_who_is_calling(uow, answerer, deal_id=deal.id, now=now)
             await uow.outbox.put(Notification(answerer.id, kind, base, dedup_key=f"pop:{call_id}"), at=now)
             return
         if event.status is not CallStatus.MISSED or not self._makes_deals(event):

@@ -44,3 +44,21 @@ async def test_a_call_reported_once_it_ended_pops_up_with_its_outcomes_and_call_
     ali = await crm.users.identify(ALI)
     (task,) = await crm.tasks.open_tasks(actor=ali)
     assert (task.phone, task.text) == ("+74951234567", "Call back +7 495 123-45-67")
+
+
+async def test_a_new_caller_is_named_by_the_sellers_one_reply_during_the_call(
+    chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm
+) -> None:
+    outcome = await post_call(kanbot, call_id="c-3")
+    card = await said_to(chat, ALI, "Who is calling?")
+    assert "New customer on the line" in card.text
+    await chat.send(ALI, "Ivan Petrov, ACME")
+    assert "Saved: Ivan Petrov, ACME." in (await chat.last(ALI)).text
+    deal = await crm.deals.get(deal_id=outcome["deal_id"], actor=await crm.users.identify(ALI))
+    assert deal.title == "Ivan Petrov, ACME"
+    assert deal.contact is not None
+    assert (deal.contact.name, deal.contact.company, deal.contact.phone) == (
+        "Ivan Petrov",
+        "ACME",
+        "+74951234567",
+    )

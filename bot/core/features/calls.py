@@ -6,13 +6,16 @@ from __future__ import annotations
 from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
+from bot.core.events import SharedContact, Text
 from bot.core.features.card import ask, details, lost_menu, show_card
 from bot.core.features.cards import OUTCOME_LABELS, OUTCOME_WORDS, deal_label, deal_lines, stage_label
 from bot.core.i18n import Tr
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
 from crm_core.domain.calls import CallOutcome
+from crm_core.domain.conversations import Dialog
 from crm_core.domain.errors import InvalidInput, Why
+from crm_core.services.call_backs import WHO_IS_CALLING
 
 router = Router("calls")
 
@@ -81,3 +84,21 @@ async def on_outcome(ctx: ChatContext, p: Payload) -> Reply:
     else:
         notice = "🗣 " + tr("Talked. Move the deal on, or plan its next step (⏰ Remind).")
     return await show_card(ctx, deal.id, notice=notice)
+
+
+@router.flow(WHO_IS_CALLING)
+async def on_who_is_calling(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
+    """Name the new caller from one reply, "Name" or "Name, Company": the contact and the deal's title."""
+    words = " ".join(event.text.replace("،", ",").split()) if isinstance(event, Text) else ""
+    name, _, company = (part.strip() for part in words.partition(","))
+    if not name:
+        raise InvalidInput("name", words, Why.EMPTY)
+    deal_id = int(dialog.data["deal_id"])
+    changes = {"contact": name, "title": f"{name}, {company}" if company else name}
+    if company:
+        changes["company"] = company
+    await ctx.crm.deals.edit_fields(deal_id=deal_id, changes=changes, actor=ctx.user)
+    await ctx.crm.dialogs.drop(ctx.user.telegram_id)
+    return await show_card(
+        ctx, deal_id, notice="👤 " + ctx.tr("Saved: {name}.", name=changes["title"]), edit=False
+    )
