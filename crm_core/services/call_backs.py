@@ -21,6 +21,7 @@ from crm_core.domain.users import User
 from crm_core.services.conversations import DIALOG_TTL
 from crm_core.services.unit_of_work import UnitOfWork
 
+
 def call_back_text(phone: str) -> str:
     """A call-back's text as the CLI and exports show it (the chat says it from the task's number)."""
     return f"Call back {pretty(phone) or phone}"
