@@ -15,6 +15,7 @@ from bot.core.features.dialing import refusal_text
 from bot.core.i18n import Tr, h
 from bot.core.renderers import RENDERERS, Outgoing, renders
 from bot.core.views import Button, View
+from crm_core.domain.deals import EventKind
 from crm_core.domain.errors import NotFound
 from crm_core.domain.notifications import NoteKind
 from crm_core.domain.phones import pretty as pretty_phone
@@ -82,6 +83,8 @@ async def call_answered(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
     )
     if p.get("ended"):
         notice += "\n⏱ " + _ended(tr, p)
+    if not p.get("created") and (note := await _last_note(ctx, p.get("deal_id"))):
+        notice += "\n📝 " + h(note[:200])
     if p.get("ask_who"):
         notice += "\n👤 " + tr("Who is calling? Reply with their name, or «Name, Company».")
     card = await _card_or_none(ctx, p.get("deal_id"), notice)
@@ -96,6 +99,18 @@ async def call_answered(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
         ),
     ]
     return [View.of(lines)]
+
+
+async def _last_note(ctx: ChatContext, deal_id: object) -> str | None:
+    """The deal's latest note: what was said last time, for whoever takes the call."""
+    if not deal_id:
+        return None
+    try:
+        history = await ctx.crm.deals.history(deal_id=int(str(deal_id)), actor=ctx.user)
+    except NotFound:
+        return None
+    note = next((e for e in reversed(history) if e.kind is EventKind.NOTE), None)
+    return str(note.data.get("text") or "") or None if note is not None else None
 
 
 def _ended(tr: Tr, p: dict[str, Any]) -> str:

@@ -62,3 +62,26 @@ async def test_a_new_caller_is_named_by_the_sellers_one_reply_during_the_call(
         "ACME",
         "+74951234567",
     )
+
+
+async def test_a_known_customers_pop_up_names_them_and_shows_the_last_note(
+    chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm
+) -> None:
+    ali = await crm.users.identify(ALI)
+    deal = await crm.deals.create(
+        actor=ali, title="ACME: 20 IP phones", contact_name="Ivan Petrov", phone="+74951234567"
+    )
+    await crm.deals.edit(deal_id=deal.id, field="company", value="ACME", actor=ali)
+    await crm.deals.add_note(deal_id=deal.id, text="Wants a quote by Friday", actor=ali)
+    await post_call(kanbot, call_id="c-4")
+    card = await said_to(chat, ALI, "On the line")
+    for words in (
+        "Ivan Petrov",
+        "ACME",
+        "ACME: 20 IP phones",
+        "Unsorted",
+        "Ali",
+        "📝 Wants a quote by Friday",
+    ):
+        assert words in card.text, (words, card.text)
+    assert "Who is calling?" not in card.text
