@@ -73,3 +73,10 @@ def next_working_start(moment: datetime, tz: str, hours: WorkingHours) -> dateti
         if day.weekday() in hours.days and start > local:
             return start
     return moment
+
+
+def outside_hours(moment: datetime, tz: str, hours: WorkingHours) -> datetime | None:
+    """When ``moment`` falls outside working hours, the start of the next working morning to offer
+    instead (a reminder "in 2h" at 23:26 is better at 09:00); ``None`` when it is within them."""
+    start = next_working_start(moment, tz, hours)
+    return None if start == moment else start

@@ -22,6 +22,7 @@ from crm_core.domain.errors import CrmError, InvalidInput, StaleVersion, Why
 from crm_core.domain.funnel import OTHER_REASON as OTHER
 from crm_core.domain.funnel import StageKind
 from crm_core.domain.phones import pretty as pretty_phone
+from crm_core.domain.schedule import outside_hours
 from crm_core.domain.tasks import TaskKind
 from crm_core.services.deals import DealDetails
 
@@ -264,8 +265,14 @@ async def on_remind(ctx: ChatContext, p: Payload) -> Reply:
     return await remind(ctx, p.num(0), due, ctx.message_id)
 
 
-async def remind(ctx: ChatContext, deal_id: int, due: datetime, message_id: int | None) -> Reply:
-    """Plan a follow-up and redraw the deal's card in ``message_id``."""
+async def remind(
+    ctx: ChatContext, deal_id: int, due: datetime, message_id: int | None, *, insist: bool = False
+) -> Reply:
+    """Plan a follow-up and redraw the deal's card in ``message_id``; one outside working hours is
+    first offered for the next working morning (``insist``: kept as it is)."""
+    morning = None if insist else outside_hours(due, ctx.user.timezone, ctx.crm.config.working_hours)
+    if morning is not None:
+        return await offer_morning(ctx, deal_id, due, morning, message_id)
     task = await ctx.crm.tasks.add(
         deal_id=deal_id,
         due_at=due,
@@ -275,6 +282,29 @@ async def remind(ctx: ChatContext, deal_id: int, due: datetime, message_id: int 
     )
     notice = "⏰ " + ctx.tr("I'll remind you {when}.", when=ctx.tr.when(task.due_at, now=ctx.now))
     return Reply().edit(message_id, deal_card(await details(ctx, deal_id), ctx, notice=notice))
+
+
+async def offer_morning(
+    ctx: ChatContext, deal_id: int, due: datetime, morning: datetime, message_id: int | None
+) -> Reply:
+    """Ask, in the card's message, whether a reminder outside working hours should come the next
+    working morning instead."""
+    data = {"deal_id": deal_id, "message_id": message_id}
+    dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="remind", step="hours", data=data)
+    ctx.extra["asked"] = True
+    tr = ctx.tr
+    when, then = tr.when(due, now=ctx.now), tr.when(morning, now=ctx.now)
+    buttons = [
+        [Button.act("🌅 " + then, A.WHEN_AT, minutes_of(morning), dialog.draft)],
+        [Button.act("⏰ " + tr.label("Keep {when}", when=when), A.WHEN_AT, minutes_of(due), dialog.draft)],
+    ]
+    text = tr("{when} is outside your working hours. Remind you {morning} instead?", when=when, morning=then)
+    return Reply().edit(message_id, question_view(ctx, deal_id, ["🌙 " + text], buttons))
+
+
+def minutes_of(moment: datetime) -> int:
+    """A moment as a button carries it: whole minutes since 1970."""
+    return int((moment - EPOCH).total_seconds() // 60)
 
 
 @router.button(A.REMIND_TYPED)

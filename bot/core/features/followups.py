@@ -39,7 +39,11 @@ from crm_core.reports.models import ActivitySummary
 
 router = Router("followups")
 SNOOZE_OPTIONS = {"1d": 1, "3d": 3, "1w": 7}
-WHEN_QUESTIONS = {("remind", "answer"), ("snooze", "date")}  # the questions a typed day answers
+WHEN_QUESTIONS = {
+    ("remind", "answer"),
+    ("remind", "hours"),
+    ("snooze", "date"),
+}  # the questions a typed day answers
 
 
 # -- stage reminders ----------------------------------------------------------------------------
@@ -183,8 +187,10 @@ async def on_when_at(ctx: ChatContext, p: Payload) -> Reply:
     if when <= ctx.now:
         raise InvalidInput("time", when.isoformat(), Why.IN_THE_PAST)
     if dialog.flow == "remind":
-        reply = await remind(ctx, int(dialog.data["deal_id"]), when, asked_in(dialog))
-        await ctx.crm.dialogs.drop(ctx.user.telegram_id)  # answered: after the reminder is planned
+        insist = dialog.step == "hours"  # "Keep 23:26" from the working-hours question is kept as it is
+        reply = await remind(ctx, int(dialog.data["deal_id"]), when, asked_in(dialog), insist=insist)
+        if not ctx.extra.get("asked"):  # answered: after the reminder is planned (not asked again)
+            await ctx.crm.dialogs.drop(ctx.user.telegram_id)
         return reply
     return await _ask_reason(ctx, dict(dialog.data), when)
 
