@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from crm_core.adapters import migrate
+from crm_core.adapters import schema
 from crm_core.adapters.database import Database
 from crm_core.ports import Clock
 from crm_core.services import Crm
@@ -26,8 +26,10 @@ async def open_crm(
     db = Database(settings.database_url)
     try:
         if upgrade:
+            from crm_core.adapters import migrate  # Alembic, only for the commands that migrate
+
             await migrate.upgrade(db)
-        elif not await migrate.is_current(db):
+        elif not await schema.is_current(db):
             raise NotReady(
                 "The database is not set up or is out of date: run `kanbot init` (or `kanbot db upgrade`)."
             )

@@ -24,7 +24,7 @@ from bot.core.perform import Messenger
 from bot.delivery import Limits, OutboxDelivery
 from bot.webapp.api import webapp_routes
 from bot.webapp.menu import board_app_url, set_board_menu_button
-from crm_core.adapters import migrate
+from crm_core.adapters import schema
 from crm_core.adapters.database import Database
 from crm_core.domain.calls import CallEvent, IngestOutcome
 from crm_core.domain.errors import Unavailable
@@ -98,7 +98,7 @@ async def open_core(
     the outbox delivery sending through ``messenger``; the database is closed on exit."""
     db = Database(settings.core.database_url)
     try:
-        if not await migrate.is_current(db):
+        if not await schema.is_current(db):
             raise NotReady(
                 "The database is not set up or is out of date: run `kanbot init` (or `kanbot db upgrade`)."
             )
@@ -190,7 +190,7 @@ def _readyz(db: Database) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def readyz(request: web.Request) -> web.Response:
         """The database answers and its schema is the code's."""
         try:
-            current = await asyncio.wait_for(migrate.is_current(db), timeout=5)
+            current = await asyncio.wait_for(schema.is_current(db), timeout=5)
         except Exception as error:
             return web.json_response({"status": "unavailable", "database": type(error).__name__}, status=503)
         if not current:

@@ -1,37 +1,28 @@
-"""The ``kanbot`` command: one Typer app, a sub-app per area."""
+"""The ``kanbot`` command. A plain ``kanbot run`` starts without Typer (``launch``); everything else,
+``kanbot run --help`` included, goes through the Typer app in ``commands``."""
 
 from __future__ import annotations
 
-import typer
-
-from kanbot.cli import bridge, deals, demo, ops, pipeline, reports, serve, setup, tasks, transfer, users
-
-app = typer.Typer(
-    name="kanbot",
-    help="Kanbot: a sales CRM whose front end is a Telegram chat.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-app.command("init")(setup.init)
-app.add_typer(setup.db_app, name="db")
-app.add_typer(users.app, name="user")
-app.add_typer(pipeline.app, name="pipeline")
-app.add_typer(deals.app, name="deal")
-app.add_typer(tasks.app, name="task")
-app.command("report")(reports.report)
-app.add_typer(transfer.export_app, name="export")
-app.add_typer(transfer.import_app, name="import")
-app.add_typer(bridge.app, name="bridge")
-app.command("run")(serve.run)
-app.command("emulator")(serve.emulator)
-app.command("outbox")(serve.outbox)
-app.command("tick")(serve.tick)
-app.command("serve")(ops.serve)
-app.add_typer(ops.webhook_app, name="webhook")
-app.command("doctor")(ops.doctor)
-app.command("demo")(demo.demo)
+import sys
+from typing import Any
 
 
 def main() -> None:
+    from kanbot.cli import launch
+
+    plain, runtime = launch.plain_run(sys.argv[1:])
+    if plain:
+        launch.start(runtime)
+        return
+    from kanbot.cli.commands import app
+
     app()
+
+
+def __getattr__(name: str) -> Any:
+    """``kanbot.cli.app``: the Typer app, imported when asked for."""
+    if name == "app":
+        from kanbot.cli.commands import app
+
+        return app
+    raise AttributeError(name)

@@ -7,9 +7,9 @@ from pydantic import ValidationError
 
 from bot.settings import MissingToken, MissingWebhookSecret
 from crm_core.services import Crm
+from kanbot.cli import launch
 from kanbot.cli.common import fail, print_json, with_crm
 from kanbot.cli.common import run as run_async
-from kanbot.logs import setup_logging
 from kanbot.settings import SettingError, Settings, describe_validation_error
 
 
@@ -45,16 +45,7 @@ def run(
     ),
 ) -> None:
     """Run Kanbot: the bot (long polling, or webhook when KANBOT_WEBHOOK_URL is set), HTTP server, outbox."""
-    from kanbot import process
-
-    settings = load_all()
-    if runtime is not None:
-        if runtime not in ("aiogram", "ptb"):
-            fail(f"--runtime {runtime!r}: choose aiogram or ptb.", 2)
-        settings.telegram.runtime = runtime  # type: ignore[assignment]
-    setup_logging(settings.core.log_level, settings.core.log_format)
-    check_can_start(settings)
-    run_async(lambda: process.run(settings))
+    launch.start(runtime)  # what a plain `kanbot run` calls without Typer
 
 
 def emulator(

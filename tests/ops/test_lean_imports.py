@@ -17,6 +17,7 @@ import pytest
 
 from bot.emulator import Emulator
 from crm_core.services import Crm
+from kanbot.cli import launch
 from tests.e2e.harness import ALI, EmulatedChat, seeded_crm
 from tests.ops.support import KanbotProcess, base_env
 
@@ -35,6 +36,26 @@ def imported_after(code: str) -> set[str]:
 def test_the_cli_and_the_process_import_no_chat_framework_and_nothing_only_some_commands_need() -> None:
     modules = imported_after("import kanbot.cli, kanbot.process, kanbot.runtimes, kanbot.embed")
     assert modules.isdisjoint({*FRAMEWORKS, "matplotlib", "yaml"}), sorted(modules)
+
+
+def test_a_plain_kanbot_run_imports_neither_the_cli_framework_nor_the_migrations() -> None:
+    modules = imported_after("from kanbot.cli import launch\nimport kanbot.process, kanbot.runtimes")
+    assert modules.isdisjoint({"typer", "click", "alembic"}), sorted(modules)
+
+
+@pytest.mark.parametrize(
+    ("argv", "plain"),
+    [
+        (["run"], (True, None)),
+        (["run", "--runtime", "ptb"], (True, "ptb")),
+        (["run", "--runtime=aiogram"], (True, "aiogram")),
+        (["run", "--help"], (False, None)),
+        (["deal", "list"], (False, None)),
+        ([], (False, None)),
+    ],
+)
+def test_only_a_plain_run_skips_the_cli_framework(argv: list[str], plain: tuple[bool, str | None]) -> None:
+    assert launch.plain_run(argv) == plain
 
 
 @pytest.mark.parametrize(
@@ -78,4 +99,5 @@ async def test_kanbot_run_on_python_telegram_bot_answers_without_ever_importing_
         await process.stop()
     output = process.output()
     assert re.search(r"\| +telegram\.ext$", output, re.MULTILINE), "the import profile is missing"
-    assert not re.search(r"\| +aiogram(\.|$)", output, re.MULTILINE)
+    for absent in ("aiogram", "typer", "alembic", "matplotlib"):
+        assert not re.search(rf"\| +{absent}(\.|$)", output, re.MULTILINE), absent
