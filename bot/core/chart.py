@@ -6,17 +6,12 @@ The chart only draws what the core computed (``ConversionReport``: the figures p
 It is drawn for a phone: Telegram shows a photo about 330 px wide, so the image is 720 px wide with
 big type, stage names wrap instead of being cut, and an Arabic reader gets it mirrored, right to left
 (matplotlib 3.11 shapes and orders Arabic text itself, with libraqm). Drawn with matplotlib's Agg
-canvas (no GUI, no pyplot state). A running Kanbot draws it in a short-lived child process
-(``draw_in_child``, ``python -m bot.core.chart``): matplotlib's ~40 MiB never enter the long-running
-process, and the event loop only waits for a pipe.
+canvas (no GUI, no pyplot state), so it can run in a worker thread off the event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
-import pickle
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -204,45 +199,3 @@ def draw(chart: LossChart) -> bytes:
         metadata={"Title": chart.title, "Description": chart.summary()},
     )
     return buffer.getvalue()
-
-
-CHILD_TIMEOUT_S = 60.0
-
-
-class ChartFailed(RuntimeError):
-    """The child process drawing a chart failed or took too long."""
-
-
-async def draw_in_child(chart: LossChart) -> bytes:
-    """``draw(chart)`` in a child process of this interpreter, which exits once the PNG is written."""
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        __name__,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        png, errors = await asyncio.wait_for(child.communicate(pickle.dumps(chart)), CHILD_TIMEOUT_S)
-    except TimeoutError:
-        child.kill()
-        await child.wait()
-        raise ChartFailed(f"no chart after {CHILD_TIMEOUT_S:.0f} s") from None
-    if child.returncode != 0 or not png:
-        raise ChartFailed(errors.decode(errors="replace").strip()[-500:] or f"exit code {child.returncode}")
-    return png
-
-
-def _main() -> None:
-    """Read a pickled ``LossChart`` (from the parent process) on stdin; write its PNG to stdout."""
-    from bot.core import chart as module  # the classes the parent pickled, not this __main__'s copies
-
-    chart = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - written by our own parent process
-    if not isinstance(chart, module.LossChart):
-        raise SystemExit("not a chart")
-    sys.stdout.buffer.write(module.draw(chart))
-
-
-if __name__ == "__main__":
-    _main()

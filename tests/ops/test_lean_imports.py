@@ -99,5 +99,5 @@ async def test_kanbot_run_on_python_telegram_bot_answers_without_ever_importing_
         await process.stop()
     output = process.output()
     assert re.search(r"\| +telegram\.ext$", output, re.MULTILINE), "the import profile is missing"
-    for absent in ("aiogram", "typer", "alembic", "matplotlib"):
+    for absent in ("aiogram", "typer", "alembic"):
         assert not re.search(rf"\| +{absent}(\.|$)", output, re.MULTILINE), absent

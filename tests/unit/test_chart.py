@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 import struct
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -114,18 +112,3 @@ def test_a_chart_with_no_deals_anywhere_still_draws() -> None:
     empty = ConversionReport(month, [ConversionRow(s, 0, 0, 0, 0) for s in STAGES], None, 0.0, False)
     png = draw(loss_chart(empty, Tr("en"), stage_label))
     assert png_size(png)[0] == 720
-
-
-def test_a_running_kanbot_draws_the_chart_in_a_child_process_and_never_imports_matplotlib() -> None:
-    probe = (
-        "import asyncio, sys\n"
-        "from bot.core.chart import draw_in_child\n"
-        "from tests.unit.test_chart import loss_chart, report, stage_label, Tr\n"
-        "png = asyncio.run(draw_in_child(loss_chart(report(None), Tr('en'), stage_label)))\n"
-        "sys.stdout.write(f'{len(png)} {png[:8].hex()} {\"matplotlib\" in sys.modules}')\n"
-    )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    size, magic, imported = done.stdout.split()
-    assert 10_000 < int(size) < 400_000 and magic == "89504e470d0a1a0a"  # a PNG, drawn
-    assert imported == "False"
