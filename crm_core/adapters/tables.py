@@ -127,7 +127,7 @@ deals = Table(
     Index("ix_deals_closed_at", "closed_at"),
     # Search results' order (open first, most recently active first), a seller's open deals, a column.
     Index("ix_deals_search_order", text("(closed_at IS NOT NULL)"), text("last_activity_at DESC")),
-    Index("ix_deals_owner_open_activity", "owner_id", "closed_at", "last_activity_at"),
+    Index("ix_deals_owner_open_activity", "owner_id", "closed_at", "last_activity_at", "follow_up_due_at"),
     Index("ix_deals_stage_entered", "stage_id", "stage_entered_at", "id", "owner_id"),
     # Also (migration 0011): SQLite FTS5 trigram tables deals_fts and contacts_fts over title_key and
     # name_key, kept by triggers; PostgreSQL pg_trgm GIN indexes of the same columns.

@@ -110,14 +110,22 @@ async def _owned_open_page(
             )
         )
     ).one()
-    stmt = (
-        deal_select()
-        .where(owned_open(owner_id))
-        .order_by(case((stale, 0), else_=1), deals.c.last_activity_at.desc(), deals.c.id.desc())
-        .offset(offset)
-        .limit(limit)
+    # The page's ids from the index alone, then only those deals' rows.
+    ids = list(
+        (
+            await conn.execute(
+                select(deals.c.id)
+                .where(owned_open(owner_id))
+                .order_by(case((stale, 0), else_=1), deals.c.last_activity_at.desc(), deals.c.id.desc())
+                .offset(offset)
+                .limit(limit)
+            )
+        ).scalars()
     )
-    return deals_from_rows(await conn.execute(stmt)), int(total), int(stale_count)
+    if not ids:
+        return [], int(total), int(stale_count)
+    by_id = {d.id: d for d in deals_from_rows(await conn.execute(deal_select().where(deals.c.id.in_(ids))))}
+    return [by_id[i] for i in ids if i in by_id], int(total), int(stale_count)
 
 
 async def _recent_open(conn: AsyncConnection, owner_id: int, *, limit: int) -> list[Deal]:
@@ -147,7 +155,7 @@ class _Terms:
         digits = digits_of(query)
         self.e164 = region_e164
         self.phone_end = (
-            digits[::-1] + "%" if len(digits) >= 3 and len(digits) >= len(query.strip(" +()-")) - 2 else None
+            digits[::-1] if len(digits) >= 3 and len(digits) >= len(query.strip(" +()-")) - 2 else None
         )
         self.key = search_key(query)
 
@@ -155,8 +163,8 @@ class _Terms:
         conditions = []
         if self.e164:
             conditions.append(contacts.c.phone == self.e164)
-        if self.phone_end:
-            conditions.append(contacts.c.phone_rev.like(self.phone_end))
+        if self.phone_end:  # a range, not LIKE: SQLite's LIKE ignores case and so skips the index
+            conditions.append(contacts.c.phone_rev.between(self.phone_end, self.phone_end + "~"))
         return conditions
 
     def scan_conditions(self) -> list[ColumnElement[bool]]:
