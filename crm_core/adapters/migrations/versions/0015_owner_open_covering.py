@@ -2,8 +2,8 @@
 ``follow_up_due_at``, so /deals counts the open deals and those needing a follow-up, and orders its
 page, without reading the deals' rows (only the page's eight are read)
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07 06:30:00.000000
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
