@@ -10,40 +10,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from crm_core.adapters import migrate
 from crm_core.adapters.database import Database
-from tests.conftest import BACKENDS, PG_ENV, PG_SKIP
+from tests.conftest import BACKENDS
+from tests.upgrades import empty_database
 
 KANBOT = shutil.which("kanbot", path=str(Path(sys.executable).parent)) or "kanbot"
 PROCESSES = 4
 
 
-async def _admin(url: str, statement: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(statement))
-    await engine.dispose()
-
-
 @pytest.fixture(params=BACKENDS)
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with no schema at all, as a first start finds it."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'first-start.db'}"
-        return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(PG_SKIP)
-    name = f"kanbot_first_start_{os.getpid()}"
-    server = make_url(base).render_as_string(hide_password=False)
-    asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
-    yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    yield from empty_database(request, tmp_path, "first_start")
 
 
 async def _upgrade_at_once(url: str, cwd: Path) -> list[tuple[int, str]]:

@@ -4,48 +4,24 @@ the number its text names (else its deal's contact's), with no attempts yet."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from alembic.script import ScriptDirectory
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from crm_core.adapters import migrate
-from crm_core.adapters.database import Database
 from crm_core.services import Crm
-from tests.conftest import BACKENDS, PG_ENV, PG_SKIP, T0
+from tests.conftest import BACKENDS, T0
+from tests.upgrades import empty_database, revision_before, upgrade_old_rows
 
-# The schema just before this upgrade (whatever it follows once merged).
-BEFORE = str(ScriptDirectory.from_config(migrate.alembic_config()).get_revision("0012").down_revision)
+BEFORE = revision_before("0012")
 H = timedelta(hours=1)
-
-
-async def _admin(url: str, statement: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(statement))
-    await engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-        return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(PG_SKIP)
-    name = f"kanbot_upgrade_0012_{os.getpid()}"
-    server = make_url(base).render_as_string(hide_password=False)
-    asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
-    yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    yield from empty_database(request, tmp_path, "upgrade_0012")
 
 
 # Rows as the version before wrote them: a call-back with the number in its text, an old one whose
@@ -67,16 +43,7 @@ OLD_ROWS = [
 
 
 async def _upgrade_an_old_database(url: str) -> Crm:
-    db = Database(url)
-    await migrate.upgrade(db, BEFORE)
-    times = {"t0": T0, "t1": T0 + H}
-    async with db.engine.begin() as conn:
-        for statement in OLD_ROWS:
-            await conn.execute(
-                text(statement).bindparams(**{k: v for k, v in times.items() if f":{k}" in statement})
-            )
-    await migrate.upgrade(db)
-    return Crm(db)
+    return Crm(await upgrade_old_rows(url, BEFORE, OLD_ROWS, {"t0": T0, "t1": T0 + H}))
 
 
 def test_call_backs_learn_their_number_from_their_text_or_their_contact(empty_url: str) -> None:
