@@ -4,7 +4,7 @@ A claim left ``working`` by a process that died was ignored until its 60 s lease
 owner recorded, the process's liveness lock tells at once that it is gone and the work is taken over.
 Claims from before this revision have no owner and keep the lease.
 
-Revision ID: 0007
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-27 10:00:00.000000
 """
