@@ -22,6 +22,8 @@ ELLIPSIS = "…"
 _SPACES = re.compile(r"[ \t\r\n]+")
 _TRAILING = " ,.;:·-—"
 _NARROW = frozenset(" .,:;·'\"|!il()[]-")
+# A piece of a number as people space it: "+7", "495", "824-88-61", "(495)", "1,000.50".
+_NUMBER_PART = re.compile(r"^[+(]?\d[\d().,\-]*$")
 
 T = TypeVar("T")
 
@@ -76,12 +78,23 @@ def by_words(text: str, width: float) -> str | None:
     if text_px(text) <= width:
         return text
     kept = ""
-    for word in text.split(" "):
+    for word in _words(text):
         candidate = f"{kept} {word}" if kept else word
         if text_px(candidate.rstrip(_TRAILING) + ELLIPSIS) > width:
             break
         kept = candidate
     return kept.rstrip(_TRAILING) + ELLIPSIS if kept.rstrip(_TRAILING) else None
+
+
+def _words(text: str) -> list[str]:
+    """``text``'s words, a spaced number ("+7 495 824-88-61") kept as one, so no cut falls inside it."""
+    words: list[str] = []
+    for word in text.split(" "):
+        if words and _NUMBER_PART.match(word) and _NUMBER_PART.match(words[-1].rsplit(" ", 1)[-1]):
+            words[-1] += " " + word
+        else:
+            words.append(word)
+    return words
 
 
 def shorten(text: str, width: float) -> str:

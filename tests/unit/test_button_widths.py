@@ -17,6 +17,12 @@ def test_a_number_is_never_cut_in_its_middle() -> None:
     assert label == "Order…"
 
 
+def test_a_spaced_phone_number_is_kept_whole_or_left_out() -> None:
+    text = "Call back: +7 495 824-88-61"
+    assert shorten(text, text_px("Call back: +7 495 82")) == "Call back…"
+    assert shorten(text, text_px(text)) == text
+
+
 def test_only_a_first_word_wider_than_the_button_is_cut_where_it_must_be() -> None:
     label = shorten("Supercalifragilisticexpialidocious", room(3))
     assert label.endswith("…") and fits(label, 3)
