@@ -544,7 +544,7 @@ async def test_a_newcomer_picks_ali_and_simulates_a_call_from_the_telephony_pane
 
     ARTIFACTS.mkdir(exist_ok=True)
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(60_000)  # a bound for a busy machine: each step waits for its element
     await page.goto(live.emulator_url)
     await page.wait_for_selector("#user-select option[value='2001']", state="attached")
     await page.select_option("#user-select", "2001")
