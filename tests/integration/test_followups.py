@@ -93,7 +93,7 @@ async def test_deals_of_one_seller_going_stale_together_make_one_notification_li
     assert "3 deals need a follow-up" in message.html
     assert all(t in message.html for t in titles) and "Bob" not in message.html
     labels = [b.text.replace("\u2068", "").replace("\u2069", "") for row in message.buttons for b in row]
-    assert labels == [f"⏰ Order {x}" for x in "ABC"]  # titles read without their direction isolates
+    assert labels == [f"⏳ Order {x}" for x in "ABC"]  # titles read without their direction isolates
     await tick_until(crm, clock, clock.now() + DAY, every=2 * HOUR)
     assert len(await queued(crm, NoteKind.STALE_REMINDER)) == 2
 
