@@ -212,24 +212,10 @@ class FollowUpService(ServiceBase):
         """Queue the morning plans due, each with the reminders and task notices it took in."""
         for user_id, day in due.items():
             async with self.db.uow() as uow:
-                taken = folded.get(user_id, {})
                 if await uow.followups.claim_morning(user_id, day):
-                    payload: dict[str, Any] = {"date": day, **taken}
+                    payload: dict[str, Any] = {"date": day, **folded.get(user_id, {})}
                     await uow.outbox.put(Notification(user_id, NoteKind.MORNING_PLAN, payload), at=now)
                     report.morning_plans += 1
-                else:  # another process sent the plan meanwhile: what this one claimed goes out on its own
-                    if taken.get("deal_ids"):
-                        await uow.outbox.put(
-                            Notification(user_id, NoteKind.STALE_REMINDER, {"deal_ids": taken["deal_ids"]}),
-                            at=now,
-                        )
-                        report.reminders += 1
-                        report.reminded_deals += len(taken["deal_ids"])
-                    for task_id in taken.get("task_ids", []):
-                        await uow.outbox.put(
-                            Notification(user_id, NoteKind.TASK_DUE, {"task_id": task_id}), at=now
-                        )
-                        report.tasks_due += 1
                 await uow.commit()
 
     async def digest_tick(self, now: datetime | None = None) -> TickReport:
