@@ -193,7 +193,9 @@ async def test_every_update_and_notification_has_one_effect_when_the_leading_wor
         # The first leader sends the morning plans, the reminders of the old deals in them.
         leader = await wait_for(lambda: the_leader(workers), timeout_s=REPLY_S, what="one leading worker")
         standby = next(w for w in workers if w is not leader)
-        await wait_for(lambda: all_sent(database_url, 2), timeout_s=REPLY_S, what="the first plans")
+        await wait_for(
+            lambda: all_sent(database_url, 2), timeout_s=REPLY_S, what="the first plans"
+        )
         assert await leader.metric("kanbot_messages_sent_total") == 2
         assert await standby.metric("kanbot_worker_leader") == 0
 
@@ -307,7 +309,9 @@ async def check_every_notification_went_out_once(database_url: str, chat: Emulat
         return [plain(m.text).splitlines()[0] for m in await chat.bot_messages(user_id) if is_notification(m)]
 
     ali_notes = await notes(ALI)
-    assert sorted(ali_notes) == ["⏰ Due now: Send the offer", "☀️ Good morning, Ali! Your day:"], ali_notes
+    assert sorted(ali_notes) == sorted(
+        ["☀️ Good morning, Ali! Your day:", "⏰ Due now: Send the offer"]
+    ), ali_notes
     [ali_plan] = [plain(m.text) for m in await chat.bot_messages(ALI) if m.text.startswith("☀️")]
     assert "2 deals need a follow-up" in ali_plan and "Old boiler" in ali_plan and "Old pump" in ali_plan
     maria_notes = await notes(MARIA)
