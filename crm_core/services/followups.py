@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from crm_core.domain.deals import Deal
@@ -54,25 +53,14 @@ class FollowUpService(ServiceBase):
         async with self.db.uow(write=False) as uow:
             people = {u.id: u for u in await uow.users.list(active=True)}
             stale = await uow.deals.stale(now=now)
-        # The morning plan first: what it lists is not sent again beside it (one message, not a burst),
-        # and a seller whose plan comes later than the working day starts gets nothing before it.
-        due, waiting = await self._mornings_due(now, people)
-        folded: dict[int, dict[str, list[int]]] = {user_id: {} for user_id in due}
-        await self._remind(now, stale, people, report, folded=folded, held=waiting)
+        await self._remind(now, stale, people, report)
         await self._escalate(now, people, report)
-        await self._tasks(now, people, report, folded=folded, held=waiting)
-        await self._mornings(now, due, folded, report)
+        await self._tasks(now, people, report)
+        await self._mornings(now, people, report)
         return report
 
     async def _remind(
-        self,
-        now: datetime,
-        stale: list[Deal],
-        people: dict[int, User],
-        report: TickReport,
-        *,
-        folded: dict[int, dict[str, list[int]]],
-        held: set[int],
+        self, now: datetime, stale: list[Deal], people: dict[int, User], report: TickReport
     ) -> None:
         by_owner: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
         for deal in stale:
@@ -81,18 +69,14 @@ class FollowUpService(ServiceBase):
         hours = self.config.working_hours
         for owner_id, deals in by_owner.items():
             owner = people[owner_id]
-            if not hours.contains(now, owner.timezone) or owner_id in held:
-                continue  # it waits for the next working hour, or for the morning plan
+            if not hours.contains(now, owner.timezone):
+                continue  # it waits for the next working hour
             async with self.db.uow() as uow:
                 claimed = [
                     deal_id
                     for deal_id, since in deals
                     if await uow.followups.claim_reminder(deal_id, since, at=now)
                 ]
-                if claimed and owner_id in folded:
-                    folded[owner_id]["deal_ids"] = claimed
-                    report.details.append(f"reminder to {owner.name}: deals {claimed}, in the morning plan")
-                    claimed = []
                 if claimed:
                     await uow.outbox.put(
                         Notification(owner_id, NoteKind.STALE_REMINDER, {"deal_ids": claimed}), at=now
@@ -134,15 +118,7 @@ class FollowUpService(ServiceBase):
                 f"escalated deals {[e['deal_id'] for e in escalated]} to {len(bosses)} boss(es)"
             )
 
-    async def _tasks(
-        self,
-        now: datetime,
-        people: dict[int, User],
-        report: TickReport,
-        *,
-        folded: dict[int, dict[str, list[int]]],
-        held: set[int],
-    ) -> None:
+    async def _tasks(self, now: datetime, people: dict[int, User], report: TickReport) -> None:
         hours = self.config.working_hours
         async with self.db.uow(write=False) as uow:
             due = await uow.followups.due_tasks(now)
@@ -151,15 +127,10 @@ class FollowUpService(ServiceBase):
             assignee = people.get(assignee_id)
             if assignee is None:
                 continue
-            if kind == TaskKind.CALL_BACK.value and (
-                not hours.contains(now, assignee.timezone) or assignee_id in held
-            ):
+            if kind == TaskKind.CALL_BACK.value and not hours.contains(now, assignee.timezone):
                 continue  # a call-back the system planned waits for working hours; one the user set does not
             async with self.db.uow() as uow:
-                claimed = await uow.followups.claim_task_notice(task_id, at=now)
-                if claimed and assignee_id in folded:  # the morning plan lists it
-                    folded[assignee_id].setdefault("task_ids", []).append(task_id)
-                elif claimed:
+                if await uow.followups.claim_task_notice(task_id, at=now):
                     await uow.outbox.put(
                         Notification(assignee_id, NoteKind.TASK_DUE, {"task_id": task_id}), at=now
                     )
@@ -168,12 +139,8 @@ class FollowUpService(ServiceBase):
         for task_id, assignee_id in repeats:
             if assignee_id not in people or not hours.contains(now, people[assignee_id].timezone):
                 continue
-            if assignee_id in held:
-                continue
             async with self.db.uow() as uow:
-                if (
-                    await uow.followups.claim_repeat(task_id, at=now) and assignee_id not in folded
-                ):  # in the plan
+                if await uow.followups.claim_repeat(task_id, at=now):
                     await uow.outbox.put(
                         Notification(assignee_id, NoteKind.TASK_DUE, {"task_id": task_id, "repeat": True}),
                         at=now,
@@ -181,40 +148,20 @@ class FollowUpService(ServiceBase):
                     report.repeats += 1
                 await uow.commit()
 
-    async def _mornings_due(self, now: datetime, people: dict[int, User]) -> tuple[dict[int, str], set[int]]:
-        """Whose morning plan is due now (their local day), and who is still to get today's later."""
+    async def _mornings(self, now: datetime, people: dict[int, User], report: TickReport) -> None:
         hours = self.config.working_hours
-        due: dict[int, str] = {}
-        waiting: set[int] = set()
-        async with self.db.uow(write=False) as uow:
-            for user in people.values():
-                local = now.astimezone(ZoneInfo(user.timezone))
-                if (
-                    user.role is not Role.SELLER
-                    or local.weekday() not in hours.days
-                    or local.time() >= hours.end
-                ):
-                    continue
-                day = local.date().isoformat()
+        for user in people.values():
+            local = now.astimezone(ZoneInfo(user.timezone))
+            if user.role is not Role.SELLER or local.weekday() not in hours.days or local.time() >= hours.end:
+                continue
+            day = local.date().isoformat()
+            async with self.db.uow() as uow:
                 prefs = await uow.followups.preferences(user.id)
                 starts = parse_clock(prefs.morning_time) if prefs.morning_time else hours.start
-                if not prefs.morning_plan_enabled or prefs.last_morning_on == day:
+                if not prefs.morning_plan_enabled or local.time() < starts:
                     continue
-                if local.time() >= starts:
-                    due[user.id] = day
-                elif local.time() >= hours.start:
-                    waiting.add(user.id)
-        return due, waiting
-
-    async def _mornings(
-        self, now: datetime, due: dict[int, str], folded: dict[int, dict[str, list[int]]], report: TickReport
-    ) -> None:
-        """Queue the morning plans due, each with the reminders and task notices it took in."""
-        for user_id, day in due.items():
-            async with self.db.uow() as uow:
-                if await uow.followups.claim_morning(user_id, day):
-                    payload: dict[str, Any] = {"date": day, **folded.get(user_id, {})}
-                    await uow.outbox.put(Notification(user_id, NoteKind.MORNING_PLAN, payload), at=now)
+                if await uow.followups.claim_morning(user.id, day):
+                    await uow.outbox.put(Notification(user.id, NoteKind.MORNING_PLAN, {"date": day}), at=now)
                     report.morning_plans += 1
                 await uow.commit()
 

@@ -103,12 +103,10 @@ async def test_a_seller_snoozes_a_reminded_deal_for_three_days_with_a_reason(
 ) -> None:
     monday = monday_morning()
     deal = await stale_deal(crm, ALI, "ACME order", monday)
-    await tick(crm, kanbot, monday)  # the day's first tick: the reminder comes in the morning plan
+    await tick(crm, kanbot, monday)
     [reminder] = await a_message(chat, ALI, "This deal has sat in Unsorted")
-    assert reminder.text.startswith("☀️ Good morning, Ali") and "ACME order" in reminder.text
-    assert "Snooze" in " ".join(reminder.button_texts)
-    await delivered(chat, crm, kanbot)
-    assert len(await chat.bot_messages(ALI)) == 1  # one message, not a reminder beside the plan
+    await a_message(chat, ALI, "☀️ Good morning, Ali")  # the tick's plan too: it may come a little later
+    assert "ACME order" in reminder.text and "Snooze" in " ".join(reminder.button_texts)
     await chat.click(ALI, "Snooze", message_id=reminder.message_id)
     assert "Snooze for how long?" in (await chat.message(ALI, reminder.message_id)).text
     before = await shown(chat, ALI)
@@ -138,7 +136,6 @@ async def test_next_stage_on_a_reminder_moves_the_deal_on(
     deal = await stale_deal(crm, ALI, "Moves on", monday)
     await tick(crm, kanbot, monday)
     [reminder] = await a_message(chat, ALI, "This deal has sat in Unsorted")
-    assert reminder.text.startswith("☀️ Good morning, Ali") and "Moves on" in reminder.text
     await chat.click(ALI, "Opportunity ▶", message_id=reminder.message_id)
     moved = await deal_now(crm, deal, await crm.users.identify(ALI))
     assert moved.stage.name == "Opportunity" and not moved.is_stale(kanbot.now())
@@ -152,7 +149,6 @@ async def test_lower_priority_on_a_reminder_lowers_it(
     deal = await stale_deal(crm, ALI, "Not urgent", monday)
     await tick(crm, kanbot, monday)
     [reminder] = await a_message(chat, ALI, "This deal has sat in Unsorted")
-    assert reminder.text.startswith("☀️ Good morning, Ali") and "Not urgent" in reminder.text
     await chat.click(ALI, "Lower priority", message_id=reminder.message_id)
     assert (await deal_now(crm, deal, await crm.users.identify(ALI))).priority is Priority.LOW
     assert "Priority lowered." in (await chat.last(ALI)).text
@@ -164,12 +160,9 @@ async def test_several_stale_deals_come_in_one_reminder_that_opens_each(
     monday = monday_morning()
     for title in ("First lead", "Second lead", "Third lead"):
         await stale_deal(crm, ALI, title, monday)
-    await tick(crm, kanbot, monday)  # the day's first tick: the reminder comes in the morning plan
+    await tick(crm, kanbot, monday)
     [reminder] = await a_message(chat, ALI, "3 deals need a follow-up")
-    assert reminder.text.startswith("☀️ Good morning, Ali")
     assert all(t in reminder.text for t in ("First lead", "Second lead", "Third lead"))
-    await delivered(chat, crm, kanbot)
-    assert len(await chat.bot_messages(ALI)) == 1  # one message, not a reminder beside the plan
     await chat.click(ALI, "Second lead", message_id=reminder.message_id)
     assert "Second lead" in (await chat.last(ALI)).text
 

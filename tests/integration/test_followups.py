@@ -16,22 +16,11 @@ from crm_core.domain.notifications import NoteKind
 from crm_core.domain.users import Role
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
-from crm_core.services.followups import FollowUpService
 from tests.integration.followup_support import DAY, HOUR, MINUTE, queued, recipients, tick_at, tick_until
 from tests.integration.support import Team
 
 FRIDAY_6PM_MOSCOW = datetime(2026, 3, 6, 15, 0, tzinfo=UTC)
 MONDAY_9AM_MOSCOW = datetime(2026, 3, 9, 6, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def without_morning_plans(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The reminders alone: no morning plan takes them in (test_morning_plan shows how it does)."""
-
-    async def none_planned(*args: object) -> tuple[dict[int, str], set[int]]:
-        return {}, set()
-
-    monkeypatch.setattr(FollowUpService, "_mornings_due", none_planned)
 
 
 async def reminded_deal_ids(crm: Crm) -> list[list[int]]:

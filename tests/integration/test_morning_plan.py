@@ -10,12 +10,11 @@ from bot.core.context import ChatSettings
 from bot.core.notify import Notifier
 from bot.core.views import View
 from crm_core.domain.notifications import NoteKind
-from crm_core.domain.tasks import TaskKind
 from crm_core.domain.users import Role, User
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
 from tests.integration.followup_support import HOUR, MINUTE, queued, tick_until
-from tests.integration.support import Team, outbox
+from tests.integration.support import Team
 
 THURSDAY_MIDNIGHT = datetime(2026, 3, 5, 0, 0, tzinfo=UTC)
 MONDAY_NOON = datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
@@ -122,35 +121,3 @@ async def test_the_plan_points_at_an_empty_stage_right_after_a_full_one(
     plan = await crm.reports.morning_plan(actor=team.alice)
     assert plan.nudge is not None and plan.nudge.count == 1
     assert plan.day == date(2026, 3, 2)
-
-
-async def test_the_start_of_the_day_is_one_morning_message_not_a_burst(
-    crm: Crm, team: Team, clock: FixedClock
-) -> None:
-    """A deal gone stale overnight, a call-back waiting for working hours and a task due at 08:30 are
-    all in the plan at nine; none comes as a message of its own beside it, then or later."""
-    clock.current = datetime(2026, 3, 4, 18, 0, tzinfo=UTC)  # Wednesday evening
-    stale = await crm.deals.create(actor=team.alice, title="Gone quiet")  # Unsorted: stale at 20:00
-    other = await crm.deals.create(actor=team.alice, title="Missed them", stage="Opportunity")
-    await crm.tasks.add(
-        deal_id=other.id, due_at=at(4, 23), text="Call back", actor=team.alice, kind=TaskKind.CALL_BACK
-    )
-    await tick_until(crm, clock, at(5, 8), every=HOUR)
-    assert [row["kind"] for row in await outbox(crm) if row["recipient_id"] == team.alice.id] == []
-    await tick_until(crm, clock, at(5, 9) + 20 * MINUTE, every=10 * MINUTE)
-    sent = [row for row in await outbox(crm) if row["recipient_id"] == team.alice.id]
-    assert [(row["kind"], row["created_at"]) for row in sent] == [(NoteKind.MORNING_PLAN, at(5, 9))]
-    plan = await render(crm, team.alice)
-    assert "Gone quiet" in plan and "Call back" in plan
-    assert stale.id in [d.id for d in await crm.deals.stale(actor=team.alice)]
-
-
-async def test_a_plan_set_for_ten_holds_the_days_reminders_until_it_comes(
-    crm: Crm, team: Team, clock: FixedClock
-) -> None:
-    await crm.followups.set_preferences(actor=team.alice, morning_time="10:00")
-    clock.current = datetime(2026, 3, 4, 19, 30, tzinfo=UTC)  # Wednesday, after work
-    await crm.deals.create(actor=team.alice, title="Gone quiet")
-    await tick_until(crm, clock, at(5, 12), every=15 * MINUTE)
-    sent = [row for row in await outbox(crm) if row["recipient_id"] == team.alice.id]
-    assert [(row["kind"], row["created_at"]) for row in sent] == [(NoteKind.MORNING_PLAN, at(5, 10))]

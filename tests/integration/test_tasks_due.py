@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from bot.core.context import ChatSettings
 from bot.core.notify import Notifier
 from bot.core.views import View
@@ -15,22 +13,11 @@ from crm_core.domain.notifications import NoteKind
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
-from crm_core.services.followups import FollowUpService
 from tests.integration.followup_support import DAY, HOUR, MINUTE, queued, tick_at, tick_until
 from tests.integration.support import Team
 
 FRIDAY_EVENING = datetime(2026, 3, 6, 18, 50, tzinfo=UTC)
 MONDAY_9AM = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def without_morning_plans(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The reminders alone: no morning plan takes them in (test_morning_plan shows how it does)."""
-
-    async def none_planned(*args: object) -> tuple[dict[int, str], set[int]]:
-        return {}, set()
-
-    monkeypatch.setattr(FollowUpService, "_mornings_due", none_planned)
 
 
 async def notices(crm: Crm) -> list[tuple[int, bool]]:

@@ -49,20 +49,26 @@ WHEN_QUESTIONS = {
 # -- stage reminders ----------------------------------------------------------------------------
 
 
-async def still_stale(ctx: ChatContext, deal_ids: list[Any]) -> list[Any]:
-    """The reminded deals that are still stale (not one handled since the tick queued the reminder)."""
-    found = []
-    for deal_id in deal_ids:
+@renders(NoteKind.STALE_REMINDER)
+async def stale_reminder(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+    """One stale deal: its card with the ways out; several: one message listing them (not a burst)."""
+    tr, found = ctx.tr, []
+    for deal_id in p.get("deal_ids", []):
         try:
             found.append(await details(ctx, int(deal_id)))
         except NotFound:
             continue
-    return [f for f in found if f.deal.is_stale(ctx.now)]
-
-
-def several_stale(ctx: ChatContext, found: list[Any]) -> tuple[list[str], list[list[Button]]]:
-    """Several stale deals in one message: a line and a button opening each."""
-    tr = ctx.tr
+    found = [f for f in found if f.deal.is_stale(ctx.now)]  # not one handled since the tick queued it
+    if not found:
+        return []
+    if len(found) == 1:
+        deal = found[0].deal
+        notice = "⏰ " + tr(
+            "This deal has sat in {stage} for {time}: move it on, snooze it, or let it go.",
+            stage=stage_name(deal.stage, tr),
+            time=tr.days(ctx.now - deal.stage_entered_at),
+        )
+        return [reminder_card(ctx, found[0], notice)]
     lines = ["⏰ " + tr.ngettext("{n} deal needs a follow-up:", "{n} deals need a follow-up:", len(found))]
     buttons = []
     for item in found:
@@ -73,38 +79,12 @@ def several_stale(ctx: ChatContext, found: list[Any]) -> tuple[list[str], list[l
         )
         buttons.append([Button.act(deal_label(deal, ctx)[0], A.CARD, deal.id)])
     lines.append("<i>" + tr("Open a deal to move it on, snooze it, or let it go.") + "</i>")
-    return lines, buttons
-
-
-def stale_notice(ctx: ChatContext, found: Any) -> str:
-    deal, tr = found.deal, ctx.tr
-    return "⏰ " + tr(
-        "This deal has sat in {stage} for {time}: move it on, snooze it, or let it go.",
-        stage=stage_name(deal.stage, tr),
-        time=tr.days(ctx.now - deal.stage_entered_at),
-    )
-
-
-@renders(NoteKind.STALE_REMINDER)
-async def stale_reminder(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
-    """One stale deal: its card with the ways out; several: one message listing them (not a burst)."""
-    found = await still_stale(ctx, p.get("deal_ids", []))
-    if not found:
-        return []
-    if len(found) == 1:
-        return [reminder_card(ctx, found[0], stale_notice(ctx, found[0]))]
-    lines, buttons = several_stale(ctx, found)
     return [View.of(lines, buttons)]
 
 
 def reminder_card(ctx: ChatContext, found: Any, notice: str) -> View:
-    card = deal_card(found, ctx, notice=notice)
-    return View(card.html, tuple(tuple(r) for r in reminder_buttons(ctx, found)))
-
-
-def reminder_buttons(ctx: ChatContext, found: Any) -> list[list[Button]]:
-    """A reminded deal's ways out: move it on, snooze it, lower it, let it go, or open it."""
     deal, tr = found.deal, ctx.tr
+    card = deal_card(found, ctx, notice=notice)
     d, v = deal.id, deal.version
     following = found.pipeline.next_after(deal.stage)
     rows: list[list[Button]] = []
@@ -127,7 +107,7 @@ def reminder_buttons(ctx: ChatContext, found: Any) -> list[list[Button]]:
             Button.act("📂 " + tr("Open the card"), A.CARD, d),
         ]
     )
-    return rows
+    return View(card.html, tuple(tuple(r) for r in rows))
 
 
 @router.button(A.SNOOZE_MENU)
@@ -367,12 +347,8 @@ def nudge_line(tr: Tr, nudge: Nudge | None) -> str | None:
     )
 
 
-def morning_view(ctx: ChatContext, plan: MorningPlan, reminded: list[Any] | None = None) -> View:
-    """The day's plan; ``reminded``: the stale deals whose reminder it takes in, with their buttons."""
+def morning_view(ctx: ChatContext, plan: MorningPlan) -> View:
     tr, now = ctx.tr, ctx.now
-    reminded = reminded or []
-    in_reminder = {f.deal.id for f in reminded}
-    waiting = [d for d in plan.stale if d.id not in in_reminder]
     lines = ["☀️ " + tr("Good morning, {name}! Your day:", name=ctx.user.name)]
     if plan.tasks:
         lines += ["", "<b>" + tr("Tasks") + "</b>"]
@@ -381,23 +357,15 @@ def morning_view(ctx: ChatContext, plan: MorningPlan, reminded: list[Any] | None
             f" — <i>{h(short(t.deal_title or '', 40))}</i> · {tr.when(t.due_at, now=now)}"
             for t in plan.tasks[:15]
         ]
-    if waiting:
+    if plan.stale:
         lines += ["", "<b>" + tr("Deals waiting for you") + "</b>"]
-        lines += [f"⏰ {h(d.title)} — {stage_name(d.stage, tr)}" for d in waiting[:10]]
-    buttons: list[list[Button]] = []
-    if len(reminded) == 1:
-        lines += ["", f"<b>{h(reminded[0].deal.title)}</b>", stale_notice(ctx, reminded[0])]
-        buttons += reminder_buttons(ctx, reminded[0])
-    elif reminded:
-        more, opens = several_stale(ctx, reminded)
-        lines += ["", *more]
-        buttons += opens
-    if not plan.tasks and not plan.stale and not reminded:
+        lines += [f"⏰ {h(d.title)} — {stage_name(d.stage, tr)}" for d in plan.stale[:10]]
+    if not plan.tasks and not plan.stale:
         lines.append(tr("Nothing overdue — a good day to move deals forward."))
     hint = nudge_line(tr, plan.nudge)
     if hint:
         lines += ["", hint]
-    buttons += [
+    buttons = [
         [Button.act("🗓 " + tr("Tasks"), A.TASKS), Button.act("📋 " + tr("My deals"), A.MY_DEALS, "0")],
         [Button.act("🔕 " + tr("Stop the morning plan"), A.DIGEST_SET, "mp0")],
     ]
@@ -406,9 +374,7 @@ def morning_view(ctx: ChatContext, plan: MorningPlan, reminded: list[Any] | None
 
 @renders(NoteKind.MORNING_PLAN)
 async def morning_plan(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
-    """The day's plan, with the reminders the tick folded into it (their deals' buttons in it)."""
-    reminded = await still_stale(ctx, p.get("deal_ids", []))
-    return [morning_view(ctx, await ctx.crm.reports.morning_plan(actor=ctx.user), reminded)]
+    return [morning_view(ctx, await ctx.crm.reports.morning_plan(actor=ctx.user))]
 
 
 # -- the digest ------------------------------------------------------------------------------------
