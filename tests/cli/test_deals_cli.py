@@ -27,6 +27,7 @@ DEAL_KEYS = [
     "last_activity_at",
     "closed_at",
     "lost_reason",
+    "lost_note",
     "version",
 ]
 
@@ -73,6 +74,7 @@ def test_a_deal_is_added_and_printed_in_its_public_json_shape(team: Kanbot) -> N
         "last_activity_at": "",
         "closed_at": None,
         "lost_reason": None,
+        "lost_note": None,
         "version": 1,
     }
     assert before <= aware(deal["created_at"]) <= datetime.now(UTC)
@@ -326,7 +328,9 @@ def test_tasks_are_planned_listed_and_done(team: Kanbot) -> None:
     deal_id = team.json("deal", "add", "--as", BOB, "--title", "Order")["id"]
     due = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
     task = team.json("task", "add", deal_id, "--due", due.isoformat(), "--text", "Позвонить", "--as", BOB)
-    assert list(task) == ["id", "deal_id", "deal_title", "assignee", "due_at", "text", "kind", "done_at"]
+    assert list(task) == [
+        "id", "deal_id", "deal_title", "assignee", "due_at", "text", "kind", "done_at", "phone", "attempts"
+    ]  # fmt: skip
     assert (
         task["deal_id"],
         task["assignee"],
@@ -334,7 +338,9 @@ def test_tasks_are_planned_listed_and_done(team: Kanbot) -> None:
         task["text"],
         task["kind"],
         task["done_at"],
-    ) == (deal_id, "Bob", due, "Позвонить", "custom", None)
+        task["phone"],
+        task["attempts"],
+    ) == (deal_id, "Bob", due, "Позвонить", "custom", None, None, 0)
     assert [t["id"] for t in team.json("task", "list", "--as", BOB)] == [task["id"]]
     assert team.json("task", "list", "--as", ALICE) == []
     assert [t["id"] for t in team.json("task", "list", "--as", BOSS, "--all")] == [task["id"]]

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 import pytest
 from aiohttp.test_utils import TestClient
 
-from crm_core.domain.errors import Conflict, InvalidInput
+from crm_core.domain.errors import Conflict, InvalidInput, Why
 from telephony_bridge.providers.zadarma import zadarma_signature
 from telephony_bridge.signing import sign
 
@@ -111,7 +111,11 @@ async def post_generic(client: TestClient[Any, Any], name: str = "inbound_missed
 @pytest.mark.parametrize(
     ("failure", "status", "message"),
     [
-        (InvalidInput("caller", "x", "blocked number"), 400, "Invalid caller: 'x' (blocked number)."),
+        (
+            InvalidInput("caller", "x", Why.NOT_A_PHONE),
+            400,
+            "Invalid caller: 'x' (it is not a phone number; type it with the country or area code).",
+        ),
         (Conflict("The call belongs to a closed deal."), 422, "The call belongs to a closed deal."),
         (RuntimeError("database is locked"), 503, "the CRM could not take the call now; retry later"),
     ],
