@@ -28,7 +28,7 @@ def test_the_readme_walkthrough_runs_as_written(database_url: str, tmp_path: Pat
 
     def run(*args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
-            [kanbot, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False
+            [kanbot, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180, check=False
         )
         assert done.returncode == expect, f"kanbot {' '.join(args)} -> {done.returncode}: {done.stderr}"
         return done

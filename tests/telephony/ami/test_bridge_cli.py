@@ -168,7 +168,7 @@ async def test_the_running_bridge_logs_json_lines_without_its_secrets(
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
-        await fake_ami.wait_for_refusals(2)  # refused, and tried again
+        await fake_ami.wait_for_refusals(2, timeout_s=120)  # refused, and tried again
     finally:
         bridge.send_signal(signal.SIGTERM)
         output, _ = await asyncio.wait_for(bridge.communicate(), 10)
