@@ -406,7 +406,7 @@ class CallService(ServiceBase):
                 return
             if result.created and deal is not None:
                 base["ask_who"] = await ask_who_is_calling(uow, answerer, deal_id=deal.id, now=now)
-            await uow.outbox.put(Notification(answerer.id, kind, base, dedup_key=f"pop:{call_id}"), at=now)
+            await uow.outbox.put(Notification(answerer.id, kind, base, dedup_key=pop_up_key(call_id)), at=now)
             return
         if event.status is not CallStatus.MISSED or not self._makes_deals(event):
             return
@@ -423,7 +423,8 @@ class CallService(ServiceBase):
 async def _tell_call_ended(
     uow: UnitOfWork, event: CallEvent, answerer: User | None, *, call_id: int, deal_id: int, now: datetime
 ) -> None:
-    """An answered call is over: its seller is asked how it went (once per call)."""
+    """An answered call is over: its seller is asked how it went (once per call), in the call's pop-up
+    if it had one (the delivery edits it: one live card per call)."""
     if answerer is None or event.status is not CallStatus.ANSWERED or not event.is_final:
         return
     payload = {
@@ -433,8 +434,15 @@ async def _tell_call_ended(
         "duration_s": event.duration_s,
         "ended": True,
     }
-    note = Notification(answerer.id, NoteKind.CALL_ENDED, payload, dedup_key=f"ended:{call_id}")
+    note = Notification(
+        answerer.id, NoteKind.CALL_ENDED, payload, dedup_key=f"ended:{call_id}", edits=pop_up_key(call_id)
+    )
     await uow.outbox.put(note, at=now)
+
+
+def pop_up_key(call_id: int) -> str:
+    """The dedup key of a call's pop-up: one per call, and what the call's end is shown in."""
+    return f"pop:{call_id}"
 
 
 def _as_event(call: CallRecord) -> CallEvent:
