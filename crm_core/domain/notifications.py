@@ -38,6 +38,7 @@ class NoteKind:
     CALL_UNKNOWN = "call_unknown"
     CALL_NOT_PLACED = "call_not_placed"
     CALL_FLOOD = "call_flood"
+    COLLEAGUE_CALLS = "colleague_calls"
     STALE_REMINDER = "stale_reminder"
     ESCALATION = "escalation"
     TASK_DUE = "task_due"

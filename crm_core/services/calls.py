@@ -18,6 +18,7 @@ from crm_core.services.base import ServiceBase, default_pipeline, require_active
 from crm_core.services.call_backs import ask_who_is_calling, call_back_text, close_the_loop
 from crm_core.services.call_notices import queue_missed_call, tell_bosses_of_flood
 from crm_core.services.call_seals import BoundMeanwhile, check_seal
+from crm_core.services.colleague_calls import colleague_calls, tell_of_colleague_calls
 from crm_core.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -189,7 +190,10 @@ class CallService(ServiceBase):
             )
             if result.deal is not None:
                 await self._record_on_deal(uow, result.deal, result, event, call_id, now)
-            await close_the_loop(uow, event, answerer, call_id=call_id, now=now, actor=self._system(event))
+            done = await close_the_loop(
+                uow, event, answerer, call_id=call_id, now=now, actor=self._system(event)
+            )
+            await self._tell_owners(uow, event, answerer, result.deal, done, now)
             if not result.held:
                 await self._notify(uow, event, result, answerer, call_id, now)
             await uow.commit()
@@ -373,7 +377,26 @@ class CallService(ServiceBase):
         if known.deal_id is not None and known.status is CallStatus.ANSWERED:
             await _tell_call_ended(uow, event, answerer, call_id=known.id, deal_id=known.deal_id, now=now)
         if known.status is not CallStatus.ANSWERED:  # an answered call's first event did it already
-            await close_the_loop(uow, event, answerer, call_id=known.id, now=now, actor=self._system(event))
+            done = await close_the_loop(
+                uow, event, answerer, call_id=known.id, now=now, actor=self._system(event)
+            )
+            deal = await uow.deals.get(known.deal_id) if known.deal_id is not None else None
+            await self._tell_owners(uow, event, answerer, deal, done, now)
+
+    async def _tell_owners(
+        self,
+        uow: UnitOfWork,
+        event: CallEvent,
+        answerer: User | None,
+        deal: Deal | None,
+        done: list[tuple[Task, Deal]],
+        now: datetime,
+    ) -> None:
+        """Tell the owners whose customers a colleague spoke with (in their batched notice)."""
+        answered = event.direction is CallDirection.INBOUND and event.status is CallStatus.ANSWERED
+        told = colleague_calls(answerer, deal, answered, done)
+        if told:
+            await tell_of_colleague_calls(uow, told, window=self.config.colleague_calls_window, now=now)
 
     async def _notify(
         self,
