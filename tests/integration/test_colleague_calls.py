@@ -81,7 +81,7 @@ async def test_a_customer_spoken_with_twice_is_one_line_and_a_call_after_the_not
         await conn.execute(update(outbox).values(status="sent", sent_at=clock.now()))
     clock.advance(20 * M)
     await crm.calls.ingest_call(call("in-3", clock.now(), answered_by="102"))
-    first, second = await notices(crm)
+    _, second = await notices(crm)
     assert second["status"] == "pending" and second["not_before"] == clock.now() + 15 * M
 
 
