@@ -133,6 +133,8 @@ async def call_ended(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
     """An answered call is over: how long it took, and one tap for how it went."""
     tr = ctx.tr
     notice = "📞 " + tr("Call with {phone}", phone=pretty_phone(p.get("caller"))) + "\n⏱ " + _ended(tr, p)
+    if p.get("ask_who"):
+        notice += "\n👤 " + tr("Who is calling? Reply with their name, or «Name, Company».")
     card = await _card_or_none(ctx, p.get("deal_id"), notice)
     return [_with_outcomes(ctx, card, p)] if card is not None else []
 

@@ -49,6 +49,17 @@ async def ask_who_is_calling(uow: UnitOfWork, seller: User, *, deal_id: int, now
     return True
 
 
+async def still_asking_who(uow: UnitOfWork, seller: User, *, deal_id: int, now: datetime) -> bool:
+    """Whether the seller's next message still names the caller of ``deal_id`` (not answered yet)."""
+    dialog = await uow.dialogs.get(seller.telegram_id)
+    return (
+        dialog is not None
+        and dialog.flow == WHO_IS_CALLING
+        and dialog.data.get("deal_id") == deal_id
+        and now - dialog.updated_at <= DIALOG_TTL
+    )
+
+
 def customer_of(event: CallEvent) -> str | None:
     """The customer's number of a call with the outside world, ``None`` for internal or hidden ones."""
     if event.direction is CallDirection.INBOUND:

@@ -15,7 +15,12 @@ from crm_core.domain.phones import mask, pretty
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import Role, User
 from crm_core.services.base import ServiceBase, default_pipeline, require_active
-from crm_core.services.call_backs import ask_who_is_calling, call_back_text, close_the_loop
+from crm_core.services.call_backs import (
+    ask_who_is_calling,
+    call_back_text,
+    close_the_loop,
+    still_asking_who,
+)
 from crm_core.services.call_notices import queue_missed_call, tell_bosses_of_flood
 from crm_core.services.call_seals import BoundMeanwhile, check_seal
 from crm_core.services.colleague_calls import colleague_calls, tell_of_colleague_calls
@@ -456,6 +461,8 @@ async def _tell_call_ended(
         "deal_id": deal_id,
         "duration_s": event.duration_s,
         "ended": True,
+        # The pop-up asked "Who is calling?" and the seller has not answered yet: the card still asks.
+        "ask_who": await still_asking_who(uow, answerer, deal_id=deal_id, now=now),
     }
     note = Notification(
         answerer.id, NoteKind.CALL_ENDED, payload, dedup_key=f"ended:{call_id}", edits=pop_up_key(call_id)

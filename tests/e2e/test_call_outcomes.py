@@ -57,6 +57,23 @@ async def test_when_an_answered_call_ends_its_pop_up_is_edited_in_place_with_the
     assert "Talked." in (await chat.message(ALI, pop_up.message_id)).text
 
 
+async def test_a_pop_up_whose_call_ended_before_the_caller_was_named_still_asks_who_is_calling(
+    chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm
+) -> None:
+    outcome = await post_call(kanbot, call_id="c-7")
+    pop_up = await said_to(chat, ALI, "Who is calling?")
+    await post_call(kanbot, call_id="c-7", ended_at=datetime.now(UTC).isoformat(), duration_s=30)
+
+    async def edited() -> bool:
+        return "The call ended after 0:30" in (await chat.message(ALI, pop_up.message_id)).text
+
+    await chat.wait_until(edited, what="the pop-up edited with the call's end")
+    assert "Who is calling?" in (await chat.message(ALI, pop_up.message_id)).text
+    await chat.send(ALI, "Ivan Petrov")
+    deal = await crm.deals.get(deal_id=outcome["deal_id"], actor=await crm.users.identify(ALI))
+    assert deal.title == "Ivan Petrov"
+
+
 async def test_the_end_of_a_call_waits_out_telegrams_429_on_the_edit_and_still_edits_the_pop_up(
     chat: EmulatedChat, kanbot: RunningKanbot
 ) -> None:
