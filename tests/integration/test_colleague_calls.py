@@ -6,12 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 
+from bot.core.context import ChatSettings
+from bot.core.notify import Notifier
+from bot.core.views import View
 from crm_core.adapters.tables import outbox
 from crm_core.domain.notifications import NoteKind
+from crm_core.domain.users import Role
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
+from tests.e2e.harness import visible
 from tests.integration.support import Team
 from tests.integration.test_ingest_call import CUSTOMER, MISSED, OFFICE, OUTBOUND, call
 
@@ -90,3 +96,35 @@ async def test_a_new_caller_answered_by_a_seller_is_theirs_and_nobody_is_told(
 ) -> None:
     await crm.calls.ingest_call(call("in-1", clock.now(), answered_by="102"))
     assert await notices(crm) == []
+
+
+def spoke(n: int) -> dict[str, Any]:
+    lines = [
+        {"by_id": 9, "by_name": "Bob", "deal_id": 100 + i, "title": f"Deal {i}", "returned": i == 0}
+        for i in range(n)
+    ]
+    return {"spoke": lines}
+
+
+@pytest.mark.parametrize(
+    ("locale", "n", "words"),
+    [
+        ("en", 1, "Bob spoke with 1 of your customers:"),
+        ("ru", 1, "Bob поговорил(а) с 1 вашим клиентом:"),
+        ("ru", 5, "Bob поговорил(а) с 5 вашими клиентами:"),
+        ("ar", 1, "تحدّث Bob مع عميل واحد من عملائك:"),
+        ("ar", 2, "تحدّث Bob مع عميلَين من عملائك:"),
+        ("ar", 11, "تحدّث Bob مع 11 عميلًا من عملائك:"),
+    ],
+)
+async def test_the_notice_is_worded_in_the_owners_language_with_its_plural_and_a_button_per_deal(
+    crm: Crm, team: Team, locale: str, n: int, words: str
+) -> None:
+    owner = await crm.users.add(telegram_id=300, name="Owner", role=Role.SELLER, locale=locale)
+    notifier = Notifier(crm, ChatSettings(bot_username="kanbot_test_bot", bot_id=1))
+    (view,) = await notifier.render(owner, NoteKind.COLLEAGUE_CALLS, spoke(n))
+    assert isinstance(view, View)
+    text = visible(view.html)
+    assert words in text.replace("١١", "11"), text
+    assert text.count("•") == n
+    assert len(view.buttons) == min(n, 6) and all(len(row) == 1 for row in view.buttons)
