@@ -10,6 +10,11 @@ who blocked the bot. An item is marked sent only after Telegram accepted it (the
 went out meanwhile are written together); a crash between the two re-sends it once after the lease.
 When the process stops, the messages being sent go out, and the rest of the batch (even an item
 waiting out a 429) is handed back to the queue at once instead of holding its lease.
+
+The sent mark keeps the message an item became, so that a later item that ``edits`` it (a call's
+pop-up, when the call ends) is shown in that message: edited in place, or sent anew when the earlier
+item was given up or its message cannot be edited; while the earlier item still waits to go out, the
+later one waits for it.
 """
 
 from __future__ import annotations
@@ -25,10 +30,10 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.core.notify import Notifier, Outgoing
-from bot.core.perform import Failure, TransportError
+from bot.core.perform import Failure, TransportError, edit_or_send
 from bot.core.views import SendPhoto, View
 from crm_core.domain.errors import Unavailable
-from crm_core.domain.notifications import OutboxItem
+from crm_core.domain.notifications import OutboxItem, Shown
 from crm_core.domain.users import User
 from crm_core.services import Crm
 
@@ -37,6 +42,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 # How many of an item's messages went out before a later one failed: a retry sends the rest only.
 PARTS_SENT = "_parts_sent"
+SHOWN_IN = "_shown_in"  # and the chat and message its first part became
+WAIT_FOR_EARLIER_S = 1.0  # an item to be shown in an earlier one's message looks again this much later
 MAX_ATTEMPTS = 15
 MAX_BACKOFF_S = 300.0
 # Renders (read transactions) at once: with the marks' writes they stay within the database's five
@@ -53,6 +60,8 @@ class Transport(Protocol):
     """Sending on behalf of the bot; implemented by each runtime. Raises ``TransportError``."""
 
     async def send_view(self, chat_id: int, view: View) -> int: ...
+
+    async def edit_view(self, chat_id: int, message_id: int, view: View) -> None: ...
 
     async def send_photo(self, chat_id: int, photo: SendPhoto) -> int: ...
 
@@ -138,7 +147,8 @@ class OutboxDelivery:
         self._rendering = asyncio.Semaphore(RENDERS_AT_ONCE)
         self._turn = asyncio.Lock()  # senders take the limiter's tokens one at a time, in order
         self._marking = asyncio.Lock()  # one write of sent marks at a time; the others queue up
-        self._unmarked: list[int] = []  # sent, their marks not written yet
+        self._unmarked: list[tuple[int, Shown | None]] = []  # sent, their marks not written yet
+        self._shown: dict[int, Shown] = {}  # items this process sent lately: the message each became
         self._blocked: set[int] = set()  # users who blocked the bot during this pass
 
     async def run(self, stop: asyncio.Event, *, idle_s: float = 1.0) -> None:
@@ -203,26 +213,41 @@ class OutboxDelivery:
         if not recipient.active or recipient.blocked_bot or recipient.id in self._blocked:
             await self._give_up(item, "recipient inactive or blocked the bot", status="dead")
             return
+        edit, waits_s = self._edit_target(item)
+        if waits_s is not None:
+            await self._reschedule(item, waits_s, "waits for the message it is shown in", count=False)
+            return
         try:
             await self._pause(wait)
         except _Stopping:
             await self._release(item, progress=None)
             return
         done = int(item.payload.get(PARTS_SENT, 0))
-        payload = {k: v for k, v in item.payload.items() if k != PARTS_SENT}
+        shown = _shown_in(item.payload.get(SHOWN_IN))
+        payload = {k: v for k, v in item.payload.items() if k not in (PARTS_SENT, SHOWN_IN)}
+
+        def progress() -> dict[str, Any] | None:
+            if not done:
+                return None
+            return (
+                payload
+                | {PARTS_SENT: done}
+                | ({SHOWN_IN: [shown.chat_id, shown.message_id]} if shown else {})
+            )
+
         try:
             async with self._rendering:
                 messages = await self.notifier.render(recipient, item.kind, payload)
             for message in messages[done:]:  # a digest's text went out, its chart failed: the chart only
-                await self._send(chat_id, message)
+                message_id = await self._send(chat_id, message, edit=edit if done == 0 else None)
+                if done == 0:
+                    shown = Shown(chat_id, message_id)
                 done += 1
         except TransportError as error:
-            await self._failed(
-                item, recipient, error, progress=payload | {PARTS_SENT: done} if done else None
-            )
+            await self._failed(item, recipient, error, progress=progress())
             return
         except _Stopping:
-            await self._release(item, progress=payload | {PARTS_SENT: done} if done else None)
+            await self._release(item, progress=progress())
             return
         except Unavailable:  # the database, not the item (it was given up as a render error): try soon
             with contextlib.suppress(Unavailable):
@@ -232,17 +257,35 @@ class OutboxDelivery:
             log.exception("outbox item %s (%s) could not be rendered", item.id, item.kind)
             await self._give_up(item, f"render error: {error}")
             return
-        await self._mark_sent(item)
+        if shown is not None:
+            if len(self._shown) > 10_000:
+                self._shown.clear()
+            self._shown[item.id] = shown
+        await self._mark_sent(item, shown)
         self.stats.sent_by_kind[item.kind] = self.stats.sent_by_kind.get(item.kind, 0) + 1
 
-    async def _mark_sent(self, item: OutboxItem) -> None:
+    def _edit_target(self, item: OutboxItem) -> tuple[int | None, float | None]:
+        """The message an item is to be shown in (``None``: a new one), or how long it waits for the
+        earlier item it is shown in to go out first."""
+        earlier = item.replaces
+        if earlier is None:
+            return None, None
+        shown = earlier.shown or self._shown.get(earlier.item_id)
+        if shown is not None and shown.chat_id == item.recipient_telegram_id:
+            return shown.message_id, None
+        if earlier.pending_until is None:  # given up, never shown, or shown before messages were kept
+            return None, None
+        due_in = (earlier.pending_until - self.crm.clock.now()).total_seconds()
+        return None, max(due_in, 0.0) + WAIT_FOR_EARLIER_S
+
+    async def _mark_sent(self, item: OutboxItem, shown: Shown | None) -> None:
         """Note that Telegram took the item, in one write with the items that went out while the last
         write was under way (a group commit: a write per message would hold the pace back).
 
         Through a database outage the write is retried until the lease would let a pass send the items
         again: they had been sent a second time after the outage. Returns once the item's mark is
         written, or has failed in another sender's write (the lease then brings the item back)."""
-        self._unmarked.append(item.id)
+        self._unmarked.append((item.id, shown))
         async with self._marking:
             ids, self._unmarked = self._unmarked, []
             if not ids:  # the write before took this item along
@@ -257,7 +300,8 @@ class OutboxDelivery:
                     if time.monotonic() + delay > deadline:
                         raise
                     log.warning(
-                        "outbox items %s went out; the database is unavailable to note it: retrying", ids
+                        "outbox items %s went out; the database is unavailable to note it: retrying",
+                        [item_id for item_id, _ in ids],
                     )
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 5.0)
@@ -279,17 +323,22 @@ class OutboxDelivery:
         why = "not sent yet when the process stopped"
         await self._reschedule(item, 0, why, count=False, progress=progress)
 
-    async def _send(self, chat_id: int, message: Outgoing) -> None:
+    async def _send(self, chat_id: int, message: Outgoing, *, edit: int | None = None) -> int:
+        """Send ``message``, or show it in the message ``edit``; returns the message that shows it."""
         async with self._turn:
             await self._pause(self.limiter.global_wait())
             while (wait := self.limiter.global_wait()) > 0:  # a 429 paused sending meanwhile
                 await self._pause(wait)
             self.limiter.take()
         if isinstance(message, View):
-            await self.transport.send_view(chat_id, message)
+            if edit is not None:
+                message_id = await edit_or_send(self.transport, chat_id, edit, message)
+            else:
+                message_id = await self.transport.send_view(chat_id, message)
         else:
-            await self.transport.send_photo(chat_id, message)
+            message_id = await self.transport.send_photo(chat_id, message)
         self.limiter.sent(chat_id)
+        return message_id
 
     async def _failed(
         self, item: OutboxItem, recipient: User, error: TransportError, *, progress: dict[str, Any] | None
@@ -334,3 +383,10 @@ class OutboxDelivery:
     async def _give_up(self, item: OutboxItem, why: str, *, status: str = "failed") -> None:
         self.stats.failed += 1
         await self.crm.outbox.give_up(item.id, error=why, status=status)
+
+
+def _shown_in(value: object) -> Shown | None:
+    """Where an item's first part went out, as its progress keeps it (``[chat, message]``)."""
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(n, int) for n in value):
+        return Shown(value[0], value[1])
+    return None

@@ -29,5 +29,7 @@ class CrmConfig:
     # Missed calls from one number within this window make one notice, with their count.
     repeat_call_window: timedelta = timedelta(minutes=10)
     call_flood: CallFloodRule = field(default_factory=CallFloodRule)
+    # A deal's owner hears of colleagues' calls with their customers in one notice this long after the first.
+    colleague_calls_window: timedelta = timedelta(minutes=15)
     # A PBX that places calls from the CRM is configured: cards offer "Call".
     places_calls: bool = False

@@ -46,6 +46,7 @@ class CoreSettings(LogSettings):
     calls_create_deals: CreateDealsFrom = CreateDealsFrom.ALL
     call_back_minutes: int = Field(default=15, ge=1, le=24 * 60)
     repeat_call_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    colleague_calls_minutes: int = Field(default=15, ge=0, le=24 * 60)
     call_flood_new_numbers: int = Field(default=30, ge=0, le=1_000_000)
     call_flood_minutes: int = Field(default=5, ge=1, le=24 * 60)
     own_numbers: CommaList = Field(default_factory=list)
@@ -102,6 +103,7 @@ class CoreSettings(LogSettings):
             calls_create_deals=self.calls_create_deals,
             call_back_after=timedelta(minutes=self.call_back_minutes),
             repeat_call_window=timedelta(minutes=self.repeat_call_minutes),
+            colleague_calls_window=timedelta(minutes=self.colleague_calls_minutes),
             call_flood=CallFloodRule(self.call_flood_new_numbers, timedelta(minutes=self.call_flood_minutes)),
             own_numbers=numbers(self.own_numbers, "KANBOT_OWN_NUMBERS"),
             blocked_numbers=numbers(self.blocked_numbers, "KANBOT_BLOCKED_NUMBERS"),

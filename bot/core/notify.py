@@ -12,15 +12,18 @@ from bot.core.features.calls import outcome_buttons
 from bot.core.features.card import details
 from bot.core.features.cards import deal_card
 from bot.core.features.dialing import refusal_text
-from bot.core.i18n import Tr, h
+from bot.core.i18n import Tr, h, isolate
 from bot.core.renderers import RENDERERS, Outgoing, renders
 from bot.core.views import Button, View
+from bot.core.widths import room, shorten
 from crm_core.domain.deals import EventKind
 from crm_core.domain.errors import NotFound
 from crm_core.domain.notifications import NoteKind
 from crm_core.domain.phones import pretty as pretty_phone
 from crm_core.domain.users import User
 from crm_core.services import Crm
+
+COLLEAGUE_BUTTONS = 6  # deals a colleague-calls notice opens with a button (the rest are named)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,8 @@ async def call_ended(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
     """An answered call is over: how long it took, and one tap for how it went."""
     tr = ctx.tr
     notice = "📞 " + tr("Call with {phone}", phone=pretty_phone(p.get("caller"))) + "\n⏱ " + _ended(tr, p)
+    if p.get("ask_who"):
+        notice += "\n👤 " + tr("Who is calling? Reply with their name, or «Name, Company».")
     card = await _card_or_none(ctx, p.get("deal_id"), notice)
     return [_with_outcomes(ctx, card, p)] if card is not None else []
 
@@ -227,6 +232,35 @@ async def call_flood(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
         tr("A number that calls again after the flood gets a deal as usual."),
     ]
     return [View.of(lines)]
+
+
+@renders(NoteKind.COLLEAGUE_CALLS)
+async def colleague_calls(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+    """An owner's batched notice: which colleagues spoke with which of their customers."""
+    tr = ctx.tr
+    by_colleague: dict[object, list[dict[str, Any]]] = {}
+    for line in p.get("spoke") or []:
+        by_colleague.setdefault(line.get("by_id"), []).append(line)
+    lines: list[str] = []
+    buttons: list[list[Button]] = []
+    for spoke in by_colleague.values():
+        name = isolate(h(spoke[0].get("by_name") or "?"))
+        lines.append(
+            "📞 "
+            + tr.ngettext(
+                "{name} spoke with {n} of your customers:",
+                "{name} spoke with {n} of your customers:",
+                len(spoke),
+                name=name,
+            )
+        )
+        for line in spoke:
+            what = tr("returned the missed call") if line.get("returned") else tr("answered their call")
+            lines.append(f"• {isolate(h(line.get('title') or '?'))} — {what}")
+            if line.get("deal_id") and len(buttons) < COLLEAGUE_BUTTONS:
+                label = shorten("📂 " + str(line.get("title") or "?"), room(1))
+                buttons.append([Button.act(label, A.CARD, int(line["deal_id"]))])
+    return [View.of(lines, buttons)] if lines else []
 
 
 @renders(NoteKind.CALL_NOT_PLACED)

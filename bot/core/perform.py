@@ -161,6 +161,31 @@ async def _to_stranger(messenger: Messenger, event: Event, reply: Reply, lane: L
             return
 
 
+class Editor(Protocol):
+    async def send_view(self, chat_id: int, view: View) -> int: ...
+
+    async def edit_view(self, chat_id: int, message_id: int, view: View) -> None: ...
+
+
+GONE = ("not found", "can't be edited", "no text in the message")
+
+
+async def edit_or_send(messenger: Editor, chat_id: int, message_id: int, view: View) -> int:
+    """Show ``view`` in the message ``message_id``; one that is gone or cannot be edited (a photo's, a
+    deleted one) gets ``view`` as a new message instead. "Not modified" is no error. Returns the id of
+    the message that shows the view."""
+    try:
+        await messenger.edit_view(chat_id, message_id, view)
+    except TransportError as error:
+        text = error.description.lower()
+        if "not modified" in text:
+            return message_id
+        if error.failure is Failure.REFUSED and any(reason in text for reason in GONE):
+            return await messenger.send_view(chat_id, view)
+        raise
+    return message_id
+
+
 async def _one(messenger: Messenger, event: Event, action: Action) -> None:
     chat_id = event.chat_id
     if isinstance(action, Send):
@@ -169,17 +194,7 @@ async def _one(messenger: Messenger, event: Event, action: Action) -> None:
         if isinstance(event, ButtonPress) and event.on_media and action.message_id == event.message_id:
             await messenger.send_view(chat_id, action.view)  # a chart's caption is no place for a card
             return
-        try:
-            await messenger.edit_view(chat_id, action.message_id, action.view)
-        except TransportError as error:
-            text = error.description.lower()
-            if "not modified" in text:
-                return
-            gone = ("not found", "can't be edited", "no text in the message")
-            if error.failure is Failure.REFUSED and any(reason in text for reason in gone):
-                await messenger.send_view(chat_id, action.view)
-                return
-            raise
+        await edit_or_send(messenger, chat_id, action.message_id, action.view)
     elif isinstance(action, SendPhoto):
         await messenger.send_photo(action.chat_id or chat_id, action)
     elif isinstance(action, Typing):

@@ -286,6 +286,11 @@ outbox = Table(
     # What the item is about (a caller's repeated calls, a call flood): news of the same thing is
     # counted on the item while it waits, or on one item a window later, instead of queued again.
     Column("coalesce_key", String(200), nullable=True),
+    # The dedup key of an earlier item whose message this one is shown in (edited), if it went out.
+    Column("edits", String(200), nullable=True),
+    # The Telegram message the item became (its first, when it had several), once sent.
+    Column("chat_id", BigInteger, nullable=True),
+    Column("message_id", BigInteger, nullable=True),
     Index("ix_outbox_status_not_before", "status", "not_before"),
     Index("ix_outbox_coalesce_key", "coalesce_key"),
 )

@@ -16,6 +16,8 @@ class Notification:
     ``dedup_key`` makes queueing idempotent: a second note with the same key is dropped.
     ``coalesce_key`` names what the note is about (a caller's repeated calls, a call flood), so that
     later news of the same thing can be counted on the note while it waits instead of queued again.
+    ``edits`` names (by its ``dedup_key``) an earlier note whose message this one is shown in: the
+    delivery edits that message, or sends anew when it never went out or cannot be edited.
     """
 
     recipient_id: int
@@ -24,6 +26,7 @@ class Notification:
     dedup_key: str | None = None
     not_before: datetime | None = None
     coalesce_key: str | None = None
+    edits: str | None = None
 
 
 class NoteKind:
@@ -35,6 +38,7 @@ class NoteKind:
     CALL_UNKNOWN = "call_unknown"
     CALL_NOT_PLACED = "call_not_placed"
     CALL_FLOOD = "call_flood"
+    COLLEAGUE_CALLS = "colleague_calls"
     STALE_REMINDER = "stale_reminder"
     ESCALATION = "escalation"
     TASK_DUE = "task_due"
@@ -43,6 +47,27 @@ class NoteKind:
     DIGEST = "digest"
     NUDGE = "nudge"
     DEAL_MOVED_ON_BOARD = "deal_moved_on_board"
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """Where a delivered notification is in Telegram: its chat and message."""
+
+    chat_id: int
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Replaces:
+    """The earlier notification whose message an item is shown in, as it was when the item was claimed.
+
+    ``shown``: where it went out (``None``: not yet, or never). ``pending_until``: it still waits to go
+    out, due then, and the item waits for it; ``None`` with no ``shown``: it was given up, so the item
+    is sent anew."""
+
+    item_id: int
+    shown: Shown | None
+    pending_until: datetime | None
 
 
 @dataclass(slots=True)
@@ -55,6 +80,7 @@ class OutboxItem:
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+    replaces: Replaces | None = None
 
     @property
     def recipient_id(self) -> int:

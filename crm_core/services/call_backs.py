@@ -14,7 +14,7 @@ from datetime import datetime
 
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
 from crm_core.domain.conversations import Dialog
-from crm_core.domain.deals import Actor, DealEvent, EventKind
+from crm_core.domain.deals import Actor, Deal, DealEvent, EventKind
 from crm_core.domain.phones import pretty
 from crm_core.domain.tasks import Task
 from crm_core.domain.users import User
@@ -49,6 +49,17 @@ async def ask_who_is_calling(uow: UnitOfWork, seller: User, *, deal_id: int, now
     return True
 
 
+async def still_asking_who(uow: UnitOfWork, seller: User, *, deal_id: int, now: datetime) -> bool:
+    """Whether the seller's next message still names the caller of ``deal_id`` (not answered yet)."""
+    dialog = await uow.dialogs.get(seller.telegram_id)
+    return (
+        dialog is not None
+        and dialog.flow == WHO_IS_CALLING
+        and dialog.data.get("deal_id") == deal_id
+        and now - dialog.updated_at <= DIALOG_TTL
+    )
+
+
 def customer_of(event: CallEvent) -> str | None:
     """The customer's number of a call with the outside world, ``None`` for internal or hidden ones."""
     if event.direction is CallDirection.INBOUND:
@@ -75,10 +86,10 @@ def is_attempt(event: CallEvent) -> bool:
 
 async def close_the_loop(
     uow: UnitOfWork, event: CallEvent, reacher: User | None, *, call_id: int, now: datetime, actor: Actor
-) -> list[Task]:
+) -> list[tuple[Task, Deal]]:
     """Do the open call-backs to the customer this call reached, or count the attempt on them.
 
-    Returns the call-backs done by the call (their history lines are written)."""
+    Returns the call-backs done by the call, with their deals (their history lines are written)."""
     phone = customer_of(event)
     if phone is None:
         return []
@@ -100,7 +111,7 @@ async def _reached(
     call_id: int,
     now: datetime,
     actor: Actor,
-) -> list[Task]:
+) -> list[tuple[Task, Deal]]:
     done = []
     reached_at = event.answered_at or event.started_at
     for task in await uow.tasks.open_call_backs_to(phone):
@@ -127,5 +138,5 @@ async def _reached(
             )
         )
         await uow.deals.refresh_follow_up(deal)
-        done.append(task)
+        done.append((task, deal))
     return done

@@ -15,9 +15,15 @@ from crm_core.domain.phones import mask, pretty
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import Role, User
 from crm_core.services.base import ServiceBase, default_pipeline, require_active
-from crm_core.services.call_backs import ask_who_is_calling, call_back_text, close_the_loop
+from crm_core.services.call_backs import (
+    ask_who_is_calling,
+    call_back_text,
+    close_the_loop,
+    still_asking_who,
+)
 from crm_core.services.call_notices import queue_missed_call, tell_bosses_of_flood
 from crm_core.services.call_seals import BoundMeanwhile, check_seal
+from crm_core.services.colleague_calls import colleague_calls, tell_of_colleague_calls
 from crm_core.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -189,7 +195,10 @@ class CallService(ServiceBase):
             )
             if result.deal is not None:
                 await self._record_on_deal(uow, result.deal, result, event, call_id, now)
-            await close_the_loop(uow, event, answerer, call_id=call_id, now=now, actor=self._system(event))
+            done = await close_the_loop(
+                uow, event, answerer, call_id=call_id, now=now, actor=self._system(event)
+            )
+            await self._tell_owners(uow, event, answerer, result.deal, done, now)
             if not result.held:
                 await self._notify(uow, event, result, answerer, call_id, now)
             await uow.commit()
@@ -373,7 +382,26 @@ class CallService(ServiceBase):
         if known.deal_id is not None and known.status is CallStatus.ANSWERED:
             await _tell_call_ended(uow, event, answerer, call_id=known.id, deal_id=known.deal_id, now=now)
         if known.status is not CallStatus.ANSWERED:  # an answered call's first event did it already
-            await close_the_loop(uow, event, answerer, call_id=known.id, now=now, actor=self._system(event))
+            done = await close_the_loop(
+                uow, event, answerer, call_id=known.id, now=now, actor=self._system(event)
+            )
+            deal = await uow.deals.get(known.deal_id) if known.deal_id is not None else None
+            await self._tell_owners(uow, event, answerer, deal, done, now)
+
+    async def _tell_owners(
+        self,
+        uow: UnitOfWork,
+        event: CallEvent,
+        answerer: User | None,
+        deal: Deal | None,
+        done: list[tuple[Task, Deal]],
+        now: datetime,
+    ) -> None:
+        """Tell the owners whose customers a colleague spoke with (in their batched notice)."""
+        answered = event.direction is CallDirection.INBOUND and event.status is CallStatus.ANSWERED
+        told = colleague_calls(answerer, deal, answered, done)
+        if told:
+            await tell_of_colleague_calls(uow, told, window=self.config.colleague_calls_window, now=now)
 
     async def _notify(
         self,
@@ -406,7 +434,7 @@ class CallService(ServiceBase):
                 return
             if result.created and deal is not None:
                 base["ask_who"] = await ask_who_is_calling(uow, answerer, deal_id=deal.id, now=now)
-            await uow.outbox.put(Notification(answerer.id, kind, base, dedup_key=f"pop:{call_id}"), at=now)
+            await uow.outbox.put(Notification(answerer.id, kind, base, dedup_key=pop_up_key(call_id)), at=now)
             return
         if event.status is not CallStatus.MISSED or not self._makes_deals(event):
             return
@@ -423,7 +451,8 @@ class CallService(ServiceBase):
 async def _tell_call_ended(
     uow: UnitOfWork, event: CallEvent, answerer: User | None, *, call_id: int, deal_id: int, now: datetime
 ) -> None:
-    """An answered call is over: its seller is asked how it went (once per call)."""
+    """An answered call is over: its seller is asked how it went (once per call), in the call's pop-up
+    if it had one (the delivery edits it: one live card per call)."""
     if answerer is None or event.status is not CallStatus.ANSWERED or not event.is_final:
         return
     payload = {
@@ -432,9 +461,18 @@ async def _tell_call_ended(
         "deal_id": deal_id,
         "duration_s": event.duration_s,
         "ended": True,
+        # The pop-up asked "Who is calling?" and the seller has not answered yet: the card still asks.
+        "ask_who": await still_asking_who(uow, answerer, deal_id=deal_id, now=now),
     }
-    note = Notification(answerer.id, NoteKind.CALL_ENDED, payload, dedup_key=f"ended:{call_id}")
+    note = Notification(
+        answerer.id, NoteKind.CALL_ENDED, payload, dedup_key=f"ended:{call_id}", edits=pop_up_key(call_id)
+    )
     await uow.outbox.put(note, at=now)
+
+
+def pop_up_key(call_id: int) -> str:
+    """The dedup key of a call's pop-up: one per call, and what the call's end is shown in."""
+    return f"pop:{call_id}"
 
 
 def _as_event(call: CallRecord) -> CallEvent:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from crm_core.domain.notifications import OutboxItem
+from crm_core.domain.notifications import OutboxItem, Shown
 from crm_core.services.base import ServiceBase
 
 
@@ -18,9 +18,10 @@ class OutboxService(ServiceBase):
             await uow.commit()
         return items
 
-    async def mark_all_sent(self, item_ids: Sequence[int]) -> None:
+    async def mark_all_sent(self, sent: Sequence[tuple[int, Shown | None]]) -> None:
+        """Note the items Telegram took, each with the message it became (``None``: not known)."""
         async with self.db.uow() as uow:
-            await uow.outbox.mark_all_sent(item_ids, at=self.now())
+            await uow.outbox.mark_all_sent(sent, at=self.now())
             await uow.commit()
 
     async def retry_later(

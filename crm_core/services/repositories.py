@@ -16,7 +16,7 @@ from crm_core.domain.deals import Contact, Deal, DealEvent, EventKind
 from crm_core.domain.dialing import CallRequest
 from crm_core.domain.funnel import Pipeline, StageSpec
 from crm_core.domain.listing import DealOrder, Page
-from crm_core.domain.notifications import Notification, OutboxItem
+from crm_core.domain.notifications import Notification, OutboxItem, Shown
 from crm_core.domain.preferences import Preferences, Reminded
 from crm_core.domain.tasks import Task
 from crm_core.domain.users import Role, User
@@ -288,9 +288,9 @@ class Outbox(Protocol):
 
     async def last_due_at(self, coalesce_key: str) -> datetime | None: ...
 
-    async def mark_sent(self, item_id: int, *, at: datetime) -> None: ...
+    async def mark_sent(self, item_id: int, *, at: datetime, shown: Shown | None = None) -> None: ...
 
-    async def mark_all_sent(self, item_ids: Sequence[int], *, at: datetime) -> None: ...
+    async def mark_all_sent(self, sent: Sequence[tuple[int, Shown | None]], *, at: datetime) -> None: ...
 
     async def retry_later(
         self,

@@ -33,6 +33,66 @@ async def test_a_call_that_ends_asks_how_it_went_and_not_interested_loses_the_de
     assert call.outcome is CallOutcome.NOT_INTERESTED
 
 
+async def test_when_an_answered_call_ends_its_pop_up_is_edited_in_place_with_the_duration_and_outcomes(
+    chat: EmulatedChat, kanbot: RunningKanbot
+) -> None:
+    await post_call(kanbot, call_id="c-5")
+    pop_up = await said_to(chat, ALI, "New customer on the line")
+    await chat.wait()
+    messages = len(await chat.bot_messages(ALI))
+    await post_call(kanbot, call_id="c-5", ended_at=datetime.now(UTC).isoformat(), duration_s=75)
+
+    async def edited() -> bool:
+        return "The call ended after 1:15" in (await chat.message(ALI, pop_up.message_id)).text
+
+    await chat.wait_until(edited, what="the pop-up edited with the call's end")
+    card = await chat.message(ALI, pop_up.message_id)
+    assert {"🗣 Talked", "📵 No answer", "🕒 Call later", "🚫 Not interested", "📝 Note"} <= set(
+        card.button_texts
+    )
+    assert "Opportunity ▶" in card.button_texts  # the deal's card, under the outcomes
+    await chat.wait()
+    assert len(await chat.bot_messages(ALI)) == messages  # one live card for the call, no second one
+    await chat.click(ALI, "Talked", message_id=pop_up.message_id)
+    assert "Talked." in (await chat.message(ALI, pop_up.message_id)).text
+
+
+async def test_a_pop_up_whose_call_ended_before_the_caller_was_named_still_asks_who_is_calling(
+    chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm
+) -> None:
+    outcome = await post_call(kanbot, call_id="c-7")
+    pop_up = await said_to(chat, ALI, "Who is calling?")
+    await post_call(kanbot, call_id="c-7", ended_at=datetime.now(UTC).isoformat(), duration_s=30)
+
+    async def edited() -> bool:
+        return "The call ended after 0:30" in (await chat.message(ALI, pop_up.message_id)).text
+
+    await chat.wait_until(edited, what="the pop-up edited with the call's end")
+    assert "Who is calling?" in (await chat.message(ALI, pop_up.message_id)).text
+    await chat.send(ALI, "Ivan Petrov")
+    deal = await crm.deals.get(deal_id=outcome["deal_id"], actor=await crm.users.identify(ALI))
+    assert deal.title == "Ivan Petrov"
+
+
+async def test_the_end_of_a_call_waits_out_telegrams_429_on_the_edit_and_still_edits_the_pop_up(
+    chat: EmulatedChat, kanbot: RunningKanbot
+) -> None:
+    await post_call(kanbot, call_id="c-6")
+    pop_up = await said_to(chat, ALI, "New customer on the line")
+    await chat.wait()
+    messages = len(await chat.bot_messages(ALI))
+    await chat.faults("editMessageText", 429, 2, retry_after=1)
+    await post_call(kanbot, call_id="c-6", ended_at=datetime.now(UTC).isoformat(), duration_s=5)
+
+    async def edited() -> bool:
+        return "The call ended after 0:05" in (await chat.message(ALI, pop_up.message_id)).text
+
+    await chat.wait_until(edited, timeout_s=30, what="the pop-up edited after the 429s")
+    await chat.wait()
+    assert len(await chat.bot_messages(ALI)) == messages
+    assert [e["status"] for e in await chat.log("editMessageText")].count(429) == 2
+
+
 async def test_a_call_reported_once_it_ended_pops_up_with_its_outcomes_and_call_later_plans_a_call_back(
     chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm
 ) -> None:

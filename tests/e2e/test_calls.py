@@ -132,3 +132,14 @@ async def test_a_missed_call_nobody_owns_is_told_to_the_boss(
         duration_s=0,
     )
     assert "nobody owns it" in (await said_to(chat, BOSS, "nobody owns it")).text
+
+
+async def test_without_a_phone_system_that_places_calls_a_call_back_in_the_task_list_has_no_call_button(
+    chat: EmulatedChat, kanbot: RunningKanbot
+) -> None:
+    await post_call(kanbot, status="missed", answered_by=None, answered_at=None, ended_at=None)
+    await said_to(chat, ALI, "Missed call from")
+    await chat.send(ALI, "/tasks")
+    listed = await chat.last(ALI)
+    assert "Call back +7 495 123-45-67" in listed.text
+    assert "📞 Call" not in listed.button_texts

@@ -122,3 +122,37 @@ async def test_call_on_a_missed_calls_notice_calls_the_customer_back_and_closes_
         return all(t.id != task.id for t in await crm.tasks.open_tasks(actor=ali))
 
     await chat.wait_until(called_back, what="the call-back task done by the placed call")
+
+
+async def test_call_on_a_call_back_in_the_task_list_calls_the_customer_back_and_closes_the_task(
+    chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm, fake_ami: FakeAmi
+) -> None:
+    await post_call(kanbot, status="missed", answered_by=None, answered_at=None, ended_at=None)
+    await said_to(chat, ALI, "Missed call from")
+    ali = await crm.users.identify(ALI)
+    [task] = [t for t in await crm.tasks.open_tasks(actor=ali) if t.kind is TaskKind.CALL_BACK]
+    await chat.send(ALI, "/tasks")
+    listed = await chat.last(ALI)
+    assert all(len(row) <= 3 for row in listed.buttons)
+    [call] = [b for row in listed.buttons for b in row if b["text"] == "📞 Call"]  # one call-back, one button
+    await chat.press_data(ALI, listed.message_id, call["callback_data"])
+    assert "your phone (101) rings first" in (await chat.message(ALI, listed.message_id)).text
+    [originate] = await fake_ami.wait_for_originate()
+    assert (originate["Channel"], originate["Exten"]) == ("PJSIP/101", "+74951234567")
+
+    async def called_back() -> bool:  # the placed call connected: the customer was reached
+        return all(t.id != task.id for t in await crm.tasks.open_tasks(actor=ali))
+
+    await chat.wait_until(called_back, what="the call-back task done by the call placed from /tasks")
+
+
+async def test_a_task_that_is_not_a_call_back_has_no_call_button_in_the_task_list(
+    chat: EmulatedChat, crm: Crm
+) -> None:
+    ali = await crm.users.identify(ALI)
+    deal = await crm.deals.create(actor=ali, title="ACME phones", contact_name="Ivan", phone=PHONE)
+    await crm.tasks.add(deal_id=deal.id, text="Send the offer", due_at=crm.clock.now(), actor=ali)
+    await chat.send(ALI, "/tasks")
+    listed = await chat.last(ALI)
+    assert "Send the offer" in listed.text
+    assert "📞 Call" not in listed.button_texts

@@ -133,7 +133,10 @@ async def test_a_known_callers_open_deal_gets_the_call_whatever_way_the_number_w
     assert again.owner is not None and again.owner.name == "Bob"  # answering does not take it away
     assert [e.kind for e in await crm.deals.history(deal_id=deal.id, actor=team.bob)][-1] is EventKind.CALL
     assert await deal_count(crm) == 1
-    assert await notes(crm) == [(team.alice.id, NoteKind.CALL_ANSWERED)]  # the pop-up goes to who answered
+    assert await notes(crm) == [
+        (team.alice.id, NoteKind.CALL_ANSWERED),  # the pop-up goes to who answered
+        (team.bob.id, NoteKind.COLLEAGUE_CALLS),  # and the deal's owner hears of it, in a batch
+    ]
 
 
 async def test_a_caller_with_several_open_deals_calls_into_the_most_recently_active(

@@ -38,6 +38,8 @@ class FakeTelegram:
     most_in_flight_per_chat: int = 0
     stop: asyncio.Event | None = None  # set once ``stop_after`` messages went out
     stop_after: int = 0
+    edited: list[tuple[int, int, str]] = field(default_factory=list)  # chat, message, its new text
+    edit_faults: list[TransportError] = field(default_factory=list)  # what the next edits get
 
     async def send_view(self, chat_id: int, view: View) -> int:
         self.started_at.append(time.monotonic())
@@ -54,6 +56,11 @@ class FakeTelegram:
             return len(self.sent)
         finally:
             self.in_flight[chat_id] -= 1
+
+    async def edit_view(self, chat_id: int, message_id: int, view: View) -> None:
+        if self.edit_faults:
+            raise self.edit_faults.pop(0)
+        self.edited.append((chat_id, message_id, view.html))
 
     async def send_photo(self, chat_id: int, photo: SendPhoto) -> int:
         raise AssertionError("no photo expected")

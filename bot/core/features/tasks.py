@@ -54,6 +54,7 @@ async def tasks_view(ctx: ChatContext, page: int = 0) -> View:
         )
         buttons.append([Button.act(task_label(task, ctx), A.CARD, task.deal_id)])
         actions = [
+            *_call_button(task, ctx),
             Button.act("✅ " + tr.label("Done"), A.TASK_DONE, task.id, where),
             Button.act("💤 " + tr.label("+1 h"), A.TASK_SNOOZE, task.id, "1h", where),
             Button.act(f"🌅 {MORNING:%H:%M}", A.TASK_SNOOZE, task.id, "tm", where),  # tomorrow morning
@@ -68,6 +69,14 @@ async def tasks_view(ctx: ChatContext, page: int = 0) -> View:
     if len(tasks) > SHOWN:
         lines.append(tr("…and more."))
     return View.of(lines, buttons)
+
+
+def _call_button(task: Task, ctx: ChatContext) -> list[Button]:
+    """ "📞 Call" on a call-back with a number, when a phone system places calls: the seller's phone
+    rings, then the customer's (the call that connects does the task)."""
+    if task.kind is not TaskKind.CALL_BACK or not task.phone or not ctx.crm.config.places_calls:
+        return []
+    return [Button.act("📞 " + ctx.tr.label("Call"), A.DIAL, task.deal_id, task.id)]
 
 
 @router.command("tasks")

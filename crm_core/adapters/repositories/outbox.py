@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.repositories.users import user_from_row
 from crm_core.adapters.tables import outbox, user_extensions, users
-from crm_core.domain.notifications import Notification, OutboxItem
+from crm_core.domain.notifications import Notification, OutboxItem, Replaces, Shown
 
 # A chat takes about a message a second, so more of one recipient's items in a batch would only be
 # handed back to the queue.
@@ -34,6 +34,7 @@ class OutboxRepository:
             "created_at": at,
             "not_before": note.not_before or at,
             "coalesce_key": note.coalesce_key,
+            "edits": note.edits,
         }
         if note.dedup_key is None:
             await self.conn.execute(insert(outbox).values(**values))
@@ -90,6 +91,7 @@ class OutboxRepository:
                     outbox.c.payload,
                     outbox.c.attempts,
                     outbox.c.created_at.label("item_created_at"),
+                    outbox.c.edits,
                     users,
                 )
                 .join(users, users.c.id == outbox.c.recipient_id)
@@ -105,6 +107,7 @@ class OutboxRepository:
             )
         ):
             extensions.setdefault(user_id, []).append(extension)
+        replaced = await self._replaced({r.edits for r in rows if r.edits})
         return [
             OutboxItem(
                 id=r.item_id,
@@ -113,9 +116,33 @@ class OutboxRepository:
                 payload=dict(r.payload),
                 attempts=r.attempts,
                 created_at=r.item_created_at,
+                replaces=replaced.get(r.edits) if r.edits else None,
             )
             for r in rows
         ]
+
+    async def _replaced(self, dedup_keys: set[str]) -> dict[str, Replaces]:
+        """The earlier items that claimed items are to be shown in, by dedup key, as they are now."""
+        if not dedup_keys:
+            return {}
+        found = await self.conn.execute(
+            select(
+                outbox.c.id,
+                outbox.c.dedup_key,
+                outbox.c.status,
+                outbox.c.not_before,
+                outbox.c.chat_id,
+                outbox.c.message_id,
+            ).where(outbox.c.dedup_key.in_(sorted(dedup_keys)))
+        )
+        return {
+            r.dedup_key: Replaces(
+                item_id=r.id,
+                shown=Shown(r.chat_id, r.message_id) if r.status == "sent" and r.message_id else None,
+                pending_until=r.not_before if r.status == "pending" else None,
+            )
+            for r in found
+        }
 
     async def waiting(self, coalesce_key: str, *, now: datetime) -> tuple[int, dict[str, Any]] | None:
         """The newest item about ``coalesce_key`` that waits to be sent and nobody is sending: its id and
@@ -148,15 +175,30 @@ class OutboxRepository:
         ).scalar()
         return due
 
-    async def mark_sent(self, item_id: int, *, at: datetime) -> None:
-        await self.mark_all_sent([item_id], at=at)
+    async def mark_sent(self, item_id: int, *, at: datetime, shown: Shown | None = None) -> None:
+        await self.mark_all_sent([(item_id, shown)], at=at)
 
-    async def mark_all_sent(self, item_ids: Sequence[int], *, at: datetime) -> None:
-        """Note that Telegram took each of ``item_ids`` (one statement for them all)."""
+    async def mark_all_sent(self, sent: Sequence[tuple[int, Shown | None]], *, at: datetime) -> None:
+        """Note that Telegram took each item, and the message it became (one statement for them all)."""
         await self.conn.execute(
             update(outbox)
-            .where(outbox.c.id.in_(item_ids))
-            .values(status="sent", sent_at=at, claimed_until=None, attempts=outbox.c.attempts + 1)
+            .where(outbox.c.id == bindparam("item_id"))
+            .values(
+                status="sent",
+                sent_at=at,
+                claimed_until=None,
+                attempts=outbox.c.attempts + 1,
+                chat_id=bindparam("shown_chat"),
+                message_id=bindparam("shown_message"),
+            ),
+            [
+                {
+                    "item_id": item_id,
+                    "shown_chat": shown.chat_id if shown else None,
+                    "shown_message": shown.message_id if shown else None,
+                }
+                for item_id, shown in sent
+            ],
         )
 
     async def retry_later(
