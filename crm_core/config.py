@@ -31,3 +31,5 @@ class CrmConfig:
     call_flood: CallFloodRule = field(default_factory=CallFloodRule)
     # A PBX that places calls from the CRM is configured: cards offer "Call".
     places_calls: bool = False
+    # Calls' recordings are deleted this many days after they were fetched (0: kept for ever).
+    recordings_keep_days: int = 90
