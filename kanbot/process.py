@@ -26,6 +26,7 @@ from bot.webapp.api import webapp_routes
 from bot.webapp.menu import board_app_url, set_board_menu_button
 from crm_core.adapters import schema
 from crm_core.adapters.database import Database
+from crm_core.adapters.recording_files import DirectoryFiles
 from crm_core.domain.calls import CallEvent, IngestOutcome
 from crm_core.domain.errors import Unavailable
 from crm_core.domain.users import Role
@@ -105,7 +106,9 @@ async def open_core(
         config = dataclasses.replace(
             settings.core.crm_config(), places_calls=settings.dial.dial_via is not None
         )
-        crm = Crm(db, clock=clock, config=config)
+        recordings = settings.core.recordings_dir
+        files = DirectoryFiles(recordings) if recordings is not None else None
+        crm = Crm(db, clock=clock, config=config, recording_files=files)
         for boss_id in settings.core.boss_ids:
             await crm.users.ensure_boss(telegram_id=boss_id, name="Boss")
         chat_settings = ChatSettings(

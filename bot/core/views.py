@@ -96,6 +96,18 @@ class SendPhoto:
 
 
 @dataclass(frozen=True, slots=True)
+class SendAudio:
+    """An audio file (a call's recording), sent as Telegram's sendAudio with a caption."""
+
+    data: bytes
+    filename: str
+    caption: str
+    title: str | None = None
+    duration_s: int | None = None
+    chat_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Typing:
     """Show "typing…" while something slow is prepared."""
 
@@ -107,7 +119,7 @@ class SetCommands:
     commands: tuple[tuple[str, str], ...]
 
 
-Action = Send | Edit | Answer | SendPhoto | Typing | SetCommands
+Action = Send | Edit | Answer | SendPhoto | SendAudio | Typing | SetCommands
 
 
 @dataclass(slots=True)
