@@ -38,6 +38,7 @@ from kanbot.http_server import HttpLimits, start_http
 from kanbot.leader import lead_while_possible
 from kanbot.logs import add_secret
 from kanbot.metrics import CONTENT_TYPE, Metrics
+from kanbot.recordings import build_fetchers, recordings_tick
 from kanbot.runtimes import Identity, Runtime, aiogram_bot, make_runtime
 from kanbot.scheduler import build_scheduler
 from kanbot.settings import Settings
@@ -159,7 +160,10 @@ async def assemble(
             if web_role:
                 app.add_routes(
                     call_routes(
-                        ingest=_counted(ingest, metrics), settings=settings.cloud, bind=crm.calls.bind_seal
+                        ingest=_counted(ingest, metrics),
+                        settings=settings.cloud,
+                        bind=crm.calls.bind_seal,
+                        note=crm.recordings.note,
                     )
                 )
                 calls_secret = settings.cloud.calls_secret
@@ -343,11 +347,13 @@ async def work(
         if listener is not None:
             await listener.start()
         placing = _placing(kanbot, dial, listener, until)
+        fetchers = build_fetchers(dial)
         scheduler = build_scheduler(
             kanbot.crm,
             after_tick=kanbot.delivery.wake.set,
             on_report=kanbot.metrics.count_followups,
             tick_seconds=tick_s,
+            recordings=lambda: recordings_tick(kanbot.crm, fetchers),
         )
         scheduler.start()
         try:
