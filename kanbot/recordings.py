@@ -10,14 +10,19 @@ from crm_core.domain.recordings import Recording
 from crm_core.services import Crm
 from telephony_bridge.recordings.fetch import fetch_due
 from telephony_bridge.recordings.fetchers import Fetcher, MangoRecordings, TwilioRecordings, ZadarmaRecordings
-from telephony_bridge.settings import DialSettings
+from telephony_bridge.recordings.mixmonitor import AsteriskRecordings
+from telephony_bridge.settings import AmiSettings, DialSettings
 
 log = logging.getLogger(__name__)
 
 
-def build_fetchers(settings: DialSettings) -> dict[str, Fetcher]:
-    """A fetcher for each cloud PBX whose API credentials are set (none: nothing is fetched from it)."""
+def build_fetchers(settings: DialSettings, ami: AmiSettings | None = None) -> dict[str, Fetcher]:
+    """A fetcher for each cloud PBX whose API credentials are set (none: nothing is fetched from it), and
+    a reader of Asterisk's MixMonitor files when this process shares their directory."""
     fetchers: list[Fetcher] = []
+    files = ami.mixmonitor() if ami is not None else None
+    if files is not None:
+        fetchers.append(AsteriskRecordings(files))
     if settings.twilio_account_sid and settings.twilio_auth_token:
         token = settings.twilio_auth_token.get_secret_value()
         fetchers.append(TwilioRecordings(settings.twilio_account_sid, token, api_url=settings.twilio_api_url))

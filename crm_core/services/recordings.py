@@ -91,7 +91,7 @@ class RecordingService(ServiceBase):
             recording.failed(error, at=self.now())
             await uow.recordings.save(recording)
             await uow.commit()
-        level = logging.ERROR if recording.given_up else logging.WARNING
+        level = logging.WARNING if recording.given_up else logging.INFO
         log.log(
             level,
             "recording of call %s/%s not fetched (attempt %d%s): %s",
