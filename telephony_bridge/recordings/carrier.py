@@ -10,6 +10,7 @@ CRM keeps a call's first recording, so twice is harmless).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -89,7 +90,5 @@ class RecordingCarrier:
                 await self.carry_due()
             except Exception:
                 _log.exception("could not carry recordings; retrying")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self._poll_s)
-            except TimeoutError:
-                pass

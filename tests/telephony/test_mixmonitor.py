@@ -1,4 +1,5 @@
-"""Asterisk's MixMonitor files: named after the call's id, read once complete, never outside their directory."""
+"""Asterisk's MixMonitor files: named after the call's id, read once complete, never outside their
+directory."""
 
 from __future__ import annotations
 
@@ -35,5 +36,5 @@ def test_a_file_is_complete_once_mixmonitor_stopped_writing_it(tmp_path: Path) -
 
 @pytest.mark.parametrize("template", ["{call_id}/x.wav", "x.wav", "{call_id}-{call_id}.wav", "{channel}.wav"])
 def test_a_recording_file_template_without_exactly_one_call_id_is_refused(template: str) -> None:
-    with pytest.raises(ValidationError, match="KANBOT_AMI_RECORDING_FILE|ami_recording_file"):
+    with pytest.raises(ValidationError, match="ami_recording_file"):
         AmiSettings(_env_file=None, ami_recording_file=template)  # type: ignore[call-arg]
