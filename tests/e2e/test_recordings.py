@@ -3,9 +3,11 @@ a boss; a colleague pressing a forged "🎧" is told there is no such deal, and 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import os
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from bot.emulator import Emulator
 from crm_core.adapters.recording_files import DirectoryFiles
 from crm_core.domain.recordings import RecordingNotice
+from crm_core.ports import FixedClock
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, Msg, RunningKanbot, b36, settings_for
 from tests.e2e.test_calls import post_call
@@ -103,3 +106,28 @@ async def test_a_call_without_a_kept_recording_has_no_headphones(
     answer = await chat.answer(query)
     assert answer is not None and "Not found" in (answer.get("text") or "")
     assert await audio_sent(chat, ALI) == []
+
+
+async def test_a_recording_past_its_retention_period_is_deleted_and_the_calls_list_says_so(
+    chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm, recordings_dir: Path
+) -> None:
+    _, deal_id = await recorded_call(kanbot, crm, recordings_dir)
+    await listen(chat, ALI, deal_id)
+    calls = next(m for m in reversed(await chat.bot_messages(ALI)) if "🎧 1" in m.button_texts)
+    later = Crm(
+        crm.db,
+        clock=FixedClock(datetime.now(UTC) + timedelta(days=91)),
+        config=crm.config,
+        recording_files=DirectoryFiles(recordings_dir),
+    )
+    assert await later.recordings.expire() == 1  # what the worker's tick does
+    assert await asyncio.to_thread(os.listdir, recordings_dir) == []
+    query = await chat.click(ALI, "🎧 1", message_id=calls.message_id)  # the old list's button
+    answer = await chat.answer(query)
+    assert answer is not None and "Not found" in (answer.get("text") or "")
+    await chat.click(ALI, "Back", message_id=calls.message_id)
+    await chat.click(ALI, "⋯ More", message_id=calls.message_id)
+    await chat.click(ALI, "Calls", message_id=calls.message_id)
+    shown = await chat.message(ALI, calls.message_id)
+    assert "recording deleted" in shown.text and not any("🎧" in t for t in shown.button_texts)
+    assert len(await audio_sent(chat, ALI)) == 1
