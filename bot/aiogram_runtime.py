@@ -164,6 +164,12 @@ class AiogramMessenger:
         return sent.message_id
 
     async def send_audio(self, chat_id: int, audio: SendAudio) -> int:
+        if not audio.playable:
+            document = BufferedInputFile(audio.data, audio.filename)
+            sent = await _guard(
+                self.bot.send_document(chat_id, document, caption=audio.caption, parse_mode=ParseMode.HTML)
+            )
+            return sent.message_id
         sent = await _guard(
             self.bot.send_audio(
                 chat_id,

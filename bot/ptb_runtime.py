@@ -164,6 +164,17 @@ class PtbMessenger:
         return sent.message_id
 
     async def send_audio(self, chat_id: int, audio: SendAudio) -> int:
+        if not audio.playable:
+            sent = await _guard(
+                self.bot.send_document(
+                    chat_id,
+                    audio.data,
+                    caption=audio.caption,
+                    parse_mode=ParseMode.HTML,
+                    filename=audio.filename,
+                )
+            )
+            return sent.message_id
         sent = await _guard(
             self.bot.send_audio(
                 chat_id,

@@ -97,7 +97,8 @@ class SendPhoto:
 
 @dataclass(frozen=True, slots=True)
 class SendAudio:
-    """An audio file (a call's recording), sent as Telegram's sendAudio with a caption."""
+    """An audio file (a call's recording) with a caption: Telegram's sendAudio for what its player plays
+    (MP3, M4A), sendDocument for any other file (an Asterisk WAV)."""
 
     data: bytes
     filename: str
@@ -105,6 +106,10 @@ class SendAudio:
     title: str | None = None
     duration_s: int | None = None
     chat_id: int | None = None
+
+    @property
+    def playable(self) -> bool:
+        return self.filename.lower().endswith((".mp3", ".m4a"))
 
 
 @dataclass(frozen=True, slots=True)
