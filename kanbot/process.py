@@ -26,7 +26,6 @@ from bot.webapp.api import webapp_routes
 from bot.webapp.menu import board_app_url, set_board_menu_button
 from crm_core.adapters import schema
 from crm_core.adapters.database import Database
-from crm_core.adapters.recording_files import DirectoryFiles
 from crm_core.domain.calls import CallEvent, CallStatus, IngestOutcome
 from crm_core.domain.errors import Unavailable
 from crm_core.domain.recordings import RecordingNotice
@@ -39,7 +38,7 @@ from kanbot.http_server import HttpLimits, start_http
 from kanbot.leader import lead_while_possible
 from kanbot.logs import add_secret
 from kanbot.metrics import CONTENT_TYPE, Metrics
-from kanbot.recordings import build_fetchers, recordings_tick
+from kanbot.recordings import build_fetchers, recording_files, recordings_tick
 from kanbot.runtimes import Identity, Runtime, aiogram_bot, make_runtime
 from kanbot.scheduler import build_scheduler
 from kanbot.settings import Settings
@@ -109,9 +108,7 @@ async def open_core(
         config = dataclasses.replace(
             settings.core.crm_config(), places_calls=settings.dial.dial_via is not None
         )
-        recordings = settings.core.recordings_dir
-        files = DirectoryFiles(recordings) if recordings is not None else None
-        crm = Crm(db, clock=clock, config=config, recording_files=files)
+        crm = Crm(db, clock=clock, config=config, recording_files=recording_files(settings.core))
         for boss_id in settings.core.boss_ids:
             await crm.users.ensure_boss(telegram_id=boss_id, name="Boss")
         chat_settings = ChatSettings(

@@ -6,14 +6,34 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 
+from crm_core.adapters.recording_files import DirectoryFiles
 from crm_core.domain.recordings import Recording
 from crm_core.services import Crm
+from kanbot.settings import CoreSettings, SettingError
 from telephony_bridge.recordings.fetch import fetch_due
 from telephony_bridge.recordings.fetchers import Fetcher, MangoRecordings, TwilioRecordings, ZadarmaRecordings
 from telephony_bridge.recordings.mixmonitor import AsteriskRecordings
 from telephony_bridge.settings import AmiSettings, DialSettings
 
 log = logging.getLogger(__name__)
+
+
+def recording_files(settings: CoreSettings) -> DirectoryFiles | None:
+    """The recordings directory (made if missing), or ``None`` when ``KANBOT_RECORDINGS_DIR`` is unset;
+    a directory that cannot be made or written stops start-up, naming the setting."""
+    directory = settings.recordings_dir
+    if directory is None:
+        return None
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / ".kanbot-write-check"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise SettingError(
+            "KANBOT_RECORDINGS_DIR", f"{directory} is not a writable directory ({error.strerror or error})"
+        ) from None
+    return DirectoryFiles(directory)
 
 
 def build_fetchers(settings: DialSettings, ami: AmiSettings | None = None) -> dict[str, Fetcher]:

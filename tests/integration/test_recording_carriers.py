@@ -26,7 +26,8 @@ from crm_core.domain.recordings import RecordingNotice, RecordingState
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
 from kanbot.process import _uploader
-from kanbot.recordings import build_fetchers, recordings_tick
+from kanbot.recordings import build_fetchers, recording_files, recordings_tick
+from kanbot.settings import CoreSettings, SettingError
 from telephony_bridge.recordings.api import UPLOAD_PATH, CrmRecordings, recording_routes
 from telephony_bridge.recordings.carrier import RecordingCarrier
 from telephony_bridge.recordings.mixmonitor import MixMonitorFiles
@@ -191,3 +192,13 @@ async def test_an_upload_not_signed_with_the_secret_is_refused_and_changes_nothi
         )
         assert refused.status == 400
     assert await state_of(kept, "asterisk", "1716531234.12") is None
+
+
+def test_a_recordings_directory_that_cannot_be_made_stops_start_up_naming_the_setting(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_bytes(b"")
+    core = CoreSettings(_env_file=None, recordings_dir=tmp_path / "a-file" / "recordings")  # type: ignore[call-arg]
+    with pytest.raises(SettingError, match="KANBOT_RECORDINGS_DIR"):
+        recording_files(core)
+    made = recording_files(CoreSettings(_env_file=None, recordings_dir=tmp_path / "new" / "dir"))  # type: ignore[call-arg]
+    assert made is not None and (tmp_path / "new" / "dir").is_dir()
+    assert recording_files(CoreSettings(_env_file=None)) is None  # type: ignore[call-arg]
