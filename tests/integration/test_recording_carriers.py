@@ -28,7 +28,13 @@ from crm_core.services import Crm
 from kanbot.process import _uploader
 from kanbot.recordings import build_fetchers, recording_files, recordings_tick
 from kanbot.settings import CoreSettings, SettingError
-from telephony_bridge.recordings.api import UPLOAD_PATH, CrmRecordings, recording_routes
+from telephony_bridge.recordings.api import (
+    META_HEADER,
+    UPLOAD_PATH,
+    CrmRecordings,
+    recording_routes,
+    signed_headers,
+)
 from telephony_bridge.recordings.carrier import RecordingCarrier
 from telephony_bridge.recordings.mixmonitor import MixMonitorFiles
 from telephony_bridge.settings import AmiSettings, DialSettings
@@ -171,26 +177,24 @@ async def test_the_bridge_carries_a_finished_calls_mixmonitor_file_to_the_crm_ev
     assert [p.read_bytes() for p in (tmp_path / "kept").iterdir()] == [WAV]
 
 
-async def test_an_upload_not_signed_with_the_secret_is_refused_and_changes_nothing(
+async def test_an_upload_not_signed_with_the_secret_or_not_the_signed_file_is_refused_and_changes_nothing(
     kept: Crm, team: Team, crm_url: str
 ) -> None:
-    body = b'{"provider": "asterisk", "call_id": "1716531234.12", "file_name": "x.wav"}\n' + WAV
+    notice = RecordingNotice("asterisk", "1716531234.12", "1716531234.12.wav")
+    good = signed_headers(notice, WAV, notice.ref, SECRET)
     async with aiohttp.ClientSession() as session:
-        forged = await session.post(
-            crm_url + UPLOAD_PATH, data=body, headers={HEADER: sign(body, "not-the-secret")}
-        )
-        assert forged.status == 401
-        swapped = await session.post(
-            crm_url + UPLOAD_PATH,
-            data=body.replace(b"1716531234.12", b"1716531234.99"),
-            headers={HEADER: sign(body, SECRET)},
-        )
-        assert swapped.status == 401
-        garbage = b"not json\n" + WAV
-        refused = await session.post(
-            crm_url + UPLOAD_PATH, data=garbage, headers={HEADER: sign(garbage, SECRET)}
-        )
-        assert refused.status == 400
+
+        async def post(body: bytes, headers: dict[str, str]) -> int:
+            async with session.post(crm_url + UPLOAD_PATH, data=body, headers=headers) as answer:
+                return answer.status
+
+        assert await post(WAV, signed_headers(notice, WAV, notice.ref, "not-the-secret")) == 401
+        other_call = good | {META_HEADER: good[META_HEADER].replace("1716531234.12", "1716531234.99")}
+        assert await post(WAV, other_call) == 401  # the call named is signed
+        assert await post(WAV[:-1] + b"!", good) == 400  # so is the file: another body is refused
+        assert await post(WAV + b"!", good) == 400
+        garbage = {META_HEADER: "not json", HEADER: sign(b"not json", SECRET)}
+        assert await post(WAV, garbage) == 400
     assert await state_of(kept, "asterisk", "1716531234.12") is None
 
 

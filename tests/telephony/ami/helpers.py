@@ -257,7 +257,7 @@ class TestCrm:
         self.accepted: list[dict[str, object]] = []
         self.refused_signatures = 0
         self.requests = 0
-        self.recordings: list[tuple[dict[str, object], bytes]] = []  # uploads: their JSON line, the file
+        self.recordings: list[tuple[dict[str, object], bytes]] = []  # uploads: their signed header, the file
         self._runner: web.AppRunner | None = None
         self._seen: set[tuple[str, bool]] = set()
 
@@ -275,14 +275,13 @@ class TestCrm:
             self._runner = None
 
     async def _recording(self, request: web.Request) -> web.Response:
-        body = await request.read()
+        meta = request.headers.get("X-Kanbot-Recording", "")
         try:
-            verify(body, request.headers.get(HEADER), CALLS_SECRET)
+            verify(meta.encode(), request.headers.get(HEADER), CALLS_SECRET)
         except SignatureError:
             self.refused_signatures += 1
             return web.json_response({"error": "bad signature"}, status=401)
-        head, _, data = body.partition(b"\n")
-        self.recordings.append((json.loads(head), data))
+        self.recordings.append((json.loads(meta), await request.read()))
         return web.json_response({}, status=201)
 
     async def _calls(self, request: web.Request) -> web.Response:
