@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.emulator import Emulator
@@ -17,7 +18,18 @@ from crm_core.adapters.recording_files import DirectoryFiles
 from crm_core.domain.recordings import RecordingNotice
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
-from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, Msg, RunningKanbot, b36, settings_for
+from telephony_bridge.recordings.api import CrmRecordings
+from tests.e2e.harness import (
+    ALI,
+    BOSS,
+    CALLS_SECRET,
+    MARIA,
+    EmulatedChat,
+    Msg,
+    RunningKanbot,
+    b36,
+    settings_for,
+)
 from tests.e2e.test_calls import post_call
 
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x64" + bytes(4000)
@@ -44,8 +56,9 @@ async def recorded_call(kanbot: RunningKanbot, crm: Crm, recordings_dir: Path) -
     """An answered call Ali took from a new number (a deal of his), whose recording the CRM keeps."""
     ended = datetime.now(UTC)
     outcome = await post_call(kanbot, call_id="rec-1", ended_at=ended.isoformat(), duration_s=25)
-    keeper = Crm(crm.db, config=crm.config, recording_files=DirectoryFiles(recordings_dir))
-    await keeper.recordings.upload(notice=RecordingNotice("generic", "rec-1", "rec-1.mp3"), data=MP3)
+    async with aiohttp.ClientSession() as session:  # as `kanbot bridge ami` hands over a recording
+        crm_side = CrmRecordings(session, crm_url=kanbot.http_url, secret=CALLS_SECRET)
+        await crm_side.upload(RecordingNotice("generic", "rec-1", "rec-1.mp3"), MP3, "rec-1.mp3")
     async with crm.db.uow(write=False) as uow:
         call = await uow.calls.find("generic", "rec-1")
     assert call is not None and call.deal_id == outcome["deal_id"]
