@@ -290,3 +290,17 @@ async def test_a_failed_fetch_is_reported_and_a_good_one_kept(zadarma_api: str) 
     assert await fetch_due(fetchers, claim=claim, fetched=on_fetched, failed=on_failed) == 1
     assert kept == [(1, MP3)] and [(i, "Record not found" in e) for i, e in failed] == [(2, True)]
     assert await fetch_due({}, claim=claim, fetched=on_fetched, failed=on_failed) == 0  # no credentials
+
+
+def test_mangos_recording_notifications_name_the_entrys_recording_once_it_is_complete() -> None:
+    from telephony_bridge.providers.mango import recording_of_mango
+
+    from .conftest import DATA
+
+    completed = json.loads((DATA / "mango" / "recording_completed.json").read_text())
+    assert recording_of_mango(completed) == RecordingNotice(
+        "mango", "MTAxMjM0NTY3ODk6NDAx", "MToxMDEyMzQ6MTIzNDU2Nzg5OjA="
+    )
+    assert recording_of_mango({**completed, "recording_state": "Started"}) is None
+    summary = json.loads((DATA / "mango" / "inbound_missed_summary.json").read_text())
+    assert recording_of_mango(summary) is None
