@@ -304,3 +304,20 @@ def test_mangos_recording_notifications_name_the_entrys_recording_once_it_is_com
     assert recording_of_mango({**completed, "recording_state": "Started"}) is None
     summary = json.loads((DATA / "mango" / "inbound_missed_summary.json").read_text())
     assert recording_of_mango(summary) is None
+
+
+def test_a_zadarma_call_end_names_its_recording_only_when_it_was_recorded() -> None:
+    from telephony_bridge.providers.payloads import PayloadError
+    from telephony_bridge.providers.zadarma import recording_of_zadarma
+
+    end = {
+        "event": "NOTIFY_END",
+        "pbx_call_id": "in_0a1b2c",
+        "is_recorded": "1",
+        "call_id_with_rec": "1716531234.4567",
+    }
+    assert recording_of_zadarma(end) == RecordingNotice("zadarma", "in_0a1b2c", "1716531234.4567")
+    assert recording_of_zadarma({**end, "is_recorded": "0"}) is None
+    assert recording_of_zadarma({**end, "event": "NOTIFY_ANSWER"}) is None
+    with pytest.raises(PayloadError):
+        recording_of_zadarma({**end, "call_id_with_rec": "../../x"})
