@@ -45,7 +45,7 @@ from bot.core.chat import ChatCore
 from bot.core.codec import VERSION
 from bot.core.events import ButtonPress, Event, from_callback, from_message
 from bot.core.perform import Failure, TransportError, perform, press
-from bot.core.views import SendPhoto, View
+from bot.core.views import SendAudio, SendPhoto, View
 from bot.settings import MissingWebhookSecret
 
 log = logging.getLogger(__name__)
@@ -159,6 +159,25 @@ class AiogramMessenger:
                 caption=photo.caption,
                 parse_mode=ParseMode.HTML,
                 reply_markup=inline_markup(View("", photo.buttons)),
+            )
+        )
+        return sent.message_id
+
+    async def send_audio(self, chat_id: int, audio: SendAudio) -> int:
+        if not audio.playable:
+            document = BufferedInputFile(audio.data, audio.filename)
+            sent = await _guard(
+                self.bot.send_document(chat_id, document, caption=audio.caption, parse_mode=ParseMode.HTML)
+            )
+            return sent.message_id
+        sent = await _guard(
+            self.bot.send_audio(
+                chat_id,
+                BufferedInputFile(audio.data, audio.filename),
+                caption=audio.caption,
+                parse_mode=ParseMode.HTML,
+                title=audio.title,
+                duration=audio.duration_s,
             )
         )
         return sent.message_id

@@ -36,7 +36,7 @@ from bot.core.chat import ChatCore
 from bot.core.codec import VERSION
 from bot.core.events import ButtonPress, Event, from_callback, from_message
 from bot.core.perform import Failure, TransportError, perform, press
-from bot.core.views import SendPhoto, View
+from bot.core.views import SendAudio, SendPhoto, View
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -159,6 +159,31 @@ class PtbMessenger:
                 parse_mode=ParseMode.HTML,
                 reply_markup=inline_markup(View("", photo.buttons)),
                 filename=photo.filename,
+            )
+        )
+        return sent.message_id
+
+    async def send_audio(self, chat_id: int, audio: SendAudio) -> int:
+        if not audio.playable:
+            sent = await _guard(
+                self.bot.send_document(
+                    chat_id,
+                    audio.data,
+                    caption=audio.caption,
+                    parse_mode=ParseMode.HTML,
+                    filename=audio.filename,
+                )
+            )
+            return sent.message_id
+        sent = await _guard(
+            self.bot.send_audio(
+                chat_id,
+                audio.data,
+                caption=audio.caption,
+                parse_mode=ParseMode.HTML,
+                title=audio.title,
+                duration=audio.duration_s,
+                filename=audio.filename,
             )
         )
         return sent.message_id

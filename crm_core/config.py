@@ -33,3 +33,5 @@ class CrmConfig:
     colleague_calls_window: timedelta = timedelta(minutes=15)
     # A PBX that places calls from the CRM is configured: cards offer "Call".
     places_calls: bool = False
+    # Calls' recordings are deleted this many days after they were fetched (0: kept for ever).
+    recordings_keep_days: int = 90

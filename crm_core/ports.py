@@ -30,3 +30,19 @@ class FixedClock:
     def advance(self, delta: timedelta) -> datetime:
         self.current += delta
         return self.current
+
+
+class RecordingFiles(Protocol):
+    """Where calls' recordings are kept (the recordings directory): files by the names the CRM gives."""
+
+    def write(self, name: str, data: bytes) -> None:
+        """Keep ``data`` as ``name`` (replacing a file of that name)."""
+        ...
+
+    def read(self, name: str) -> bytes | None:
+        """The file's bytes, or ``None`` when it is gone."""
+        ...
+
+    def delete(self, name: str) -> bool:
+        """Delete the file; ``False`` when it was gone already."""
+        ...

@@ -26,8 +26,9 @@ from bot.webapp.api import webapp_routes
 from bot.webapp.menu import board_app_url, set_board_menu_button
 from crm_core.adapters import schema
 from crm_core.adapters.database import Database
-from crm_core.domain.calls import CallEvent, IngestOutcome
+from crm_core.domain.calls import CallEvent, CallStatus, IngestOutcome
 from crm_core.domain.errors import Unavailable
+from crm_core.domain.recordings import RecordingNotice
 from crm_core.domain.users import Role
 from crm_core.ports import Clock
 from crm_core.services import Crm
@@ -37,12 +38,14 @@ from kanbot.http_server import HttpLimits, start_http
 from kanbot.leader import lead_while_possible
 from kanbot.logs import add_secret
 from kanbot.metrics import CONTENT_TYPE, Metrics
+from kanbot.recordings import build_fetchers, recording_files, recordings_tick
 from kanbot.runtimes import Identity, Runtime, aiogram_bot, make_runtime
 from kanbot.scheduler import build_scheduler
 from kanbot.settings import Settings
 from kanbot.storage import database_of
 from telephony_bridge.ami.listener import AmiListener
 from telephony_bridge.http import call_routes
+from telephony_bridge.recordings.api import recording_routes
 from telephony_bridge.settings import AmiSettings, DialSettings
 
 if TYPE_CHECKING:
@@ -105,7 +108,7 @@ async def open_core(
         config = dataclasses.replace(
             settings.core.crm_config(), places_calls=settings.dial.dial_via is not None
         )
-        crm = Crm(db, clock=clock, config=config)
+        crm = Crm(db, clock=clock, config=config, recording_files=recording_files(settings.core))
         for boss_id in settings.core.boss_ids:
             await crm.users.ensure_boss(telegram_id=boss_id, name="Boss")
         chat_settings = ChatSettings(
@@ -156,18 +159,30 @@ async def assemble(
             if web_role:
                 app.add_routes(
                     call_routes(
-                        ingest=_counted(ingest, metrics), settings=settings.cloud, bind=crm.calls.bind_seal
+                        ingest=_counted(ingest, metrics),
+                        settings=settings.cloud,
+                        bind=crm.calls.bind_seal,
+                        note=crm.recordings.note,
                     )
                 )
                 calls_secret = settings.cloud.calls_secret
                 secret = calls_secret.get_secret_value() if calls_secret is not None else None
                 app.add_routes(api_routes(crm, secret=secret, after_report=delivery.wake.set))
+                app.add_routes(recording_routes(upload=_uploader(crm), secret=secret))
                 app.add_routes(webapp_routes(crm, bot_token=token, notify=delivery.wake.set))  # the board app
                 if settings.telegram.webhook_url and hook_secret:
                     runtime.webhook_route(app, webhook_path(settings.telegram.webhook_url), hook_secret)
             yield Kanbot(crm, runtime, chat, delivery, app, metrics=metrics)
     finally:
         await runtime.close()
+
+
+def _uploader(crm: Crm) -> Callable[[RecordingNotice, bytes, str | None], Awaitable[object]]:
+    async def upload(notice: RecordingNotice, data: bytes, file_name: str | None) -> object:
+        """Keep a recording the bridge carried (an Asterisk MixMonitor file)."""
+        return await crm.recordings.upload(notice=notice, data=data, file_name=file_name)
+
+    return upload
 
 
 def _board_url(settings: Settings) -> str | None:
@@ -340,11 +355,13 @@ async def work(
         if listener is not None:
             await listener.start()
         placing = _placing(kanbot, dial, listener, until)
+        fetchers = build_fetchers(dial, ami)
         scheduler = build_scheduler(
             kanbot.crm,
             after_tick=kanbot.delivery.wake.set,
             on_report=kanbot.metrics.count_followups,
             tick_seconds=tick_s,
+            recordings=lambda: recordings_tick(kanbot.crm, fetchers),
         )
         scheduler.start()
         try:
@@ -381,9 +398,15 @@ def _ami_listener(kanbot: Kanbot | Core, settings: AmiSettings) -> AmiListener |
     if not settings.ami_username or settings.ami_secret is None:
         return None
 
+    files = settings.mixmonitor()
+
     async def on_call(event: CallEvent) -> None:
         await kanbot.crm.calls.ingest_call(event)
         kanbot.delivery.wake.set()
+        name = files.name_for(event.call_id) if files is not None else None
+        if name is not None and event.is_final and event.status is CallStatus.ANSWERED:
+            # Its MixMonitor file, read from the shared directory by the recordings' tick.
+            await kanbot.crm.recordings.note(RecordingNotice(event.provider, event.call_id, name))
 
     log.info("listening to Asterisk's AMI at %s:%s", settings.ami_host, settings.ami_port)
     return AmiListener(settings, on_call)

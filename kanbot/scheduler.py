@@ -9,7 +9,7 @@ is simply caught up by the next one, so APScheduler keeps no state of its own.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -72,8 +72,10 @@ def build_scheduler(
     on_report: Callable[[TickReport], object] | None = None,
     tick_seconds: int = 60,
     digest_every_ticks: int = 5,
+    recordings: Callable[[], Awaitable[object]] | None = None,
 ) -> AsyncIOScheduler:
-    """Jobs that only tick; ``after_tick`` wakes the outbox delivery, ``on_report`` counts what was queued."""
+    """Jobs that only tick; ``after_tick`` wakes the outbox delivery, ``on_report`` counts what was queued;
+    ``recordings`` deletes old recordings and fetches new ones, every tick."""
 
     async def tick() -> None:
         try:
@@ -101,4 +103,13 @@ def build_scheduler(
     scheduler.add_job(tick, "interval", seconds=tick_seconds, id="followups", **common)
     scheduler.add_job(digest, "interval", seconds=tick_seconds * digest_every_ticks, id="digest", **common)
     scheduler.add_job(clean, "interval", hours=1, id="housekeeping", **common)
+    if recordings is not None:
+
+        async def keep_recordings() -> None:
+            try:
+                await recordings()
+            except Exception:  # the next tick tries again
+                log.exception("recordings: the tick failed")
+
+        scheduler.add_job(keep_recordings, "interval", seconds=tick_seconds, id="recordings", **common)
     return scheduler

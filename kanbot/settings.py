@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
@@ -54,6 +55,9 @@ class CoreSettings(LogSettings):
     boss_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     working_days: str = "mon-fri"
     working_hours: str = "09:00-19:00"
+    # Calls' recordings are kept here (unset: none is fetched or kept), for this many days (0: for ever).
+    recordings_dir: Path | None = None
+    recordings_keep_days: int = Field(default=90, ge=0, le=36_500)
 
     _split = field_validator("own_numbers", "blocked_numbers", "boss_ids", mode="before")(split_commas)
 
@@ -108,6 +112,7 @@ class CoreSettings(LogSettings):
             own_numbers=numbers(self.own_numbers, "KANBOT_OWN_NUMBERS"),
             blocked_numbers=numbers(self.blocked_numbers, "KANBOT_BLOCKED_NUMBERS"),
             working_hours=WorkingHours.parse(self.working_days, self.working_hours),
+            recordings_keep_days=self.recordings_keep_days,
         )
 
 

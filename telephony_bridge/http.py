@@ -15,6 +15,10 @@ body is read whole), so the limit holds whatever ``client_max_size`` the host ap
 answers 503. ``ingest`` errors: ``InvalidInput`` 400, ``CallSealRefused`` 403, other ``CrmError`` 422,
 anything else 503 (logged, so the PBX retries; ``ingest`` is idempotent on ``(provider, call_id)``).
 
+Recordings: a notification that names one (Twilio's ``RecordingUrl``, Zadarma's ``call_id_with_rec``,
+Mango's ``events/record/added``) is handed to ``note`` (``RecordingService.note``), which keeps it to
+fetch later: the request is answered at once, whatever the fetch does.
+
 Zadarma signs only part of a notification: each call event carries that part as its seal, and ``bind``
 (``CallService.bind_seal``) binds a ringing notification's seal to its call id before the call is
 reported. ``KANBOT_ZADARMA_ALLOWED_IPS`` restricts Zadarma's endpoint to its senders' addresses.
@@ -36,6 +40,7 @@ from pydantic import SecretStr
 from crm_core.domain.calls import CallEvent, CallSeal, CallSealRefused, IngestOutcome
 from crm_core.domain.errors import CrmError, InvalidInput, Unavailable
 from crm_core.domain.phones import mask
+from crm_core.domain.recordings import RecordingNotice
 
 from .providers import generic, mango, twilio, zadarma
 from .providers.openapi import CALLS_PATH, OPENAPI_PATH, calls_openapi
@@ -45,6 +50,7 @@ from .settings import CloudPbxSettings, Network
 log = logging.getLogger(__name__)
 
 Ingest = Callable[[CallEvent], Awaitable[IngestOutcome]]
+Note = Callable[[RecordingNotice], Awaitable[object]]
 
 
 class Bind(Protocol):
@@ -70,12 +76,14 @@ def call_routes(
     settings: CloudPbxSettings,
     clock: Callable[[], float] = time.time,
     bind: Bind | None = None,
+    note: Note | None = None,
 ) -> list[web.RouteDef]:
     """Route definitions of every call endpoint, sharing one Mango call tracker.
 
     ``bind``: binds a ringing Zadarma notification's seal to its call (without it only the answer and
-    the end of a call bind theirs)."""
-    hooks = _CallHooks(ingest=ingest, settings=settings, clock=clock, bind=bind)
+    the end of a call bind theirs). ``note``: keeps the recordings notifications name (without it they
+    are ignored)."""
+    hooks = _CallHooks(ingest=ingest, settings=settings, clock=clock, bind=bind, note=note)
     return [
         web.post(CALLS_PATH, _guard(hooks.generic)),
         web.get(OPENAPI_PATH, hooks.openapi),
@@ -93,10 +101,11 @@ def create_app(
     settings: CloudPbxSettings,
     clock: Callable[[], float] = time.time,
     bind: Bind | None = None,
+    note: Note | None = None,
 ) -> web.Application:
     """A standalone application serving only the call endpoints."""
     app = web.Application(client_max_size=settings.max_body_bytes)
-    app.add_routes(call_routes(ingest=ingest, settings=settings, clock=clock, bind=bind))
+    app.add_routes(call_routes(ingest=ingest, settings=settings, clock=clock, bind=bind, note=note))
     return app
 
 
@@ -156,9 +165,16 @@ def _error(status: int, message: str) -> web.Response:
 
 class _CallHooks:
     def __init__(
-        self, *, ingest: Ingest, settings: CloudPbxSettings, clock: Callable[[], float], bind: Bind | None
+        self,
+        *,
+        ingest: Ingest,
+        settings: CloudPbxSettings,
+        clock: Callable[[], float],
+        bind: Bind | None,
+        note: Note | None = None,
     ) -> None:
         self._ingest_call, self._settings, self._clock, self._bind = ingest, settings, clock, bind
+        self._note = note
         self._region = settings.default_region
         self._zadarma_tz = ZoneInfo(settings.zadarma_timezone)
         self._mango_calls = mango.MangoCallTracker()
@@ -196,6 +212,7 @@ class _CallHooks:
         await self._ingest(
             twilio.parse_twilio(form, region=self._region, received_at=self._now(), placed_for=placed_for)
         )
+        await self._recording(twilio.recording_of_twilio(form))
         return web.Response(text=twilio.EMPTY_TWIML, content_type="text/xml")
 
     async def zadarma_echo(self, request: web.Request) -> web.Response:
@@ -227,6 +244,7 @@ class _CallHooks:
         if not events and seal is not None and call_id and self._bind is not None:
             await self._bound(call_id[:128], seal)  # ringing: the call's first sight
         await self._ingest(events)
+        await self._recording(zadarma.recording_of_zadarma(form))
         return web.Response(text="")
 
     def _zadarma_sender(self, request: web.Request) -> None:
@@ -268,7 +286,24 @@ class _CallHooks:
             raise _Refusal(401, "vpbx_api_key or sign does not match")
         event = mango.decode_json_field(form)
         await self._ingest(mango.parse_mango(event, region=self._region, tracker=self._mango_calls))
+        await self._recording(mango.recording_of_mango(event))
         return web.Response(text="")
+
+    async def _recording(self, notice: RecordingNotice | None) -> None:
+        """Keep the recording a notification names, to fetch later (the CRM away: the PBX retries)."""
+        if notice is None or self._note is None:
+            return
+        try:
+            await self._note(notice)
+        except InvalidInput as error:
+            raise _Refusal(400, str(error)) from None
+        except Unavailable:
+            raise _Refusal(503, "the CRM's database is unavailable now; retry later") from None
+        except CrmError as error:
+            raise _Refusal(422, str(error)) from None
+        except Exception:
+            log.exception("Could not keep the recording of %s call %s", notice.provider, notice.call_id)
+            raise _Refusal(503, "the CRM could not take the recording now; retry later") from None
 
     async def _ingest(self, events: list[CallEvent]) -> list[IngestOutcome]:
         outcomes = []

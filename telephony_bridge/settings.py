@@ -19,6 +19,7 @@ from telephony_bridge.ami.config import (
     TrackerConfig,
 )
 from telephony_bridge.dialing.ami import OriginateConfig
+from telephony_bridge.recordings.mixmonitor import MixMonitorFiles, check_template
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Networks = Annotated[tuple[Network, ...], NoDecode]
@@ -190,6 +191,21 @@ class AmiSettings(BaseSettings):
     default_region: str = "RU"
     crm_url: str | None = None
     calls_secret: SecretStr | None = None
+    # Where MixMonitor writes the calls' recordings, and the file name of a call's (``{call_id}``: its
+    # Linkedid); unset, Asterisk's recordings are not carried to the CRM.
+    ami_recordings_dir: Path | None = None
+    ami_recording_file: str = "{call_id}.wav"
+
+    @field_validator("ami_recording_file")
+    @classmethod
+    def _check_recording_file(cls, value: str) -> str:
+        return check_template(value)
+
+    def mixmonitor(self) -> MixMonitorFiles | None:
+        """Asterisk's recordings, when ``KANBOT_AMI_RECORDINGS_DIR`` is set."""
+        if self.ami_recordings_dir is None:
+            return None
+        return MixMonitorFiles(self.ami_recordings_dir, self.ami_recording_file)
 
     @field_validator("ami_secret", "calls_secret", mode="before")
     @classmethod

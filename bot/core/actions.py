@@ -34,6 +34,7 @@ EDIT = action("ed", "iis")  # deal id, version, field
 PRIORITY = action("pr", "iis")  # deal id, version, level
 HISTORY = action("hs", "ii")  # deal id, page
 CALLS = action("cl", "i")
+LISTEN = action("lsn", "i")  # call id: send its recording
 REASSIGN_MENU = action("ram", "ii")
 REASSIGN = action("ra", "iii")  # deal id, version, user id (0 = nobody)
 TAKE = action("tk", "ii")

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 
 from bot.core.i18n import LRI, PDI, RTL
-from bot.core.views import Action, Button, Edit, Send, SendPhoto, View
+from bot.core.views import Action, Button, Edit, Send, SendAudio, SendPhoto, View
 
 LRM, RLM = "\u200e", "\u200f"
 _MIRRORED = str.maketrans("◀▶⬅➡→←⇨⇦", "▶◀➡⬅←→⇦⇨")
@@ -56,6 +56,8 @@ def orient_actions(actions: Iterable[Action], locale: str) -> list[Action]:
             action = dataclasses.replace(action, view=orient_view(action.view, locale))
         elif isinstance(action, SendPhoto):
             action = orient_photo(action, locale)
+        elif isinstance(action, SendAudio):
+            action = dataclasses.replace(action, caption=orient_text(action.caption, locale))
         out.append(action)
     return out
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from bot.core.events import ButtonPress, Event
 from bot.core.i18n import Tr
 from bot.core.pace import Lanes, lanes
-from bot.core.views import Action, Answer, Edit, Reply, Send, SendPhoto, SetCommands, Typing, View
+from bot.core.views import Action, Answer, Edit, Reply, Send, SendAudio, SendPhoto, SetCommands, Typing, View
 
 if TYPE_CHECKING:
     from bot.core.chat import ChatCore
@@ -49,6 +49,8 @@ class Messenger(Protocol):
     async def edit_view(self, chat_id: int, message_id: int, view: View) -> None: ...
 
     async def send_photo(self, chat_id: int, photo: SendPhoto) -> int: ...
+
+    async def send_audio(self, chat_id: int, audio: SendAudio) -> int: ...
 
     async def answer(self, query_id: str, text: str | None, alert: bool) -> None: ...
 
@@ -94,7 +96,7 @@ async def perform(messenger: Messenger, event: Event, reply: Reply, *, answered:
         return
     if isinstance(event, ButtonPress):
         answer = next((a for a in reply.actions if isinstance(a, Answer)), Answer())
-        shown = any(isinstance(a, Send | Edit | SendPhoto) for a in reply.actions)
+        shown = any(isinstance(a, Send | Edit | SendPhoto | SendAudio) for a in reply.actions)
         if answered and answer.text and (answer.alert or not shown):  # else the user would never see it
             reply.actions.append(Send(View.of([answer.text])))
         elif not answered:
@@ -197,6 +199,8 @@ async def _one(messenger: Messenger, event: Event, action: Action) -> None:
         await edit_or_send(messenger, chat_id, action.message_id, action.view)
     elif isinstance(action, SendPhoto):
         await messenger.send_photo(action.chat_id or chat_id, action)
+    elif isinstance(action, SendAudio):
+        await messenger.send_audio(action.chat_id or chat_id, action)
     elif isinstance(action, Typing):
         await messenger.typing(chat_id)
     elif isinstance(action, SetCommands):

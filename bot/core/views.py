@@ -96,6 +96,23 @@ class SendPhoto:
 
 
 @dataclass(frozen=True, slots=True)
+class SendAudio:
+    """An audio file (a call's recording) with a caption: Telegram's sendAudio for what its player plays
+    (MP3, M4A), sendDocument for any other file (an Asterisk WAV)."""
+
+    data: bytes
+    filename: str
+    caption: str
+    title: str | None = None
+    duration_s: int | None = None
+    chat_id: int | None = None
+
+    @property
+    def playable(self) -> bool:
+        return self.filename.lower().endswith((".mp3", ".m4a"))
+
+
+@dataclass(frozen=True, slots=True)
 class Typing:
     """Show "typing…" while something slow is prepared."""
 
@@ -107,7 +124,7 @@ class SetCommands:
     commands: tuple[tuple[str, str], ...]
 
 
-Action = Send | Edit | Answer | SendPhoto | Typing | SetCommands
+Action = Send | Edit | Answer | SendPhoto | SendAudio | Typing | SetCommands
 
 
 @dataclass(slots=True)

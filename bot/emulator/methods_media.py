@@ -1,4 +1,4 @@
-"""sendPhoto, sendDocument, getFile, and the file download URL."""
+"""sendPhoto, sendDocument, sendAudio, getFile, and the file download URL."""
 
 from __future__ import annotations
 
@@ -108,6 +108,37 @@ async def _send_media(call: Call, kind: str) -> JSON:
     return bot_message(call, chat, reply_to=reply_to, **media, **fields).as_telegram()
 
 
+def is_music(data: bytes) -> bool:
+    """An MP3 (an ID3 tag or an MPEG audio frame) or an M4A file: what Telegram plays as audio."""
+    mpeg_frame = len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0
+    return data.startswith(b"ID3") or mpeg_frame or data[4:8] == b"ftyp"
+
+
+async def send_audio(call: Call) -> JSON:
+    """sendAudio: an MP3 or M4A file shows in the music player; any other file arrives as a document,
+    as Telegram does with it."""
+    chat = call.target()
+    caption, caption_entities = call.caption()
+    markup = validate_markup(call.params.raw("reply_markup"), chat_type=chat.type)
+    reply_to = call.reply_to(chat)
+    duration = call.params.get_int("duration")
+    if duration is not None and duration < 0:
+        raise bad_request("duration must be non-negative")
+    title = call.params.get_str("title")
+    upload = call.params.upload("audio")
+    if upload is not None:
+        kind = "audio" if is_music(upload.data) else "document"
+        stored = _store_upload(call, kind, upload.data, upload.filename, upload.content_type)
+        if kind == "audio":
+            stored.duration, stored.title = duration or 0, title
+    else:
+        stored = _input_file(call, "audio", "audio")
+    call.rate_limit(chat)
+    fields = {"caption": caption, "caption_entities": caption_entities, "reply_markup": markup}
+    media = {"audio": stored} if stored.kind == "audio" else {"document": stored}
+    return bot_message(call, chat, reply_to=reply_to, **media, **fields).as_telegram()
+
+
 async def send_photo(call: Call) -> JSON:
     return await _send_media(call, "photo")
 
@@ -145,5 +176,6 @@ async def download(request: web.Request) -> web.StreamResponse:
 METHODS: dict[str, Handler] = {
     "sendphoto": send_photo,
     "senddocument": send_document,
+    "sendaudio": send_audio,
     "getfile": get_file,
 }

@@ -100,7 +100,7 @@ async def edit_message_text(call: Call) -> JSON:
 
 async def edit_message_caption(call: Call) -> JSON:
     chat, message = message_to_edit(call)
-    if message.photo is None and message.document is None:
+    if message.photo is None and message.document is None and message.audio is None:
         raise bad_request("there is no caption in the message to edit")
     caption, entities = call.caption()
     markup = inline_markup(call, chat)

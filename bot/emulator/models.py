@@ -75,18 +75,20 @@ class Group:
 
 @dataclass
 class StoredFile:
-    """A photo or document a bot uploaded; served back by getFile and the file URL."""
+    """A photo, document or audio file a bot uploaded; served back by getFile and the file URL."""
 
     file_id: str
     file_unique_id: str
     owner_bot_id: int
-    kind: Literal["photo", "document"]
+    kind: Literal["photo", "document", "audio"]
     data: bytes
     file_path: str
     file_name: str | None = None
     mime_type: str | None = None
     width: int = 0
     height: int = 0
+    duration: int = 0  # audio: seconds, as the sender said (Telegram reads it from the file otherwise)
+    title: str | None = None
 
     def as_photo_sizes(self) -> list[JSON]:
         return [
@@ -109,6 +111,13 @@ class StoredFile:
             data["file_name"] = self.file_name
         if self.mime_type:
             data["mime_type"] = self.mime_type
+        return data
+
+    def as_audio(self) -> JSON:
+        data = self.as_document()
+        data["duration"] = self.duration
+        if self.title:
+            data["title"] = self.title
         return data
 
     def as_file(self) -> JSON:
@@ -137,6 +146,7 @@ class StoredMessage:
     reply_markup: JSON | None = None
     photo: StoredFile | None = None
     document: StoredFile | None = None
+    audio: StoredFile | None = None
     contact: JSON | None = None
     reply_to: StoredMessage | None = None
     edit_date: int | None = None
@@ -169,6 +179,8 @@ class StoredMessage:
             data["photo"] = self.photo.as_photo_sizes()
         if self.document is not None:
             data["document"] = self.document.as_document()
+        if self.audio is not None:
+            data["audio"] = self.audio.as_audio()
         if self.caption is not None:
             data["caption"] = self.caption
             if self.caption_entities:

@@ -277,16 +277,18 @@ class World:
         self, bot: BotState, *, kind: str, data: bytes, file_name: str | None, mime: str | None
     ) -> StoredFile:
         number = next(self.file_numbers)
-        folder, default_ext = ("photos", ".jpg") if kind == "photo" else ("documents", "")
+        folder, default_ext = {"photo": ("photos", ".jpg"), "audio": ("music", ".mp3")}.get(
+            kind, ("documents", "")
+        )
         ext = ""
         if file_name and "." in file_name:
             ext = "." + re.sub(r"[^A-Za-z0-9]", "", file_name.rsplit(".", 1)[1])[:8]
-        prefix = "AgAC" if kind == "photo" else "BQAC"
+        prefix = {"photo": "AgAC", "audio": "CQAC"}.get(kind, "BQAC")
         stored = StoredFile(
             file_id=f"{prefix}{bot.id}_{number}_{secrets.token_urlsafe(12)}",
             file_unique_id=f"AQAD{number}{secrets.token_hex(4)}",
             owner_bot_id=bot.id,
-            kind="photo" if kind == "photo" else "document",
+            kind="photo" if kind == "photo" else "audio" if kind == "audio" else "document",
             data=data,
             file_path=f"{folder}/file_{number}{ext or default_ext}",
             file_name=file_name,

@@ -37,6 +37,16 @@ def message_view(message: StoredMessage, base_url: str) -> JSON:
         }
         if document
         else None,
+        "audio": {
+            "name": message.audio.file_name,
+            "url": file_url(base_url, message.audio),
+            "mime_type": message.audio.mime_type,
+            "size": len(message.audio.data),
+            "duration": message.audio.duration,
+            "title": message.audio.title,
+        }
+        if message.audio
+        else None,
         "edited": message.edit_date is not None,
         "deleted": message.deleted,
         "date": message.date,

@@ -35,6 +35,7 @@ from crm_core.adapters.repositories.conversations import (
 from crm_core.adapters.repositories.deal_lists import DealLists
 from crm_core.adapters.repositories.dialing import CallRequestRepository
 from crm_core.adapters.repositories.followups import FollowUpRepository
+from crm_core.adapters.repositories.recordings import RecordingRepository
 from crm_core.adapters.repositories.reports import ReportRepository
 from crm_core.domain.errors import Duplicate, Unavailable
 from crm_core.services.unit_of_work import saved_changes
@@ -187,6 +188,7 @@ class UnitOfWork:
     followups: FollowUpRepository
     reports: ReportRepository
     call_requests: CallRequestRepository
+    recordings: RecordingRepository
 
     def __init__(self, database: Database, *, write: bool, bookkeeping: bool = False) -> None:
         self.database, self.write, self.bookkeeping = database, write, bookkeeping
@@ -242,6 +244,7 @@ class UnitOfWork:
         self.followups = FollowUpRepository(conn)
         self.reports = ReportRepository(conn)
         self.call_requests = CallRequestRepository(conn)
+        self.recordings = RecordingRepository(conn)
         return self
 
     async def __aexit__(

@@ -252,6 +252,30 @@ call_requests = Table(
     Index("ix_call_requests_status_created_at", "status", "created_at"),
 )
 
+# Calls' recordings, by the call's id at its PBX (a recording may be announced before its call): what
+# the PBX calls it, and the fetch's life until the file is in the recordings directory, then deleted.
+call_recordings = Table(
+    "call_recordings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("provider", String(32), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("ref", String(500), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_try_at", UtcDateTime, nullable=True),
+    Column("file_name", String(40), nullable=True),
+    Column("mime", String(40), nullable=True),
+    Column("size", Integer, nullable=True),
+    Column("error", String(200), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("stored_at", UtcDateTime, nullable=True),
+    Column("deleted_at", UtcDateTime, nullable=True),
+    UniqueConstraint("provider", "external_id"),
+    Index("ix_call_recordings_state_next_try_at", "state", "next_try_at"),
+    Index("ix_call_recordings_state_stored_at", "state", "stored_at"),
+)
+
 # What a PBX signed of a call's notifications when its signature leaves the call id out (Zadarma): the
 # signed text (by its digest) belongs to the call id it first came with, and the call's later events
 # must carry the same signed values.

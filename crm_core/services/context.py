@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crm_core.config import CrmConfig
-from crm_core.ports import Clock, SystemClock
+from crm_core.ports import Clock, RecordingFiles, SystemClock
 from crm_core.reports.digest import DigestService
 from crm_core.services.call_outcomes import CallOutcomeService
 from crm_core.services.calls import CallService
@@ -13,6 +13,7 @@ from crm_core.services.dialing import DialService
 from crm_core.services.followups import FollowUpService
 from crm_core.services.funnel import PipelineService
 from crm_core.services.outbox import OutboxService
+from crm_core.services.recordings import RecordingService
 from crm_core.services.tasks import TaskService
 from crm_core.services.team import InviteService
 from crm_core.services.transfer import TransferService
@@ -23,7 +24,14 @@ from crm_core.services.users import UserService
 class Crm:
     """What the edges talk to: ``crm.deals.move(...)``, ``crm.calls.ingest_call(...)``, ``crm.reports...``."""
 
-    def __init__(self, db: Storage, *, clock: Clock | None = None, config: CrmConfig | None = None) -> None:
+    def __init__(
+        self,
+        db: Storage,
+        *,
+        clock: Clock | None = None,
+        config: CrmConfig | None = None,
+        recording_files: RecordingFiles | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock or SystemClock()
         self.config = config or CrmConfig()
@@ -42,3 +50,4 @@ class Crm:
         self.ledger = Ledger(*args)
         self.followups = FollowUpService(*args)
         self.outbox = OutboxService(*args)
+        self.recordings = RecordingService(*args, files=recording_files)

@@ -18,6 +18,7 @@ from crm_core.domain.funnel import Pipeline, StageSpec
 from crm_core.domain.listing import DealOrder, Page
 from crm_core.domain.notifications import Notification, OutboxItem, Shown
 from crm_core.domain.preferences import Preferences, Reminded
+from crm_core.domain.recordings import Recording, RecordingNotice
 from crm_core.domain.tasks import Task
 from crm_core.domain.users import Role, User
 
@@ -271,6 +272,24 @@ class CallRequests(Protocol):
     async def claim(self, *, now: datetime, limit: int) -> list[CallRequest]: ...
 
     async def settle(self, request: CallRequest) -> bool: ...
+
+
+class Recordings(Protocol):
+    """Calls' recordings: noted, claimed for fetching, stored, deleted."""
+
+    async def note(self, notice: RecordingNotice, *, at: datetime) -> bool: ...
+
+    async def find(self, provider: str, call_id: str) -> Recording | None: ...
+
+    async def get(self, recording_id: int) -> Recording | None: ...
+
+    async def of_deal(self, deal_id: int) -> dict[int, Recording]: ...
+
+    async def claim(self, *, providers: Collection[str], now: datetime, limit: int) -> list[Recording]: ...
+
+    async def expired(self, *, stored_before: datetime, limit: int) -> list[Recording]: ...
+
+    async def save(self, recording: Recording) -> None: ...
 
 
 class Outbox(Protocol):

@@ -15,6 +15,8 @@ from telephony_bridge.ami.sender import CallSender
 from telephony_bridge.dialing.ami import AmiDialer, OriginateConfig
 from telephony_bridge.dialing.api import CrmRequests
 from telephony_bridge.dialing.placer import Placer
+from telephony_bridge.recordings.api import CrmRecordings
+from telephony_bridge.recordings.carrier import RecordingCarrier
 from telephony_bridge.settings import AmiSettings
 from telephony_bridge.spool import Spool
 
@@ -35,11 +37,13 @@ async def run_bridge(
     listener_options: dict[str, Any] | None = None,
     originate: OriginateConfig | None = None,
     dial_poll_s: float = 2.0,
+    recordings_poll_s: float = 5.0,
 ) -> None:
     """Run until ``stop`` is set, then flush what the CRM takes within ``flush_timeout_s``; keep the rest.
 
     ``originate``: also place the calls asked for from the CRM's cards (AMI ``Originate``), fetching
-    them over the signed API every ``dial_poll_s``."""
+    them over the signed API every ``dial_poll_s``. With ``KANBOT_AMI_RECORDINGS_DIR``, the answered
+    calls' MixMonitor files are carried to the CRM too (looked for every ``recordings_poll_s``)."""
     if not settings.crm_url or settings.calls_secret is None:
         raise ValueError("the bridge needs KANBOT_CRM_URL and KANBOT_CALLS_SECRET")
     spool = Spool(settings.ami_spool_path)
@@ -48,10 +52,24 @@ async def run_bridge(
         if waiting:
             _log.info("%d call(s) from an earlier run wait in %s", waiting, spool.path)
 
+        carrier: RecordingCarrier | None = None
+
         async def spool_call(call: CallEvent) -> None:
             await spool.put(call)
+            if carrier is not None:
+                carrier.expect(call)
 
         async with aiohttp.ClientSession() as session:
+            files = settings.mixmonitor()
+            carrying = None
+            if files is not None:
+                crm = CrmRecordings(session, crm_url=settings.crm_url, secret=sender_secret(settings))
+                carrier = RecordingCarrier(files, crm.upload, poll_s=recordings_poll_s)
+                if carrier.recover():
+                    _log.info(
+                        "%d recording(s) of the last hour offered to the CRM again", len(carrier.pending)
+                    )
+                carrying = asyncio.create_task(carrier.run(stop), name="bridge-recordings")
             sender = CallSender(
                 spool,
                 crm_url=settings.crm_url,
@@ -73,6 +91,8 @@ async def run_bridge(
             finally:
                 if placing is not None:
                     await cancel_and_wait(placing)
+                if carrying is not None:
+                    await cancel_and_wait(carrying)
                 await listener.stop()  # every call seen so far is now in the spool
                 await cancel_and_wait(sending)
                 await sender.drain(flush_timeout_s)

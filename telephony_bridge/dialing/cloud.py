@@ -70,6 +70,8 @@ class TwilioDialer:
 
     def twiml(self, request: CallRequest) -> str:
         recording = ' record="record-from-answer-dual"' if self.record else ""
+        if self.record and self.status_url:  # the finished recording is announced to the CRM
+            recording += f" recordingStatusCallback={quoteattr(self.status_url)}"
         return (
             f"<Response><Dial callerId={quoteattr(self.caller_id)}{recording}>"
             f"<Number>{escape(request.number)}</Number></Dial></Response>"

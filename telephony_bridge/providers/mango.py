@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
+from crm_core.domain.recordings import RecordingNotice
 
 from .payloads import PayloadError, from_unix, phone
 
@@ -245,3 +246,17 @@ def _required_text(event: Mapping[str, object], name: str) -> str:
     if text is None:
         raise PayloadError(f"{name}: missing")
     return text
+
+
+def recording_of_mango(event: Mapping[str, object]) -> RecordingNotice | None:
+    """The recording an ``events/record/added`` notification announces (``recording_id`` of the call
+    ``entry_id``); fetched with ``queries/recording/post``."""
+    recording_id = _text(event.get("recording_id"))
+    if recording_id is None or "call_state" in event:
+        return None
+    state = _text(event.get("recording_state"))
+    if state is not None and state.lower() not in ("completed", "added"):
+        return None  # events/recording: still being recorded
+    if len(recording_id) > 200:
+        raise PayloadError("recording_id: longer than 200 characters")
+    return RecordingNotice(PROVIDER, _required_text(event, "entry_id")[:128], recording_id)

@@ -20,6 +20,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
+from crm_core.domain.recordings import MAX_REF, RecordingNotice
 
 from .payloads import (
     FormPairs,
@@ -206,3 +207,17 @@ def _timestamp(form: Mapping[str, str], received_at: datetime | None) -> datetim
     if moment.tzinfo is None:  # "-0000": UTC, by RFC 2822
         moment = moment.replace(tzinfo=UTC)
     return within_range(moment, "Timestamp")
+
+
+def recording_of_twilio(form: Mapping[str, str]) -> RecordingNotice | None:
+    """The recording a request names (``RecordingUrl`` of a recording status callback, of a ``<Dial
+    record>`` action, or of a status callback), once it is complete; for the call Kanbot keys it by
+    (the parent's ``CallSid``: a ``<Dial>`` leg's recording is its parent call's)."""
+    url = optional(form, "RecordingUrl")
+    status = optional(form, "RecordingStatus")
+    if url is None or (status is not None and status != "completed"):
+        return None
+    if len(url) > MAX_REF or not url.startswith("https://"):
+        raise PayloadError("RecordingUrl: not an https URL of at most 500 characters")
+    call_id = optional(form, "ParentCallSid") or required(form, "CallSid")
+    return RecordingNotice(PROVIDER, call_id[:128], url)

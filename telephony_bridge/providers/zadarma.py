@@ -25,6 +25,7 @@ from dataclasses import replace
 from datetime import datetime, tzinfo
 
 from crm_core.domain.calls import CallDirection, CallEvent, CallSeal, CallStatus
+from crm_core.domain.recordings import RecordingNotice
 
 from .payloads import PayloadError, earlier, later, optional, phone, required, seconds, within_range
 
@@ -171,3 +172,19 @@ def _call_start(form: Mapping[str, str], tz: tzinfo) -> datetime:
     except ValueError:
         raise PayloadError("call_start: not a YYYY-MM-DD HH:MM:SS time") from None
     return within_range(moment, "call_start")
+
+
+def recording_of_zadarma(form: Mapping[str, str]) -> RecordingNotice | None:
+    """The recorded call's id (``call_id_with_rec``) of ``NOTIFY_RECORD`` (which signs it with the call
+    id), or of a ``NOTIFY_END``/``NOTIFY_OUT_END`` that says ``is_recorded=1``; fetched with
+    ``/v1/pbx/record/request/``."""
+    event = form.get("event")
+    recorded = event == "NOTIFY_RECORD" or (
+        event in ("NOTIFY_END", "NOTIFY_OUT_END") and optional(form, "is_recorded") == "1"
+    )
+    with_rec = optional(form, "call_id_with_rec")
+    if not recorded or with_rec is None:
+        return None
+    if len(with_rec) > 128 or not with_rec.replace(".", "").replace("-", "").isalnum():
+        raise PayloadError("call_id_with_rec: not a Zadarma call id")
+    return RecordingNotice(PROVIDER, required(form, "pbx_call_id")[:128], with_rec)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import aiohttp
 
@@ -172,3 +173,31 @@ async def test_bot_descriptions_round_trip(tg: Telegram) -> None:
     await tg.ok("setMyDescription", description="Kanbot CRM", language_code="en")
     assert await tg.ok("getMyDescription", language_code="en") == {"description": "Kanbot CRM"}
     assert await tg.ok("getMyName") == {"name": "Emulator bot 123456"}
+
+
+async def _send_audio(tg: Telegram, data: bytes, name: str, **fields: str) -> dict[str, Any]:
+    multipart = aiohttp.FormData()
+    multipart.add_field("chat_id", str(ANN))
+    for key, value in fields.items():
+        multipart.add_field(key, value)
+    multipart.add_field("audio", data, filename=name)
+    async with tg.http.post(f"{tg.url}/bot{TOKEN}/sendAudio", data=multipart) as response:
+        result: dict[str, Any] = (await response.json())["result"]
+        return result
+
+
+async def test_send_audio_plays_an_mp3_and_delivers_any_other_file_as_a_document(
+    tg: Telegram, ann: int
+) -> None:
+    mp3 = await _send_audio(tg, b"ID3\x04" + bytes(64), "call.mp3", duration="42", title="ACME", caption="🎧")
+    assert mp3["audio"]["duration"] == 42 and mp3["audio"]["title"] == "ACME" and mp3["caption"] == "🎧"
+    assert mp3["audio"]["file_name"] == "call.mp3" and mp3["audio"]["mime_type"] == "audio/mpeg"
+    file = await tg.ok("getFile", file_id=mp3["audio"]["file_id"])
+    assert file["file_path"].startswith("music/")
+    wav = await _send_audio(tg, b"RIFF\x00\x00\x00\x00WAVEfmt " + bytes(32), "call.wav")
+    assert "audio" not in wav and wav["document"]["file_name"] == "call.wav"
+    assert await tg.error("sendAudio", chat_id=ANN) == (400, "Bad Request: there is no audio in the request")
+    assert await tg.error("sendAudio", chat_id=ANN, audio=mp3["audio"]["file_id"], duration="-1") == (
+        400,
+        "Bad Request: duration must be non-negative",
+    )

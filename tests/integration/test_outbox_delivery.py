@@ -12,7 +12,7 @@ from typing import Any
 from bot.core.context import ChatSettings
 from bot.core.notify import Notifier
 from bot.core.perform import Failure, TransportError
-from bot.core.views import SendPhoto, View
+from bot.core.views import SendAudio, SendPhoto, View
 from bot.delivery import Limits, OutboxDelivery
 from crm_core.adapters.tables import outbox
 from crm_core.domain.notifications import NoteKind, Notification
@@ -64,6 +64,9 @@ class FakeTelegram:
 
     async def send_photo(self, chat_id: int, photo: SendPhoto) -> int:
         raise AssertionError("no photo expected")
+
+    async def send_audio(self, chat_id: int, audio: SendAudio) -> int:
+        raise AssertionError("no audio expected")
 
     def texts(self, chat_id: int) -> list[str]:
         return [text for chat, text in self.sent if chat == chat_id]

@@ -1,20 +1,23 @@
-"""The call pop-up's buttons: make the caller a deal, attach the call to a deal, or let it go; and
-once an answered call ended, how it ended."""
+"""The call pop-up's buttons: make the caller a deal, attach the call to a deal, or let it go; once an
+answered call ended, how it ended; and a deal's calls, with their recordings."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.events import SharedContact, Text
-from bot.core.features.card import ask, details, lost_menu, show_card
+from bot.core.features.card import ask, back_to_card, details, lost_menu, show_card
 from bot.core.features.cards import OUTCOME_LABELS, OUTCOME_WORDS, deal_label, deal_lines, stage_label
-from bot.core.i18n import Tr
+from bot.core.i18n import Tr, h
 from bot.core.routing import Router
-from bot.core.views import Button, Reply, View
-from crm_core.domain.calls import CallOutcome
+from bot.core.views import Button, Reply, SendAudio, View, rows
+from crm_core.domain.calls import CallOutcome, CallRecord
 from crm_core.domain.conversations import Dialog
 from crm_core.domain.errors import InvalidInput, Why
+from crm_core.domain.recordings import RecordingState
 from crm_core.services.call_backs import WHO_IS_CALLING
 
 router = Router("calls")
@@ -102,3 +105,53 @@ async def on_who_is_calling(ctx: ChatContext, dialog: Dialog, event: Text | Shar
     return await show_card(
         ctx, deal_id, notice="👤 " + ctx.tr("Saved: {name}.", name=changes["title"]), edit=False
     )
+
+
+_ARROWS = {"inbound": "↙️", "outbound": "↗️", "internal": "↔️"}
+
+
+def _call_line(call: CallRecord, ctx: ChatContext) -> str:
+    tr = ctx.tr
+    status = tr("answered") if call.status.value == "answered" else "❗ " + tr("missed")
+    length = f" · {tr.duration(timedelta(seconds=call.duration_s))}" if call.duration_s else ""
+    return f"{_ARROWS[call.direction.value]} {tr.when(call.started_at, now=ctx.now)} · {status}{length}"
+
+
+@router.button(A.CALLS)
+async def on_calls(ctx: ChatContext, p: Payload) -> Reply:
+    """List the deal's calls; a recorded one gets a "🎧" button that sends its recording."""
+    found = await details(ctx, p.num(0))
+    calls = await ctx.crm.calls.of_deal(deal_id=found.deal.id, actor=ctx.user)
+    recordings = await ctx.crm.recordings.of_deal(deal_id=found.deal.id, actor=ctx.user)
+    tr = ctx.tr
+    lines = [f"📞 <b>{h(found.deal.title)}</b>"]
+    listen: list[Button] = []
+    for call in calls:
+        line, recording = _call_line(call, ctx), recordings.get(call.id)
+        if recording is not None and recording.state is RecordingState.STORED:
+            listen.append(Button.act(f"🎧 {len(listen) + 1}", A.LISTEN, call.id))
+            line += f" · 🎧 {len(listen)}"
+        elif recording is not None and recording.state is RecordingState.DELETED:
+            line += " · <i>" + tr("recording deleted") + "</i>"
+        lines.append(line)
+    if found.call_count > len(calls):
+        earlier = found.call_count - len(calls)
+        lines.append(
+            "<i>" + tr.ngettext("…and {n} earlier call.", "…and {n} earlier calls.", earlier) + "</i>"
+        )
+    return Reply().edit(ctx.message_id, View.of(lines, [*rows(listen, 3), back_to_card(ctx, found.deal.id)]))
+
+
+@router.button(A.LISTEN)
+async def on_listen(ctx: ChatContext, p: Payload) -> Reply:
+    """Send the call's recording as audio, to someone who may see its deal."""
+    audio = await ctx.crm.recordings.for_listening(call_id=p.num(0), actor=ctx.user)
+    tr = ctx.tr
+    title = audio.deal_title or tr("Call recording")
+    when = tr.when(audio.started_at, now=ctx.now)
+    length = f" · {tr.duration(timedelta(seconds=audio.duration_s))}" if audio.duration_s else ""
+    caption = f"🎧 <b>{h(title)}</b>\n{when}{length}"
+    send = SendAudio(audio.data, audio.file_name, caption, title=title[:64], duration_s=audio.duration_s)
+    reply = Reply().answer()
+    reply.actions.append(send)
+    return reply

@@ -459,26 +459,6 @@ async def on_history(ctx: ChatContext, p: Payload) -> Reply:
     return Reply().edit(ctx.message_id, View.of(lines, [nav, back_to_card(ctx, deal_id)]))
 
 
-@router.button(A.CALLS)
-async def on_calls(ctx: ChatContext, p: Payload) -> Reply:
-    """List the deal's calls."""
-    found = await details(ctx, p.num(0))
-    calls = await ctx.crm.calls.of_deal(deal_id=found.deal.id, actor=ctx.user)
-    tr = ctx.tr
-    lines = [f"📞 <b>{h(found.deal.title)}</b>"]
-    for call in calls:
-        arrow = {"inbound": "↙️", "outbound": "↗️", "internal": "↔️"}[call.direction.value]
-        status = tr("answered") if call.status.value == "answered" else "❗ " + tr("missed")
-        length = f" · {tr.duration(timedelta(seconds=call.duration_s))}" if call.duration_s else ""
-        lines.append(f"{arrow} {tr.when(call.started_at, now=ctx.now)} · {status}{length}")
-    if found.call_count > len(calls):
-        earlier = found.call_count - len(calls)
-        lines.append(
-            "<i>" + tr.ngettext("…and {n} earlier call.", "…and {n} earlier calls.", earlier) + "</i>"
-        )
-    return Reply().edit(ctx.message_id, View.of(lines, [back_to_card(ctx, found.deal.id)]))
-
-
 # -- the answers to the questions above ------------------------------------------------------------
 
 

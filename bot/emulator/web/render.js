@@ -80,7 +80,7 @@ function buttonKind(button) {
 }
 
 /**
- * One message as a row: bubble (photo, document, contact, text, meta) and its inline keyboard.
+ * One message as a row: bubble (photo, audio, document, contact, text, meta) and its inline keyboard.
  * `onButton(message, button)` is called when an inline button is pressed.
  */
 export function renderMessage(message, { onButton }) {
@@ -95,6 +95,14 @@ export function renderMessage(message, { onButton }) {
     img.loading = "lazy";
     bubble.appendChild(img);
     bubble.classList.add("has-photo");
+  }
+  if (message.audio) {
+    const player = el("audio", "audio");
+    player.controls = true;
+    player.preload = "none";
+    player.src = message.audio.url;
+    player.title = message.audio.title || message.audio.name || "audio";
+    bubble.appendChild(player);
   }
   if (message.document) {
     const doc = el("a", "document");

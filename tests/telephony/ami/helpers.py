@@ -257,12 +257,14 @@ class TestCrm:
         self.accepted: list[dict[str, object]] = []
         self.refused_signatures = 0
         self.requests = 0
+        self.recordings: list[tuple[dict[str, object], bytes]] = []  # uploads: their signed header, the file
         self._runner: web.AppRunner | None = None
         self._seen: set[tuple[str, bool]] = set()
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/api/v1/calls", self._calls)
+        app.router.add_post("/api/v1/recordings", self._recording)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
@@ -271,6 +273,16 @@ class TestCrm:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def _recording(self, request: web.Request) -> web.Response:
+        meta = request.headers.get("X-Kanbot-Recording", "")
+        try:
+            verify(meta.encode(), request.headers.get(HEADER), CALLS_SECRET)
+        except SignatureError:
+            self.refused_signatures += 1
+            return web.json_response({"error": "bad signature"}, status=401)
+        self.recordings.append((json.loads(meta), await request.read()))
+        return web.json_response({}, status=201)
 
     async def _calls(self, request: web.Request) -> web.Response:
         self.requests += 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from pathlib import Path
 
 from telephony_bridge.ami import read_capture
@@ -76,3 +78,40 @@ async def test_calls_flow_from_asterisk_to_the_crm_even_across_a_crm_outage_and_
     await second_run
     assert crm.accepted == expected
     assert crm.requests == len(expected)
+
+
+async def test_the_bridge_carries_an_answered_calls_mixmonitor_file_to_the_crm(
+    fake_ami: FakeAmi, crm: TestCrm, tmp_path: Path
+) -> None:
+    await crm.start()
+    settings = bridge_settings(fake_ami, crm, tmp_path / "spool.sqlite").model_copy(
+        update={"ami_recordings_dir": tmp_path / "monitor"}
+    )
+    [answered] = [c for c in expected_for(DATA / "answered_direct.txt") if c["ended_at"] is not None]
+    recording = tmp_path / "monitor" / f"{answered['call_id']}.wav"
+    recording.parent.mkdir()
+    recording.write_bytes(b"RIFF....WAVEfmt " + bytes(256))
+    os.utime(recording, (time.time() - 60, time.time() - 60))  # MixMonitor closed it at the hang-up
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_bridge(
+            settings,
+            stop=stop,
+            flush_timeout_s=0.5,
+            sender_backoff=QUICK,
+            listener_options=LISTENER,
+            recordings_poll_s=0.05,
+        )
+    )
+    await fake_ami.wait_for_login(1)
+    await fake_ami.send(read_capture(DATA / "answered_direct.txt"))
+    await eventually(lambda: len(crm.recordings) == 1)
+    stop.set()
+    await task
+    [(meta, data)] = crm.recordings
+    assert (meta["provider"], meta["call_id"], meta["file_name"]) == (
+        "asterisk",
+        answered["call_id"],
+        recording.name,
+    )
+    assert data == recording.read_bytes() and meta["size"] == len(data)

@@ -172,3 +172,15 @@ async def test_mango_calls_back_from_the_sellers_extension_with_a_signed_command
     ]
     wrong = await MangoDialer(MANGO_KEY, "z" * 16, api_url=mango_url).place(REQUEST)
     assert (wrong.refusal, wrong.detail) == (Refusal.PBX_REFUSED, "result 3102")
+
+
+def test_a_recorded_twilio_call_announces_its_recording_to_the_crm() -> None:
+    dialer = TwilioDialer(
+        SID, TWILIO_TOKEN, "+14155550100", status_url="https://crm.example.com/hooks/twilio", record=True
+    )
+    twiml = dialer.twiml(REQUEST)
+    assert 'record="record-from-answer-dual"' in twiml
+    assert 'recordingStatusCallback="https://crm.example.com/hooks/twilio"' in twiml
+    assert "recordingStatusCallback" not in TwilioDialer(
+        SID, TWILIO_TOKEN, "+14155550100", record=True
+    ).twiml(REQUEST)
