@@ -355,6 +355,7 @@ class Deal:
                     actor,
                     task_id=task.id,
                     text=task.text,
+                    task_kind=task.kind.value,
                     closed_as=self.stage.kind.value,
                 )
             )
