@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -69,6 +70,23 @@ class Kanbot:
     http_port: int = 0
     metrics: Metrics = field(default_factory=Metrics)
     leading: bool = False
+
+
+async def board_menu_buttons(settings: Settings, crm: Crm, board_url: str) -> None:
+    """The menu button opens the board: labelled in English by default (Telegram keeps one default for
+    every language), and in each member's own language in their chat (a chat that starts later gets
+    its label from /start)."""
+    set_button = functools.partial(
+        set_board_menu_button,
+        bot_token=settings.telegram.token(),
+        api_url=settings.telegram.telegram_api_url,
+        board_url=board_url,
+    )
+    if not await set_button():
+        return
+    for user in await crm.users.list(active=True):
+        if user.locale != "en":
+            await set_button(locale=user.locale, chat_id=user.telegram_id)
 
 
 async def register_commands(runtime: Runtime, crm: Crm) -> None:
@@ -274,11 +292,7 @@ async def run(
         if web_role:
             await register_commands(kanbot.runtime, kanbot.crm)
             if kanbot.chat.settings.board_app_url:  # the chat's menu button opens the board app
-                await set_board_menu_button(
-                    bot_token=settings.telegram.token(),
-                    api_url=settings.telegram.telegram_api_url,
-                    board_url=kanbot.chat.settings.board_app_url,
-                )
+                await board_menu_buttons(settings, kanbot.crm, kanbot.chat.settings.board_app_url)
             if polling:
                 await kanbot.runtime.start_polling()
             else:

@@ -375,6 +375,9 @@ def _call_line(data: dict[str, object], tr: Tr) -> Html:
     return tr("answered call") if answered else tr("missed call")
 
 
+CALL_BACK_PREFIX = "Call back "  # crm_core.services.call_backs.call_back_text, for the CLI and exports
+
+
 def _task_of(data: dict[str, object], tr: Tr) -> Html:
     """The task a history line is about, worded from its kind and words (older lines: their text)."""
     text = str(data.get("text", ""))[:100]
@@ -382,7 +385,10 @@ def _task_of(data: dict[str, object], tr: Tr) -> Html:
         kind = TaskKind(str(data.get("task_kind", "")))
     except ValueError:
         return h(text)
-    return h(text) if kind is TaskKind.CALL_BACK else task_words(kind, text, tr)
+    if kind is TaskKind.CALL_BACK:  # the CLI's English "Call back +7 495 ...": said from its number
+        number = text.removeprefix(CALL_BACK_PREFIX) if text.startswith(CALL_BACK_PREFIX) else None
+        return tr("Call back {number}", number=number) if number else h(text)
+    return task_words(kind, text, tr)
 
 
 def _done_line(data: dict[str, object], tr: Tr) -> Html:

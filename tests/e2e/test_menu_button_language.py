@@ -1,0 +1,58 @@
+"""The chat's menu button — the board app, beside the input — is labelled in each member's language:
+set in their chat at /start and by /lang, and at start-up for members whose language is not English
+(Telegram keeps one default label for everyone, in English)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.core.i18n import Tr
+from bot.emulator import Emulator
+from crm_core.services import Crm
+from tests.e2e.harness import ALI, MARIA, EmulatedChat, RunningKanbot, settings_for
+
+BOARD_URL = "https://kanbot.example.com/app/board"
+
+
+@pytest.fixture
+async def kanbot(
+    crm: Crm, database_url: str, emulator: Emulator, runtime: str
+) -> AsyncIterator[RunningKanbot]:
+    settings = settings_for(database_url, emulator.url, runtime)
+    settings.telegram.board_app_url = BOARD_URL
+    running = RunningKanbot(settings)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+async def menu_button(chat: EmulatedChat, user: int) -> Any:
+    return (await chat._get(f"/chats/{user}"))["menu_button"]
+
+
+def board_in(locale: str) -> dict[str, Any]:
+    return {"type": "web_app", "text": Tr(locale).label("Board"), "web_app": {"url": BOARD_URL}}
+
+
+async def test_the_menu_button_speaks_the_members_language_from_start_and_lang(
+    chat: EmulatedChat, crm: Crm
+) -> None:
+    assert board_in("ru")["text"] != "Board" and board_in("ar")["text"] != "Board"
+    await chat.send(MARIA, "/start")
+    assert await menu_button(chat, MARIA) == board_in("ru")
+    await chat.send(ALI, "/start")
+    assert await menu_button(chat, ALI) == board_in("en")
+    await chat.send(ALI, "/lang ar")
+    assert await menu_button(chat, ALI) == board_in("ar")
+
+
+async def test_at_start_up_each_member_not_in_english_gets_the_label_in_their_language(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
+) -> None:
+    await chat.send(ALI, "/start")
+    await crm.users.update_preferences(actor=await crm.users.identify(ALI), locale="ar")
+    await kanbot.restart()
+    assert await menu_button(chat, ALI) == board_in("ar")
