@@ -356,6 +356,7 @@ class Deal:
                     task_id=task.id,
                     text=task.text,
                     task_kind=task.kind.value,
+                    **({"phone": task.phone} if task.phone else {}),
                     closed_as=self.stage.kind.value,
                 )
             )

@@ -118,6 +118,7 @@ class TaskService(ServiceBase):
                     task_id=task.id,
                     text=task.text,
                     task_kind=task.kind.value,
+                    **({"phone": task.phone} if task.phone else {}),
                 )
             )
             await uow.deals.save(deal)

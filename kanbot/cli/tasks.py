@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import typer
 
 from crm_core.domain.errors import InvalidInput
-from crm_core.domain.tasks import REMINDER_KINDS, Task, TaskKind
+from crm_core.domain.tasks import REMINDER_KINDS, TaskKind
 from crm_core.services import Crm
 from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, print_json, print_table, with_crm
-from kanbot.cli.render import task_json
+from kanbot.cli.render import task_json, task_words
 
 app = typer.Typer(help="Tasks: list, add, mark done.", no_args_is_help=True)
 
@@ -36,17 +36,6 @@ def planned_kind(raw: str) -> TaskKind:
     if raw.strip().lower() not in kinds:
         raise InvalidInput("kind", raw, detail="use " + ", ".join(kinds))
     return kinds[raw.strip().lower()]
-
-
-def task_words(task: Task) -> str:
-    """A task in English, as the CLI prints it: its text, or its kind when it has no words."""
-    if not task.text:
-        return task.kind.value.replace("_", " ")
-    return (
-        task.text
-        if task.kind in (TaskKind.CUSTOM, TaskKind.CALL_BACK, TaskKind.FOLLOW_UP)
-        else (f"{task.kind.value}: {task.text}")
-    )
 
 
 @app.command("list")

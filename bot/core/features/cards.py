@@ -375,7 +375,7 @@ def _call_line(data: dict[str, object], tr: Tr) -> Html:
     return tr("answered call") if answered else tr("missed call")
 
 
-CALL_BACK_PREFIX = "Call back "  # crm_core.services.call_backs.call_back_text, for the CLI and exports
+CALL_BACK_PREFIX = "Call back "  # what call-backs' history lines said before they were stored as data
 
 
 def _task_of(data: dict[str, object], tr: Tr) -> Html:
@@ -385,7 +385,9 @@ def _task_of(data: dict[str, object], tr: Tr) -> Html:
         kind = TaskKind(str(data.get("task_kind", "")))
     except ValueError:
         return h(text)
-    if kind is TaskKind.CALL_BACK:  # the CLI's English "Call back +7 495 ...": said from its number
+    if kind is TaskKind.CALL_BACK:  # said from its number (older lines: the CLI's English "Call back +7…")
+        if data.get("phone"):
+            return tr("Call back {number}", number=pretty_phone(str(data["phone"])))
         number = text.removeprefix(CALL_BACK_PREFIX) if text.startswith(CALL_BACK_PREFIX) else None
         return tr("Call back {number}", number=number) if number else h(text)
     return task_words(kind, text, tr)
