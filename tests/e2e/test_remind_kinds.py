@@ -12,11 +12,16 @@ import pytest
 from bot.core import actions as A
 from bot.core.codec import encode
 from bot.core.i18n import Tr
+from bot.core.widths import too_wide
 from bot.emulator import Emulator
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, MARIA, EmulatedChat, Msg, RunningKanbot, ShiftedClock, crm_at, settings_for
 from tests.e2e.test_followups_e2e import a_message, tick
+
+
+def labels(msg: Msg) -> list[list[str]]:
+    return [[b["text"] for b in row] for row in msg.buttons]
 
 
 def a_tuesday_morning() -> datetime:
@@ -61,9 +66,8 @@ async def test_remind_asks_what_it_is_about_then_when_and_the_task_keeps_both(
     await chat.click(ALI, "Remind", message_id=card.message_id)
     kinds = await chat.message(ALI, card.message_id)
     assert "What is the reminder about?" in kinds.text
-    assert [b["text"] for b in kinds.buttons[0]] == ["📞 Call", "🤝 Meeting", "✉️ E-mail"]
-    assert [b["text"] for b in kinds.buttons[1]] == ["📝 Something else"]
-    assert all(len(row) <= 3 for row in kinds.buttons)
+    assert kinds.button_texts[:4] == ["📞 Call", "🤝 Meeting", "✉️ E-mail", "📝 Something else"]
+    assert all(len(row) <= 3 for row in kinds.buttons) and too_wide(labels(kinds)) == []
     await chat.click(ALI, "📞 Call", message_id=card.message_id)
     when = await chat.message(ALI, card.message_id)
     assert "Call" in when.text and "When?" in when.text and "In 1 hour" in when.button_texts
@@ -106,6 +110,8 @@ async def test_a_russian_seller_reads_the_reminder_in_russian_on_tasks_the_notic
     ru = Tr("ru")
     card = await open_card(chat, crm, kanbot, MARIA, "Котёл для школы")
     await chat.click(MARIA, ru.label("Remind"), message_id=card.message_id)
+    kinds = await chat.message(MARIA, card.message_id)
+    assert all(len(row) <= 3 for row in kinds.buttons) and too_wide(labels(kinds)) == []
     await chat.click(MARIA, "✉️", message_id=card.message_id)
     await chat.click(MARIA, ru.label("In 1 hour"), message_id=card.message_id)
     [task] = await open_tasks(crm, MARIA)

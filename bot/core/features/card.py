@@ -25,6 +25,7 @@ from bot.core.i18n import Html, h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
 from bot.core.when import EPOCH, PassedDate, morning_in, next_monday_morning, parse_when
+from bot.core.widths import pack
 from crm_core.domain.contacts import ContactScope, ContactShared
 from crm_core.domain.conversations import Dialog
 from crm_core.domain.deals import MAX_LOST_NOTE, Deal, DealEvent, Priority
@@ -248,7 +249,7 @@ async def on_remind_menu(ctx: ChatContext, p: Payload) -> Reply:
         Button.act(f"{TASK_KIND_ICON[k]} {tr.label(KIND_BUTTON[k])}", A.REMIND_KIND, d, v, k.value)
         for k in REMINDER_KINDS
     ]
-    rows = [kinds[:3], kinds[3:], back_to_card(ctx, d)]
+    rows = [*pack((b.text, b) for b in kinds), back_to_card(ctx, d)]  # whole labels, three a row at most
     lines = [f"<b>{h(found.deal.title)}</b>", "⏰ " + tr("What is the reminder about?")]
     return Reply().edit(ctx.message_id, View.of(lines, rows))
 
