@@ -15,6 +15,7 @@ from bot.emulator import Emulator
 from crm_core.domain.deals import Deal
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, EmulatedChat, Msg, RunningKanbot, ShiftedClock, crm_at, settings_for
+from tests.e2e.test_followups_e2e import a_message, tick
 
 
 def a_friday_night() -> datetime:
@@ -157,3 +158,18 @@ async def test_a_seller_who_insists_snoozes_the_deal_until_saturday(
     assert "Snoozed until" in (await chat.message(ALI, asked.message_id)).text
     saturday = (FRIDAY_NIGHT + timedelta(days=1)).replace(hour=9, minute=0)
     assert datetime.fromisoformat(await snoozed_until(crm)) == saturday
+
+
+async def test_the_due_notices_hour_later_at_night_is_offered_for_monday_morning(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
+) -> None:
+    await a_task(crm, kanbot)
+    kanbot.let_time_pass(timedelta(minutes=11))
+    await tick(crm, kanbot, kanbot.now())
+    [notice] = await a_message(chat, ALI, "Due now")
+    await chat.click(ALI, "💤", message_id=notice.message_id)
+    asked = await chat.message(ALI, notice.message_id)
+    assert "outside your working hours" in asked.text and "Open the deal" in " ".join(asked.button_texts)
+    await chat.click(ALI, "🌅", message_id=notice.message_id)
+    assert await due_times(crm) == [MONDAY_MORNING]
+    assert "Moved to" in (await chat.message(ALI, notice.message_id)).text
