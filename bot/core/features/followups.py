@@ -16,13 +16,12 @@ from bot.core.features.card import (
     ask_again,
     back_to_card,
     details,
-    hours_choice,
     passed_date,
-    planned,
     question_view,
     show_card,
 )
 from bot.core.features.cards import deal_card, deal_label, stage_label, stage_name, task_text
+from bot.core.features.remind import hours_choice, planned
 from bot.core.features.reports import calls_lines, conversion_lines, funnel_lines, sellers_lame_lines
 from bot.core.i18n import Tr, h
 from bot.core.renderers import Outgoing, renders

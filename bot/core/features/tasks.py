@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
-from bot.core.features.card import minutes_of
 from bot.core.features.cards import TASK_KIND_ICON as KIND_ICON
 from bot.core.features.cards import task_text
+from bot.core.features.remind import minutes_of
 from bot.core.i18n import h, isolate
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
