@@ -499,6 +499,16 @@ def test_a_taken_port_is_refused_in_one_sentence_naming_the_option(
     assert not (tmp_path / "demo.db").exists()
 
 
+def test_an_unknown_demo_language_is_refused_in_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(typer.Exit) as exited:
+        demo(host="127.0.0.1", port=0, http_port=0, data_dir=tmp_path, lang="fr")
+    assert exited.value.exit_code == 1
+    assert capsys.readouterr().err.strip() == "Unknown language 'fr': use en, ru or ar."
+    assert not (tmp_path / "demo.db").exists()
+
+
 def test_the_page_and_kanbot_cannot_share_a_port() -> None:
     with pytest.raises(DemoError, match="two ports"):
         check_ports("127.0.0.1", emulator_port=18999, http_port=18999)
