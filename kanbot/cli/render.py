@@ -67,7 +67,7 @@ def task_words(task: Task) -> str:
     by its kind ("call: about the invoice"; the chat words them in its reader's language)."""
     if task.kind is TaskKind.CALL_BACK and task.phone and not task.text:
         return call_back_text(task.phone)
-    if task.kind in (TaskKind.CUSTOM, TaskKind.CALL_BACK, TaskKind.FOLLOW_UP):
+    if task.kind in (TaskKind.CUSTOM, TaskKind.CALL_BACK, TaskKind.FOLLOW_UP, TaskKind.OTHER):
         return task.text or task.kind.value.replace("_", " ")
     return f"{task.kind.value}: {task.text}" if task.text else task.kind.value
 

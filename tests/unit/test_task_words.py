@@ -30,6 +30,8 @@ def test_a_reminder_is_its_kind_then_its_words(locale: str) -> None:
     assert "&lt;the&gt;" in task_words(TaskKind.EMAIL, "<the>", tr)  # typed words are escaped
     assert task_words(TaskKind.CUSTOM, "Send the contract", tr) == "Send the contract"
     assert task_words(TaskKind.FOLLOW_UP, "", tr) == tr("Follow up")
+    assert task_words(TaskKind.OTHER, "", tr) == tr("Reminder")
+    assert task_words(TaskKind.OTHER, "Send the brochure", tr) == "Send the brochure"  # its words say it
 
 
 def test_a_custom_task_needs_words_and_a_kind_says_enough_alone() -> None:

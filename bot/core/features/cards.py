@@ -56,9 +56,10 @@ TASK_KIND_WORDS = {
 
 def task_words(kind: TaskKind, text: str, tr: Tr) -> Html:
     """What a task is about in the reader's language, escaped: its kind, then its own words ("Call:
-    about the invoice"); a custom task, or a reminder from before kinds, is its words alone."""
+    about the invoice"); a custom task, "something else" or a reminder from before kinds with words
+    is its words alone (they say what it is)."""
     named = TASK_KIND_WORDS.get(kind)
-    if named is None or (kind is TaskKind.FOLLOW_UP and text):
+    if named is None or (kind in (TaskKind.FOLLOW_UP, TaskKind.OTHER) and text):
         return h(text)
     if not text:
         return h(tr(named))
