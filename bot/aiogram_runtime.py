@@ -32,6 +32,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     KeyboardButton,
     LinkPreviewOptions,
+    MenuButtonWebApp,
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -195,6 +196,10 @@ class AiogramMessenger:
                 scope=BotCommandScopeChat(chat_id=chat_id),
             )
         )
+
+    async def set_menu_button(self, chat_id: int, text: str, url: str) -> None:
+        button = MenuButtonWebApp(text=text, web_app=WebAppInfo(url=url))
+        await _guard(self.bot.set_chat_menu_button(chat_id=chat_id, menu_button=button))
 
 
 AiogramTransport = AiogramMessenger  # the outbox delivery's name for it

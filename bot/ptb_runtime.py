@@ -23,6 +23,7 @@ from telegram import (
     InlineKeyboardMarkup,
     KeyboardButton,
     LinkPreviewOptions,
+    MenuButtonWebApp,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -200,6 +201,10 @@ class PtbMessenger:
                 [BotCommand(c, d) for c, d in commands], scope=BotCommandScopeChat(chat_id)
             )
         )
+
+    async def set_menu_button(self, chat_id: int, text: str, url: str) -> None:
+        button = MenuButtonWebApp(text, WebAppInfo(url))
+        await _guard(self.bot.set_chat_menu_button(chat_id=chat_id, menu_button=button))
 
 
 def _seconds(value: int | timedelta) -> float:

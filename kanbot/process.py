@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -72,6 +73,27 @@ class Kanbot:
     http_port: int = 0
     metrics: Metrics = field(default_factory=Metrics)
     leading: bool = False
+
+
+async def board_menu_buttons(settings: Settings, crm: Crm, board_url: str) -> asyncio.Task[None] | None:
+    """The menu button opens the board: labelled in English by default (Telegram keeps one default for
+    every language), and — in the background, not to hold up the start — in each member's own language
+    in their chat (a chat that starts later gets its label from /start)."""
+    set_button = functools.partial(
+        set_board_menu_button,
+        bot_token=settings.telegram.token(),
+        api_url=settings.telegram.telegram_api_url,
+        board_url=board_url,
+    )
+    if not await set_button():
+        return None
+    members = [u for u in await crm.users.list(active=True) if u.locale != "en"]
+
+    async def in_their_languages() -> None:
+        for user in members:
+            await set_button(locale=user.locale, chat_id=user.telegram_id)
+
+    return asyncio.create_task(in_their_languages(), name="menu-buttons") if members else None
 
 
 async def register_commands(runtime: Runtime, crm: Crm) -> None:
@@ -289,11 +311,8 @@ async def run(
         if web_role:
             await register_commands(kanbot.runtime, kanbot.crm)
             if kanbot.chat.settings.board_app_url:  # the chat's menu button opens the board app
-                await set_board_menu_button(
-                    bot_token=settings.telegram.token(),
-                    api_url=settings.telegram.telegram_api_url,
-                    board_url=kanbot.chat.settings.board_app_url,
-                )
+                labels = await board_menu_buttons(settings, kanbot.crm, kanbot.chat.settings.board_app_url)
+                tasks += [labels] if labels is not None else []
             if polling:
                 await kanbot.runtime.start_polling()
             else:

@@ -58,6 +58,8 @@ class Messenger(Protocol):
 
     async def set_commands(self, chat_id: int, commands: tuple[tuple[str, str], ...]) -> None: ...
 
+    async def set_menu_button(self, chat_id: int, text: str, url: str) -> None: ...
+
 
 async def press(chat: ChatCore, messenger: Messenger, event: ButtonPress) -> None:
     """Hand a button press to the core and carry out its reply. The press is always answered: with
@@ -205,3 +207,5 @@ async def _one(messenger: Messenger, event: Event, action: Action) -> None:
         await messenger.typing(chat_id)
     elif isinstance(action, SetCommands):
         await messenger.set_commands(chat_id, action.commands)
+        if action.menu_button is not None:
+            await messenger.set_menu_button(chat_id, *action.menu_button)

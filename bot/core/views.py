@@ -119,9 +119,11 @@ class Typing:
 
 @dataclass(frozen=True, slots=True)
 class SetCommands:
-    """The command menu Telegram shows in this chat (per role and language)."""
+    """The command menu Telegram shows in this chat (per role and language), and the menu button
+    beside the input — its label in the chat's language, the board app's address — when the board is on."""
 
     commands: tuple[tuple[str, str], ...]
+    menu_button: tuple[str, str] | None = None  # label, board app URL
 
 
 Action = Send | Edit | Answer | SendPhoto | SendAudio | Typing | SetCommands

@@ -42,14 +42,20 @@ def board_app_url(
     return url
 
 
-async def set_board_menu_button(*, bot_token: str, api_url: str | None, board_url: str) -> bool:
-    """Make the chat's menu button (beside the input) open the board, for every user; False on failure."""
-    button = {"type": "web_app", "text": plain(Tr("en")("Board")), "web_app": {"url": board_url}}
+async def set_board_menu_button(
+    *, bot_token: str, api_url: str | None, board_url: str, locale: str = "en", chat_id: int | None = None
+) -> bool:
+    """Make the chat's menu button (beside the input) open the board, labelled in ``locale``: for every
+    user (the default: Telegram has no per-language one), or in the chat ``chat_id``; False on failure."""
+    button = {"type": "web_app", "text": plain(Tr(locale)("Board")), "web_app": {"url": board_url}}
     endpoint = f"{(api_url or TELEGRAM_API).rstrip('/')}/bot{bot_token}/setChatMenuButton"
+    body: dict[str, object] = {"menu_button": button}
+    if chat_id is not None:
+        body["chat_id"] = chat_id
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http,
-            http.post(endpoint, json={"menu_button": button}) as response,
+            http.post(endpoint, json=body) as response,
         ):
             answer = await response.json(content_type=None)
     except (aiohttp.ClientError, TimeoutError, ValueError) as error:

@@ -355,6 +355,8 @@ class Deal:
                     actor,
                     task_id=task.id,
                     text=task.text,
+                    task_kind=task.kind.value,
+                    **({"phone": task.phone} if task.phone else {}),
                     closed_as=self.stage.kind.value,
                 )
             )

@@ -12,9 +12,26 @@ MAX_TASK_TEXT = 500
 
 
 class TaskKind(enum.StrEnum):
+    """What a task is about. A call-back is planned by the system (from a missed call); the others by
+    a person: "custom" is a task in its own words; call, meeting, e-mail and other are what a
+    reminder is about, its words optional; "follow_up" is what reminders were before they had a kind."""
+
     CALL_BACK = "call_back"
     FOLLOW_UP = "follow_up"
     CUSTOM = "custom"
+    CALL = "call"
+    MEETING = "meeting"
+    EMAIL = "email"
+    OTHER = "other"
+
+    @property
+    def needs_words(self) -> bool:
+        """Whether the task is nothing without its words (a custom task); a kind says enough alone."""
+        return self is TaskKind.CUSTOM
+
+
+# What a person picks a reminder to be about, in the order offered.
+REMINDER_KINDS = (TaskKind.CALL, TaskKind.MEETING, TaskKind.EMAIL, TaskKind.OTHER)
 
 
 @dataclass(slots=True)
@@ -70,8 +87,10 @@ class Task:
         return self.is_open and self.due_at <= now
 
 
-def valid_task_text(raw: str) -> str:
+def valid_task_text(raw: str, kind: TaskKind = TaskKind.CUSTOM) -> str:
+    """The task's words, trimmed: required for a custom task, optional for one whose kind says what
+    it is ("" then)."""
     text = raw.strip()
-    if not text or len(text) > MAX_TASK_TEXT:
+    if (kind.needs_words and not text) or len(text) > MAX_TASK_TEXT:
         raise InvalidInput("task text", raw, Why.LENGTH, most=MAX_TASK_TEXT)
     return text

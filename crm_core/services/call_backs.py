@@ -23,7 +23,8 @@ from crm_core.services.unit_of_work import UnitOfWork
 
 
 def call_back_text(phone: str) -> str:
-    """A call-back's text as the CLI and exports show it (the chat says it from the task's number)."""
+    """A call-back in English, as the CLI shows it (stored as data: the chat words it in its reader's
+    language from the task's number)."""
     return f"Call back {pretty(phone) or phone}"
 
 

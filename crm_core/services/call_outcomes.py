@@ -10,7 +10,6 @@ from crm_core.domain.errors import InvalidInput, NotFound, Why
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import User
 from crm_core.services.base import ServiceBase, require_active
-from crm_core.services.call_backs import call_back_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +48,7 @@ class CallOutcomeService(ServiceBase):
                     deal_id=deal.id,
                     assignee_id=deal.owner_id or actor.id,
                     due_at=now + self.config.call_back_after + after,
-                    text=call_back_text(call.customer),
+                    text="",  # worded by each reader from its kind and number
                     kind=TaskKind.CALL_BACK,
                     created_at=now,
                     created_by_id=actor.id,
@@ -66,6 +65,7 @@ class CallOutcomeService(ServiceBase):
                         text=call_back.text,
                         due_at=call_back.due_at.isoformat(),
                         task_kind=call_back.kind.value,
+                        phone=call_back.phone,
                     )
                 )
             await uow.events.add(*history)

@@ -15,12 +15,7 @@ from crm_core.domain.phones import mask, pretty
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import Role, User
 from crm_core.services.base import ServiceBase, default_pipeline, require_active
-from crm_core.services.call_backs import (
-    ask_who_is_calling,
-    call_back_text,
-    close_the_loop,
-    still_asking_who,
-)
+from crm_core.services.call_backs import ask_who_is_calling, close_the_loop, still_asking_who
 from crm_core.services.call_notices import queue_missed_call, tell_bosses_of_flood
 from crm_core.services.call_seals import BoundMeanwhile, check_seal
 from crm_core.services.colleague_calls import colleague_calls, tell_of_colleague_calls
@@ -349,7 +344,7 @@ class CallService(ServiceBase):
             deal_id=deal.id,
             assignee_id=assignee.id if assignee else None,
             due_at=now + self.config.call_back_after,
-            text=call_back_text(event.caller or ""),
+            text="",  # what it is about is data (its kind, its number): each reader words it
             kind=TaskKind.CALL_BACK,
             created_at=now,
             phone=event.caller,
@@ -365,6 +360,7 @@ class CallService(ServiceBase):
                 text=task.text,
                 due_at=task.due_at.isoformat(),
                 task_kind=task.kind.value,
+                phone=task.phone,
             )
         )
         return task

@@ -29,7 +29,7 @@ class TaskService(ServiceBase):
     ) -> Task:
         """Plan something on a deal; it goes to the deal's owner unless a boss names someone."""
         require_active(actor)
-        body = valid_task_text(text)
+        body = valid_task_text(text, kind)
         now = self.now()
         within_horizon("due time", due_at, now=now)
         if due_at < now - PAST_TOLERANCE:
@@ -111,7 +111,14 @@ class TaskService(ServiceBase):
             deal.touch(now)
             await uow.events.add(
                 DealEvent.new(
-                    deal, EventKind.TASK_DONE, now, Actor.of(actor), task_id=task.id, text=task.text
+                    deal,
+                    EventKind.TASK_DONE,
+                    now,
+                    Actor.of(actor),
+                    task_id=task.id,
+                    text=task.text,
+                    task_kind=task.kind.value,
+                    **({"phone": task.phone} if task.phone else {}),
                 )
             )
             await uow.deals.save(deal)

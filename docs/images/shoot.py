@@ -5,6 +5,7 @@ Maria (Russian) and Ali (Arabic), sellers; Olga the boss, switched to each langu
 takes headless Chromium screenshots of the emulator's page at 390×844 into docs/images/:
 
     card-<lang>.png  deals-<lang>.png  tasks-<lang>.png  missed-call-<lang>.png
+    remind-kinds-<lang>.png  remind-when-<lang>.png  remind-done-<lang>.png (Remind on a card)
     report-<lang>.png  digest-<lang>.png  board-<lang>.png  board-sheet-<lang>.png
     settings-<lang>.png (a seller's time zone picker)  team-seller-<lang>.png (a seller's page in /team)
 
@@ -261,6 +262,28 @@ class Camera:
         await context.close()
 
 
+REMIND_WORDS = {"en": "about the invoice", "ru": "про счёт", "ar": "بخصوص الفاتورة"}
+
+
+async def remind_flow(tg: Emulator, camera: Camera, seller: Seller, lang: str, card: dict[str, Any]) -> None:
+    """Remind on the card: what it is about, then when (with a few words), then the card again."""
+    sys.path.insert(0, str(ROOT))
+    from bot.core.i18n import Tr
+
+    user, shown = seller.telegram_id, card["message_id"]
+    tg.click(user, card, button_with(card, "⏰"))
+    kinds = tg.last_bot_message(user)
+    await camera.chat(user, f"remind-kinds-{lang}.png", shown)
+    tg.click(user, kinds, button_with(kinds, "📞"))
+    when = tg.last_bot_message(user)
+    tg.click(user, when, button_with(when, "✏️"))
+    tg.send(user, REMIND_WORDS[lang])
+    when = tg.last_bot_message(user)
+    await camera.chat(user, f"remind-when-{lang}.png", shown)
+    tg.click(user, when, button_with(when, Tr(lang).label("Next Monday")))
+    await camera.chat(user, f"remind-done-{lang}.png", shown)
+
+
 async def shoot(base: str, langs: list[str], out: Path) -> None:
     from playwright.async_api import async_playwright
 
@@ -277,6 +300,7 @@ async def shoot(base: str, langs: list[str], out: Path) -> None:
             tg.click(seller.telegram_id, deals, first_deal_button(deals))
             card = tg.last_bot_message(seller.telegram_id)
             await camera.chat(seller.telegram_id, f"card-{lang}.png", card["message_id"])
+            await remind_flow(tg, camera, seller, lang, card)
             tg.send(seller.telegram_id, "/tasks")
             tasks = tg.last_bot_message(seller.telegram_id)
             await camera.chat(seller.telegram_id, f"tasks-{lang}.png", tasks["message_id"])

@@ -8,7 +8,7 @@ from crm_core.domain.contacts import ContactScope, ContactShared, KnownCustomer
 from crm_core.domain.deals import Source
 from crm_core.services import Crm
 from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, fail, print_json, print_table, with_crm
-from kanbot.cli.render import DEAL_HEADERS, deal_json, deal_row, event_json, iso
+from kanbot.cli.render import DEAL_HEADERS, deal_json, deal_row, event_json, iso, task_words
 
 UNDO_DETAILS = ("since", "active_at")  # what an undo restores: in the JSON, not in the table
 app = typer.Typer(help="Deals: add, list, show, move, win, lose, reopen, history.", no_args_is_help=True)
@@ -159,7 +159,7 @@ def show(deal_id: int = typer.Argument(...), actor_id: int = AS_OPTION, as_json:
             data["next_task"] = {
                 "id": details.next_task.id,
                 "due_at": iso(details.next_task.due_at),
-                "text": details.next_task.text,
+                "text": task_words(details.next_task),
             }
         _print_deal(data, as_json)
 

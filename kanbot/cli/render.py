@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from crm_core.domain.deals import Deal, DealEvent
-from crm_core.domain.tasks import Task
+from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import User
 from crm_core.domain.values import format_amount
+from crm_core.services.call_backs import call_back_text
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -61,6 +62,16 @@ def event_json(event: DealEvent) -> dict[str, Any]:
     }
 
 
+def task_words(task: Task) -> str:
+    """A task in English, as the CLI shows it: its text, a call-back from its number, a reminder
+    by its kind ("call: about the invoice"; the chat words them in its reader's language)."""
+    if task.kind is TaskKind.CALL_BACK and task.phone and not task.text:
+        return call_back_text(task.phone)
+    if task.kind in (TaskKind.CUSTOM, TaskKind.CALL_BACK, TaskKind.FOLLOW_UP, TaskKind.OTHER):
+        return task.text or task.kind.value.replace("_", " ")
+    return f"{task.kind.value}: {task.text}" if task.text else task.kind.value
+
+
 def task_json(task: Task) -> dict[str, Any]:
     return {
         "id": task.id,
@@ -68,7 +79,7 @@ def task_json(task: Task) -> dict[str, Any]:
         "deal_title": task.deal_title,
         "assignee": task.assignee_name,
         "due_at": iso(task.due_at),
-        "text": task.text,
+        "text": task_words(task) if task.kind is TaskKind.CALL_BACK else task.text,
         "kind": task.kind.value,
         "done_at": iso(task.done_at),
         "phone": task.phone,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kanbot.demo.words import say
+
 
 @dataclass(frozen=True, slots=True)
 class Customer:
@@ -14,7 +16,14 @@ class Customer:
 
     @property
     def title(self) -> str:
-        return f"{self.company}: {self.product}"
+        return self.title_in("en")
+
+    def title_in(self, lang: str) -> str:
+        """The deal's title as a seller writing in ``lang`` types it."""
+        return f"{say(self.company, lang)}: {say(self.product, lang)}"
+
+    def contact_in(self, lang: str) -> str:
+        return say(self.contact, lang)
 
 
 # Thirteen customers per seller, in the order the scenario in data.py gives them fates.
@@ -70,6 +79,16 @@ WEBSITE_LEADS = (
     Customer("Website", "10 IP phones for a new office", "Sophie Turner", "manchester"),
 )
 
+# The language people write in where a number is (the website form's leads are typed by the customers).
+REGION_LANGUAGE = {
+    "dubai": "ar",
+    "abu_dhabi": "ar",
+    "moscow": "ru",
+    "spb": "ru",
+    "london": "en",
+    "manchester": "en",
+}
+
 # Number prefixes (E.164 without the subscriber part) and how many digits follow.
 PHONE_PLANS = {
     "dubai": ("+9714", 7),
@@ -80,6 +99,8 @@ PHONE_PLANS = {
     "manchester": ("+44161", 7),
 }
 
+# Notes in the catalog's English, each seller's own few (``words.say`` types them in the writer's
+# language); how many each has is part of the seeded story, so the lists keep their lengths.
 NOTES = {
     "en": (
         "Asked for a demo unit for two weeks.",
@@ -92,14 +113,14 @@ NOTES = {
         "Their old PBX is 12 years old; the handsets go too.",
     ),
     "ru": (
-        "Попросили тестовый комплект на две недели.",
-        "Решение принимает ИТ-директор, встреча в четверг.",
-        "Сравнивают с облачной АТС — сделала упор на запись разговоров.",
-        "Отправила КП со скидкой 5% за объём.",
-        "Бюджет на квартал согласован.",
+        "Asked for a demo unit for two weeks.",
+        "The IT director decides; meeting on Thursday.",
+        "They compare us with a cloud PBX: stressed on-site call recording.",
+        "Sent the offer with a 5% volume discount.",
+        "Budget approved for this quarter.",
     ),
     "ar": (
-        "العميل يطلب عرض سعر محدث.",
+        "The customer asks for an updated quote.",
         "Asked for a site survey next week.",
         "Sent the offer with a 5% volume discount.",
         "The IT director decides; meeting on Thursday.",
@@ -122,10 +143,10 @@ TASKS = {
         "Confirm the number of seats",
     ),
     "ru": (
-        "Отправить обновлённое КП",
-        "Созвониться по проекту договора",
-        "Проверить поступление оплаты",
-        "Согласовать дату монтажа",
+        "Send the revised offer",
+        "Call about the contract draft",
+        "Check the payment reached us",
+        "Book the installation date",
     ),
     "ar": (
         "Send the revised offer",

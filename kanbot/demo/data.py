@@ -26,7 +26,8 @@ from crm_core.services import Crm
 from kanbot.demo import catalog
 from kanbot.demo.catalog import Customer
 from kanbot.demo.scenario import SCENARIO, Clockwork, Fate, quarter
-from kanbot.demo.team import MAIN_LINE, OLGA, SELLERS, TEAM, DemoUser
+from kanbot.demo.team import MAIN_LINE, OLGA, SELLERS, DemoUser, team
+from kanbot.demo.words import say
 
 DEMO_SEED = 2026
 PROVIDER = "demo-pbx"
@@ -64,18 +65,24 @@ class _Step:
 
 
 async def generate(
-    crm: Crm, clock: FixedClock, *, now: datetime | None = None, seed: int = DEMO_SEED
+    crm: Crm,
+    clock: FixedClock,
+    *,
+    now: datetime | None = None,
+    seed: int = DEMO_SEED,
+    lang: str | None = None,
 ) -> DemoSummary:
-    """Fill an empty, migrated database with the demo team and two months of deals ending ``now``."""
+    """Fill an empty, migrated database with the demo team and two months of deals ending ``now``:
+    what each person types in their own language, or everyone in ``lang`` (and speaking it)."""
     if crm.clock is not clock:
         raise ValueError("the CRM must run on the clock the demo walks")
-    world = _World(crm, clock, now or datetime.now(UTC), seed)
+    world = _World(crm, clock, now or datetime.now(UTC), seed, lang)
     return await world.build()
 
 
 class _World:
-    def __init__(self, crm: Crm, clock: FixedClock, now: datetime, seed: int) -> None:
-        self.crm, self.clock, self.now = crm, clock, now
+    def __init__(self, crm: Crm, clock: FixedClock, now: datetime, seed: int, lang: str | None) -> None:
+        self.crm, self.clock, self.now, self.lang = crm, clock, now, lang
         self.rng = random.Random(seed)
         self.times = Clockwork(self.rng, now)
         self.steps: list[_Step] = []
@@ -89,7 +96,7 @@ class _World:
     async def build(self) -> DemoSummary:
         self.clock.current = self.now - timedelta(days=61)
         await self.crm.pipelines.seed_defaults()
-        for person in TEAM:
+        for person in team(self.lang):
             self.users[person.name] = await self.crm.users.add(
                 telegram_id=person.telegram_id,
                 name=person.name,
@@ -163,7 +170,7 @@ class _World:
 
     def plan_task(self, deal: _DealRef, seller: DemoUser, when: str, moment: datetime) -> None:
         texts = catalog.TASKS[seller.locale]
-        text = texts[self.rng.randrange(len(texts))]
+        text = say(texts[self.rng.randrange(len(texts))], self.language(seller))
         tz = ZoneInfo(seller.timezone)
         if when == "today":
             due = self.times.due_today(tz)
@@ -177,15 +184,20 @@ class _World:
 
     def plan_lead(self, lead: Customer, moment: datetime) -> None:
         phone = self.new_phone(lead.region)
+        lang = self.lang or catalog.REGION_LANGUAGE[lead.region]  # typed by the customer on the website
 
         async def run() -> None:
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(["title", "contact_name", "phone"])
-            writer.writerow([lead.title, lead.contact, phone])
+            writer.writerow([lead.title_in(lang), lead.contact_in(lang), phone])
             await self.crm.transfer.import_csv(buffer.getvalue())
 
         self.at(moment, run)
+
+    def language(self, person: DemoUser) -> str:
+        """The language ``person`` types in: their own, or the one the demo was asked to speak."""
+        return self.lang or person.locale
 
     def new_phone(self, region: str) -> str:
         number = random_phone(self.rng, region, taken=self.phones)
@@ -199,13 +211,14 @@ class _World:
 
     def create(self, deal: _DealRef, customer: Customer, phone: str, stage: str, *, by_boss: bool) -> Action:
         amount = self.amount()
+        lang = self.language(deal.owner)  # the customer as the seller knows them, whoever types it
 
         async def run() -> None:
             actor = self.users[OLGA.name if by_boss else deal.owner.name]
             created = await self.crm.deals.create(
                 actor=actor,
-                title=customer.title,
-                contact_name=customer.contact,
+                title=customer.title_in(lang),
+                contact_name=customer.contact_in(lang),
                 phone=phone,
                 amount=Decimal(amount),
                 stage=stage,
@@ -242,12 +255,13 @@ class _World:
     def describe(self, deal: _DealRef, customer: Customer) -> Action:
         """What a seller types after the first call: who it is, what they want, for how much."""
         amount = self.amount()
+        lang = self.language(deal.owner)
 
         async def run() -> None:
             seller = self.users[deal.owner.name]
             for field_name, value in (
-                ("title", customer.title),
-                ("contact", customer.contact),
+                ("title", customer.title_in(lang)),
+                ("contact", customer.contact_in(lang)),
                 ("amount", amount),
             ):
                 await self.crm.deals.edit(deal_id=deal.id, field=field_name, value=value, actor=seller)
@@ -268,7 +282,7 @@ class _World:
 
     def note(self, deal: _DealRef, author: DemoUser, text: str | None = None) -> Action:
         notes = catalog.NOTES[author.locale]
-        body = text or notes[self.rng.randrange(len(notes))]
+        body = say(text or notes[self.rng.randrange(len(notes))], self.language(author))
 
         async def run() -> None:
             await self.crm.deals.add_note(deal_id=deal.id, text=body, actor=self.users[author.name])

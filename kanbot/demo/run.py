@@ -26,7 +26,7 @@ from crm_core.services import Crm
 from kanbot import process
 from kanbot.demo.calls import PAGE_EXTENSION, CallSimulator
 from kanbot.demo.data import DemoSummary, generate
-from kanbot.demo.team import BOT_NAME, BOT_TOKEN, BOT_USERNAME, CURRENCY, LANGUAGES, TEAM
+from kanbot.demo.team import BOT_NAME, BOT_TOKEN, BOT_USERNAME, CURRENCY, LANGUAGES, team
 from kanbot.dialing import in_process_placer
 from kanbot.settings import CoreSettings, ServerSettings, Settings
 from telephony_bridge.settings import AmiSettings, CloudPbxSettings, DialSettings
@@ -60,8 +60,10 @@ async def run_demo(
     stop: asyncio.Event | None = None,
     ready: asyncio.Future[RunningDemo] | None = None,
     say: Callable[[str], None] | None = None,
+    lang: str | None = None,
 ) -> None:
-    """Run the offline demo until ``stop`` is set (or Ctrl+C / SIGTERM); ``DemoError`` if it cannot."""
+    """Run the offline demo until ``stop`` is set (or Ctrl+C / SIGTERM); ``DemoError`` if it cannot.
+    ``lang``: everyone speaks it and types in it (else each person their own language)."""
     say = say or _print
     stop = stop or _stop_on_signals(say)
     check_ports(host, emulator_port=emulator_port, http_port=http_port)
@@ -70,7 +72,7 @@ async def run_demo(
         database_url = fresh_database(data_dir)
     except OSError as error:
         raise DemoError(f"Cannot make the demo database in {data_dir}: {error.strerror or error}.") from None
-    summary = await seed(database_url)
+    summary = await seed(database_url, lang)
     if stop.is_set():
         return
     secret = secrets.token_urlsafe(32)
@@ -83,7 +85,7 @@ async def run_demo(
             await emulator.start()
         except OSError as error:
             raise DemoError(cannot_listen(host, emulator_port, "--port", error)) from None
-        await introduce(emulator.url)
+        await introduce(emulator.url, lang)
         settings = demo_settings(database_url, emulator.url, host=host, http_port=http_port, secret=secret)
         started: asyncio.Future[process.Kanbot] = asyncio.get_running_loop().create_future()
         running = asyncio.create_task(process.run(settings, stop=stop, ready=started))
@@ -99,7 +101,7 @@ async def run_demo(
         placer = in_process_placer(kanbot.crm, simulator, after_report=kanbot.delivery.wake.set)
         kanbot.chat.after_update.append(placer.wake.set)
         placing = asyncio.create_task(placer.run(stop), name="demo-dial")
-        say(banner(emulator.url, http_url, summary, data_dir / DEMO_DB))
+        say(banner(emulator.url, http_url, summary, data_dir / DEMO_DB, lang))
         if ready is not None and not ready.done():
             ready.set_result(
                 RunningDemo(emulator.url, http_url, database_url, summary, emulator, kanbot, simulator)
@@ -170,7 +172,7 @@ def fresh_database(data_dir: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-async def seed(database_url: str) -> DemoSummary:
+async def seed(database_url: str, lang: str | None = None) -> DemoSummary:
     """Migrate the empty database and generate the demo world, ending now."""
     db = Database(database_url)
     try:
@@ -178,18 +180,18 @@ async def seed(database_url: str) -> DemoSummary:
         now = datetime.now(UTC)
         clock = FixedClock(now)
         crm = Crm(db, clock=clock, config=core_settings(database_url).crm_config())
-        return await generate(crm, clock, now=now)
+        return await generate(crm, clock, now=now, lang=lang)
     finally:
         await db.dispose()
 
 
-async def introduce(emulator_url: str) -> None:
+async def introduce(emulator_url: str, lang: str | None = None) -> None:
     """Tell the emulator the bot's name and the demo people, in their languages."""
     async with aiohttp.ClientSession(base_url=emulator_url) as http:
         bot = {"token": BOT_TOKEN, "username": BOT_USERNAME, "first_name": BOT_NAME}
         async with http.post("/emulator/bots", json=bot) as response:
             response.raise_for_status()
-        for person in TEAM:
+        for person in team(lang):
             user = {
                 "id": person.telegram_id,
                 "first_name": person.name,
@@ -245,10 +247,12 @@ def demo_settings(
     )
 
 
-def banner(page_url: str, http_url: str, summary: DemoSummary, database: Path) -> str:
+def banner(
+    page_url: str, http_url: str, summary: DemoSummary, database: Path, lang: str | None = None
+) -> str:
     """What a newcomer reads in the terminal: where to go, who to be, what to try, how to stop."""
     people = []
-    for person in TEAM:
+    for person in team(lang):
         role = "boss" if not person.is_seller else "seller"
         where = f"ext {person.extension}, {person.timezone}" if person.extension else person.timezone
         people.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from crm_core.domain.users import Role
@@ -39,3 +40,8 @@ TOM = DemoUser(2003, "Tom", Role.SELLER, "en", "Europe/London", "103")
 TEAM = (OLGA, ALI, MARIA, TOM)
 SELLERS = (ALI, MARIA, TOM)
 LANGUAGES = {"en": "English", "ru": "Russian", "ar": "Arabic"}
+
+
+def team(lang: str | None = None) -> tuple[DemoUser, ...]:
+    """The demo's people, each in their own language, or everyone in ``lang``."""
+    return tuple(dataclasses.replace(p, locale=lang) for p in TEAM) if lang else TEAM

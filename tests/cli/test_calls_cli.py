@@ -37,6 +37,7 @@ def test_a_missed_call_answered_later_is_returned_and_leaves_no_call_back(team: 
     _ingest(team, _the_customer_calls(MISSED, "m1", missed_at))
     (task,) = team.json("task", "list", "--as", ALICE)
     assert (task["kind"], task["phone"], task["attempts"]) == ("call_back", CUSTOMER, 0)
+    assert task["text"].startswith("Call back +")  # the CLI words it in English from its number
 
     _ingest(team, _the_customer_calls(ANSWERED, "a1", missed_at + timedelta(minutes=12)))
     assert team.json("task", "list", "--as", ALICE) == []

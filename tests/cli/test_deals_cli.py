@@ -367,3 +367,21 @@ def test_a_task_due_in_the_past_or_at_no_time_is_refused(team: Kanbot, due: str,
     deal_id = team.json("deal", "add", "--as", BOB, "--title", "Order")["id"]
     assert message in team.refused("task", "add", deal_id, "--due", due, "--text", "Call", "--as", BOB)
     assert team.json("task", "list", "--as", BOB) == []
+
+
+def test_a_task_keeps_what_it_is_about_its_words_optional(team: Kanbot) -> None:
+    deal_id = team.json("deal", "add", "--as", BOB, "--title", "Order")["id"]
+    due = f"{NEXT_YEAR}-02-01T10:00"
+    call = team.json("task", "add", deal_id, "--due", due, "--kind", "call", "--as", BOB)
+    meeting = team.json(
+        "task", "add", deal_id, "--due", due, "--kind", "Meeting", "--text", "at their office", "--as", BOB
+    )
+    assert (call["kind"], call["text"]) == ("call", "")
+    assert (meeting["kind"], meeting["text"]) == ("meeting", "at their office")
+    listed = team.ok("task", "list", "--as", BOB).stdout
+    assert "call" in listed and "meeting: at their office" in listed
+    assert "use custom, call, meeting, email, other" in team.refused(
+        "task", "add", deal_id, "--due", due, "--kind", "call_back", "--as", BOB
+    )
+    assert "task text" in team.refused("task", "add", deal_id, "--due", due, "--as", BOB)  # custom: words
+    assert len(team.json("task", "list", "--as", BOB)) == 2

@@ -50,7 +50,7 @@ async def test_a_reminder_on_a_passed_day_is_refused_with_next_years_day_offered
 ) -> None:
     card = await a_card(chat, crm, kanbot)
     await chat.click(ALI, "Remind", message_id=card.message_id)
-    await chat.click(ALI, "Type a time", message_id=card.message_id)
+    await chat.click(ALI, "E-mail", message_id=card.message_id)
     await chat.send(ALI, "01.12 10:00")
     refusal = await chat.last(ALI)
     assert refusal.text.startswith("⚠️ That date has passed.")
@@ -60,8 +60,8 @@ async def test_a_reminder_on_a_passed_day_is_refused_with_next_years_day_offered
     assert await crm.tasks.open_tasks(actor=ali) == []  # nothing planned a year away by a typo
     await chat.click(ALI, "Next year", message_id=refusal.message_id)
     shown = await chat.last(ALI)
-    assert f"I'll remind you 1 Dec {NEXT}, 10:00." in shown.text
-    assert f"Follow up — 1 Dec {NEXT}, 10:00" in shown.text
+    assert f"I'll remind you 1 Dec {NEXT}, 10:00: E-mail." in shown.text
+    assert f"E-mail — 1 Dec {NEXT}, 10:00" in shown.text
     [task] = await crm.tasks.open_tasks(actor=ali)
     assert task.due_at == datetime(NEXT, 12, 1, 10, 0, tzinfo=UTC)
     await chat.send(ALI, "/tasks")
@@ -73,12 +73,12 @@ async def test_a_day_still_ahead_this_year_is_taken_and_shown_without_a_year(
 ) -> None:
     card = await a_card(chat, crm, kanbot)
     await chat.click(ALI, "Remind", message_id=card.message_id)
-    await chat.click(ALI, "Type a time", message_id=card.message_id)
+    await chat.click(ALI, "Meeting", message_id=card.message_id)
     # a working day in the week before Christmas (a weekend day would be offered for Monday first)
     day = next(d for d in range(20, 27) if datetime(TODAY.year, 12, d).weekday() < 5)
     await chat.send(ALI, f"{day}.12 15:00")
     shown = await chat.last(ALI)
-    assert f"I'll remind you {day} Dec, 15:00." in shown.text and str(NEXT) not in shown.text
+    assert f"I'll remind you {day} Dec, 15:00: Meeting." in shown.text and str(NEXT) not in shown.text
 
 
 async def test_a_snooze_until_a_passed_day_is_refused_with_next_years_day_offered(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -155,6 +156,54 @@ async def test_contacts_have_valid_phones_and_names_in_latin_cyrillic_and_arabic
     assert {phonenumbers.region_code_for_number(n) for n in numbers} == {"RU", "AE", "GB"}
     names = " ".join(c.name or "" for c in contacts)
     assert any("а" <= ch <= "я" for ch in names) and any("\u0600" <= ch <= "\u06ff" for ch in names)
+
+
+CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
+ARABIC = re.compile("[\u0600-\u06ff]")
+LATIN_WORDS = re.compile(r"\b[A-Za-z]{3,}\b")
+
+
+def typed_by(deal: Any, history: list[Any]) -> str:
+    """What people typed about a deal: its title, contact, notes and tasks."""
+    contact = deal.contact.name if deal.contact and deal.contact.name else ""
+    typed = [e.data.get("text", "") for e in history if e.kind.value in ("note", "task_created")]
+    return " ".join([deal.title, contact, *map(str, typed)])
+
+
+async def test_each_seller_types_in_their_own_language(world: Crm) -> None:
+    boss = await olga(world)
+    by_owner: dict[str, list[str]] = {"Ali": [], "Maria": [], "Tom": []}
+    for deal in await world.deals.list_deals(actor=boss):
+        if deal.owner is None or (deal.source.value == "missed_call" and deal.title.startswith("Missed")):
+            continue
+        history = await world.deals.history(deal_id=deal.id, actor=boss)
+        seller_typed = [e for e in history if e.actor_name == deal.owner.name]
+        by_owner[deal.owner.name].append(typed_by(deal, seller_typed))
+    ali, maria, tom = (" ".join(by_owner[n]) for n in ("Ali", "Maria", "Tom"))
+    assert ARABIC.search(ali) and not CYRILLIC.search(ali)
+    assert CYRILLIC.search(maria) and not ARABIC.search(maria)
+    assert not ARABIC.search(tom) and not CYRILLIC.search(tom)
+    english = {"the", "and", "for", "with", "offer", "phones", "upgrade", "Send", "Call", "Asked"}
+    for text in (ali, maria):
+        assert not english & set(LATIN_WORDS.findall(text)), LATIN_WORDS.findall(text)
+
+
+async def test_the_demo_in_russian_speaks_and_types_russian(tmp_path: Path) -> None:
+    url = fresh_database(tmp_path)
+    await seed(url, "ru")
+    db = Database(url)
+    crm = Crm(db, config=core_settings(url).crm_config())
+    try:
+        people = await crm.users.list()
+        deals = await crm.deals.list_deals(actor=await olga(crm))
+        tasks = await crm.tasks.open_tasks(actor=await olga(crm), everyone=True)
+    finally:
+        await db.dispose()
+    assert {p.locale for p in people} == {"ru"}
+    named = [d for d in deals if re.search(r"[^\W\d_]", d.title)]  # not a missed call's bare number
+    assert named and all(CYRILLIC.search(d.title) for d in named)
+    planned = [t for t in tasks if t.kind is not TaskKind.CALL_BACK]
+    assert planned and all(CYRILLIC.search(t.text) for t in planned)
 
 
 async def test_the_story_holds_for_another_seed_at_night(tmp_path: Path) -> None:
@@ -447,6 +496,16 @@ def test_a_taken_port_is_refused_in_one_sentence_naming_the_option(
     assert exited.value.exit_code == 1
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and f"Port {port}" in error and "--port" in error
+    assert not (tmp_path / "demo.db").exists()
+
+
+def test_an_unknown_demo_language_is_refused_in_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(typer.Exit) as exited:
+        demo(host="127.0.0.1", port=0, http_port=0, data_dir=tmp_path, lang="fr")
+    assert exited.value.exit_code == 1
+    assert capsys.readouterr().err.strip() == "Unknown language 'fr': use en, ru or ar."
     assert not (tmp_path / "demo.db").exists()
 
 

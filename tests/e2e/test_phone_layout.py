@@ -72,7 +72,7 @@ async def test_typed_answers_leave_one_live_card_per_deal(chat: EmulatedChat, cr
     await chat.click(ALI, "Note", message_id=card.message_id)
     await chat.send(ALI, "Wants it before winter")
     await chat.click(ALI, "Remind", message_id=card.message_id)
-    await chat.click(ALI, "Type a time", message_id=card.message_id)
+    await chat.click(ALI, "Call", message_id=card.message_id)
     await chat.send(ALI, "sometime")  # asked again, in the same message
     await chat.send(ALI, "monday 10:00")  # a working hour whenever the test runs
     await chat.click(ALI, "⋯ More", message_id=card.message_id)

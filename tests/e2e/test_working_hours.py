@@ -46,8 +46,25 @@ async def remind_in_an_hour(chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot)
     await chat.send(ALI, "/find Boiler")
     await chat.click(ALI, "Boiler for the school")
     card = await chat.last(ALI)
-    await chat.press_data(ALI, card.message_id, encode(A.REMIND, deal.id, deal.version, "1h"))
+    await chat.click(ALI, "Remind", message_id=card.message_id)
+    await chat.click(ALI, "Meeting", message_id=card.message_id)
+    await chat.click(ALI, "Add a few words", message_id=card.message_id)
+    await chat.send(ALI, "at the school")
+    await chat.click(ALI, "In 1 hour", message_id=card.message_id)
+    assert deal.id  # the deal the card is of
     return (await chat.last(ALI)).text
+
+
+async def test_an_old_remind_button_at_night_asks_about_working_hours_too(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
+) -> None:
+    ali = await crm.users.identify(ALI)
+    deal = await crm_at(crm, kanbot.now()).deals.create(actor=ali, title="Boiler for the school")
+    await chat.send(ALI, "/find Boiler")
+    await chat.click(ALI, "Boiler for the school")
+    card = await chat.last(ALI)
+    await chat.press_data(ALI, card.message_id, encode(A.REMIND, deal.id, deal.version, "1h"))
+    assert "outside your working hours" in (await chat.last(ALI)).text and await due_times(crm) == []
 
 
 async def due_times(crm: Crm) -> list[datetime]:
@@ -63,7 +80,9 @@ async def test_a_reminder_at_night_is_offered_for_the_next_working_morning(
     await chat.click(ALI, "🌅 tomorrow 09:00")
     morning = (NIGHT + timedelta(days=1)).replace(hour=9, minute=0)
     assert await due_times(crm) == [morning]
-    assert "I'll remind you tomorrow 09:00" in (await chat.last(ALI)).text
+    assert "I'll remind you tomorrow 09:00: Meeting: at the school." in (await chat.last(ALI)).text
+    [task] = await crm.tasks.open_tasks(actor=await crm.users.identify(ALI))
+    assert (task.kind.value, task.text) == ("meeting", "at the school")  # kept through the question
 
 
 async def test_a_seller_who_insists_keeps_the_exact_time(

@@ -41,7 +41,7 @@ async def test_a_missed_call_answered_later_by_a_colleague_leaves_no_call_back_o
             team.bob.id,
             {
                 "task_id": task_id,
-                "text": "Call back +7 495 123-45-67",
+                "text": "",
                 "phone": CUSTOMER,
                 "call_id": done[0].data["call_id"],
                 "reached": "inbound",

@@ -42,9 +42,10 @@ async def test_no_answer_is_kept_on_the_call_and_plans_a_call_back(
             team.alice.id,
             {
                 "task_id": done.call_back.id,
-                "text": "Call back +7 495 123-45-67",
+                "text": "",
                 "due_at": done.call_back.due_at.isoformat(),
                 "task_kind": "call_back",
+                "phone": CUSTOMER,
             },
         ),
     ]

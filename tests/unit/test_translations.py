@@ -230,7 +230,7 @@ def test_a_time_later_today_is_said_in_the_users_language(locale: str, today: st
 @pytest.mark.parametrize(
     "prompt",
     [
-        'When? For example "in 2h", "tomorrow 10:00" or "25.12 15:00".',
+        'When? Tap a time, or type one: "in 2h", "tomorrow 10:00", "25.12 15:00".',
         'Until when? For example "25.12", "next monday" or "in 2 weeks".',
         REASONS[Why.TIME_FORMS],
     ],

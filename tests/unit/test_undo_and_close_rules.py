@@ -172,8 +172,14 @@ def test_closing_a_deal_cancels_its_open_tasks_in_the_history(closed: str) -> No
     tasks = [a_task(1), a_task(2, done=True), a_task(3)]
     events = deal.close_tasks(tasks, at=T0 + 2 * H, actor=ME)
     assert [(e.kind, e.data) for e in events] == [
-        (EventKind.TASK_CANCELLED, {"task_id": 1, "text": "Call 1", "closed_as": closed.lower()}),
-        (EventKind.TASK_CANCELLED, {"task_id": 3, "text": "Call 3", "closed_as": closed.lower()}),
+        (
+            EventKind.TASK_CANCELLED,
+            {"task_id": 1, "text": "Call 1", "task_kind": "follow_up", "closed_as": closed.lower()},
+        ),
+        (
+            EventKind.TASK_CANCELLED,
+            {"task_id": 3, "text": "Call 3", "task_kind": "follow_up", "closed_as": closed.lower()},
+        ),
     ]
     assert [(t.is_open, t.cancelled_at) for t in tasks] == [
         (False, T0 + 2 * H),

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
-from bot.core.errors import explain, refusal_reason
+from bot.core.errors import explain
 from bot.core.events import SharedContact, Text
-from bot.core.features.cards import STAGE_ICON, deal_card, event_text, stage_buttons, stage_name
+from bot.core.features.cards import (
+    STAGE_ICON,
+    deal_card,
+    event_text,
+    stage_buttons,
+    stage_name,
+)
 from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
-from bot.core.when import EPOCH, PassedDate, morning_in, next_monday_morning, parse_when
+from bot.core.when import EPOCH, PassedDate
 from crm_core.domain.contacts import ContactScope, ContactShared
 from crm_core.domain.conversations import Dialog
 from crm_core.domain.deals import MAX_LOST_NOTE, Deal, DealEvent, Priority
@@ -22,8 +28,6 @@ from crm_core.domain.errors import CrmError, InvalidInput, StaleVersion, Why
 from crm_core.domain.funnel import OTHER_REASON as OTHER
 from crm_core.domain.funnel import StageKind
 from crm_core.domain.phones import pretty as pretty_phone
-from crm_core.domain.schedule import outside_hours
-from crm_core.domain.tasks import TaskKind
 from crm_core.services.deals import DealDetails
 
 router = Router("card")
@@ -228,97 +232,6 @@ async def on_note(ctx: ChatContext, p: Payload) -> Reply:
     )
 
 
-@router.button(A.REMIND_MENU)
-async def on_remind_menu(ctx: ChatContext, p: Payload) -> Reply:
-    """Offer when to be reminded of the deal."""
-    found = await details(ctx, p.num(0), p.num(1))
-    d, v, tr = found.deal.id, found.deal.version, ctx.tr
-    rows = [
-        [
-            Button.act(tr("In 1 hour"), A.REMIND, d, v, "1h"),
-            Button.act(tr("Tomorrow 9:00"), A.REMIND, d, v, "tm"),
-        ],
-        [
-            Button.act(tr("In 3 days"), A.REMIND, d, v, "3d"),
-            Button.act(tr("Next Monday"), A.REMIND, d, v, "mon"),
-        ],
-        [Button.act("⌨️ " + tr("Type a time…"), A.REMIND_TYPED, d, v)],
-        back_to_card(ctx, d),
-    ]
-    return Reply().edit(ctx.message_id, View.of([f"<b>{h(found.deal.title)}</b>", tr("Remind me…")], rows))
-
-
-@router.button(A.REMIND)
-async def on_remind(ctx: ChatContext, p: Payload) -> Reply:
-    """Plan a follow-up at the chosen time."""
-    now, tz = ctx.now, ctx.user.timezone
-    options = {
-        "1h": now + timedelta(hours=1),
-        "tm": morning_in(1, now, tz),
-        "3d": morning_in(3, now, tz),
-        "mon": next_monday_morning(now, tz),
-    }
-    due = options.get(p.token(2))
-    if due is None:
-        raise InvalidInput("time", p.token(2))
-    await details(ctx, p.num(0), p.num(1))  # the menu of the deal as it is: not of a deal changed since
-    return await remind(ctx, p.num(0), due, ctx.message_id)
-
-
-async def remind(
-    ctx: ChatContext, deal_id: int, due: datetime, message_id: int | None, *, insist: bool = False
-) -> Reply:
-    """Plan a follow-up and redraw the deal's card in ``message_id``; one outside working hours is
-    first offered for the next working morning (``insist``: kept as it is)."""
-    morning = None if insist else outside_hours(due, ctx.user.timezone, ctx.crm.config.working_hours)
-    if morning is not None:
-        return await offer_morning(ctx, deal_id, due, morning, message_id)
-    task = await ctx.crm.tasks.add(
-        deal_id=deal_id,
-        due_at=due,
-        text=ctx.tr("Follow up"),
-        actor=ctx.user,
-        kind=TaskKind.FOLLOW_UP,
-    )
-    notice = "⏰ " + ctx.tr("I'll remind you {when}.", when=ctx.tr.when(task.due_at, now=ctx.now))
-    return Reply().edit(message_id, deal_card(await details(ctx, deal_id), ctx, notice=notice))
-
-
-async def offer_morning(
-    ctx: ChatContext, deal_id: int, due: datetime, morning: datetime, message_id: int | None
-) -> Reply:
-    """Ask, in the card's message, whether a reminder outside working hours should come the next
-    working morning instead."""
-    data = {"deal_id": deal_id, "message_id": message_id}
-    dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="remind", step="hours", data=data)
-    ctx.extra["asked"] = True
-    tr = ctx.tr
-    when, then = tr.when(due, now=ctx.now), tr.when(morning, now=ctx.now)
-    buttons = [
-        [Button.act("🌅 " + then, A.WHEN_AT, minutes_of(morning), dialog.draft)],
-        [Button.act("⏰ " + tr.label("Keep {when}", when=when), A.WHEN_AT, minutes_of(due), dialog.draft)],
-    ]
-    text = tr("{when} is outside your working hours. Remind you {morning} instead?", when=when, morning=then)
-    return Reply().edit(message_id, question_view(ctx, deal_id, ["🌙 " + text], buttons))
-
-
-def minutes_of(moment: datetime) -> int:
-    """A moment as a button carries it: whole minutes since 1970."""
-    return int((moment - EPOCH).total_seconds() // 60)
-
-
-@router.button(A.REMIND_TYPED)
-async def on_remind_typed(ctx: ChatContext, p: Payload) -> Reply:
-    """Ask for a reminder time in the user's words."""
-    await details(ctx, p.num(0), p.num(1))
-    return await ask(
-        ctx,
-        "remind",
-        {"deal_id": p.num(0)},
-        ctx.tr('When? For example "in 2h", "tomorrow 10:00" or "25.12 15:00".'),
-    )
-
-
 EDIT_FIELDS = {
     "title": "Title",
     "amount": "Amount",
@@ -462,7 +375,7 @@ async def on_history(ctx: ChatContext, p: Payload) -> Reply:
 # -- the answers to the questions above ------------------------------------------------------------
 
 
-def _text(event: Text | SharedContact) -> str:
+def typed(event: Text | SharedContact) -> str:
     return event.text if isinstance(event, Text) else event.phone
 
 
@@ -476,14 +389,14 @@ async def _answered(ctx: ChatContext, dialog: Dialog, notice: str) -> Reply:
 @router.flow("note")
 async def on_note_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """Save the note."""
-    await ctx.crm.deals.add_note(deal_id=int(dialog.data["deal_id"]), text=_text(event), actor=ctx.user)
+    await ctx.crm.deals.add_note(deal_id=int(dialog.data["deal_id"]), text=typed(event), actor=ctx.user)
     return await _answered(ctx, dialog, "📝 " + ctx.tr("Note saved."))
 
 
 @router.flow("lost")
 async def on_lost_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """Close the deal as lost with the typed reason."""
-    words = " ".join(_text(event).split())[:MAX_LOST_NOTE]
+    words = " ".join(typed(event).split())[:MAX_LOST_NOTE]
     if not words:
         return ask_again(ctx, dialog, [ctx.tr("Why was it lost? A few words:")])
     deal = await ctx.crm.deals.mark_lost(
@@ -508,34 +421,11 @@ def passed_date(ctx: ChatContext, dialog: Dialog, error: PassedDate, question: s
     return ask_again(ctx, dialog, lines, buttons)
 
 
-@router.flow("remind")
-async def on_remind_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
-    """Plan the reminder at the typed time, or ask again."""
-    try:
-        due = parse_when(_text(event), now=ctx.now, tz=ctx.user.timezone)
-    except PassedDate as error:
-        return passed_date(
-            ctx, dialog, error, ctx.tr('When? For example "in 2h", "tomorrow 10:00" or "25.12 15:00".')
-        )
-    except InvalidInput as error:
-        why = refusal_reason(error, ctx.tr)
-        return ask_again(
-            ctx,
-            dialog,
-            [
-                "⚠️ " + ctx.tr("I couldn't read that time: {reason}.", reason=why),
-                ctx.tr('When? For example "in 2h", "tomorrow 10:00" or "25.12 15:00".'),
-            ],
-        )
-    await ctx.crm.dialogs.drop(ctx.user.telegram_id)
-    return await remind(ctx, int(dialog.data["deal_id"]), due, asked_in(dialog))
-
-
 @router.flow("edit")
 async def on_edit_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """Save the new value, or explain what is wrong and ask again; a contact other deals share asks
     first whether the change is for all of them or for this deal alone."""
-    field, value = str(dialog.data["field"]), _text(event)
+    field, value = str(dialog.data["field"]), typed(event)
     try:
         await ctx.crm.deals.edit(
             deal_id=int(dialog.data["deal_id"]),

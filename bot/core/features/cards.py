@@ -35,11 +35,42 @@ class HasTaskText(Protocol):
     def attempts(self) -> int: ...
 
 
+# What a task is about, as the chat says it (a call-back is said from its number).
+TASK_KIND_ICON = {
+    TaskKind.CALL_BACK: "📞",
+    TaskKind.FOLLOW_UP: "⏰",
+    TaskKind.CUSTOM: "📌",
+    TaskKind.CALL: "📞",
+    TaskKind.MEETING: "🤝",
+    TaskKind.EMAIL: "✉️",
+    TaskKind.OTHER: "📝",
+}
+TASK_KIND_WORDS = {
+    TaskKind.FOLLOW_UP: N_("Follow up"),
+    TaskKind.CALL: N_("Call"),
+    TaskKind.MEETING: N_("Meeting"),
+    TaskKind.EMAIL: N_("E-mail"),
+    TaskKind.OTHER: N_("Reminder"),
+}
+
+
+def task_words(kind: TaskKind, text: str, tr: Tr) -> Html:
+    """What a task is about in the reader's language, escaped: its kind, then its own words ("Call:
+    about the invoice"); a custom task, "something else" or a reminder from before kinds with words
+    is its words alone (they say what it is)."""
+    named = TASK_KIND_WORDS.get(kind)
+    if named is None or (kind in (TaskKind.FOLLOW_UP, TaskKind.OTHER) and text):
+        return h(text)
+    if not text:
+        return h(tr(named))
+    return tr("{kind}: {words}", kind=tr(named), words=text)
+
+
 def task_text(task: HasTaskText, tr: Tr) -> Html:
     """A task's text in the reader's language, escaped: a call-back is said from its number (the
     English text crm_core writes is for the CLI and exports), with the calls that did not connect."""
     if task.kind is not TaskKind.CALL_BACK or task.phone is None:
-        return h(task.text)
+        return task_words(task.kind, task.text, tr)
     text = tr("Call back {number}", number=pretty_phone(task.phone))
     if task.attempts:
         text = Html(text + " · " + tr.ngettext("{n} attempt", "{n} attempts", task.attempts))
@@ -325,11 +356,9 @@ def event_text(event: DealEvent, stage: str, tr: Tr, currency: str = "") -> Html
         EventKind.NOTE: lambda: "📝 " + h(str(data.get("text", ""))[:300]),
         EventKind.CALL: lambda: "📞 " + _call_line(data, tr),
         EventKind.CALL_OUTCOME: lambda: tr("call outcome: {outcome}", outcome=tr(_outcome_word(data))),
-        EventKind.TASK_CREATED: lambda: tr("task: {text}", text=str(data.get("text", ""))[:100]),
+        EventKind.TASK_CREATED: lambda: tr("task: {text}", text=_task_of(data, tr)),
         EventKind.TASK_DONE: lambda: _done_line(data, tr),
-        EventKind.TASK_CANCELLED: lambda: tr(
-            "cancelled with the deal: {text}", text=str(data.get("text", ""))[:100]
-        ),
+        EventKind.TASK_CANCELLED: lambda: tr("cancelled with the deal: {text}", text=_task_of(data, tr)),
         EventKind.SNOOZED: lambda: (
             tr("snoozed")
             + (f" · {_moment(str(data['until']), event.at, tr)}" if data.get("until") else "")
@@ -347,9 +376,27 @@ def _call_line(data: dict[str, object], tr: Tr) -> Html:
     return tr("answered call") if answered else tr("missed call")
 
 
+CALL_BACK_PREFIX = "Call back "  # what call-backs' history lines said before they were stored as data
+
+
+def _task_of(data: dict[str, object], tr: Tr) -> Html:
+    """The task a history line is about, worded from its kind and words (older lines: their text)."""
+    text = str(data.get("text", ""))[:100]
+    try:
+        kind = TaskKind(str(data.get("task_kind", "")))
+    except ValueError:
+        return h(text)
+    if kind is TaskKind.CALL_BACK:  # said from its number (older lines: the CLI's English "Call back +7…")
+        if data.get("phone"):
+            return tr("Call back {number}", number=pretty_phone(str(data["phone"])))
+        number = text.removeprefix(CALL_BACK_PREFIX) if text.startswith(CALL_BACK_PREFIX) else None
+        return tr("Call back {number}", number=number) if number else h(text)
+    return task_words(kind, text, tr)
+
+
 def _done_line(data: dict[str, object], tr: Tr) -> Html:
     """A task done; a call-back done by a call says who reached the customer, and how long after."""
-    done = tr("done: {text}", text=str(data.get("text", ""))[:100])
+    done = tr("done: {text}", text=_task_of(data, tr))
     if not data.get("reached"):
         return done
     after = tr.duration(timedelta(seconds=int(str(data.get("after_s") or 0))))

@@ -14,15 +14,14 @@ from bot.core.errors import refusal_reason
 from bot.core.events import SharedContact, Text
 from bot.core.features.card import (
     ask_again,
-    asked_in,
     back_to_card,
     details,
     passed_date,
     question_view,
-    remind,
     show_card,
 )
 from bot.core.features.cards import deal_card, deal_label, stage_label, stage_name, task_text
+from bot.core.features.remind import hours_choice, planned
 from bot.core.features.reports import calls_lines, conversion_lines, funnel_lines, sellers_lame_lines
 from bot.core.i18n import Tr, h
 from bot.core.renderers import Outgoing, renders
@@ -34,6 +33,7 @@ from crm_core.domain.deals import Priority
 from crm_core.domain.errors import InvalidInput, NotFound, OutOfDate, Why
 from crm_core.domain.horizon import within_horizon
 from crm_core.domain.notifications import NoteKind
+from crm_core.domain.schedule import outside_hours
 from crm_core.reports.digest import Digest, MorningPlan, Nudge
 from crm_core.reports.models import ActivitySummary
 
@@ -41,7 +41,9 @@ router = Router("followups")
 SNOOZE_OPTIONS = {"1d": 1, "3d": 3, "1w": 7}
 WHEN_QUESTIONS = {
     ("remind", "answer"),
+    ("remind", "when"),
     ("remind", "hours"),
+    ("snooze", "hours"),
     ("snooze", "date"),
 }  # the questions a typed day answers
 
@@ -141,7 +143,26 @@ async def on_snooze(ctx: ChatContext, p: Payload) -> Reply:
         return Reply().edit(ctx.message_id, question_view(ctx, deal_id, [question]))
     if option not in SNOOZE_OPTIONS:
         raise InvalidInput("snooze time", option)
-    return await _ask_reason(ctx, data, morning_in(SNOOZE_OPTIONS[option], ctx.now, ctx.user.timezone))
+    return await _ask_until(ctx, data, morning_in(SNOOZE_OPTIONS[option], ctx.now, ctx.user.timezone))
+
+
+async def _ask_until(
+    ctx: ChatContext, data: dict[str, Any], until: datetime, *, insist: bool = False
+) -> Reply:
+    """Go on to the reason, unless ``until`` falls outside working hours: then first offer the next
+    working morning, or to keep that time (``insist``: it was kept)."""
+    morning = None if insist else outside_hours(until, ctx.user.timezone, ctx.crm.config.working_hours)
+    if morning is None:
+        return await _ask_reason(ctx, data, until)
+    data = {**data, "until": until.isoformat()}
+    dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="snooze", step="hours", data=data)
+    tr = ctx.tr
+    text = tr(
+        "{when} is outside your working hours. Snooze until {morning} instead?",
+        when=tr.when(until, now=ctx.now),
+        morning=tr.when(morning, now=ctx.now),
+    )
+    return ask_again(ctx, dialog, ["🌙 " + text], hours_choice(ctx, until, morning, dialog.draft))
 
 
 async def _ask_reason(ctx: ChatContext, data: dict[str, Any], until: datetime) -> Reply:
@@ -186,13 +207,10 @@ async def on_when_at(ctx: ChatContext, p: Payload) -> Reply:
     when = within_horizon("time", from_epoch_minutes(p.num(0)), now=ctx.now)  # a forged one too far ahead
     if when <= ctx.now:
         raise InvalidInput("time", when.isoformat(), Why.IN_THE_PAST)
+    insist = dialog.step == "hours"  # "Keep 23:26" from the working-hours question is kept as it is
     if dialog.flow == "remind":
-        insist = dialog.step == "hours"  # "Keep 23:26" from the working-hours question is kept as it is
-        reply = await remind(ctx, int(dialog.data["deal_id"]), when, asked_in(dialog), insist=insist)
-        if not ctx.extra.get("asked"):  # answered: after the reminder is planned (not asked again)
-            await ctx.crm.dialogs.drop(ctx.user.telegram_id)
-        return reply
-    return await _ask_reason(ctx, dict(dialog.data), when)
+        return await planned(ctx, dialog, when, insist=insist)
+    return await _ask_until(ctx, dict(dialog.data), when, insist=insist)
 
 
 @router.flow("snooze")
@@ -217,7 +235,9 @@ async def on_snooze_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedC
                     ctx.tr('Until when? For example "25.12", "next monday" or "in 2 weeks".'),
                 ],
             )
-        return await _ask_reason(ctx, data, until)
+        return await _ask_until(ctx, data, until)
+    if dialog.step == "hours":  # words typed instead of a tap: the question again, as it was
+        return await _ask_until(ctx, data, datetime.fromisoformat(data["until"]))
     return await _snooze(
         ctx, data, datetime.fromisoformat(data["until"]), " ".join(text.split())[:200] or None
     )

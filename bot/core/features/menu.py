@@ -68,8 +68,12 @@ def help_lines(ctx: ChatContext) -> list[str]:
     return [f"/{name} — {text}" for name, text in command_list(ctx.tr, boss=ctx.user.is_boss)]
 
 
-def set_commands(tr: Tr, user: User) -> SetCommands:
-    return SetCommands(tuple(command_list(tr, boss=user.is_boss)))
+def set_commands(tr: Tr, user: User, settings: ChatSettings) -> SetCommands:
+    """The chat's command menu, and its menu button (the board app, when it is on), in ``tr``'s language."""
+    board = settings.board_app_url
+    return SetCommands(
+        tuple(command_list(tr, boss=user.is_boss)), (tr.label("Board"), board) if board else None
+    )
 
 
 def welcome(tr: Tr, user: User) -> View:
@@ -90,7 +94,7 @@ async def on_start(ctx: ChatContext, args: str) -> Reply:
     reply = Reply()
     if args:
         reply.send(View.of([ctx.tr("You're already in the team — no invitation needed.")]))
-    reply.actions.append(set_commands(ctx.tr, ctx.user))
+    reply.actions.append(set_commands(ctx.tr, ctx.user, ctx.settings))
     return reply.send(welcome(ctx.tr, ctx.user))
 
 
@@ -148,7 +152,7 @@ async def _switch(ctx: ChatContext, locale: str, *, picker: int | None = None) -
     user = await ctx.crm.users.update_preferences(actor=ctx.user, locale=locale)
     tr = Tr(user.locale, user.timezone)
     reply = Reply(locale=user.locale)
-    reply.actions.append(set_commands(tr, user))
+    reply.actions.append(set_commands(tr, user, ctx.settings))
     chosen = "🌐 " + tr("Language: English")
     if picker is not None:  # the reply keyboard's labels change too: that takes a message of its own
         reply.edit(picker, View.of([chosen], _picker(user.locale)))
@@ -213,7 +217,7 @@ async def stranger(crm: Crm, settings: ChatSettings, event: Event, *, known: Use
             )
         tr = Tr(user.locale, user.timezone)
         reply = Reply()
-        reply.actions.append(set_commands(tr, user))
+        reply.actions.append(set_commands(tr, user, settings))
         return reply.send(welcome(tr, user))
     lines = [
         "👋 " + tr("Sorry, this is a private sales CRM: I only work for members of the team."),

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import html
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
+from bot.core.features.cards import TASK_KIND_ICON as KIND_ICON
 from bot.core.features.cards import task_text
+from bot.core.features.remind import minutes_of
 from bot.core.i18n import h, isolate
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
-from bot.core.when import MORNING, morning_in
+from bot.core.when import MORNING, from_epoch_minutes, morning_in
 from bot.core.widths import pack, room, shorten, text_px
 from crm_core.domain.errors import InvalidInput
-from crm_core.domain.tasks import Task, TaskKind
+from crm_core.domain.horizon import within_horizon
+from crm_core.domain.schedule import outside_hours
+from crm_core.domain.tasks import Task
 
 router = Router("tasks")
 SHOWN = 20
 PAGE = 5
-KIND_ICON = {TaskKind.CALL_BACK: "📞", TaskKind.FOLLOW_UP: "⏰", TaskKind.CUSTOM: "📌"}
 
 
 def task_label(task: Task, ctx: ChatContext) -> str:
@@ -121,16 +124,45 @@ async def on_done(ctx: ChatContext, p: Payload) -> Reply:
 
 @router.button(A.TASK_SNOOZE)
 async def on_snooze(ctx: ChatContext, p: Payload) -> Reply:
-    """Push a task to later: in an hour, or tomorrow morning."""
-    option = p.token(1)
+    """Push a task to later: in an hour, or tomorrow morning; a time outside working hours is first
+    offered for the next working morning ("at<minutes>": a time chosen from that question, kept)."""
+    option, where = p.token(1), p.token(2)
     if option == "1h":
         until = ctx.now + timedelta(hours=1)
     elif option == "tm":
         until = morning_in(1, ctx.now, ctx.user.timezone)
+    elif option.startswith("at") and option[2:].isdigit() and len(option) <= 14:
+        until = within_horizon("time", from_epoch_minutes(int(option[2:])), now=ctx.now)
     else:
         raise InvalidInput("time", option)
+    if not option.startswith("at"):
+        morning = outside_hours(until, ctx.user.timezone, ctx.crm.config.working_hours)
+        if morning is not None:
+            task = await ctx.crm.tasks.get(task_id=p.num(0), actor=ctx.user)
+            task.check_open()
+            return Reply().edit(ctx.message_id, hours_question(ctx, task, until, morning, where))
     task = await ctx.crm.tasks.postpone(task_id=p.num(0), until=until, actor=ctx.user)
     text = "💤 " + ctx.tr("Moved to {when}.", when=ctx.tr.when(task.due_at, now=ctx.now))
-    if (page := _list_page(p.token(2))) is not None:
+    if (page := _list_page(where)) is not None:
         return Reply().edit(ctx.message_id, await tasks_view(ctx, page)).answer(text)
     return Reply().edit(ctx.message_id, task_done_view(ctx, task, text))
+
+
+def hours_question(ctx: ChatContext, task: Task, until: datetime, morning: datetime, where: str) -> View:
+    """A task pushed outside working hours: the next working morning instead, or that time kept."""
+    tr, t = ctx.tr, task.id
+    when, then = tr.when(until, now=ctx.now), tr.when(morning, now=ctx.now)
+    text = tr("{when} is outside your working hours. Move it to {morning} instead?", when=when, morning=then)
+    rows = [
+        [Button.act("🌅 " + then, A.TASK_SNOOZE, t, f"at{minutes_of(morning)}", where)],
+        [
+            Button.act(
+                "⏰ " + tr.label("Keep {when}", when=when), A.TASK_SNOOZE, t, f"at{minutes_of(until)}", where
+            )
+        ],
+    ]
+    if (page := _list_page(where)) is not None:
+        rows.append([Button.act("⬅ " + tr.label("Back to the list"), A.TASKS_PAGE, page)])
+    else:
+        rows.append([Button.act("📂 " + tr.label("Open the deal"), A.CARD, task.deal_id)])
+    return View.of([f"{KIND_ICON[task.kind]} <b>{task_text(task, tr)}</b>", "🌙 " + text], rows)
