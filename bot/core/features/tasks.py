@@ -19,7 +19,7 @@ from bot.core.widths import pack, room, shorten, text_px
 from crm_core.domain.errors import InvalidInput
 from crm_core.domain.horizon import within_horizon
 from crm_core.domain.schedule import outside_hours
-from crm_core.domain.tasks import Task
+from crm_core.domain.tasks import Task, TaskKind
 
 router = Router("tasks")
 SHOWN = 20
