@@ -110,17 +110,21 @@ async def on_done(ctx: ChatContext, p: Payload) -> Reply:
     return Reply().edit(ctx.message_id, task_done_view(ctx, task, text))
 
 
-@router.button(A.TASK_SNOOZE)
-async def on_snooze(ctx: ChatContext, p: Payload) -> Reply:
-    """Push a task to later: in an hour, or tomorrow morning."""
-    option = p.token(1)
+async def postpone(ctx: ChatContext, task_id: int, option: str) -> Task:
+    """Push a task an hour ("1h") or to tomorrow morning ("tm"); any other option is refused."""
     if option == "1h":
         until = ctx.now + timedelta(hours=1)
     elif option == "tm":
         until = morning_in(1, ctx.now, ctx.user.timezone)
     else:
         raise InvalidInput("time", option)
-    task = await ctx.crm.tasks.postpone(task_id=p.num(0), until=until, actor=ctx.user)
+    return await ctx.crm.tasks.postpone(task_id=task_id, until=until, actor=ctx.user)
+
+
+@router.button(A.TASK_SNOOZE)
+async def on_snooze(ctx: ChatContext, p: Payload) -> Reply:
+    """Push a task to later: in an hour, or tomorrow morning."""
+    task = await postpone(ctx, p.num(0), p.token(1))
     text = "💤 " + ctx.tr("Moved to {when}.", when=ctx.tr.when(task.due_at, now=ctx.now))
     if (page := _list_page(p.token(2))) is not None:
         return Reply().edit(ctx.message_id, await tasks_view(ctx, page)).answer(text)
