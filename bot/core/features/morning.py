@@ -16,6 +16,7 @@ from bot.core.routing import Router
 from bot.core.views import Button, Reply, View, short
 from bot.core.when import MORNING
 from bot.core.widths import pack
+from crm_core.domain.deals import Deal
 from crm_core.domain.notifications import NoteKind
 from crm_core.domain.tasks import Task
 from crm_core.reports.digest import MorningPlan, Nudge
@@ -80,7 +81,7 @@ def morning_view(ctx: ChatContext, plan: MorningPlan, page: int = 0) -> View:
         lines.append(tr("Nothing overdue — a good day to move deals forward."))
     if hint := nudge_line(tr, plan.nudge):
         lines += ["", hint]
-    items: list[Task | Any] = [*due, *plan.stale]
+    items: list[Task | Deal] = [*due, *plan.stale]
     page = max(0, min(page, (len(items) - 1) // PAGE)) if items else 0
     buttons: list[list[Button]] = []
     for item in items[page * PAGE : (page + 1) * PAGE]:
@@ -100,7 +101,7 @@ def morning_view(ctx: ChatContext, plan: MorningPlan, page: int = 0) -> View:
     return View.of(lines, buttons)
 
 
-def _item_buttons(ctx: ChatContext, item: Task | Any, page: int) -> list[list[Button]]:
+def _item_buttons(ctx: ChatContext, item: Task | Deal, page: int) -> list[list[Button]]:
     back = f"mp.{page}"
     if not isinstance(item, Task):  # a deal waiting too long: its card, with the way back here
         return [[Button.act(deal_label(item, ctx)[0], A.CARD_FROM, item.id, back)]]
