@@ -8,15 +8,19 @@ import html
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
+
 from bot.core.context import ChatSettings
 from bot.core.notify import Notifier
 from bot.core.views import View
-from crm_core.domain.notifications import NoteKind
+from crm_core.adapters.repositories.outbox import OutboxRepository
+from crm_core.domain.errors import Unavailable
+from crm_core.domain.notifications import NoteKind, Notification
 from crm_core.domain.tasks import TaskKind
 from crm_core.domain.users import Role, User
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
-from tests.integration.followup_support import HOUR, MINUTE, queued, tick_until
+from tests.integration.followup_support import HOUR, MINUTE, queued, tick_at, tick_until
 from tests.integration.support import Team, outbox
 
 THURSDAY_MIDNIGHT = datetime(2026, 3, 5, 0, 0, tzinfo=UTC)
@@ -234,3 +238,33 @@ async def test_plans_queued_twice_at_once_take_in_each_reminder_once(
     ]
     [plan] = await plans_queued(crm, team.alice)
     assert plan["payload"]["deal_ids"] == [made["quiet"]]
+
+
+async def test_a_tick_that_dies_while_queuing_the_plan_claims_nothing_and_the_next_sends_it_all(
+    crm: Crm, team: Team, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed between claiming the plan's reminders and queuing it: its transaction never
+    commits, so nothing it claimed is lost; the next tick (the standby's) sends the plan with all of it."""
+    made = await overnight(crm, team, clock)
+    await tick_until(crm, clock, at_time(5, 8, 50), every=10 * MINUTE)
+    real_put = OutboxRepository.put
+
+    async def dies_at_the_plan(self: OutboxRepository, note: Notification, *, at: datetime) -> bool:
+        if note.kind == NoteKind.MORNING_PLAN:
+            raise ConnectionResetError("the worker is gone")
+        return await real_put(self, note, at=at)
+
+    monkeypatch.setattr(OutboxRepository, "put", dies_at_the_plan)
+    with pytest.raises(Unavailable):  # how the unit of work reports a lost connection
+        await tick_at(crm, clock, at_time(5, 9))
+    monkeypatch.setattr(OutboxRepository, "put", real_put)
+    assert await sent_to(crm, team.alice) == [(NoteKind.TASK_DUE, at_time(4, 18, 40))]
+    await tick_at(crm, clock, at_time(5, 9, 1))
+    assert await sent_to(crm, team.alice) == [
+        (NoteKind.TASK_DUE, at_time(4, 18, 40)),
+        (NoteKind.MORNING_PLAN, at_time(5, 9, 1)),
+    ]
+    [plan] = await plans_queued(crm, team.alice)
+    assert plan["payload"]["deal_ids"] == [made["quiet"]]
+    assert plan["payload"]["task_ids"] == [made["night"], made["offer"]]
+    assert plan["payload"]["repeat_ids"] == [made["rang"]]
