@@ -268,3 +268,24 @@ async def test_a_tick_that_dies_while_queuing_the_plan_claims_nothing_and_the_ne
     assert plan["payload"]["deal_ids"] == [made["quiet"]]
     assert plan["payload"]["task_ids"] == [made["night"], made["offer"]]
     assert plan["payload"]["repeat_ids"] == [made["rang"]]
+
+
+async def test_the_plan_in_arabic_reads_right_to_left_with_latin_titles_kept_whole(
+    crm: Crm, team: Team, clock: FixedClock
+) -> None:
+    """Every line starts right to left, a Latin title is isolated, no row holds more than three buttons,
+    and the buttons act on what is due: a page of three tasks, then "more" (its arrow the reader's way)
+    to the waiting deal."""
+    await overnight(crm, team, clock)
+    clock.current = at_time(5, 9)
+    ali = await crm.users.update_preferences(actor=team.alice, locale="ar")
+    [view] = await Notifier(crm, ChatSettings()).render(ali, NoteKind.MORNING_PLAN, {"date": "2026-03-05"})
+    assert isinstance(view, View)
+    lines = [line for line in view.html.splitlines() if line]
+    assert all(line[0] == "\u200f" for line in lines), lines  # each line's direction: the reader's
+    assert "\u2068Gone quiet\u2069" in view.html and "\u2068Big order\u2069" in view.html
+    assert all(len(row) <= 3 for row in view.buttons)
+    labels = [b.text for row in view.buttons for b in row]
+    assert sum("✅" in label for label in labels) == 3  # the two call-backs and the 09:00 task, each
+    assert "المزيد (1) ◀" in labels and not any("Gone quiet" in label for label in labels)
+    assert "🔕 إيقاف خطة الصباح" in labels
