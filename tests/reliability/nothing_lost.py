@@ -10,8 +10,8 @@ naming what was lost or doubled:
   event was accepted; no call row that nobody posted;
 * ``outbox_settled`` — every outbox item is sent (with its time) or still queued, and an item tried
   and not sent says why; none failed or dead unless the test expected it;
-* ``reminders_once`` — every stale period claimed by a reminder is in exactly one reminder, every
-  task notice in exactly one notification;
+* ``reminders_once`` — every stale period claimed by a reminder is in exactly one reminder (or the
+  morning plan that took it in), every task notice in exactly one notification;
 * ``delivered_once`` — what the outbox sent reached each user exactly once (by a text it contains).
 
 ``Tally`` counts what a run tried (cases, faults, updates, calls) for the suite's closing summary.
