@@ -86,3 +86,6 @@ LOWER = action("lw", "ii")
 NUDGE = action("ng", "i")  # deal id
 DIGEST = action("dg", "s")
 DIGEST_SET = action("dgs", "s")
+# the morning plan: a page of what is due; a task done or pushed from it (task id, option, the plan's page)
+PLAN_PAGE = action("mpp", "i")
+PLAN_TASK = action("mpt", "isi")  # option: "d" done, "1h" an hour later, "tm" tomorrow morning

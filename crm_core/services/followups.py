@@ -4,6 +4,10 @@
 atomic statement each (an insert that conflicts, an update that matches once) in the same transaction
 as the notification it queues, so a restart loses nothing, a missed tick is caught up by the next,
 and several processes ticking together send everything exactly once.
+
+A seller's morning plan comes first: the stale reminders, due tasks and repeated call-backs due when it
+does are claimed in the plan's own transaction and listed in it (one message, not a burst); until the
+plan's time comes, what waits for working hours waits for the plan too.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from crm_core.domain.schedule import next_working_start, parse_clock
 from crm_core.domain.tasks import TaskKind
 from crm_core.domain.users import Role, User
 from crm_core.services.base import ServiceBase, require_active, require_boss
+from crm_core.services.unit_of_work import UnitOfWork
 
 
 @dataclass
@@ -45,6 +50,14 @@ class TickReport:
         )
 
 
+@dataclass(frozen=True)
+class Due:
+    """What a tick found due: unannounced tasks (id, assignee, kind, due) and call-backs to repeat."""
+
+    tasks: list[tuple[int, int, str, datetime]]
+    repeats: list[tuple[int, int]]
+
+
 class FollowUpService(ServiceBase):
     async def tick(self, now: datetime | None = None) -> TickReport:
         """Queue whatever is due: reminders, escalations, due tasks, repeated call-backs, morning plans."""
@@ -52,15 +65,19 @@ class FollowUpService(ServiceBase):
         report = TickReport()
         async with self.db.uow(write=False) as uow:
             people = {u.id: u for u in await uow.users.list(active=True)}
-            stale = await uow.deals.stale(now=now)
-        await self._remind(now, stale, people, report)
+            stale = sorted(await uow.deals.stale(now=now), key=lambda d: d.id)  # one lock order for all
+            due = Due(
+                await uow.followups.due_tasks(now),
+                await uow.followups.call_backs_to_repeat(now - self.config.call_back_repeat_after),
+            )
+        held = await self._mornings(now, people, stale, due, report)
+        await self._remind(now, stale, people, report, held=held)
         await self._escalate(now, people, report)
-        await self._tasks(now, people, report)
-        await self._mornings(now, people, report)
+        await self._tasks(now, people, due, report, held=held)
         return report
 
     async def _remind(
-        self, now: datetime, stale: list[Deal], people: dict[int, User], report: TickReport
+        self, now: datetime, stale: list[Deal], people: dict[int, User], report: TickReport, *, held: set[int]
     ) -> None:
         by_owner: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
         for deal in stale:
@@ -69,8 +86,8 @@ class FollowUpService(ServiceBase):
         hours = self.config.working_hours
         for owner_id, deals in by_owner.items():
             owner = people[owner_id]
-            if not hours.contains(now, owner.timezone):
-                continue  # it waits for the next working hour
+            if not hours.contains(now, owner.timezone) or owner_id in held:
+                continue  # it waits for the next working hour, or for the owner's morning plan
             async with self.db.uow() as uow:
                 claimed = [
                     deal_id
@@ -118,16 +135,17 @@ class FollowUpService(ServiceBase):
                 f"escalated deals {[e['deal_id'] for e in escalated]} to {len(bosses)} boss(es)"
             )
 
-    async def _tasks(self, now: datetime, people: dict[int, User], report: TickReport) -> None:
+    async def _tasks(
+        self, now: datetime, people: dict[int, User], due: Due, report: TickReport, *, held: set[int]
+    ) -> None:
         hours = self.config.working_hours
-        async with self.db.uow(write=False) as uow:
-            due = await uow.followups.due_tasks(now)
-            repeats = await uow.followups.call_backs_to_repeat(now - self.config.call_back_repeat_after)
-        for task_id, assignee_id, kind, _due_at in due:
+        for task_id, assignee_id, kind, _due_at in due.tasks:
             assignee = people.get(assignee_id)
             if assignee is None:
                 continue
-            if kind == TaskKind.CALL_BACK.value and not hours.contains(now, assignee.timezone):
+            if kind == TaskKind.CALL_BACK.value and (
+                not hours.contains(now, assignee.timezone) or assignee_id in held
+            ):
                 continue  # a call-back the system planned waits for working hours; one the user set does not
             async with self.db.uow() as uow:
                 if await uow.followups.claim_task_notice(task_id, at=now):
@@ -136,8 +154,10 @@ class FollowUpService(ServiceBase):
                     )
                     report.tasks_due += 1
                 await uow.commit()
-        for task_id, assignee_id in repeats:
+        for task_id, assignee_id in due.repeats:
             if assignee_id not in people or not hours.contains(now, people[assignee_id].timezone):
+                continue
+            if assignee_id in held:
                 continue
             async with self.db.uow() as uow:
                 if await uow.followups.claim_repeat(task_id, at=now):
@@ -148,8 +168,12 @@ class FollowUpService(ServiceBase):
                     report.repeats += 1
                 await uow.commit()
 
-    async def _mornings(self, now: datetime, people: dict[int, User], report: TickReport) -> None:
-        hours = self.config.working_hours
+    async def _mornings(
+        self, now: datetime, people: dict[int, User], stale: list[Deal], due: Due, report: TickReport
+    ) -> set[int]:
+        """Queue the morning plans due, each taking in what is due for its seller now; return the
+        sellers whose plan is still to come today within working hours (their reminders wait for it)."""
+        hours, held = self.config.working_hours, set()
         for user in people.values():
             local = now.astimezone(ZoneInfo(user.timezone))
             if user.role is not Role.SELLER or local.weekday() not in hours.days or local.time() >= hours.end:
@@ -158,12 +182,51 @@ class FollowUpService(ServiceBase):
             async with self.db.uow() as uow:
                 prefs = await uow.followups.preferences(user.id)
                 starts = parse_clock(prefs.morning_time) if prefs.morning_time else hours.start
-                if not prefs.morning_plan_enabled or local.time() < starts:
+                if not prefs.morning_plan_enabled or prefs.last_morning_on == day:
                     continue
-                if await uow.followups.claim_morning(user.id, day):
-                    await uow.outbox.put(Notification(user.id, NoteKind.MORNING_PLAN, {"date": day}), at=now)
-                    report.morning_plans += 1
+                if local.time() < starts:
+                    if starts < hours.end and hours.contains(now, user.timezone):
+                        held.add(user.id)
+                    continue
+                if not await uow.followups.claim_morning(user.id, day):
+                    continue  # another process took it, with what was due in it
+                payload = await self._take_in(uow, now, user.id, stale, due)
+                await uow.outbox.put(
+                    Notification(user.id, NoteKind.MORNING_PLAN, {"date": day, **payload}), at=now
+                )
                 await uow.commit()
+            report.morning_plans += 1
+            report.reminded_deals += len(payload.get("deal_ids", []))
+            report.details.append(
+                f"morning plan to {user.name}"
+                + "".join(f", {name.removesuffix('_ids')}s {ids}" for name, ids in payload.items())
+            )
+        return held
+
+    async def _take_in(
+        self, uow: UnitOfWork, now: datetime, user_id: int, stale: list[Deal], due: Due
+    ) -> dict[str, list[int]]:
+        """Claim, for the plan being queued in ``uow``, the seller's stale reminders, due task notices
+        and call-backs to repeat: one transaction, so a process killed halfway claims none of them."""
+        deal_ids = [
+            d.id
+            for d in stale
+            if d.owner_id == user_id
+            and d.follow_up_due_at is not None
+            and await uow.followups.claim_reminder(d.id, d.follow_up_due_at, at=now)
+        ]
+        task_ids = [
+            task_id
+            for task_id, assignee_id, _kind, _due_at in due.tasks
+            if assignee_id == user_id and await uow.followups.claim_task_notice(task_id, at=now)
+        ]
+        repeat_ids = [
+            task_id
+            for task_id, assignee_id in due.repeats
+            if assignee_id == user_id and await uow.followups.claim_repeat(task_id, at=now)
+        ]
+        taken = {"deal_ids": deal_ids, "task_ids": task_ids, "repeat_ids": repeat_ids}
+        return {name: ids for name, ids in taken.items() if ids}
 
     async def digest_tick(self, now: datetime | None = None) -> TickReport:
         """Queue each boss's daily digest once their digest time has come (weekly on Mondays)."""

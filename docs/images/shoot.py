@@ -4,7 +4,7 @@ Starts the offline demo, acts through the Telegram emulator's control API as its
 Maria (Russian) and Ali (Arabic), sellers; Olga the boss, switched to each language with /lang — and
 takes headless Chromium screenshots of the emulator's page at 390×844 into docs/images/:
 
-    card-<lang>.png  deals-<lang>.png  tasks-<lang>.png  missed-call-<lang>.png
+    card-<lang>.png  deals-<lang>.png  tasks-<lang>.png  morning-<lang>.png  missed-call-<lang>.png
     remind-kinds-<lang>.png  remind-when-<lang>.png  remind-done-<lang>.png (Remind on a card)
     report-<lang>.png  digest-<lang>.png  board-<lang>.png  board-sheet-<lang>.png
     settings-<lang>.png (a seller's time zone picker)  team-seller-<lang>.png (a seller's page in /team)
@@ -304,6 +304,9 @@ async def shoot(base: str, langs: list[str], out: Path) -> None:
             tg.send(seller.telegram_id, "/tasks")
             tasks = tg.last_bot_message(seller.telegram_id)
             await camera.chat(seller.telegram_id, f"tasks-{lang}.png", tasks["message_id"])
+            tg.send(seller.telegram_id, "/morning")
+            plan = tg.last_bot_message(seller.telegram_id)
+            await camera.chat(seller.telegram_id, f"morning-{lang}.png", plan["message_id"], align="start")
             before = tg.last_bot_message(seller.telegram_id)["message_id"]
             tg.call_in(seller)
             missed = tg.message_after(seller.telegram_id, before)

@@ -79,22 +79,24 @@ def test_tick_now_queues_what_is_due_at_that_time_once_and_says_so_in_json(team:
     }
     due = team.json("tick", "--now", "2026-03-02T12:00:00+03:00")  # 09:00 UTC, with an offset
     assert due["at"] == "2026-03-02T12:00:00+03:00"
-    assert (due["reminders"], due["reminded_deals"], due["morning_plans"], due["digests"]) == (2, 3, 1, 1)
-    assert "reminder to Alice: deals [1, 2]" in due["details"] and "digest to Boss" in due["details"]
+    # Alice's plan comes now with her two deals' reminder in it; Bob's came at 08:59, his reminder comes alone
+    assert (due["reminders"], due["reminded_deals"], due["morning_plans"], due["digests"]) == (1, 3, 1, 1)
+    assert "morning plan to Alice, deals [1, 2]" in due["details"]
+    assert "reminder to Bob: deals [3]" in due["details"] and "digest to Boss" in due["details"]
     again = team.json("tick", "--now", at(9, 0))
     assert sum(v for k, v in again.items() if isinstance(v, int)) == 0
     kinds = Counter(row["kind"] for row in queued(team.database_url))
-    assert kinds == {NoteKind.STALE_REMINDER: 2, NoteKind.MORNING_PLAN: 2, NoteKind.DIGEST: 1}
+    assert kinds == {NoteKind.STALE_REMINDER: 1, NoteKind.MORNING_PLAN: 2, NoteKind.DIGEST: 1}
 
 
 def test_tick_prints_one_line_and_the_details_for_people(team: Kanbot) -> None:
     deals_for(team.database_url, {ALICE: 1})
     lines = team.ok("tick", "--now", at(9, 30)).stdout.splitlines()
     assert lines[0] == (
-        "reminders 1, reminded_deals 1, escalations 0, tasks_due 0, repeats 0, morning_plans 2, digests 1"
+        "reminders 0, reminded_deals 1, escalations 0, tasks_due 0, repeats 0, morning_plans 2, digests 1"
         f" (at {at(9, 30)})"
     )
-    assert "  reminder to Alice: deals [1]" in lines and "  digest to Boss" in lines
+    assert "  morning plan to Alice, deals [1]" in lines and "  digest to Boss" in lines
 
 
 @pytest.mark.parametrize(
@@ -163,10 +165,12 @@ def test_two_processes_ticking_together_send_everything_exactly_once(
 
     sellers = sorted(s.id for s in world["sellers"])
     bosses = sorted(b.id for b in world["bosses"])
-    reminded = [deal_id for r in of(NoteKind.STALE_REMINDER) for deal_id in r["payload"]["deal_ids"]]
-    assert sorted(reminded) == sorted(d.id for d in world["deals"])  # each deal's period once
-    assert sorted(r["recipient_id"] for r in of(NoteKind.STALE_REMINDER)) == sellers  # one message each
+    # each deal's period once, in its seller's morning plan: one message each, not a plan and a reminder
+    assert of(NoteKind.STALE_REMINDER) == []
     assert sorted(r["recipient_id"] for r in of(NoteKind.MORNING_PLAN)) == sellers
+    for row in of(NoteKind.MORNING_PLAN):
+        owned = [d.id for d in world["deals"] if d.owner_id == row["recipient_id"]]
+        assert sorted(row["payload"]["deal_ids"]) == sorted(owned)
     assert sorted(r["recipient_id"] for r in of(NoteKind.DIGEST)) == bosses
     assert sorted(r["recipient_id"] for r in of(NoteKind.ESCALATION)) == bosses
     for row in of(NoteKind.ESCALATION):  # every stale deal, in the one message each boss gets

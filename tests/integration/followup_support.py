@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from crm_core.domain.users import User
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
 from crm_core.services.followups import TickReport
@@ -47,3 +48,10 @@ async def tick_until(
 
 def recipients(rows: list[dict[str, Any]]) -> list[int]:
     return [row["recipient_id"] for row in rows]
+
+
+async def without_morning_plans(crm: Crm, *users: User) -> None:
+    """Switch the users' morning plans off: each reminder and due task then comes as a message of its own
+    (with the plan on, what is due when the plan comes is in it: see test_morning_plan)."""
+    for user in users:
+        await crm.followups.set_preferences(actor=user, morning_plan=False)

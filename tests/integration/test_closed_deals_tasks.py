@@ -16,9 +16,16 @@ from crm_core.domain.notifications import NoteKind
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
-from tests.integration.followup_support import DAY, HOUR, MINUTE, queued, tick_at
+from tests.integration.followup_support import DAY, HOUR, MINUTE, queued, tick_at, without_morning_plans
 from tests.integration.support import Team, stored
 from tests.integration.test_tasks_due import missed_call
+
+
+@pytest.fixture
+async def team(team: Team, crm: Crm) -> Team:
+    """The team, its sellers' morning plans off: a "Due now" comes on its own, not in a plan at nine."""
+    await without_morning_plans(crm, team.alice, team.bob, team.carol)
+    return team
 
 
 async def close(crm: Crm, team: Team, deal_id: int, how: str) -> None:

@@ -16,11 +16,27 @@ from crm_core.domain.notifications import NoteKind
 from crm_core.domain.users import Role
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
-from tests.integration.followup_support import DAY, HOUR, MINUTE, queued, recipients, tick_at, tick_until
+from tests.integration.followup_support import (
+    DAY,
+    HOUR,
+    MINUTE,
+    queued,
+    recipients,
+    tick_at,
+    tick_until,
+    without_morning_plans,
+)
 from tests.integration.support import Team
 
 FRIDAY_6PM_MOSCOW = datetime(2026, 3, 6, 15, 0, tzinfo=UTC)
 MONDAY_9AM_MOSCOW = datetime(2026, 3, 9, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def team(team: Team, crm: Crm) -> Team:
+    """The team, its sellers' morning plans off: each notice comes on its own, not in a plan at nine."""
+    await without_morning_plans(crm, team.alice, team.bob, team.carol)
+    return team
 
 
 async def reminded_deal_ids(crm: Crm) -> list[list[int]]:
@@ -31,6 +47,7 @@ async def test_a_deal_gone_stale_on_friday_evening_is_reminded_once_on_monday_at
     crm: Crm, team: Team, clock: FixedClock
 ) -> None:
     ivan = await crm.users.add(telegram_id=301, name="Ivan", role=Role.SELLER, timezone="Europe/Moscow")
+    await without_morning_plans(crm, ivan)
     clock.current = FRIDAY_6PM_MOSCOW
     deal = await crm.deals.create(actor=ivan, title="Late lead")  # Unsorted: stale two hours later
     await tick_until(crm, clock, FRIDAY_6PM_MOSCOW + 3 * HOUR, every=15 * MINUTE)  # stale at 20:00
@@ -54,6 +71,7 @@ async def test_a_stale_deal_waits_for_working_hours_in_its_sellers_time_zone_not
     crm: Crm, team: Team, clock: FixedClock
 ) -> None:
     ivan = await crm.users.add(telegram_id=301, name="Ivan", role=Role.SELLER, timezone="Asia/Vladivostok")
+    await without_morning_plans(crm, ivan)
     clock.current = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # 16:00 in Vladivostok, 06:00 UTC
     await crm.deals.create(actor=ivan, title="Far east")
     await crm.deals.create(actor=team.alice, title="Near west")

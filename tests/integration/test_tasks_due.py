@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.core.context import ChatSettings
 from bot.core.notify import Notifier
 from bot.core.views import View
@@ -13,11 +15,26 @@ from crm_core.domain.notifications import NoteKind
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
-from tests.integration.followup_support import DAY, HOUR, MINUTE, queued, tick_at, tick_until
+from tests.integration.followup_support import (
+    DAY,
+    HOUR,
+    MINUTE,
+    queued,
+    tick_at,
+    tick_until,
+    without_morning_plans,
+)
 from tests.integration.support import Team
 
 FRIDAY_EVENING = datetime(2026, 3, 6, 18, 50, tzinfo=UTC)
 MONDAY_9AM = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def team(team: Team, crm: Crm) -> Team:
+    """The team, its sellers' morning plans off: each notice comes on its own, not in a plan at nine."""
+    await without_morning_plans(crm, team.alice, team.bob, team.carol)
+    return team
 
 
 async def notices(crm: Crm) -> list[tuple[int, bool]]:

@@ -10,8 +10,8 @@ naming what was lost or doubled:
   event was accepted; no call row that nobody posted;
 * ``outbox_settled`` — every outbox item is sent (with its time) or still queued, and an item tried
   and not sent says why; none failed or dead unless the test expected it;
-* ``reminders_once`` — every stale period claimed by a reminder is in exactly one reminder, every
-  task notice in exactly one notification;
+* ``reminders_once`` — every stale period claimed by a reminder is in exactly one reminder (or the
+  morning plan that took it in), every task notice in exactly one notification;
 * ``delivered_once`` — what the outbox sent reached each user exactly once (by a text it contains).
 
 ``Tally`` counts what a run tried (cases, faults, updates, calls) for the suite's closing summary.
@@ -200,7 +200,8 @@ async def _outbox(db: Database) -> list[dict[str, Any]]:
 
 
 async def reminders_once(db: Database) -> None:
-    """Each claimed stale period is in exactly one reminder; each task notice in one notification."""
+    """Each claimed stale period is in exactly one reminder or morning plan; each task notice in one
+    notification (a due-now notice, or the plan that took it in)."""
     claimed = Counter(
         r["deal_id"]
         for r in await _rows(db, "SELECT deal_id FROM deal_followups WHERE reminded_at IS NOT NULL")
@@ -211,6 +212,9 @@ async def reminders_once(db: Database) -> None:
         payload = row["payload"]
         if row["kind"] == NoteKind.STALE_REMINDER:
             in_reminders.update(payload["deal_ids"])
+        elif row["kind"] == NoteKind.MORNING_PLAN:  # what was due when it came is in it
+            in_reminders.update(payload.get("deal_ids", []))
+            told_tasks.update(int(t) for t in payload.get("task_ids", []))
         elif row["kind"] == NoteKind.TASK_DUE and not payload.get("repeat"):
             told_tasks[int(payload["task_id"])] += 1
     assert in_reminders == claimed, f"stale periods claimed {dict(claimed)} != reminded {dict(in_reminders)}"

@@ -7,6 +7,7 @@ from bot.core.features import (
     followups,
     lists,
     menu,
+    morning,
     new_deal,
     remind,
     reports,
@@ -26,6 +27,7 @@ ALL_ROUTERS = [
     team.router,
     settings.router,
     followups.router,
+    morning.router,
     calls.router,
     dialing.router,
 ]

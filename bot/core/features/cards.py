@@ -230,7 +230,10 @@ def _packed(*groups: list[Button]) -> list[list[Button]]:
 
 def back_to_list(back: str, ctx: ChatContext) -> list[list[Button]]:
     """The way back to the list the card was opened from, if it was."""
-    return [[Button.act("⬅ " + ctx.tr.label("Back to the list"), A.BACK_TO_LIST, back)]] if back else []
+    if not back:
+        return []
+    label = ctx.tr.label("Back to the plan") if back.startswith("mp.") else ctx.tr.label("Back to the list")
+    return [[Button.act("⬅ " + label, A.BACK_TO_LIST, back)]]
 
 
 def card_buttons(details: DealDetails, ctx: ChatContext, back: str = "") -> list[list[Button]]:

@@ -34,7 +34,7 @@ from crm_core.domain.errors import InvalidInput, NotFound, OutOfDate, Why
 from crm_core.domain.horizon import within_horizon
 from crm_core.domain.notifications import NoteKind
 from crm_core.domain.schedule import outside_hours
-from crm_core.reports.digest import Digest, MorningPlan, Nudge
+from crm_core.reports.digest import Digest
 from crm_core.reports.models import ActivitySummary
 
 router = Router("followups")
@@ -347,56 +347,6 @@ async def on_called_back(ctx: ChatContext, p: Payload) -> Reply:
     )
 
 
-# -- the morning plan ------------------------------------------------------------------------------
-
-
-def nudge_line(tr: Tr, nudge: Nudge | None) -> str | None:
-    if nudge is None:
-        return None
-    if nudge.kind == "inbox":
-        return "📥 " + tr.ngettext(
-            "The inbox has {n} unsorted deal — sort it first.",
-            "The inbox has {n} unsorted deals — sort them first.",
-            nudge.count,
-        )
-    assert nudge.previous is not None
-    return "👉 " + tr(
-        "Nothing is in {empty} — push the deals in {full}.",
-        empty=stage_name(nudge.stage, tr),
-        full=stage_name(nudge.previous, tr),
-    )
-
-
-def morning_view(ctx: ChatContext, plan: MorningPlan) -> View:
-    tr, now = ctx.tr, ctx.now
-    lines = ["☀️ " + tr("Good morning, {name}! Your day:", name=ctx.user.name)]
-    if plan.tasks:
-        lines += ["", "<b>" + tr("Tasks") + "</b>"]
-        lines += [
-            f"{'⚠️' if t.due_at <= now else '•'} {task_text(t, tr)}"
-            f" — <i>{h(short(t.deal_title or '', 40))}</i> · {tr.when(t.due_at, now=now)}"
-            for t in plan.tasks[:15]
-        ]
-    if plan.stale:
-        lines += ["", "<b>" + tr("Deals waiting for you") + "</b>"]
-        lines += [f"⏰ {h(d.title)} — {stage_name(d.stage, tr)}" for d in plan.stale[:10]]
-    if not plan.tasks and not plan.stale:
-        lines.append(tr("Nothing overdue — a good day to move deals forward."))
-    hint = nudge_line(tr, plan.nudge)
-    if hint:
-        lines += ["", hint]
-    buttons = [
-        [Button.act("🗓 " + tr("Tasks"), A.TASKS), Button.act("📋 " + tr("My deals"), A.MY_DEALS, "0")],
-        [Button.act("🔕 " + tr("Stop the morning plan"), A.DIGEST_SET, "mp0")],
-    ]
-    return View.of(lines, buttons)
-
-
-@renders(NoteKind.MORNING_PLAN)
-async def morning_plan(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
-    return [morning_view(ctx, await ctx.crm.reports.morning_plan(actor=ctx.user))]
-
-
 # -- the digest ------------------------------------------------------------------------------------
 
 
@@ -578,14 +528,6 @@ async def on_digest_settings(ctx: ChatContext, p: Payload) -> Reply:
         "mp1": tr("The morning plan is on."),
     }
     return Reply().answer(texts[option]).send(View.of([texts[option]]))
-
-
-@router.command("morning")
-async def on_morning(ctx: ChatContext, args: str) -> Reply:
-    """Show the morning plan now, and turn it on (today's will not come again)."""
-    reply = Reply().send(morning_view(ctx, await ctx.crm.reports.morning_plan(actor=ctx.user)))
-    await ctx.crm.followups.morning_plan_shown(actor=ctx.user)
-    return reply
 
 
 __all__ = ["split_messages"]

@@ -7,6 +7,7 @@ from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.events import SharedContact, Text
 from bot.core.features.cards import STAGE_ICON, deal_label, deal_lines, stage_label, stage_name
+from bot.core.features.morning import plan_view
 from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View, short
@@ -49,6 +50,8 @@ async def on_back_to_list(ctx: ChatContext, p: Payload) -> Reply:
         cursor = ".".join(parts[3:]) or None
         view = await column_view(ctx, int(parts[0]), int(parts[1]), parts[2], cursor)
         return Reply().edit(ctx.message_id, view)
+    if kind == "mp" and len(parts) == 1 and parts[0].isdigit():  # the morning plan
+        return Reply().edit(ctx.message_id, await plan_view(ctx, int(parts[0])))
     raise InvalidInput("list", p.token(0))
 
 

@@ -122,19 +122,29 @@ async def on_done(ctx: ChatContext, p: Payload) -> Reply:
     return Reply().edit(ctx.message_id, task_done_view(ctx, task, text))
 
 
+def _until(ctx: ChatContext, option: str) -> datetime:
+    """When a task is pushed to: in an hour ("1h"), tomorrow morning ("tm"), or a time chosen from the
+    working-hours question ("at<minutes>"); any other option is refused."""
+    if option == "1h":
+        return ctx.now + timedelta(hours=1)
+    if option == "tm":
+        return morning_in(1, ctx.now, ctx.user.timezone)
+    if option.startswith("at") and option[2:].isdigit() and len(option) <= 14:
+        return within_horizon("time", from_epoch_minutes(int(option[2:])), now=ctx.now)
+    raise InvalidInput("time", option)
+
+
+async def postpone(ctx: ChatContext, task_id: int, option: str) -> Task:
+    """Push a task to later, as ``_until`` reads the option."""
+    return await ctx.crm.tasks.postpone(task_id=task_id, until=_until(ctx, option), actor=ctx.user)
+
+
 @router.button(A.TASK_SNOOZE)
 async def on_snooze(ctx: ChatContext, p: Payload) -> Reply:
     """Push a task to later: in an hour, or tomorrow morning; a time outside working hours is first
     offered for the next working morning ("at<minutes>": a time chosen from that question, kept)."""
     option, where = p.token(1), p.token(2)
-    if option == "1h":
-        until = ctx.now + timedelta(hours=1)
-    elif option == "tm":
-        until = morning_in(1, ctx.now, ctx.user.timezone)
-    elif option.startswith("at") and option[2:].isdigit() and len(option) <= 14:
-        until = within_horizon("time", from_epoch_minutes(int(option[2:])), now=ctx.now)
-    else:
-        raise InvalidInput("time", option)
+    until = _until(ctx, option)
     if not option.startswith("at"):
         morning = outside_hours(until, ctx.user.timezone, ctx.crm.config.working_hours)
         if morning is not None:
