@@ -10,7 +10,7 @@ from crm_core.domain.dialing import CallRefused, CallRequest, DialStatus, Refusa
 from crm_core.domain.errors import NotAllowed, NotFound
 from crm_core.domain.notifications import NoteKind, Notification
 from crm_core.domain.phones import mask
-from crm_core.domain.tasks import TaskKind
+from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import User
 from crm_core.services.base import ServiceBase, require_active
 from crm_core.services.unit_of_work import UnitOfWork
@@ -21,7 +21,8 @@ MAX_DETAIL = 200
 
 class DialService(ServiceBase):
     async def request(self, *, deal_id: int, actor: User, task_id: int | None = None) -> CallRequest:
-        """Ask the PBX to ring the actor's phone, then dial the deal's customer.
+        """Ask the PBX to ring the actor's phone, then dial the deal's customer: on the number of the
+        call-back task named (the one that called), else the deal's contact's.
 
         Refused at once (``CallRefused``) when no PBX places calls, the actor has no extension, the
         customer has no number or it is a blocked one; a second press while the first waits is the first.
@@ -29,17 +30,21 @@ class DialService(ServiceBase):
         require_active(actor)
         now = self.now()
         async with self.db.uow() as uow:
-            deal = await self._callable_deal(uow, deal_id, task_id, actor)
+            deal, task = await self._callable(uow, deal_id, task_id, actor)
             if not self.config.places_calls:
                 raise CallRefused(Refusal.NO_PBX)
             if not actor.extensions:
                 raise CallRefused(Refusal.NO_EXTENSION)
-            number = deal.contact.phone if deal.contact is not None else None
+            number = (task.phone if task is not None else None) or (
+                deal.contact.phone if deal.contact is not None else None
+            )
             if not number:
                 raise CallRefused(Refusal.NO_NUMBER)
             if number in self.config.blocked_numbers or number in self.config.own_numbers:
                 raise CallRefused(Refusal.BLOCKED_NUMBER, number)
-            waiting = await uow.call_requests.pending_of(requester_id=actor.id, deal_id=deal.id)
+            waiting = await uow.call_requests.pending_of(
+                requester_id=actor.id, deal_id=deal.id, number=number
+            )
             if waiting is not None:
                 return waiting
             request = await uow.call_requests.add(
@@ -58,17 +63,20 @@ class DialService(ServiceBase):
         log.info("call request %s: extension %s to %s", request.id, request.extension, mask(number))
         return request
 
-    async def _callable_deal(self, uow: UnitOfWork, deal_id: int, task_id: int | None, actor: User) -> Deal:
-        """The deal whose customer the actor may call: one they may see and own (any, for a boss); a
-        call-back task named must be one of that deal's."""
+    async def _callable(
+        self, uow: UnitOfWork, deal_id: int, task_id: int | None, actor: User
+    ) -> tuple[Deal, Task | None]:
+        """The deal whose customer the actor may call: one they may see and own (any, for a boss); and
+        the call-back task named, which must be one of that deal's."""
         deal = await uow.deals.get_visible(deal_id, viewer=actor)
         if not actor.is_boss and deal.owner_id != actor.id:
             raise NotAllowed("call the customer of a deal nobody has taken yet — take it first")
-        if task_id is not None:
-            task = await uow.tasks.get(task_id)
-            if task is None or task.deal_id != deal.id or task.kind is not TaskKind.CALL_BACK:
-                raise NotFound("task", task_id)
-        return deal
+        if task_id is None:
+            return deal, None
+        task = await uow.tasks.get(task_id)
+        if task is None or task.deal_id != deal.id or task.kind is not TaskKind.CALL_BACK:
+            raise NotFound("task", task_id)
+        return deal, task
 
     async def get(self, *, request_id: int, actor: User) -> CallRequest:
         """One of the actor's requests (a boss: anyone's)."""

@@ -13,8 +13,10 @@ from crm_core.domain.dialing import CallRefused, DialStatus, Refusal
 from crm_core.domain.errors import NotFound
 from crm_core.services import Crm
 from tests.integration.support import Team, outbox
+from tests.integration.test_ingest_call import CUSTOMER, MISSED, call
 
 BLOCKED = "+74950000000"
+OTHER = "+74957654321"  # the customer's office line, put on the deal after their mobile called
 
 
 @pytest.fixture
@@ -107,3 +109,18 @@ async def test_a_call_back_task_of_another_deal_is_not_found(crm: Crm, team: Tea
     deal = await crm.deals.create(actor=team.alice, title="ACME", phone="+74951234567")
     with pytest.raises(NotFound):
         await crm.dialing.request(deal_id=deal.id, actor=team.alice, task_id=999)
+
+
+async def test_call_on_a_call_back_task_dials_the_number_that_called_not_the_deals_contact(
+    crm: Crm, team: Team
+) -> None:
+    missed = await crm.calls.ingest_call(call("m1", crm.clock.now(), status=MISSED))
+    assert missed.deal_id is not None
+    [task] = await crm.tasks.open_tasks(actor=team.alice)
+    await crm.deals.edit(deal_id=missed.deal_id, field="phone", value=OTHER, actor=team.alice)
+    by_task = await crm.dialing.request(deal_id=missed.deal_id, actor=team.alice, task_id=task.id)
+    assert (by_task.number, by_task.task_id) == (CUSTOMER, task.id)
+    by_card = await crm.dialing.request(deal_id=missed.deal_id, actor=team.alice)
+    assert by_card.number == OTHER and by_card.id != by_task.id  # another number: another call
+    again = await crm.dialing.request(deal_id=missed.deal_id, actor=team.alice, task_id=task.id)
+    assert again.id == by_task.id  # the task's call still waits: no second one

@@ -46,7 +46,8 @@ async def on_dial(ctx: ChatContext, p: Payload) -> Reply:
     try:
         request = await ctx.crm.dialing.request(deal_id=deal_id, actor=ctx.user, task_id=task_id)
     except CallRefused as refused:
-        notice = refusal_text(ctx.tr, refused.reason, phone)
+        blocked = refused.detail if refused.reason is Refusal.BLOCKED_NUMBER else None
+        notice = refusal_text(ctx.tr, refused.reason, blocked or phone)  # the number the CRM would dial
         return Reply().edit(ctx.message_id, deal_card(found, ctx, notice=notice))
     notice = "📞 " + ctx.tr(
         "Calling {phone}: your phone ({extension}) rings first — pick it up.",

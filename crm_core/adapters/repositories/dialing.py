@@ -59,13 +59,14 @@ class CallRequestRepository:
         row = (await self.conn.execute(select(call_requests).where(call_requests.c.id == request_id))).first()
         return _request(row) if row is not None else None
 
-    async def pending_of(self, *, requester_id: int, deal_id: int) -> CallRequest | None:
-        """The requester's request for the deal still waiting to be placed, if any."""
+    async def pending_of(self, *, requester_id: int, deal_id: int, number: str) -> CallRequest | None:
+        """The requester's request to call the deal's customer on ``number`` still waiting to be placed."""
         row = (
             await self.conn.execute(
                 select(call_requests).where(
                     call_requests.c.requester_id == requester_id,
                     call_requests.c.deal_id == deal_id,
+                    call_requests.c.number == number,
                     call_requests.c.status == DialStatus.PENDING.value,
                 )
             )
