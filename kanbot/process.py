@@ -47,7 +47,7 @@ from kanbot.storage import database_of
 from telephony_bridge.ami.listener import AmiListener
 from telephony_bridge.http import call_routes
 from telephony_bridge.recordings.api import recording_routes
-from telephony_bridge.settings import AmiSettings, DialSettings
+from telephony_bridge.settings import AmiSettings, CloudPbxSettings, DialSettings
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -180,23 +180,34 @@ async def assemble(
             app.router.add_get("/metrics", _metrics(metrics, crm))
             if web_role:
                 app.add_routes(
-                    call_routes(
-                        ingest=_counted(ingest, metrics),
-                        settings=settings.cloud,
-                        bind=crm.calls.bind_seal,
-                        note=crm.recordings.note,
+                    telephony_routes(
+                        crm, settings.cloud, ingest=_counted(ingest, metrics), wake=delivery.wake.set
                     )
                 )
-                calls_secret = settings.cloud.calls_secret
-                secret = calls_secret.get_secret_value() if calls_secret is not None else None
-                app.add_routes(api_routes(crm, secret=secret, after_report=delivery.wake.set))
-                app.add_routes(recording_routes(upload=_uploader(crm), secret=secret))
                 app.add_routes(webapp_routes(crm, bot_token=token, notify=delivery.wake.set))  # the board app
                 if settings.telegram.webhook_url and hook_secret:
                     runtime.webhook_route(app, webhook_path(settings.telegram.webhook_url), hook_secret)
             yield Kanbot(crm, runtime, chat, delivery, app, metrics=metrics)
     finally:
         await runtime.close()
+
+
+def telephony_routes(
+    crm: Crm,
+    settings: CloudPbxSettings,
+    *,
+    ingest: Callable[[CallEvent], Awaitable[IngestOutcome]],
+    wake: Callable[[], None],
+) -> list[web.RouteDef]:
+    """The PBXs' webhooks and the signed API (calls, call requests, recordings) and its OpenAPI
+    document, as the web role serves them; ``wake`` hurries the outbox after a call request's outcome."""
+    calls_secret = settings.calls_secret
+    secret = calls_secret.get_secret_value() if calls_secret is not None else None
+    return [
+        *call_routes(ingest=ingest, settings=settings, bind=crm.calls.bind_seal, note=crm.recordings.note),
+        *api_routes(crm, secret=secret, after_report=wake),
+        *recording_routes(upload=_uploader(crm), secret=secret),
+    ]
 
 
 def _uploader(crm: Crm) -> Callable[[RecordingNotice, bytes, str | None], Awaitable[object]]:

@@ -124,3 +124,11 @@ async def test_call_on_a_call_back_task_dials_the_number_that_called_not_the_dea
     assert by_card.number == OTHER and by_card.id != by_task.id  # another number: another call
     again = await crm.dialing.request(deal_id=missed.deal_id, actor=team.alice, task_id=task.id)
     assert again.id == by_task.id  # the task's call still waits: no second one
+
+
+@pytest.mark.parametrize("request_id", [0, -1, 2**31, 2**64])
+async def test_an_outcome_for_an_id_no_request_can_have_is_not_found(crm: Crm, request_id: int) -> None:
+    with pytest.raises(NotFound):
+        await crm.dialing.placed(request_id=request_id, external_id="x")
+    with pytest.raises(NotFound):
+        await crm.dialing.refused(request_id=request_id, reason=Refusal.PBX_REFUSED)

@@ -1,11 +1,13 @@
-"""schemathesis against ``/api/v1/openapi.json``, served by the call endpoints over the real CRM (both
-backends): bodies the schema allows and bodies it does not, signed as a PBX signs them, and unsigned.
-No answer is a 5xx, and every answer matches the document (status, content type, schema).
+"""schemathesis against ``/api/v1/openapi.json``, served with the routes the web role serves over the
+real CRM (both backends): bodies the schema allows and bodies it does not, signed as a PBX (or the
+bridge) signs them, and unsigned. No answer is a 5xx, and every answer matches the document (status,
+content type, schema); every route of the signed API is in the document.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import shutil
@@ -30,11 +32,13 @@ from schemathesis.checks import (
 )
 
 from crm_core.adapters.database import Database
+from crm_core.adapters.recording_files import DirectoryFiles
 from crm_core.config import CrmConfig
 from crm_core.domain.users import Role
 from crm_core.services import Crm
-from telephony_bridge.http import create_app
-from telephony_bridge.providers.openapi import CALLS_PATH, OPENAPI_PATH
+from kanbot.process import telephony_routes
+from telephony_bridge.providers.openapi import CALLS_PATH, OPENAPI_PATH, RECORDINGS_PATH
+from telephony_bridge.recordings.api import META_HEADER
 from telephony_bridge.settings import CloudPbxSettings
 from telephony_bridge.signing import HEADER, sign
 from tests.conftest import _truncate
@@ -55,8 +59,9 @@ CHECKS = [
 class Server:
     """The call endpoints over a real CRM, in a thread of their own (schemathesis calls synchronously)."""
 
-    def __init__(self, database_url: str) -> None:
-        self.database_url = database_url
+    def __init__(self, database_url: str, recordings: Path) -> None:
+        self.database_url, self.recordings = database_url, recordings
+        self.routes: list[tuple[str, str]] = []  # (method, path) of every route served
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         self.port = 0
@@ -84,12 +89,18 @@ class Server:
     async def _serve(self) -> None:
         self._stop = asyncio.Event()
         db = Database(self.database_url)
-        crm = Crm(db, config=CrmConfig(default_region="RU", default_currency="RUB"))
+        config = CrmConfig(default_region="RU", default_currency="RUB")
+        crm = Crm(db, config=config, recording_files=DirectoryFiles(self.recordings))
         await crm.pipelines.seed_defaults()
         await crm.users.ensure_boss(telegram_id=1001, name="Olga")
         await crm.users.add(telegram_id=2001, name="Ali", role=Role.SELLER, extensions=("101",))
         settings = CloudPbxSettings(_env_file=None, calls_secret=SECRET)
-        runner = web.AppRunner(create_app(ingest=crm.calls.ingest_call, settings=settings), access_log=None)
+        app = web.Application(client_max_size=settings.max_body_bytes)
+        app.add_routes(telephony_routes(crm, settings, ingest=crm.calls.ingest_call, wake=lambda: None))
+        self.routes = [
+            (route.method, route.resource.canonical) for route in app.router.routes() if route.resource
+        ]
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         self.port = runner.addresses[0][1]
@@ -111,7 +122,9 @@ def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
     else:
         asyncio.run(_truncate(database_url))
         url = database_url
-    with Server(url) as running:
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    with Server(url, recordings) as running:
         yield running
 
 
@@ -184,10 +197,106 @@ def _body(case: Any) -> bytes:
         return b"null"
 
 
+def fuzz_recordings(server: Server, examples: int) -> None:
+    """Uploads as the bridge makes them (the signed header describing the body), tampered with, and as
+    schemathesis generates them; a kept one is on disk with the signed bytes."""
+    operation = _operation(server, RECORDINGS_PATH)
+    session = requests.Session()
+
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(
+        case=_cases(operation),
+        signed=st.sampled_from([True, True, True, False]),
+        deepen=st.booleans(),
+        audio=st.binary(min_size=1, max_size=4096),
+        call_id=st.sampled_from(["1716531234.12", "1716531299.40"]),
+        tamper=st.sampled_from([None, None, "size", "sha256", "body"]),
+    )
+    def one(case: Any, signed: bool, deepen: bool, audio: bytes, call_id: str, tamper: str | None) -> None:
+        TALLY.cases += 1
+        headers = {str(k): str(v) for k, v in (case.headers or {}).items()}
+        body = case.body if isinstance(case.body, bytes) else _body(case)
+        if deepen:
+            meta = {"provider": "asterisk", "call_id": call_id, "file_name": f"{call_id}.wav"}
+            meta |= {"size": len(audio), "sha256": hashlib.sha256(audio).hexdigest()}
+            if tamper in ("size", "sha256"):
+                meta[tamper] = len(audio) + 1 if tamper == "size" else hashlib.sha256(b"x").hexdigest()
+            headers[META_HEADER] = json.dumps(meta)
+            body = audio + b"!" if tamper == "body" else audio
+        if signed:
+            headers[HEADER] = sign(headers.get(META_HEADER, "").encode("utf-8", "surrogateescape"), SECRET)
+        headers["Content-Type"] = "application/octet-stream"
+        response = session.post(server.url + RECORDINGS_PATH, data=body, headers=headers, timeout=30)
+        assert response.status_code < 500, (response.status_code, response.text, headers)
+        case.validate_response(response, checks=CHECKS)
+        if deepen and signed and tamper is None:
+            assert response.status_code == 201, response.text
+            assert response.json() == {"provider": "asterisk", "call_id": call_id}
+
+    one()
+    assert len(list(server.recordings.iterdir())) <= 2  # a call keeps its first recording only
+
+
+def fuzz_call_requests(server: Server, examples: int) -> None:
+    """Claims and outcomes as the bridge signs them (and not), with what schemathesis generates."""
+    claim = _operation(server, "/api/v1/call-requests/claim")
+    settle = _operation(server, "/api/v1/call-requests/{id}")
+    session = requests.Session()
+
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(case=_cases(claim) | _cases(settle), signed=st.sampled_from([True, True, True, False]))
+    def one(case: Any, signed: bool) -> None:
+        TALLY.cases += 1
+        body = _body(case)
+        headers = {"Content-Type": "application/json"}
+        if signed:
+            headers[HEADER] = sign(body, SECRET)
+        url = server.url + case.formatted_path
+        response = session.post(url, data=body, headers=headers, timeout=30)
+        assert response.status_code < 500, (response.status_code, response.text, url, body[:300])
+        case.validate_response(response, checks=CHECKS)
+
+    one()
+
+
+def _operation(server: Server, path: str) -> Any:
+    return schemathesis.openapi.from_url(server.url + OPENAPI_PATH)[path]["POST"]
+
+
+def _cases(operation: Any) -> Any:
+    return operation.as_strategy(generation_mode=GenerationMode.POSITIVE) | operation.as_strategy(
+        generation_mode=GenerationMode.NEGATIVE
+    )
+
+
+def test_every_route_of_the_signed_api_is_in_the_document_and_only_those(server: Server) -> None:
+    document = requests.get(server.url + OPENAPI_PATH, timeout=30).json()
+    documented = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+    served = {(m, p) for m, p in server.routes if p.startswith("/api/") and p != OPENAPI_PATH}
+    assert {"/api/v1/calls", RECORDINGS_PATH} <= {p for _, p in served}
+    assert served == documented  # the PBXs' own webhooks (/hooks/...) follow the PBXs' documents
+
+
 def test_the_call_api_never_answers_5xx_and_always_as_documented(server: Server) -> None:
     fuzz(server, QUICK_EXAMPLES)
+
+
+def test_the_recording_upload_never_answers_5xx_and_always_as_documented(server: Server) -> None:
+    fuzz_recordings(server, QUICK_EXAMPLES)
+
+
+def test_the_call_request_api_never_answers_5xx_and_always_as_documented(server: Server) -> None:
+    fuzz_call_requests(server, QUICK_EXAMPLES)
 
 
 @pytest.mark.reliability
 def test_the_call_api_holds_its_document_over_thousands_of_requests(server: Server) -> None:
     fuzz(server, LONG_EXAMPLES)
+
+
+@pytest.mark.reliability
+def test_the_recording_and_call_request_apis_hold_their_document_over_thousands_of_requests(
+    server: Server,
+) -> None:
+    fuzz_recordings(server, LONG_EXAMPLES // 2)
+    fuzz_call_requests(server, LONG_EXAMPLES // 2)

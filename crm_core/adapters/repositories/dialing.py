@@ -56,6 +56,8 @@ class CallRequestRepository:
         return request
 
     async def get(self, request_id: int) -> CallRequest | None:
+        if not 0 < request_id < 2**31:  # ids are INTEGER: int4 on PostgreSQL
+            return None
         row = (await self.conn.execute(select(call_requests).where(call_requests.c.id == request_id))).first()
         return _request(row) if row is not None else None
 

@@ -188,6 +188,23 @@ async def test_the_openapi_document_describes_the_call_endpoint(client: TestClie
     assert _refs(document) <= {f"#/components/schemas/{name}" for name in document["components"]["schemas"]}
 
 
+async def test_the_openapi_document_describes_the_bridges_recording_upload(
+    client: TestClient[Any, Any],
+) -> None:
+    document = await (await client.get("/api/v1/openapi.json")).json()
+    upload = document["paths"]["/api/v1/recordings"]["post"]
+    assert upload["security"] == [{"kanbotSignature": []}]
+    [meta] = upload["parameters"]
+    assert (meta["name"], meta["in"], meta["required"]) == ("X-Kanbot-Recording", "header", True)
+    assert meta["schema"]["contentSchema"] == {"$ref": "#/components/schemas/RecordingMeta"}
+    assert set(document["components"]["schemas"]["RecordingMeta"]["required"]) == {
+        "provider", "call_id", "size", "sha256",
+    }  # fmt: skip
+    assert list(upload["requestBody"]["content"]) == ["application/octet-stream"]
+    assert {"201", "400", "401", "503"} <= set(upload["responses"])
+    assert {"/api/v1/call-requests/claim", "/api/v1/call-requests/{id}"} <= set(document["paths"])
+
+
 async def test_every_answer_of_the_call_endpoint_matches_its_documented_schema(
     client: TestClient[Any, Any],
 ) -> None:
