@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from crm_core.adapters import schema
 from crm_core.adapters.database import Database
-from crm_core.ports import Clock
+from crm_core.ports import Clock, RecordingFiles
 from crm_core.services import Crm
 from kanbot.settings import CoreSettings
 
@@ -18,9 +18,14 @@ class NotReady(Exception):
 
 @asynccontextmanager
 async def open_crm(
-    settings: CoreSettings | None = None, *, clock: Clock | None = None, upgrade: bool = False
+    settings: CoreSettings | None = None,
+    *,
+    clock: Clock | None = None,
+    upgrade: bool = False,
+    recording_files: RecordingFiles | None = None,
 ) -> AsyncIterator[Crm]:
-    """The CRM over the configured database; ``upgrade=True`` migrates it first."""
+    """The CRM over the configured database; ``upgrade=True`` migrates it first; ``recording_files``:
+    where the calls' recordings are kept (for the commands that fetch or delete them)."""
     settings = settings or CoreSettings()
     config = settings.crm_config()
     db = Database(settings.database_url)
@@ -33,6 +38,6 @@ async def open_crm(
             raise NotReady(
                 "The database is not set up or is out of date: run `kanbot init` (or `kanbot db upgrade`)."
             )
-        yield Crm(db, clock=clock, config=config)
+        yield Crm(db, clock=clock, config=config, recording_files=recording_files)
     finally:
         await db.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from crm_core.adapters.recording_files import DirectoryFiles
 from crm_core.domain.recordings import Recording
@@ -55,11 +56,19 @@ def build_fetchers(settings: DialSettings, ami: AmiSettings | None = None) -> di
     return {fetcher.provider: fetcher for fetcher in fetchers}
 
 
-async def recordings_tick(crm: Crm, fetchers: dict[str, Fetcher]) -> int:
-    """Delete the recordings past their retention period, then fetch those due; how many were fetched."""
-    await crm.recordings.expire()
+@dataclass(frozen=True, slots=True)
+class RecordingsTick:
+    """What one pass of the recordings' job did."""
+
+    deleted: int  # files past the retention period, deleted
+    fetched: int  # recordings fetched from their PBX and kept
+
+
+async def recordings_tick(crm: Crm, fetchers: dict[str, Fetcher]) -> RecordingsTick:
+    """Delete the recordings past their retention period, then fetch those due."""
+    deleted = await crm.recordings.expire()
     if not crm.recordings.keeps_files:
-        return 0
+        return RecordingsTick(deleted=deleted, fetched=0)
 
     async def fetched(recording: Recording, data: bytes, mime: str | None) -> None:
         await crm.recordings.fetched(recording_id=recording.id, data=data, mime=mime)
@@ -70,4 +79,5 @@ async def recordings_tick(crm: Crm, fetchers: dict[str, Fetcher]) -> int:
     async def claim(providers: Collection[str]) -> list[Recording]:
         return await crm.recordings.claim(providers=providers)
 
-    return await fetch_due(fetchers, claim=claim, fetched=fetched, failed=failed)
+    kept = await fetch_due(fetchers, claim=claim, fetched=fetched, failed=failed)
+    return RecordingsTick(deleted=deleted, fetched=kept)

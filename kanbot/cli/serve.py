@@ -101,11 +101,13 @@ def tick(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Run one scheduler tick by hand: queue due reminders, tasks, morning plans and digests."""
+    """Run one scheduler tick by hand: queue due reminders, tasks, morning plans and digests; delete
+    the recordings past their retention period and fetch those due."""
     from datetime import datetime
 
     from crm_core.ports import FixedClock, SystemClock
     from kanbot.app import open_crm
+    from kanbot.recordings import build_fetchers, recording_files, recordings_tick
     from kanbot.scheduler import digest_tick, follow_up_tick
 
     settings = load_all()
@@ -120,9 +122,11 @@ def tick(
         clock = FixedClock(moment)  # type: ignore[assignment]
 
     async def go() -> dict[str, object]:
-        async with open_crm(settings.core, clock=clock) as crm:
+        files = recording_files(settings.core)
+        async with open_crm(settings.core, clock=clock, recording_files=files) as crm:
             followups = await follow_up_tick(crm)
             digests = await digest_tick(crm)
+            recordings = await recordings_tick(crm, build_fetchers(settings.dial, settings.ami))
         return {
             "at": clock.now().isoformat(),
             "reminders": followups.reminders,
@@ -132,6 +136,8 @@ def tick(
             "repeats": followups.repeats,
             "morning_plans": followups.morning_plans,
             "digests": digests.digests,
+            "recordings_fetched": recordings.fetched,
+            "recordings_deleted": recordings.deleted,
             "details": followups.details + digests.details,
         }
 

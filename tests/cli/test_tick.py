@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,10 +18,13 @@ import pytest
 
 from crm_core.adapters.database import Database
 from crm_core.domain.notifications import NoteKind
+from crm_core.domain.recordings import RecordingNotice
 from crm_core.domain.users import Role
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
 from tests.cli.support import ALICE, BOB, Kanbot
+from tests.integration.test_ingest_call import call
+from tests.integration.test_recording_carriers import WAV
 
 MONDAY_7AM = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 KANBOT = Path(sys.executable).with_name("kanbot")
@@ -76,6 +80,8 @@ def test_tick_now_queues_what_is_due_at_that_time_once_and_says_so_in_json(team:
         "repeats": 0,
         "morning_plans": 1,  # Bob's: 11:59 in Moscow; Alice's day has not begun
         "digests": 0,
+        "recordings_fetched": 0,  # no KANBOT_RECORDINGS_DIR: none is fetched or kept
+        "recordings_deleted": 0,
     }
     due = team.json("tick", "--now", "2026-03-02T12:00:00+03:00")  # 09:00 UTC, with an offset
     assert due["at"] == "2026-03-02T12:00:00+03:00"
@@ -93,10 +99,45 @@ def test_tick_prints_one_line_and_the_details_for_people(team: Kanbot) -> None:
     deals_for(team.database_url, {ALICE: 1})
     lines = team.ok("tick", "--now", at(9, 30)).stdout.splitlines()
     assert lines[0] == (
-        "reminders 0, reminded_deals 1, escalations 0, tasks_due 0, repeats 0, morning_plans 2, digests 1"
-        f" (at {at(9, 30)})"
+        "reminders 0, reminded_deals 1, escalations 0, tasks_due 0, repeats 0, morning_plans 2, digests 1,"
+        f" recordings_fetched 0, recordings_deleted 0 (at {at(9, 30)})"
     )
     assert "  morning plan to Alice, deals [1]" in lines and "  digest to Boss" in lines
+
+
+def test_tick_fetches_the_recordings_due_and_deletes_those_past_their_retention_period(
+    team: Kanbot, tmp_path: Path
+) -> None:
+    kept, monitor = tmp_path / "kept", tmp_path / "monitor"
+    env = {
+        "KANBOT_RECORDINGS_DIR": str(kept),
+        "KANBOT_RECORDINGS_KEEP_DAYS": "30",
+        "KANBOT_AMI_RECORDINGS_DIR": str(monitor),  # this host shares Asterisk's MixMonitor directory
+    }
+
+    async def answered_and_recorded(crm: Crm) -> None:
+        await crm.calls.ingest_call(call("1716531234.12", MONDAY_7AM))
+        await crm.recordings.note(RecordingNotice("asterisk", "1716531234.12", "1716531234.12.wav"))
+
+    with_crm(team.database_url, answered_and_recorded)
+    monitor.mkdir()
+    (monitor / "1716531234.12.wav").write_bytes(WAV)
+    written = time.time() - 60  # MixMonitor is done with it
+    os.utime(monitor / "1716531234.12.wav", (written, written))
+
+    def tick(now: str) -> dict[str, Any]:
+        result = team("tick", "--now", now, "--json", env=env)
+        assert result.exit_code == 0, result.stderr
+        report: dict[str, Any] = json.loads(result.stdout)
+        return report
+
+    fetched = tick(at(9))
+    assert (fetched["recordings_fetched"], fetched["recordings_deleted"]) == (1, 0)
+    assert [path.read_bytes() for path in kept.iterdir()] == [WAV]
+    assert tick(at(9, 1))["recordings_fetched"] == 0  # fetched once
+    expired = tick("2026-04-02T09:00:00+00:00")  # 31 days on
+    assert (expired["recordings_fetched"], expired["recordings_deleted"]) == (0, 1)
+    assert list(kept.iterdir()) == []
 
 
 @pytest.mark.parametrize(

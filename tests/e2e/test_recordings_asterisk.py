@@ -79,7 +79,7 @@ async def test_an_answered_asterisk_calls_mixmonitor_file_reaches_its_seller_and
     await chat.wait_until(noted, what="the call's recording noted")
     assert kanbot.kanbot is not None
     fetchers = build_fetchers(kanbot.settings.dial, kanbot.settings.ami)
-    assert await recordings_tick(kanbot.kanbot.crm, fetchers) == 1  # what the worker's tick does
+    assert (await recordings_tick(kanbot.kanbot.crm, fetchers)).fetched == 1  # what the worker's tick does
     async with crm.db.uow(write=False) as uow:
         call = await uow.calls.find("asterisk", CALL_ID)
         recording = await uow.recordings.find("asterisk", CALL_ID)

@@ -98,7 +98,7 @@ async def test_a_mango_recording_is_fetched_by_the_tick_and_sent_to_the_seller_w
     await notify(kanbot, "summary", summary)
     await notify(kanbot, "record/added", {"entry_id": ENTRY, "product_id": 4001, "recording_id": RECORDING})
     assert kanbot.kanbot is not None
-    assert await recordings_tick(kanbot.kanbot.crm, build_fetchers(kanbot.settings.dial)) == 1
+    assert (await recordings_tick(kanbot.kanbot.crm, build_fetchers(kanbot.settings.dial))).fetched == 1
     async with crm.db.uow(write=False) as uow:
         call = await uow.calls.find("mango", ENTRY)
         recording = await uow.recordings.find("mango", ENTRY)

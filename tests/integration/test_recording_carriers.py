@@ -26,7 +26,7 @@ from crm_core.domain.recordings import RecordingNotice, RecordingState
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
 from kanbot.process import _uploader
-from kanbot.recordings import build_fetchers, recording_files, recordings_tick
+from kanbot.recordings import RecordingsTick, build_fetchers, recording_files, recordings_tick
 from kanbot.settings import CoreSettings, SettingError
 from telephony_bridge.recordings.api import (
     META_HEADER,
@@ -107,15 +107,16 @@ async def test_the_tick_fetches_a_zadarma_recording_and_deletes_it_after_the_ret
         zadarma_secret=ZADARMA_SECRET,
         zadarma_api_url=zadarma_api,
     )  # type: ignore[call-arg]
-    assert await recordings_tick(kept, build_fetchers(DialSettings(_env_file=None))) == 0  # type: ignore[call-arg]
+    nothing = await recordings_tick(kept, build_fetchers(DialSettings(_env_file=None)))  # type: ignore[call-arg]
+    assert nothing == RecordingsTick(deleted=0, fetched=0)
     assert (
         await state_of(kept, "zadarma", "in_0a1b2c") is RecordingState.WAITING
     )  # no credentials: not fetched
-    assert await recordings_tick(kept, build_fetchers(dial)) == 1
+    assert await recordings_tick(kept, build_fetchers(dial)) == RecordingsTick(deleted=0, fetched=1)
     assert await state_of(kept, "zadarma", "in_0a1b2c") is RecordingState.STORED
     assert [p.read_bytes() for p in (tmp_path / "kept").iterdir()] == [MP3]
     kept.clock.advance(timedelta(days=30))  # type: ignore[attr-defined]
-    await recordings_tick(kept, build_fetchers(dial))
+    assert await recordings_tick(kept, build_fetchers(dial)) == RecordingsTick(deleted=1, fetched=0)
     assert await state_of(kept, "zadarma", "in_0a1b2c") is RecordingState.DELETED
     assert list((tmp_path / "kept").iterdir()) == []
 
@@ -138,10 +139,10 @@ async def test_a_crm_sharing_the_pbxs_directory_reads_a_mixmonitor_file_once_it_
     await kept.calls.ingest_call(call("1716531234.12", kept.clock.now()))
     await kept.recordings.note(RecordingNotice("asterisk", "1716531234.12", "1716531234.12.wav"))
     mixmonitor_file(monitor, "1716531234.12.wav", WAV, age_s=0)  # still being written
-    assert await recordings_tick(kept, fetchers) == 0
+    assert (await recordings_tick(kept, fetchers)).fetched == 0
     kept.clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]
     mixmonitor_file(monitor, "1716531234.12.wav", WAV)
-    assert await recordings_tick(kept, fetchers) == 1
+    assert (await recordings_tick(kept, fetchers)).fetched == 1
     async with kept.db.uow(write=False) as uow:
         recording = await uow.recordings.find("asterisk", "1716531234.12")
     assert recording is not None and recording.mime == "audio/wav" and recording.size == len(WAV)
