@@ -156,3 +156,26 @@ async def test_a_task_that_is_not_a_call_back_has_no_call_button_in_the_task_lis
     listed = await chat.last(ALI)
     assert "Send the offer" in listed.text
     assert "📞 Call" not in listed.button_texts
+
+
+async def test_call_on_a_call_back_dials_the_number_that_called_though_the_deal_has_another(
+    chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm, fake_ami: FakeAmi
+) -> None:
+    await post_call(kanbot, status="missed", answered_by=None, answered_at=None, ended_at=None)
+    await said_to(chat, ALI, "Missed call from")
+    ali = await crm.users.identify(ALI)
+    [task] = [t for t in await crm.tasks.open_tasks(actor=ali) if t.kind is TaskKind.CALL_BACK]
+    # The customer's office line goes on the deal; the call-back is still the mobile that called.
+    await crm.deals.edit(deal_id=task.deal_id, field="phone", value="+7 495 765-43-21", actor=ali)
+    await chat.send(ALI, "/tasks")
+    listed = await chat.last(ALI)
+    [call] = [b for row in listed.buttons for b in row if b["text"] == "📞 Call"]
+    await chat.press_data(ALI, listed.message_id, call["callback_data"])
+    assert "Calling +7 495 123-45-67" in (await chat.message(ALI, listed.message_id)).text
+    [originate] = await fake_ami.wait_for_originate()
+    assert (originate["Channel"], originate["Exten"]) == ("PJSIP/101", "+74951234567")
+
+    async def called_back() -> bool:  # the placed call reached the number that called
+        return all(t.id != task.id for t in await crm.tasks.open_tasks(actor=ali))
+
+    await chat.wait_until(called_back, what="the call-back task done by the call to its number")
