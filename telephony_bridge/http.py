@@ -4,7 +4,9 @@
 ``aiohttp`` application (``app.add_routes(call_routes(ingest=..., settings=...))``):
 
 * ``POST /api/v1/calls`` -- a ``CallEvent`` as JSON, signed with ``X-Kanbot-Signature``; 202.
-* ``GET  /api/v1/openapi.json`` -- the OpenAPI 3.1 document of the above.
+* ``GET  /api/v1/openapi.json`` -- the OpenAPI 3.1 document of the above and of the signed endpoints
+  the composition root serves beside them (``recordings.api``: ``POST /api/v1/recordings``;
+  ``dialing.api``: ``POST /api/v1/call-requests/...``).
 * ``POST /hooks/twilio`` -- Twilio Voice status callbacks and ``<Dial action>``; 200 empty TwiML.
 * ``GET  /hooks/zadarma?zd_echo=X`` -- Zadarma's URL check; ``POST /hooks/zadarma`` -- its notifications.
 * ``POST /hooks/mango`` and ``/hooks/mango/{anything}`` -- Mango Office ``events/call``, ``events/summary``...
