@@ -25,7 +25,8 @@ class DialService(ServiceBase):
         call-back task named (the one that called), else the deal's contact's.
 
         Refused at once (``CallRefused``) when no PBX places calls, the actor has no extension, the
-        customer has no number or it is a blocked one; a second press while the first waits is the first.
+        customer has no number or it is a blocked one; a second press while the first waits (to the same
+        number) is the first.
         """
         require_active(actor)
         now = self.now()
