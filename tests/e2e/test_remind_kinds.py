@@ -18,6 +18,7 @@ from crm_core.domain.tasks import Task, TaskKind
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, MARIA, EmulatedChat, Msg, RunningKanbot, ShiftedClock, crm_at, settings_for
 from tests.e2e.test_followups_e2e import a_message, tick
+from tests.integration.followup_support import without_morning_plans
 
 
 def labels(msg: Msg) -> list[list[str]]:
@@ -120,6 +121,9 @@ async def test_a_russian_seller_reads_the_reminder_in_russian_on_tasks_the_notic
     assert email != "E-mail"
     await chat.send(MARIA, "/tasks")
     assert f"✉️ {email}" in (await chat.last(MARIA)).text
+    # Her morning plan off, the task comes as a notice of its own whatever the hour (with it on, a tick
+    # at the plan's time would list the task in the plan instead: see test_morning_e2e).
+    await without_morning_plans(crm, await crm.users.identify(MARIA))
     kanbot.let_time_pass(timedelta(hours=1, minutes=1))
     await tick(crm, kanbot, task.due_at + timedelta(minutes=1))
     [notice] = await a_message(chat, MARIA, str(ru("Due now:")))
