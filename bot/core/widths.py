@@ -9,19 +9,18 @@ rather wide font (DejaVu Sans), so a label that fits here fits on the phones peo
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
+
+from bot.core.glyph_widths import chars_px
 
 KEYBOARD_PX = 329.0
 GAP_PX = 4.0
 PADDING_PX = 20.0
 MAX_PER_ROW = 3
-SCALE = 0.88  # the glyph widths below, measured on the emulator's screenshots (they came out ~12 % wide)
 ELLIPSIS = "…"
 _SPACES = re.compile(r"[ \t\r\n]+")
 _TRAILING = " ,.;:·-—"
-_NARROW = frozenset(" .,:;·'\"|!il()[]-")
 # A piece of a number as people space it: "+7", "495", "824-88-61", "(495)", "1,000.50".
 _NUMBER_PART = re.compile(r"^[+(]?\d[\d().,\-]*$")
 
@@ -39,32 +38,9 @@ def room(per_row: int) -> float:
     return (KEYBOARD_PX - GAP_PX * (per_row - 1)) / per_row - PADDING_PX
 
 
-def char_px(char: str) -> float:
-    if unicodedata.category(char) in ("Mn", "Me", "Cf"):  # marks, direction marks, joiners
-        return 0.0
-    if char in " \u00a0\u202f":
-        return 4.4
-    if char == ELLIPSIS:
-        return 15.0
-    if char in _NARROW:
-        return 5.5
-    code = ord(char)
-    if (code >= 0x2190 and unicodedata.category(char) == "So") or code >= 0x1F000:
-        return 19.0  # an emoji or a symbol drawn as one
-    if char.isdigit():
-        return 9.8
-    if "\u0600" <= char <= "\u06ff":
-        return 9.5
-    if "\u0400" <= char <= "\u04ff":
-        return 11.0 if char.isupper() else 10.4
-    if char.isupper() or char in "mwMW@%&":
-        return 11.2
-    return 9.0
-
-
 def text_px(text: str) -> float:
-    """The width of ``text`` on a button, in px."""
-    return SCALE * sum(char_px(c) for c in text)
+    """The width of ``text`` on a button, in px (measured widths: see bot/core/glyph_widths.py)."""
+    return chars_px(text)
 
 
 def fits(text: str, per_row: int = 1) -> bool:

@@ -49,6 +49,7 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 390, "height": 844}
 OLGA = 1001
+DIRECTION_MARKS = "\u200e\u200f\u061c\u2066\u2067\u2068\u2069"
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,17 @@ class Emulator:
     def messages(self, user: int) -> list[dict[str, Any]]:
         return list(self.call("GET", f"/emulator/chats/{user}/messages"))
 
-    def last_bot_message(self, user: int) -> dict[str, Any]:
+    def last_bot_message(self, user: int, *, button: str = "", text: str = "") -> dict[str, Any]:
+        """The bot's newest message (with a button holding ``button``, a text starting with ``text``):
+        a notice the bot sends on its own, as a task falls due, may come between an action and its answer."""
         for message in reversed(self.messages(user)):
-            if message.get("from") == "bot" and not message.get("deleted"):
+            if message.get("from") != "bot" or message.get("deleted"):
+                continue
+            if button and not any(button in label for row in buttons(message) for label in row):
+                continue
+            if (message.get("text") or "").lstrip(DIRECTION_MARKS).startswith(text):
                 return message
-        raise SystemExit(f"no message from the bot in {user}'s chat")
+        raise SystemExit(f"no such message from the bot in {user}'s chat: {button or text}")
 
     def message_after(self, user: int, message_id: int, *, photo: bool = False) -> dict[str, Any]:
         """The first message (``photo``: photo) the bot sends after ``message_id``: a chart comes a moment
@@ -169,10 +176,12 @@ def button_with(message: dict[str, Any], part: str) -> str:
 
 
 def first_deal_button(message: dict[str, Any]) -> str:
-    """The first button of a deal list that opens a deal (not paging or filters)."""
+    """The first button of a deal list that opens a deal titled in words (not a new caller's number, not
+    paging or filters): the card shows the seller's language."""
     for row in buttons(message):
         for label in row:
-            if re.search(r"\w{3}", label) and not re.match(r"^[◀▶⬅➡«»‹›]", label):
+            title = re.sub(r"^\W+", "", label)
+            if re.match(r"[^\W\d_]{3}", title) and not re.match(r"^[◀▶⬅➡«»‹›]", label):
                 return label
     raise SystemExit("the list has no deal to open")
 
@@ -272,15 +281,16 @@ async def remind_flow(tg: Emulator, camera: Camera, seller: Seller, lang: str, c
 
     user, shown = seller.telegram_id, card["message_id"]
     tg.click(user, card, button_with(card, "⏰"))
-    kinds = tg.last_bot_message(user)
+    kinds = tg.last_bot_message(user, button="📞")
     await camera.chat(user, f"remind-kinds-{lang}.png", shown)
     tg.click(user, kinds, button_with(kinds, "📞"))
-    when = tg.last_bot_message(user)
+    when = tg.last_bot_message(user, button="✏️")
     tg.click(user, when, button_with(when, "✏️"))
     tg.send(user, REMIND_WORDS[lang])
-    when = tg.last_bot_message(user)
+    next_monday = Tr(lang).label("Next Monday")
+    when = tg.last_bot_message(user, button=next_monday)
     await camera.chat(user, f"remind-when-{lang}.png", shown)
-    tg.click(user, when, button_with(when, Tr(lang).label("Next Monday")))
+    tg.click(user, when, next_monday)
     await camera.chat(user, f"remind-done-{lang}.png", shown)
 
 
@@ -295,17 +305,17 @@ async def shoot(base: str, langs: list[str], out: Path) -> None:
             seller = SELLERS[lang]
             print(f"{lang}: {seller.name} and Olga")
             tg.send(seller.telegram_id, "/deals")
-            deals = tg.last_bot_message(seller.telegram_id)
+            deals = tg.last_bot_message(seller.telegram_id, text="📋")
             await camera.chat(seller.telegram_id, f"deals-{lang}.png", deals["message_id"])
             tg.click(seller.telegram_id, deals, first_deal_button(deals))
-            card = tg.last_bot_message(seller.telegram_id)
+            card = tg.last_bot_message(seller.telegram_id, button="⋯")
             await camera.chat(seller.telegram_id, f"card-{lang}.png", card["message_id"])
             await remind_flow(tg, camera, seller, lang, card)
             tg.send(seller.telegram_id, "/tasks")
-            tasks = tg.last_bot_message(seller.telegram_id)
+            tasks = tg.last_bot_message(seller.telegram_id, text="🗓")
             await camera.chat(seller.telegram_id, f"tasks-{lang}.png", tasks["message_id"])
             tg.send(seller.telegram_id, "/morning")
-            plan = tg.last_bot_message(seller.telegram_id)
+            plan = tg.last_bot_message(seller.telegram_id, text="☀️")
             await camera.chat(seller.telegram_id, f"morning-{lang}.png", plan["message_id"], align="start")
             before = tg.last_bot_message(seller.telegram_id)["message_id"]
             tg.call_in(seller)
@@ -313,7 +323,7 @@ async def shoot(base: str, langs: list[str], out: Path) -> None:
             await camera.chat(seller.telegram_id, f"missed-call-{lang}.png", missed["message_id"])
             await camera.board(seller.telegram_id, lang, open_card=True)
             tg.send(seller.telegram_id, "/settings")
-            settings = tg.last_bot_message(seller.telegram_id)
+            settings = tg.last_bot_message(seller.telegram_id, button="🕒")
             tg.click(seller.telegram_id, settings, button_with(settings, "🕒"))
             await camera.chat(seller.telegram_id, f"settings-{lang}.png", settings["message_id"])
             tg.send(seller.telegram_id, "/cancel")
@@ -327,7 +337,7 @@ async def shoot(base: str, langs: list[str], out: Path) -> None:
             chart = tg.message_after(OLGA, before, photo=True)
             await camera.chat(OLGA, f"digest-{lang}.png", chart["message_id"], align="end")
             tg.send(OLGA, "/team")
-            team = tg.last_bot_message(OLGA)
+            team = tg.last_bot_message(OLGA, text="👥")
             tg.click(OLGA, team, button_with(team, seller.name))
             await camera.chat(OLGA, f"team-seller-{lang}.png", team["message_id"], align="start")
         tg.send(OLGA, "/lang en")

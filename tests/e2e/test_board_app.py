@@ -554,3 +554,14 @@ async def test_a_closed_card_dropped_on_another_column_says_where_it_reopens(
     assert await frame.locator("#ask").is_hidden()
     sheet = await open_sheet(frame, "Soylent")  # its picker offers the one way back
     assert await sheet.locator(".picker .chip:not(.here)").all_inner_texts() == ["Reopen in Opportunity"]
+
+
+@pytest.mark.parametrize("user_id", [ALI, OMAR])
+async def test_on_a_phone_the_boards_summary_wraps_instead_of_being_cut(
+    chat: EmulatedChat, crm: Crm, scene: Scene, emulator: Emulator, browser: Any, user_id: int
+) -> None:
+    _, frame = await open_board_on_a_phone(browser, emulator, user_id)
+    subtitle = frame.locator("#subtitle")
+    text = await subtitle.inner_text()
+    assert "·" in text  # whose, how many and how much, the inbox to take from
+    assert await subtitle.evaluate("node => node.scrollWidth <= node.clientWidth"), text

@@ -14,11 +14,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.core.widths import too_wide
 from bot.emulator import Emulator
 from crm_core.domain.deals import Deal, EventKind, Priority
 from crm_core.domain.users import Role, User
 from crm_core.services import Crm
-from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, Msg, RunningKanbot, crm_at, settings_for
+from tests.e2e.harness import (
+    ALI,
+    BOSS,
+    MARIA,
+    EmulatedChat,
+    Msg,
+    RunningKanbot,
+    crm_at,
+    settings_for,
+    visible,
+)
 
 HOUR = timedelta(hours=1)
 
@@ -259,6 +270,20 @@ async def test_slash_digest_shows_the_digest_now_with_the_chart(
     assert "The digest comes at 18:00." in (await chat.last(BOSS)).text
     boss = await crm.users.identify(BOSS)
     assert (await crm.followups.preferences(actor=boss)).digest_time == "18:00"
+
+
+async def test_the_digests_stale_deals_keep_their_titles_to_whole_words_and_a_phone_number_whole(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
+) -> None:
+    await stale_deal(crm, ALI, "+7 495 452-18-24", kanbot.now())
+    await stale_deal(crm, MARIA, "Клиники «Аврора»: IP-телефоны на 4 площадки", kanbot.now())
+    await chat.send(BOSS, "/digest")
+    [text] = [m for m in await chat.bot_messages(BOSS) if "Daily digest" in m.text]
+    rows = [[visible(b["text"]) for b in row] for row in text.buttons]
+    assert too_wide(rows) == [], rows
+    labels = [label for row in rows for label in row]
+    assert "📣 +7 495 452-18-24" in labels, labels  # the number whole, on a row of its own
+    assert ["📣 Клиники…", "👥 Reassign"] in rows, rows  # the title cut after a word, beside Reassign
 
 
 async def test_a_seller_stops_the_morning_plan_and_slash_morning_brings_it_back_once(

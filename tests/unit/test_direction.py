@@ -66,3 +66,8 @@ def test_arrows_point_the_way_an_arabic_reader_reads_but_not_inside_a_latin_titl
     assert orient_label("المرحلة التالية ▶", "ar") == "المرحلة التالية ◀"
     assert orient_text(f"{FSI}A → B{PDI} ←", "ar") == f"{RLM}{FSI}A → B{PDI} →"
     assert orient_label("Next ▶", "en") == "Next ▶"
+
+
+def test_an_arabic_reports_conversion_line_points_its_arrow_right_to_left() -> None:
+    line = orient_text(Tr("ar")("{entered} in → {on} on, {lost} lost", entered=33, on="70%", lost="3%"), "ar")
+    assert "←" in line and "→" not in line

@@ -111,6 +111,23 @@ def test_every_text_of_the_template_is_translated(locale: str) -> None:
     assert not missing, f"{locale}: untranslated or fuzzy; {HOW_TO_FIX}:\n" + "\n".join(missing)
 
 
+ARROWS = re.compile("[◀▶⬅➡→←⇨⇦]")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_translation_keeps_the_arrows_of_its_english_for_the_chat_turns_them(locale: str) -> None:
+    """bot/core/direction.py turns every arrow of an Arabic message to point right to left: an arrow
+    a translator turned already would be turned back ("دخلت 33 → انتقلت 70%")."""
+    turned = [
+        f"{msgid(m)!r} → {text!r}"
+        for m in catalog(locale)
+        if m.id
+        for text in forms(m)
+        if text and ARROWS.findall(text) != ARROWS.findall(msgid(m))
+    ]
+    assert not turned, f"{locale}: arrows differ from the English:\n" + "\n".join(turned)
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_a_catalog_holds_only_the_texts_of_the_template(locale: str) -> None:
     stale = texts(catalog(locale)) - texts(read(TEMPLATE))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,8 +27,9 @@ from bot.core.features.reports import calls_lines, conversion_lines, funnel_line
 from bot.core.i18n import Tr, h
 from bot.core.renderers import Outgoing, renders
 from bot.core.routing import Router
-from bot.core.views import Button, Reply, SendPhoto, Typing, View, fit, short
+from bot.core.views import Button, Reply, SendPhoto, Typing, View, fit
 from bot.core.when import PassedDate, from_epoch_minutes, morning_in, parse_when
+from bot.core.widths import by_words, fits, room, shorten, text_px
 from crm_core.domain.conversations import Dialog
 from crm_core.domain.deals import Priority
 from crm_core.domain.errors import InvalidInput, NotFound, OutOfDate, Why
@@ -272,11 +274,14 @@ async def escalation(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
         lines.append(
             f"• <b>{h(deal.title)}</b> — {h(owner)}, " + tr("stale for {time}", time=tr.days(ctx.now - since))
         )
-        buttons.append(
-            [
-                Button.act("👥 " + short(deal.title, 24), A.REASSIGN_MENU, deal.id, deal.version),
-                Button.act("📣 " + tr.label("Nudge {name}", name=short(owner, 14)), A.NUDGE, deal.id),
-            ]
+        nudge = tr.label(
+            "Nudge {name}", name=shorten(owner, room(1) - text_px("📣 " + tr.label("Nudge {name}", name="")))
+        )
+        buttons += beside(
+            "👥 ",
+            deal.title,
+            Button.act("👥", A.REASSIGN_MENU, deal.id, deal.version),
+            Button.act("📣 " + nudge, A.NUDGE, deal.id),
         )
     if len(lines) == 1:
         return []
@@ -396,6 +401,15 @@ def split_messages(lines: list[str], limit: int = 4000) -> list[str]:
     return [fit(chunk, limit) for chunk in chunks if any(chunk)]
 
 
+def beside(icon: str, title: str, button: Button, other: Button) -> list[list[Button]]:
+    """A deal's ``button`` labelled ``icon`` and its title, with ``other`` beside it: the title cut at a
+    word's end to share the row; one whose first word cannot share it (a phone number) gets the row."""
+    words = by_words(title, room(2) - text_px(icon))
+    if words is not None and fits(other.text, 2):
+        return [[replace(button, text=icon + words), other]]
+    return [[replace(button, text=icon + shorten(title, room(1) - text_px(icon)))], [other]]
+
+
 async def digest_messages(ctx: ChatContext, digest: Digest) -> list[Outgoing]:
     tr, now, currency = ctx.tr, ctx.now, ctx.crm.config.default_currency
     title = tr("Weekly digest") if digest.weekly else tr("Daily digest")
@@ -431,11 +445,11 @@ async def digest_messages(ctx: ChatContext, digest: Digest) -> list[Outgoing]:
         for deal in digest.stalest:
             owner = deal.owner.name if deal.owner else tr("nobody")
             lines.append(f"• {h(deal.title)} — {h(owner)}, {stage_name(deal.stage, tr)}")
-            buttons.append(
-                [
-                    Button.act("📣 " + short(deal.title, 22), A.NUDGE, deal.id),
-                    Button.act("👥 " + tr("Reassign"), A.REASSIGN_MENU, deal.id, deal.version),
-                ]
+            buttons += beside(
+                "📣 ",
+                deal.title,
+                Button.act("📣", A.NUDGE, deal.id),
+                Button.act("👥 " + tr.label("Reassign"), A.REASSIGN_MENU, deal.id, deal.version),
             )
     prefs = await ctx.crm.followups.preferences(actor=ctx.user)
     buttons.append(
