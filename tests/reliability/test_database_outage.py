@@ -69,9 +69,10 @@ class Outage:
         self.database_url = database_url
         self.proxy = TcpProxy.to(database_url) if database_url.startswith("postgresql") else None
         self.lock = SqliteWriteLock.of(database_url) if self.proxy is None else None
-        self.down = False
+        self.down = False  # from the moment it is asked for
+        self.in_effect = asyncio.Event()  # once the database is really away (the lock held, the links cut)
         self.started_at = 0.0
-        self.lasts_s: float | None = None  # when set, the outage ends by itself after that long
+        self.lasts_s: float | None = None  # when set, it ends by itself that long after taking effect
         self._ending: asyncio.Task[None] | None = None
 
     @property
@@ -91,15 +92,24 @@ class Outage:
     async def begin(self) -> None:
         if self.down:
             return
-        self.down, self.started_at = True, time.monotonic()
+        self.down = True
         TALLY.fault("database outage")
-        if self.lasts_s is not None:
-            self._ending = asyncio.create_task(self._end_in(self.lasts_s))
         if self.proxy is not None:
             await self.proxy.cut()
         else:
             assert self.lock is not None
-            await self.lock.take()
+            await self.lock.take()  # another process: seconds to start on a loaded machine
+        self.started_at = time.monotonic()
+        self.in_effect.set()
+        if self.lasts_s is not None:
+            self._ending = asyncio.create_task(self._end_in(self.lasts_s))
+
+    async def taken_effect(self, what: str) -> None:
+        """Wait until the outage asked for is in effect; ``what`` failed to happen if it never is."""
+        try:
+            await asyncio.wait_for(self.in_effect.wait(), timeout=90)
+        except TimeoutError:
+            raise AssertionError(f"no outage: {what}") from None
 
     async def _end_in(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -107,6 +117,7 @@ class Outage:
 
     async def over(self) -> None:
         """Wait until the outage has ended by itself."""
+        await self.in_effect.wait()
         if self._ending is not None:
             await self._ending
 
@@ -114,6 +125,7 @@ class Outage:
         if not self.down:
             return
         self.down = False
+        self.in_effect.clear()
         if self.proxy is not None:
             await self.proxy.restore()
         else:
@@ -210,10 +222,7 @@ async def the_database_goes_away_mid_work(
         await crm.deals.reassign(deal_id=new.id, owner_telegram_id=seller, actor=boss)
         handed[seller].append(f"Handed over in the outage {i}")
     running.delivery.wake.set()
-    deadline = time.monotonic() + 15
-    while not outage.down:
-        assert time.monotonic() < deadline, "no notification went out"
-        await asyncio.sleep(0.05)
+    await outage.taken_effect("no notification went out")
 
     # 2. Meanwhile: a press, a new deal, calls from a PBX and from the bridge's spool, the Mini App.
     pressed = await chat._act(
@@ -326,10 +335,7 @@ async def a_press_outlives_an_outage_that_starts_right_after_its_move(
     pressed = await chat._act(
         ALI, "/clicks", {"user_id": ALI, "message_id": card.message_id, "button": card.button("▶")["text"]}
     )
-    deadline = time.monotonic() + 15
-    while not outage.down:
-        assert time.monotonic() < deadline, "the press never moved the deal"
-        await asyncio.sleep(0.05)
+    await outage.taken_effect("the press never moved the deal")
     await outage.over()
     await chat.wait(timeout_ms=120_000)
     moved = await crm.deals.get(deal_id=deal.id, actor=ali)
@@ -356,10 +362,7 @@ async def a_note_saved_just_before_an_outage_is_written_once(
     outage.lasts_s = outage_s
     monkeypatch.setattr(DealService, "add_note", after(DealService.add_note, outage.begin))
     sent = await chat.send(ALI, "They want a discount", wait=False)
-    deadline = time.monotonic() + 15
-    while not outage.down:
-        assert time.monotonic() < deadline, "the note was never saved"
-        await asyncio.sleep(0.05)
+    await outage.taken_effect("the note was never saved")
     await outage.over()
     await chat.wait(timeout_ms=120_000)
     await chat.send(ALI, "/deals")  # what comes next is no note
