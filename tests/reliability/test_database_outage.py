@@ -44,6 +44,7 @@ from tests.e2e.harness import (
     MARIA,
     TOKEN,
     EmulatedChat,
+    Msg,
     RunningKanbot,
     settings_for,
 )
@@ -206,9 +207,7 @@ async def the_database_goes_away_mid_work(
     ali, boss = await crm.users.identify(ALI), await crm.users.identify(BOSS)
     deal = await crm.deals.create(actor=ali, title="Outage order", amount="5000", stage="Opportunity")
     board_deal = await crm.deals.create(actor=ali, title="Board order", stage="Opportunity")
-    await chat.send(ALI, "/find Outage order")
-    await chat.click(ALI, "Outage order")
-    card = await chat.last(ALI)
+    card = await open_card(chat, ALI, "Outage order")
     offer = await stage_id(crm, "Commercial offer")
 
     # 1. Telegram takes a notification, and the database goes before it is marked sent.
@@ -326,9 +325,7 @@ async def a_press_outlives_an_outage_that_starts_right_after_its_move(
     once it is back the press is answered (the card redrawn, or "Saved."), the deal moved once."""
     ali = await crm.users.identify(ALI)
     deal = await crm.deals.create(actor=ali, title="Cut after the move", stage="Opportunity")
-    await chat.send(ALI, "/find Cut after the move")
-    await chat.click(ALI, "Cut after the move")
-    card = await chat.last(ALI)
+    card = await open_card(chat, ALI, "Cut after the move")
     outage.lasts_s = outage_s
     # the services are slotted dataclasses: the class is patched (the test's own CRM never moves)
     monkeypatch.setattr(DealService, "move_next", after(DealService.move_next, outage.begin))
@@ -386,6 +383,17 @@ async def move_on_board(
         return response.status, json.loads(await response.text())
 
 
+async def open_card(chat: EmulatedChat, user_id: int, title: str) -> Msg:
+    """Find the deal and open its card: the message with its ▶ button, not merely the newest one (a
+    morning plan or a notice from the outbox may come after it)."""
+    await chat.send(user_id, f"/find {title}")
+    await chat.click(user_id, title)
+    for message in reversed(await chat.bot_messages(user_id)):
+        if title in message.text and any("▶" in label for label in message.button_texts):
+            return message
+    raise AssertionError(f"no card of {title!r} in {user_id}'s chat")
+
+
 async def stage_id(crm: Crm, name: str) -> int:
     async with crm.db.engine.connect() as conn:
         found = await conn.scalar(text("SELECT id FROM stages WHERE name = :name"), {"name": name})
@@ -410,9 +418,7 @@ async def test_a_press_past_the_retries_is_told_to_try_again_and_changes_nothing
     monkeypatch.setattr(chat_core, "RETRY_DELAYS_S", (0.2, 0.2))
     ali = await crm.users.identify(ALI)
     deal = await crm.deals.create(actor=ali, title="Past the retries", stage="Opportunity")
-    await chat.send(ALI, "/find Past the retries")
-    await chat.click(ALI, "Past the retries")
-    card = await chat.last(ALI)
+    card = await open_card(chat, ALI, "Past the retries")
     await outage.begin()
     try:
         pressed = await chat._act(
