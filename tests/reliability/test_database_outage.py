@@ -71,9 +71,9 @@ class Outage:
         self.proxy = TcpProxy.to(database_url) if database_url.startswith("postgresql") else None
         self.lock = SqliteWriteLock.of(database_url) if self.proxy is None else None
         self.down = False  # from the moment it is asked for
-        self.in_effect = asyncio.Event()  # once the database is really away (the lock held, the links cut)
         self.started_at = 0.0
         self.lasts_s: float | None = None  # when set, it ends by itself that long after taking effect
+        self._effect: asyncio.Future[None] | None = None  # the armed outage, once the database is away
         self._ending: asyncio.Task[None] | None = None
 
     @property
@@ -90,6 +90,11 @@ class Outage:
         if self.proxy is not None:
             await self.proxy.close()
 
+    def arm(self, lasts_s: float) -> None:
+        """The next ``begin`` (a test's trigger, inside Kanbot) starts an outage of ``lasts_s``."""
+        self.lasts_s = lasts_s
+        self._effect = asyncio.get_running_loop().create_future()
+
     async def begin(self) -> None:
         if self.down:
             return
@@ -101,14 +106,17 @@ class Outage:
             assert self.lock is not None
             await self.lock.take()  # another process: seconds to start on a loaded machine
         self.started_at = time.monotonic()
-        self.in_effect.set()
         if self.lasts_s is not None:
             self._ending = asyncio.create_task(self._end_in(self.lasts_s))
+        if self._effect is not None and not self._effect.done():
+            self._effect.set_result(None)
 
     async def taken_effect(self, what: str) -> None:
-        """Wait until the outage asked for is in effect; ``what`` failed to happen if it never is."""
+        """Wait until the armed outage is in effect (the lock held, the links cut), or was and is
+        over already; ``what`` failed to happen if it never is."""
+        assert self._effect is not None, "arm() the outage first"
         try:
-            await asyncio.wait_for(self.in_effect.wait(), timeout=90)
+            await asyncio.wait_for(asyncio.shield(self._effect), timeout=90)
         except TimeoutError:
             raise AssertionError(f"no outage: {what}") from None
 
@@ -117,8 +125,9 @@ class Outage:
         await self.end()
 
     async def over(self) -> None:
-        """Wait until the outage has ended by itself."""
-        await self.in_effect.wait()
+        """Wait until the armed outage has ended by itself."""
+        if self._effect is not None:
+            await asyncio.shield(self._effect)
         if self._ending is not None:
             await self._ending
 
@@ -126,7 +135,6 @@ class Outage:
         if not self.down:
             return
         self.down = False
-        self.in_effect.clear()
         if self.proxy is not None:
             await self.proxy.restore()
         else:
@@ -211,7 +219,7 @@ async def the_database_goes_away_mid_work(
     offer = await stage_id(crm, "Commercial offer")
 
     # 1. Telegram takes a notification, and the database goes before it is marked sent.
-    outage.lasts_s = outage_s
+    outage.arm(outage_s)
     transport = running.delivery.transport
     transport.send_view = after(transport.send_view, outage.begin)  # type: ignore[method-assign]
     handed: dict[int, list[str]] = {ALI: [], MARIA: []}
@@ -326,7 +334,7 @@ async def a_press_outlives_an_outage_that_starts_right_after_its_move(
     ali = await crm.users.identify(ALI)
     deal = await crm.deals.create(actor=ali, title="Cut after the move", stage="Opportunity")
     card = await open_card(chat, ALI, "Cut after the move")
-    outage.lasts_s = outage_s
+    outage.arm(outage_s)
     # the services are slotted dataclasses: the class is patched (the test's own CRM never moves)
     monkeypatch.setattr(DealService, "move_next", after(DealService.move_next, outage.begin))
     pressed = await chat._act(
@@ -356,7 +364,7 @@ async def a_note_saved_just_before_an_outage_is_written_once(
     await chat.send(ALI, "/find Noted before the cut")
     await chat.click(ALI, "Noted before the cut")
     await chat.click(ALI, "Note")
-    outage.lasts_s = outage_s
+    outage.arm(outage_s)
     monkeypatch.setattr(DealService, "add_note", after(DealService.add_note, outage.begin))
     sent = await chat.send(ALI, "They want a discount", wait=False)
     await outage.taken_effect("the note was never saved")
