@@ -11,7 +11,10 @@ canvas (no GUI, no pyplot state), so it can run in a worker thread off the event
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -156,6 +159,37 @@ class _Pen:
 
     def _left(self, x: float, length: float) -> float:
         return WIDTH - x - length if self.rtl else x
+
+
+async def drawn(chart: LossChart) -> bytes:
+    """``draw(chart)`` in a thread of its own, the event loop going on meanwhile.
+
+    A daemon thread, not ``asyncio.to_thread``: the loop's pool is joined when the process exits, so a
+    chart still being drawn at SIGTERM (matplotlib's first import alone takes seconds on a busy machine)
+    held the exit past the 10 s allowed. Abandoned, its digest keeps its outbox lease and goes out later.
+    """
+    loop = asyncio.get_running_loop()
+    result: asyncio.Future[bytes] = loop.create_future()
+
+    def settle(png: bytes | None, error: BaseException | None) -> None:
+        if result.done():  # the waiting task was cancelled meanwhile
+            return
+        if error is not None:
+            result.set_exception(error)
+        else:
+            result.set_result(png or b"")
+
+    def work() -> None:
+        png, failure = None, None
+        try:
+            png = draw(chart)
+        except Exception as error:  # raised in the waiting task
+            failure = error
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits for the chart
+            loop.call_soon_threadsafe(settle, png, failure)
+
+    threading.Thread(target=work, name="chart", daemon=True).start()
+    return await result
 
 
 def draw(chart: LossChart) -> bytes:

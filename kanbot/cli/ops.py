@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from bot.settings import NO_WEBHOOK_SECRET, WEBHOOK_SECRET_MIN, MissingToken, TelegramSettings
 from kanbot.cli.common import fail, print_json
 from kanbot.cli.common import run as run_async
+from kanbot.cli.launch import exit_promptly
 from kanbot.cli.serve import check_can_start, load_all
 from kanbot.logs import setup_logging
 from kanbot.settings import (
@@ -50,6 +51,7 @@ def serve(
             "set KANBOT_WEBHOOK_URL (and KANBOT_WEBHOOK_SECRET)."
         )
     run_async(lambda: process.run(settings, web_role=web, worker_role=worker))
+    exit_promptly()
 
 
 def _bot_call(work: Callable[[object], Awaitable[object]]) -> object:

@@ -44,6 +44,7 @@ from tests.e2e.harness import (
     MARIA,
     TOKEN,
     EmulatedChat,
+    Msg,
     RunningKanbot,
     settings_for,
 )
@@ -69,9 +70,10 @@ class Outage:
         self.database_url = database_url
         self.proxy = TcpProxy.to(database_url) if database_url.startswith("postgresql") else None
         self.lock = SqliteWriteLock.of(database_url) if self.proxy is None else None
-        self.down = False
+        self.down = False  # from the moment it is asked for
         self.started_at = 0.0
-        self.lasts_s: float | None = None  # when set, the outage ends by itself after that long
+        self.lasts_s: float | None = None  # when set, it ends by itself that long after taking effect
+        self._effect: asyncio.Future[None] | None = None  # the armed outage, once the database is away
         self._ending: asyncio.Task[None] | None = None
 
     @property
@@ -88,25 +90,44 @@ class Outage:
         if self.proxy is not None:
             await self.proxy.close()
 
+    def arm(self, lasts_s: float) -> None:
+        """The next ``begin`` (a test's trigger, inside Kanbot) starts an outage of ``lasts_s``."""
+        self.lasts_s = lasts_s
+        self._effect = asyncio.get_running_loop().create_future()
+
     async def begin(self) -> None:
         if self.down:
             return
-        self.down, self.started_at = True, time.monotonic()
+        self.down = True
         TALLY.fault("database outage")
-        if self.lasts_s is not None:
-            self._ending = asyncio.create_task(self._end_in(self.lasts_s))
         if self.proxy is not None:
             await self.proxy.cut()
         else:
             assert self.lock is not None
-            await self.lock.take()
+            await self.lock.take()  # another process: seconds to start on a loaded machine
+        self.started_at = time.monotonic()
+        if self.lasts_s is not None:
+            self._ending = asyncio.create_task(self._end_in(self.lasts_s))
+        if self._effect is not None and not self._effect.done():
+            self._effect.set_result(None)
+
+    async def taken_effect(self, what: str) -> None:
+        """Wait until the armed outage is in effect (the lock held, the links cut), or was and is
+        over already; ``what`` failed to happen if it never is."""
+        assert self._effect is not None, "arm() the outage first"
+        try:
+            await asyncio.wait_for(asyncio.shield(self._effect), timeout=90)
+        except TimeoutError:
+            raise AssertionError(f"no outage: {what}") from None
 
     async def _end_in(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
         await self.end()
 
     async def over(self) -> None:
-        """Wait until the outage has ended by itself."""
+        """Wait until the armed outage has ended by itself."""
+        if self._effect is not None:
+            await asyncio.shield(self._effect)
         if self._ending is not None:
             await self._ending
 
@@ -194,13 +215,11 @@ async def the_database_goes_away_mid_work(
     ali, boss = await crm.users.identify(ALI), await crm.users.identify(BOSS)
     deal = await crm.deals.create(actor=ali, title="Outage order", amount="5000", stage="Opportunity")
     board_deal = await crm.deals.create(actor=ali, title="Board order", stage="Opportunity")
-    await chat.send(ALI, "/find Outage order")
-    await chat.click(ALI, "Outage order")
-    card = await chat.last(ALI)
+    card = await open_card(chat, ALI, "Outage order")
     offer = await stage_id(crm, "Commercial offer")
 
     # 1. Telegram takes a notification, and the database goes before it is marked sent.
-    outage.lasts_s = outage_s
+    outage.arm(outage_s)
     transport = running.delivery.transport
     transport.send_view = after(transport.send_view, outage.begin)  # type: ignore[method-assign]
     handed: dict[int, list[str]] = {ALI: [], MARIA: []}
@@ -210,10 +229,7 @@ async def the_database_goes_away_mid_work(
         await crm.deals.reassign(deal_id=new.id, owner_telegram_id=seller, actor=boss)
         handed[seller].append(f"Handed over in the outage {i}")
     running.delivery.wake.set()
-    deadline = time.monotonic() + 15
-    while not outage.down:
-        assert time.monotonic() < deadline, "no notification went out"
-        await asyncio.sleep(0.05)
+    await outage.taken_effect("no notification went out")
 
     # 2. Meanwhile: a press, a new deal, calls from a PBX and from the bridge's spool, the Mini App.
     pressed = await chat._act(
@@ -317,19 +333,14 @@ async def a_press_outlives_an_outage_that_starts_right_after_its_move(
     once it is back the press is answered (the card redrawn, or "Saved."), the deal moved once."""
     ali = await crm.users.identify(ALI)
     deal = await crm.deals.create(actor=ali, title="Cut after the move", stage="Opportunity")
-    await chat.send(ALI, "/find Cut after the move")
-    await chat.click(ALI, "Cut after the move")
-    card = await chat.last(ALI)
-    outage.lasts_s = outage_s
+    card = await open_card(chat, ALI, "Cut after the move")
+    outage.arm(outage_s)
     # the services are slotted dataclasses: the class is patched (the test's own CRM never moves)
     monkeypatch.setattr(DealService, "move_next", after(DealService.move_next, outage.begin))
     pressed = await chat._act(
         ALI, "/clicks", {"user_id": ALI, "message_id": card.message_id, "button": card.button("▶")["text"]}
     )
-    deadline = time.monotonic() + 15
-    while not outage.down:
-        assert time.monotonic() < deadline, "the press never moved the deal"
-        await asyncio.sleep(0.05)
+    await outage.taken_effect("the press never moved the deal")
     await outage.over()
     await chat.wait(timeout_ms=120_000)
     moved = await crm.deals.get(deal_id=deal.id, actor=ali)
@@ -353,13 +364,10 @@ async def a_note_saved_just_before_an_outage_is_written_once(
     await chat.send(ALI, "/find Noted before the cut")
     await chat.click(ALI, "Noted before the cut")
     await chat.click(ALI, "Note")
-    outage.lasts_s = outage_s
+    outage.arm(outage_s)
     monkeypatch.setattr(DealService, "add_note", after(DealService.add_note, outage.begin))
     sent = await chat.send(ALI, "They want a discount", wait=False)
-    deadline = time.monotonic() + 15
-    while not outage.down:
-        assert time.monotonic() < deadline, "the note was never saved"
-        await asyncio.sleep(0.05)
+    await outage.taken_effect("the note was never saved")
     await outage.over()
     await chat.wait(timeout_ms=120_000)
     await chat.send(ALI, "/deals")  # what comes next is no note
@@ -381,6 +389,17 @@ async def move_on_board(
         headers={"Authorization": f"tma {init}"},
     ) as response:
         return response.status, json.loads(await response.text())
+
+
+async def open_card(chat: EmulatedChat, user_id: int, title: str) -> Msg:
+    """Find the deal and open its card: the message with its ▶ button, not merely the newest one (a
+    morning plan or a notice from the outbox may come after it)."""
+    await chat.send(user_id, f"/find {title}")
+    await chat.click(user_id, title)
+    for message in reversed(await chat.bot_messages(user_id)):
+        if title in message.text and any("▶" in label for label in message.button_texts):
+            return message
+    raise AssertionError(f"no card of {title!r} in {user_id}'s chat")
 
 
 async def stage_id(crm: Crm, name: str) -> int:
@@ -407,9 +426,7 @@ async def test_a_press_past_the_retries_is_told_to_try_again_and_changes_nothing
     monkeypatch.setattr(chat_core, "RETRY_DELAYS_S", (0.2, 0.2))
     ali = await crm.users.identify(ALI)
     deal = await crm.deals.create(actor=ali, title="Past the retries", stage="Opportunity")
-    await chat.send(ALI, "/find Past the retries")
-    await chat.click(ALI, "Past the retries")
-    card = await chat.last(ALI)
+    card = await open_card(chat, ALI, "Past the retries")
     await outage.begin()
     try:
         pressed = await chat._act(

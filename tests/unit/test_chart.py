@@ -6,15 +6,18 @@ Each chart is also saved under tests/artifacts/ to be looked at (the folder is n
 
 from __future__ import annotations
 
+import asyncio
 import io
 import struct
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from bot.core.chart import draw, loss_chart
+from bot.core import chart as chart_module
+from bot.core.chart import draw, drawn, loss_chart
 from bot.core.features.cards import stage_label
 from bot.core.i18n import Tr
 from crm_core.domain.funnel import DEFAULT_FUNNEL, Stage, StageKind
@@ -112,3 +115,48 @@ def test_a_chart_with_no_deals_anywhere_still_draws() -> None:
     empty = ConversionReport(month, [ConversionRow(s, 0, 0, 0, 0) for s in STAGES], None, 0.0, False)
     png = draw(loss_chart(empty, Tr("en"), stage_label))
     assert png_size(png)[0] == 720
+
+
+async def test_a_chart_drawn_off_the_event_loop_comes_back_as_the_same_png_and_its_errors_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chart = loss_chart(report("Commercial offer"), Tr("en"), stage_label)
+    assert await drawn(chart) == draw(chart)
+
+    def broken(chart: object) -> bytes:
+        raise ValueError("no fonts")
+
+    monkeypatch.setattr(chart_module, "draw", broken)
+    with pytest.raises(ValueError, match="no fonts"):
+        await drawn(chart)
+
+
+def test_a_process_that_stops_while_a_chart_is_drawn_does_not_wait_for_the_chart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A SIGTERMed process's event loop closes with a chart still being drawn (matplotlib's import alone
+    takes seconds on a busy machine): its end must not wait for the drawing, as it did for a thread of
+    asyncio's pool."""
+    drawing, release, loop_closed = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_draw(chart: object) -> bytes:
+        drawing.set()
+        release.wait()
+        return b"png"
+
+    monkeypatch.setattr(chart_module, "draw", slow_draw)
+
+    async def stop_while_drawing() -> None:
+        asyncio.get_running_loop().create_task(drawn(loss_chart(report(None), Tr("en"), stage_label)))
+        await asyncio.to_thread(drawing.wait)
+        # the process stops here: asyncio.run cancels what is left and closes the loop
+
+    def process() -> None:
+        asyncio.run(stop_while_drawing())
+        loop_closed.set()
+
+    threading.Thread(target=process, daemon=True).start()
+    try:
+        assert loop_closed.wait(timeout=60), "the event loop's end waited for the chart being drawn"
+    finally:
+        release.set()  # the drawing thread ends; its result goes nowhere

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core import actions as A
-from bot.core.chart import draw, loss_chart
+from bot.core.chart import drawn, loss_chart
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.errors import refusal_reason
@@ -464,7 +463,7 @@ async def digest_messages(ctx: ChatContext, digest: Digest) -> list[Outgoing]:
 
 async def chart(ctx: ChatContext, digest: Digest) -> SendPhoto:
     """Where deals are lost over the digest's 30 days, the core's worst stage in red."""
-    png = await asyncio.to_thread(draw, loss_chart(digest.conversion, ctx.tr, stage_label))
+    png = await drawn(loss_chart(digest.conversion, ctx.tr, stage_label))
     caption = "📊 " + ctx.tr("Each bar: the share of a stage's deals lost there. Red: where most are lost.")
     return SendPhoto(png, caption)
 
