@@ -28,10 +28,11 @@ reported. ``KANBOT_ZADARMA_ALLOWED_IPS`` restricts Zadarma's endpoint to its sen
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -64,6 +65,27 @@ class Bind(Protocol):
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _CHUNK = 16 * 1024
 _MAX_ECHO = 256
+
+
+@contextlib.contextmanager
+def _answered_as_http(what: str, taking: str = "the call") -> Iterator[None]:
+    """What the CRM says while taking ``what``, as the HTTP answer a PBX understands: a forged seal 403,
+    bad input 400, any other refusal 422; the database away, or anything unforeseen, 503, which the PBX
+    (or the bridge) retries rather than drops."""
+    try:
+        yield
+    except CallSealRefused as error:  # a forged event: its signed part is another call's
+        raise _Refusal(403, str(error)) from None
+    except InvalidInput as error:
+        raise _Refusal(400, str(error)) from None
+    except Unavailable:  # a CrmError, but no refusal: to be retried
+        log.warning("The CRM's database is unavailable: %s refused for now", what)
+        raise _Refusal(503, "the CRM's database is unavailable now; retry later") from None
+    except CrmError as error:
+        raise _Refusal(422, str(error)) from None
+    except Exception:
+        log.exception("Could not take %s", what)
+        raise _Refusal(503, f"the CRM could not take {taking} now; retry later") from None
 
 
 class _Refusal(Exception):
@@ -264,19 +286,8 @@ class _CallHooks:
     async def _bound(self, call_id: str, seal: CallSeal) -> None:
         """Bind a ringing notification's seal to its call: refused as a forgery, or to be retried."""
         assert self._bind is not None
-        try:
+        with _answered_as_http(f"the signed fields of Zadarma call {call_id[:40]!r}"):
             await self._bind(provider=zadarma.PROVIDER, call_id=call_id, seal=seal)
-        except CallSealRefused as refused:
-            raise _Refusal(403, str(refused)) from None
-        except InvalidInput as error:
-            raise _Refusal(400, str(error)) from None
-        except Unavailable:
-            raise _Refusal(503, "the CRM's database is unavailable now; retry later") from None
-        except CrmError as error:
-            raise _Refusal(422, str(error)) from None
-        except Exception:
-            log.exception("Could not bind the signed fields of Zadarma call %r", call_id[:40])
-            raise _Refusal(503, "the CRM could not take the call now; retry later") from None
 
     async def mango(self, request: web.Request) -> web.Response:
         """Ingest a Mango Office notification (call legs, summaries; others are acknowledged)."""
@@ -295,39 +306,14 @@ class _CallHooks:
         """Keep the recording a notification names, to fetch later (the CRM away: the PBX retries)."""
         if notice is None or self._note is None:
             return
-        try:
+        with _answered_as_http(f"the recording of {notice.provider} call {notice.call_id}", "the recording"):
             await self._note(notice)
-        except InvalidInput as error:
-            raise _Refusal(400, str(error)) from None
-        except Unavailable:
-            raise _Refusal(503, "the CRM's database is unavailable now; retry later") from None
-        except CrmError as error:
-            raise _Refusal(422, str(error)) from None
-        except Exception:
-            log.exception("Could not keep the recording of %s call %s", notice.provider, notice.call_id)
-            raise _Refusal(503, "the CRM could not take the recording now; retry later") from None
 
     async def _ingest(self, events: list[CallEvent]) -> list[IngestOutcome]:
         outcomes = []
         for event in events:
-            try:
+            with _answered_as_http(f"{event.provider} call {event.call_id}"):
                 outcome = await self._ingest_call(event)
-            except InvalidInput as error:
-                raise _Refusal(400, str(error)) from None
-            except CallSealRefused as error:  # a forged event: its signed part is another call's
-                raise _Refusal(403, str(error)) from None
-            except Unavailable:  # a CrmError, but no refusal: the PBX (or the bridge) must retry, not drop it
-                log.warning(
-                    "The CRM's database is unavailable: %s call %s refused for now",
-                    event.provider,
-                    event.call_id,
-                )
-                raise _Refusal(503, "the CRM's database is unavailable now; retry later") from None
-            except CrmError as error:
-                raise _Refusal(422, str(error)) from None
-            except Exception:
-                log.exception("Could not ingest %s call %s", event.provider, event.call_id)
-                raise _Refusal(503, "the CRM could not take the call now; retry later") from None
             log.info(
                 "Ingested %s %s %s call %s from %s: deal %s%s",
                 event.provider,
