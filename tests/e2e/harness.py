@@ -440,6 +440,23 @@ class RunningKanbot:
         return f"http://127.0.0.1:{self.kanbot.http_port}"
 
 
+@contextlib.asynccontextmanager
+async def kanbot_ticked_by_hand(
+    database_url: str, emulator_url: str, runtime: str = RUNTIME, *, at: datetime | None = None
+) -> AsyncIterator[RunningKanbot]:
+    """A running Kanbot whose scheduler waits an hour between ticks, so the test ticks by hand and
+    nothing falls due in its middle; its clock starts at ``at`` (now when not given)."""
+    settings = settings_for(database_url, emulator_url, runtime)
+    settings.server.tick_seconds = 3600
+    clock = ShiftedClock(at - datetime.now(UTC)) if at is not None else ShiftedClock()
+    running = RunningKanbot(settings, clock=clock)
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
 def crm_at(crm: Crm, moment: datetime) -> Crm:
     """The same CRM with its clock stopped at ``moment``: to set a scene in the past."""
     return Crm(crm.db, clock=FixedClock(moment), config=crm.config)

@@ -11,7 +11,14 @@ import pytest
 
 from bot.emulator import Emulator
 from crm_core.services import Crm
-from tests.e2e.harness import ALI, EmulatedChat, Msg, RunningKanbot, ShiftedClock, crm_at, settings_for
+from tests.e2e.harness import (
+    ALI,
+    EmulatedChat,
+    Msg,
+    RunningKanbot,
+    crm_at,
+    kanbot_ticked_by_hand,
+)
 
 
 def sixth_of_december() -> datetime:
@@ -29,12 +36,8 @@ NEXT = TODAY.year + 1
 async def kanbot(
     crm: Crm, database_url: str, emulator: Emulator, runtime: str
 ) -> AsyncIterator[RunningKanbot]:
-    settings = settings_for(database_url, emulator.url, runtime)
-    settings.server.tick_seconds = 3600  # nothing due is ticked in the middle of a test
-    running = RunningKanbot(settings, clock=ShiftedClock(TODAY - datetime.now(UTC)))
-    await running.start()
-    yield running
-    await running.stop()
+    async with kanbot_ticked_by_hand(database_url, emulator.url, runtime, at=TODAY) as running:
+        yield running
 
 
 async def a_card(chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot) -> Msg:

@@ -27,7 +27,7 @@ from tests.e2e.harness import (
     Msg,
     RunningKanbot,
     crm_at,
-    settings_for,
+    kanbot_ticked_by_hand,
     visible,
 )
 
@@ -42,12 +42,8 @@ def monday_morning() -> datetime:
 
 @pytest.fixture
 async def kanbot(crm: Crm, database_url: str, emulator: Emulator) -> AsyncIterator[RunningKanbot]:
-    settings = settings_for(database_url, emulator.url)
-    settings.server.tick_seconds = 3600  # the tests tick by hand
-    running = RunningKanbot(settings)
-    await running.start()
-    yield running
-    await running.stop()
+    async with kanbot_ticked_by_hand(database_url, emulator.url) as running:
+        yield running
 
 
 async def stale_deal(crm: Crm, owner: int, title: str, at: datetime) -> Deal:

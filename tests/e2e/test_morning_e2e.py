@@ -12,7 +12,14 @@ import pytest
 from bot.emulator import Emulator
 from crm_core.domain.tasks import TaskKind
 from crm_core.services import Crm
-from tests.e2e.harness import ALI, EmulatedChat, Msg, RunningKanbot, ShiftedClock, crm_at, settings_for
+from tests.e2e.harness import (
+    ALI,
+    EmulatedChat,
+    Msg,
+    RunningKanbot,
+    crm_at,
+    kanbot_ticked_by_hand,
+)
 
 HOUR = timedelta(hours=1)
 
@@ -30,12 +37,8 @@ MONDAY = next_monday_nine()
 async def kanbot(
     crm: Crm, database_url: str, emulator: Emulator, runtime: str
 ) -> AsyncIterator[RunningKanbot]:
-    settings = settings_for(database_url, emulator.url, runtime)
-    settings.server.tick_seconds = 3600  # the test ticks by hand
-    running = RunningKanbot(settings, clock=ShiftedClock(MONDAY - datetime.now(UTC)))
-    await running.start()
-    yield running
-    await running.stop()
+    async with kanbot_ticked_by_hand(database_url, emulator.url, runtime, at=MONDAY) as running:
+        yield running
 
 
 async def sunday_evening(crm: Crm) -> None:

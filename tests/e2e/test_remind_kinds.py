@@ -16,7 +16,15 @@ from bot.core.widths import too_wide
 from bot.emulator import Emulator
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.services import Crm
-from tests.e2e.harness import ALI, MARIA, EmulatedChat, Msg, RunningKanbot, ShiftedClock, crm_at, settings_for
+from tests.e2e.harness import (
+    ALI,
+    MARIA,
+    EmulatedChat,
+    Msg,
+    RunningKanbot,
+    crm_at,
+    kanbot_ticked_by_hand,
+)
 from tests.e2e.test_followups_e2e import a_message, tick
 from tests.integration.followup_support import without_morning_plans
 
@@ -40,12 +48,8 @@ TUESDAY = a_tuesday_morning()
 async def kanbot(
     crm: Crm, database_url: str, emulator: Emulator, runtime: str
 ) -> AsyncIterator[RunningKanbot]:
-    settings = settings_for(database_url, emulator.url, runtime)
-    settings.server.tick_seconds = 3600  # the tests tick by hand
-    running = RunningKanbot(settings, clock=ShiftedClock(TUESDAY - datetime.now(UTC)))
-    await running.start()
-    yield running
-    await running.stop()
+    async with kanbot_ticked_by_hand(database_url, emulator.url, runtime, at=TUESDAY) as running:
+        yield running
 
 
 async def open_card(chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot, user: int, title: str) -> Msg:

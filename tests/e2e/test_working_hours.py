@@ -12,7 +12,13 @@ from bot.core import actions as A
 from bot.core.codec import encode
 from bot.emulator import Emulator
 from crm_core.services import Crm
-from tests.e2e.harness import ALI, EmulatedChat, RunningKanbot, ShiftedClock, crm_at, settings_for
+from tests.e2e.harness import (
+    ALI,
+    EmulatedChat,
+    RunningKanbot,
+    crm_at,
+    kanbot_ticked_by_hand,
+)
 
 
 def a_thursday_night() -> datetime:
@@ -31,12 +37,8 @@ NIGHT = a_thursday_night()
 async def kanbot(
     crm: Crm, database_url: str, emulator: Emulator, runtime: str
 ) -> AsyncIterator[RunningKanbot]:
-    settings = settings_for(database_url, emulator.url, runtime)
-    settings.server.tick_seconds = 3600  # nothing due is ticked in the middle of a test
-    running = RunningKanbot(settings, clock=ShiftedClock(NIGHT - datetime.now(UTC)))
-    await running.start()
-    yield running
-    await running.stop()
+    async with kanbot_ticked_by_hand(database_url, emulator.url, runtime, at=NIGHT) as running:
+        yield running
 
 
 async def remind_in_an_hour(chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot) -> str:

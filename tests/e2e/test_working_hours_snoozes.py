@@ -14,7 +14,14 @@ from bot.core.codec import encode
 from bot.emulator import Emulator
 from crm_core.domain.deals import Deal
 from crm_core.services import Crm
-from tests.e2e.harness import ALI, EmulatedChat, Msg, RunningKanbot, ShiftedClock, crm_at, settings_for
+from tests.e2e.harness import (
+    ALI,
+    EmulatedChat,
+    Msg,
+    RunningKanbot,
+    crm_at,
+    kanbot_ticked_by_hand,
+)
 from tests.e2e.test_followups_e2e import a_message, tick
 
 
@@ -34,12 +41,8 @@ MONDAY_MORNING = (FRIDAY_NIGHT + timedelta(days=3)).replace(hour=9, minute=0)
 async def kanbot(
     crm: Crm, database_url: str, emulator: Emulator, runtime: str
 ) -> AsyncIterator[RunningKanbot]:
-    settings = settings_for(database_url, emulator.url, runtime)
-    settings.server.tick_seconds = 3600  # nothing due is ticked in the middle of a test
-    running = RunningKanbot(settings, clock=ShiftedClock(FRIDAY_NIGHT - datetime.now(UTC)))
-    await running.start()
-    yield running
-    await running.stop()
+    async with kanbot_ticked_by_hand(database_url, emulator.url, runtime, at=FRIDAY_NIGHT) as running:
+        yield running
 
 
 async def a_task(crm: Crm, kanbot: RunningKanbot) -> Deal:
