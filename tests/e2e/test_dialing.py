@@ -9,7 +9,8 @@ import pytest
 
 from bot.emulator import Emulator
 from crm_core.domain.calls import CallDirection, CallStatus
-from crm_core.domain.tasks import TaskKind
+from crm_core.domain.tasks import Task, TaskKind
+from crm_core.domain.users import User
 from crm_core.services import Crm
 from telephony_bridge.settings import AmiSettings, DialSettings
 from tests.e2e.harness import ALI, BOSS, EmulatedChat, RunningKanbot, settings_for, team_chat
@@ -107,30 +108,38 @@ async def test_a_call_that_cannot_be_placed_is_said_in_the_chat(
     assert not fake_ami.originated
 
 
-async def test_call_on_a_missed_calls_notice_calls_the_customer_back_and_closes_the_call_back(
-    chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm, fake_ami: FakeAmi
-) -> None:
+async def a_missed_call(chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm) -> tuple[User, Task]:
+    """A customer's call Ali missed, its notice in his chat: Ali and the call-back task it made."""
     await post_call(kanbot, status="missed", answered_by=None, answered_at=None, ended_at=None)
     await said_to(chat, ALI, "Missed call from")
     ali = await crm.users.identify(ALI)
     [task] = [t for t in await crm.tasks.open_tasks(actor=ali) if t.kind is TaskKind.CALL_BACK]
+    return ali, task
+
+
+async def done_by_the_call(chat: EmulatedChat, crm: Crm, ali: User, task: Task, *, what: str) -> None:
+    """Wait until the placed call connected and so did the call-back task: the customer was reached."""
+
+    async def called_back() -> bool:
+        return all(t.id != task.id for t in await crm.tasks.open_tasks(actor=ali))
+
+    await chat.wait_until(called_back, what=what)
+
+
+async def test_call_on_a_missed_calls_notice_calls_the_customer_back_and_closes_the_call_back(
+    chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm, fake_ami: FakeAmi
+) -> None:
+    ali, task = await a_missed_call(chat, kanbot, crm)
     await chat.click(ALI, "📞 Call")
     [originate] = await fake_ami.wait_for_originate()
     assert (originate["Channel"], originate["Exten"]) == ("PJSIP/101", "+74951234567")
-
-    async def called_back() -> bool:  # the placed call connected: the customer was reached
-        return all(t.id != task.id for t in await crm.tasks.open_tasks(actor=ali))
-
-    await chat.wait_until(called_back, what="the call-back task done by the placed call")
+    await done_by_the_call(chat, crm, ali, task, what="the call-back task done by the placed call")
 
 
 async def test_call_on_a_call_back_in_the_task_list_calls_the_customer_back_and_closes_the_task(
     chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm, fake_ami: FakeAmi
 ) -> None:
-    await post_call(kanbot, status="missed", answered_by=None, answered_at=None, ended_at=None)
-    await said_to(chat, ALI, "Missed call from")
-    ali = await crm.users.identify(ALI)
-    [task] = [t for t in await crm.tasks.open_tasks(actor=ali) if t.kind is TaskKind.CALL_BACK]
+    ali, task = await a_missed_call(chat, kanbot, crm)
     await chat.send(ALI, "/tasks")
     listed = await chat.last(ALI)
     assert all(len(row) <= 3 for row in listed.buttons)
@@ -139,11 +148,9 @@ async def test_call_on_a_call_back_in_the_task_list_calls_the_customer_back_and_
     assert "your phone (101) rings first" in (await chat.message(ALI, listed.message_id)).text
     [originate] = await fake_ami.wait_for_originate()
     assert (originate["Channel"], originate["Exten"]) == ("PJSIP/101", "+74951234567")
-
-    async def called_back() -> bool:  # the placed call connected: the customer was reached
-        return all(t.id != task.id for t in await crm.tasks.open_tasks(actor=ali))
-
-    await chat.wait_until(called_back, what="the call-back task done by the call placed from /tasks")
+    await done_by_the_call(
+        chat, crm, ali, task, what="the call-back task done by the call placed from /tasks"
+    )
 
 
 async def test_a_task_that_is_not_a_call_back_has_no_call_button_in_the_task_list(
@@ -161,10 +168,7 @@ async def test_a_task_that_is_not_a_call_back_has_no_call_button_in_the_task_lis
 async def test_call_on_a_call_back_dials_the_number_that_called_though_the_deal_has_another(
     chat: EmulatedChat, kanbot: RunningKanbot, crm: Crm, fake_ami: FakeAmi
 ) -> None:
-    await post_call(kanbot, status="missed", answered_by=None, answered_at=None, ended_at=None)
-    await said_to(chat, ALI, "Missed call from")
-    ali = await crm.users.identify(ALI)
-    [task] = [t for t in await crm.tasks.open_tasks(actor=ali) if t.kind is TaskKind.CALL_BACK]
+    ali, task = await a_missed_call(chat, kanbot, crm)
     # The customer's office line goes on the deal; the call-back is still the mobile that called.
     await crm.deals.edit(deal_id=task.deal_id, field="phone", value="+7 495 765-43-21", actor=ali)
     await chat.send(ALI, "/tasks")
@@ -174,8 +178,4 @@ async def test_call_on_a_call_back_dials_the_number_that_called_though_the_deal_
     assert "Calling +7 495 123-45-67" in (await chat.message(ALI, listed.message_id)).text
     [originate] = await fake_ami.wait_for_originate()
     assert (originate["Channel"], originate["Exten"]) == ("PJSIP/101", "+74951234567")
-
-    async def called_back() -> bool:  # the placed call reached the number that called
-        return all(t.id != task.id for t in await crm.tasks.open_tasks(actor=ali))
-
-    await chat.wait_until(called_back, what="the call-back task done by the call to its number")
+    await done_by_the_call(chat, crm, ali, task, what="the call-back task done by the call to its number")
