@@ -10,7 +10,7 @@ from bot.core.context import ChatContext, ChatSettings
 from bot.core.direction import orient_photo, orient_view
 from bot.core.features.calls import outcome_buttons
 from bot.core.features.card import details
-from bot.core.features.cards import deal_card
+from bot.core.features.deal_view import deal_card
 from bot.core.features.dialing import refusal_text
 from bot.core.i18n import Tr, h, isolate
 from bot.core.renderers import RENDERERS, Outgoing, renders

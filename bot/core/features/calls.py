@@ -10,7 +10,8 @@ from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.events import SharedContact, Text
 from bot.core.features.card import ask, back_to_card, details, lost_menu, show_card
-from bot.core.features.cards import OUTCOME_LABELS, OUTCOME_WORDS, deal_label, deal_lines, stage_label
+from bot.core.features.cards import OUTCOME_LABELS, OUTCOME_WORDS, stage_label
+from bot.core.features.deal_view import deal_label, deal_lines
 from bot.core.i18n import Tr, h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, SendAudio, View, rows

@@ -1,4 +1,5 @@
-"""The deal card and everything its buttons do: move, win, lose, note, remind, edit, history, reassign."""
+"""The deal card and what its buttons do: move, win, lose, note, take, reassign, history (editing is
+in card_edit, reminders in remind)."""
 
 from __future__ import annotations
 
@@ -7,26 +8,18 @@ from collections.abc import Mapping, Sequence
 from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
-from bot.core.errors import explain
 from bot.core.events import SharedContact, Text
-from bot.core.features.cards import (
-    STAGE_ICON,
-    deal_card,
-    event_text,
-    stage_buttons,
-    stage_name,
-)
+from bot.core.features.cards import STAGE_ICON, event_text, stage_name
+from bot.core.features.deal_view import deal_card, stage_buttons
 from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
 from bot.core.when import EPOCH, PassedDate
-from crm_core.domain.contacts import ContactScope, ContactShared
 from crm_core.domain.conversations import Dialog
-from crm_core.domain.deals import MAX_LOST_NOTE, Deal, DealEvent, Priority
-from crm_core.domain.errors import CrmError, InvalidInput, StaleVersion, Why
+from crm_core.domain.deals import MAX_LOST_NOTE, Deal, DealEvent
+from crm_core.domain.errors import InvalidInput, StaleVersion, Why
 from crm_core.domain.funnel import OTHER_REASON as OTHER
 from crm_core.domain.funnel import StageKind
-from crm_core.domain.phones import pretty as pretty_phone
 from crm_core.services.deals import DealDetails
 
 router = Router("card")
@@ -231,78 +224,13 @@ async def on_note(ctx: ChatContext, p: Payload) -> Reply:
     )
 
 
-EDIT_FIELDS = {
+EDIT_FIELDS = {  # the fields the card's Edit offers (card_edit asks for them)
     "title": "Title",
     "amount": "Amount",
     "contact": "Contact name",
     "phone": "Phone",
     "company": "Company",
 }
-
-
-@router.button(A.EDIT_MENU)
-async def on_edit_menu(ctx: ChatContext, p: Payload) -> Reply:
-    """Offer the fields that can be edited."""
-    found = await details(ctx, p.num(0), p.num(1))
-    d, v, tr = found.deal.id, found.deal.version, ctx.tr
-    buttons = [Button.act(tr(label), A.EDIT, d, v, key) for key, label in EDIT_FIELDS.items()]
-    rows = [
-        buttons[0:2],
-        buttons[2:4],
-        [buttons[4], Button.act(tr("Priority"), A.EDIT, d, v, "priority")],
-        back_to_card(ctx, d),
-    ]
-    return Reply().edit(
-        ctx.message_id, View.of([f"<b>{h(found.deal.title)}</b>", tr("What to change?")], rows)
-    )
-
-
-@router.button(A.EDIT)
-async def on_edit(ctx: ChatContext, p: Payload) -> Reply:
-    """Ask for the new value of a field (priority has buttons)."""
-    found = await details(ctx, p.num(0), p.num(1))
-    field, tr, deal = p.token(2), ctx.tr, found.deal
-    if field == "priority":
-        rows = [
-            [
-                Button.act(
-                    ("• " if deal.priority is level else "") + tr(level.value),
-                    A.PRIORITY,
-                    deal.id,
-                    deal.version,
-                    level.value,
-                )
-                for level in Priority
-            ],
-            back_to_card(ctx, deal.id),
-        ]
-        return Reply().edit(ctx.message_id, View.of([f"<b>{h(deal.title)}</b>", tr("Priority:")], rows))
-    if field not in EDIT_FIELDS:
-        raise InvalidInput("field", field)
-    current = {
-        "title": deal.title,
-        "amount": tr.money(deal.amount, deal.currency) if deal.amount else "",
-        "contact": deal.contact.name if deal.contact else "",
-        "company": deal.contact.company if deal.contact else "",
-        "phone": pretty_phone(deal.contact.phone if deal.contact else None),
-    }[field] or "—"
-    question = tr("New {field}? Now: {value}", field=tr(EDIT_FIELDS[field]).lower(), value=current)
-    return await ask(ctx, "edit", {"deal_id": deal.id, "version": deal.version, "field": field}, question)
-
-
-@router.button(A.PRIORITY)
-async def on_priority(ctx: ChatContext, p: Payload) -> Reply:
-    """Set the deal's priority."""
-    try:
-        level = Priority(p.token(2))
-    except ValueError:
-        raise InvalidInput("priority", p.token(2)) from None
-    found = await details(ctx, p.num(0), p.num(1))
-    if found.deal.priority is not level:
-        await ctx.crm.deals.set_priority(
-            deal_id=p.num(0), priority=level, actor=ctx.user, expected_version=p.num(1)
-        )
-    return await show_card(ctx, p.num(0))
 
 
 @router.button(A.TAKE)
@@ -378,7 +306,7 @@ def typed(event: Text | SharedContact) -> str:
     return event.text if isinstance(event, Text) else event.phone
 
 
-async def _answered(ctx: ChatContext, dialog: Dialog, notice: str) -> Reply:
+async def answered(ctx: ChatContext, dialog: Dialog, notice: str) -> Reply:
     """Close the dialog and bring the card back where the question was asked: one card per deal."""
     await ctx.crm.dialogs.drop(ctx.user.telegram_id)
     found = await details(ctx, int(dialog.data["deal_id"]))
@@ -389,7 +317,7 @@ async def _answered(ctx: ChatContext, dialog: Dialog, notice: str) -> Reply:
 async def on_note_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """Save the note."""
     await ctx.crm.deals.add_note(deal_id=int(dialog.data["deal_id"]), text=typed(event), actor=ctx.user)
-    return await _answered(ctx, dialog, "📝 " + ctx.tr("Note saved."))
+    return await answered(ctx, dialog, "📝 " + ctx.tr("Note saved."))
 
 
 @router.flow("lost")
@@ -405,7 +333,7 @@ async def on_lost_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedCon
         actor=ctx.user,
         expected_version=int(dialog.data["version"]),
     )
-    return await _answered(ctx, dialog, moved_notice(ctx, deal))
+    return await answered(ctx, dialog, moved_notice(ctx, deal))
 
 
 def passed_date(ctx: ChatContext, dialog: Dialog, error: PassedDate, question: str) -> Reply:
@@ -418,80 +346,3 @@ def passed_date(ctx: ChatContext, dialog: Dialog, error: PassedDate, question: s
         label = "📅 " + ctx.tr.label("Next year: {when}", when=ctx.tr.when(error.next_year, now=ctx.now))
         buttons.append([Button.act(label, A.WHEN_AT, minutes, dialog.draft)])
     return ask_again(ctx, dialog, lines, buttons)
-
-
-@router.flow("edit")
-async def on_edit_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
-    """Save the new value, or explain what is wrong and ask again; a contact other deals share asks
-    first whether the change is for all of them or for this deal alone."""
-    field, value = str(dialog.data["field"]), typed(event)
-    try:
-        await ctx.crm.deals.edit(
-            deal_id=int(dialog.data["deal_id"]),
-            field=field,
-            value=value,
-            actor=ctx.user,
-            expected_version=int(dialog.data["version"]),
-        )
-    except StaleVersion:
-        raise
-    except ContactShared as shared:
-        return await ask_contact_scope(ctx, dialog, value, shared)
-    except CrmError as error:
-        return ask_again(ctx, dialog, ["⚠️ " + explain(error, ctx.tr), ctx.tr("Try again, or send /cancel.")])
-    return await _answered(ctx, dialog, "✏️ " + ctx.tr("Saved."))
-
-
-async def ask_contact_scope(ctx: ChatContext, dialog: Dialog, value: str, shared: ContactShared) -> Reply:
-    """Ask whether a shared contact changes for all its deals or this deal gets its own."""
-    data = {**dialog.data, "value": value}
-    asked = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="edit", step="scope", data=data)
-    tr, n = ctx.tr, shared.deal_count
-    lines = [
-        "👥 "
-        + tr.ngettext(
-            "{name} is the contact of {n} deal.", "{name} is the contact of {n} deals.", n, name=shared.name
-        ),
-        tr("Change it for all of them, or give this deal its own contact?"),
-    ]
-    buttons = [
-        [
-            Button.act(
-                "👥 " + tr.label_n("For all {n} deals", "For all {n} deals", n),
-                A.CONTACT_SCOPE,
-                "all",
-                asked.draft,
-            )
-        ],
-        [
-            Button.act(
-                "👤 " + tr.label("Only this deal: its own contact"), A.CONTACT_SCOPE, "this", asked.draft
-            )
-        ],
-    ]
-    return ask_again(ctx, dialog, lines, buttons)
-
-
-@router.button(A.CONTACT_SCOPE)
-async def on_contact_scope(ctx: ChatContext, p: Payload) -> Reply:
-    """Save the typed change for all the contact's deals, or give this deal a contact of its own."""
-    try:
-        scope = ContactScope(p.token(0))
-    except ValueError:
-        raise InvalidInput("answer", p.token(0)) from None
-    dialog = await ctx.crm.dialogs.confirmed(
-        ctx.user.telegram_id, flow="edit", draft=p.num(1), step="scope", what="question"
-    )
-    await ctx.crm.deals.edit(
-        deal_id=int(dialog.data["deal_id"]),
-        field=str(dialog.data["field"]),
-        value=str(dialog.data["value"]),
-        actor=ctx.user,
-        expected_version=int(dialog.data["version"]),
-        contact_scope=scope,
-    )
-    if scope is ContactScope.ALL:
-        notice = ctx.tr("Saved for every deal of this contact.")
-    else:
-        notice = ctx.tr("Saved: this deal has its own contact now.")
-    return await _answered(ctx, dialog, "✏️ " + notice)

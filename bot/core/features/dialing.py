@@ -6,7 +6,7 @@ from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.features.card import details
-from bot.core.features.cards import deal_card
+from bot.core.features.deal_view import deal_card
 from bot.core.i18n import Tr
 from bot.core.routing import Router
 from bot.core.views import Reply

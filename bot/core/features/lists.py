@@ -6,7 +6,8 @@ from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.events import SharedContact, Text
-from bot.core.features.cards import STAGE_ICON, deal_label, deal_lines, stage_label, stage_name
+from bot.core.features.cards import STAGE_ICON, stage_label, stage_name
+from bot.core.features.deal_view import deal_label, deal_lines
 from bot.core.features.morning import plan_view
 from bot.core.i18n import h
 from bot.core.routing import Router

@@ -7,7 +7,7 @@ from bot.core.codec import Payload
 from bot.core.context import ChatContext, ChatSettings
 from bot.core.events import ButtonPress, Command, Event, SharedContact, Text
 from bot.core.features.card import details
-from bot.core.features.cards import deal_card
+from bot.core.features.deal_view import deal_card
 from bot.core.features.lists import found_deals
 from bot.core.i18n import SUPPORTED, Tr
 from bot.core.routing import Router

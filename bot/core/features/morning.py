@@ -9,7 +9,8 @@ from bot.core import actions as A
 from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.features.cards import TASK_KIND_ICON as KIND_ICON
-from bot.core.features.cards import deal_label, stage_name, task_text
+from bot.core.features.cards import stage_name, task_text
+from bot.core.features.deal_view import deal_label
 from bot.core.features.tasks import postpone, task_label
 from bot.core.i18n import Tr, h, isolate
 from bot.core.renderers import Outgoing, renders

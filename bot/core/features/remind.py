@@ -22,7 +22,8 @@ from bot.core.features.card import (
     question_view,
     typed,
 )
-from bot.core.features.cards import N_, TASK_KIND_ICON, deal_card, task_words
+from bot.core.features.cards import N_, TASK_KIND_ICON, task_words
+from bot.core.features.deal_view import deal_card
 from bot.core.i18n import Html, h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.core import actions as A
 from bot.core.codec import Payload
@@ -12,12 +13,14 @@ from bot.core.features.cards import TASK_KIND_ICON as KIND_ICON
 from bot.core.features.cards import task_text
 from bot.core.features.remind import minutes_of
 from bot.core.i18n import h, isolate
+from bot.core.renderers import Outgoing, renders
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
 from bot.core.when import MORNING, from_epoch_minutes, morning_in
 from bot.core.widths import pack, room, shorten, text_px
-from crm_core.domain.errors import InvalidInput
+from crm_core.domain.errors import InvalidInput, NotFound
 from crm_core.domain.horizon import within_horizon
+from crm_core.domain.notifications import NoteKind
 from crm_core.domain.schedule import outside_hours
 from crm_core.domain.tasks import Task, TaskKind
 
@@ -176,3 +179,44 @@ def hours_question(ctx: ChatContext, task: Task, until: datetime, morning: datet
     else:
         rows.append([Button.act("📂 " + tr.label("Open the deal"), A.CARD, task.deal_id)])
     return View.of([f"{KIND_ICON[task.kind]} <b>{task_text(task, tr)}</b>", "🌙 " + text], rows)
+
+
+# -- due now: the notification and the call-back done ------------------------------------------
+
+
+@renders(NoteKind.TASK_DUE)
+async def task_due(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+    tr = ctx.tr
+    try:
+        task = await ctx.crm.tasks.get(task_id=int(p["task_id"]), actor=ctx.user)
+    except NotFound:
+        return []
+    if not task.is_open:  # done, or its deal was won or lost since it was queued: nothing to do
+        return []
+    head = "🔁 " + tr("Still to do:") if p.get("repeat") else "⏰ " + tr("Due now:")
+    lines = [f"{head} <b>{task_text(task, tr)}</b>", f"📌 {h(task.deal_title or '')}"]
+    t = task.id
+    buttons = [
+        [
+            Button.act("✅ " + tr("Done"), A.TASK_DONE, t, "n"),
+            Button.act("💤 " + tr("In 1 hour"), A.TASK_SNOOZE, t, "1h", "n"),
+        ],
+        [
+            Button.act("🌅 " + tr("Tomorrow"), A.TASK_SNOOZE, t, "tm", "n"),
+            Button.act("📂 " + tr("Open the deal"), A.CARD, task.deal_id),
+        ],
+    ]
+    return [View.of(lines, buttons)]
+
+
+@router.button(A.CALL_BACK_DONE)
+async def on_called_back(ctx: ChatContext, p: Payload) -> Reply:
+    """The seller called the customer back."""
+    task = await ctx.crm.tasks.complete(task_id=p.num(0), actor=ctx.user)
+    return Reply().edit(
+        ctx.message_id,
+        View.of(
+            ["✅ " + ctx.tr("Called back: {text}", text=task_text(task, ctx.tr))],
+            [[Button.act("📂 " + ctx.tr("Open the deal"), A.CARD, task.deal_id)]],
+        ),
+    )
