@@ -1,91 +1,575 @@
-"""Every button action the chat knows, with the kinds of its arguments (see ``codec``)."""
+"""Every button action the chat knows: its code on the wire and its named, typed fields (see ``codec``).
+
+The codes and the fields' order are the wire format of buttons already in users' chats: never change
+them; add a new action instead. Retired codes, not to be used again: "dg".
+"""
 
 from __future__ import annotations
 
-from bot.core.codec import action
+from bot.core.codec import Action, Codec
 
-NOOP = action("no")
-MENU = action("mn")
+
+class Noop(Action, code="no"):
+    pass
+
+
+class Menu(Action, code="mn"):
+    pass
+
+
 # the board and its columns: owner filter (telegram id, 0 = all), stage, order, page cursor
-BOARD = action("bd", "i")
-BOARD_SELLERS = action("bds")
-COLUMN = action("col", "iis")  # stage id, owner filter, order ("n" newest, "w" waiting)
-COLUMN_PAGE = action("colp", "iiss")  # ... plus a cursor, "-" prefix = backwards
-MY_DEALS = action("my", "s")  # cursor ("" first page)
+
+
+class Board(Action, code="bd"):
+    owner: int
+
+
+class BoardSellers(Action, code="bds"):
+    pass
+
+
+class Column(Action, code="col"):
+    """Stage id, owner filter, order ("n" newest, "w" waiting)."""
+
+    stage_id: int
+    owner: int
+    order: str
+
+
+class ColumnPage(Action, code="colp"):
+    """... plus a cursor, "-" prefix = backwards."""
+
+    stage_id: int
+    owner: int
+    order: str
+    cursor: str
+
+
+class MyDeals(Action, code="my"):
+    """Cursor ("" first page)."""
+
+    page: str
+
+
 # the deal card
-CARD = action("cd", "i")
-CARD_FROM = action("cdl", "is")  # deal id, the list it was opened from ("my.2", "c.5.0.n[.cursor]")
-MORE = action("mr", "is")  # the card's less frequent buttons: deal id, the list it came from ("" none)
-BACK_TO_LIST = action("bkl", "s")  # the list a card was opened from
-NEXT = action("nx", "ii")  # deal id, version
-PREV = action("pv", "ii")
-MOVE_MENU = action("mvm", "ii")
-MOVE = action("mv", "iii")  # deal id, version, stage id
-WON = action("won", "ii")
-LOST_MENU = action("lsm", "ii")
-LOST = action("ls", "iii")  # deal id, version, reason id in the list (index)
-LOST_OTHER = action("lso", "ii")
-NOTE = action("nt", "ii")
-REMIND_MENU = action("rmm", "ii")
-REMIND = action("rm", "iis")  # deal id, version, option
-REMIND_TYPED = action("rmt", "ii")
-REMIND_KIND = action("rmk", "iis")  # deal id, version, what it is about (a TaskKind of REMINDER_KINDS)
-REMIND_AT = action("rma", "si")  # the time option, draft (the dialog holds the deal, the kind, the words)
-REMIND_WORDS = action("rmw", "i")  # draft: add a few words to the reminder
-EDIT_MENU = action("edm", "ii")
-EDIT = action("ed", "iis")  # deal id, version, field
-PRIORITY = action("pr", "iis")  # deal id, version, level
-HISTORY = action("hs", "ii")  # deal id, page
-CALLS = action("cl", "i")
-LISTEN = action("lsn", "i")  # call id: send its recording
-REASSIGN_MENU = action("ram", "ii")
-REASSIGN = action("ra", "iii")  # deal id, version, user id (0 = nobody)
-TAKE = action("tk", "ii")
+
+
+class Card(Action, code="cd"):
+    deal_id: int
+
+
+class CardFrom(Action, code="cdl"):
+    """Deal id, the list it was opened from ("my.2", "c.5.0.n[.cursor]")."""
+
+    deal_id: int
+    back: str
+
+
+class More(Action, code="mr"):
+    """The card's less frequent buttons: deal id, the list it came from ("" none)."""
+
+    deal_id: int
+    back: str
+
+
+class BackToList(Action, code="bkl"):
+    """The list a card was opened from."""
+
+    back: str
+
+
+class Next(Action, code="nx"):
+    """Deal id, version."""
+
+    deal_id: int
+    version: int
+
+
+class Prev(Action, code="pv"):
+    deal_id: int
+    version: int
+
+
+class MoveMenu(Action, code="mvm"):
+    deal_id: int
+    version: int
+
+
+class Move(Action, code="mv"):
+    """Deal id, version, stage id."""
+
+    deal_id: int
+    version: int
+    stage_id: int
+
+
+class Won(Action, code="won"):
+    deal_id: int
+    version: int
+
+
+class LostMenu(Action, code="lsm"):
+    deal_id: int
+    version: int
+
+
+class Lost(Action, code="ls"):
+    """Deal id, version, reason id in the list (index)."""
+
+    deal_id: int
+    version: int
+    reason: int
+
+
+class LostOther(Action, code="lso"):
+    deal_id: int
+    version: int
+
+
+class Note(Action, code="nt"):
+    deal_id: int
+    version: int
+
+
+class RemindMenu(Action, code="rmm"):
+    deal_id: int
+    version: int
+
+
+class Remind(Action, code="rm"):
+    """Deal id, version, option."""
+
+    deal_id: int
+    version: int
+    option: str
+
+
+class RemindTyped(Action, code="rmt"):
+    deal_id: int
+    version: int
+
+
+class RemindKind(Action, code="rmk"):
+    """Deal id, version, what it is about (a TaskKind of REMINDER_KINDS)."""
+
+    deal_id: int
+    version: int
+    kind: str
+
+
+class RemindAt(Action, code="rma"):
+    """The time option, draft (the dialog holds the deal, the kind, the words)."""
+
+    option: str
+    draft: int
+
+
+class RemindWords(Action, code="rmw"):
+    """Draft: add a few words to the reminder."""
+
+    draft: int
+
+
+class EditMenu(Action, code="edm"):
+    deal_id: int
+    version: int
+
+
+class Edit(Action, code="ed"):
+    """Deal id, version, field."""
+
+    deal_id: int
+    version: int
+    field: str
+
+
+class SetPriority(Action, code="pr"):
+    """Deal id, version, level."""
+
+    deal_id: int
+    version: int
+    level: str
+
+
+class History(Action, code="hs"):
+    """Deal id, page."""
+
+    deal_id: int
+    page: int
+
+
+class Calls(Action, code="cl"):
+    deal_id: int
+
+
+class Listen(Action, code="lsn"):
+    """Call id: send its recording."""
+
+    call_id: int
+
+
+class ReassignMenu(Action, code="ram"):
+    deal_id: int
+    version: int
+
+
+class Reassign(Action, code="ra"):
+    """Deal id, version, user id (0 = nobody)."""
+
+    deal_id: int
+    version: int
+    user_id: int
+
+
+class Take(Action, code="tk"):
+    deal_id: int
+    version: int
+
+
 # tasks
-TASKS = action("ts")
-TASKS_PAGE = action("tsp", "i")  # page
-TASK_DONE = action("tdn", "is")  # task id, where the button is ("l<page>" the list, "n" a notification)
-TASK_SNOOZE = action("tsz", "iss")  # task id, option, where
+
+
+class Tasks(Action, code="ts"):
+    pass
+
+
+class TasksPage(Action, code="tsp"):
+    """Page."""
+
+    page: int
+
+
+class TaskDone(Action, code="tdn"):
+    """Task id, where the button is ("l<page>" the list, "n" a notification)."""
+
+    task_id: int
+    where: str
+
+
+class TaskSnooze(Action, code="tsz"):
+    """Task id, option, where."""
+
+    task_id: int
+    option: str
+    where: str
+
+
 # multi-step flows: each button carries the draft it confirms (see DialogService.confirmed)
-NEW_CREATE = action("ndc", "i")  # draft
-NEW_CANCEL = action("ndx", "i")  # draft
-NEW_SKIP = action("nds", "i")  # draft
-WHEN_AT = action("wa", "ii")  # a passed day's next-year date (minutes since 1970), draft
-CONTACT_SCOPE = action("csc", "si")  # "all" deals of a shared contact or "this" deal alone, draft
+
+
+class NewCreate(Action, code="ndc"):
+    """Draft."""
+
+    draft: int
+
+
+class NewCancel(Action, code="ndx"):
+    """Draft."""
+
+    draft: int
+
+
+class NewSkip(Action, code="nds"):
+    """Draft."""
+
+    draft: int
+
+
+class WhenAt(Action, code="wa"):
+    """A passed day's next-year date (minutes since 1970), draft."""
+
+    minutes: int
+    draft: int
+
+
+class ContactScopeChoice(Action, code="csc"):
+    """ "all" deals of a shared contact or "this" deal alone, draft."""
+
+    scope: str
+    draft: int
+
+
 # reports and team
-REPORT = action("rp", "si")  # period, seller telegram id (0 = team)
-REPORT_SELLERS = action("rps", "s")
-REPORT_CALLS = action("rpc", "si")  # period, seller telegram id (0 = team)
-TEAM = action("tm")
-TEAM_SELLER = action("tms", "i")  # user id
-DEACTIVATE_ASK = action("dea", "i")
-DEACTIVATE = action("de", "iii")  # user id, heir user id (0 = nobody), draft
-INVITE_MENU = action("ivm")
-INVITE = action("iv", "si")  # role, draft
-INVITE_REVOKE = action("ivr", "i")
-LANG = action("lg", "s")
-SETTINGS = action("st")
-SETTINGS_LANG = action("stl")
-ZONE_MENU = action("zm", "is")  # user id, where to go back ("s" settings, "t" the seller's page)
-ZONE_SET = action("zs", "iss")  # user id, IANA zone with "." for "/", where
-MORNING = action("mo", "s")  # "menu", "on", "off", "day" (when the working day begins), "tHHMM"
-TEAM_EXT = action("tmx", "i")  # user id
-CANCEL = action("cx")
+
+
+class Report(Action, code="rp"):
+    """Period, seller telegram id (0 = team)."""
+
+    period: str
+    seller: int
+
+
+class ReportSellers(Action, code="rps"):
+    period: str
+
+
+class ReportCalls(Action, code="rpc"):
+    """Period, seller telegram id (0 = team)."""
+
+    period: str
+    seller: int
+
+
+class Team(Action, code="tm"):
+    pass
+
+
+class TeamSeller(Action, code="tms"):
+    """User id."""
+
+    user_id: int
+
+
+class DeactivateAsk(Action, code="dea"):
+    user_id: int
+
+
+class Deactivate(Action, code="de"):
+    """User id, heir user id (0 = nobody), draft."""
+
+    user_id: int
+    heir_id: int
+    draft: int
+
+
+class InviteMenu(Action, code="ivm"):
+    pass
+
+
+class Invite(Action, code="iv"):
+    """Role, draft."""
+
+    role: str
+    draft: int
+
+
+class InviteRevoke(Action, code="ivr"):
+    invite_id: int
+
+
+class Lang(Action, code="lg"):
+    locale: str
+
+
+class Settings(Action, code="st"):
+    pass
+
+
+class SettingsLang(Action, code="stl"):
+    pass
+
+
+class ZoneMenu(Action, code="zm"):
+    """User id, where to go back ("s" settings, "t" the seller's page)."""
+
+    user_id: int
+    back: str
+
+
+class ZoneSet(Action, code="zs"):
+    """User id, IANA zone with "." for "/", where."""
+
+    user_id: int
+    zone: str
+    back: str
+
+
+class Morning(Action, code="mo"):
+    """ "menu", "on", "off", "day" (when the working day begins), "tHHMM"."""
+
+    option: str
+
+
+class TeamExtensions(Action, code="tmx"):
+    """User id."""
+
+    user_id: int
+
+
+class Cancel(Action, code="cx"):
+    pass
+
+
 # call pop-ups (telephony) and follow-ups
-CALL_BACK_DONE = action("cbd", "i")  # task id
-CALL_CREATE = action("ccr", "i")  # call id
-CALL_ATTACH = action("cat", "i")  # call id
-CALL_ATTACH_TO = action("catd", "ii")  # call id, deal id
-CALL_IGNORE = action("cig", "i")  # call id
-DIAL = action("dl", "ii")  # deal id, call-back task id (0 = none): ring the seller, then the customer
-CALL_OUTCOME = action("cou", "is")  # call id, outcome
-SNOOZE_MENU = action("szm", "ii")  # deal id, version
-SNOOZE = action("sz", "iis")  # deal id, version, option
-SNOOZE_DO = action("szd", "i")  # draft: snooze as the question says, without a reason
-LOWER = action("lw", "ii")
-NUDGE = action("ng", "i")  # deal id
-DIGEST = action("dg", "s")
-DIGEST_SET = action("dgs", "s")
+
+
+class CallBackDone(Action, code="cbd"):
+    """Task id."""
+
+    task_id: int
+
+
+class CallCreate(Action, code="ccr"):
+    """Call id."""
+
+    call_id: int
+
+
+class CallAttach(Action, code="cat"):
+    """Call id."""
+
+    call_id: int
+
+
+class CallAttachTo(Action, code="catd"):
+    """Call id, deal id."""
+
+    call_id: int
+    deal_id: int
+
+
+class CallIgnore(Action, code="cig"):
+    """Call id."""
+
+    call_id: int
+
+
+class Dial(Action, code="dl"):
+    """Deal id, call-back task id (0 = none): ring the seller, then the customer."""
+
+    deal_id: int
+    task_id: int
+
+
+class SetCallOutcome(Action, code="cou"):
+    """Call id, outcome."""
+
+    call_id: int
+    outcome: str
+
+
+class SnoozeMenu(Action, code="szm"):
+    """Deal id, version."""
+
+    deal_id: int
+    version: int
+
+
+class Snooze(Action, code="sz"):
+    """Deal id, version, option."""
+
+    deal_id: int
+    version: int
+    option: str
+
+
+class SnoozeDo(Action, code="szd"):
+    """Draft: snooze as the question says, without a reason."""
+
+    draft: int
+
+
+class Lower(Action, code="lw"):
+    deal_id: int
+    version: int
+
+
+class Nudge(Action, code="ng"):
+    """Deal id."""
+
+    deal_id: int
+
+
+class DigestSet(Action, code="dgs"):
+    option: str
+
+
 # the morning plan: a page of what is due; a task done or pushed from it (task id, option, the plan's page)
-PLAN_PAGE = action("mpp", "i")
-PLAN_TASK = action("mpt", "isi")  # option: "d" done, "1h" an hour later, "tm" tomorrow morning
+
+
+class PlanPage(Action, code="mpp"):
+    page: int
+
+
+class PlanTask(Action, code="mpt"):
+    """Option: "d" done, "1h" an hour later, "tm" tomorrow morning."""
+
+    task_id: int
+    option: str
+    page: int
+
+
+ACTIONS: tuple[type[Action], ...] = (
+    Noop,
+    Menu,
+    Board,
+    BoardSellers,
+    Column,
+    ColumnPage,
+    MyDeals,
+    Card,
+    CardFrom,
+    More,
+    BackToList,
+    Next,
+    Prev,
+    MoveMenu,
+    Move,
+    Won,
+    LostMenu,
+    Lost,
+    LostOther,
+    Note,
+    RemindMenu,
+    Remind,
+    RemindTyped,
+    RemindKind,
+    RemindAt,
+    RemindWords,
+    EditMenu,
+    Edit,
+    SetPriority,
+    History,
+    Calls,
+    Listen,
+    ReassignMenu,
+    Reassign,
+    Take,
+    Tasks,
+    TasksPage,
+    TaskDone,
+    TaskSnooze,
+    NewCreate,
+    NewCancel,
+    NewSkip,
+    WhenAt,
+    ContactScopeChoice,
+    Report,
+    ReportSellers,
+    ReportCalls,
+    Team,
+    TeamSeller,
+    DeactivateAsk,
+    Deactivate,
+    InviteMenu,
+    Invite,
+    InviteRevoke,
+    Lang,
+    Settings,
+    SettingsLang,
+    ZoneMenu,
+    ZoneSet,
+    Morning,
+    TeamExtensions,
+    Cancel,
+    CallBackDone,
+    CallCreate,
+    CallAttach,
+    CallAttachTo,
+    CallIgnore,
+    Dial,
+    SetCallOutcome,
+    SnoozeMenu,
+    Snooze,
+    SnoozeDo,
+    Lower,
+    Nudge,
+    DigestSet,
+    PlanPage,
+    PlanTask,
+)
+
+
+def codec() -> Codec:
+    """The codec that reads every action the chat knows back from a button."""
+    return Codec(ACTIONS)

@@ -1,5 +1,7 @@
 """The chat's features, one router each."""
 
+from __future__ import annotations
+
 from bot.core.features import (
     calls,
     card,
@@ -18,24 +20,29 @@ from bot.core.features import (
     tasks,
     team,
 )
+from bot.core.routing import Router
 
-ALL_ROUTERS = [
-    menu.router,
-    lists.router,
-    card.router,
-    card_edit.router,
-    remind.router,
-    new_deal.router,
-    tasks.router,
-    reports.router,
-    team.router,
-    settings.router,
-    followups.router,
-    escalation.router,
-    digest.router,
-    morning.router,
-    calls.router,
-    dialing.router,
-]
 
-__all__ = ["ALL_ROUTERS", "menu"]
+def routers() -> list[Router]:
+    """Every feature's router, in the order the chat consults them."""
+    return [
+        menu.router,
+        lists.router,
+        card.router,
+        card_edit.router,
+        remind.router,
+        new_deal.router,
+        tasks.router,
+        reports.router,
+        team.router,
+        settings.router,
+        followups.router,
+        escalation.router,
+        digest.router,
+        morning.router,
+        calls.router,
+        dialing.router,
+    ]
+
+
+__all__ = ["menu", "routers"]

@@ -4,9 +4,9 @@ in card_edit, reminders in remind)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 
 from bot.core import actions as A
-from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.events import SharedContact, Text
 from bot.core.features.cards import STAGE_ICON, event_text, stage_name
@@ -57,37 +57,37 @@ def moved_notice(ctx: ChatContext, deal: Deal) -> str:
 
 
 def back_to_card(ctx: ChatContext, deal_id: int) -> list[Button]:
-    return [Button.act("⬅ " + ctx.tr("Back to the card"), A.CARD, deal_id)]
+    return [Button.act("⬅ " + ctx.tr("Back to the card"), A.Card(deal_id))]
 
 
-@router.button(A.CARD)
-async def on_card(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Card)
+async def on_card(ctx: ChatContext, p: A.Card) -> Reply:
     """Open a deal's card (from a question asked in it: the question is dropped)."""
     dialog = await ctx.crm.dialogs.get(ctx.user.telegram_id)
     if dialog is not None and ctx.message_id and asked_in(dialog) == ctx.message_id:
         await ctx.crm.dialogs.drop(ctx.user.telegram_id)
-    return await show_card(ctx, p.num(0))
+    return await show_card(ctx, p.deal_id)
 
 
-@router.button(A.CARD_FROM)
-async def on_card_from(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.CardFrom)
+async def on_card_from(ctx: ChatContext, p: A.CardFrom) -> Reply:
     """Open a deal's card from a list, with the way back to it."""
-    view = deal_card(await details(ctx, p.num(0)), ctx, back=p.token(1))
+    view = deal_card(await details(ctx, p.deal_id), ctx, back=p.back)
     return Reply().edit(ctx.message_id, view)
 
 
-@router.button(A.MORE)
-async def on_more(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.More)
+async def on_more(ctx: ChatContext, p: A.More) -> Reply:
     """Show the card's less frequent buttons."""
-    view = deal_card(await details(ctx, p.num(0)), ctx, more=True, back=p.token(1))
+    view = deal_card(await details(ctx, p.deal_id), ctx, more=True, back=p.back)
     return Reply().edit(ctx.message_id, view)
 
 
-@router.button(A.NEXT, A.PREV)
-async def on_step(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Next, A.Prev)
+async def on_step(ctx: ChatContext, p: A.Next | A.Prev) -> Reply:
     """Move the deal one stage forward or back (a closed deal: reopen it) and redraw its card."""
-    deal_id, version = p.num(0), p.num(1)
-    if p.act == A.NEXT:
+    deal_id, version = p.deal_id, p.version
+    if isinstance(p, A.Next):
         deal = await ctx.crm.deals.move_next(deal_id=deal_id, actor=ctx.user, expected_version=version)
     elif (await details(ctx, deal_id, version)).deal.is_closed:
         deal = await ctx.crm.deals.reopen(deal_id=deal_id, actor=ctx.user, expected_version=version)
@@ -102,20 +102,20 @@ def reopened_notice(ctx: ChatContext, deal: Deal) -> str:
     return "↩ " + ctx.tr("Reopened in {stage}.", stage=stage_name(deal.stage, ctx.tr))
 
 
-@router.button(A.MOVE_MENU)
-async def on_move_menu(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.MoveMenu)
+async def on_move_menu(ctx: ChatContext, p: A.MoveMenu) -> Reply:
     """Offer every other stage."""
-    found = await details(ctx, p.num(0), p.num(1))
+    found = await details(ctx, p.deal_id, p.version)
     deal = found.deal
-    buttons = stage_buttons(found.pipeline, ctx, A.MOVE, deal.id, deal.version, exclude=deal.stage)
+    buttons = stage_buttons(found.pipeline, ctx, partial(A.Move, deal.id, deal.version), exclude=deal.stage)
     lines = [f"<b>{h(deal.title)}</b>", ctx.tr("Move to which stage?")]
     return Reply().edit(ctx.message_id, View.of(lines, [*buttons, back_to_card(ctx, deal.id)]))
 
 
-@router.button(A.MOVE)
-async def on_move(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Move)
+async def on_move(ctx: ChatContext, p: A.Move) -> Reply:
     """Move to the chosen stage; a lost stage first asks why."""
-    deal_id, version, stage_id = p.num(0), p.num(1), p.num(2)
+    deal_id, version, stage_id = p.deal_id, p.version, p.stage_id
     found = await details(ctx, deal_id, version)
     target = found.pipeline.stage(stage_id)
     if target.kind is StageKind.LOST:
@@ -126,10 +126,10 @@ async def on_move(ctx: ChatContext, p: Payload) -> Reply:
     return await show_moved(ctx, deal)
 
 
-@router.button(A.WON)
-async def on_won(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Won)
+async def on_won(ctx: ChatContext, p: A.Won) -> Reply:
     """Close the deal as won."""
-    deal = await ctx.crm.deals.mark_won(deal_id=p.num(0), actor=ctx.user, expected_version=p.num(1))
+    deal = await ctx.crm.deals.mark_won(deal_id=p.deal_id, actor=ctx.user, expected_version=p.version)
     reply = await show_moved(ctx, deal)
     return reply.answer("🏆 " + ctx.tr("Won!"))
 
@@ -140,35 +140,32 @@ async def lost_menu(ctx: ChatContext, found: DealDetails) -> Reply:
     buttons = [
         Button.act(
             ctx.tr(r),
-            A.LOST_OTHER if r == OTHER else A.LOST,
-            deal.id,
-            deal.version,
-            *(() if r == OTHER else (i,)),
+            A.LostOther(deal.id, deal.version) if r == OTHER else A.Lost(deal.id, deal.version, i),
         )
         for i, r in enumerate(reasons)
     ]
     if OTHER not in reasons:
-        buttons.append(Button.act(ctx.tr(OTHER), A.LOST_OTHER, deal.id, deal.version))
+        buttons.append(Button.act(ctx.tr(OTHER), A.LostOther(deal.id, deal.version)))
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     lines = [f"<b>{h(deal.title)}</b>", ctx.tr("Why was it lost?")]
     return Reply().edit(ctx.message_id, View.of(lines, [*rows, back_to_card(ctx, deal.id)]))
 
 
-@router.button(A.LOST_MENU)
-async def on_lost_menu(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.LostMenu)
+async def on_lost_menu(ctx: ChatContext, p: A.LostMenu) -> Reply:
     """Ask for the reason the deal was lost."""
-    return await lost_menu(ctx, await details(ctx, p.num(0), p.num(1)))
+    return await lost_menu(ctx, await details(ctx, p.deal_id, p.version))
 
 
-@router.button(A.LOST)
-async def on_lost(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Lost)
+async def on_lost(ctx: ChatContext, p: A.Lost) -> Reply:
     """Close the deal as lost for the chosen reason."""
     reasons = await ctx.crm.pipelines.lost_reasons()
-    index = p.num(2)
+    index = p.reason
     if index >= len(reasons):
         raise InvalidInput("lost reason", index, Why.NOT_VALID)
     deal = await ctx.crm.deals.mark_lost(
-        deal_id=p.num(0), reason=reasons[index], actor=ctx.user, expected_version=p.num(1)
+        deal_id=p.deal_id, reason=reasons[index], actor=ctx.user, expected_version=p.version
     )
     return await show_moved(ctx, deal)
 
@@ -203,19 +200,19 @@ def ask_again(
     return Reply().edit(asked_in(dialog), view)
 
 
-@router.button(A.LOST_OTHER)
-async def on_lost_other(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.LostOther)
+async def on_lost_other(ctx: ChatContext, p: A.LostOther) -> Reply:
     """Ask for the lost reason in the user's own words."""
-    await details(ctx, p.num(0), p.num(1))
+    await details(ctx, p.deal_id, p.version)
     return await ask(
-        ctx, "lost", {"deal_id": p.num(0), "version": p.num(1)}, ctx.tr("Why was it lost? A few words:")
+        ctx, "lost", {"deal_id": p.deal_id, "version": p.version}, ctx.tr("Why was it lost? A few words:")
     )
 
 
-@router.button(A.NOTE)
-async def on_note(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Note)
+async def on_note(ctx: ChatContext, p: A.Note) -> Reply:
     """Ask for a note."""
-    found = await details(ctx, p.num(0))
+    found = await details(ctx, p.deal_id)
     return await ask(
         ctx,
         "note",
@@ -233,41 +230,41 @@ EDIT_FIELDS = {  # the fields the card's Edit offers (card_edit asks for them)
 }
 
 
-@router.button(A.TAKE)
-async def on_take(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Take)
+async def on_take(ctx: ChatContext, p: A.Take) -> Reply:
     """Take an unassigned deal from the inbox."""
-    deal = await ctx.crm.deals.take(deal_id=p.num(0), actor=ctx.user, expected_version=p.num(1))
+    deal = await ctx.crm.deals.take(deal_id=p.deal_id, actor=ctx.user, expected_version=p.version)
     return await show_card(ctx, deal.id, notice="🙋 " + ctx.tr("The deal is yours now."))
 
 
-@router.button(A.REASSIGN_MENU)
-async def on_reassign_menu(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.ReassignMenu)
+async def on_reassign_menu(ctx: ChatContext, p: A.ReassignMenu) -> Reply:
     """Offer the team to hand the deal to (bosses)."""
-    found = await details(ctx, p.num(0), p.num(1))
+    found = await details(ctx, p.deal_id, p.version)
     deal = found.deal
     people = [u for u in await ctx.crm.users.list(actor=ctx.user, active=True) if u.id != deal.owner_id]
     buttons = [
-        Button.act(("👑 " if u.is_boss else "") + u.name, A.REASSIGN, deal.id, deal.version, u.id)
+        Button.act(("👑 " if u.is_boss else "") + u.name, A.Reassign(deal.id, deal.version, u.id))
         for u in people
     ]
     if deal.owner is not None:
-        buttons.append(Button.act("∅ " + ctx.tr("Nobody (inbox)"), A.REASSIGN, deal.id, deal.version, 0))
+        buttons.append(Button.act("∅ " + ctx.tr("Nobody (inbox)"), A.Reassign(deal.id, deal.version, 0)))
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     lines = [f"<b>{h(deal.title)}</b>", ctx.tr("Give this deal to:")]
     return Reply().edit(ctx.message_id, View.of(lines, [*rows, back_to_card(ctx, deal.id)]))
 
 
-@router.button(A.REASSIGN)
-async def on_reassign(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Reassign)
+async def on_reassign(ctx: ChatContext, p: A.Reassign) -> Reply:
     """Hand the deal to someone else, or to nobody."""
     target = None
-    if p.num(2):
-        user = await ctx.crm.users.get(p.num(2))
+    if p.user_id:
+        user = await ctx.crm.users.get(p.user_id)
         if user is None:
-            raise InvalidInput("owner", p.num(2))
+            raise InvalidInput("owner", p.user_id)
         target = user.telegram_id
     deal = await ctx.crm.deals.reassign(
-        deal_id=p.num(0), owner_telegram_id=target, actor=ctx.user, expected_version=p.num(1)
+        deal_id=p.deal_id, owner_telegram_id=target, actor=ctx.user, expected_version=p.version
     )
     who = deal.owner.name if deal.owner else ctx.tr("nobody")
     return await show_card(ctx, deal.id, notice="👥 " + ctx.tr("Given to {name}.", name=who))
@@ -281,10 +278,10 @@ def _event_line(event: DealEvent, ctx: ChatContext, names: Mapping[int, str], cu
     return f"<i>{when}</i> · {who}: {text}" if who else f"<i>{when}</i> · {text}"
 
 
-@router.button(A.HISTORY)
-async def on_history(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.History)
+async def on_history(ctx: ChatContext, p: A.History) -> Reply:
     """Show the deal's history, newest first, a page at a time."""
-    deal_id, page = p.num(0), p.num(1)
+    deal_id, page = p.deal_id, p.page
     found = await details(ctx, deal_id)
     events = await ctx.crm.deals.history(deal_id=deal_id, actor=ctx.user, newest_first=True)
     names = {s.id: stage_name(s, ctx.tr) for s in found.pipeline.stages}
@@ -293,9 +290,9 @@ async def on_history(ctx: ChatContext, p: Payload) -> Reply:
     lines = [f"📜 <b>{h(found.deal.title)}</b>", *(_event_line(e, ctx, names, currency) for e in chunk)]
     nav = []
     if page > 0:
-        nav.append(Button.act("◀", A.HISTORY, deal_id, page - 1))
+        nav.append(Button.act("◀", A.History(deal_id, page - 1)))
     if (page + 1) * HISTORY_PAGE < len(events):
-        nav.append(Button.act("▶", A.HISTORY, deal_id, page + 1))
+        nav.append(Button.act("▶", A.History(deal_id, page + 1)))
     return Reply().edit(ctx.message_id, View.of(lines, [nav, back_to_card(ctx, deal_id)]))
 
 
@@ -344,5 +341,5 @@ def passed_date(ctx: ChatContext, dialog: Dialog, error: PassedDate, question: s
     if error.next_year is not None:
         minutes = int((error.next_year - EPOCH).total_seconds() // 60)
         label = "📅 " + ctx.tr.label("Next year: {when}", when=ctx.tr.when(error.next_year, now=ctx.now))
-        buttons.append([Button.act(label, A.WHEN_AT, minutes, dialog.draft)])
+        buttons.append([Button.act(label, A.WhenAt(minutes, dialog.draft))])
     return ask_again(ctx, dialog, lines, buttons)

@@ -4,7 +4,6 @@ this one), the priority picked."""
 from __future__ import annotations
 
 from bot.core import actions as A
-from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.errors import explain
 from bot.core.events import SharedContact, Text
@@ -30,16 +29,16 @@ from crm_core.domain.phones import pretty as pretty_phone
 router = Router("card_edit")
 
 
-@router.button(A.EDIT_MENU)
-async def on_edit_menu(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.EditMenu)
+async def on_edit_menu(ctx: ChatContext, p: A.EditMenu) -> Reply:
     """Offer the fields that can be edited."""
-    found = await details(ctx, p.num(0), p.num(1))
+    found = await details(ctx, p.deal_id, p.version)
     d, v, tr = found.deal.id, found.deal.version, ctx.tr
-    buttons = [Button.act(tr(label), A.EDIT, d, v, key) for key, label in EDIT_FIELDS.items()]
+    buttons = [Button.act(tr(label), A.Edit(d, v, key)) for key, label in EDIT_FIELDS.items()]
     rows = [
         buttons[0:2],
         buttons[2:4],
-        [buttons[4], Button.act(tr("Priority"), A.EDIT, d, v, "priority")],
+        [buttons[4], Button.act(tr("Priority"), A.Edit(d, v, "priority"))],
         back_to_card(ctx, d),
     ]
     return Reply().edit(
@@ -47,20 +46,17 @@ async def on_edit_menu(ctx: ChatContext, p: Payload) -> Reply:
     )
 
 
-@router.button(A.EDIT)
-async def on_edit(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Edit)
+async def on_edit(ctx: ChatContext, p: A.Edit) -> Reply:
     """Ask for the new value of a field (priority has buttons)."""
-    found = await details(ctx, p.num(0), p.num(1))
-    field, tr, deal = p.token(2), ctx.tr, found.deal
+    found = await details(ctx, p.deal_id, p.version)
+    field, tr, deal = p.field, ctx.tr, found.deal
     if field == "priority":
         rows = [
             [
                 Button.act(
                     ("• " if deal.priority is level else "") + tr(level.value),
-                    A.PRIORITY,
-                    deal.id,
-                    deal.version,
-                    level.value,
+                    A.SetPriority(deal.id, deal.version, level.value),
                 )
                 for level in Priority
             ],
@@ -80,19 +76,19 @@ async def on_edit(ctx: ChatContext, p: Payload) -> Reply:
     return await ask(ctx, "edit", {"deal_id": deal.id, "version": deal.version, "field": field}, question)
 
 
-@router.button(A.PRIORITY)
-async def on_priority(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.SetPriority)
+async def on_priority(ctx: ChatContext, p: A.SetPriority) -> Reply:
     """Set the deal's priority."""
     try:
-        level = Priority(p.token(2))
+        level = Priority(p.level)
     except ValueError:
-        raise InvalidInput("priority", p.token(2)) from None
-    found = await details(ctx, p.num(0), p.num(1))
+        raise InvalidInput("priority", p.level) from None
+    found = await details(ctx, p.deal_id, p.version)
     if found.deal.priority is not level:
         await ctx.crm.deals.set_priority(
-            deal_id=p.num(0), priority=level, actor=ctx.user, expected_version=p.num(1)
+            deal_id=p.deal_id, priority=level, actor=ctx.user, expected_version=p.version
         )
-    return await show_card(ctx, p.num(0))
+    return await show_card(ctx, p.deal_id)
 
 
 @router.flow("edit")
@@ -133,29 +129,27 @@ async def ask_contact_scope(ctx: ChatContext, dialog: Dialog, value: str, shared
         [
             Button.act(
                 "👥 " + tr.label_n("For all {n} deals", "For all {n} deals", n),
-                A.CONTACT_SCOPE,
-                "all",
-                asked.draft,
+                A.ContactScopeChoice("all", asked.draft),
             )
         ],
         [
             Button.act(
-                "👤 " + tr.label("Only this deal: its own contact"), A.CONTACT_SCOPE, "this", asked.draft
+                "👤 " + tr.label("Only this deal: its own contact"), A.ContactScopeChoice("this", asked.draft)
             )
         ],
     ]
     return ask_again(ctx, dialog, lines, buttons)
 
 
-@router.button(A.CONTACT_SCOPE)
-async def on_contact_scope(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.ContactScopeChoice)
+async def on_contact_scope(ctx: ChatContext, p: A.ContactScopeChoice) -> Reply:
     """Save the typed change for all the contact's deals, or give this deal a contact of its own."""
     try:
-        scope = ContactScope(p.token(0))
+        scope = ContactScope(p.scope)
     except ValueError:
-        raise InvalidInput("answer", p.token(0)) from None
+        raise InvalidInput("answer", p.scope) from None
     dialog = await ctx.crm.dialogs.confirmed(
-        ctx.user.telegram_id, flow="edit", draft=p.num(1), step="scope", what="question"
+        ctx.user.telegram_id, flow="edit", draft=p.draft, step="scope", what="question"
     )
     await ctx.crm.deals.edit(
         deal_id=int(dialog.data["deal_id"]),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from bot.core import actions as A
+from bot.core.codec import Action
 from bot.core.context import ChatContext
 from bot.core.features.cards import PRIORITY_ICON, STAGE_ICON, stage_label, stage_name, task_text
 from bot.core.i18n import h, isolate
@@ -115,7 +116,7 @@ def back_to_list(back: str, ctx: ChatContext) -> list[list[Button]]:
     if not back:
         return []
     label = ctx.tr.label("Back to the plan") if back.startswith("mp.") else ctx.tr.label("Back to the list")
-    return [[Button.act("⬅ " + label, A.BACK_TO_LIST, back)]]
+    return [[Button.act("⬅ " + label, A.BackToList(back))]]
 
 
 def card_buttons(details: DealDetails, ctx: ChatContext, back: str = "") -> list[list[Button]]:
@@ -124,27 +125,27 @@ def card_buttons(details: DealDetails, ctx: ChatContext, back: str = "") -> list
     d, v = deal.id, deal.version
     if deal.owner is None and not user.is_boss:
         return [
-            [Button.act("🙋 " + tr.label("Take this deal"), A.TAKE, d, v)],
-            [Button.act("📜 " + tr.label("History"), A.HISTORY, d, 0)],
+            [Button.act("🙋 " + tr.label("Take this deal"), A.Take(d, v))],
+            [Button.act("📜 " + tr.label("History"), A.History(d, 0))],
         ]
-    more = Button.act("⋯ " + tr.label("More"), A.MORE, d, back)
-    note = Button.act("📝 " + tr.label("Note"), A.NOTE, d, v)
+    more = Button.act("⋯ " + tr.label("More"), A.More(d, back))
+    note = Button.act("📝 " + tr.label("Note"), A.Note(d, v))
     if deal.is_closed:  # it can only go back where it was won or lost from
         again = stage_label(deal.reopen_stage(pipeline), tr)
         label = "↩ " + tr.label("Reopen in {stage}", stage=again)
-        reopen = Button.act(label if fits(label) else f"↩ {again}", A.PREV, d, v)
+        reopen = Button.act(label if fits(label) else f"↩ {again}", A.Prev(d, v))
         return _packed([reopen], [note, more]) + back_to_list(back, ctx)
     following = pipeline.next_after(deal.stage)
-    call = [Button.act("📞 " + tr.label("Call"), A.DIAL, d, 0)] if can_dial(deal, ctx) else []
+    call = [Button.act("📞 " + tr.label("Call"), A.Dial(d, 0))] if can_dial(deal, ctx) else []
     step = []
     if following is not None and following.is_open:  # "Won ▶" would say what "Won" says
-        step.append(Button.act(f"{stage_label(following, tr)} ▶", A.NEXT, d, v))
+        step.append(Button.act(f"{stage_label(following, tr)} ▶", A.Next(d, v)))
     return _packed(
         step,
-        [note, Button.act("⏰ " + tr.label("Remind"), A.REMIND_MENU, d, v), *call],
+        [note, Button.act("⏰ " + tr.label("Remind"), A.RemindMenu(d, v)), *call],
         [
-            Button.act("🏆 " + tr.label("Won"), A.WON, d, v),
-            Button.act("🚫 " + tr.label("Lost"), A.LOST_MENU, d, v),
+            Button.act("🏆 " + tr.label("Won"), A.Won(d, v)),
+            Button.act("🚫 " + tr.label("Lost"), A.LostMenu(d, v)),
             more,
         ],
     ) + back_to_list(back, ctx)
@@ -154,19 +155,19 @@ def more_buttons(details: DealDetails, ctx: ChatContext, back: str = "") -> list
     """The card's less frequent buttons: another stage, edit, snooze, history, calls, reassign."""
     deal, pipeline, tr = details.deal, details.pipeline, ctx.tr
     d, v = deal.id, deal.version
-    moves, rest = [], [Button.act("📜 " + tr.label("History"), A.HISTORY, d, 0)]
+    moves, rest = [], [Button.act("📜 " + tr.label("History"), A.History(d, 0))]
     if not deal.is_closed:
         previous = pipeline.previous_before(deal.stage)
         if previous is not None:
-            moves.append(Button.act(f"◀ {stage_label(previous, tr)}", A.PREV, d, v))
-        moves.append(Button.act("↔️ " + tr.label("Move to…"), A.MOVE_MENU, d, v))
-        moves.append(Button.act("✏️ " + tr.label("Edit"), A.EDIT_MENU, d, v))
-        rest.append(Button.act("💤 " + tr.label("Snooze"), A.SNOOZE_MENU, d, v))
+            moves.append(Button.act(f"◀ {stage_label(previous, tr)}", A.Prev(d, v)))
+        moves.append(Button.act("↔️ " + tr.label("Move to…"), A.MoveMenu(d, v)))
+        moves.append(Button.act("✏️ " + tr.label("Edit"), A.EditMenu(d, v)))
+        rest.append(Button.act("💤 " + tr.label("Snooze"), A.SnoozeMenu(d, v)))
     if details.call_count:
-        rest.append(Button.act("📞 " + tr.label("Calls") + f" ({details.call_count})", A.CALLS, d))
+        rest.append(Button.act("📞 " + tr.label("Calls") + f" ({details.call_count})", A.Calls(d)))
     if ctx.user.is_boss:
-        rest.append(Button.act("👥 " + tr.label("Reassign"), A.REASSIGN_MENU, d, v))
-    to_card = Button.act("⬅ " + tr.label("Back"), *((A.CARD_FROM, d, back) if back else (A.CARD, d)))
+        rest.append(Button.act("👥 " + tr.label("Reassign"), A.ReassignMenu(d, v)))
+    to_card = Button.act("⬅ " + tr.label("Back"), A.CardFrom(d, back) if back else A.Card(d))
     return _packed(moves, rest, [to_card])
 
 
@@ -186,10 +187,11 @@ def deal_card(
 
 
 def stage_buttons(
-    pipeline: Pipeline, ctx: ChatContext, act: str, *args: int, exclude: Stage | None = None
+    pipeline: Pipeline, ctx: ChatContext, to_stage: Callable[[int], Action], *, exclude: Stage | None = None
 ) -> list[list[Button]]:
+    """A button for each stage (but ``exclude``), two to a row, its action ``to_stage(stage id)``."""
     buttons = [
-        Button.act(f"{STAGE_ICON[s.kind]} {stage_label(s, ctx.tr)}", act, *args, s.id)
+        Button.act(f"{STAGE_ICON[s.kind]} {stage_label(s, ctx.tr)}", to_stage(s.id))
         for s in pipeline.stages
         if s != exclude
     ]

@@ -7,7 +7,6 @@ from typing import Any
 
 from bot.core import actions as A
 from bot.core.chart import drawn, loss_chart
-from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.features.cards import stage_label, stage_name
 from bot.core.features.deal_view import beside
@@ -108,12 +107,12 @@ async def digest_messages(ctx: ChatContext, digest: Digest) -> list[Outgoing]:
             buttons += beside(
                 "📣 ",
                 deal.title,
-                Button.act("📣", A.NUDGE, deal.id),
-                Button.act("👥 " + tr.label("Reassign"), A.REASSIGN_MENU, deal.id, deal.version),
+                Button.act("📣", A.Nudge(deal.id)),
+                Button.act("👥 " + tr.label("Reassign"), A.ReassignMenu(deal.id, deal.version)),
             )
     prefs = await ctx.crm.followups.preferences(actor=ctx.user)
     buttons.append(
-        [Button.act("🕘 " + tr.label("Digest time: {time}", time=prefs.digest_time), A.DIGEST_SET, "menu")]
+        [Button.act("🕘 " + tr.label("Digest time: {time}", time=prefs.digest_time), A.DigestSet("menu"))]
     )
     texts = split_messages(lines)
     views: list[Outgoing] = [View(text) for text in texts[:-1]]
@@ -150,25 +149,24 @@ async def on_digest(ctx: ChatContext, args: str) -> Reply:
     return reply
 
 
-@router.button(A.DIGEST_SET)
-async def on_digest_settings(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.DigestSet)
+async def on_digest_settings(ctx: ChatContext, p: A.DigestSet) -> Reply:
     """Digest time, the digest on/off (bosses), the morning plan on/off."""
-    option, tr = p.token(0), ctx.tr
+    option, tr = p.option, ctx.tr
     if option == "menu":
         times = ["07:00", "08:00", "09:00", "10:00", "18:00"]
         prefs = await ctx.crm.followups.preferences(actor=ctx.user)
         rows = [
             [
                 Button.act(
-                    ("• " if t == prefs.digest_time else "") + t, A.DIGEST_SET, "t" + t.replace(":", "")
+                    ("• " if t == prefs.digest_time else "") + t, A.DigestSet("t" + t.replace(":", ""))
                 )
                 for t in times
             ],
             [
                 Button.act(
                     "🔕 " + tr("No digest") if prefs.digest_enabled else "🔔 " + tr("Digest on"),
-                    A.DIGEST_SET,
-                    "off" if prefs.digest_enabled else "on",
+                    A.DigestSet("off" if prefs.digest_enabled else "on"),
                 )
             ],
         ]

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from bot.core import actions as A
-from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.features.card import (
     details,
@@ -47,18 +46,18 @@ async def escalation(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
         buttons += beside(
             "👥 ",
             deal.title,
-            Button.act("👥", A.REASSIGN_MENU, deal.id, deal.version),
-            Button.act("📣 " + nudge, A.NUDGE, deal.id),
+            Button.act("👥", A.ReassignMenu(deal.id, deal.version)),
+            Button.act("📣 " + nudge, A.Nudge(deal.id)),
         )
     if len(lines) == 1:
         return []
     return [View.of(lines, buttons)]
 
 
-@router.button(A.NUDGE)
-async def on_nudge(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Nudge)
+async def on_nudge(ctx: ChatContext, p: A.Nudge) -> Reply:
     """A boss asks the seller to follow up on the deal."""
-    deal = await ctx.crm.followups.nudge(deal_id=p.num(0), actor=ctx.user)
+    deal = await ctx.crm.followups.nudge(deal_id=p.deal_id, actor=ctx.user)
     who = deal.owner.name if deal.owner else ctx.tr("nobody")
     return Reply().answer("📣 " + ctx.tr("{name} has been nudged.", name=who))
 

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from bot.core import actions as A
-from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.errors import refusal_reason
 from bot.core.events import SharedContact, Text
@@ -76,7 +75,7 @@ async def stale_reminder(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
             f"• <b>{h(deal.title)}</b> — {stage_name(deal.stage, tr)}, "
             + tr("{time} in stage", time=tr.days(ctx.now - deal.stage_entered_at))
         )
-        buttons.append([Button.act(deal_label(deal, ctx)[0], A.CARD, deal.id)])
+        buttons.append([Button.act(deal_label(deal, ctx)[0], A.Card(deal.id))])
     lines.append("<i>" + tr("Open a deal to move it on, snooze it, or let it go.") + "</i>")
     return [View.of(lines, buttons)]
 
@@ -90,37 +89,37 @@ def reminder_card(ctx: ChatContext, found: Any, notice: str) -> View:
     if following is not None:
         rows.append(
             [
-                Button.act(f"{stage_label(following, tr)} ▶", A.NEXT, d, v),
-                Button.act("↔️ " + tr("Move to…"), A.MOVE_MENU, d, v),
+                Button.act(f"{stage_label(following, tr)} ▶", A.Next(d, v)),
+                Button.act("↔️ " + tr("Move to…"), A.MoveMenu(d, v)),
             ]
         )
     rows.append(
         [
-            Button.act("💤 " + tr("Snooze"), A.SNOOZE_MENU, d, v),
-            Button.act("🔻 " + tr("Lower priority"), A.LOWER, d, v),
+            Button.act("💤 " + tr("Snooze"), A.SnoozeMenu(d, v)),
+            Button.act("🔻 " + tr("Lower priority"), A.Lower(d, v)),
         ]
     )
     rows.append(
         [
-            Button.act("🚫 " + tr("Lost"), A.LOST_MENU, d, v),
-            Button.act("📂 " + tr("Open the card"), A.CARD, d),
+            Button.act("🚫 " + tr("Lost"), A.LostMenu(d, v)),
+            Button.act("📂 " + tr("Open the card"), A.Card(d)),
         ]
     )
     return View(card.html, tuple(tuple(r) for r in rows))
 
 
-@router.button(A.SNOOZE_MENU)
-async def on_snooze_menu(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.SnoozeMenu)
+async def on_snooze_menu(ctx: ChatContext, p: A.SnoozeMenu) -> Reply:
     """Offer how long to snooze the deal's reminders."""
-    found = await details(ctx, p.num(0), p.num(1))
+    found = await details(ctx, p.deal_id, p.version)
     d, v, tr = found.deal.id, found.deal.version, ctx.tr
     rows = [
         [
-            Button.act(tr("1 day"), A.SNOOZE, d, v, "1d"),
-            Button.act(tr("3 days"), A.SNOOZE, d, v, "3d"),
-            Button.act(tr("A week"), A.SNOOZE, d, v, "1w"),
+            Button.act(tr("1 day"), A.Snooze(d, v, "1d")),
+            Button.act(tr("3 days"), A.Snooze(d, v, "3d")),
+            Button.act(tr("A week"), A.Snooze(d, v, "1w")),
         ],
-        [Button.act("📅 " + tr("Until a date…"), A.SNOOZE, d, v, "date")],
+        [Button.act("📅 " + tr("Until a date…"), A.Snooze(d, v, "date"))],
         back_to_card(ctx, d),
     ]
     return Reply().edit(
@@ -128,10 +127,10 @@ async def on_snooze_menu(ctx: ChatContext, p: Payload) -> Reply:
     )
 
 
-@router.button(A.SNOOZE)
-async def on_snooze(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Snooze)
+async def on_snooze(ctx: ChatContext, p: A.Snooze) -> Reply:
     """Ask why the deal is snoozed (or until when, for a date)."""
-    deal_id, version, option = p.num(0), p.num(1), p.token(2)
+    deal_id, version, option = p.deal_id, p.version, p.option
     await details(ctx, deal_id, version)
     data: dict[str, Any] = {"deal_id": deal_id, "version": version, "message_id": ctx.message_id}
     if option == "date":
@@ -165,7 +164,7 @@ async def _ask_until(
 async def _ask_reason(ctx: ChatContext, data: dict[str, Any], until: datetime) -> Reply:
     data = {**data, "until": until.isoformat()}
     dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="snooze", step="reason", data=data)
-    skip = [[Button.act("⏭ " + ctx.tr("No reason"), A.SNOOZE_DO, dialog.draft)]]
+    skip = [[Button.act("⏭ " + ctx.tr("No reason"), A.SnoozeDo(dialog.draft))]]
     text = ctx.tr(
         "Snoozing until {when}. Why? A few words for the history:", when=ctx.tr.when(until, now=ctx.now)
     )
@@ -184,24 +183,24 @@ async def _snooze(ctx: ChatContext, data: dict[str, Any], until: datetime, reaso
     return Reply().edit(message_id, deal_card(await details(ctx, deal.id), ctx, notice=notice))
 
 
-@router.button(A.SNOOZE_DO)
-async def on_snooze_do(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.SnoozeDo)
+async def on_snooze_do(ctx: ChatContext, p: A.SnoozeDo) -> Reply:
     """Snooze as the question this button came with says, without a reason."""
     dialog = await ctx.crm.dialogs.confirmed(
-        ctx.user.telegram_id, flow="snooze", draft=p.num(0), step="reason", what="question"
+        ctx.user.telegram_id, flow="snooze", draft=p.draft, step="reason", what="question"
     )
     data = dialog.data
     until = datetime.fromisoformat(data["until"])
     return await _snooze(ctx, data, until, None)
 
 
-@router.button(A.WHEN_AT)
-async def on_when_at(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.WhenAt)
+async def on_when_at(ctx: ChatContext, p: A.WhenAt) -> Reply:
     """The day typed, next year: the answer to the question (a reminder's or a snooze's time) it came with."""
     dialog = await ctx.crm.dialogs.get(ctx.user.telegram_id)
-    if dialog is None or dialog.draft != p.num(1) or (dialog.flow, dialog.step) not in WHEN_QUESTIONS:
+    if dialog is None or dialog.draft != p.draft or (dialog.flow, dialog.step) not in WHEN_QUESTIONS:
         raise OutOfDate("question")
-    when = within_horizon("time", from_epoch_minutes(p.num(0)), now=ctx.now)  # a forged one too far ahead
+    when = within_horizon("time", from_epoch_minutes(p.minutes), now=ctx.now)  # a forged one too far ahead
     if when <= ctx.now:
         raise InvalidInput("time", when.isoformat(), Why.IN_THE_PAST)
     insist = dialog.step == "hours"  # "Keep 23:26" from the working-hours question is kept as it is
@@ -240,13 +239,13 @@ async def on_snooze_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedC
     )
 
 
-@router.button(A.LOWER)
-async def on_lower(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Lower)
+async def on_lower(ctx: ChatContext, p: A.Lower) -> Reply:
     """Lower the deal's priority."""
     await ctx.crm.deals.set_priority(
-        deal_id=p.num(0), priority=Priority.LOW, actor=ctx.user, expected_version=p.num(1)
+        deal_id=p.deal_id, priority=Priority.LOW, actor=ctx.user, expected_version=p.version
     )
-    return await show_card(ctx, p.num(0), notice="🔻 " + ctx.tr("Priority lowered."))
+    return await show_card(ctx, p.deal_id, notice="🔻 " + ctx.tr("Priority lowered."))
 
 
 __all__ = ["split_messages"]

@@ -4,7 +4,6 @@ opens from a seller's page in /team."""
 from __future__ import annotations
 
 from bot.core import actions as A
-from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.events import SharedContact, Text
 from bot.core.features.menu import LANGUAGES
@@ -49,16 +48,16 @@ async def settings_view(ctx: ChatContext, notice: str | None = None, user: User 
     ]
     buttons = [
         [
-            Button.act("🕒 " + tr("Time zone…"), A.ZONE_MENU, user.id, SETTINGS),
-            Button.act("🌐 " + tr("Language…"), A.SETTINGS_LANG),
+            Button.act("🕒 " + tr("Time zone…"), A.ZoneMenu(user.id, SETTINGS)),
+            Button.act("🌐 " + tr("Language…"), A.SettingsLang()),
         ]
     ]
     if user.is_boss:
         lines.append("🕘 " + tr("Digest time: {time}", time=prefs.digest_time))
-        buttons.append([Button.act("🕘 " + tr("Digest…"), A.DIGEST_SET, "menu")])
+        buttons.append([Button.act("🕘 " + tr("Digest…"), A.DigestSet("menu"))])
     else:
         lines.append("☀️ " + morning_line(ctx, prefs.morning_plan_enabled, prefs.morning_time))
-        buttons.append([Button.act("☀️ " + tr("Morning plan…"), A.MORNING, "menu")])
+        buttons.append([Button.act("☀️ " + tr("Morning plan…"), A.Morning("menu"))])
     return View.of(lines, buttons)
 
 
@@ -77,20 +76,20 @@ async def on_settings(ctx: ChatContext, args: str) -> Reply:
     return Reply().send(await settings_view(ctx))
 
 
-@router.button(A.SETTINGS)
-async def on_settings_button(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Settings)
+async def on_settings_button(ctx: ChatContext, p: A.Settings) -> Reply:
     return Reply().edit(ctx.message_id, await settings_view(ctx))
 
 
-@router.button(A.SETTINGS_LANG)
-async def on_settings_lang(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.SettingsLang)
+async def on_settings_lang(ctx: ChatContext, p: A.SettingsLang) -> Reply:
     """The language buttons of /lang (a choice sends the menu in the new language)."""
     buttons = [
         [
-            Button.act(("• " if code == ctx.user.locale else "") + name, A.LANG, code)
+            Button.act(("• " if code == ctx.user.locale else "") + name, A.Lang(code))
             for code, name in LANGUAGES.items()
         ],
-        [Button.act("⬅ " + ctx.tr("Settings"), A.SETTINGS)],
+        [Button.act("⬅ " + ctx.tr("Settings"), A.Settings())],
     ]
     return Reply().edit(ctx.message_id, View.of([ctx.tr("Choose your language:")], buttons))
 
@@ -100,23 +99,20 @@ async def on_settings_lang(ctx: ChatContext, p: Payload) -> Reply:
 
 def _back(ctx: ChatContext, person: User, where: str) -> Button:
     if where == TEAM:
-        return Button.act("⬅ " + ctx.tr("Back"), A.TEAM_SELLER, person.id)
-    return Button.act("⬅ " + ctx.tr("Settings"), A.SETTINGS)
+        return Button.act("⬅ " + ctx.tr("Back"), A.TeamSeller(person.id))
+    return Button.act("⬅ " + ctx.tr("Settings"), A.Settings())
 
 
-@router.button(A.ZONE_MENU)
-async def on_zone_menu(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.ZoneMenu)
+async def on_zone_menu(ctx: ChatContext, p: A.ZoneMenu) -> Reply:
     """Offer the common zones of the person's language, or a typed city or IANA name."""
-    person, where = await _person(ctx, p.num(0)), p.token(1)
+    person, where = await _person(ctx, p.user_id), p.back
     tr = ctx.tr
     zones = common_zones(person.locale)
     picks = [
         Button.act(
             ("• " if z == person.timezone else "") + f"{city_name(z, tr.locale)} {utc_offset(z, ctx.now)}",
-            A.ZONE_SET,
-            person.id,
-            z.replace("/", "."),
-            where,
+            A.ZoneSet(person.id, z.replace("/", "."), where),
         )
         for z in zones
     ]
@@ -151,13 +147,13 @@ async def _after_zone(ctx: ChatContext, person: User, where: str) -> View:
     return await settings_view(ctx, notice=notice, user=person)
 
 
-@router.button(A.ZONE_SET)
-async def on_zone_set(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.ZoneSet)
+async def on_zone_set(ctx: ChatContext, p: A.ZoneSet) -> Reply:
     """Set the picked zone (a forged one is refused by the core)."""
-    zone = p.token(1).replace(".", "/")  # a button's token has no "/"
-    person = await _set_zone(ctx, await _person(ctx, p.num(0)), zone)
+    zone = p.zone.replace(".", "/")  # a button's token has no "/"
+    person = await _set_zone(ctx, await _person(ctx, p.user_id), zone)
     await ctx.crm.dialogs.drop(ctx.user.telegram_id)
-    return Reply().edit(ctx.message_id, await _after_zone(ctx, person, p.token(2)))
+    return Reply().edit(ctx.message_id, await _after_zone(ctx, person, p.back))
 
 
 @router.flow("zone")
@@ -183,10 +179,10 @@ async def on_zone_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedCon
 # -- the morning plan -----------------------------------------------------------------------------
 
 
-@router.button(A.MORNING)
-async def on_morning(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Morning)
+async def on_morning(ctx: ChatContext, p: A.Morning) -> Reply:
     """The morning plan on or off, and when it comes: a time, or when the working day begins."""
-    option, tr = p.token(0), ctx.tr
+    option, tr = p.option, ctx.tr
     notice = None
     if option != "menu":
         if option in ("on", "off"):
@@ -205,21 +201,21 @@ async def on_morning(ctx: ChatContext, p: Payload) -> Reply:
         morning_line(ctx, prefs.morning_plan_enabled, prefs.morning_time),
     ] + ([notice] if notice else [])
     switch = (
-        Button.act("🔕 " + tr("Turn off"), A.MORNING, "off")
+        Button.act("🔕 " + tr("Turn off"), A.Morning("off"))
         if prefs.morning_plan_enabled
-        else Button.act("🔔 " + tr("Turn on"), A.MORNING, "on")
+        else Button.act("🔔 " + tr("Turn on"), A.Morning("on"))
     )
     marked = prefs.morning_time if prefs.morning_plan_enabled else "-"
     times = [
-        Button.act(("• " if t == marked else "") + t, A.MORNING, "t" + t.replace(":", ""))
+        Button.act(("• " if t == marked else "") + t, A.Morning("t" + t.replace(":", "")))
         for t in MORNING_TIMES
     ]
     day = ("• " if prefs.morning_plan_enabled and marked is None else "") + tr("When the day begins")
     rows = [
         [switch],
         *[times[i : i + 3] for i in range(0, len(times), 3)],
-        [Button.act(day, A.MORNING, "day")],
-        [Button.act("⬅ " + tr("Settings"), A.SETTINGS)],
+        [Button.act(day, A.Morning("day"))],
+        [Button.act("⬅ " + tr("Settings"), A.Settings())],
     ]
     return Reply().edit(ctx.message_id, View.of(lines, rows))
 
