@@ -1,57 +1,55 @@
 """Every button action the chat knows: its code on the wire and its named, typed fields (see ``codec``).
 
-The codes and the fields' order are the wire format of buttons already in users' chats: never change
-them; add a new action instead. Retired codes, not to be used again: "dg".
+The codes and the order and kinds of the fields are the wire format of buttons already in users' chats
+(``tests/unit/test_button_actions.py`` holds them): never change them, add an action instead. Retired
+codes, never to be used again: "dg".
 """
 
 from __future__ import annotations
 
 from bot.core.codec import Action, Codec
 
+# the menu, the board and its lists
+
 
 class Noop(Action, code="no"):
-    pass
+    """A button that does nothing (a label in a keyboard)."""
 
 
 class Menu(Action, code="mn"):
-    pass
-
-
-# the board and its columns: owner filter (telegram id, 0 = all), stage, order, page cursor
+    """The main menu."""
 
 
 class Board(Action, code="bd"):
-    owner: int
+    owner: int  # the seller's telegram id, 0 = everyone's deals
 
 
 class BoardSellers(Action, code="bds"):
-    pass
+    """Choose whose board to see."""
 
 
 class Column(Action, code="col"):
-    """Stage id, owner filter, order ("n" newest, "w" waiting)."""
-
     stage_id: int
-    owner: int
-    order: str
+    owner: int  # as on the board
+    order: str  # "n" newest first, "w" waiting longest
 
 
 class ColumnPage(Action, code="colp"):
-    """... plus a cursor, "-" prefix = backwards."""
-
     stage_id: int
     owner: int
     order: str
-    cursor: str
+    cursor: str  # "-" first: backwards
 
 
 class MyDeals(Action, code="my"):
-    """Cursor ("" first page)."""
-
-    page: str
+    page: str  # its number, digits
 
 
-# the deal card
+class BackToList(Action, code="bkl"):
+    back: str  # the list a card was opened from: "my.2", "c.5.0.n[.cursor]", "mp.1"
+
+
+# the deal card: a version is the one the user saw (an older one: the card changed meanwhile)
 
 
 class Card(Action, code="cd"):
@@ -59,28 +57,16 @@ class Card(Action, code="cd"):
 
 
 class CardFrom(Action, code="cdl"):
-    """Deal id, the list it was opened from ("my.2", "c.5.0.n[.cursor]")."""
-
     deal_id: int
-    back: str
+    back: str  # the list it was opened from (see BackToList)
 
 
 class More(Action, code="mr"):
-    """The card's less frequent buttons: deal id, the list it came from ("" none)."""
-
     deal_id: int
-    back: str
-
-
-class BackToList(Action, code="bkl"):
-    """The list a card was opened from."""
-
-    back: str
+    back: str  # "" none
 
 
 class Next(Action, code="nx"):
-    """Deal id, version."""
-
     deal_id: int
     version: int
 
@@ -96,8 +82,6 @@ class MoveMenu(Action, code="mvm"):
 
 
 class Move(Action, code="mv"):
-    """Deal id, version, stage id."""
-
     deal_id: int
     version: int
     stage_id: int
@@ -114,11 +98,9 @@ class LostMenu(Action, code="lsm"):
 
 
 class Lost(Action, code="ls"):
-    """Deal id, version, reason id in the list (index)."""
-
     deal_id: int
     version: int
-    reason: int
+    reason: int  # its index in the lost reasons
 
 
 class LostOther(Action, code="lso"):
@@ -131,69 +113,24 @@ class Note(Action, code="nt"):
     version: int
 
 
-class RemindMenu(Action, code="rmm"):
-    deal_id: int
-    version: int
-
-
-class Remind(Action, code="rm"):
-    """Deal id, version, option."""
-
-    deal_id: int
-    version: int
-    option: str
-
-
-class RemindTyped(Action, code="rmt"):
-    deal_id: int
-    version: int
-
-
-class RemindKind(Action, code="rmk"):
-    """Deal id, version, what it is about (a TaskKind of REMINDER_KINDS)."""
-
-    deal_id: int
-    version: int
-    kind: str
-
-
-class RemindAt(Action, code="rma"):
-    """The time option, draft (the dialog holds the deal, the kind, the words)."""
-
-    option: str
-    draft: int
-
-
-class RemindWords(Action, code="rmw"):
-    """Draft: add a few words to the reminder."""
-
-    draft: int
-
-
 class EditMenu(Action, code="edm"):
     deal_id: int
     version: int
 
 
 class Edit(Action, code="ed"):
-    """Deal id, version, field."""
-
     deal_id: int
     version: int
-    field: str
+    field: str  # "title", "amount"... or "priority"
 
 
 class SetPriority(Action, code="pr"):
-    """Deal id, version, level."""
-
     deal_id: int
     version: int
-    level: str
+    level: str  # a Priority's value
 
 
 class History(Action, code="hs"):
-    """Deal id, page."""
-
     deal_id: int
     page: int
 
@@ -203,9 +140,7 @@ class Calls(Action, code="cl"):
 
 
 class Listen(Action, code="lsn"):
-    """Call id: send its recording."""
-
-    call_id: int
+    call_id: int  # send its recording
 
 
 class ReassignMenu(Action, code="ram"):
@@ -214,11 +149,9 @@ class ReassignMenu(Action, code="ram"):
 
 
 class Reassign(Action, code="ra"):
-    """Deal id, version, user id (0 = nobody)."""
-
     deal_id: int
     version: int
-    user_id: int
+    user_id: int  # 0 = nobody (the inbox)
 
 
 class Take(Action, code="tk"):
@@ -226,77 +159,93 @@ class Take(Action, code="tk"):
     version: int
 
 
+# reminders
+
+
+class RemindMenu(Action, code="rmm"):
+    deal_id: int
+    version: int
+
+
+class Remind(Action, code="rm"):
+    deal_id: int
+    version: int
+    option: str  # when
+
+
+class RemindTyped(Action, code="rmt"):
+    deal_id: int
+    version: int
+
+
+class RemindKind(Action, code="rmk"):
+    deal_id: int
+    version: int
+    kind: str  # what it is about: a TaskKind of REMINDER_KINDS
+
+
+class RemindAt(Action, code="rma"):
+    option: str  # when
+    draft: int  # the dialog holds the deal, the kind, the words
+
+
+class RemindWords(Action, code="rmw"):
+    draft: int  # add a few words to the reminder
+
+
 # tasks
 
 
 class Tasks(Action, code="ts"):
-    pass
+    """The user's open tasks."""
 
 
 class TasksPage(Action, code="tsp"):
-    """Page."""
-
     page: int
 
 
 class TaskDone(Action, code="tdn"):
-    """Task id, where the button is ("l<page>" the list, "n" a notification)."""
-
     task_id: int
-    where: str
+    where: str  # "l<page>" the list, "n" a notification
 
 
 class TaskSnooze(Action, code="tsz"):
-    """Task id, option, where."""
-
     task_id: int
     option: str
-    where: str
+    where: str  # as for TaskDone
 
 
 # multi-step flows: each button carries the draft it confirms (see DialogService.confirmed)
 
 
 class NewCreate(Action, code="ndc"):
-    """Draft."""
-
     draft: int
 
 
 class NewCancel(Action, code="ndx"):
-    """Draft."""
-
     draft: int
 
 
 class NewSkip(Action, code="nds"):
-    """Draft."""
-
     draft: int
 
 
 class WhenAt(Action, code="wa"):
-    """A passed day's next-year date (minutes since 1970), draft."""
-
-    minutes: int
+    minutes: int  # a passed day's next-year date, in minutes since 1970
     draft: int
 
 
 class ContactScopeChoice(Action, code="csc"):
-    """ "all" deals of a shared contact or "this" deal alone, draft."""
-
-    scope: str
+    scope: str  # "all" deals of a shared contact or "this" deal alone
     draft: int
 
 
-# reports and team
+# reports, the team, settings
 
 
 class Report(Action, code="rp"):
-    """Period, seller telegram id (0 = team)."""
-
     period: str
-    seller: int
+    seller: int  # the seller's telegram id, 0 = the team
 
 
 class ReportSellers(Action, code="rps"):
@@ -304,19 +253,19 @@ class ReportSellers(Action, code="rps"):
 
 
 class ReportCalls(Action, code="rpc"):
-    """Period, seller telegram id (0 = team)."""
-
     period: str
-    seller: int
+    seller: int  # as for Report
 
 
 class Team(Action, code="tm"):
-    pass
+    """The team page."""
 
 
 class TeamSeller(Action, code="tms"):
-    """User id."""
+    user_id: int
 
+
+class TeamExtensions(Action, code="tmx"):
     user_id: int
 
 
@@ -325,20 +274,16 @@ class DeactivateAsk(Action, code="dea"):
 
 
 class Deactivate(Action, code="de"):
-    """User id, heir user id (0 = nobody), draft."""
-
     user_id: int
-    heir_id: int
+    heir_id: int  # the user who gets the deals, 0 = nobody
     draft: int
 
 
 class InviteMenu(Action, code="ivm"):
-    pass
+    """Invite someone: which role?"""
 
 
 class Invite(Action, code="iv"):
-    """Role, draft."""
-
     role: str
     draft: int
 
@@ -352,111 +297,83 @@ class Lang(Action, code="lg"):
 
 
 class Settings(Action, code="st"):
-    pass
+    """The user's settings."""
 
 
 class SettingsLang(Action, code="stl"):
-    pass
+    """The language picker from the settings."""
 
 
 class ZoneMenu(Action, code="zm"):
-    """User id, where to go back ("s" settings, "t" the seller's page)."""
-
     user_id: int
-    back: str
+    back: str  # "s" the settings, "t" the seller's page
 
 
 class ZoneSet(Action, code="zs"):
-    """User id, IANA zone with "." for "/", where."""
-
     user_id: int
-    zone: str
-    back: str
+    zone: str  # an IANA zone, "." for "/"
+    back: str  # as for ZoneMenu
 
 
 class Morning(Action, code="mo"):
-    """ "menu", "on", "off", "day" (when the working day begins), "tHHMM"."""
-
-    option: str
+    option: str  # "menu", "on", "off", "day" (when the working day begins), "tHHMM"
 
 
-class TeamExtensions(Action, code="tmx"):
-    """User id."""
-
-    user_id: int
+class DigestSet(Action, code="dgs"):
+    option: str  # "menu", "on", "off", "mp0"/"mp1" (the morning plan), "tHHMM"
 
 
 class Cancel(Action, code="cx"):
-    pass
+    """Stop the dialog in progress."""
 
 
 # call pop-ups (telephony) and follow-ups
 
 
 class CallBackDone(Action, code="cbd"):
-    """Task id."""
-
     task_id: int
 
 
 class CallCreate(Action, code="ccr"):
-    """Call id."""
-
     call_id: int
 
 
 class CallAttach(Action, code="cat"):
-    """Call id."""
-
     call_id: int
 
 
 class CallAttachTo(Action, code="catd"):
-    """Call id, deal id."""
-
     call_id: int
     deal_id: int
 
 
 class CallIgnore(Action, code="cig"):
-    """Call id."""
-
     call_id: int
 
 
 class Dial(Action, code="dl"):
-    """Deal id, call-back task id (0 = none): ring the seller, then the customer."""
-
-    deal_id: int
-    task_id: int
+    deal_id: int  # ring the seller, then the customer
+    task_id: int  # the call-back it is for, 0 = none
 
 
 class SetCallOutcome(Action, code="cou"):
-    """Call id, outcome."""
-
     call_id: int
-    outcome: str
+    outcome: str  # a CallOutcome's value
 
 
 class SnoozeMenu(Action, code="szm"):
-    """Deal id, version."""
-
     deal_id: int
     version: int
 
 
 class Snooze(Action, code="sz"):
-    """Deal id, version, option."""
-
     deal_id: int
     version: int
-    option: str
+    option: str  # "1d", "3d", "1w" or "date"
 
 
 class SnoozeDo(Action, code="szd"):
-    """Draft: snooze as the question says, without a reason."""
-
-    draft: int
+    draft: int  # snooze as the question says, without a reason
 
 
 class Lower(Action, code="lw"):
@@ -465,16 +382,10 @@ class Lower(Action, code="lw"):
 
 
 class Nudge(Action, code="ng"):
-    """Deal id."""
-
     deal_id: int
 
 
-class DigestSet(Action, code="dgs"):
-    option: str
-
-
-# the morning plan: a page of what is due; a task done or pushed from it (task id, option, the plan's page)
+# the morning plan: a page of what is due; a task done or pushed from it
 
 
 class PlanPage(Action, code="mpp"):
@@ -482,92 +393,22 @@ class PlanPage(Action, code="mpp"):
 
 
 class PlanTask(Action, code="mpt"):
-    """Option: "d" done, "1h" an hour later, "tm" tomorrow morning."""
-
     task_id: int
-    option: str
-    page: int
+    option: str  # "d" done, "1h" an hour later, "tm" tomorrow morning
+    page: int  # the plan's
 
 
+# The actions the chat's codec reads back from buttons (see ``codec()``).
 ACTIONS: tuple[type[Action], ...] = (
-    Noop,
-    Menu,
-    Board,
-    BoardSellers,
-    Column,
-    ColumnPage,
-    MyDeals,
-    Card,
-    CardFrom,
-    More,
-    BackToList,
-    Next,
-    Prev,
-    MoveMenu,
-    Move,
-    Won,
-    LostMenu,
-    Lost,
-    LostOther,
-    Note,
-    RemindMenu,
-    Remind,
-    RemindTyped,
-    RemindKind,
-    RemindAt,
-    RemindWords,
-    EditMenu,
-    Edit,
-    SetPriority,
-    History,
-    Calls,
-    Listen,
-    ReassignMenu,
-    Reassign,
-    Take,
-    Tasks,
-    TasksPage,
-    TaskDone,
-    TaskSnooze,
-    NewCreate,
-    NewCancel,
-    NewSkip,
-    WhenAt,
-    ContactScopeChoice,
-    Report,
-    ReportSellers,
-    ReportCalls,
-    Team,
-    TeamSeller,
-    DeactivateAsk,
-    Deactivate,
-    InviteMenu,
-    Invite,
-    InviteRevoke,
-    Lang,
-    Settings,
-    SettingsLang,
-    ZoneMenu,
-    ZoneSet,
-    Morning,
-    TeamExtensions,
-    Cancel,
-    CallBackDone,
-    CallCreate,
-    CallAttach,
-    CallAttachTo,
-    CallIgnore,
-    Dial,
-    SetCallOutcome,
-    SnoozeMenu,
-    Snooze,
-    SnoozeDo,
-    Lower,
-    Nudge,
-    DigestSet,
-    PlanPage,
-    PlanTask,
-)
+    Noop, Menu, Board, BoardSellers, Column, ColumnPage, MyDeals, BackToList, Card, CardFrom, More, Next,
+    Prev, MoveMenu, Move, Won, LostMenu, Lost, LostOther, Note, EditMenu, Edit, SetPriority, History, Calls,
+    Listen, ReassignMenu, Reassign, Take, RemindMenu, Remind, RemindTyped, RemindKind, RemindAt, RemindWords,
+    Tasks, TasksPage, TaskDone, TaskSnooze, NewCreate, NewCancel, NewSkip, WhenAt, ContactScopeChoice,
+    Report, ReportSellers, ReportCalls, Team, TeamSeller, TeamExtensions, DeactivateAsk, Deactivate,
+    InviteMenu, Invite, InviteRevoke, Lang, Settings, SettingsLang, ZoneMenu, ZoneSet, Morning, DigestSet,
+    Cancel, CallBackDone, CallCreate, CallAttach, CallAttachTo, CallIgnore, Dial, SetCallOutcome, SnoozeMenu,
+    Snooze, SnoozeDo, Lower, Nudge, PlanPage, PlanTask,
+)  # fmt: skip
 
 
 def codec() -> Codec:

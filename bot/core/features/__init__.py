@@ -19,6 +19,7 @@ from bot.core.features import (
     settings,
     tasks,
     team,
+    zones,
 )
 from bot.core.routing import Router
 
@@ -36,6 +37,7 @@ def routers() -> list[Router]:
         reports.router,
         team.router,
         settings.router,
+        zones.router,
         followups.router,
         escalation.router,
         digest.router,
