@@ -19,7 +19,6 @@ from typing import Any
 
 from aiohttp import web
 
-import bot.webapp.notify  # noqa: F401 (registers the renderer of the chat's note about a board move)
 from bot.core.errors import explain
 from bot.core.i18n import Tr
 from bot.webapp.auth import ApiError, Session, session_of

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from bot.core import actions as A
 from bot.core.chart import drawn, loss_chart
@@ -12,11 +11,11 @@ from bot.core.features.cards import stage_label, stage_name
 from bot.core.features.deal_view import beside
 from bot.core.features.reports import calls_lines, conversion_lines, funnel_lines, sellers_lame_lines
 from bot.core.i18n import Tr, h
-from bot.core.renderers import Outgoing, renders
+from bot.core.renderers import Outgoing
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, SendPhoto, Typing, View, fit
+from crm_core.domain import notifications as notes
 from crm_core.domain.errors import InvalidInput
-from crm_core.domain.notifications import NoteKind
 from crm_core.reports.digest import Digest
 from crm_core.reports.models import ActivitySummary
 
@@ -128,14 +127,8 @@ async def chart(ctx: ChatContext, digest: Digest) -> SendPhoto:
     return SendPhoto(png, caption)
 
 
-@renders(NoteKind.DIGEST)
-async def digest_note(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
-    digest = await ctx.crm.reports.digest(
-        actor=ctx.user,
-        since=datetime.fromisoformat(p["since"]),
-        until=datetime.fromisoformat(p["until"]),
-        weekly=bool(p.get("weekly")),
-    )
+async def digest_note(ctx: ChatContext, p: notes.Digest) -> list[Outgoing]:
+    digest = await ctx.crm.reports.digest(actor=ctx.user, since=p.since, until=p.until, weekly=p.weekly)
     return await digest_messages(ctx, digest)
 
 

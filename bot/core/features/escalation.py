@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from bot.core import actions as A
 from bot.core.context import ChatContext
 from bot.core.features.card import (
@@ -13,27 +10,26 @@ from bot.core.features.card import (
 from bot.core.features.deal_view import beside
 from bot.core.features.followups import reminder_card
 from bot.core.i18n import h
-from bot.core.renderers import Outgoing, renders
+from bot.core.renderers import Outgoing
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
 from bot.core.widths import room, shorten, text_px
+from crm_core.domain import notifications as notes
 from crm_core.domain.errors import NotFound
-from crm_core.domain.notifications import NoteKind
 
 router = Router("escalation")
 
 
-@renders(NoteKind.ESCALATION)
-async def escalation(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+async def escalation(ctx: ChatContext, p: notes.Escalation) -> list[Outgoing]:
     tr = ctx.tr
     lines = ["🚨 " + tr("Still stale after a reminder:")]
     buttons = []
-    for item in p.get("items", []):
+    for item in p.items:
         try:
-            deal = (await details(ctx, int(item["deal_id"]))).deal
+            deal = (await details(ctx, item.deal_id)).deal
         except NotFound:
             continue
-        since = datetime.fromisoformat(item["stale_since"])
+        since = item.stale_since
         if not deal.is_stale(ctx.now) or deal.follow_up_due_at != since:
             continue  # handled (or snoozed) before the boss's working hour came: nothing to escalate
         owner = deal.owner.name if deal.owner else tr("nobody")
@@ -62,16 +58,15 @@ async def on_nudge(ctx: ChatContext, p: A.Nudge) -> Reply:
     return Reply().answer("📣 " + ctx.tr("{name} has been nudged.", name=who))
 
 
-@renders(NoteKind.NUDGE)
-async def nudge(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+async def nudge(ctx: ChatContext, p: notes.Nudge) -> list[Outgoing]:
     try:
-        found = await details(ctx, int(p["deal_id"]))
+        found = await details(ctx, p.deal_id)
     except NotFound:
         return []
     return [
         reminder_card(
             ctx,
             found,
-            "📣 " + ctx.tr("{name} asks you to follow up on this deal:", name=p.get("by_name", "")),
+            "📣 " + ctx.tr("{name} asks you to follow up on this deal:", name=p.by_name),
         )
     ]

@@ -22,15 +22,15 @@ from bot.core.features.deal_view import deal_card, deal_label
 from bot.core.features.digest import split_messages  # the digest's, importable here as before
 from bot.core.features.remind import hours_choice, planned
 from bot.core.i18n import h
-from bot.core.renderers import Outgoing, renders
+from bot.core.renderers import Outgoing
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
 from bot.core.when import PassedDate, from_epoch_minutes, morning_in, parse_when
+from crm_core.domain import notifications as notes
 from crm_core.domain.conversations import Dialog
 from crm_core.domain.deals import Priority
 from crm_core.domain.errors import InvalidInput, NotFound, OutOfDate, Why
 from crm_core.domain.horizon import within_horizon
-from crm_core.domain.notifications import NoteKind
 from crm_core.domain.schedule import outside_hours
 
 router = Router("followups")
@@ -47,13 +47,12 @@ WHEN_QUESTIONS = {
 # -- stage reminders ----------------------------------------------------------------------------
 
 
-@renders(NoteKind.STALE_REMINDER)
-async def stale_reminder(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+async def stale_reminder(ctx: ChatContext, p: notes.StaleReminder) -> list[Outgoing]:
     """One stale deal: its card with the ways out; several: one message listing them (not a burst)."""
     tr, found = ctx.tr, []
-    for deal_id in p.get("deal_ids", []):
+    for deal_id in p.deal_ids:
         try:
-            found.append(await details(ctx, int(deal_id)))
+            found.append(await details(ctx, deal_id))
         except NotFound:
             continue
     found = [f for f in found if f.deal.is_stale(ctx.now)]  # not one handled since the tick queued it

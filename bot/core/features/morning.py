@@ -3,8 +3,6 @@ deals waiting too long — and a button to act on each, so the start of the day 
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.core import actions as A
 from bot.core.context import ChatContext
 from bot.core.features.cards import TASK_KIND_ICON as KIND_ICON
@@ -12,13 +10,13 @@ from bot.core.features.cards import stage_name, task_text
 from bot.core.features.deal_view import deal_label
 from bot.core.features.tasks import postpone, task_label
 from bot.core.i18n import Tr, h, isolate
-from bot.core.renderers import Outgoing, renders
+from bot.core.renderers import Outgoing
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View, short
 from bot.core.when import MORNING
 from bot.core.widths import pack
+from crm_core.domain import notifications as notes
 from crm_core.domain.deals import Deal
-from crm_core.domain.notifications import NoteKind
 from crm_core.domain.tasks import Task
 from crm_core.reports.digest import MorningPlan, Nudge
 
@@ -122,8 +120,7 @@ async def plan_view(ctx: ChatContext, page: int = 0) -> View:
     return morning_view(ctx, await ctx.crm.reports.morning_plan(actor=ctx.user), page)
 
 
-@renders(NoteKind.MORNING_PLAN)
-async def morning_plan(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+async def morning_plan(ctx: ChatContext, p: notes.MorningPlan) -> list[Outgoing]:
     """The day's plan, as it stands when it goes out (what the tick took in is in it)."""
     return [await plan_view(ctx)]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.core import actions as A
 from bot.core.context import ChatContext
@@ -12,14 +11,14 @@ from bot.core.features.cards import TASK_KIND_ICON as KIND_ICON
 from bot.core.features.cards import task_text
 from bot.core.features.remind import minutes_of
 from bot.core.i18n import h, isolate
-from bot.core.renderers import Outgoing, renders
+from bot.core.renderers import Outgoing
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
 from bot.core.when import MORNING, from_epoch_minutes, morning_in
 from bot.core.widths import pack, room, shorten, text_px
+from crm_core.domain import notifications as notes
 from crm_core.domain.errors import InvalidInput, NotFound
 from crm_core.domain.horizon import within_horizon
-from crm_core.domain.notifications import NoteKind
 from crm_core.domain.schedule import outside_hours
 from crm_core.domain.tasks import Task, TaskKind
 
@@ -183,16 +182,15 @@ def hours_question(ctx: ChatContext, task: Task, until: datetime, morning: datet
 # -- due now: the notification and the call-back done ------------------------------------------
 
 
-@renders(NoteKind.TASK_DUE)
-async def task_due(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+async def task_due(ctx: ChatContext, p: notes.TaskDue) -> list[Outgoing]:
     tr = ctx.tr
     try:
-        task = await ctx.crm.tasks.get(task_id=int(p["task_id"]), actor=ctx.user)
+        task = await ctx.crm.tasks.get(task_id=p.task_id, actor=ctx.user)
     except NotFound:
         return []
     if not task.is_open:  # done, or its deal was won or lost since it was queued: nothing to do
         return []
-    head = "🔁 " + tr("Still to do:") if p.get("repeat") else "⏰ " + tr("Due now:")
+    head = "🔁 " + tr("Still to do:") if p.repeat else "⏰ " + tr("Due now:")
     lines = [f"{head} <b>{task_text(task, tr)}</b>", f"📌 {h(task.deal_title or '')}"]
     t = task.id
     buttons = [

@@ -4,7 +4,6 @@ letting someone go."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from bot.core import actions as A
 from bot.core.context import ChatContext
@@ -12,12 +11,12 @@ from bot.core.errors import explain
 from bot.core.events import SharedContact, Text
 from bot.core.features.settings import TEAM, zone_label
 from bot.core.i18n import h
-from bot.core.renderers import Outgoing, renders
+from bot.core.renderers import Outgoing
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
+from crm_core.domain import notifications as notes
 from crm_core.domain.conversations import Dialog
 from crm_core.domain.errors import CrmError, ExtensionTaken, InvalidInput, NotAllowed, NotFound, OutOfDate
-from crm_core.domain.notifications import NoteKind
 from crm_core.domain.users import Role, User
 
 router = Router("team")
@@ -301,22 +300,19 @@ async def on_invite_role(ctx: ChatContext, p: A.Invite) -> Reply:
     return Reply().edit(ctx.message_id, View.of(lines))
 
 
-@renders(NoteKind.INVITE_USED)
-async def invite_used(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+async def invite_used(ctx: ChatContext, p: notes.InviteUsed) -> list[Outgoing]:
     """Tell the boss who made an invitation that it was used: who joined, as what."""
     tr = ctx.tr
-    role = tr("boss") if p.get("role") == Role.BOSS.value else tr("seller")
-    lines = ["🎉 " + tr("{name} joined the team as a {role}.", name=p.get("name", ""), role=role)]
-    given, taken = list(p.get("extensions") or ()), list(p.get("taken") or ())
+    role = tr("boss") if p.role is Role.BOSS else tr("seller")
+    lines = ["🎉 " + tr("{name} joined the team as a {role}.", name=p.name, role=role)]
+    given, taken = list(p.extensions), list(p.taken)
     if given:
         lines.append("☎️ " + tr("Extensions: {list}", list=", ".join(given)))
     if taken:
         lines.append(
             "⚠️ " + tr("Extension {list} was given to someone else meanwhile.", list=", ".join(taken))
         )
-    button = Button.act(
-        "👤 " + tr.label("{name}'s page", name=p.get("name", "")), A.TeamSeller(int(p["user_id"]))
-    )
+    button = Button.act("👤 " + tr.label("{name}'s page", name=p.name), A.TeamSeller(p.user_id))
     return [View.of(lines, [[button]])]
 
 
