@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime
 
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
-from crm_core.domain.conversations import Dialog
+from crm_core.domain.conversations import Dialog, WhoIsCalling
 from crm_core.domain.deals import Actor, Deal, DealEvent, EventKind
 from crm_core.domain.phones import pretty
 from crm_core.domain.tasks import Task
@@ -28,7 +28,7 @@ def call_back_text(phone: str) -> str:
     return f"Call back {pretty(phone) or phone}"
 
 
-WHO_IS_CALLING = "who_calls"  # the dialog that names a new caller from the seller's one reply
+WHO_IS_CALLING = WhoIsCalling.FLOW  # the dialog that names a new caller from the seller's one reply
 
 
 async def ask_who_is_calling(uow: UnitOfWork, seller: User, *, deal_id: int, now: datetime) -> bool:
@@ -38,13 +38,12 @@ async def ask_who_is_calling(uow: UnitOfWork, seller: User, *, deal_id: int, now
     if open_dialog is not None and now - open_dialog.updated_at <= DIALOG_TTL:
         return False
     await uow.dialogs.put(
-        Dialog(
+        Dialog.of(
             seller.telegram_id,
-            WHO_IS_CALLING,
-            "answer",
-            {"deal_id": deal_id},
-            now,
-            secrets.randbelow(10**6) + 1,
+            WhoIsCalling(deal_id=deal_id),
+            step="answer",
+            at=now,
+            draft=secrets.randbelow(10**6) + 1,
         )
     )
     return True
@@ -56,7 +55,7 @@ async def still_asking_who(uow: UnitOfWork, seller: User, *, deal_id: int, now: 
     return (
         dialog is not None
         and dialog.flow == WHO_IS_CALLING
-        and dialog.data.get("deal_id") == deal_id
+        and dialog.state(WhoIsCalling).deal_id == deal_id
         and now - dialog.updated_at <= DIALOG_TTL
     )
 

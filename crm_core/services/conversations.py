@@ -7,9 +7,8 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from crm_core.domain.conversations import Dialog
+from crm_core.domain.conversations import Dialog, DialogState
 from crm_core.domain.errors import OutOfDate
 from crm_core.domain.users import User
 from crm_core.services.base import ServiceBase
@@ -47,10 +46,12 @@ class DialogService(ServiceBase):
             return None
         return dialog
 
-    async def put(self, subject_id: int, *, flow: str, step: str, data: dict[str, Any]) -> Dialog:
-        """Save where the person is; every write is a new draft, with a number of its own that the
-        buttons shown with it carry (``confirmed`` then tells a button of an older draft)."""
-        dialog = Dialog(subject_id, flow, step, dict(data), self.now(), secrets.randbelow(MAX_DRAFT) + 1)
+    async def put(self, subject_id: int, state: DialogState, *, step: str) -> Dialog:
+        """Save where the person is in ``state``'s flow; every write is a new draft, with a number of its
+        own that the buttons shown with it carry (``confirmed`` then tells a button of an older draft)."""
+        dialog = Dialog.of(
+            subject_id, state, step=step, at=self.now(), draft=secrets.randbelow(MAX_DRAFT) + 1
+        )
         async with self.db.uow(bookkeeping=True) as uow:
             await uow.dialogs.put(dialog)
             await uow.commit()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.core import actions, codec
+from bot.core.dialogs import SnoozeDraft
 from crm_core.domain.deals import Deal
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, BOSS, EmulatedChat, b36
@@ -96,7 +97,7 @@ async def test_a_forged_snooze_to_the_year_9999_is_refused_and_the_deal_stays_aw
     await chat.send(ALI, "/lang en")
     message_id = (await chat.last(ALI)).message_id
     asked = await crm.dialogs.put(
-        ALI, flow="snooze", step="date", data={"deal_id": deal.id, "version": deal.version, "message_id": 0}
+        ALI, SnoozeDraft(deal_id=deal.id, version=deal.version, message_id=0), step="date"
     )
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     minutes = int((datetime(9999, 12, 31, tzinfo=UTC) - epoch).total_seconds() // 60)

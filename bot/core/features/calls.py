@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.core import actions as A
 from bot.core.context import ChatContext
+from bot.core.dialogs import NoteQuestion
 from bot.core.events import SharedContact, Text
 from bot.core.features.card import ask, back_to_card, details, lost_menu, show_card
 from bot.core.features.cards import OUTCOME_LABELS, OUTCOME_WORDS, stage_label
@@ -15,10 +16,9 @@ from bot.core.i18n import Tr, h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, SendAudio, View, rows
 from crm_core.domain.calls import CallOutcome, CallRecord
-from crm_core.domain.conversations import Dialog
+from crm_core.domain.conversations import Dialog, WhoIsCalling
 from crm_core.domain.errors import InvalidInput, Why
 from crm_core.domain.recordings import RecordingState
-from crm_core.services.call_backs import WHO_IS_CALLING
 
 router = Router("calls")
 
@@ -80,7 +80,7 @@ async def on_outcome(ctx: ChatContext, p: A.SetCallOutcome) -> Reply:
         return await lost_menu(ctx, await details(ctx, deal.id))
     if outcome is CallOutcome.NOTE:
         return await ask(
-            ctx, "note", {"deal_id": deal.id}, tr("Write the note for «{title}»:", title=deal.title)
+            ctx, NoteQuestion(deal_id=deal.id), tr("Write the note for «{title}»:", title=deal.title)
         )
     if done.call_back is not None:
         notice = "📞 " + tr("Call-back planned: {when}.", when=tr.when(done.call_back.due_at, now=ctx.now))
@@ -89,14 +89,14 @@ async def on_outcome(ctx: ChatContext, p: A.SetCallOutcome) -> Reply:
     return await show_card(ctx, deal.id, notice=notice)
 
 
-@router.flow(WHO_IS_CALLING)
+@router.flow(WhoIsCalling.FLOW)
 async def on_who_is_calling(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """Name the new caller from one reply, "Name" or "Name, Company": the contact and the deal's title."""
     words = " ".join(event.text.replace("،", ",").split()) if isinstance(event, Text) else ""
     name, _, company = (part.strip() for part in words.partition(","))
     if not name:
         raise InvalidInput("name", words, Why.EMPTY)
-    deal_id = int(dialog.data["deal_id"])
+    deal_id = dialog.state(WhoIsCalling).deal_id
     changes = {"contact": name, "title": f"{name}, {company}" if company else name}
     if company:
         changes["company"] = company

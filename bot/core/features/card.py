@@ -4,10 +4,12 @@ in card_edit, reminders in remind)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from functools import partial
 
 from bot.core import actions as A
 from bot.core.context import ChatContext
+from bot.core.dialogs import AskedIn, CardQuestion, LostQuestion, NoteQuestion
 from bot.core.events import SharedContact, Text
 from bot.core.features.cards import STAGE_ICON, event_text, stage_name
 from bot.core.features.deal_view import deal_card, stage_buttons
@@ -170,13 +172,11 @@ async def on_lost(ctx: ChatContext, p: A.Lost) -> Reply:
     return await show_moved(ctx, deal)
 
 
-async def ask(ctx: ChatContext, flow: str, data: dict[str, object], question: str) -> Reply:
+async def ask(ctx: ChatContext, state: CardQuestion, question: str) -> Reply:
     """Start a one-question dialog in the card's own message (no copy of the card left behind); the
     answer comes as the user's next message, and the card comes back in the same place."""
-    await ctx.crm.dialogs.put(
-        ctx.user.telegram_id, flow=flow, step="answer", data={**data, "message_id": ctx.message_id}
-    )
-    return Reply().edit(ctx.message_id, question_view(ctx, int(str(data["deal_id"])), [question]))
+    await ctx.crm.dialogs.put(ctx.user.telegram_id, replace(state, message_id=ctx.message_id), step="answer")
+    return Reply().edit(ctx.message_id, question_view(ctx, state.deal_id, [question]))
 
 
 def question_view(
@@ -188,15 +188,14 @@ def question_view(
 
 def asked_in(dialog: Dialog) -> int | None:
     """The message a dialog's question was asked in: the card's."""
-    value = dialog.data.get("message_id")
-    return int(value) if value else None
+    return dialog.state(AskedIn).message_id or None
 
 
 def ask_again(
     ctx: ChatContext, dialog: Dialog, lines: list[str], buttons: Sequence[list[Button]] = ()
 ) -> Reply:
     """The question again after an answer that would not do, in the message that asked it."""
-    view = question_view(ctx, int(dialog.data["deal_id"]), lines, buttons)
+    view = question_view(ctx, dialog.state(CardQuestion).deal_id, lines, buttons)
     return Reply().edit(asked_in(dialog), view)
 
 
@@ -204,9 +203,8 @@ def ask_again(
 async def on_lost_other(ctx: ChatContext, p: A.LostOther) -> Reply:
     """Ask for the lost reason in the user's own words."""
     await details(ctx, p.deal_id, p.version)
-    return await ask(
-        ctx, "lost", {"deal_id": p.deal_id, "version": p.version}, ctx.tr("Why was it lost? A few words:")
-    )
+    question = ctx.tr("Why was it lost? A few words:")
+    return await ask(ctx, LostQuestion(deal_id=p.deal_id, version=p.version), question)
 
 
 @router.button(A.Note)
@@ -215,8 +213,7 @@ async def on_note(ctx: ChatContext, p: A.Note) -> Reply:
     found = await details(ctx, p.deal_id)
     return await ask(
         ctx,
-        "note",
-        {"deal_id": found.deal.id},
+        NoteQuestion(deal_id=found.deal.id),
         ctx.tr("Write the note for «{title}»:", title=found.deal.title),
     )
 
@@ -306,29 +303,27 @@ def typed(event: Text | SharedContact) -> str:
 async def answered(ctx: ChatContext, dialog: Dialog, notice: str) -> Reply:
     """Close the dialog and bring the card back where the question was asked: one card per deal."""
     await ctx.crm.dialogs.drop(ctx.user.telegram_id)
-    found = await details(ctx, int(dialog.data["deal_id"]))
+    found = await details(ctx, dialog.state(CardQuestion).deal_id)
     return Reply().edit(asked_in(dialog), deal_card(found, ctx, notice=notice))
 
 
-@router.flow("note")
+@router.flow(NoteQuestion.FLOW)
 async def on_note_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """Save the note."""
-    await ctx.crm.deals.add_note(deal_id=int(dialog.data["deal_id"]), text=typed(event), actor=ctx.user)
+    deal_id = dialog.state(NoteQuestion).deal_id
+    await ctx.crm.deals.add_note(deal_id=deal_id, text=typed(event), actor=ctx.user)
     return await answered(ctx, dialog, "📝 " + ctx.tr("Note saved."))
 
 
-@router.flow("lost")
+@router.flow(LostQuestion.FLOW)
 async def on_lost_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """Close the deal as lost with the typed reason."""
     words = " ".join(typed(event).split())[:MAX_LOST_NOTE]
     if not words:
         return ask_again(ctx, dialog, [ctx.tr("Why was it lost? A few words:")])
+    asked = dialog.state(LostQuestion)
     deal = await ctx.crm.deals.mark_lost(
-        deal_id=int(dialog.data["deal_id"]),
-        reason=OTHER,
-        note=words,
-        actor=ctx.user,
-        expected_version=int(dialog.data["version"]),
+        deal_id=asked.deal_id, reason=OTHER, note=words, actor=ctx.user, expected_version=asked.version
     )
     return await answered(ctx, dialog, moved_notice(ctx, deal))
 

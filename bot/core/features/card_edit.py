@@ -3,8 +3,11 @@ this one), the priority picked."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.core import actions as A
 from bot.core.context import ChatContext
+from bot.core.dialogs import EditQuestion
 from bot.core.errors import explain
 from bot.core.events import SharedContact, Text
 from bot.core.features.card import (
@@ -73,7 +76,7 @@ async def on_edit(ctx: ChatContext, p: A.Edit) -> Reply:
         "phone": pretty_phone(deal.contact.phone if deal.contact else None),
     }[field] or "—"
     question = tr("New {field}? Now: {value}", field=tr(EDIT_FIELDS[field]).lower(), value=current)
-    return await ask(ctx, "edit", {"deal_id": deal.id, "version": deal.version, "field": field}, question)
+    return await ask(ctx, EditQuestion(deal_id=deal.id, version=deal.version, field=field), question)
 
 
 @router.button(A.SetPriority)
@@ -91,18 +94,15 @@ async def on_priority(ctx: ChatContext, p: A.SetPriority) -> Reply:
     return await show_card(ctx, p.deal_id)
 
 
-@router.flow("edit")
+@router.flow(EditQuestion.FLOW)
 async def on_edit_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """Save the new value, or explain what is wrong and ask again; a contact other deals share asks
     first whether the change is for all of them or for this deal alone."""
-    field, value = str(dialog.data["field"]), typed(event)
+    asked, value = dialog.state(EditQuestion), typed(event)
+    field = asked.field
     try:
         await ctx.crm.deals.edit(
-            deal_id=int(dialog.data["deal_id"]),
-            field=field,
-            value=value,
-            actor=ctx.user,
-            expected_version=int(dialog.data["version"]),
+            deal_id=asked.deal_id, field=field, value=value, actor=ctx.user, expected_version=asked.version
         )
     except StaleVersion:
         raise
@@ -115,8 +115,8 @@ async def on_edit_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedCon
 
 async def ask_contact_scope(ctx: ChatContext, dialog: Dialog, value: str, shared: ContactShared) -> Reply:
     """Ask whether a shared contact changes for all its deals or this deal gets its own."""
-    data = {**dialog.data, "value": value}
-    asked = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="edit", step="scope", data=data)
+    state = replace(dialog.state(EditQuestion), value=value)
+    asked = await ctx.crm.dialogs.put(ctx.user.telegram_id, state, step="scope")
     tr, n = ctx.tr, shared.deal_count
     lines = [
         "👥 "
@@ -149,14 +149,15 @@ async def on_contact_scope(ctx: ChatContext, p: A.ContactScopeChoice) -> Reply:
     except ValueError:
         raise InvalidInput("answer", p.scope) from None
     dialog = await ctx.crm.dialogs.confirmed(
-        ctx.user.telegram_id, flow="edit", draft=p.draft, step="scope", what="question"
+        ctx.user.telegram_id, flow=EditQuestion.FLOW, draft=p.draft, step="scope", what="question"
     )
+    asked = dialog.state(EditQuestion)
     await ctx.crm.deals.edit(
-        deal_id=int(dialog.data["deal_id"]),
-        field=str(dialog.data["field"]),
-        value=str(dialog.data["value"]),
+        deal_id=asked.deal_id,
+        field=asked.field,
+        value=str(asked.value),
         actor=ctx.user,
-        expected_version=int(dialog.data["version"]),
+        expected_version=asked.version,
         contact_scope=scope,
     )
     if scope is ContactScope.ALL:

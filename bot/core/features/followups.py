@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from bot.core import actions as A
 from bot.core.context import ChatContext
+from bot.core.dialogs import ReminderDraft, SnoozeDraft
 from bot.core.errors import refusal_reason
 from bot.core.events import SharedContact, Text
 from bot.core.features.card import (
@@ -131,26 +133,25 @@ async def on_snooze(ctx: ChatContext, p: A.Snooze) -> Reply:
     """Ask why the deal is snoozed (or until when, for a date)."""
     deal_id, version, option = p.deal_id, p.version, p.option
     await details(ctx, deal_id, version)
-    data: dict[str, Any] = {"deal_id": deal_id, "version": version, "message_id": ctx.message_id}
+    snooze = SnoozeDraft(deal_id=deal_id, version=version, message_id=ctx.message_id)
     if option == "date":
-        await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="snooze", step="date", data=data)
+        await ctx.crm.dialogs.put(ctx.user.telegram_id, snooze, step="date")
         question = ctx.tr('Until when? For example "25.12", "next monday" or "in 2 weeks".')
         return Reply().edit(ctx.message_id, question_view(ctx, deal_id, [question]))
     if option not in SNOOZE_OPTIONS:
         raise InvalidInput("snooze time", option)
-    return await _ask_until(ctx, data, morning_in(SNOOZE_OPTIONS[option], ctx.now, ctx.user.timezone))
+    return await _ask_until(ctx, snooze, morning_in(SNOOZE_OPTIONS[option], ctx.now, ctx.user.timezone))
 
 
 async def _ask_until(
-    ctx: ChatContext, data: dict[str, Any], until: datetime, *, insist: bool = False
+    ctx: ChatContext, snooze: SnoozeDraft, until: datetime, *, insist: bool = False
 ) -> Reply:
     """Go on to the reason, unless ``until`` falls outside working hours: then first offer the next
     working morning, or to keep that time (``insist``: it was kept)."""
     morning = None if insist else outside_hours(until, ctx.user.timezone, ctx.crm.config.working_hours)
     if morning is None:
-        return await _ask_reason(ctx, data, until)
-    data = {**data, "until": until.isoformat()}
-    dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="snooze", step="hours", data=data)
+        return await _ask_reason(ctx, snooze, until)
+    dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, replace(snooze, until=until), step="hours")
     tr = ctx.tr
     text = tr(
         "{when} is outside your working hours. Snooze until {morning} instead?",
@@ -160,9 +161,8 @@ async def _ask_until(
     return ask_again(ctx, dialog, ["🌙 " + text], hours_choice(ctx, until, morning, dialog.draft))
 
 
-async def _ask_reason(ctx: ChatContext, data: dict[str, Any], until: datetime) -> Reply:
-    data = {**data, "until": until.isoformat()}
-    dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="snooze", step="reason", data=data)
+async def _ask_reason(ctx: ChatContext, snooze: SnoozeDraft, until: datetime) -> Reply:
+    dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, replace(snooze, until=until), step="reason")
     skip = [[Button.act("⏭ " + ctx.tr("No reason"), A.SnoozeDo(dialog.draft))]]
     text = ctx.tr(
         "Snoozing until {when}. Why? A few words for the history:", when=ctx.tr.when(until, now=ctx.now)
@@ -170,10 +170,9 @@ async def _ask_reason(ctx: ChatContext, data: dict[str, Any], until: datetime) -
     return ask_again(ctx, dialog, ["💤 " + text], skip)
 
 
-async def _snooze(ctx: ChatContext, data: dict[str, Any], until: datetime, reason: str | None) -> Reply:
+async def _snooze(ctx: ChatContext, snooze: SnoozeDraft, until: datetime, reason: str | None) -> Reply:
     """Snooze the deal and redraw its card where the question was asked."""
-    deal_id, version = int(data["deal_id"]), int(data["version"])
-    message_id = int(data["message_id"]) if data.get("message_id") else None
+    deal_id, version, message_id = snooze.deal_id, snooze.version, snooze.message_id or None
     await ctx.crm.dialogs.drop(ctx.user.telegram_id)
     deal = await ctx.crm.deals.snooze(
         deal_id=deal_id, until=until, actor=ctx.user, reason=reason, expected_version=version
@@ -186,11 +185,17 @@ async def _snooze(ctx: ChatContext, data: dict[str, Any], until: datetime, reaso
 async def on_snooze_do(ctx: ChatContext, p: A.SnoozeDo) -> Reply:
     """Snooze as the question this button came with says, without a reason."""
     dialog = await ctx.crm.dialogs.confirmed(
-        ctx.user.telegram_id, flow="snooze", draft=p.draft, step="reason", what="question"
+        ctx.user.telegram_id, flow=SnoozeDraft.FLOW, draft=p.draft, step="reason", what="question"
     )
-    data = dialog.data
-    until = datetime.fromisoformat(data["until"])
-    return await _snooze(ctx, data, until, None)
+    snooze = dialog.state(SnoozeDraft)
+    return await _snooze(ctx, snooze, _until(snooze), None)
+
+
+def _until(snooze: SnoozeDraft) -> datetime:
+    """The time a snooze's question (of its working hours, or its reason) was asked about."""
+    if snooze.until is None:
+        raise OutOfDate("question")
+    return snooze.until
 
 
 @router.button(A.WhenAt)
@@ -203,16 +208,16 @@ async def on_when_at(ctx: ChatContext, p: A.WhenAt) -> Reply:
     if when <= ctx.now:
         raise InvalidInput("time", when.isoformat(), Why.IN_THE_PAST)
     insist = dialog.step == "hours"  # "Keep 23:26" from the working-hours question is kept as it is
-    if dialog.flow == "remind":
+    if dialog.flow == ReminderDraft.FLOW:
         return await planned(ctx, dialog, when, insist=insist)
-    return await _ask_until(ctx, dict(dialog.data), when, insist=insist)
+    return await _ask_until(ctx, dialog.state(SnoozeDraft), when, insist=insist)
 
 
-@router.flow("snooze")
+@router.flow(SnoozeDraft.FLOW)
 async def on_snooze_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """The snooze's date or reason, typed."""
     text = event.text if isinstance(event, Text) else event.phone
-    data = dialog.data
+    snooze = dialog.state(SnoozeDraft)
     if dialog.step == "date":
         try:
             until = parse_when(text, now=ctx.now, tz=ctx.user.timezone)
@@ -230,12 +235,10 @@ async def on_snooze_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedC
                     ctx.tr('Until when? For example "25.12", "next monday" or "in 2 weeks".'),
                 ],
             )
-        return await _ask_until(ctx, data, until)
+        return await _ask_until(ctx, snooze, until)
     if dialog.step == "hours":  # words typed instead of a tap: the question again, as it was
-        return await _ask_until(ctx, data, datetime.fromisoformat(data["until"]))
-    return await _snooze(
-        ctx, data, datetime.fromisoformat(data["until"]), " ".join(text.split())[:200] or None
-    )
+        return await _ask_until(ctx, snooze, _until(snooze))
+    return await _snooze(ctx, snooze, _until(snooze), " ".join(text.split())[:200] or None)
 
 
 @router.button(A.Lower)

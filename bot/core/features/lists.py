@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core import actions as A
 from bot.core.context import ChatContext
+from bot.core.dialogs import FindQuestion
 from bot.core.events import SharedContact, Text
 from bot.core.features.cards import STAGE_ICON, stage_label, stage_name
 from bot.core.features.deal_view import deal_label, deal_lines
@@ -239,7 +240,7 @@ async def found_deals(ctx: ChatContext, query: str) -> Reply:
 async def on_find(ctx: ChatContext, args: str) -> Reply:
     """Find deals: /find <name, title, phone or its last digits>."""
     if len(args.strip()) < 2:
-        await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="find", step="answer", data={})
+        await ctx.crm.dialogs.put(ctx.user.telegram_id, FindQuestion(), step="answer")
         question = "🔎 " + ctx.tr(
             "What should I look for? Send a name, a title or a phone (or its last digits)."
         )
@@ -247,7 +248,7 @@ async def on_find(ctx: ChatContext, args: str) -> Reply:
     return await found_deals(ctx, args.strip())
 
 
-@router.flow("find")
+@router.flow(FindQuestion.FLOW)
 async def on_find_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """The words /find asked for: search them (too short a word is asked for again)."""
     query = (event.text if isinstance(event, Text) else event.phone).strip()

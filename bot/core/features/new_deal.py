@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from bot.core import actions as A
 from bot.core.context import ChatContext
+from bot.core.dialogs import NewDealDraft
 from bot.core.errors import explain
 from bot.core.events import SharedContact, Text
 from bot.core.features.card import show_card
@@ -22,7 +22,7 @@ from crm_core.domain.users import valid_name
 from crm_core.domain.values import parse_amount, valid_title
 
 router = Router("new_deal")
-FLOW = "new_deal"
+FLOW = NewDealDraft.FLOW
 STEPS = ("title", "contact", "phone", "amount", "confirm")
 
 
@@ -69,17 +69,15 @@ def customer_lines(ctx: ChatContext, customer: KnownCustomer) -> list[str]:
     return lines
 
 
-async def summary(ctx: ChatContext, data: dict[str, Any], draft: int) -> View:
+async def summary(ctx: ChatContext, deal: NewDealDraft, draft: int) -> View:
     tr = ctx.tr
     currency = ctx.crm.config.default_currency
-    amount = tr.money(parse_amount(data["amount"]), currency) if data.get("amount") else "—"
-    customer = (
-        await ctx.crm.deals.customer_of(phone=data["phone"], actor=ctx.user) if data.get("phone") else None
-    )
+    amount = tr.money(parse_amount(deal.amount), currency) if deal.amount else "—"
+    customer = await ctx.crm.deals.customer_of(phone=deal.phone, actor=ctx.user) if deal.phone else None
     lines = [
         "➕ <b>" + tr("New deal") + "</b>",
-        f"📌 {h(data['title'])}",
-        f"👤 {h(data.get('contact') or '—')} · {pretty_phone(data.get('phone')) or '—'}",
+        f"📌 {h(deal.title or '')}",
+        f"👤 {h(deal.contact or '—')} · {pretty_phone(deal.phone) or '—'}",
         *(customer_lines(ctx, customer) if customer is not None else []),
         f"💰 {amount}",
         "",
@@ -99,12 +97,12 @@ async def summary(ctx: ChatContext, data: dict[str, Any], draft: int) -> View:
 async def _view(ctx: ChatContext, dialog: Dialog) -> View:
     """The question the dialog is at, or the summary, with buttons for this very draft."""
     if dialog.step == "confirm":
-        return await summary(ctx, dialog.data, dialog.draft)
+        return await summary(ctx, dialog.state(NewDealDraft), dialog.draft)
     return question(ctx, dialog.step, dialog.draft)
 
 
-async def _go(ctx: ChatContext, data: dict[str, Any], step: str) -> Reply:
-    dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow=FLOW, step=step, data=data)
+async def _go(ctx: ChatContext, deal: NewDealDraft, step: str) -> Reply:
+    dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, deal, step=step)
     return Reply().send(await _view(ctx, dialog))
 
 
@@ -124,44 +122,45 @@ async def on_new(ctx: ChatContext, args: str) -> Reply:
         try:
             title = valid_title(args)
         except InvalidInput as error:
-            dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow=FLOW, step="title", data={})
+            dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, NewDealDraft(), step="title")
             return Reply().send(again(ctx, error, question(ctx, "title", dialog.draft)))
-        return await _go(ctx, {"title": title}, "contact")
-    return await _go(ctx, {}, "title")
+        return await _go(ctx, NewDealDraft(title=title), "contact")
+    return await _go(ctx, NewDealDraft(), "title")
 
 
-def _accept(ctx: ChatContext, step: str, data: dict[str, Any], event: Text | SharedContact) -> str:
-    """Check the answer for ``step``, store it in ``data``, and return the step that comes next."""
+def _accept(
+    ctx: ChatContext, step: str, deal: NewDealDraft, event: Text | SharedContact
+) -> tuple[NewDealDraft, str]:
+    """Check the answer for ``step``; the draft with it, and the step that comes next."""
     if isinstance(event, SharedContact):
         if step not in ("contact", "phone"):
             raise InvalidInput(step, event.phone, Why.TEXT_EXPECTED)
-        data["phone"] = to_e164(event.phone, region=ctx.crm.config.default_region)
+        deal = replace(deal, phone=to_e164(event.phone, region=ctx.crm.config.default_region))
         if step == "contact" and event.first_name:
-            data["contact"] = valid_name(event.first_name)
-        return "amount"
+            deal = replace(deal, contact=valid_name(event.first_name))
+        return deal, "amount"
     text = event.text
     if step == "title":
-        data["title"] = valid_title(text)
+        deal = replace(deal, title=valid_title(text))
     elif step == "contact":
-        data["contact"] = valid_name(text)
+        deal = replace(deal, contact=valid_name(text))
     elif step == "phone":
-        data["phone"] = to_e164(text, region=ctx.crm.config.default_region)
+        deal = replace(deal, phone=to_e164(text, region=ctx.crm.config.default_region))
     elif step == "amount":
-        data["amount"] = str(parse_amount(text))
+        deal = replace(deal, amount=str(parse_amount(text)))
     else:
         raise InvalidInput("answer", text, Why.USE_BUTTONS)
-    return _next(step)
+    return deal, _next(step)
 
 
 @router.flow(FLOW)
 async def on_answer(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """Take the answer to the current question; a bad one is explained and the question asked again."""
-    data = dict(dialog.data)
     try:
-        step = _accept(ctx, dialog.step, data, event)
+        deal, step = _accept(ctx, dialog.step, dialog.state(NewDealDraft), event)
     except CrmError as error:
         return Reply().send(again(ctx, error, await _view(ctx, dialog)))
-    return await _go(ctx, data, step)
+    return await _go(ctx, deal, step)
 
 
 @router.button(A.NewSkip)
@@ -170,7 +169,7 @@ async def on_skip(ctx: ChatContext, p: A.NewSkip) -> Reply:
     dialog = await ctx.crm.dialogs.confirmed(ctx.user.telegram_id, flow=FLOW, draft=p.draft, what="question")
     if dialog.step in ("title", "confirm"):
         return Reply().answer(ctx.tr("Nothing to skip here."))
-    return await _go(ctx, dict(dialog.data), _next(dialog.step))
+    return await _go(ctx, dialog.state(NewDealDraft), _next(dialog.step))
 
 
 @router.button(A.NewCancel)
@@ -185,13 +184,13 @@ async def on_cancel(ctx: ChatContext, p: A.NewCancel) -> Reply:
 async def on_create(ctx: ChatContext, p: A.NewCreate) -> Reply:
     """Create the deal this summary shows — never a later draft — and turn the summary into its card."""
     dialog = await ctx.crm.dialogs.confirmed(ctx.user.telegram_id, flow=FLOW, draft=p.draft, step="confirm")
-    data = dialog.data
+    draft = dialog.state(NewDealDraft)
     deal = await ctx.crm.deals.create(
         actor=ctx.user,
-        title=data["title"],
-        contact_name=data.get("contact"),
-        phone=data.get("phone"),
-        amount=data.get("amount"),
+        title=draft.title or "",
+        contact_name=draft.contact,
+        phone=draft.phone,
+        amount=draft.amount,
     )
     await ctx.crm.dialogs.drop(ctx.user.telegram_id)
     return (await show_card(ctx, deal.id, notice="✨ " + ctx.tr("Deal created."))).answer(

@@ -4,12 +4,13 @@ or kept if the seller insists."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.core import actions as A
 from bot.core.context import ChatContext
+from bot.core.dialogs import ReminderDraft
 from bot.core.errors import refusal_reason
 from bot.core.events import SharedContact, Text
 from bot.core.features.card import (
@@ -70,19 +71,13 @@ async def on_remind_kind(ctx: ChatContext, p: A.RemindKind) -> Reply:
     if kind not in REMINDER_KINDS:
         raise InvalidInput("reminder", p.kind)
     await details(ctx, p.deal_id, p.version)
-    data = {
-        "deal_id": p.deal_id,
-        "version": p.version,
-        "kind": kind.value,
-        "words": "",
-        "message_id": ctx.message_id,
-    }
-    return await ask_when(ctx, data)
+    draft = ReminderDraft(deal_id=p.deal_id, version=p.version, kind=kind, message_id=ctx.message_id)
+    return await ask_when(ctx, draft)
 
 
-async def ask_when(ctx: ChatContext, data: Mapping[str, object], lines: Sequence[str] = ()) -> Reply:
+async def ask_when(ctx: ChatContext, reminder: ReminderDraft, lines: Sequence[str] = ()) -> Reply:
     """The reminder's time question, in the card's message: the times to tap, or one typed."""
-    dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="remind", step="when", data=dict(data))
+    dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, reminder, step="when")
     ctx.extra["asked"] = True
     tr, draft = ctx.tr, dialog.draft
     rows = [
@@ -95,28 +90,28 @@ async def ask_when(ctx: ChatContext, data: Mapping[str, object], lines: Sequence
             Button.act(tr.label("Next Monday"), A.RemindAt("mon", draft)),
         ],
     ]
-    if not data.get("words"):
+    if not reminder.words:
         rows.append([Button.act("✏️ " + tr.label("Add a few words"), A.RemindWords(draft))])
-    what = reminder_what(ctx, data)
-    view = question_view(ctx, int(str(data["deal_id"])), [*lines, "⏰ " + what, tr(REMIND_QUESTION)], rows)
+    what = reminder_what(ctx, reminder)
+    view = question_view(ctx, reminder.deal_id, [*lines, "⏰ " + what, tr(REMIND_QUESTION)], rows)
     return Reply().edit(asked_in(dialog), view)
 
 
-def reminder_what(ctx: ChatContext, data: Mapping[str, object]) -> Html:
+def reminder_what(ctx: ChatContext, reminder: ReminderDraft) -> Html:
     """What the reminder being planned is about, as it will read ("Call: about the invoice")."""
-    kind = TaskKind(str(data.get("kind") or TaskKind.OTHER.value))
-    return Html(f"<b>{task_words(kind, str(data.get('words') or ''), ctx.tr)}</b>")
+    return Html(f"<b>{task_words(reminder.kind, reminder.words, ctx.tr)}</b>")
 
 
 @router.button(A.RemindWords)
 async def on_remind_words(ctx: ChatContext, p: A.RemindWords) -> Reply:
     """Ask for a few words to go with the reminder."""
     dialog = await ctx.crm.dialogs.confirmed(
-        ctx.user.telegram_id, flow="remind", draft=p.draft, step="when", what="question"
+        ctx.user.telegram_id, flow=ReminderDraft.FLOW, draft=p.draft, step="when", what="question"
     )
-    await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="remind", step="words", data=dialog.data)
+    reminder = dialog.state(ReminderDraft)
+    await ctx.crm.dialogs.put(ctx.user.telegram_id, reminder, step="words")
     lines = [
-        "⏰ " + reminder_what(ctx, dialog.data),
+        "⏰ " + reminder_what(ctx, reminder),
         ctx.tr('A few words about it, e.g. "about the invoice":'),
     ]
     return ask_again(ctx, dialog, lines)
@@ -136,7 +131,7 @@ def remind_options(ctx: ChatContext) -> dict[str, datetime]:
 async def on_remind_at(ctx: ChatContext, p: A.RemindAt) -> Reply:
     """Plan the reminder being asked about at the time tapped."""
     dialog = await ctx.crm.dialogs.confirmed(
-        ctx.user.telegram_id, flow="remind", draft=p.draft, step="when", what="question"
+        ctx.user.telegram_id, flow=ReminderDraft.FLOW, draft=p.draft, step="when", what="question"
     )
     due = remind_options(ctx).get(p.option)
     if due is None:
@@ -147,16 +142,16 @@ async def on_remind_at(ctx: ChatContext, p: A.RemindAt) -> Reply:
 async def planned(ctx: ChatContext, dialog: Dialog, due: datetime, *, insist: bool = False) -> Reply:
     """The reminder of the dialog planned at ``due`` (or the working-hours question asked first); the
     dialog ends unless a question was asked again."""
-    data = dialog.data
-    await details(ctx, int(data["deal_id"]), int(data["version"]) if data.get("version") else None)
+    reminder = dialog.state(ReminderDraft)
+    await details(ctx, reminder.deal_id, reminder.version or None)
     reply = await remind(
         ctx,
-        int(data["deal_id"]),
+        reminder.deal_id,
         due,
         asked_in(dialog),
         insist=insist,
-        kind=TaskKind(str(data.get("kind") or TaskKind.OTHER.value)),
-        words=str(data.get("words") or ""),
+        kind=reminder.kind,
+        words=reminder.words,
     )
     if not ctx.extra.get("asked"):
         await ctx.crm.dialogs.drop(ctx.user.telegram_id)
@@ -187,8 +182,8 @@ async def remind(
     first offered for the next working morning (``insist``: kept as it is)."""
     morning = None if insist else outside_hours(due, ctx.user.timezone, ctx.crm.config.working_hours)
     if morning is not None:
-        data = {"deal_id": deal_id, "message_id": message_id, "kind": kind.value, "words": words}
-        return await offer_morning(ctx, data, due, morning)
+        reminder = ReminderDraft(deal_id=deal_id, message_id=message_id, kind=kind, words=words)
+        return await offer_morning(ctx, reminder, due, morning)
     task = await ctx.crm.tasks.add(deal_id=deal_id, due_at=due, text=words, actor=ctx.user, kind=kind)
     notice = "⏰ " + ctx.tr(
         "I'll remind you {when}: {what}.",
@@ -198,10 +193,10 @@ async def remind(
     return Reply().edit(message_id, deal_card(await details(ctx, deal_id), ctx, notice=notice))
 
 
-async def offer_morning(ctx: ChatContext, data: dict[str, Any], due: datetime, morning: datetime) -> Reply:
+async def offer_morning(ctx: ChatContext, reminder: ReminderDraft, due: datetime, morning: datetime) -> Reply:
     """Ask, in the card's message, whether a reminder outside working hours should come the next
     working morning instead."""
-    dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="remind", step="hours", data=data)
+    dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, reminder, step="hours")
     ctx.extra["asked"] = True
     text = ctx.tr(
         "{when} is outside your working hours. Remind you {morning} instead?",
@@ -209,7 +204,7 @@ async def offer_morning(ctx: ChatContext, data: dict[str, Any], due: datetime, m
         morning=ctx.tr.when(morning, now=ctx.now),
     )
     buttons = hours_choice(ctx, due, morning, dialog.draft)
-    return Reply().edit(asked_in(dialog), question_view(ctx, int(data["deal_id"]), ["🌙 " + text], buttons))
+    return Reply().edit(asked_in(dialog), question_view(ctx, reminder.deal_id, ["🌙 " + text], buttons))
 
 
 def hours_choice(ctx: ChatContext, due: datetime, morning: datetime, draft: int) -> list[list[Button]]:
@@ -231,18 +226,17 @@ def minutes_of(moment: datetime) -> int:
 async def on_remind_typed(ctx: ChatContext, p: A.RemindTyped) -> Reply:
     """Ask for a reminder time in the user's words (a button of a menu from before reminders had a kind)."""
     await details(ctx, p.deal_id, p.version)
-    data = {"deal_id": p.deal_id, "version": p.version, "kind": TaskKind.OTHER.value, "words": ""}
-    return await ask_when(ctx, {**data, "message_id": ctx.message_id})
+    return await ask_when(ctx, ReminderDraft(deal_id=p.deal_id, version=p.version, message_id=ctx.message_id))
 
 
-@router.flow("remind")
+@router.flow(ReminderDraft.FLOW)
 async def on_remind_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """The reminder's few words, or its time typed: plan it, or ask again."""
     if dialog.step == "words":
         words = " ".join(typed(event).split())[:MAX_REMINDER_WORDS]
         if not words:
             return ask_again(ctx, dialog, [ctx.tr('A few words about it, e.g. "about the invoice":')])
-        return await ask_when(ctx, {**dialog.data, "words": words})
+        return await ask_when(ctx, replace(dialog.state(ReminderDraft), words=words))
     try:
         due = parse_when(typed(event), now=ctx.now, tz=ctx.user.timezone)
     except PassedDate as error:
@@ -250,6 +244,8 @@ async def on_remind_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedC
     except InvalidInput as error:
         why = refusal_reason(error, ctx.tr)
         return await ask_when(
-            ctx, dialog.data, ["⚠️ " + ctx.tr("I couldn't read that time: {reason}.", reason=why)]
+            ctx,
+            dialog.state(ReminderDraft),
+            ["⚠️ " + ctx.tr("I couldn't read that time: {reason}.", reason=why)],
         )
     return await planned(ctx, dialog, due)

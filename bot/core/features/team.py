@@ -7,6 +7,7 @@ import re
 
 from bot.core import actions as A
 from bot.core.context import ChatContext
+from bot.core.dialogs import DeactivateQuestion, ExtensionsQuestion, InviteDraft
 from bot.core.errors import explain
 from bot.core.events import SharedContact, Text
 from bot.core.features.settings import TEAM, zone_label
@@ -125,12 +126,8 @@ async def on_seller(ctx: ChatContext, p: A.TeamSeller) -> Reply:
 async def on_extensions(ctx: ChatContext, p: A.TeamExtensions) -> Reply:
     """Ask for the member's PBX extensions: the calls to them pop up in their chat."""
     person = await _member(ctx, p.user_id)
-    await ctx.crm.dialogs.put(
-        ctx.user.telegram_id,
-        flow="extensions",
-        step="answer",
-        data={"user_id": person.id, "message_id": ctx.message_id},
-    )
+    state = ExtensionsQuestion(user_id=person.id, message_id=ctx.message_id)
+    await ctx.crm.dialogs.put(ctx.user.telegram_id, state, step="answer")
     tr = ctx.tr
     lines = [
         "☎️ " + tr("Type {name}'s PBX extensions, e.g. 105 or 105, 106.", name=person.name),
@@ -153,10 +150,10 @@ def _ask_again(ctx: ChatContext, error: CrmError) -> Reply:
     return Reply().send(View.of(["⚠️ " + explain(error, ctx.tr), ctx.tr("Type them again, or /cancel.")]))
 
 
-@router.flow("extensions")
+@router.flow(ExtensionsQuestion.FLOW)
 async def on_extensions_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """Give the member the typed extensions, or say why not (whose an extension is) and ask again."""
-    person = await _member(ctx, int(dialog.data["user_id"]))
+    person = await _member(ctx, dialog.state(ExtensionsQuestion).user_id)
     typed = event.text if isinstance(event, Text) else event.phone
     try:
         person = await ctx.crm.users.set_extensions(
@@ -175,7 +172,7 @@ async def on_deactivate_ask(ctx: ChatContext, p: A.DeactivateAsk) -> Reply:
     person = await _member(ctx, p.user_id)
     others = [u for u in await ctx.crm.users.list(actor=ctx.user, active=True) if u.id != person.id]
     asked = await ctx.crm.dialogs.put(
-        ctx.user.telegram_id, flow="deactivate", step="confirm", data={"user_id": person.id}
+        ctx.user.telegram_id, DeactivateQuestion(user_id=person.id), step="confirm"
     )
     buttons = [Button.act(u.name, A.Deactivate(person.id, u.id, asked.draft)) for u in others]
     rows = [
@@ -193,9 +190,9 @@ async def on_deactivate(ctx: ChatContext, p: A.Deactivate) -> Reply:
     question last asked (an old one pressed again must not deactivate someone let back in since)."""
     person = await _member(ctx, p.user_id)
     asked = await ctx.crm.dialogs.confirmed(
-        ctx.user.telegram_id, flow="deactivate", draft=p.draft, what="question"
+        ctx.user.telegram_id, flow=DeactivateQuestion.FLOW, draft=p.draft, what="question"
     )
-    if asked.data.get("user_id") != person.id:
+    if asked.state(DeactivateQuestion).user_id != person.id:
         raise OutOfDate("question")
     heir = await ctx.crm.users.get(p.heir_id) if p.heir_id else None
     if p.heir_id and heir is None:
@@ -230,9 +227,7 @@ async def on_invite(ctx: ChatContext, args: str) -> Reply:
 async def _invite_menu(ctx: ChatContext, extensions: tuple[str, ...] = ()) -> View:
     _boss(ctx)
     tr = ctx.tr
-    asked = await ctx.crm.dialogs.put(
-        ctx.user.telegram_id, flow="invite", step="role", data={"extensions": list(extensions)}
-    )
+    asked = await ctx.crm.dialogs.put(ctx.user.telegram_id, InviteDraft(extensions=extensions), step="role")
     if extensions:
         lines = [
             tr("Invite a new…"),
@@ -254,7 +249,7 @@ async def _invite_menu(ctx: ChatContext, extensions: tuple[str, ...] = ()) -> Vi
     )
 
 
-@router.flow("invite")
+@router.flow(InviteDraft.FLOW)
 async def on_invite_extension(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """An extension typed at the invite menu: checked now, and the menu shown again with it."""
     typed = event.text if isinstance(event, Text) else event.phone
@@ -280,9 +275,9 @@ async def on_invite_role(ctx: ChatContext, p: A.Invite) -> Reply:
         raise InvalidInput("role", p.role) from None
     _boss(ctx)
     asked = await ctx.crm.dialogs.confirmed(
-        ctx.user.telegram_id, flow="invite", draft=p.draft, what="question"
+        ctx.user.telegram_id, flow=InviteDraft.FLOW, draft=p.draft, what="question"
     )
-    extensions = tuple(str(e) for e in asked.data.get("extensions") or ())
+    extensions = asked.state(InviteDraft).extensions
     invite = await ctx.crm.invites.create(role=role, actor=ctx.user, extensions=extensions)
     await ctx.crm.dialogs.drop(ctx.user.telegram_id)
     link = f"https://t.me/{ctx.settings.bot_username}?start={invite.code}"

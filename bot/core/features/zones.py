@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core import actions as A
 from bot.core.context import ChatContext
+from bot.core.dialogs import ZoneQuestion
 from bot.core.events import SharedContact, Text
 from bot.core.features.settings import SETTINGS, TEAM, settings_view, zone_label
 from bot.core.features.team import seller_view
@@ -48,12 +49,8 @@ async def on_zone_menu(ctx: ChatContext, p: A.ZoneMenu) -> Reply:
         )
         for z in zones
     ]
-    await ctx.crm.dialogs.put(
-        ctx.user.telegram_id,
-        flow="zone",
-        step="answer",
-        data={"user_id": person.id, "where": where, "message_id": ctx.message_id},
-    )
+    state = ZoneQuestion(user_id=person.id, where=where, message_id=ctx.message_id)
+    await ctx.crm.dialogs.put(ctx.user.telegram_id, state, step="answer")
     whose = tr("your time zone") if person.id == ctx.user.id else tr("{name}'s time zone", name=person.name)
     lines = [
         "🕒 " + tr("Pick {whose}, or type a city or a name such as Europe/Moscow:", whose=whose),
@@ -86,10 +83,11 @@ async def on_zone_set(ctx: ChatContext, p: A.ZoneSet) -> Reply:
     return Reply().edit(ctx.message_id, await _after_zone(ctx, person, p.back))
 
 
-@router.flow("zone")
+@router.flow(ZoneQuestion.FLOW)
 async def on_zone_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """A typed city or IANA name: set it, or say why not and ask again."""
-    person = await _person(ctx, int(dialog.data["user_id"]))
+    asked = dialog.state(ZoneQuestion)
+    person = await _person(ctx, asked.user_id)
     typed = event.text if isinstance(event, Text) else event.phone
     try:
         person = await _set_zone(ctx, person, typed)
@@ -103,4 +101,4 @@ async def on_zone_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedCon
             )
         )
     await ctx.crm.dialogs.drop(ctx.user.telegram_id)
-    return Reply().send(await _after_zone(ctx, person, str(dialog.data.get("where", SETTINGS))))
+    return Reply().send(await _after_zone(ctx, person, SETTINGS if asked.where is None else asked.where))
