@@ -76,13 +76,13 @@ class ChatCore:
         crm: Crm,
         settings: ChatSettings,
         routers: Iterable[Router] | None = None,
-        buttons: codec.Codec | None = None,
+        button_codec: codec.Codec | None = None,
     ) -> None:
-        """``routers``: the features (default: all of the chat's); ``buttons``: the codec that reads
-        their buttons back (default: every action the chat knows)."""
+        """``routers``: the features (default: all of the chat's); ``button_codec``: what reads their
+        buttons back (default: every action the chat knows)."""
         self.crm, self.settings = crm, settings
         self.routers = list(routers if routers is not None else features.routers())
-        self.codec = buttons or actions.codec()
+        self.codec = button_codec or actions.codec()
         self.commands = {k: v for r in self.routers for k, v in r.commands.items()}
         self.boss_only = {c for r in self.routers for c in r.boss_only}
         self.buttons = {k: v for r in self.routers for k, v in r.buttons.items()}

@@ -4,6 +4,7 @@ buttons already in users' chats stays as it was, and no button over Telegram's 6
 from __future__ import annotations
 
 import string
+import typing
 
 import pytest
 from hypothesis import given, settings
@@ -124,3 +125,14 @@ def test_an_action_is_declared_with_a_short_code_and_fields_that_travel() -> Non
 
     with pytest.raises(ValueError, match="two actions"):
         codec.Codec([A.Next, type("Again", (codec.Action,), {"__annotations__": {}}, code="nx")])
+
+
+def test_each_handler_takes_the_actions_it_is_registered_for() -> None:
+    registered: dict[object, set[type[codec.Action]]] = {}
+    for router in routers():
+        for kind, handler in router.buttons.items():
+            registered.setdefault(handler, set()).add(kind)
+    for handler, kinds in registered.items():
+        hints = typing.get_type_hints(handler)
+        taken = set(typing.get_args(hints["p"])) or {hints["p"]}
+        assert taken == kinds, handler
