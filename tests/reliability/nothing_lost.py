@@ -32,7 +32,7 @@ from sqlalchemy import select, text
 
 from crm_core.adapters.database import Database
 from crm_core.adapters.tables import outbox
-from crm_core.domain.notifications import NoteKind
+from crm_core.domain.notifications import MorningPlan, StaleReminder, TaskDue, decode_payload
 
 
 @dataclass
@@ -209,14 +209,14 @@ async def reminders_once(db: Database) -> None:
     in_reminders: Counter[int] = Counter()
     told_tasks: Counter[int] = Counter()
     for row in await _outbox(db):
-        payload = row["payload"]
-        if row["kind"] == NoteKind.STALE_REMINDER:
-            in_reminders.update(payload["deal_ids"])
-        elif row["kind"] == NoteKind.MORNING_PLAN:  # what was due when it came is in it
-            in_reminders.update(payload.get("deal_ids", []))
-            told_tasks.update(int(t) for t in payload.get("task_ids", []))
-        elif row["kind"] == NoteKind.TASK_DUE and not payload.get("repeat"):
-            told_tasks[int(payload["task_id"])] += 1
+        payload = decode_payload(row["kind"], row["payload"])
+        if isinstance(payload, StaleReminder):
+            in_reminders.update(payload.deal_ids)
+        elif isinstance(payload, MorningPlan):  # what was due when it came is in it
+            in_reminders.update(payload.deal_ids)
+            told_tasks.update(payload.task_ids)
+        elif isinstance(payload, TaskDue) and not payload.repeat:
+            told_tasks[payload.task_id] += 1
     assert in_reminders == claimed, f"stale periods claimed {dict(claimed)} != reminded {dict(in_reminders)}"
     notified = Counter(r["id"] for r in await _rows(db, "SELECT id FROM tasks WHERE notified_at IS NOT NULL"))
     assert told_tasks == notified, (
