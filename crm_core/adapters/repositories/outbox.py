@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from crm_core.adapters.repositories.users import user_from_row
 from crm_core.adapters.tables import outbox, user_extensions, users
 from crm_core.domain.notifications import (
+    BadPayload,
     NotePayload,
     Notification,
     OutboxItem,
@@ -167,7 +168,12 @@ class OutboxRepository:
         if self.conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update()
         row = (await self.conn.execute(stmt)).first()
-        return (row.id, decode_payload(row.kind, row.payload)) if row else None
+        if row is None:
+            return None
+        try:
+            return row.id, decode_payload(row.kind, row.payload)
+        except BadPayload:  # a row no payload reads from says nothing to add to: the news is queued anew
+            return None
 
     async def replace_payload(self, item_id: int, payload: NotePayload) -> None:
         """Say more in an item that waits (see ``waiting``)."""
