@@ -7,8 +7,17 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_chain,
+    wait_fixed,
+)
 
 from bot.core import codec
 from bot.core.context import ChatContext, ChatSettings
@@ -36,6 +45,21 @@ RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0, 8.0, 10.0)
 # Telegram's user and chat ids have at most 52 significant bits; a bigger one is forged, and would not
 # fit in the database's 64-bit columns either.
 TELEGRAM_IDS = 2**52
+
+
+def _through_an_outage(
+    before_sleep: Callable[[RetryCallState], None] | None = None, *, delays: Sequence[float] | None = None
+) -> AsyncRetrying:
+    """Retry while the database is unavailable, pausing ``delays`` (RETRY_DELAYS_S) in turn, then
+    raise the last ``Unavailable``."""
+    delays = RETRY_DELAYS_S if delays is None else delays
+    return AsyncRetrying(
+        retry=retry_if_exception_type(Unavailable),
+        wait=wait_chain(*(wait_fixed(delay) for delay in delays)) if delays else wait_fixed(0),
+        stop=stop_after_attempt(len(delays) + 1),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
 
 
 def _forged_ids(event: Event) -> bool:
@@ -102,19 +126,18 @@ class ChatCore:
                 log.warning("update %s: ignored, a sender or chat id past Telegram's", event.update_id)
                 reply = Reply(outcome="refused")
                 return reply
-            for delay in (*RETRY_DELAYS_S, None):
-                try:
-                    reply = await self._once(event, held)
-                    break
-                except _SavedThenUnavailable:
-                    reply = await self._saved(event, held)
-                    break
-                except Unavailable:
-                    if delay is None:
-                        reply = self._unavailable(event)
-                        break
-                    log.warning("update %s: database unavailable; retrying in %.1f s", event.update_id, delay)
-                    await asyncio.sleep(delay)
+
+            def retrying_in(state: RetryCallState) -> None:
+                delay = state.upcoming_sleep
+                log.warning("update %s: database unavailable; retrying in %.1f s", event.update_id, delay)
+
+            retrying = _through_an_outage(retrying_in)
+            try:
+                reply = await retrying(self._once, event, held)
+            except _SavedThenUnavailable:
+                reply = await self._saved(event, held)
+            except Unavailable:
+                reply = self._unavailable(event)
             reader = reply.locale or Tr(event.sender.language_code or "en").locale
             reply.actions = orient_actions(reply.actions, reader)
             return reply
@@ -165,16 +188,14 @@ class ChatCore:
         closed (a change ends it: the note is saved, the deal created), and the user told it was saved.
         """
         key = f"u:{self.settings.bot_id}:{event.update_id}"
-        for delay in (*RETRY_DELAYS_S, None):
-            try:
-                await self.crm.dialogs.drop(event.sender.id)
-                await self.crm.ledger.finish(key)
-                held.discard(key)
-                break
-            except Unavailable:
-                if delay is None:
-                    break
-                await asyncio.sleep(delay)
+
+        async def close() -> None:
+            await self.crm.dialogs.drop(event.sender.id)
+            await self.crm.ledger.finish(key)
+            held.discard(key)
+
+        with contextlib.suppress(Unavailable):
+            await _through_an_outage()(close)
         text = Tr(event.sender.language_code or "en")("Saved.")
         if isinstance(event, ButtonPress):
             return Reply(outcome="saved").answer(f"✅ {text}")
@@ -193,12 +214,11 @@ class ChatCore:
         held.discard(key)
 
     async def _finish_when_back(self, key: str) -> None:
-        for delay in RETRY_DELAYS_S:
-            await asyncio.sleep(delay)
-            with contextlib.suppress(Unavailable):
-                await self.crm.ledger.finish(key)
-                return
-        log.warning("update %s: the database stayed away; its claim ends with its lease", key)
+        await asyncio.sleep(RETRY_DELAYS_S[0])  # the mark has just failed once
+        try:
+            await _through_an_outage(delays=RETRY_DELAYS_S[1:])(self.crm.ledger.finish, key)
+        except Unavailable:
+            log.warning("update %s: the database stayed away; its claim ends with its lease", key)
 
     def _unavailable(self, event: Event) -> Reply:
         tr = Tr(event.sender.language_code or "en")
