@@ -80,10 +80,9 @@ async def run(
     stop = stop or _stop_on_signals()
     for secret in _secrets(settings):
         add_secret(secret)
-    runtime = make_runtime(
-        settings.telegram.runtime, settings.telegram.token(), settings.telegram.telegram_api_url
-    )
+    token = settings.telegram.token()
     settings.telegram.webhook_secret_value()  # webhook mode never starts without one
+    runtime = make_runtime(settings.telegram.runtime, token, settings.telegram.telegram_api_url)
     async with build(settings, runtime, clock=clock, web_role=web_role) as kanbot:
         assert kanbot.web is not None
         server = await start_http(
