@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.emulator import Emulator
 from crm_core.adapters.tables import metadata
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from tests.e2e.harness import (
     STRANGER,
     EmulatedChat,

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.emulator import Emulator
+from telegram_emulator import Emulator
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -14,10 +14,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
-from bot.emulator import Emulator
 from bot.settings import TelegramSettings
 from crm_core.services import Crm
 from kanbot.settings import ServerSettings
+from telegram_emulator import Emulator
 from telephony_bridge.signing import HEADER, sign
 from tests.e2e.harness import ALI, BOT_ID, CALLS_SECRET, EmulatedChat, RunningKanbot, seeded_crm, settings_for
 from tests.ops.support import SECRET, TcpRelay, free_port, metric_total, rows, schema_behind, wait_for

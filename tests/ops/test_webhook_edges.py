@@ -12,10 +12,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.emulator import Emulator
 from bot.settings import TelegramSettings
 from crm_core.services import Crm
 from kanbot.settings import ServerSettings
+from telegram_emulator import Emulator
 from tests.e2e.harness import ALI, EmulatedChat, RunningKanbot, seeded_crm, settings_for
 from tests.ops.support import SECRET, free_port, rows
 

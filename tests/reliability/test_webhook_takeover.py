@@ -22,11 +22,11 @@ from sqlalchemy import text
 
 from bot.core import actions as A
 from bot.core.codec import encode
-from bot.emulator import Emulator
 from bot.settings import NO_WEBHOOK_SECRET, MissingWebhookSecret, TelegramSettings
 from crm_core.services import Crm
 from kanbot.runtimes import make_runtime
 from kanbot.settings import ServerSettings
+from telegram_emulator import Emulator
 from tests.e2e.harness import BOSS, TOKEN, EmulatedChat, RunningKanbot, settings_for
 from tests.reliability.faults import SQLITE_ONLY, free_port
 from tests.reliability.nothing_lost import TALLY
