@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from telephony_bridge.ami import read_capture
 from telephony_bridge.settings import AmiSettings
 from telephony_bridge.signing import HEADER, sign
