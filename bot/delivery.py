@@ -59,6 +59,13 @@ RETRY_WAIT = wait_exponential(multiplier=1, max=MAX_BACKOFF_S)
 RENDERS_AT_ONCE = 4
 
 
+def retry_delay(attempts: int) -> float:
+    """The pause before an item's next try, after ``attempts`` failed ones (``RETRY_WAIT``)."""
+    state = RetryCallState(AsyncRetrying(), None, (), {})
+    state.attempt_number = attempts + 1
+    return float(RETRY_WAIT(state))
+
+
 class _Stopping(Exception):
     """The process is stopping: an item not sent yet goes back to the queue."""
 
@@ -386,13 +393,6 @@ class OutboxDelivery:
     async def _give_up(self, item: OutboxItem, why: str, *, status: str = "failed") -> None:
         self.stats.failed += 1
         await self.crm.outbox.give_up(item.id, error=why, status=status)
-
-
-def retry_delay(attempts: int) -> float:
-    """The pause before an item's next try, after ``attempts`` failed ones (``RETRY_WAIT``)."""
-    state = RetryCallState(AsyncRetrying(), None, (), {})
-    state.attempt_number = attempts + 1
-    return float(RETRY_WAIT(state))
 
 
 def _shown_in(value: object) -> Shown | None:

@@ -7,17 +7,8 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import timedelta
-
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_chain,
-    wait_fixed,
-)
 
 from bot.core import codec
 from bot.core.context import ChatContext, ChatSettings
@@ -26,6 +17,7 @@ from bot.core.errors import explain
 from bot.core.events import ButtonPress, Command, Event, Other, SharedContact, Text
 from bot.core.features import ALL_ROUTERS, menu
 from bot.core.i18n import SUPPORTED, Tr
+from bot.core.outage import through_an_outage
 from bot.core.pace import StrangerBudget
 from bot.core.routing import Router
 from bot.core.views import Answer, Reply, View
@@ -45,21 +37,6 @@ RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0, 8.0, 10.0)
 # Telegram's user and chat ids have at most 52 significant bits; a bigger one is forged, and would not
 # fit in the database's 64-bit columns either.
 TELEGRAM_IDS = 2**52
-
-
-def _through_an_outage(
-    before_sleep: Callable[[RetryCallState], None] | None = None, *, delays: Sequence[float] | None = None
-) -> AsyncRetrying:
-    """Retry while the database is unavailable, pausing ``delays`` (RETRY_DELAYS_S) in turn, then
-    raise the last ``Unavailable``."""
-    delays = RETRY_DELAYS_S if delays is None else delays
-    return AsyncRetrying(
-        retry=retry_if_exception_type(Unavailable),
-        wait=wait_chain(*(wait_fixed(delay) for delay in delays)) if delays else wait_fixed(0),
-        stop=stop_after_attempt(len(delays) + 1),
-        before_sleep=before_sleep,
-        reraise=True,
-    )
 
 
 def _forged_ids(event: Event) -> bool:
@@ -127,11 +104,10 @@ class ChatCore:
                 reply = Reply(outcome="refused")
                 return reply
 
-            def retrying_in(state: RetryCallState) -> None:
-                delay = state.upcoming_sleep
+            def retrying_in(delay: float) -> None:
                 log.warning("update %s: database unavailable; retrying in %.1f s", event.update_id, delay)
 
-            retrying = _through_an_outage(retrying_in)
+            retrying = through_an_outage(RETRY_DELAYS_S, on_retry=retrying_in)
             try:
                 reply = await retrying(self._once, event, held)
             except _SavedThenUnavailable:
@@ -195,7 +171,7 @@ class ChatCore:
             held.discard(key)
 
         with contextlib.suppress(Unavailable):
-            await _through_an_outage()(close)
+            await through_an_outage(RETRY_DELAYS_S)(close)
         text = Tr(event.sender.language_code or "en")("Saved.")
         if isinstance(event, ButtonPress):
             return Reply(outcome="saved").answer(f"✅ {text}")
@@ -216,7 +192,7 @@ class ChatCore:
     async def _finish_when_back(self, key: str) -> None:
         await asyncio.sleep(RETRY_DELAYS_S[0])  # the mark has just failed once
         try:
-            await _through_an_outage(delays=RETRY_DELAYS_S[1:])(self.crm.ledger.finish, key)
+            await through_an_outage(RETRY_DELAYS_S[1:])(self.crm.ledger.finish, key)
         except Unavailable:
             log.warning("update %s: the database stayed away; its claim ends with its lease", key)
 
