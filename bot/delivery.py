@@ -49,9 +49,8 @@ SHOWN_IN = "_shown_in"  # and the chat and message its first part became
 WAIT_FOR_EARLIER_S = 1.0  # an item to be shown in an earlier one's message looks again this much later
 MAX_ATTEMPTS = 15
 MAX_BACKOFF_S = 300.0
-# An item's pause after a 5xx or a network error: 1, 2, 4... seconds after its 1st, 2nd, 3rd... failed
-# try, at most MAX_BACKOFF_S. Kept in the item's row (its ``not_before``), not in a retry loop: the
-# wait survives a restart and holds for every process that may take the item.
+# An item's pause after a 5xx or network error (1, 2, 4... s, at most MAX_BACKOFF_S), kept in its row
+# (``not_before``) rather than in a retry loop: it survives a restart and holds for every process.
 RETRY_WAIT = wait_exponential(multiplier=1, max=MAX_BACKOFF_S)
 # Renders (read transactions) at once: with the marks' writes they stay within the database's five
 # pooled connections, so the chat's own transactions are not crowded out and no overflow connection is
