@@ -16,7 +16,8 @@ import pytest
 
 from bot.core.widths import too_wide
 from bot.emulator import Emulator
-from crm_core.domain.deals import Deal, EventKind, Priority
+from crm_core.domain.deals import Deal, Priority
+from crm_core.domain.history import EventKind
 from crm_core.domain.users import Role, User
 from crm_core.services import Crm
 from tests.e2e.harness import (

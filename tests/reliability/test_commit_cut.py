@@ -15,7 +15,7 @@ import pytest
 
 from bot.emulator import Emulator
 from crm_core.adapters.database import UnitOfWork
-from crm_core.domain.deals import EventKind
+from crm_core.domain.history import EventKind
 from crm_core.services import Crm, DealService
 from tests.e2e.harness import ALI, BOT_ID, EmulatedChat, RunningKanbot, settings_for
 from tests.reliability.faults import TcpProxy
