@@ -147,7 +147,7 @@ async def measure(backend: str, count: int, spec: Spec, warm_up: int) -> tuple[R
     async with working_copy(source, "buttons") as url:
         pressed = await presses(url, warm_up + count)
         updates = [
-            button_press(n, telegram_id, codec.encode(A.NEXT, deal_id, version))
+            button_press(n, telegram_id, codec.encode(A.Next(deal_id, version)))
             for n, (deal_id, version, telegram_id) in enumerate(pressed, start=1)
         ]
         echo_bot = Bot(TOKEN, session=StubSession())

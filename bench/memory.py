@@ -99,7 +99,7 @@ async def press_all(base: str, per_seller: dict[int, list[tuple[int, int]]]) -> 
                 raise AssertionError(f"seller {telegram_id} got no answer to /deals in 2 minutes")
             card = ours[-1]
             for deal_id, version in deals:
-                data = codec.encode(A.NEXT, deal_id, version)
+                data = codec.encode(A.Next(deal_id, version))
                 await call(
                     "POST",
                     "/emulator/clicks",

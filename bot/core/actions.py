@@ -1,91 +1,416 @@
-"""Every button action the chat knows, with the kinds of its arguments (see ``codec``)."""
+"""Every button action the chat knows: its code on the wire and its named, typed fields (see ``codec``).
+
+The codes and the order and kinds of the fields are the wire format of buttons already in users' chats
+(``tests/unit/test_button_actions.py`` holds them): never change them, add an action instead. Retired
+codes, never to be used again: "dg".
+"""
 
 from __future__ import annotations
 
-from bot.core.codec import action
+from bot.core.codec import Action, Codec
 
-NOOP = action("no")
-MENU = action("mn")
-# the board and its columns: owner filter (telegram id, 0 = all), stage, order, page cursor
-BOARD = action("bd", "i")
-BOARD_SELLERS = action("bds")
-COLUMN = action("col", "iis")  # stage id, owner filter, order ("n" newest, "w" waiting)
-COLUMN_PAGE = action("colp", "iiss")  # ... plus a cursor, "-" prefix = backwards
-MY_DEALS = action("my", "s")  # cursor ("" first page)
-# the deal card
-CARD = action("cd", "i")
-CARD_FROM = action("cdl", "is")  # deal id, the list it was opened from ("my.2", "c.5.0.n[.cursor]")
-MORE = action("mr", "is")  # the card's less frequent buttons: deal id, the list it came from ("" none)
-BACK_TO_LIST = action("bkl", "s")  # the list a card was opened from
-NEXT = action("nx", "ii")  # deal id, version
-PREV = action("pv", "ii")
-MOVE_MENU = action("mvm", "ii")
-MOVE = action("mv", "iii")  # deal id, version, stage id
-WON = action("won", "ii")
-LOST_MENU = action("lsm", "ii")
-LOST = action("ls", "iii")  # deal id, version, reason id in the list (index)
-LOST_OTHER = action("lso", "ii")
-NOTE = action("nt", "ii")
-REMIND_MENU = action("rmm", "ii")
-REMIND = action("rm", "iis")  # deal id, version, option
-REMIND_TYPED = action("rmt", "ii")
-REMIND_KIND = action("rmk", "iis")  # deal id, version, what it is about (a TaskKind of REMINDER_KINDS)
-REMIND_AT = action("rma", "si")  # the time option, draft (the dialog holds the deal, the kind, the words)
-REMIND_WORDS = action("rmw", "i")  # draft: add a few words to the reminder
-EDIT_MENU = action("edm", "ii")
-EDIT = action("ed", "iis")  # deal id, version, field
-PRIORITY = action("pr", "iis")  # deal id, version, level
-HISTORY = action("hs", "ii")  # deal id, page
-CALLS = action("cl", "i")
-LISTEN = action("lsn", "i")  # call id: send its recording
-REASSIGN_MENU = action("ram", "ii")
-REASSIGN = action("ra", "iii")  # deal id, version, user id (0 = nobody)
-TAKE = action("tk", "ii")
+# the menu, the board and its lists
+
+
+class Noop(Action, code="no"):
+    """A button that does nothing (a label in a keyboard)."""
+
+
+class Menu(Action, code="mn"):
+    """The main menu."""
+
+
+class Board(Action, code="bd"):
+    owner: int  # the seller's telegram id, 0 = everyone's deals
+
+
+class BoardSellers(Action, code="bds"):
+    """Choose whose board to see."""
+
+
+class Column(Action, code="col"):
+    stage_id: int
+    owner: int  # as on the board
+    order: str  # "n" newest first, "w" waiting longest
+
+
+class ColumnPage(Action, code="colp"):
+    stage_id: int
+    owner: int
+    order: str
+    cursor: str  # "-" first: backwards
+
+
+class MyDeals(Action, code="my"):
+    page: str  # its number, digits
+
+
+class BackToList(Action, code="bkl"):
+    back: str  # the list a card was opened from: "my.2", "c.5.0.n[.cursor]", "mp.1"
+
+
+# the deal card: a version is the one the user saw (an older one: the card changed meanwhile)
+
+
+class Card(Action, code="cd"):
+    deal_id: int
+
+
+class CardFrom(Action, code="cdl"):
+    deal_id: int
+    back: str  # the list it was opened from (see BackToList)
+
+
+class More(Action, code="mr"):
+    deal_id: int
+    back: str  # "" none
+
+
+class Next(Action, code="nx"):
+    deal_id: int
+    version: int
+
+
+class Prev(Action, code="pv"):
+    deal_id: int
+    version: int
+
+
+class MoveMenu(Action, code="mvm"):
+    deal_id: int
+    version: int
+
+
+class Move(Action, code="mv"):
+    deal_id: int
+    version: int
+    stage_id: int
+
+
+class Won(Action, code="won"):
+    deal_id: int
+    version: int
+
+
+class LostMenu(Action, code="lsm"):
+    deal_id: int
+    version: int
+
+
+class Lost(Action, code="ls"):
+    deal_id: int
+    version: int
+    reason: int  # its index in the lost reasons
+
+
+class LostOther(Action, code="lso"):
+    deal_id: int
+    version: int
+
+
+class Note(Action, code="nt"):
+    deal_id: int
+    version: int
+
+
+class EditMenu(Action, code="edm"):
+    deal_id: int
+    version: int
+
+
+class Edit(Action, code="ed"):
+    deal_id: int
+    version: int
+    field: str  # "title", "amount"... or "priority"
+
+
+class SetPriority(Action, code="pr"):
+    deal_id: int
+    version: int
+    level: str  # a Priority's value
+
+
+class History(Action, code="hs"):
+    deal_id: int
+    page: int
+
+
+class Calls(Action, code="cl"):
+    deal_id: int
+
+
+class Listen(Action, code="lsn"):
+    call_id: int  # send its recording
+
+
+class ReassignMenu(Action, code="ram"):
+    deal_id: int
+    version: int
+
+
+class Reassign(Action, code="ra"):
+    deal_id: int
+    version: int
+    user_id: int  # 0 = nobody (the inbox)
+
+
+class Take(Action, code="tk"):
+    deal_id: int
+    version: int
+
+
+# reminders
+
+
+class RemindMenu(Action, code="rmm"):
+    deal_id: int
+    version: int
+
+
+class Remind(Action, code="rm"):
+    deal_id: int
+    version: int
+    option: str  # when
+
+
+class RemindTyped(Action, code="rmt"):
+    deal_id: int
+    version: int
+
+
+class RemindKind(Action, code="rmk"):
+    deal_id: int
+    version: int
+    kind: str  # what it is about: a TaskKind of REMINDER_KINDS
+
+
+class RemindAt(Action, code="rma"):
+    option: str  # when
+    draft: int  # the dialog holds the deal, the kind, the words
+
+
+class RemindWords(Action, code="rmw"):
+    draft: int  # add a few words to the reminder
+
+
 # tasks
-TASKS = action("ts")
-TASKS_PAGE = action("tsp", "i")  # page
-TASK_DONE = action("tdn", "is")  # task id, where the button is ("l<page>" the list, "n" a notification)
-TASK_SNOOZE = action("tsz", "iss")  # task id, option, where
+
+
+class Tasks(Action, code="ts"):
+    """The user's open tasks."""
+
+
+class TasksPage(Action, code="tsp"):
+    page: int
+
+
+class TaskDone(Action, code="tdn"):
+    task_id: int
+    where: str  # "l<page>" the list, "n" a notification
+
+
+class TaskSnooze(Action, code="tsz"):
+    task_id: int
+    option: str
+    where: str  # as for TaskDone
+
+
 # multi-step flows: each button carries the draft it confirms (see DialogService.confirmed)
-NEW_CREATE = action("ndc", "i")  # draft
-NEW_CANCEL = action("ndx", "i")  # draft
-NEW_SKIP = action("nds", "i")  # draft
-WHEN_AT = action("wa", "ii")  # a passed day's next-year date (minutes since 1970), draft
-CONTACT_SCOPE = action("csc", "si")  # "all" deals of a shared contact or "this" deal alone, draft
-# reports and team
-REPORT = action("rp", "si")  # period, seller telegram id (0 = team)
-REPORT_SELLERS = action("rps", "s")
-REPORT_CALLS = action("rpc", "si")  # period, seller telegram id (0 = team)
-TEAM = action("tm")
-TEAM_SELLER = action("tms", "i")  # user id
-DEACTIVATE_ASK = action("dea", "i")
-DEACTIVATE = action("de", "iii")  # user id, heir user id (0 = nobody), draft
-INVITE_MENU = action("ivm")
-INVITE = action("iv", "si")  # role, draft
-INVITE_REVOKE = action("ivr", "i")
-LANG = action("lg", "s")
-SETTINGS = action("st")
-SETTINGS_LANG = action("stl")
-ZONE_MENU = action("zm", "is")  # user id, where to go back ("s" settings, "t" the seller's page)
-ZONE_SET = action("zs", "iss")  # user id, IANA zone with "." for "/", where
-MORNING = action("mo", "s")  # "menu", "on", "off", "day" (when the working day begins), "tHHMM"
-TEAM_EXT = action("tmx", "i")  # user id
-CANCEL = action("cx")
+
+
+class NewCreate(Action, code="ndc"):
+    draft: int
+
+
+class NewCancel(Action, code="ndx"):
+    draft: int
+
+
+class NewSkip(Action, code="nds"):
+    draft: int
+
+
+class WhenAt(Action, code="wa"):
+    minutes: int  # a passed day's next-year date, in minutes since 1970
+    draft: int
+
+
+class ContactScopeChoice(Action, code="csc"):
+    scope: str  # "all" deals of a shared contact or "this" deal alone
+    draft: int
+
+
+# reports, the team, settings
+
+
+class Report(Action, code="rp"):
+    period: str
+    seller: int  # the seller's telegram id, 0 = the team
+
+
+class ReportSellers(Action, code="rps"):
+    period: str
+
+
+class ReportCalls(Action, code="rpc"):
+    period: str
+    seller: int  # as for Report
+
+
+class Team(Action, code="tm"):
+    """The team page."""
+
+
+class TeamSeller(Action, code="tms"):
+    user_id: int
+
+
+class TeamExtensions(Action, code="tmx"):
+    user_id: int
+
+
+class DeactivateAsk(Action, code="dea"):
+    user_id: int
+
+
+class Deactivate(Action, code="de"):
+    user_id: int
+    heir_id: int  # the user who gets the deals, 0 = nobody
+    draft: int
+
+
+class InviteMenu(Action, code="ivm"):
+    """Invite someone: which role?"""
+
+
+class Invite(Action, code="iv"):
+    role: str
+    draft: int
+
+
+class InviteRevoke(Action, code="ivr"):
+    invite_id: int
+
+
+class Lang(Action, code="lg"):
+    locale: str
+
+
+class Settings(Action, code="st"):
+    """The user's settings."""
+
+
+class SettingsLang(Action, code="stl"):
+    """The language picker from the settings."""
+
+
+class ZoneMenu(Action, code="zm"):
+    user_id: int
+    back: str  # "s" the settings, "t" the seller's page
+
+
+class ZoneSet(Action, code="zs"):
+    user_id: int
+    zone: str  # an IANA zone, "." for "/"
+    back: str  # as for ZoneMenu
+
+
+class Morning(Action, code="mo"):
+    option: str  # "menu", "on", "off", "day" (when the working day begins), "tHHMM"
+
+
+class DigestSet(Action, code="dgs"):
+    option: str  # "menu", "on", "off", "mp0"/"mp1" (the morning plan), "tHHMM"
+
+
+class Cancel(Action, code="cx"):
+    """Stop the dialog in progress."""
+
+
 # call pop-ups (telephony) and follow-ups
-CALL_BACK_DONE = action("cbd", "i")  # task id
-CALL_CREATE = action("ccr", "i")  # call id
-CALL_ATTACH = action("cat", "i")  # call id
-CALL_ATTACH_TO = action("catd", "ii")  # call id, deal id
-CALL_IGNORE = action("cig", "i")  # call id
-DIAL = action("dl", "ii")  # deal id, call-back task id (0 = none): ring the seller, then the customer
-CALL_OUTCOME = action("cou", "is")  # call id, outcome
-SNOOZE_MENU = action("szm", "ii")  # deal id, version
-SNOOZE = action("sz", "iis")  # deal id, version, option
-SNOOZE_DO = action("szd", "i")  # draft: snooze as the question says, without a reason
-LOWER = action("lw", "ii")
-NUDGE = action("ng", "i")  # deal id
-DIGEST = action("dg", "s")
-DIGEST_SET = action("dgs", "s")
-# the morning plan: a page of what is due; a task done or pushed from it (task id, option, the plan's page)
-PLAN_PAGE = action("mpp", "i")
-PLAN_TASK = action("mpt", "isi")  # option: "d" done, "1h" an hour later, "tm" tomorrow morning
+
+
+class CallBackDone(Action, code="cbd"):
+    task_id: int
+
+
+class CallCreate(Action, code="ccr"):
+    call_id: int
+
+
+class CallAttach(Action, code="cat"):
+    call_id: int
+
+
+class CallAttachTo(Action, code="catd"):
+    call_id: int
+    deal_id: int
+
+
+class CallIgnore(Action, code="cig"):
+    call_id: int
+
+
+class Dial(Action, code="dl"):
+    deal_id: int  # ring the seller, then the customer
+    task_id: int  # the call-back it is for, 0 = none
+
+
+class SetCallOutcome(Action, code="cou"):
+    call_id: int
+    outcome: str  # a CallOutcome's value
+
+
+class SnoozeMenu(Action, code="szm"):
+    deal_id: int
+    version: int
+
+
+class Snooze(Action, code="sz"):
+    deal_id: int
+    version: int
+    option: str  # "1d", "3d", "1w" or "date"
+
+
+class SnoozeDo(Action, code="szd"):
+    draft: int  # snooze as the question says, without a reason
+
+
+class Lower(Action, code="lw"):
+    deal_id: int
+    version: int
+
+
+class Nudge(Action, code="ng"):
+    deal_id: int
+
+
+# the morning plan: a page of what is due; a task done or pushed from it
+
+
+class PlanPage(Action, code="mpp"):
+    page: int
+
+
+class PlanTask(Action, code="mpt"):
+    task_id: int
+    option: str  # "d" done, "1h" an hour later, "tm" tomorrow morning
+    page: int  # the plan's
+
+
+# The actions the chat's codec reads back from buttons (see ``codec()``).
+ACTIONS: tuple[type[Action], ...] = (
+    Noop, Menu, Board, BoardSellers, Column, ColumnPage, MyDeals, BackToList, Card, CardFrom, More, Next,
+    Prev, MoveMenu, Move, Won, LostMenu, Lost, LostOther, Note, EditMenu, Edit, SetPriority, History, Calls,
+    Listen, ReassignMenu, Reassign, Take, RemindMenu, Remind, RemindTyped, RemindKind, RemindAt, RemindWords,
+    Tasks, TasksPage, TaskDone, TaskSnooze, NewCreate, NewCancel, NewSkip, WhenAt, ContactScopeChoice,
+    Report, ReportSellers, ReportCalls, Team, TeamSeller, TeamExtensions, DeactivateAsk, Deactivate,
+    InviteMenu, Invite, InviteRevoke, Lang, Settings, SettingsLang, ZoneMenu, ZoneSet, Morning, DigestSet,
+    Cancel, CallBackDone, CallCreate, CallAttach, CallAttachTo, CallIgnore, Dial, SetCallOutcome, SnoozeMenu,
+    Snooze, SnoozeDo, Lower, Nudge, PlanPage, PlanTask,
+)  # fmt: skip
+
+
+def codec() -> Codec:
+    """The codec that reads every action the chat knows back from a button."""
+    return Codec(ACTIONS)

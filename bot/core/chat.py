@@ -10,12 +10,12 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
-from bot.core import codec
+from bot.core import actions, codec, features
 from bot.core.context import ChatContext, ChatSettings
 from bot.core.direction import orient_actions
 from bot.core.errors import explain
 from bot.core.events import ButtonPress, Command, Event, Other, SharedContact, Text
-from bot.core.features import ALL_ROUTERS, menu
+from bot.core.features import menu
 from bot.core.i18n import SUPPORTED, Tr
 from bot.core.pace import StrangerBudget
 from bot.core.routing import Router
@@ -71,12 +71,24 @@ class _SavedThenUnavailable(Exception):
 class ChatCore:
     """Turns events into replies: de-duplicates, throttles, identifies the user, routes, explains errors."""
 
-    def __init__(self, crm: Crm, settings: ChatSettings, routers: Iterable[Router] | None = None) -> None:
+    def __init__(
+        self,
+        crm: Crm,
+        settings: ChatSettings,
+        routers: Iterable[Router] | None = None,
+        buttons: codec.Codec | None = None,
+    ) -> None:
+        """``routers``: the features (default: all of the chat's); ``buttons``: the codec that reads
+        their buttons back (default: every action the chat knows)."""
         self.crm, self.settings = crm, settings
-        self.routers = list(routers if routers is not None else ALL_ROUTERS)
+        self.routers = list(routers if routers is not None else features.routers())
+        self.codec = buttons or actions.codec()
         self.commands = {k: v for r in self.routers for k, v in r.commands.items()}
         self.boss_only = {c for r in self.routers for c in r.boss_only}
         self.buttons = {k: v for r in self.routers for k, v in r.buttons.items()}
+        unreadable = [a.__name__ for a in self.buttons if self.codec.actions.get(a.code) is not a]
+        if unreadable:
+            raise ValueError(f"buttons the codec cannot read back: {', '.join(unreadable)}")
         self.flows = {k: v for r in self.routers for k, v in r.flows.items()}
         self.menu_labels = {
             label: command for loc in SUPPORTED for label, command in menu.labels(Tr(loc)).items()
@@ -305,11 +317,11 @@ class ChatCore:
 
     async def _button(self, ctx: ChatContext, event: ButtonPress) -> Reply:
         try:
-            payload = codec.decode(event.data)
+            payload = self.codec.decode(event.data)
         except codec.BadPayload:
             log.warning("update %s: unknown button data from %s", event.update_id, event.sender.id)
             return Reply().answer(ctx.tr("This button no longer works. Open the menu again."), alert=True)
-        handler = self.buttons.get(payload.act)
+        handler = self.buttons.get(type(payload))
         if handler is None:
             return Reply().answer(ctx.tr("This button no longer works. Open the menu again."), alert=True)
         reply = await handler(ctx, payload)

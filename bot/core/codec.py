@@ -1,58 +1,59 @@
 """Button payloads: one compact, versioned codec for every inline button's callback_data.
 
-A payload is ``<version><action>`` then its arguments, ``:``-separated: ``"1nx:2n:5"`` is "move deal
-75 (base 36 "2n") to the next stage, seen at version 5". Whole numbers travel in base 36; short tokens
-(``[A-Za-z0-9._-]``) as they are. Encoding checks Telegram's 64-byte limit; decoding turns any byte
-string into a known action with well-typed arguments (whole numbers below 2**63, as the database
-stores them), or ``BadPayload``. A payload carries ids, never rights: every action is checked again by
-the CRM core.
+Each action is a small frozen dataclass with named, typed fields (see ``bot.core.actions``)::
+
+    class Next(Action, code="nx"):
+        deal_id: int
+        version: int
+
+A payload is ``<version><code>`` then the fields in order, ``:``-separated: ``"1nx:23:5"`` is
+``Next(deal_id=75, version=5)`` (75 is "23" in base 36). Whole numbers travel in base 36; short tokens
+(``[A-Za-z0-9._-]``) as they are. ``encode`` checks Telegram's 64-byte limit when a button is built;
+``Codec.decode`` turns any byte string into one of the actions it was built with, its fields well typed
+(whole numbers below 2**63, as the database stores them), or ``BadPayload``. A payload carries ids,
+never rights: every action is checked again by the CRM core.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, dataclass_transform
 
 VERSION = "1"
 MAX_BYTES = 64
+_CODE = re.compile(r"^[a-z]{1,4}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9._-]{0,40}$")
 _B36 = re.compile(r"^[0-9a-z]{1,13}$")  # 13 base-36 digits hold 2**63 - 1, the biggest id stored
 # The database's ids are signed 64-bit integers: a number past them is no id of ours (it was an
 # overflow in the database, and "something went wrong"); decode refuses it, so encode makes none.
 _NUMBERS = 2**63
+_KINDS = {"int": "i", "str": "s"}  # a field's type -> how it travels: "i" a whole number, "s" a token
 
 
 class BadPayload(ValueError):
     """The button's data is not one of ours (garbage, forged, or from an older version)."""
 
 
-# action code -> argument kinds: "i" a whole number >= 0, "s" a short token
-SCHEMA: dict[str, str] = {}
+@dataclass_transform(frozen_default=True)
+class Action:
+    """A button's action: subclasses name a ``code`` and declare their fields (``int`` or ``str``)."""
 
+    code: ClassVar[str]
+    kinds: ClassVar[str]  # one letter a field, in order: "i" a whole number >= 0, "s" a short token
 
-def action(code: str, kinds: str = "") -> str:
-    if code in SCHEMA or not re.fullmatch(r"[a-z]{1,4}", code) or not re.fullmatch(r"[is]*", kinds):
-        raise ValueError(f"bad action definition {code!r}")
-    SCHEMA[code] = kinds
-    return code
+    def __init_subclass__(cls, *, code: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclasses.dataclass(frozen=True)(cls)
+        types = [str(f.type if isinstance(f.type, str) else f.type.__name__) for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+        if not _CODE.match(code) or any(t not in _KINDS for t in types):
+            raise TypeError(f"bad action definition {cls.__name__} {code!r}: fields must be int or str")
+        cls.code, cls.kinds = code, "".join(_KINDS[t] for t in types)
 
-
-@dataclass(frozen=True, slots=True)
-class Payload:
-    act: str
-    args: tuple[int | str, ...] = ()
-
-    def num(self, index: int) -> int:
-        """The whole-number argument at ``index``."""
-        value = self.args[index]
-        assert isinstance(value, int)
-        return value
-
-    def token(self, index: int) -> str:
-        """The token argument at ``index``."""
-        value = self.args[index]
-        assert isinstance(value, str)
-        return value
+    def values(self) -> tuple[int | str, ...]:
+        """The fields' values, in the order they travel."""
+        return tuple(getattr(self, f.name) for f in dataclasses.fields(self))  # type: ignore[arg-type]
 
 
 def _b36(number: int) -> str:
@@ -65,48 +66,55 @@ def _b36(number: int) -> str:
             return out
 
 
-def encode(act: str, *args: int | str) -> str:
-    """The callback_data for ``act`` with ``args``; refuses what Telegram would refuse."""
-    kinds = SCHEMA.get(act)
-    if kinds is None or len(kinds) != len(args):
-        raise ValueError(f"{act!r} takes {kinds!r}, got {args!r}")
-    parts = []
-    for kind, value in zip(kinds, args, strict=True):
+def encode(action: Action) -> str:
+    """The callback_data for ``action``; refuses what Telegram would refuse, and what decode would."""
+    code, parts = action.code, []
+    for kind, value in zip(action.kinds, action.values(), strict=True):
         if kind == "i":
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < _NUMBERS:
-                raise ValueError(f"{act}: {value!r} is not a whole number from 0 to 2**63 - 1")
+                raise ValueError(f"{code}: {value!r} is not a whole number from 0 to 2**63 - 1")
             parts.append(_b36(value))
         else:
             if not isinstance(value, str) or not _TOKEN.match(value):
-                raise ValueError(f"{act}: {value!r} is not a short token")
+                raise ValueError(f"{code}: {value!r} is not a short token")
             parts.append(value)
-    data = VERSION + act + "".join(":" + p for p in parts)
+    data = VERSION + code + "".join(":" + p for p in parts)
     if len(data.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
     return data
 
 
-def decode(data: str | bytes | None) -> Payload:
-    """The action in ``data``, or ``BadPayload`` for anything that is not a payload we made."""
-    if isinstance(data, bytes):
-        try:
-            data = data.decode()
-        except UnicodeDecodeError:
-            raise BadPayload("not UTF-8") from None
-    if not data or len(data.encode()) > MAX_BYTES or not data.startswith(VERSION):
-        raise BadPayload("not a Kanbot payload of this version")
-    head, *parts = data[len(VERSION) :].split(":")
-    kinds = SCHEMA.get(head)
-    if kinds is None or len(kinds) != len(parts):
-        raise BadPayload("unknown action or wrong arguments")
-    args: list[int | str] = []
-    for kind, part in zip(kinds, parts, strict=True):
-        if kind == "i":
-            if not _B36.match(part) or int(part, 36) >= _NUMBERS:
-                raise BadPayload("bad number")
-            args.append(int(part, 36))
-        else:
-            if not _TOKEN.match(part):
-                raise BadPayload("bad token")
-            args.append(part)
-    return Payload(head, tuple(args))
+class Codec:
+    """Reads callback_data back into the actions it was built with."""
+
+    def __init__(self, actions: Iterable[type[Action]]) -> None:
+        table: dict[str, type[Action]] = {}
+        for kind in actions:
+            if table.setdefault(kind.code, kind) is not kind:
+                raise ValueError(f"two actions with the code {kind.code!r}: {table[kind.code]} and {kind}")
+        self.actions: Mapping[str, type[Action]] = table
+
+    def decode(self, data: str | bytes | None) -> Action:
+        """The action in ``data``, or ``BadPayload`` for anything that is not a payload we made."""
+        if isinstance(data, bytes):
+            try:
+                data = data.decode()
+            except UnicodeDecodeError:
+                raise BadPayload("not UTF-8") from None
+        if not data or len(data.encode()) > MAX_BYTES or not data.startswith(VERSION):
+            raise BadPayload("not a Kanbot payload of this version")
+        head, *parts = data[len(VERSION) :].split(":")
+        kind = self.actions.get(head)
+        if kind is None or len(kind.kinds) != len(parts):
+            raise BadPayload("unknown action or wrong arguments")
+        values: list[int | str] = []
+        for letter, part in zip(kind.kinds, parts, strict=True):
+            if letter == "i":
+                if not _B36.match(part) or int(part, 36) >= _NUMBERS:
+                    raise BadPayload("bad number")
+                values.append(int(part, 36))
+            else:
+                if not _TOKEN.match(part):
+                    raise BadPayload("bad token")
+                values.append(part)
+        return kind(*values)

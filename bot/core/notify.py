@@ -10,7 +10,7 @@ from bot.core.context import ChatContext, ChatSettings
 from bot.core.direction import orient_photo, orient_view
 from bot.core.features.calls import outcome_buttons
 from bot.core.features.card import details
-from bot.core.features.cards import deal_card
+from bot.core.features.deal_view import deal_card
 from bot.core.features.dialing import refusal_text
 from bot.core.i18n import Tr, h, isolate
 from bot.core.renderers import RENDERERS, Outgoing, renders
@@ -18,7 +18,7 @@ from bot.core.views import Button, View
 from bot.core.widths import room, shorten
 from crm_core.domain.deals import EventKind
 from crm_core.domain.errors import NotFound
-from crm_core.domain.notifications import NoteKind
+from crm_core.domain.notifications import NoteKind, NotePayload
 from crm_core.domain.phones import pretty as pretty_phone
 from crm_core.domain.users import User
 from crm_core.services import Crm
@@ -33,12 +33,12 @@ class Notifier:
     crm: Crm
     settings: ChatSettings
 
-    async def render(self, recipient: User, kind: str, payload: dict[str, Any]) -> list[Outgoing]:
-        renderer = RENDERERS.get(kind)
+    async def render(self, recipient: User, payload: NotePayload) -> list[Outgoing]:
+        renderer = RENDERERS.get(payload.KIND)
         if renderer is None:
-            raise LookupError(f"no renderer for notification kind {kind!r}")
+            raise LookupError(f"no renderer for notification kind {payload.KIND!r}")
         ctx = ChatContext(self.crm, recipient, Tr(recipient.locale, recipient.timezone), None, self.settings)
-        return [orient(out, ctx.tr.locale) for out in await renderer(ctx, payload)]
+        return [orient(out, ctx.tr.locale) for out in await renderer(ctx, payload.to_json())]
 
 
 def orient(out: Outgoing, locale: str) -> Outgoing:
@@ -64,7 +64,7 @@ async def deal_assigned(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
             int(p["count"]),
             name=p.get("from_name") or "",
         )
-        return [View.of([text], [[Button.act("📋 " + tr("My deals"), A.MY_DEALS, "0")]])]
+        return [View.of([text], [[Button.act("📋 " + tr("My deals"), A.MyDeals("0"))]])]
     notice = "👥 " + (
         tr("{name} gave you this deal:", name=p["by_name"])
         if p.get("by_name")
@@ -169,14 +169,14 @@ async def call_missed(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
     if p.get("task_id"):
         buttons.append(
             [
-                Button.act("✅ " + tr("Called back"), A.CALL_BACK_DONE, int(p["task_id"])),
-                Button.act("💤 " + tr("In 1 hour"), A.TASK_SNOOZE, int(p["task_id"]), "1h", "n"),
+                Button.act("✅ " + tr("Called back"), A.CallBackDone(int(p["task_id"]))),
+                Button.act("💤 " + tr("In 1 hour"), A.TaskSnooze(int(p["task_id"]), "1h", "n")),
             ]
         )
     if p.get("deal_id"):
-        opened = [Button.act("📂 " + tr("Open the deal"), A.CARD, int(p["deal_id"]))]
+        opened = [Button.act("📂 " + tr("Open the deal"), A.Card(int(p["deal_id"])))]
         if p.get("task_id") and ctx.crm.config.places_calls and p.get("caller"):
-            opened.insert(0, Button.act("📞 " + tr("Call"), A.DIAL, int(p["deal_id"]), int(p["task_id"])))
+            opened.insert(0, Button.act("📞 " + tr("Call"), A.Dial(int(p["deal_id"]), int(p["task_id"]))))
         buttons.append(opened)
     return [View(lines[0], tuple(tuple(r) for r in buttons))]
 
@@ -202,7 +202,7 @@ async def missed_unowned(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
     ]
     buttons = []
     if p.get("deal_id"):
-        buttons.append([Button.act("📂 " + tr("Open the deal"), A.CARD, int(p["deal_id"]))])
+        buttons.append([Button.act("📂 " + tr("Open the deal"), A.Card(int(p["deal_id"])))])
     return [View.of(lines, buttons)]
 
 
@@ -259,7 +259,7 @@ async def colleague_calls(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]
             lines.append(f"• {isolate(h(line.get('title') or '?'))} — {what}")
             if line.get("deal_id") and len(buttons) < COLLEAGUE_BUTTONS:
                 label = shorten("📂 " + str(line.get("title") or "?"), room(1))
-                buttons.append([Button.act(label, A.CARD, int(line["deal_id"]))])
+                buttons.append([Button.act(label, A.Card(int(line["deal_id"])))])
     return [View.of(lines, buttons)] if lines else []
 
 
@@ -277,9 +277,9 @@ async def call_unknown(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
     call_id = int(p["call_id"])
     lines = ["📞 " + tr("On the line: {phone} — not in the CRM yet.", phone=pretty_phone(p.get("caller")))]
     buttons = [
-        [Button.act("➕ " + tr("Create a deal"), A.CALL_CREATE, call_id)],
-        [Button.act("🔗 " + tr("Attach to a deal"), A.CALL_ATTACH, call_id)],
-        [Button.act("🚫 " + tr("Not a customer"), A.CALL_IGNORE, call_id)],
+        [Button.act("➕ " + tr("Create a deal"), A.CallCreate(call_id))],
+        [Button.act("🔗 " + tr("Attach to a deal"), A.CallAttach(call_id))],
+        [Button.act("🚫 " + tr("Not a customer"), A.CallIgnore(call_id))],
     ]
     return [View.of(lines, buttons)]
 

@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from bot.core.codec import Payload
+from bot.core.codec import Action
 from bot.core.context import ChatContext
 from bot.core.events import SharedContact, Text
 from bot.core.views import Reply
 from crm_core.domain.conversations import Dialog
 
 CommandHandler = Callable[[ChatContext, str], Awaitable[Reply]]
-ButtonHandler = Callable[[ChatContext, Payload], Awaitable[Reply]]
+# A button's handler takes the action it is registered for (``on_next(ctx, p: Next)``): the router
+# calls it only with that action, which is more than a callable's type can say.
+ButtonHandler = Callable[[ChatContext, Any], Awaitable[Reply]]
 FlowHandler = Callable[[ChatContext, Dialog, Text | SharedContact], Awaitable[Reply]]
-F = TypeVar("F")
+B = TypeVar("B", bound=ButtonHandler)
 
 
 class Router:
     def __init__(self, name: str) -> None:
         self.name = name
         self.commands: dict[str, CommandHandler] = {}
-        self.buttons: dict[str, ButtonHandler] = {}
+        self.buttons: dict[type[Action], ButtonHandler] = {}
         self.flows: dict[str, FlowHandler] = {}
         self.boss_only: set[str] = set()
 
@@ -35,10 +37,10 @@ class Router:
 
         return register
 
-    def button(self, *acts: str) -> Callable[[ButtonHandler], ButtonHandler]:
-        def register(handler: ButtonHandler) -> ButtonHandler:
-            for act in acts:
-                self.buttons[act] = handler
+    def button(self, *actions: type[Action]) -> Callable[[B], B]:
+        def register(handler: B) -> B:
+            for action in actions:
+                self.buttons[action] = handler
             return handler
 
         return register

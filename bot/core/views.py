@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from bot.core.codec import encode
+from bot.core import codec
 from bot.core.widths import fits, room, shorten, squeeze
 
 TEXT_LIMIT = 4096
@@ -29,10 +29,10 @@ class Button:
     web_app: str | None = None
 
     @classmethod
-    def act(cls, text: str, act: str, *args: int | str) -> Button:
-        """A button for ``act``; a label wider than a whole row is cut at a word's end."""
+    def act(cls, text: str, action: codec.Action) -> Button:
+        """A button for ``action``; a label wider than a whole row is cut at a word's end."""
         label = squeeze(text)
-        return cls(label if fits(label) else shorten(label, room(1)), data=encode(act, *args))
+        return cls(label if fits(label) else shorten(label, room(1)), data=codec.encode(action))
 
 
 @dataclass(frozen=True, slots=True)

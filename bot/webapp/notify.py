@@ -6,7 +6,8 @@ from typing import Any
 
 from bot.core.context import ChatContext
 from bot.core.features.card import details
-from bot.core.features.cards import STAGE_ICON, deal_card
+from bot.core.features.cards import STAGE_ICON
+from bot.core.features.deal_view import deal_card
 from bot.core.notify import RENDERERS, Outgoing
 from crm_core.domain.errors import NotFound
 from crm_core.domain.funnel import StageKind

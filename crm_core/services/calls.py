@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TypeVar
 
 from crm_core.config import CreateDealsFrom
 from crm_core.domain.calls import CallDirection, CallEvent, CallRecord, CallSeal, CallStatus, IngestOutcome
 from crm_core.domain.deals import Actor, Contact, Deal, DealEvent, EventKind, Source
 from crm_core.domain.errors import Duplicate, InvalidInput, NotFound, NotTaken, Why
-from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.notifications import (
+    CallAnswered,
+    CallEnded,
+    CallMissed,
+    CallNotice,
+    CallUnknown,
+    Notification,
+)
 from crm_core.domain.phones import mask, pretty
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import Role, User
@@ -20,6 +28,8 @@ from crm_core.services.call_notices import queue_missed_call, tell_bosses_of_flo
 from crm_core.services.call_seals import BoundMeanwhile, check_seal
 from crm_core.services.colleague_calls import colleague_calls, tell_of_colleague_calls
 from crm_core.services.unit_of_work import UnitOfWork
+
+_Notice = TypeVar("_Notice", bound=CallNotice)
 
 log = logging.getLogger(__name__)
 MAX_PROVIDER, MAX_CALL_ID = 32, 128  # the calls table's columns
@@ -409,28 +419,39 @@ class CallService(ServiceBase):
         now: datetime,
     ) -> None:
         deal = result.deal
-        base = {
-            "call_id": call_id,
-            "caller": event.caller,
-            "deal_id": deal.id if deal else None,
-            "created": result.created,
-            "duration_s": event.duration_s,
-            "deal_title": deal.title if deal else None,
-            "owner_name": deal.owner.name if deal and deal.owner else None,
-            "ended": event.is_final,
-        }
         if event.direction is CallDirection.OUTBOUND and deal is not None:
             await _tell_call_ended(uow, event, answerer, call_id=call_id, deal_id=deal.id, now=now)
             return
         if event.direction is not CallDirection.INBOUND or event.caller is None:
             return
+
+        def notice(kind: type[_Notice]) -> _Notice:
+            """What every notice of the call says, as a notice of ``kind``."""
+            return kind(
+                call_id=call_id,
+                caller=event.caller,
+                deal_id=deal.id if deal else None,
+                created=result.created,
+                duration_s=event.duration_s,
+                deal_title=deal.title if deal else None,
+                owner_name=deal.owner.name if deal and deal.owner else None,
+                ended=event.is_final,
+            )
+
         if event.status is CallStatus.ANSWERED and answerer is not None:
-            kind = NoteKind.CALL_ANSWERED if deal is not None else NoteKind.CALL_UNKNOWN
-            if deal is None and not self._makes_deals(event):
-                return
-            if result.created and deal is not None:
-                base["ask_who"] = await ask_who_is_calling(uow, answerer, deal_id=deal.id, now=now)
-            await uow.outbox.put(Notification(answerer.id, kind, base, dedup_key=pop_up_key(call_id)), at=now)
+            payload: CallNotice
+            if deal is None:
+                if not self._makes_deals(event):
+                    return
+                payload = notice(CallUnknown)
+            else:
+                ask_who = (
+                    await ask_who_is_calling(uow, answerer, deal_id=deal.id, now=now)
+                    if result.created
+                    else None
+                )
+                payload = replace(notice(CallAnswered), ask_who=ask_who)
+            await uow.outbox.put(Notification(answerer.id, payload, dedup_key=pop_up_key(call_id)), at=now)
             return
         if event.status is not CallStatus.MISSED or not self._makes_deals(event):
             return
@@ -438,9 +459,9 @@ class CallService(ServiceBase):
         recipient = (
             deal.owner_id if deal and deal.owner_id else (call_back.assignee_id if call_back else None)
         )
-        payload = base | {"task_id": call_back.id if call_back else None}
+        missed = replace(notice(CallMissed), task_id=call_back.id if call_back else None)
         await queue_missed_call(
-            uow, payload, recipient=recipient, call_id=call_id, window=self.config.repeat_call_window, now=now
+            uow, missed, recipient=recipient, window=self.config.repeat_call_window, now=now
         )
 
 
@@ -451,18 +472,15 @@ async def _tell_call_ended(
     if it had one (the delivery edits it: one live card per call)."""
     if answerer is None or event.status is not CallStatus.ANSWERED or not event.is_final:
         return
-    payload = {
-        "call_id": call_id,
-        "caller": event.dialed if event.direction is CallDirection.OUTBOUND else event.caller,
-        "deal_id": deal_id,
-        "duration_s": event.duration_s,
-        "ended": True,
+    payload = CallEnded(
+        call_id=call_id,
+        caller=event.dialed if event.direction is CallDirection.OUTBOUND else event.caller,
+        deal_id=deal_id,
+        duration_s=event.duration_s,
         # The pop-up asked "Who is calling?" and the seller has not answered yet: the card still asks.
-        "ask_who": await still_asking_who(uow, answerer, deal_id=deal_id, now=now),
-    }
-    note = Notification(
-        answerer.id, NoteKind.CALL_ENDED, payload, dedup_key=f"ended:{call_id}", edits=pop_up_key(call_id)
+        ask_who=await still_asking_who(uow, answerer, deal_id=deal_id, now=now),
     )
+    note = Notification(answerer.id, payload, dedup_key=f"ended:{call_id}", edits=pop_up_key(call_id))
     await uow.outbox.put(note, at=now)
 
 

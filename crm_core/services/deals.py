@@ -31,7 +31,7 @@ from crm_core.domain.errors import (
 )
 from crm_core.domain.funnel import Pipeline, Stage
 from crm_core.domain.listing import DealOrder, Page
-from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.notifications import DealAssigned, Notification
 from crm_core.domain.phones import to_e164, try_e164
 from crm_core.domain.tasks import Task
 from crm_core.domain.users import User, valid_name
@@ -190,9 +190,7 @@ class DealService(ServiceBase):
         self, uow: UnitOfWork, deal: Deal, owner: User, *, by: User | None, at: datetime
     ) -> None:
         await uow.outbox.put(
-            Notification(
-                owner.id, NoteKind.DEAL_ASSIGNED, {"deal_id": deal.id, "by_name": by.name if by else None}
-            ),
+            Notification(owner.id, DealAssigned(deal_id=deal.id, by_name=by.name if by else None)),
             at=at,
         )
 

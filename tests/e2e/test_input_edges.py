@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import bot.core.actions  # noqa: F401  (registers every action the chat knows)
-from bot.core import codec
+from bot.core import actions, codec
 from crm_core.domain.deals import Deal
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, BOSS, EmulatedChat, b36
 
-NUMBERED = sorted(act for act, kinds in codec.SCHEMA.items() if "i" in kinds)
+KINDS = {action.code: action.kinds for action in actions.ACTIONS}  # code -> its fields' kinds, "i" or "s"
+NUMBERED = sorted(act for act, kinds in KINDS.items() if "i" in kinds)
 # a token each action takes, so that the press reaches the numbers
 TOKENS = {
     "rm": "1h",
@@ -29,7 +29,7 @@ TOKENS = {
 def forged(act: str, at: int, number: int, deal: Deal) -> str:
     """``act`` with ``number`` as its argument ``at``; its other numbers the deal's id and version."""
     parts, plain = [], iter([deal.id, deal.version, 0])
-    for index, kind in enumerate(codec.SCHEMA[act]):
+    for index, kind in enumerate(KINDS[act]):
         if kind == "s":
             parts.append(TOKENS.get(act, "x"))
         else:
@@ -42,7 +42,7 @@ def every_number(deal: Deal, *values: int) -> list[str]:
     return [
         forged(act, at, value, deal)
         for act in NUMBERED
-        for at, kind in enumerate(codec.SCHEMA[act])
+        for at, kind in enumerate(KINDS[act])
         if kind == "i"
         for value in values
     ]

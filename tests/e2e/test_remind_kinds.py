@@ -142,9 +142,9 @@ async def test_an_old_remind_button_and_a_forged_kind_change_nothing(
 ) -> None:
     card = await open_card(chat, crm, kanbot, ALI, "Boiler for the school")
     [deal] = await crm.deals.find(actor=await crm.users.identify(ALI), query="Boiler")
-    await chat.press_data(ALI, card.message_id, encode(A.REMIND_KIND, deal.id, deal.version, "call_back"))
+    await chat.press_data(ALI, card.message_id, encode(A.RemindKind(deal.id, deal.version, "call_back")))
     assert await open_tasks(crm, ALI) == []
-    await chat.press_data(ALI, card.message_id, encode(A.REMIND, deal.id, deal.version, "1h"))
+    await chat.press_data(ALI, card.message_id, encode(A.Remind(deal.id, deal.version, "1h")))
     [task] = await open_tasks(crm, ALI)
     assert (task.kind, task.text) == (TaskKind.OTHER, "")
     assert "Reminder" in (await chat.message(ALI, card.message_id)).text

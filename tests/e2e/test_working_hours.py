@@ -65,7 +65,7 @@ async def test_an_old_remind_button_at_night_asks_about_working_hours_too(
     await chat.send(ALI, "/find Boiler")
     await chat.click(ALI, "Boiler for the school")
     card = await chat.last(ALI)
-    await chat.press_data(ALI, card.message_id, encode(A.REMIND, deal.id, deal.version, "1h"))
+    await chat.press_data(ALI, card.message_id, encode(A.Remind(deal.id, deal.version, "1h")))
     assert "outside your working hours" in (await chat.last(ALI)).text and await due_times(crm) == []
 
 

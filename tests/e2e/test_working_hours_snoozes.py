@@ -114,7 +114,7 @@ async def test_a_forged_time_on_a_task_button_changes_nothing(
     listed = await task_list(chat)
     [task] = await crm.tasks.open_tasks(actor=await crm.users.identify(ALI))
     for option in ("at1", "at99999999999", "atx", "2h"):
-        await chat.press_data(ALI, listed.message_id, encode(A.TASK_SNOOZE, task.id, option, "l0"))
+        await chat.press_data(ALI, listed.message_id, encode(A.TaskSnooze(task.id, option, "l0")))
     assert await due_times(crm) == [before]
 
 

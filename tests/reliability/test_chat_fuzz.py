@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import text
 
-import bot.core.actions  # noqa: F401  (registers the actions)
-from bot.core import codec
+from bot.core import actions, codec
 from bot.core.features.menu import labels
 from bot.core.i18n import Tr
 from crm_core.domain.history import EventKind
@@ -145,18 +144,22 @@ class Run:
         roll = self.rng.random()
         if roll < 0.2:
             return self.rng.choice(["", "x" * 64, "\x00\x01", "💥" * 16, "1", "1nx", "1nx:zz:zz", "2nx:1:1"])
-        act = self.rng.choice(sorted(codec.SCHEMA))
+        action = self.rng.choice(sorted(actions.ACTIONS, key=lambda a: a.code))
         deal_ids = [*self.secret_titles, 0, 10**6]
         args = [
             self.rng.choice([*deal_ids, self.rng.randint(0, 40)])
             if kind == "i"
             else self.rng.choice(["l", "n", "w", "1h", "title", "high", "seller", "7d", "", "-x"])
-            for kind in codec.SCHEMA[act]
+            for kind in action.kinds
         ]
         try:
-            return codec.encode(act, *args)
+            return codec.encode(action(*args))
         except ValueError:
-            return VERSION_PREFIX + act + "".join(f":{b36(a) if isinstance(a, int) else a}" for a in args)
+            return (
+                VERSION_PREFIX
+                + action.code
+                + "".join(f":{b36(a) if isinstance(a, int) else a}" for a in args)
+            )
 
 
 VERSION_PREFIX = codec.VERSION

@@ -10,13 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import bot.core.actions  # noqa: F401  (registers every action the chat knows)
-from bot.core import codec
+from bot.core import actions, codec
 from tests.reliability.nothing_lost import TALLY
 
 EXAMPLES = settings(max_examples=300, deadline=None)
 TOKEN_CHARS = string.ascii_letters + string.digits + "._-"
-ACTIONS = sorted(codec.SCHEMA)
+ACTIONS = sorted(actions.ACTIONS, key=lambda action: action.code)
+CODEC = actions.codec()
+Kind = type[codec.Action]
 
 
 def arguments(kinds: str) -> st.SearchStrategy[tuple[int | str, ...]]:
@@ -24,21 +25,21 @@ def arguments(kinds: str) -> st.SearchStrategy[tuple[int | str, ...]]:
     return st.tuples(*parts)
 
 
-payloads = st.sampled_from(ACTIONS).flatmap(lambda act: st.tuples(st.just(act), arguments(codec.SCHEMA[act])))
+payloads = st.sampled_from(ACTIONS).flatmap(lambda kind: st.tuples(st.just(kind), arguments(kind.kinds)))
 near_misses = st.sampled_from(ACTIONS).flatmap(
-    lambda act: st.lists(st.one_of(st.text(max_size=8), st.integers(-5, 10**20).map(str)), max_size=4).map(
-        lambda parts: codec.VERSION + act + "".join(":" + p for p in parts)
+    lambda kind: st.lists(st.one_of(st.text(max_size=8), st.integers(-5, 10**20).map(str)), max_size=4).map(
+        lambda parts: codec.VERSION + kind.code + "".join(":" + p for p in parts)
     )
 )
 
 
-def valid(payload: codec.Payload) -> bool:
-    kinds = codec.SCHEMA[payload.act]
-    return len(kinds) == len(payload.args) and all(
+def valid(payload: codec.Action) -> bool:
+    kinds, args = payload.kinds, payload.values()
+    return len(kinds) == len(args) and all(
         (isinstance(a, int) and not isinstance(a, bool) and 0 <= a < 2**63)
         if k == "i"
         else isinstance(a, str)
-        for k, a in zip(kinds, payload.args, strict=True)
+        for k, a in zip(kinds, args, strict=True)
     )
 
 
@@ -47,49 +48,51 @@ def valid(payload: codec.Payload) -> bool:
 def test_any_callback_data_is_one_of_our_actions_or_a_clean_refusal(data: bytes | str | None) -> None:
     TALLY.cases += 1
     try:
-        payload = codec.decode(data)
+        payload = CODEC.decode(data)
     except codec.BadPayload:
         return
-    assert payload.act in codec.SCHEMA and valid(payload), payload
+    assert CODEC.actions.get(payload.code) is type(payload) and valid(payload), payload
 
 
 @EXAMPLES
 @given(payloads)
 def test_what_fits_in_64_bytes_round_trips_and_nothing_longer_is_made(
-    payload: tuple[str, tuple[int | str, ...]],
+    payload: tuple[Kind, tuple[int | str, ...]],
 ) -> None:
     TALLY.cases += 1
-    act, args = payload
+    kind, args = payload
     try:
-        data = codec.encode(act, *args)
+        data = codec.encode(kind(*args))
     except ValueError:
         # Refused only for what could not come back: over Telegram's 64 bytes, or a number past the
         # database's signed 64-bit ids.
         too_big = any(isinstance(a, int) and a >= 2**63 for a in args)
         parts = [codec._b36(a) if isinstance(a, int) else a for a in args]
-        too_long = len((codec.VERSION + act + "".join(f":{p}" for p in parts)).encode()) > codec.MAX_BYTES
-        assert too_big or too_long, (act, args)
+        too_long = (
+            len((codec.VERSION + kind.code + "".join(f":{p}" for p in parts)).encode()) > codec.MAX_BYTES
+        )
+        assert too_big or too_long, (kind, args)
         return
     assert len(data.encode()) <= codec.MAX_BYTES
-    assert codec.decode(data) == codec.Payload(act, args)
-    assert codec.decode(data.encode()) == codec.Payload(act, args)
+    assert CODEC.decode(data) == kind(*args)
+    assert CODEC.decode(data.encode()) == kind(*args)
 
 
 @EXAMPLES
 @given(payloads, st.integers(0, 63), st.binary(min_size=1, max_size=3))
 def test_a_payload_with_a_byte_changed_decodes_to_a_valid_action_or_is_refused(
-    payload: tuple[str, tuple[int | str, ...]], at: int, junk: bytes
+    payload: tuple[Kind, tuple[int | str, ...]], at: int, junk: bytes
 ) -> None:
     TALLY.cases += 1
-    act, args = payload
+    kind, args = payload
     try:
-        data = codec.encode(act, *args).encode()
+        data = codec.encode(kind(*args)).encode()
     except ValueError:
         return
     index = at % len(data)
     forged = data[:index] + junk + data[index + 1 :]
     try:
-        decoded = codec.decode(forged)
+        decoded = CODEC.decode(forged)
     except codec.BadPayload:
         return
     assert valid(decoded)
@@ -99,44 +102,44 @@ def test_a_payload_with_a_byte_changed_decodes_to_a_valid_action_or_is_refused(
     "value", [-1, True, 1.5, "1", None, "x" * 41, "a b", "é", "a:b", 2**63, 36**13], ids=repr
 )
 def test_arguments_of_the_wrong_kind_are_never_encoded(value: object) -> None:
-    for act, kinds in codec.SCHEMA.items():
-        for index, kind in enumerate(kinds):
+    for kind in ACTIONS:
+        kinds = kind.kinds
+        for index, letter in enumerate(kinds):
             good: list[object] = [0 if k == "i" else "x" for k in kinds]
             good[index] = value
-            if kind == "i" and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            if letter == "i" and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
                 continue  # a big but valid number: refused only if it does not fit (checked above)
             if (
-                kind == "s"
+                letter == "s"
                 and isinstance(value, str)
                 and all(c in TOKEN_CHARS for c in value)
                 and len(value) <= 40
             ):
                 continue
-            with pytest.raises(ValueError, match=act):
-                codec.encode(act, *good)  # type: ignore[arg-type]
+            with pytest.raises(ValueError, match=kind.code):
+                codec.encode(kind(*good))
 
 
-NUMBERED = [act for act in ACTIONS if "i" in codec.SCHEMA[act]]
+NUMBERED = [kind for kind in ACTIONS if "i" in kind.kinds]
 
 
 @EXAMPLES
 @given(st.sampled_from(NUMBERED), st.integers(2**63, 36**13 - 1), st.integers(0, 2**63 - 1))
 def test_a_number_past_the_databases_ids_is_refused_and_the_last_one_is_not(
-    act: str, past: int, fits: int
+    kind: Kind, past: int, fits: int
 ) -> None:
     TALLY.cases += 1
-    kinds = codec.SCHEMA[act]
-    first = kinds.index("i")
-    args: list[int | str] = [0 if kind == "i" else "x" for kind in kinds]
+    first = kind.kinds.index("i")
+    args: list[int | str] = [0 if letter == "i" else "x" for letter in kind.kinds]
     forged = (
         codec.VERSION
-        + act
+        + kind.code
         + "".join(
             f":{codec._b36(past) if i == first else codec._b36(a) if isinstance(a, int) else a}"
             for i, a in enumerate(args)
         )
     )
     with pytest.raises(codec.BadPayload):
-        codec.decode(forged)
+        CODEC.decode(forged)
     args[first] = fits
-    assert codec.decode(codec.encode(act, *args)).args[first] == fits
+    assert CODEC.decode(codec.encode(kind(*args))).values()[first] == fits

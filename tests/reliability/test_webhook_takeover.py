@@ -69,7 +69,7 @@ def forged_boss_invite(update_id: int) -> dict[str, Any]:
                 "from": {"id": 700001, "is_bot": True, "first_name": "Kanbot"},
                 "text": "Invite a new…",
             },
-            "data": encode(A.INVITE, "boss", 1),  # the first draft: a guess as good as any
+            "data": encode(A.Invite("boss", 1)),  # the first draft: a guess as good as any
         },
     }
 

@@ -1,9 +1,14 @@
 """The chat's features, one router each."""
 
+from __future__ import annotations
+
 from bot.core.features import (
     calls,
     card,
+    card_edit,
     dialing,
+    digest,
+    escalation,
     followups,
     lists,
     menu,
@@ -14,22 +19,32 @@ from bot.core.features import (
     settings,
     tasks,
     team,
+    zones,
 )
+from bot.core.routing import Router
 
-ALL_ROUTERS = [
-    menu.router,
-    lists.router,
-    card.router,
-    remind.router,
-    new_deal.router,
-    tasks.router,
-    reports.router,
-    team.router,
-    settings.router,
-    followups.router,
-    morning.router,
-    calls.router,
-    dialing.router,
-]
 
-__all__ = ["ALL_ROUTERS", "menu"]
+def routers() -> list[Router]:
+    """Every feature's router, in the order the chat consults them."""
+    return [
+        menu.router,
+        lists.router,
+        card.router,
+        card_edit.router,
+        remind.router,
+        new_deal.router,
+        tasks.router,
+        reports.router,
+        team.router,
+        settings.router,
+        zones.router,
+        followups.router,
+        escalation.router,
+        digest.router,
+        morning.router,
+        calls.router,
+        dialing.router,
+    ]
+
+
+__all__ = ["menu", "routers"]

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core import actions as A
-from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.events import SharedContact, Text
 from bot.core.features.card import ask, back_to_card, details, lost_menu, show_card
-from bot.core.features.cards import OUTCOME_LABELS, OUTCOME_WORDS, deal_label, deal_lines, stage_label
+from bot.core.features.cards import OUTCOME_LABELS, OUTCOME_WORDS, stage_label
+from bot.core.features.deal_view import deal_label, deal_lines
 from bot.core.i18n import Tr, h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, SendAudio, View, rows
@@ -23,37 +23,37 @@ from crm_core.services.call_backs import WHO_IS_CALLING
 router = Router("calls")
 
 
-@router.button(A.CALL_CREATE)
-async def on_create(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.CallCreate)
+async def on_create(ctx: ChatContext, p: A.CallCreate) -> Reply:
     """Make the caller a new deal (or open the one they have)."""
-    deal = await ctx.crm.calls.create_deal_from_call(call_id=p.num(0), actor=ctx.user)
+    deal = await ctx.crm.calls.create_deal_from_call(call_id=p.call_id, actor=ctx.user)
     return await show_card(ctx, deal.id, notice="📞 " + ctx.tr("The call is on this deal now."))
 
 
-@router.button(A.CALL_ATTACH)
-async def on_attach(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.CallAttach)
+async def on_attach(ctx: ChatContext, p: A.CallAttach) -> Reply:
     """Offer the user's recent deals to attach the call to."""
     deals = await ctx.crm.calls.recent_open_deals(actor=ctx.user)
     tr = ctx.tr
     if not deals:
         return Reply().answer(tr("You have no open deals — create one instead."), alert=True)
     labelled = [(d, *deal_label(d, ctx, details=[stage_label(d.stage, tr)])) for d in deals]
-    rows = [[Button.act(label, A.CALL_ATTACH_TO, p.num(0), d.id)] for d, label, _ in labelled]
-    rows.append([Button.act("➕ " + tr("Create a deal"), A.CALL_CREATE, p.num(0))])
+    rows = [[Button.act(label, A.CallAttachTo(p.call_id, d.id))] for d, label, _ in labelled]
+    rows.append([Button.act("➕ " + tr("Create a deal"), A.CallCreate(p.call_id))])
     lines = ["🔗 " + tr("Attach the call to which deal?")]
     lines += deal_lines([(d, dropped) for d, _, dropped in labelled], ctx)
     return Reply().edit(ctx.message_id, View.of(lines, rows))
 
 
-@router.button(A.CALL_ATTACH_TO)
-async def on_attach_to(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.CallAttachTo)
+async def on_attach_to(ctx: ChatContext, p: A.CallAttachTo) -> Reply:
     """Attach the call to the chosen deal."""
-    deal = await ctx.crm.calls.attach_call(call_id=p.num(0), deal_id=p.num(1), actor=ctx.user)
+    deal = await ctx.crm.calls.attach_call(call_id=p.call_id, deal_id=p.deal_id, actor=ctx.user)
     return await show_card(ctx, deal.id, notice="🔗 " + ctx.tr("The call is on this deal now."))
 
 
-@router.button(A.CALL_IGNORE)
-async def on_ignore(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.CallIgnore)
+async def on_ignore(ctx: ChatContext, p: A.CallIgnore) -> Reply:
     """Not a customer: nothing to record."""
     return Reply().edit(ctx.message_id, View.of(["🚫 " + ctx.tr("Noted: not a customer.")]))
 
@@ -61,20 +61,20 @@ async def on_ignore(ctx: ChatContext, p: Payload) -> Reply:
 def outcome_buttons(call_id: int, tr: Tr) -> list[list[Button]]:
     """One tap says how the call ended: three and two to a row."""
     buttons = [
-        Button.act(OUTCOME_LABELS[o] + tr.label(OUTCOME_WORDS[o]), A.CALL_OUTCOME, call_id, o.value)
+        Button.act(OUTCOME_LABELS[o] + tr.label(OUTCOME_WORDS[o]), A.SetCallOutcome(call_id, o.value))
         for o in CallOutcome
     ]
     return [buttons[:3], buttons[3:]]
 
 
-@router.button(A.CALL_OUTCOME)
-async def on_outcome(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.SetCallOutcome)
+async def on_outcome(ctx: ChatContext, p: A.SetCallOutcome) -> Reply:
     """Keep how the call ended, then offer what follows: the next stage, a reason, a note."""
     try:
-        outcome = CallOutcome(p.token(1))
+        outcome = CallOutcome(p.outcome)
     except ValueError:
-        raise InvalidInput("outcome", p.token(1), Why.NOT_AN_OUTCOME) from None
-    done = await ctx.crm.call_outcomes.record(call_id=p.num(0), outcome=outcome, actor=ctx.user)
+        raise InvalidInput("outcome", p.outcome, Why.NOT_AN_OUTCOME) from None
+    done = await ctx.crm.call_outcomes.record(call_id=p.call_id, outcome=outcome, actor=ctx.user)
     tr, deal = ctx.tr, done.deal
     if outcome is CallOutcome.NOT_INTERESTED and not deal.is_closed:
         return await lost_menu(ctx, await details(ctx, deal.id))
@@ -117,10 +117,10 @@ def _call_line(call: CallRecord, ctx: ChatContext) -> str:
     return f"{_ARROWS[call.direction.value]} {tr.when(call.started_at, now=ctx.now)} · {status}{length}"
 
 
-@router.button(A.CALLS)
-async def on_calls(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Calls)
+async def on_calls(ctx: ChatContext, p: A.Calls) -> Reply:
     """List the deal's calls; a recorded one gets a "🎧" button that sends its recording."""
-    found = await details(ctx, p.num(0))
+    found = await details(ctx, p.deal_id)
     calls = await ctx.crm.calls.of_deal(deal_id=found.deal.id, actor=ctx.user)
     recordings = await ctx.crm.recordings.of_deal(deal_id=found.deal.id, actor=ctx.user)
     tr = ctx.tr
@@ -129,7 +129,7 @@ async def on_calls(ctx: ChatContext, p: Payload) -> Reply:
     for call in calls:
         line, recording = _call_line(call, ctx), recordings.get(call.id)
         if recording is not None and recording.state is RecordingState.STORED:
-            listen.append(Button.act(f"🎧 {len(listen) + 1}", A.LISTEN, call.id))
+            listen.append(Button.act(f"🎧 {len(listen) + 1}", A.Listen(call.id)))
             line += f" · 🎧 {len(listen)}"
         elif recording is not None and recording.state is RecordingState.DELETED:
             line += " · <i>" + tr("recording deleted") + "</i>"
@@ -142,10 +142,10 @@ async def on_calls(ctx: ChatContext, p: Payload) -> Reply:
     return Reply().edit(ctx.message_id, View.of(lines, [*rows(listen, 3), back_to_card(ctx, found.deal.id)]))
 
 
-@router.button(A.LISTEN)
-async def on_listen(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Listen)
+async def on_listen(ctx: ChatContext, p: A.Listen) -> Reply:
     """Send the call's recording as audio, to someone who may see its deal."""
-    audio = await ctx.crm.recordings.for_listening(call_id=p.num(0), actor=ctx.user)
+    audio = await ctx.crm.recordings.for_listening(call_id=p.call_id, actor=ctx.user)
     tr = ctx.tr
     title = audio.deal_title or tr("Call recording")
     when = tr.when(audio.started_at, now=ctx.now)

@@ -1,32 +1,25 @@
-"""The deal card and everything its buttons do: move, win, lose, note, remind, edit, history, reassign."""
+"""The deal card and what its buttons do: move, win, lose, note, take, reassign, history (editing is
+in card_edit, reminders in remind)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 
 from bot.core import actions as A
-from bot.core.codec import Payload
 from bot.core.context import ChatContext
-from bot.core.errors import explain
 from bot.core.events import SharedContact, Text
-from bot.core.features.cards import (
-    STAGE_ICON,
-    deal_card,
-    event_text,
-    stage_buttons,
-    stage_name,
-)
+from bot.core.features.cards import STAGE_ICON, event_text, stage_name
+from bot.core.features.deal_view import deal_card, stage_buttons
 from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
 from bot.core.when import EPOCH, PassedDate
-from crm_core.domain.contacts import ContactScope, ContactShared
 from crm_core.domain.conversations import Dialog
-from crm_core.domain.deals import MAX_LOST_NOTE, Deal, DealEvent, Priority
-from crm_core.domain.errors import CrmError, InvalidInput, StaleVersion, Why
+from crm_core.domain.deals import MAX_LOST_NOTE, Deal, DealEvent
+from crm_core.domain.errors import InvalidInput, StaleVersion, Why
 from crm_core.domain.funnel import OTHER_REASON as OTHER
 from crm_core.domain.funnel import StageKind
-from crm_core.domain.phones import pretty as pretty_phone
 from crm_core.services.deals import DealDetails
 
 router = Router("card")
@@ -64,37 +57,37 @@ def moved_notice(ctx: ChatContext, deal: Deal) -> str:
 
 
 def back_to_card(ctx: ChatContext, deal_id: int) -> list[Button]:
-    return [Button.act("⬅ " + ctx.tr("Back to the card"), A.CARD, deal_id)]
+    return [Button.act("⬅ " + ctx.tr("Back to the card"), A.Card(deal_id))]
 
 
-@router.button(A.CARD)
-async def on_card(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Card)
+async def on_card(ctx: ChatContext, p: A.Card) -> Reply:
     """Open a deal's card (from a question asked in it: the question is dropped)."""
     dialog = await ctx.crm.dialogs.get(ctx.user.telegram_id)
     if dialog is not None and ctx.message_id and asked_in(dialog) == ctx.message_id:
         await ctx.crm.dialogs.drop(ctx.user.telegram_id)
-    return await show_card(ctx, p.num(0))
+    return await show_card(ctx, p.deal_id)
 
 
-@router.button(A.CARD_FROM)
-async def on_card_from(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.CardFrom)
+async def on_card_from(ctx: ChatContext, p: A.CardFrom) -> Reply:
     """Open a deal's card from a list, with the way back to it."""
-    view = deal_card(await details(ctx, p.num(0)), ctx, back=p.token(1))
+    view = deal_card(await details(ctx, p.deal_id), ctx, back=p.back)
     return Reply().edit(ctx.message_id, view)
 
 
-@router.button(A.MORE)
-async def on_more(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.More)
+async def on_more(ctx: ChatContext, p: A.More) -> Reply:
     """Show the card's less frequent buttons."""
-    view = deal_card(await details(ctx, p.num(0)), ctx, more=True, back=p.token(1))
+    view = deal_card(await details(ctx, p.deal_id), ctx, more=True, back=p.back)
     return Reply().edit(ctx.message_id, view)
 
 
-@router.button(A.NEXT, A.PREV)
-async def on_step(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Next, A.Prev)
+async def on_step(ctx: ChatContext, p: A.Next | A.Prev) -> Reply:
     """Move the deal one stage forward or back (a closed deal: reopen it) and redraw its card."""
-    deal_id, version = p.num(0), p.num(1)
-    if p.act == A.NEXT:
+    deal_id, version = p.deal_id, p.version
+    if isinstance(p, A.Next):
         deal = await ctx.crm.deals.move_next(deal_id=deal_id, actor=ctx.user, expected_version=version)
     elif (await details(ctx, deal_id, version)).deal.is_closed:
         deal = await ctx.crm.deals.reopen(deal_id=deal_id, actor=ctx.user, expected_version=version)
@@ -109,20 +102,20 @@ def reopened_notice(ctx: ChatContext, deal: Deal) -> str:
     return "↩ " + ctx.tr("Reopened in {stage}.", stage=stage_name(deal.stage, ctx.tr))
 
 
-@router.button(A.MOVE_MENU)
-async def on_move_menu(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.MoveMenu)
+async def on_move_menu(ctx: ChatContext, p: A.MoveMenu) -> Reply:
     """Offer every other stage."""
-    found = await details(ctx, p.num(0), p.num(1))
+    found = await details(ctx, p.deal_id, p.version)
     deal = found.deal
-    buttons = stage_buttons(found.pipeline, ctx, A.MOVE, deal.id, deal.version, exclude=deal.stage)
+    buttons = stage_buttons(found.pipeline, ctx, partial(A.Move, deal.id, deal.version), exclude=deal.stage)
     lines = [f"<b>{h(deal.title)}</b>", ctx.tr("Move to which stage?")]
     return Reply().edit(ctx.message_id, View.of(lines, [*buttons, back_to_card(ctx, deal.id)]))
 
 
-@router.button(A.MOVE)
-async def on_move(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Move)
+async def on_move(ctx: ChatContext, p: A.Move) -> Reply:
     """Move to the chosen stage; a lost stage first asks why."""
-    deal_id, version, stage_id = p.num(0), p.num(1), p.num(2)
+    deal_id, version, stage_id = p.deal_id, p.version, p.stage_id
     found = await details(ctx, deal_id, version)
     target = found.pipeline.stage(stage_id)
     if target.kind is StageKind.LOST:
@@ -133,10 +126,10 @@ async def on_move(ctx: ChatContext, p: Payload) -> Reply:
     return await show_moved(ctx, deal)
 
 
-@router.button(A.WON)
-async def on_won(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Won)
+async def on_won(ctx: ChatContext, p: A.Won) -> Reply:
     """Close the deal as won."""
-    deal = await ctx.crm.deals.mark_won(deal_id=p.num(0), actor=ctx.user, expected_version=p.num(1))
+    deal = await ctx.crm.deals.mark_won(deal_id=p.deal_id, actor=ctx.user, expected_version=p.version)
     reply = await show_moved(ctx, deal)
     return reply.answer("🏆 " + ctx.tr("Won!"))
 
@@ -147,35 +140,32 @@ async def lost_menu(ctx: ChatContext, found: DealDetails) -> Reply:
     buttons = [
         Button.act(
             ctx.tr(r),
-            A.LOST_OTHER if r == OTHER else A.LOST,
-            deal.id,
-            deal.version,
-            *(() if r == OTHER else (i,)),
+            A.LostOther(deal.id, deal.version) if r == OTHER else A.Lost(deal.id, deal.version, i),
         )
         for i, r in enumerate(reasons)
     ]
     if OTHER not in reasons:
-        buttons.append(Button.act(ctx.tr(OTHER), A.LOST_OTHER, deal.id, deal.version))
+        buttons.append(Button.act(ctx.tr(OTHER), A.LostOther(deal.id, deal.version)))
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     lines = [f"<b>{h(deal.title)}</b>", ctx.tr("Why was it lost?")]
     return Reply().edit(ctx.message_id, View.of(lines, [*rows, back_to_card(ctx, deal.id)]))
 
 
-@router.button(A.LOST_MENU)
-async def on_lost_menu(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.LostMenu)
+async def on_lost_menu(ctx: ChatContext, p: A.LostMenu) -> Reply:
     """Ask for the reason the deal was lost."""
-    return await lost_menu(ctx, await details(ctx, p.num(0), p.num(1)))
+    return await lost_menu(ctx, await details(ctx, p.deal_id, p.version))
 
 
-@router.button(A.LOST)
-async def on_lost(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Lost)
+async def on_lost(ctx: ChatContext, p: A.Lost) -> Reply:
     """Close the deal as lost for the chosen reason."""
     reasons = await ctx.crm.pipelines.lost_reasons()
-    index = p.num(2)
+    index = p.reason
     if index >= len(reasons):
         raise InvalidInput("lost reason", index, Why.NOT_VALID)
     deal = await ctx.crm.deals.mark_lost(
-        deal_id=p.num(0), reason=reasons[index], actor=ctx.user, expected_version=p.num(1)
+        deal_id=p.deal_id, reason=reasons[index], actor=ctx.user, expected_version=p.version
     )
     return await show_moved(ctx, deal)
 
@@ -210,19 +200,19 @@ def ask_again(
     return Reply().edit(asked_in(dialog), view)
 
 
-@router.button(A.LOST_OTHER)
-async def on_lost_other(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.LostOther)
+async def on_lost_other(ctx: ChatContext, p: A.LostOther) -> Reply:
     """Ask for the lost reason in the user's own words."""
-    await details(ctx, p.num(0), p.num(1))
+    await details(ctx, p.deal_id, p.version)
     return await ask(
-        ctx, "lost", {"deal_id": p.num(0), "version": p.num(1)}, ctx.tr("Why was it lost? A few words:")
+        ctx, "lost", {"deal_id": p.deal_id, "version": p.version}, ctx.tr("Why was it lost? A few words:")
     )
 
 
-@router.button(A.NOTE)
-async def on_note(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Note)
+async def on_note(ctx: ChatContext, p: A.Note) -> Reply:
     """Ask for a note."""
-    found = await details(ctx, p.num(0))
+    found = await details(ctx, p.deal_id)
     return await ask(
         ctx,
         "note",
@@ -231,7 +221,7 @@ async def on_note(ctx: ChatContext, p: Payload) -> Reply:
     )
 
 
-EDIT_FIELDS = {
+EDIT_FIELDS = {  # the fields the card's Edit offers (card_edit asks for them)
     "title": "Title",
     "amount": "Amount",
     "contact": "Contact name",
@@ -240,106 +230,41 @@ EDIT_FIELDS = {
 }
 
 
-@router.button(A.EDIT_MENU)
-async def on_edit_menu(ctx: ChatContext, p: Payload) -> Reply:
-    """Offer the fields that can be edited."""
-    found = await details(ctx, p.num(0), p.num(1))
-    d, v, tr = found.deal.id, found.deal.version, ctx.tr
-    buttons = [Button.act(tr(label), A.EDIT, d, v, key) for key, label in EDIT_FIELDS.items()]
-    rows = [
-        buttons[0:2],
-        buttons[2:4],
-        [buttons[4], Button.act(tr("Priority"), A.EDIT, d, v, "priority")],
-        back_to_card(ctx, d),
-    ]
-    return Reply().edit(
-        ctx.message_id, View.of([f"<b>{h(found.deal.title)}</b>", tr("What to change?")], rows)
-    )
-
-
-@router.button(A.EDIT)
-async def on_edit(ctx: ChatContext, p: Payload) -> Reply:
-    """Ask for the new value of a field (priority has buttons)."""
-    found = await details(ctx, p.num(0), p.num(1))
-    field, tr, deal = p.token(2), ctx.tr, found.deal
-    if field == "priority":
-        rows = [
-            [
-                Button.act(
-                    ("• " if deal.priority is level else "") + tr(level.value),
-                    A.PRIORITY,
-                    deal.id,
-                    deal.version,
-                    level.value,
-                )
-                for level in Priority
-            ],
-            back_to_card(ctx, deal.id),
-        ]
-        return Reply().edit(ctx.message_id, View.of([f"<b>{h(deal.title)}</b>", tr("Priority:")], rows))
-    if field not in EDIT_FIELDS:
-        raise InvalidInput("field", field)
-    current = {
-        "title": deal.title,
-        "amount": tr.money(deal.amount, deal.currency) if deal.amount else "",
-        "contact": deal.contact.name if deal.contact else "",
-        "company": deal.contact.company if deal.contact else "",
-        "phone": pretty_phone(deal.contact.phone if deal.contact else None),
-    }[field] or "—"
-    question = tr("New {field}? Now: {value}", field=tr(EDIT_FIELDS[field]).lower(), value=current)
-    return await ask(ctx, "edit", {"deal_id": deal.id, "version": deal.version, "field": field}, question)
-
-
-@router.button(A.PRIORITY)
-async def on_priority(ctx: ChatContext, p: Payload) -> Reply:
-    """Set the deal's priority."""
-    try:
-        level = Priority(p.token(2))
-    except ValueError:
-        raise InvalidInput("priority", p.token(2)) from None
-    found = await details(ctx, p.num(0), p.num(1))
-    if found.deal.priority is not level:
-        await ctx.crm.deals.set_priority(
-            deal_id=p.num(0), priority=level, actor=ctx.user, expected_version=p.num(1)
-        )
-    return await show_card(ctx, p.num(0))
-
-
-@router.button(A.TAKE)
-async def on_take(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Take)
+async def on_take(ctx: ChatContext, p: A.Take) -> Reply:
     """Take an unassigned deal from the inbox."""
-    deal = await ctx.crm.deals.take(deal_id=p.num(0), actor=ctx.user, expected_version=p.num(1))
+    deal = await ctx.crm.deals.take(deal_id=p.deal_id, actor=ctx.user, expected_version=p.version)
     return await show_card(ctx, deal.id, notice="🙋 " + ctx.tr("The deal is yours now."))
 
 
-@router.button(A.REASSIGN_MENU)
-async def on_reassign_menu(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.ReassignMenu)
+async def on_reassign_menu(ctx: ChatContext, p: A.ReassignMenu) -> Reply:
     """Offer the team to hand the deal to (bosses)."""
-    found = await details(ctx, p.num(0), p.num(1))
+    found = await details(ctx, p.deal_id, p.version)
     deal = found.deal
     people = [u for u in await ctx.crm.users.list(actor=ctx.user, active=True) if u.id != deal.owner_id]
     buttons = [
-        Button.act(("👑 " if u.is_boss else "") + u.name, A.REASSIGN, deal.id, deal.version, u.id)
+        Button.act(("👑 " if u.is_boss else "") + u.name, A.Reassign(deal.id, deal.version, u.id))
         for u in people
     ]
     if deal.owner is not None:
-        buttons.append(Button.act("∅ " + ctx.tr("Nobody (inbox)"), A.REASSIGN, deal.id, deal.version, 0))
+        buttons.append(Button.act("∅ " + ctx.tr("Nobody (inbox)"), A.Reassign(deal.id, deal.version, 0)))
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     lines = [f"<b>{h(deal.title)}</b>", ctx.tr("Give this deal to:")]
     return Reply().edit(ctx.message_id, View.of(lines, [*rows, back_to_card(ctx, deal.id)]))
 
 
-@router.button(A.REASSIGN)
-async def on_reassign(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Reassign)
+async def on_reassign(ctx: ChatContext, p: A.Reassign) -> Reply:
     """Hand the deal to someone else, or to nobody."""
     target = None
-    if p.num(2):
-        user = await ctx.crm.users.get(p.num(2))
+    if p.user_id:
+        user = await ctx.crm.users.get(p.user_id)
         if user is None:
-            raise InvalidInput("owner", p.num(2))
+            raise InvalidInput("owner", p.user_id)
         target = user.telegram_id
     deal = await ctx.crm.deals.reassign(
-        deal_id=p.num(0), owner_telegram_id=target, actor=ctx.user, expected_version=p.num(1)
+        deal_id=p.deal_id, owner_telegram_id=target, actor=ctx.user, expected_version=p.version
     )
     who = deal.owner.name if deal.owner else ctx.tr("nobody")
     return await show_card(ctx, deal.id, notice="👥 " + ctx.tr("Given to {name}.", name=who))
@@ -353,10 +278,10 @@ def _event_line(event: DealEvent, ctx: ChatContext, names: Mapping[int, str], cu
     return f"<i>{when}</i> · {who}: {text}" if who else f"<i>{when}</i> · {text}"
 
 
-@router.button(A.HISTORY)
-async def on_history(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.History)
+async def on_history(ctx: ChatContext, p: A.History) -> Reply:
     """Show the deal's history, newest first, a page at a time."""
-    deal_id, page = p.num(0), p.num(1)
+    deal_id, page = p.deal_id, p.page
     found = await details(ctx, deal_id)
     events = await ctx.crm.deals.history(deal_id=deal_id, actor=ctx.user, newest_first=True)
     names = {s.id: stage_name(s, ctx.tr) for s in found.pipeline.stages}
@@ -365,9 +290,9 @@ async def on_history(ctx: ChatContext, p: Payload) -> Reply:
     lines = [f"📜 <b>{h(found.deal.title)}</b>", *(_event_line(e, ctx, names, currency) for e in chunk)]
     nav = []
     if page > 0:
-        nav.append(Button.act("◀", A.HISTORY, deal_id, page - 1))
+        nav.append(Button.act("◀", A.History(deal_id, page - 1)))
     if (page + 1) * HISTORY_PAGE < len(events):
-        nav.append(Button.act("▶", A.HISTORY, deal_id, page + 1))
+        nav.append(Button.act("▶", A.History(deal_id, page + 1)))
     return Reply().edit(ctx.message_id, View.of(lines, [nav, back_to_card(ctx, deal_id)]))
 
 
@@ -378,7 +303,7 @@ def typed(event: Text | SharedContact) -> str:
     return event.text if isinstance(event, Text) else event.phone
 
 
-async def _answered(ctx: ChatContext, dialog: Dialog, notice: str) -> Reply:
+async def answered(ctx: ChatContext, dialog: Dialog, notice: str) -> Reply:
     """Close the dialog and bring the card back where the question was asked: one card per deal."""
     await ctx.crm.dialogs.drop(ctx.user.telegram_id)
     found = await details(ctx, int(dialog.data["deal_id"]))
@@ -389,7 +314,7 @@ async def _answered(ctx: ChatContext, dialog: Dialog, notice: str) -> Reply:
 async def on_note_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
     """Save the note."""
     await ctx.crm.deals.add_note(deal_id=int(dialog.data["deal_id"]), text=typed(event), actor=ctx.user)
-    return await _answered(ctx, dialog, "📝 " + ctx.tr("Note saved."))
+    return await answered(ctx, dialog, "📝 " + ctx.tr("Note saved."))
 
 
 @router.flow("lost")
@@ -405,7 +330,7 @@ async def on_lost_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedCon
         actor=ctx.user,
         expected_version=int(dialog.data["version"]),
     )
-    return await _answered(ctx, dialog, moved_notice(ctx, deal))
+    return await answered(ctx, dialog, moved_notice(ctx, deal))
 
 
 def passed_date(ctx: ChatContext, dialog: Dialog, error: PassedDate, question: str) -> Reply:
@@ -416,82 +341,5 @@ def passed_date(ctx: ChatContext, dialog: Dialog, error: PassedDate, question: s
     if error.next_year is not None:
         minutes = int((error.next_year - EPOCH).total_seconds() // 60)
         label = "📅 " + ctx.tr.label("Next year: {when}", when=ctx.tr.when(error.next_year, now=ctx.now))
-        buttons.append([Button.act(label, A.WHEN_AT, minutes, dialog.draft)])
+        buttons.append([Button.act(label, A.WhenAt(minutes, dialog.draft))])
     return ask_again(ctx, dialog, lines, buttons)
-
-
-@router.flow("edit")
-async def on_edit_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedContact) -> Reply:
-    """Save the new value, or explain what is wrong and ask again; a contact other deals share asks
-    first whether the change is for all of them or for this deal alone."""
-    field, value = str(dialog.data["field"]), typed(event)
-    try:
-        await ctx.crm.deals.edit(
-            deal_id=int(dialog.data["deal_id"]),
-            field=field,
-            value=value,
-            actor=ctx.user,
-            expected_version=int(dialog.data["version"]),
-        )
-    except StaleVersion:
-        raise
-    except ContactShared as shared:
-        return await ask_contact_scope(ctx, dialog, value, shared)
-    except CrmError as error:
-        return ask_again(ctx, dialog, ["⚠️ " + explain(error, ctx.tr), ctx.tr("Try again, or send /cancel.")])
-    return await _answered(ctx, dialog, "✏️ " + ctx.tr("Saved."))
-
-
-async def ask_contact_scope(ctx: ChatContext, dialog: Dialog, value: str, shared: ContactShared) -> Reply:
-    """Ask whether a shared contact changes for all its deals or this deal gets its own."""
-    data = {**dialog.data, "value": value}
-    asked = await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="edit", step="scope", data=data)
-    tr, n = ctx.tr, shared.deal_count
-    lines = [
-        "👥 "
-        + tr.ngettext(
-            "{name} is the contact of {n} deal.", "{name} is the contact of {n} deals.", n, name=shared.name
-        ),
-        tr("Change it for all of them, or give this deal its own contact?"),
-    ]
-    buttons = [
-        [
-            Button.act(
-                "👥 " + tr.label_n("For all {n} deals", "For all {n} deals", n),
-                A.CONTACT_SCOPE,
-                "all",
-                asked.draft,
-            )
-        ],
-        [
-            Button.act(
-                "👤 " + tr.label("Only this deal: its own contact"), A.CONTACT_SCOPE, "this", asked.draft
-            )
-        ],
-    ]
-    return ask_again(ctx, dialog, lines, buttons)
-
-
-@router.button(A.CONTACT_SCOPE)
-async def on_contact_scope(ctx: ChatContext, p: Payload) -> Reply:
-    """Save the typed change for all the contact's deals, or give this deal a contact of its own."""
-    try:
-        scope = ContactScope(p.token(0))
-    except ValueError:
-        raise InvalidInput("answer", p.token(0)) from None
-    dialog = await ctx.crm.dialogs.confirmed(
-        ctx.user.telegram_id, flow="edit", draft=p.num(1), step="scope", what="question"
-    )
-    await ctx.crm.deals.edit(
-        deal_id=int(dialog.data["deal_id"]),
-        field=str(dialog.data["field"]),
-        value=str(dialog.data["value"]),
-        actor=ctx.user,
-        expected_version=int(dialog.data["version"]),
-        contact_scope=scope,
-    )
-    if scope is ContactScope.ALL:
-        notice = ctx.tr("Saved for every deal of this contact.")
-    else:
-        notice = ctx.tr("Saved: this deal has its own contact now.")
-    return await _answered(ctx, dialog, "✏️ " + notice)

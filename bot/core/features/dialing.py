@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from bot.core import actions as A
-from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.features.card import details
-from bot.core.features.cards import deal_card
+from bot.core.features.deal_view import deal_card
 from bot.core.i18n import Tr
 from bot.core.routing import Router
 from bot.core.views import Reply
@@ -37,10 +36,10 @@ def refusal_text(tr: Tr, reason: Refusal | str, number: str | None = None) -> st
     return f"📵 {head} {tr(REFUSALS.get(Refusal(reason), REFUSALS[Refusal.PBX_REFUSED]))}"
 
 
-@router.button(A.DIAL)
-async def on_dial(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Dial)
+async def on_dial(ctx: ChatContext, p: A.Dial) -> Reply:
     """Ring the seller's phone, then dial the deal's customer; a refusal is said on the card at once."""
-    deal_id, task_id = p.num(0), p.num(1) or None
+    deal_id, task_id = p.deal_id, p.task_id or None
     found = await details(ctx, deal_id)
     phone = found.deal.contact.phone if found.deal.contact else None
     try:

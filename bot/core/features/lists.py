@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.core import actions as A
-from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.events import SharedContact, Text
-from bot.core.features.cards import STAGE_ICON, deal_label, deal_lines, stage_label, stage_name
+from bot.core.features.cards import STAGE_ICON, stage_label, stage_name
+from bot.core.features.deal_view import deal_label, deal_lines
 from bot.core.features.morning import plan_view
 from bot.core.i18n import h
 from bot.core.routing import Router
@@ -33,16 +33,16 @@ def opener(label: str, deal_id: int, back: str) -> Button:
         back.split(".")[0] + ".0" if back.startswith("my") else ".".join(back.split(".")[:4]),
     ):
         try:
-            return Button.act(label, A.CARD_FROM, deal_id, token)
+            return Button.act(label, A.CardFrom(deal_id, token))
         except ValueError:
             continue
-    return Button.act(label, A.CARD, deal_id)
+    return Button.act(label, A.Card(deal_id))
 
 
-@router.button(A.BACK_TO_LIST)
-async def on_back_to_list(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.BackToList)
+async def on_back_to_list(ctx: ChatContext, p: A.BackToList) -> Reply:
     """Go back from a card to the list (and page) it was opened from."""
-    kind, *parts = p.token(0).split(".")
+    kind, *parts = p.back.split(".")
     if kind == "my" and len(parts) == 1 and parts[0].isdigit():
         return Reply().edit(ctx.message_id, await my_deals_view(ctx, int(parts[0])))
     column = len(parts) >= 3 and parts[0].isdigit() and parts[1].isdigit() and parts[2] in ("n", "w")
@@ -52,7 +52,7 @@ async def on_back_to_list(ctx: ChatContext, p: Payload) -> Reply:
         return Reply().edit(ctx.message_id, view)
     if kind == "mp" and len(parts) == 1 and parts[0].isdigit():  # the morning plan
         return Reply().edit(ctx.message_id, await plan_view(ctx, int(parts[0])))
-    raise InvalidInput("list", p.token(0))
+    raise InvalidInput("list", p.back)
 
 
 async def board_view(ctx: ChatContext, owner_telegram_id: int = 0) -> View:
@@ -84,9 +84,9 @@ async def board_view(ctx: ChatContext, owner_telegram_id: int = 0) -> View:
         )
         name = f"{STAGE_ICON[column.stage.kind]} {stage_label(column.stage, tr)}"
         label = f"{name} · {column.count}{amount}{beside}"
-        buttons.append([Button.act(label, A.COLUMN, column.stage.id, owner_telegram_id, "n")])
+        buttons.append([Button.act(label, A.Column(column.stage.id, owner_telegram_id, "n"))])
     if ctx.user.is_boss:
-        buttons.append([Button.act("👤 " + tr("Choose a seller…"), A.BOARD_SELLERS)])
+        buttons.append([Button.act("👤 " + tr("Choose a seller…"), A.BoardSellers())])
     if ctx.settings.board_app_url:
         buttons.append([Button("🗂 " + tr("Open the board app"), web_app=ctx.settings.board_app_url)])
     return View.of(lines, buttons)
@@ -98,18 +98,18 @@ async def on_board(ctx: ChatContext, args: str) -> Reply:
     return Reply().send(await board_view(ctx))
 
 
-@router.button(A.BOARD)
-async def on_board_button(ctx: ChatContext, p: Payload) -> Reply:
-    return Reply().edit(ctx.message_id, await board_view(ctx, p.num(0)))
+@router.button(A.Board)
+async def on_board_button(ctx: ChatContext, p: A.Board) -> Reply:
+    return Reply().edit(ctx.message_id, await board_view(ctx, p.owner))
 
 
-@router.button(A.BOARD_SELLERS)
-async def on_board_sellers(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.BoardSellers)
+async def on_board_sellers(ctx: ChatContext, p: A.BoardSellers) -> Reply:
     """Let a boss pick whose board to see."""
     people = await ctx.crm.users.list(actor=ctx.user, active=True)
-    buttons = [Button.act(u.name, A.BOARD, u.telegram_id) for u in people]
+    buttons = [Button.act(u.name, A.Board(u.telegram_id)) for u in people]
     rows = [
-        [Button.act("👥 " + ctx.tr("Everyone"), A.BOARD, 0)],
+        [Button.act("👥 " + ctx.tr("Everyone"), A.Board(0))],
         *[buttons[i : i + 2] for i in range(0, len(buttons), 2)],
     ]
     return Reply().edit(ctx.message_id, View.of([ctx.tr("Whose board?")], rows))
@@ -155,37 +155,34 @@ async def column_view(
         labelled.append((deal, dropped))
         row = [opener(label, deal.id, column_token(stage.id, owner, order_code, cursor))]
         if takeable:
-            row.append(Button.act("🙋 " + tr("Take"), A.TAKE, deal.id, deal.version))
+            row.append(Button.act("🙋 " + tr("Take"), A.Take(deal.id, deal.version)))
         buttons.append(row)
     lines += deal_lines(labelled, ctx)
     nav = []
     if page.prev_cursor:
-        nav.append(Button.act("◀", A.COLUMN_PAGE, stage.id, owner, order_code, "-" + page.prev_cursor))
+        nav.append(Button.act("◀", A.ColumnPage(stage.id, owner, order_code, "-" + page.prev_cursor)))
     flip = "w" if order_code == "n" else "n"
     nav.append(
         Button.act(
             "⇅ " + (tr("Waiting longest") if flip == "w" else tr("Newest first")),
-            A.COLUMN,
-            stage.id,
-            owner,
-            flip,
+            A.Column(stage.id, owner, flip),
         )
     )
     if page.next_cursor:
-        nav.append(Button.act("▶", A.COLUMN_PAGE, stage.id, owner, order_code, page.next_cursor))
-    buttons += [nav, [Button.act("⬅ " + tr("Board"), A.BOARD, owner)]]
+        nav.append(Button.act("▶", A.ColumnPage(stage.id, owner, order_code, page.next_cursor)))
+    buttons += [nav, [Button.act("⬅ " + tr("Board"), A.Board(owner))]]
     return View.of(lines, buttons)
 
 
-@router.button(A.COLUMN)
-async def on_column(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Column)
+async def on_column(ctx: ChatContext, p: A.Column) -> Reply:
     """Open a stage's column: its deals by date, eight at a time."""
-    return Reply().edit(ctx.message_id, await column_view(ctx, p.num(0), p.num(1), p.token(2), None))
+    return Reply().edit(ctx.message_id, await column_view(ctx, p.stage_id, p.owner, p.order, None))
 
 
-@router.button(A.COLUMN_PAGE)
-async def on_column_page(ctx: ChatContext, p: Payload) -> Reply:
-    return Reply().edit(ctx.message_id, await column_view(ctx, p.num(0), p.num(1), p.token(2), p.token(3)))
+@router.button(A.ColumnPage)
+async def on_column_page(ctx: ChatContext, p: A.ColumnPage) -> Reply:
+    return Reply().edit(ctx.message_id, await column_view(ctx, p.stage_id, p.owner, p.order, p.cursor))
 
 
 async def my_deals_view(ctx: ChatContext, page: int) -> View:
@@ -201,9 +198,9 @@ async def my_deals_view(ctx: ChatContext, page: int) -> View:
     buttons = [[opener(label, d.id, f"my.{page}")] for d, label, _ in labelled]
     nav = []
     if page:
-        nav.append(Button.act("◀", A.MY_DEALS, str(page - 1)))
+        nav.append(Button.act("◀", A.MyDeals(str(page - 1))))
     if (page + 1) * PAGE < mine.total:
-        nav.append(Button.act("▶", A.MY_DEALS, str(page + 1)))
+        nav.append(Button.act("▶", A.MyDeals(str(page + 1))))
     return View.of(lines, [*buttons, nav])
 
 
@@ -213,11 +210,11 @@ async def on_deals(ctx: ChatContext, args: str) -> Reply:
     return Reply().send(await my_deals_view(ctx, 0))
 
 
-@router.button(A.MY_DEALS)
-async def on_deals_page(ctx: ChatContext, p: Payload) -> Reply:
-    if not p.token(0).isdigit():
-        raise InvalidInput("page", p.token(0))
-    return Reply().edit(ctx.message_id, await my_deals_view(ctx, int(p.token(0))))
+@router.button(A.MyDeals)
+async def on_deals_page(ctx: ChatContext, p: A.MyDeals) -> Reply:
+    if not p.page.isdigit():
+        raise InvalidInput("page", p.page)
+    return Reply().edit(ctx.message_id, await my_deals_view(ctx, int(p.page)))
 
 
 def _stage_and_owner(deal: Deal, ctx: ChatContext) -> tuple[str, str]:
@@ -234,7 +231,7 @@ async def found_deals(ctx: ChatContext, query: str) -> Reply:
     lines = ["🔎 " + tr("Found for «{query}»:", query=short(query, 60))]
     labelled = [(d, *deal_label(d, ctx, details=list(_stage_and_owner(d, ctx)))) for d in deals]
     lines += deal_lines([(d, dropped) for d, _, dropped in labelled], ctx)
-    buttons = [[Button.act(label, A.CARD, d.id)] for d, label, _ in labelled]
+    buttons = [[Button.act(label, A.Card(d.id))] for d, label, _ in labelled]
     return Reply().send(View.of(lines, buttons))
 
 

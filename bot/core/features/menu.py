@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from bot.core import actions as A
-from bot.core.codec import Payload
 from bot.core.context import ChatContext, ChatSettings
 from bot.core.events import ButtonPress, Command, Event, SharedContact, Text
 from bot.core.features.card import details
-from bot.core.features.cards import deal_card
+from bot.core.features.deal_view import deal_card
 from bot.core.features.lists import found_deals
 from bot.core.i18n import SUPPORTED, Tr
 from bot.core.routing import Router
@@ -117,8 +116,8 @@ async def on_cancel(ctx: ChatContext, args: str) -> Reply:
     return Reply().send(View.of([ctx.tr("Cancelled. What next?")], menu=main_menu(ctx.tr, ctx.user)))
 
 
-@router.button(A.CANCEL)
-async def on_cancel_button(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Cancel)
+async def on_cancel_button(ctx: ChatContext, p: A.Cancel) -> Reply:
     await ctx.crm.dialogs.drop(ctx.user.telegram_id)
     return Reply().edit(ctx.message_id, View.of([ctx.tr("Cancelled.")])).answer(ctx.tr("Cancelled."))
 
@@ -134,18 +133,18 @@ async def on_lang(ctx: ChatContext, args: str) -> Reply:
 def _picker(current: str) -> list[list[Button]]:
     return [
         [
-            Button.act(("• " if code == current else "") + name, A.LANG, code)
+            Button.act(("• " if code == current else "") + name, A.Lang(code))
             for code, name in LANGUAGES.items()
         ]
     ]
 
 
-@router.button(A.LANG)
-async def on_lang_button(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Lang)
+async def on_lang_button(ctx: ChatContext, p: A.Lang) -> Reply:
     """Switch the language from the picker, which then shows the choice (no second picker below)."""
-    if p.token(0) not in LANGUAGES:
-        raise InvalidInput("locale", p.token(0))
-    return await _switch(ctx, p.token(0), picker=ctx.message_id)
+    if p.locale not in LANGUAGES:
+        raise InvalidInput("locale", p.locale)
+    return await _switch(ctx, p.locale, picker=ctx.message_id)
 
 
 async def _switch(ctx: ChatContext, locale: str, *, picker: int | None = None) -> Reply:
@@ -160,13 +159,13 @@ async def _switch(ctx: ChatContext, locale: str, *, picker: int | None = None) -
     return reply.send(View.of([chosen, tr("Use the menu below.")], menu=main_menu(tr, user))).answer()
 
 
-@router.button(A.NOOP)
-async def on_noop(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Noop)
+async def on_noop(ctx: ChatContext, p: A.Noop) -> Reply:
     return Reply().answer()
 
 
-@router.button(A.MENU)
-async def on_menu_button(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Menu)
+async def on_menu_button(ctx: ChatContext, p: A.Menu) -> Reply:
     return Reply().send(welcome(ctx.tr, ctx.user))
 
 

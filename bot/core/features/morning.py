@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core import actions as A
-from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.features.cards import TASK_KIND_ICON as KIND_ICON
-from bot.core.features.cards import deal_label, stage_name, task_text
+from bot.core.features.cards import stage_name, task_text
+from bot.core.features.deal_view import deal_label
 from bot.core.features.tasks import postpone, task_label
 from bot.core.i18n import Tr, h, isolate
 from bot.core.renderers import Outgoing, renders
@@ -89,15 +89,15 @@ def morning_view(ctx: ChatContext, plan: MorningPlan, page: int = 0) -> View:
         buttons += _item_buttons(ctx, item, page)
     nav = []
     if page:
-        nav.append(Button.act("◀", A.PLAN_PAGE, page - 1))
+        nav.append(Button.act("◀", A.PlanPage(page - 1)))
     if (page + 1) * PAGE < len(items):
         nav.append(
-            Button.act(tr.label("More ({n})", n=len(items) - (page + 1) * PAGE) + " ▶", A.PLAN_PAGE, page + 1)
+            Button.act(tr.label("More ({n})", n=len(items) - (page + 1) * PAGE) + " ▶", A.PlanPage(page + 1))
         )
     buttons += [nav] if nav else []
     buttons += [
-        [Button.act("🗓 " + tr("Tasks"), A.TASKS), Button.act("📋 " + tr("My deals"), A.MY_DEALS, "0")],
-        [Button.act("🔕 " + tr("Stop the morning plan"), A.DIGEST_SET, "mp0")],
+        [Button.act("🗓 " + tr("Tasks"), A.Tasks()), Button.act("📋 " + tr("My deals"), A.MyDeals("0"))],
+        [Button.act("🔕 " + tr("Stop the morning plan"), A.DigestSet("mp0"))],
     ]
     return View.of(lines, buttons)
 
@@ -105,15 +105,15 @@ def morning_view(ctx: ChatContext, plan: MorningPlan, page: int = 0) -> View:
 def _item_buttons(ctx: ChatContext, item: Task | Deal, page: int) -> list[list[Button]]:
     back = f"mp.{page}"
     if not isinstance(item, Task):  # a deal waiting too long: its card, with the way back here
-        return [[Button.act(deal_label(item, ctx)[0], A.CARD_FROM, item.id, back)]]
+        return [[Button.act(deal_label(item, ctx)[0], A.CardFrom(item.id, back))]]
     tr, t = ctx.tr, item.id
     actions = [
-        Button.act("✅ " + tr.label("Done"), A.PLAN_TASK, t, "d", page),
-        Button.act("💤 " + tr.label("+1 h"), A.PLAN_TASK, t, "1h", page),
-        Button.act(f"🌅 {MORNING:%H:%M}", A.PLAN_TASK, t, "tm", page),  # tomorrow morning
+        Button.act("✅ " + tr.label("Done"), A.PlanTask(t, "d", page)),
+        Button.act("💤 " + tr.label("+1 h"), A.PlanTask(t, "1h", page)),
+        Button.act(f"🌅 {MORNING:%H:%M}", A.PlanTask(t, "tm", page)),  # tomorrow morning
     ]
     return [
-        [Button.act(task_label(item, ctx), A.CARD_FROM, item.deal_id, back)],
+        [Button.act(task_label(item, ctx), A.CardFrom(item.deal_id, back))],
         *pack((b.text, b) for b in actions),
     ]
 
@@ -128,16 +128,16 @@ async def morning_plan(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
     return [await plan_view(ctx)]
 
 
-@router.button(A.PLAN_PAGE)
-async def on_plan_page(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.PlanPage)
+async def on_plan_page(ctx: ChatContext, p: A.PlanPage) -> Reply:
     """Another page of what is due, in the plan's own message."""
-    return Reply().edit(ctx.message_id, await plan_view(ctx, p.num(0)))
+    return Reply().edit(ctx.message_id, await plan_view(ctx, p.page))
 
 
-@router.button(A.PLAN_TASK)
-async def on_plan_task(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.PlanTask)
+async def on_plan_task(ctx: ChatContext, p: A.PlanTask) -> Reply:
     """Do a task from the plan, or push it later, and redraw the plan in place."""
-    task_id, option, page = p.num(0), p.token(1), p.num(2)
+    task_id, option, page = p.task_id, p.option, p.page
     if option == "d":
         await ctx.crm.tasks.complete(task_id=task_id, actor=ctx.user)
         text = "✅ " + ctx.tr("Done.")

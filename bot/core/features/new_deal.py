@@ -6,7 +6,6 @@ from dataclasses import replace
 from typing import Any
 
 from bot.core import actions as A
-from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.errors import explain
 from bot.core.events import SharedContact, Text
@@ -29,8 +28,8 @@ STEPS = ("title", "contact", "phone", "amount", "confirm")
 
 def question(ctx: ChatContext, step: str, draft: int) -> View:
     tr = ctx.tr
-    cancel = [Button.act("✖️ " + tr("Cancel"), A.NEW_CANCEL, draft)]
-    skip = [[Button.act("⏭ " + tr("Skip"), A.NEW_SKIP, draft)], cancel]
+    cancel = [Button.act("✖️ " + tr("Cancel"), A.NewCancel(draft))]
+    skip = [[Button.act("⏭ " + tr("Skip"), A.NewSkip(draft))], cancel]
     if step == "title":
         return View.of(
             [
@@ -90,8 +89,8 @@ async def summary(ctx: ChatContext, data: dict[str, Any], draft: int) -> View:
         lines,
         [
             [
-                Button.act("✅ " + tr("Create"), A.NEW_CREATE, draft),
-                Button.act("✖️ " + tr("Cancel"), A.NEW_CANCEL, draft),
+                Button.act("✅ " + tr("Create"), A.NewCreate(draft)),
+                Button.act("✖️ " + tr("Cancel"), A.NewCancel(draft)),
             ]
         ],
     )
@@ -165,27 +164,27 @@ async def on_answer(ctx: ChatContext, dialog: Dialog, event: Text | SharedContac
     return await _go(ctx, data, step)
 
 
-@router.button(A.NEW_SKIP)
-async def on_skip(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.NewSkip)
+async def on_skip(ctx: ChatContext, p: A.NewSkip) -> Reply:
     """Skip an optional question — the one this button came with, not a later one."""
-    dialog = await ctx.crm.dialogs.confirmed(ctx.user.telegram_id, flow=FLOW, draft=p.num(0), what="question")
+    dialog = await ctx.crm.dialogs.confirmed(ctx.user.telegram_id, flow=FLOW, draft=p.draft, what="question")
     if dialog.step in ("title", "confirm"):
         return Reply().answer(ctx.tr("Nothing to skip here."))
     return await _go(ctx, dict(dialog.data), _next(dialog.step))
 
 
-@router.button(A.NEW_CANCEL)
-async def on_cancel(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.NewCancel)
+async def on_cancel(ctx: ChatContext, p: A.NewCancel) -> Reply:
     """Drop the draft this button came with (a newer one is left alone)."""
-    await ctx.crm.dialogs.confirmed(ctx.user.telegram_id, flow=FLOW, draft=p.num(0), what="question")
+    await ctx.crm.dialogs.confirmed(ctx.user.telegram_id, flow=FLOW, draft=p.draft, what="question")
     await ctx.crm.dialogs.drop(ctx.user.telegram_id)
     return Reply().edit(ctx.message_id, View.of(["✖️ " + ctx.tr("The new deal was dropped.")]))
 
 
-@router.button(A.NEW_CREATE)
-async def on_create(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.NewCreate)
+async def on_create(ctx: ChatContext, p: A.NewCreate) -> Reply:
     """Create the deal this summary shows — never a later draft — and turn the summary into its card."""
-    dialog = await ctx.crm.dialogs.confirmed(ctx.user.telegram_id, flow=FLOW, draft=p.num(0), step="confirm")
+    dialog = await ctx.crm.dialogs.confirmed(ctx.user.telegram_id, flow=FLOW, draft=p.draft, step="confirm")
     data = dialog.data
     deal = await ctx.crm.deals.create(
         actor=ctx.user,

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core import actions as A
-from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.errors import refusal_reason
 from bot.core.events import SharedContact, Text
@@ -22,7 +21,8 @@ from bot.core.features.card import (
     question_view,
     typed,
 )
-from bot.core.features.cards import N_, TASK_KIND_ICON, deal_card, task_words
+from bot.core.features.cards import N_, TASK_KIND_ICON, task_words
+from bot.core.features.deal_view import deal_card
 from bot.core.i18n import Html, h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
@@ -37,13 +37,13 @@ router = Router("remind")
 MAX_REMINDER_WORDS = min(200, MAX_TASK_TEXT)
 
 
-@router.button(A.REMIND_MENU)
-async def on_remind_menu(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.RemindMenu)
+async def on_remind_menu(ctx: ChatContext, p: A.RemindMenu) -> Reply:
     """Ask what the reminder is about: a call, a meeting, an e-mail, or something else."""
-    found = await details(ctx, p.num(0), p.num(1))
+    found = await details(ctx, p.deal_id, p.version)
     d, v, tr = found.deal.id, found.deal.version, ctx.tr
     kinds = [
-        Button.act(f"{TASK_KIND_ICON[k]} {tr.label(KIND_BUTTON[k])}", A.REMIND_KIND, d, v, k.value)
+        Button.act(f"{TASK_KIND_ICON[k]} {tr.label(KIND_BUTTON[k])}", A.RemindKind(d, v, k.value))
         for k in REMINDER_KINDS
     ]
     rows = [*pack((b.text, b) for b in kinds), back_to_card(ctx, d)]  # whole labels, three a row at most
@@ -60,19 +60,19 @@ KIND_BUTTON = {
 REMIND_QUESTION = N_('When? Tap a time, or type one: "in 2h", "tomorrow 10:00", "25.12 15:00".')
 
 
-@router.button(A.REMIND_KIND)
-async def on_remind_kind(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.RemindKind)
+async def on_remind_kind(ctx: ChatContext, p: A.RemindKind) -> Reply:
     """Keep what the reminder is about, and ask when (a few words may go with it)."""
     try:
-        kind = TaskKind(p.token(2))
+        kind = TaskKind(p.kind)
     except ValueError:
-        raise InvalidInput("reminder", p.token(2)) from None
+        raise InvalidInput("reminder", p.kind) from None
     if kind not in REMINDER_KINDS:
-        raise InvalidInput("reminder", p.token(2))
-    await details(ctx, p.num(0), p.num(1))
+        raise InvalidInput("reminder", p.kind)
+    await details(ctx, p.deal_id, p.version)
     data = {
-        "deal_id": p.num(0),
-        "version": p.num(1),
+        "deal_id": p.deal_id,
+        "version": p.version,
         "kind": kind.value,
         "words": "",
         "message_id": ctx.message_id,
@@ -87,16 +87,16 @@ async def ask_when(ctx: ChatContext, data: Mapping[str, object], lines: Sequence
     tr, draft = ctx.tr, dialog.draft
     rows = [
         [
-            Button.act(tr.label("In 1 hour"), A.REMIND_AT, "1h", draft),
-            Button.act(tr.label("Tomorrow 9:00"), A.REMIND_AT, "tm", draft),
+            Button.act(tr.label("In 1 hour"), A.RemindAt("1h", draft)),
+            Button.act(tr.label("Tomorrow 9:00"), A.RemindAt("tm", draft)),
         ],
         [
-            Button.act(tr.label("In 3 days"), A.REMIND_AT, "3d", draft),
-            Button.act(tr.label("Next Monday"), A.REMIND_AT, "mon", draft),
+            Button.act(tr.label("In 3 days"), A.RemindAt("3d", draft)),
+            Button.act(tr.label("Next Monday"), A.RemindAt("mon", draft)),
         ],
     ]
     if not data.get("words"):
-        rows.append([Button.act("✏️ " + tr.label("Add a few words"), A.REMIND_WORDS, draft)])
+        rows.append([Button.act("✏️ " + tr.label("Add a few words"), A.RemindWords(draft))])
     what = reminder_what(ctx, data)
     view = question_view(ctx, int(str(data["deal_id"])), [*lines, "⏰ " + what, tr(REMIND_QUESTION)], rows)
     return Reply().edit(asked_in(dialog), view)
@@ -108,11 +108,11 @@ def reminder_what(ctx: ChatContext, data: Mapping[str, object]) -> Html:
     return Html(f"<b>{task_words(kind, str(data.get('words') or ''), ctx.tr)}</b>")
 
 
-@router.button(A.REMIND_WORDS)
-async def on_remind_words(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.RemindWords)
+async def on_remind_words(ctx: ChatContext, p: A.RemindWords) -> Reply:
     """Ask for a few words to go with the reminder."""
     dialog = await ctx.crm.dialogs.confirmed(
-        ctx.user.telegram_id, flow="remind", draft=p.num(0), step="when", what="question"
+        ctx.user.telegram_id, flow="remind", draft=p.draft, step="when", what="question"
     )
     await ctx.crm.dialogs.put(ctx.user.telegram_id, flow="remind", step="words", data=dialog.data)
     lines = [
@@ -132,15 +132,15 @@ def remind_options(ctx: ChatContext) -> dict[str, datetime]:
     }
 
 
-@router.button(A.REMIND_AT)
-async def on_remind_at(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.RemindAt)
+async def on_remind_at(ctx: ChatContext, p: A.RemindAt) -> Reply:
     """Plan the reminder being asked about at the time tapped."""
     dialog = await ctx.crm.dialogs.confirmed(
-        ctx.user.telegram_id, flow="remind", draft=p.num(1), step="when", what="question"
+        ctx.user.telegram_id, flow="remind", draft=p.draft, step="when", what="question"
     )
-    due = remind_options(ctx).get(p.token(0))
+    due = remind_options(ctx).get(p.option)
     if due is None:
-        raise InvalidInput("time", p.token(0))
+        raise InvalidInput("time", p.option)
     return await planned(ctx, dialog, due)
 
 
@@ -163,14 +163,14 @@ async def planned(ctx: ChatContext, dialog: Dialog, due: datetime, *, insist: bo
     return reply
 
 
-@router.button(A.REMIND)
-async def on_remind(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Remind)
+async def on_remind(ctx: ChatContext, p: A.Remind) -> Reply:
     """Plan a reminder at the chosen time (a button of a menu from before reminders had a kind)."""
-    due = remind_options(ctx).get(p.token(2))
+    due = remind_options(ctx).get(p.option)
     if due is None:
-        raise InvalidInput("time", p.token(2))
-    await details(ctx, p.num(0), p.num(1))  # the menu of the deal as it is: not of a deal changed since
-    return await remind(ctx, p.num(0), due, ctx.message_id)
+        raise InvalidInput("time", p.option)
+    await details(ctx, p.deal_id, p.version)  # the menu of the deal as it is: not of a deal changed since
+    return await remind(ctx, p.deal_id, due, ctx.message_id)
 
 
 async def remind(
@@ -217,8 +217,8 @@ def hours_choice(ctx: ChatContext, due: datetime, morning: datetime, draft: int)
     tr = ctx.tr
     when, then = tr.when(due, now=ctx.now), tr.when(morning, now=ctx.now)
     return [
-        [Button.act("🌅 " + then, A.WHEN_AT, minutes_of(morning), draft)],
-        [Button.act("⏰ " + tr.label("Keep {when}", when=when), A.WHEN_AT, minutes_of(due), draft)],
+        [Button.act("🌅 " + then, A.WhenAt(minutes_of(morning), draft))],
+        [Button.act("⏰ " + tr.label("Keep {when}", when=when), A.WhenAt(minutes_of(due), draft))],
     ]
 
 
@@ -227,11 +227,11 @@ def minutes_of(moment: datetime) -> int:
     return int((moment - EPOCH).total_seconds() // 60)
 
 
-@router.button(A.REMIND_TYPED)
-async def on_remind_typed(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.RemindTyped)
+async def on_remind_typed(ctx: ChatContext, p: A.RemindTyped) -> Reply:
     """Ask for a reminder time in the user's words (a button of a menu from before reminders had a kind)."""
-    await details(ctx, p.num(0), p.num(1))
-    data = {"deal_id": p.num(0), "version": p.num(1), "kind": TaskKind.OTHER.value, "words": ""}
+    await details(ctx, p.deal_id, p.version)
+    data = {"deal_id": p.deal_id, "version": p.version, "kind": TaskKind.OTHER.value, "words": ""}
     return await ask_when(ctx, {**data, "message_id": ctx.message_id})
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core import actions as A
-from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.features.cards import STAGE_ICON, stage_name
 from bot.core.i18n import Tr, h
@@ -119,18 +118,20 @@ async def report_view(ctx: ChatContext, period_key: str, seller: int) -> View:
         lines += sellers_lame_lines(
             await crm.reports.lame_stages_by_seller(actor=ctx.user, period=period), conversion, tr
         )
-    buttons = _period_buttons(tr, A.REPORT, period_key, seller)
-    row = [Button.act("📞 " + tr("Calls"), A.REPORT_CALLS, period_key, seller)]
+    buttons = _period_buttons(tr, A.Report, period_key, seller)
+    row = [Button.act("📞 " + tr("Calls"), A.ReportCalls(period_key, seller))]
     if ctx.user.is_boss:
-        row.append(Button.act("👤 " + tr("Choose a seller…"), A.REPORT_SELLERS, period_key))
+        row.append(Button.act("👤 " + tr("Choose a seller…"), A.ReportSellers(period_key)))
     buttons.append(row)
     return View.of(lines, buttons)
 
 
-def _period_buttons(tr: Tr, act: str, period_key: str, seller: int) -> list[list[Button]]:
+def _period_buttons(
+    tr: Tr, report: type[A.Report | A.ReportCalls], period_key: str, seller: int
+) -> list[list[Button]]:
     return [
         [
-            Button.act(("• " if key == period_key else "") + tr(label), act, key, seller)
+            Button.act(("• " if key == period_key else "") + tr(label), report(key, seller))
             for key, label in PERIODS.items()
         ]
     ]
@@ -183,8 +184,8 @@ async def calls_view(ctx: ChatContext, period_key: str, seller: int) -> View:
     report = await ctx.crm.reports.calls(actor=ctx.user, period=period, seller_telegram_id=seller or None)
     title = "📞 <b>" + tr("Calls — {period}", period=tr(PERIODS[period_key]).lower()) + "</b>"
     lines = [title, "", *calls_lines(report, tr, team=ctx.user.is_boss and not seller)]
-    buttons = _period_buttons(tr, A.REPORT_CALLS, period_key, seller)
-    buttons.append([Button.act("📈 " + tr("Report"), A.REPORT, period_key, seller)])
+    buttons = _period_buttons(tr, A.ReportCalls, period_key, seller)
+    buttons.append([Button.act("📈 " + tr("Report"), A.Report(period_key, seller))])
     return View.of(lines, buttons)
 
 
@@ -194,24 +195,24 @@ async def on_report(ctx: ChatContext, args: str) -> Reply:
     return Reply().send(await report_view(ctx, "30d", 0))
 
 
-@router.button(A.REPORT)
-async def on_report_button(ctx: ChatContext, p: Payload) -> Reply:
-    return Reply().edit(ctx.message_id, await report_view(ctx, p.token(0), p.num(1)))
+@router.button(A.Report)
+async def on_report_button(ctx: ChatContext, p: A.Report) -> Reply:
+    return Reply().edit(ctx.message_id, await report_view(ctx, p.period, p.seller))
 
 
-@router.button(A.REPORT_CALLS)
-async def on_report_calls(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.ReportCalls)
+async def on_report_calls(ctx: ChatContext, p: A.ReportCalls) -> Reply:
     """Show the calls: answered, missed and returned, outbound, per seller and for the team."""
-    return Reply().edit(ctx.message_id, await calls_view(ctx, p.token(0), p.num(1)))
+    return Reply().edit(ctx.message_id, await calls_view(ctx, p.period, p.seller))
 
 
-@router.button(A.REPORT_SELLERS)
-async def on_report_sellers(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.ReportSellers)
+async def on_report_sellers(ctx: ChatContext, p: A.ReportSellers) -> Reply:
     """Let a boss pick whose figures to see."""
     people = [u for u in await ctx.crm.users.list(actor=ctx.user) if not u.is_boss]
-    buttons = [Button.act(u.name, A.REPORT, p.token(0), u.telegram_id) for u in people]
+    buttons = [Button.act(u.name, A.Report(p.period, u.telegram_id)) for u in people]
     rows = [
-        [Button.act("👥 " + ctx.tr("The team"), A.REPORT, p.token(0), 0)],
+        [Button.act("👥 " + ctx.tr("The team"), A.Report(p.period, 0))],
         *[buttons[i : i + 2] for i in range(0, len(buttons), 2)],
     ]
     return Reply().edit(ctx.message_id, View.of([ctx.tr("Whose figures?")], rows))

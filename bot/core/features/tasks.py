@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import html
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.core import actions as A
-from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.features.cards import TASK_KIND_ICON as KIND_ICON
 from bot.core.features.cards import task_text
 from bot.core.features.remind import minutes_of
 from bot.core.i18n import h, isolate
+from bot.core.renderers import Outgoing, renders
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
 from bot.core.when import MORNING, from_epoch_minutes, morning_in
 from bot.core.widths import pack, room, shorten, text_px
-from crm_core.domain.errors import InvalidInput
+from crm_core.domain.errors import InvalidInput, NotFound
 from crm_core.domain.horizon import within_horizon
+from crm_core.domain.notifications import NoteKind
 from crm_core.domain.schedule import outside_hours
 from crm_core.domain.tasks import Task, TaskKind
 
@@ -55,19 +57,19 @@ async def tasks_view(ctx: ChatContext, page: int = 0) -> View:
             f"{KIND_ICON[task.kind]} {task_text(task, tr)}"
             f" — <i>{isolate(h(task.deal_title or ''))}</i> · {tr.when(task.due_at, now=now)}{late}"
         )
-        buttons.append([Button.act(task_label(task, ctx), A.CARD, task.deal_id)])
+        buttons.append([Button.act(task_label(task, ctx), A.Card(task.deal_id))])
         actions = [
             *_call_button(task, ctx),
-            Button.act("✅ " + tr.label("Done"), A.TASK_DONE, task.id, where),
-            Button.act("💤 " + tr.label("+1 h"), A.TASK_SNOOZE, task.id, "1h", where),
-            Button.act(f"🌅 {MORNING:%H:%M}", A.TASK_SNOOZE, task.id, "tm", where),  # tomorrow morning
+            Button.act("✅ " + tr.label("Done"), A.TaskDone(task.id, where)),
+            Button.act("💤 " + tr.label("+1 h"), A.TaskSnooze(task.id, "1h", where)),
+            Button.act(f"🌅 {MORNING:%H:%M}", A.TaskSnooze(task.id, "tm", where)),  # tomorrow morning
         ]
         buttons += pack((b.text, b) for b in actions)
     nav = []
     if page:
-        nav.append(Button.act("◀", A.TASKS_PAGE, page - 1))
+        nav.append(Button.act("◀", A.TasksPage(page - 1)))
     if (page + 1) * PAGE < min(len(tasks), SHOWN):
-        nav.append(Button.act("▶", A.TASKS_PAGE, page + 1))
+        nav.append(Button.act("▶", A.TasksPage(page + 1)))
     buttons.append(nav)
     if len(tasks) > SHOWN:
         lines.append(tr("…and more."))
@@ -79,7 +81,7 @@ def _call_button(task: Task, ctx: ChatContext) -> list[Button]:
     rings, then the customer's (the call that connects does the task)."""
     if task.kind is not TaskKind.CALL_BACK or not task.phone or not ctx.crm.config.places_calls:
         return []
-    return [Button.act("📞 " + ctx.tr.label("Call"), A.DIAL, task.deal_id, task.id)]
+    return [Button.act("📞 " + ctx.tr.label("Call"), A.Dial(task.deal_id, task.id))]
 
 
 @router.command("tasks")
@@ -88,15 +90,15 @@ async def on_tasks(ctx: ChatContext, args: str) -> Reply:
     return Reply().send(await tasks_view(ctx))
 
 
-@router.button(A.TASKS)
-async def on_tasks_button(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Tasks)
+async def on_tasks_button(ctx: ChatContext, p: A.Tasks) -> Reply:
     return Reply().edit(ctx.message_id, await tasks_view(ctx))
 
 
-@router.button(A.TASKS_PAGE)
-async def on_tasks_page(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.TasksPage)
+async def on_tasks_page(ctx: ChatContext, p: A.TasksPage) -> Reply:
     """Another page of my tasks."""
-    return Reply().edit(ctx.message_id, await tasks_view(ctx, p.num(0)))
+    return Reply().edit(ctx.message_id, await tasks_view(ctx, p.page))
 
 
 def _list_page(where: str) -> int | None:
@@ -108,16 +110,16 @@ def _list_page(where: str) -> int | None:
 
 def task_done_view(ctx: ChatContext, task: Task, text: str) -> View:
     """A task notification after its button: what happened, and the way to its deal."""
-    open_deal = Button.act("📂 " + ctx.tr("Open the deal"), A.CARD, task.deal_id)
+    open_deal = Button.act("📂 " + ctx.tr("Open the deal"), A.Card(task.deal_id))
     return View.of([f"{text} {task_text(task, ctx.tr)}"], [[open_deal]])
 
 
-@router.button(A.TASK_DONE)
-async def on_done(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.TaskDone)
+async def on_done(ctx: ChatContext, p: A.TaskDone) -> Reply:
     """Mark a task done; refresh the list, or the notification it came from."""
-    task = await ctx.crm.tasks.complete(task_id=p.num(0), actor=ctx.user)
+    task = await ctx.crm.tasks.complete(task_id=p.task_id, actor=ctx.user)
     text = "✅ " + ctx.tr("Done.")
-    if (page := _list_page(p.token(1))) is not None:
+    if (page := _list_page(p.where)) is not None:
         return Reply().edit(ctx.message_id, await tasks_view(ctx, page)).answer(text)
     return Reply().edit(ctx.message_id, task_done_view(ctx, task, text))
 
@@ -139,19 +141,19 @@ async def postpone(ctx: ChatContext, task_id: int, option: str) -> Task:
     return await ctx.crm.tasks.postpone(task_id=task_id, until=_until(ctx, option), actor=ctx.user)
 
 
-@router.button(A.TASK_SNOOZE)
-async def on_snooze(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.TaskSnooze)
+async def on_snooze(ctx: ChatContext, p: A.TaskSnooze) -> Reply:
     """Push a task to later: in an hour, or tomorrow morning; a time outside working hours is first
     offered for the next working morning ("at<minutes>": a time chosen from that question, kept)."""
-    option, where = p.token(1), p.token(2)
+    option, where = p.option, p.where
     until = _until(ctx, option)
     if not option.startswith("at"):
         morning = outside_hours(until, ctx.user.timezone, ctx.crm.config.working_hours)
         if morning is not None:
-            task = await ctx.crm.tasks.get(task_id=p.num(0), actor=ctx.user)
+            task = await ctx.crm.tasks.get(task_id=p.task_id, actor=ctx.user)
             task.check_open()
             return Reply().edit(ctx.message_id, hours_question(ctx, task, until, morning, where))
-    task = await ctx.crm.tasks.postpone(task_id=p.num(0), until=until, actor=ctx.user)
+    task = await ctx.crm.tasks.postpone(task_id=p.task_id, until=until, actor=ctx.user)
     text = "💤 " + ctx.tr("Moved to {when}.", when=ctx.tr.when(task.due_at, now=ctx.now))
     if (page := _list_page(where)) is not None:
         return Reply().edit(ctx.message_id, await tasks_view(ctx, page)).answer(text)
@@ -164,15 +166,56 @@ def hours_question(ctx: ChatContext, task: Task, until: datetime, morning: datet
     when, then = tr.when(until, now=ctx.now), tr.when(morning, now=ctx.now)
     text = tr("{when} is outside your working hours. Move it to {morning} instead?", when=when, morning=then)
     rows = [
-        [Button.act("🌅 " + then, A.TASK_SNOOZE, t, f"at{minutes_of(morning)}", where)],
+        [Button.act("🌅 " + then, A.TaskSnooze(t, f"at{minutes_of(morning)}", where))],
         [
             Button.act(
-                "⏰ " + tr.label("Keep {when}", when=when), A.TASK_SNOOZE, t, f"at{minutes_of(until)}", where
+                "⏰ " + tr.label("Keep {when}", when=when), A.TaskSnooze(t, f"at{minutes_of(until)}", where)
             )
         ],
     ]
     if (page := _list_page(where)) is not None:
-        rows.append([Button.act("⬅ " + tr.label("Back to the list"), A.TASKS_PAGE, page)])
+        rows.append([Button.act("⬅ " + tr.label("Back to the list"), A.TasksPage(page))])
     else:
-        rows.append([Button.act("📂 " + tr.label("Open the deal"), A.CARD, task.deal_id)])
+        rows.append([Button.act("📂 " + tr.label("Open the deal"), A.Card(task.deal_id))])
     return View.of([f"{KIND_ICON[task.kind]} <b>{task_text(task, tr)}</b>", "🌙 " + text], rows)
+
+
+# -- due now: the notification and the call-back done ------------------------------------------
+
+
+@renders(NoteKind.TASK_DUE)
+async def task_due(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
+    tr = ctx.tr
+    try:
+        task = await ctx.crm.tasks.get(task_id=int(p["task_id"]), actor=ctx.user)
+    except NotFound:
+        return []
+    if not task.is_open:  # done, or its deal was won or lost since it was queued: nothing to do
+        return []
+    head = "🔁 " + tr("Still to do:") if p.get("repeat") else "⏰ " + tr("Due now:")
+    lines = [f"{head} <b>{task_text(task, tr)}</b>", f"📌 {h(task.deal_title or '')}"]
+    t = task.id
+    buttons = [
+        [
+            Button.act("✅ " + tr("Done"), A.TaskDone(t, "n")),
+            Button.act("💤 " + tr("In 1 hour"), A.TaskSnooze(t, "1h", "n")),
+        ],
+        [
+            Button.act("🌅 " + tr("Tomorrow"), A.TaskSnooze(t, "tm", "n")),
+            Button.act("📂 " + tr("Open the deal"), A.Card(task.deal_id)),
+        ],
+    ]
+    return [View.of(lines, buttons)]
+
+
+@router.button(A.CallBackDone)
+async def on_called_back(ctx: ChatContext, p: A.CallBackDone) -> Reply:
+    """The seller called the customer back."""
+    task = await ctx.crm.tasks.complete(task_id=p.task_id, actor=ctx.user)
+    return Reply().edit(
+        ctx.message_id,
+        View.of(
+            ["✅ " + ctx.tr("Called back: {text}", text=task_text(task, ctx.tr))],
+            [[Button.act("📂 " + ctx.tr("Open the deal"), A.Card(task.deal_id))]],
+        ),
+    )

@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 from bot.core import actions as A
-from bot.core.codec import Payload
 from bot.core.context import ChatContext
 from bot.core.errors import explain
 from bot.core.events import SharedContact, Text
@@ -42,8 +41,7 @@ async def team_view(ctx: ChatContext) -> View:
             [
                 Button.act(
                     f"{row.seller.name} · {row.open_count}/{row.won_count}{stale}",
-                    A.TEAM_SELLER,
-                    row.seller.id,
+                    A.TeamSeller(row.seller.id),
                 )
             ]
         )
@@ -56,11 +54,11 @@ async def team_view(ctx: ChatContext) -> View:
             buttons.append(
                 [
                     Button.act(
-                        "✖️ " + tr.label("Revoke the {role} invitation", role=role), A.INVITE_REVOKE, invite.id
+                        "✖️ " + tr.label("Revoke the {role} invitation", role=role), A.InviteRevoke(invite.id)
                     )
                 ]
             )
-    buttons.append([Button.act("➕ " + tr("Invite someone"), A.INVITE_MENU)])
+    buttons.append([Button.act("➕ " + tr("Invite someone"), A.InviteMenu())])
     return View.of(lines, buttons)
 
 
@@ -70,8 +68,8 @@ async def on_team(ctx: ChatContext, args: str) -> Reply:
     return Reply().send(await team_view(ctx))
 
 
-@router.button(A.TEAM)
-async def on_team_button(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Team)
+async def on_team_button(ctx: ChatContext, p: A.Team) -> Reply:
     return Reply().edit(ctx.message_id, await team_view(ctx))
 
 
@@ -104,30 +102,30 @@ async def seller_view(ctx: ChatContext, person: User, notice: str | None = None)
         "☎️ " + tr("Extensions: {list}", list=", ".join(person.extensions) or tr("none")),
         "🕒 " + tr("Time zone: {zone}", zone=zone_label(ctx, person.timezone)),
     ]
-    buttons = [[Button.act("📊 " + tr("Their board"), A.BOARD, person.telegram_id)]]
+    buttons = [[Button.act("📊 " + tr("Their board"), A.Board(person.telegram_id))]]
     if person.active:
         buttons.append(
             [
-                Button.act("☎️ " + tr("Extensions…"), A.TEAM_EXT, person.id),
-                Button.act("🕒 " + tr("Time zone…"), A.ZONE_MENU, person.id, TEAM),
+                Button.act("☎️ " + tr("Extensions…"), A.TeamExtensions(person.id)),
+                Button.act("🕒 " + tr("Time zone…"), A.ZoneMenu(person.id, TEAM)),
             ]
         )
     if person.active and person.id != ctx.user.id:
-        buttons.append([Button.act("🚪 " + tr("Deactivate…"), A.DEACTIVATE_ASK, person.id)])
-    buttons.append([Button.act("⬅ " + tr("Team"), A.TEAM)])
+        buttons.append([Button.act("🚪 " + tr("Deactivate…"), A.DeactivateAsk(person.id))])
+    buttons.append([Button.act("⬅ " + tr("Team"), A.Team())])
     return View.of(lines, buttons)
 
 
-@router.button(A.TEAM_SELLER)
-async def on_seller(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.TeamSeller)
+async def on_seller(ctx: ChatContext, p: A.TeamSeller) -> Reply:
     """One seller: their figures, extensions and time zone, their board, and letting them go."""
-    return Reply().edit(ctx.message_id, await seller_view(ctx, await _member(ctx, p.num(0))))
+    return Reply().edit(ctx.message_id, await seller_view(ctx, await _member(ctx, p.user_id)))
 
 
-@router.button(A.TEAM_EXT)
-async def on_extensions(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.TeamExtensions)
+async def on_extensions(ctx: ChatContext, p: A.TeamExtensions) -> Reply:
     """Ask for the member's PBX extensions: the calls to them pop up in their chat."""
-    person = await _member(ctx, p.num(0))
+    person = await _member(ctx, p.user_id)
     await ctx.crm.dialogs.put(
         ctx.user.telegram_id,
         flow="extensions",
@@ -141,7 +139,7 @@ async def on_extensions(ctx: ChatContext, p: Payload) -> Reply:
         "<i>" + tr("Send - to remove them all, or /cancel to stop.") + "</i>",
     ]
     return Reply().edit(
-        ctx.message_id, View.of(lines, [[Button.act("⬅ " + tr("Back"), A.TEAM_SELLER, person.id)]])
+        ctx.message_id, View.of(lines, [[Button.act("⬅ " + tr("Back"), A.TeamSeller(person.id))]])
     )
 
 
@@ -172,37 +170,37 @@ async def on_extensions_text(ctx: ChatContext, dialog: Dialog, event: Text | Sha
     return Reply().send(await seller_view(ctx, person, notice=notice))
 
 
-@router.button(A.DEACTIVATE_ASK)
-async def on_deactivate_ask(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.DeactivateAsk)
+async def on_deactivate_ask(ctx: ChatContext, p: A.DeactivateAsk) -> Reply:
     """Ask who gets the leaving seller's open deals."""
-    person = await _member(ctx, p.num(0))
+    person = await _member(ctx, p.user_id)
     others = [u for u in await ctx.crm.users.list(actor=ctx.user, active=True) if u.id != person.id]
     asked = await ctx.crm.dialogs.put(
         ctx.user.telegram_id, flow="deactivate", step="confirm", data={"user_id": person.id}
     )
-    buttons = [Button.act(u.name, A.DEACTIVATE, person.id, u.id, asked.draft) for u in others]
+    buttons = [Button.act(u.name, A.Deactivate(person.id, u.id, asked.draft)) for u in others]
     rows = [
         *[buttons[i : i + 2] for i in range(0, len(buttons), 2)],
-        [Button.act("∅ " + ctx.tr("Nobody (inbox)"), A.DEACTIVATE, person.id, 0, asked.draft)],
-        [Button.act("⬅ " + ctx.tr("Back"), A.TEAM_SELLER, person.id)],
+        [Button.act("∅ " + ctx.tr("Nobody (inbox)"), A.Deactivate(person.id, 0, asked.draft))],
+        [Button.act("⬅ " + ctx.tr("Back"), A.TeamSeller(person.id))],
     ]
     text = ctx.tr("Deactivate {name}? Their open deals go to:", name=person.name)
     return Reply().edit(ctx.message_id, View.of([text], rows))
 
 
-@router.button(A.DEACTIVATE)
-async def on_deactivate(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Deactivate)
+async def on_deactivate(ctx: ChatContext, p: A.Deactivate) -> Reply:
     """Deactivate a seller; their open deals go to the chosen colleague or to the inbox — only from the
     question last asked (an old one pressed again must not deactivate someone let back in since)."""
-    person = await _member(ctx, p.num(0))
+    person = await _member(ctx, p.user_id)
     asked = await ctx.crm.dialogs.confirmed(
-        ctx.user.telegram_id, flow="deactivate", draft=p.num(2), what="question"
+        ctx.user.telegram_id, flow="deactivate", draft=p.draft, what="question"
     )
     if asked.data.get("user_id") != person.id:
         raise OutOfDate("question")
-    heir = await ctx.crm.users.get(p.num(1)) if p.num(1) else None
-    if p.num(1) and heir is None:
-        raise InvalidInput("new owner", p.num(1))
+    heir = await ctx.crm.users.get(p.heir_id) if p.heir_id else None
+    if p.heir_id and heir is None:
+        raise InvalidInput("new owner", p.heir_id)
     _, moved = await ctx.crm.users.deactivate(
         telegram_id=person.telegram_id, actor=ctx.user, hand_over_to=heir.telegram_id if heir else None
     )
@@ -214,7 +212,7 @@ async def on_deactivate(ctx: ChatContext, p: Payload) -> Reply:
         name=person.name,
     )
     return Reply().edit(
-        ctx.message_id, View.of(["🚪 " + text], [[Button.act("⬅ " + ctx.tr("Team"), A.TEAM)]])
+        ctx.message_id, View.of(["🚪 " + text], [[Button.act("⬅ " + ctx.tr("Team"), A.Team())]])
     )
 
 
@@ -250,8 +248,8 @@ async def _invite_menu(ctx: ChatContext, extensions: tuple[str, ...] = ()) -> Vi
         lines,
         [
             [
-                Button.act("🧑‍💼 " + tr("Seller"), A.INVITE, "seller", asked.draft),
-                Button.act("👑 " + tr("Boss"), A.INVITE, "boss", asked.draft),
+                Button.act("🧑‍💼 " + tr("Seller"), A.Invite("seller", asked.draft)),
+                Button.act("👑 " + tr("Boss"), A.Invite("boss", asked.draft)),
             ]
         ],
     )
@@ -268,22 +266,22 @@ async def on_invite_extension(ctx: ChatContext, dialog: Dialog, event: Text | Sh
     return Reply().send(await _invite_menu(ctx, extensions))
 
 
-@router.button(A.INVITE_MENU)
-async def on_invite_menu(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.InviteMenu)
+async def on_invite_menu(ctx: ChatContext, p: A.InviteMenu) -> Reply:
     return Reply().send(await _invite_menu(ctx))
 
 
-@router.button(A.INVITE)
-async def on_invite_role(ctx: ChatContext, p: Payload) -> Reply:
+@router.button(A.Invite)
+async def on_invite_role(ctx: ChatContext, p: A.Invite) -> Reply:
     """Create a single-use invitation link for the chosen role — once per menu: a second press, or a
     press on an older menu, makes no second invitation."""
     try:
-        role = Role(p.token(0))
+        role = Role(p.role)
     except ValueError:
-        raise InvalidInput("role", p.token(0)) from None
+        raise InvalidInput("role", p.role) from None
     _boss(ctx)
     asked = await ctx.crm.dialogs.confirmed(
-        ctx.user.telegram_id, flow="invite", draft=p.num(1), what="question"
+        ctx.user.telegram_id, flow="invite", draft=p.draft, what="question"
     )
     extensions = tuple(str(e) for e in asked.data.get("extensions") or ())
     invite = await ctx.crm.invites.create(role=role, actor=ctx.user, extensions=extensions)
@@ -317,12 +315,12 @@ async def invite_used(ctx: ChatContext, p: dict[str, Any]) -> list[Outgoing]:
             "⚠️ " + tr("Extension {list} was given to someone else meanwhile.", list=", ".join(taken))
         )
     button = Button.act(
-        "👤 " + tr.label("{name}'s page", name=p.get("name", "")), A.TEAM_SELLER, int(p["user_id"])
+        "👤 " + tr.label("{name}'s page", name=p.get("name", "")), A.TeamSeller(int(p["user_id"]))
     )
     return [View.of(lines, [[button]])]
 
 
-@router.button(A.INVITE_REVOKE)
-async def on_revoke(ctx: ChatContext, p: Payload) -> Reply:
-    await ctx.crm.invites.revoke(invite_id=p.num(0), actor=ctx.user)
+@router.button(A.InviteRevoke)
+async def on_revoke(ctx: ChatContext, p: A.InviteRevoke) -> Reply:
+    await ctx.crm.invites.revoke(invite_id=p.invite_id, actor=ctx.user)
     return Reply().edit(ctx.message_id, await team_view(ctx)).answer(ctx.tr("Invitation revoked."))
