@@ -1,8 +1,8 @@
 """Deals: a sale on its way through the funnel, and the rules of its moves, closes, reopens and edits.
 
 What happens to a deal is written to its history (``crm_core.domain.history``); its customer is a
-``Contact`` (``crm_core.domain.contacts``). Both are named here too (``Actor``, ``DealEvent``,
-``EventKind``, ``Contact``, ``last_undoable``), the words most callers of a deal need with it.
+``Contact`` (``crm_core.domain.contacts``). The words most callers of a deal need with it are named
+here too: ``Actor``, ``DealEvent``, ``EventKind`` and ``Contact``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from crm_core.domain.funnel import Pipeline, Stage, StageKind
 from crm_core.domain.history import Actor as Actor
 from crm_core.domain.history import DealEvent as DealEvent
 from crm_core.domain.history import EventKind as EventKind
-from crm_core.domain.history import last_undoable as last_undoable
 from crm_core.domain.horizon import within_horizon
 from crm_core.domain.tasks import Task
 from crm_core.domain.users import User
