@@ -33,7 +33,7 @@ from bot.core.notify import Notifier
 from bot.delivery import Limits, OutboxDelivery
 from crm_core.adapters.database import Database
 from crm_core.config import CrmConfig
-from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.notifications import CallAnswered, Notification
 from crm_core.services import Crm
 
 SPEC = Spec(deals=6_000, sellers=1_000, events_per_deal=3.0)
@@ -82,16 +82,10 @@ async def queue(url: str, chats: int, waves: int) -> dict[int, int]:
                     own = deals[(user_id, telegram_id)]
                     deal_id, title = own[wave % len(own)]
                     number = wave * chats + telegram_id
-                    payload = {
-                        "call_id": number,
-                        "caller": f"+7495{number:07d}",
-                        "deal_id": deal_id,
-                        "created": False,
-                        "duration_s": None,
-                        "deal_title": title,
-                        "owner_name": None,
-                    }
-                    await uow.outbox.put(Notification(user_id, NoteKind.CALL_ANSWERED, payload), at=now)
+                    payload = CallAnswered(
+                        call_id=number, caller=f"+7495{number:07d}", deal_id=deal_id, deal_title=title
+                    )
+                    await uow.outbox.put(Notification(user_id, payload), at=now)
                     expected[telegram_id] = expected.get(telegram_id, 0) + 1
             await uow.commit()
     finally:

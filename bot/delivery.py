@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_before_delay
 from tenacity.wait import wait_exponential
@@ -36,16 +36,13 @@ from bot.core.notify import Notifier, Outgoing
 from bot.core.perform import Failure, TransportError, edit_or_send
 from bot.core.views import SendPhoto, View
 from crm_core.domain.errors import Unavailable
-from crm_core.domain.notifications import OutboxItem, Shown
+from crm_core.domain.notifications import BadPayload, NotePayload, OutboxItem, Progress, Shown
 from crm_core.domain.users import User
 from crm_core.services import Crm
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
-# How many of an item's messages went out before a later one failed: a retry sends the rest only.
-PARTS_SENT = "_parts_sent"
-SHOWN_IN = "_shown_in"  # and the chat and message its first part became
 WAIT_FOR_EARLIER_S = 1.0  # an item to be shown in an earlier one's message looks again this much later
 MAX_ATTEMPTS = 15
 MAX_BACKOFF_S = 300.0
@@ -235,22 +232,20 @@ class OutboxDelivery:
         except _Stopping:
             await self._release(item, progress=None)
             return
-        done = int(item.payload.get(PARTS_SENT, 0))
-        shown = _shown_in(item.payload.get(SHOWN_IN))
-        payload = {k: v for k, v in item.payload.items() if k not in (PARTS_SENT, SHOWN_IN)}
+        try:
+            payload = item.payload
+        except BadPayload as error:
+            log.error("outbox item %s (%s) could not be read: %s", item.id, item.kind, error)
+            await self._give_up(item, f"render error: {error}")
+            return
+        done, shown = item.progress.parts_sent, item.progress.shown
 
-        def progress() -> dict[str, Any] | None:
-            if not done:
-                return None
-            return (
-                payload
-                | {PARTS_SENT: done}
-                | ({SHOWN_IN: [shown.chat_id, shown.message_id]} if shown else {})
-            )
+        def progress() -> tuple[NotePayload, Progress] | None:
+            return (payload, Progress(done, shown)) if done else None
 
         try:
             async with self._rendering:
-                messages = await self.notifier.render(recipient, item.kind, payload)
+                messages = await self.notifier.render(recipient, payload)
             for message in messages[done:]:  # a digest's text went out, its chart failed: the chart only
                 message_id = await self._send(chat_id, message, edit=edit if done == 0 else None)
                 if done == 0:
@@ -327,7 +322,7 @@ class OutboxDelivery:
         if self._stop.is_set():
             raise _Stopping
 
-    async def _release(self, item: OutboxItem, *, progress: dict[str, Any] | None) -> None:
+    async def _release(self, item: OutboxItem, *, progress: tuple[NotePayload, Progress] | None) -> None:
         """Give an item back, due now, for the next pass or process (no attempt counted)."""
         why = "not sent yet when the process stopped"
         await self._reschedule(item, 0, why, count=False, progress=progress)
@@ -350,7 +345,12 @@ class OutboxDelivery:
         return message_id
 
     async def _failed(
-        self, item: OutboxItem, recipient: User, error: TransportError, *, progress: dict[str, Any] | None
+        self,
+        item: OutboxItem,
+        recipient: User,
+        error: TransportError,
+        *,
+        progress: tuple[NotePayload, Progress] | None,
     ) -> None:
         if error.failure is Failure.RETRY_AFTER:
             delay = max(error.retry_after or 1.0, 1.0)
@@ -379,23 +379,16 @@ class OutboxDelivery:
         why: str,
         *,
         count: bool,
-        progress: dict[str, Any] | None = None,
+        progress: tuple[NotePayload, Progress] | None = None,
     ) -> None:
         await self.crm.outbox.retry_later(
             item.id,
             not_before=self.crm.clock.now() + timedelta(seconds=delay_s),
             error=why,
             count_attempt=count,
-            payload=progress,
+            progress=progress,
         )
 
     async def _give_up(self, item: OutboxItem, why: str, *, status: str = "failed") -> None:
         self.stats.failed += 1
         await self.crm.outbox.give_up(item.id, error=why, status=status)
-
-
-def _shown_in(value: object) -> Shown | None:
-    """Where an item's first part went out, as its progress keeps it (``[chat, message]``)."""
-    if isinstance(value, list) and len(value) == 2 and all(isinstance(n, int) for n in value):
-        return Shown(value[0], value[1])
-    return None

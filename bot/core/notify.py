@@ -18,7 +18,7 @@ from bot.core.views import Button, View
 from bot.core.widths import room, shorten
 from crm_core.domain.deals import EventKind
 from crm_core.domain.errors import NotFound
-from crm_core.domain.notifications import NoteKind
+from crm_core.domain.notifications import NoteKind, NotePayload
 from crm_core.domain.phones import pretty as pretty_phone
 from crm_core.domain.users import User
 from crm_core.services import Crm
@@ -33,12 +33,12 @@ class Notifier:
     crm: Crm
     settings: ChatSettings
 
-    async def render(self, recipient: User, kind: str, payload: dict[str, Any]) -> list[Outgoing]:
-        renderer = RENDERERS.get(kind)
+    async def render(self, recipient: User, payload: NotePayload) -> list[Outgoing]:
+        renderer = RENDERERS.get(payload.KIND)
         if renderer is None:
-            raise LookupError(f"no renderer for notification kind {kind!r}")
+            raise LookupError(f"no renderer for notification kind {payload.KIND!r}")
         ctx = ChatContext(self.crm, recipient, Tr(recipient.locale, recipient.timezone), None, self.settings)
-        return [orient(out, ctx.tr.locale) for out in await renderer(ctx, payload)]
+        return [orient(out, ctx.tr.locale) for out in await renderer(ctx, payload.to_json())]
 
 
 def orient(out: Outgoing, locale: str) -> Outgoing:

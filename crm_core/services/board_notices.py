@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from crm_core.domain.deals import Deal
-from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.notifications import DealMovedOnBoard, Notification
 from crm_core.domain.users import User
 
 if TYPE_CHECKING:
@@ -20,8 +20,7 @@ async def tell_moved_on_board(crm: Crm, *, deal: Deal, actor: User) -> None:
     """
     note = Notification(
         actor.id,
-        NoteKind.DEAL_MOVED_ON_BOARD,
-        {"deal_id": deal.id, "stage_id": deal.stage.id, "stage_name": deal.stage.name},
+        DealMovedOnBoard(deal_id=deal.id, stage_id=deal.stage.id, stage_name=deal.stage.name),
         dedup_key=f"board-move:{deal.id}:{deal.version}",
     )
     async with crm.db.uow() as uow:

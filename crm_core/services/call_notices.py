@@ -10,45 +10,38 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from crm_core.domain.calls import CallFloodRule, next_repeat_notice_at
-from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.notifications import CallFlood, CallMissed, MissedCallNotice, Notification
 from crm_core.domain.users import Role
 from crm_core.services.unit_of_work import UnitOfWork
-
-CALLS = "calls"  # how many calls a missed-call notice stands for
-AGAIN = "again"  # the notice follows an earlier one about the same number
 
 
 async def queue_missed_call(
     uow: UnitOfWork,
-    payload: dict[str, Any],
+    missed: CallMissed,
     *,
     recipient: int | None,
-    call_id: int,
     window: timedelta,
     now: datetime,
 ) -> None:
     """Tell the seller who calls back a missed call; nobody's: tell each active boss."""
-    caller = payload["caller"]
     if recipient is not None:
         note = Notification(
             recipient,
-            NoteKind.CALL_MISSED,
-            payload,
-            dedup_key=f"missed:{call_id}",
-            coalesce_key=f"missed:{recipient}:{caller}",
+            missed,
+            dedup_key=f"missed:{missed.call_id}",
+            coalesce_key=f"missed:{recipient}:{missed.caller}",
         )
         await queue_repeatable(uow, note, window=window, now=now)
         return
+    unowned = missed.unowned()
     for boss in await uow.users.list(role=Role.BOSS, active=True):
         note = Notification(
             boss.id,
-            NoteKind.MISSED_UNOWNED,
-            payload,
-            dedup_key=f"unowned:{call_id}:{boss.id}",
-            coalesce_key=f"unowned:{boss.id}:{caller}",
+            unowned,
+            dedup_key=f"unowned:{missed.call_id}:{boss.id}",
+            coalesce_key=f"unowned:{boss.id}:{missed.caller}",
         )
         await queue_repeatable(uow, note, window=window, now=now)
 
@@ -57,19 +50,20 @@ async def queue_repeatable(uow: UnitOfWork, note: Notification, *, window: timed
     """Queue a notice of a missed call, counting it on a notice about the same number that still
     waits; a number that was the subject of a notice within ``window`` gets the next one a window after
     it, with every call until then counted on it."""
-    key = note.coalesce_key
+    key, missed = note.coalesce_key, note.payload
     assert key is not None, "a repeatable notice names what it is about"
+    assert isinstance(missed, MissedCallNotice), "a repeatable notice is of a missed call"
     waiting = await uow.outbox.waiting(key, now=now)
     if waiting is not None:
-        item_id, payload = waiting
-        calls = int(payload.get(CALLS, 1)) + 1
-        await uow.outbox.replace_payload(
-            item_id, note.payload | {CALLS: calls, AGAIN: bool(payload.get(AGAIN))}
-        )
+        item_id, told = waiting
+        counted = told if isinstance(told, MissedCallNotice) else None
+        calls = (counted.calls if counted else 1) + 1
+        again = counted.again if counted else False
+        await uow.outbox.replace_payload(item_id, replace(missed, calls=calls, again=again))
         return
     last_due_at = await uow.outbox.last_due_at(key)
     due = next_repeat_notice_at(last_due_at, now, window)
-    payload = note.payload | {CALLS: 1, AGAIN: due > now}
+    payload = replace(missed, calls=1, again=due > now)
     await uow.outbox.put(replace(note, payload=payload, not_before=due), at=now)
 
 
@@ -87,14 +81,15 @@ async def tell_bosses_of_flood(
         key = f"flood:{boss.id}"
         if starts:
             figures = _flood_figures(rule, new_numbers=new_numbers, held=1, since=first_at or now, now=now)
-            note = Notification(boss.id, NoteKind.CALL_FLOOD, figures, coalesce_key=key)
+            note = Notification(boss.id, figures, coalesce_key=key)
             await uow.outbox.put(note, at=now)
             continue
         waiting = await uow.outbox.waiting(key, now=now)
         if waiting is not None:
             item_id, told = waiting
-            started = datetime.fromisoformat(str(told["since"]))
-            held = int(told.get("held", 0)) + 1
+            if not isinstance(told, CallFlood):
+                continue
+            started, held = told.since, told.held + 1
             figures = _flood_figures(
                 rule,
                 new_numbers=await uow.calls.new_numbers_since(started) + 1,
@@ -107,12 +102,12 @@ async def tell_bosses_of_flood(
 
 def _flood_figures(
     rule: CallFloodRule, *, new_numbers: int, held: int, since: datetime, now: datetime
-) -> dict[str, Any]:
-    return {
-        "new_numbers": new_numbers,
-        "minutes": max(math.ceil((now - since).total_seconds() / 60), 1),
-        "held": held,
-        "limit": rule.limit,
-        "window_minutes": max(round(rule.window.total_seconds() / 60), 1),
-        "since": since.isoformat(),
-    }
+) -> CallFlood:
+    return CallFlood(
+        new_numbers=new_numbers,
+        minutes=max(math.ceil((now - since).total_seconds() / 60), 1),
+        held=held,
+        limit=rule.limit,
+        window_minutes=max(round(rule.window.total_seconds() / 60), 1),
+        since=since,
+    )

@@ -6,17 +6,15 @@ deal); the one who took the call is never told.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from crm_core.domain.deals import Deal
-from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.notifications import ColleagueCallLine, ColleagueCalls, Notification
 from crm_core.domain.tasks import Task
 from crm_core.domain.users import User
 from crm_core.services.unit_of_work import UnitOfWork
 
-SPOKE = "spoke"  # the notice's list: who spoke with which of the owner's customers
 MOST_LINES = 50  # a notice names at most this many deals; the count goes on
 
 
@@ -57,34 +55,32 @@ async def tell_of_colleague_calls(
         key = f"colleagues:{recipient_id}"
         waiting = await uow.outbox.waiting(key, now=now)
         if waiting is not None:
-            item_id, payload = waiting
-            await uow.outbox.replace_payload(item_id, {SPOKE: _added(payload.get(SPOKE) or [], call)})
+            item_id, told = waiting
+            lines = told.spoke if isinstance(told, ColleagueCalls) else ()
+            await uow.outbox.replace_payload(item_id, ColleagueCalls(spoke=_added(lines, call)))
             continue
         note = Notification(
             recipient_id,
-            NoteKind.COLLEAGUE_CALLS,
-            {SPOKE: _added([], call)},
+            ColleagueCalls(spoke=_added((), call)),
             coalesce_key=key,
             not_before=now + window,
         )
         await uow.outbox.put(note, at=now)
 
 
-def _added(lines: list[dict[str, Any]], call: ColleagueCall) -> list[dict[str, Any]]:
+def _added(lines: tuple[ColleagueCallLine, ...], call: ColleagueCall) -> tuple[ColleagueCallLine, ...]:
     """The notice's lines with ``call``: a deal the colleague spoke of already is not named twice."""
-    for line in lines:
-        if line.get("by_id") == call.colleague.id and line.get("deal_id") == call.deal.id:
-            line["returned"] = bool(line.get("returned")) or call.returned
-            return lines
+    for n, line in enumerate(lines):
+        if line.by_id == call.colleague.id and line.deal_id == call.deal.id:
+            returned = replace(line, returned=line.returned or call.returned)
+            return (*lines[:n], returned, *lines[n + 1 :])
     if len(lines) >= MOST_LINES:
         return lines
-    return [
-        *lines,
-        {
-            "by_id": call.colleague.id,
-            "by_name": call.colleague.name,
-            "deal_id": call.deal.id,
-            "title": call.deal.title,
-            "returned": call.returned,
-        },
-    ]
+    added = ColleagueCallLine(
+        by_id=call.colleague.id,
+        by_name=call.colleague.name,
+        deal_id=call.deal.id,
+        title=call.deal.title,
+        returned=call.returned,
+    )
+    return (*lines, added)

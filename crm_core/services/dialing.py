@@ -8,7 +8,7 @@ import logging
 from crm_core.domain.deals import Deal
 from crm_core.domain.dialing import CallRefused, CallRequest, DialStatus, Refusal
 from crm_core.domain.errors import NotAllowed, NotFound
-from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.notifications import CallNotPlaced, Notification
 from crm_core.domain.phones import mask
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import User
@@ -141,14 +141,12 @@ class DialService(ServiceBase):
         request.detail = detail[:MAX_DETAIL] if detail else None
         if not await uow.call_requests.settle(request):
             return
-        payload = {
-            "request_id": request.id,
-            "deal_id": request.deal_id,
-            "number": request.number,
-            "reason": reason.value,
-            "detail": request.detail,
-        }
-        note = Notification(
-            request.requester_id, NoteKind.CALL_NOT_PLACED, payload, dedup_key=f"dial:{request.id}"
+        payload = CallNotPlaced(
+            request_id=request.id,
+            deal_id=request.deal_id,
+            number=request.number,
+            reason=reason.value,
+            detail=request.detail,
         )
+        note = Notification(request.requester_id, payload, dedup_key=f"dial:{request.id}")
         await uow.outbox.put(note, at=now)

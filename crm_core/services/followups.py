@@ -14,12 +14,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from crm_core.domain.deals import Deal
 from crm_core.domain.errors import NotAllowed
-from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.notifications import (
+    Digest,
+    Escalated,
+    Escalation,
+    MorningPlan,
+    Notification,
+    Nudge,
+    StaleReminder,
+    TaskDue,
+)
 from crm_core.domain.preferences import Preferences
 from crm_core.domain.schedule import next_working_start, parse_clock
 from crm_core.domain.tasks import TaskKind
@@ -96,7 +105,7 @@ class FollowUpService(ServiceBase):
                 ]
                 if claimed:
                     await uow.outbox.put(
-                        Notification(owner_id, NoteKind.STALE_REMINDER, {"deal_ids": claimed}), at=now
+                        Notification(owner_id, StaleReminder(deal_ids=tuple(claimed))), at=now
                     )
                 await uow.commit()
             if claimed:
@@ -119,20 +128,20 @@ class FollowUpService(ServiceBase):
             return
         async with self.db.uow() as uow:
             escalated = [
-                {"deal_id": deal.id, "stale_since": item.stale_since.isoformat()}
+                Escalated(deal_id=deal.id, stale_since=item.stale_since)
                 for item, deal in due
                 if await uow.followups.claim_escalation(item.deal_id, item.stale_since, at=now)
             ]
             for boss in bosses if escalated else []:
                 start = next_working_start(now, boss.timezone, self.config.working_hours)
                 await uow.outbox.put(
-                    Notification(boss.id, NoteKind.ESCALATION, {"items": escalated}, not_before=start), at=now
+                    Notification(boss.id, Escalation(items=tuple(escalated)), not_before=start), at=now
                 )
             await uow.commit()
         if escalated:
             report.escalations += len(escalated)
             report.details.append(
-                f"escalated deals {[e['deal_id'] for e in escalated]} to {len(bosses)} boss(es)"
+                f"escalated deals {[e.deal_id for e in escalated]} to {len(bosses)} boss(es)"
             )
 
     async def _tasks(
@@ -149,9 +158,7 @@ class FollowUpService(ServiceBase):
                 continue  # a call-back the system planned waits for working hours; one the user set does not
             async with self.db.uow() as uow:
                 if await uow.followups.claim_task_notice(task_id, at=now):
-                    await uow.outbox.put(
-                        Notification(assignee_id, NoteKind.TASK_DUE, {"task_id": task_id}), at=now
-                    )
+                    await uow.outbox.put(Notification(assignee_id, TaskDue(task_id=task_id)), at=now)
                     report.tasks_due += 1
                 await uow.commit()
         for task_id, assignee_id in due.repeats:
@@ -162,7 +169,7 @@ class FollowUpService(ServiceBase):
             async with self.db.uow() as uow:
                 if await uow.followups.claim_repeat(task_id, at=now):
                     await uow.outbox.put(
-                        Notification(assignee_id, NoteKind.TASK_DUE, {"task_id": task_id, "repeat": True}),
+                        Notification(assignee_id, TaskDue(task_id=task_id, repeat=True)),
                         at=now,
                     )
                     report.repeats += 1
@@ -190,22 +197,22 @@ class FollowUpService(ServiceBase):
                     continue
                 if not await uow.followups.claim_morning(user.id, day):
                     continue  # another process took it, with what was due in it
-                payload = await self._take_in(uow, now, user.id, stale, due)
-                await uow.outbox.put(
-                    Notification(user.id, NoteKind.MORNING_PLAN, {"date": day, **payload}), at=now
-                )
+                plan = await self._take_in(uow, now, user.id, stale, due, day=local.date())
+                await uow.outbox.put(Notification(user.id, plan), at=now)
                 await uow.commit()
             report.morning_plans += 1
-            report.reminded_deals += len(payload.get("deal_ids", []))
+            report.reminded_deals += len(plan.deal_ids)
             report.details.append(
                 f"morning plan to {user.name}"
-                + "".join(f", {name.removesuffix('_ids')}s {ids}" for name, ids in payload.items())
+                + "".join(
+                    f", {name.removesuffix('_ids')}s {list(ids)}" for name, ids in plan.taken_in().items()
+                )
             )
         return held
 
     async def _take_in(
-        self, uow: UnitOfWork, now: datetime, user_id: int, stale: list[Deal], due: Due
-    ) -> dict[str, list[int]]:
+        self, uow: UnitOfWork, now: datetime, user_id: int, stale: list[Deal], due: Due, *, day: date
+    ) -> MorningPlan:
         """Claim, for the plan being queued in ``uow``, the seller's stale reminders, due task notices
         and call-backs to repeat: one transaction, so a process killed halfway claims none of them."""
         deal_ids = [
@@ -225,8 +232,9 @@ class FollowUpService(ServiceBase):
             for task_id, assignee_id in due.repeats
             if assignee_id == user_id and await uow.followups.claim_repeat(task_id, at=now)
         ]
-        taken = {"deal_ids": deal_ids, "task_ids": task_ids, "repeat_ids": repeat_ids}
-        return {name: ids for name, ids in taken.items() if ids}
+        return MorningPlan(
+            day=day, deal_ids=tuple(deal_ids), task_ids=tuple(task_ids), repeat_ids=tuple(repeat_ids)
+        )
 
     async def digest_tick(self, now: datetime | None = None) -> TickReport:
         """Queue each boss's daily digest once their digest time has come (weekly on Mondays)."""
@@ -249,12 +257,8 @@ class FollowUpService(ServiceBase):
                         if previous and now - previous < timedelta(days=7)
                         else now - timedelta(days=1)
                     )
-                    payload = {
-                        "since": since.isoformat(),
-                        "until": now.isoformat(),
-                        "weekly": local.weekday() == 0,
-                    }
-                    await uow.outbox.put(Notification(boss.id, NoteKind.DIGEST, payload), at=now)
+                    payload = Digest(since=since, until=now, weekly=local.weekday() == 0)
+                    await uow.outbox.put(Notification(boss.id, payload), at=now)
                     report.digests += 1
                     report.details.append(f"digest to {boss.name}")
                 await uow.commit()
@@ -317,8 +321,7 @@ class FollowUpService(ServiceBase):
                 await uow.outbox.put(
                     Notification(
                         deal.owner.id,
-                        NoteKind.NUDGE,
-                        {"deal_id": deal.id, "by_name": actor.name},
+                        Nudge(deal_id=deal.id, by_name=actor.name),
                         dedup_key=f"nudge:{deal.id}:{now.date().isoformat()}",
                     ),
                     at=now,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
-from crm_core.domain.notifications import OutboxItem, Shown
+from crm_core.domain.notifications import NotePayload, OutboxItem, Progress, Shown, stored
 from crm_core.services.base import ServiceBase
 
 
@@ -31,12 +30,14 @@ class OutboxService(ServiceBase):
         not_before: datetime,
         error: str,
         count_attempt: bool,
-        payload: dict[str, Any] | None = None,
+        progress: tuple[NotePayload, Progress] | None = None,
     ) -> None:
-        """Give the item back for ``not_before``; ``payload`` replaces its own (what was sent of it)."""
+        """Give the item back for ``not_before``; ``progress``: its payload and what of it went out, kept
+        with it (a later pass sends the rest)."""
+        stored_as = stored(*progress) if progress else None
         async with self.db.uow() as uow:
             await uow.outbox.retry_later(
-                item_id, not_before=not_before, error=error, count_attempt=count_attempt, payload=payload
+                item_id, not_before=not_before, error=error, count_attempt=count_attempt, payload=stored_as
             )
             await uow.commit()
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from crm_core.domain.conversations import Invite
 from crm_core.domain.errors import ExtensionTaken, InvalidInput, NotFound, Why
-from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.notifications import InviteUsed, Notification
 from crm_core.domain.users import Role, User, valid_extensions, valid_locale, valid_name
 from crm_core.services.base import ServiceBase, require_boss
 from crm_core.services.users import free_extensions
@@ -87,14 +87,10 @@ class InviteService(ServiceBase):
             if given:
                 user.extensions = tuple(dict.fromkeys((*user.extensions, *given)))
                 await uow.users.set_extensions(user)
-            payload = {
-                "user_id": user.id,
-                "name": user.name,
-                "role": user.role.value,
-                "extensions": given,
-                "taken": taken,
-            }
-            await uow.outbox.put(Notification(invite.created_by_id, NoteKind.INVITE_USED, payload), at=now)
+            payload = InviteUsed(
+                user_id=user.id, name=user.name, role=user.role, extensions=tuple(given), taken=tuple(taken)
+            )
+            await uow.outbox.put(Notification(invite.created_by_id, payload), at=now)
             await uow.commit()
         return user
 

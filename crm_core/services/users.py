@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from crm_core.domain.deals import Actor
 from crm_core.domain.errors import Conflict, ExtensionTaken, InvalidInput, NotFound, Why
-from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.history import Actor
+from crm_core.domain.notifications import DealAssigned, Notification
 from crm_core.domain.users import (
     Role,
     User,
@@ -220,7 +220,7 @@ class UserService(ServiceBase):
                 moved += 1
             if heir is not None and moved:
                 await uow.outbox.put(
-                    Notification(heir.id, NoteKind.DEAL_ASSIGNED, {"count": moved, "from_name": user.name}),
+                    Notification(heir.id, DealAssigned(count=moved, from_name=user.name)),
                     at=now,
                 )
             user.active = False

@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.core.widths import too_wide
-from crm_core.domain.deals import Deal, EventKind, Priority
+from crm_core.domain.deals import Deal, Priority
+from crm_core.domain.history import EventKind
 from crm_core.domain.users import Role, User
 from crm_core.services import Crm
 from telegram_emulator import Emulator

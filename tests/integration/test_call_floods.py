@@ -17,7 +17,7 @@ from crm_core.adapters.database import Database
 from crm_core.adapters.tables import calls, outbox
 from crm_core.config import CrmConfig
 from crm_core.domain.calls import CallFloodRule, CallStatus
-from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.notifications import CallMissed, NoteKind, Notification, decode_payload
 from crm_core.domain.users import User
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
@@ -52,7 +52,7 @@ async def call_rows(crm: Crm) -> dict[str, int]:
 
 async def text_of(crm: Crm, recipient: User, item: dict[str, Any]) -> str:
     notifier = Notifier(crm, ChatSettings(bot_username="kanbot_test_bot", bot_id=1))
-    [message] = await notifier.render(recipient, item["kind"], dict(item["payload"]))
+    [message] = await notifier.render(recipient, decode_payload(item["kind"], dict(item["payload"])))
     assert isinstance(message, View)
     return message.html
 
@@ -224,10 +224,8 @@ async def test_a_flood_limit_of_zero_never_holds_a_call_back(
 async def queue_missed(crm: Crm, recipient: User, count: int, *, first: int) -> None:
     async with crm.db.uow() as uow:
         for n in range(first, first + count):
-            payload = {"call_id": n, "caller": number(n), "deal_id": None, "task_id": None}
-            await uow.outbox.put(
-                Notification(recipient.id, NoteKind.CALL_MISSED, payload), at=crm.clock.now()
-            )
+            payload = CallMissed(call_id=n, caller=number(n), deal_id=None, task_id=None)
+            await uow.outbox.put(Notification(recipient.id, payload), at=crm.clock.now())
         await uow.commit()
 
 
@@ -246,7 +244,7 @@ async def test_a_sellers_backlog_does_not_hold_back_another_sellers_notice_in_th
     order = [item.recipient_id for item in batch]
     assert order[:2] == [team.alice.id, team.bob.id]  # each recipient's oldest first, in turn
     assert order.count(team.alice.id) == 2  # and no more of one recipient's than a chat takes at once
-    assert [item.payload["call_id"] for item in batch if item.recipient_id == team.alice.id] == [0, 1]
+    assert [item.payload.call_id for item in batch if item.recipient_id == team.alice.id] == [0, 1]
 
 
 async def test_a_flooded_seller_does_not_delay_another_sellers_pop_up_through_telegram(

@@ -10,9 +10,9 @@ import pytest
 
 from bot.core.context import ChatSettings
 from bot.core.notify import Notifier
-from crm_core.domain.deals import EventKind
 from crm_core.domain.errors import DealClosed, InvalidInput
-from crm_core.domain.notifications import NoteKind
+from crm_core.domain.history import EventKind
+from crm_core.domain.notifications import NoteKind, decode_payload
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
@@ -87,11 +87,18 @@ async def test_a_due_now_queued_before_the_deal_was_won_is_dropped_not_sent(
     [row] = await queued(crm, NoteKind.TASK_DUE)
     assert row["payload"] == {"task_id": task.id}
     notifier = Notifier(crm, ChatSettings())
-    assert await notifier.render(team.alice, row["kind"], row["payload"])  # "Due now" while it is open
+    assert await notifier.render(
+        team.alice, decode_payload(row["kind"], row["payload"])
+    )  # "Due now" while it is open
     clock.advance(MINUTE)
     await crm.deals.mark_won(deal_id=deal.id, actor=team.alice)
-    assert await notifier.render(team.alice, row["kind"], row["payload"]) == []  # the sender drops it
-    assert await notifier.render(team.alice, row["kind"], row["payload"] | {"repeat": True}) == []
+    assert (
+        await notifier.render(team.alice, decode_payload(row["kind"], row["payload"])) == []
+    )  # the sender drops it
+    assert (
+        await notifier.render(team.alice, decode_payload(row["kind"], row["payload"] | {"repeat": True}))
+        == []
+    )
 
 
 async def test_a_missed_calls_call_back_is_not_repeated_once_its_deal_is_lost(

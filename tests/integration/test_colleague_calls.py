@@ -13,7 +13,7 @@ from bot.core.context import ChatSettings
 from bot.core.notify import Notifier
 from bot.core.views import View
 from crm_core.adapters.tables import outbox
-from crm_core.domain.notifications import NoteKind
+from crm_core.domain.notifications import NoteKind, decode_payload
 from crm_core.domain.users import Role
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
@@ -122,7 +122,7 @@ async def test_the_notice_is_worded_in_the_owners_language_with_its_plural_and_a
 ) -> None:
     owner = await crm.users.add(telegram_id=300, name="Owner", role=Role.SELLER, locale=locale)
     notifier = Notifier(crm, ChatSettings(bot_username="kanbot_test_bot", bot_id=1))
-    (view,) = await notifier.render(owner, NoteKind.COLLEAGUE_CALLS, spoke(n))
+    (view,) = await notifier.render(owner, decode_payload(NoteKind.COLLEAGUE_CALLS, spoke(n)))
     assert isinstance(view, View)
     text = visible(view.html)
     assert words in text.replace("١١", "11"), text

@@ -11,7 +11,7 @@ from PIL import Image
 from bot.core.context import ChatSettings
 from bot.core.notify import Notifier
 from bot.core.views import SendPhoto
-from crm_core.domain.notifications import NoteKind
+from crm_core.domain.notifications import NoteKind, decode_payload
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
 from tests.integration.support import Team
@@ -23,7 +23,9 @@ async def test_the_digests_chart_shows_the_losses_per_stage_and_marks_the_worst(
 ) -> None:
     await a_month_of_sales(crm, team, clock)
     payload = {"since": SINCE.isoformat(), "until": UNTIL.isoformat(), "weekly": False}
-    *_, photo = await Notifier(crm, ChatSettings()).render(team.boss, NoteKind.DIGEST, payload)
+    *_, photo = await Notifier(crm, ChatSettings()).render(
+        team.boss, decode_payload(NoteKind.DIGEST, payload)
+    )
     assert isinstance(photo, SendPhoto)
     image = Image.open(io.BytesIO(photo.png))
     assert image.size[0] == 720

@@ -10,7 +10,7 @@ from decimal import Decimal
 from bot.core.context import ChatSettings
 from bot.core.notify import Notifier
 from bot.core.views import TEXT_LIMIT, SendPhoto, View
-from crm_core.domain.notifications import NoteKind
+from crm_core.domain.notifications import NoteKind, decode_payload
 from crm_core.domain.users import Role, User
 from crm_core.ports import FixedClock
 from crm_core.reports.models import Period
@@ -89,7 +89,7 @@ async def test_the_weekly_digest_compares_the_week_with_the_one_before(
 async def test_the_digest_text_carries_the_report_figures(crm: Crm, team: Team, clock: FixedClock) -> None:
     await a_month_of_sales(crm, team, clock)
     payload = {"since": SINCE.isoformat(), "until": UNTIL.isoformat(), "weekly": False}
-    messages = await Notifier(crm, ChatSettings()).render(team.boss, NoteKind.DIGEST, payload)
+    messages = await Notifier(crm, ChatSettings()).render(team.boss, decode_payload(NoteKind.DIGEST, payload))
     *texts, chart = messages
     assert all(isinstance(m, View) for m in texts) and isinstance(chart, SendPhoto)
     assert chart.png.startswith(b"\x89PNG")
@@ -114,7 +114,9 @@ async def test_a_digest_too_long_for_one_message_is_split_between_lines(
         name = f"Seller number {number:02d} with a rather long name to fill the digest " + "x" * 20
         await crm.users.add(telegram_id=1000 + number, name=name, role=Role.SELLER)
     payload = {"since": SINCE.isoformat(), "until": UNTIL.isoformat(), "weekly": False}
-    *texts, chart = await Notifier(crm, ChatSettings()).render(team.boss, NoteKind.DIGEST, payload)
+    *texts, chart = await Notifier(crm, ChatSettings()).render(
+        team.boss, decode_payload(NoteKind.DIGEST, payload)
+    )
     assert len(texts) >= 2 and isinstance(chart, SendPhoto)
     assert all(isinstance(m, View) and len(m.html) <= TEXT_LIMIT for m in texts)
     lines = [line for m in texts if isinstance(m, View) for line in m.html.split("\n")]

@@ -11,8 +11,9 @@ import pytest
 from bot.core.context import ChatSettings
 from bot.core.notify import Notifier
 from bot.core.views import View
-from crm_core.domain.deals import Deal, EventKind
-from crm_core.domain.notifications import NoteKind
+from crm_core.domain.deals import Deal
+from crm_core.domain.history import EventKind
+from crm_core.domain.notifications import NoteKind, decode_payload
 from crm_core.domain.users import Role
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
@@ -95,7 +96,9 @@ async def test_deals_of_one_seller_going_stale_together_make_one_notification_li
         (team.alice.id, [d.id for d in mine]),
         (team.bob.id, [bobs.id]),
     ]
-    [message] = await Notifier(crm, ChatSettings()).render(team.alice, rows[0]["kind"], rows[0]["payload"])
+    [message] = await Notifier(crm, ChatSettings()).render(
+        team.alice, decode_payload(rows[0]["kind"], rows[0]["payload"])
+    )
     assert isinstance(message, View)
     assert "3 deals need a follow-up" in message.html
     assert all(t in message.html for t in titles) and "Bob" not in message.html
@@ -115,10 +118,10 @@ async def test_a_deal_handled_after_the_tick_but_before_delivery_drops_out_of_th
     notifier = Notifier(crm, ChatSettings())
     clock.advance(10 * MINUTE)  # Telegram was slow; Alice called the first customer meanwhile
     await crm.deals.add_note(deal_id=first.id, text="Called", actor=team.alice)
-    [card] = await notifier.render(team.alice, row["kind"], row["payload"])
+    [card] = await notifier.render(team.alice, decode_payload(row["kind"], row["payload"]))
     assert isinstance(card, View) and "Still waiting" in card.html and "Handled meanwhile" not in card.html
     await crm.deals.snooze(deal_id=second.id, until=clock.now() + DAY, actor=team.alice)
-    assert await notifier.render(team.alice, row["kind"], row["payload"]) == []
+    assert await notifier.render(team.alice, decode_payload(row["kind"], row["payload"])) == []
 
 
 async def test_a_closed_deal_or_a_deactivated_sellers_deal_is_never_reminded(
@@ -255,7 +258,9 @@ async def test_escalations_of_several_deals_due_together_come_in_one_message_per
     [row] = await queued(crm, NoteKind.ESCALATION)
     assert row["recipient_id"] == team.boss.id
     assert [i["deal_id"] for i in row["payload"]["items"]] == [first.id, second.id]
-    [message] = await Notifier(crm, ChatSettings()).render(team.boss, row["kind"], row["payload"])
+    [message] = await Notifier(crm, ChatSettings()).render(
+        team.boss, decode_payload(row["kind"], row["payload"])
+    )
     assert isinstance(message, View)
     assert "First" in message.html and "Second" in message.html and "Alice" in message.html
     assert any("Nudge Alice" in b.text for r in message.buttons for b in r)
@@ -274,10 +279,15 @@ async def test_an_escalation_waiting_for_the_bosss_morning_leaves_out_a_deal_han
     clock.current = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
     await crm.deals.move(deal_id=handled.id, to_stage="Opportunity", actor=team.alice)
     clock.current = row["not_before"]
-    [message] = await Notifier(crm, ChatSettings()).render(team.boss, row["kind"], row["payload"])
+    [message] = await Notifier(crm, ChatSettings()).render(
+        team.boss, decode_payload(row["kind"], row["payload"])
+    )
     assert isinstance(message, View) and "Still ignored" in message.html and "Handled" not in message.html
     await crm.deals.add_note(deal_id=ignored.id, text="Finally", actor=team.alice)
-    assert await Notifier(crm, ChatSettings()).render(team.boss, row["kind"], row["payload"]) == []
+    assert (
+        await Notifier(crm, ChatSettings()).render(team.boss, decode_payload(row["kind"], row["payload"]))
+        == []
+    )
 
 
 async def test_with_no_boss_yet_an_escalation_waits_for_the_first_boss_to_join(

@@ -15,7 +15,7 @@ from bot.core.notify import Notifier
 from bot.core.views import View
 from crm_core.adapters.repositories.outbox import OutboxRepository
 from crm_core.domain.errors import Unavailable
-from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.notifications import NoteKind, Notification, decode_payload
 from crm_core.domain.tasks import TaskKind
 from crm_core.domain.users import Role, User
 from crm_core.ports import FixedClock
@@ -41,7 +41,9 @@ def at(day: int, hour: int) -> datetime:
 
 
 async def render(crm: Crm, user: User) -> str:
-    [message] = await Notifier(crm, ChatSettings()).render(user, NoteKind.MORNING_PLAN, {"date": "today"})
+    [message] = await Notifier(crm, ChatSettings()).render(
+        user, decode_payload(NoteKind.MORNING_PLAN, {"date": "2026-01-05"})
+    )
     assert isinstance(message, View)
     return html.unescape(message.html)  # the text as the user reads it
 
@@ -279,7 +281,9 @@ async def test_the_plan_in_arabic_reads_right_to_left_with_latin_titles_kept_who
     await overnight(crm, team, clock)
     clock.current = at_time(5, 9)
     ali = await crm.users.update_preferences(actor=team.alice, locale="ar")
-    [view] = await Notifier(crm, ChatSettings()).render(ali, NoteKind.MORNING_PLAN, {"date": "2026-03-05"})
+    [view] = await Notifier(crm, ChatSettings()).render(
+        ali, decode_payload(NoteKind.MORNING_PLAN, {"date": "2026-03-05"})
+    )
     assert isinstance(view, View)
     lines = [line for line in view.html.splitlines() if line]
     assert all(line[0] == "\u200f" for line in lines), lines  # each line's direction: the reader's

@@ -15,7 +15,7 @@ from bot.core.perform import Failure, TransportError
 from bot.core.views import SendAudio, SendPhoto, View
 from bot.delivery import Limits, OutboxDelivery
 from crm_core.adapters.tables import outbox
-from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.notifications import CallUnknown, Notification
 from crm_core.domain.phones import pretty as pretty_phone
 from crm_core.domain.users import User
 from crm_core.ports import SystemClock
@@ -81,10 +81,8 @@ async def queue(crm: Crm, recipient: User, *call_ids: int) -> None:
     """Queue an "unknown caller" pop-up per call id (its text names the call's number)."""
     async with crm.db.uow() as uow:
         for call_id in call_ids:
-            payload = {"call_id": call_id, "caller": caller(call_id)}
-            await uow.outbox.put(
-                Notification(recipient.id, NoteKind.CALL_UNKNOWN, payload), at=crm.clock.now()
-            )
+            payload = CallUnknown(call_id=call_id, caller=caller(call_id), deal_id=None)
+            await uow.outbox.put(Notification(recipient.id, payload), at=crm.clock.now())
         await uow.commit()
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from bot.core.perform import Failure, TransportError
 from crm_core.adapters.tables import outbox
-from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.notifications import CallUnknown, Notification
 from crm_core.domain.users import User
 from crm_core.services import Crm
 from tests.integration.support import Team
@@ -20,8 +20,7 @@ async def put(crm: Crm, recipient: User, call_id: int, *, edits: str | None = No
     """Queue an "unknown caller" notice for ``call_id`` (dedup key ``pop:<id>``), due ``later_s`` on."""
     note = Notification(
         recipient.id,
-        NoteKind.CALL_UNKNOWN,
-        {"call_id": call_id, "caller": caller(call_id)},
+        CallUnknown(call_id=call_id, caller=caller(call_id), deal_id=None),
         dedup_key=f"pop:{call_id}",
         not_before=crm.clock.now() + timedelta(seconds=later_s),
         edits=edits,

@@ -11,7 +11,7 @@ from bot.core.context import ChatSettings
 from bot.core.notify import Notifier
 from bot.core.views import View
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
-from crm_core.domain.notifications import NoteKind
+from crm_core.domain.notifications import NoteKind, decode_payload
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
@@ -111,7 +111,9 @@ async def test_a_call_back_still_open_half_an_hour_after_its_notice_is_repeated_
     await tick_until(crm, clock, clock.now() + 3 * HOUR, every=10 * MINUTE)
     assert await notices(crm) == [(task.id, False), (task.id, True)]
     repeat = (await queued(crm, NoteKind.TASK_DUE))[-1]
-    [message] = await Notifier(crm, ChatSettings()).render(team.alice, repeat["kind"], repeat["payload"])
+    [message] = await Notifier(crm, ChatSettings()).render(
+        team.alice, decode_payload(repeat["kind"], repeat["payload"])
+    )
     assert isinstance(message, View) and "Still to do:" in message.html and "Call back" in message.html
 
 
@@ -168,7 +170,7 @@ async def test_a_task_done_before_its_notice_goes_out_is_not_shown(
     await tick_at(crm, clock, clock.now() + HOUR)
     [row] = await queued(crm, NoteKind.TASK_DUE)
     notifier = Notifier(crm, ChatSettings())
-    [message] = await notifier.render(team.alice, row["kind"], row["payload"])
+    [message] = await notifier.render(team.alice, decode_payload(row["kind"], row["payload"]))
     assert isinstance(message, View) and "Due now:" in message.html and "Send" in message.html
     await crm.tasks.complete(task_id=task.id, actor=team.alice)
-    assert await notifier.render(team.alice, row["kind"], row["payload"]) == []
+    assert await notifier.render(team.alice, decode_payload(row["kind"], row["payload"])) == []

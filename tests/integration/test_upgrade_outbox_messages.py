@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_core.domain.notifications import NoteKind, Notification
+from crm_core.domain.notifications import CallUnknown, Notification
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
 from tests.conftest import BACKENDS, T0
@@ -38,8 +38,7 @@ def test_a_pop_up_sent_before_the_upgrade_gets_its_calls_end_as_a_new_message(em
         try:
             ended = Notification(
                 1,
-                NoteKind.CALL_UNKNOWN,
-                {"call_id": 2, "caller": "+74950000002"},
+                CallUnknown(call_id=2, caller="+74950000002", deal_id=None),
                 dedup_key="ended:1",
                 edits="pop:1",
             )

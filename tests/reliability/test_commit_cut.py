@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from crm_core.adapters.database import UnitOfWork
-from crm_core.domain.deals import EventKind
+from crm_core.domain.history import EventKind
 from crm_core.services import Crm, DealService
 from telegram_emulator import Emulator
 from tests.e2e.harness import ALI, BOT_ID, EmulatedChat, RunningKanbot, settings_for

@@ -28,8 +28,8 @@ from bot.core import chat as chat_core
 from bot.core.notify import Notifier
 from bot.core.perform import PRESS_PATIENCE_S
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
-from crm_core.domain.deals import EventKind
 from crm_core.domain.errors import Unavailable
+from crm_core.domain.history import EventKind
 from crm_core.services import Crm, DealService
 from telegram_emulator import Emulator
 from telephony_bridge.ami.backoff import Backoff

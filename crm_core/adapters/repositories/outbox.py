@@ -13,7 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.repositories.users import user_from_row
 from crm_core.adapters.tables import outbox, user_extensions, users
-from crm_core.domain.notifications import Notification, OutboxItem, Replaces, Shown
+from crm_core.domain.notifications import (
+    NotePayload,
+    Notification,
+    OutboxItem,
+    Replaces,
+    Shown,
+    decode_payload,
+)
 
 # A chat takes about a message a second, so more of one recipient's items in a batch would only be
 # handed back to the queue.
@@ -29,7 +36,7 @@ class OutboxRepository:
         values = {
             "recipient_id": note.recipient_id,
             "kind": note.kind,
-            "payload": note.payload,
+            "payload": note.payload.to_json(),
             "dedup_key": note.dedup_key,
             "created_at": at,
             "not_before": note.not_before or at,
@@ -113,7 +120,7 @@ class OutboxRepository:
                 id=r.item_id,
                 recipient=user_from_row(r, extensions.get(r.id, ())),
                 kind=r.kind,
-                payload=dict(r.payload),
+                data=dict(r.payload),
                 attempts=r.attempts,
                 created_at=r.item_created_at,
                 replaces=replaced.get(r.edits) if r.edits else None,
@@ -144,11 +151,11 @@ class OutboxRepository:
             for r in found
         }
 
-    async def waiting(self, coalesce_key: str, *, now: datetime) -> tuple[int, dict[str, Any]] | None:
+    async def waiting(self, coalesce_key: str, *, now: datetime) -> tuple[int, NotePayload] | None:
         """The newest item about ``coalesce_key`` that waits to be sent and nobody is sending: its id and
         payload, locked until the transaction ends (the delivery skips it meanwhile), or ``None``."""
         stmt = (
-            select(outbox.c.id, outbox.c.payload)
+            select(outbox.c.id, outbox.c.kind, outbox.c.payload)
             .where(
                 outbox.c.coalesce_key == coalesce_key,
                 outbox.c.status == "pending",
@@ -160,11 +167,13 @@ class OutboxRepository:
         if self.conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update()
         row = (await self.conn.execute(stmt)).first()
-        return (row.id, dict(row.payload)) if row else None
+        return (row.id, decode_payload(row.kind, row.payload)) if row else None
 
-    async def replace_payload(self, item_id: int, payload: dict[str, Any]) -> None:
+    async def replace_payload(self, item_id: int, payload: NotePayload) -> None:
         """Say more in an item that waits (see ``waiting``)."""
-        await self.conn.execute(update(outbox).where(outbox.c.id == item_id).values(payload=payload))
+        await self.conn.execute(
+            update(outbox).where(outbox.c.id == item_id).values(payload=payload.to_json())
+        )
 
     async def last_due_at(self, coalesce_key: str) -> datetime | None:
         """When the newest item about ``coalesce_key`` was due, whether sent or not; ``None`` if none."""
