@@ -21,14 +21,6 @@ PHONE = "+7 495 123-45-67"
 
 
 @pytest.fixture
-async def fake_ami() -> AsyncIterator[FakeAmi]:
-    server = FakeAmi()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
 async def kanbot(
     crm: Crm, database_url: str, emulator: Emulator, runtime: str, fake_ami: FakeAmi
 ) -> AsyncIterator[RunningKanbot]:

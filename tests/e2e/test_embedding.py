@@ -18,6 +18,8 @@ from bot.emulator import Emulator
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, BOSS, EmulatedChat, seeded_crm
 
+pytestmark = pytest.mark.slow  # the host bot runs as a process of its own
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 HOST_TOKEN = "800001:HOST-bot-token"
 STARTUP_S = 180.0

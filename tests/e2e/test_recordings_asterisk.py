@@ -28,14 +28,6 @@ WAV = b"RIFF\x24\x10\x00\x00WAVEfmt " + bytes(4096)
 
 
 @pytest.fixture
-async def fake_ami() -> AsyncIterator[FakeAmi]:
-    server = FakeAmi()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
 async def kanbot(
     crm: Crm, database_url: str, emulator: Emulator, runtime: str, fake_ami: FakeAmi, tmp_path: Path
 ) -> AsyncIterator[RunningKanbot]:

@@ -12,7 +12,6 @@ from typing import Any
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy.engine import make_url
 
 from bot.emulator import Emulator
 from bot.settings import TelegramSettings
@@ -20,7 +19,9 @@ from crm_core.services import Crm
 from kanbot.settings import ServerSettings
 from telephony_bridge.signing import HEADER, sign
 from tests.e2e.harness import ALI, BOT_ID, CALLS_SECRET, EmulatedChat, RunningKanbot, seeded_crm, settings_for
-from tests.ops.support import SECRET, TcpRelay, free_port, metric_total, rows, schema_behind, wait_for
+from tests.ops.support import SECRET, metric_total, rows, schema_behind, wait_for
+from tests.support.databases import POSTGRES_ONLY
+from tests.support.network import TcpProxy, free_port
 
 WEBHOOK = "/telegram/webhook"
 DOCUMENTED = {
@@ -54,12 +55,6 @@ async def start_kanbot(database_url: str, emulator_url: str, runtime: str = "aio
     kanbot = RunningKanbot(settings)
     await kanbot.start()
     return kanbot
-
-
-@pytest.fixture
-async def crm(database_url: str) -> AsyncIterator[Crm]:
-    async with seeded_crm(database_url) as crm:
-        yield crm
 
 
 @pytest.fixture(params=["aiogram"])
@@ -153,14 +148,12 @@ async def test_readyz_is_ready_on_a_current_schema_and_503_while_a_migration_is_
     assert (await get(kanbot, "/readyz"))[0] == 200
 
 
+@POSTGRES_ONLY  # SQLite is a file in the process: it cannot become unreachable over the network
 async def test_readyz_is_503_while_the_database_is_unreachable_and_200_when_it_is_back(
     database_url: str, emulator: Emulator
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite is a file in the process: it cannot become unreachable over the network")
-    url = make_url(database_url)
-    relay = await TcpRelay(url.host or "127.0.0.1", url.port or 5432).start()
-    relayed = url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
+    relay = await TcpProxy.to(database_url).start()
+    relayed = relay.url_through(database_url)
     async with seeded_crm(database_url):
         kanbot = await start_kanbot(relayed, emulator.url)
         try:
@@ -176,7 +169,7 @@ async def test_readyz_is_503_while_the_database_is_unreachable_and_200_when_it_i
         finally:
             await relay.start()
             await kanbot.stop()
-            await relay.cut()
+            await relay.close()
 
 
 async def _ready(kanbot: RunningKanbot) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -17,7 +16,7 @@ import pytest
 
 from bot.emulator import Emulator
 from crm_core.services import Crm
-from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, seeded_crm
+from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat
 from tests.ops.support import KanbotProcess, base_env, plain, rows, wait_for
 
 pytestmark = pytest.mark.slow  # two real processes per case, each a few seconds to start
@@ -25,12 +24,6 @@ pytestmark = pytest.mark.slow  # two real processes per case, each a few seconds
 GRACE_S = 10.0
 SELLERS = (ALI, MARIA)
 NUDGE = "asks you to follow up on this deal"
-
-
-@pytest.fixture
-async def crm(database_url: str) -> AsyncIterator[Crm]:
-    async with seeded_crm(database_url) as crm:
-        yield crm
 
 
 async def queue_nudges(crm: Crm, per_seller: int) -> list[str]:
@@ -50,12 +43,19 @@ async def find_replies(chat: EmulatedChat, user_id: int, token: str) -> int:
     return sum(f"«{token}»" in plain(m.text) for m in await chat.bot_messages(user_id))
 
 
-@pytest.mark.parametrize("runtime", ["aiogram", "ptb"])
+# The runtime's shutdown does not depend on the database: python-telegram-bot's is checked on SQLite.
+@pytest.mark.parametrize(
+    ("runtime", "database_url"),
+    [
+        ("aiogram", "sqlite"),
+        pytest.param("aiogram", "postgresql", marks=pytest.mark.postgres),
+        ("ptb", "sqlite"),
+    ],
+    indirect=["database_url"],
+)
 async def test_sigterm_mid_work_exits_0_within_ten_seconds_and_a_restart_loses_and_doubles_nothing(
     database_url: str, emulator: Emulator, crm: Crm, tmp_path: Path, runtime: str
 ) -> None:
-    if runtime == "ptb" and not database_url.startswith("sqlite"):
-        pytest.skip("the runtime's shutdown does not depend on the database: SQLite covers it")
     env = base_env(database_url, emulator.url, KANBOT_RUNTIME=runtime)
     first = KanbotProcess("run-1", ["run"], env, tmp_path).start()
     try:

@@ -16,17 +16,12 @@ from bot.emulator import Emulator
 from bot.settings import TelegramSettings
 from crm_core.services import Crm
 from kanbot.settings import ServerSettings
-from tests.e2e.harness import ALI, EmulatedChat, RunningKanbot, seeded_crm, settings_for
-from tests.ops.support import SECRET, free_port, rows
+from tests.e2e.harness import ALI, EmulatedChat, RunningKanbot, settings_for
+from tests.ops.support import SECRET, rows
+from tests.support.network import free_port
 
 WEBHOOK = "/telegram/webhook"
 HUGE = 2**70  # Telegram's ids fit in 52 bits
-
-
-@pytest.fixture
-async def crm(database_url: str) -> AsyncIterator[Crm]:
-    async with seeded_crm(database_url) as crm:
-        yield crm
 
 
 @pytest.fixture(params=["aiogram", "ptb"])

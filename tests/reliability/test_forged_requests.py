@@ -33,9 +33,10 @@ from telephony_bridge.http import create_app
 from telephony_bridge.providers import mango, twilio, zadarma
 from telephony_bridge.settings import CloudPbxSettings
 from tests.e2e.harness import ALI, RunningKanbot, settings_for
-from tests.reliability.faults import SQLITE_ONLY, free_port
 from tests.reliability.nothing_lost import TALLY, calls_once
 from tests.reliability.rawhttp import RawAnswer, raw_request
+from tests.support.databases import SQLITE_ONLY
+from tests.support.network import free_port
 from tests.webapp.support import telegram_init_data
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "webhooks"

@@ -28,9 +28,10 @@ from crm_core.services import Crm
 from kanbot.runtimes import make_runtime
 from kanbot.settings import ServerSettings
 from tests.e2e.harness import BOSS, TOKEN, EmulatedChat, RunningKanbot, settings_for
-from tests.reliability.faults import SQLITE_ONLY, free_port
 from tests.reliability.nothing_lost import TALLY
 from tests.reliability.rawhttp import raw_request
+from tests.support.databases import SQLITE_ONLY
+from tests.support.network import free_port
 
 OUTSIDER = 9002
 WEBHOOK = "/telegram/webhook"
