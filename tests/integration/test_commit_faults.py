@@ -29,13 +29,6 @@ AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def proxy(database_url: str) -> AsyncIterator[TcpProxy]:
-    link = await TcpProxy.to(database_url).start()
-    yield link
-    await link.close()
-
-
-@pytest.fixture
 async def through(proxy: TcpProxy, database_url: str) -> AsyncIterator[Database]:
     """Kanbot's database, reached through the proxy."""
     database = Database(proxy.url_through(database_url))

@@ -14,16 +14,23 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.emulator import Emulator
-from bot.settings import TelegramSettings
 from crm_core.services import Crm
-from kanbot.settings import ServerSettings
 from telephony_bridge.signing import HEADER, sign
-from tests.e2e.harness import ALI, BOT_ID, CALLS_SECRET, EmulatedChat, RunningKanbot, seeded_crm, settings_for
+from tests.e2e.harness import (
+    ALI,
+    BOT_ID,
+    CALLS_SECRET,
+    WEBHOOK_PATH,
+    EmulatedChat,
+    RunningKanbot,
+    seeded_crm,
+    webhook_settings,
+)
 from tests.ops.support import SECRET, metric_total, rows, schema_behind, wait_for
 from tests.support.databases import POSTGRES_ONLY
 from tests.support.network import TcpProxy, free_port
 
-WEBHOOK = "/telegram/webhook"
+WEBHOOK = WEBHOOK_PATH
 DOCUMENTED = {
     "kanbot_updates": "counter",
     "kanbot_update_seconds": "histogram",
@@ -41,17 +48,7 @@ DOCUMENTED = {
 
 async def start_kanbot(database_url: str, emulator_url: str, runtime: str = "aiogram") -> RunningKanbot:
     """``kanbot run`` in webhook mode: Telegram (the emulator) posts updates to its own HTTP port."""
-    port = free_port()
-    settings = settings_for(database_url, emulator_url)
-    settings.telegram = TelegramSettings(
-        _env_file=None,
-        bot_token=settings.telegram.bot_token,
-        telegram_api_url=emulator_url,
-        webhook_url=f"http://127.0.0.1:{port}{WEBHOOK}",
-        webhook_secret=SECRET,
-        runtime=runtime,
-    )
-    settings.server = ServerSettings(_env_file=None, http_host="127.0.0.1", http_port=port)
+    settings = webhook_settings(database_url, emulator_url, port=free_port(), secret=SECRET, runtime=runtime)
     kanbot = RunningKanbot(settings)
     await kanbot.start()
     return kanbot

@@ -27,13 +27,6 @@ pytestmark = pytest.mark.parametrize(
 
 
 @pytest.fixture
-async def proxy(database_url: str) -> AsyncIterator[TcpProxy]:
-    link = await TcpProxy.to(database_url).start()
-    yield link
-    await link.close()
-
-
-@pytest.fixture
 async def kanbot(
     crm: Crm, proxy: TcpProxy, database_url: str, emulator: Emulator
 ) -> AsyncIterator[RunningKanbot]:

@@ -1,5 +1,6 @@
 """Fixtures every test folder may take by name (tests/conftest.py loads this module as a plugin): the
-Telegram emulator, a fake Asterisk, headless Chromium and the folder for screenshots."""
+Telegram emulator, a fake Asterisk, a TCP proxy to the test database, headless Chromium and the folder
+for screenshots."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import pytest
 
 from bot.emulator import Emulator
 from tests.support.browser import artifacts, browser
+from tests.support.network import TcpProxy
 from tests.telephony.ami.helpers import FakeAmi
 
-__all__ = ["artifacts", "browser", "emulator", "fake_ami"]
+__all__ = ["artifacts", "browser", "emulator", "fake_ami", "proxy"]
 
 
 @pytest.fixture
@@ -28,3 +30,11 @@ async def fake_ami() -> AsyncIterator[FakeAmi]:
     await server.start()
     yield server
     await server.close()
+
+
+@pytest.fixture
+async def proxy(database_url: str) -> AsyncIterator[TcpProxy]:
+    """A TCP proxy to the test database (PostgreSQL), listening: ``proxy.url_through(database_url)``."""
+    link = await TcpProxy.to(database_url).start()
+    yield link
+    await link.close()
