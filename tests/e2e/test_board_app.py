@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.domain.deals import Deal
 from crm_core.domain.users import Role
 from crm_core.services import Crm
 from kanbot.settings import ServerSettings
+from telegram_emulator import Emulator
 from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, RunningKanbot, crm_at, settings_for, team_chat
 from tests.support.network import free_port
 

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.domain.calls import CallDirection, CallStatus
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import User
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from telephony_bridge.settings import AmiSettings, DialSettings
 from tests.e2e.harness import ALI, BOSS, EmulatedChat, RunningKanbot, settings_for, team_chat
 from tests.e2e.test_calls import post_call, said_to

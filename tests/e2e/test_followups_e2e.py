@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.core.widths import too_wide
-from bot.emulator import Emulator
 from crm_core.domain.deals import Deal, EventKind, Priority
 from crm_core.domain.users import Role, User
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from tests.e2e.harness import (
     ALI,
     BOSS,

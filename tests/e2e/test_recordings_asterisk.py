@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.domain.recordings import RecordingState
 from crm_core.domain.users import Role
 from crm_core.services import Crm
 from kanbot.recordings import build_fetchers, recordings_tick
+from telegram_emulator import Emulator
 from telephony_bridge.ami import read_capture
 from telephony_bridge.settings import AmiSettings
 from tests.e2e.harness import MARIA, EmulatedChat, RunningKanbot, b36, settings_for, team_chat

@@ -11,7 +11,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.emulator import Emulator
+from telegram_emulator import Emulator
 from tests.emulator.support import ANN, TOKEN, Telegram
 
 

@@ -21,7 +21,7 @@ from aiogram.types import (
 )
 from aiohttp import web
 
-from bot.emulator import Emulator
+from telegram_emulator import Emulator
 from tests.emulator.support import ANN, Telegram, make_png, polling
 
 pytestmark = pytest.mark.browser

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from bot.emulator import Emulator
 from bot.settings import NO_WEBHOOK_SECRET
 from crm_core.adapters.database import Database
 from crm_core.services import Crm
 from kanbot.cli import app
 from kanbot.logs import redact
+from telegram_emulator import Emulator
 from telephony_bridge.signing import HEADER, sign
 from tests.e2e.harness import ALI, BOT_ID, CALLS_SECRET, TOKEN, seeded_crm
 from tests.ops.support import SECRET, KanbotProcess, base_env, schema_behind

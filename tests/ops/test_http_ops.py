@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.emulator import Emulator
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from telephony_bridge.signing import HEADER, sign
 from tests.e2e.harness import (
     ALI,

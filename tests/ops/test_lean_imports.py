@@ -14,9 +14,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.services import Crm
 from kanbot.cli import launch
+from telegram_emulator import Emulator
 from tests.e2e.harness import ALI, EmulatedChat
 from tests.ops.support import KanbotProcess, base_env
 

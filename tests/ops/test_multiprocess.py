@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.domain.users import User
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, Msg, crm_at, seeded_crm
 from tests.ops.support import (
     SECRET,

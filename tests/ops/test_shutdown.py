@@ -14,8 +14,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat
 from tests.ops.support import KanbotProcess, base_env, plain, rows, wait_for
 

@@ -12,8 +12,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from tests.e2e.harness import ALI, WEBHOOK_PATH, EmulatedChat, RunningKanbot, webhook_settings
 from tests.ops.support import SECRET, rows
 from tests.support.network import free_port

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.adapters.database import UnitOfWork
 from crm_core.domain.deals import EventKind
 from crm_core.services import Crm, DealService
+from telegram_emulator import Emulator
 from tests.e2e.harness import ALI, BOT_ID, EmulatedChat, RunningKanbot, settings_for
 from tests.reliability.nothing_lost import TALLY, presses_answered, updates_handled_once
 from tests.support.network import TcpProxy

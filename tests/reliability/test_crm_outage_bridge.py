@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.emulator import Emulator
 from crm_core.services import Crm
 from kanbot.settings import ServerSettings
+from telegram_emulator import Emulator
 from telephony_bridge.ami import read_capture, replay
 from telephony_bridge.ami.backoff import Backoff
 from telephony_bridge.ami.bridge import run_bridge

@@ -27,11 +27,11 @@ from sqlalchemy import text
 from bot.core import chat as chat_core
 from bot.core.notify import Notifier
 from bot.core.perform import PRESS_PATIENCE_S
-from bot.emulator import Emulator
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
 from crm_core.domain.deals import EventKind
 from crm_core.domain.errors import Unavailable
 from crm_core.services import Crm, DealService
+from telegram_emulator import Emulator
 from telephony_bridge.ami.backoff import Backoff
 from telephony_bridge.ami.sender import CallSender
 from telephony_bridge.signing import HEADER, sign

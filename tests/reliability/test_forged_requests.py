@@ -22,10 +22,10 @@ import pytest
 from aiohttp import web
 from sqlalchemy import text
 
-from bot.emulator import Emulator
 from bot.webapp import initdata
 from bot.webapp.api import webapp_routes
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from telephony_bridge import signing
 from telephony_bridge.http import create_app
 from telephony_bridge.providers import mango, twilio, zadarma

@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.emulator import Emulator
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from telephony_bridge.signing import HEADER, sign
 from telephony_bridge.spool import encode
 from tests.e2e.harness import CALLS_SECRET

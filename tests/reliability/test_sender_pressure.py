@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.core.pace import StrangerBudget
-from bot.emulator import Emulator
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from tests.e2e.harness import ALI, BOT_ID, EmulatedChat, RunningKanbot, settings_for
 from tests.reliability.nothing_lost import TALLY, presses_answered, updates_handled_once
 from tests.support.databases import SQLITE_ONLY

@@ -22,10 +22,10 @@ from sqlalchemy import text
 
 from bot.core import actions as A
 from bot.core.codec import encode
-from bot.emulator import Emulator
 from bot.settings import NO_WEBHOOK_SECRET, MissingWebhookSecret
 from crm_core.services import Crm
 from kanbot.runtimes import make_runtime
+from telegram_emulator import Emulator
 from tests.e2e.harness import (
     BOSS,
     TOKEN,

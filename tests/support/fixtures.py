@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.emulator import Emulator
+from telegram_emulator import Emulator
 from tests.support.browser import artifacts, browser
 from tests.support.network import TcpProxy
 from tests.telephony.ami.helpers import FakeAmi

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from tests.e2e.harness import (
     RUNTIME,
     STRANGER,

@@ -8,11 +8,11 @@ from types import TracebackType
 
 from aiohttp import web
 
-from bot.emulator import bot_api, control_actions, control_admin, control_users, webapp
-from bot.emulator.control_base import control_errors
-from bot.emulator.keys import PAGE_EXTENSIONS_KEY, WORLD_KEY
-from bot.emulator.state import World
-from bot.emulator.webhook import WebhookDelivery
+from telegram_emulator import bot_api, control_actions, control_admin, control_users, webapp
+from telegram_emulator.control_base import control_errors
+from telegram_emulator.keys import PAGE_EXTENSIONS_KEY, WORLD_KEY
+from telegram_emulator.state import World
+from telegram_emulator.webhook import WebhookDelivery
 
 WEB_DIR = Path(__file__).with_name("web")
 MAX_UPLOAD_BYTES = 60 * 1024 * 1024  # Telegram takes documents up to 50 MB
@@ -120,7 +120,7 @@ class Emulator:
 
 
 def run(host: str = "127.0.0.1", port: int = 8081) -> None:
-    """Serve the emulator until interrupted (what `kanbot emulator` and `python -m bot.emulator` call)."""
+    """Serve the emulator until interrupted (`kanbot emulator` and `python -m telegram_emulator` call it)."""
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 (a comparison)
     url = f"http://{shown}:{port}"
     banner = (

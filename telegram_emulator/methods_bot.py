@@ -6,10 +6,10 @@ import json
 import re
 import time
 
-from bot.emulator import errors
-from bot.emulator.call import Call, Handler
-from bot.emulator.errors import ApiError, bad_request
-from bot.emulator.models import JSON
+from telegram_emulator import errors
+from telegram_emulator.call import Call, Handler
+from telegram_emulator.errors import ApiError, bad_request
+from telegram_emulator.models import JSON
 
 COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 SCOPES = {

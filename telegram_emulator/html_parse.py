@@ -12,8 +12,8 @@ import html
 import re
 from dataclasses import dataclass
 
-from bot.emulator.entities import utf16_len
-from bot.emulator.models import JSON
+from telegram_emulator.entities import utf16_len
+from telegram_emulator.models import JSON
 
 SIMPLE_TAGS = {
     "b": "bold",

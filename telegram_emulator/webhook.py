@@ -16,9 +16,9 @@ from typing import Any
 
 import aiohttp
 
-from bot.emulator.models import Update, Webhook, now_ts
-from bot.emulator.params import Params, Upload
-from bot.emulator.state import BotState, World
+from telegram_emulator.models import Update, Webhook, now_ts
+from telegram_emulator.params import Params, Upload
+from telegram_emulator.state import BotState, World
 
 Executor = Callable[[World, BotState, str, Params], Awaitable[tuple[int, dict[str, Any]]]]
 TIMEOUT_S = 10.0

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.emulator import errors
-from bot.emulator.call import Call, Handler
-from bot.emulator.errors import ApiError, bad_request
-from bot.emulator.keyboards import validate_markup
-from bot.emulator.models import JSON, StoredMessage, now_ts
-from bot.emulator.state import ChatState
+from telegram_emulator import errors
+from telegram_emulator.call import Call, Handler
+from telegram_emulator.errors import ApiError, bad_request
+from telegram_emulator.keyboards import validate_markup
+from telegram_emulator.models import JSON, StoredMessage, now_ts
+from telegram_emulator.state import ChatState
 
 CHAT_ACTIONS = {
     "typing",

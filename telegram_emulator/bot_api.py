@@ -8,12 +8,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator import errors, methods_bot, methods_media, methods_messages, methods_updates
-from bot.emulator.call import Call, Described, Handler
-from bot.emulator.errors import ApiError
-from bot.emulator.keys import WORLD_KEY
-from bot.emulator.params import Params, read_params
-from bot.emulator.state import BotState, World
+from telegram_emulator import errors, methods_bot, methods_media, methods_messages, methods_updates
+from telegram_emulator.call import Call, Described, Handler
+from telegram_emulator.errors import ApiError
+from telegram_emulator.keys import WORLD_KEY
+from telegram_emulator.params import Params, read_params
+from telegram_emulator.state import BotState, World
 
 METHODS: dict[str, Handler] = {
     **methods_messages.METHODS,

@@ -6,13 +6,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.emulator import errors
-from bot.emulator.entities import strip_text
-from bot.emulator.errors import ApiError, bad_request, cant_parse_entities
-from bot.emulator.html_parse import HtmlError, parse_html
-from bot.emulator.models import JSON, StoredMessage
-from bot.emulator.params import Params
-from bot.emulator.state import BotState, ChatState, World
+from telegram_emulator import errors
+from telegram_emulator.entities import strip_text
+from telegram_emulator.errors import ApiError, bad_request, cant_parse_entities
+from telegram_emulator.html_parse import HtmlError, parse_html
+from telegram_emulator.models import JSON, StoredMessage
+from telegram_emulator.params import Params
+from telegram_emulator.state import BotState, ChatState, World
 
 MAX_TEXT, MAX_CAPTION = 4096, 1024
 ENTITY_FIELDS = {"type", "offset", "length", "url", "language", "custom_emoji_id", "user"}

@@ -8,14 +8,14 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.emulator import errors
-from bot.emulator.call import Call, Handler
-from bot.emulator.errors import ApiError, bad_request
-from bot.emulator.keyboards import validate_markup
-from bot.emulator.keys import WORLD_KEY
-from bot.emulator.methods_messages import bot_message
-from bot.emulator.models import JSON, StoredFile
-from bot.emulator.state import TOKEN, World
+from telegram_emulator import errors
+from telegram_emulator.call import Call, Handler
+from telegram_emulator.errors import ApiError, bad_request
+from telegram_emulator.keyboards import validate_markup
+from telegram_emulator.keys import WORLD_KEY
+from telegram_emulator.methods_messages import bot_message
+from telegram_emulator.models import JSON, StoredFile
+from telegram_emulator.state import TOKEN, World
 
 MAX_PHOTO_BYTES, MAX_DOCUMENT_BYTES = 10 * 1024 * 1024, 50 * 1024 * 1024
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.emulator.errors import bad_request
+from telegram_emulator.errors import bad_request
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.emulator.state import World
+from telegram_emulator.state import World
 
 WORLD_KEY = web.AppKey("kanbot_emulator_world", World)
 """`request.app[WORLD_KEY]` is the emulator's state, for routes added through `extra_routes`."""

@@ -6,9 +6,9 @@ import json
 import re
 from typing import Any
 
-from bot.emulator import errors
-from bot.emulator.errors import ApiError, bad_request
-from bot.emulator.models import JSON
+from telegram_emulator import errors
+from telegram_emulator.errors import ApiError, bad_request
+from telegram_emulator.models import JSON
 
 INLINE_ACTIONS = (
     "callback_data",

@@ -5,8 +5,8 @@ through `/emulator/...`; people try Kanbot in a browser at `/`. It imports nothi
 Kanbot: it is a fake Telegram, not part of the CRM. See docs/emulator.md.
 """
 
-from bot.emulator.keys import WORLD_KEY
-from bot.emulator.server import Emulator, create_app, run
-from bot.emulator.state import World
+from telegram_emulator.keys import WORLD_KEY
+from telegram_emulator.server import Emulator, create_app, run
+from telegram_emulator.state import World
 
 __all__ = ["WORLD_KEY", "Emulator", "World", "create_app", "run"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from bot.emulator.entities import to_html
-from bot.emulator.models import JSON, StoredFile, StoredMessage
-from bot.emulator.state import BotState, ChatState
+from telegram_emulator.entities import to_html
+from telegram_emulator.models import JSON, StoredFile, StoredMessage
+from telegram_emulator.state import BotState, ChatState
 
 ACTION_SHOWN_S = 5.0  # Telegram clients show "typing…" for about five seconds
 

@@ -20,8 +20,8 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from aiohttp import web
 
-from bot.emulator.control_base import ControlError, bot_of, int_field, json_body, str_field, world_of
-from bot.emulator.models import JSON, UserAccount
+from telegram_emulator.control_base import ControlError, bot_of, int_field, json_body, str_field, world_of
+from telegram_emulator.models import JSON, UserAccount
 
 API_VERSION = "8.0"
 # The emulator page's light palette, as Telegram passes a theme to Mini Apps.

@@ -7,11 +7,11 @@ import contextlib
 import re
 import time
 
-from bot.emulator import errors
-from bot.emulator.call import Call, Described, Handler
-from bot.emulator.errors import ApiError, bad_request
-from bot.emulator.models import JSON, Update, Webhook
-from bot.emulator.state import BotState
+from telegram_emulator import errors
+from telegram_emulator.call import Call, Described, Handler
+from telegram_emulator.errors import ApiError, bad_request
+from telegram_emulator.models import JSON, Update, Webhook
+from telegram_emulator.state import BotState
 
 MAX_POLL_S = 50
 SECRET = re.compile(r"^[A-Za-z0-9_\-]{1,256}$")

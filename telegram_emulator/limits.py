@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from bot.emulator.errors import ApiError, too_many_requests
+from telegram_emulator.errors import ApiError, too_many_requests
 
 
 @dataclass

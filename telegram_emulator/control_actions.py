@@ -8,12 +8,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator.call import MAX_TEXT
-from bot.emulator.control_base import ControlError, bot_of, int_field, json_body, str_field, world_of
-from bot.emulator.control_users import user_of
-from bot.emulator.entities import detect_entities
-from bot.emulator.models import JSON, CallbackQuery, StoredMessage
-from bot.emulator.state import BotState, ChatState
+from telegram_emulator.call import MAX_TEXT
+from telegram_emulator.control_base import ControlError, bot_of, int_field, json_body, str_field, world_of
+from telegram_emulator.control_users import user_of
+from telegram_emulator.entities import detect_entities
+from telegram_emulator.models import JSON, CallbackQuery, StoredMessage
+from telegram_emulator.state import BotState, ChatState
 
 routes = web.RouteTableDef()
 

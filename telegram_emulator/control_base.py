@@ -6,8 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator.keys import WORLD_KEY
-from bot.emulator.state import BotState, NoBot, World
+from telegram_emulator.keys import WORLD_KEY
+from telegram_emulator.state import BotState, NoBot, World
 
 
 class ControlError(Exception):

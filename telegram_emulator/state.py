@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.emulator.limits import Faults, Limits, RateLimiter
-from bot.emulator.models import (
+from telegram_emulator.limits import Faults, Limits, RateLimiter
+from telegram_emulator.models import (
     JSON,
     BotAccount,
     CallbackQuery,

@@ -6,7 +6,7 @@ import itertools
 
 from aiohttp import web
 
-from bot.emulator.control_base import (
+from telegram_emulator.control_base import (
     ControlError,
     base_url,
     bot_of,
@@ -16,10 +16,10 @@ from bot.emulator.control_base import (
     str_field,
     world_of,
 )
-from bot.emulator.methods_media import file_response
-from bot.emulator.models import Group, UserAccount, now_ts
-from bot.emulator.state import BotState, World
-from bot.emulator.views import chat_view, message_view
+from telegram_emulator.methods_media import file_response
+from telegram_emulator.models import Group, UserAccount, now_ts
+from telegram_emulator.state import BotState, World
+from telegram_emulator.views import chat_view, message_view
 
 routes = web.RouteTableDef()
 _group_numbers = itertools.count(1)

@@ -7,11 +7,11 @@ import time
 
 from aiohttp import web
 
-from bot.emulator.control_base import ControlError, bot_of, int_field, json_body, str_field, world_of
-from bot.emulator.keys import PAGE_EXTENSIONS_KEY
-from bot.emulator.limits import Fault
-from bot.emulator.state import TOKEN
-from bot.emulator.views import bot_view
+from telegram_emulator.control_base import ControlError, bot_of, int_field, json_body, str_field, world_of
+from telegram_emulator.keys import PAGE_EXTENSIONS_KEY
+from telegram_emulator.limits import Fault
+from telegram_emulator.state import TOKEN
+from telegram_emulator.views import bot_view
 
 routes = web.RouteTableDef()
 WAIT_STEP_S = 0.01
