@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from crm_core.domain.deals import Deal
 from crm_core.services import Crm
 from telegram_emulator import Emulator
 from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat
@@ -26,17 +27,22 @@ SELLERS = (ALI, MARIA)
 NUDGE = "asks you to follow up on this deal"
 
 
-async def queue_nudges(crm: Crm, per_seller: int) -> list[str]:
-    """The boss nudges every seller about each of their deals: notifications waiting in the outbox."""
-    boss = await crm.users.identify(BOSS)
-    titles = []
+async def sellers_deals(crm: Crm, per_seller: int) -> list[Deal]:
+    """Deals of every seller, made before the work starts: the nudges about them are then quick to queue."""
+    deals = []
     for seller_id in SELLERS:
         seller = await crm.users.identify(seller_id)
         for n in range(per_seller):
-            deal = await crm.deals.create(actor=seller, title=f"Deal {seller_id}-{n}")
-            await crm.followups.nudge(deal_id=deal.id, actor=boss)
-            titles.append(deal.title)
-    return titles
+            deals.append(await crm.deals.create(actor=seller, title=f"Deal {seller_id}-{n}"))
+    return deals
+
+
+async def queue_nudges(crm: Crm, deals: list[Deal]) -> list[str]:
+    """The boss nudges every seller about each of their deals: notifications waiting in the outbox."""
+    boss = await crm.users.identify(BOSS)
+    for deal in deals:
+        await crm.followups.nudge(deal_id=deal.id, actor=boss)
+    return [deal.title for deal in deals]
 
 
 async def find_replies(chat: EmulatedChat, user_id: int, token: str) -> int:
@@ -57,6 +63,7 @@ async def test_sigterm_mid_work_exits_0_within_ten_seconds_and_a_restart_loses_a
     database_url: str, emulator: Emulator, crm: Crm, tmp_path: Path, runtime: str
 ) -> None:
     env = base_env(database_url, emulator.url, KANBOT_RUNTIME=runtime)
+    deals = await sellers_deals(crm, per_seller=4)
     first = KanbotProcess("run-1", ["run"], env, tmp_path).start()
     try:
         await first.wait_ready()
@@ -80,7 +87,7 @@ async def test_sigterm_mid_work_exits_0_within_ten_seconds_and_a_restart_loses_a
             # ...while queued notifications go out to a Telegram that answers slowly.
             slow = {"method": "sendMessage", "delay_s": 1, "count": 8}
             await post(http, emulator, "/emulator/faults", slow)
-            titles = await queue_nudges(crm, per_seller=4)
+            titles = await queue_nudges(crm, deals)  # while the handlers wait out their 429s
             await wait_for(
                 lambda: sending_started(database_url, chat, sent_before),
                 timeout_s=20,
