@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from crm_core.adapters.tables import metadata
-from tests.support.team import chat, crm, kanbot  # noqa: F401  (fixtures, taken by name)
+from tests.support.team import chat, crm, guests, kanbot  # noqa: F401  (fixtures, taken by name)
 
 pytestmark = pytest.mark.e2e
 RESTART_SEQUENCES = """

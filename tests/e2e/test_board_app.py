@@ -16,8 +16,9 @@ from crm_core.domain.users import Role
 from crm_core.services import Crm
 from kanbot.settings import ServerSettings
 from telegram_emulator import Emulator
-from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, RunningKanbot, crm_at, settings_for, team_chat
+from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, RunningKanbot, crm_at, settings_for
 from tests.support.network import free_port
+from tests.support.team import Guest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -107,9 +108,8 @@ async def kanbot(
 
 
 @pytest.fixture
-async def chat(kanbot: RunningKanbot, emulator: Emulator) -> AsyncIterator[EmulatedChat]:
-    async with team_chat(kanbot, emulator.url, (OMAR, "Omar", "ar")) as users:
-        yield users
+def guests() -> tuple[Guest, ...]:
+    return ((OMAR, "Omar", "ar"),)
 
 
 async def chat_page(browser: Any, emulator: Emulator, user_id: int, **context: Any) -> Any:

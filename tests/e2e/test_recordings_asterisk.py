@@ -19,7 +19,8 @@ from kanbot.recordings import build_fetchers, recordings_tick
 from telegram_emulator import Emulator
 from telephony_bridge.ami import read_capture
 from telephony_bridge.settings import AmiSettings
-from tests.e2e.harness import MARIA, EmulatedChat, RunningKanbot, b36, settings_for, team_chat
+from tests.e2e.harness import MARIA, EmulatedChat, RunningKanbot, b36, settings_for
+from tests.support.team import Guest
 from tests.telephony.ami.helpers import AMI_SECRET, AMI_USER, DATA, FakeAmi
 
 OMAR = 2003  # extension 201: the one that answers in the capture
@@ -50,9 +51,8 @@ async def kanbot(
 
 
 @pytest.fixture
-async def chat(kanbot: RunningKanbot, emulator: Emulator) -> AsyncIterator[EmulatedChat]:
-    async with team_chat(kanbot, emulator.url, (OMAR, "Omar", "en")) as users:
-        yield users
+def guests() -> tuple[Guest, ...]:
+    return ((OMAR, "Omar", "en"),)
 
 
 async def test_an_answered_asterisk_calls_mixmonitor_file_reaches_its_seller_and_no_colleague(

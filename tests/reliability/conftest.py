@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.reliability.nothing_lost import TALLY
-from tests.support.team import chat, crm, kanbot, runtime  # noqa: F401  (fixtures, taken by name)
+from tests.support.team import chat, crm, guests, kanbot, runtime  # noqa: F401  (fixtures, taken by name)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -2,7 +2,8 @@
 
 A folder takes them into its ``conftest.py`` by importing them (tests/e2e, tests/reliability, tests/ops);
 a test module that needs another Kanbot (other settings, a fixed port) defines its own ``kanbot``.
-``runtime`` is aiogram here; tests/e2e parametrizes it over both chat runtimes.
+``runtime`` is aiogram here; tests/e2e parametrizes it over both chat runtimes. ``guests`` names who is
+on Telegram beside the team.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tests.e2e.harness import (
     team_chat,
 )
 
-__all__ = ["chat", "crm", "kanbot", "runtime"]
+__all__ = ["Guest", "chat", "crm", "guests", "kanbot", "runtime"]
 
 
 @pytest.fixture
@@ -51,8 +52,19 @@ async def kanbot(
     await running.stop()
 
 
+Guest = tuple[int, str, str]  # a Telegram user beside the team: id, first name, language
+
+
 @pytest.fixture
-async def chat(kanbot: RunningKanbot, emulator: Emulator) -> AsyncIterator[EmulatedChat]:
-    """The team and a stranger (Eve) in the emulated Telegram, waiting for Kanbot's handlers."""
-    async with team_chat(kanbot, emulator.url, (STRANGER, "Eve", "en")) as users:
+def guests() -> tuple[Guest, ...]:
+    """Who else is on Telegram beside the team: a stranger, Eve (a test module may name others)."""
+    return ((STRANGER, "Eve", "en"),)
+
+
+@pytest.fixture
+async def chat(
+    kanbot: RunningKanbot, emulator: Emulator, guests: tuple[Guest, ...]
+) -> AsyncIterator[EmulatedChat]:
+    """The team and the guests in the emulated Telegram, waiting for Kanbot's handlers."""
+    async with team_chat(kanbot, emulator.url, *guests) as users:
         yield users
