@@ -35,7 +35,7 @@ settings.register_profile(
 )
 settings.load_profile("kanbot")
 
-# The emulator, a fake Asterisk and headless Chromium, for whichever folder needs them.
+# The emulator, a fake Asterisk, the database proxy and headless Chromium, for whichever folder needs them.
 pytest_plugins = ["tests.support.fixtures"]
 
 PG_ENV = "KANBOT_TEST_DATABASE_URL"
