@@ -25,12 +25,6 @@ HOST_TOKEN = "800001:HOST-bot-token"
 STARTUP_S = 180.0
 
 
-@pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator(port=0) as emu:
-        yield emu
-
-
 @pytest.fixture(params=["host_aiogram.py", "host_ptb.py"])
 async def host_bot(
     request: pytest.FixtureRequest, database_url: str, emulator: Emulator, tmp_path: Path
