@@ -48,7 +48,7 @@ from tests.e2e.harness import (
     RunningKanbot,
     settings_for,
 )
-from tests.reliability.faults import SQLITE_ONLY, SqliteWriteLock, TcpProxy
+from tests.reliability.faults import SqliteWriteLock
 from tests.reliability.nothing_lost import (
     TALLY,
     calls_once,
@@ -58,6 +58,8 @@ from tests.reliability.nothing_lost import (
     presses_answered,
     updates_handled_once,
 )
+from tests.support.databases import SQLITE_ONLY
+from tests.support.network import TcpProxy
 from tests.webapp.support import telegram_init_data
 
 QUICK_OUTAGE_S = 5.0
