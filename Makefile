@@ -20,7 +20,7 @@ PYTEST_ARGS ?= -n 4 --dist loadfile
 SHELL := bash
 .SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := help
-.PHONY: help install install-runtime run demo test lint fmt bench bench-quick reliability soak screenshots clean
+.PHONY: help install install-runtime run demo test test-fast lint fmt bench bench-quick reliability soak screenshots clean
 
 help: ## Show the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ demo: $(RUNTIME) ## Run the offline demo: emulated Telegram in the browser, demo
 
 test: $(DEV) lint ## Lint, then run the whole test suite (PostgreSQL too when KANBOT_TEST_DATABASE_URL is set)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: $(DEV) ## The inner loop: every test but the slow ones that start processes or a browser (no lint)
+	$(BIN)/pytest $(PYTEST_ARGS) -m "not slow"
 
 lint: $(DEV) ## ruff (lint + format check), mypy, import-linter
 	$(BIN)/ruff check .

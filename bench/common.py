@@ -156,7 +156,7 @@ async def child(
 async def emulator(*, limits: Mapping[str, object] | None = None) -> AsyncIterator[str]:
     """The Telegram emulator in its own process; its base URL. ``limits`` go to POST /emulator/limits."""
     port = free_port()
-    async with child(["-m", "bot.emulator", "--port", str(port)], name="emulator"):
+    async with child(["-m", "telegram_emulator", "--port", str(port)], name="emulator"):
         url = f"http://127.0.0.1:{port}"
         await wait_http(url + "/emulator/limits")
         if limits:

@@ -1,4 +1,5 @@
-"""Kanbot on aiogram 3: a Router to mount into any Dispatcher, and a messenger over an aiogram Bot.
+"""Kanbot on aiogram 3: a Router to mount into any Dispatcher, a messenger over an aiogram Bot, and the
+runtime that runs them (a bot of Kanbot's own, or a host's bot it is embedded in).
 
 It only translates: aiogram's objects into the chat core's events, and the six Bot API calls the core's
 replies need (see ``bot.core.perform``). ``build_router(chat)`` returns a new Router each time, so a host
@@ -7,12 +8,16 @@ bot can mount Kanbot beside its own handlers (see docs/embedding.md).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatAction, ParseMode
 from aiogram.exceptions import (
     TelegramBadRequest,
@@ -26,6 +31,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import (
     BotCommand,
     BotCommandScopeChat,
+    BotCommandScopeDefault,
     BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
@@ -45,11 +51,13 @@ from aiohttp import web
 from bot.core.chat import ChatCore
 from bot.core.codec import VERSION
 from bot.core.events import ButtonPress, Event, from_callback, from_message
-from bot.core.perform import Failure, TransportError, perform, press
+from bot.core.perform import Failure, Messenger, TransportError, perform, press
 from bot.core.views import SendAudio, SendPhoto, View
+from bot.runtime import ALLOWED_UPDATES, Commands, Identity
 from bot.settings import MissingWebhookSecret
 
 log = logging.getLogger(__name__)
+HANDLERS_GRACE_S = 7.0  # at shutdown, for handlers already running (the process must exit within 10 s)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 T = TypeVar("T")
 
@@ -254,3 +262,115 @@ def webhook_handler(dispatcher: Dispatcher, bot: Bot, secret: str) -> SimpleRequ
     if not secret:
         raise MissingWebhookSecret()
     return _Webhook(dispatcher=dispatcher, bot=bot, secret_token=secret, handle_in_background=False)
+
+
+def aiogram_bot(token: str, api_url: str | None) -> Bot:
+    """An aiogram Bot, talking to ``api_url`` (a local Bot API server, the emulator) when given."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
+    return Bot(token, session=session)
+
+
+class AiogramRuntime:
+    """Kanbot on aiogram: its own bot (``own``), or a host's Dispatcher and Bot (``inside``)."""
+
+    name = "aiogram"
+
+    def __init__(self, bot: Bot, dispatcher: Dispatcher | None = None, *, hosted: bool = False) -> None:
+        self.bot = bot
+        self.dispatcher = dispatcher or Dispatcher()
+        self.messenger: Messenger = AiogramMessenger(bot)
+        self._hosted = hosted
+        self._polling: asyncio.Task[None] | None = None
+        self._handling: set[asyncio.Task[Any]] = set()
+
+    @classmethod
+    def own(cls, token: str, api_url: str | None) -> AiogramRuntime:
+        """A bot that is all Kanbot's (``kanbot run``)."""
+        return cls(aiogram_bot(token, api_url))
+
+    @classmethod
+    def inside(cls, dispatcher: Dispatcher, bot: Bot) -> AiogramRuntime:
+        """Kanbot in a host's bot: the host keeps its other handlers, its polling and its session."""
+        return cls(bot, dispatcher, hosted=True)
+
+    async def identity(self) -> Identity:
+        me = await self.bot.get_me()
+        return Identity(me.id, me.username or ("bot" if self._hosted else "kanbot"))
+
+    def mount(self, chat: ChatCore) -> None:
+        if self._hosted:  # after the host's routers; other buttons are left to the host
+            self.dispatcher.include_router(build_router(chat))
+            return
+        self.dispatcher.include_router(build_router(chat, every_button=True))  # the bot is all Kanbot's
+        self.dispatcher.update.outer_middleware(self._track)
+
+    async def _track(
+        self, handler: Callable[[Any, dict[str, Any]], Awaitable[Any]], update: Any, data: dict[str, Any]
+    ) -> Any:
+        """Note the task handling each update, so that a shutdown can wait for it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._handling.add(task)
+        try:
+            return await handler(update, data)
+        finally:
+            self._handling.discard(task)
+
+    def webhook_route(self, app: web.Application, path: str, secret: str) -> None:
+        webhook_handler(self.dispatcher, self.bot, secret).register(app, path=path)
+
+    async def start_polling(self) -> None:
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        self._polling = asyncio.create_task(
+            self.dispatcher.start_polling(
+                self.bot,
+                handle_signals=False,
+                close_bot_session=False,
+                polling_timeout=10,
+                allowed_updates=ALLOWED_UPDATES,
+            ),
+            name="polling",
+        )
+
+    async def stop_polling(self) -> None:
+        """Take no more updates, then let the handlers already running finish.
+
+        aiogram handles polled updates in tasks of their own and confirms them to Telegram with the
+        next getUpdates, before they are done: a handler cut short here would lose its update.
+        """
+        if self._polling is not None:
+            with contextlib.suppress(RuntimeError):
+                await self.dispatcher.stop_polling()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._polling, timeout=8)
+        if self._handling:
+            _, late = await asyncio.wait(set(self._handling), timeout=HANDLERS_GRACE_S)
+            if late:
+                log.warning(
+                    "%d update(s) still being handled after %.0f s; stopping anyway",
+                    len(late),
+                    HANDLERS_GRACE_S,
+                )
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+
+    async def delete_webhook(self) -> None:
+        await self.bot.delete_webhook(drop_pending_updates=False)
+
+    async def register_commands(self, by_locale: dict[str, Commands], per_chat: dict[int, Commands]) -> None:
+        for locale, commands in by_locale.items():
+            await self.bot.set_my_commands(
+                [BotCommand(command=c, description=d) for c, d in commands],
+                scope=BotCommandScopeDefault(),
+                language_code=None if locale == "en" else locale,
+            )
+        for chat_id, commands in per_chat.items():
+            await self.bot.set_my_commands(
+                [BotCommand(command=c, description=d) for c, d in commands],
+                scope=BotCommandScopeChat(chat_id=chat_id),
+            )
+
+    async def close(self) -> None:
+        if not self._hosted:
+            await self.bot.session.close()

@@ -29,6 +29,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_before_delay
+from tenacity.wait import wait_exponential
+
 from bot.core.notify import Notifier, Outgoing
 from bot.core.perform import Failure, TransportError, edit_or_send
 from bot.core.views import SendPhoto, View
@@ -43,10 +46,20 @@ LEASE = timedelta(seconds=60)
 WAIT_FOR_EARLIER_S = 1.0  # an item to be shown in an earlier one's message looks again this much later
 MAX_ATTEMPTS = 15
 MAX_BACKOFF_S = 300.0
+# An item's pause after a 5xx or network error (1, 2, 4... s, at most MAX_BACKOFF_S), kept in its row
+# (``not_before``) rather than in a retry loop: it survives a restart and holds for every process.
+RETRY_WAIT = wait_exponential(multiplier=1, max=MAX_BACKOFF_S)
 # Renders (read transactions) at once: with the marks' writes they stay within the database's five
 # pooled connections, so the chat's own transactions are not crowded out and no overflow connection is
 # opened and closed again at every pass.
 RENDERS_AT_ONCE = 4
+
+
+def retry_delay(attempts: int) -> float:
+    """The pause before an item's next try, after ``attempts`` failed ones (``RETRY_WAIT``)."""
+    state = RetryCallState(AsyncRetrying(), None, (), {})
+    state.attempt_number = attempts + 1
+    return float(RETRY_WAIT(state))
 
 
 class _Stopping(Exception):
@@ -285,21 +298,17 @@ class OutboxDelivery:
             ids, self._unmarked = self._unmarked, []
             if not ids:  # the write before took this item along
                 return
-            deadline = time.monotonic() + LEASE.total_seconds() - 5
-            delay = 0.5
-            while True:
-                try:
-                    await self.crm.outbox.mark_all_sent(ids)
-                    break
-                except Unavailable:
-                    if time.monotonic() + delay > deadline:
-                        raise
-                    log.warning(
-                        "outbox items %s went out; the database is unavailable to note it: retrying",
-                        [item_id for item_id, _ in ids],
-                    )
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
+            retrying = AsyncRetrying(
+                retry=retry_if_exception_type(Unavailable),
+                wait=wait_exponential(multiplier=0.5, max=5.0),
+                stop=stop_before_delay(LEASE.total_seconds() - 5),
+                before_sleep=lambda _: log.warning(
+                    "outbox items %s went out; the database is unavailable to note it: retrying",
+                    [item_id for item_id, _ in ids],
+                ),
+                reraise=True,
+            )
+            await retrying(self.crm.outbox.mark_all_sent, ids)
             self.stats.sent += len(ids)
 
     async def _pause(self, seconds: float) -> None:
@@ -358,7 +367,7 @@ class OutboxDelivery:
             log.error("outbox item %s given up: %s", item.id, error)
             await self._give_up(item, str(error))
         else:
-            delay = min(2.0**item.attempts, MAX_BACKOFF_S)
+            delay = retry_delay(item.attempts)
             self.stats.retried += 1
             log.warning("outbox item %s: %s; retrying in %.0f s", item.id, error, delay)
             await self._reschedule(item, delay, str(error), count=True, progress=progress)

@@ -1,4 +1,5 @@
-"""Kanbot on python-telegram-bot: handlers to add to any Application, and a messenger over a PTB Bot.
+"""Kanbot on python-telegram-bot: handlers to add to any Application, a messenger over a PTB Bot, and the
+runtime that runs them (an Application of Kanbot's own, or a host's it is embedded in).
 
 Like the aiogram runtime it only translates: PTB's objects into the chat core's events, and the six Bot
 API calls the core's replies need (``bot.core.perform``). ``build_handlers(chat)`` returns handlers a
@@ -10,15 +11,19 @@ commands keep working.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
+import os
 from collections.abc import Awaitable, Iterable
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from aiohttp import web
 from telegram import Bot as PtbBot
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
+    BotCommandScopeDefault,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -36,8 +41,10 @@ from telegram.ext import Application, BaseHandler, CallbackQueryHandler, Context
 from bot.core.chat import ChatCore
 from bot.core.codec import VERSION
 from bot.core.events import ButtonPress, Event, from_callback, from_message
-from bot.core.perform import Failure, TransportError, perform, press
+from bot.core.perform import Failure, Messenger, TransportError, perform, press
 from bot.core.views import SendAudio, SendPhoto, View
+from bot.runtime import ALLOWED_UPDATES, Commands, Identity
+from bot.settings import MissingWebhookSecret
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -240,3 +247,107 @@ def webhook_secret_ok(received: str | None, expected: str) -> bool:
         return False
     # aiohttp decodes header bytes that are not UTF-8 with surrogateescape: encode them back the same way.
     return hmac.compare_digest((received or "").encode("utf-8", "surrogateescape"), expected.encode())
+
+
+class PtbRuntime:
+    """Kanbot on python-telegram-bot: an Application of its own (``own``), or a host's (``inside``)."""
+
+    name = "ptb"
+
+    def __init__(
+        self, app: Application[Any, Any, Any, Any, Any, Any], *, hosted: bool = False, group: int = 0
+    ) -> None:
+        self.app = app
+        self.messenger: Messenger = PtbMessenger(app.bot)
+        self._hosted = hosted
+        self._group = group
+        self._started = False
+        self._polling = False
+
+    @classmethod
+    def own(cls, token: str, api_url: str | None) -> PtbRuntime:
+        """An Application that is all Kanbot's (``kanbot run --runtime ptb``)."""
+        # PTB 22 warns on every 429 (RetryAfter.retry_after as int is deprecated; under warnings-as-errors
+        # the 429 itself became a crash); Kanbot reads either type, so it takes timedeltas in its own bot.
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
+        return cls(build_application(token, api_url=api_url))
+
+    @classmethod
+    def inside(cls, application: Application[Any, Any, Any, Any, Any, Any], *, group: int) -> PtbRuntime:
+        """Kanbot in a host's Application (initialized: from its ``post_init``), its handlers in ``group``."""
+        return cls(application, hosted=True, group=group)
+
+    async def _start(self) -> None:
+        if not self._started and not self._hosted:
+            await self.app.initialize()
+            await self.app.start()
+            self._started = True
+
+    async def identity(self) -> Identity:
+        await self._start()
+        me = self.app.bot
+        return Identity(me.id, me.username or ("bot" if self._hosted else "kanbot"))
+
+    def mount(self, chat: ChatCore) -> None:
+        if self._hosted:  # only what is Kanbot's: the host's other commands and buttons stay the host's
+            self.app.add_handlers(build_handlers(chat), group=self._group)
+            return
+        whole_bot = build_handlers(chat, every_button=True, every_command=True)  # the bot is all Kanbot's
+        self.app.add_handlers(whole_bot, group=self._group)
+
+    def webhook_route(self, app: web.Application, path: str, secret: str) -> None:
+        if not secret:
+            raise MissingWebhookSecret()
+
+        async def receive(request: web.Request) -> web.Response:
+            """An update from Telegram: handled before the 200, so a crash makes Telegram redeliver it."""
+            if not webhook_secret_ok(request.headers.get("X-Telegram-Bot-Api-Secret-Token"), secret):
+                return web.Response(status=401, text="Unauthorized")
+            try:
+                data = json.loads(await request.read())
+                if not isinstance(data, dict):  # de_json takes null for no update, and a list breaks it
+                    raise TypeError("not a JSON object")
+                update = Update.de_json(data, self.app.bot)
+            except (ValueError, TypeError, KeyError, AttributeError):  # a 400, never a 500
+                return web.Response(status=400, text="Bad Request")
+            await self.app.process_update(update)
+            return web.Response(text="ok")
+
+        app.router.add_post(path, receive)
+
+    async def start_polling(self) -> None:
+        await self._start()
+        await self.app.bot.delete_webhook(drop_pending_updates=False)
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(timeout=10, allowed_updates=ALLOWED_UPDATES)
+        self._polling = True
+
+    async def stop_polling(self) -> None:
+        if self._polling and self.app.updater is not None:
+            await self.app.updater.stop()
+            self._polling = False
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        await self._start()
+        await self.app.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+
+    async def delete_webhook(self) -> None:
+        await self.app.bot.delete_webhook(drop_pending_updates=False)
+
+    async def register_commands(self, by_locale: dict[str, Commands], per_chat: dict[int, Commands]) -> None:
+        for locale, commands in by_locale.items():
+            await self.app.bot.set_my_commands(
+                [BotCommand(c, d) for c, d in commands],
+                scope=BotCommandScopeDefault(),
+                language_code=None if locale == "en" else locale,
+            )
+        for chat_id, commands in per_chat.items():
+            await self.app.bot.set_my_commands(
+                [BotCommand(c, d) for c, d in commands], scope=BotCommandScopeChat(chat_id)
+            )
+
+    async def close(self) -> None:
+        if self._started:
+            await self.stop_polling()
+            await self.app.stop()
+            await self.app.shutdown()

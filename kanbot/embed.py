@@ -2,7 +2,8 @@
 
 The host keeps its bot, its token and its own handlers; Kanbot adds its handlers after them and runs
 its outbox delivery and scheduler in the background, on the database in ``KANBOT_DATABASE_URL``
-(see docs/embedding.md).
+(see docs/embedding.md). It is built as ``kanbot run`` is (``kanbot.app.build``), on a runtime over
+the host's bot, and serves no HTTP of its own.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 from bot.core.chat import ChatCore
-from bot.core.perform import Messenger
+from bot.runtime import Runtime
 from crm_core.services import Crm
-from kanbot.process import Core, open_core, work
-from kanbot.runtimes import Identity
+from kanbot.app import Kanbot, build
 from kanbot.settings import Settings
+from kanbot.worker import work
 
 if TYPE_CHECKING:
     from aiogram import Bot, Dispatcher
@@ -29,20 +30,20 @@ class EmbeddedKanbot:
 
     def __init__(
         self,
-        scope: AbstractAsyncContextManager[Core],
-        core: Core,
+        scope: AbstractAsyncContextManager[Kanbot],
+        kanbot: Kanbot,
         stop: asyncio.Event,
         worker: asyncio.Task[None],
     ) -> None:
-        self._scope, self.core, self._stop, self._worker = scope, core, stop, worker
+        self._scope, self.kanbot, self._stop, self._worker = scope, kanbot, stop, worker
 
     @property
     def chat(self) -> ChatCore:
-        return self.core.chat
+        return self.kanbot.chat
 
     @property
     def crm(self) -> Crm:
-        return self.core.crm
+        return self.kanbot.crm
 
     async def close(self, *_: Any, **__: Any) -> None:
         """Stop the outbox and the scheduler, then the database (idempotent)."""
@@ -54,15 +55,12 @@ class EmbeddedKanbot:
         await self._scope.__aexit__(None, None, None)
 
 
-async def _start(settings: Settings | None, identity: Identity, messenger: Messenger) -> EmbeddedKanbot:
-    settings = settings or Settings()
-    scope = open_core(settings, identity=identity, messenger=messenger)
-    core = await scope.__aenter__()
+async def _start(settings: Settings | None, runtime: Runtime) -> EmbeddedKanbot:
+    scope = build(settings or Settings(), runtime, serve_http=False)
+    kanbot = await scope.__aenter__()
     stop = asyncio.Event()
-    worker = asyncio.create_task(
-        work(core, stop, tick_s=settings.server.tick_seconds, settings=settings), name="kanbot-worker"
-    )
-    return EmbeddedKanbot(scope, core, stop, worker)
+    worker = asyncio.create_task(work(kanbot, stop), name="kanbot-worker")
+    return EmbeddedKanbot(scope, kanbot, stop, worker)
 
 
 async def attach_to_aiogram(
@@ -72,11 +70,9 @@ async def attach_to_aiogram(
 
     Call it before ``dispatcher.start_polling(bot)``; Kanbot closes when the dispatcher shuts down.
     """
-    from bot.aiogram_runtime import AiogramMessenger, build_router
+    from bot.aiogram_runtime import AiogramRuntime
 
-    me = await bot.get_me()
-    kanbot = await _start(settings, Identity(me.id, me.username or "bot"), AiogramMessenger(bot))
-    dispatcher.include_router(build_router(kanbot.chat))
+    kanbot = await _start(settings, AiogramRuntime.inside(dispatcher, bot))
     dispatcher.shutdown.register(kanbot.close)
     return kanbot
 
@@ -91,9 +87,6 @@ async def attach_to_ptb(
 
     Call it from the Application's ``post_init``; call ``close()`` from its ``post_shutdown``.
     """
-    from bot.ptb_runtime import PtbMessenger, build_handlers
+    from bot.ptb_runtime import PtbRuntime
 
-    bot = application.bot
-    kanbot = await _start(settings, Identity(bot.id, bot.username or "bot"), PtbMessenger(bot))
-    application.add_handlers(build_handlers(kanbot.chat), group=group)
-    return kanbot
+    return await _start(settings, PtbRuntime.inside(application, group=group))

@@ -1,8 +1,9 @@
 """Shared fixtures: a fresh, migrated database per test, on SQLite and (when configured) PostgreSQL.
 
 Database tests take the ``database_url`` fixture (or ``db``/``crm``, built on it); each runs once per
-backend. PostgreSQL runs when ``KANBOT_TEST_DATABASE_URL`` points at a server (each pytest-xdist
-worker gets its own database there); otherwise those cases are skipped with the reason.
+backend (``tests.support.databases`` gives a test the one backend it is about). PostgreSQL runs when
+``KANBOT_TEST_DATABASE_URL`` points at a server (each pytest-xdist worker gets its own database there);
+otherwise those cases are skipped with the reason.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ settings.register_profile(
 )
 settings.load_profile("kanbot")
 
+# The emulator, a fake Asterisk, the database proxy and headless Chromium, for whichever folder needs them.
+pytest_plugins = ["tests.support.fixtures"]
+
 PG_ENV = "KANBOT_TEST_DATABASE_URL"
 PG_SKIP = f"{PG_ENV} is not set: the PostgreSQL variant of this test was skipped"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
@@ -42,6 +46,19 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+# Whole folders whose tests start real `kanbot` processes or play faults: `make test-fast` leaves them out.
+SLOW_FOLDERS = {"ops", "reliability"}
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``slow`` what starts processes or a browser: the slow folders and every browser test."""
+    for item in items:
+        folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+        if folder in SLOW_FOLDERS or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

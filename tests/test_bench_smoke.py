@@ -15,6 +15,8 @@ import pytest
 from bench import ami, buttons, calls, memory, outbox, reports, stale
 from bench.common import DATA_ENV, SQLITE, Options, Result
 
+pytestmark = pytest.mark.slow  # each benchmark starts its processes
+
 Bench = Callable[[Options], Awaitable[list[Result]]]
 SMOKE = Options(size="smoke", postgres_url=None, backends=(SQLITE,))
 

@@ -17,6 +17,7 @@ from bot.core.errors import explain
 from bot.core.events import ButtonPress, Command, Event, Other, SharedContact, Text
 from bot.core.features import menu
 from bot.core.i18n import SUPPORTED, Tr
+from bot.core.outage import through_an_outage
 from bot.core.pace import StrangerBudget
 from bot.core.routing import Router
 from bot.core.views import Answer, Reply, View
@@ -114,19 +115,17 @@ class ChatCore:
                 log.warning("update %s: ignored, a sender or chat id past Telegram's", event.update_id)
                 reply = Reply(outcome="refused")
                 return reply
-            for delay in (*RETRY_DELAYS_S, None):
-                try:
-                    reply = await self._once(event, held)
-                    break
-                except _SavedThenUnavailable:
-                    reply = await self._saved(event, held)
-                    break
-                except Unavailable:
-                    if delay is None:
-                        reply = self._unavailable(event)
-                        break
-                    log.warning("update %s: database unavailable; retrying in %.1f s", event.update_id, delay)
-                    await asyncio.sleep(delay)
+
+            def retrying_in(delay: float) -> None:
+                log.warning("update %s: database unavailable; retrying in %.1f s", event.update_id, delay)
+
+            retrying = through_an_outage(RETRY_DELAYS_S, on_retry=retrying_in)
+            try:
+                reply = await retrying(self._once, event, held)
+            except _SavedThenUnavailable:
+                reply = await self._saved(event, held)
+            except Unavailable:
+                reply = self._unavailable(event)
             reader = reply.locale or Tr(event.sender.language_code or "en").locale
             reply.actions = orient_actions(reply.actions, reader)
             return reply
@@ -177,16 +176,14 @@ class ChatCore:
         closed (a change ends it: the note is saved, the deal created), and the user told it was saved.
         """
         key = f"u:{self.settings.bot_id}:{event.update_id}"
-        for delay in (*RETRY_DELAYS_S, None):
-            try:
-                await self.crm.dialogs.drop(event.sender.id)
-                await self.crm.ledger.finish(key)
-                held.discard(key)
-                break
-            except Unavailable:
-                if delay is None:
-                    break
-                await asyncio.sleep(delay)
+
+        async def close() -> None:
+            await self.crm.dialogs.drop(event.sender.id)
+            await self.crm.ledger.finish(key)
+            held.discard(key)
+
+        with contextlib.suppress(Unavailable):
+            await through_an_outage(RETRY_DELAYS_S)(close)
         text = Tr(event.sender.language_code or "en")("Saved.")
         if isinstance(event, ButtonPress):
             return Reply(outcome="saved").answer(f"✅ {text}")
@@ -205,12 +202,11 @@ class ChatCore:
         held.discard(key)
 
     async def _finish_when_back(self, key: str) -> None:
-        for delay in RETRY_DELAYS_S:
-            await asyncio.sleep(delay)
-            with contextlib.suppress(Unavailable):
-                await self.crm.ledger.finish(key)
-                return
-        log.warning("update %s: the database stayed away; its claim ends with its lease", key)
+        await asyncio.sleep(RETRY_DELAYS_S[0])  # the mark has just failed once
+        try:
+            await through_an_outage(RETRY_DELAYS_S[1:])(self.crm.ledger.finish, key)
+        except Unavailable:
+            log.warning("update %s: the database stayed away; its claim ends with its lease", key)
 
     def _unavailable(self, event: Event) -> Reply:
         tr = Tr(event.sender.language_code or "en")

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from crm_core.domain.deals import Contact, Deal
+from crm_core.domain.contacts import Contact
+from crm_core.domain.deals import Deal
 from crm_core.domain.errors import CrmError
 
 

@@ -11,10 +11,19 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from crm_core.domain.deals import Contact
 from crm_core.domain.errors import CrmError
 
 CONTACT_FIELDS = frozenset({"contact", "phone", "company"})  # the deal's fields that are its customer's
+
+
+@dataclass(slots=True)
+class Contact:
+    """A customer: who a deal is with, shared by the deals with the same phone number."""
+
+    id: int
+    name: str | None
+    phone: str | None
+    company: str | None = None
 
 
 class ContactScope(enum.StrEnum):

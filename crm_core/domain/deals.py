@@ -1,16 +1,25 @@
-"""Deals, their contacts, and the append-only history of everything that happens to them."""
+"""Deals: a sale on its way through the funnel, and the rules of its moves, closes, reopens and edits.
+
+What happens to a deal is written to its history (``crm_core.domain.history``); its customer is a
+``Contact`` (``crm_core.domain.contacts``). The words most callers of a deal need with it are named
+here too: ``Actor``, ``DealEvent``, ``EventKind`` and ``Contact``.
+"""
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from crm_core.domain.contacts import Contact as Contact
 from crm_core.domain.errors import DealClosed, InvalidInput, ReopensElsewhere, Why
 from crm_core.domain.funnel import Pipeline, Stage, StageKind
+from crm_core.domain.history import Actor as Actor
+from crm_core.domain.history import DealEvent as DealEvent
+from crm_core.domain.history import EventKind as EventKind
 from crm_core.domain.horizon import within_horizon
 from crm_core.domain.tasks import Task
 from crm_core.domain.users import User
@@ -35,85 +44,6 @@ class Priority(enum.StrEnum):
     LOW = "low"
     NORMAL = "normal"
     HIGH = "high"
-
-
-class EventKind(enum.StrEnum):
-    CREATED = "created"
-    MOVED = "moved"
-    WON = "won"
-    LOST = "lost"
-    REOPENED = "reopened"
-    REASSIGNED = "reassigned"
-    EDITED = "edited"
-    NOTE = "note"
-    CALL = "call"
-    CALL_OUTCOME = "call_outcome"
-    TASK_CREATED = "task_created"
-    TASK_DONE = "task_done"
-    TASK_CANCELLED = "task_cancelled"
-    SNOOZED = "snoozed"
-    PRIORITY_CHANGED = "priority_changed"
-
-
-STAGE_EVENTS = frozenset(
-    {EventKind.CREATED, EventKind.MOVED, EventKind.WON, EventKind.LOST, EventKind.REOPENED}
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who did something: a user, or the system with what triggered it ("call asterisk:1712", "import")."""
-
-    user: User | None = None
-    system: str | None = None
-
-    @classmethod
-    def of(cls, user: User) -> Actor:
-        return cls(user=user)
-
-    @classmethod
-    def system_because(cls, reason: str) -> Actor:
-        return cls(system=reason)
-
-    @property
-    def user_id(self) -> int | None:
-        return self.user.id if self.user else None
-
-
-@dataclass(slots=True)
-class Contact:
-    id: int
-    name: str | None
-    phone: str | None
-    company: str | None = None
-
-
-@dataclass(slots=True)
-class DealEvent:
-    """One line of a deal's history; never changed once written."""
-
-    deal_id: int
-    kind: EventKind
-    at: datetime
-    actor_id: int | None = None
-    actor_system: str | None = None
-    from_stage_id: int | None = None
-    to_stage_id: int | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-    id: int | None = None
-    actor_name: str | None = None
-    undoes_id: int | None = None  # the stage event this one undoes (a move back, an early reopen)
-
-    @classmethod
-    def new(cls, deal: Deal, kind: EventKind, at: datetime, actor: Actor, **data: Any) -> DealEvent:
-        return cls(
-            deal_id=deal.id,
-            kind=kind,
-            at=at,
-            actor_id=actor.user_id,
-            actor_system=actor.system,
-            data={k: v for k, v in data.items() if v is not None},
-        )
 
 
 @dataclass(slots=True)
@@ -414,25 +344,6 @@ class Deal:
     def touch(self, at: datetime) -> None:
         """Record activity: a stale deal stops being stale."""
         self.last_activity_at = max(self.last_activity_at, at)
-
-
-def last_undoable(history: Sequence[DealEvent]) -> DealEvent | None:
-    """The stage change a move back (or a reopen) would undo: the latest one still standing.
-
-    ``history`` is the deal's stage events, oldest first. An undo takes its move off the top (so
-    ▶ ▶ ◀ ◀ undoes both, each in turn); a reopen that undid nothing, or an admin's move between two
-    closed stages, is a new start that nothing before it can be undone across.
-    """
-    standing: list[DealEvent] = []
-    for event in history:
-        if event.undoes_id is not None:
-            while standing and standing.pop().id != event.undoes_id:
-                pass
-        elif event.kind in (EventKind.MOVED, EventKind.WON, EventKind.LOST, EventKind.REOPENED):
-            standing.append(event)
-        elif event.kind is EventKind.CREATED:
-            standing.clear()
-    return standing[-1] if standing else None
 
 
 def _str(value: object) -> str | None:

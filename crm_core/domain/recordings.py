@@ -52,7 +52,12 @@ class Recording:
         self.stored_at, self.next_try_at, self.error = at, None, None
 
     def failed(self, error: str, *, at: datetime) -> None:
-        """One fetch failed: tried again later (1, 2, 4... minutes), or given up after ``MAX_ATTEMPTS``."""
+        """One fetch failed: tried again later (1, 2, 4... minutes), or given up after ``MAX_ATTEMPTS``.
+
+        This back-off stays hand-written, unlike the retry loops (tenacity): it is not a loop but data,
+        the recording's ``next_try_at`` in the database, which the scheduler's tick reads. It survives
+        a restart, holds for whichever process ticks next, and keeps the domain plain Python.
+        """
         self.attempts += 1
         self.error = error[:200]
         if self.attempts >= MAX_ATTEMPTS:

@@ -14,7 +14,8 @@ from datetime import datetime
 
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
 from crm_core.domain.conversations import Dialog, WhoIsCalling
-from crm_core.domain.deals import Actor, Deal, DealEvent, EventKind
+from crm_core.domain.deals import Deal
+from crm_core.domain.history import Actor, DealEvent, EventKind
 from crm_core.domain.phones import pretty
 from crm_core.domain.tasks import Task
 from crm_core.domain.users import User

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crm_core.domain.calls import CallOutcome, CallStatus
-from crm_core.domain.deals import Actor, Deal, DealEvent, EventKind
+from crm_core.domain.deals import Deal
 from crm_core.domain.errors import InvalidInput, NotFound, Why
+from crm_core.domain.history import Actor, DealEvent, EventKind
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import User
 from crm_core.services.base import ServiceBase, require_active

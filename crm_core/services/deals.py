@@ -1,45 +1,28 @@
-"""Working deals: create, move, win, lose, reassign, take, note, edit, snooze, and look them up."""
+"""Working deals: create, move, win, lose, reassign, take, note, edit, snooze, and look them up.
+
+``DealService`` creates deals and reads them here; its changes are ``DealChanges``
+(``crm_core.services.deal_changes``) and its edits ``DealEdits`` (``crm_core.services.deal_edits``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 
-from crm_core.domain.contacts import ContactScope, ContactShared, DealRef, KnownCustomer, needs_a_choice
-from crm_core.domain.deals import (
-    Actor,
-    Contact,
-    Deal,
-    DealEvent,
-    EventKind,
-    Priority,
-    Source,
-    last_undoable,
-)
-from crm_core.domain.errors import (
-    Conflict,
-    DealClosed,
-    InvalidInput,
-    NotAllowed,
-    NotFound,
-    NotTaken,
-    StaleVersion,
-    Why,
-)
+from crm_core.domain.contacts import Contact, DealRef, KnownCustomer
+from crm_core.domain.deals import Deal, Priority, Source
+from crm_core.domain.errors import InvalidInput, NotAllowed, NotFound, Why
 from crm_core.domain.funnel import Pipeline, Stage
+from crm_core.domain.history import Actor, DealEvent, EventKind
 from crm_core.domain.listing import DealOrder, Page
-from crm_core.domain.notifications import DealAssigned, Notification
 from crm_core.domain.phones import to_e164, try_e164
 from crm_core.domain.tasks import Task
 from crm_core.domain.users import User, valid_name
-from crm_core.domain.values import parse_amount, valid_currency, valid_note, valid_title
-from crm_core.services.base import ServiceBase, default_pipeline, pipeline_of, require_active, require_boss
+from crm_core.domain.values import valid_currency, valid_title
+from crm_core.services.base import default_pipeline, pipeline_of, require_active
+from crm_core.services.deal_edits import DealEdits, deal_amount
 from crm_core.services.unit_of_work import UnitOfWork
-
-EDITABLE = ("title", "amount", "currency", "contact", "phone", "company", "priority")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,21 +76,8 @@ class Board:
         return sum(c.unassigned for c in self.columns)
 
 
-Change = Callable[[UnitOfWork, Deal, Pipeline], Awaitable[list[DealEvent]]]
-
-
-def _amount(value: Decimal | str | None) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, Decimal):
-        if value < 0:
-            raise InvalidInput("amount", str(value), Why.NEGATIVE)
-        return parse_amount(str(value))
-    return parse_amount(value)
-
-
-class DealService(ServiceBase):
-    # -- creating -------------------------------------------------------------------------
+class DealService(DealEdits):
+    """Deals: created and looked up here; changed by ``DealChanges``, edited by ``DealEdits``."""
 
     async def create(
         self,
@@ -126,7 +96,7 @@ class DealService(ServiceBase):
         """Open a new deal, in the inbox unless a stage is given; the actor owns it unless a boss says."""
         require_active(actor)
         clean_title = valid_title(title)
-        value = _amount(amount)
+        value = deal_amount(amount)
         code = valid_currency(currency) if currency else self.config.default_currency
         e164 = to_e164(phone, region=self.config.default_region) if phone and phone.strip() else None
         name = valid_name(contact_name) if contact_name and contact_name.strip() else None
@@ -185,16 +155,6 @@ class DealService(ServiceBase):
         e164 = to_e164(phone, region=self.config.default_region)
         async with self.db.uow(write=False) as uow:
             return await known_customer(uow, e164, viewer=actor)
-
-    async def _notify_assigned(
-        self, uow: UnitOfWork, deal: Deal, owner: User, *, by: User | None, at: datetime
-    ) -> None:
-        await uow.outbox.put(
-            Notification(owner.id, DealAssigned(deal_id=deal.id, by_name=by.name if by else None)),
-            at=at,
-        )
-
-    # -- reading --------------------------------------------------------------------------
 
     async def get(self, *, deal_id: int, actor: User) -> Deal:
         """The deal, if the actor may see it (else ``DealNotFound``, as for a deal that does not exist)."""
@@ -338,336 +298,6 @@ class DealService(ServiceBase):
             owner_id = await self._owner_filter(uow, actor, owner_telegram_id)
             return await uow.deals.stale(now=self.now(), viewer=actor, owner_id=owner_id, limit=limit)
 
-    # -- changing -------------------------------------------------------------------------
-
-    async def _change(
-        self,
-        *,
-        deal_id: int,
-        actor: User,
-        expected_version: int | None,
-        change: Change,
-        allow_unowned: bool = False,
-    ) -> Deal:
-        require_active(actor)
-        async with self.db.uow() as uow:
-            deal = await uow.deals.get_visible(deal_id, viewer=actor)
-            if expected_version is not None and deal.version != expected_version:
-                raise StaleVersion(deal.id)
-            if not actor.is_boss and deal.owner_id != actor.id and not allow_unowned:
-                raise NotTaken("change")
-            was_closed = deal.is_closed
-            events = await change(uow, deal, await pipeline_of(uow, deal.pipeline_id))
-            if deal.is_closed and not was_closed:
-                events += await close_tasks(uow, deal, at=events[-1].at, actor=Actor.of(actor))
-            await uow.events.add(*events)
-            await uow.deals.save(deal)
-            await uow.commit()
-        return deal
-
-    async def move(
-        self,
-        *,
-        deal_id: int,
-        to_stage: str | int,
-        actor: User,
-        expected_version: int | None = None,
-        lost_reason: str | None = None,
-        lost_note: str | None = None,
-    ) -> Deal:
-        """Move the deal to any stage: entering won/lost closes it; a closed deal goes back only to the
-        stage it was closed from (a reopen). Back to the stage it has just left, within a day, undoes
-        the last move."""
-
-        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
-            target, who, undoable = pipeline.find(to_stage), Actor.of(actor), await _undoable(uow, deal)
-            if deal.is_closed and target.is_open:
-                return [deal.reopen(pipeline, at=self.now(), actor=who, into=target, undoable=undoable)]
-            return [
-                deal.move_to(
-                    target,
-                    at=self.now(),
-                    actor=who,
-                    lost_reason=lost_reason,
-                    lost_note=lost_note,
-                    undoable=undoable,
-                )
-            ]
-
-        return await self._change(
-            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
-        )
-
-    async def reopen(self, *, deal_id: int, actor: User, expected_version: int | None = None) -> Deal:
-        """Open a won or lost deal again, in the stage it was closed from (its tasks stay cancelled)."""
-
-        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
-            undoable = await _undoable(uow, deal)
-            return [deal.reopen(pipeline, at=self.now(), actor=Actor.of(actor), undoable=undoable)]
-
-        return await self._change(
-            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
-        )
-
-    async def move_next(self, *, deal_id: int, actor: User, expected_version: int | None = None) -> Deal:
-        """Move the deal one stage forward along the funnel."""
-        return await self._step(deal_id=deal_id, actor=actor, expected_version=expected_version, forward=True)
-
-    async def move_previous(self, *, deal_id: int, actor: User, expected_version: int | None = None) -> Deal:
-        """Move the deal one stage back; a closed deal goes back to the stage it was closed from."""
-        return await self._step(
-            deal_id=deal_id, actor=actor, expected_version=expected_version, forward=False
-        )
-
-    async def _step(self, *, deal_id: int, actor: User, expected_version: int | None, forward: bool) -> Deal:
-        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
-            who, undoable = Actor.of(actor), await _undoable(uow, deal)
-            if deal.is_closed and not forward:
-                return [deal.reopen(pipeline, at=self.now(), actor=who, undoable=undoable)]
-            target = pipeline.next_after(deal.stage) if forward else pipeline.previous_before(deal.stage)
-            if target is None or deal.is_closed:
-                raise InvalidInput("stage", deal.stage.name, Why.NO_STAGE_THAT_WAY)
-            return [deal.move_to(target, at=self.now(), actor=who, undoable=undoable)]
-
-        return await self._change(
-            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
-        )
-
-    async def mark_won(self, *, deal_id: int, actor: User, expected_version: int | None = None) -> Deal:
-        """Close the deal as won."""
-
-        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
-            if deal.is_closed:
-                raise DealClosed(deal.id)
-            return [deal.move_to(pipeline.won, at=self.now(), actor=Actor.of(actor))]
-
-        return await self._change(
-            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
-        )
-
-    async def mark_lost(
-        self,
-        *,
-        deal_id: int,
-        reason: str,
-        actor: User,
-        note: str | None = None,
-        expected_version: int | None = None,
-    ) -> Deal:
-        """Close the deal as lost, for a reason (and the seller's own words, ``note``, for "Other")."""
-
-        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
-            if deal.is_closed:
-                raise DealClosed(deal.id)
-            return [
-                deal.move_to(
-                    pipeline.lost, at=self.now(), actor=Actor.of(actor), lost_reason=reason, lost_note=note
-                )
-            ]
-
-        return await self._change(
-            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
-        )
-
-    async def reassign(
-        self, *, deal_id: int, owner_telegram_id: int | None, actor: User, expected_version: int | None = None
-    ) -> Deal:
-        """Give the deal to another seller, or to nobody (bosses only)."""
-        require_boss(actor, "reassign deals")
-        now = self.now()
-
-        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
-            owner = None
-            if owner_telegram_id is not None:
-                owner = await uow.users.by_telegram_id(owner_telegram_id)
-                if owner is None or not owner.active:
-                    raise NotFound("user", owner_telegram_id)
-            event = deal.reassign(owner, at=now, actor=Actor.of(actor))
-            await uow.tasks.reassign_open(deal_id=deal.id, assignee_id=owner.id if owner else None)
-            if owner is not None and owner.id != actor.id:
-                await self._notify_assigned(uow, deal, owner, by=actor, at=now)
-            return [event]
-
-        return await self._change(
-            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
-        )
-
-    async def take(self, *, deal_id: int, actor: User, expected_version: int | None = None) -> Deal:
-        """Take an unassigned deal from the inbox."""
-        now = self.now()
-
-        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
-            if deal.owner is not None:
-                raise Conflict(f"Deal {deal.id} already belongs to {deal.owner.name}.")
-            await uow.tasks.reassign_open(deal_id=deal.id, assignee_id=actor.id)
-            return [deal.reassign(actor, at=now, actor=Actor.of(actor))]
-
-        return await self._change(
-            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change, allow_unowned=True
-        )
-
-    async def add_note(self, *, deal_id: int, text: str, actor: User) -> Deal:
-        """Write a note in the deal's history (counts as activity)."""
-        note = valid_note(text)
-        now = self.now()
-
-        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
-            deal.touch(now)
-            return [DealEvent.new(deal, EventKind.NOTE, now, Actor.of(actor), text=note)]
-
-        return await self._change(deal_id=deal_id, actor=actor, expected_version=None, change=change)
-
-    async def set_priority(
-        self, *, deal_id: int, priority: Priority, actor: User, expected_version: int | None = None
-    ) -> Deal:
-        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
-            return [deal.set_priority(priority, at=self.now(), actor=Actor.of(actor))]
-
-        return await self._change(
-            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
-        )
-
-    async def snooze(
-        self,
-        *,
-        deal_id: int,
-        until: datetime,
-        actor: User,
-        reason: str | None = None,
-        expected_version: int | None = None,
-    ) -> Deal:
-        """Quiet the deal's reminders until a time, with an optional reason kept in history."""
-        clean = reason.strip()[:200] if reason and reason.strip() else None
-
-        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
-            return [deal.snooze(until, at=self.now(), actor=Actor.of(actor), reason=clean)]
-
-        return await self._change(
-            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
-        )
-
-    async def edit(
-        self,
-        *,
-        deal_id: int,
-        field: str,
-        value: str,
-        actor: User,
-        expected_version: int | None = None,
-        contact_scope: ContactScope | None = None,
-    ) -> Deal:
-        """Change the title, amount, currency, contact name, phone, company or priority.
-
-        A contact other deals share is changed for all of them (``ContactScope.ALL``) or replaced on
-        this deal by its own (``ContactScope.THIS``); without a scope, ``ContactShared`` refuses it.
-        """
-        return await self.edit_fields(
-            deal_id=deal_id,
-            changes={field: value},
-            actor=actor,
-            expected_version=expected_version,
-            contact_scope=contact_scope,
-        )
-
-    async def edit_fields(
-        self,
-        *,
-        deal_id: int,
-        changes: Mapping[str, str],
-        actor: User,
-        expected_version: int | None = None,
-        contact_scope: ContactScope | None = None,
-    ) -> Deal:
-        """``edit`` for several fields at once: all of them, or none when one is refused."""
-        if not changes:
-            raise InvalidInput("field", "", detail="name at least one of " + ", ".join(EDITABLE))
-        for field in changes:
-            if field not in EDITABLE:
-                raise InvalidInput("field", field, detail="one of " + ", ".join(EDITABLE))
-        now = self.now()
-        who = Actor.of(actor)
-
-        async def change(uow: UnitOfWork, deal: Deal, pipeline: Pipeline) -> list[DealEvent]:
-            events: list[DealEvent] = []
-            for field, value in changes.items():
-                events += await self._edit_one(uow, deal, field, value, now, who, contact_scope)
-            return events
-
-        return await self._change(
-            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
-        )
-
-    async def _edit_one(
-        self,
-        uow: UnitOfWork,
-        deal: Deal,
-        field: str,
-        value: str,
-        now: datetime,
-        who: Actor,
-        scope: ContactScope | None,
-    ) -> list[DealEvent]:
-        if field == "title":
-            return [deal.edit("title", valid_title(value), at=now, actor=who)]
-        if field == "amount":
-            return [deal.edit("amount", _amount(value), at=now, actor=who)]
-        if field == "currency":
-            return [deal.edit("currency", valid_currency(value), at=now, actor=who)]
-        if field == "priority":
-            try:
-                level = Priority(value.strip().lower())
-            except ValueError:
-                raise InvalidInput("priority", value, Why.PRIORITY) from None
-            return [deal.set_priority(level, at=now, actor=who)]
-        return await self._edit_contact(uow, deal, field, value, now, who, scope)
-
-    async def _edit_contact(
-        self,
-        uow: UnitOfWork,
-        deal: Deal,
-        field: str,
-        value: str,
-        now: datetime,
-        who: Actor,
-        scope: ContactScope | None,
-    ) -> list[DealEvent]:
-        """Change the deal's customer: in place when only this deal has them, else as ``scope`` says."""
-        attribute = {"contact": "name", "phone": "phone", "company": "company"}[field]
-        new = to_e164(value, region=self.config.default_region) if field == "phone" else valid_name(value)
-        old = deal.contact
-        previous = getattr(old, attribute) if old is not None else None
-        if previous == new:
-            raise InvalidInput(field, value, Why.UNCHANGED)
-        holder = await uow.contacts.by_phone(new) if field == "phone" else None
-        sharing = await uow.deals.count_of_contact(old.id) if old is not None else 0
-        if old is not None and needs_a_choice(field, sharing, scope):
-            raise ContactShared(deal_id=deal.id, name=old.name or old.phone or "?", deal_count=sharing)
-        shared = sharing > 1
-        event = partial(DealEvent.new, kind=EventKind.EDITED, at=now, actor=who, field=field, old=previous)
-        if holder is not None:  # the number is a known customer's: this deal joins them
-            if shared and scope is ContactScope.ALL:
-                raise InvalidInput("phone", value, Why.OTHERS_NUMBER)
-            deal.contact = holder
-            deal.touch(now)
-            return [event(deal, new=new, joined=holder.name or holder.phone)]
-        if old is None or (shared and scope is ContactScope.THIS):
-            # The deal's own contact keeps the name and company; a number is one customer's, so it
-            # stays with the shared contact.
-            keep = {"name": old.name if old else None, "phone": None, "company": old.company if old else None}
-            deal.contact = await uow.contacts.add(**(keep | {attribute: new}), at=now)
-            deal.touch(now)
-            return [event(deal, new=new, own_contact=True if old is not None else None)]
-        setattr(old, attribute, new)
-        await uow.contacts.save(old)
-        deal.touch(now)
-        events = [event(deal, new=new, deals=sharing if shared else None)]
-        if shared:
-            for other in await uow.deals.of_contact(old.id):
-                if other.id != deal.id:  # its history says so; it is not activity on it
-                    events.append(event(other, new=new, via_deal=deal.id))
-                    await uow.deals.save(other)
-        return events
-
 
 async def known_customer(uow: UnitOfWork, phone: str, *, viewer: User) -> KnownCustomer | None:
     """Whose ``phone`` (E.164) is, with their open deals as ``viewer`` may know them; None: nobody's."""
@@ -676,17 +306,3 @@ async def known_customer(uow: UnitOfWork, phone: str, *, viewer: User) -> KnownC
         return None
     seen, unseen = await uow.deals.open_of_contact_as_seen_by(contact.id, viewer=viewer)
     return KnownCustomer(contact, [DealRef(d.id, d.title) for d in seen], unseen)
-
-
-async def _undoable(uow: UnitOfWork, deal: Deal) -> DealEvent | None:
-    """The stage change of the deal a move back (or a reopen) would undo, from its history."""
-    return last_undoable(await uow.events.stage_history(deal.id))
-
-
-async def close_tasks(uow: UnitOfWork, deal: Deal, *, at: datetime, actor: Actor) -> list[DealEvent]:
-    """The deal was just won or lost: its open tasks are cancelled by the close."""
-    tasks = await uow.tasks.not_done_of_deal(deal.id)
-    events = deal.close_tasks(tasks, at=at, actor=actor)
-    for task in tasks:
-        await uow.tasks.save(task)
-    return events

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from crm_core.domain.deals import Actor, EventKind
 from crm_core.domain.durations import format_duration, parse_duration
 from crm_core.domain.errors import InvalidInput, NotFound
 from crm_core.domain.funnel import (
@@ -18,9 +17,10 @@ from crm_core.domain.funnel import (
     StageSpec,
     check_stage_specs,
 )
+from crm_core.domain.history import Actor, EventKind
 from crm_core.domain.users import User
 from crm_core.services.base import ServiceBase, default_pipeline, require_active, require_boss
-from crm_core.services.deals import close_tasks
+from crm_core.services.deal_changes import close_tasks
 from crm_core.services.unit_of_work import UnitOfWork
 
 DEFAULT_PIPELINE_NAME = "Sales"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from crm_core.domain.deals import Actor, Deal, DealEvent, EventKind
+from crm_core.domain.deals import Deal
 from crm_core.domain.errors import DealClosed, InvalidInput, NotAllowed, NotFound, NotTaken, Why
+from crm_core.domain.history import Actor, DealEvent, EventKind
 from crm_core.domain.horizon import within_horizon
 from crm_core.domain.tasks import Task, TaskKind, valid_task_text
 from crm_core.domain.users import User

@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from crm_core.domain.contacts import KnownCustomer
-from crm_core.domain.deals import Actor, Contact, Deal, Priority, Source
+from crm_core.domain.contacts import Contact, KnownCustomer
+from crm_core.domain.deals import Deal, Priority, Source
 from crm_core.domain.errors import CrmError, InvalidInput, NotFound, Why
 from crm_core.domain.funnel import Pipeline, StageKind
+from crm_core.domain.history import Actor
 from crm_core.domain.phones import to_e164
 from crm_core.domain.users import Role, User, valid_name
 from crm_core.domain.values import format_amount, parse_amount, valid_currency, valid_title

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from crm_core.domain.deals import Actor
 from crm_core.domain.errors import Conflict, ExtensionTaken, InvalidInput, NotFound, Why
+from crm_core.domain.history import Actor
 from crm_core.domain.notifications import DealAssigned, Notification
 from crm_core.domain.users import (
     Role,

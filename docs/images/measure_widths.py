@@ -15,7 +15,7 @@ import math
 from collections import defaultdict
 from pathlib import Path
 
-CSS = (Path(__file__).resolve().parents[2] / "bot/emulator/web/style.css").read_text()
+CSS = (Path(__file__).resolve().parents[2] / "telegram_emulator/web/style.css").read_text()
 PAGE = (
     f"<html><head><meta charset=utf-8><style>{CSS} .probe {{ display: inline-block; white-space: pre; }}"
     "</style></head><body><div class='inline-keyboard'><div class='inline-row'><button class='inline-button'>"

@@ -20,12 +20,11 @@ from kanbot.logs import setup_logging
 from kanbot.settings import (
     CoreSettings,
     ServerSettings,
-    describe_validation_error,
     describe_validation_errors,
 )
 
 if TYPE_CHECKING:
-    from telephony_bridge.settings import CloudPbxSettings
+    from telephony_bridge.settings import AmiSettings, CloudPbxSettings
 
 webhook_app = typer.Typer(help="The Telegram webhook: set, delete, inspect.", no_args_is_help=True)
 
@@ -55,7 +54,7 @@ def serve(
 
 
 def _bot_call(work: Callable[[object], Awaitable[object]]) -> object:
-    from kanbot.process import make_bot
+    from bot.aiogram_runtime import aiogram_bot
 
     settings = load_all()
     try:
@@ -64,7 +63,7 @@ def _bot_call(work: Callable[[object], Awaitable[object]]) -> object:
         fail(str(error))
 
     async def go() -> object:
-        bot = make_bot(token, settings.telegram.telegram_api_url)
+        bot = aiogram_bot(token, settings.telegram.telegram_api_url)
         try:
             return await work(bot)
         finally:
@@ -76,7 +75,7 @@ def _bot_call(work: Callable[[object], Awaitable[object]]) -> object:
 @webhook_app.command("set")
 def webhook_set() -> None:
     """Point Telegram at KANBOT_WEBHOOK_URL, with KANBOT_WEBHOOK_SECRET as the secret token."""
-    from kanbot.process import set_webhook
+    from bot.aiogram_runtime import AiogramRuntime
 
     settings = load_all()
     if not settings.telegram.webhook_url:
@@ -84,8 +83,10 @@ def webhook_set() -> None:
     if settings.telegram.webhook_secret is None:
         fail(NO_WEBHOOK_SECRET)
 
+    url, secret = settings.telegram.webhook_url, settings.telegram.webhook_secret.get_secret_value()
+
     async def work(bot: object) -> object:
-        await set_webhook(bot, settings)  # type: ignore[arg-type]
+        await AiogramRuntime(bot).set_webhook(url, secret)  # type: ignore[arg-type]
         return None
 
     _bot_call(work)
@@ -234,11 +235,11 @@ async def _check_services(check: Check, settings: object) -> None:
     finally:
         await db.dispose()
     await _check_telegram(check, settings)
-    await _check_ami(check)
+    await _check_ami(check, settings.ami)
 
 
 async def _check_telegram(check: Check, settings: object) -> None:
-    from kanbot.process import make_bot
+    from bot.aiogram_runtime import aiogram_bot
     from kanbot.settings import Settings
 
     assert isinstance(settings, Settings)
@@ -247,7 +248,7 @@ async def _check_telegram(check: Check, settings: object) -> None:
     except MissingToken as error:
         check.bad("telegram", str(error).split(":")[0], str(error).split(": ", 1)[-1])
         return
-    bot = make_bot(token, settings.telegram.telegram_api_url)
+    bot = aiogram_bot(token, settings.telegram.telegram_api_url)
     try:
         me = await asyncio.wait_for(bot.get_me(), timeout=10)
         check.ok("telegram", f"the token works: @{me.username}")
@@ -304,14 +305,8 @@ def _check_skew(check: Check, name: str, remote: datetime) -> None:
         check.ok(name, f"within {max(skew, 1):.0f} s")
 
 
-async def _check_ami(check: Check) -> None:
-    from telephony_bridge.settings import AmiSettings
-
-    try:
-        ami = AmiSettings()
-    except ValidationError as error:
-        check.bad("asterisk", describe_validation_error(error), "fix the KANBOT_AMI_* settings")
-        return
+async def _check_ami(check: Check, ami: AmiSettings) -> None:
+    """Asterisk's AMI answers where the settings (read once, with the others) say it is."""
     if not ami.ami_username:
         check.note("asterisk", "not configured (KANBOT_AMI_USERNAME unset)")
         return

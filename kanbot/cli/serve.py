@@ -53,7 +53,7 @@ def emulator(
     port: int = typer.Option(8081, help="Port to listen on."),
 ) -> None:
     """Run the local Telegram emulator alone (open http://HOST:PORT/ in a browser)."""
-    from bot.emulator import run as run_emulator
+    from telegram_emulator import run as run_emulator
 
     typer.echo(f"Telegram emulator on http://{host}:{port}/ (Ctrl+C stops it)")
     run_emulator(host, port)

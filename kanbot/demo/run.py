@@ -16,7 +16,6 @@ from typing import Any
 
 import aiohttp
 
-from bot.emulator import Emulator
 from bot.settings import TelegramSettings
 from crm_core.adapters import migrate
 from crm_core.adapters.database import Database
@@ -29,6 +28,7 @@ from kanbot.demo.data import DemoSummary, generate
 from kanbot.demo.team import BOT_NAME, BOT_TOKEN, BOT_USERNAME, CURRENCY, LANGUAGES, team
 from kanbot.dialing import in_process_placer
 from kanbot.settings import CoreSettings, ServerSettings, Settings
+from telegram_emulator import Emulator
 from telephony_bridge.settings import AmiSettings, CloudPbxSettings, DialSettings
 
 DEMO_DB = "demo.db"

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from panoramisk import Manager
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from crm_core.domain.calls import CallEvent
 from crm_core.domain.phones import mask
@@ -158,17 +159,8 @@ class AmiListener:
     # -- the session --------------------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        attempt = 0
         while True:
-            try:
-                manager = await self._open()
-            except (ConnectionError, OSError, TimeoutError) as exc:
-                delay = self._backoff.delay(attempt)
-                attempt += 1
-                _log.warning("AMI at %s: %s; next try in %.1fs", self._where(), exc, delay)
-                await asyncio.sleep(delay)
-                continue
-            attempt = 0
+            manager = await self._connect()
             self._on_login()
             try:
                 await self._watch(manager)
@@ -181,6 +173,22 @@ class AmiListener:
                 self.tracker.in_flight,
             )
             await asyncio.sleep(self._backoff.delay(0))
+
+    async def _connect(self) -> _Manager:
+        """Log in, retrying with backoff for as long as Asterisk does not answer or refuses."""
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type((ConnectionError, OSError, TimeoutError)),
+            wait=self._backoff.wait(),
+            before_sleep=self._next_try,
+            reraise=True,
+        )
+        manager: _Manager = await retrying(self._open)
+        return manager
+
+    def _next_try(self, retry_state: RetryCallState) -> None:
+        exc = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        delay = retry_state.upcoming_sleep
+        _log.warning("AMI at %s: %s; next try in %.1fs", self._where(), exc, delay)
 
     async def _open(self) -> _Manager:
         settings = self._settings

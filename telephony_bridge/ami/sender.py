@@ -14,6 +14,7 @@ import enum
 import logging
 
 import aiohttp
+from tenacity import AsyncRetrying, retry_if_result
 
 from telephony_bridge.ami.backoff import Backoff
 from telephony_bridge.signing import HEADER, sign
@@ -54,17 +55,19 @@ class CallSender:
 
     async def run(self) -> None:
         """Deliver forever: the spool's calls now, new ones as they come, retrying while the CRM is down."""
-        failures = 0
+        retrying = AsyncRetrying(
+            retry=retry_if_result(lambda outcome: outcome is Outcome.RETRY), wait=self._backoff.wait()
+        )
         while True:
-            item = await self._spool.oldest()
-            if item is None:
-                await self._spool.wait_for_new(self._idle_poll_s)
-                continue
-            if await self.deliver(item) is Outcome.RETRY:
-                await asyncio.sleep(self._backoff.delay(failures))
-                failures += 1
-            else:
-                failures = 0
+            await retrying(self._deliver_oldest)
+
+    async def _deliver_oldest(self) -> Outcome | None:
+        """Deliver the spool's oldest call; with none, wait for one (``None``)."""
+        item = await self._spool.oldest()
+        if item is None:
+            await self._spool.wait_for_new(self._idle_poll_s)
+            return None
+        return await self.deliver(item)
 
     async def drain(self, timeout_s: float) -> int:
         """Deliver what can be delivered within ``timeout_s`` without retrying; the rest stays spooled."""

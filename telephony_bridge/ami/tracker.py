@@ -6,7 +6,8 @@ or through a chain of bridges and ``Local/...;1``/``;2`` pairs (queues, ring gro
 field decides it: the PBX answering the caller's channel itself (greeting, queue music), an inner leg's
 ``DialStatus: ANSWER``, ``CANCEL`` with cause 0, ring-group losers' cause 26 and repeated ``Cdr``
 records are all events the tracker sees without concluding from them. The call ends when the anchor
-hangs up (when the anchor transferred the call away, the transferee takes its place).
+hangs up (when the anchor transferred the call away, the transferee takes its place). Which channels
+exist and who is in which bridge is kept by the ``Switchboard`` (``telephony_bridge.ami.switchboard``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from crm_core.domain.calls import CallEvent
 from crm_core.domain.phones import mask
 from telephony_bridge.ami.config import ChannelKind, TrackerConfig
 from telephony_bridge.ami.publish import as_number, build_event, uid_epoch
-from telephony_bridge.ami.state import Call, Channel, reach, successor_of
+from telephony_bridge.ami.state import Call, reach, successor_of
+from telephony_bridge.ami.switchboard import Switchboard
 
 _log = logging.getLogger("telephony_bridge.ami")
 
@@ -40,9 +42,8 @@ class CallTracker:
         self._classify = self.config.classifier().classify
         self._clock = clock
         self._calls: dict[str, Call] = {}
-        self._channels: dict[str, Channel] = {}
-        self._bridges: dict[str, dict[Channel, None]] = {}  # an ordered set, for reproducible choices
-        self._locals: dict[str, Channel] = {}  # a Local half waiting for its twin
+        self._board = Switchboard(self._classify)
+        self._channels = self._board.channels  # by Uniqueid: read on every event
         self._finished: dict[str, float] = {}  # recently ended calls, whose late events are ignored
         self._last_t = 0.0
         self._handlers: dict[str, Callable[[Event], Sequence[CallEvent]]] = {
@@ -114,7 +115,7 @@ class CallTracker:
             return _NOTHING
         call = self._calls.get(linked)
         if call is not None:
-            channel = self._add_channel(call, uid, e.get("Channel", ""))
+            channel = self._board.add(call, uid, e.get("Channel", ""))
             channel.up = e.get("ChannelState") == "6"
             call.last_seen = self._time(e)
         return _NOTHING
@@ -130,36 +131,9 @@ class CallTracker:
         call.raw_caller = as_number(e.get("CallerIDNum"))
         call.raw_dialed = as_number(e.get("Exten"))
         self._calls[uid] = call
-        anchor = self._add_channel(call, uid, name)
+        anchor = self._board.add(call, uid, name)
         anchor.up = e.get("ChannelState") == "6"
         call.anchor = anchor
-
-    def _add_channel(self, call: Call, uid: str, name: str) -> Channel:
-        kind, ext = self._classify(name)
-        channel = Channel(uid, name, kind, ext, call)
-        self._channels[uid] = channel
-        call.channels[uid] = channel
-        if kind == _LOCAL and name[-2:] in (";1", ";2"):
-            key = name[:-2]
-            twin = self._locals.pop(key, None)
-            if twin is None:
-                self._locals[key] = channel
-                channel.local_key = key
-            else:
-                twin.local_key = None
-                channel.twin, twin.twin = twin, channel
-        return channel
-
-    def _drop(self, channel: Channel) -> None:
-        self._channels.pop(channel.uid, None)
-        channel.call.channels.pop(channel.uid, None)
-        if channel.bridge is not None:
-            self._leave(channel)
-        if channel.twin is not None:
-            channel.twin.twin = None
-            channel.twin = None
-        if channel.local_key is not None and self._locals.get(channel.local_key) is channel:
-            del self._locals[channel.local_key]
 
     def _on_newstate(self, e: Event) -> Sequence[CallEvent]:
         channel = self._channels.get(e.get("Uniqueid", ""))
@@ -179,19 +153,14 @@ class CallTracker:
         channel = self._channels.get(e.get("Uniqueid", ""))
         new_name = e.get("Newname")
         if channel is not None and new_name:
-            channel.name = new_name
-            channel.kind, channel.ext = self._classify(new_name)
+            self._board.rename(channel, new_name)
         return _NOTHING
 
     def _on_local_bridge(self, e: Event) -> Sequence[CallEvent]:
         one = self._channels.get(e.get("LocalOneUniqueid", ""))
         two = self._channels.get(e.get("LocalTwoUniqueid", ""))
-        if one is not None and two is not None and one.twin is not two:
-            for half in (one, two):
-                if half.local_key is not None and self._locals.get(half.local_key) is half:
-                    del self._locals[half.local_key]
-                half.local_key = None
-            one.twin, two.twin = two, one
+        if one is not None and two is not None:
+            self._board.pair(one, two)
         return _NOTHING
 
     # -- dialling ------------------------------------------------------------------------------------------
@@ -206,7 +175,7 @@ class CallTracker:
             owner = source.call if source is not None else self._calls.get(e.get("DestLinkedid", ""))
             if owner is None:
                 return _NOTHING
-            dest = self._add_channel(owner, dest_uid, e.get("DestChannel", ""))
+            dest = self._board.add(owner, dest_uid, e.get("DestChannel", ""))
         call = dest.call
         call.last_seen = self._time(e)
         if dest.kind == _ENDPOINT:
@@ -238,13 +207,7 @@ class CallTracker:
             return _NOTHING
         if e.get("ChannelState") == "6":
             channel.up = True
-        if channel.bridge is not None and channel.bridge != bridge_id:
-            self._leave(channel)
-        channel.bridge = bridge_id
-        members = self._bridges.get(bridge_id)
-        if members is None:
-            members = self._bridges[bridge_id] = {}
-        members[channel] = None
+        members = self._board.enter(channel, bridge_id)
         moment = self._time(e)
         published: list[CallEvent] = []
         for call in dict.fromkeys(member.call for member in members):
@@ -257,27 +220,18 @@ class CallTracker:
     def _on_bridge_leave(self, e: Event) -> Sequence[CallEvent]:
         channel = self._channels.get(e.get("Uniqueid", ""))
         if channel is not None and channel.bridge is not None and channel.bridge == e.get("BridgeUniqueid"):
-            self._leave(channel)
+            self._board.leave(channel)
         return _NOTHING
 
     def _on_bridge_destroy(self, e: Event) -> Sequence[CallEvent]:
-        for member in self._bridges.pop(e.get("BridgeUniqueid", ""), {}):
-            member.bridge = None
+        self._board.destroy(e.get("BridgeUniqueid", ""))
         return _NOTHING
-
-    def _leave(self, channel: Channel) -> None:
-        members = self._bridges.get(channel.bridge or "")
-        if members is not None:
-            members.pop(channel, None)
-            if not members:
-                del self._bridges[channel.bridge or ""]
-        channel.bridge = None
 
     def _check_connected(self, call: Call, moment: float) -> CallEvent | None:
         """Answer the call when a seller is first connected to its anchor; later ones are transfers."""
         if call.anchor is None:
             return None
-        sellers, outside_up = reach(call.anchor, self._bridges)
+        sellers, outside_up = reach(call.anchor, self._board.bridges)
         if call.answered_by is None:
             if call.outbound:
                 if not outside_up:
@@ -307,7 +261,7 @@ class CallTracker:
         call = channel.call
         moment = self._time(e)
         call.last_seen = moment
-        self._drop(channel)
+        self._board.drop(channel)
         if channel is not call.anchor:
             return _NOTHING
         if call.anchor_transferred:
@@ -387,7 +341,7 @@ class CallTracker:
     def _finish(self, call: Call, moment: float) -> CallEvent:
         event = build_event(self.config, call, ended_at=moment)
         for channel in list(call.channels.values()):
-            self._drop(channel)
+            self._board.drop(channel)
         self._calls.pop(call.call_id, None)
         self._remember(call.call_id, moment)
         if call.abandoned:

@@ -16,6 +16,8 @@ from crm_core.adapters.database import Database
 from tests.conftest import BACKENDS
 from tests.upgrades import empty_database
 
+pytestmark = pytest.mark.slow  # several `kanbot` processes at once
+
 KANBOT = shutil.which("kanbot", path=str(Path(sys.executable).parent)) or "kanbot"
 PROCESSES = 4
 

@@ -25,6 +25,7 @@ from crm_core.services import Crm
 from tests.cli.support import ALICE, BOB, Kanbot
 from tests.integration.test_ingest_call import call
 from tests.integration.test_recording_carriers import WAV
+from tests.support.databases import POSTGRES_ONLY
 
 MONDAY_7AM = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 KANBOT = Path(sys.executable).with_name("kanbot")
@@ -178,11 +179,11 @@ def tick_together(database_url: str, now: str, cwd: Path, processes: int = 2) ->
     return reports
 
 
+@pytest.mark.slow
+@POSTGRES_ONLY  # SQLite serves one Kanbot process; ticking together is a PostgreSQL setting
 def test_two_processes_ticking_together_send_everything_exactly_once(
     database_url: str, tmp_path: Path
 ) -> None:
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite serves one Kanbot process; ticking together is a PostgreSQL setting")
 
     async def scene(crm: Crm) -> dict[str, Any]:
         await crm.pipelines.seed_defaults()

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # the README's commands, each a `kanbot` process
+
 
 def executable() -> str:
     beside_python = Path(sys.executable).with_name("kanbot")  # the virtualenv's, even when not on PATH

@@ -1,28 +1,22 @@
-"""End-to-end fixtures: the Telegram emulator, Kanbot running against it, and the emulated users."""
+"""End-to-end fixtures: every scenario on both chat runtimes, on a database emptied the quick way.
+
+The emulator (tests/support/fixtures.py), Kanbot running against it and the team's chat
+(tests/support/team.py) are the shared ones."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.emulator import Emulator
 from crm_core.adapters.tables import metadata
-from crm_core.services import Crm
-from tests.e2e.harness import (
-    STRANGER,
-    EmulatedChat,
-    RunningKanbot,
-    seeded_crm,
-    settings_for,
-    team_chat,
-)
+from tests.support.team import chat, crm, guests, kanbot  # noqa: F401  (fixtures, taken by name)
 
 pytestmark = pytest.mark.e2e
 RESTART_SEQUENCES = """
@@ -56,19 +50,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
-@pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator(port=0) as emu:
-        yield emu
-
-
-@pytest.fixture
-async def crm(database_url: str) -> AsyncIterator[Crm]:
-    """The CRM on the bot's database, to check what the bot did (and to set the scene)."""
-    async with seeded_crm(database_url) as crm:
-        yield crm
-
-
 RUNTIMES = ["aiogram", "ptb"]
 
 
@@ -92,19 +73,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
-
-
-@pytest.fixture
-async def kanbot(
-    crm: Crm, database_url: str, emulator: Emulator, runtime: str
-) -> AsyncIterator[RunningKanbot]:
-    running = RunningKanbot(settings_for(database_url, emulator.url, runtime))
-    await running.start()
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
-async def chat(kanbot: RunningKanbot, emulator: Emulator) -> AsyncIterator[EmulatedChat]:
-    async with team_chat(kanbot, emulator.url, (STRANGER, "Eve", "en")) as users:
-        yield users

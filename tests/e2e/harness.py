@@ -376,6 +376,26 @@ def settings_for(database_url: str, emulator_url: str, runtime: str = RUNTIME) -
     )
 
 
+WEBHOOK_PATH = "/telegram/webhook"
+
+
+def webhook_settings(
+    database_url: str, emulator_url: str, *, port: int, secret: str | None, runtime: str = RUNTIME
+) -> Settings:
+    """``settings_for`` in webhook mode: Telegram (the emulator) posts updates to Kanbot's own ``port``."""
+    settings = settings_for(database_url, emulator_url, runtime)
+    settings.telegram = TelegramSettings(
+        _env_file=None,
+        bot_token=TOKEN,
+        telegram_api_url=emulator_url,
+        webhook_url=f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
+        webhook_secret=secret,
+        runtime=runtime,
+    )
+    settings.server = ServerSettings(_env_file=None, http_host="127.0.0.1", http_port=port)
+    return settings
+
+
 @dataclass
 class RunningKanbot:
     """``kanbot run`` in this event loop, against the emulator; restartable like a real process."""

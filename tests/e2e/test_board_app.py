@@ -3,7 +3,6 @@ a mouse and with a finger, moves that land in the database and come back to the 
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,36 +11,20 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.domain.deals import Deal
 from crm_core.domain.users import Role
 from crm_core.services import Crm
 from kanbot.settings import ServerSettings
-from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, RunningKanbot, crm_at, settings_for, team_chat
+from telegram_emulator import Emulator
+from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, RunningKanbot, crm_at, settings_for
+from tests.support.network import free_port
+from tests.support.team import Guest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"  # gitignored
-HAS_CHROMIUM = CHROMIUM.exists()
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 OMAR = 2003
-
-
-def free_port() -> int:
-    """A port for Kanbot's HTTP server: the board's address must be known before it starts."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -125,27 +108,8 @@ async def kanbot(
 
 
 @pytest.fixture
-async def chat(kanbot: RunningKanbot, emulator: Emulator) -> AsyncIterator[EmulatedChat]:
-    async with team_chat(kanbot, emulator.url, (OMAR, "Omar", "ar")) as users:
-        yield users
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    if not HAS_CHROMIUM:
-        pytest.skip("chromium not installed: apt-get install -y chromium fonts-noto-color-emoji")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
-
-
-@pytest.fixture
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
+def guests() -> tuple[Guest, ...]:
+    return ((OMAR, "Omar", "ar"),)
 
 
 async def chat_page(browser: Any, emulator: Emulator, user_id: int, **context: Any) -> Any:

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.services import Crm
 from kanbot.settings import CoreSettings
+from telegram_emulator import Emulator
 from tests.e2e.harness import ALI, BOSS, EmulatedChat, RunningKanbot, settings_for
 from tests.e2e.test_calls import post_call, said_to
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from crm_core.domain.calls import CallOutcome
-from crm_core.domain.deals import EventKind
+from crm_core.domain.history import EventKind
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, EmulatedChat, RunningKanbot
 from tests.e2e.test_calls import post_call, said_to

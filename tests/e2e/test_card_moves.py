@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from bot.core import perform
-from crm_core.domain.deals import Deal, EventKind
+from crm_core.domain.deals import Deal
+from crm_core.domain.history import EventKind
 from crm_core.services import Crm, DealService
 from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, Msg, crm_at
 

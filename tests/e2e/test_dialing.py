@@ -7,25 +7,18 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.domain.calls import CallDirection, CallStatus
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import User
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from telephony_bridge.settings import AmiSettings, DialSettings
-from tests.e2e.harness import ALI, BOSS, EmulatedChat, RunningKanbot, settings_for, team_chat
+from tests.e2e.harness import ALI, BOSS, EmulatedChat, RunningKanbot, settings_for
 from tests.e2e.test_calls import post_call, said_to
+from tests.support.team import Guest
 from tests.telephony.ami.helpers import AMI_SECRET, AMI_USER, FakeAmi
 
 PHONE = "+7 495 123-45-67"
-
-
-@pytest.fixture
-async def fake_ami() -> AsyncIterator[FakeAmi]:
-    server = FakeAmi()
-    await server.start()
-    yield server
-    await server.close()
 
 
 @pytest.fixture
@@ -46,9 +39,8 @@ async def kanbot(
 
 
 @pytest.fixture
-async def chat(kanbot: RunningKanbot, emulator: Emulator) -> AsyncIterator[EmulatedChat]:
-    async with team_chat(kanbot, emulator.url) as users:
-        yield users
+def guests() -> tuple[Guest, ...]:
+    return ()  # the team alone
 
 
 async def open_card(chat: EmulatedChat, user_id: int, title: str) -> int:

@@ -14,19 +14,15 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from tests.e2e.harness import ALI, BOSS, EmulatedChat, seeded_crm
+
+pytestmark = pytest.mark.slow  # the host bot runs as a process of its own
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 HOST_TOKEN = "800001:HOST-bot-token"
 STARTUP_S = 180.0
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator(port=0) as emu:
-        yield emu
 
 
 @pytest.fixture(params=["host_aiogram.py", "host_ptb.py"])

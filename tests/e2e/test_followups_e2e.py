@@ -8,17 +8,17 @@ it cannot tick in between.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.core.widths import too_wide
-from bot.emulator import Emulator
-from crm_core.domain.deals import Deal, EventKind, Priority
+from crm_core.domain.deals import Deal, Priority
+from crm_core.domain.history import EventKind
 from crm_core.domain.users import Role, User
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from tests.e2e.harness import (
     ALI,
     BOSS,
@@ -204,7 +204,7 @@ async def test_the_boss_nudges_the_seller_from_an_escalation_and_the_seller_gets
     [nudge] = await a_message(chat, ALI, "Olga asks you to follow up on this deal")
     assert "Forgotten order" in nudge.text and "Snooze" in " ".join(nudge.button_texts)
     await tick(crm, kanbot, monday + 6 * HOUR)
-    await asyncio.sleep(1.2)
+    await delivered(chat, crm, kanbot)  # what that tick queued has been sent
     assert len(await a_message(chat, BOSS, "Still stale after a reminder")) == 1  # never twice
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm_core.domain.deals import EventKind
+from crm_core.domain.history import EventKind
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, EmulatedChat, visible
 

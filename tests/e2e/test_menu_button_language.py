@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 
 from bot.core.i18n import Tr
-from bot.emulator import Emulator
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from tests.e2e.harness import ALI, MARIA, TOKEN, EmulatedChat, RunningKanbot, settings_for
 
 BOARD_URL = "https://kanbot.example.com/app/board"

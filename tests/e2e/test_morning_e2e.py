@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.domain.tasks import TaskKind
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from tests.e2e.harness import (
     ALI,
     EmulatedChat,

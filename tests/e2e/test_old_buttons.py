@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_core.domain.deals import EventKind
+from crm_core.domain.history import EventKind
 from crm_core.domain.users import Role
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, Msg

@@ -13,11 +13,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.adapters.recording_files import DirectoryFiles
 from crm_core.domain.recordings import RecordingNotice
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from telephony_bridge.recordings.api import CrmRecordings
 from tests.e2e.harness import (
     ALI,

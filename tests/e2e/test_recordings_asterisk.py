@@ -12,27 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.domain.recordings import RecordingState
 from crm_core.domain.users import Role
 from crm_core.services import Crm
 from kanbot.recordings import build_fetchers, recordings_tick
+from telegram_emulator import Emulator
 from telephony_bridge.ami import read_capture
 from telephony_bridge.settings import AmiSettings
-from tests.e2e.harness import MARIA, EmulatedChat, RunningKanbot, b36, settings_for, team_chat
+from tests.e2e.harness import MARIA, EmulatedChat, RunningKanbot, b36, settings_for
+from tests.support.team import Guest
 from tests.telephony.ami.helpers import AMI_SECRET, AMI_USER, DATA, FakeAmi
 
 OMAR = 2003  # extension 201: the one that answers in the capture
 CALL_ID = "1716976800.101"
 WAV = b"RIFF\x24\x10\x00\x00WAVEfmt " + bytes(4096)
-
-
-@pytest.fixture
-async def fake_ami() -> AsyncIterator[FakeAmi]:
-    server = FakeAmi()
-    await server.start()
-    yield server
-    await server.close()
 
 
 @pytest.fixture
@@ -58,9 +51,8 @@ async def kanbot(
 
 
 @pytest.fixture
-async def chat(kanbot: RunningKanbot, emulator: Emulator) -> AsyncIterator[EmulatedChat]:
-    async with team_chat(kanbot, emulator.url, (OMAR, "Omar", "en")) as users:
-        yield users
+def guests() -> tuple[Guest, ...]:
+    return ((OMAR, "Omar", "en"),)
 
 
 async def test_an_answered_asterisk_calls_mixmonitor_file_reaches_its_seller_and_no_colleague(

@@ -15,10 +15,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.emulator import Emulator
 from crm_core.domain.recordings import RecordingState
 from crm_core.services import Crm
 from kanbot.recordings import build_fetchers, recordings_tick
+from telegram_emulator import Emulator
 from telephony_bridge.providers.mango import mango_sign
 from telephony_bridge.settings import CloudPbxSettings, DialSettings
 from tests.e2e.harness import ALI, CALLS_SECRET, EmulatedChat, RunningKanbot, b36, settings_for

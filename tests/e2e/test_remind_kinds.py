@@ -13,9 +13,9 @@ from bot.core import actions as A
 from bot.core.codec import encode
 from bot.core.i18n import Tr
 from bot.core.widths import too_wide
-from bot.emulator import Emulator
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from tests.e2e.harness import (
     ALI,
     MARIA,

@@ -10,8 +10,8 @@ import pytest
 
 from bot.core import actions as A
 from bot.core.codec import encode
-from bot.emulator import Emulator
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from tests.e2e.harness import (
     ALI,
     EmulatedChat,

@@ -1,4 +1,5 @@
-"""Fixtures for the emulator's tests: a running emulator, raw HTTP to both of its sides, real bots."""
+"""Fixtures for the emulator's tests: raw HTTP to both sides of the running emulator (tests/support), real
+bots."""
 
 from __future__ import annotations
 
@@ -10,14 +11,8 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.emulator import Emulator
+from telegram_emulator import Emulator
 from tests.emulator.support import ANN, TOKEN, Telegram
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator() as running:
-        yield running
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 from aiogram import Bot, Dispatcher
 
-from bot.emulator import Emulator
+from telegram_emulator import Emulator
 
 TOKEN = "123456:TEST-token"
 BOT_ID = 123456

@@ -21,7 +21,7 @@ from aiogram.types import (
     WebAppInfo,
 )
 
-from bot.emulator import Emulator
+from telegram_emulator import Emulator
 from tests.emulator.support import ANN, PNG, Telegram, polling
 
 

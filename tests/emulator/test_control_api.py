@@ -7,7 +7,7 @@ import asyncio
 import aiohttp
 from aiohttp import web
 
-from bot.emulator import WORLD_KEY, Emulator
+from telegram_emulator import WORLD_KEY, Emulator
 from tests.emulator.support import ANN, BOB, BOT_ID, Telegram
 
 CARD = {

@@ -6,8 +6,8 @@ import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 
-from bot.emulator.entities import to_html
-from bot.emulator.html_parse import HtmlError, parse_html
+from telegram_emulator.entities import to_html
+from telegram_emulator.html_parse import HtmlError, parse_html
 from tests.emulator.support import ANN, Telegram
 
 

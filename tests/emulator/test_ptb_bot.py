@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.emulator import Emulator
+from telegram_emulator import Emulator
 from tests.emulator.support import ANN, PNG, TOKEN, Telegram
 
 Context = ContextTypes.DEFAULT_TYPE

@@ -10,7 +10,7 @@ import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter, TelegramServerError
 
-from bot.emulator import Emulator
+from telegram_emulator import Emulator
 from tests.emulator.support import ANN, TOKEN, Telegram
 
 CARD = {"inline_keyboard": [[{"text": "Next ▶", "callback_data": "next"}]]}

@@ -33,14 +33,6 @@ def crm_config() -> CrmConfig:
 
 
 @pytest.fixture
-async def fake_ami() -> AsyncIterator[FakeAmi]:
-    server = FakeAmi()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
 async def crm_url(crm: Crm) -> AsyncIterator[str]:
     """The CRM's call endpoints and call-request API, as ``kanbot run`` serves them."""
     app = web.Application()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from crm_core.domain.deals import EventKind
+from crm_core.domain.history import EventKind
 from crm_core.domain.tasks import TaskKind
 from crm_core.ports import FixedClock
 from crm_core.services import Crm

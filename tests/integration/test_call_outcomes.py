@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from crm_core.domain.calls import CallOutcome
-from crm_core.domain.deals import EventKind
 from crm_core.domain.errors import InvalidInput, NotFound
+from crm_core.domain.history import EventKind
 from crm_core.ports import FixedClock
 from crm_core.reports.models import Period
 from crm_core.services import Crm

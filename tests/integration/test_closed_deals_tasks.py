@@ -10,8 +10,8 @@ import pytest
 
 from bot.core.context import ChatSettings
 from bot.core.notify import Notifier
-from crm_core.domain.deals import EventKind
 from crm_core.domain.errors import DealClosed, InvalidInput
+from crm_core.domain.history import EventKind
 from crm_core.domain.notifications import NoteKind, decode_payload
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.ports import FixedClock

@@ -20,19 +20,12 @@ from crm_core.adapters.database import Database, lost_database
 from crm_core.domain.conversations import Dialog
 from crm_core.domain.errors import Unavailable
 from crm_core.services.unit_of_work import saved_changes
-from tests.reliability.faults import TcpProxy
+from tests.support.network import TcpProxy
 
 pytestmark = pytest.mark.parametrize(
     "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
 )
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def proxy(database_url: str) -> AsyncIterator[TcpProxy]:
-    link = await TcpProxy.to(database_url).start()
-    yield link
-    await link.close()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from crm_core.adapters.database import Database
 from crm_core.config import CrmConfig
-from crm_core.domain.deals import EventKind, Priority
+from crm_core.domain.deals import Priority
 from crm_core.domain.errors import (
     Conflict,
     DealClosed,
@@ -20,6 +20,7 @@ from crm_core.domain.errors import (
     ReopensElsewhere,
     StaleVersion,
 )
+from crm_core.domain.history import EventKind
 from crm_core.domain.listing import DealOrder
 from crm_core.domain.notifications import NoteKind
 from crm_core.ports import FixedClock

@@ -11,7 +11,8 @@ import pytest
 from bot.core.context import ChatSettings
 from bot.core.notify import Notifier
 from bot.core.views import View
-from crm_core.domain.deals import Deal, EventKind
+from crm_core.domain.deals import Deal
+from crm_core.domain.history import EventKind
 from crm_core.domain.notifications import NoteKind, decode_payload
 from crm_core.domain.users import Role
 from crm_core.ports import FixedClock

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from crm_core.domain.deals import EventKind
 from crm_core.domain.errors import InvalidInput
+from crm_core.domain.history import EventKind
 from crm_core.services import Crm
 from crm_core.services.funnel import funnel_spec_from_document
 from tests.integration.support import Team, stored

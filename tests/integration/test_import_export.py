@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from crm_core.domain.deals import EventKind, Priority, Source
+from crm_core.domain.deals import Priority, Source
 from crm_core.domain.errors import CrmError, InvalidInput
+from crm_core.domain.history import EventKind
 from crm_core.domain.users import Role
 from crm_core.ports import FixedClock
 from crm_core.services import Crm

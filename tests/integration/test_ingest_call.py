@@ -10,7 +10,8 @@ import pytest
 from crm_core.adapters.database import Database
 from crm_core.config import CreateDealsFrom, CrmConfig
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
-from crm_core.domain.deals import EventKind, Source
+from crm_core.domain.deals import Source
+from crm_core.domain.history import EventKind
 from crm_core.domain.notifications import NoteKind
 from crm_core.domain.tasks import TaskKind
 from crm_core.domain.users import Role

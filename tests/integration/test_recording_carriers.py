@@ -25,9 +25,9 @@ from crm_core.config import CrmConfig
 from crm_core.domain.recordings import RecordingNotice, RecordingState
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
-from kanbot.process import _uploader
 from kanbot.recordings import RecordingsTick, build_fetchers, recording_files, recordings_tick
 from kanbot.settings import CoreSettings, SettingError
+from kanbot.web import _uploader
 from telephony_bridge.recordings.api import (
     META_HEADER,
     UPLOAD_PATH,

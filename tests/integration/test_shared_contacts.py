@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 
 from crm_core.domain.contacts import ContactScope, ContactShared, DealRef
-from crm_core.domain.deals import Deal, EventKind
+from crm_core.domain.deals import Deal
 from crm_core.domain.errors import InvalidInput
+from crm_core.domain.history import EventKind
 from crm_core.services import Crm
 from tests.integration.support import Team, stored
 

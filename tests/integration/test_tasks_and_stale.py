@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm_core.domain.deals import Deal, EventKind
+from crm_core.domain.deals import Deal
 from crm_core.domain.errors import InvalidInput
+from crm_core.domain.history import EventKind
 from crm_core.domain.horizon import MAX_AHEAD
 from crm_core.domain.tasks import TaskKind
 from crm_core.ports import FixedClock

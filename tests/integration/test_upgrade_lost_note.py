@@ -13,7 +13,7 @@ import pytest
 from bot.core.features.cards import event_text
 from bot.core.i18n import Tr
 from crm_core.adapters import migrate
-from crm_core.domain.deals import EventKind
+from crm_core.domain.history import EventKind
 from crm_core.services import Crm
 from tests.conftest import BACKENDS, T0
 from tests.upgrades import empty_database, revision_before, upgrade_old_rows

@@ -1,19 +1,8 @@
-"""Operations tests: real ``kanbot`` processes, their HTTP endpoints, signals, the operator's CLI."""
+"""Operations tests: real ``kanbot`` processes, their HTTP endpoints, signals, the operator's CLI.
+
+``crm`` is the team's CRM of tests/support/team.py; the emulator comes from tests/support/fixtures.py.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from bot.emulator import Emulator
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: takes tens of seconds (deselect with -m 'not slow')")
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator(port=0) as emu:
-        yield emu
+from tests.support.team import crm  # noqa: F401  (a fixture, taken by name)

@@ -7,7 +7,6 @@ import contextlib
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from sqlalchemy import text
 
 from crm_core.adapters.database import Database
 from tests.e2e.harness import TOKEN
+from tests.support.network import free_port
 
 KANBOT = str(Path(sys.executable).parent / "kanbot")
 SECRET = "ops-test-secret_0123456789"
@@ -31,13 +31,6 @@ SECRET = "ops-test-secret_0123456789"
 def plain(text: str) -> str:
     """A message's text without the direction isolates around names and titles (U+2068, U+2069)."""
     return text.replace("\u2068", "").replace("\u2069", "")
-
-
-def free_port() -> int:
-    """A port nothing listens on right now (for a server whose address must be known in advance)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def noon_zone(now: datetime | None = None) -> str:
@@ -289,50 +282,6 @@ async def rows(database_url: str, sql: str, **params: Any) -> list[dict[str, Any
             return [dict(r._mapping) for r in result]
     finally:
         await db.dispose()
-
-
-class TcpRelay:
-    """A TCP hop between Kanbot and its database that a test can cut, as a network outage would."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.port = free_port()
-        self._server: asyncio.Server | None = None
-        self._links: set[asyncio.StreamWriter] = set()
-
-    async def start(self) -> TcpRelay:
-        """Listen (again); harmless while listening."""
-        if self._server is None:
-            self._server = await asyncio.start_server(self._link, "127.0.0.1", self.port)
-        return self
-
-    async def cut(self) -> None:
-        """Refuse new connections and break the open ones."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-        for writer in list(self._links):
-            writer.transport.abort()
-        self._links.clear()
-
-    async def _link(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        try:
-            server_reader, server_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            client_writer.transport.abort()
-            return
-        self._links |= {client_writer, server_writer}
-
-        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(OSError, asyncio.CancelledError):
-                while data := await reader.read(65536):
-                    writer.write(data)
-                    await writer.drain()
-            writer.transport.abort()
-
-        await asyncio.gather(pipe(client_reader, server_writer), pipe(server_reader, client_writer))
-        self._links -= {client_writer, server_writer}
 
 
 @contextlib.asynccontextmanager

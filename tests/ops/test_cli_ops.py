@@ -17,15 +17,17 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from bot.emulator import Emulator
 from bot.settings import NO_WEBHOOK_SECRET
 from crm_core.adapters.database import Database
 from crm_core.services import Crm
 from kanbot.cli import app
 from kanbot.logs import redact
+from telegram_emulator import Emulator
 from telephony_bridge.signing import HEADER, sign
 from tests.e2e.harness import ALI, BOT_ID, CALLS_SECRET, TOKEN, seeded_crm
-from tests.ops.support import SECRET, KanbotProcess, base_env, free_port, schema_behind
+from tests.ops.support import SECRET, KanbotProcess, base_env, schema_behind
+from tests.support.databases import POSTGRES_ONLY, SQLITE_ONLY
+from tests.support.network import free_port
 
 HOOK = "http://127.0.0.1:9/telegram/webhook"  # nothing listens there: Telegram's deliveries fail
 
@@ -294,16 +296,16 @@ def add_deal(database_url: str, title: str) -> None:
     asyncio.run(add())
 
 
-def sqlite_only(database_url: str) -> Path:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("restore is for SQLite files; PostgreSQL uses pg_dump/pg_restore (tested below)")
+def sqlite_file(database_url: str) -> Path:
     return Path(database_url.split("///", 1)[1])
 
 
+# Restore is for SQLite files; PostgreSQL uses pg_dump/pg_restore (tested below).
+@SQLITE_ONLY
 def test_db_backup_then_restore_round_trips_a_sqlite_database(
     kanbot: Any, database_url: str, tmp_path: Path
 ) -> None:
-    live = sqlite_only(database_url)
+    live = sqlite_file(database_url)
     add_deal(database_url, "Kept by the backup")
     backup = tmp_path / "backups" / "kanbot-backup.db"
     made = kanbot("db", "backup", str(backup))
@@ -321,11 +323,12 @@ def test_db_backup_then_restore_round_trips_a_sqlite_database(
     assert kanbot("db", "current").stdout.strip().endswith("(up to date)")
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize("damage", ["garbage", "torn page", "truncated", "not kanbot"])
 def test_db_restore_refuses_a_damaged_file_and_changes_nothing(
     kanbot: Any, database_url: str, tmp_path: Path, damage: str
 ) -> None:
-    live = sqlite_only(database_url)
+    live = sqlite_file(database_url)
     add_deal(database_url, "Still here")
     backup = tmp_path / "backup.db"
     assert kanbot("db", "backup", str(backup)).exit_code == 0
@@ -353,11 +356,10 @@ def test_db_restore_refuses_a_damaged_file_and_changes_nothing(
     assert deal_titles(live) == ["Still here"]
 
 
+@POSTGRES_ONLY
 def test_db_backup_on_postgresql_writes_a_pg_dump_archive(
     kanbot: Any, database_url: str, tmp_path: Path
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the SQLite backup is tested above")
     if shutil.which("pg_dump") is None:
         pytest.skip("pg_dump is not installed here")
     target = tmp_path / "kanbot.dump"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import Emulator
+from telegram_emulator import Emulator
 from tests.ops.support import KanbotProcess, base_env, closed_by_server, dripping, until, wait_for
 
 pytestmark = pytest.mark.slow  # a real process per case, a few seconds to start

@@ -12,17 +12,25 @@ from typing import Any
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy.engine import make_url
 
-from bot.emulator import Emulator
-from bot.settings import TelegramSettings
 from crm_core.services import Crm
-from kanbot.settings import ServerSettings
+from telegram_emulator import Emulator
 from telephony_bridge.signing import HEADER, sign
-from tests.e2e.harness import ALI, BOT_ID, CALLS_SECRET, EmulatedChat, RunningKanbot, seeded_crm, settings_for
-from tests.ops.support import SECRET, TcpRelay, free_port, metric_total, rows, schema_behind, wait_for
+from tests.e2e.harness import (
+    ALI,
+    BOT_ID,
+    CALLS_SECRET,
+    WEBHOOK_PATH,
+    EmulatedChat,
+    RunningKanbot,
+    seeded_crm,
+    webhook_settings,
+)
+from tests.ops.support import SECRET, metric_total, rows, schema_behind, wait_for
+from tests.support.databases import POSTGRES_ONLY
+from tests.support.network import TcpProxy, free_port
 
-WEBHOOK = "/telegram/webhook"
+WEBHOOK = WEBHOOK_PATH
 DOCUMENTED = {
     "kanbot_updates": "counter",
     "kanbot_update_seconds": "histogram",
@@ -40,26 +48,10 @@ DOCUMENTED = {
 
 async def start_kanbot(database_url: str, emulator_url: str, runtime: str = "aiogram") -> RunningKanbot:
     """``kanbot run`` in webhook mode: Telegram (the emulator) posts updates to its own HTTP port."""
-    port = free_port()
-    settings = settings_for(database_url, emulator_url)
-    settings.telegram = TelegramSettings(
-        _env_file=None,
-        bot_token=settings.telegram.bot_token,
-        telegram_api_url=emulator_url,
-        webhook_url=f"http://127.0.0.1:{port}{WEBHOOK}",
-        webhook_secret=SECRET,
-        runtime=runtime,
-    )
-    settings.server = ServerSettings(_env_file=None, http_host="127.0.0.1", http_port=port)
+    settings = webhook_settings(database_url, emulator_url, port=free_port(), secret=SECRET, runtime=runtime)
     kanbot = RunningKanbot(settings)
     await kanbot.start()
     return kanbot
-
-
-@pytest.fixture
-async def crm(database_url: str) -> AsyncIterator[Crm]:
-    async with seeded_crm(database_url) as crm:
-        yield crm
 
 
 @pytest.fixture(params=["aiogram"])
@@ -153,14 +145,12 @@ async def test_readyz_is_ready_on_a_current_schema_and_503_while_a_migration_is_
     assert (await get(kanbot, "/readyz"))[0] == 200
 
 
+@POSTGRES_ONLY  # SQLite is a file in the process: it cannot become unreachable over the network
 async def test_readyz_is_503_while_the_database_is_unreachable_and_200_when_it_is_back(
     database_url: str, emulator: Emulator
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite is a file in the process: it cannot become unreachable over the network")
-    url = make_url(database_url)
-    relay = await TcpRelay(url.host or "127.0.0.1", url.port or 5432).start()
-    relayed = url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
+    relay = await TcpProxy.to(database_url).start()
+    relayed = relay.url_through(database_url)
     async with seeded_crm(database_url):
         kanbot = await start_kanbot(relayed, emulator.url)
         try:
@@ -176,7 +166,7 @@ async def test_readyz_is_503_while_the_database_is_unreachable_and_200_when_it_i
         finally:
             await relay.start()
             await kanbot.stop()
-            await relay.cut()
+            await relay.close()
 
 
 async def _ready(kanbot: RunningKanbot) -> bool:

@@ -9,16 +9,15 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.services import Crm
 from kanbot.cli import launch
-from tests.e2e.harness import ALI, EmulatedChat, seeded_crm
+from telegram_emulator import Emulator
+from tests.e2e.harness import ALI, EmulatedChat
 from tests.ops.support import KanbotProcess, base_env
 
 TOKEN = "123456:TEST-token_for-imports"
@@ -69,12 +68,6 @@ def test_a_runtime_imports_its_own_framework_and_not_the_other(
     )
     assert imports in modules
     assert leaves not in modules
-
-
-@pytest.fixture
-async def crm(database_url: str) -> AsyncIterator[Crm]:
-    async with seeded_crm(database_url) as crm:
-        yield crm
 
 
 @pytest.mark.slow

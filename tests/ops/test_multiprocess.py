@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.domain.users import User
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, Msg, crm_at, seeded_crm
 from tests.ops.support import (
     SECRET,
@@ -35,8 +35,9 @@ from tests.ops.support import (
     rows,
     wait_for,
 )
+from tests.support.databases import POSTGRES_ONLY
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, POSTGRES_ONLY]  # one Kanbot process per SQLite file: several need PostgreSQL
 
 QUIET_MS = 100
 REPLY_S = 120.0  # a bound on a reply's arrival, never a wait: the reply is awaited itself
@@ -156,8 +157,6 @@ async def scene(database_url: str, emulator: Emulator) -> AsyncIterator[Scene]:
     """The team (in the CRM and on Telegram) and its old deals, in place before any Kanbot process
     starts: the first tick finds them all, so what the first plans take in does not depend on when a
     worker ticks while the scene is set, and the plans find their chats."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("one Kanbot process per SQLite file: several processes need PostgreSQL")
     zone = noon_zone()
     async with seeded_crm(database_url) as crm, aiohttp.ClientSession() as http:
         chat = EmulatedChat(emulator.url, http)

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from bot.emulator import Emulator
+from crm_core.domain.deals import Deal
 from crm_core.services import Crm
-from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, seeded_crm
+from telegram_emulator import Emulator
+from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat
 from tests.ops.support import KanbotProcess, base_env, plain, rows, wait_for
 
 pytestmark = pytest.mark.slow  # two real processes per case, each a few seconds to start
@@ -27,36 +27,43 @@ SELLERS = (ALI, MARIA)
 NUDGE = "asks you to follow up on this deal"
 
 
-@pytest.fixture
-async def crm(database_url: str) -> AsyncIterator[Crm]:
-    async with seeded_crm(database_url) as crm:
-        yield crm
-
-
-async def queue_nudges(crm: Crm, per_seller: int) -> list[str]:
-    """The boss nudges every seller about each of their deals: notifications waiting in the outbox."""
-    boss = await crm.users.identify(BOSS)
-    titles = []
+async def sellers_deals(crm: Crm, per_seller: int) -> list[Deal]:
+    """Deals of every seller, made before the work starts: the nudges about them are then quick to queue."""
+    deals = []
     for seller_id in SELLERS:
         seller = await crm.users.identify(seller_id)
         for n in range(per_seller):
-            deal = await crm.deals.create(actor=seller, title=f"Deal {seller_id}-{n}")
-            await crm.followups.nudge(deal_id=deal.id, actor=boss)
-            titles.append(deal.title)
-    return titles
+            deals.append(await crm.deals.create(actor=seller, title=f"Deal {seller_id}-{n}"))
+    return deals
+
+
+async def queue_nudges(crm: Crm, deals: list[Deal]) -> list[str]:
+    """The boss nudges every seller about each of their deals: notifications waiting in the outbox."""
+    boss = await crm.users.identify(BOSS)
+    for deal in deals:
+        await crm.followups.nudge(deal_id=deal.id, actor=boss)
+    return [deal.title for deal in deals]
 
 
 async def find_replies(chat: EmulatedChat, user_id: int, token: str) -> int:
     return sum(f"«{token}»" in plain(m.text) for m in await chat.bot_messages(user_id))
 
 
-@pytest.mark.parametrize("runtime", ["aiogram", "ptb"])
+# The runtime's shutdown does not depend on the database: python-telegram-bot's is checked on SQLite.
+@pytest.mark.parametrize(
+    ("runtime", "database_url"),
+    [
+        ("aiogram", "sqlite"),
+        pytest.param("aiogram", "postgresql", marks=pytest.mark.postgres),
+        ("ptb", "sqlite"),
+    ],
+    indirect=["database_url"],
+)
 async def test_sigterm_mid_work_exits_0_within_ten_seconds_and_a_restart_loses_and_doubles_nothing(
     database_url: str, emulator: Emulator, crm: Crm, tmp_path: Path, runtime: str
 ) -> None:
-    if runtime == "ptb" and not database_url.startswith("sqlite"):
-        pytest.skip("the runtime's shutdown does not depend on the database: SQLite covers it")
     env = base_env(database_url, emulator.url, KANBOT_RUNTIME=runtime)
+    deals = await sellers_deals(crm, per_seller=4)
     first = KanbotProcess("run-1", ["run"], env, tmp_path).start()
     try:
         await first.wait_ready()
@@ -80,7 +87,7 @@ async def test_sigterm_mid_work_exits_0_within_ten_seconds_and_a_restart_loses_a
             # ...while queued notifications go out to a Telegram that answers slowly.
             slow = {"method": "sendMessage", "delay_s": 1, "count": 8}
             await post(http, emulator, "/emulator/faults", slow)
-            titles = await queue_nudges(crm, per_seller=4)
+            titles = await queue_nudges(crm, deals)  # while the handlers wait out their 429s
             await wait_for(
                 lambda: sending_started(database_url, chat, sent_before),
                 timeout_s=20,

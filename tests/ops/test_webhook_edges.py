@@ -12,21 +12,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.emulator import Emulator
-from bot.settings import TelegramSettings
 from crm_core.services import Crm
-from kanbot.settings import ServerSettings
-from tests.e2e.harness import ALI, EmulatedChat, RunningKanbot, seeded_crm, settings_for
-from tests.ops.support import SECRET, free_port, rows
+from telegram_emulator import Emulator
+from tests.e2e.harness import ALI, WEBHOOK_PATH, EmulatedChat, RunningKanbot, webhook_settings
+from tests.ops.support import SECRET, rows
+from tests.support.network import free_port
 
-WEBHOOK = "/telegram/webhook"
+WEBHOOK = WEBHOOK_PATH
 HUGE = 2**70  # Telegram's ids fit in 52 bits
-
-
-@pytest.fixture
-async def crm(database_url: str) -> AsyncIterator[Crm]:
-    async with seeded_crm(database_url) as crm:
-        yield crm
 
 
 @pytest.fixture(params=["aiogram", "ptb"])
@@ -34,17 +27,9 @@ async def kanbot(
     request: pytest.FixtureRequest, crm: Crm, database_url: str, emulator: Emulator
 ) -> AsyncIterator[RunningKanbot]:
     """``kanbot run`` in webhook mode on each runtime: Telegram (here the test) posts to its port."""
-    port = free_port()
-    settings = settings_for(database_url, emulator.url)
-    settings.telegram = TelegramSettings(
-        _env_file=None,
-        bot_token=settings.telegram.bot_token,
-        telegram_api_url=emulator.url,
-        webhook_url=f"http://127.0.0.1:{port}{WEBHOOK}",
-        webhook_secret=SECRET,
-        runtime=request.param,
+    settings = webhook_settings(
+        database_url, emulator.url, port=free_port(), secret=SECRET, runtime=request.param
     )
-    settings.server = ServerSettings(_env_file=None, http_host="127.0.0.1", http_port=port)
     running = RunningKanbot(settings)
     await running.start()
     yield running

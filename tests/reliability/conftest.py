@@ -1,4 +1,5 @@
-"""Reliability fixtures: the emulator and Kanbot as in the e2e tests, and the closing summary.
+"""Reliability fixtures: Kanbot and the team's chat as in the e2e tests (tests/support/team.py), and the
+closing summary.
 
 Tests marked ``reliability`` are the long ones (``make reliability``); they are left out of every run
 whose ``-m`` does not ask for them, whatever else it selects (``-m "not browser"`` included).
@@ -6,21 +7,10 @@ whose ``-m`` does not ask for them, whatever else it selects (``-m "not browser"
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from bot.emulator import Emulator
-from crm_core.services import Crm
-from tests.e2e.harness import (
-    STRANGER,
-    EmulatedChat,
-    RunningKanbot,
-    seeded_crm,
-    settings_for,
-    team_chat,
-)
 from tests.reliability.nothing_lost import TALLY
+from tests.support.team import chat, crm, guests, kanbot, runtime  # noqa: F401  (fixtures, taken by name)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -38,30 +28,3 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("reliability summary")
         for line in TALLY.lines():
             terminalreporter.write_line(line)
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator(port=0) as emu:
-        yield emu
-
-
-@pytest.fixture
-async def crm(database_url: str) -> AsyncIterator[Crm]:
-    """The CRM on the bot's database (a boss and two sellers), to set scenes and check results."""
-    async with seeded_crm(database_url) as crm:
-        yield crm
-
-
-@pytest.fixture
-async def kanbot(crm: Crm, database_url: str, emulator: Emulator) -> AsyncIterator[RunningKanbot]:
-    running = RunningKanbot(settings_for(database_url, emulator.url))
-    await running.start()
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
-async def chat(kanbot: RunningKanbot, emulator: Emulator) -> AsyncIterator[EmulatedChat]:
-    async with team_chat(kanbot, emulator.url, (STRANGER, "Eve", "en")) as users:
-        yield users

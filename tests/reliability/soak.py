@@ -30,13 +30,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.emulator import Emulator
 from crm_core.adapters import migrate
 from crm_core.adapters.database import Database
 from crm_core.config import CrmConfig
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
 from crm_core.domain.users import Role
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from telephony_bridge.signing import HEADER, sign
 from telephony_bridge.spool import encode
 from tests.e2e.harness import BOT_ID, CALLS_SECRET

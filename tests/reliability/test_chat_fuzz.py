@@ -25,7 +25,7 @@ from sqlalchemy import text
 from bot.core import actions, codec
 from bot.core.features.menu import labels
 from bot.core.i18n import Tr
-from crm_core.domain.deals import EventKind
+from crm_core.domain.history import EventKind
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, BOSS, BOT_ID, MARIA, STRANGER, EmulatedChat, RunningKanbot, b36
 from tests.reliability.nothing_lost import (

@@ -13,24 +13,17 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import Emulator
 from crm_core.adapters.database import UnitOfWork
-from crm_core.domain.deals import EventKind
+from crm_core.domain.history import EventKind
 from crm_core.services import Crm, DealService
+from telegram_emulator import Emulator
 from tests.e2e.harness import ALI, BOT_ID, EmulatedChat, RunningKanbot, settings_for
-from tests.reliability.faults import TcpProxy
 from tests.reliability.nothing_lost import TALLY, presses_answered, updates_handled_once
+from tests.support.network import TcpProxy
 
 pytestmark = pytest.mark.parametrize(
     "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
 )
-
-
-@pytest.fixture
-async def proxy(database_url: str) -> AsyncIterator[TcpProxy]:
-    link = await TcpProxy.to(database_url).start()
-    yield link
-    await link.close()
 
 
 @pytest.fixture

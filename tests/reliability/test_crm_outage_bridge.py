@@ -13,16 +13,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.emulator import Emulator
 from crm_core.services import Crm
 from kanbot.settings import ServerSettings
+from telegram_emulator import Emulator
 from telephony_bridge.ami import read_capture, replay
 from telephony_bridge.ami.backoff import Backoff
 from telephony_bridge.ami.bridge import run_bridge
 from telephony_bridge.settings import AmiSettings
 from tests.e2e.harness import CALLS_SECRET, RunningKanbot, settings_for
-from tests.reliability.faults import SQLITE_ONLY, free_port
 from tests.reliability.nothing_lost import TALLY, calls_once
+from tests.support.databases import SQLITE_ONLY
+from tests.support.network import free_port
 from tests.telephony.ami.helpers import AMI_SECRET, AMI_USER, DATA, FakeAmi
 
 QUICK_GONE_S, QUICK_RATE = 4.0, 5.0  # calls a second while the CRM is away
@@ -53,14 +54,6 @@ def synthetic_calls(start: int, count: int, at: int) -> Iterator[list[dict[str, 
             base | {"Event": "Newchannel", "ChannelState": "0", "Timestamp": f"{moment}.0"},
             base | {"Event": "Hangup", "Cause": "16", "Timestamp": f"{moment + 5}.0"},
         ]
-
-
-@pytest.fixture
-async def fake_ami() -> AsyncIterator[FakeAmi]:
-    server = FakeAmi()
-    await server.start()
-    yield server
-    await server.close()
 
 
 @pytest.fixture

@@ -27,11 +27,11 @@ from sqlalchemy import text
 from bot.core import chat as chat_core
 from bot.core.notify import Notifier
 from bot.core.perform import PRESS_PATIENCE_S
-from bot.emulator import Emulator
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
-from crm_core.domain.deals import EventKind
 from crm_core.domain.errors import Unavailable
+from crm_core.domain.history import EventKind
 from crm_core.services import Crm, DealService
+from telegram_emulator import Emulator
 from telephony_bridge.ami.backoff import Backoff
 from telephony_bridge.ami.sender import CallSender
 from telephony_bridge.signing import HEADER, sign
@@ -48,7 +48,7 @@ from tests.e2e.harness import (
     RunningKanbot,
     settings_for,
 )
-from tests.reliability.faults import SQLITE_ONLY, SqliteWriteLock, TcpProxy
+from tests.reliability.faults import SqliteWriteLock
 from tests.reliability.nothing_lost import (
     TALLY,
     calls_once,
@@ -58,6 +58,8 @@ from tests.reliability.nothing_lost import (
     presses_answered,
     updates_handled_once,
 )
+from tests.support.databases import SQLITE_ONLY
+from tests.support.network import TcpProxy
 from tests.webapp.support import telegram_init_data
 
 QUICK_OUTAGE_S = 5.0

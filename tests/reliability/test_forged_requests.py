@@ -22,20 +22,19 @@ import pytest
 from aiohttp import web
 from sqlalchemy import text
 
-from bot.emulator import Emulator
-from bot.settings import TelegramSettings
 from bot.webapp import initdata
 from bot.webapp.api import webapp_routes
 from crm_core.services import Crm
-from kanbot.settings import ServerSettings
+from telegram_emulator import Emulator
 from telephony_bridge import signing
 from telephony_bridge.http import create_app
 from telephony_bridge.providers import mango, twilio, zadarma
 from telephony_bridge.settings import CloudPbxSettings
-from tests.e2e.harness import ALI, RunningKanbot, settings_for
-from tests.reliability.faults import SQLITE_ONLY, free_port
+from tests.e2e.harness import ALI, RunningKanbot, webhook_settings
 from tests.reliability.nothing_lost import TALLY, calls_once
 from tests.reliability.rawhttp import RawAnswer, raw_request
+from tests.support.databases import SQLITE_ONLY
+from tests.support.network import free_port
 from tests.webapp.support import telegram_init_data
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "webhooks"
@@ -521,16 +520,9 @@ async def webhook(request: pytest.FixtureRequest, crm: Crm, database_url: str) -
     """``kanbot run`` in webhook mode on each runtime, Telegram being the emulator."""
     async with Emulator(port=0) as emulator:
         port = free_port()
-        settings = settings_for(database_url, emulator.url)
-        settings.telegram = TelegramSettings(
-            _env_file=None,
-            bot_token=settings.telegram.bot_token,
-            telegram_api_url=emulator.url,
-            webhook_url=f"http://127.0.0.1:{port}/telegram/webhook",
-            webhook_secret=WEBHOOK_SECRET,
-            runtime=request.param,
+        settings = webhook_settings(
+            database_url, emulator.url, port=port, secret=WEBHOOK_SECRET, runtime=request.param
         )
-        settings.server = ServerSettings(_env_file=None, http_host="127.0.0.1", http_port=port)
         kanbot = RunningKanbot(settings)
         await kanbot.start()
         try:

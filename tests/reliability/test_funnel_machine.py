@@ -40,7 +40,7 @@ from hypothesis.stateful import (
 
 from crm_core.adapters.database import Database
 from crm_core.config import CrmConfig
-from crm_core.domain.deals import Deal, DealEvent, EventKind, Priority
+from crm_core.domain.deals import Deal, Priority
 from crm_core.domain.errors import (
     Conflict,
     CrmError,
@@ -52,6 +52,7 @@ from crm_core.domain.errors import (
     StaleVersion,
 )
 from crm_core.domain.funnel import Pipeline, Stage, StageKind
+from crm_core.domain.history import DealEvent, EventKind
 from crm_core.domain.users import Role, User
 from crm_core.services import Crm
 from tests.conftest import T0, _truncate

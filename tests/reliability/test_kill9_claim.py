@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 
-from crm_core.domain.deals import EventKind
+from crm_core.domain.history import EventKind
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, BOT_ID, EmulatedChat, RunningKanbot
 from tests.reliability.nothing_lost import TALLY, presses_answered, updates_handled_once

@@ -20,15 +20,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.emulator import Emulator
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from telephony_bridge.signing import HEADER, sign
 from telephony_bridge.spool import encode
 from tests.e2e.harness import CALLS_SECRET
 from tests.ops.support import KanbotProcess, base_env
-from tests.reliability.faults import SQLITE_ONLY
 from tests.reliability.nothing_lost import TALLY, calls_once
+from tests.support.databases import SQLITE_ONLY
 
 QUICK_KILLS = 2
 LONG_KILLS = int(os.environ.get("KANBOT_KILLS", "20"))

@@ -36,7 +36,7 @@ from crm_core.adapters.recording_files import DirectoryFiles
 from crm_core.config import CrmConfig
 from crm_core.domain.users import Role
 from crm_core.services import Crm
-from kanbot.process import telephony_routes
+from kanbot.web import telephony_routes
 from telephony_bridge.providers.openapi import CALLS_PATH, OPENAPI_PATH, RECORDINGS_PATH
 from telephony_bridge.recordings.api import META_HEADER
 from telephony_bridge.settings import CloudPbxSettings

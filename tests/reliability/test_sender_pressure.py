@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.core.pace import StrangerBudget
-from bot.emulator import Emulator
 from crm_core.services import Crm
+from telegram_emulator import Emulator
 from tests.e2e.harness import ALI, BOT_ID, EmulatedChat, RunningKanbot, settings_for
-from tests.reliability.faults import SQLITE_ONLY
 from tests.reliability.nothing_lost import TALLY, presses_answered, updates_handled_once
+from tests.support.databases import SQLITE_ONLY
 
 FLOOD = 240  # strangers writing /start at once
 BURST = 5  # the strangers' budget in this test: five replies, hardly any more

@@ -13,8 +13,8 @@ from sqlalchemy import text
 
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, RunningKanbot, crm_at
-from tests.reliability.faults import SQLITE_ONLY
 from tests.reliability.nothing_lost import TALLY, delivered_once, outbox_settled, reminders_once
+from tests.support.databases import SQLITE_ONLY
 
 QUICK_HANG_S, LONG_HANG_S = 3.0, 10.0
 

@@ -22,18 +22,25 @@ from sqlalchemy import text
 
 from bot.core import actions as A
 from bot.core.codec import encode
-from bot.emulator import Emulator
-from bot.settings import NO_WEBHOOK_SECRET, MissingWebhookSecret, TelegramSettings
+from bot.settings import NO_WEBHOOK_SECRET, MissingWebhookSecret
 from crm_core.services import Crm
 from kanbot.runtimes import make_runtime
-from kanbot.settings import ServerSettings
-from tests.e2e.harness import BOSS, TOKEN, EmulatedChat, RunningKanbot, settings_for
-from tests.reliability.faults import SQLITE_ONLY, free_port
+from telegram_emulator import Emulator
+from tests.e2e.harness import (
+    BOSS,
+    TOKEN,
+    WEBHOOK_PATH,
+    EmulatedChat,
+    RunningKanbot,
+    webhook_settings,
+)
 from tests.reliability.nothing_lost import TALLY
 from tests.reliability.rawhttp import raw_request
+from tests.support.databases import SQLITE_ONLY
+from tests.support.network import free_port
 
 OUTSIDER = 9002
-WEBHOOK = "/telegram/webhook"
+WEBHOOK = WEBHOOK_PATH
 SECRET = "takeover-test-webhook-secret"
 RUNTIMES = pytest.mark.parametrize("runtime", ["aiogram", "ptb"])
 
@@ -87,21 +94,6 @@ async def post(port: int, update: dict[str, Any], secret: str | None) -> int | N
     return answer.status
 
 
-def webhook_settings(database_url: str, emulator_url: str, runtime: str, secret: str | None) -> Any:
-    port = free_port()
-    settings = settings_for(database_url, emulator_url, runtime=runtime)
-    settings.telegram = TelegramSettings(
-        _env_file=None,
-        bot_token=TOKEN,
-        telegram_api_url=emulator_url,
-        webhook_url=f"http://127.0.0.1:{port}{WEBHOOK}",
-        webhook_secret=secret,
-        runtime=runtime,
-    )
-    settings.server = ServerSettings(_env_file=None, http_host="127.0.0.1", http_port=port)
-    return settings
-
-
 @pytest.fixture
 async def outsider(emulator: Emulator) -> AsyncIterator[EmulatedChat]:
     """The emulated Telegram, where the outsider and the boss have their chats with the bot."""
@@ -122,7 +114,7 @@ async def invitations(crm: Crm) -> int:
 async def test_an_outsider_posting_a_bosss_updates_to_a_webhook_without_a_secret_gets_nothing(
     runtime: str, crm: Crm, database_url: str, emulator: Emulator, outsider: EmulatedChat
 ) -> None:
-    settings = webhook_settings(database_url, emulator.url, runtime, secret=None)
+    settings = webhook_settings(database_url, emulator.url, port=free_port(), secret=None, runtime=runtime)
     kanbot = RunningKanbot(settings)
     refusal: str | None = None
     try:
@@ -155,7 +147,7 @@ async def test_an_update_whose_private_chat_is_not_its_sender_is_refused_even_wi
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Defence in depth: with the secret leaked, the forged updates still reach nobody and change nothing."""
-    settings = webhook_settings(database_url, emulator.url, runtime, secret=SECRET)
+    settings = webhook_settings(database_url, emulator.url, port=free_port(), secret=SECRET, runtime=runtime)
     kanbot = RunningKanbot(settings)
     await kanbot.start()
     caplog.set_level(logging.INFO)

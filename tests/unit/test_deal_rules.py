@@ -8,9 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from crm_core.domain.deals import Actor, Deal, EventKind, Priority
+from crm_core.domain.deals import Deal, Priority
 from crm_core.domain.errors import DealClosed, InvalidInput, ReopensElsewhere
 from crm_core.domain.funnel import DEFAULT_FUNNEL, Pipeline, Stage, StageKind
+from crm_core.domain.history import Actor, EventKind
 from crm_core.domain.users import Role, User
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from crm_core.domain.deals import Actor, Deal, EventKind, Source
+from crm_core.domain.deals import Deal, Source
 from crm_core.domain.errors import InvalidInput, Why
 from crm_core.domain.funnel import DEFAULT_FUNNEL, Pipeline, Stage
+from crm_core.domain.history import Actor, EventKind
 from crm_core.domain.users import Role, User
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -9,8 +9,8 @@ import pytest
 
 from bot.core.features.cards import event_text, task_words
 from bot.core.i18n import Tr
-from crm_core.domain.deals import DealEvent, EventKind
 from crm_core.domain.errors import InvalidInput
+from crm_core.domain.history import DealEvent, EventKind
 from crm_core.domain.tasks import TaskKind, valid_task_text
 
 AT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)

@@ -26,7 +26,7 @@ from crm_core.domain.deals import Priority
 from crm_core.domain.errors import Why
 from crm_core.domain.funnel import DEFAULT_FUNNEL, DEFAULT_LOST_REASONS
 from crm_core.domain.values import parse_amount
-from crm_core.services.deals import EDITABLE
+from crm_core.services.deal_edits import EDITABLE
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = LOCALES_DIR / "messages.pot"

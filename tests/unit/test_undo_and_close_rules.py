@@ -10,8 +10,9 @@ from datetime import timedelta
 
 import pytest
 
-from crm_core.domain.deals import UNDO_WINDOW, Actor, Deal, DealEvent, EventKind, last_undoable
+from crm_core.domain.deals import UNDO_WINDOW, Deal
 from crm_core.domain.errors import InvalidInput
+from crm_core.domain.history import Actor, DealEvent, EventKind, last_undoable
 from crm_core.domain.tasks import Task, TaskKind
 from tests.unit.test_deal_rules import ALICE, PIPELINE, T0, a_deal
 

@@ -10,8 +10,8 @@ import pytest
 
 from bot.core.i18n import Tr
 from bot.webapp.api import refusal
-from crm_core.domain.deals import EventKind
 from crm_core.domain.errors import Unavailable
+from crm_core.domain.history import EventKind
 from crm_core.domain.notifications import NoteKind
 from tests.conftest import T0
 from tests.webapp.board_support import (

@@ -11,8 +11,8 @@ from urllib.parse import parse_qsl, urlsplit
 import aiohttp
 import pytest
 
-from bot.emulator import Emulator
 from bot.webapp.initdata import InvalidInitData, validate
+from telegram_emulator import Emulator
 
 TOKEN = "123456:TEST-token"
 ANN = 1001

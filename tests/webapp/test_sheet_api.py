@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from crm_core.domain.deals import Deal, EventKind
+from crm_core.domain.deals import Deal
+from crm_core.domain.history import EventKind
 from tests.webapp.board_support import ALI, BOSS, MARIA, OMAR, Board, post, stage_id
 
 

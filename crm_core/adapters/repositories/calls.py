@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crm_core.adapters.repositories.deals import deal_select, deals_from_rows, owners
+from crm_core.adapters.repositories.deal_rows import deal_select, deals_from_rows, owners
 from crm_core.adapters.tables import call_seals, calls, contacts, deals, stages, tasks
 from crm_core.domain.calls import (
     CallDirection,
@@ -27,7 +27,7 @@ from crm_core.domain.calls import (
     CallStatus,
     StoredSeal,
 )
-from crm_core.domain.deals import Contact
+from crm_core.domain.contacts import Contact
 
 
 def _record(row: Row[Any]) -> CallRecord:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, column, func, or_, select, table, text, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crm_core.adapters.repositories.deals import deal_select, deals_from_rows, owned_open, visible_to
+from crm_core.adapters.repositories.deal_rows import deal_select, deals_from_rows, owned_open, visible_to
 from crm_core.adapters.tables import contacts, deal_counts, deals, stages
 from crm_core.domain.deals import Deal
 from crm_core.domain.funnel import StageKind

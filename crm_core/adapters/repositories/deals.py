@@ -1,158 +1,27 @@
-"""Deals, contacts and deal history. Deal queries go through ``visible_to``: access is a query scope."""
+"""Deals: stored with their version checked, and the lists of them the services ask for."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Row,
-    Select,
-    and_,
-    bindparam,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crm_core.adapters.repositories.funnel import stage_from_row
-from crm_core.adapters.tables import contacts, deal_events, deals, stages, tasks, users
-from crm_core.domain.deals import STAGE_EVENTS, Contact, Deal, DealEvent, EventKind, Priority, Source
-from crm_core.domain.errors import DealNotFound, InvalidInput, StaleVersion, Why
-from crm_core.domain.funnel import Stage, StageKind
+from crm_core.adapters.repositories.deal_rows import (
+    deal_from_row,
+    deal_select,
+    deals_from_rows,
+    is_open,
+    owned_open,
+    visible_to,
+)
+from crm_core.adapters.tables import deals, stages, tasks
+from crm_core.domain.deals import Deal
+from crm_core.domain.errors import DealNotFound, StaleVersion
 from crm_core.domain.listing import DealOrder, Page
-from crm_core.domain.phones import digits_of
-from crm_core.domain.users import Role, User
+from crm_core.domain.users import User
 from crm_core.domain.values import search_key
-
-owners = users.alias("owner")
-actors = users.alias("actor")
-
-_COLUMNS: tuple[Any, ...] = (
-    deals,
-    *(c.label(f"st_{c.name}") for c in stages.c),
-    *(
-        owners.c[name].label(f"owner_{name}")
-        for name in ("telegram_id", "name", "role", "timezone", "locale", "active", "blocked_bot")
-    ),
-    contacts.c.name.label("contact_name"),
-    contacts.c.phone.label("contact_phone"),
-    contacts.c.company.label("contact_company"),
-)
-_FROM = (
-    deals.join(stages, stages.c.id == deals.c.stage_id)
-    .outerjoin(owners, owners.c.id == deals.c.owner_id)
-    .outerjoin(contacts, contacts.c.id == deals.c.contact_id)
-)
-
-
-def visible_to(stmt: Select[Any], viewer: User) -> Select[Any]:
-    """Bosses see every deal; sellers their own and the unassigned ones in the inbox."""
-    if viewer.is_boss:
-        return stmt
-    return stmt.where(
-        or_(
-            deals.c.owner_id == viewer.id,
-            and_(deals.c.owner_id.is_(None), stages.c.kind == StageKind.INBOX.value),
-        )
-    )
-
-
-def is_open() -> ColumnElement[bool]:
-    """An open deal: neither won nor lost (its stage is the inbox or an open one)."""
-    return deals.c.closed_at.is_(None)
-
-
-def owned_open(owner_id: int) -> ColumnElement[bool]:
-    """Someone's "my open deals": open and owned by ``owner_id`` — the one definition that /deals, the
-    board, the Mini App, /team, the digest, the reports and the CLI all count by. The unassigned inbox
-    is nobody's: a seller sees it and may take from it, but it is shown apart, never counted as theirs."""
-    return and_(deals.c.owner_id == owner_id, is_open())
-
-
-def deal_select() -> Select[Any]:
-    return select(*_COLUMNS).select_from(_FROM)
-
-
-_AT = {name: index for index, name in enumerate(deal_select().selected_columns.keys())}
-_SOURCES, _PRIORITIES, _ROLES = (
-    {s.value: s for s in Source},
-    {p.value: p for p in Priority},
-    {r.value: r for r in Role},
-)
-
-
-@dataclass(slots=True)
-class _Shared:
-    """What the rows of one result have in common: their stages (frozen) and their owners."""
-
-    stages: dict[int, Stage] = field(default_factory=dict)
-    owners: dict[int, User] = field(default_factory=dict)
-
-
-def deal_from_row(row: Row[Any], shared: _Shared | None = None) -> Deal:
-    """The deal in a ``deal_select`` row, read by position (a list of thousands is read in a hot loop)."""
-    shared = shared or _Shared()
-    v, at = tuple(row), _AT
-    stage = shared.stages.get(v[at["stage_id"]])
-    if stage is None:
-        stage = shared.stages[v[at["stage_id"]]] = stage_from_row(row, "st_")
-    owner_id = v[at["owner_id"]]
-    owner = shared.owners.get(owner_id) if owner_id is not None else None
-    if owner is None and owner_id is not None:
-        owner = shared.owners[owner_id] = User(
-            id=owner_id,
-            telegram_id=v[at["owner_telegram_id"]],
-            name=v[at["owner_name"]],
-            role=_ROLES[v[at["owner_role"]]],
-            timezone=v[at["owner_timezone"]],
-            locale=v[at["owner_locale"]],
-            active=v[at["owner_active"]],
-            blocked_bot=v[at["owner_blocked_bot"]],
-        )
-    contact_id = v[at["contact_id"]]
-    contact = None
-    if contact_id is not None:
-        contact = Contact(
-            id=contact_id,
-            name=v[at["contact_name"]],
-            phone=v[at["contact_phone"]],
-            company=v[at["contact_company"]],
-        )
-    return Deal(
-        id=v[at["id"]],
-        pipeline_id=v[at["pipeline_id"]],
-        title=v[at["title"]],
-        stage=stage,
-        currency=v[at["currency"]],
-        created_at=v[at["created_at"]],
-        stage_entered_at=v[at["stage_entered_at"]],
-        last_activity_at=v[at["last_activity_at"]],
-        source=_SOURCES[v[at["source"]]],
-        priority=_PRIORITIES[v[at["priority"]]],
-        amount=v[at["amount"]],
-        contact=contact,
-        owner=owner,
-        closed_at=v[at["closed_at"]],
-        lost_reason=v[at["lost_reason"]],
-        lost_note=v[at["lost_note"]],
-        snoozed_until=v[at["snoozed_until"]],
-        version=v[at["version"]],
-        follow_up_due_at=v[at["follow_up_due_at"]],
-        closed_from_stage_id=v[at["closed_from_stage_id"]],
-    )
-
-
-def deals_from_rows(rows: Iterable[Row[Any]]) -> list[Deal]:
-    """The deals of one result; deals with the same owner share one ``User``."""
-    shared = _Shared()
-    return [deal_from_row(row, shared) for row in rows]
 
 
 def follow_up_due(deal: Deal, latest_open_task_due: datetime | None) -> datetime | None:
@@ -399,130 +268,3 @@ class DealRepository:
         if limit is not None:
             stmt = stmt.limit(limit)
         return deals_from_rows(await self.conn.execute(stmt))
-
-
-class ContactRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
-
-    async def by_phone(self, phone: str) -> Contact | None:
-        row = (await self.conn.execute(select(contacts).where(contacts.c.phone == phone))).first()
-        return Contact(id=row.id, name=row.name, phone=row.phone, company=row.company) if row else None
-
-    async def add(self, *, name: str | None, phone: str | None, company: str | None, at: datetime) -> Contact:
-        if name is not None and len(name) > 100:
-            raise InvalidInput("contact name", name, Why.TOO_LONG, most=100)
-        result = await self.conn.execute(
-            insert(contacts).values(
-                name=name,
-                name_key=search_key(name)[:100] if name else None,
-                phone=phone,
-                phone_rev=digits_of(phone)[::-1] if phone else None,
-                company=company,
-                created_at=at,
-            )
-        )
-        return Contact(id=int(result.inserted_primary_key[0]), name=name, phone=phone, company=company)  # type: ignore[index]
-
-    async def save(self, contact: Contact) -> None:
-        await self.conn.execute(
-            update(contacts)
-            .where(contacts.c.id == contact.id)
-            .values(
-                name=contact.name,
-                name_key=search_key(contact.name)[:100] if contact.name else None,
-                phone=contact.phone,
-                phone_rev=digits_of(contact.phone)[::-1] if contact.phone else None,
-                company=contact.company,
-            )
-        )
-
-
-class EventRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
-
-    async def add(self, *events: DealEvent) -> None:
-        if not events:
-            return
-        await self.conn.execute(
-            insert(deal_events),
-            [
-                {
-                    "deal_id": e.deal_id,
-                    "kind": e.kind.value,
-                    "at": e.at,
-                    "actor_id": e.actor_id,
-                    "actor_system": e.actor_system,
-                    "from_stage_id": e.from_stage_id,
-                    "to_stage_id": e.to_stage_id,
-                    "data": e.data,
-                    "undoes_event_id": e.undoes_id,
-                }
-                for e in events
-            ],
-        )
-
-    async def history(
-        self, deal_id: int, *, limit: int | None = None, newest_first: bool = False
-    ) -> list[DealEvent]:
-        order = (
-            (deal_events.c.at.desc(), deal_events.c.id.desc())
-            if newest_first
-            else (deal_events.c.at, deal_events.c.id)
-        )
-        stmt = (
-            select(deal_events, actors.c.name.label("actor_name"))
-            .select_from(deal_events.outerjoin(actors, actors.c.id == deal_events.c.actor_id))
-            .where(deal_events.c.deal_id == deal_id)
-            .order_by(*order)
-        )
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        return [_event_from_row(r) for r in await self.conn.execute(stmt)]
-
-    async def stage_history(self, deal_id: int) -> list[DealEvent]:
-        """The deal's stage events (created, moved, won, lost, reopened), oldest first."""
-        rows = await self.conn.execute(
-            _STAGE_HISTORY, {"deal_id": deal_id, "kinds": [k.value for k in STAGE_EVENTS]}
-        )
-        return [_event_from_row(r) for r in rows]
-
-    async def last_of(self, deal_id: int, kinds: Sequence[EventKind]) -> DealEvent | None:
-        row = (
-            await self.conn.execute(
-                select(deal_events, actors.c.name.label("actor_name"))
-                .select_from(deal_events.outerjoin(actors, actors.c.id == deal_events.c.actor_id))
-                .where(deal_events.c.deal_id == deal_id, deal_events.c.kind.in_([k.value for k in kinds]))
-                .order_by(deal_events.c.at.desc(), deal_events.c.id.desc())
-                .limit(1)
-            )
-        ).first()
-        return _event_from_row(row) if row else None
-
-
-def _event_from_row(row: Row[Any]) -> DealEvent:
-    return DealEvent(
-        id=row.id,
-        deal_id=row.deal_id,
-        kind=EventKind(row.kind),
-        at=row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC),
-        actor_id=row.actor_id,
-        actor_system=row.actor_system,
-        from_stage_id=row.from_stage_id,
-        to_stage_id=row.to_stage_id,
-        data=dict(row.data or {}),
-        actor_name=row.actor_name,
-        undoes_id=row.undoes_event_id,
-    )
-
-
-_STAGE_HISTORY = (
-    select(deal_events, actors.c.name.label("actor_name"))
-    .select_from(deal_events.outerjoin(actors, actors.c.id == deal_events.c.actor_id))
-    .where(
-        deal_events.c.deal_id == bindparam("deal_id"),
-        deal_events.c.kind.in_(bindparam("kinds", expanding=True)),
-    )
-    .order_by(deal_events.c.at, deal_events.c.id)
-)

@@ -22,12 +22,12 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.repositories import call_reports
-from crm_core.adapters.repositories.deals import is_open
+from crm_core.adapters.repositories.deal_rows import is_open
 from crm_core.adapters.sqlfunc import epoch_seconds
 from crm_core.adapters.tables import deal_events, deals, stages
 from crm_core.adapters.types import Money
-from crm_core.domain.deals import STAGE_EVENTS, EventKind
 from crm_core.domain.funnel import StageKind
+from crm_core.domain.history import STAGE_EVENTS, EventKind
 
 STAGE_EVENT_KINDS = [k.value for k in STAGE_EVENTS]
 CLOSING_KINDS = [EventKind.WON.value, EventKind.LOST.value]

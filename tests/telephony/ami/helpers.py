@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -304,13 +303,6 @@ class TestCrm:
             self.accepted.append(call)
         answer = {"call_id": call["call_id"], "deal_id": 1, "created": not duplicate, "duplicate": duplicate}
         return web.json_response(answer, status=202)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Collector:

@@ -12,8 +12,9 @@ from telephony_bridge.ami import read_capture
 from telephony_bridge.ami.backoff import Backoff
 from telephony_bridge.ami.listener import AmiListener
 from telephony_bridge.settings import AmiSettings
+from tests.support.network import free_port
 
-from .helpers import AMI_SECRET, AMI_USER, DATA, Collector, FakeAmi, eventually, expected_for, free_port
+from .helpers import AMI_SECRET, AMI_USER, DATA, Collector, FakeAmi, eventually, expected_for
 
 FAST = {
     "backoff": Backoff(initial_s=0.01, max_s=0.05, jitter=0.0),
