@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from bot.core import actions, features
 from bot.core.chat import ChatCore
 from bot.core.context import ChatSettings
 from bot.core.events import Event
-from bot.core.notify import Notifier
+from bot.core.notify import Notifier, note_renderers
 from bot.delivery import Limits, OutboxDelivery
 from bot.runtime import Runtime
 from bot.webapp.menu import board_app_url
@@ -116,10 +117,12 @@ async def build(
             chat_settings = ChatSettings(
                 bot_username=identity.username, bot_id=identity.id, board_app_url=board_url(settings)
             )
-            chat = ChatCore(crm, chat_settings)
+            # the chat's three registries, filled here and nowhere else: its features (commands,
+            # buttons, dialog steps), the button actions they read back, and the notifications' renderers
+            chat = ChatCore(crm, chat_settings, routers=features.routers(), button_codec=actions.codec())
             delivery = OutboxDelivery(
                 crm,
-                Notifier(crm, chat_settings),
+                Notifier(crm, chat_settings, renderers=note_renderers()),
                 runtime.messenger,
                 limits=Limits(per_second=settings.telegram.outbox_per_second),
             )

@@ -21,9 +21,9 @@ from bot.core.renderers import Outgoing, Renderers, Rendering
 from bot.core.views import Button, View
 from bot.core.widths import room, shorten
 from crm_core.domain import notifications as notes
-from crm_core.domain.deals import EventKind
 from crm_core.domain.errors import NotFound
 from crm_core.domain.funnel import StageKind
+from crm_core.domain.history import EventKind
 from crm_core.domain.phones import pretty as pretty_phone
 from crm_core.domain.users import User
 from crm_core.services import Crm

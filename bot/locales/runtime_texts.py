@@ -19,7 +19,7 @@ PERIODS = [N_("Today"), N_("7 days"), N_("30 days"), N_("Quarter")]
 # crm_core.domain.deals.Priority: shown on the card, the priority buttons and in the history.
 PRIORITIES = [N_("low"), N_("normal"), N_("high")]
 
-# crm_core.services.deals.EDITABLE: the field of an edit in the deal's history ("title: A → B").
+# crm_core.services.deal_edits.EDITABLE: the field of an edit in the deal's history ("title: A → B").
 EDITED_FIELDS = [
     N_("title"),
     N_("amount"),

@@ -9,8 +9,9 @@ from typing import Any
 from bot.core.features.cards import event_text, stage_label, stage_name, task_text
 from bot.core.i18n import Tr
 from bot.webapp.texts import plain
-from crm_core.domain.deals import Deal, DealEvent
+from crm_core.domain.deals import Deal
 from crm_core.domain.funnel import Pipeline, Stage
+from crm_core.domain.history import DealEvent
 from crm_core.domain.phones import pretty as pretty_phone
 from crm_core.domain.users import User
 from crm_core.services.deals import DealDetails

@@ -14,12 +14,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from crm_core.domain.contacts import Contact as Contact
+from crm_core.domain.contacts import Contact
 from crm_core.domain.errors import DealClosed, InvalidInput, ReopensElsewhere, Why
 from crm_core.domain.funnel import Pipeline, Stage, StageKind
-from crm_core.domain.history import Actor as Actor
-from crm_core.domain.history import DealEvent as DealEvent
-from crm_core.domain.history import EventKind as EventKind
+from crm_core.domain.history import Actor, DealEvent, EventKind
 from crm_core.domain.horizon import within_horizon
 from crm_core.domain.tasks import Task
 from crm_core.domain.users import User

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from crm_core.domain.deals import Deal, DealEvent
+from crm_core.domain.deals import Deal
+from crm_core.domain.history import DealEvent
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import User
 from crm_core.domain.values import format_amount

@@ -18,10 +18,11 @@ from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
 from bot.core.when import EPOCH, PassedDate
 from crm_core.domain.conversations import Dialog
-from crm_core.domain.deals import MAX_LOST_NOTE, Deal, DealEvent
+from crm_core.domain.deals import MAX_LOST_NOTE, Deal
 from crm_core.domain.errors import InvalidInput, StaleVersion, Why
 from crm_core.domain.funnel import OTHER_REASON as OTHER
 from crm_core.domain.funnel import StageKind
+from crm_core.domain.history import DealEvent
 from crm_core.services.deals import DealDetails
 
 router = Router("card")

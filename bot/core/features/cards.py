@@ -9,8 +9,9 @@ from typing import Protocol
 
 from bot.core.i18n import Html, Tr, h
 from crm_core.domain.calls import CallOutcome
-from crm_core.domain.deals import DealEvent, EventKind, Priority
+from crm_core.domain.deals import Priority
 from crm_core.domain.funnel import Stage, StageKind
+from crm_core.domain.history import DealEvent, EventKind
 from crm_core.domain.phones import pretty as pretty_phone
 from crm_core.domain.tasks import TaskKind
 
