@@ -284,6 +284,14 @@ class EmulatedChat:
     async def answer(self, query_id: str) -> dict[str, Any] | None:
         return await self._get(f"/callback_answers/{query_id}")  # type: ignore[no-any-return]
 
+    async def told(self, user_id: int, query_id: str) -> str:
+        """What the user was told of a press: its answer or, when the press took longer than the bot's
+        patience (a busy machine) and was answered "one moment", the message that came after it."""
+        answer = await self.answer(query_id)
+        assert answer is not None, f"press {query_id} left the button spinning"
+        text = str(answer["text"] or "")
+        return (await self.last(user_id)).text if text.startswith("⏳") else text
+
     async def wait(self, quiet_ms: int | None = None, timeout_ms: int = 15_000) -> None:
         """Until the bot has taken every update, finished handling them and sent what it had to send."""
         if self.activity is None:

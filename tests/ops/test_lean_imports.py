@@ -27,7 +27,7 @@ FRAMEWORKS = ("aiogram", "telegram")
 def imported_after(code: str) -> set[str]:
     """The top-level packages a fresh interpreter has imported after running ``code``."""
     probe = f"{code}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr
     return set(done.stdout.split())
 
