@@ -121,6 +121,17 @@ def peer_dispatcher(engine: AsyncEngine, following: dict[int, int]) -> Dispatche
     return dispatcher
 
 
+def count_statements(engine: AsyncEngine) -> list[int]:
+    """A counter (in a list) of the statements ``engine`` sends from now on."""
+    counter = [0]
+
+    def count(*_: Any) -> None:
+        counter[0] += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    return counter
+
+
 class Recorder:
     """Kanbot's SQL as its driver got it, one list per press (``start()`` before each), with
     BEGIN / COMMIT / ROLLBACK where SQLAlchemy ended a transaction through the driver's own calls."""
