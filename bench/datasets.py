@@ -331,7 +331,7 @@ async def working_copy(source: Dataset, label: str) -> AsyncIterator[str]:
     server = postgres_server()
     assert server is not None
     template = make_url(source.url).database
-    copy = f"kanbot_bench_work_{label.replace('-', '_')}"
+    copy = f"kanbot_bench_work_{label.replace('-', '_')}_{os.getpid()}"  # runs side by side do not meet
     await pg_admin(
         server,
         f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)',
