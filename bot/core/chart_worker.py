@@ -120,8 +120,11 @@ def serve() -> None:
             status, body = OK, draw(decode(line))
         except Exception as error:  # reported to the bot, which raises it in the waiting task
             status, body = FAILED, f"{type(error).__name__}: {error}".encode()
-        out.write(HEADER.pack(status, len(body)) + body)
-        out.flush()
+        try:
+            out.write(HEADER.pack(status, len(body)) + body)
+            out.flush()
+        except BrokenPipeError:  # the bot is gone (stopped while the chart was drawn): nobody to answer
+            return
 
 
 if __name__ == "__main__":
