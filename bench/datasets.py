@@ -20,7 +20,7 @@ import re
 import shutil
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -312,6 +312,15 @@ async def _pg_copy(conn: asyncpg.Connection, chunk: Chunk) -> None:
 # -- copies to write to ------------------------------------------------------------------------------
 
 
+def _remove(paths: Iterable[Path]) -> None:
+    """Files, and folders such as the ``-owners`` one Kanbot keeps beside a SQLite database."""
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
 @contextlib.asynccontextmanager
 async def working_copy(source: Dataset, label: str) -> AsyncIterator[str]:
     """A disposable copy of the dataset (a file copy; a database from it as a template)."""
@@ -319,14 +328,12 @@ async def working_copy(source: Dataset, label: str) -> AsyncIterator[str]:
         path = Path(make_url(source.url).database or "")
         work = work_dir() / f"{label}.db"
         work.parent.mkdir(parents=True, exist_ok=True)
-        for stale in work.parent.glob(f"{label}.db*"):
-            stale.unlink()
+        _remove(work.parent.glob(f"{label}.db*"))
         shutil.copyfile(path, work)
         try:
             yield sqlite_url(work)
         finally:
-            for leftover in work.parent.glob(f"{label}.db*"):
-                leftover.unlink()
+            _remove(work.parent.glob(f"{label}.db*"))
         return
     server = postgres_server()
     assert server is not None

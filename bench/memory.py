@@ -6,7 +6,9 @@ were at the dataset's NOW. ``kanbot run`` (the console script, both roles: long 
 scheduler ticking every 5 s, the outbox) talks to the emulator in its own process. Idle: 20 s after it
 is ready, the scheduler having swept the stale deals. Then benchmark 1's load through the emulator:
 100 sellers open /deals and press "next stage" under ten of their deals each, 1 000 presses in all
-(the emulator's flood limits off: the scheduler's reminders to the same chats would spend them).
+(the emulator's flood limits off: the scheduler's reminders to the same chats would spend them); then
+the boss asks for the digest (/digest) and gets it with its chart, the chart drawn by the chart worker
+(a process of its own, not counted: it is not the bot's memory).
 Reported: VmRSS idle and after, and VmHWM (the peak), on aiogram (the default) and again, on a fresh
 copy, with ``KANBOT_RUNTIME=ptb`` (python-telegram-bot).
 """
@@ -26,7 +28,7 @@ from sqlalchemy import text
 
 from bench.common import Options, Result, child, emulator, free_port, log, rss_kib, wait_http, work_dir
 from bench.data_gen import NOW, Spec
-from bench.datasets import Dataset, dataset, working_copy
+from bench.datasets import BOSS_TELEGRAM_ID, Dataset, dataset, working_copy
 from bench.reports import FULL, NAMES, QUICK, SMOKE
 from bench.stub_telegram import TOKEN
 from bot.core import actions as A
@@ -110,11 +112,20 @@ async def press_all(base: str, per_seller: dict[int, list[tuple[int, int]]]) -> 
         await call("POST", "/emulator/wait", {"quiet_ms": 500, "timeout_ms": 300_000})
         await asyncio.gather(*(press(t, d) for t, d in per_seller.items()))
         await call("POST", "/emulator/wait", {"quiet_ms": 500, "timeout_ms": 300_000})
+        await call("POST", "/emulator/users", {"id": BOSS_TELEGRAM_ID, "first_name": "Olga Boss"})
+        await call("POST", "/emulator/messages", {"user_id": BOSS_TELEGRAM_ID, "text": "/digest"})
+        for _ in range(1200):  # the chart comes last; the first one starts the chart worker
+            messages = await call("GET", f"/emulator/chats/{BOSS_TELEGRAM_ID}/messages")
+            if any(m["from"] == "bot" and m.get("photo") for m in messages):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the boss got no digest chart in 2 minutes")
 
 
 @dataclass(frozen=True, slots=True)
 class Resident:
-    """VmRSS when ready, idle and after the presses, and VmHWM; in KiB."""
+    """VmRSS when ready, idle and after the presses and the digest, and VmHWM; in KiB."""
 
     ready: int
     idle: int
@@ -171,7 +182,7 @@ async def run(options: Options) -> list[Result]:
             Result(
                 f"7. Memory of `kanbot run`{label}",
                 "SQLite",
-                f"resident MiB, {spec.deals:,} deals: ready / idle / after {count:,} presses (peak)",
+                f"resident MiB, {spec.deals:,} deals: ready / idle / after {count:,} presses + digest (peak)",
                 " / ".join(f"{v / 1024:.0f}" for v in (rss.ready, rss.idle, rss.after))
                 + f" ({rss.peak / 1024:.0f})",
                 f"{LIMIT_MIB} MiB",

@@ -6,7 +6,8 @@ The chart only draws what the core computed (``ConversionReport``: the figures p
 It is drawn for a phone: Telegram shows a photo about 330 px wide, so the image is 720 px wide with
 big type, stage names wrap instead of being cut, and an Arabic reader gets it mirrored, right to left
 (matplotlib 3.11 shapes and orders Arabic text itself, with libraqm). Drawn with matplotlib's Agg
-canvas (no GUI, no pyplot state), so it can run in a worker thread off the event loop.
+canvas (no GUI, no pyplot state). The bot draws it in the chart worker, a process of its own kept for
+the next chart (bot/core/chart_worker.py), so that matplotlib is never resident in the bot itself.
 """
 
 from __future__ import annotations
@@ -161,8 +162,15 @@ class _Pen:
         return WIDTH - x - length if self.rtl else x
 
 
+def paint(chart: LossChart) -> bytes:
+    """The PNG of ``chart``, drawn by the chart worker process (started on the first chart, then kept)."""
+    from bot.core.chart_worker import WORKER
+
+    return WORKER.draw(chart)
+
+
 async def drawn(chart: LossChart) -> bytes:
-    """``draw(chart)`` in a thread of its own, the event loop going on meanwhile.
+    """``paint(chart)`` waited for in a thread of its own, the event loop going on meanwhile.
 
     A daemon thread, not ``asyncio.to_thread``: the loop's pool is joined when the process exits, so a
     chart still being drawn at SIGTERM (matplotlib's first import alone takes seconds on a busy machine)
@@ -182,7 +190,7 @@ async def drawn(chart: LossChart) -> bytes:
     def work() -> None:
         png, failure = None, None
         try:
-            png = draw(chart)
+            png = paint(chart)
         except Exception as error:  # raised in the waiting task
             failure = error
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits for the chart

@@ -1,11 +1,14 @@
 """A process imports the chat framework it runs on and no other: aiogram alone is ~120 MiB resident.
 
 Checked in fresh interpreters (this one has imported everything already), and in a real
-``kanbot run`` on python-telegram-bot, whose every import Python reports (PYTHONPROFILEIMPORTTIME).
+``kanbot run`` on python-telegram-bot, whose every import Python reports (PYTHONPROFILEIMPORTTIME): it
+answers and sends the boss the digest with its chart without importing aiogram, the CLI framework or the
+migrations, nor loading matplotlib (the chart is drawn by the chart worker, a process of its own).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -17,7 +20,7 @@ import pytest
 from crm_core.services import Crm
 from kanbot.cli import launch
 from telegram_emulator import Emulator
-from tests.e2e.harness import ALI, EmulatedChat
+from tests.e2e.harness import ALI, BOSS, EmulatedChat
 from tests.ops.support import KanbotProcess, base_env
 
 TOKEN = "123456:TEST-token_for-imports"
@@ -72,9 +75,10 @@ def test_a_runtime_imports_its_own_framework_and_not_the_other(
 
 @pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # imports do not depend on it
-async def test_kanbot_run_on_python_telegram_bot_answers_without_ever_importing_aiogram(
+async def test_kanbot_run_answers_and_charts_a_digest_without_importing_aiogram_typer_alembic_or_matplotlib(
     database_url: str, emulator: Emulator, crm: Crm, tmp_path: Path
 ) -> None:
+    await crm.users.ensure_boss(telegram_id=BOSS, name="Olga")
     env = base_env(database_url, emulator.url, KANBOT_RUNTIME="ptb", PYTHONPROFILEIMPORTTIME="1")
     process = KanbotProcess("run-ptb", ["run"], env, tmp_path).start()
     try:
@@ -88,9 +92,20 @@ async def test_kanbot_run_on_python_telegram_bot_answers_without_ever_importing_
                 return bool(await chat.bot_messages(ALI))
 
             await chat.wait_until(answered, timeout_s=30, what="an answer to /deals")
+            await chat.user(BOSS, "Olga")
+            await chat.send(BOSS, "/digest", wait=False)
+
+            async def charted() -> bool:
+                return any(message.photo for message in await chat.bot_messages(BOSS))
+
+            await chat.wait_until(charted, timeout_s=120, what="the digest's chart")
+            assert process.proc is not None
+            # the chart worker shares the log (and the import profile): the bot's own memory map tells
+            maps = await asyncio.to_thread(Path(f"/proc/{process.proc.pid}/maps").read_text)
+            assert "matplotlib" not in maps, "matplotlib's extensions are loaded in the bot itself"
     finally:
         await process.stop()
     output = process.output()
     assert re.search(r"\| +telegram\.ext$", output, re.MULTILINE), "the import profile is missing"
-    for absent in ("aiogram", "typer", "alembic"):
+    for absent in ("aiogram", "typer", "alembic"):  # nor in the chart worker
         assert not re.search(rf"\| +{absent}(\.|$)", output, re.MULTILINE), absent

@@ -126,7 +126,7 @@ async def test_a_chart_drawn_off_the_event_loop_comes_back_as_the_same_png_and_i
     def broken(chart: object) -> bytes:
         raise ValueError("no fonts")
 
-    monkeypatch.setattr(chart_module, "draw", broken)
+    monkeypatch.setattr(chart_module, "paint", broken)
     with pytest.raises(ValueError, match="no fonts"):
         await drawn(chart)
 
@@ -144,7 +144,7 @@ def test_a_process_that_stops_while_a_chart_is_drawn_does_not_wait_for_the_chart
         release.wait()
         return b"png"
 
-    monkeypatch.setattr(chart_module, "draw", slow_draw)
+    monkeypatch.setattr(chart_module, "paint", slow_draw)
 
     async def stop_while_drawing() -> None:
         asyncio.get_running_loop().create_task(drawn(loss_chart(report(None), Tr("en"), stage_label)))
