@@ -37,6 +37,7 @@ from crm_core.adapters.repositories.dialing import CallRequestRepository
 from crm_core.adapters.repositories.followups import FollowUpRepository
 from crm_core.adapters.repositories.recordings import RecordingRepository
 from crm_core.adapters.repositories.reports import ReportRepository
+from crm_core.adapters.sqlite_cursor import one_hop
 from crm_core.domain.errors import Duplicate, Unavailable
 from crm_core.services.unit_of_work import saved_changes
 
@@ -154,6 +155,7 @@ def _prepare_sqlite(engine: AsyncEngine, database: str | None) -> None:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        one_hop(dbapi_connection)
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
         for pragma in (
