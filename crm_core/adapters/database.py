@@ -37,6 +37,7 @@ from crm_core.adapters.repositories.dialing import CallRequestRepository
 from crm_core.adapters.repositories.followups import FollowUpRepository
 from crm_core.adapters.repositories.recordings import RecordingRepository
 from crm_core.adapters.repositories.reports import ReportRepository
+from crm_core.adapters.sqlite_cursor import one_hop
 from crm_core.domain.errors import Duplicate, Unavailable
 from crm_core.services.unit_of_work import saved_changes
 
@@ -82,9 +83,12 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": not self.is_sqlite}
+        # No pre-ping (on asyncpg three round trips per checkout: BEGIN, ";", ROLLBACK): a unit of work
+        # sends its BEGIN at once and, on a connection found dead, takes another (``UnitOfWork``).
+        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": False}
         if not self.is_sqlite:
             options |= {"pool_size": pool_size, "max_overflow": pool_size * 2}
+        self.pool_slots = 1 if self.is_sqlite else pool_size * 3
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         self._writer: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self.liveness = Liveness(self)
@@ -151,6 +155,7 @@ def _prepare_sqlite(engine: AsyncEngine, database: str | None) -> None:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        one_hop(dbapi_connection)
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
         for pragma in (
@@ -167,6 +172,22 @@ def _prepare_sqlite(engine: AsyncEngine, database: str | None) -> None:
         # A write transaction takes the write lock up front, so two writers queue on the busy
         # timeout instead of failing when a read lock cannot be upgraded.
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("kanbot_write", True) else "BEGIN")
+
+
+async def _began(conn: AsyncConnection) -> bool:
+    """Send a PostgreSQL transaction's BEGIN now rather than with its first statement (asyncpg's
+    adapter defers it): the round trip that finds a dead pooled connection before any work is done,
+    in place of a pre-ping. False when it failed: a BEGIN fails only on a connection that is gone."""
+    adapter = (await conn.get_raw_connection()).dbapi_connection
+    start = getattr(adapter, "_start_transaction", None)
+    if start is None or getattr(adapter, "_transaction", None) is not None:
+        return True
+    try:
+        await start()
+    except Exception as error:  # the driver's error, adapted to the DB-API's
+        log.info("a pooled connection failed its BEGIN (%s): taking another", type(error).__name__)
+        return False
+    return True
 
 
 class UnitOfWork:
@@ -213,21 +234,33 @@ class UnitOfWork:
             except TimeoutError:
                 raise Unavailable("database is locked") from None
             self._writer = writer
-        try:
-            conn = await self.database.engine.connect()
-        except (SQLAlchemyError, OSError) as error:
-            self._release()
-            if not lost_database(error):
+        # Every pooled connection may have died with the server (a restart): one more than the pool holds.
+        for attempt in range(self.database.pool_slots + 1):
+            try:
+                conn = await self.database.engine.connect()
+            except (SQLAlchemyError, OSError) as error:
+                self._release()
+                if not lost_database(error):
+                    raise
+                raise Unavailable(type(error).__name__) from error
+            self._conn = conn
+            try:
+                if self.database.is_sqlite:
+                    (await conn.get_raw_connection()).info["kanbot_write"] = self.write
+                self._tx = await conn.begin()
+                if not self.database.is_sqlite and not await _began(conn):
+                    # A pooled connection the server had closed: dropped, and the next one tried.
+                    await conn.invalidate()
+                    await conn.close()
+                    self._conn = self._tx = None
+                    if attempt < self.database.pool_slots:
+                        continue
+                    self._release()
+                    raise Unavailable("no live connection")
+            except BaseException as error:
+                await self.__aexit__(type(error), error, error.__traceback__)  # closes the connection
                 raise
-            raise Unavailable(type(error).__name__) from error
-        self._conn = conn
-        try:
-            if self.database.is_sqlite:
-                (await conn.get_raw_connection()).info["kanbot_write"] = self.write
-            self._tx = await conn.begin()
-        except BaseException as error:
-            await self.__aexit__(type(error), error, error.__traceback__)  # closes the connection
-            raise
+            break
         self.users = UserRepository(conn)
         self.pipelines = PipelineRepository(conn)
         self.lost_reasons = LostReasonRepository(conn)
