@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,6 +22,7 @@ from crm_core.services import Crm
 from kanbot import process
 from kanbot.settings import CoreSettings, ServerSettings, Settings
 from telephony_bridge.settings import CloudPbxSettings
+from telephony_bridge.signing import HEADER, sign
 
 TOKEN = "700001:E2E-test-token"
 BOT_ID = 700001
@@ -369,6 +371,44 @@ class EmulatedChat:
     async def refusals(self) -> list[dict[str, Any]]:
         """Bot API calls the emulator refused as Telegram would (400s), with what was wrong."""
         return [e for e in await self.log() if e["status"] == 400]
+
+
+def call_body(call_id: str, **fields: Any) -> dict[str, Any]:
+    """A generic PBX's inbound call as ``POST /api/v1/calls`` takes it: missed at +74950000000, ringing
+    extension 101, half a minute ago; ``fields`` change any of it."""
+    started = (datetime.now(UTC) - timedelta(seconds=30)).isoformat()
+    return {
+        "call_id": call_id,
+        "provider": "generic",
+        "direction": "inbound",
+        "status": "missed",
+        "caller": "+74951234567",
+        "dialed": "+74950000000",
+        "rang": ["101"],
+        "answered_by": None,
+        "transfers": [],
+        "started_at": started,
+        "answered_at": None,
+        "ended_at": started,
+        "duration_s": 0,
+    } | fields
+
+
+def signed_call(body: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """The call's JSON and the headers that sign it with the test Kanbot's calls secret."""
+    raw = json.dumps(body).encode()
+    return raw, {HEADER: sign(raw, CALLS_SECRET), "Content-Type": "application/json"}
+
+
+async def post_call(http_url: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Post the call to a running Kanbot as its PBX would, and its answer (202 expected)."""
+    raw, headers = signed_call(body)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{http_url}/api/v1/calls", data=raw, headers=headers) as response,
+    ):
+        assert response.status == 202, await response.text()
+        return await response.json()  # type: ignore[no-any-return]
 
 
 def settings_for(database_url: str, emulator_url: str, runtime: str = RUNTIME) -> Settings:

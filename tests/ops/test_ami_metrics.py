@@ -4,9 +4,7 @@ over HTTP are (they go through the same ingest)."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
@@ -15,8 +13,7 @@ from crm_core.services import Crm
 from telegram_emulator import Emulator
 from telephony_bridge.ami import read_capture
 from telephony_bridge.settings import AmiSettings
-from telephony_bridge.signing import HEADER, sign
-from tests.e2e.harness import CALLS_SECRET, RunningKanbot, seeded_crm, settings_for
+from tests.e2e.harness import RunningKanbot, call_body, post_call, seeded_crm, settings_for
 from tests.ops.support import wait_for
 from tests.telephony.ami.helpers import AMI_SECRET, AMI_USER, DATA, FakeAmi
 
@@ -27,14 +24,6 @@ ASTERISK_CALL = "1716976800.101"  # answered_direct.txt: an inbound call answere
 async def crm(database_url: str) -> AsyncIterator[Crm]:
     async with seeded_crm(database_url) as crm:
         yield crm
-
-
-@pytest.fixture
-async def fake_ami() -> AsyncIterator[FakeAmi]:
-    server = FakeAmi()
-    await server.start()
-    yield server
-    await server.close()
 
 
 @pytest.fixture
@@ -59,36 +48,10 @@ async def scrape(kanbot: RunningKanbot) -> list[str]:
         return (await response.text()).splitlines()
 
 
-async def post_call(kanbot: RunningKanbot) -> None:
-    started = datetime.now(UTC) - timedelta(seconds=30)
-    call = {
-        "call_id": "ops-http-1",
-        "provider": "generic",
-        "direction": "inbound",
-        "status": "missed",
-        "caller": "+74951234567",
-        "dialed": "+74950000000",
-        "rang": ["101"],
-        "answered_by": None,
-        "transfers": [],
-        "started_at": started.isoformat(),
-        "answered_at": None,
-        "ended_at": started.isoformat(),
-        "duration_s": 0,
-    }
-    raw = json.dumps(call).encode()
-    headers = {HEADER: sign(raw, CALLS_SECRET), "Content-Type": "application/json"}
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(kanbot.http_url + "/api/v1/calls", data=raw, headers=headers) as response,
-    ):
-        assert response.status == 202, await response.text()
-
-
 async def test_a_call_from_the_in_process_ami_listener_is_counted_in_the_metrics_like_one_over_http(
     kanbot: RunningKanbot, crm: Crm, fake_ami: FakeAmi
 ) -> None:
-    await post_call(kanbot)
+    await post_call(kanbot.http_url, call_body("ops-http-1"))
     await fake_ami.send(read_capture(DATA / "answered_direct.txt"))
 
     async def ended() -> bool:

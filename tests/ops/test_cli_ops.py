@@ -10,7 +10,6 @@ import sqlite3
 import threading
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,7 @@ from crm_core.services import Crm
 from kanbot.cli import app
 from kanbot.logs import redact
 from telegram_emulator import Emulator
-from telephony_bridge.signing import HEADER, sign
-from tests.e2e.harness import ALI, BOT_ID, CALLS_SECRET, TOKEN, seeded_crm
+from tests.e2e.harness import ALI, BOT_ID, CALLS_SECRET, TOKEN, call_body, seeded_crm, signed_call
 from tests.ops.support import SECRET, KanbotProcess, base_env, schema_behind
 from tests.support.databases import POSTGRES_ONLY, SQLITE_ONLY
 from tests.support.network import free_port
@@ -428,27 +426,11 @@ async def _seed(database_url: str) -> None:
 
 
 def _post_call(base_url: str, *, caller: str, call_id: str) -> None:
-    started = datetime.now(UTC) - timedelta(seconds=30)
-    body = {
-        "call_id": call_id,
-        "provider": "generic",
-        "direction": "inbound",
-        "status": "missed",
-        "caller": caller,
-        "dialed": "+74950000000",
-        "rang": ["101"],
-        "answered_by": None,
-        "transfers": [],
-        "started_at": started.isoformat(),
-        "answered_at": None,
-        "ended_at": started.isoformat(),
-        "duration_s": 0,
-    }
-    raw = json.dumps(body).encode()
+    raw, headers = signed_call(call_body(call_id, caller=caller))
     request = urllib.request.Request(  # noqa: S310 - the process under test
         base_url + "/api/v1/calls",
         data=raw,
-        headers={HEADER: sign(raw, CALLS_SECRET), "Content-Type": "application/json"},
+        headers=headers,
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310

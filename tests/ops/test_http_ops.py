@@ -6,7 +6,6 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -15,14 +14,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from crm_core.services import Crm
 from telegram_emulator import Emulator
-from telephony_bridge.signing import HEADER, sign
 from tests.e2e.harness import (
     ALI,
     BOT_ID,
-    CALLS_SECRET,
     WEBHOOK_PATH,
     EmulatedChat,
     RunningKanbot,
+    call_body,
+    post_call,
     seeded_crm,
     webhook_settings,
 )
@@ -193,32 +192,7 @@ async def test_the_counters_move_after_an_update_and_a_call(
     assert 'kanbot_updates_total{kind="command",outcome="ok"} 1.0' in after.splitlines()
     assert 'kanbot_update_seconds_count{kind="command"} 1.0' in after.splitlines()
 
-    started = datetime.now(UTC) - timedelta(seconds=30)
-    call = {
-        "call_id": "ops-1",
-        "provider": "generic",
-        "direction": "inbound",
-        "status": "missed",
-        "caller": "+74951234567",
-        "dialed": "+74950000000",
-        "rang": ["101"],
-        "answered_by": None,
-        "transfers": [],
-        "started_at": started.isoformat(),
-        "answered_at": None,
-        "ended_at": started.isoformat(),
-        "duration_s": 0,
-    }
-    raw = json.dumps(call).encode()
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(
-            kanbot.http_url + "/api/v1/calls",
-            data=raw,
-            headers={HEADER: sign(raw, CALLS_SECRET), "Content-Type": "application/json"},
-        ) as response,
-    ):
-        assert response.status == 202, await response.text()
+    await post_call(kanbot.http_url, call_body("ops-1"))
     lines = (await scrape(kanbot)).splitlines()
     assert 'kanbot_calls_ingested_total{provider="generic",result="created",status="missed"} 1.0' in lines
     await chat.wait_until(
