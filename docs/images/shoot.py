@@ -126,7 +126,16 @@ class Emulator:
 
     def last_bot_message(self, user: int, *, button: str = "", text: str = "") -> dict[str, Any]:
         """The bot's newest message (with a button holding ``button``, a text starting with ``text``):
-        a notice the bot sends on its own, as a task falls due, may come between an action and its answer."""
+        a notice the bot sends on its own, as a task falls due, may come between an action and its answer.
+        Waits up to a minute for it: on a busy machine the answer may come after a quiet moment."""
+        deadline = time.monotonic() + 60
+        while (found := self._last_bot_message(user, button=button, text=text)) is None:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"no such message from the bot in {user}'s chat: {button or text}")
+            time.sleep(0.2)
+        return found
+
+    def _last_bot_message(self, user: int, *, button: str, text: str) -> dict[str, Any] | None:
         for message in reversed(self.messages(user)):
             if message.get("from") != "bot" or message.get("deleted"):
                 continue
@@ -134,7 +143,7 @@ class Emulator:
                 continue
             if (message.get("text") or "").lstrip(DIRECTION_MARKS).startswith(text):
                 return message
-        raise SystemExit(f"no such message from the bot in {user}'s chat: {button or text}")
+        return None
 
     def message_after(self, user: int, message_id: int, *, photo: bool = False) -> dict[str, Any]:
         """The first message (``photo``: photo) the bot sends after ``message_id``: a chart comes a moment
