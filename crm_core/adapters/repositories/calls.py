@@ -59,6 +59,7 @@ _NEW_NUMBERS_SINCE = select(func.count(), func.min(calls.c.created_at)).where(
 )
 _LAST_HELD_AT = select(func.max(calls.c.created_at)).where(calls.c.held.is_(True))
 _COMPLETE = update(calls).where(calls.c.id == bindparam("call_id"))
+_COUNT_OF_DEAL = select(func.count()).where(calls.c.deal_id == bindparam("deal_id"))  # every deal card
 _LATEST_OPEN_TASK_DUE = (
     select(func.max(tasks.c.due_at))
     .where(tasks.c.deal_id == deals.c.id, tasks.c.done_at.is_(None))
@@ -245,4 +246,4 @@ class CallRepository:
 
     async def count_of_deal(self, deal_id: int) -> int:
         """How many calls the deal has, all of them (a list of them is a page: ``of_deal``)."""
-        return int(await self.conn.scalar(select(func.count()).where(calls.c.deal_id == deal_id)) or 0)
+        return int(await self.conn.scalar(_COUNT_OF_DEAL, {"deal_id": deal_id}) or 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,6 +20,20 @@ DRAFT_KEY = "_draft"  # where a dialog's draft number is stored, in its data
 
 def _upsert(conn: AsyncConnection, table: Any) -> Any:
     return pg_insert(table) if conn.dialect.name == "postgresql" else sqlite_insert(table)
+
+
+# The handled-updates ledger is written twice and read once by every update from the chat: its
+# statements are built once, with bound parameters, and SQLAlchemy only looks up their compiled form.
+_CLAIM = {
+    "postgresql": pg_insert(processed).on_conflict_do_nothing(index_elements=["key"]),
+    "sqlite": sqlite_insert(processed).on_conflict_do_nothing(index_elements=["key"]),
+}
+_SET_STATE = update(processed).where(processed.c.key == bindparam("match_key"))  # SET: state, at
+_COUNT_SINCE = select(func.count()).where(
+    processed.c.subject_id == bindparam("subject_id"),
+    processed.c.at >= bindparam("since"),
+    processed.c.key.like(bindparam("pattern")),
+)
 
 
 def _invite(row: Row[Any]) -> Invite:
@@ -135,10 +149,9 @@ class ProcessedRepository:
         owner: str | None = None,
     ) -> bool:
         """Record ``key``; ``False`` when it was recorded before (the work was done, or is being done)."""
-        stmt = _upsert(self.conn, processed).values(
-            key=key, subject_id=subject_id, state=state, at=at, owner=owner
-        )
-        result = await self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+        stmt = _CLAIM["postgresql" if self.conn.dialect.name == "postgresql" else "sqlite"]
+        values = {"key": key, "subject_id": subject_id, "state": state, "at": at, "owner": owner}
+        result = await self.conn.execute(stmt, values)
         return bool(result.rowcount)
 
     async def holder(self, key: str) -> Holder | None:
@@ -157,7 +170,7 @@ class ProcessedRepository:
         return (row.state, row.at) if row else None
 
     async def set_state(self, key: str, state: str, *, at: datetime) -> None:
-        await self.conn.execute(update(processed).where(processed.c.key == key).values(state=state, at=at))
+        await self.conn.execute(_SET_STATE, {"match_key": key, "state": state, "at": at})
 
     async def retake(
         self, key: str, *, was: Holder, at: datetime, owner: str | None, stale_before: datetime | None
@@ -176,16 +189,8 @@ class ProcessedRepository:
         await self.conn.execute(delete(processed).where(processed.c.key == key))
 
     async def count_since(self, subject_id: int, since: datetime, *, prefix: str) -> int:
-        return int(
-            await self.conn.scalar(
-                select(func.count()).where(
-                    processed.c.subject_id == subject_id,
-                    processed.c.at >= since,
-                    processed.c.key.like(prefix + "%"),
-                )
-            )
-            or 0
-        )
+        params = {"subject_id": subject_id, "since": since, "pattern": prefix + "%"}
+        return int(await self.conn.scalar(_COUNT_SINCE, params) or 0)
 
     async def forget_older_than(self, moment: datetime) -> int:
         result = await self.conn.execute(delete(processed).where(processed.c.at < moment))

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Row, Select, and_, or_, select
 
 from crm_core.adapters.repositories.funnel import stage_from_row
 from crm_core.adapters.tables import contacts, deals, stages, users
@@ -42,11 +42,15 @@ def visible_to(stmt: Select[Any], viewer: User) -> Select[Any]:
     """Bosses see every deal; sellers their own and the unassigned ones in the inbox."""
     if viewer.is_boss:
         return stmt
-    return stmt.where(
-        or_(
-            deals.c.owner_id == viewer.id,
-            and_(deals.c.owner_id.is_(None), stages.c.kind == StageKind.INBOX.value),
-        )
+    return stmt.where(seller_scope(viewer.id))
+
+
+def seller_scope(seller_id: int | BindParameter[int]) -> ColumnElement[bool]:
+    """What a seller sees (``visible_to``): ``seller_id`` is theirs, or a ``bindparam`` for a statement
+    built once."""
+    return or_(
+        deals.c.owner_id == seller_id,
+        and_(deals.c.owner_id.is_(None), stages.c.kind == StageKind.INBOX.value),
     )
 
 

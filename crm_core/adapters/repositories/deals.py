@@ -14,6 +14,7 @@ from crm_core.adapters.repositories.deal_rows import (
     deals_from_rows,
     is_open,
     owned_open,
+    seller_scope,
     visible_to,
 )
 from crm_core.adapters.tables import deals, stages, tasks
@@ -36,29 +37,39 @@ def follow_up_due(deal: Deal, latest_open_task_due: datetime | None) -> datetime
     return max(c for c in candidates if c is not None)
 
 
+# Built once, with bound parameters: every press on a deal's card reads the deal as its viewer sees it,
+# and every save asks when its open tasks are due at the latest.
+_GET = deal_select().where(deals.c.id == bindparam("deal_id"))
+_GET_SEEN_BY_SELLER = _GET.where(seller_scope(bindparam("seller_id")))
+_LATEST_OPEN_TASK_DUE = select(func.max(tasks.c.due_at)).where(
+    tasks.c.deal_id == bindparam("deal_id"), tasks.c.done_at.is_(None)
+)
+
+
 class DealRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
     async def get(self, deal_id: int) -> Deal | None:
-        row = (await self.conn.execute(deal_select().where(deals.c.id == deal_id))).first()
+        row = (await self.conn.execute(_GET, {"deal_id": deal_id})).first()
         return deal_from_row(row) if row else None
 
     async def get_visible(self, deal_id: int, *, viewer: User) -> Deal:
         """The deal, or ``DealNotFound`` when it does not exist or ``viewer`` may not see it."""
         if not isinstance(deal_id, int) or not 0 < deal_id < 2**31:  # ids are INTEGER: int4 on PostgreSQL
             raise DealNotFound(deal_id)
-        row = (
-            await self.conn.execute(visible_to(deal_select().where(deals.c.id == deal_id), viewer))
-        ).first()
+        if viewer.is_boss:
+            result = await self.conn.execute(_GET, {"deal_id": deal_id})
+        else:
+            params = {"deal_id": deal_id, "seller_id": viewer.id}
+            result = await self.conn.execute(_GET_SEEN_BY_SELLER, params)
+        row = result.first()
         if row is None:
             raise DealNotFound(deal_id)
         return deal_from_row(row)
 
     async def _latest_open_task_due(self, deal_id: int) -> datetime | None:
-        value: datetime | None = await self.conn.scalar(
-            select(func.max(tasks.c.due_at)).where(tasks.c.deal_id == deal_id, tasks.c.done_at.is_(None))
-        )
+        value: datetime | None = await self.conn.scalar(_LATEST_OPEN_TASK_DUE, {"deal_id": deal_id})
         return value
 
     def _values(self, deal: Deal) -> dict[str, Any]:

@@ -23,7 +23,7 @@ class EventRepository:
         if not events:
             return
         await self.conn.execute(
-            insert(deal_events),
+            _ADD,
             [
                 {
                     "deal_id": e.deal_id,
@@ -66,15 +66,8 @@ class EventRepository:
         return [_event_from_row(r) for r in rows]
 
     async def last_of(self, deal_id: int, kinds: Sequence[EventKind]) -> DealEvent | None:
-        row = (
-            await self.conn.execute(
-                select(deal_events, actors.c.name.label("actor_name"))
-                .select_from(deal_events.outerjoin(actors, actors.c.id == deal_events.c.actor_id))
-                .where(deal_events.c.deal_id == deal_id, deal_events.c.kind.in_([k.value for k in kinds]))
-                .order_by(deal_events.c.at.desc(), deal_events.c.id.desc())
-                .limit(1)
-            )
-        ).first()
+        params = {"deal_id": deal_id, "kinds": [k.value for k in kinds]}
+        row = (await self.conn.execute(_LAST_OF, params)).first()
         return _event_from_row(row) if row else None
 
 
@@ -94,6 +87,9 @@ def _event_from_row(row: Row[Any]) -> DealEvent:
     )
 
 
+# Built once, with bound parameters (a move writes its event and reads the stage history; every card
+# shows the latest note).
+_ADD = insert(deal_events)
 _STAGE_HISTORY = (
     select(deal_events, actors.c.name.label("actor_name"))
     .select_from(deal_events.outerjoin(actors, actors.c.id == deal_events.c.actor_id))
@@ -102,4 +98,14 @@ _STAGE_HISTORY = (
         deal_events.c.kind.in_(bindparam("kinds", expanding=True)),
     )
     .order_by(deal_events.c.at, deal_events.c.id)
+)
+_LAST_OF = (
+    select(deal_events, actors.c.name.label("actor_name"))
+    .select_from(deal_events.outerjoin(actors, actors.c.id == deal_events.c.actor_id))
+    .where(
+        deal_events.c.deal_id == bindparam("deal_id"),
+        deal_events.c.kind.in_(bindparam("kinds", expanding=True)),
+    )
+    .order_by(deal_events.c.at.desc(), deal_events.c.id.desc())
+    .limit(1)
 )

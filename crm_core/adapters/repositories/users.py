@@ -28,6 +28,9 @@ _BY_EXTENSION = _and_extensions(
     .join(user_extensions, user_extensions.c.user_id == users.c.id)
     .where(user_extensions.c.extension == bindparam("extension"))
 )
+# Built once too: every update from the chat looks up its sender, every card read by id its owner.
+_BY_TELEGRAM_ID = _and_extensions(select(users).where(users.c.telegram_id == bindparam("telegram_id")))
+_BY_ID = _and_extensions(select(users).where(users.c.id == bindparam("user_id")))
 
 
 def user_from_row(row: Row[Any], extensions: Sequence[str] = ()) -> User:
@@ -71,12 +74,12 @@ class UserRepository:
     async def get(self, user_id: int) -> User | None:
         if not 0 < user_id < 2**31:  # ids are INTEGER: int4 on PostgreSQL
             return None
-        return await self._one(_and_extensions(select(users).where(users.c.id == user_id)))
+        return await self._one(_BY_ID, {"user_id": user_id})
 
     async def by_telegram_id(self, telegram_id: int) -> User | None:
         if not -(2**63) <= telegram_id < 2**63:  # a typo no BIGINT holds: nobody, not a driver error
             return None
-        return await self._one(_and_extensions(select(users).where(users.c.telegram_id == telegram_id)))
+        return await self._one(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
 
     async def by_extension(self, extension: str) -> User | None:
         return await self._one(_BY_EXTENSION, {"extension": extension})
