@@ -35,6 +35,7 @@ from crm_core.adapters.repositories.conversations import (
 from crm_core.adapters.repositories.deal_lists import DealLists
 from crm_core.adapters.repositories.dialing import CallRequestRepository
 from crm_core.adapters.repositories.followups import FollowUpRepository
+from crm_core.adapters.repositories.funnel import PipelineCache
 from crm_core.adapters.repositories.recordings import RecordingRepository
 from crm_core.adapters.repositories.reports import ReportRepository
 from crm_core.adapters.sqlite_cursor import one_hop
@@ -92,6 +93,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         self._writer: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self.liveness = Liveness(self)
+        # The funnel, kept for the process by the version the schema keeps (``PipelineCache``).
+        self.pipeline_cache = PipelineCache()
         if self.is_sqlite:
             _prepare_sqlite(self.engine, self.url.database)
 
@@ -262,7 +265,7 @@ class UnitOfWork:
                 raise
             break
         self.users = UserRepository(conn)
-        self.pipelines = PipelineRepository(conn)
+        self.pipelines = PipelineRepository(conn, self.database.pipeline_cache)
         self.lost_reasons = LostReasonRepository(conn)
         self.contacts = ContactRepository(conn)
         self.deals = DealRepository(conn)

@@ -58,6 +58,15 @@ pipelines = Table(
     Column("is_default", Boolean, nullable=False, server_default=text("false")),
 )
 
+# A number every change of ``pipelines`` or ``stages`` bumps (triggers, migration 0019): each process
+# caches the funnel by it. One row, id 1.
+funnel_version = Table(
+    "funnel_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
 stages = Table(
     "stages",
     metadata,

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crm_core.adapters.tables import lost_reasons, pipelines, stages
+from crm_core.adapters.tables import funnel_version, lost_reasons, pipelines, stages
 from crm_core.domain.funnel import Pipeline, Stage, StageKind, StageSpec
 
 
@@ -37,13 +37,19 @@ def _stage_values(spec: StageSpec, position: int) -> dict[str, Any]:
     }
 
 
+# The funnel's version (migration 0019): every change of ``pipelines`` or ``stages`` bumps it.
+_VERSION = select(funnel_version.c.version).where(funnel_version.c.id == 1)
+
+
 def _with_stages(which: ColumnElement[bool]) -> Select[Any]:
-    """The pipeline ``which`` picks and its stages, a row per stage in order."""
+    """The pipeline ``which`` picks and its stages, a row per stage in order, each with the funnel's
+    version read in the same statement (so the version and the stages are of the same snapshot)."""
     return (
         select(
             pipelines.c.id.label("pipeline_key"),
             pipelines.c.name.label("pipeline_name"),
             pipelines.c.is_default.label("pipeline_is_default"),
+            _VERSION.scalar_subquery().label("funnel_version"),
             *stages.c,
         )
         .select_from(pipelines.outerjoin(stages, stages.c.pipeline_id == pipelines.c.id))
@@ -62,29 +68,87 @@ _DEFAULT = _with_stages(
 )
 _BY_ID = _with_stages(pipelines.c.id == bindparam("pipeline_id"))
 
+_NOT_READ = object()
+
+
+class PipelineCache:
+    """The pipelines as of one version of the funnel, kept for the process (a ``Database`` holds one).
+
+    A unit of work reads the version (one single-row statement) and takes the cached pipelines when
+    it matches; when it does not, it reads the pipeline and the version in one statement and keeps
+    them. Pipelines are immutable, so a cached one can be handed to any number of units of work.
+    """
+
+    def __init__(self) -> None:
+        self.version: int | None = None
+        self.default: Pipeline | None = None
+        self.by_id: dict[int, Pipeline] = {}
+
+    def keep(self, version: int | None, pipeline: Pipeline, *, default: bool) -> None:
+        if version is None:  # the version's row is gone: nothing is cached until a change restores it
+            self.clear()
+            return
+        if version != self.version:
+            self.version, self.default, self.by_id = version, None, {}
+        self.by_id[pipeline.id] = pipeline
+        if default:
+            self.default = pipeline
+
+    def clear(self) -> None:
+        self.version, self.default, self.by_id = None, None, {}
+
 
 class PipelineRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, cache: PipelineCache | None = None) -> None:
         self.conn = conn
+        self.cache = cache
+        # The funnel's version as this unit of work read it (read once), and whether this unit of
+        # work changed the funnel: then it reads its own, uncommitted stages, and caches nothing.
+        self._version: Any = _NOT_READ
+        self._changed = False
 
     async def default(self) -> Pipeline | None:
-        return await self._load(_DEFAULT)
+        cached = await self._cached()
+        if cached is not None and cached.default is not None:
+            return cached.default
+        return await self._load(_DEFAULT, default=True)
 
     async def get(self, pipeline_id: int) -> Pipeline | None:
+        cached = await self._cached()
+        if cached is not None and pipeline_id in cached.by_id:
+            return cached.by_id[pipeline_id]
         return await self._load(_BY_ID, {"pipeline_id": pipeline_id})
 
-    async def _load(self, stmt: Select[Any], params: dict[str, Any] | None = None) -> Pipeline | None:
+    async def _cached(self) -> PipelineCache | None:
+        """The process's cache when it holds the funnel as this unit of work sees it, else None."""
+        cache = self.cache
+        if cache is None or self._changed or cache.version is None:
+            return None
+        if self._version is _NOT_READ:
+            self._version = await self.conn.scalar(_VERSION)
+        return cache if self._version == cache.version else None
+
+    async def _load(
+        self, stmt: Select[Any], params: dict[str, Any] | None = None, *, default: bool = False
+    ) -> Pipeline | None:
         """The pipeline and its stages in one query (it is read on every move and every card)."""
         rows = (await self.conn.execute(stmt, params)).all()
         if not rows:
             return None
         head = rows[0]
-        return Pipeline(
+        pipeline = Pipeline(
             id=head.pipeline_key,
             name=head.pipeline_name,
             is_default=head.pipeline_is_default,
             stages=tuple(stage_from_row(r) for r in rows if r.id is not None),
         )
+        if self.cache is not None and not self._changed:
+            self._version = head.funnel_version
+            self.cache.keep(head.funnel_version, pipeline, default=default)
+        return pipeline
+
+    def _changing(self) -> None:
+        self._changed = True
 
     async def all(self) -> list[Pipeline]:
         ids = (await self.conn.execute(select(pipelines.c.id).order_by(pipelines.c.id))).scalars().all()
@@ -92,6 +156,7 @@ class PipelineRepository:
         return [p for p in found if p is not None]
 
     async def create(self, name: str, specs: list[StageSpec], *, is_default: bool) -> Pipeline:
+        self._changing()
         result = await self.conn.execute(insert(pipelines).values(name=name, is_default=is_default))
         pipeline_id = int(result.inserted_primary_key[0])  # type: ignore[index]
         await self.conn.execute(
@@ -103,18 +168,21 @@ class PipelineRepository:
         return pipeline
 
     async def add_stage(self, pipeline_id: int, spec: StageSpec, position: int) -> int:
+        self._changing()
         result = await self.conn.execute(
             insert(stages).values(pipeline_id=pipeline_id, **_stage_values(spec, position))
         )
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     async def update_stage(self, stage_id: int, spec: StageSpec, position: int) -> None:
+        self._changing()
         await self.conn.execute(
             update(stages).where(stages.c.id == stage_id).values(**_stage_values(spec, position))
         )
 
     async def park_stage_names(self, pipeline_id: int) -> None:
         """Rename every stage temporarily, so a reordering can reuse names without unique clashes."""
+        self._changing()
         # "~" + 40 characters of the name + "~" + the id: unique, and well within the column's 64.
         await self.conn.execute(
             update(stages)
@@ -123,6 +191,7 @@ class PipelineRepository:
         )
 
     async def delete_stage(self, stage_id: int) -> None:
+        self._changing()
         await self.conn.execute(delete(stages).where(stages.c.id == stage_id))
 
 
