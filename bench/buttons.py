@@ -17,8 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram import Bot, Dispatcher, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram import Bot, Dispatcher
 from sqlalchemy import text
 
 from bench import peer as P
@@ -57,21 +56,6 @@ class Run:
     @property
     def p99(self) -> float:
         return percentile(self.latencies, 0.99)
-
-
-def echo_dispatcher() -> Dispatcher:
-    """The floor: aiogram alone answering the press and editing the message, as Kanbot's reply does."""
-    router = Router(name="echo")
-
-    @router.callback_query()
-    async def echo(query: CallbackQuery) -> None:
-        await query.answer()
-        if isinstance(query.message, Message):
-            await query.message.edit_text(f"echo: {query.data}")
-
-    dispatcher = Dispatcher()
-    dispatcher.include_router(router)
-    return dispatcher
 
 
 async def drive(
@@ -173,7 +157,7 @@ async def measure(backend: str, count: int, spec: Spec, warm_up: int) -> Measure
             for n, (deal_id, version, telegram_id) in enumerate(pressed, start=1)
         ]
         echo_bot = Bot(TOKEN, session=StubSession())
-        echo_before = await drive(echo_dispatcher(), echo_bot, updates, warm_up)
+        echo_before = await drive(P.echo_dispatcher(), echo_bot, updates, warm_up)
         dispatcher, db, outcomes = kanbot(url)
         recorder = P.Recorder(db)
         session = StubSession()
@@ -181,7 +165,7 @@ async def measure(backend: str, count: int, spec: Spec, warm_up: int) -> Measure
             ours = await drive(dispatcher, Bot(TOKEN, session=session), updates, warm_up, recorder.start)
         finally:
             await db.dispose()
-        echo_after = await drive(echo_dispatcher(), echo_bot, updates, warm_up)
+        echo_after = await drive(P.echo_dispatcher(), echo_bot, updates, warm_up)
         await check_moved(url, pressed)
     total = warm_up + count
     if outcomes["ok"] != total or session.calls["editMessageText"] != total:

@@ -210,13 +210,15 @@ async def asyncpg_replayer(
     return replay, conn.close
 
 
-def floor_dispatcher(presses: Iterator[Press], replay: Replay) -> Dispatcher:
-    """The echo handler plus the next press's recorded SQL through the bare driver."""
-    router = Router(name="floor")
+def echo_dispatcher(first: Callable[[], Awaitable[None]] | None = None) -> Dispatcher:
+    """The echo: aiogram alone answering the press and editing the message, as Kanbot's reply does
+    (``first``: what the handler does before, as the floor's SQL)."""
+    router = Router(name="echo")
 
     @router.callback_query()
-    async def echo_with_sql(query: CallbackQuery) -> None:
-        await replay(next(presses))
+    async def echo(query: CallbackQuery) -> None:
+        if first is not None:
+            await first()
         await query.answer()
         if isinstance(query.message, Message):
             await query.message.edit_text(f"echo: {query.data}")
@@ -224,3 +226,8 @@ def floor_dispatcher(presses: Iterator[Press], replay: Replay) -> Dispatcher:
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
     return dispatcher
+
+
+def floor_dispatcher(presses: Iterator[Press], replay: Replay) -> Dispatcher:
+    """The echo handler plus the next press's recorded SQL through the bare driver."""
+    return echo_dispatcher(lambda: replay(next(presses)))
