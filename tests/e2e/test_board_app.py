@@ -270,7 +270,8 @@ async def test_a_finger_drags_a_card_on_a_phone(
         await cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
 
     await touch("touchStart", x, y)
-    await page.wait_for_timeout(450)  # a finger holds before it drags, so a swipe still scrolls
+    # a finger holds before it drags, so a swipe still scrolls: wait until the board has lifted the card
+    await frame.locator("body.dragging").wait_for(state="attached")
     edge_x = PHONE["width"] - 40  # near the edge: the board scrolls the next stage in
     for i in range(1, 11):
         await touch("touchMove", x + (edge_x - x) * i / 10, y + 3 * i)
@@ -475,7 +476,8 @@ async def carry_and_drop_in_place(page: Any, source: Any) -> None:
         await cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
 
     await touch("touchStart", x, y)
-    await page.wait_for_timeout(450)  # a finger holds before it drags
+    # a finger holds before it drags: wait until the board has lifted the card
+    await page.frame_locator(".miniapp-frame").locator("body.dragging").wait_for(state="attached")
     for i in range(1, 11):
         await touch("touchMove", x + i, y + 9 * i)
         await page.wait_for_timeout(16)
