@@ -12,6 +12,9 @@ _DIGITS = re.compile(r"\D+")
 _MAX_TYPED = 40
 
 
+_E164_MAX_DIGITS = 15
+
+
 def to_e164(raw: str, *, region: str) -> str:
     """Return ``raw`` as an E.164 number, reading national formats in ``region``; refuse what is no phone."""
     text = raw.strip()
@@ -30,7 +33,10 @@ def to_e164(raw: str, *, region: str) -> str:
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number(number):
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            # E.164 allows 15 digits; the library's metadata accepts a few longer German numbers
+            if len(e164) - 1 <= _E164_MAX_DIGITS:
+                return e164
     raise InvalidInput("phone", raw, Why.NOT_A_PHONE)
 
 
