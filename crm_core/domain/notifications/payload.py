@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self, TypeAlias
 
@@ -56,15 +57,15 @@ def json_list(values: object) -> list[Any]:
     return list(values)
 
 
-class NotePayload:
+class NotePayload(ABC):
     """What a note of ``KIND`` says; subclasses are frozen dataclasses, one per kind."""
 
     __slots__ = ()
     KIND: ClassVar[str]
 
-    def to_json(self) -> JSON:
-        raise NotImplementedError
+    @abstractmethod
+    def to_json(self) -> JSON: ...
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Self:
-        raise NotImplementedError
+    @abstractmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self: ...
