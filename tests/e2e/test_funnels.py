@@ -3,33 +3,10 @@ its funnel and moves a deal to another, /report switches funnel; with one funnel
 
 from __future__ import annotations
 
-from typing import Any
-
 from crm_core.domain.deals import Deal
-from crm_core.domain.funnel import Pipeline
 from crm_core.services import Crm
 from tests.e2e.harness import ALI, BOSS, EmulatedChat, Msg
-
-RENEWALS: dict[str, Any] = {
-    "pipeline": "Renewals",
-    "stages": [
-        {"name": "Due", "kind": "inbox", "follow_up": "1d", "probability": 10},
-        {"name": "Talk", "kind": "open", "follow_up": "3d", "probability": 50},
-        {"name": "Renewed", "kind": "won", "probability": 100},
-        {"name": "Churned", "kind": "lost"},
-    ],
-}
-
-
-async def two_funnels(crm: Crm) -> tuple[Pipeline, Pipeline]:
-    """Today's funnel (Sales, the default) and a second one, Renewals, applied as one file."""
-    sales = await crm.pipelines.document()
-    reasons = sales.pop("lost_reasons", None)
-    doc = {"pipelines": [{**sales, "default": True}, RENEWALS], "lost_reasons": reasons}
-    await crm.pipelines.apply(crm.pipelines.spec(doc))
-    first, second = await crm.pipelines.list()
-    assert (first.name, second.name) == ("Sales", "Renewals")
-    return first, second
+from tests.support.funnels import two_funnels
 
 
 async def alis_deal(crm: Crm, title: str = "Boiler service for the school") -> Deal:
@@ -65,7 +42,7 @@ async def test_with_one_funnel_nothing_asks_for_or_names_a_funnel(chat: Emulated
 
 
 async def test_a_deal_is_created_in_the_second_funnel_from_new(chat: EmulatedChat, crm: Crm) -> None:
-    sales, renewals = await two_funnels(crm)
+    _sales, renewals = await two_funnels(crm)
     await chat.send(ALI, "/new")
     asked = await chat.last(ALI)
     assert "In which funnel?" in asked.text
@@ -109,7 +86,7 @@ async def test_new_with_a_title_asks_the_funnel_then_goes_on_to_the_contact(
 async def test_the_card_names_its_funnel_and_moves_the_deal_to_the_other_one(
     chat: EmulatedChat, crm: Crm
 ) -> None:
-    sales, renewals = await two_funnels(crm)
+    _sales, renewals = await two_funnels(crm)
     deal = await alis_deal(crm)
     card = await open_card(chat, deal.title)
     assert "🗂 Sales" in card.text
