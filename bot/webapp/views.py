@@ -99,7 +99,7 @@ def details_json(
         "other_pipelines": [
             {**pipeline_json(f), "stages": [stage_json(s, tr) for s in f.stages if s.is_open]}
             for f in funnels
-            if f.id != pipeline.id and len(funnels) > 1
+            if f.id != pipeline.id and len(funnels) > 1 and not deal.is_closed  # a closed deal stays
         ],
     }
 

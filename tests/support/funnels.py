@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import timedelta
 
-from crm_core.domain.funnel import Pipeline
+from crm_core.domain.funnel import Pipeline, StageKind, StageSpec
 from crm_core.services import Crm
 
-RENEWALS: dict[str, Any] = {
-    "pipeline": "Renewals",
-    "stages": [
-        {"name": "Due", "kind": "inbox", "follow_up": "1d", "probability": 10},
-        {"name": "Talk", "kind": "open", "follow_up": "3d", "probability": 50},
-        {"name": "Renewed", "kind": "won", "probability": 100},
-        {"name": "Churned", "kind": "lost"},
-    ],
-}
+RENEWALS = [
+    StageSpec("Due", StageKind.INBOX, timedelta(days=1), probability=10),
+    StageSpec("Talk", StageKind.OPEN, timedelta(days=3), probability=50),
+    StageSpec("Renewed", StageKind.WON, probability=100),
+    StageSpec("Churned", StageKind.LOST),
+]
 
 
 async def two_funnels(crm: Crm) -> tuple[Pipeline, Pipeline]:
-    """Sales (the funnel the database has, the default) and Renewals, applied as one file."""
-    sales = await crm.pipelines.document()
-    reasons = sales.pop("lost_reasons", None)
-    doc = {"pipelines": [{**sales, "default": True}, RENEWALS], "lost_reasons": reasons}
-    await crm.pipelines.apply(crm.pipelines.spec(doc))
+    """Sales (the funnel the database has, the default) and Renewals after it."""
+    async with crm.db.uow() as uow:
+        await uow.pipelines.create("Renewals", RENEWALS, is_default=False, position=2)
+        await uow.commit()
     first, second = await crm.pipelines.list()
     assert (first.name, second.name) == ("Sales", "Renewals")
     return first, second

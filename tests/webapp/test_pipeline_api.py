@@ -27,7 +27,7 @@ async def test_the_board_shows_the_funnel_picked_and_then_the_one_last_used(boar
     assert titles(data) == {}
     data = await board.get("/app/api/board", ALI)  # the one last used
     assert data["pipeline"]["name"] == "Renewals"
-    refused = await board.get("/app/api/board?pipeline=999", ALI, status=404)
+    refused = await board.get("/app/api/board?pipeline=999", ALI, status=400)
     assert refused["error"]["code"] == "not_found"
 
 
