@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from bot.core.codec import Action
 from bot.core.context import ChatContext
-from bot.core.i18n import h
+from bot.core.i18n import h, isolate
 from bot.core.views import Button
 from crm_core.domain.errors import NotFound
 from crm_core.domain.funnel import Pipeline
@@ -59,11 +59,12 @@ def funnel_rows(
 ) -> list[list[Button]]:
     """A button per funnel, three to a row, its action ``to(pipeline id)``; ``current`` marked."""
     buttons = [
-        Button.act(("• " if p.id == current else f"{ICON} ") + funnel_name(p), to(p.id)) for p in pipelines
+        Button.act(("• " if p.id == current else f"{ICON} ") + isolate(funnel_name(p)), to(p.id))
+        for p in pipelines
     ]
     return [buttons[i : i + PER_ROW] for i in range(0, len(buttons), PER_ROW)]
 
 
 def funnel_line(pipeline: Pipeline) -> str:
     """The line naming a deal's or a screen's funnel."""
-    return f"{ICON} {h(funnel_name(pipeline))}"
+    return f"{ICON} {isolate(h(funnel_name(pipeline)))}"
