@@ -9,11 +9,11 @@ from bot.core.codec import Action
 from bot.core.context import ChatContext
 from bot.core.i18n import h, isolate
 from bot.core.views import Button
+from bot.core.widths import pack
 from crm_core.domain.errors import NotFound
 from crm_core.domain.funnel import Pipeline
 
-PER_ROW = 3
-ICON = "🗂"
+ICON = "🧭"
 
 
 async def funnels(ctx: ChatContext) -> list[Pipeline]:
@@ -55,14 +55,21 @@ def funnel_name(pipeline: Pipeline) -> str:
 
 
 def funnel_rows(
-    pipelines: Sequence[Pipeline], to: Callable[[int], Action], *, current: int | None = None
+    pipelines: Sequence[Pipeline],
+    to: Callable[[int], Action],
+    *,
+    current: int | None = None,
+    one: bool = False,
 ) -> list[list[Button]]:
-    """A button per funnel, three to a row, its action ``to(pipeline id)``; ``current`` marked."""
+    """A button per funnel, its action ``to(pipeline id)``, ``current`` marked: as many on a row (up to
+    three) as show their names whole; ``one``: one a row (a short question's keyboard is narrow)."""
     buttons = [
         Button.act(("• " if p.id == current else f"{ICON} ") + isolate(funnel_name(p)), to(p.id))
         for p in pipelines
     ]
-    return [buttons[i : i + PER_ROW] for i in range(0, len(buttons), PER_ROW)]
+    if one:
+        return [[b] for b in buttons]
+    return pack((b.text, b) for b in buttons)
 
 
 def funnel_line(pipeline: Pipeline) -> str:

@@ -31,7 +31,9 @@ async def on_funnel_menu(ctx: ChatContext, p: A.FunnelMenu) -> Reply:
     found = await details(ctx, p.deal_id, p.version)
     deal = found.deal
     others = [f for f in await last_used_first(ctx) if f.id != deal.pipeline_id]
-    rows = funnel_rows(others, lambda pipeline_id: A.FunnelStages(deal.id, deal.version, pipeline_id))
+    rows = funnel_rows(
+        others, lambda pipeline_id: A.FunnelStages(deal.id, deal.version, pipeline_id), one=True
+    )
     lines = [f"<b>{h(deal.title)}</b>", ctx.tr("Move to which funnel?")]
     return Reply().edit(ctx.message_id, View.of(lines, [*rows, back_to_card(ctx, deal.id)]))
 

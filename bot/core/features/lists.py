@@ -113,7 +113,9 @@ async def board_view(ctx: ChatContext, owner_telegram_id: int = 0, pipeline_id: 
 
 async def funnel_choice(ctx: ChatContext, owner_telegram_id: int) -> View:
     """Which funnel's board to see (the one last used first)."""
-    rows = funnel_rows(await last_used_first(ctx), lambda pipeline: A.BoardIn(pipeline, owner_telegram_id))
+    rows = funnel_rows(
+        await last_used_first(ctx), lambda pipeline: A.BoardIn(pipeline, owner_telegram_id), one=True
+    )
     return View.of([f"📊 <b>{ctx.tr('Board')}</b>", ctx.tr("Which funnel?")], rows)
 
 

@@ -37,7 +37,7 @@ STEPS = ("title", "contact", "phone", "amount", "confirm")  # after "pipeline", 
 async def funnel_question(ctx: ChatContext, draft: int) -> View:
     """Which funnel the new deal opens in (the one last used first)."""
     tr = ctx.tr
-    rows = funnel_rows(await last_used_first(ctx), lambda pipeline: A.NewFunnel(draft, pipeline))
+    rows = funnel_rows(await last_used_first(ctx), lambda pipeline: A.NewFunnel(draft, pipeline), one=True)
     cancel = [Button.act("✖️ " + tr("Cancel"), A.NewCancel(draft))]
     return View.of(["➕ <b>" + tr("New deal") + "</b>", tr("In which funnel?")], [*rows, cancel])
 

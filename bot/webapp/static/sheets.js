@@ -128,7 +128,7 @@ export function fillDetails(deal, { texts, stages, onMove, onNote, onEdit, onPip
     dd.dir = "auto";
     facts.append(dt, dd);
   };
-  if (deal.pipeline) fact("🗂", deal.pipeline.name);
+  if (deal.pipeline) fact("🧭", deal.pipeline.name);
   fact("👤", [deal.contact_name, deal.company].filter(Boolean).join(" · "));
   fact("📞", deal.phone, deal.phone ? `tel:${deal.phone.replace(/[^\d+]/g, "")}` : null);
   fact("🧑‍💼", deal.owner ? deal.owner.name : texts.nobody);
