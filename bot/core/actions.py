@@ -398,6 +398,55 @@ class PlanTask(Action, code="mpt"):
     page: int  # the plan's
 
 
+# several funnels: which one the board, /new and /report are in, and moving a deal to another
+
+
+class BoardFunnels(Action, code="bdf"):
+    owner: int  # as on the board: choose the funnel whose board to see
+
+
+class BoardIn(Action, code="bdp"):
+    pipeline_id: int
+    owner: int  # as for Board
+
+
+class BoardSellersIn(Action, code="bdsp"):
+    pipeline_id: int  # choose whose board of this funnel to see
+
+
+class NewFunnel(Action, code="ndf"):
+    draft: int
+    pipeline_id: int  # the funnel the new deal opens in
+
+
+class FunnelMenu(Action, code="fnm"):
+    deal_id: int
+    version: int  # the other funnels the deal may go to
+
+
+class FunnelStages(Action, code="fns"):
+    deal_id: int
+    version: int
+    pipeline_id: int  # that funnel's stages
+
+
+class FunnelMove(Action, code="fnv"):
+    deal_id: int
+    version: int
+    stage_id: int  # a stage of another funnel: the deal goes there
+
+
+class ReportIn(Action, code="rpf"):
+    period: str
+    seller: int  # as for Report
+    pipeline_id: int
+
+
+class ReportSellersIn(Action, code="rpsf"):
+    period: str
+    pipeline_id: int
+
+
 # The actions the chat's codec reads back from buttons (see ``codec()``).
 ACTIONS: tuple[type[Action], ...] = (
     Noop, Menu, Board, BoardSellers, Column, ColumnPage, MyDeals, BackToList, Card, CardFrom, More, Next,
@@ -407,7 +456,8 @@ ACTIONS: tuple[type[Action], ...] = (
     Report, ReportSellers, ReportCalls, Team, TeamSeller, TeamExtensions, DeactivateAsk, Deactivate,
     InviteMenu, Invite, InviteRevoke, Lang, Settings, SettingsLang, ZoneMenu, ZoneSet, Morning, DigestSet,
     Cancel, CallBackDone, CallCreate, CallAttach, CallAttachTo, CallIgnore, Dial, SetCallOutcome, SnoozeMenu,
-    Snooze, SnoozeDo, Lower, Nudge, PlanPage, PlanTask,
+    Snooze, SnoozeDo, Lower, Nudge, PlanPage, PlanTask, BoardFunnels, BoardIn, BoardSellersIn, NewFunnel,
+    FunnelMenu, FunnelStages, FunnelMove, ReportIn, ReportSellersIn,
 )  # fmt: skip
 
 

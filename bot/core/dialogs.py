@@ -84,10 +84,11 @@ class FindQuestion(DialogState):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NewDealDraft(DialogState):
-    """A new deal, answer by answer: the title first, then the contact, the phone and the amount (each
-    ``None`` until given or skipped)."""
+    """A new deal, answer by answer: the funnel first when there are several, then the title, the
+    contact, the phone and the amount (each ``None`` until given or skipped; no funnel: the default)."""
 
     FLOW: ClassVar[str] = "new_deal"
+    pipeline_id: int | None = None
     title: str | None = None
     contact: str | None = None
     phone: str | None = None

@@ -23,7 +23,7 @@ from bot.core.errors import explain
 from bot.core.i18n import Tr
 from bot.webapp.auth import ApiError, Session, session_of
 from bot.webapp.texts import page_texts, plain
-from bot.webapp.views import JSON, deal_json, details_json, stage_json
+from bot.webapp.views import JSON, deal_json, details_json, pipeline_json, stage_json
 from crm_core.domain.deals import MAX_LOST_NOTE
 from crm_core.domain.errors import (
     Conflict,
@@ -93,6 +93,7 @@ def webapp_routes(
         web.post("/app/api/deals/{deal_id}/move", endpoint(api.move)),
         web.post("/app/api/deals/{deal_id}/notes", endpoint(api.note)),
         web.post("/app/api/deals/{deal_id}/edit", endpoint(api.edit)),
+        web.post("/app/api/deals/{deal_id}/pipeline", endpoint(api.change_pipeline)),
         web.static("/app/static", STATIC_DIR),
     ]
 
@@ -106,10 +107,20 @@ class BoardApi:
         self.crm, self.notify = crm, notify
 
     async def board(self, request: web.Request, s: Session) -> JSON:
-        """The columns with their deals as the user may see them; a boss may pick one seller's."""
+        """The columns with their deals as the user may see them, of one funnel (``?pipeline=``, else the
+        one last used, else the default); a boss may pick one seller's."""
         crm, tr, user = self.crm, s.tr, s.user
         seller = _query_id(request, "seller")
-        board = await crm.deals.board(actor=user, owner_telegram_id=seller)
+        funnels = await crm.pipelines.list()
+        chosen = _query_id(request, "pipeline")
+        if chosen is None and len(funnels) > 1:
+            last = (await crm.followups.preferences(actor=user)).last_pipeline_id
+            chosen = last if any(f.id == last for f in funnels) else None
+        elif chosen is not None:
+            if not any(f.id == chosen for f in funnels):
+                raise NotFound("pipeline", chosen)
+            await crm.followups.remember_pipeline(actor=user, pipeline_id=chosen)
+        board = await crm.deals.board(actor=user, owner_telegram_id=seller, pipeline=chosen)
         now, currency = crm.clock.now(), crm.config.default_currency
         columns = []
         for column in board.columns:
@@ -137,6 +148,8 @@ class BoardApi:
             "texts": page_texts(tr),
             "whose": whose or plain(tr("all deals") if user.is_boss else tr("your deals")),
             "seller": seller,
+            "pipeline": pipeline_json(board.pipeline),
+            "pipelines": [pipeline_json(f) for f in funnels] if len(funnels) > 1 else [],
             "sellers": [{"telegram_id": p.telegram_id, "name": p.name} for p in people],
             "open": {
                 "count": board.open_count,
@@ -160,7 +173,9 @@ class BoardApi:
         history = await self.crm.deals.history(
             deal_id=deal_id, actor=s.user, newest_first=True, limit=HISTORY_LIMIT
         )
-        return {"deal": details_json(found, history, viewer=s.user, tr=s.tr, now=self.crm.clock.now())}
+        funnels = await self.crm.pipelines.list()
+        full = details_json(found, history, viewer=s.user, tr=s.tr, now=self.crm.clock.now(), funnels=funnels)
+        return {"deal": full}
 
     async def move(self, request: web.Request, s: Session) -> JSON:
         """Move a deal to a stage, as the chat does; the chat then shows the card with a notice."""
@@ -211,6 +226,27 @@ class BoardApi:
             actor=s.user,
             expected_version=_int(body, "version"),
         )
+        return await self.deal(request, s)
+
+    async def change_pipeline(self, request: web.Request, s: Session) -> JSON:
+        """Move a deal to another funnel (to ``stage_id`` of it, or where the core puts it), as the chat's
+        "Another funnel…" does, unless the deal changed since ``version``; the answer is the deal in full."""
+        deal_id = _deal_id(request)
+        body = await _body(request)
+        pipeline_id = _int(body, "pipeline_id")
+        stage_id = body.get("stage_id")
+        if stage_id is not None and (not isinstance(stage_id, int) or isinstance(stage_id, bool)):
+            raise InvalidInput("stage_id", stage_id, Why.NOT_VALID)
+        await self.crm.deals.change_pipeline(
+            actor=s.user,
+            deal_id=deal_id,
+            pipeline=pipeline_id,
+            stage=stage_id,
+            expected_version=_int(body, "version"),
+        )
+        await self.crm.followups.remember_pipeline(actor=s.user, pipeline_id=pipeline_id)
+        if self.notify is not None:
+            self.notify()
         return await self.deal(request, s)
 
     async def _lost_reason(self, body: dict[str, Any]) -> tuple[str | None, str | None]:

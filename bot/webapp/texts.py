@@ -63,6 +63,9 @@ def page_texts(tr: Tr) -> dict[str, str]:
         "saved": tr("Saved."),
         "offline": tr("No connection to Kanbot. Check the network and try again."),
         "open_in_telegram": tr("Open the board from the bot's chat in Telegram."),
+        "funnel": tr("Which funnel?"),
+        "another_funnel": tr("Another funnel…"),
+        "moved_funnel": tr("Moved to the {pipeline} funnel, {stage}."),
     }
     return {key: plain(value) for key, value in texts.items()}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,10 @@ JSON = dict[str, Any]
 
 def stage_json(stage: Stage, tr: Tr) -> JSON:
     return {"id": stage.id, "name": stage_label(stage, tr), "kind": stage.kind.value}
+
+
+def pipeline_json(pipeline: Pipeline) -> JSON:
+    return {"id": pipeline.id, "name": pipeline.name}
 
 
 def _money(amount: Decimal | None) -> str | None:
@@ -52,9 +57,16 @@ def deal_json(deal: Deal, *, viewer: User, tr: Tr, now: datetime) -> JSON:
 
 
 def details_json(
-    found: DealDetails, history: list[DealEvent], *, viewer: User, tr: Tr, now: datetime
+    found: DealDetails,
+    history: list[DealEvent],
+    *,
+    viewer: User,
+    tr: Tr,
+    now: datetime,
+    funnels: Sequence[Pipeline] = (),
 ) -> JSON:
-    """A deal in full, with its history newest first."""
+    """A deal in full, with its history newest first; with several ``funnels``, the others it may be
+    moved to, each with its open stages."""
     deal, pipeline = found.deal, found.pipeline
     n, of = pipeline.ordinal(deal.stage)
     contact = deal.contact
@@ -82,13 +94,20 @@ def details_json(
         "calls": found.call_count,
         # where a closed deal goes back to (the core's rule): the only column it may be moved to
         "reopens_in": deal.reopen_stage(pipeline).id if deal.is_closed else None,
-        "history": [history_line(e, pipeline, tr, now) for e in history],
+        "history": [history_line(e, (pipeline, *funnels), tr, now) for e in history],
+        "pipeline": pipeline_json(pipeline) if len(funnels) > 1 else None,
+        "other_pipelines": [
+            {**pipeline_json(f), "stages": [stage_json(s, tr) for s in f.stages if s.is_open]}
+            for f in funnels
+            if f.id != pipeline.id and len(funnels) > 1 and not deal.is_closed  # a closed deal stays
+        ],
     }
 
 
-def history_line(event: DealEvent, pipeline: Pipeline, tr: Tr, now: datetime) -> JSON:
-    """One line of history in words (the chat's words: the same translations)."""
-    names = {s.id: stage_name(s, tr) for s in pipeline.stages}
+def history_line(event: DealEvent, funnels: Sequence[Pipeline], tr: Tr, now: datetime) -> JSON:
+    """One line of history in words (the chat's words: the same translations); a stage named from any
+    of ``funnels`` (a deal moved from another funnel went through its stages)."""
+    names = {s.id: stage_name(s, tr) for f in reversed(funnels) for s in f.stages}
     stage = names.get(event.to_stage_id or 0, "?")
     return {
         "kind": event.kind.value,

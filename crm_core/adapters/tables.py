@@ -407,4 +407,5 @@ user_settings = Table(
     Column("last_digest_at", UtcDateTime, nullable=True),
     Column("last_morning_on", String(10), nullable=True),
     Column("morning_time", String(5), nullable=True),  # NULL: when the working hours begin
+    Column("last_pipeline_id", Integer, nullable=True),  # the funnel last worked in (no key: may be gone)
 )

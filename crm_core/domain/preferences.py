@@ -16,6 +16,7 @@ class Preferences:
     last_digest_at: datetime | None = None
     last_morning_on: str | None = None
     morning_time: str | None = None  # None: when the working hours begin
+    last_pipeline_id: int | None = None  # the funnel last worked in: offered first
 
 
 @dataclass(slots=True)

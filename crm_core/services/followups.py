@@ -300,6 +300,13 @@ class FollowUpService(ServiceBase):
             await uow.commit()
         return prefs
 
+    async def remember_pipeline(self, *, actor: User, pipeline_id: int) -> None:
+        """Keep the funnel the person has just worked in: the chat offers it first next time."""
+        require_active(actor)
+        async with self.db.uow(bookkeeping=True) as uow:
+            await uow.followups.remember_pipeline(actor.id, pipeline_id)
+            await uow.commit()
+
     async def morning_plan_shown(self, *, actor: User) -> None:
         """Turn the morning plan on and count today's as given: ``/morning`` has just shown it."""
         require_active(actor)

@@ -13,6 +13,7 @@ from bot.core.dialogs import AskedIn, CardQuestion, LostQuestion, NoteQuestion
 from bot.core.events import SharedContact, Text
 from bot.core.features.cards import STAGE_ICON, event_text, stage_name
 from bot.core.features.deal_view import deal_card, stage_buttons
+from bot.core.features.funnel_picks import ICON, funnels
 from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
@@ -34,6 +35,7 @@ async def details(
 ) -> DealDetails:
     """The deal as the card shows it; ``StaleVersion`` when the user saw an older version."""
     found = await ctx.crm.deals.details(deal_id=deal_id, actor=ctx.user, changed=changed)
+    await funnels(ctx)  # the card names the deal's funnel when there are several
     if version is not None and found.deal.version != version:
         raise StaleVersion(deal_id)
     return found
@@ -112,6 +114,9 @@ async def on_move_menu(ctx: ChatContext, p: A.MoveMenu) -> Reply:
     deal = found.deal
     buttons = stage_buttons(found.pipeline, ctx, partial(A.Move, deal.id, deal.version), exclude=deal.stage)
     lines = [f"<b>{h(deal.title)}</b>", ctx.tr("Move to which stage?")]
+    if len(await funnels(ctx)) > 1:  # or to another funnel's stage
+        label = f"{ICON} " + ctx.tr.label("Another funnel…")
+        buttons.append([Button.act(label, A.FunnelMenu(deal.id, deal.version))])
     return Reply().edit(ctx.message_id, View.of(lines, [*buttons, back_to_card(ctx, deal.id)]))
 
 
@@ -282,7 +287,7 @@ async def on_history(ctx: ChatContext, p: A.History) -> Reply:
     deal_id, page = p.deal_id, p.page
     found = await details(ctx, deal_id)
     events = await ctx.crm.deals.history(deal_id=deal_id, actor=ctx.user, newest_first=True)
-    names = {s.id: stage_name(s, ctx.tr) for s in found.pipeline.stages}
+    names = {s.id: stage_name(s, ctx.tr) for f in await funnels(ctx) for s in f.stages}
     chunk = events[page * HISTORY_PAGE : (page + 1) * HISTORY_PAGE]
     currency = found.deal.currency
     lines = [f"📜 <b>{h(found.deal.title)}</b>", *(_event_line(e, ctx, names, currency) for e in chunk)]

@@ -184,8 +184,19 @@ def event_text(event: DealEvent, stage: str, tr: Tr, currency: str = "") -> Html
             + (f" — {h(str(data['reason']))}" if data.get("reason") else "")
         ),
         EventKind.PRIORITY_CHANGED: lambda: tr("priority: {level}", level=tr(str(data.get("new", "")))),
+        EventKind.PIPELINE_CHANGED: lambda: tr(
+            "moved from the {old} funnel to {new}, {stage}",
+            old=_pipeline_of(data, "from"),
+            new=_pipeline_of(data, "to"),
+            stage=stage,
+        ),
     }
     return Html(texts[event.kind]())
+
+
+def _pipeline_of(data: dict[str, object], side: str) -> str:
+    """The funnel a change of funnel came from or went to, by the name it had then."""
+    return str(data.get(f"{side}_pipeline_name") or data.get(f"{side}_pipeline") or "?")
 
 
 def _call_line(data: dict[str, object], tr: Tr) -> Html:

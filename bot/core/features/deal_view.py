@@ -9,6 +9,7 @@ from bot.core import actions as A
 from bot.core.codec import Action
 from bot.core.context import ChatContext
 from bot.core.features.cards import PRIORITY_ICON, STAGE_ICON, stage_label, stage_name, task_text
+from bot.core.features.funnel_picks import funnel_line
 from bot.core.i18n import h, isolate
 from bot.core.views import Button, View
 from bot.core.widths import by_words, fits, pack, room, shorten, squeeze, text_px
@@ -67,6 +68,8 @@ def card_lines(details: DealDetails, ctx: ChatContext) -> list[str]:
         lines.append(f"👤 {who}")
     if deal.amount is not None:
         lines.append(f"💰 {tr.money(deal.amount, deal.currency)}")
+    if len(ctx.extra.get("pipelines", ())) > 1:  # with one funnel it goes without saying
+        lines.append(funnel_line(pipeline))
     n, of = pipeline.ordinal(deal.stage)
     place = f"{n}/{of} " if n else ""
     stay = tr("{time} in stage", time=tr.days(now - deal.stage_entered_at)) if deal.stage.is_open else ""

@@ -8,6 +8,14 @@ from bot.core.dialogs import FindQuestion
 from bot.core.events import SharedContact, Text
 from bot.core.features.cards import STAGE_ICON, stage_label, stage_name
 from bot.core.features.deal_view import deal_label, deal_lines
+from bot.core.features.funnel_picks import (
+    funnel,
+    funnel_line,
+    funnel_rows,
+    last_used_first,
+    remember,
+    several,
+)
 from bot.core.features.morning import plan_view
 from bot.core.i18n import h
 from bot.core.routing import Router
@@ -56,16 +64,22 @@ async def on_back_to_list(ctx: ChatContext, p: A.BackToList) -> Reply:
     raise InvalidInput("list", p.back)
 
 
-async def board_view(ctx: ChatContext, owner_telegram_id: int = 0) -> View:
+async def board_view(ctx: ChatContext, owner_telegram_id: int = 0, pipeline_id: int | None = None) -> View:
+    """The board of one funnel (``None``: the default; with several funnels it is named, and the others
+    are a press away)."""
     tr = ctx.tr
-    board = await ctx.crm.deals.board(actor=ctx.user, owner_telegram_id=owner_telegram_id or None)
+    board = await ctx.crm.deals.board(
+        actor=ctx.user, owner_telegram_id=owner_telegram_id or None, pipeline=pipeline_id
+    )
     whose: str = tr("all deals") if ctx.user.is_boss else tr("your deals")
     if owner_telegram_id:
         owner = await ctx.crm.users.by_telegram_id(owner_telegram_id)
         whose = owner.name if owner else "?"
     currency = ctx.crm.config.default_currency
+    several_funnels = await several(ctx)
     lines = [
         f"📊 <b>{tr('Board')}</b> · {h(whose)}",
+        *([funnel_line(board.pipeline)] if several_funnels else []),
         tr("{count} open · {amount}", count=board.open_count, amount=tr.money(board.open_amount, currency)),
     ]
     if board.unassigned:
@@ -86,31 +100,64 @@ async def board_view(ctx: ChatContext, owner_telegram_id: int = 0) -> View:
         name = f"{STAGE_ICON[column.stage.kind]} {stage_label(column.stage, tr)}"
         label = f"{name} · {column.count}{amount}{beside}"
         buttons.append([Button.act(label, A.Column(column.stage.id, owner_telegram_id, "n"))])
+    if several_funnels:  # the other funnels' boards, a press away
+        others = [f for f in await last_used_first(ctx) if f.id != board.pipeline.id]
+        buttons += funnel_rows(others, lambda other: A.BoardIn(other, owner_telegram_id))
     if ctx.user.is_boss:
-        buttons.append([Button.act("👤 " + tr("Choose a seller…"), A.BoardSellers())])
+        sellers = A.BoardSellersIn(board.pipeline.id) if several_funnels else A.BoardSellers()
+        buttons.append([Button.act("👤 " + tr("Choose a seller…"), sellers)])
     if ctx.settings.board_app_url:
         buttons.append([Button("🗂 " + tr("Open the board app"), web_app=ctx.settings.board_app_url)])
     return View.of(lines, buttons)
 
 
+async def funnel_choice(ctx: ChatContext, owner_telegram_id: int) -> View:
+    """Which funnel's board to see (the one last used first)."""
+    rows = funnel_rows(
+        await last_used_first(ctx), lambda pipeline: A.BoardIn(pipeline, owner_telegram_id), one=True
+    )
+    return View.of([f"📊 <b>{ctx.tr('Board')}</b>", ctx.tr("Which funnel?")], rows)
+
+
+async def board_or_choice(ctx: ChatContext, owner_telegram_id: int = 0) -> View:
+    """The board; with several funnels, first the question which one."""
+    if await several(ctx):
+        return await funnel_choice(ctx, owner_telegram_id)
+    return await board_view(ctx, owner_telegram_id)
+
+
 @router.command("board")
 async def on_board(ctx: ChatContext, args: str) -> Reply:
-    """Show the board: every stage with its deal count and sum."""
-    return Reply().send(await board_view(ctx))
+    """Show the board: every stage with its deal count and sum (with several funnels: which one first)."""
+    return Reply().send(await board_or_choice(ctx))
 
 
-@router.button(A.Board)
-async def on_board_button(ctx: ChatContext, p: A.Board) -> Reply:
-    return Reply().edit(ctx.message_id, await board_view(ctx, p.owner))
+@router.button(A.Board, A.BoardFunnels)
+async def on_board_button(ctx: ChatContext, p: A.Board | A.BoardFunnels) -> Reply:
+    return Reply().edit(ctx.message_id, await board_or_choice(ctx, p.owner))
 
 
-@router.button(A.BoardSellers)
-async def on_board_sellers(ctx: ChatContext, p: A.BoardSellers) -> Reply:
-    """Let a boss pick whose board to see."""
+@router.button(A.BoardIn)
+async def on_board_in(ctx: ChatContext, p: A.BoardIn) -> Reply:
+    """Show one funnel's board, and remember it as the one last used."""
+    pipeline = await funnel(ctx, p.pipeline_id)
+    view = await board_view(ctx, p.owner, pipeline.id)
+    await remember(ctx, pipeline.id)
+    return Reply().edit(ctx.message_id, view)
+
+
+@router.button(A.BoardSellers, A.BoardSellersIn)
+async def on_board_sellers(ctx: ChatContext, p: A.BoardSellers | A.BoardSellersIn) -> Reply:
+    """Let a boss pick whose board to see (of the funnel the board was in)."""
     people = await ctx.crm.users.list(actor=ctx.user, active=True)
-    buttons = [Button.act(u.name, A.Board(u.telegram_id)) for u in people]
+    pipeline_id = p.pipeline_id if isinstance(p, A.BoardSellersIn) else None
+
+    def board_of(telegram_id: int) -> A.Board | A.BoardIn:
+        return A.Board(telegram_id) if pipeline_id is None else A.BoardIn(pipeline_id, telegram_id)
+
+    buttons = [Button.act(u.name, board_of(u.telegram_id)) for u in people]
     rows = [
-        [Button.act("👥 " + ctx.tr("Everyone"), A.Board(0))],
+        [Button.act("👥 " + ctx.tr("Everyone"), board_of(0))],
         *[buttons[i : i + 2] for i in range(0, len(buttons), 2)],
     ]
     return Reply().edit(ctx.message_id, View.of([ctx.tr("Whose board?")], rows))
@@ -131,7 +178,9 @@ async def column_view(
         backwards=backwards,
         limit=PAGE,
     )
-    board = await ctx.crm.deals.board(actor=ctx.user, owner_telegram_id=owner or None)
+    board = await ctx.crm.deals.board(
+        actor=ctx.user, owner_telegram_id=owner or None, pipeline=stage.pipeline_id
+    )
     column = next(c for c in board.columns if c.stage.id == stage.id)
     lines = [
         f"{STAGE_ICON[stage.kind]} <b>{stage_name(stage, tr)}</b> · "
@@ -171,7 +220,8 @@ async def column_view(
     )
     if page.next_cursor:
         nav.append(Button.act("▶", A.ColumnPage(stage.id, owner, order_code, page.next_cursor)))
-    buttons += [nav, [Button.act("⬅ " + tr("Board"), A.Board(owner))]]
+    to_board = A.BoardIn(stage.pipeline_id, owner) if await several(ctx) else A.Board(owner)
+    buttons += [nav, [Button.act("⬅ " + tr("Board"), to_board)]]
     return View.of(lines, buttons)
 
 

@@ -10,6 +10,14 @@ from bot.core.dialogs import NewDealDraft
 from bot.core.errors import explain
 from bot.core.events import SharedContact, Text
 from bot.core.features.card import show_card
+from bot.core.features.funnel_picks import (
+    funnel,
+    funnel_line,
+    funnel_rows,
+    last_used_first,
+    remember,
+    several,
+)
 from bot.core.i18n import Html, h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View, fit, short
@@ -23,7 +31,15 @@ from crm_core.domain.values import parse_amount, valid_title
 
 router = Router("new_deal")
 FLOW = NewDealDraft.FLOW
-STEPS = ("title", "contact", "phone", "amount", "confirm")
+STEPS = ("title", "contact", "phone", "amount", "confirm")  # after "pipeline", with several funnels
+
+
+async def funnel_question(ctx: ChatContext, draft: int) -> View:
+    """Which funnel the new deal opens in (the one last used first)."""
+    tr = ctx.tr
+    rows = funnel_rows(await last_used_first(ctx), lambda pipeline: A.NewFunnel(draft, pipeline), one=True)
+    cancel = [Button.act("✖️ " + tr("Cancel"), A.NewCancel(draft))]
+    return View.of(["➕ <b>" + tr("New deal") + "</b>", tr("In which funnel?")], [*rows, cancel])
 
 
 def question(ctx: ChatContext, step: str, draft: int) -> View:
@@ -74,8 +90,10 @@ async def summary(ctx: ChatContext, deal: NewDealDraft, draft: int) -> View:
     currency = ctx.crm.config.default_currency
     amount = tr.money(parse_amount(deal.amount), currency) if deal.amount else "—"
     customer = await ctx.crm.deals.customer_of(phone=deal.phone, actor=ctx.user) if deal.phone else None
+    pipeline = await funnel(ctx, deal.pipeline_id) if deal.pipeline_id is not None else None
     lines = [
         "➕ <b>" + tr("New deal") + "</b>",
+        *([funnel_line(pipeline)] if pipeline is not None else []),
         f"📌 {h(deal.title or '')}",
         f"👤 {h(deal.contact or '—')} · {pretty_phone(deal.phone) or '—'}",
         *(customer_lines(ctx, customer) if customer is not None else []),
@@ -98,6 +116,8 @@ async def _view(ctx: ChatContext, dialog: Dialog) -> View:
     """The question the dialog is at, or the summary, with buttons for this very draft."""
     if dialog.step == "confirm":
         return await summary(ctx, dialog.state(NewDealDraft), dialog.draft)
+    if dialog.step == "pipeline":
+        return await funnel_question(ctx, dialog.draft)
     return question(ctx, dialog.step, dialog.draft)
 
 
@@ -117,15 +137,31 @@ def _next(step: str) -> str:
 
 @router.command("new")
 async def on_new(ctx: ChatContext, args: str) -> Reply:
-    """Start a new deal (or `/new Title` to skip the first question)."""
+    """Start a new deal (or `/new Title` to skip the first question); with several funnels, which one
+    is asked first."""
+    start = "pipeline" if await several(ctx) else "title"
     if args.strip():
         try:
             title = valid_title(args)
         except InvalidInput as error:
-            dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, NewDealDraft(), step="title")
-            return Reply().send(again(ctx, error, question(ctx, "title", dialog.draft)))
-        return await _go(ctx, NewDealDraft(title=title), "contact")
-    return await _go(ctx, NewDealDraft(), "title")
+            dialog = await ctx.crm.dialogs.put(ctx.user.telegram_id, NewDealDraft(), step=start)
+            return Reply().send(again(ctx, error, await _view(ctx, dialog)))
+        return await _go(ctx, NewDealDraft(title=title), "contact" if start == "title" else start)
+    return await _go(ctx, NewDealDraft(), start)
+
+
+@router.button(A.NewFunnel)
+async def on_funnel(ctx: ChatContext, p: A.NewFunnel) -> Reply:
+    """Take the funnel the new deal opens in, then ask what is not known yet."""
+    dialog = await ctx.crm.dialogs.confirmed(
+        ctx.user.telegram_id, flow=FLOW, draft=p.draft, step="pipeline", what="question"
+    )
+    pipeline = await funnel(ctx, p.pipeline_id)
+    await remember(ctx, pipeline.id)
+    deal = replace(dialog.state(NewDealDraft), pipeline_id=pipeline.id)
+    step = "contact" if deal.title else "title"
+    new = await ctx.crm.dialogs.put(ctx.user.telegram_id, deal, step=step)
+    return Reply().edit(ctx.message_id, await _view(ctx, new))
 
 
 def _accept(
@@ -167,7 +203,7 @@ async def on_answer(ctx: ChatContext, dialog: Dialog, event: Text | SharedContac
 async def on_skip(ctx: ChatContext, p: A.NewSkip) -> Reply:
     """Skip an optional question — the one this button came with, not a later one."""
     dialog = await ctx.crm.dialogs.confirmed(ctx.user.telegram_id, flow=FLOW, draft=p.draft, what="question")
-    if dialog.step in ("title", "confirm"):
+    if dialog.step in ("pipeline", "title", "confirm"):
         return Reply().answer(ctx.tr("Nothing to skip here."))
     return await _go(ctx, dialog.state(NewDealDraft), _next(dialog.step))
 
@@ -191,6 +227,7 @@ async def on_create(ctx: ChatContext, p: A.NewCreate) -> Reply:
         contact_name=draft.contact,
         phone=draft.phone,
         amount=draft.amount,
+        pipeline=draft.pipeline_id,
     )
     await ctx.crm.dialogs.drop(ctx.user.telegram_id)
     return (await show_card(ctx, deal.id, notice="✨ " + ctx.tr("Deal created."))).answer(

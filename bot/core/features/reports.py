@@ -7,6 +7,15 @@ from datetime import timedelta
 from bot.core import actions as A
 from bot.core.context import ChatContext
 from bot.core.features.cards import STAGE_ICON, stage_name
+from bot.core.features.funnel_picks import (
+    funnel,
+    funnel_line,
+    funnel_rows,
+    funnels,
+    last_used_first,
+    remember,
+    several,
+)
 from bot.core.i18n import Tr, h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
@@ -94,20 +103,27 @@ def sellers_lame_lines(items: list[SellerLameStage], team: ConversionReport, tr:
     return lines
 
 
-async def report_view(ctx: ChatContext, period_key: str, seller: int) -> View:
+async def report_view(ctx: ChatContext, period_key: str, seller: int, pipeline_id: int | None = None) -> View:
+    """The report of one funnel (``None``: the default; with several funnels it is named, with a button
+    to each of the others)."""
     if period_key not in PERIODS:
         raise InvalidInput("period", period_key)
     tr, crm = ctx.tr, ctx.crm
     period = parse_period(period_key, now=ctx.now, tz=ctx.user.timezone)
     target = seller or None
-    snapshot = await crm.reports.funnel(actor=ctx.user, seller_telegram_id=target)
-    conversion = await crm.reports.conversion(actor=ctx.user, period=period, seller_telegram_id=target)
+    pipeline = await funnel(ctx, pipeline_id) if pipeline_id is not None else None
+    ref = pipeline.id if pipeline is not None else None
+    snapshot = await crm.reports.funnel(actor=ctx.user, seller_telegram_id=target, pipeline=ref)
+    conversion = await crm.reports.conversion(
+        actor=ctx.user, period=period, seller_telegram_id=target, pipeline=ref
+    )
     whose: str = tr("the team") if ctx.user.is_boss and not seller else tr("your deals")
     if seller and ctx.user.is_boss:
         person = await crm.users.by_telegram_id(seller)
         whose = person.name if person else "?"
     lines = [
         f"📈 <b>{tr('Report')}</b> · {h(whose)}",
+        *([funnel_line(pipeline)] if pipeline is not None else []),
         "",
         *funnel_lines(snapshot, tr, crm.config.default_currency),
         "",
@@ -116,14 +132,39 @@ async def report_view(ctx: ChatContext, period_key: str, seller: int) -> View:
     ]
     if ctx.user.is_boss and not seller:
         lines += sellers_lame_lines(
-            await crm.reports.lame_stages_by_seller(actor=ctx.user, period=period), conversion, tr
+            await crm.reports.lame_stages_by_seller(actor=ctx.user, period=period, pipeline=ref),
+            conversion,
+            tr,
         )
-    buttons = _period_buttons(tr, A.Report, period_key, seller)
+    if pipeline is None:
+        buttons = _period_buttons(tr, A.Report, period_key, seller)
+    else:
+        buttons = [
+            [
+                Button.act(
+                    ("• " if key == period_key else "") + tr(label), A.ReportIn(key, seller, pipeline.id)
+                )
+                for key, label in PERIODS.items()
+            ],
+            *funnel_rows(
+                await funnels(ctx), lambda other: A.ReportIn(period_key, seller, other), current=pipeline.id
+            ),
+        ]
     row = [Button.act("📞 " + tr("Calls"), A.ReportCalls(period_key, seller))]
     if ctx.user.is_boss:
-        row.append(Button.act("👤 " + tr("Choose a seller…"), A.ReportSellers(period_key)))
+        sellers = (
+            A.ReportSellers(period_key) if pipeline is None else A.ReportSellersIn(period_key, pipeline.id)
+        )
+        row.append(Button.act("👤 " + tr("Choose a seller…"), sellers))
     buttons.append(row)
     return View.of(lines, buttons)
+
+
+async def first_report(ctx: ChatContext, period_key: str, seller: int) -> View:
+    """/report: with several funnels, the one last used (the others a press away)."""
+    if await several(ctx):
+        return await report_view(ctx, period_key, seller, (await last_used_first(ctx))[0].id)
+    return await report_view(ctx, period_key, seller)
 
 
 def _period_buttons(
@@ -192,12 +233,20 @@ async def calls_view(ctx: ChatContext, period_key: str, seller: int) -> View:
 @router.command("report")
 async def on_report(ctx: ChatContext, args: str) -> Reply:
     """Show the funnel and the last 30 days' conversion, with where deals are lost marked."""
-    return Reply().send(await report_view(ctx, "30d", 0))
+    return Reply().send(await first_report(ctx, "30d", 0))
 
 
 @router.button(A.Report)
 async def on_report_button(ctx: ChatContext, p: A.Report) -> Reply:
-    return Reply().edit(ctx.message_id, await report_view(ctx, p.period, p.seller))
+    return Reply().edit(ctx.message_id, await first_report(ctx, p.period, p.seller))
+
+
+@router.button(A.ReportIn)
+async def on_report_in(ctx: ChatContext, p: A.ReportIn) -> Reply:
+    """Show one funnel's report, and remember it as the one last used."""
+    view = await report_view(ctx, p.period, p.seller, p.pipeline_id)
+    await remember(ctx, p.pipeline_id)
+    return Reply().edit(ctx.message_id, view)
 
 
 @router.button(A.ReportCalls)
@@ -206,13 +255,22 @@ async def on_report_calls(ctx: ChatContext, p: A.ReportCalls) -> Reply:
     return Reply().edit(ctx.message_id, await calls_view(ctx, p.period, p.seller))
 
 
-@router.button(A.ReportSellers)
-async def on_report_sellers(ctx: ChatContext, p: A.ReportSellers) -> Reply:
-    """Let a boss pick whose figures to see."""
+@router.button(A.ReportSellers, A.ReportSellersIn)
+async def on_report_sellers(ctx: ChatContext, p: A.ReportSellers | A.ReportSellersIn) -> Reply:
+    """Let a boss pick whose figures to see (in the funnel the report was in)."""
     people = [u for u in await ctx.crm.users.list(actor=ctx.user) if not u.is_boss]
-    buttons = [Button.act(u.name, A.Report(p.period, u.telegram_id)) for u in people]
+    pipeline_id = p.pipeline_id if isinstance(p, A.ReportSellersIn) else None
+
+    def report_of(telegram_id: int) -> A.Report | A.ReportIn:
+        return (
+            A.Report(p.period, telegram_id)
+            if pipeline_id is None
+            else A.ReportIn(p.period, telegram_id, pipeline_id)
+        )
+
+    buttons = [Button.act(u.name, report_of(u.telegram_id)) for u in people]
     rows = [
-        [Button.act("👥 " + ctx.tr("The team"), A.Report(p.period, 0))],
+        [Button.act("👥 " + ctx.tr("The team"), report_of(0))],
         *[buttons[i : i + 2] for i in range(0, len(buttons), 2)],
     ]
     return Reply().edit(ctx.message_id, View.of([ctx.tr("Whose figures?")], rows))

@@ -32,9 +32,15 @@ async function call(method, path, body) {
 
 // Relative paths: the page is /app/board, so these are /app/api/... wherever Kanbot is mounted.
 export const api = {
-  board: (seller) => call("GET", "api/board" + (seller ? `?seller=${encodeURIComponent(seller)}` : "")),
+  board: (seller, pipeline) => {
+    const query = new URLSearchParams();
+    if (seller) query.set("seller", seller);
+    if (pipeline) query.set("pipeline", pipeline);
+    return call("GET", "api/board" + (query.size ? `?${query}` : ""));
+  },
   deal: (id) => call("GET", `api/deals/${encodeURIComponent(id)}`),
   move: (id, body) => call("POST", `api/deals/${encodeURIComponent(id)}/move`, body),
   note: (id, body) => call("POST", `api/deals/${encodeURIComponent(id)}/notes`, body),
   edit: (id, body) => call("POST", `api/deals/${encodeURIComponent(id)}/edit`, body),
+  pipeline: (id, body) => call("POST", `api/deals/${encodeURIComponent(id)}/pipeline`, body),
 };

@@ -13,6 +13,7 @@ const PRIORITY = { high: "🔥 ", low: "🔻 ", normal: "" };
 const state = {
   data: null,
   seller: null,
+  pipeline: null,
   loading: null,
   moves: 0,
   openDeal: null,
@@ -64,7 +65,7 @@ function explain(error) {
 
 async function load({ quiet = false } = {}) {
   if (!quiet) showStatus(texts().loading || "", { spinner: true });
-  const request = api.board(state.seller);
+  const request = api.board(state.seller, state.pipeline);
   state.loading = request;
   try {
     const data = await request;
@@ -100,6 +101,7 @@ function render() {
   // The unassigned inbox a seller may take from is shown apart: it is never counted as theirs.
   $("subtitle").textContent = [data.whose, open, data.open.unassigned_text].filter(Boolean).join(" · ");
   $("reload").setAttribute("aria-label", t.reload);
+  renderPipelines(data);
   renderSellers(data);
 
   const board = $("board");
@@ -115,6 +117,18 @@ function render() {
     toast(t.drag_hint);
     localStorage.setItem("kanbot-board-hint", "1");
   }
+}
+
+// With several funnels the board is one funnel's: named in the header, where another is picked.
+function renderPipelines(data) {
+  const box = $("pipeline-box");
+  box.hidden = data.pipelines.length < 2;
+  if (box.hidden) return;
+  $("pipeline-label").textContent = data.texts.funnel;
+  const select = $("pipeline");
+  select.setAttribute("aria-label", data.texts.funnel);
+  select.replaceChildren(...data.pipelines.map((p) => new Option(p.name, String(p.id))));
+  select.value = String(data.pipeline.id);
 }
 
 function renderSellers(data) {
@@ -335,6 +349,14 @@ function fillSheet(full) {
     onNote: (text) => api.note(shown.id, { text }).then(({ deal: fresh }) => saved(fresh, t.note_saved), refused),
     onEdit: (field, value) => api.edit(shown.id, { field, value, version: shown.version })
       .then(({ deal: fresh }) => saved(fresh, t.saved), refused),
+    onPipeline: (pipeline, stage) => api.pipeline(shown.id, { pipeline_id: pipeline.id, stage_id: stage.id, version: shown.version })
+      .then(({ deal: fresh }) => {
+        closeDetailsSheet();
+        haptic.notify("success");
+        toast(fmt(t.moved_funnel, { pipeline: pipeline.name, stage: stage.name }), "success");
+        load({ quiet: true });  // the deal has left this funnel's board
+        return fresh;
+      }, refused),
   });
 }
 
@@ -342,6 +364,10 @@ function fillSheet(full) {
 
 function wire() {
   $("reload").addEventListener("click", () => load());
+  $("pipeline").addEventListener("change", (event) => {
+    state.pipeline = event.target.value || null;
+    load();
+  });
   $("seller").addEventListener("change", (event) => {
     state.seller = event.target.value || null;
     load();

@@ -66,8 +66,9 @@ export function openDetails(title, texts) {
  * Fill the open sheet with `deal` (from GET api/deals/{id}); `stages` are the board's stages.
  * `onMove(stage)` moves the deal there; `onNote(text)` and `onEdit(field, value)` save and resolve to
  * the deal in full (the sheet is filled again), or reject with the server's reason, shown in place.
+ * With several funnels, `onPipeline(pipeline, stage)` moves the deal to another funnel's stage.
  */
-export function fillDetails(deal, { texts, stages, onMove, onNote, onEdit }) {
+export function fillDetails(deal, { texts, stages, onMove, onNote, onEdit, onPipeline }) {
   if (!closeDetails) return;
   const title = $("sheet-title");
   title.textContent = deal.title;
@@ -106,6 +107,7 @@ export function fillDetails(deal, { texts, stages, onMove, onNote, onEdit }) {
   }
 
   if (deal.movable) body.append(stagePicker(deal, stages, texts, onMove));
+  if (deal.movable && onPipeline && deal.other_pipelines.length) body.append(pipelinePicker(deal, texts, onPipeline));
   else if (!deal.owner) body.append(el("p", "hint", texts.take_first));
 
   if (deal.movable && onNote) body.append(noteForm(texts, onNote));
@@ -126,6 +128,7 @@ export function fillDetails(deal, { texts, stages, onMove, onNote, onEdit }) {
     dd.dir = "auto";
     facts.append(dt, dd);
   };
+  if (deal.pipeline) fact("🧭", deal.pipeline.name);
   fact("👤", [deal.contact_name, deal.company].filter(Boolean).join(" · "));
   fact("📞", deal.phone, deal.phone ? `tel:${deal.phone.replace(/[^\d+]/g, "")}` : null);
   fact("🧑‍💼", deal.owner ? deal.owner.name : texts.nobody);
@@ -149,6 +152,35 @@ export function fillDetails(deal, { texts, stages, onMove, onNote, onEdit }) {
     list.append(item);
   }
   body.append(list);
+}
+
+/** Another funnel: a row of its open stages' chips per funnel, under the funnel's name. */
+function pipelinePicker(deal, texts, onPipeline) {
+  const section = el("section", "picker pipeline-picker");
+  section.append(el("h3", "section-title", texts.another_funnel));
+  const error = errorLine();
+  for (const pipeline of deal.other_pipelines) {
+    const name = el("div", "hint", pipeline.name);
+    name.dir = "auto";
+    const chips = el("div", "chips");
+    chips.setAttribute("role", "group");
+    chips.setAttribute("aria-label", pipeline.name);
+    for (const stage of pipeline.stages) {
+      const chip = el("button", `chip kind-${stage.kind}`);
+      chip.type = "button";
+      chip.dataset.pipelineId = pipeline.id;
+      chip.dataset.stageId = stage.id;
+      chip.append(el("span", "dot"), el("span", "", stage.name));
+      chip.addEventListener("click", () => {
+        error.hidden = true;
+        onPipeline(pipeline, stage).catch((reason) => { error.textContent = reason.message; error.hidden = false; });
+      });
+      chips.append(chip);
+    }
+    section.append(name, chips);
+  }
+  section.append(error);
+  return section;
 }
 
 /** A chip per stage, in the funnel's order: the deal's own marked, a closed deal's only way back offered. */

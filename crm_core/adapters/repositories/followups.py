@@ -126,6 +126,7 @@ class FollowUpRepository:
             row.last_digest_at,
             row.last_morning_on,
             row.morning_time,
+            row.last_pipeline_id,
         )
 
     async def ensure_preferences(self, user_id: int) -> None:
@@ -149,6 +150,14 @@ class FollowUpRepository:
                 morning_plan_enabled=prefs.morning_plan_enabled,
                 morning_time=prefs.morning_time,
             )
+        )
+
+    async def remember_pipeline(self, user_id: int, pipeline_id: int) -> None:
+        await self.ensure_preferences(user_id)
+        await self.conn.execute(
+            update(user_settings)
+            .where(user_settings.c.user_id == user_id)
+            .values(last_pipeline_id=pipeline_id)
         )
 
     async def claim_morning(self, user_id: int, day: str) -> bool:
