@@ -89,6 +89,7 @@ class UpdateUnit(_db.UnitOfWork):
         return name
 
     async def back_to(self, savepoint: str) -> None:
+        self.tasks.forget()  # what was read after the savepoint may have changed back
         await self._run(f"ROLLBACK TO SAVEPOINT {savepoint}")
 
     async def _run(self, sql: str) -> None:
