@@ -109,8 +109,8 @@ class Ledger(ServiceBase):
             )
             if not claimed and not await self._take_over(uow, key, owner=owner, held=held, now=now):
                 return Arrival(Claim.DUPLICATE, 0, None)
-            recent = await uow.processed.count_since(telegram_id, now - window, prefix=prefix)
-            sender = await uow.users.by_telegram_id(telegram_id)
+            since = now - window
+            sender, recent = await uow.users.by_telegram_id_paced(telegram_id, since=since, prefix=prefix)
             await uow.commit()
         return Arrival(Claim.NEW, recent, sender)
 
@@ -135,8 +135,9 @@ class Ledger(ServiceBase):
                 if not claimed and not await self._take_over(uow, key, owner=owner, held=held, now=now):
                     yield Arrival(Claim.DUPLICATE, 0, None)
                     return
-                recent = await uow.processed.count_since(telegram_id, now - window, prefix=prefix)
-                sender = await uow.users.by_telegram_id(telegram_id)
+                sender, recent = await uow.users.by_telegram_id_paced(
+                    telegram_id, since=now - window, prefix=prefix
+                )
                 yield Arrival(Claim.NEW, recent, sender)
                 if not claimed:  # taken over from a process that is gone: its claim said "working"
                     await uow.processed.set_state(key, "done", at=self.now())
