@@ -4,9 +4,15 @@ A button press used to be five transactions (its claim in the handled-updates le
 card's reads, the done mark), each a BEGIN and a COMMIT, each a checkout of a connection. Within an
 ``UpdateUnit`` (``Database.update_uow()``) every unit of work the services open in the same task is a
 ``JoinedUnit``: the same connection and transaction, the same repositories (so what one read, such as
-the funnel's version, the next one knows), its ``commit()`` deferred to the update's. A joined unit
-that writes starts at a savepoint and goes back to it unless committed, so a refused change (a stale
-version, a bad input) leaves the update's claim and what its answer reads intact.
+the funnel's version, the next one knows), its ``commit()`` deferred to the update's.
+
+A change that fails must leave the update's claim and its answer. A joined unit that writes after
+another's writes were kept starts at a savepoint and goes back to it unless committed. The first one
+(a press's move, as a rule) takes no savepoint, a statement on every press for a rare failure: when it
+fails, what it wrote may be in the transaction, so the update's commit rolls the whole update back
+and raises ``UpdateBroken``, and the ledger records the claim on its own (nothing else was kept). The
+answer was made meanwhile from the same transaction: a refusal is found before anything is written
+(the version, the rights, the domain's rules), so what it reads is as it was.
 """
 
 from __future__ import annotations
@@ -46,7 +52,10 @@ class UpdateUnit(_db.UnitOfWork):
     def __init__(self, database: Database) -> None:
         super().__init__(database, write=True, bookkeeping=True)
         self.open = False
-        self.broken = False  # a statement failed outside a savepoint: PostgreSQL aborted the transaction
+        # A change failed unguarded by a savepoint (or a statement failed: PostgreSQL then ends the
+        # transaction): the update is rolled back at its commit, and its claim recorded on its own.
+        self.broken = False
+        self.kept = False  # a joined unit's writes are kept: a later change must not lose them
         self._savepoints = 0
         self._token: Token[UpdateUnit | None] | None = None
 
@@ -66,7 +75,8 @@ class UpdateUnit(_db.UnitOfWork):
         await super().__aexit__(exc_type, exc, tb)
 
     async def commit(self) -> None:
-        """Commit the update; ``UpdateBroken`` (rolled back) when a statement within failed unguarded."""
+        """Commit the update; ``UpdateBroken`` (rolled back) when a change or a statement within failed
+        unguarded by a savepoint."""
         if self.broken:
             await self._tx_rollback()
             raise UpdateBroken()
@@ -116,7 +126,7 @@ class JoinedUnit(_db.UnitOfWork):
         for name in _REPOSITORIES:
             setattr(self, name, getattr(outer, name))
         self._conn = outer.connection
-        if self.write:
+        if self.write and outer.kept:
             self._savepoint = await outer.savepoint()
         return self
 
@@ -124,8 +134,11 @@ class JoinedUnit(_db.UnitOfWork):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._conn = None  # the update's: it closes it
-        if self._savepoint is not None and not self._committed:
-            await self.outer.back_to(self._savepoint)
+        if self.write and not self._committed:
+            if self._savepoint is not None:
+                await self.outer.back_to(self._savepoint)
+            else:
+                self.outer.broken = True  # what it wrote, if anything, goes with the update
         elif isinstance(exc, SQLAlchemyError) and not self.database.is_sqlite:
             self.outer.broken = True  # unguarded by a savepoint: PostgreSQL ended the transaction
         if exc is not None and _db.lost_database(exc):
@@ -136,5 +149,7 @@ class JoinedUnit(_db.UnitOfWork):
     async def commit(self) -> None:
         """Kept for the update's commit; a change makes the update's commit a change's."""
         self._committed = True
-        if self.write and not self.bookkeeping:
-            self.outer.bookkeeping = False
+        if self.write:
+            self.outer.kept = True
+            if not self.bookkeeping:
+                self.outer.bookkeeping = False

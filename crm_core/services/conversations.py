@@ -120,9 +120,10 @@ class Ledger(ServiceBase):
     ) -> AsyncIterator[Arrival]:
         """The update as one unit of work: ``arrive``'s claim, pace and sender, then whatever the
         caller does within (every service's unit of work joins this one's transaction), then the
-        done mark, committed together. A change refused within goes back to its savepoint, so the
-        claim and the answer's reads stay; an error within leaves nothing of the update (a retry or a
-        redelivery does it again). A duplicate's arrival commits nothing.
+        done mark, committed together. When a change within fails (refused: a stale version, a bad
+        input), the update is rolled back and its claim recorded done on its own, so its answer
+        stands and nothing else is saved; an exception out of the block leaves nothing of the update
+        (a retry or a redelivery does it again). A duplicate's arrival commits nothing.
         """
         now = self.now()
         owner = await self.db.liveness.hold()
@@ -142,8 +143,8 @@ class Ledger(ServiceBase):
                 if not claimed:  # taken over from a process that is gone: its claim said "working"
                     await uow.processed.set_state(key, "done", at=self.now())
                 await uow.commit()
-        except UpdateBroken:
-            log.warning("%s: a database error within its unit of work: rolled back, marked done", key)
+        except UpdateBroken:  # a change within failed (refused, as a rule): the claim alone is kept
+            log.info("%s: a change within it failed: the update rolled back, its claim kept alone", key)
             if not await self.once(key, subject_id=telegram_id):
                 await self.finish(key)  # a claim taken over: it said "working"
 

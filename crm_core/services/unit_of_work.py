@@ -26,7 +26,8 @@ saved_changes: ContextVar[list[int] | None] = ContextVar("kanbot_saved_changes",
 
 
 class UpdateBroken(Exception):
-    """An update's unit of work met a database error no savepoint guarded, and was rolled back."""
+    """An update's unit of work held a change that failed (or a statement that failed) unguarded by a
+    savepoint, and was rolled back."""
 
 
 class UnitOfWork(Protocol):
@@ -97,7 +98,7 @@ class Storage(Protocol):
 
     def update_uow(self) -> UnitOfWork:
         """An update's unit of work: the units of work opened within it, in the same task, join its
-        transaction (their commits wait for its commit; a change that fails goes back to a savepoint).
-        A write, bookkeeping until a change is committed within it; ``commit()`` raises
-        ``UpdateBroken`` when a statement within failed unguarded (the transaction is then lost)."""
+        transaction (their commits wait for its commit). A write, bookkeeping until a change is
+        committed within it; ``commit()`` raises ``UpdateBroken`` (and rolls back) when a change within
+        failed unguarded by a savepoint (the first change takes none)."""
         ...

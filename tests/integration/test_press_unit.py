@@ -1,6 +1,7 @@
 """A card button's press is one unit of work: the update's claim, its sender's pace, the move, the
 card's reads and the done mark in one transaction, on both databases; a refused change within it
-leaves the claim and the answer, and work inside the unit is seen by nobody until it commits."""
+leaves the claim and the answer (the update rolled back, the claim recorded on its own), and work
+inside the unit is seen by nobody until it commits."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from bot.core.views import Answer, Edit
 from crm_core.adapters.database import Database
 from crm_core.adapters.tables import deal_events, processed
 from crm_core.domain.deals import Deal
+from crm_core.domain.errors import StaleVersion
 from crm_core.domain.history import EventKind
 from crm_core.services import Crm
 from tests.integration.support import Team
@@ -130,7 +132,7 @@ async def test_a_stale_press_keeps_its_claim_and_shows_the_current_card_without_
     await db.liveness.hold()
     with transactions(db) as ended:
         reply = await chat.handle(press(2, team.alice.telegram_id, A.Next(deal.id, deal.version), chat))
-    assert ended == ["COMMIT"]  # the claim and the answer's reads, the refused move gone back
+    assert ended == ["ROLLBACK", "COMMIT"]  # the refused move rolled back, the claim kept on its own
     assert reply.outcome == "stale"
     edit = next(a for a in reply.actions if isinstance(a, Edit))
     assert "Opportunity" in edit.view.html
@@ -149,7 +151,7 @@ async def test_a_press_with_no_stage_that_way_is_refused_and_changes_nothing_but
     await db.liveness.hold()
     with transactions(db) as ended:
         reply = await chat.handle(press(3, team.alice.telegram_id, A.Next(won.id, won.version), chat))
-    assert ended == ["COMMIT"]
+    assert ended == ["ROLLBACK", "COMMIT"]
     assert reply.outcome == "refused"
     answer = reply.actions[0]
     assert isinstance(answer, Answer) and answer.alert and answer.text
@@ -195,3 +197,19 @@ async def test_an_update_that_fails_within_its_unit_saves_nothing_and_can_be_don
         assert arrival.claim.value == "new"  # nothing of it was kept: a redelivery does it
         await crm.deals.move_next(deal_id=deal.id, actor=team.alice, expected_version=deal.version)
     assert await moves(db, deal.id) == 1
+
+
+async def test_a_change_that_fails_after_one_that_was_kept_goes_back_to_its_savepoint_only(
+    crm: Crm, team: Team, db: Database
+) -> None:
+    deal = await opportunity(crm, team)
+    window = timedelta(seconds=10)
+    alice = team.alice.telegram_id
+    async with crm.ledger.taking("u:1:70", telegram_id=alice, window=window, prefix="u:"):
+        await crm.deals.move_next(deal_id=deal.id, actor=team.alice, expected_version=deal.version)
+        with pytest.raises(StaleVersion):  # the card the user saw is older than the first move
+            await crm.deals.move_next(deal_id=deal.id, actor=team.alice, expected_version=deal.version)
+    moved = await crm.deals.get(deal_id=deal.id, actor=team.alice)
+    assert (moved.stage.name, moved.version) == ("Commercial offer", deal.version + 1)
+    assert await moves(db, deal.id) == 1
+    assert await claim_state(db, 70, bot_id=1) == "done"
