@@ -87,6 +87,7 @@ class ChatCore:
         self.commands = {k: v for r in self.routers for k, v in r.commands.items()}
         self.boss_only = {c for r in self.routers for c in r.boss_only}
         self.buttons = {k: v for r in self.routers for k, v in r.buttons.items()}
+        self.within_update = {a for r in self.routers for a in r.within_update}
         unreadable = [a.__name__ for a in self.buttons if self.codec.actions.get(a.code) is not a]
         if unreadable:
             raise ValueError(f"buttons the codec cannot read back: {', '.join(unreadable)}")
@@ -144,6 +145,8 @@ class ChatCore:
         # and the retry then takes it up instead of seeing someone else's.
         again = key in held
         held.add(key)
+        if self._within_update(event):
+            return await self._once_within(event, key, held, again)
         arrival = await self.crm.ledger.arrive(
             key, telegram_id=event.sender.id, window=FLOOD_WINDOW, prefix="u:", held=again
         )
@@ -168,6 +171,49 @@ class ChatCore:
         finally:
             saved_changes.reset(counting)
         await self._finish(key, held)
+        return reply
+
+    def _within_update(self, event: Event) -> bool:
+        """Whether the update is a press of a button whose work goes in the update's unit of work."""
+        if not self.within_update or not isinstance(event, ButtonPress):
+            return False
+        try:
+            return type(self.codec.decode(event.data)) in self.within_update
+        except codec.BadPayload:
+            return False
+
+    async def _once_within(self, event: Event, key: str, held: set[str], again: bool) -> Reply:
+        """``_once`` as one transaction: the claim, the pace, the sender, the work, the card's reads
+        and the done mark are committed together (``Ledger.taking``); a change refused within goes
+        back to its savepoint and the answer is recorded with the claim, as it is in ``_once``."""
+        saved = [0]
+        counting = saved_changes.set(saved)
+        try:
+            async with self.crm.ledger.taking(
+                key, telegram_id=event.sender.id, window=FLOOD_WINDOW, prefix="u:", held=again
+            ) as arrival:
+                if arrival.claim is Claim.DUPLICATE:
+                    log.info("update %s delivered again: ignored", event.update_id)
+                    reply = Reply(duplicate=True, outcome="duplicate")
+                else:
+                    reply = await self._handle(event, arrival)
+        except Unavailable:
+            if saved[0]:  # the update's COMMIT, with a change in it, may have happened
+                raise _SavedThenUnavailable from None
+            with contextlib.suppress(Unavailable):
+                await self.crm.ledger.release(key)  # a claim whose COMMIT got no answer, if it was made
+                held.discard(key)
+            raise
+        except Exception:
+            # Nothing of the update was saved (its unit rolled back); it is marked done on its own,
+            # as ``_once`` marks an update that failed, so that a redelivery does not fail again.
+            with contextlib.suppress(Unavailable):
+                await self.crm.ledger.once(key, subject_id=event.sender.id)
+            held.discard(key)
+            raise
+        finally:
+            saved_changes.reset(counting)
+        held.discard(key)
         return reply
 
     async def _saved(self, event: Event, held: set[str]) -> Reply:

@@ -26,6 +26,7 @@ class Router:
         self.buttons: dict[type[Action], ButtonHandler] = {}
         self.flows: dict[str, FlowHandler] = {}
         self.boss_only: set[str] = set()
+        self.within_update: set[type[Action]] = set()
 
     def command(self, *names: str, boss: bool = False) -> Callable[[CommandHandler], CommandHandler]:
         def register(handler: CommandHandler) -> CommandHandler:
@@ -37,10 +38,16 @@ class Router:
 
         return register
 
-    def button(self, *actions: type[Action]) -> Callable[[B], B]:
+    def button(self, *actions: type[Action], within_update: bool = False) -> Callable[[B], B]:
+        """``within_update``: the handler's work is a few quick statements (a move, a card), done in
+        the update's own unit of work: its claim, the work and its done mark in one transaction.
+        Not for long reads (reports, searches): on SQLite that transaction holds the write lock."""
+
         def register(handler: B) -> B:
             for action in actions:
                 self.buttons[action] = handler
+                if within_update:
+                    self.within_update.add(action)
             return handler
 
         return register

@@ -112,8 +112,19 @@ class Database:
     def uow(self, *, write: bool = True, bookkeeping: bool = False) -> UnitOfWork:
         """A unit of work; ``write=False`` for read-only work (SQLite then takes no write lock);
         ``bookkeeping`` for state that is safe to write again (dialog steps, the ledger of handled updates).
+        Within an update's unit of work (``update_uow``) it joins that one.
         """
-        return UnitOfWork(self, write=write, bookkeeping=bookkeeping)
+        from crm_core.adapters.update_unit import joined  # here: it builds on UnitOfWork
+
+        return joined(self, write=write, bookkeeping=bookkeeping) or UnitOfWork(
+            self, write=write, bookkeeping=bookkeeping
+        )
+
+    def update_uow(self) -> UnitOfWork:
+        """An update's unit of work, which the units of work opened within it join (``update_unit``)."""
+        from crm_core.adapters.update_unit import UpdateUnit
+
+        return UpdateUnit(self)
 
     async def dispose(self) -> None:
         await self.liveness.release()
@@ -268,7 +279,7 @@ class UnitOfWork:
         self.pipelines = PipelineRepository(conn, self.database.pipeline_cache)
         self.lost_reasons = LostReasonRepository(conn)
         self.contacts = ContactRepository(conn)
-        self.deals = DealRepository(conn)
+        self.deals = DealRepository(conn, funnel=self.pipelines)
         self.deal_lists = DealLists(conn)
         self.events = EventRepository(conn)
         self.tasks = TaskRepository(conn)

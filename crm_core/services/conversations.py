@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 import logging
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,7 +14,7 @@ from crm_core.domain.conversations import Dialog, DialogState
 from crm_core.domain.errors import OutOfDate
 from crm_core.domain.users import User
 from crm_core.services.base import ServiceBase
-from crm_core.services.unit_of_work import UnitOfWork
+from crm_core.services.unit_of_work import UnitOfWork, UpdateBroken
 
 log = logging.getLogger(__name__)
 DIALOG_TTL = timedelta(hours=1)
@@ -107,10 +109,44 @@ class Ledger(ServiceBase):
             )
             if not claimed and not await self._take_over(uow, key, owner=owner, held=held, now=now):
                 return Arrival(Claim.DUPLICATE, 0, None)
-            recent = await uow.processed.count_since(telegram_id, now - window, prefix=prefix)
-            sender = await uow.users.by_telegram_id(telegram_id)
+            since = now - window
+            sender, recent = await uow.users.by_telegram_id_paced(telegram_id, since=since, prefix=prefix)
             await uow.commit()
         return Arrival(Claim.NEW, recent, sender)
+
+    @asynccontextmanager
+    async def taking(
+        self, key: str, *, telegram_id: int, window: timedelta, prefix: str, held: bool = False
+    ) -> AsyncIterator[Arrival]:
+        """The update as one unit of work: ``arrive``'s claim, pace and sender, then whatever the
+        caller does within (every service's unit of work joins this one's transaction), then the
+        done mark, committed together. When a change within fails (refused: a stale version, a bad
+        input), the update is rolled back and its claim recorded done on its own, so its answer
+        stands and nothing else is saved; an exception out of the block leaves nothing of the update
+        (a retry or a redelivery does it again). A duplicate's arrival commits nothing.
+        """
+        now = self.now()
+        owner = await self.db.liveness.hold()
+        try:
+            async with self.db.update_uow() as uow:
+                # Claimed as done at once: the claim commits with the work or not at all.
+                claimed = await uow.processed.claim(
+                    key, subject_id=telegram_id, at=now, state="done", owner=owner
+                )
+                if not claimed and not await self._take_over(uow, key, owner=owner, held=held, now=now):
+                    yield Arrival(Claim.DUPLICATE, 0, None)
+                    return
+                sender, recent = await uow.users.by_telegram_id_paced(
+                    telegram_id, since=now - window, prefix=prefix
+                )
+                yield Arrival(Claim.NEW, recent, sender)
+                if not claimed:  # taken over from a process that is gone: its claim said "working"
+                    await uow.processed.set_state(key, "done", at=self.now())
+                await uow.commit()
+        except UpdateBroken:  # a change within failed (refused, as a rule): the claim alone is kept
+            log.info("%s: a change within it failed: the update rolled back, its claim kept alone", key)
+            if not await self.once(key, subject_id=telegram_id):
+                await self.finish(key)  # a claim taken over: it said "working"
 
     @staticmethod
     async def _take_over(uow: UnitOfWork, key: str, *, owner: str | None, held: bool, now: datetime) -> bool:

@@ -46,7 +46,7 @@ class DealChanges(ServiceBase):
             if deal.is_closed and not was_closed:
                 events += await close_tasks(uow, deal, at=events[-1].at, actor=Actor.of(actor))
             await uow.events.add(*events)
-            await uow.deals.save(deal)
+            await uow.deals.save_knowing_tasks(deal, latest_open_task_due=await _latest_due(uow, deal))
             await uow.commit()
         return deal
 
@@ -260,6 +260,14 @@ class DealChanges(ServiceBase):
         return await self._change(
             deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
         )
+
+
+async def _latest_due(uow: UnitOfWork, deal: Deal) -> datetime | None:
+    """When the deal's tasks not done are due at the latest (its follow-up time counts them): read as
+    the deal's tasks, which its card then shows without reading them again (none for a closed deal)."""
+    if deal.is_closed:
+        return None
+    return max((t.due_at for t in await uow.tasks.not_done_of_deal(deal.id)), default=None)
 
 
 async def _undoable(uow: UnitOfWork, deal: Deal) -> DealEvent | None:

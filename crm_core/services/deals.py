@@ -173,7 +173,8 @@ class DealService(DealEdits):
                 deal = changed
             else:
                 deal = await uow.deals.get_visible(deal_id, viewer=actor)
-            tasks = await uow.tasks.open_of_deal(deal.id)
+            # The open tasks: those not done of an open deal (a change just made read them, as a rule).
+            tasks = [] if deal.is_closed else await uow.tasks.not_done_of_deal(deal.id)
             calls = await uow.calls.count_of_deal(deal.id)
             note = await uow.events.last_of(deal.id, [EventKind.NOTE])
             return DealDetails(

@@ -25,6 +25,11 @@ from crm_core.services.repositories.users import Users
 saved_changes: ContextVar[list[int] | None] = ContextVar("kanbot_saved_changes", default=None)
 
 
+class UpdateBroken(Exception):
+    """An update's unit of work held a change that failed (or a statement that failed) unguarded by a
+    savepoint, and was rolled back."""
+
+
 class UnitOfWork(Protocol):
     """Rolls back on leaving unless ``commit()`` was called; its repositories never commit."""
 
@@ -89,4 +94,11 @@ class Storage(Protocol):
     def uow(self, *, write: bool = True, bookkeeping: bool = False) -> UnitOfWork:
         """A unit of work; ``write=False`` for read-only work, ``bookkeeping`` for state safe to write
         again (dialog steps, the ledger of handled updates)."""
+        ...
+
+    def update_uow(self) -> UnitOfWork:
+        """An update's unit of work: the units of work opened within it, in the same task, join its
+        transaction (their commits wait for its commit). A write, bookkeeping until a change is
+        committed within it; ``commit()`` raises ``UpdateBroken`` (and rolls back) when a change within
+        failed unguarded by a savepoint (the first change takes none)."""
         ...

@@ -65,7 +65,7 @@ def back_to_card(ctx: ChatContext, deal_id: int) -> list[Button]:
     return [Button.act("⬅ " + ctx.tr("Back to the card"), A.Card(deal_id))]
 
 
-@router.button(A.Card)
+@router.button(A.Card, within_update=True)
 async def on_card(ctx: ChatContext, p: A.Card) -> Reply:
     """Open a deal's card (from a question asked in it: the question is dropped)."""
     dialog = await ctx.crm.dialogs.get(ctx.user.telegram_id)
@@ -74,21 +74,21 @@ async def on_card(ctx: ChatContext, p: A.Card) -> Reply:
     return await show_card(ctx, p.deal_id)
 
 
-@router.button(A.CardFrom)
+@router.button(A.CardFrom, within_update=True)
 async def on_card_from(ctx: ChatContext, p: A.CardFrom) -> Reply:
     """Open a deal's card from a list, with the way back to it."""
     view = deal_card(await details(ctx, p.deal_id), ctx, back=p.back)
     return Reply().edit(ctx.message_id, view)
 
 
-@router.button(A.More)
+@router.button(A.More, within_update=True)
 async def on_more(ctx: ChatContext, p: A.More) -> Reply:
     """Show the card's less frequent buttons."""
     view = deal_card(await details(ctx, p.deal_id), ctx, more=True, back=p.back)
     return Reply().edit(ctx.message_id, view)
 
 
-@router.button(A.Next, A.Prev)
+@router.button(A.Next, A.Prev, within_update=True)
 async def on_step(ctx: ChatContext, p: A.Next | A.Prev) -> Reply:
     """Move the deal one stage forward or back (a closed deal: reopen it) and redraw its card."""
     deal_id, version = p.deal_id, p.version
@@ -107,7 +107,7 @@ def reopened_notice(ctx: ChatContext, deal: Deal) -> str:
     return "↩ " + ctx.tr("Reopened in {stage}.", stage=stage_name(deal.stage, ctx.tr))
 
 
-@router.button(A.MoveMenu)
+@router.button(A.MoveMenu, within_update=True)
 async def on_move_menu(ctx: ChatContext, p: A.MoveMenu) -> Reply:
     """Offer every other stage."""
     found = await details(ctx, p.deal_id, p.version)
@@ -120,7 +120,7 @@ async def on_move_menu(ctx: ChatContext, p: A.MoveMenu) -> Reply:
     return Reply().edit(ctx.message_id, View.of(lines, [*buttons, back_to_card(ctx, deal.id)]))
 
 
-@router.button(A.Move)
+@router.button(A.Move, within_update=True)
 async def on_move(ctx: ChatContext, p: A.Move) -> Reply:
     """Move to the chosen stage; a lost stage first asks why."""
     deal_id, version, stage_id = p.deal_id, p.version, p.stage_id
@@ -134,7 +134,7 @@ async def on_move(ctx: ChatContext, p: A.Move) -> Reply:
     return await show_moved(ctx, deal)
 
 
-@router.button(A.Won)
+@router.button(A.Won, within_update=True)
 async def on_won(ctx: ChatContext, p: A.Won) -> Reply:
     """Close the deal as won."""
     deal = await ctx.crm.deals.mark_won(deal_id=p.deal_id, actor=ctx.user, expected_version=p.version)
@@ -159,13 +159,13 @@ async def lost_menu(ctx: ChatContext, found: DealDetails) -> Reply:
     return Reply().edit(ctx.message_id, View.of(lines, [*rows, back_to_card(ctx, deal.id)]))
 
 
-@router.button(A.LostMenu)
+@router.button(A.LostMenu, within_update=True)
 async def on_lost_menu(ctx: ChatContext, p: A.LostMenu) -> Reply:
     """Ask for the reason the deal was lost."""
     return await lost_menu(ctx, await details(ctx, p.deal_id, p.version))
 
 
-@router.button(A.Lost)
+@router.button(A.Lost, within_update=True)
 async def on_lost(ctx: ChatContext, p: A.Lost) -> Reply:
     """Close the deal as lost for the chosen reason."""
     reasons = await ctx.crm.pipelines.lost_reasons()
@@ -233,7 +233,7 @@ EDIT_FIELDS = {  # the fields the card's Edit offers (card_edit asks for them)
 }
 
 
-@router.button(A.Take)
+@router.button(A.Take, within_update=True)
 async def on_take(ctx: ChatContext, p: A.Take) -> Reply:
     """Take an unassigned deal from the inbox."""
     deal = await ctx.crm.deals.take(deal_id=p.deal_id, actor=ctx.user, expected_version=p.version)

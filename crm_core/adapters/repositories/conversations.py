@@ -29,7 +29,7 @@ _CLAIM = {
     "sqlite": sqlite_insert(processed).on_conflict_do_nothing(index_elements=["key"]),
 }
 _SET_STATE = update(processed).where(processed.c.key == bindparam("match_key"))  # SET: state, at
-_COUNT_SINCE = select(func.count()).where(
+COUNT_SINCE = _COUNT_SINCE = select(func.count()).where(
     processed.c.subject_id == bindparam("subject_id"),
     processed.c.at >= bindparam("since"),
     processed.c.key.like(bindparam("pattern")),

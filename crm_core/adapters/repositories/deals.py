@@ -17,6 +17,7 @@ from crm_core.adapters.repositories.deal_rows import (
     seller_scope,
     visible_to,
 )
+from crm_core.adapters.repositories.funnel import FUNNEL_VERSION, PipelineRepository
 from crm_core.adapters.tables import deals, stages, tasks
 from crm_core.domain.deals import Deal
 from crm_core.domain.errors import DealNotFound, StaleVersion
@@ -38,17 +39,21 @@ def follow_up_due(deal: Deal, latest_open_task_due: datetime | None) -> datetime
 
 
 # Built once, with bound parameters: every press on a deal's card reads the deal as its viewer sees it,
-# and every save asks when its open tasks are due at the latest.
+# and every save asks when its open tasks are due at the latest. The deal comes with the funnel's
+# version (of the same snapshot): the pipeline its move or card needs is then the cached one without
+# a statement of its own to check the version.
 _GET = deal_select().where(deals.c.id == bindparam("deal_id"))
-_GET_SEEN_BY_SELLER = _GET.where(seller_scope(bindparam("seller_id")))
+_GET_VISIBLE = _GET.add_columns(FUNNEL_VERSION.scalar_subquery().label("funnel_version"))
+_GET_SEEN_BY_SELLER = _GET_VISIBLE.where(seller_scope(bindparam("seller_id")))
 _LATEST_OPEN_TASK_DUE = select(func.max(tasks.c.due_at)).where(
     tasks.c.deal_id == bindparam("deal_id"), tasks.c.done_at.is_(None)
 )
 
 
 class DealRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, *, funnel: PipelineRepository | None = None) -> None:
         self.conn = conn
+        self.funnel = funnel  # the unit of work's pipelines, told the funnel's version a read brought
 
     async def get(self, deal_id: int) -> Deal | None:
         row = (await self.conn.execute(_GET, {"deal_id": deal_id})).first()
@@ -59,13 +64,15 @@ class DealRepository:
         if not isinstance(deal_id, int) or not 0 < deal_id < 2**31:  # ids are INTEGER: int4 on PostgreSQL
             raise DealNotFound(deal_id)
         if viewer.is_boss:
-            result = await self.conn.execute(_GET, {"deal_id": deal_id})
+            result = await self.conn.execute(_GET_VISIBLE, {"deal_id": deal_id})
         else:
             params = {"deal_id": deal_id, "seller_id": viewer.id}
             result = await self.conn.execute(_GET_SEEN_BY_SELLER, params)
         row = result.first()
         if row is None:
             raise DealNotFound(deal_id)
+        if self.funnel is not None:
+            self.funnel.saw_version(row.funnel_version)
         return deal_from_row(row)
 
     async def _latest_open_task_due(self, deal_id: int) -> datetime | None:

@@ -39,6 +39,7 @@ def _stage_values(spec: StageSpec, position: int) -> dict[str, Any]:
 
 # The funnel's version (migration 0019): every change of ``pipelines`` or ``stages`` bumps it.
 _VERSION = select(funnel_version.c.version).where(funnel_version.c.id == 1)
+FUNNEL_VERSION = _VERSION  # for statements that read it alongside what they read (a deal)
 
 
 def _with_stages(which: ColumnElement[bool]) -> Select[Any]:
@@ -128,6 +129,12 @@ class PipelineRepository:
         if cached is not None and pipeline_id in cached.by_id:
             return cached.by_id[pipeline_id]
         return await self._load(_BY_ID, {"pipeline_id": pipeline_id})
+
+    def saw_version(self, version: int | None) -> None:
+        """The funnel's version as a statement of this unit of work read it with something else (the
+        deal of a move or a card): taken as this unit of work's, so no statement reads it again."""
+        if self._version is _NOT_READ and not self._changed:
+            self._version = version
 
     async def _cached(self) -> PipelineCache | None:
         """The process's cache when it holds the funnel as this unit of work sees it, else None."""

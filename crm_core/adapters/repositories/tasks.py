@@ -66,8 +66,16 @@ _OPEN_CALL_BACKS_TO = (
 class TaskRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        # A deal's tasks not done, as read in this transaction since its last write of tasks: a move
+        # reads them for the deal's follow-up time, and its card shows the next one without a read.
+        self._not_done: dict[int, list[Task]] = {}
+
+    def forget(self) -> None:
+        """Read again what was kept (the transaction went back to a savepoint)."""
+        self._not_done.clear()
 
     async def add(self, task: Task) -> Task:
+        self._not_done.clear()
         result = await self.conn.execute(
             _ADD,
             {
@@ -91,6 +99,7 @@ class TaskRepository:
         return task_from_row(row) if row else None
 
     async def save(self, task: Task) -> None:
+        self._not_done.clear()
         await self.conn.execute(
             update(tasks)
             .where(tasks.c.id == task.id)
@@ -110,6 +119,7 @@ class TaskRepository:
 
     async def reschedule(self, task: Task) -> None:
         """A new due time: the task will be announced again when it comes."""
+        self._not_done.clear()
         await self.conn.execute(
             update(tasks)
             .where(tasks.c.id == task.id)
@@ -129,9 +139,14 @@ class TaskRepository:
 
     async def not_done_of_deal(self, deal_id: int) -> list[Task]:
         """The deal's tasks not done yet, whatever the deal's state as stored: what its close cancels."""
-        return [task_from_row(r) for r in await self.conn.execute(_NOT_DONE_OF_DEAL, {"deal_id": deal_id})]
+        known = self._not_done.get(deal_id)
+        if known is None:
+            rows = await self.conn.execute(_NOT_DONE_OF_DEAL, {"deal_id": deal_id})
+            known = self._not_done[deal_id] = [task_from_row(r) for r in rows]
+        return list(known)
 
     async def reassign_open(self, *, deal_id: int, assignee_id: int | None) -> None:
+        self._not_done.clear()
         await self.conn.execute(
             update(tasks)
             .where(tasks.c.deal_id == deal_id, tasks.c.done_at.is_(None))

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from crm_core.adapters.repositories.conversations import COUNT_SINCE
 from crm_core.adapters.tables import tasks, user_extensions, users
 from crm_core.domain.users import Role, User
 
@@ -31,6 +32,8 @@ _BY_EXTENSION = _and_extensions(
 # Built once too: every update from the chat looks up its sender, every card read by id its owner.
 _BY_TELEGRAM_ID = _and_extensions(select(users).where(users.c.telegram_id == bindparam("telegram_id")))
 _BY_ID = _and_extensions(select(users).where(users.c.id == bindparam("user_id")))
+# The sender of an update with their updates within the flood window, in one statement.
+_BY_TELEGRAM_ID_PACED = _BY_TELEGRAM_ID.add_columns(COUNT_SINCE.scalar_subquery().label("recent"))
 
 
 def user_from_row(row: Row[Any], extensions: Sequence[str] = ()) -> User:
@@ -80,6 +83,21 @@ class UserRepository:
         if not -(2**63) <= telegram_id < 2**63:  # a typo no BIGINT holds: nobody, not a driver error
             return None
         return await self._one(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
+
+    async def by_telegram_id_paced(
+        self, telegram_id: int, *, since: datetime, prefix: str
+    ) -> tuple[User | None, int]:
+        """``by_telegram_id`` and how many keys starting with ``prefix`` they recorded since ``since``
+        in the handled-updates ledger (``Processed.count_since``): one statement for a known sender."""
+        if not -(2**63) <= telegram_id < 2**63:
+            return None, 0
+        params = {"telegram_id": telegram_id, "subject_id": telegram_id, "since": since}
+        params["pattern"] = prefix + "%"
+        rows = (await self.conn.execute(_BY_TELEGRAM_ID_PACED, params)).all()
+        if not rows:  # a stranger: counted on their own
+            return None, int(await self.conn.scalar(COUNT_SINCE, params) or 0)
+        extensions = [r.owned_extension for r in rows if r.owned_extension is not None]
+        return user_from_row(rows[0], extensions), int(rows[0].recent or 0)
 
     async def by_extension(self, extension: str) -> User | None:
         return await self._one(_BY_EXTENSION, {"extension": extension})
