@@ -95,6 +95,8 @@ class CallIngest(CallDeals):
                 await uow.commit()
                 return IngestOutcome(event.call_id, known.deal_id, created=False, duplicate=False)
             result = await self._apply(uow, event, answerer, now)
+            if result.created:
+                await self._store_new_deal(uow, result, event, now)
             deal_id = result.deal.id if result.deal else None
             if result.held:
                 await self._tell_of_flood(uow, now)
