@@ -70,7 +70,9 @@ class CallDeals(ServiceBase):
         )
         return CallResult(deal, created=True)
 
-    async def _store_new_deal(self, uow: UnitOfWork, result: CallResult, event: CallEvent, now: datetime) -> Deal:
+    async def _store_new_deal(
+        self, uow: UnitOfWork, result: CallResult, event: CallEvent, now: datetime
+    ) -> Deal:
         """Write the call's new deal as the call leaves it (touched; stale when its call-back is due, if
         the call makes one), in one INSERT; its first history line goes with the call's."""
         deal = result.deal
