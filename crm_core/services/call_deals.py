@@ -53,7 +53,8 @@ class CallDeals(ServiceBase):
     async def _new_deal(
         self, uow: UnitOfWork, event: CallEvent, contact: Contact | None, owner: User | None, now: datetime
     ) -> CallResult:
-        """A deal for the caller in the inbox; its first history line is written with the call's."""
+        """A deal for the caller in the inbox, not stored yet: ``_store_new_deal`` writes it once, with
+        the call on it."""
         assert event.caller is not None
         if contact is None:
             contact = await uow.contacts.add(name=None, phone=event.caller, company=None, at=now)
@@ -68,14 +69,34 @@ class CallDeals(ServiceBase):
             contact=contact,
             owner=owner,
         )
-        await uow.deals.add(deal)
-        # A new deal has no tasks yet.
-        return CallResult(deal, created=True, history=[deal.created_event(self._system(event))])
+        return CallResult(deal, created=True)
+
+    async def _store_new_deal(
+        self, uow: UnitOfWork, result: CallResult, event: CallEvent, now: datetime
+    ) -> Deal:
+        """Write the call's new deal as the call leaves it (touched; stale when its call-back is due, if
+        the call makes one), in one INSERT; its first history line goes with the call's."""
+        deal = result.deal
+        assert deal is not None and result.created and not deal.id
+        deal.touch(now)
+        await uow.deals.add_saved(deal, latest_open_task_due=self._call_back_due(event, now))
+        result.history.insert(0, deal.created_event(self._system(event)))
+        return deal
+
+    def _call_back_due(self, event: CallEvent, now: datetime) -> datetime | None:
+        """When the call-back task a call makes is due; ``None`` when the call makes none (a call-back
+        is made for a missed inbound call on a deal without an open one)."""
+        if event.status is CallStatus.MISSED and event.direction is CallDirection.INBOUND:
+            return now + self.config.call_back_after
+        return None
 
     async def _record_on_deal(
         self, uow: UnitOfWork, deal: Deal, result: CallResult, event: CallEvent, call_id: int, now: datetime
     ) -> None:
-        """Touch the deal, add the call to its history (with a call-back task if it was missed), save it."""
+        """Touch the deal, add the call to its history (with a call-back task if it was missed), save it.
+
+        A new deal (``result.created``) was stored by ``_store_new_deal`` as this leaves it: not saved again.
+        """
         deal.touch(now)
         result.history.append(
             DealEvent.new(
@@ -91,7 +112,7 @@ class CallDeals(ServiceBase):
             )
         )
         latest_task_due, tasks_read = result.latest_task_due, result.tasks_read
-        if event.status is CallStatus.MISSED and event.direction is CallDirection.INBOUND:
+        if self._call_back_due(event, now) is not None:
             open_tasks = [] if result.created else await uow.tasks.open_of_deal(deal.id)
             # One open call-back per deal is enough; the new call is in its history.
             result.call_back = next((t for t in open_tasks if t.kind is TaskKind.CALL_BACK), None)
@@ -100,6 +121,8 @@ class CallDeals(ServiceBase):
                 open_tasks.append(result.call_back)
             latest_task_due, tasks_read = max((t.due_at for t in open_tasks), default=None), True
         await uow.events.add(*result.history)
+        if result.created:
+            return
         if tasks_read:
             await uow.deals.save_knowing_tasks(deal, latest_open_task_due=latest_task_due)
         else:

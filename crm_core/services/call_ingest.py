@@ -29,6 +29,7 @@ from crm_core.services.call_backs import ask_who_is_calling, close_the_loop, sti
 from crm_core.services.call_deals import CallDeals, CallResult
 from crm_core.services.call_notices import queue_missed_call, tell_bosses_of_flood
 from crm_core.services.call_seals import BoundMeanwhile, check_seal
+from crm_core.services.call_writer import Ingested, call_writer
 from crm_core.services.colleague_calls import colleague_calls, tell_of_colleague_calls
 from crm_core.services.unit_of_work import UnitOfWork
 
@@ -61,61 +62,87 @@ class CallIngest(CallDeals):
         """Record a call and let it make or touch a deal, a call-back task and a pop-up card.
 
         A repeated event changes nothing more; the final event of a call first seen in progress
-        completes the call's record without a second deal or pop-up.
+        completes the call's record without a second deal or pop-up. On a database with one writer
+        (SQLite) calls that queue behind it are written together (``call_writer``).
         """
         _check_storable(event)
-        for attempt in range(2):
-            try:
-                return await self._ingest(event)
-            except (Duplicate, BoundMeanwhile):
-                # The same call raced in from another process and won: the next pass sees it.
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
-
-    async def _ingest(self, event: CallEvent) -> IngestOutcome:
         if not 0 < len(event.provider) <= MAX_PROVIDER or not 0 < len(event.call_id) <= MAX_CALL_ID:
             raise InvalidInput(
                 "call",
                 event.call_id[:40],
                 detail=f"provider 1-{MAX_PROVIDER} and call id 1-{MAX_CALL_ID} characters",
             )
+        if self._one_writer():
+            return await call_writer(self.db).write(self, event)
+        return await self.ingest_alone(event)
+
+    def _one_writer(self) -> bool:
+        """Whether the database writes one transaction at a time (SQLite's ``Database``): then calls
+        waiting for it gain from sharing a transaction, where on PostgreSQL they are written side by side."""
+        return bool(getattr(self.db, "is_sqlite", False))
+
+    async def ingest_alone(self, event: CallEvent) -> IngestOutcome:
+        """``ingest_call`` in a transaction of its own."""
+        for attempt in range(2):
+            try:
+                async with self.db.uow() as uow:
+                    ingested = await self.ingest_in(uow, event)
+                    if ingested.wrote:
+                        await uow.commit()
+                if ingested.wrote:
+                    self.logged(event, ingested)
+                return ingested.outcome
+            except (Duplicate, BoundMeanwhile):
+                # The same call raced in from another process and won: the next pass sees it.
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def ingest_in(self, uow: UnitOfWork, event: CallEvent) -> Ingested:
+        """Write the call in ``uow``, which the caller commits if it ``wrote``."""
         now = self.now()
-        async with self.db.uow() as uow:
-            if event.seal is not None and not await check_seal(
-                uow, event.provider, event.call_id, event.seal, at=now
-            ):
-                raise BoundMeanwhile(event.provider, event.call_id)
-            known = await uow.calls.find(event.provider, event.call_id)
-            if known is not None and (known.is_final or not event.is_final):
-                return IngestOutcome(event.call_id, known.deal_id, created=False, duplicate=True)
-            answerer = await uow.users.by_extension(event.answered_by) if event.answered_by else None
-            if known is not None:
-                await self._complete(uow, known, event, answerer, now)
-                await uow.commit()
-                return IngestOutcome(event.call_id, known.deal_id, created=False, duplicate=False)
-            result = await self._apply(uow, event, answerer, now)
-            deal_id = result.deal.id if result.deal else None
-            if result.held:
-                await self._tell_of_flood(uow, now)
-            seller = answerer or await self._placed_by(uow, event)
-            call_id = await uow.calls.add(
-                event,
-                deal_id=deal_id,
-                answered_by_id=seller.id if seller else None,
-                at=now,
-                new_number=result.new_number,
-                held=result.held,
-            )
-            if result.deal is not None:
-                await self._record_on_deal(uow, result.deal, result, event, call_id, now)
-            done = await close_the_loop(
-                uow, event, answerer, call_id=call_id, now=now, actor=self._system(event)
-            )
-            await self._tell_owners(uow, event, answerer, result.deal, done, now)
-            if not result.held:
-                await self._notify(uow, event, result, answerer, call_id, now)
-            await uow.commit()
+        if event.seal is not None and not await check_seal(
+            uow, event.provider, event.call_id, event.seal, at=now
+        ):
+            raise BoundMeanwhile(event.provider, event.call_id)
+        known = await uow.calls.find(event.provider, event.call_id)
+        if known is not None and (known.is_final or not event.is_final):
+            return Ingested(IngestOutcome(event.call_id, known.deal_id, created=False, duplicate=True), False)
+        answerer = await uow.users.by_extension(event.answered_by) if event.answered_by else None
+        if known is not None:
+            await self._complete(uow, known, event, answerer, now)
+            outcome = IngestOutcome(event.call_id, known.deal_id, created=False, duplicate=False)
+            return Ingested(outcome, True, note=None)  # nothing to log
+        result = await self._apply(uow, event, answerer, now)
+        if result.created:
+            await self._store_new_deal(uow, result, event, now)
+        deal_id = result.deal.id if result.deal else None
+        if result.held:
+            await self._tell_of_flood(uow, now)
+        seller = answerer or await self._placed_by(uow, event)
+        call_id = await uow.calls.add(
+            event,
+            deal_id=deal_id,
+            answered_by_id=seller.id if seller else None,
+            at=now,
+            new_number=result.new_number,
+            held=result.held,
+        )
+        if result.deal is not None:
+            await self._record_on_deal(uow, result.deal, result, event, call_id, now)
+        done = await close_the_loop(uow, event, answerer, call_id=call_id, now=now, actor=self._system(event))
+        await self._tell_owners(uow, event, answerer, result.deal, done, now)
+        if not result.held:
+            await self._notify(uow, event, result, answerer, call_id, now)
+        note = " (new)" if result.created else " (held back: call flood)" if result.held else ""
+        return Ingested(
+            IngestOutcome(event.call_id, deal_id, created=result.created, duplicate=False), True, note
+        )
+
+    def logged(self, event: CallEvent, ingested: Ingested) -> None:
+        """Log a call whose transaction committed."""
+        if ingested.note is None:
+            return
         log.info(
             "call %s/%s from %s: %s %s, deal %s%s",
             event.provider,
@@ -123,10 +150,9 @@ class CallIngest(CallDeals):
             mask(event.caller),
             event.direction,
             event.status,
-            deal_id,
-            " (new)" if result.created else " (held back: call flood)" if result.held else "",
+            ingested.outcome.deal_id,
+            ingested.note,
         )
-        return IngestOutcome(event.call_id, deal_id, created=result.created, duplicate=False)
 
     async def _placed_by(self, uow: UnitOfWork, event: CallEvent) -> User | None:
         """Who placed an outbound call that did not connect (the extension the PBX names first)."""

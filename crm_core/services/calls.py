@@ -50,6 +50,7 @@ class CallService(CallIngest):
                 result = CallResult(caller.open_deals[0], latest_task_due=caller.latest_open_task_due)
             else:
                 result = await self._new_deal(uow, event, caller.contact, actor, now)
+                await self._store_new_deal(uow, result, event, now)
             assert result.deal is not None
             await uow.calls.link(call.id, result.deal.id)
             await self._record_on_deal(uow, result.deal, result, event, call.id, now)

@@ -107,6 +107,17 @@ class DealRepository:
         deal.id, deal.version = int(result.inserted_primary_key[0]), 1  # type: ignore[index]
         return deal
 
+    async def add_saved(self, deal: Deal, *, latest_open_task_due: datetime | None) -> Deal:
+        """``add`` then ``save_knowing_tasks`` in one INSERT: the deal stored as added and saved once
+        (version 2), as a call's new deal, touched by its call, always was."""
+        values = self._values(deal) | {"created_at": deal.created_at, "version": 2}
+        values["follow_up_due_at"] = deal.follow_up_due_at = follow_up_due(deal, latest_open_task_due)
+        result = await self.conn.execute(self._ADD, values)
+        deal.id, deal.version = int(result.inserted_primary_key[0]), 2  # type: ignore[index]
+        return deal
+
+    _ADD = insert(deals)
+
     async def save(self, deal: Deal) -> None:
         """Write the deal back if nobody changed it since it was read; bump its version."""
         await self.save_knowing_tasks(deal, latest_open_task_due=await self._latest_open_task_due(deal.id))
