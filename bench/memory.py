@@ -9,8 +9,8 @@ is ready, the scheduler having swept the stale deals. Then benchmark 1's load th
 (the emulator's flood limits off: the scheduler's reminders to the same chats would spend them); then
 the boss asks for the digest (/digest) and gets it with its chart, the chart drawn by the chart worker
 (a process of its own, not counted: it is not the bot's memory).
-Reported: VmRSS idle and after, and VmHWM (the peak), on aiogram (the default) and again, on a fresh
-copy, with ``KANBOT_RUNTIME=ptb`` (python-telegram-bot).
+Reported: VmRSS idle and after, and VmHWM (the peak), on python-telegram-bot (the default) and again,
+on a fresh copy, with ``KANBOT_RUNTIME=aiogram``; each with the default KANBOT_MAX_CONCURRENT_UPDATES.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from crm_core.adapters.database import Database
 LIMIT_MIB = 150
 IDLE_S = 20
 SELLERS = 100
-RUNTIMES = {"aiogram": "", "ptb": " on python-telegram-bot"}
+RUNTIMES = {"ptb": "", "aiogram": " on aiogram"}
 _TIMES = ("created_at", "stage_entered_at", "last_activity_at", "closed_at", "follow_up_due_at")
 
 

@@ -53,7 +53,7 @@ from bot.core.codec import VERSION
 from bot.core.events import ButtonPress, Event, from_callback, from_message
 from bot.core.perform import Failure, Messenger, TransportError, perform, press
 from bot.core.views import SendAudio, SendPhoto, View
-from bot.runtime import ALLOWED_UPDATES, Commands, Identity
+from bot.runtime import ALLOWED_UPDATES, Commands, Identity, UpdateGate
 from bot.settings import MissingWebhookSecret
 
 log = logging.getLogger(__name__)
@@ -275,18 +275,26 @@ class AiogramRuntime:
 
     name = "aiogram"
 
-    def __init__(self, bot: Bot, dispatcher: Dispatcher | None = None, *, hosted: bool = False) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        dispatcher: Dispatcher | None = None,
+        *,
+        hosted: bool = False,
+        max_updates: int | None = None,
+    ) -> None:
         self.bot = bot
         self.dispatcher = dispatcher or Dispatcher()
         self.messenger: Messenger = AiogramMessenger(bot)
+        self.updates = UpdateGate(max_updates)
         self._hosted = hosted
         self._polling: asyncio.Task[None] | None = None
         self._handling: set[asyncio.Task[Any]] = set()
 
     @classmethod
-    def own(cls, token: str, api_url: str | None) -> AiogramRuntime:
-        """A bot that is all Kanbot's (``kanbot run``)."""
-        return cls(aiogram_bot(token, api_url))
+    def own(cls, token: str, api_url: str | None, *, max_updates: int | None = None) -> AiogramRuntime:
+        """A bot that is all Kanbot's (``kanbot run``), handling at most ``max_updates`` at once."""
+        return cls(aiogram_bot(token, api_url), max_updates=max_updates)
 
     @classmethod
     def inside(cls, dispatcher: Dispatcher, bot: Bot) -> AiogramRuntime:
@@ -307,12 +315,14 @@ class AiogramRuntime:
     async def _track(
         self, handler: Callable[[Any, dict[str, Any]], Awaitable[Any]], update: Any, data: dict[str, Any]
     ) -> Any:
-        """Note the task handling each update, so that a shutdown can wait for it."""
+        """Note the task handling each update, so that a shutdown can wait for it; past the limit of
+        updates in flight, wait for a slot (the webhook's requests, and polled updates)."""
         task = asyncio.current_task()
         if task is not None:
             self._handling.add(task)
         try:
-            return await handler(update, data)
+            async with self.updates:
+                return await handler(update, data)
         finally:
             self._handling.discard(task)
 
@@ -328,6 +338,8 @@ class AiogramRuntime:
                 close_bot_session=False,
                 polling_timeout=10,
                 allowed_updates=ALLOWED_UPDATES,
+                # no more updates are read while the limit is reached: they wait at Telegram's
+                tasks_concurrency_limit=self.updates.limit,
             ),
             name="polling",
         )

@@ -43,7 +43,7 @@ from bot.core.codec import VERSION
 from bot.core.events import ButtonPress, Event, from_callback, from_message
 from bot.core.perform import Failure, Messenger, TransportError, perform, press
 from bot.core.views import SendAudio, SendPhoto, View
-from bot.runtime import ALLOWED_UPDATES, Commands, Identity
+from bot.runtime import ALLOWED_UPDATES, Commands, Identity, UpdateGate
 from bot.settings import MissingWebhookSecret
 
 log = logging.getLogger(__name__)
@@ -92,14 +92,17 @@ def build_handlers(
     commands: Iterable[str] | None = None,
     every_button: bool = False,
     every_command: bool = False,
+    gate: UpdateGate | None = None,
 ) -> list[BaseHandler[Any, Any, Any]]:
     """Handlers for an existing Application: Kanbot's commands and buttons, private texts and contacts.
 
     ``commands`` narrows which commands Kanbot answers (default: all it knows), so a host's other
     commands are left to the host. In a bot of its own, ``every_button`` has Kanbot answer any press
     (forged, or from an older version) so none spins, and ``every_command`` any private command (a
-    mistyped one gets the list of what Kanbot can do, as on aiogram, instead of silence).
+    mistyped one gets the list of what Kanbot can do, as on aiogram, instead of silence). ``gate``
+    bounds how many updates the handlers take at once (the webhook's too, which PTB does not queue).
     """
+    gate = gate or UpdateGate(None)
     known = sorted(set(commands if commands is not None else chat.commands) | {"start"})
     own_command = filters.Regex(r"^/(" + "|".join(known) + r")(@\w+)?(\s|$)")
     not_a_command = (
@@ -110,13 +113,15 @@ def build_handlers(
         """Hand a message to the chat core and carry out its reply."""
         event = to_event(update, chat.settings.bot_username)
         if event is not None:
-            await perform(PtbMessenger(context.bot), event, await chat.handle(event))
+            async with gate:
+                await perform(PtbMessenger(context.bot), event, await chat.handle(event))
 
     async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Hand a button press to the chat core; the query is always answered (unless it is forged)."""
         event = to_event(update, chat.settings.bot_username)
         if isinstance(event, ButtonPress):
-            await press(chat, PtbMessenger(context.bot), event)
+            async with gate:
+                await press(chat, PtbMessenger(context.bot), event)
 
     return [
         MessageHandler(
@@ -231,9 +236,12 @@ async def _guard(call: Awaitable[T]) -> T:
         raise TransportError(Failure.UNAVAILABLE, str(error)) from error
 
 
-def build_application(token: str, *, api_url: str | None = None) -> Application[Any, Any, Any, Any, Any, Any]:
-    """A PTB Application for Kanbot alone (``kanbot run --runtime ptb``), pointed at ``api_url`` if given."""
-    builder = Application.builder().token(token).concurrent_updates(True)
+def build_application(
+    token: str, *, api_url: str | None = None, max_updates: int | None = None
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """A PTB Application for Kanbot alone (``kanbot run``), pointed at ``api_url`` if given, handling
+    at most ``max_updates`` polled updates at once (PTB's own default: 256)."""
+    builder = Application.builder().token(token).concurrent_updates(max_updates or True)
     if api_url:
         base = api_url.rstrip("/")
         builder = builder.base_url(base + "/bot").base_file_url(base + "/file/bot")
@@ -255,22 +263,30 @@ class PtbRuntime:
     name = "ptb"
 
     def __init__(
-        self, app: Application[Any, Any, Any, Any, Any, Any], *, hosted: bool = False, group: int = 0
+        self,
+        app: Application[Any, Any, Any, Any, Any, Any],
+        *,
+        hosted: bool = False,
+        group: int = 0,
+        max_updates: int | None = None,
     ) -> None:
         self.app = app
         self.messenger: Messenger = PtbMessenger(app.bot)
+        self.updates = UpdateGate(max_updates)
         self._hosted = hosted
         self._group = group
         self._started = False
         self._polling = False
 
     @classmethod
-    def own(cls, token: str, api_url: str | None) -> PtbRuntime:
-        """An Application that is all Kanbot's (``kanbot run --runtime ptb``)."""
+    def own(cls, token: str, api_url: str | None, *, max_updates: int | None = None) -> PtbRuntime:
+        """An Application that is all Kanbot's (``kanbot run``), handling at most ``max_updates`` at once."""
         # PTB 22 warns on every 429 (RetryAfter.retry_after as int is deprecated; under warnings-as-errors
         # the 429 itself became a crash); Kanbot reads either type, so it takes timedeltas in its own bot.
         os.environ.setdefault("PTB_TIMEDELTA", "true")
-        return cls(build_application(token, api_url=api_url))
+        return cls(
+            build_application(token, api_url=api_url, max_updates=max_updates), max_updates=max_updates
+        )
 
     @classmethod
     def inside(cls, application: Application[Any, Any, Any, Any, Any, Any], *, group: int) -> PtbRuntime:
@@ -290,9 +306,11 @@ class PtbRuntime:
 
     def mount(self, chat: ChatCore) -> None:
         if self._hosted:  # only what is Kanbot's: the host's other commands and buttons stay the host's
-            self.app.add_handlers(build_handlers(chat), group=self._group)
+            self.app.add_handlers(build_handlers(chat, gate=self.updates), group=self._group)
             return
-        whole_bot = build_handlers(chat, every_button=True, every_command=True)  # the bot is all Kanbot's
+        whole_bot = build_handlers(
+            chat, every_button=True, every_command=True, gate=self.updates
+        )  # all Kanbot's
         self.app.add_handlers(whole_bot, group=self._group)
 
     def webhook_route(self, app: web.Application, path: str, secret: str) -> None:

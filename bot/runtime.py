@@ -6,7 +6,9 @@ framework at the top: import only the one you run on (aiogram alone costs ~120 M
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Protocol
 
 from aiohttp import web
@@ -26,11 +28,42 @@ class Identity:
     username: str
 
 
+class UpdateGate:
+    """At most ``limit`` updates handled at once (``None``: as many as the framework hands over).
+
+    A polled batch holds up to 100 updates; handled all at once, each takes a pooled database
+    connection and builds its objects at the same moment, and the process keeps the heap it grew. The
+    gate counts what is in flight and the most there ever were (``GET /metrics``, and the tests).
+    """
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self._slots = asyncio.Semaphore(limit) if limit is not None else None
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.handled = 0
+
+    async def __aenter__(self) -> None:
+        if self._slots is not None:
+            await self._slots.acquire()
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.in_flight -= 1
+        self.handled += 1
+        if self._slots is not None:
+            self._slots.release()
+
+
 class Runtime(Protocol):
     """A chat framework driving the chat core: updates in, the core's replies and notifications out."""
 
     name: str
     messenger: Messenger
+    updates: UpdateGate
 
     async def identity(self) -> Identity: ...
 

@@ -43,7 +43,10 @@ class TelegramSettings(BaseSettings):
     webhook_secret: SecretStr | None = None
     board_app_url: str | None = None
     outbox_per_second: float = Field(default=25.0, gt=0, le=30)
-    runtime: Literal["aiogram", "ptb"] = "aiogram"
+    # python-telegram-bot by default: aiogram's import alone is ~120 MiB resident (docs/performance.md)
+    runtime: Literal["aiogram", "ptb"] = "ptb"
+    # Updates handled at once by a bot of Kanbot's own; more wait (at Telegram, when polling)
+    max_concurrent_updates: int = Field(default=16, ge=1, le=1000)
 
     @field_validator("bot_token", "webhook_secret", mode="before")
     @classmethod

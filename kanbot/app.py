@@ -129,6 +129,7 @@ async def build(
             chat.after_update.append(delivery.wake.set)  # what an update queued goes out without delay
             metrics = Metrics()
             metrics.watch_delivery(delivery)
+            metrics.watch_updates(runtime.updates)
             chat.observers.append(lambda event, outcome, seconds: _observe(metrics, event, outcome, seconds))
             runtime.mount(chat)
 

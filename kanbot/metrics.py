@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
 
     from bot.delivery import OutboxDelivery
+    from bot.runtime import UpdateGate
     from crm_core.services.followups import TickReport
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -53,6 +54,34 @@ class _DeliveryCollector(Collector):
         for kind, value in sorted(stats.sent_by_kind.items() if stats else []):
             by_kind.add_metric([kind], value)
         yield by_kind
+
+
+class _UpdatesCollector(Collector):
+    """Updates being handled now, the most at once so far, and the limit (KANBOT_MAX_CONCURRENT_UPDATES)."""
+
+    def __init__(self) -> None:
+        self.gate: UpdateGate | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        gate = self.gate
+        for name, doc, value in (
+            (
+                "kanbot_updates_in_flight",
+                "Telegram updates being handled now.",
+                gate.in_flight if gate else 0,
+            ),
+            (
+                "kanbot_updates_in_flight_max",
+                "The most Telegram updates handled at once since the start.",
+                gate.most_in_flight if gate else 0,
+            ),
+            (
+                "kanbot_updates_in_flight_limit",
+                "How many Telegram updates may be handled at once (0: no limit of Kanbot's).",
+                (gate.limit or 0) if gate else 0,
+            ),
+        ):
+            yield GaugeMetricFamily(name, doc, value=value)
 
 
 class Metrics:
@@ -98,6 +127,8 @@ class Metrics:
         )
         self._delivery = _DeliveryCollector()
         r.register(self._delivery)
+        self._updates = _UpdatesCollector()
+        r.register(self._updates)
 
     def count_followups(self, report: TickReport) -> None:
         for kind in ("reminders", "escalations", "tasks_due", "repeats", "morning_plans", "digests"):
@@ -106,6 +137,9 @@ class Metrics:
 
     def watch_delivery(self, delivery: OutboxDelivery) -> None:
         self._delivery.delivery = delivery
+
+    def watch_updates(self, gate: UpdateGate) -> None:
+        self._updates.gate = gate
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

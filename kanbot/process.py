@@ -82,7 +82,12 @@ async def run(
         add_secret(secret)
     token = settings.telegram.token()
     settings.telegram.webhook_secret_value()  # webhook mode never starts without one
-    runtime = make_runtime(settings.telegram.runtime, token, settings.telegram.telegram_api_url)
+    runtime = make_runtime(
+        settings.telegram.runtime,
+        token,
+        settings.telegram.telegram_api_url,
+        max_updates=settings.telegram.max_concurrent_updates,
+    )
     async with build(settings, runtime, clock=clock, web_role=web_role) as kanbot:
         assert kanbot.web is not None
         server = await start_http(

@@ -12,12 +12,13 @@ from bot.runtime import Identity, Runtime
 __all__ = ["Identity", "Runtime", "make_runtime"]
 
 
-def make_runtime(name: str, token: str, api_url: str | None) -> Runtime:
-    """The runtime called ``name`` ("ptb", else aiogram) for a bot of Kanbot's own."""
-    if name == "ptb":
-        from bot.ptb_runtime import PtbRuntime
+def make_runtime(name: str, token: str, api_url: str | None, *, max_updates: int | None = None) -> Runtime:
+    """The runtime called ``name`` ("aiogram", else python-telegram-bot) for a bot of Kanbot's own,
+    handling at most ``max_updates`` updates at once."""
+    if name == "aiogram":
+        from bot.aiogram_runtime import AiogramRuntime
 
-        return PtbRuntime.own(token, api_url)
-    from bot.aiogram_runtime import AiogramRuntime
+        return AiogramRuntime.own(token, api_url, max_updates=max_updates)
+    from bot.ptb_runtime import PtbRuntime
 
-    return AiogramRuntime.own(token, api_url)
+    return PtbRuntime.own(token, api_url, max_updates=max_updates)

@@ -9,7 +9,7 @@ import gc
 import sys
 from typing import NoReturn
 
-RUNTIMES = ("aiogram", "ptb")
+RUNTIMES = ("ptb", "aiogram")
 
 
 def plain_run(argv: list[str]) -> tuple[bool, str | None]:
@@ -66,7 +66,7 @@ def start(runtime: str | None) -> None:
         fail(str(error))
     if runtime is not None:
         if runtime not in RUNTIMES:
-            fail(f"--runtime {runtime!r}: choose aiogram or ptb.", 2)
+            fail(f"--runtime {runtime!r}: choose ptb or aiogram.", 2)
         settings.telegram.runtime = runtime  # type: ignore[assignment]
     setup_logging(settings.core.log_level, settings.core.log_format)
     try:

@@ -41,7 +41,7 @@ def check_can_start(settings: Settings) -> None:
 
 def run(
     runtime: str | None = typer.Option(
-        None, "--runtime", help="aiogram (the default) or ptb (python-telegram-bot)."
+        None, "--runtime", help="ptb (python-telegram-bot, the default) or aiogram."
     ),
 ) -> None:
     """Run Kanbot: the bot (long polling, or webhook when KANBOT_WEBHOOK_URL is set), HTTP server, outbox."""

@@ -50,25 +50,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
-RUNTIMES = ["aiogram", "ptb"]
+RUNTIMES = ["ptb", "aiogram"]  # the default first
 
 
 @pytest.fixture(params=RUNTIMES)
 def runtime(request: pytest.FixtureRequest) -> str:
-    """The chat runtime Kanbot runs on: every scenario runs on aiogram and on python-telegram-bot."""
+    """The chat runtime Kanbot runs on: every scenario runs on python-telegram-bot and on aiogram."""
     return str(request.param)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Runtime neutrality is checked on SQLite and database neutrality on aiogram, so the scenarios
-    run on (aiogram, SQLite), (aiogram, PostgreSQL) and (python-telegram-bot, SQLite); the fourth
-    combination proves nothing new and is deselected. KANBOT_E2E_RUNTIME picks one runtime alone."""
+    """Runtime neutrality is checked on SQLite and database neutrality on the default runtime
+    (python-telegram-bot), so the scenarios run on (python-telegram-bot, SQLite), (python-telegram-bot,
+    PostgreSQL) and (aiogram, SQLite); the fourth combination proves nothing new and is deselected.
+    KANBOT_E2E_RUNTIME picks one runtime alone."""
     only = os.environ.get("KANBOT_E2E_RUNTIME")
     keep, drop = [], []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         runtime = params.get("runtime")
-        redundant = runtime == "ptb" and params.get("database_url") == "postgresql" and not only
+        redundant = runtime == "aiogram" and params.get("database_url") == "postgresql" and not only
         (drop if redundant or (only and runtime not in (None, only)) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)

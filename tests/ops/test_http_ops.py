@@ -42,10 +42,13 @@ DOCUMENTED = {
     "kanbot_notifications_sent": "counter",
     "kanbot_database_errors": "counter",
     "kanbot_worker_leader": "gauge",
+    "kanbot_updates_in_flight": "gauge",
+    "kanbot_updates_in_flight_max": "gauge",
+    "kanbot_updates_in_flight_limit": "gauge",
 }
 
 
-async def start_kanbot(database_url: str, emulator_url: str, runtime: str = "aiogram") -> RunningKanbot:
+async def start_kanbot(database_url: str, emulator_url: str, runtime: str = "ptb") -> RunningKanbot:
     """``kanbot run`` in webhook mode: Telegram (the emulator) posts updates to its own HTTP port."""
     settings = webhook_settings(database_url, emulator_url, port=free_port(), secret=SECRET, runtime=runtime)
     kanbot = RunningKanbot(settings)
@@ -53,17 +56,17 @@ async def start_kanbot(database_url: str, emulator_url: str, runtime: str = "aio
     return kanbot
 
 
-@pytest.fixture(params=["aiogram"])
+@pytest.fixture(params=["ptb"])
 async def kanbot(
     request: pytest.FixtureRequest, crm: Crm, database_url: str, emulator: Emulator
 ) -> AsyncIterator[RunningKanbot]:
-    """Kanbot in webhook mode; a test parametrizes ``kanbot`` indirectly to run it on python-telegram-bot."""
+    """Kanbot in webhook mode on the default runtime; a test parametrizes ``kanbot`` indirectly for both."""
     running = await start_kanbot(database_url, emulator.url, runtime=request.param)
     yield running
     await running.stop()
 
 
-BOTH_RUNTIMES = pytest.mark.parametrize("kanbot", ["aiogram", "ptb"], indirect=True)
+BOTH_RUNTIMES = pytest.mark.parametrize("kanbot", ["ptb", "aiogram"], indirect=True)
 
 
 @pytest.fixture
@@ -178,7 +181,12 @@ async def test_metrics_are_prometheus_text_with_every_documented_metric(kanbot: 
     assert headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     families = {f.name: f.type for f in text_string_to_metric_families(body)}
     assert {name: families.get(name) for name in DOCUMENTED} == DOCUMENTED
-    for line in ("kanbot_worker_leader 1.0", "kanbot_outbox_pending 0.0", "kanbot_messages_sent_total 0.0"):
+    for line in (
+        "kanbot_worker_leader 1.0",
+        "kanbot_outbox_pending 0.0",
+        "kanbot_messages_sent_total 0.0",
+        "kanbot_updates_in_flight_limit 16.0",
+    ):
         assert line in body.splitlines(), line
 
 

@@ -49,13 +49,13 @@ async def find_replies(chat: EmulatedChat, user_id: int, token: str) -> int:
     return sum(f"«{token}»" in plain(m.text) for m in await chat.bot_messages(user_id))
 
 
-# The runtime's shutdown does not depend on the database: python-telegram-bot's is checked on SQLite.
+# The runtime's shutdown does not depend on the database: aiogram's is checked on SQLite.
 @pytest.mark.parametrize(
     ("runtime", "database_url"),
     [
-        ("aiogram", "sqlite"),
-        pytest.param("aiogram", "postgresql", marks=pytest.mark.postgres),
         ("ptb", "sqlite"),
+        pytest.param("ptb", "postgresql", marks=pytest.mark.postgres),
+        ("aiogram", "sqlite"),
     ],
     indirect=["database_url"],
 )

@@ -2,8 +2,8 @@
 
 A folder takes them into its ``conftest.py`` by importing them (tests/e2e, tests/reliability, tests/ops);
 a test module that needs another Kanbot (other settings, a fixed port) defines its own ``kanbot``.
-``runtime`` is aiogram here; tests/e2e parametrizes it over both chat runtimes. ``guests`` names who is
-on Telegram beside the team.
+``runtime`` is python-telegram-bot (the default) here; tests/e2e parametrizes it over both chat
+runtimes. ``guests`` names who is on Telegram beside the team.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ async def crm(database_url: str) -> AsyncIterator[Crm]:
 
 @pytest.fixture
 def runtime() -> str:
-    """The chat runtime Kanbot runs on (KANBOT_E2E_RUNTIME, aiogram when unset)."""
+    """The chat runtime Kanbot runs on (KANBOT_E2E_RUNTIME, python-telegram-bot when unset)."""
     return RUNTIME
 
 
