@@ -17,7 +17,8 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def deal_json(deal: Deal) -> dict[str, Any]:
+def deal_json(deal: Deal, fields: dict[str, object] | None = None) -> dict[str, Any]:
+    """The deal's public JSON; ``fields``: its team's own fields, as ``field_values_json`` gives them."""
     return {
         "id": deal.id,
         "title": deal.title,
@@ -35,6 +36,7 @@ def deal_json(deal: Deal) -> dict[str, Any]:
         "lost_reason": deal.lost_reason,
         "lost_note": deal.lost_note,
         "version": deal.version,
+        "fields": fields or {},
     }
 
 

@@ -12,7 +12,7 @@ from crm_core.domain.values import format_amount
 from crm_core.reports.models import CallFigures, Period
 from crm_core.reports.periods import parse_period
 from crm_core.services import Crm
-from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, print_json, print_table, with_crm
+from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, fail, print_json, print_table, with_crm
 from kanbot.cli.render import iso
 
 
@@ -42,12 +42,20 @@ def report(
         None, "--period", help='How far back: "30d", "7d", "today", "quarter" (calls: 7d, others: 30d).'
     ),
     seller: int | None = typer.Option(None, help="Only this seller's deals (Telegram id; bosses)."),
+    group_by: str | None = typer.Option(
+        None, "--group-by", help="funnel: split each stage by a choice field of the deals (its key)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Print a report: sellers see their own figures, bosses everyone's or one seller's."""
+    if group_by is not None and kind is not ReportKind.FUNNEL:
+        fail("--group-by goes with the funnel report only.")
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
+        if group_by is not None:
+            await _funnel_by(crm, actor, group_by, seller, as_json)
+            return
         period = parse_period(
             period_text or DEFAULT_PERIOD.get(kind, "30d"), now=crm.clock.now(), tz=actor.timezone
         )
@@ -84,6 +92,39 @@ async def _funnel(crm: Crm, actor: Any, period: Period, seller: int | None, as_j
         + [
             ["Total", snapshot.count, format_amount(snapshot.amount), format_amount(snapshot.weighted_amount)]
         ],
+    )
+
+
+async def _funnel_by(crm: Crm, actor: Any, key: str, seller: int | None, as_json: bool) -> None:
+    grouped = await crm.field_reports.funnel_by(actor=actor, key=key, seller_telegram_id=seller)
+    groups: list[str | None] = [*grouped.field.choices, None]
+    stages = list(dict.fromkeys(r.stage for r in grouped.rows))
+    if as_json:
+        print_json(
+            {
+                "group_by": grouped.field.key,
+                "stages": [
+                    {
+                        "name": stage.name,
+                        "groups": [
+                            {"value": r.value, "count": r.count, "amount": format_amount(r.amount)}
+                            for r in grouped.rows
+                            if r.stage == stage
+                        ],
+                    }
+                    for stage in stages
+                ],
+                "totals": [
+                    {"value": v, "count": grouped.total(v)[0], "amount": format_amount(grouped.total(v)[1])}
+                    for v in groups
+                ],
+            }
+        )
+        return
+    print_table(
+        ["stage", grouped.field.key, "deals", "amount"],
+        [[r.stage.name, r.value or "—", r.count, format_amount(r.amount)] for r in grouped.rows if r.count]
+        + [["Total", v or "—", grouped.total(v)[0], format_amount(grouped.total(v)[1])] for v in groups],
     )
 
 
