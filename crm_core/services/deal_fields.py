@@ -109,6 +109,7 @@ class DealFieldEdits(DealChanges):
                     who,
                     field=definition.key,
                     custom=True,
+                    names=dict(definition.names),
                     old=definition.as_text(old) or None,
                     new=definition.as_text(values) or None,
                 )
