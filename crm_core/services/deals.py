@@ -39,6 +39,7 @@ class DealDetails:
     call_count: int
     last_note: DealEvent | None = None
     fields: tuple[tuple[FieldDef, Values], ...] = ()  # the filled ones, in the funnel file's order
+    field_defs: tuple[FieldDef, ...] = ()  # every one of the team's fields, filled or not
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,15 +190,10 @@ class DealService(DealEdits):
             calls = await uow.calls.count_of_deal(deal.id)
             note = await uow.events.last_of(deal.id, [EventKind.NOTE])
             values = await deal_field_values(uow, deal)
-            filled = tuple((d, values[d.key]) for d in await uow.fields.definitions() if values.get(d.key))
-            return DealDetails(
-                deal,
-                await pipeline_of(uow, deal.pipeline_id),
-                tasks[0] if tasks else None,
-                calls,
-                note,
-                filled,
-            )
+            defs = tuple(await uow.fields.definitions())
+            filled = tuple((d, values[d.key]) for d in defs if values.get(d.key))
+            pipeline = await pipeline_of(uow, deal.pipeline_id)
+            return DealDetails(deal, pipeline, tasks[0] if tasks else None, calls, note, filled, defs)
 
     async def field_values_of(self, *, deals: list[Deal], actor: User) -> dict[int, dict[str, Values]]:
         """The fields of deals the actor was given (by a list or a change), by deal id."""
