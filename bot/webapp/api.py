@@ -5,8 +5,8 @@
 ``POST /app/api/deals/{id}/move`` with ``{"to_stage_id", "version", "lost_reason"?, "lost_text"?}``,
 ``POST /app/api/deals/{id}/notes`` with ``{"text"}``, ``POST /app/api/deals/{id}/edit`` with
 ``{"field": "title" | "amount" | <a field key>, "value", "version"}``. Refusals are
-``{"error": {"code", "message"}}`` in the user's language: 400 bad input, 401 no valid launch data, 403 not allowed, 404 a deal the user
-may not see, 409 the deal changed meanwhile.
+``{"error": {"code", "message"}}`` in the user's language: 400 bad input, 401 no valid launch data,
+403 not allowed, 404 a deal the user may not see, 409 the deal changed meanwhile.
 """
 
 from __future__ import annotations
