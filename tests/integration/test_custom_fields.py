@@ -157,7 +157,10 @@ async def test_the_open_funnel_groups_by_a_choice_as_computed_by_hand(crm: Crm, 
         ("Opportunity", "Dubai"): (1, Decimal("25.00")),
         ("Commercial offer", "Dubai"): (1, Decimal("60.00")),
     }
+    assert grouped.total("Moscow") == (2, Decimal("140.00"))
+    assert grouped.total("Dubai") == (2, Decimal("85.00"))
     assert grouped.total("London") == (0, Decimal("0.00"))
+    assert grouped.total(None) == (1, Decimal("5.00"))
 
     by_product = await crm.field_reports.funnel_by(actor=team.boss, key="products")
     assert by_product.total("PBX") == (2, Decimal("140.00"))  # a deal counts under each of its choices
