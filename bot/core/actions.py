@@ -130,6 +130,20 @@ class SetPriority(Action, code="pr"):
     level: str  # a Priority's value
 
 
+class SetField(Action, code="sf"):
+    deal_id: int
+    version: int
+    key: str  # one of the team's own fields
+    pick: int  # a choice's index, 1/0 for yes/no, a multi-choice's set of indexes as bits; -1: clear
+
+
+class ToggleField(Action, code="tf"):
+    deal_id: int
+    version: int
+    key: str
+    mask: int  # the multi-choice's choices ticked so far, as bits
+
+
 class History(Action, code="hs"):
     deal_id: int
     page: int
@@ -450,8 +464,9 @@ class ReportSellersIn(Action, code="rpsf"):
 # The actions the chat's codec reads back from buttons (see ``codec()``).
 ACTIONS: tuple[type[Action], ...] = (
     Noop, Menu, Board, BoardSellers, Column, ColumnPage, MyDeals, BackToList, Card, CardFrom, More, Next,
-    Prev, MoveMenu, Move, Won, LostMenu, Lost, LostOther, Note, EditMenu, Edit, SetPriority, History, Calls,
-    Listen, ReassignMenu, Reassign, Take, RemindMenu, Remind, RemindTyped, RemindKind, RemindAt, RemindWords,
+    Prev, MoveMenu, Move, Won, LostMenu, Lost, LostOther, Note, EditMenu, Edit, SetPriority, SetField,
+    ToggleField, History, Calls, Listen, ReassignMenu, Reassign, Take, RemindMenu, Remind, RemindTyped,
+    RemindKind, RemindAt, RemindWords,
     Tasks, TasksPage, TaskDone, TaskSnooze, NewCreate, NewCancel, NewSkip, WhenAt, ContactScopeChoice,
     Report, ReportSellers, ReportCalls, Team, TeamSeller, TeamExtensions, DeactivateAsk, Deactivate,
     InviteMenu, Invite, InviteRevoke, Lang, Settings, SettingsLang, ZoneMenu, ZoneSet, Morning, DigestSet,

@@ -56,6 +56,15 @@ class EditQuestion(CardQuestion):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RequiredQuestion(CardQuestion):
+    """A move to ``stage_id`` waits for the deal's fields that stage requires; ``key``: the one asked now."""
+
+    FLOW: ClassVar[str] = "required"
+    stage_id: int
+    key: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReminderDraft(CardQuestion):
     """A reminder being planned: what about (``kind``, ``words``) and, once asked, when.
     ``version``: the deal's as the menu showed it (``None``: not checked)."""
@@ -137,6 +146,7 @@ DIALOG_STATES: tuple[type[DialogState], ...] = (
     NoteQuestion,
     LostQuestion,
     EditQuestion,
+    RequiredQuestion,
     ReminderDraft,
     SnoozeDraft,
     FindQuestion,

@@ -96,6 +96,10 @@ REASONS: dict[Why, str] = {
     Why.NOT_ANSWERED: N_("it was not answered"),
     Why.NO_DEAL_YET: N_("it is on no deal yet — create or attach one first"),
     Why.NOT_AN_OUTCOME: N_("it is not one of the outcomes"),
+    Why.NOT_A_NUMBER: N_("a number such as 12 or 12.5"),
+    Why.NOT_A_DATE: N_("a date such as 2026-12-25 or 25.12.2026"),
+    Why.NOT_A_URL: N_("a web address such as https://example.com"),
+    Why.YES_OR_NO: N_("yes or no"),
 }
 # Each refusal's sentence, by the error's code (a test checks every code of the core has one, translated).
 MESSAGES: dict[str, str] = {
@@ -116,6 +120,7 @@ MESSAGES: dict[str, str] = {
     "seal_refused": N_("That call's notice was refused."),
     "import_refused": N_("The import was refused; nothing was changed."),
     "unreadable_csv": N_("That file cannot be read as CSV."),
+    "fields_required": N_("The deal needs more of its fields filled in before that stage."),
 }
 
 

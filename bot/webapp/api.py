@@ -4,9 +4,9 @@
 ``GET /app/api/board[?seller=<telegram id>]``, ``GET /app/api/deals/{id}``,
 ``POST /app/api/deals/{id}/move`` with ``{"to_stage_id", "version", "lost_reason"?, "lost_text"?}``,
 ``POST /app/api/deals/{id}/notes`` with ``{"text"}``, ``POST /app/api/deals/{id}/edit`` with
-``{"field": "title" | "amount", "value", "version"}``. Refusals are ``{"error": {"code", "message"}}``
-in the user's language: 400 bad input, 401 no valid launch data, 403 not allowed, 404 a deal the user
-may not see, 409 the deal changed meanwhile.
+``{"field": "title" | "amount" | <a field key>, "value", "version"}``. Refusals are
+``{"error": {"code", "message"}}`` in the user's language: 400 bad input, 401 no valid launch data,
+403 not allowed, 404 a deal the user may not see, 409 the deal changed meanwhile.
 """
 
 from __future__ import annotations
@@ -210,15 +210,25 @@ class BoardApi:
         return await self.deal(request, s)
 
     async def edit(self, request: web.Request, s: Session) -> JSON:
-        """Change the title or the amount, as the chat's Edit does, unless the deal changed since
-        ``version``; the answer is the deal in full."""
+        """Change the title, the amount or one of the team's own fields, as the chat's Edit does, unless
+        the deal changed since ``version``; the answer is the deal in full."""
         deal_id = _deal_id(request)
         body = await _body(request)
         field, value = body.get("field"), body.get("value")
-        if field not in SHEET_FIELDS:
+        own = {d.key for d in await self.crm.fields.definitions()}
+        if field not in SHEET_FIELDS and field not in own:
             raise InvalidInput("field", field, Why.NOT_VALID)
         if not isinstance(value, str):
             raise InvalidInput(str(field), value, Why.TEXT_EXPECTED)
+        if field in own:  # one of the team's own fields: "" clears it
+            await self.crm.deals.set_field(
+                deal_id=deal_id,
+                key=str(field),
+                value=value,
+                actor=s.user,
+                expected_version=_int(body, "version"),
+            )
+            return await self.deal(request, s)
         await self.crm.deals.edit(
             deal_id=deal_id,
             field=str(field),

@@ -8,9 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from bot.core.features.cards import event_text, stage_label, stage_name, task_text
-from bot.core.i18n import Tr
+from bot.core.field_words import field_name, field_value
+from bot.core.i18n import Tr, bare
 from bot.webapp.texts import plain
 from crm_core.domain.deals import Deal
+from crm_core.domain.fields import FieldType
 from crm_core.domain.funnel import Pipeline, Stage
 from crm_core.domain.history import DealEvent
 from crm_core.domain.phones import pretty as pretty_phone
@@ -92,6 +94,7 @@ def details_json(
         ),
         "created": tr.when(deal.created_at, now=now),
         "calls": found.call_count,
+        "fields": fields_json(found, tr),
         # where a closed deal goes back to (the core's rule): the only column it may be moved to
         "reopens_in": deal.reopen_stage(pipeline).id if deal.is_closed else None,
         "history": [history_line(e, (pipeline, *funnels), tr, now) for e in history],
@@ -102,6 +105,23 @@ def details_json(
             if f.id != pipeline.id and len(funnels) > 1 and not deal.is_closed  # a closed deal stays
         ],
     }
+
+
+def fields_json(found: DealDetails, tr: Tr) -> list[JSON]:
+    """Every one of the team's fields, in the funnel file's order: its name in the user's language, its
+    value as the card shows it (``filled`` false: empty, hidden unless edited) and as typed to edit it."""
+    values = {d.key: v for d, v in found.fields}
+    return [
+        {
+            "key": d.key,
+            "name": plain(field_name(d, tr)),
+            "value": bare(plain(field_value(d, values.get(d.key, ()), tr, found.deal.currency))),
+            "text": d.as_text(values.get(d.key, ())),
+            "filled": bool(values.get(d.key)),
+            "choices": list(d.choices) or (["yes", "no"] if d.type is FieldType.BOOL else []),
+        }
+        for d in found.field_defs
+    ]
 
 
 def history_line(event: DealEvent, funnels: Sequence[Pipeline], tr: Tr, now: datetime) -> JSON:

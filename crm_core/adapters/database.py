@@ -34,6 +34,7 @@ from crm_core.adapters.repositories.conversations import (
 )
 from crm_core.adapters.repositories.deal_lists import DealLists
 from crm_core.adapters.repositories.dialing import CallRequestRepository
+from crm_core.adapters.repositories.fields import FieldRepository
 from crm_core.adapters.repositories.followups import FollowUpRepository
 from crm_core.adapters.repositories.funnel import PipelineCache
 from crm_core.adapters.repositories.recordings import RecordingRepository
@@ -224,6 +225,7 @@ class UnitOfWork:
     reports: ReportRepository
     call_requests: CallRequestRepository
     recordings: RecordingRepository
+    fields: FieldRepository
 
     def __init__(self, database: Database, *, write: bool, bookkeeping: bool = False) -> None:
         self.database, self.write, self.bookkeeping = database, write, bookkeeping
@@ -292,6 +294,7 @@ class UnitOfWork:
         self.reports = ReportRepository(conn)
         self.call_requests = CallRequestRepository(conn)
         self.recordings = RecordingRepository(conn)
+        self.fields = FieldRepository(conn)
         return self
 
     async def __aexit__(

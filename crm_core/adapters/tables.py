@@ -409,3 +409,37 @@ user_settings = Table(
     Column("morning_time", String(5), nullable=True),  # NULL: when the working hours begin
     Column("last_pipeline_id", Integer, nullable=True),  # the funnel last worked in (no key: may be gone)
 )
+
+# The team's own fields (``crm_core.domain.fields``), as the funnel file declares them.
+field_definitions = Table(
+    "field_definitions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(40), nullable=False, unique=True),
+    Column("entity", String(8), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("names", JsonDoc, nullable=False),
+    Column("choices", JsonDoc, nullable=False),
+    Column("required_from", String(64), nullable=True),
+    Column("position", Integer, nullable=False),
+)
+
+# A field's value on a deal: one row per value (a multi-choice has several), so a report groups deals
+# by a choice with an index.
+deal_field_values = Table(
+    "deal_field_values",
+    metadata,
+    Column("deal_id", Integer, ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(40), primary_key=True),
+    Column("value", String(500), primary_key=True),
+    Index("ix_deal_field_values_key_value", "key", "value"),
+)
+
+contact_field_values = Table(
+    "contact_field_values",
+    metadata,
+    Column("contact_id", Integer, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(40), primary_key=True),
+    Column("value", String(500), primary_key=True),
+    Index("ix_contact_field_values_key_value", "key", "value"),
+)

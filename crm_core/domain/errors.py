@@ -68,6 +68,10 @@ class Why(enum.StrEnum):
     NOT_ANSWERED = "not_answered"
     NO_DEAL_YET = "no_deal_yet"
     NOT_AN_OUTCOME = "not_an_outcome"
+    NOT_A_NUMBER = "not_a_number"
+    NOT_A_DATE = "not_a_date"
+    NOT_A_URL = "not_a_url"
+    YES_OR_NO = "yes_or_no"
 
 
 WHY_TEXT: dict[Why, str] = {
@@ -117,6 +121,10 @@ WHY_TEXT: dict[Why, str] = {
     Why.NOT_ANSWERED: "it was not answered",
     Why.NO_DEAL_YET: "it is on no deal yet — create or attach one first",
     Why.NOT_AN_OUTCOME: "it is not one of the outcomes",
+    Why.NOT_A_NUMBER: "a number such as 12 or 12.5",
+    Why.NOT_A_DATE: "a date such as 2026-12-25 or 25.12.2026",
+    Why.NOT_A_URL: "a web address such as https://example.com",
+    Why.YES_OR_NO: "yes or no",
 }
 
 

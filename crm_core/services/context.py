@@ -5,11 +5,13 @@ from __future__ import annotations
 from crm_core.config import CrmConfig
 from crm_core.ports import Clock, RecordingFiles, SystemClock
 from crm_core.reports.digest import DigestService
+from crm_core.reports.fields import FieldReportService
 from crm_core.services.call_outcomes import CallOutcomeService
 from crm_core.services.calls import CallService
 from crm_core.services.conversations import DialogService, Ledger
 from crm_core.services.deals import DealService
 from crm_core.services.dialing import DialService
+from crm_core.services.fields import FieldService
 from crm_core.services.followups import FollowUpService
 from crm_core.services.funnel import PipelineService
 from crm_core.services.outbox import OutboxService
@@ -38,12 +40,14 @@ class Crm:
         args = (db, self.clock, self.config)
         self.users = UserService(*args)
         self.pipelines = PipelineService(*args)
+        self.fields = FieldService(*args)
         self.deals = DealService(*args)
         self.tasks = TaskService(*args)
         self.calls = CallService(*args)
         self.dialing = DialService(*args)
         self.call_outcomes = CallOutcomeService(*args)
         self.reports = DigestService(*args)
+        self.field_reports = FieldReportService(*args)
         self.transfer = TransferService(*args)
         self.invites = InviteService(*args)
         self.dialogs = DialogService(*args)

@@ -11,7 +11,8 @@ from datetime import datetime
 
 from crm_core.domain.deals import Deal, Priority
 from crm_core.domain.errors import Conflict, DealClosed, InvalidInput, NotFound, NotTaken, StaleVersion, Why
-from crm_core.domain.funnel import Pipeline
+from crm_core.domain.fields import FieldEntity, FieldsRequired, missing_for_move
+from crm_core.domain.funnel import Pipeline, Stage
 from crm_core.domain.history import Actor, DealEvent, EventKind, last_undoable
 from crm_core.domain.notifications import DealAssigned, Notification
 from crm_core.domain.users import User
@@ -41,8 +42,11 @@ class DealChanges(ServiceBase):
                 raise StaleVersion(deal.id)
             if not actor.is_boss and deal.owner_id != actor.id and not allow_unowned:
                 raise NotTaken("change")
-            was_closed = deal.is_closed
-            events = await change(uow, deal, await pipeline_of(uow, deal.pipeline_id))
+            was_closed, source = deal.is_closed, deal.stage
+            pipeline = await pipeline_of(uow, deal.pipeline_id)
+            events = await change(uow, deal, pipeline)
+            if deal.stage.id != source.id and not was_closed:
+                await require_fields(uow, deal, pipeline, source)
             if deal.is_closed and not was_closed:
                 events += await close_tasks(uow, deal, at=events[-1].at, actor=Actor.of(actor))
             await uow.events.add(*events)
@@ -268,6 +272,19 @@ async def _latest_due(uow: UnitOfWork, deal: Deal) -> datetime | None:
     if deal.is_closed:
         return None
     return max((t.due_at for t in await uow.tasks.not_done_of_deal(deal.id)), default=None)
+
+
+async def require_fields(uow: UnitOfWork, deal: Deal, pipeline: Pipeline, source: Stage) -> None:
+    """Refuse a move from ``source`` into or past a stage that requires fields the deal has not got."""
+    missing = missing_for_move(
+        await uow.fields.definitions(),
+        await uow.fields.values_of(FieldEntity.DEAL, deal.id),
+        pipeline,
+        source,
+        deal.stage,
+    )
+    if missing:
+        raise FieldsRequired(deal.id, deal.stage.name, [d.key for d in missing])
 
 
 async def _undoable(uow: UnitOfWork, deal: Deal) -> DealEvent | None:

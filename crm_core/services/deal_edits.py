@@ -19,7 +19,7 @@ from crm_core.domain.history import Actor, DealEvent, EventKind
 from crm_core.domain.phones import to_e164
 from crm_core.domain.users import User, valid_name
 from crm_core.domain.values import parse_amount, valid_currency, valid_title
-from crm_core.services.deal_changes import DealChanges
+from crm_core.services.deal_fields import DealFieldEdits
 from crm_core.services.unit_of_work import UnitOfWork
 
 EDITABLE = ("title", "amount", "currency", "contact", "phone", "company", "priority")
@@ -35,7 +35,7 @@ def deal_amount(value: Decimal | str | None) -> Decimal | None:
     return parse_amount(value)
 
 
-class DealEdits(DealChanges):
+class DealEdits(DealFieldEdits):
     """The edits of ``DealService``: one field or several at once, all or none."""
 
     async def edit(
@@ -69,9 +69,11 @@ class DealEdits(DealChanges):
         actor: User,
         expected_version: int | None = None,
         contact_scope: ContactScope | None = None,
+        own: Mapping[str, str | None] | None = None,
     ) -> Deal:
-        """``edit`` for several fields at once: all of them, or none when one is refused."""
-        if not changes:
+        """``edit`` for several fields at once: all of them, or none when one is refused. ``own``: the
+        team's own fields to set (or clear) in the same change, by key."""
+        if not changes and not own:
             raise InvalidInput("field", "", detail="name at least one of " + ", ".join(EDITABLE))
         for field in changes:
             if field not in EDITABLE:
@@ -83,6 +85,8 @@ class DealEdits(DealChanges):
             events: list[DealEvent] = []
             for field, value in changes.items():
                 events += await self._edit_one(uow, deal, field, value, now, who, contact_scope)
+            if own:
+                events += await self.write_fields(uow, deal, own, now=now, who=who)
             return events
 
         return await self._change(

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -13,6 +14,7 @@ from decimal import Decimal
 from crm_core.domain.contacts import Contact, DealRef, KnownCustomer
 from crm_core.domain.deals import Deal, Priority, Source
 from crm_core.domain.errors import InvalidInput, NotAllowed, NotFound, Why
+from crm_core.domain.fields import FieldDef, Values
 from crm_core.domain.funnel import Pipeline, Stage
 from crm_core.domain.history import Actor, DealEvent, EventKind
 from crm_core.domain.listing import DealOrder, Page
@@ -21,7 +23,9 @@ from crm_core.domain.tasks import Task
 from crm_core.domain.users import User, valid_name
 from crm_core.domain.values import valid_currency, valid_title
 from crm_core.services.base import find_pipeline, pipeline_of, require_active
+from crm_core.services.deal_changes import require_fields
 from crm_core.services.deal_edits import DealEdits, deal_amount
+from crm_core.services.deal_fields import deal_field_values, many_deal_field_values
 from crm_core.services.unit_of_work import UnitOfWork
 
 
@@ -34,6 +38,8 @@ class DealDetails:
     next_task: Task | None
     call_count: int
     last_note: DealEvent | None = None
+    fields: tuple[tuple[FieldDef, Values], ...] = ()  # the filled ones, in the funnel file's order
+    field_defs: tuple[FieldDef, ...] = ()  # every one of the team's fields, filled or not
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +99,11 @@ class DealService(DealEdits):
         priority: Priority = Priority.NORMAL,
         source: Source = Source.MANUAL,
         pipeline: str | int | None = None,
+        fields: Mapping[str, str] | None = None,
     ) -> Deal:
         """Open a new deal in ``pipeline`` (id or name; the default one when None), in its inbox unless
-        a stage of it is given; the actor owns it unless a boss says."""
+        a stage of it is given; the actor owns it unless a boss says. ``fields``: the team's own fields
+        it starts with, by key; those its stage requires among them."""
         require_active(actor)
         clean_title = valid_title(title)
         value = deal_amount(amount)
@@ -119,6 +127,13 @@ class DealService(DealEdits):
             deal.contact = await self._contact(uow, name=name, phone=e164, at=now)
             await uow.deals.add(deal)
             await uow.events.add(deal.created_event(Actor.of(actor)))
+            if fields:
+                await uow.events.add(
+                    *await self.write_fields(uow, deal, fields, now=now, who=Actor.of(actor))
+                )
+                await uow.deals.save(deal)
+            if deal.stage.id != funnel.inbox.id:
+                await require_fields(uow, deal, funnel, funnel.inbox)
             if owner is not None and owner.id != actor.id:
                 await self._notify_assigned(uow, deal, owner, by=actor, at=now)
             await uow.commit()
@@ -177,9 +192,23 @@ class DealService(DealEdits):
             tasks = [] if deal.is_closed else await uow.tasks.not_done_of_deal(deal.id)
             calls = await uow.calls.count_of_deal(deal.id)
             note = await uow.events.last_of(deal.id, [EventKind.NOTE])
-            return DealDetails(
-                deal, await pipeline_of(uow, deal.pipeline_id), tasks[0] if tasks else None, calls, note
-            )
+            values = await deal_field_values(uow, deal)
+            defs = tuple(await uow.fields.definitions())
+            filled = tuple((d, values[d.key]) for d in defs if values.get(d.key))
+            pipeline = await pipeline_of(uow, deal.pipeline_id)
+            return DealDetails(deal, pipeline, tasks[0] if tasks else None, calls, note, filled, defs)
+
+    async def field_values_of(self, *, deals: list[Deal], actor: User) -> dict[int, dict[str, Values]]:
+        """The fields of deals the actor was given (by a list or a change), by deal id."""
+        require_active(actor)
+        async with self.db.uow(write=False) as uow:
+            return await many_deal_field_values(uow, deals)
+
+    async def field_values(self, *, deal_id: int, actor: User) -> dict[str, Values]:
+        """The deal's own fields and its customer's, by key, if the actor may see the deal."""
+        require_active(actor)
+        async with self.db.uow(write=False) as uow:
+            return await deal_field_values(uow, await uow.deals.get_visible(deal_id, viewer=actor))
 
     async def history(
         self, *, deal_id: int, actor: User, limit: int | None = None, newest_first: bool = False

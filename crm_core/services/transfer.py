@@ -19,12 +19,14 @@ from typing import Any
 from crm_core.domain.contacts import Contact, KnownCustomer
 from crm_core.domain.deals import Deal, Priority, Source
 from crm_core.domain.errors import CrmError, InvalidInput, NotFound, Why
+from crm_core.domain.fields import FieldDef, FieldEntity, Values
 from crm_core.domain.funnel import Pipeline, StageKind
 from crm_core.domain.history import Actor
 from crm_core.domain.phones import to_e164
 from crm_core.domain.users import Role, User, valid_name
 from crm_core.domain.values import format_amount, parse_amount, valid_currency, valid_title
 from crm_core.services.base import ServiceBase, default_pipeline, require_boss
+from crm_core.services.deal_fields import many_deal_field_values
 from crm_core.services.deals import known_customer
 from crm_core.services.unit_of_work import UnitOfWork
 
@@ -98,6 +100,7 @@ class _Row:
     priority: Priority
     created_at: datetime | None
     lost_reason: str | None
+    fields: list[tuple[FieldDef, Values]] = field(default_factory=list)
 
 
 class ImportError_(CrmError):
@@ -152,7 +155,9 @@ class TransferService(ServiceBase):
         async with self.db.uow(write=False) as uow:
             admin = actor or ADMIN
             deals = await uow.deals.list_all(viewer=admin)
-        return _csv_lines(deals)
+            defs = await uow.fields.definitions()
+            values = await many_deal_field_values(uow, deals) if defs else {}
+        return _csv_lines(deals, defs, values)
 
     async def import_csv(self, text: str, *, skip_bad: bool = False) -> ImportResult:
         """Check every row first; import nothing if any is bad, unless ``skip_bad``."""
@@ -171,6 +176,7 @@ class TransferService(ServiceBase):
         async with self.db.uow() as uow:
             pipeline = await default_pipeline(uow)
             users = {u.telegram_id: u for u in await uow.users.list()}
+            defs = await uow.fields.definitions()
             rows, errors = [], []
             for index, raw in enumerate(reader):
                 # A quoted value may span lines: report the line the row starts on, where people look.
@@ -179,14 +185,10 @@ class TransferService(ServiceBase):
                     errors.append(RowError(line, f"more than {MAX_IMPORT_ROWS} rows; split the file"))
                     break
                 try:
-                    rows.append(
-                        self._check_row(
-                            line,
-                            {(k or "").strip(): _cell(v) for k, v in raw.items()},
-                            pipeline,
-                            users,
-                        )
-                    )
+                    cells = {(k or "").strip(): _cell(v) for k, v in raw.items()}
+                    row = self._check_row(line, cells, pipeline, users)
+                    row.fields = self._check_fields(cells, defs)
+                    rows.append(row)
                 except CrmError as error:
                     errors.append(RowError(line, str(error).rstrip(".")))
             if errors and not skip_bad:
@@ -198,6 +200,11 @@ class TransferService(ServiceBase):
                     joined.append(RowJoin(row.line, customer))
             await uow.commit()
         return ImportResult(len(rows), errors, joined)
+
+    def _check_fields(self, cells: dict[str, str], defs: list[FieldDef]) -> list[tuple[FieldDef, Values]]:
+        """The row's values of the team's fields: columns named by their keys."""
+        region = self.config.default_region
+        return [(d, d.parse(cells[d.key], region=region)) for d in defs if cells.get(d.key, "").strip()]
 
     def _check_row(self, line: int, raw: dict[str, str], pipeline: Pipeline, users: dict[int, User]) -> _Row:
         title = valid_title(raw.get("title", ""))
@@ -267,10 +274,20 @@ class TransferService(ServiceBase):
         )
         await uow.deals.add(deal)
         await uow.events.add(deal.created_event(Actor.system_because(f"import line {row.line}")))
+        for definition, values in row.fields:
+            owner_id = deal.id
+            if definition.entity is FieldEntity.CONTACT:
+                if deal.contact is None:
+                    deal.contact = await uow.contacts.add(name=None, phone=None, company=None, at=now)
+                    await uow.deals.save(deal)
+                owner_id = deal.contact.id
+            await uow.fields.set_value(definition.entity, owner_id, definition.key, values)
         return customer
 
 
-def _csv_lines(deals: list[Deal]) -> Iterator[str]:
+def _csv_lines(
+    deals: list[Deal], defs: list[FieldDef], values: dict[int, dict[str, Values]]
+) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
 
@@ -281,8 +298,9 @@ def _csv_lines(deals: list[Deal]) -> Iterator[str]:
         buffer.truncate()
         return text
 
-    yield flush(EXPORT_COLUMNS)
+    yield flush(EXPORT_COLUMNS + [f.key for f in defs])
     for d in deals:
+        mine = values.get(d.id, {})
         yield flush(
             [
                 d.id,
@@ -300,5 +318,6 @@ def _csv_lines(deals: list[Deal]) -> Iterator[str]:
                 d.stage_entered_at.isoformat(),
                 d.closed_at.isoformat() if d.closed_at else "",
                 d.lost_reason_text or "",
+                *(f.as_text(mine.get(f.key, ())) for f in defs),
             ]
         )

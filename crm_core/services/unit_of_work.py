@@ -13,6 +13,7 @@ from typing import Protocol
 from crm_core.services.repositories.calls import CallRequests, Calls, Recordings
 from crm_core.services.repositories.conversations import Dialogs, Invites, Processed
 from crm_core.services.repositories.deals import Contacts, DealLists, Deals, Events
+from crm_core.services.repositories.fields import Fields
 from crm_core.services.repositories.followups import FollowUps
 from crm_core.services.repositories.funnel import LostReasons, Pipelines
 from crm_core.services.repositories.outbox import Outbox
@@ -67,6 +68,8 @@ class UnitOfWork(Protocol):
     def recordings(self) -> Recordings: ...
     @property
     def reports(self) -> Reports: ...
+    @property
+    def fields(self) -> Fields: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import typer
 
 from crm_core.domain.contacts import ContactScope, ContactShared, KnownCustomer
-from crm_core.domain.deals import Source
+from crm_core.domain.deals import Deal, Source
+from crm_core.domain.users import User
 from crm_core.services import Crm
+from crm_core.services.fields import field_values_json
 from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, fail, print_json, print_table, with_crm
 from kanbot.cli.render import (
     DEAL_HEADERS,
@@ -22,11 +24,46 @@ UNDO_DETAILS = ("since", "active_at")  # what an undo restores: in the JSON, not
 app = typer.Typer(help="Deals: add, list, show, move, win, lose, reopen, history.", no_args_is_help=True)
 
 
+FIELD_OPTION = typer.Option(
+    [], "--field", help="One of the team's own fields, KEY=VALUE (repeatable; KEY= clears it on edit)."
+)
+
+
+def field_changes(pairs: list[str]) -> dict[str, str]:
+    """``--field KEY=VALUE`` options as changes by key; a malformed one stops the command."""
+    changes: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            fail(f"--field {pair!r}: write it as KEY=VALUE.")
+        if key.strip() in changes:
+            fail(f"--field {key.strip()!r} is given twice.")
+        changes[key.strip()] = value
+    return changes
+
+
+async def with_fields(crm: Crm, actor: User, deals: list[Deal]) -> list[dict[str, object]]:
+    """The deals' JSON, each with its team's own fields."""
+    defs = await crm.fields.definitions()
+    values = await crm.deals.field_values_of(deals=deals, actor=actor) if defs and deals else {}
+    names = await pipeline_names(crm)
+    return [deal_json(d, names, field_values_json(defs, values.get(d.id, {}))) for d in deals]
+
+
+async def _show_deal(crm: Crm, actor: User, deal: Deal, as_json: bool) -> None:
+    _print_deal((await with_fields(crm, actor, [deal]))[0], as_json)
+
+
 def _print_deal(deal_data: dict[str, object], as_json: bool) -> None:
     if as_json:
         print_json(deal_data)
         return
     for key, value in deal_data.items():
+        if key == "fields" and isinstance(value, dict):
+            for name, shown in value.items():
+                shown = ", ".join(shown) if isinstance(shown, list) else shown
+                typer.echo(f"{name:>17}: {'yes' if shown is True else 'no' if shown is False else shown}")
+            continue
         if isinstance(value, dict):
             task = (value.get("due_at"), value.get("text"))  # the next task, shown by when and what
             value = value.get("name") or value.get("phone") or " ".join(str(part) for part in task if part)
@@ -44,9 +81,11 @@ def add(
     stage: str | None = typer.Option(None, help="Stage name or id (default: the inbox)."),
     owner: int | None = typer.Option(None, help="Owner's Telegram id (bosses only; default: you)."),
     pipeline: str | None = typer.Option(None, help="Pipeline name or id (default: the default one)."),
+    field: list[str] = FIELD_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a deal (in the default pipeline unless --pipeline says)."""
+    fields = field_changes(field)
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
@@ -62,10 +101,11 @@ def add(
             owner_telegram_id=owner,
             source=Source.MANUAL,
             pipeline=pipeline,
+            fields=fields,
         )
         if customer is not None:  # on stderr: the deal's JSON on stdout keeps its shape
             typer.echo(f"note: {joins(customer)}", err=True)
-        _print_deal(deal_json(deal, await pipeline_names(crm)), as_json)
+        await _show_deal(crm, actor, deal, as_json)
 
     with_crm(go)
 
@@ -96,9 +136,11 @@ def edit(
         help="When other deals share the contact: `all` changes it for every one of them, "
         "`this` gives this deal its own contact.",
     ),
+    field: list[str] = FIELD_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Change a deal's fields, all at once or none; a shared contact needs --contact-scope."""
+    own = field_changes(field)
     fields = {
         "title": title,
         "amount": amount,
@@ -109,21 +151,21 @@ def edit(
         "priority": priority,
     }
     changes = {name: value for name, value in fields.items() if value is not None}
-    if not changes:
+    if not changes and not own:
         fail(
-            "Nothing to change: give --title, --amount, --currency, --contact-name, --phone, --company "
-            "or --priority."
+            "Nothing to change: give --title, --amount, --currency, --contact-name, --phone, --company, "
+            "--priority or --field KEY=VALUE."
         )
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
         try:
             deal = await crm.deals.edit_fields(
-                deal_id=deal_id, changes=changes, actor=actor, contact_scope=contact_scope
+                deal_id=deal_id, changes=changes, actor=actor, contact_scope=contact_scope, own=own
             )
         except ContactShared as error:
             fail(f"{error} Add --contact-scope all or --contact-scope this.")
-        _print_deal(deal_json(deal, await pipeline_names(crm)), as_json)
+        await _show_deal(crm, actor, deal, as_json)
 
     with_crm(go)
 
@@ -155,8 +197,7 @@ def list_deals(
                 actor=actor, stage=stage, owner_telegram_id=owner, pipeline=pipeline
             )
         if as_json:
-            names = await pipeline_names(crm)
-            print_json([deal_json(d, names) for d in deals])
+            print_json(await with_fields(crm, actor, deals))
         else:
             print_table(DEAL_HEADERS, [deal_row(d) for d in deals])
 
@@ -170,7 +211,11 @@ def show(deal_id: int = typer.Argument(...), actor_id: int = AS_OPTION, as_json:
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
         details = await crm.deals.details(deal_id=deal_id, actor=actor)
-        data = deal_json(details.deal, await pipeline_names(crm))
+        data = deal_json(
+            details.deal,
+            await pipeline_names(crm),
+            field_values_json([d for d, _ in details.fields], {d.key: v for d, v in details.fields}),
+        )
         # The JSON is the deal's public shape, exactly; the next task is shown to people only.
         if details.next_task is not None and not as_json:
             data["next_task"] = {
@@ -205,7 +250,7 @@ def move(
             deal = await crm.deals.change_pipeline(deal_id=deal_id, pipeline=target.id, stage=to, actor=actor)
         else:
             deal = await crm.deals.move(deal_id=deal_id, to_stage=to, actor=actor, lost_reason=reason)
-        _print_deal(deal_json(deal, await pipeline_names(crm)), as_json)
+        await _show_deal(crm, actor, deal, as_json)
 
     with_crm(go)
 
@@ -216,8 +261,7 @@ def won(deal_id: int = typer.Argument(...), actor_id: int = AS_OPTION, as_json: 
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
-        deal = await crm.deals.mark_won(deal_id=deal_id, actor=actor)
-        _print_deal(deal_json(deal, await pipeline_names(crm)), as_json)
+        await _show_deal(crm, actor, await crm.deals.mark_won(deal_id=deal_id, actor=actor), as_json)
 
     with_crm(go)
 
@@ -235,7 +279,7 @@ def lost(
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
         deal = await crm.deals.mark_lost(deal_id=deal_id, reason=reason, note=note, actor=actor)
-        _print_deal(deal_json(deal, await pipeline_names(crm)), as_json)
+        await _show_deal(crm, actor, deal, as_json)
 
     with_crm(go)
 
@@ -248,8 +292,7 @@ def reopen(
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
-        deal = await crm.deals.reopen(deal_id=deal_id, actor=actor)
-        _print_deal(deal_json(deal, await pipeline_names(crm)), as_json)
+        await _show_deal(crm, actor, await crm.deals.reopen(deal_id=deal_id, actor=actor), as_json)
 
     with_crm(go)
 

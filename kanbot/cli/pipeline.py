@@ -8,6 +8,7 @@ import typer
 
 from crm_core.domain.errors import InvalidInput
 from crm_core.services import Crm
+from crm_core.services.fields import fields_spec_from_document
 from crm_core.services.funnel import funnels_spec_from_document
 from kanbot.cli.common import JSON_OPTION, fail, print_json, with_crm
 
@@ -21,6 +22,7 @@ def show(as_json: bool = JSON_OPTION) -> None:
 
     async def go(crm: Crm) -> None:
         document = await crm.pipelines.document()
+        document["fields"] = await crm.fields.document()
         if as_json:
             print_json(document)
         else:
@@ -42,14 +44,20 @@ def apply(file: Path = typer.Argument(..., help="A funnel YAML file.", exists=Tr
         fail(f"{file} holds a number too long to read.")
     try:
         spec = funnels_spec_from_document(document)
+        fields = fields_spec_from_document(document)
     except InvalidInput as error:
         fail(f"{file}: {error}")
 
     async def go(crm: Crm) -> None:
+        if fields is not None:  # checked first, so that a refused field leaves the funnel as it was
+            await crm.fields.check(fields)
         await crm.pipelines.apply(spec)
         pipelines = await crm.pipelines.list()
         for pipeline in pipelines:
             name = f"{pipeline.name}: " if len(pipelines) > 1 else ""
             typer.echo(f"Funnel applied: {name}" + " → ".join(s.name for s in pipeline.stages))
+        if fields is not None:
+            applied = await crm.fields.apply(fields)
+            typer.echo("Fields applied: " + (", ".join(d.key for d in applied) or "none"))
 
     with_crm(go)

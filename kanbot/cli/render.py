@@ -19,8 +19,11 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def deal_json(deal: Deal, pipelines: Mapping[int, str]) -> dict[str, Any]:
-    """A deal's public shape; ``pipelines``: every pipeline's name by id (``pipeline_names``)."""
+def deal_json(
+    deal: Deal, pipelines: Mapping[int, str], fields: dict[str, object] | None = None
+) -> dict[str, Any]:
+    """A deal's public shape; ``pipelines``: every pipeline's name by id (``pipeline_names``);
+    ``fields``: its team's own fields, as ``field_values_json`` gives them."""
     return {
         "id": deal.id,
         "title": deal.title,
@@ -39,6 +42,7 @@ def deal_json(deal: Deal, pipelines: Mapping[int, str]) -> dict[str, Any]:
         "lost_reason": deal.lost_reason,
         "lost_note": deal.lost_note,
         "version": deal.version,
+        "fields": fields or {},
     }
 
 

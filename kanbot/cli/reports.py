@@ -55,15 +55,23 @@ def report(
     pipeline: str | None = typer.Option(
         None, help="The pipeline (name or id) whose figures to show (default: the default one)."
     ),
+    group_by: str | None = typer.Option(
+        None, "--group-by", help="funnel: split each stage by a choice field of the deals (its key)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Print a report: sellers see their own figures, bosses everyone's or one seller's."""
     if pipeline is not None and kind is ReportKind.CALLS:
         fail("The calls report covers every pipeline; leave out --pipeline.")
+    if group_by is not None and kind is not ReportKind.FUNNEL:
+        fail("--group-by goes with the funnel report only.")
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
         funnel = (await crm.pipelines.get(pipeline)).id
+        if group_by is not None:
+            await _funnel_by(crm, actor, group_by, seller, funnel, as_json)
+            return
         period = parse_period(
             period_text or DEFAULT_PERIOD.get(kind, "30d"), now=crm.clock.now(), tz=actor.timezone
         )
@@ -101,6 +109,43 @@ async def _funnel(crm: Crm, actor: Any, scope: Scope, as_json: bool) -> None:
         + [
             ["Total", snapshot.count, format_amount(snapshot.amount), format_amount(snapshot.weighted_amount)]
         ],
+    )
+
+
+async def _funnel_by(
+    crm: Crm, actor: Any, key: str, seller: int | None, pipeline: int, as_json: bool
+) -> None:
+    grouped = await crm.field_reports.funnel_by(
+        actor=actor, key=key, seller_telegram_id=seller, pipeline=pipeline
+    )
+    groups: list[str | None] = [*grouped.field.choices, None]
+    stages = list(dict.fromkeys(r.stage for r in grouped.rows))
+    if as_json:
+        print_json(
+            {
+                "group_by": grouped.field.key,
+                "stages": [
+                    {
+                        "name": stage.name,
+                        "groups": [
+                            {"value": r.value, "count": r.count, "amount": format_amount(r.amount)}
+                            for r in grouped.rows
+                            if r.stage == stage
+                        ],
+                    }
+                    for stage in stages
+                ],
+                "totals": [
+                    {"value": v, "count": grouped.total(v)[0], "amount": format_amount(grouped.total(v)[1])}
+                    for v in groups
+                ],
+            }
+        )
+        return
+    print_table(
+        ["stage", grouped.field.key, "deals", "amount"],
+        [[r.stage.name, r.value or "—", r.count, format_amount(r.amount)] for r in grouped.rows if r.count]
+        + [["Total", v or "—", grouped.total(v)[0], format_amount(grouped.total(v)[1])] for v in groups],
     )
 
 

@@ -30,6 +30,7 @@ DEAL_KEYS = [
     "lost_reason",
     "lost_note",
     "version",
+    "fields",
 ]
 
 
@@ -78,6 +79,7 @@ def test_a_deal_is_added_and_printed_in_its_public_json_shape(team: Kanbot) -> N
         "lost_reason": None,
         "lost_note": None,
         "version": 1,
+        "fields": {},
     }
     assert before <= aware(deal["created_at"]) <= datetime.now(UTC)
     assert deal["created_at"] == deal["stage_entered_at"] == deal["last_activity_at"]

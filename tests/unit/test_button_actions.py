@@ -26,6 +26,7 @@ WIRE = {
     "cdl": "is", "mr": "is", "bkl": "s", "nx": "ii", "pv": "ii", "mvm": "ii", "mv": "iii", "won": "ii",
     "lsm": "ii", "ls": "iii", "lso": "ii", "nt": "ii", "rmm": "ii", "rm": "iis", "rmt": "ii",
     "rmk": "iis", "rma": "si", "rmw": "i", "edm": "ii", "ed": "iis", "pr": "iis", "hs": "ii", "cl": "i",
+    "sf": "iisi", "tf": "iisi",
     "lsn": "i", "ram": "ii", "ra": "iii", "tk": "ii", "ts": "", "tsp": "i", "tdn": "is", "tsz": "iss",
     "ndc": "i", "ndx": "i", "nds": "i", "wa": "ii", "csc": "si", "rp": "si", "rps": "s", "rpc": "si",
     "tm": "", "tms": "i", "dea": "i", "de": "iii", "ivm": "", "iv": "si", "ivr": "i", "lg": "s",

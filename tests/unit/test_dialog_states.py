@@ -25,6 +25,7 @@ from bot.core.dialogs import (
     NewDealDraft,
     NoteQuestion,
     ReminderDraft,
+    RequiredQuestion,
     SnoozeDraft,
     ZoneQuestion,
 )
@@ -45,6 +46,10 @@ TODAYS_JSON: list[tuple[DialogState, dict[str, Any]]] = [
     (
         EditQuestion(deal_id=7, version=3, field="contact", message_id=40, value="Ann"),
         {"deal_id": 7, "version": 3, "field": "contact", "message_id": 40, "value": "Ann"},
+    ),
+    (
+        RequiredQuestion(deal_id=7, stage_id=3, key="city", message_id=40),
+        {"deal_id": 7, "stage_id": 3, "key": "city", "message_id": 40},
     ),
     (
         ReminderDraft(deal_id=7, version=3, kind=TaskKind.CALL, words="", message_id=40),

@@ -9,10 +9,11 @@ from functools import partial
 
 from bot.core import actions as A
 from bot.core.context import ChatContext
-from bot.core.dialogs import AskedIn, CardQuestion, LostQuestion, NoteQuestion
+from bot.core.dialogs import AskedIn, CardQuestion, LostQuestion, NoteQuestion, RequiredQuestion
 from bot.core.events import SharedContact, Text
 from bot.core.features.cards import STAGE_ICON, event_text, stage_name
 from bot.core.features.deal_view import deal_card, stage_buttons
+from bot.core.features.field_questions import field_question
 from bot.core.features.funnel_picks import ICON, funnels
 from bot.core.i18n import h
 from bot.core.routing import Router
@@ -21,6 +22,7 @@ from bot.core.when import EPOCH, PassedDate
 from crm_core.domain.conversations import Dialog
 from crm_core.domain.deals import MAX_LOST_NOTE, Deal
 from crm_core.domain.errors import InvalidInput, StaleVersion, Why
+from crm_core.domain.fields import FieldsRequired
 from crm_core.domain.funnel import OTHER_REASON as OTHER
 from crm_core.domain.funnel import StageKind
 from crm_core.domain.history import DealEvent
@@ -93,7 +95,10 @@ async def on_step(ctx: ChatContext, p: A.Next | A.Prev) -> Reply:
     """Move the deal one stage forward or back (a closed deal: reopen it) and redraw its card."""
     deal_id, version = p.deal_id, p.version
     if isinstance(p, A.Next):
-        deal = await ctx.crm.deals.move_next(deal_id=deal_id, actor=ctx.user, expected_version=version)
+        try:
+            deal = await ctx.crm.deals.move_next(deal_id=deal_id, actor=ctx.user, expected_version=version)
+        except FieldsRequired as missing:
+            return await ask_required(ctx, missing)
     elif (await details(ctx, deal_id, version)).deal.is_closed:
         deal = await ctx.crm.deals.reopen(deal_id=deal_id, actor=ctx.user, expected_version=version)
         view = deal_card(await details(ctx, deal.id, changed=deal), ctx, notice=reopened_notice(ctx, deal))
@@ -128,18 +133,38 @@ async def on_move(ctx: ChatContext, p: A.Move) -> Reply:
     target = found.pipeline.stage(stage_id)
     if target.kind is StageKind.LOST:
         return await lost_menu(ctx, found)
-    deal = await ctx.crm.deals.move(
-        deal_id=deal_id, to_stage=stage_id, actor=ctx.user, expected_version=version
-    )
+    try:
+        deal = await ctx.crm.deals.move(
+            deal_id=deal_id, to_stage=stage_id, actor=ctx.user, expected_version=version
+        )
+    except FieldsRequired as missing:
+        return await ask_required(ctx, missing)
     return await show_moved(ctx, deal)
 
 
 @router.button(A.Won, within_update=True)
 async def on_won(ctx: ChatContext, p: A.Won) -> Reply:
-    """Close the deal as won."""
-    deal = await ctx.crm.deals.mark_won(deal_id=p.deal_id, actor=ctx.user, expected_version=p.version)
+    """Close the deal as won (asking first for the fields a win requires)."""
+    try:
+        deal = await ctx.crm.deals.mark_won(deal_id=p.deal_id, actor=ctx.user, expected_version=p.version)
+    except FieldsRequired as missing:
+        return await ask_required(ctx, missing)
     reply = await show_moved(ctx, deal)
     return reply.answer("🏆 " + ctx.tr("Won!"))
+
+
+async def ask_required(ctx: ChatContext, missing: FieldsRequired, *, message_id: int | None = None) -> Reply:
+    """Ask for the first field a move waits for, in the card's message; the answer saves it and the
+    move is tried again (``deal_fields``), until it needs nothing more."""
+    found = await details(ctx, missing.deal_id)
+    definition = next(d for d in await ctx.crm.fields.definitions() if d.key == missing.keys[0])
+    target = found.pipeline.find(missing.stage)
+    current = {d.key: v for d, v in found.fields}.get(definition.key, ())
+    where = message_id or ctx.message_id
+    state = RequiredQuestion(deal_id=found.deal.id, message_id=where, stage_id=target.id, key=definition.key)
+    await ctx.crm.dialogs.put(ctx.user.telegram_id, state, step="answer")
+    lines, buttons = field_question(ctx.tr, found.deal, definition, current, stage=target)
+    return Reply().edit(where, question_view(ctx, found.deal.id, lines, buttons))
 
 
 async def lost_menu(ctx: ChatContext, found: DealDetails) -> Reply:

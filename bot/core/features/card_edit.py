@@ -20,9 +20,12 @@ from bot.core.features.card import (
     show_card,
     typed,
 )
+from bot.core.features.deal_fields import ask_field, definition_of, on_typed_value
+from bot.core.field_words import field_name
 from bot.core.i18n import h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
+from bot.core.widths import pack
 from crm_core.domain.contacts import ContactScope, ContactShared
 from crm_core.domain.conversations import Dialog
 from crm_core.domain.deals import Priority
@@ -37,11 +40,14 @@ async def on_edit_menu(ctx: ChatContext, p: A.EditMenu) -> Reply:
     """Offer the fields that can be edited."""
     found = await details(ctx, p.deal_id, p.version)
     d, v, tr = found.deal.id, found.deal.version, ctx.tr
+    found_defs = await ctx.crm.fields.definitions()
     buttons = [Button.act(tr(label), A.Edit(d, v, key)) for key, label in EDIT_FIELDS.items()]
+    own = [(field_name(f, tr), Button.act(field_name(f, tr), A.Edit(d, v, f.key))) for f in found_defs]
     rows = [
         buttons[0:2],
         buttons[2:4],
         [buttons[4], Button.act(tr("Priority"), A.Edit(d, v, "priority"))],
+        *pack(own),
         back_to_card(ctx, d),
     ]
     return Reply().edit(
@@ -67,7 +73,7 @@ async def on_edit(ctx: ChatContext, p: A.Edit) -> Reply:
         ]
         return Reply().edit(ctx.message_id, View.of([f"<b>{h(deal.title)}</b>", tr("Priority:")], rows))
     if field not in EDIT_FIELDS:
-        raise InvalidInput("field", field)
+        return await ask_field(ctx, found, await definition_of(ctx, field))
     current = {
         "title": deal.title,
         "amount": tr.money(deal.amount, deal.currency) if deal.amount else "",
@@ -100,6 +106,8 @@ async def on_edit_text(ctx: ChatContext, dialog: Dialog, event: Text | SharedCon
     first whether the change is for all of them or for this deal alone."""
     asked, value = dialog.state(EditQuestion), typed(event)
     field = asked.field
+    if field not in EDIT_FIELDS:
+        return await on_typed_value(ctx, dialog, value)
     try:
         await ctx.crm.deals.edit(
             deal_id=asked.deal_id, field=field, value=value, actor=ctx.user, expected_version=asked.version

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.core.i18n import Html, Tr, h
 from crm_core.domain.calls import CallOutcome
@@ -142,6 +142,14 @@ def edited_value(field: str, value: object, currency: str, tr: Tr) -> str:
     return pretty_phone(str(value)) if field == "phone" else str(value)
 
 
+def _edited_field(data: Mapping[str, Any], tr: Tr) -> str:
+    """An edited field's name: one of the team's own in the reader's language (as it was named then)."""
+    names = data.get("names")
+    if isinstance(names, dict):
+        return str(names.get(tr.locale) or names.get("en") or data.get("field", ""))
+    return tr(str(data.get("field", "")))
+
+
 def _moment(iso: str, at: datetime, tr: Tr) -> str:
     try:
         return tr.when(datetime.fromisoformat(iso), now=at, relative=False)
@@ -168,7 +176,7 @@ def event_text(event: DealEvent, stage: str, tr: Tr, currency: str = "") -> Html
         EventKind.REASSIGNED: lambda: tr("given to {name}", name=data.get("to_owner_name") or tr("nobody")),
         EventKind.EDITED: lambda: tr(
             "{field}: {old} → {new}",
-            field=tr(str(data.get("field", ""))),
+            field=_edited_field(data, tr),
             old=edited_value(str(data.get("field", "")), data.get("old"), currency, tr)[:60],
             new=edited_value(str(data.get("field", "")), data.get("new"), currency, tr)[:60],
         ),

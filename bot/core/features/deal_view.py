@@ -10,6 +10,7 @@ from bot.core.codec import Action
 from bot.core.context import ChatContext
 from bot.core.features.cards import PRIORITY_ICON, STAGE_ICON, stage_label, stage_name, task_text
 from bot.core.features.funnel_picks import funnel_line
+from bot.core.field_words import field_line
 from bot.core.i18n import h, isolate
 from bot.core.views import Button, View
 from bot.core.widths import by_words, fits, pack, room, shorten, squeeze, text_px
@@ -79,6 +80,7 @@ def card_lines(details: DealDetails, ctx: ChatContext) -> list[str]:
         + (f" · {stay}" if stay else "")
         + stale
     )
+    lines += [field_line(d, values, tr, deal.currency) for d, values in details.fields]
     if deal.stage.kind is StageKind.LOST and deal.lost_reason:
         lines.append(tr("Reason: {reason}", reason=tr.lost_reason(deal.lost_reason, deal.lost_note)))
     owner = h(deal.owner.name) if deal.owner else tr("nobody yet")

@@ -131,6 +131,7 @@ export function fillDetails(deal, { texts, stages, onMove, onNote, onEdit, onPip
   if (deal.pipeline) fact("🧭", deal.pipeline.name);
   fact("👤", [deal.contact_name, deal.company].filter(Boolean).join(" · "));
   fact("📞", deal.phone, deal.phone ? `tel:${deal.phone.replace(/[^\d+]/g, "")}` : null);
+  if (!editing) for (const field of deal.fields || []) if (field.filled) fact("▫️", `${field.name}: ${field.value}`);
   fact("🧑‍💼", deal.owner ? deal.owner.name : texts.nobody);
   if (!deal.closed) fact(deal.stale ? "⏰" : "⏱", fmt(texts.in_stage, { time: deal.in_stage }) + (deal.stale ? ` · ${texts.stale}` : ""));
   if (deal.lost_reason) fact("🚫", fmt(texts.reason, { reason: deal.lost_reason }));
@@ -138,6 +139,7 @@ export function fillDetails(deal, { texts, stages, onMove, onNote, onEdit, onPip
   if (deal.snoozed_until) fact("💤", fmt(texts.snoozed, { when: deal.snoozed_until }));
   fact("✨", fmt(texts.created, { when: deal.created }));
   body.append(facts);
+  if (editing && deal.fields && deal.fields.length) body.append(fieldEditors(deal, texts, onEdit));
   if (deal.playbook) body.append(el("p", "playbook", `💡 ${deal.playbook}`));
 
   body.append(el("h3", "section-title", texts.history));
@@ -298,6 +300,30 @@ function editor({ name, label, value, texts, inputMode = "text", maxLength, open
   actions.append(cancel, save);
   form.append(el("label", "field-label", label), input, error, actions);
   return form;
+}
+
+/** The team's own fields, each a button that opens its editor (a choice offers its choices to type). */
+function fieldEditors(deal, texts, onEdit) {
+  const list = el("div", "own-fields");
+  for (const field of deal.fields) {
+    const line = el("button", "own-field editable", `▫️ ${field.name}: ${field.value}`);
+    line.type = "button";
+    line.dir = "auto";
+    line.dataset.key = field.key;
+    const form = editor({
+      name: field.key, label: field.name, value: field.text, texts, maxLength: 500,
+      opener: line, hide: [line], onSave: (value) => onEdit(field.key, value),
+    });
+    if (field.choices.length) {
+      const options = el("datalist");
+      options.id = `choices-${field.key}`;
+      for (const choice of field.choices) options.append(Object.assign(el("option"), { value: choice }));
+      form.querySelector("input").setAttribute("list", options.id);
+      form.append(options);
+    }
+    list.append(line, form);
+  }
+  return list;
 }
 
 export function closeDetailsSheet() { closeDetails?.(); }
