@@ -47,6 +47,8 @@ FIELDS = {
     "field": N_("field"),
     "deal": N_("deal"),
     "extension": N_("extension"),
+    "month": N_("month"),
+    "deals": N_("number of deals"),
 }
 # Why the core refused a value, by code: the chat's words for each (a test checks each is translated).
 REASONS: dict[Why, str] = {
@@ -95,6 +97,8 @@ REASONS: dict[Why, str] = {
     Why.NOT_ANSWERED: N_("it was not answered"),
     Why.NO_DEAL_YET: N_("it is on no deal yet — create or attach one first"),
     Why.NOT_AN_OUTCOME: N_("it is not one of the outcomes"),
+    Why.MONTH: N_("a month such as 2026-12"),
+    Why.WHOLE_NUMBER: N_("a whole number from 1 to {most}"),
 }
 # Each refusal's sentence, by the error's code (a test checks every code of the core has one, translated).
 MESSAGES: dict[str, str] = {

@@ -38,6 +38,7 @@ from crm_core.adapters.repositories.followups import FollowUpRepository
 from crm_core.adapters.repositories.funnel import PipelineCache
 from crm_core.adapters.repositories.recordings import RecordingRepository
 from crm_core.adapters.repositories.reports import ReportRepository
+from crm_core.adapters.repositories.targets import SummaryRepository, TargetRepository
 from crm_core.adapters.sqlite_cursor import one_hop
 from crm_core.domain.errors import Duplicate, Unavailable
 from crm_core.services.unit_of_work import saved_changes
@@ -213,6 +214,8 @@ class UnitOfWork:
     reports: ReportRepository
     call_requests: CallRequestRepository
     recordings: RecordingRepository
+    targets: TargetRepository
+    summary: SummaryRepository
 
     def __init__(self, database: Database, *, write: bool, bookkeeping: bool = False) -> None:
         self.database, self.write, self.bookkeeping = database, write, bookkeeping
@@ -281,6 +284,8 @@ class UnitOfWork:
         self.reports = ReportRepository(conn)
         self.call_requests = CallRequestRepository(conn)
         self.recordings = RecordingRepository(conn)
+        self.targets = TargetRepository(conn)
+        self.summary = SummaryRepository(conn)
         return self
 
     async def __aexit__(

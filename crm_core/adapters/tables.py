@@ -397,3 +397,19 @@ user_settings = Table(
     Column("last_morning_on", String(10), nullable=True),
     Column("morning_time", String(5), nullable=True),  # NULL: when the working hours begin
 )
+
+# Each seller's monthly sales target (migration 0022): a month is 'YYYY-MM', counted in the team's
+# time zone; ``deals`` is the number of deals to win, when the boss set one.
+sales_targets = Table(
+    "sales_targets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("deals", Integer, nullable=True),
+    Column("set_by_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("user_id", "month"),
+    Index("ix_sales_targets_month", "month"),
+)

@@ -67,6 +67,8 @@ class Why(enum.StrEnum):
     NOT_ANSWERED = "not_answered"
     NO_DEAL_YET = "no_deal_yet"
     NOT_AN_OUTCOME = "not_an_outcome"
+    MONTH = "month"
+    WHOLE_NUMBER = "whole_number"  # {most}
 
 
 WHY_TEXT: dict[Why, str] = {
@@ -115,6 +117,8 @@ WHY_TEXT: dict[Why, str] = {
     Why.NOT_ANSWERED: "it was not answered",
     Why.NO_DEAL_YET: "it is on no deal yet — create or attach one first",
     Why.NOT_AN_OUTCOME: "it is not one of the outcomes",
+    Why.MONTH: "a month such as 2026-12",
+    Why.WHOLE_NUMBER: "a whole number from 1 to {most}",
 }
 
 

@@ -17,6 +17,7 @@ from crm_core.services.repositories.followups import FollowUps
 from crm_core.services.repositories.funnel import LostReasons, Pipelines
 from crm_core.services.repositories.outbox import Outbox
 from crm_core.services.repositories.reports import Reports
+from crm_core.services.repositories.targets import SummaryFigures, Targets
 from crm_core.services.repositories.tasks import Tasks
 from crm_core.services.repositories.users import Users
 
@@ -62,6 +63,10 @@ class UnitOfWork(Protocol):
     def recordings(self) -> Recordings: ...
     @property
     def reports(self) -> Reports: ...
+    @property
+    def targets(self) -> Targets: ...
+    @property
+    def summary(self) -> SummaryFigures: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 
