@@ -14,6 +14,7 @@ from crm_core.reports.periods import parse_period
 from crm_core.services import Crm
 from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, print_json, print_table, with_crm
 from kanbot.cli.render import iso
+from kanbot.cli.targets import report_summary, report_targets
 
 
 class ReportKind(enum.StrEnum):
@@ -22,6 +23,8 @@ class ReportKind(enum.StrEnum):
     SELLERS = "sellers"
     VELOCITY = "velocity"
     CALLS = "calls"
+    TARGETS = "targets"
+    SUMMARY = "summary"
 
 
 DEFAULT_PERIOD = {ReportKind.CALLS: "7d"}  # the others look back 30 days
@@ -36,21 +39,31 @@ def _pct(value: float) -> str:
 
 
 def report(
-    kind: ReportKind = typer.Argument(..., help="funnel, conversion, sellers, velocity or calls."),
+    kind: ReportKind = typer.Argument(
+        ..., help="funnel, conversion, sellers, velocity, calls, targets or summary."
+    ),
     actor_id: int = AS_OPTION,
     period_text: str | None = typer.Option(
         None, "--period", help='How far back: "30d", "7d", "today", "quarter" (calls: 7d, others: 30d).'
     ),
     seller: int | None = typer.Option(None, help="Only this seller's deals (Telegram id; bosses)."),
     as_json: bool = JSON_OPTION,
+    month: str | None = typer.Option(None, help="targets: the month, YYYY-MM (default: this month)."),
+    pipeline: str | None = typer.Option(None, help="summary: only this pipeline's deals (name or id)."),
 ) -> None:
     """Print a report: sellers see their own figures, bosses everyone's or one seller's."""
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
+        if kind is ReportKind.TARGETS:
+            await report_targets(crm, actor, month, seller, as_json)
+            return
         period = parse_period(
             period_text or DEFAULT_PERIOD.get(kind, "30d"), now=crm.clock.now(), tz=actor.timezone
         )
+        if kind is ReportKind.SUMMARY:
+            await report_summary(crm, actor, period, seller, pipeline, as_json)
+            return
         handlers = {
             ReportKind.FUNNEL: _funnel,
             ReportKind.CONVERSION: _conversion,
