@@ -398,6 +398,18 @@ class PlanTask(Action, code="mpt"):
     page: int  # the plan's
 
 
+# sales targets: a boss sets a seller's month from their /team page
+
+
+class TargetAsk(Action, code="tga"):
+    user_id: int
+    later: int  # 0 this month, 1 the next one
+
+
+class TargetSkip(Action, code="tgs"):
+    draft: int  # the question's: skipping the number of deals sets the target without one
+
+
 # The actions the chat's codec reads back from buttons (see ``codec()``).
 ACTIONS: tuple[type[Action], ...] = (
     Noop, Menu, Board, BoardSellers, Column, ColumnPage, MyDeals, BackToList, Card, CardFrom, More, Next,
@@ -408,6 +420,7 @@ ACTIONS: tuple[type[Action], ...] = (
     InviteMenu, Invite, InviteRevoke, Lang, Settings, SettingsLang, ZoneMenu, ZoneSet, Morning, DigestSet,
     Cancel, CallBackDone, CallCreate, CallAttach, CallAttachTo, CallIgnore, Dial, SetCallOutcome, SnoozeMenu,
     Snooze, SnoozeDo, Lower, Nudge, PlanPage, PlanTask,
+    TargetAsk, TargetSkip,
 )  # fmt: skip
 
 

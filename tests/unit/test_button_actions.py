@@ -32,6 +32,7 @@ WIRE = {
     "st": "", "stl": "", "zm": "is", "zs": "iss", "mo": "s", "tmx": "i", "cx": "", "cbd": "i",
     "ccr": "i", "cat": "i", "catd": "ii", "cig": "i", "dl": "ii", "cou": "is", "szm": "ii",
     "sz": "iis", "szd": "i", "lw": "ii", "ng": "i", "dgs": "s", "mpp": "i", "mpt": "isi",
+    "tga": "ii", "tgs": "i",
 }  # fmt: skip
 
 

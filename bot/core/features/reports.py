@@ -7,6 +7,7 @@ from datetime import timedelta
 from bot.core import actions as A
 from bot.core.context import ChatContext
 from bot.core.features.cards import STAGE_ICON, stage_name
+from bot.core.features.targets import targets_and_summary_lines
 from bot.core.i18n import Tr, h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
@@ -118,6 +119,7 @@ async def report_view(ctx: ChatContext, period_key: str, seller: int) -> View:
         lines += sellers_lame_lines(
             await crm.reports.lame_stages_by_seller(actor=ctx.user, period=period), conversion, tr
         )
+    lines += await targets_and_summary_lines(ctx, period, PERIODS[period_key], target)
     buttons = _period_buttons(tr, A.Report, period_key, seller)
     row = [Button.act("📞 " + tr("Calls"), A.ReportCalls(period_key, seller))]
     if ctx.user.is_boss:
