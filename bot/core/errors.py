@@ -71,6 +71,7 @@ REASONS: dict[Why, str] = {
     Why.OTHER_PIPELINE: N_("it belongs to another pipeline"),
     Why.NO_STAGE_THAT_WAY: N_("there is no stage that way"),
     Why.STARTS_OPEN: N_("a new deal starts in an open stage; close it afterwards"),
+    Why.ARRIVES_OPEN: N_("a deal comes to another pipeline in an open stage; close it there afterwards"),
     Why.LOST_NEEDS_REASON: N_("a deal is lost for a reason"),
     Why.NOT_CLOSED: N_("it is not closed"),
     Why.UNCHANGED: N_("nothing changed"),

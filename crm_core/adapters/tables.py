@@ -56,6 +56,17 @@ pipelines = Table(
     Column("id", Integer, primary_key=True),
     Column("name", String(64), nullable=False, unique=True),
     Column("is_default", Boolean, nullable=False, server_default=text("false")),
+    Column("position", Integer, nullable=False, server_default="0"),  # the funnel file's order
+)
+
+# The numbers (DIDs, E.164) whose calls from new numbers open deals in a pipeline (migration 0020).
+pipeline_numbers = Table(
+    "pipeline_numbers",
+    metadata,
+    Column("did", String(20), primary_key=True),
+    Column(
+        "pipeline_id", Integer, ForeignKey("pipelines.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
 )
 
 # A number every change of ``pipelines`` or ``stages`` bumps (triggers, migration 0019): each process

@@ -205,6 +205,29 @@ class Deal:
         self.touch(at)
         return event
 
+    def change_pipeline(
+        self, current: Pipeline, to: Pipeline, *, at: datetime, actor: Actor, stage: Stage | None = None
+    ) -> DealEvent:
+        """Put the open deal in another pipeline: in ``stage`` (an open stage of ``to``), else in the
+        stage at the same place on ``to``'s path (its inbox when there is none). A new start in the
+        history: no move before it can be undone across it."""
+        if self.is_closed:
+            raise DealClosed(self.id)
+        if to.id == self.pipeline_id:
+            raise InvalidInput("pipeline", to.name, Why.UNCHANGED)
+        target = stage or to.counterpart(current, self.stage)
+        if target.pipeline_id != to.id:
+            raise InvalidInput("stage", target.name, Why.OTHER_PIPELINE)
+        if target.is_closed:
+            raise InvalidInput("stage", target.name, Why.ARRIVES_OPEN)
+        event = self.stage_event(
+            EventKind.PIPELINE_CHANGED, target, at, actor, from_pipeline=current.name, to_pipeline=to.name
+        )
+        self.pipeline_id, self.stage = to.id, target
+        self.stage_entered_at, self.snoozed_until = at, None
+        self.touch(at)
+        return event
+
     def reopen_stage(self, pipeline: Pipeline) -> Stage:
         """Where the closed deal reopens: the open stage it was won or lost from (the inbox when that
         stage is no longer in the funnel, or was never known — a deal imported closed)."""

@@ -41,6 +41,7 @@ class Why(enum.StrEnum):
     OTHER_PIPELINE = "other_pipeline"
     NO_STAGE_THAT_WAY = "no_stage_that_way"
     STARTS_OPEN = "starts_open"
+    ARRIVES_OPEN = "arrives_open"
     LOST_NEEDS_REASON = "lost_needs_reason"
     NOT_CLOSED = "not_closed"
     UNCHANGED = "unchanged"
@@ -91,6 +92,7 @@ WHY_TEXT: dict[Why, str] = {
     Why.OTHER_PIPELINE: "it belongs to another pipeline",
     Why.NO_STAGE_THAT_WAY: "there is no stage that way",
     Why.STARTS_OPEN: "a new deal starts in an open stage; close it afterwards",
+    Why.ARRIVES_OPEN: "a deal comes to another pipeline in an open stage; close it there afterwards",
     Why.LOST_NEEDS_REASON: "a deal is lost for a reason",
     Why.NOT_CLOSED: "it is not closed",
     Why.UNCHANGED: "nothing changed",

@@ -46,6 +46,7 @@ class Pipeline:
     name: str
     is_default: bool
     stages: tuple[Stage, ...]
+    numbers: tuple[str, ...] = ()  # the DIDs (E.164) whose calls from new numbers open deals here
 
     @property
     def path(self) -> tuple[Stage, ...]:
@@ -82,6 +83,15 @@ class Pipeline:
             if s.name.casefold() == folded:
                 return s
         raise NotFound("stage", ref)
+
+    def counterpart(self, other: Pipeline, stage: Stage) -> Stage:
+        """Where a deal in ``stage`` of the ``other`` pipeline lands here when it changes pipeline with
+        no stage named: the open stage at the same place on the path (the inbox when there is none)."""
+        index = other.path.index(stage) if stage in other.path else -1
+        path = self.path
+        if 0 <= index < len(path) and path[index].is_open:
+            return path[index]
+        return self.inbox
 
     def next_after(self, stage: Stage) -> Stage | None:
         path = self.path

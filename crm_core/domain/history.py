@@ -33,10 +33,18 @@ class EventKind(enum.StrEnum):
     TASK_CANCELLED = "task_cancelled"
     SNOOZED = "snoozed"
     PRIORITY_CHANGED = "priority_changed"
+    PIPELINE_CHANGED = "pipeline_changed"
 
 
 STAGE_EVENTS = frozenset(
-    {EventKind.CREATED, EventKind.MOVED, EventKind.WON, EventKind.LOST, EventKind.REOPENED}
+    {
+        EventKind.CREATED,
+        EventKind.MOVED,
+        EventKind.WON,
+        EventKind.LOST,
+        EventKind.REOPENED,
+        EventKind.PIPELINE_CHANGED,
+    }
 )
 
 
@@ -102,6 +110,6 @@ def last_undoable(history: Sequence[DealEvent]) -> DealEvent | None:
                 pass
         elif event.kind in (EventKind.MOVED, EventKind.WON, EventKind.LOST, EventKind.REOPENED):
             standing.append(event)
-        elif event.kind is EventKind.CREATED:
-            standing.clear()
+        elif event.kind in (EventKind.CREATED, EventKind.PIPELINE_CHANGED):
+            standing.clear()  # nothing before a new start (or another pipeline's stages) is undone
     return standing[-1] if standing else None

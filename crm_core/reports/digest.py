@@ -12,7 +12,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from crm_core.domain.deals import Deal
-from crm_core.domain.funnel import Stage, StageKind
+from crm_core.domain.funnel import Pipeline, Stage, StageKind
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import User
 from crm_core.reports.models import (
@@ -35,7 +35,23 @@ INBOX_CROWDED = 3
 
 
 @dataclass(frozen=True, slots=True)
+class DigestSection:
+    """The digest's figures of one pipeline."""
+
+    pipeline: Pipeline
+    funnel: FunnelSnapshot
+    activity: ActivitySummary
+    previous: ActivitySummary | None
+    conversion: ConversionReport
+    seller_lame: list[SellerLameStage]
+    sellers: list[SellerRow]
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
+    """The figures of the default pipeline, those of the others (``others``), and what is the team's
+    whatever the pipeline: the calls, the missed calls not called back, the stalest deals."""
+
     period: Period
     weekly: bool
     funnel: FunnelSnapshot
@@ -48,7 +64,25 @@ class Digest:
     stalest: list[Deal]
     calls: CallsReport | None = None  # the period's calls (docs/reports.md, "Calls")
     targets: TargetsReport | None = None  # this month against the targets (docs/reports.md, "Targets")
-    summary: Summary | None = None  # the 30 days' summary (docs/reports.md, "Summary")
+    summary: Summary | None = None  # the 30 days' summary, every pipeline (docs/reports.md, "Summary")
+    pipeline: Pipeline | None = None  # the default pipeline, whose figures are the ones above
+    others: tuple[DigestSection, ...] = ()  # the other pipelines', in order
+
+    @property
+    def sections(self) -> list[DigestSection]:
+        """Every pipeline's figures, the default pipeline's first."""
+        if self.pipeline is None:
+            return list(self.others)
+        first = DigestSection(
+            self.pipeline,
+            self.funnel,
+            self.activity,
+            self.previous,
+            self.conversion,
+            self.seller_lame,
+            self.sellers,
+        )
+        return [first, *self.others]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +140,11 @@ class DigestService(ReportService):
         require_boss(actor, "get the digest")
         period = Period(until - timedelta(days=7), until) if weekly else Period(since, until)
         month = Period(until - timedelta(days=30), until)
-        previous = None
-        if weekly:
-            previous = await self.activity(
-                actor=actor, period=Period(period.start - timedelta(days=7), period.start)
-            )
+        sections = [
+            await self._section(actor, p, period=period, month=month, weekly=weekly)
+            for p in await self._pipelines()
+        ]
+        main = sections[0]
         async with self.db.uow(write=False) as uow:
             call_backs = [
                 t
@@ -122,17 +156,44 @@ class DigestService(ReportService):
         return Digest(
             period=period,
             weekly=weekly,
-            funnel=await self.funnel(actor=actor),
-            activity=await self.activity(actor=actor, period=period),
-            previous=previous,
-            conversion=await self.conversion(actor=actor, period=month),
-            seller_lame=await self.lame_stages_by_seller(actor=actor, period=month),
-            sellers=await self.sellers(actor=actor, period=month),
+            funnel=main.funnel,
+            activity=main.activity,
+            previous=main.previous,
+            conversion=main.conversion,
+            seller_lame=main.seller_lame,
+            sellers=main.sellers,
             missed_calls=call_backs,
             stalest=stalest,
             calls=await self.calls(actor=actor, period=period),
             targets=await TargetService(self.db, self.clock, self.config).targets(actor=actor),
             summary=await SummaryService(self.db, self.clock, self.config).summary(actor=actor, period=month),
+            pipeline=main.pipeline,
+            others=tuple(sections[1:]),
+        )
+
+    async def _pipelines(self) -> list[Pipeline]:
+        async with self.db.uow(write=False) as uow:
+            return await uow.pipelines.all()
+
+    async def _section(
+        self, actor: User, pipeline: Pipeline, *, period: Period, month: Period, weekly: bool
+    ) -> DigestSection:
+        """One pipeline's part of the digest."""
+        previous = None
+        if weekly:
+            previous = await self.activity(
+                actor=actor,
+                period=Period(period.start - timedelta(days=7), period.start),
+                pipeline=pipeline.id,
+            )
+        return DigestSection(
+            pipeline,
+            funnel=await self.funnel(actor=actor, pipeline=pipeline.id),
+            activity=await self.activity(actor=actor, period=period, pipeline=pipeline.id),
+            previous=previous,
+            conversion=await self.conversion(actor=actor, period=month, pipeline=pipeline.id),
+            seller_lame=await self.lame_stages_by_seller(actor=actor, period=month, pipeline=pipeline.id),
+            sellers=await self.sellers(actor=actor, period=month, pipeline=pipeline.id),
         )
 
     async def morning_plan(self, *, actor: User) -> MorningPlan:

@@ -24,7 +24,7 @@ from crm_core.reports.models import (
     SellerRow,
     VelocityRow,
 )
-from crm_core.services.base import ServiceBase, default_pipeline, require_active
+from crm_core.services.base import ServiceBase, find_pipeline, require_active
 from crm_core.services.unit_of_work import UnitOfWork
 
 CENT = Decimal("0.01")
@@ -50,14 +50,17 @@ class ReportService(ServiceBase):
     def default_period(self, days: float = 30) -> Period:
         return Period.last(days, until=self.now())
 
-    async def funnel(self, *, actor: User, seller_telegram_id: int | None = None) -> FunnelSnapshot:
-        """Open deals per stage: count, sum, and sum weighted by the stage's win probability."""
+    async def funnel(
+        self, *, actor: User, seller_telegram_id: int | None = None, pipeline: str | int | None = None
+    ) -> FunnelSnapshot:
+        """Open deals per stage of ``pipeline`` (the default one when None): count, sum, and sum
+        weighted by the stage's win probability."""
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
-            pipeline = await default_pipeline(uow)
-            figures = await uow.reports.funnel(pipeline_id=pipeline.id, owner_id=owner_id)
+            funnel = await find_pipeline(uow, pipeline)
+            figures = await uow.reports.funnel(pipeline_id=funnel.id, owner_id=owner_id)
         rows = []
-        for stage in pipeline.stages:
+        for stage in funnel.stages:
             if stage.is_closed:
                 continue
             count, amount, weighted = figures.get(stage.id, (0, Decimal("0.00"), Decimal("0.00")))
@@ -65,24 +68,34 @@ class ReportService(ServiceBase):
         return FunnelSnapshot(rows)
 
     async def flow(
-        self, *, actor: User, period: Period, seller_telegram_id: int | None = None
+        self,
+        *,
+        actor: User,
+        period: Period,
+        seller_telegram_id: int | None = None,
+        pipeline: str | int | None = None,
     ) -> list[FlowRow]:
         """Per stage, during the period: deals that entered, advanced, were won or lost from it."""
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
-            pipeline = await default_pipeline(uow)
+            funnel = await find_pipeline(uow, pipeline)
             figures = await uow.reports.flow(start=period.start, end=period.end, owner_id=owner_id)
-        return [FlowRow(s, *figures.get(s.id, [0, 0, 0, 0])) for s in pipeline.stages]
+        return [FlowRow(s, *figures.get(s.id, [0, 0, 0, 0])) for s in funnel.stages]
 
     async def conversion(
-        self, *, actor: User, period: Period, seller_telegram_id: int | None = None
+        self,
+        *,
+        actor: User,
+        period: Period,
+        seller_telegram_id: int | None = None,
+        pipeline: str | int | None = None,
     ) -> ConversionReport:
         """Per stage: of the deals that entered it in the period, the share gone further and lost there."""
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
-            pipeline = await default_pipeline(uow)
+            funnel = await find_pipeline(uow, pipeline)
             figures = await uow.reports.conversion(start=period.start, end=period.end, owner_id=owner_id)
-        rows = _conversion_rows(pipeline, {stage: f for (_, stage), f in figures.items()})
+        rows = _conversion_rows(funnel, {stage: f for (_, stage), f in figures.items()})
         return ConversionReport(
             period,
             rows,
@@ -91,11 +104,13 @@ class ReportService(ServiceBase):
             enough_losses=enough_losses(rows, self.lame_rule),
         )
 
-    async def lame_stages_by_seller(self, *, actor: User, period: Period) -> list[SellerLameStage]:
+    async def lame_stages_by_seller(
+        self, *, actor: User, period: Period, pipeline: str | int | None = None
+    ) -> list[SellerLameStage]:
         """Each seller's own lame stage (a seller can limp at a stage where the team does not)."""
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, None)
-            pipeline = await default_pipeline(uow)
+            funnel = await find_pipeline(uow, pipeline)
             figures = await uow.reports.conversion(
                 start=period.start, end=period.end, owner_id=owner_id, by_owner=True
             )
@@ -108,22 +123,27 @@ class ReportService(ServiceBase):
         for owner, stage_figures in sorted(by_owner.items()):
             if owner not in people:
                 continue
-            rows = _conversion_rows(pipeline, stage_figures)
+            rows = _conversion_rows(funnel, stage_figures)
             lame = lame_stage(rows, self.lame_rule)
             rate = next((r.loss_rate for r in rows if lame and r.stage.id == lame.id), 0.0)
             result.append(SellerLameStage(people[owner], lame, rate))
         return result
 
     async def velocity(
-        self, *, actor: User, period: Period, seller_telegram_id: int | None = None
+        self,
+        *,
+        actor: User,
+        period: Period,
+        seller_telegram_id: int | None = None,
+        pipeline: str | int | None = None,
     ) -> list[VelocityRow]:
         """Median time deals spent in each stage, over the stays that ended in the period."""
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
-            pipeline = await default_pipeline(uow)
+            funnel = await find_pipeline(uow, pipeline)
             figures = await uow.reports.velocity(start=period.start, end=period.end, owner_id=owner_id)
         rows = []
-        for stage in pipeline.stages:
+        for stage in funnel.stages:
             if stage.is_closed:
                 continue
             seconds, samples = figures.get(stage.id, (None, 0))
@@ -135,13 +155,19 @@ class ReportService(ServiceBase):
         return rows
 
     async def sellers(
-        self, *, actor: User, period: Period, seller_telegram_id: int | None = None
+        self,
+        *,
+        actor: User,
+        period: Period,
+        seller_telegram_id: int | None = None,
+        pipeline: str | int | None = None,
     ) -> list[SellerRow]:
         """Per seller: open deals and their sum, won and lost in the period, and stale deals now."""
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
+            funnel = await find_pipeline(uow, pipeline)
             figures = await uow.reports.sellers(
-                start=period.start, end=period.end, now=self.now(), owner_id=owner_id
+                start=period.start, end=period.end, now=self.now(), owner_id=owner_id, pipeline_id=funnel.id
             )
             people = await uow.users.list()
         rows = []
@@ -155,12 +181,20 @@ class ReportService(ServiceBase):
         return rows
 
     async def activity(
-        self, *, actor: User, period: Period, seller_telegram_id: int | None = None
+        self,
+        *,
+        actor: User,
+        period: Period,
+        seller_telegram_id: int | None = None,
+        pipeline: str | int | None = None,
     ) -> ActivitySummary:
         """New deals (and how many came from calls), forward moves, wins and losses in the period."""
         async with self.db.uow(write=False) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
-            f = await uow.reports.activity(start=period.start, end=period.end, owner_id=owner_id)
+            funnel = await find_pipeline(uow, pipeline)
+            f = await uow.reports.activity(
+                start=period.start, end=period.end, owner_id=owner_id, pipeline_id=funnel.id
+            )
         return ActivitySummary(
             period, f["new"], f["from_calls"], f["moved"], f["won"], f["won_amount"], f["lost"], f["reasons"]
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crm_core.config import CrmConfig
-from crm_core.domain.errors import NotAllowed, NotFound
+from crm_core.domain.errors import InvalidInput, NotAllowed, NotFound
 from crm_core.domain.funnel import Pipeline
 from crm_core.domain.users import User
 from crm_core.ports import Clock
@@ -46,3 +46,23 @@ async def pipeline_of(uow: UnitOfWork, pipeline_id: int) -> Pipeline:
     if pipeline is None:
         raise NotFound("pipeline", pipeline_id)
     return pipeline
+
+
+async def find_pipeline(uow: UnitOfWork, ref: str | int | None) -> Pipeline:
+    """A pipeline by id or by name (case-insensitive); the default one when ``ref`` is None."""
+    if ref is None:
+        return await default_pipeline(uow)
+    if isinstance(ref, bool) or not isinstance(ref, (int, str)):
+        raise InvalidInput("pipeline", ref)
+    text = str(ref).strip()
+    if not text or len(text) > 64:
+        raise InvalidInput("pipeline", ref, detail="a pipeline's id or name")
+    if text.isdigit():
+        pipeline = await uow.pipelines.get(int(text))
+        if pipeline is not None:
+            return pipeline
+    folded = text.casefold()
+    for pipeline in await uow.pipelines.all():
+        if pipeline.name.casefold() == folded:
+            return pipeline
+    raise NotFound("pipeline", ref)

@@ -16,7 +16,7 @@ from crm_core.domain.history import Actor, DealEvent, EventKind, last_undoable
 from crm_core.domain.notifications import DealAssigned, Notification
 from crm_core.domain.users import User
 from crm_core.domain.values import valid_note
-from crm_core.services.base import ServiceBase, pipeline_of, require_active, require_boss
+from crm_core.services.base import ServiceBase, find_pipeline, pipeline_of, require_active, require_boss
 from crm_core.services.unit_of_work import UnitOfWork
 
 Change = Callable[[UnitOfWork, Deal, Pipeline], Awaitable[list[DealEvent]]]
@@ -86,6 +86,28 @@ class DealChanges(ServiceBase):
                     undoable=undoable,
                 )
             ]
+
+        return await self._change(
+            deal_id=deal_id, actor=actor, expected_version=expected_version, change=change
+        )
+
+    async def change_pipeline(
+        self,
+        *,
+        deal_id: int,
+        pipeline: str | int,
+        actor: User,
+        stage: str | int | None = None,
+        expected_version: int | None = None,
+    ) -> Deal:
+        """Move the open deal to another pipeline (id or name): to ``stage`` of it when given, else to
+        its stage at the same place on the path, or its inbox. Recorded in the history with both
+        pipelines' names; the deal's follow-up is that of its new stage."""
+
+        async def change(uow: UnitOfWork, deal: Deal, current: Pipeline) -> list[DealEvent]:
+            to = await find_pipeline(uow, pipeline)
+            target = to.find(stage) if stage is not None else None
+            return [deal.change_pipeline(current, to, at=self.now(), actor=Actor.of(actor), stage=target)]
 
         return await self._change(
             deal_id=deal_id, actor=actor, expected_version=expected_version, change=change

@@ -20,7 +20,7 @@ from crm_core.domain.phones import to_e164, try_e164
 from crm_core.domain.tasks import Task
 from crm_core.domain.users import User, valid_name
 from crm_core.domain.values import valid_currency, valid_title
-from crm_core.services.base import default_pipeline, pipeline_of, require_active
+from crm_core.services.base import find_pipeline, pipeline_of, require_active
 from crm_core.services.deal_edits import DealEdits, deal_amount
 from crm_core.services.unit_of_work import UnitOfWork
 
@@ -92,8 +92,10 @@ class DealService(DealEdits):
         owner_telegram_id: int | None = None,
         priority: Priority = Priority.NORMAL,
         source: Source = Source.MANUAL,
+        pipeline: str | int | None = None,
     ) -> Deal:
-        """Open a new deal, in the inbox unless a stage is given; the actor owns it unless a boss says."""
+        """Open a new deal in ``pipeline`` (id or name; the default one when None), in its inbox unless
+        a stage of it is given; the actor owns it unless a boss says."""
         require_active(actor)
         clean_title = valid_title(title)
         value = deal_amount(amount)
@@ -102,13 +104,13 @@ class DealService(DealEdits):
         name = valid_name(contact_name) if contact_name and contact_name.strip() else None
         now = self.now()
         async with self.db.uow() as uow:
-            pipeline = await default_pipeline(uow)
+            funnel = await find_pipeline(uow, pipeline)
             deal = Deal.start(
-                pipeline=pipeline,
+                pipeline=funnel,
                 title=clean_title,
                 currency=code,
                 at=now,
-                stage=pipeline.find(stage) if stage is not None else None,
+                stage=funnel.find(stage) if stage is not None else None,
                 source=source,
                 priority=priority,
                 amount=value,
@@ -186,16 +188,19 @@ class DealService(DealEdits):
             deal = await uow.deals.get_visible(deal_id, viewer=actor)
             return await uow.events.history(deal.id, limit=limit, newest_first=newest_first)
 
-    async def board(self, *, actor: User, owner_telegram_id: int | None = None) -> Board:
-        """The kanban's columns: per stage, how many deals and their sum, as the actor may see them."""
+    async def board(
+        self, *, actor: User, owner_telegram_id: int | None = None, pipeline: str | int | None = None
+    ) -> Board:
+        """The kanban's columns of ``pipeline`` (the default one when None): per stage, how many deals
+        and their sum, as the actor may see them."""
         require_active(actor)
         async with self.db.uow(write=False) as uow:
-            pipeline = await default_pipeline(uow)
+            funnel = await find_pipeline(uow, pipeline)
             owner_id = await self._owner_filter(uow, actor, owner_telegram_id)
-            totals = await uow.deal_lists.board(pipeline_id=pipeline.id, viewer=actor, owner_id=owner_id)
+            totals = await uow.deal_lists.board(pipeline_id=funnel.id, viewer=actor, owner_id=owner_id)
         return Board(
-            pipeline,
-            [BoardColumn(s, *totals.get(s.id, (0, Decimal("0.00"), 0))) for s in pipeline.stages],
+            funnel,
+            [BoardColumn(s, *totals.get(s.id, (0, Decimal("0.00"), 0))) for s in funnel.stages],
         )
 
     async def _owner_filter(self, uow: UnitOfWork, actor: User, owner_telegram_id: int | None) -> int | None:
@@ -218,14 +223,15 @@ class DealService(DealEdits):
         cursor: str | None = None,
         backwards: bool = False,
         limit: int = 8,
+        pipeline: str | int | None = None,
     ) -> tuple[Stage, Page[Deal]]:
-        """One page of a stage's deals, newest in the stage first or longest waiting first."""
+        """One page of a stage's deals (a stage of ``pipeline``, the default one when None; a stage id
+        finds its stage in any pipeline), newest in the stage first or longest waiting first."""
         require_active(actor)
         if not 1 <= limit <= 200:
             raise InvalidInput("page size", limit, detail="1 to 200")
         async with self.db.uow(write=False) as uow:
-            pipeline = await default_pipeline(uow)
-            target = pipeline.find(stage)
+            target = await _stage_of(uow, stage, pipeline)
             owner_id = await self._owner_filter(uow, actor, owner_telegram_id)
             page = await uow.deals.list_in_stage(
                 stage_id=target.id,
@@ -245,13 +251,22 @@ class DealService(DealEdits):
         stage: str | int | None = None,
         owner_telegram_id: int | None = None,
         limit: int | None = None,
+        pipeline: str | int | None = None,
     ) -> list[Deal]:
+        """The deals the actor may see: of every pipeline unless one is given (a stage by name is
+        looked for in ``pipeline``, the default one when None)."""
         require_active(actor)
         async with self.db.uow(write=False) as uow:
-            pipeline = await default_pipeline(uow)
-            stage_id = pipeline.find(stage).id if stage is not None else None
+            funnel = await find_pipeline(uow, pipeline) if pipeline is not None else None
+            stage_id = (await _stage_of(uow, stage, pipeline)).id if stage is not None else None
             owner_id = await self._owner_filter(uow, actor, owner_telegram_id)
-            return await uow.deals.list_all(viewer=actor, stage_id=stage_id, owner_id=owner_id, limit=limit)
+            return await uow.deals.list_all(
+                viewer=actor,
+                stage_id=stage_id,
+                owner_id=owner_id,
+                limit=limit,
+                pipeline_id=funnel.id if funnel is not None else None,
+            )
 
     async def my_open(self, *, actor: User, owner_telegram_id: int | None = None) -> list[Deal]:
         """The actor's "my open deals" (``owned_open``), or those of a seller a boss picked; never the
@@ -297,6 +312,23 @@ class DealService(DealEdits):
         async with self.db.uow(write=False) as uow:
             owner_id = await self._owner_filter(uow, actor, owner_telegram_id)
             return await uow.deals.stale(now=self.now(), viewer=actor, owner_id=owner_id, limit=limit)
+
+
+async def _stage_of(uow: UnitOfWork, stage: str | int, pipeline: str | int | None) -> Stage:
+    """A stage by name in ``pipeline`` (the default one when None), or by id in ``pipeline`` or, when
+    none is named, in any pipeline (a button's stage id needs no pipeline beside it)."""
+    funnel = await find_pipeline(uow, pipeline)
+    try:
+        return funnel.find(stage)
+    except NotFound:
+        if pipeline is not None or not str(stage).strip().isdigit():
+            raise
+    for other in await uow.pipelines.all():
+        if other.id != funnel.id:
+            for candidate in other.stages:
+                if candidate.id == int(str(stage).strip()):
+                    return candidate
+    raise NotFound("stage", stage)
 
 
 async def known_customer(uow: UnitOfWork, phone: str, *, viewer: User) -> KnownCustomer | None:

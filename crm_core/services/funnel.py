@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from crm_core.domain.durations import format_duration, parse_duration
-from crm_core.domain.errors import InvalidInput, NotFound
+from crm_core.domain.errors import InvalidInput
 from crm_core.domain.funnel import (
     DEFAULT_FUNNEL,
     DEFAULT_LOST_REASONS,
@@ -19,7 +20,13 @@ from crm_core.domain.funnel import (
 )
 from crm_core.domain.history import Actor, EventKind
 from crm_core.domain.users import User
-from crm_core.services.base import ServiceBase, default_pipeline, require_active, require_boss
+from crm_core.services.base import (
+    ServiceBase,
+    default_pipeline,
+    find_pipeline,
+    require_active,
+    require_boss,
+)
 from crm_core.services.deal_changes import close_tasks
 from crm_core.services.unit_of_work import UnitOfWork
 
@@ -131,14 +138,26 @@ class PipelineService(ServiceBase):
         async with self.db.uow(write=False) as uow:
             return await default_pipeline(uow)
 
-    async def get(self, pipeline_id: int) -> Pipeline:
+    async def get(self, ref: str | int | None = None) -> Pipeline:
+        """A pipeline by id or name (case-insensitive), the default one when ``ref`` is None;
+        ``NotFound`` when there is none such, ``InvalidInput`` for a reference that cannot be one."""
         async with self.db.uow(write=False) as uow:
-            pipeline = await uow.pipelines.get(pipeline_id)
-            if pipeline is None:
-                raise NotFound("pipeline", pipeline_id)
-            return pipeline
+            return await find_pipeline(uow, ref)
 
-    async def lost_reasons(self) -> list[str]:
+    async def list(self) -> builtins.list[Pipeline]:
+        """Every pipeline: the default first, then in the funnel file's order."""
+        async with self.db.uow(write=False) as uow:
+            return await uow.pipelines.all()
+
+    async def for_did(self, did: str | None) -> Pipeline:
+        """The pipeline a call to ``did`` opens its deal in: the one listing it, else the default."""
+        async with self.db.uow(write=False) as uow:
+            pipeline_id = await uow.pipelines.for_did(did) if did else None
+            if pipeline_id is not None:
+                return await find_pipeline(uow, pipeline_id)
+            return await default_pipeline(uow)
+
+    async def lost_reasons(self) -> builtins.list[str]:
         async with self.db.uow(write=False) as uow:
             return await uow.lost_reasons.active()
 
@@ -161,7 +180,7 @@ class PipelineService(ServiceBase):
             await self._check_kind_changes(uow, current, spec.stages, matched)
             targets = await self._check_removals(uow, current, spec, removed, matched)
             await uow.pipelines.park_stage_names(current.id)
-            ids: list[int] = []
+            ids: builtins.list[int] = []
             for position, stage_spec in enumerate(spec.stages, start=1):
                 existing = matched.get(position - 1)
                 if existing is None:
@@ -192,7 +211,7 @@ class PipelineService(ServiceBase):
         return final
 
     async def _check_kind_changes(
-        self, uow: UnitOfWork, current: Pipeline, specs: list[StageSpec], matched: dict[int, int]
+        self, uow: UnitOfWork, current: Pipeline, specs: builtins.list[StageSpec], matched: dict[int, int]
     ) -> None:
         for index, stage_id in matched.items():
             old, new = current.stage(stage_id), specs[index]
@@ -213,7 +232,7 @@ class PipelineService(ServiceBase):
         uow: UnitOfWork,
         current: Pipeline,
         spec: FunnelSpec,
-        removed: list[Stage],
+        removed: builtins.list[Stage],
         matched: dict[int, int],
     ) -> dict[int, int]:
         """For each removed stage that holds deals, the index in ``spec.stages`` its deals go to."""

@@ -17,7 +17,7 @@ from bot.core.routing import Router
 from bot.core.views import Button, Reply, SendPhoto, Typing, View, fit
 from crm_core.domain import notifications as notes
 from crm_core.domain.errors import InvalidInput
-from crm_core.reports.digest import Digest
+from crm_core.reports.digest import Digest, DigestSection
 from crm_core.reports.models import ActivitySummary
 
 router = Router("digest")
@@ -56,6 +56,24 @@ def _activity_lines(
     return lines
 
 
+def _section_lines(tr: Tr, section: DigestSection, currency: str, *, weekly: bool) -> list[str]:
+    """One pipeline's funnel, activity, conversion and losses, and sellers."""
+    lines = [*funnel_lines(section.funnel, tr, currency), ""]
+    since = tr("This week, compared with the week before") if weekly else tr("Since the last digest")
+    lines += [f"<b>{since}</b>", *_activity_lines(tr, section.activity, currency, section.previous), ""]
+    lines += [
+        "🔁 <b>" + tr("Conversion and losses — 30 days") + "</b>",
+        *conversion_lines(section.conversion, tr),
+    ]
+    lines += sellers_lame_lines(section.seller_lame, section.conversion, tr)
+    lines += ["", "👥 <b>" + tr("Sellers") + "</b> <i>(" + tr("open · won · lost · stale") + ")</i>"]
+    lines += [
+        f"• {h(r.seller.name)}: {r.open_count} · {r.won_count} · {r.lost_count} · {r.stale_count}"
+        for r in section.sellers
+    ]
+    return lines
+
+
 def split_messages(lines: list[str], limit: int = 4000) -> list[str]:
     """Split a long text at line boundaries, never mid-line, into messages Telegram accepts."""
     chunks: list[list[str]] = [[]]
@@ -72,24 +90,12 @@ def split_messages(lines: list[str], limit: int = 4000) -> list[str]:
 async def digest_messages(ctx: ChatContext, digest: Digest) -> list[Outgoing]:
     tr, now, currency = ctx.tr, ctx.now, ctx.crm.config.default_currency
     title = tr("Weekly digest") if digest.weekly else tr("Daily digest")
-    lines = [
-        f"🗞 <b>{title}</b> · {tr.when(now, now=now, relative=False)}",
-        "",
-        *funnel_lines(digest.funnel, tr, currency),
-        "",
-    ]
-    since = tr("This week, compared with the week before") if digest.weekly else tr("Since the last digest")
-    lines += [f"<b>{since}</b>", *_activity_lines(tr, digest.activity, currency, digest.previous), ""]
-    lines += [
-        "🔁 <b>" + tr("Conversion and losses — 30 days") + "</b>",
-        *conversion_lines(digest.conversion, tr),
-    ]
-    lines += sellers_lame_lines(digest.seller_lame, digest.conversion, tr)
-    lines += ["", "👥 <b>" + tr("Sellers") + "</b> <i>(" + tr("open · won · lost · stale") + ")</i>"]
-    lines += [
-        f"• {h(r.seller.name)}: {r.open_count} · {r.won_count} · {r.lost_count} · {r.stale_count}"
-        for r in digest.sellers
-    ]
+    lines = [f"🗞 <b>{title}</b> · {tr.when(now, now=now, relative=False)}", ""]
+    sections = digest.sections
+    for number, section in enumerate(sections):
+        if len(sections) > 1:  # a section per pipeline, each under its name
+            lines += ([""] if number else []) + [f"🗂 <b>{h(section.pipeline.name)}</b>", ""]
+        lines += _section_lines(tr, section, currency, weekly=digest.weekly)
     if digest.calls is not None:
         lines += ["", "📞 <b>" + tr("Calls") + "</b>", *calls_lines(digest.calls, tr)]
     if digest.targets is not None:

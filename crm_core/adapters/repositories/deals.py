@@ -236,6 +236,15 @@ class DealRepository:
     async def count_in_stage(self, stage_id: int) -> int:
         return int(await self.conn.scalar(select(func.count()).where(deals.c.stage_id == stage_id)) or 0)
 
+    async def ids_in_pipeline(self, pipeline_id: int) -> list[int]:
+        return list(
+            (
+                await self.conn.execute(
+                    select(deals.c.id).where(deals.c.pipeline_id == pipeline_id).order_by(deals.c.id)
+                )
+            ).scalars()
+        )
+
     async def list_all(
         self,
         *,
@@ -243,8 +252,11 @@ class DealRepository:
         stage_id: int | None = None,
         owner_id: int | None = None,
         limit: int | None = None,
+        pipeline_id: int | None = None,
     ) -> list[Deal]:
         stmt = deal_select().order_by(stages.c.position, deals.c.stage_entered_at.desc(), deals.c.id.desc())
+        if pipeline_id is not None:
+            stmt = stmt.where(deals.c.pipeline_id == pipeline_id)
         if stage_id is not None:
             stmt = stmt.where(deals.c.stage_id == stage_id)
         if owner_id is not None:

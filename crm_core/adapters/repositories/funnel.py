@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crm_core.adapters.tables import funnel_version, lost_reasons, pipelines, stages
+from crm_core.adapters.tables import funnel_version, lost_reasons, pipeline_numbers, pipelines, stages
 from crm_core.domain.funnel import Pipeline, Stage, StageKind, StageSpec
 
 
@@ -67,6 +67,16 @@ _DEFAULT = _with_stages(
     .scalar_subquery()
 )
 _BY_ID = _with_stages(pipelines.c.id == bindparam("pipeline_id"))
+_NUMBERS = (
+    select(pipeline_numbers.c.did)
+    .where(pipeline_numbers.c.pipeline_id == bindparam("pipeline_id"))
+    .order_by(pipeline_numbers.c.did)
+)
+# Every call from a new number asks which pipeline its DID opens deals in: one primary-key lookup.
+_FOR_DID = select(pipeline_numbers.c.pipeline_id).where(pipeline_numbers.c.did == bindparam("did"))
+_ORDERED_IDS = select(pipelines.c.id).order_by(
+    pipelines.c.is_default.desc(), pipelines.c.position, pipelines.c.id
+)
 
 _NOT_READ = object()
 
@@ -136,11 +146,13 @@ class PipelineRepository:
         if not rows:
             return None
         head = rows[0]
+        numbers = (await self.conn.execute(_NUMBERS, {"pipeline_id": head.pipeline_key})).scalars()
         pipeline = Pipeline(
             id=head.pipeline_key,
             name=head.pipeline_name,
             is_default=head.pipeline_is_default,
             stages=tuple(stage_from_row(r) for r in rows if r.id is not None),
+            numbers=tuple(numbers),
         )
         if self.cache is not None and not self._changed:
             self._version = head.funnel_version
@@ -151,13 +163,22 @@ class PipelineRepository:
         self._changed = True
 
     async def all(self) -> list[Pipeline]:
-        ids = (await self.conn.execute(select(pipelines.c.id).order_by(pipelines.c.id))).scalars().all()
+        """Every pipeline: the default first, then in the funnel file's order."""
+        ids = (await self.conn.execute(_ORDERED_IDS)).scalars().all()
         found = [await self.get(pid) for pid in ids]
         return [p for p in found if p is not None]
 
-    async def create(self, name: str, specs: list[StageSpec], *, is_default: bool) -> Pipeline:
+    async def for_did(self, did: str) -> int | None:
+        """The pipeline whose listed numbers include ``did`` (E.164), if any."""
+        return await self.conn.scalar(_FOR_DID, {"did": did})
+
+    async def create(
+        self, name: str, specs: list[StageSpec], *, is_default: bool, position: int = 0
+    ) -> Pipeline:
         self._changing()
-        result = await self.conn.execute(insert(pipelines).values(name=name, is_default=is_default))
+        result = await self.conn.execute(
+            insert(pipelines).values(name=name, is_default=is_default, position=position)
+        )
         pipeline_id = int(result.inserted_primary_key[0])  # type: ignore[index]
         await self.conn.execute(
             insert(stages),
@@ -166,6 +187,41 @@ class PipelineRepository:
         pipeline = await self.get(pipeline_id)
         assert pipeline is not None
         return pipeline
+
+    async def update(self, pipeline_id: int, *, name: str, is_default: bool, position: int) -> None:
+        self._changing()
+        await self.conn.execute(
+            update(pipelines)
+            .where(pipelines.c.id == pipeline_id)
+            .values(name=name, is_default=is_default, position=position)
+        )
+
+    async def park_names(self) -> None:
+        """Rename every pipeline temporarily, so that a file can swap names without unique clashes."""
+        self._changing()
+        await self.conn.execute(
+            update(pipelines).values(
+                name=func.substr("~" + pipelines.c.name, 1, 41)
+                + "~"
+                + pipelines.c.id.cast(pipelines.c.name.type)
+            )
+        )
+
+    async def set_numbers(self, pipeline_id: int, numbers: list[str]) -> None:
+        """The DIDs whose calls open deals in the pipeline, replacing those it had."""
+        self._changing()
+        await self.conn.execute(delete(pipeline_numbers).where(pipeline_numbers.c.pipeline_id == pipeline_id))
+        if numbers:
+            await self.conn.execute(
+                insert(pipeline_numbers), [{"did": n, "pipeline_id": pipeline_id} for n in numbers]
+            )
+
+    async def delete(self, pipeline_id: int) -> None:
+        """Remove a pipeline that holds no deals, with its stages and numbers."""
+        self._changing()
+        await self.conn.execute(delete(pipeline_numbers).where(pipeline_numbers.c.pipeline_id == pipeline_id))
+        await self.conn.execute(delete(stages).where(stages.c.pipeline_id == pipeline_id))
+        await self.conn.execute(delete(pipelines).where(pipelines.c.id == pipeline_id))
 
     async def add_stage(self, pipeline_id: int, spec: StageSpec, position: int) -> int:
         self._changing()

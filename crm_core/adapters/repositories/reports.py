@@ -17,6 +17,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    true,
     type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -54,6 +55,11 @@ def standing() -> ColumnElement[bool]:
         not_(exists().where(_undo.c.undoes_event_id == e.id)),
         or_(e.kind.not_in(CLOSING_KINDS), not_(reopened_since)),
     )
+
+
+def _in_pipeline(pipeline_id: int | None, stage: Any = stages) -> ColumnElement[bool]:
+    """The rows whose stage is one of ``pipeline_id``'s (every row when None)."""
+    return true() if pipeline_id is None else stage.c.pipeline_id == pipeline_id
 
 
 def _scoped(stmt: Select[Any], owner_id: int | None) -> Select[Any]:
@@ -135,7 +141,13 @@ def _stage_walk(end: datetime, start: datetime, owner_id: int | None, by_owner: 
         "partition_by": deal_events.c.deal_id,
         "order_by": (deal_events.c.at, deal_events.c.id),
     }
-    later: dict[str, Any] = {**window, "rows": (1, None)}
+    # What came later on the path counts within the stage's own pipeline: a deal that changed
+    # pipeline did not advance (nor win) from a stage of the one it left.
+    later: dict[str, Any] = {
+        "partition_by": (deal_events.c.deal_id, stages.c.pipeline_id),
+        "order_by": (deal_events.c.at, deal_events.c.id),
+        "rows": (1, None),
+    }
     on_path = case((stages.c.kind != StageKind.LOST.value, stages.c.position))
     source = members.join(deal_events, deal_events.c.deal_id == members.c.deal_id).join(
         stages, stages.c.id == deal_events.c.to_stage_id
@@ -237,10 +249,16 @@ async def velocity(
 
 
 async def sellers(
-    conn: AsyncConnection, *, start: datetime, end: datetime, now: datetime, owner_id: int | None
+    conn: AsyncConnection,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    owner_id: int | None,
+    pipeline_id: int | None = None,
 ) -> dict[int, tuple[int, Decimal, int, Decimal, int, int]]:
     """Per owner: open count and amount (their ``owned_open`` deals), won count and amount and lost count
-    in the period, stale count."""
+    in the period, stale count; of the deals now in ``pipeline_id`` when given."""
     open_deal = is_open()
     closed_in = and_(deals.c.closed_at >= start, deals.c.closed_at < end)
     won = and_(closed_in, stages.c.kind == StageKind.WON.value)
@@ -257,7 +275,7 @@ async def sellers(
             func.sum(case((stale, 1), else_=0)),
         )
         .select_from(deals.join(stages, stages.c.id == deals.c.stage_id))
-        .where(deals.c.owner_id.is_not(None), or_(open_deal, closed_in))
+        .where(deals.c.owner_id.is_not(None), or_(open_deal, closed_in), _in_pipeline(pipeline_id))
         .group_by(deals.c.owner_id),
         owner_id,
     )
@@ -268,9 +286,15 @@ async def sellers(
 
 
 async def activity(
-    conn: AsyncConnection, *, start: datetime, end: datetime, owner_id: int | None
+    conn: AsyncConnection,
+    *,
+    start: datetime,
+    end: datetime,
+    owner_id: int | None,
+    pipeline_id: int | None = None,
 ) -> dict[str, Any]:
-    """Counts for the digest: new deals (from calls), forward moves, wins with their sum, losses by reason."""
+    """Counts for the digest: new deals (from calls), forward moves, wins with their sum, losses by reason;
+    with ``pipeline_id``, of what happened in that pipeline's stages."""
     in_period = and_(deal_events.c.at >= start, deal_events.c.at < end)
     from_stage, to_stage = stages.alias("from_stage"), stages.alias("to_stage")
     kind = deal_events.c.kind
@@ -297,7 +321,7 @@ async def activity(
             .outerjoin(from_stage, from_stage.c.id == deal_events.c.from_stage_id)
             .outerjoin(to_stage, to_stage.c.id == deal_events.c.to_stage_id)
         )
-        .where(in_period, standing()),
+        .where(in_period, standing(), _in_pipeline(pipeline_id, to_stage)),
         owner_id,
     )
     new, from_calls, moved, won, lost = (await conn.execute(counts)).one()
@@ -306,7 +330,7 @@ async def activity(
         _scoped(
             select(func.sum(deals.c.amount))
             .select_from(deals.join(stages, stages.c.id == deals.c.stage_id))
-            .where(closed_in, stages.c.kind == StageKind.WON.value),
+            .where(closed_in, stages.c.kind == StageKind.WON.value, _in_pipeline(pipeline_id)),
             owner_id,
         )
     )
@@ -314,7 +338,7 @@ async def activity(
         _scoped(
             select(deals.c.lost_reason, func.count())
             .select_from(deals.join(stages, stages.c.id == deals.c.stage_id))
-            .where(closed_in, stages.c.kind == StageKind.LOST.value)
+            .where(closed_in, stages.c.kind == StageKind.LOST.value, _in_pipeline(pipeline_id))
             .group_by(deals.c.lost_reason)
             .order_by(func.count().desc(), deals.c.lost_reason)
             .limit(3),
@@ -357,12 +381,22 @@ class ReportRepository:
         return await velocity(self.conn, start=start, end=end, owner_id=owner_id)
 
     async def sellers(
-        self, *, start: datetime, end: datetime, now: datetime, owner_id: int | None
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        now: datetime,
+        owner_id: int | None,
+        pipeline_id: int | None = None,
     ) -> dict[int, tuple[int, Decimal, int, Decimal, int, int]]:
-        return await sellers(self.conn, start=start, end=end, now=now, owner_id=owner_id)
+        return await sellers(
+            self.conn, start=start, end=end, now=now, owner_id=owner_id, pipeline_id=pipeline_id
+        )
 
-    async def activity(self, *, start: datetime, end: datetime, owner_id: int | None) -> dict[str, Any]:
-        return await activity(self.conn, start=start, end=end, owner_id=owner_id)
+    async def activity(
+        self, *, start: datetime, end: datetime, owner_id: int | None, pipeline_id: int | None = None
+    ) -> dict[str, Any]:
+        return await activity(self.conn, start=start, end=end, owner_id=owner_id, pipeline_id=pipeline_id)
 
     async def call_missed(
         self, *, start: datetime, end: datetime, owner_id: int | None

@@ -61,6 +61,8 @@ class Deals(Protocol):
 
     async def count_in_stage(self, stage_id: int) -> int: ...
 
+    async def ids_in_pipeline(self, pipeline_id: int) -> list[int]: ...
+
     async def list_all(
         self,
         *,
@@ -68,6 +70,7 @@ class Deals(Protocol):
         stage_id: int | None = None,
         owner_id: int | None = None,
         limit: int | None = None,
+        pipeline_id: int | None = None,
     ) -> list[Deal]: ...
 
     async def stale(

@@ -25,10 +25,18 @@ class Reports(Protocol):
     ) -> dict[int, tuple[float, int]]: ...
 
     async def sellers(
-        self, *, start: datetime, end: datetime, now: datetime, owner_id: int | None
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        now: datetime,
+        owner_id: int | None,
+        pipeline_id: int | None = None,
     ) -> dict[int, tuple[int, Decimal, int, Decimal, int, int]]: ...
 
-    async def activity(self, *, start: datetime, end: datetime, owner_id: int | None) -> dict[str, Any]: ...
+    async def activity(
+        self, *, start: datetime, end: datetime, owner_id: int | None, pipeline_id: int | None = None
+    ) -> dict[str, Any]: ...
 
     async def call_missed(
         self, *, start: datetime, end: datetime, owner_id: int | None

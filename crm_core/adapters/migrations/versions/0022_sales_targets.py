@@ -1,7 +1,7 @@
 """sales_targets: each seller's monthly target, an amount and optionally a number of deals won
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-07 22:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import crm_core.adapters.types
 
 revision = "0022"
-down_revision = "0019"
+down_revision = "0020"  # chained after the pipelines branch's 0020 when it was merged in
 branch_labels = None
 depends_on = None
 
