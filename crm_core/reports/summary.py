@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from crm_core.domain.deals import Source
-from crm_core.domain.errors import NotFound
 from crm_core.domain.funnel import Pipeline
 from crm_core.domain.users import Role, User
 from crm_core.reports.models import Period
 from crm_core.reports.service import ReportService
-from crm_core.services.unit_of_work import UnitOfWork
+from crm_core.services.base import find_pipeline
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -54,14 +53,6 @@ class Summary:
     pipeline: Pipeline | None = None
 
 
-async def find_pipeline(uow: UnitOfWork, key: str) -> Pipeline:
-    """A pipeline by its name (any case) or id."""
-    for pipeline in await uow.pipelines.all():
-        if pipeline.name.casefold() == key.strip().casefold() or str(pipeline.id) == key.strip():
-            return pipeline
-    raise NotFound("pipeline", key)
-
-
 def _days(seconds: float | None) -> float | None:
     return round(seconds / DAY_SECONDS, 2) if seconds is not None else None
 
@@ -82,7 +73,7 @@ class SummaryService(ReportService):
         actor: User,
         period: Period,
         seller_telegram_id: int | None = None,
-        pipeline: str | None = None,
+        pipeline: str | int | None = None,
     ) -> Summary:
         """The period's summary, per seller and for the team (a seller: their own, and the team is them)."""
         start, end = period.start, period.end
