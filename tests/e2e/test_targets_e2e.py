@@ -84,3 +84,15 @@ async def test_a_target_for_next_month_without_a_number_of_deals(chat: EmulatedC
         "250000.00",
         None,
     )
+
+
+async def test_a_seller_cannot_set_a_target_even_with_a_made_up_button(chat: EmulatedChat, crm: Crm) -> None:
+    await chat.send(ALI, "/report")
+    message_id = (await chat.last(ALI)).message_id
+    for data in ("1tga:2:0", "1tga:3:1", "1tgs:1"):
+        query = await chat.press_data(ALI, message_id, data)
+        answer = await chat.answer(query)
+        assert answer is not None and (
+            "not allowed" in (answer["text"] or "") or "out of date" in (answer["text"] or "")
+        ), (data, answer)
+    assert await crm.targets.list_targets(actor=await crm.users.identify(BOSS)) == []
