@@ -35,3 +35,5 @@ class CrmConfig:
     places_calls: bool = False
     # Calls' recordings are deleted this many days after they were fetched (0: kept for ever).
     recordings_keep_days: int = 90
+    # The team's time zone: where a target's month begins and ends, and how many days are left in it.
+    team_timezone: str = "UTC"

@@ -17,6 +17,7 @@ from crm_core.domain.calls import CallFloodRule
 from crm_core.domain.errors import InvalidInput
 from crm_core.domain.phones import to_e164
 from crm_core.domain.schedule import WorkingHours
+from crm_core.domain.users import valid_timezone
 from telephony_bridge.settings import AmiSettings, CloudPbxSettings, DialSettings
 
 ENV = SettingsConfigDict(env_prefix="KANBOT_", env_file=".env", extra="ignore", env_ignore_empty=True)
@@ -58,6 +59,8 @@ class CoreSettings(LogSettings):
     # Calls' recordings are kept here (unset: none is fetched or kept), for this many days (0: for ever).
     recordings_dir: Path | None = None
     recordings_keep_days: int = Field(default=90, ge=0, le=36_500)
+    # Where a sales target's month begins and ends.
+    team_timezone: str = "UTC"
 
     _split = field_validator("own_numbers", "blocked_numbers", "boss_ids", mode="before")(split_commas)
 
@@ -94,6 +97,14 @@ class CoreSettings(LogSettings):
             raise ValueError(error.why_text or "is not valid") from None
         return value
 
+    @field_validator("team_timezone")
+    @classmethod
+    def _check_team_timezone(cls, value: str) -> str:
+        try:
+            return valid_timezone(value)
+        except InvalidInput as error:
+            raise ValueError(error.why_text or "is not valid") from None
+
     def crm_config(self) -> CrmConfig:
         def numbers(raw: list[str], name: str) -> frozenset[str]:
             try:
@@ -113,6 +124,7 @@ class CoreSettings(LogSettings):
             blocked_numbers=numbers(self.blocked_numbers, "KANBOT_BLOCKED_NUMBERS"),
             working_hours=WorkingHours.parse(self.working_days, self.working_hours),
             recordings_keep_days=self.recordings_keep_days,
+            team_timezone=self.team_timezone,
         )
 
 

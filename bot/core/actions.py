@@ -461,6 +461,18 @@ class ReportSellersIn(Action, code="rpsf"):
     pipeline_id: int
 
 
+# sales targets: a boss sets a seller's month from their /team page
+
+
+class TargetAsk(Action, code="tga"):
+    user_id: int
+    later: int  # 0 this month, 1 the next one
+
+
+class TargetSkip(Action, code="tgs"):
+    draft: int  # the question's: skipping the number of deals sets the target without one
+
+
 # The actions the chat's codec reads back from buttons (see ``codec()``).
 ACTIONS: tuple[type[Action], ...] = (
     Noop, Menu, Board, BoardSellers, Column, ColumnPage, MyDeals, BackToList, Card, CardFrom, More, Next,
@@ -473,6 +485,8 @@ ACTIONS: tuple[type[Action], ...] = (
     Cancel, CallBackDone, CallCreate, CallAttach, CallAttachTo, CallIgnore, Dial, SetCallOutcome, SnoozeMenu,
     Snooze, SnoozeDo, Lower, Nudge, PlanPage, PlanTask, BoardFunnels, BoardIn, BoardSellersIn, NewFunnel,
     FunnelMenu, FunnelStages, FunnelMove, ReportIn, ReportSellersIn,
+    Snooze, SnoozeDo, Lower, Nudge, PlanPage, PlanTask,
+    TargetAsk, TargetSkip,
 )  # fmt: skip
 
 

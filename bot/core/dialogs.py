@@ -140,6 +140,16 @@ class ZoneQuestion(DialogState):
     message_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TargetQuestion(DialogState):
+    """A boss sets a seller's (``user_id``) target for ``month``: the amount typed, then the deals."""
+
+    FLOW: ClassVar[str] = "target"
+    user_id: int
+    month: str
+    amount: str | None = None
+
+
 # Every flow's state: the one list the round-trip tests go through.
 DIALOG_STATES: tuple[type[DialogState], ...] = (
     WhoIsCalling,
@@ -155,4 +165,5 @@ DIALOG_STATES: tuple[type[DialogState], ...] = (
     DeactivateQuestion,
     InviteDraft,
     ZoneQuestion,
+    TargetQuestion,
 )

@@ -47,6 +47,8 @@ FIELDS = {
     "field": N_("field"),
     "deal": N_("deal"),
     "extension": N_("extension"),
+    "month": N_("month"),
+    "deals": N_("number of deals"),
 }
 # Why the core refused a value, by code: the chat's words for each (a test checks each is translated).
 REASONS: dict[Why, str] = {
@@ -100,6 +102,8 @@ REASONS: dict[Why, str] = {
     Why.NOT_A_DATE: N_("a date such as 2026-12-25 or 25.12.2026"),
     Why.NOT_A_URL: N_("a web address such as https://example.com"),
     Why.YES_OR_NO: N_("yes or no"),
+    Why.MONTH: N_("a month such as 2026-12"),
+    Why.WHOLE_NUMBER: N_("a whole number from 1 to {most}"),
 }
 # Each refusal's sentence, by the error's code (a test checks every code of the core has one, translated).
 MESSAGES: dict[str, str] = {

@@ -39,6 +39,7 @@ from crm_core.adapters.repositories.followups import FollowUpRepository
 from crm_core.adapters.repositories.funnel import PipelineCache
 from crm_core.adapters.repositories.recordings import RecordingRepository
 from crm_core.adapters.repositories.reports import ReportRepository
+from crm_core.adapters.repositories.targets import SummaryRepository, TargetRepository
 from crm_core.adapters.sqlite_cursor import one_hop
 from crm_core.domain.errors import Duplicate, Unavailable
 from crm_core.services.unit_of_work import saved_changes
@@ -226,6 +227,8 @@ class UnitOfWork:
     call_requests: CallRequestRepository
     recordings: RecordingRepository
     fields: FieldRepository
+    targets: TargetRepository
+    summary: SummaryRepository
 
     def __init__(self, database: Database, *, write: bool, bookkeeping: bool = False) -> None:
         self.database, self.write, self.bookkeeping = database, write, bookkeeping
@@ -295,6 +298,8 @@ class UnitOfWork:
         self.call_requests = CallRequestRepository(conn)
         self.recordings = RecordingRepository(conn)
         self.fields = FieldRepository(conn)
+        self.targets = TargetRepository(conn)
+        self.summary = SummaryRepository(conn)
         return self
 
     async def __aexit__(

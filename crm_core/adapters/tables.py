@@ -443,3 +443,19 @@ contact_field_values = Table(
     Column("value", String(500), primary_key=True),
     Index("ix_contact_field_values_key_value", "key", "value"),
 )
+
+# Each seller's monthly sales target (migration 0022): a month is 'YYYY-MM', counted in the team's
+# time zone; ``deals`` is the number of deals to win, when the boss set one.
+sales_targets = Table(
+    "sales_targets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("deals", Integer, nullable=True),
+    Column("set_by_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("user_id", "month"),
+    Index("ix_sales_targets_month", "month"),
+)

@@ -36,6 +36,7 @@ class Source(enum.StrEnum):
     MISSED_CALL = "missed_call"
     IMPORT = "import"
     API = "api"
+    WEB_FORM = "web_form"
 
 
 class Priority(enum.StrEnum):

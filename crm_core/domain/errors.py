@@ -72,6 +72,8 @@ class Why(enum.StrEnum):
     NOT_A_DATE = "not_a_date"
     NOT_A_URL = "not_a_url"
     YES_OR_NO = "yes_or_no"
+    MONTH = "month"
+    WHOLE_NUMBER = "whole_number"  # {most}
 
 
 WHY_TEXT: dict[Why, str] = {
@@ -125,6 +127,8 @@ WHY_TEXT: dict[Why, str] = {
     Why.NOT_A_DATE: "a date such as 2026-12-25 or 25.12.2026",
     Why.NOT_A_URL: "a web address such as https://example.com",
     Why.YES_OR_NO: "yes or no",
+    Why.MONTH: "a month such as 2026-12",
+    Why.WHOLE_NUMBER: "a whole number from 1 to {most}",
 }
 
 

@@ -25,6 +25,8 @@ from crm_core.reports.models import (
     SellerRow,
 )
 from crm_core.reports.service import ReportService
+from crm_core.reports.summary import Summary, SummaryService
+from crm_core.reports.targets import TargetService, TargetsReport
 from crm_core.services.base import require_active, require_boss
 from crm_core.services.unit_of_work import UnitOfWork
 
@@ -61,6 +63,8 @@ class Digest:
     missed_calls: list[Task]  # open call-backs whose customer was not reached since the missed call
     stalest: list[Deal]
     calls: CallsReport | None = None  # the period's calls (docs/reports.md, "Calls")
+    targets: TargetsReport | None = None  # this month against the targets (docs/reports.md, "Targets")
+    summary: Summary | None = None  # the 30 days' summary, every pipeline (docs/reports.md, "Summary")
     pipeline: Pipeline | None = None  # the default pipeline, whose figures are the ones above
     others: tuple[DigestSection, ...] = ()  # the other pipelines', in order
 
@@ -161,6 +165,8 @@ class DigestService(ReportService):
             missed_calls=call_backs,
             stalest=stalest,
             calls=await self.calls(actor=actor, period=period),
+            targets=await TargetService(self.db, self.clock, self.config).targets(actor=actor),
+            summary=await SummaryService(self.db, self.clock, self.config).summary(actor=actor, period=month),
             pipeline=main.pipeline,
             others=tuple(sections[1:]),
         )

@@ -6,6 +6,8 @@ from crm_core.config import CrmConfig
 from crm_core.ports import Clock, RecordingFiles, SystemClock
 from crm_core.reports.digest import DigestService
 from crm_core.reports.fields import FieldReportService
+from crm_core.reports.summary import SummaryService
+from crm_core.reports.targets import TargetService
 from crm_core.services.call_outcomes import CallOutcomeService
 from crm_core.services.calls import CallService
 from crm_core.services.conversations import DialogService, Ledger
@@ -55,3 +57,5 @@ class Crm:
         self.followups = FollowUpService(*args)
         self.outbox = OutboxService(*args)
         self.recordings = RecordingService(*args, files=recording_files)
+        self.targets = TargetService(*args)
+        self.summary = SummaryService(*args)

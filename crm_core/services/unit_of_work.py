@@ -18,6 +18,7 @@ from crm_core.services.repositories.followups import FollowUps
 from crm_core.services.repositories.funnel import LostReasons, Pipelines
 from crm_core.services.repositories.outbox import Outbox
 from crm_core.services.repositories.reports import Reports
+from crm_core.services.repositories.targets import SummaryFigures, Targets
 from crm_core.services.repositories.tasks import Tasks
 from crm_core.services.repositories.users import Users
 
@@ -70,6 +71,10 @@ class UnitOfWork(Protocol):
     def reports(self) -> Reports: ...
     @property
     def fields(self) -> Fields: ...
+    @property
+    def targets(self) -> Targets: ...
+    @property
+    def summary(self) -> SummaryFigures: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from kanbot.cli import bridge, deals, demo, ops, pipeline, reports, serve, setup, tasks, transfer, users
+from kanbot.cli import (
+    bridge,
+    deals,
+    demo,
+    ops,
+    pipeline,
+    reports,
+    serve,
+    setup,
+    targets,
+    tasks,
+    transfer,
+    users,
+)
 
 app = typer.Typer(
     name="kanbot",
@@ -20,6 +33,7 @@ app.add_typer(pipeline.app, name="pipeline")
 app.add_typer(deals.app, name="deal")
 app.add_typer(tasks.app, name="task")
 app.command("report")(reports.report)
+app.add_typer(targets.app, name="target")
 app.add_typer(transfer.export_app, name="export")
 app.add_typer(transfer.import_app, name="import")
 app.add_typer(bridge.app, name="bridge")

@@ -15,6 +15,7 @@ from crm_core.reports.periods import parse_period
 from crm_core.services import Crm
 from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, fail, print_json, print_table, with_crm
 from kanbot.cli.render import iso
+from kanbot.cli.targets import report_summary, report_targets
 
 
 class ReportKind(enum.StrEnum):
@@ -23,6 +24,8 @@ class ReportKind(enum.StrEnum):
     SELLERS = "sellers"
     VELOCITY = "velocity"
     CALLS = "calls"
+    TARGETS = "targets"
+    SUMMARY = "summary"
 
 
 DEFAULT_PERIOD = {ReportKind.CALLS: "7d"}  # the others look back 30 days
@@ -46,28 +49,35 @@ def _pct(value: float) -> str:
 
 
 def report(
-    kind: ReportKind = typer.Argument(..., help="funnel, conversion, sellers, velocity or calls."),
+    kind: ReportKind = typer.Argument(
+        ..., help="funnel, conversion, sellers, velocity, calls, targets or summary."
+    ),
     actor_id: int = AS_OPTION,
     period_text: str | None = typer.Option(
         None, "--period", help='How far back: "30d", "7d", "today", "quarter" (calls: 7d, others: 30d).'
     ),
     seller: int | None = typer.Option(None, help="Only this seller's deals (Telegram id; bosses)."),
     pipeline: str | None = typer.Option(
-        None, help="The pipeline (name or id) whose figures to show (default: the default one)."
+        None,
+        help="The pipeline (name or id) to show (default: the default one; summary: every one).",
     ),
     group_by: str | None = typer.Option(
         None, "--group-by", help="funnel: split each stage by a choice field of the deals (its key)."
     ),
     as_json: bool = JSON_OPTION,
+    month: str | None = typer.Option(None, help="targets: the month, YYYY-MM (default: this month)."),
 ) -> None:
     """Print a report: sellers see their own figures, bosses everyone's or one seller's."""
-    if pipeline is not None and kind is ReportKind.CALLS:
-        fail("The calls report covers every pipeline; leave out --pipeline.")
+    if pipeline is not None and kind in (ReportKind.CALLS, ReportKind.TARGETS):
+        fail(f"The {kind.value} report covers every pipeline; leave out --pipeline.")
     if group_by is not None and kind is not ReportKind.FUNNEL:
         fail("--group-by goes with the funnel report only.")
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
+        if kind is ReportKind.TARGETS:
+            await report_targets(crm, actor, month, seller, as_json)
+            return
         funnel = (await crm.pipelines.get(pipeline)).id
         if group_by is not None:
             await _funnel_by(crm, actor, group_by, seller, funnel, as_json)
@@ -75,6 +85,9 @@ def report(
         period = parse_period(
             period_text or DEFAULT_PERIOD.get(kind, "30d"), now=crm.clock.now(), tz=actor.timezone
         )
+        if kind is ReportKind.SUMMARY:
+            await report_summary(crm, actor, period, seller, pipeline, as_json)
+            return
         handlers = {
             ReportKind.FUNNEL: _funnel,
             ReportKind.CONVERSION: _conversion,

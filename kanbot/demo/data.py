@@ -23,7 +23,7 @@ from crm_core.domain.tasks import TaskKind
 from crm_core.domain.users import User
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
-from kanbot.demo import catalog
+from kanbot.demo import catalog, sales_plan
 from kanbot.demo.catalog import Customer
 from kanbot.demo.scenario import SCENARIO, Clockwork, Fate, quarter
 from kanbot.demo.team import MAIN_LINE, OLGA, SELLERS, DemoUser, team
@@ -117,10 +117,13 @@ class _World:
                 self.plan_deal(seller, customer, fate, oldest=seller is SELLERS[0] and index == 0)
         for hours_ago, lead in zip((26, 5, 0.8), catalog.WEBSITE_LEADS, strict=True):
             self.plan_lead(lead, self.now - timedelta(hours=hours_ago))
+        await sales_plan.add_renewals_pipeline(self.crm)
+        sales_plan.plan_renewals(self.crm, self.users, self.now, self.lang, self.at)
         for step in sorted(self.steps):
             self.clock.current = step.at
             await step.action()
         self.clock.current = self.now
+        await sales_plan.set_targets(self.crm, self.users[OLGA.name])
         await self._settle_outbox()
         return await self._summary()
 

@@ -214,6 +214,7 @@ def core_settings(database_url: str) -> CoreSettings:
         own_numbers=[],
         blocked_numbers=[],
         boss_ids=[],
+        team_timezone="Europe/Moscow",  # Olga's: where the targets' month begins
     )
 
 

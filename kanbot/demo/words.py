@@ -28,6 +28,7 @@ RU = {
     "Alexey Novikov": "Алексей Новиков",
     "Pavel Orlov": "Павел Орлов",
     # what they buy
+    "support renewal": "продление поддержки",
     "20 IP phones": "20 IP-телефонов",
     "hotel PBX, 120 rooms": "АТС для отеля, 120 номеров",
     "call-center, 12 seats": "колл-центр на 12 мест",
@@ -121,6 +122,7 @@ AR = {
     "Samir Khoury": "سمير خوري",
     "Layla Hassan": "ليلى حسن",
     # what they buy
+    "support renewal": "تجديد الدعم",
     "20 IP phones": "20 هاتف IP",
     "hotel PBX, 120 rooms": "مقسم فندق، 120 غرفة",
     "call-center, 12 seats": "مركز اتصال، 12 مقعدًا",

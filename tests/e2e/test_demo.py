@@ -85,13 +85,36 @@ async def test_the_demo_team_is_a_boss_and_three_sellers_with_extensions(world: 
 
 
 async def test_about_forty_deals_span_the_last_two_months(world: Crm) -> None:
-    deals = await world.deals.list_deals(actor=await olga(world))
+    deals = await world.deals.list_deals(actor=await olga(world), pipeline="Sales")
     now = datetime.now(UTC)
     assert 35 <= len(deals) <= 45
     assert timedelta(days=55) <= now - min(d.created_at for d in deals) <= timedelta(days=61)
     assert now - max(d.created_at for d in deals) < timedelta(hours=2)
     assert all(d.amount is None or d.amount.as_tuple().exponent == -2 for d in deals)
     assert sum(1 for d in deals if d.amount is not None and d.amount % 1) > len(deals) // 2
+
+
+async def test_a_second_pipeline_holds_a_few_renewals_each_seller_typed(world: Crm) -> None:
+    renewals = await world.deals.list_deals(actor=await olga(world), pipeline="Renewals")
+    assert sorted((d.owner.name if d.owner else "", d.stage.name) for d in renewals) == [
+        ("Ali", "Renewed"),
+        ("Maria", "Quote sent"),
+        ("Tom", "Churned"),
+        ("Tom", "Invoice"),
+    ]
+    maria = next(d for d in renewals if d.owner and d.owner.name == "Maria")
+    assert CYRILLIC.search(maria.title)
+
+
+async def test_this_months_targets_put_ali_ahead_maria_behind_and_tom_within_reach(world: Crm) -> None:
+    report = await world.targets.targets(actor=await olga(world))
+    by_name = {row.seller.name: row.figures for row in report.sellers}
+    ali, maria, tom = by_name["Ali"], by_name["Maria"], by_name["Tom"]
+    assert ali.share is not None and ali.share > 1  # the renewal he closed this month put him past it
+    assert maria.target_amount is not None and maria.forecast_amount < maria.target_amount / 2
+    assert tom.target_amount is not None and tom.won_amount < tom.target_amount
+    assert tom.target_amount / 2 < tom.forecast_amount <= tom.target_amount
+    assert report.team.days_left >= 1
 
 
 async def test_some_deals_are_won_and_some_lost_for_reasons_from_the_list(world: Crm) -> None:
@@ -217,7 +240,7 @@ async def test_the_story_holds_for_another_seed_at_night(tmp_path: Path) -> None
         people = {u.id: u for u in await crm.users.list()}
     finally:
         await db.dispose()
-    assert 35 <= summary.deals <= 45 and summary.stale >= 3 and summary.unassigned >= 2
+    assert 39 <= summary.deals <= 49 and summary.stale >= 3 and summary.unassigned >= 2  # four renewals
     assert report.lame_stage is not None and report.lame_stage.name == "Commercial offer"
     assert tom.lame_stage is not None and tom.lame_stage.name == "Document approval"
     planned = [t for t in tasks if t.kind is not TaskKind.CALL_BACK and t.due_at > now]
@@ -320,7 +343,7 @@ async def test_the_demo_says_where_to_go_who_to_be_what_to_try_and_how_to_stop(
     ):
         assert person in text
     assert "/start" in text and "/board" in text and "Telephony (demo PBX)" in text and "Ctrl+C" in text
-    assert 35 <= live.summary.deals <= 45
+    assert 39 <= live.summary.deals <= 49  # about forty sales and four renewals
 
 
 @on_the_demo_loop
@@ -346,6 +369,16 @@ async def test_the_boss_starts_the_bot_and_sees_the_board_with_the_demo_deals(ch
     board = await reply(chat, OLGA.telegram_id, "/board")
     assert any("Commercial offer" in label for label in board.button_texts)
     assert any("Won · 8" in label for label in board.button_texts), board.button_texts
+
+
+@on_the_demo_loop
+async def test_the_bosss_report_shows_ali_past_his_target_and_maria_far_from_hers(chat: EmulatedChat) -> None:
+    report = (await reply(chat, OLGA.telegram_id, "/report")).text
+    assert "🎯 Targets" in report and "Summary — 30 days" in report
+    ali = next(line for line in report.splitlines() if line.startswith("👤 Ali:"))
+    maria = next(line for line in report.splitlines() if line.startswith("👤 Maria:"))
+    assert ali.startswith("👤 Ali: ▰▰▰▰▰▰▰▰▰▰ 1"), ali  # over 100 %
+    assert "▱▱▱▱▱" in maria, maria
 
 
 @on_the_demo_loop

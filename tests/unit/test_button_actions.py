@@ -35,6 +35,7 @@ WIRE = {
     "sz": "iis", "szd": "i", "lw": "ii", "ng": "i", "dgs": "s", "mpp": "i", "mpt": "isi",
     "bdf": "i", "bdp": "ii", "bdsp": "i", "ndf": "ii", "fnm": "ii", "fns": "iii", "fnv": "iii",
     "rpf": "sii", "rpsf": "si",
+    "tga": "ii", "tgs": "i",
 }  # fmt: skip
 
 

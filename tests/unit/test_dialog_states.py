@@ -27,6 +27,7 @@ from bot.core.dialogs import (
     ReminderDraft,
     RequiredQuestion,
     SnoozeDraft,
+    TargetQuestion,
     ZoneQuestion,
 )
 from crm_core.domain.conversations import Dialog, DialogState, WhoIsCalling
@@ -76,6 +77,10 @@ TODAYS_JSON: list[tuple[DialogState, dict[str, Any]]] = [
     (InviteDraft(extensions=("101", "102")), {"extensions": ["101", "102"]}),
     (InviteDraft(), {"extensions": []}),
     (ZoneQuestion(user_id=5, where="s", message_id=40), {"user_id": 5, "where": "s", "message_id": 40}),
+    (
+        TargetQuestion(user_id=5, month="2026-12", amount="500000.00"),
+        {"user_id": 5, "month": "2026-12", "amount": "500000.00"},
+    ),
 ]
 
 

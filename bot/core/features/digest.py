@@ -10,6 +10,7 @@ from bot.core.context import ChatContext
 from bot.core.features.cards import stage_label, stage_name
 from bot.core.features.deal_view import beside
 from bot.core.features.reports import calls_lines, conversion_lines, funnel_lines, sellers_lame_lines
+from bot.core.features.targets import summary_lines, targets_lines
 from bot.core.i18n import Tr, h
 from bot.core.renderers import Outgoing
 from bot.core.routing import Router
@@ -97,6 +98,11 @@ async def digest_messages(ctx: ChatContext, digest: Digest) -> list[Outgoing]:
         lines += _section_lines(tr, section, currency, weekly=digest.weekly)
     if digest.calls is not None:
         lines += ["", "📞 <b>" + tr("Calls") + "</b>", *calls_lines(digest.calls, tr)]
+    if digest.targets is not None:
+        lines += ["", *targets_lines(digest.targets, tr, currency, team=True)]
+    if digest.summary is not None:
+        title = tr("Summary — {period}", period=tr("30 days").lower())
+        lines += ["", *summary_lines(digest.summary, tr, currency, title, sellers=True)]
     if digest.missed_calls:
         lines += ["", "📵 <b>" + tr("Missed calls not called back: {n}", n=len(digest.missed_calls)) + "</b>"]
         lines += [

@@ -16,6 +16,7 @@ from bot.core.features.funnel_picks import (
     remember,
     several,
 )
+from bot.core.features.targets import targets_and_summary_lines
 from bot.core.i18n import Tr, h
 from bot.core.routing import Router
 from bot.core.views import Button, Reply, View
@@ -136,6 +137,7 @@ async def report_view(ctx: ChatContext, period_key: str, seller: int, pipeline_i
             conversion,
             tr,
         )
+    lines += await targets_and_summary_lines(ctx, period, PERIODS[period_key], target)
     if pipeline is None:
         buttons = _period_buttons(tr, A.Report, period_key, seller)
     else:

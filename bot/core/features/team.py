@@ -11,6 +11,7 @@ from bot.core.dialogs import DeactivateQuestion, ExtensionsQuestion, InviteDraft
 from bot.core.errors import explain
 from bot.core.events import SharedContact, Text
 from bot.core.features.settings import TEAM, zone_label
+from bot.core.features.targets import seller_target_line, target_button
 from bot.core.i18n import h
 from bot.core.renderers import Outgoing
 from bot.core.routing import Router
@@ -98,11 +99,15 @@ async def seller_view(ctx: ChatContext, person: User, notice: str | None = None)
             tr("Lost in 30 days: {n}", n=row.lost_count),
             tr("Need a follow-up: {n}", n=row.stale_count),
         ]
+    if person.active and not person.is_boss:
+        lines.append(await seller_target_line(ctx, person))
     lines += [
         "☎️ " + tr("Extensions: {list}", list=", ".join(person.extensions) or tr("none")),
         "🕒 " + tr("Time zone: {zone}", zone=zone_label(ctx, person.timezone)),
     ]
     buttons = [[Button.act("📊 " + tr("Their board"), A.Board(person.telegram_id))]]
+    if person.active and not person.is_boss:
+        buttons[0].append(target_button(ctx, person))
     if person.active:
         buttons.append(
             [

@@ -4,7 +4,7 @@ With more than one pipeline the board and ``/new`` ask which one; the one last u
 foreign key: a pipeline removed since is simply not found, and the default comes first again.
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-07 22:20:00.000000
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
