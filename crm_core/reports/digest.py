@@ -107,7 +107,7 @@ class DigestService(ReportService):
             previous = await self.activity(
                 actor=actor, period=Period(period.start - timedelta(days=7), period.start)
             )
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             call_backs = [
                 t
                 for t in await uow.tasks.open_for(assignee_id=None, limit=500)
@@ -135,7 +135,7 @@ class DigestService(ReportService):
         now = self.now()
         local = now.astimezone(ZoneInfo(actor.timezone))
         end_of_day = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=local.tzinfo)
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             tasks = [
                 t for t in await uow.tasks.open_for(assignee_id=actor.id, limit=200) if t.due_at < end_of_day
             ]

@@ -52,7 +52,7 @@ class ReportService(ServiceBase):
 
     async def funnel(self, *, actor: User, seller_telegram_id: int | None = None) -> FunnelSnapshot:
         """Open deals per stage: count, sum, and sum weighted by the stage's win probability."""
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             pipeline = await default_pipeline(uow)
             figures = await uow.reports.funnel(pipeline_id=pipeline.id, owner_id=owner_id)
@@ -68,7 +68,7 @@ class ReportService(ServiceBase):
         self, *, actor: User, period: Period, seller_telegram_id: int | None = None
     ) -> list[FlowRow]:
         """Per stage, during the period: deals that entered, advanced, were won or lost from it."""
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             pipeline = await default_pipeline(uow)
             figures = await uow.reports.flow(start=period.start, end=period.end, owner_id=owner_id)
@@ -78,7 +78,7 @@ class ReportService(ServiceBase):
         self, *, actor: User, period: Period, seller_telegram_id: int | None = None
     ) -> ConversionReport:
         """Per stage: of the deals that entered it in the period, the share gone further and lost there."""
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             pipeline = await default_pipeline(uow)
             figures = await uow.reports.conversion(start=period.start, end=period.end, owner_id=owner_id)
@@ -93,7 +93,7 @@ class ReportService(ServiceBase):
 
     async def lame_stages_by_seller(self, *, actor: User, period: Period) -> list[SellerLameStage]:
         """Each seller's own lame stage (a seller can limp at a stage where the team does not)."""
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, None)
             pipeline = await default_pipeline(uow)
             figures = await uow.reports.conversion(
@@ -118,7 +118,7 @@ class ReportService(ServiceBase):
         self, *, actor: User, period: Period, seller_telegram_id: int | None = None
     ) -> list[VelocityRow]:
         """Median time deals spent in each stage, over the stays that ended in the period."""
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             pipeline = await default_pipeline(uow)
             figures = await uow.reports.velocity(start=period.start, end=period.end, owner_id=owner_id)
@@ -138,7 +138,7 @@ class ReportService(ServiceBase):
         self, *, actor: User, period: Period, seller_telegram_id: int | None = None
     ) -> list[SellerRow]:
         """Per seller: open deals and their sum, won and lost in the period, and stale deals now."""
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             figures = await uow.reports.sellers(
                 start=period.start, end=period.end, now=self.now(), owner_id=owner_id
@@ -158,7 +158,7 @@ class ReportService(ServiceBase):
         self, *, actor: User, period: Period, seller_telegram_id: int | None = None
     ) -> ActivitySummary:
         """New deals (and how many came from calls), forward moves, wins and losses in the period."""
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             f = await uow.reports.activity(start=period.start, end=period.end, owner_id=owner_id)
         return ActivitySummary(
@@ -169,7 +169,7 @@ class ReportService(ServiceBase):
         self, *, actor: User, period: Period, seller_telegram_id: int | None = None
     ) -> CallsReport:
         """Per seller and for the team: calls answered, missed and returned (and how fast), outbound."""
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             start, end = period.start, period.end
             missed = await uow.reports.call_missed(start=start, end=end, owner_id=owner_id)
