@@ -41,12 +41,14 @@ from crm_core.adapters.repositories.recordings import RecordingRepository
 from crm_core.adapters.repositories.reports import ReportRepository
 from crm_core.adapters.repositories.targets import SummaryRepository, TargetRepository
 from crm_core.adapters.sqlite_cursor import one_hop
+from crm_core.adapters.sqlite_loop import BUSY_PATIENCE_S, LoopConnection, LoopDbapi
 from crm_core.domain.errors import Duplicate, Unavailable
 from crm_core.services.unit_of_work import saved_changes
 
 log = logging.getLogger(__name__)
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+# How long a SQLite writer waits for the write lock (this process's queue, then another process's writer).
+SQLITE_BUSY_TIMEOUT_MS = int(BUSY_PATIENCE_S * 1000)
 # How long a commit whose connection broke waits to learn whether it happened (the database away).
 COMMIT_RESOLVE_S = 30.0
 COMMIT_RESOLVE_DELAYS_S = (0.1, 0.2, 0.5, 1.0, 2.0)
@@ -81,7 +83,9 @@ _XID = text("SELECT txid_current_if_assigned() AS xid, pg_backend_pid() AS pid")
 
 
 class Database:
-    """Owns the engine. SQLite gets WAL, foreign keys, a busy timeout and immediate write transactions."""
+    """Owns the engine. SQLite gets WAL, foreign keys, immediate write transactions, and its statements
+    run on the event loop (long reads in a thread; a locked database waited for on the loop:
+    ``crm_core/adapters/sqlite_loop.py``)."""
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5) -> None:
         self.url = make_url(url)
@@ -91,6 +95,8 @@ class Database:
         options: dict[str, Any] = {"echo": echo, "pool_pre_ping": False}
         if not self.is_sqlite:
             options |= {"pool_size": pool_size, "max_overflow": pool_size * 2}
+        else:
+            options["module"] = LoopDbapi()
         self.pool_slots = 1 if self.is_sqlite else pool_size * 3
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         self._writer: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
@@ -111,15 +117,17 @@ class Database:
             self._writer = (loop, asyncio.Lock())
         return self._writer[1]
 
-    def uow(self, *, write: bool = True, bookkeeping: bool = False) -> UnitOfWork:
+    def uow(self, *, write: bool = True, bookkeeping: bool = False, long: bool = False) -> UnitOfWork:
         """A unit of work; ``write=False`` for read-only work (SQLite then takes no write lock);
-        ``bookkeeping`` for state that is safe to write again (dialog steps, the ledger of handled updates).
-        Within an update's unit of work (``update_uow``) it joins that one.
+        ``bookkeeping`` for state that is safe to write again (dialog steps, the ledger of handled updates);
+        ``long`` for work that reads much (reports, exports): on SQLite its statements run in a thread,
+        where the others run on the event loop. Within an update's unit of work (``update_uow``) it joins
+        that one.
         """
         from crm_core.adapters.update_unit import joined  # here: it builds on UnitOfWork
 
         return joined(self, write=write, bookkeeping=bookkeeping) or UnitOfWork(
-            self, write=write, bookkeeping=bookkeeping
+            self, write=write, bookkeeping=bookkeeping, long=long
         )
 
     def update_uow(self) -> UnitOfWork:
@@ -171,17 +179,23 @@ def _prepare_sqlite(engine: AsyncEngine, database: str | None) -> None:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        one_hop(dbapi_connection)
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
         for pragma in (
+            # No busy handler sleeping in C on the loop's thread: a locked database answers at once,
+            # and the statement is tried again after an asyncio sleep (``LoopConnection.run``).
+            "busy_timeout=0",
             "journal_mode=WAL",
             "foreign_keys=ON",
-            f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
             "synchronous=NORMAL",
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+
+    @event.listens_for(engine.sync_engine.pool, "checkin")
+    def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+        if isinstance(dbapi_connection, LoopConnection):  # the next user runs on the loop unless it says
+            dbapi_connection.offload = False
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -230,8 +244,10 @@ class UnitOfWork:
     targets: TargetRepository
     summary: SummaryRepository
 
-    def __init__(self, database: Database, *, write: bool, bookkeeping: bool = False) -> None:
-        self.database, self.write, self.bookkeeping = database, write, bookkeeping
+    def __init__(
+        self, database: Database, *, write: bool, bookkeeping: bool = False, long: bool = False
+    ) -> None:
+        self.database, self.write, self.bookkeeping, self.long = database, write, bookkeeping, long
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
         self._writer: asyncio.Lock | None = None
@@ -265,7 +281,10 @@ class UnitOfWork:
             self._conn = conn
             try:
                 if self.database.is_sqlite:
-                    (await conn.get_raw_connection()).info["kanbot_write"] = self.write
+                    raw = await conn.get_raw_connection()
+                    raw.info["kanbot_write"] = self.write
+                    if isinstance(raw.dbapi_connection, LoopConnection):
+                        raw.dbapi_connection.offload = self.long
                 self._tx = await conn.begin()
                 if not self.database.is_sqlite and not await _began(conn):
                     # A pooled connection the server had closed: dropped, and the next one tried.

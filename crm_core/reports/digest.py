@@ -145,7 +145,7 @@ class DigestService(ReportService):
             for p in await self._pipelines()
         ]
         main = sections[0]
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             call_backs = [
                 t
                 for t in await uow.tasks.open_for(assignee_id=None, limit=500)
@@ -172,7 +172,7 @@ class DigestService(ReportService):
         )
 
     async def _pipelines(self) -> list[Pipeline]:
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             return await uow.pipelines.all()
 
     async def _section(
@@ -202,7 +202,7 @@ class DigestService(ReportService):
         now = self.now()
         local = now.astimezone(ZoneInfo(actor.timezone))
         end_of_day = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=local.tzinfo)
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             tasks = [
                 t for t in await uow.tasks.open_for(assignee_id=actor.id, limit=200) if t.due_at < end_of_day
             ]

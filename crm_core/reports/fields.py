@@ -48,7 +48,7 @@ class FieldReportService(ReportService):
     ) -> GroupedFunnel:
         """Open deals per stage and per choice of a deal's choice field: count and sum. A deal with a
         multi-choice counts under each of its choices; deals without a value form their own group."""
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             definition = field_by_key(await uow.fields.definitions(), key)
             if definition.entity is not FieldEntity.DEAL or not definition.has_choices:

@@ -55,7 +55,7 @@ class ReportService(ServiceBase):
     ) -> FunnelSnapshot:
         """Open deals per stage of ``pipeline`` (the default one when None): count, sum, and sum
         weighted by the stage's win probability."""
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             funnel = await find_pipeline(uow, pipeline)
             figures = await uow.reports.funnel(pipeline_id=funnel.id, owner_id=owner_id)
@@ -76,7 +76,7 @@ class ReportService(ServiceBase):
         pipeline: str | int | None = None,
     ) -> list[FlowRow]:
         """Per stage, during the period: deals that entered, advanced, were won or lost from it."""
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             funnel = await find_pipeline(uow, pipeline)
             figures = await uow.reports.flow(start=period.start, end=period.end, owner_id=owner_id)
@@ -91,7 +91,7 @@ class ReportService(ServiceBase):
         pipeline: str | int | None = None,
     ) -> ConversionReport:
         """Per stage: of the deals that entered it in the period, the share gone further and lost there."""
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             funnel = await find_pipeline(uow, pipeline)
             figures = await uow.reports.conversion(start=period.start, end=period.end, owner_id=owner_id)
@@ -108,7 +108,7 @@ class ReportService(ServiceBase):
         self, *, actor: User, period: Period, pipeline: str | int | None = None
     ) -> list[SellerLameStage]:
         """Each seller's own lame stage (a seller can limp at a stage where the team does not)."""
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, None)
             funnel = await find_pipeline(uow, pipeline)
             figures = await uow.reports.conversion(
@@ -138,7 +138,7 @@ class ReportService(ServiceBase):
         pipeline: str | int | None = None,
     ) -> list[VelocityRow]:
         """Median time deals spent in each stage, over the stays that ended in the period."""
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             funnel = await find_pipeline(uow, pipeline)
             figures = await uow.reports.velocity(start=period.start, end=period.end, owner_id=owner_id)
@@ -163,7 +163,7 @@ class ReportService(ServiceBase):
         pipeline: str | int | None = None,
     ) -> list[SellerRow]:
         """Per seller: open deals and their sum, won and lost in the period, and stale deals now."""
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             funnel = await find_pipeline(uow, pipeline)
             figures = await uow.reports.sellers(
@@ -189,7 +189,7 @@ class ReportService(ServiceBase):
         pipeline: str | int | None = None,
     ) -> ActivitySummary:
         """New deals (and how many came from calls), forward moves, wins and losses in the period."""
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             funnel = await find_pipeline(uow, pipeline)
             f = await uow.reports.activity(
@@ -203,7 +203,7 @@ class ReportService(ServiceBase):
         self, *, actor: User, period: Period, seller_telegram_id: int | None = None
     ) -> CallsReport:
         """Per seller and for the team: calls answered, missed and returned (and how fast), outbound."""
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             start, end = period.start, period.end
             missed = await uow.reports.call_missed(start=start, end=end, owner_id=owner_id)

@@ -77,7 +77,7 @@ class SummaryService(ReportService):
     ) -> Summary:
         """The period's summary, per seller and for the team (a seller: their own, and the team is them)."""
         start, end = period.start, period.end
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             chosen = await find_pipeline(uow, pipeline) if pipeline is not None else None
             pid = chosen.id if chosen else None

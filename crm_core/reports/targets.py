@@ -102,7 +102,7 @@ class TargetService(ReportService):
     async def list_targets(self, *, month: str | None = None, actor: User | None) -> list[SetTarget]:
         """The targets set, by month: a seller sees their own, a boss (or the admin) everyone's."""
         month = valid_month(month) if month is not None else None
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, None) if actor is not None else None
             targets = await uow.targets.list(month=month, user_id=owner_id)
             people = {u.id: u for u in await uow.users.list()}
@@ -118,7 +118,7 @@ class TargetService(ReportService):
         start, end = month_bounds(month, tz)
         now = self.now()
         left = days_left(month, now=now, tz=tz)
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
             targets = {t.user_id: t for t in await uow.targets.list(month=month, user_id=owner_id)}
             won = await uow.targets.won(start=start, end=end, owner_id=owner_id)

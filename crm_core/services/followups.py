@@ -72,7 +72,7 @@ class FollowUpService(ServiceBase):
         """Queue whatever is due: reminders, escalations, due tasks, repeated call-backs, morning plans."""
         now = now or self.now()
         report = TickReport()
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:  # every stale deal: off the loop
             people = {u.id: u for u in await uow.users.list(active=True)}
             stale = sorted(await uow.deals.stale(now=now), key=lambda d: d.id)  # one lock order for all
             due = Due(

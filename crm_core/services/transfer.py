@@ -152,7 +152,7 @@ class TransferService(ServiceBase):
         """Every deal the actor may see (all, for the admin) as CSV lines, header first."""
         if actor is not None:
             require_boss(actor, "export deals")
-        async with self.db.uow(write=False) as uow:
+        async with self.db.uow(write=False, long=True) as uow:
             admin = actor or ADMIN
             deals = await uow.deals.list_all(viewer=admin)
             defs = await uow.fields.definitions()

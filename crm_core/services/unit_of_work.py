@@ -99,9 +99,10 @@ class Storage(Protocol):
     @property
     def liveness(self) -> Liveness: ...
 
-    def uow(self, *, write: bool = True, bookkeeping: bool = False) -> UnitOfWork:
+    def uow(self, *, write: bool = True, bookkeeping: bool = False, long: bool = False) -> UnitOfWork:
         """A unit of work; ``write=False`` for read-only work, ``bookkeeping`` for state safe to write
-        again (dialog steps, the ledger of handled updates)."""
+        again (dialog steps, the ledger of handled updates), ``long`` for work that reads much (reports,
+        exports), which the storage may run off the event loop."""
         ...
 
     def update_uow(self) -> UnitOfWork:

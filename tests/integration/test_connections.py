@@ -1,5 +1,5 @@
 """The units of work's connections: pooled PostgreSQL connections the server closed are replaced
-without a pre-ping; SQLite statements take one hand-off to aiosqlite's thread and give SQLAlchemy
+without a pre-ping; SQLite statements run through ``sqlite3`` on the event loop and give SQLAlchemy
 what it reads (rows, row counts, the new row's id)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from crm_core.adapters.database import Database
-from crm_core.adapters.sqlite_cursor import OneHopConnection
+from crm_core.adapters.sqlite_loop import LoopConnection
 
 
 @pytest.mark.parametrize(
@@ -39,10 +39,10 @@ async def test_a_pooled_connection_the_server_closed_is_replaced(db: Database, d
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_sqlite_statements_in_one_hand_off(db: Database) -> None:
+async def test_sqlite_statements_run_on_the_loop_and_give_what_sqlalchemy_reads(db: Database) -> None:
     async with db.uow() as uow:
         raw = await uow.connection.get_raw_connection()
-        assert isinstance(raw.dbapi_connection, OneHopConnection)
+        assert isinstance(raw.dbapi_connection, LoopConnection)
         await uow.connection.execute(text("CREATE TEMP TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
         added = await uow.connection.execute(text("INSERT INTO t (v) VALUES ('a')"))
         assert added.lastrowid == 1
