@@ -40,7 +40,6 @@ from crm_core.adapters.repositories.funnel import PipelineCache
 from crm_core.adapters.repositories.recordings import RecordingRepository
 from crm_core.adapters.repositories.reports import ReportRepository
 from crm_core.adapters.repositories.targets import SummaryRepository, TargetRepository
-from crm_core.adapters.sqlite_cursor import one_hop
 from crm_core.adapters.sqlite_loop import BUSY_PATIENCE_S, LoopConnection, LoopDbapi
 from crm_core.domain.errors import Duplicate, Unavailable
 from crm_core.services.unit_of_work import saved_changes

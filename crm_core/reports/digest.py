@@ -172,7 +172,7 @@ class DigestService(ReportService):
         )
 
     async def _pipelines(self) -> list[Pipeline]:
-        async with self.db.uow(write=False, long=True) as uow:
+        async with self.db.uow(write=False) as uow:
             return await uow.pipelines.all()
 
     async def _section(
