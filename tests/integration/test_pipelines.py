@@ -6,10 +6,13 @@ from datetime import timedelta
 
 import pytest
 
+from crm_core.adapters.database import Database
+from crm_core.config import CrmConfig
 from crm_core.domain.errors import DealNotFound, InvalidInput, NotFound, NotTaken, StaleVersion
 from crm_core.domain.funnel import Pipeline, StageKind, StageSpec
 from crm_core.domain.history import EventKind
 from crm_core.services import Crm
+from crm_core.services.funnel import funnels_spec_from_document
 from tests.integration.support import Team, stored
 
 RENEWALS = [
@@ -130,3 +133,30 @@ async def test_a_boss_changes_anyones_deal_and_an_unassigned_one_needs_taking(cr
     await crm.deals.reassign(deal_id=unassigned.id, owner_telegram_id=None, actor=team.boss)
     with pytest.raises(NotTaken):
         await crm.deals.change_pipeline(deal_id=unassigned.id, pipeline="Renewals", actor=team.bob)
+
+
+async def test_another_process_changing_the_pipelines_is_seen_through_the_cache(
+    crm: Crm, team: Team, database_url: str, crm_config: CrmConfig
+) -> None:
+    await add_renewals(crm)
+    assert (await crm.pipelines.get()).name == "Sales"  # both cached now, the default as such
+    assert (await crm.pipelines.get("Renewals")).numbers == ()
+    other = Database(database_url)  # a second process over the same database
+    try:
+        admin = Crm(other, config=crm_config)
+        document = await admin.pipelines.document()
+        sales, renewals = document["pipelines"]
+        del sales["default"]
+        renewals |= {"default": True, "numbers": ["+74951230001"]}
+        await admin.pipelines.apply(
+            funnels_spec_from_document(document | {"pipelines": [renewals, sales]}), actor=team.boss
+        )
+    finally:
+        await other.dispose()
+    assert (await crm.pipelines.get()).name == "Renewals"
+    assert [p.name for p in await crm.pipelines.list()] == ["Renewals", "Sales"]
+    assert (await crm.pipelines.get("Renewals")).numbers == ("+74951230001",)
+    assert (await crm.pipelines.for_did("+74951230001")).name == "Renewals"
+    assert (await crm.pipelines.for_did("+74951230002")).name == "Renewals"  # the default now
+    deal = await crm.deals.create(actor=team.alice, title="Where?")
+    assert deal.stage.name == "New renewal"
