@@ -69,6 +69,12 @@ class CallEvent:
     def is_final(self) -> bool:
         return self.ended_at is not None
 
+    @property
+    def did(self) -> str | None:
+        """The company's number (DID) an inbound call came in on, E.164; None when the PBX did not say.
+        A call from a new number to a DID a pipeline lists opens its deal in that pipeline."""
+        return self.dialed if self.direction is CallDirection.INBOUND else None
+
     def to_json(self) -> dict[str, object]:
         """The public JSON shape (``kanbot bridge replay`` lines, ``POST /api/v1/calls`` bodies)."""
         return {

@@ -227,6 +227,18 @@ class Deal:
         self.touch(at)
         return event
 
+    def carry_closed(self, current: Pipeline, to: Pipeline, *, at: datetime, actor: Actor) -> DealEvent:
+        """Put the won or lost deal in ``to``'s won or lost stage (its pipeline ``current`` is being
+        removed): it stays closed as it was, and would reopen in ``to``'s inbox."""
+        if not self.is_closed:
+            raise InvalidInput("deal", self.id, Why.NOT_CLOSED)
+        target = to.won if self.stage.kind is StageKind.WON else to.lost
+        event = self.stage_event(
+            EventKind.PIPELINE_CHANGED, target, at, actor, from_pipeline=current.name, to_pipeline=to.name
+        )
+        self.pipeline_id, self.stage, self.closed_from_stage_id = to.id, target, None
+        return event
+
     def reopen_stage(self, pipeline: Pipeline) -> Stage:
         """Where the closed deal reopens: the open stage it was won or lost from (the inbox when that
         stage is no longer in the funnel, or was never known — a deal imported closed)."""

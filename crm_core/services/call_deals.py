@@ -11,6 +11,7 @@ from datetime import datetime
 from crm_core.domain.calls import CallDirection, CallEvent, CallStatus
 from crm_core.domain.contacts import Contact
 from crm_core.domain.deals import Deal, Source
+from crm_core.domain.funnel import Pipeline
 from crm_core.domain.history import Actor, DealEvent, EventKind
 from crm_core.domain.phones import pretty
 from crm_core.domain.tasks import Task, TaskKind
@@ -56,7 +57,7 @@ class CallDeals(ServiceBase):
         assert event.caller is not None
         if contact is None:
             contact = await uow.contacts.add(name=None, phone=event.caller, company=None, at=now)
-        pipeline = await default_pipeline(uow)
+        pipeline = await pipeline_for_call(uow, event)
         source = Source.CALL if event.status is CallStatus.ANSWERED else Source.MISSED_CALL
         deal = Deal.start(
             pipeline=pipeline,
@@ -133,3 +134,11 @@ class CallDeals(ServiceBase):
             )
         )
         return task
+
+
+async def pipeline_for_call(uow: UnitOfWork, event: CallEvent) -> Pipeline:
+    """Where a call from a new number opens its deal: the pipeline listing the number it came in on
+    (one lookup by the DID), else the default pipeline."""
+    pipeline_id = await uow.pipelines.for_did(event.did) if event.did is not None else None
+    pipeline = await uow.pipelines.get(pipeline_id) if pipeline_id is not None else None
+    return pipeline if pipeline is not None else await default_pipeline(uow)

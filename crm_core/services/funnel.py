@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from crm_core.domain.durations import format_duration, parse_duration
 from crm_core.domain.errors import InvalidInput
 from crm_core.domain.funnel import (
     DEFAULT_FUNNEL,
@@ -16,7 +15,6 @@ from crm_core.domain.funnel import (
     Stage,
     StageKind,
     StageSpec,
-    check_stage_specs,
 )
 from crm_core.domain.history import Actor, EventKind
 from crm_core.domain.users import User
@@ -24,100 +22,32 @@ from crm_core.services.base import (
     ServiceBase,
     default_pipeline,
     find_pipeline,
+    pipeline_of,
     require_active,
     require_boss,
 )
 from crm_core.services.deal_changes import close_tasks
+from crm_core.services.funnel_file import (
+    DEFAULT_PIPELINE_NAME,
+    FunnelSpec,
+    FunnelsSpec,
+    funnel_document,
+    funnel_spec_from_document,
+    funnels_document,
+    funnels_spec_from_document,
+)
 from crm_core.services.unit_of_work import UnitOfWork
 
-DEFAULT_PIPELINE_NAME = "Sales"
-
-
-@dataclass(frozen=True, slots=True)
-class FunnelSpec:
-    """A funnel file, read: the stages in order, where removed stages' deals go, the lost reasons."""
-
-    name: str
-    stages: list[StageSpec]
-    move_deals: dict[str, str] = field(default_factory=dict)
-    lost_reasons: list[str] | None = None
-
-
-def funnel_spec_from_document(doc: Any) -> FunnelSpec:
-    """Read a funnel document (parsed YAML), refusing anything malformed with the field it concerns."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("stages"), list):
-        raise InvalidInput("funnel file", "stages", detail="a mapping with a `stages:` list is required")
-    specs = []
-    for index, item in enumerate(doc["stages"], start=1):
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise InvalidInput(f"stage #{index}", item, detail="each stage needs a `name:`")
-        try:
-            kind = StageKind(str(item.get("kind", "open")).lower())
-        except ValueError:
-            raise InvalidInput(
-                f"kind of stage {item['name']!r}", item.get("kind"), detail="inbox, open, won or lost"
-            ) from None
-        probability = item.get("probability", 0)
-        if not isinstance(probability, int) or isinstance(probability, bool):
-            raise InvalidInput(
-                f"probability of stage {item['name']!r}", probability, detail="a whole number 0-100"
-            )
-        stage_id = item.get("id")
-        if stage_id is not None and (not isinstance(stage_id, int) or isinstance(stage_id, bool)):
-            raise InvalidInput(f"id of stage {item['name']!r}", stage_id)
-        specs.append(
-            StageSpec(
-                name=item["name"].strip(),
-                kind=kind,
-                follow_up_after=parse_duration(item.get("follow_up")),
-                playbook=str(item.get("playbook") or ""),
-                probability=probability,
-                id=stage_id,
-            )
-        )
-    moves = doc.get("move_deals") or {}
-    if not isinstance(moves, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in moves.items()
-    ):
-        raise InvalidInput(
-            "move_deals", moves, detail="a mapping of removed stage name to the stage its deals go to"
-        )
-    reasons = doc.get("lost_reasons")
-    if reasons is not None and (
-        not isinstance(reasons, list)
-        or not reasons
-        or not all(isinstance(r, str) and 0 < len(r.strip()) <= 100 for r in reasons)
-    ):
-        raise InvalidInput(
-            "lost_reasons", reasons, detail="a non-empty list of texts of at most 100 characters"
-        )
-    check_stage_specs(specs)
-    name = str(doc.get("pipeline") or DEFAULT_PIPELINE_NAME).strip()
-    return FunnelSpec(
-        name=name,
-        stages=specs,
-        move_deals=dict(moves),
-        lost_reasons=[r.strip() for r in reasons] if reasons else None,
-    )
-
-
-def funnel_document(pipeline: Pipeline, reasons: list[str]) -> dict[str, Any]:
-    """The funnel as a document `kanbot pipeline apply` reads back unchanged."""
-    return {
-        "pipeline": pipeline.name,
-        "stages": [
-            {
-                "id": s.id,
-                "name": s.name,
-                "kind": s.kind.value,
-                "follow_up": format_duration(s.follow_up_after),
-                "playbook": s.playbook,
-                "probability": s.probability,
-            }
-            for s in pipeline.stages
-        ],
-        "lost_reasons": reasons,
-    }
+__all__ = [
+    "DEFAULT_PIPELINE_NAME",
+    "FunnelSpec",
+    "FunnelsSpec",
+    "PipelineService",
+    "funnel_document",
+    "funnel_spec_from_document",
+    "funnels_document",
+    "funnels_spec_from_document",
+]
 
 
 class PipelineService(ServiceBase):
@@ -162,53 +92,122 @@ class PipelineService(ServiceBase):
             return await uow.lost_reasons.active()
 
     async def document(self, *, actor: User | None = None) -> dict[str, Any]:
+        """The funnel file: today's one-pipeline form while there is one pipeline, else every one."""
         if actor is not None:
             require_active(actor)
         async with self.db.uow(write=False) as uow:
-            return funnel_document(await default_pipeline(uow), await uow.lost_reasons.active())
+            return funnels_document(await uow.pipelines.all(), await uow.lost_reasons.active())
 
-    async def apply(self, spec: FunnelSpec, *, actor: User | None = None) -> Pipeline:
-        """Make the default funnel look like ``spec``; all or nothing."""
+    async def apply(self, spec: FunnelSpec | FunnelsSpec, *, actor: User | None = None) -> Pipeline:
+        """Make the funnel look like the file ``spec``, all or nothing: its pipelines, in its order;
+        a stored pipeline the file leaves out is removed, its deals moved where ``move_pipelines``
+        says (refused when it holds deals and the file does not say). Returns the default pipeline."""
         if actor is not None:
             require_boss(actor, "configure the funnel")
+        file = spec if isinstance(spec, FunnelsSpec) else FunnelsSpec([spec], single=True)
+        if not isinstance(spec, FunnelsSpec):
+            file = replace(file, lost_reasons=spec.lost_reasons)
         now = self.now()
         who = Actor.of(actor) if actor else Actor.system_because("admin: pipeline apply")
         async with self.db.uow() as uow:
-            current = await default_pipeline(uow)
-            matched = _match_stages(current, spec.stages)
-            removed = [s for s in current.stages if s.id not in matched.values()]
-            await self._check_kind_changes(uow, current, spec.stages, matched)
-            targets = await self._check_removals(uow, current, spec, removed, matched)
-            await uow.pipelines.park_stage_names(current.id)
-            ids: builtins.list[int] = []
-            for position, stage_spec in enumerate(spec.stages, start=1):
+            stored = await uow.pipelines.all()
+            matched = _match_pipelines(stored, file)
+            removed = [p for p in stored if p.id not in matched.values()]
+            moves = await _check_pipeline_removals(uow, removed, file)
+            await uow.pipelines.park_names()
+            for pipeline in stored:
+                await uow.pipelines.set_numbers(pipeline.id, [])
+            kept: dict[str, Pipeline] = {}
+            for position, one in enumerate(file.pipelines, start=1):
                 existing = matched.get(position - 1)
                 if existing is None:
-                    ids.append(await uow.pipelines.add_stage(current.id, stage_spec, position))
+                    created = await self._create(uow, one, position)
                 else:
-                    await uow.pipelines.update_stage(existing, stage_spec, position)
-                    ids.append(existing)
-            updated = await uow.pipelines.get(current.id)
-            assert updated is not None
-            for old in removed:
-                target = updated.stage(ids[targets[old.id]]) if old.id in targets else None
-                if target is not None:
-                    await self._move_all(uow, old, target, updated, now=now, who=who)
-                if old.is_open:  # closed deals that would reopen there reopen where its deals go
-                    instead = _where_deals_go(spec, old, [updated.stage(i) for i in ids])
-                    await uow.deals.reopen_elsewhere(
-                        instead_of=old.id,
-                        stage_id=instead.id if instead and instead.is_open else updated.inbox.id,
+                    await uow.pipelines.update(
+                        existing, name=one.name, is_default=one.is_default, position=position
                     )
-            await self._refresh_follow_ups(uow, current, updated)
+                    current = await pipeline_of(uow, existing)
+                    created = await self._apply_stages(uow, current, one, now=now, who=who)
+                await uow.pipelines.set_numbers(created.id, one.numbers)
+                kept[one.name.casefold()] = created
             for old in removed:
-                await uow.pipelines.delete_stage(old.id)
-            if spec.lost_reasons:
-                await uow.lost_reasons.replace(spec.lost_reasons)
-            final = await uow.pipelines.get(current.id)
-            assert final is not None
+                await self._carry_deals(uow, old, moves[old.id], kept, now=now, who=who)
+                await uow.pipelines.delete(old.id)
+            if file.lost_reasons:
+                await uow.lost_reasons.replace(file.lost_reasons)
+            final = await default_pipeline(uow)
             await uow.commit()
         return final
+
+    async def _create(self, uow: UnitOfWork, spec: FunnelSpec, position: int) -> Pipeline:
+        for stage in spec.stages:
+            if stage.id is not None:
+                raise InvalidInput(
+                    f"id of stage {stage.name!r} of pipeline {spec.name!r}",
+                    stage.id,
+                    detail="a new pipeline's stages are new: leave their ids out",
+                )
+        return await uow.pipelines.create(
+            spec.name, spec.stages, is_default=spec.is_default, position=position
+        )
+
+    async def _apply_stages(
+        self, uow: UnitOfWork, current: Pipeline, spec: FunnelSpec, *, now: datetime, who: Actor
+    ) -> Pipeline:
+        """Make the stored pipeline ``current`` have the stages of ``spec``."""
+        matched = _match_stages(current, spec.stages)
+        removed = [s for s in current.stages if s.id not in matched.values()]
+        await self._check_kind_changes(uow, current, spec.stages, matched)
+        targets = await self._check_removals(uow, current, spec, removed, matched)
+        await uow.pipelines.park_stage_names(current.id)
+        ids: builtins.list[int] = []
+        for position, stage_spec in enumerate(spec.stages, start=1):
+            existing = matched.get(position - 1)
+            if existing is None:
+                ids.append(await uow.pipelines.add_stage(current.id, stage_spec, position))
+            else:
+                await uow.pipelines.update_stage(existing, stage_spec, position)
+                ids.append(existing)
+        updated = await pipeline_of(uow, current.id)
+        for old in removed:
+            target = updated.stage(ids[targets[old.id]]) if old.id in targets else None
+            if target is not None:
+                await self._move_all(uow, old, target, updated, now=now, who=who)
+            if old.is_open:  # closed deals that would reopen there reopen where its deals go
+                instead = _where_deals_go(spec, old, [updated.stage(i) for i in ids])
+                await uow.deals.reopen_elsewhere(
+                    instead_of=old.id,
+                    stage_id=instead.id if instead and instead.is_open else updated.inbox.id,
+                )
+        await self._refresh_follow_ups(uow, current, updated)
+        for old in removed:
+            await uow.pipelines.delete_stage(old.id)
+        return await pipeline_of(uow, current.id)
+
+    async def _carry_deals(
+        self,
+        uow: UnitOfWork,
+        old: Pipeline,
+        where: tuple[str, str | None] | None,
+        kept: dict[str, Pipeline],
+        *,
+        now: datetime,
+        who: Actor,
+    ) -> None:
+        """Move the deals of the removed pipeline ``old`` to the pipeline (and stage) ``where`` names."""
+        if where is None:
+            return
+        to = kept[where[0].casefold()]
+        stage = to.find(where[1]) if where[1] is not None else None
+        for deal_id in await uow.deals.ids_in_pipeline(old.id):
+            deal = await uow.deals.get(deal_id)
+            assert deal is not None
+            if deal.is_closed:
+                event = deal.carry_closed(old, to, at=now, actor=who)
+            else:
+                event = deal.change_pipeline(old, to, at=now, actor=who, stage=stage)
+            await uow.events.add(event)
+            await uow.deals.save(deal)
 
     async def _check_kind_changes(
         self, uow: UnitOfWork, current: Pipeline, specs: builtins.list[StageSpec], matched: dict[int, int]
@@ -290,6 +289,72 @@ class PipelineService(ServiceBase):
                     deal = await uow.deals.get(deal_id)
                     if deal is not None:
                         await uow.deals.refresh_follow_up(deal)
+
+
+def _match_pipelines(stored: builtins.list[Pipeline], file: FunnelsSpec) -> dict[int, int]:
+    """Which stored pipeline each of the file's (by index) updates: by id when given, else by name;
+    today's one-pipeline file describes the default pipeline, whatever its name."""
+    if file.single:
+        default = next((p for p in stored if p.is_default), stored[0] if stored else None)
+        return {0: default.id} if default is not None else {}
+    by_name = {p.name.casefold(): p.id for p in stored}
+    known = {p.id for p in stored}
+    matched: dict[int, int] = {}
+    for index, spec in enumerate(file.pipelines):
+        if spec.id is not None:
+            if spec.id not in known:
+                raise InvalidInput(
+                    f"id of pipeline {spec.name!r}", spec.id, detail="no such pipeline in the current funnel"
+                )
+            matched[index] = spec.id
+        elif spec.name.casefold() in by_name:
+            matched[index] = by_name[spec.name.casefold()]
+    if len(set(matched.values())) != len(matched):
+        raise InvalidInput(
+            "pipelines", "id", detail="two pipelines of the file point at the same stored pipeline"
+        )
+    return matched
+
+
+async def _check_pipeline_removals(
+    uow: UnitOfWork, removed: builtins.list[Pipeline], file: FunnelsSpec
+) -> dict[int, tuple[str, str | None] | None]:
+    """For each stored pipeline the file leaves out, where its deals go: (pipeline, stage or None),
+    None when it holds none; refused when it holds deals and the file does not say, or says wrong."""
+    moves = {k.strip().casefold(): v for k, v in file.move_pipelines.items()}
+    names = {p.name.casefold(): p for p in file.pipelines}
+    result: dict[int, tuple[str, str | None] | None] = {}
+    for old in removed:
+        count = len(await uow.deals.ids_in_pipeline(old.id))
+        if not count:
+            result[old.id] = None
+            continue
+        target = moves.get(old.name.casefold())
+        if target is None:
+            raise InvalidInput(
+                "pipelines",
+                old.name,
+                detail=f"pipeline {old.name!r} still holds {count} deal(s); say where they go with "
+                f"`move_pipelines: {{{old.name!r}: <pipeline> or <pipeline>/<stage>}}`",
+            )
+        name, _, stage = target.partition("/")
+        spec = names.get(name.strip().casefold())
+        if spec is None:
+            raise InvalidInput(
+                f"move_pipelines of {old.name!r}", target, detail="no pipeline of that name in the file"
+            )
+        if stage.strip():
+            found = next((s for s in spec.stages if s.name.casefold() == stage.strip().casefold()), None)
+            if found is None or found.kind in (StageKind.WON, StageKind.LOST):
+                raise InvalidInput(
+                    f"move_pipelines of {old.name!r}",
+                    target,
+                    detail=f"no open stage of that name in pipeline {spec.name!r}",
+                )
+            result[old.id] = (spec.name, found.name)
+        else:
+            result[old.id] = (spec.name, None)
+    return result
 
 
 def _where_deals_go(spec: FunnelSpec, removed: Stage, stages: list[Stage]) -> Stage | None:

@@ -8,7 +8,15 @@ from crm_core.domain.contacts import ContactScope, ContactShared, KnownCustomer
 from crm_core.domain.deals import Source
 from crm_core.services import Crm
 from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, fail, print_json, print_table, with_crm
-from kanbot.cli.render import DEAL_HEADERS, deal_json, deal_row, event_json, iso, task_words
+from kanbot.cli.render import (
+    DEAL_HEADERS,
+    deal_json,
+    deal_row,
+    event_json,
+    iso,
+    pipeline_names,
+    task_words,
+)
 
 UNDO_DETAILS = ("since", "active_at")  # what an undo restores: in the JSON, not in the table
 app = typer.Typer(help="Deals: add, list, show, move, win, lose, reopen, history.", no_args_is_help=True)
@@ -35,9 +43,10 @@ def add(
     currency: str | None = typer.Option(None, help="ISO 4217 code; the default from settings otherwise."),
     stage: str | None = typer.Option(None, help="Stage name or id (default: the inbox)."),
     owner: int | None = typer.Option(None, help="Owner's Telegram id (bosses only; default: you)."),
+    pipeline: str | None = typer.Option(None, help="Pipeline name or id (default: the default one)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Create a deal."""
+    """Create a deal (in the default pipeline unless --pipeline says)."""
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
@@ -52,10 +61,11 @@ def add(
             stage=stage,
             owner_telegram_id=owner,
             source=Source.MANUAL,
+            pipeline=pipeline,
         )
         if customer is not None:  # on stderr: the deal's JSON on stdout keeps its shape
             typer.echo(f"note: {joins(customer)}", err=True)
-        _print_deal(deal_json(deal), as_json)
+        _print_deal(deal_json(deal, await pipeline_names(crm)), as_json)
 
     with_crm(go)
 
@@ -113,7 +123,7 @@ def edit(
             )
         except ContactShared as error:
             fail(f"{error} Add --contact-scope all or --contact-scope this.")
-        _print_deal(deal_json(deal), as_json)
+        _print_deal(deal_json(deal, await pipeline_names(crm)), as_json)
 
     with_crm(go)
 
@@ -123,6 +133,7 @@ def list_deals(
     actor_id: int = AS_OPTION,
     stage: str | None = typer.Option(None, help="Only this stage (name or id)."),
     owner: int | None = typer.Option(None, help="Only this owner's deals (Telegram id)."),
+    pipeline: str | None = typer.Option(None, help="Only this pipeline's deals (name or id)."),
     mine: bool = typer.Option(
         False, "--mine", help="Only open deals you own (or --owner's): what /deals lists and /team counts."
     ),
@@ -136,10 +147,16 @@ def list_deals(
         actor = await as_user(actor_id)(crm)
         if mine:
             deals = await crm.deals.my_open(actor=actor, owner_telegram_id=owner)
+            if pipeline is not None:
+                only = await crm.pipelines.get(pipeline)
+                deals = [d for d in deals if d.pipeline_id == only.id]
         else:
-            deals = await crm.deals.list_deals(actor=actor, stage=stage, owner_telegram_id=owner)
+            deals = await crm.deals.list_deals(
+                actor=actor, stage=stage, owner_telegram_id=owner, pipeline=pipeline
+            )
         if as_json:
-            print_json([deal_json(d) for d in deals])
+            names = await pipeline_names(crm)
+            print_json([deal_json(d, names) for d in deals])
         else:
             print_table(DEAL_HEADERS, [deal_row(d) for d in deals])
 
@@ -153,7 +170,7 @@ def show(deal_id: int = typer.Argument(...), actor_id: int = AS_OPTION, as_json:
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
         details = await crm.deals.details(deal_id=deal_id, actor=actor)
-        data = deal_json(details.deal)
+        data = deal_json(details.deal, await pipeline_names(crm))
         # The JSON is the deal's public shape, exactly; the next task is shown to people only.
         if details.next_task is not None and not as_json:
             data["next_task"] = {
@@ -171,15 +188,24 @@ def move(
     deal_id: int = typer.Argument(...),
     to: str = typer.Option(..., "--to", help="Stage name or id."),
     reason: str | None = typer.Option(None, help="Why, when moving to a lost stage."),
+    pipeline: str | None = typer.Option(
+        None, help="Move the open deal to this pipeline (name or id), to its stage --to."
+    ),
     actor_id: int = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Move a deal to a stage (a won or lost deal only back to the stage it was closed from)."""
+    """Move a deal to a stage (a won or lost deal only back to the stage it was closed from), or to a
+    stage of another pipeline with --pipeline."""
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
-        deal = await crm.deals.move(deal_id=deal_id, to_stage=to, actor=actor, lost_reason=reason)
-        _print_deal(deal_json(deal), as_json)
+        target = await crm.pipelines.get(pipeline) if pipeline is not None else None
+        current = await crm.deals.get(deal_id=deal_id, actor=actor) if target is not None else None
+        if target is not None and current is not None and current.pipeline_id != target.id:
+            deal = await crm.deals.change_pipeline(deal_id=deal_id, pipeline=target.id, stage=to, actor=actor)
+        else:
+            deal = await crm.deals.move(deal_id=deal_id, to_stage=to, actor=actor, lost_reason=reason)
+        _print_deal(deal_json(deal, await pipeline_names(crm)), as_json)
 
     with_crm(go)
 
@@ -190,7 +216,8 @@ def won(deal_id: int = typer.Argument(...), actor_id: int = AS_OPTION, as_json: 
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
-        _print_deal(deal_json(await crm.deals.mark_won(deal_id=deal_id, actor=actor)), as_json)
+        deal = await crm.deals.mark_won(deal_id=deal_id, actor=actor)
+        _print_deal(deal_json(deal, await pipeline_names(crm)), as_json)
 
     with_crm(go)
 
@@ -207,10 +234,8 @@ def lost(
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
-        _print_deal(
-            deal_json(await crm.deals.mark_lost(deal_id=deal_id, reason=reason, note=note, actor=actor)),
-            as_json,
-        )
+        deal = await crm.deals.mark_lost(deal_id=deal_id, reason=reason, note=note, actor=actor)
+        _print_deal(deal_json(deal, await pipeline_names(crm)), as_json)
 
     with_crm(go)
 
@@ -223,7 +248,8 @@ def reopen(
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
-        _print_deal(deal_json(await crm.deals.reopen(deal_id=deal_id, actor=actor)), as_json)
+        deal = await crm.deals.reopen(deal_id=deal_id, actor=actor)
+        _print_deal(deal_json(deal, await pipeline_names(crm)), as_json)
 
     with_crm(go)
 
@@ -237,8 +263,7 @@ def history(
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
         events = await crm.deals.history(deal_id=deal_id, actor=actor)
-        pipeline = await crm.pipelines.default()
-        names = {s.id: s.name for s in pipeline.stages}
+        names = {s.id: s.name for p in await crm.pipelines.list() for s in p.stages}
         if as_json:
             print_json(
                 [

@@ -8,15 +8,15 @@ import typer
 
 from crm_core.domain.errors import InvalidInput
 from crm_core.services import Crm
-from crm_core.services.funnel import funnel_spec_from_document
+from crm_core.services.funnel import funnels_spec_from_document
 from kanbot.cli.common import JSON_OPTION, fail, print_json, with_crm
 
-app = typer.Typer(help="The funnel: show it as YAML, apply a YAML file.", no_args_is_help=True)
+app = typer.Typer(help="The funnel's pipelines: show them as YAML, apply a YAML file.", no_args_is_help=True)
 
 
 @app.command("show")
 def show(as_json: bool = JSON_OPTION) -> None:
-    """Print the current funnel as YAML (edit it and `kanbot pipeline apply` it)."""
+    """Print the funnel as YAML: one pipeline's file, or every pipeline's (edit it and apply it)."""
     import yaml  # here, not at the top: every `kanbot` command (`kanbot run` too) imports this module
 
     async def go(crm: Crm) -> None:
@@ -41,12 +41,15 @@ def apply(file: Path = typer.Argument(..., help="A funnel YAML file.", exists=Tr
     except ValueError:  # a number of more than 4300 digits, which Python refuses to read
         fail(f"{file} holds a number too long to read.")
     try:
-        spec = funnel_spec_from_document(document)
+        spec = funnels_spec_from_document(document)
     except InvalidInput as error:
         fail(f"{file}: {error}")
 
     async def go(crm: Crm) -> None:
-        pipeline = await crm.pipelines.apply(spec)
-        typer.echo("Funnel applied: " + " → ".join(s.name for s in pipeline.stages))
+        await crm.pipelines.apply(spec)
+        pipelines = await crm.pipelines.list()
+        for pipeline in pipelines:
+            name = f"{pipeline.name}: " if len(pipelines) > 1 else ""
+            typer.echo(f"Funnel applied: {name}" + " → ".join(s.name for s in pipeline.stages))
 
     with_crm(go)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from crm_core.domain.history import DealEvent
 from crm_core.domain.tasks import Task, TaskKind
 from crm_core.domain.users import User
 from crm_core.domain.values import format_amount
+from crm_core.services import Crm
 from crm_core.services.call_backs import call_back_text
 
 
@@ -17,10 +19,12 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def deal_json(deal: Deal) -> dict[str, Any]:
+def deal_json(deal: Deal, pipelines: Mapping[int, str]) -> dict[str, Any]:
+    """A deal's public shape; ``pipelines``: every pipeline's name by id (``pipeline_names``)."""
     return {
         "id": deal.id,
         "title": deal.title,
+        "pipeline": {"id": deal.pipeline_id, "name": pipelines.get(deal.pipeline_id)},
         "stage": {"id": deal.stage.id, "name": deal.stage.name, "kind": deal.stage.kind.value},
         "owner": {"telegram_id": deal.owner.telegram_id, "name": deal.owner.name} if deal.owner else None,
         "contact": {"name": deal.contact.name, "phone": deal.contact.phone} if deal.contact else None,
@@ -36,6 +40,11 @@ def deal_json(deal: Deal) -> dict[str, Any]:
         "lost_note": deal.lost_note,
         "version": deal.version,
     }
+
+
+async def pipeline_names(crm: Crm) -> dict[int, str]:
+    """Every pipeline's name by id, for ``deal_json``."""
+    return {p.id: p.name for p in await crm.pipelines.list()}
 
 
 def user_json(user: User) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import Any
 
 import typer
@@ -12,7 +13,7 @@ from crm_core.domain.values import format_amount
 from crm_core.reports.models import CallFigures, Period
 from crm_core.reports.periods import parse_period
 from crm_core.services import Crm
-from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, print_json, print_table, with_crm
+from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, fail, print_json, print_table, with_crm
 from kanbot.cli.render import iso
 
 
@@ -25,6 +26,15 @@ class ReportKind(enum.StrEnum):
 
 
 DEFAULT_PERIOD = {ReportKind.CALLS: "7d"}  # the others look back 30 days
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a report covers: the period, one seller (or every one), the pipeline."""
+
+    period: Period
+    seller: int | None
+    pipeline: int
 
 
 def _period_json(period: Period) -> dict[str, Any]:
@@ -42,12 +52,18 @@ def report(
         None, "--period", help='How far back: "30d", "7d", "today", "quarter" (calls: 7d, others: 30d).'
     ),
     seller: int | None = typer.Option(None, help="Only this seller's deals (Telegram id; bosses)."),
+    pipeline: str | None = typer.Option(
+        None, help="The pipeline (name or id) whose figures to show (default: the default one)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Print a report: sellers see their own figures, bosses everyone's or one seller's."""
+    if pipeline is not None and kind is ReportKind.CALLS:
+        fail("The calls report covers every pipeline; leave out --pipeline.")
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
+        funnel = (await crm.pipelines.get(pipeline)).id
         period = parse_period(
             period_text or DEFAULT_PERIOD.get(kind, "30d"), now=crm.clock.now(), tz=actor.timezone
         )
@@ -58,13 +74,14 @@ def report(
             ReportKind.VELOCITY: _velocity,
             ReportKind.CALLS: _calls,
         }
-        await handlers[kind](crm, actor, period, seller, as_json)
+        await handlers[kind](crm, actor, Scope(period, seller, funnel), as_json)
 
     with_crm(go)
 
 
-async def _funnel(crm: Crm, actor: Any, period: Period, seller: int | None, as_json: bool) -> None:
-    snapshot = await crm.reports.funnel(actor=actor, seller_telegram_id=seller)
+async def _funnel(crm: Crm, actor: Any, scope: Scope, as_json: bool) -> None:
+    seller = scope.seller
+    snapshot = await crm.reports.funnel(actor=actor, seller_telegram_id=seller, pipeline=scope.pipeline)
     rows = [
         {
             "name": r.stage.name,
@@ -87,8 +104,11 @@ async def _funnel(crm: Crm, actor: Any, period: Period, seller: int | None, as_j
     )
 
 
-async def _conversion(crm: Crm, actor: Any, period: Period, seller: int | None, as_json: bool) -> None:
-    result = await crm.reports.conversion(actor=actor, period=period, seller_telegram_id=seller)
+async def _conversion(crm: Crm, actor: Any, scope: Scope, as_json: bool) -> None:
+    period, seller = scope.period, scope.seller
+    result = await crm.reports.conversion(
+        actor=actor, period=period, seller_telegram_id=seller, pipeline=scope.pipeline
+    )
     rows: list[dict[str, Any]] = [
         {
             "name": r.stage.name,
@@ -126,10 +146,14 @@ async def _conversion(crm: Crm, actor: Any, period: Period, seller: int | None, 
     typer.echo(f"Lame stage: {lame}")
 
 
-async def _sellers(crm: Crm, actor: Any, period: Period, seller: int | None, as_json: bool) -> None:
-    rows = await crm.reports.sellers(actor=actor, period=period, seller_telegram_id=seller)
+async def _sellers(crm: Crm, actor: Any, scope: Scope, as_json: bool) -> None:
+    period, seller = scope.period, scope.seller
+    rows = await crm.reports.sellers(
+        actor=actor, period=period, seller_telegram_id=seller, pipeline=scope.pipeline
+    )
     lame = {
-        x.seller.id: x.lame_stage for x in await crm.reports.lame_stages_by_seller(actor=actor, period=period)
+        x.seller.id: x.lame_stage
+        for x in await crm.reports.lame_stages_by_seller(actor=actor, period=period, pipeline=scope.pipeline)
     }
     data: list[dict[str, Any]] = [
         {
@@ -166,8 +190,11 @@ async def _sellers(crm: Crm, actor: Any, period: Period, seller: int | None, as_
     )
 
 
-async def _velocity(crm: Crm, actor: Any, period: Period, seller: int | None, as_json: bool) -> None:
-    rows = await crm.reports.velocity(actor=actor, period=period, seller_telegram_id=seller)
+async def _velocity(crm: Crm, actor: Any, scope: Scope, as_json: bool) -> None:
+    period, seller = scope.period, scope.seller
+    rows = await crm.reports.velocity(
+        actor=actor, period=period, seller_telegram_id=seller, pipeline=scope.pipeline
+    )
     data: list[dict[str, Any]] = [
         {
             "name": r.stage.name,
@@ -199,7 +226,8 @@ def _call_json(figures: CallFigures) -> dict[str, Any]:
     }
 
 
-async def _calls(crm: Crm, actor: Any, period: Period, seller: int | None, as_json: bool) -> None:
+async def _calls(crm: Crm, actor: Any, scope: Scope, as_json: bool) -> None:
+    period, seller = scope.period, scope.seller
     result = await crm.reports.calls(actor=actor, period=period, seller_telegram_id=seller)
     sellers = [
         {"telegram_id": r.seller.telegram_id, "name": r.seller.name, **_call_json(r.figures)}

@@ -40,6 +40,11 @@ class CallEventIn(BaseModel):
     status: Literal["answered", "missed"]
     caller: Phone | None = Field(description="The calling number in any format; null when hidden.")
     dialed: Phone | None = Field(default=None, description="The number called, in any format.")
+    did: Phone | None = Field(
+        default=None,
+        description="Inbound: the company's number the call came in on (its DID), any format; "
+        "another name for dialed (give either, or both the same).",
+    )
     rang: list[Extension] = Field(default_factory=list, max_length=50, description="Extensions that rang.")
     answered_by: Extension | None = Field(default=None, description="The extension that answered first.")
     transfers: list[Extension] = Field(
@@ -82,13 +87,16 @@ def _to_event(model: CallEventIn, *, region: str) -> CallEvent:
         raise PayloadError("answered_at: before started_at")
     if model.status == "missed" and (model.answered_by or model.answered_at):
         raise PayloadError("status: a missed call has no answered_by or answered_at")
+    dialed, did = _phone(model.dialed, "dialed", region), _phone(model.did, "did", region)
+    if dialed is not None and did is not None and dialed != did:
+        raise PayloadError("did: not the number in dialed (give one of them, or both the same)")
     return CallEvent(
         call_id=model.call_id,
         provider=model.provider,
         direction=CallDirection(model.direction),
         status=CallStatus(model.status),
         caller=_phone(model.caller, "caller", region),
-        dialed=_phone(model.dialed, "dialed", region),
+        dialed=dialed or did,
         started_at=started_at,
         rang=tuple(model.rang),
         answered_by=model.answered_by,

@@ -15,6 +15,7 @@ NEXT_YEAR = datetime.now(UTC).year + 1  # tasks are planned at most about three 
 DEAL_KEYS = [
     "id",
     "title",
+    "pipeline",
     "stage",
     "owner",
     "contact",
@@ -62,6 +63,7 @@ def test_a_deal_is_added_and_printed_in_its_public_json_shape(team: Kanbot) -> N
     assert deal | {"id": 0, "created_at": "", "stage_entered_at": "", "last_activity_at": ""} == {
         "id": 0,
         "title": "ООО «Ёлка» 🎄",
+        "pipeline": {"id": deal["pipeline"]["id"], "name": "Sales"},
         "stage": {"id": deal["stage"]["id"], "name": "Opportunity", "kind": "open"},
         "owner": {"telegram_id": ALICE, "name": "Alice"},
         "contact": {"name": "أحمد", "phone": "+74951234567"},

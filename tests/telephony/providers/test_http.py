@@ -182,7 +182,7 @@ async def test_the_openapi_document_describes_the_call_endpoint(client: TestClie
     request = document["components"]["schemas"]["CallEvent"]
     assert set(request["required"]) == {"call_id", "direction", "status", "caller", "started_at"}
     assert set(request["properties"]) == {
-        "call_id", "provider", "direction", "status", "caller", "dialed", "rang",
+        "call_id", "provider", "direction", "status", "caller", "dialed", "did", "rang",
         "answered_by", "transfers", "started_at", "answered_at", "ended_at", "duration_s",
     }  # fmt: skip
     assert _refs(document) <= {f"#/components/schemas/{name}" for name in document["components"]["schemas"]}
