@@ -1,25 +1,31 @@
-"""Two funnels for the tests that need several: today's (Sales, the default) and Renewals."""
+"""Two funnels for the tests that need several: today's (Sales, the default) and Renewals, applied as
+one funnel file, as `kanbot pipeline apply` does."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from typing import Any
 
-from crm_core.domain.funnel import Pipeline, StageKind, StageSpec
+from crm_core.domain.funnel import Pipeline
 from crm_core.services import Crm
+from crm_core.services.funnel_file import funnels_spec_from_document
 
-RENEWALS = [
-    StageSpec("Due", StageKind.INBOX, timedelta(days=1), probability=10),
-    StageSpec("Talk", StageKind.OPEN, timedelta(days=3), probability=50),
-    StageSpec("Renewed", StageKind.WON, probability=100),
-    StageSpec("Churned", StageKind.LOST),
-]
+RENEWALS: dict[str, Any] = {
+    "pipeline": "Renewals",
+    "stages": [
+        {"name": "Due", "kind": "inbox", "follow_up": "1d", "probability": 10},
+        {"name": "Talk", "kind": "open", "follow_up": "3d", "probability": 50},
+        {"name": "Renewed", "kind": "won", "probability": 100},
+        {"name": "Churned", "kind": "lost"},
+    ],
+}
 
 
 async def two_funnels(crm: Crm) -> tuple[Pipeline, Pipeline]:
     """Sales (the funnel the database has, the default) and Renewals after it."""
-    async with crm.db.uow() as uow:
-        await uow.pipelines.create("Renewals", RENEWALS, is_default=False, position=2)
-        await uow.commit()
+    sales = await crm.pipelines.document()
+    reasons = sales.pop("lost_reasons", None)
+    doc = {"pipelines": [{**sales, "default": True}, RENEWALS], "lost_reasons": reasons}
+    await crm.pipelines.apply(funnels_spec_from_document(doc))
     first, second = await crm.pipelines.list()
     assert (first.name, second.name) == ("Sales", "Renewals")
     return first, second
