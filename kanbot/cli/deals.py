@@ -12,7 +12,8 @@ from crm_core.services.fields import field_values_json
 from kanbot.cli.common import AS_OPTION, JSON_OPTION, as_user, fail, print_json, print_table, with_crm
 from kanbot.cli.render import DEAL_HEADERS, deal_json, deal_row, event_json, iso, task_words
 
-UNDO_DETAILS = ("since", "active_at", "custom", "names")  # in the JSON, not in the table (an undo's, a field's)
+# In the JSON, not in the table: what an undo restores, and a team's field's marks and names.
+UNDO_DETAILS = ("since", "active_at", "custom", "names")
 app = typer.Typer(help="Deals: add, list, show, move, win, lose, reopen, history.", no_args_is_help=True)
 
 
