@@ -94,6 +94,16 @@ async def test_about_forty_deals_span_the_last_two_months(world: Crm) -> None:
     assert sum(1 for d in deals if d.amount is not None and d.amount % 1) > len(deals) // 2
 
 
+async def test_the_demo_funnel_groups_by_the_customers_city(world: Crm) -> None:
+    boss = await olga(world)
+    grouped = await world.field_reports.funnel_by(actor=boss, key="city")
+    cities = {r.value for r in grouped.rows if r.count}
+    assert {"Dubai", "Moscow", "London"} <= cities
+    described = [d for d in await world.deals.list_deals(actor=boss) if d.contact and d.contact.name]
+    values = await world.deals.field_values_of(deals=described, actor=boss)
+    assert all("city" in values[d.id] for d in described)  # the website's leads too: a CSV column
+
+
 async def test_some_deals_are_won_and_some_lost_for_reasons_from_the_list(world: Crm) -> None:
     deals = await world.deals.list_deals(actor=await olga(world))
     reasons = set(await world.pipelines.lost_reasons())
