@@ -19,7 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.core.errors import explain
+from bot.core.errors import explain, refusal_reason
+from bot.core.field_words import field_name
 from bot.core.i18n import Tr
 from bot.webapp.auth import ApiError, Session, session_of
 from bot.webapp.texts import page_texts, plain
@@ -215,19 +216,28 @@ class BoardApi:
         deal_id = _deal_id(request)
         body = await _body(request)
         field, value = body.get("field"), body.get("value")
-        own = {d.key for d in await self.crm.fields.definitions()}
+        own = {d.key: d for d in await self.crm.fields.definitions()}
         if field not in SHEET_FIELDS and field not in own:
             raise InvalidInput("field", field, Why.NOT_VALID)
         if not isinstance(value, str):
             raise InvalidInput(str(field), value, Why.TEXT_EXPECTED)
         if field in own:  # one of the team's own fields: "" clears it
-            await self.crm.deals.set_field(
-                deal_id=deal_id,
-                key=str(field),
-                value=value,
-                actor=s.user,
-                expected_version=_int(body, "version"),
-            )
+            definition = own[str(field)]
+            try:
+                await self.crm.deals.set_field(
+                    deal_id=deal_id,
+                    key=definition.key,
+                    value=value,
+                    actor=s.user,
+                    expected_version=_int(body, "version"),
+                )
+            except InvalidInput as error:  # said with the field's name in the user's language
+                words = s.tr(
+                    "That {field} doesn't work: {reason}.",
+                    field=field_name(definition, s.tr),
+                    reason=refusal_reason(error, s.tr),
+                )
+                raise ApiError(400, "invalid", plain(words)) from None
             return await self.deal(request, s)
         await self.crm.deals.edit(
             deal_id=deal_id,

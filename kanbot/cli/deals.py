@@ -20,7 +20,8 @@ from kanbot.cli.render import (
     task_words,
 )
 
-UNDO_DETAILS = ("since", "active_at")  # what an undo restores: in the JSON, not in the table
+# In the JSON, not in the table: what an undo restores, and a team's field's marks and names.
+UNDO_DETAILS = ("since", "active_at", "custom", "names")
 app = typer.Typer(help="Deals: add, list, show, move, win, lose, reopen, history.", no_args_is_help=True)
 
 

@@ -59,5 +59,11 @@ def apply(file: Path = typer.Argument(..., help="A funnel YAML file.", exists=Tr
         if fields is not None:
             applied = await crm.fields.apply(fields)
             typer.echo("Fields applied: " + (", ".join(d.key for d in applied) or "none"))
+        names = {s.name.casefold() for s in pipeline.stages}
+        for d in await crm.fields.definitions():  # a stage renamed or removed by a file without `fields:`
+            if d.required_from and d.required_from.casefold() not in names:
+                typer.echo(
+                    f"note: field {d.key!r} is required from {d.required_from!r}, no stage now", err=True
+                )
 
     with_crm(go)

@@ -25,6 +25,7 @@ from crm_core.ports import FixedClock
 from crm_core.services import Crm
 from kanbot.demo import catalog, sales_plan
 from kanbot.demo.catalog import Customer
+from kanbot.demo.fields import CITIES, DEMO_FIELDS
 from kanbot.demo.scenario import SCENARIO, Clockwork, Fate, quarter
 from kanbot.demo.team import MAIN_LINE, OLGA, SELLERS, DemoUser, team
 from kanbot.demo.words import say
@@ -96,6 +97,7 @@ class _World:
     async def build(self) -> DemoSummary:
         self.clock.current = self.now - timedelta(days=61)
         await self.crm.pipelines.seed_defaults()
+        await self.crm.fields.apply(DEMO_FIELDS)
         for person in team(self.lang):
             self.users[person.name] = await self.crm.users.add(
                 telegram_id=person.telegram_id,
@@ -192,8 +194,8 @@ class _World:
         async def run() -> None:
             buffer = io.StringIO()
             writer = csv.writer(buffer)
-            writer.writerow(["title", "contact_name", "phone"])
-            writer.writerow([lead.title_in(lang), lead.contact_in(lang), phone])
+            writer.writerow(["title", "contact_name", "phone", "city"])
+            writer.writerow([lead.title_in(lang), lead.contact_in(lang), phone, CITIES[lead.region]])
             await self.crm.transfer.import_csv(buffer.getvalue())
 
         self.at(moment, run)
@@ -226,6 +228,7 @@ class _World:
                 amount=Decimal(amount),
                 stage=stage,
                 owner_telegram_id=deal.owner.telegram_id,
+                fields={"city": CITIES[customer.region]},
             )
             deal.id = created.id
 
@@ -268,6 +271,10 @@ class _World:
                 ("amount", amount),
             ):
                 await self.crm.deals.edit(deal_id=deal.id, field=field_name, value=value, actor=seller)
+            if "city" not in await self.crm.deals.field_values(deal_id=deal.id, actor=seller):
+                await self.crm.deals.set_field(
+                    deal_id=deal.id, key="city", value=CITIES[customer.region], actor=seller
+                )
 
         return run
 

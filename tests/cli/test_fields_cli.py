@@ -68,6 +68,14 @@ def test_a_file_without_fields_leaves_them_and_a_bad_field_changes_nothing(
     no_fields = {k: v for k, v in document.items() if k != "fields"}
     apply(team, tmp_path / "plain.yaml", no_fields)
     assert len(shown(team)["fields"]) == 4
+    offer = next(s for s in no_fields["stages"] if s["name"] == "Commercial offer")
+    renamed = no_fields | {
+        "stages": [s | {"name": "Offer"} if s is offer else s for s in no_fields["stages"]]
+    }
+    (tmp_path / "renamed.yaml").write_text(yaml.safe_dump(renamed, allow_unicode=True), encoding="utf-8")
+    result = team.ok("pipeline", "apply", "renamed.yaml")
+    assert "note: field 'city' is required from 'Commercial offer', no stage now" in result.stderr
+    apply(team, tmp_path / "back.yaml", no_fields)
     before = shown(team)
     bad = document | {"fields": [*FIELDS, {"key": "level", "type": "choice"}]}
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")

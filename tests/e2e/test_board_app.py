@@ -14,6 +14,7 @@ import pytest
 from crm_core.domain.deals import Deal
 from crm_core.domain.users import Role
 from crm_core.services import Crm
+from crm_core.services.fields import fields_spec_from_document
 from kanbot.settings import ServerSettings
 from telegram_emulator import Emulator
 from tests.e2e.harness import ALI, BOSS, MARIA, EmulatedChat, RunningKanbot, crm_at, settings_for
@@ -531,3 +532,28 @@ async def test_on_a_phone_the_boards_summary_wraps_instead_of_being_cut(
     text = await subtitle.inner_text()
     assert "·" in text  # whose, how many and how much, the inbox to take from
     assert await subtitle.evaluate("node => node.scrollWidth <= node.clientWidth"), text
+
+
+async def test_the_teams_own_fields_are_shown_and_edited_on_the_sheet(
+    chat: EmulatedChat, crm: Crm, scene: Scene, emulator: Emulator, browser: Any
+) -> None:
+    spec = fields_spec_from_document(
+        {"fields": [{"key": "seats", "type": "number", "names": {"en": "Seats"}}]}
+    )
+    assert spec is not None
+    await crm.fields.apply(spec)
+    _page, frame = await open_board_on_a_phone(browser, emulator, ALI)
+    sheet = await open_sheet(frame, "Initech")
+    await sheet.locator(".own-field", has_text="Seats: —").tap()
+    seats = sheet.locator(".edit-form[data-field=seats]")
+    await seats.locator("input").fill("a dozen")
+    await seats.locator("button[type=submit]").tap()
+    error = seats.locator(".form-error")
+    await error.wait_for()
+    assert await error.inner_text() == "That Seats doesn't work: a number such as 12 or 12.5."
+    await seats.locator("input").fill("12")
+    await seats.locator("button[type=submit]").tap()
+    await frame.locator(".toast", has_text="Saved.").wait_for()
+    await sheet.locator(".own-field", has_text="Seats: 12").wait_for()
+    ali = await crm.users.identify(ALI)
+    assert await crm.deals.field_values(deal_id=scene.initech.id, actor=ali) == {"seats": ("12",)}

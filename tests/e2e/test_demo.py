@@ -115,6 +115,14 @@ async def test_this_months_targets_put_ali_ahead_maria_behind_and_tom_within_rea
     assert tom.target_amount is not None and tom.won_amount < tom.target_amount
     assert tom.target_amount / 2 < tom.forecast_amount <= tom.target_amount
     assert report.team.days_left >= 1
+async def test_the_demo_funnel_groups_by_the_customers_city(world: Crm) -> None:
+    boss = await olga(world)
+    grouped = await world.field_reports.funnel_by(actor=boss, key="city")
+    cities = {r.value for r in grouped.rows if r.count}
+    assert {"Dubai", "Moscow", "London"} <= cities
+    described = [d for d in await world.deals.list_deals(actor=boss) if d.contact and d.contact.name]
+    values = await world.deals.field_values_of(deals=described, actor=boss)
+    assert all("city" in values[d.id] for d in described)  # the website's leads too: a CSV column
 
 
 async def test_some_deals_are_won_and_some_lost_for_reasons_from_the_list(world: Crm) -> None:

@@ -48,7 +48,10 @@ async def test_the_sheet_shows_and_edits_the_teams_fields(board: Board) -> None:
     refused = await edit(
         board, deal.id, ALI, status=400, field="seats", value="many", version=edited["version"]
     )
-    assert refused["error"]["code"] == "invalid"
+    assert refused["error"] == {
+        "code": "invalid",
+        "message": "That Seats doesn't work: a number such as 12 or 12.5.",
+    }
     stale = await edit(board, deal.id, ALI, status=409, field="seats", value="3", version=shown["version"])
     assert stale["error"]["code"] == "stale"
     assert await board.crm.deals.field_values(deal_id=deal.id, actor=board.team.ali) == {"city": ("Dubai",)}
