@@ -156,11 +156,11 @@ class LoopConnection(AsyncAdapt_aiosqlite_connection):
         try:
             if not in_greenlet():
                 return call(self._connection, *args)
-            return await_(self.call(call, *args))
+            return await_(self._call(call, *args))
         except Exception as error:
             self._handle_exception(error)
 
-    async def call(self, call: Callable[..., T], *args: Any) -> T:
+    async def _call(self, call: Callable[..., T], *args: Any) -> T:
         if not self.offload:
             try:
                 return call(self._connection, *args)
