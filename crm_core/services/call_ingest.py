@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from crm_core.config import CreateDealsFrom
-from crm_core.domain.calls import CallDirection, CallEvent, CallRecord, CallStatus, IngestOutcome
+from crm_core.domain.calls import CallDirection, Caller, CallEvent, CallRecord, CallStatus, IngestOutcome
 from crm_core.domain.deals import Deal
 from crm_core.domain.errors import Duplicate, InvalidInput
 from crm_core.domain.notifications import (
@@ -105,7 +105,7 @@ class CallIngest(CallDeals):
             uow, event.provider, event.call_id, event.seal, at=now
         ):
             raise BoundMeanwhile(event.provider, event.call_id)
-        known = await uow.calls.find(event.provider, event.call_id)
+        known, caller = await uow.calls.arrival(event.provider, event.call_id, phone=self._customer(event))
         if known is not None and (known.is_final or not event.is_final):
             return Ingested(IngestOutcome(event.call_id, known.deal_id, created=False, duplicate=True), False)
         answerer = await uow.users.by_extension(event.answered_by) if event.answered_by else None
@@ -113,7 +113,7 @@ class CallIngest(CallDeals):
             await self._complete(uow, known, event, answerer, now)
             outcome = IngestOutcome(event.call_id, known.deal_id, created=False, duplicate=False)
             return Ingested(outcome, True, note=None)  # nothing to log
-        result = await self._apply(uow, event, answerer, now)
+        result = await self._apply(uow, event, caller, answerer, now)
         if result.created:
             await self._store_new_deal(uow, result, event, now)
         deal_id = result.deal.id if result.deal else None
@@ -165,13 +165,20 @@ class CallIngest(CallDeals):
             return False
         return event.caller not in self.config.own_numbers and event.caller not in self.config.blocked_numbers
 
-    async def _apply(
-        self, uow: UnitOfWork, event: CallEvent, answerer: User | None, now: datetime
-    ) -> CallResult:
+    def _customer(self, event: CallEvent) -> str | None:
+        """The number of the call's customer: who called in, or who was called; ``None`` when hidden
+        or one of the company's own numbers."""
         customer = event.dialed if event.direction is CallDirection.OUTBOUND else event.caller
         if customer is None or customer in self.config.own_numbers:
+            return None
+        return customer
+
+    async def _apply(
+        self, uow: UnitOfWork, event: CallEvent, caller: Caller, answerer: User | None, now: datetime
+    ) -> CallResult:
+        """What the call does to its customer's deal; ``caller``: who the customer is (``_customer``)."""
+        if self._customer(event) is None:
             return CallResult()
-        caller = await uow.calls.caller(customer)
         deal = caller.open_deals[0] if caller.open_deals else None
         joined = CallResult(deal, latest_task_due=caller.latest_open_task_due)
         if event.direction is CallDirection.OUTBOUND:

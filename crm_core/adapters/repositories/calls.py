@@ -10,7 +10,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -80,6 +80,46 @@ _CALLER = (
 )
 
 
+# What a call needs to know as it arrives, in one query: the call if it is known already (a re-post,
+# or the final event of a call first seen in progress), and the caller (``_CALLER``'s columns, first).
+known_calls = calls.alias("known")
+_KNOWN_COLUMNS = [c.label(f"known_{c.name}") for c in known_calls.c]
+_ONE = select(literal(1).label("one")).subquery("one")
+_ARRIVAL = (
+    select(*_CALLER.selected_columns, *_KNOWN_COLUMNS)
+    .select_from(
+        _ONE.outerjoin(
+            known_calls,
+            and_(
+                known_calls.c.provider == bindparam("provider"),
+                known_calls.c.external_id == bindparam("external_id"),
+            ),
+        )
+        .outerjoin(contacts, contacts.c.phone == bindparam("phone"))
+        .outerjoin(deals, and_(deals.c.contact_id == contacts.c.id, deals.c.closed_at.is_(None)))
+        .outerjoin(stages, stages.c.id == deals.c.stage_id)
+        .outerjoin(owners, owners.c.id == deals.c.owner_id)
+    )
+    .order_by(deals.c.last_activity_at.desc(), deals.c.id.desc())
+)
+
+
+def _known(row: Row[Any]) -> CallRecord | None:
+    if row.known_id is None:
+        return None
+    return _record(_Prefixed(row, "known_"))  # type: ignore[arg-type]
+
+
+class _Prefixed:
+    """A row's columns named with ``prefix``, read without it."""
+
+    def __init__(self, row: Row[Any], prefix: str) -> None:
+        self._mapping, self._prefix = row._mapping, prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return self._mapping[self._prefix + name]
+
+
 class CallRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
@@ -102,6 +142,25 @@ class CallRepository:
         )
         with_deals = [r for r in rows if r.id is not None]
         return Caller(contact, deals_from_rows(with_deals), head.latest_open_task_due)
+
+    async def arrival(
+        self, provider: str, external_id: str, *, phone: str | None
+    ) -> tuple[CallRecord | None, Caller]:
+        """``find`` and ``caller`` in one query: the call if it is known already, and who ``phone`` is
+        (no contact and no deals when ``phone`` is ``None``)."""
+        params = {"provider": provider, "external_id": external_id, "phone": phone}
+        rows: list[Row[Any]] = list(await self.conn.execute(_ARRIVAL, params))
+        head = rows[0]  # the one row, at least
+        if head.caller_contact_id is None:
+            return _known(head), Caller(None, [], None)
+        contact = Contact(
+            id=head.caller_contact_id,
+            name=head.contact_name,
+            phone=head.contact_phone,
+            company=head.contact_company,
+        )
+        with_deals = [r for r in rows if r.id is not None]
+        return _known(head), Caller(contact, deals_from_rows(with_deals), head.latest_open_task_due)
 
     def _values(self, event: CallEvent) -> dict[str, Any]:
         return {

@@ -18,6 +18,12 @@ class Calls(Protocol):
 
     async def caller(self, phone: str) -> Caller: ...
 
+    async def arrival(
+        self, provider: str, external_id: str, *, phone: str | None
+    ) -> tuple[CallRecord | None, Caller]:
+        """``find`` and ``caller`` together: the call if known already, and who ``phone`` is."""
+        ...
+
     async def add(
         self,
         event: CallEvent,
