@@ -7,6 +7,7 @@ framework at the top: import only the one you run on (aiogram alone costs ~120 M
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol
@@ -33,7 +34,8 @@ class UpdateGate:
 
     A polled batch holds up to 100 updates; handled all at once, each takes a pooled database
     connection and builds its objects at the same moment, and the process keeps the heap it grew. The
-    gate counts what is in flight and the most there ever were (``GET /metrics``, and the tests).
+    gate counts what is in flight and the most there ever were (``GET /metrics``, and the tests), and
+    calls ``on_idle``'s callbacks each time the last update in flight is done.
     """
 
     def __init__(self, limit: int | None) -> None:
@@ -42,6 +44,7 @@ class UpdateGate:
         self.in_flight = 0
         self.most_in_flight = 0
         self.handled = 0
+        self.on_idle: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> None:
         if self._slots is not None:
@@ -56,6 +59,9 @@ class UpdateGate:
         self.handled += 1
         if self._slots is not None:
             self._slots.release()
+        if not self.in_flight:
+            for callback in self.on_idle:
+                callback()
 
 
 class Runtime(Protocol):

@@ -29,6 +29,7 @@ from crm_core.domain.calls import CallEvent, IngestOutcome
 from crm_core.domain.errors import Unavailable
 from crm_core.ports import Clock, RecordingFiles
 from crm_core.services import Crm
+from kanbot.heap import HeapTrimmer
 from kanbot.metrics import Metrics
 from kanbot.recordings import recording_files
 from kanbot.settings import CoreSettings, Settings
@@ -87,6 +88,7 @@ class Kanbot:
     web: web.Application | None = None
     http_port: int = 0
     leading: bool = False
+    heap: HeapTrimmer | None = None  # a process of Kanbot's own gives its heap back when quiet
 
 
 @asynccontextmanager

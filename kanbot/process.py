@@ -20,6 +20,7 @@ from crm_core.domain.users import Role
 from crm_core.ports import Clock
 from crm_core.services import Crm
 from kanbot.app import Kanbot, build
+from kanbot.heap import HeapTrimmer
 from kanbot.http_server import HttpLimits, start_http
 from kanbot.logs import add_secret
 from kanbot.runtimes import make_runtime
@@ -90,6 +91,8 @@ async def run(
     )
     async with build(settings, runtime, clock=clock, web_role=web_role) as kanbot:
         assert kanbot.web is not None
+        kanbot.heap = HeapTrimmer()
+        kanbot.runtime.updates.on_idle.append(kanbot.heap.quiet)
         server = await start_http(
             kanbot.web, settings.server.http_host, settings.server.http_port, HttpLimits.of(settings.server)
         )
@@ -130,6 +133,7 @@ async def run(
             await server.shutdown()
             await _wind_down(tasks, deadline)
             await server.cleanup()  # webhook requests in flight finish here
+            await kanbot.heap.close()
             log.info("stopped")
 
 

@@ -29,9 +29,15 @@ async def work(kanbot: Kanbot, stop: asyncio.Event) -> None:
             await listener.start()
         placing = _placing(kanbot, listener, until)
         fetchers = build_fetchers(settings.dial, settings.ami)
+
+        def after_tick() -> None:
+            kanbot.delivery.wake.set()
+            if kanbot.heap is not None:
+                kanbot.heap.quiet()
+
         scheduler = build_scheduler(
             kanbot.crm,
-            after_tick=kanbot.delivery.wake.set,
+            after_tick=after_tick,
             on_report=kanbot.metrics.count_followups,
             tick_seconds=settings.server.tick_seconds,
             recordings=lambda: recordings_tick(kanbot.crm, fetchers),

@@ -1,7 +1,8 @@
 """A process imports the chat framework it runs on and no other: aiogram alone is ~120 MiB resident.
 
 Checked in fresh interpreters (this one has imported everything already), and in a real
-``kanbot run`` on python-telegram-bot, whose every import Python reports (PYTHONPROFILEIMPORTTIME): it
+``kanbot run`` on its default runtime (python-telegram-bot), whose every import Python reports
+(PYTHONPROFILEIMPORTTIME): it
 answers and sends the boss the digest with its chart without importing aiogram, the CLI framework or the
 migrations, nor loading matplotlib (the chart is drawn by the chart worker, a process of its own).
 """
@@ -73,13 +74,22 @@ def test_a_runtime_imports_its_own_framework_and_not_the_other(
     assert leaves not in modules
 
 
+def test_the_default_runtime_is_python_telegram_bot_and_imports_no_aiogram() -> None:
+    modules = imported_after(
+        "from bot.settings import TelegramSettings\nfrom kanbot.runtimes import make_runtime\n"
+        f"make_runtime(TelegramSettings(_env_file=None).runtime, {TOKEN!r}, None, max_updates=16).mount"
+    )
+    assert "telegram" in modules
+    assert "aiogram" not in modules
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # imports do not depend on it
 async def test_kanbot_run_answers_and_charts_a_digest_without_importing_aiogram_typer_alembic_or_matplotlib(
     database_url: str, emulator: Emulator, crm: Crm, tmp_path: Path
 ) -> None:
     await crm.users.ensure_boss(telegram_id=BOSS, name="Olga")
-    env = base_env(database_url, emulator.url, KANBOT_RUNTIME="ptb", PYTHONPROFILEIMPORTTIME="1")
+    env = base_env(database_url, emulator.url, PYTHONPROFILEIMPORTTIME="1")  # the default runtime
     process = KanbotProcess("run-ptb", ["run"], env, tmp_path).start()
     try:
         await process.wait_ready()
