@@ -239,5 +239,6 @@ NEW_DEAL_FIELDS = {
     "stage": "stage",
     "phone": "contact.phone",
     "contact": "contact.name",
+    "field": "fields",
 }
 LIST_FIELDS = {"user": "owner", "pipeline": "pipeline", "stage": "stage"}

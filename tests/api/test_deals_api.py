@@ -150,7 +150,7 @@ async def test_deals_are_listed_a_page_at_a_time_with_filters(crm: Crm, api: Api
     seen, cursor = [], None
     while True:
         page = await api.call(
-            "GET", "/api/v1/deals", token=token, params={"limit": "2", "stage": "Inbox", **({"cursor": cursor} if cursor else {})}
+            "GET", "/api/v1/deals", token=token, params={"limit": "2", "stage": "Unsorted", **({"cursor": cursor} if cursor else {})}
         )
         assert page.status == 200, page.body
         seen += [d["id"] for d in page.body["items"]]
