@@ -41,7 +41,7 @@ def web_app(kanbot: Kanbot, *, web_role: bool) -> web.Application:
     app.router.add_get("/metrics", _metrics(kanbot.metrics, crm))
     if web_role:
         calls = telephony_routes(crm, settings.cloud, ingest=kanbot.ingest, wake=wake)
-        app.add_routes([r for r in calls if not (r.method == "GET" and r.path == OPENAPI_PATH)])  # type: ignore[attr-defined]
+        app.add_routes([r for r in calls if not (r.method == "GET" and r.path == OPENAPI_PATH)])
         app.router.add_get(OPENAPI_PATH, _openapi(merged(calls_openapi())))  # the calls' and the REST API's
         app.add_routes(rest_routes(crm))
         app.add_routes(webapp_routes(crm, bot_token=settings.telegram.token(), notify=wake))  # the board app

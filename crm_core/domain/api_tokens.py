@@ -13,7 +13,7 @@ from datetime import datetime
 
 from crm_core.domain.errors import CrmError
 
-TOKEN_PREFIX = "kbt_"
+TOKEN_PREFIX = "kbt_"  # noqa: S105  (a prefix that makes a token recognisable, not a secret)
 NAME_MOST = 100
 IDEMPOTENCY_KEY_MOST = 200
 

@@ -47,7 +47,9 @@ def lifetime(text: str | None) -> timedelta | None:
         return None
     found = LIFETIME.match(text)
     if not found:
-        raise InvalidInput("expires", text, detail='a number of days, hours or weeks, e.g. "90d", "12h", "2w"')
+        raise InvalidInput(
+            "expires", text, detail='a number of days, hours or weeks, e.g. "90d", "12h", "2w"'
+        )
     number, unit = int(found.group(1)), found.group(2)
     span = {"d": timedelta(days=number), "h": timedelta(hours=number), "w": timedelta(weeks=number)}[unit]
     if not timedelta(0) < span <= LIFETIME_MOST:
@@ -57,7 +59,12 @@ def lifetime(text: str | None) -> timedelta | None:
 
 class ApiTokenService(ServiceBase):
     async def create(
-        self, *, actor: User, name: str, scope: TokenScope | str = TokenScope.WRITE, expires: str | None = None
+        self,
+        *,
+        actor: User,
+        name: str,
+        scope: TokenScope | str = TokenScope.WRITE,
+        expires: str | None = None,
     ) -> NewToken:
         """A new token of the actor's: its secret is in the answer and nowhere else."""
         require_active(actor)
@@ -87,7 +94,7 @@ class ApiTokenService(ServiceBase):
         assert token is not None
         return NewToken(token, secret)
 
-    async def list(self, *, actor: User) -> list[ApiToken]:
+    async def tokens(self, *, actor: User) -> list[ApiToken]:
         """The tokens the actor may see: a boss every one, a seller their own."""
         require_active(actor)
         async with self.db.uow(write=False) as uow:

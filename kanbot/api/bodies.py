@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
 TELEGRAM_ID = Annotated[StrictInt, Field(ge=1, le=2**53)]
 FieldValue = StrictStr | StrictInt | StrictFloat | StrictBool | list[StrictStr] | None
@@ -24,7 +33,9 @@ class DealIn(BaseModel):
     model_config = ConfigDict(extra="forbid", title="NewDeal")
 
     title: StrictStr = Field(description="What the deal is.")
-    amount: StrictStr | StrictInt | StrictFloat | None = Field(None, description='E.g. 1500.50 or "1 500,50".')
+    amount: StrictStr | StrictInt | StrictFloat | None = Field(
+        None, description='E.g. 1500.50 or "1 500,50".'
+    )
     currency: StrictStr | None = Field(None, description="ISO 4217 code; the team's default otherwise.")
     pipeline: StrictStr | StrictInt | None = Field(None, description="Pipeline name or id (default one).")
     stage: StrictStr | StrictInt | None = Field(None, description="Stage name or id (default: the inbox).")

@@ -7,7 +7,7 @@ import html
 from typing import Any
 
 from kanbot.api.bodies import DealIn
-from telephony_bridge.providers.openapi import calls_openapi
+from telephony_bridge.providers.openapi import OPENAPI_PATH, calls_openapi
 
 DEALS_PATH = "/api/v1/deals"
 DOCS_PATH = "/api/docs"
@@ -73,7 +73,13 @@ _AUTH_ERRORS = {"401": _error("No bearer token, or a wrong, expired or revoked o
 
 
 def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema or {"type": "string"}}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
 
 
 def rest_openapi() -> dict[str, Any]:
@@ -97,10 +103,20 @@ def rest_openapi() -> dict[str, Any]:
                 "parameters": [
                     _query("pipeline", "Only this pipeline's deals (name or id)."),
                     _query("stage", "Only this stage's deals (name or id)."),
-                    _query("owner", "Only this owner's deals (Telegram id).", {"type": "integer", "minimum": 1}),
-                    _query("updated_since", "Only deals active or changed since (ISO 8601).", {"type": "string", "format": "date-time"}),
+                    _query(
+                        "owner", "Only this owner's deals (Telegram id).", {"type": "integer", "minimum": 1}
+                    ),
+                    _query(
+                        "updated_since",
+                        "Only deals active or changed since (ISO 8601).",
+                        {"type": "string", "format": "date-time"},
+                    ),
                     _query("cursor", "The next_cursor of the previous page."),
-                    _query("limit", "At most this many (1 to 100; 50 by default).", {"type": "integer", "minimum": 1, "maximum": 100}),
+                    _query(
+                        "limit",
+                        "At most this many (1 to 100; 50 by default).",
+                        {"type": "integer", "minimum": 1, "maximum": 100},
+                    ),
                 ],
                 "responses": {
                     "200": _json(page, "A page of deals."),
@@ -121,9 +137,14 @@ def rest_openapi() -> dict[str, Any]:
                         "schema": {"type": "string", "minLength": 1, "maxLength": 200},
                     }
                 ],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": REF.format(model="NewDeal")}}}},
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": REF.format(model="NewDeal")}}},
+                },
                 "responses": {
-                    "201": _json(_DEAL_REF, "The deal, created (or the first answer to this Idempotency-Key)."),
+                    "201": _json(
+                        _DEAL_REF, "The deal, created (or the first answer to this Idempotency-Key)."
+                    ),
                     "400": _error("Bad input: the field and the reason say which and why."),
                     **_AUTH_ERRORS,
                     "403": _error("A read-only token, or an action the user may not take."),
@@ -181,6 +202,6 @@ def docs_page(document: dict[str, Any] | None = None) -> str:
     title = html.escape(document["info"]["title"])
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>'
-        f"<body><h1>{title}</h1><p>The OpenAPI document: <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>."
+        f'<body><h1>{title}</h1><p>The OpenAPI document: <a href="{OPENAPI_PATH}">{OPENAPI_PATH}</a>.'
         f"</p><ul>{''.join(rows)}</ul></body></html>"
     )

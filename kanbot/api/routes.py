@@ -21,7 +21,15 @@ from pydantic import ValidationError
 
 from crm_core.domain.api_tokens import ApiToken, IdempotencyBusy, IdempotencyMismatch, NotAuthenticated
 from crm_core.domain.deals import Source
-from crm_core.domain.errors import Conflict, CrmError, DealNotFound, InvalidInput, NotAllowed, NotFound, Unavailable
+from crm_core.domain.errors import (
+    Conflict,
+    CrmError,
+    DealNotFound,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    Unavailable,
+)
 from crm_core.domain.users import User
 from crm_core.services import Crm
 from kanbot.api.bodies import DealIn, first_problem
@@ -89,7 +97,9 @@ def bearer(request: web.Request) -> str | None:
     return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
 
 
-def authed(crm: Crm, handler: Authed, *, write: bool = False, fields: dict[str, str] | None = None) -> Handler:
+def authed(
+    crm: Crm, handler: Authed, *, write: bool = False, fields: dict[str, str] | None = None
+) -> Handler:
     """``handler`` for the token's user; every refusal and bad request answered as JSON."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -218,7 +228,9 @@ def rest_routes(crm: Crm) -> list[web.RouteDef]:
             fingerprint = hashlib.sha256(
                 ("POST " + DEALS_PATH + " " + json.dumps(data, sort_keys=True)).encode()
             ).hexdigest()
-            status, body = await crm.api_tokens.once(token=token, key=key, fingerprint=fingerprint, answer=create)
+            status, body = await crm.api_tokens.once(
+                token=token, key=key, fingerprint=fingerprint, answer=create
+            )
         return answer(status, body)
 
     async def docs(request: web.Request) -> web.StreamResponse:

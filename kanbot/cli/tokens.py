@@ -33,7 +33,9 @@ def create(
     actor_id: int = AS_OPTION,
     name: str = typer.Option(..., "--name", help="What the token is for, e.g. the system using it."),
     scope: str = typer.Option("write", "--scope", help="read (reads only) or write (reads and writes)."),
-    expires: str | None = typer.Option(None, "--expires", help='Lifetime, e.g. "90d", "12h", "2w" (default: never).'),
+    expires: str | None = typer.Option(
+        None, "--expires", help='Lifetime, e.g. "90d", "12h", "2w" (default: never).'
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Make a token acting as you; its secret is printed this once and cannot be shown again."""
@@ -55,7 +57,11 @@ def create(
             return
         typer.echo(made.secret)
         until = f"until {iso(token.expires_at)}" if token.expires_at else "no expiry"
-        typer.echo(f"Token {token.id} ({token.name}, {token.scope.value}, {until}): keep it now, it is not shown again.", err=True)
+        typer.echo(
+            f"Token {token.id} ({token.name}, {token.scope.value}, {until}): "
+            "keep it now, it is not shown again.",
+            err=True,
+        )
 
     with_crm(go)
 
@@ -66,7 +72,7 @@ def list_tokens(actor_id: int = AS_OPTION, as_json: bool = JSON_OPTION) -> None:
 
     async def go(crm: Crm) -> None:
         actor = await as_user(actor_id)(crm)
-        tokens = await crm.api_tokens.list(actor=actor)
+        tokens = await crm.api_tokens.tokens(actor=actor)
         if as_json:
             print_json([token_json(t) for t in tokens])
             return
@@ -89,7 +95,9 @@ def list_tokens(actor_id: int = AS_OPTION, as_json: bool = JSON_OPTION) -> None:
 
 
 @app.command("revoke")
-def revoke(token_id: int = typer.Argument(...), actor_id: int = AS_OPTION, as_json: bool = JSON_OPTION) -> None:
+def revoke(
+    token_id: int = typer.Argument(...), actor_id: int = AS_OPTION, as_json: bool = JSON_OPTION
+) -> None:
     """Revoke a token at once (a boss any, a seller their own)."""
 
     async def go(crm: Crm) -> None:

@@ -41,12 +41,18 @@ class Api:
             method, self.url + path, json=json, data=data, headers=sent, params=params
         ) as response:
             text = await response.text()
-            body = await response.json(content_type=None) if text and response.content_type == "application/json" else text
+            body = (
+                await response.json(content_type=None)
+                if text and response.content_type == "application/json"
+                else text
+            )
             return Answer(response.status, body, dict(response.headers))
 
 
 async def token_of(crm: Crm, telegram_id: int, *, scope: str = "write", expires: str | None = None) -> str:
     """A real token of the user's, made as `kanbot token create` makes it; its secret."""
     user = await crm.users.identify(telegram_id)
-    made = await crm.api_tokens.create(actor=user, name=f"test {telegram_id}", scope=TokenScope(scope), expires=expires)
+    made = await crm.api_tokens.create(
+        actor=user, name=f"test {telegram_id}", scope=TokenScope(scope), expires=expires
+    )
     return made.secret

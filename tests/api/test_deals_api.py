@@ -42,7 +42,11 @@ async def test_a_created_deal_is_answered_exactly_as_deal_show_json_prints_it(cr
         "POST",
         "/api/v1/deals",
         token=token,
-        json={"title": "Initech headsets", "amount": 990.5, "contact": {"name": "Bill", "phone": "+7 495 123-45-67"}},
+        json={
+            "title": "Initech headsets",
+            "amount": 990.5,
+            "contact": {"name": "Bill", "phone": "+7 495 123-45-67"},
+        },
     )
 
     assert made.status == 201, made.body
@@ -73,10 +77,12 @@ async def test_a_retried_create_with_the_same_idempotency_key_makes_one_deal(
     assert await count_deals(crm, "Umbrella order") == 1
 
 
-async def test_missing_wrong_expired_and_revoked_tokens_are_401(crm: Crm, api: Api, kanbot: RunningKanbot) -> None:
+async def test_missing_wrong_expired_and_revoked_tokens_are_401(
+    crm: Crm, api: Api, kanbot: RunningKanbot
+) -> None:
     boss = await crm.users.identify(BOSS)
     revoked = await token_of(crm, ALI)
-    [made] = [t for t in await crm.api_tokens.list(actor=boss)]
+    [made] = await crm.api_tokens.tokens(actor=boss)
     await crm.api_tokens.revoke(token_id=made.id, actor=boss)
     expiring = await token_of(crm, MARIA, expires="1h")
 
@@ -125,7 +131,10 @@ async def test_bad_bodies_are_400_with_the_field_and_change_nothing(crm: Crm, ap
     for body, field in cases:
         answer = await api.call("POST", "/api/v1/deals", token=token, json=body)
         assert answer.status == 400, (body, answer.body)
-        assert answer.body["field"] is not None and answer.body["field"].startswith(field), (body, answer.body)
+        assert answer.body["field"] is not None and answer.body["field"].startswith(field), (
+            body,
+            answer.body,
+        )
         assert answer.body["reason"], (body, answer.body)
     not_json = await api.call(
         "POST", "/api/v1/deals", token=token, data=b"{title", headers={"Content-Type": "application/json"}
@@ -150,7 +159,10 @@ async def test_deals_are_listed_a_page_at_a_time_with_filters(crm: Crm, api: Api
     seen, cursor = [], None
     while True:
         page = await api.call(
-            "GET", "/api/v1/deals", token=token, params={"limit": "2", "stage": "Unsorted", **({"cursor": cursor} if cursor else {})}
+            "GET",
+            "/api/v1/deals",
+            token=token,
+            params={"limit": "2", "stage": "Unsorted", **({"cursor": cursor} if cursor else {})},
         )
         assert page.status == 200, page.body
         seen += [d["id"] for d in page.body["items"]]
@@ -158,7 +170,9 @@ async def test_deals_are_listed_a_page_at_a_time_with_filters(crm: Crm, api: Api
         if cursor is None:
             break
     mine = await api.call("GET", "/api/v1/deals", token=token, params={"owner": str(ALI), "limit": "100"})
-    later = await api.call("GET", "/api/v1/deals", token=token, params={"updated_since": "2999-01-01T00:00:00Z"})
+    later = await api.call(
+        "GET", "/api/v1/deals", token=token, params={"updated_since": "2999-01-01T00:00:00Z"}
+    )
 
     assert seen == [d.id for d in made]
     assert len(mine.body["items"]) == 6

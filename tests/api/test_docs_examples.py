@@ -54,7 +54,11 @@ async def kanbot_command(line: str, database_url: str) -> str:
     """Run a `kanbot ...` line of the doc as a real command against the server's database."""
     words = shlex.split(line)
     assert words[0] == "kanbot", line
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "KANBOT_DATABASE_URL": database_url}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "KANBOT_DATABASE_URL": database_url,
+    }
     process = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "kanbot"),
         *words[1:],

@@ -16,7 +16,10 @@ def stored_hashes(kanbot: Kanbot) -> list[str]:
         db = Database(kanbot.database_url)
         try:
             async with db.engine.connect() as conn:
-                return [row[0] for row in await conn.execute(text("SELECT token_hash FROM api_tokens ORDER BY id"))]
+                return [
+                    row[0]
+                    for row in await conn.execute(text("SELECT token_hash FROM api_tokens ORDER BY id"))
+                ]
         finally:
             await db.dispose()
 
@@ -24,7 +27,9 @@ def stored_hashes(kanbot: Kanbot) -> list[str]:
 
 
 def test_a_token_is_printed_once_and_stored_as_its_sha256(team: Kanbot) -> None:
-    made = team.json("token", "create", "--as", ALICE, "--name", "Website", "--scope", "read", "--expires", "90d")
+    made = team.json(
+        "token", "create", "--as", ALICE, "--name", "Website", "--scope", "read", "--expires", "90d"
+    )
 
     assert set(made) == {"id", "name", "token", "scope", "expires_at"}
     assert made["token"].startswith("kbt_") and len(made["token"]) > 40

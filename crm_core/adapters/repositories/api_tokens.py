@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, exists, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.repositories.deal_rows import deal_select, deals_from_rows, visible_to
@@ -29,7 +29,7 @@ _TOKEN = select(
 ).select_from(api_tokens.join(users, users.c.id == _t.user_id))
 
 
-def _token(row: Row[Any]) -> ApiToken:
+def _token(row: Any) -> ApiToken:
     return ApiToken(
         id=row.id,
         user_id=row.user_id,
@@ -103,7 +103,9 @@ class ApiTokenRepository:
         if row is not None:
             return Recorded(row.fingerprint, row.status, row.body)
         await self.conn.execute(
-            api_idempotency.insert().values(token_id=token_id, key=key, fingerprint=fingerprint, created_at=at)
+            api_idempotency.insert().values(
+                token_id=token_id, key=key, fingerprint=fingerprint, created_at=at
+            )
         )
         return None
 

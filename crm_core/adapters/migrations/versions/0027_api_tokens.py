@@ -48,7 +48,10 @@ def upgrade() -> None:
         sa.Column("body", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True),
         sa.Column("created_at", crm_core.adapters.types.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["token_id"], ["api_tokens.id"], name=op.f("fk_api_idempotency_token_id_api_tokens"), ondelete="CASCADE"
+            ["token_id"],
+            ["api_tokens.id"],
+            name=op.f("fk_api_idempotency_token_id_api_tokens"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_idempotency")),
         sa.UniqueConstraint("token_id", "key", name=op.f("uq_api_idempotency_token_id_key")),
