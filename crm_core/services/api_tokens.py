@@ -170,14 +170,20 @@ class ApiTokenService(ServiceBase):
         try:
             status, body = await answer()
         except BaseException:
-            async with self.db.uow(bookkeeping=True) as uow:
-                await uow.api_tokens.release_key(token.id, key)
-                await uow.commit()
+            await self._release(token, key)
             raise
+        if status >= 500:  # the server's trouble (the database away), not an answer: a retry runs afresh
+            await self._release(token, key)
+            return status, body
         async with self.db.uow(bookkeeping=True) as uow:
             await uow.api_tokens.keep_answer(token.id, key, status=status, body=body)
             await uow.commit()
         return status, body
+
+    async def _release(self, token: ApiToken, key: str) -> None:
+        async with self.db.uow(bookkeeping=True) as uow:
+            await uow.api_tokens.release_key(token.id, key)
+            await uow.commit()
 
     async def deals_page(
         self,
