@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -186,3 +187,29 @@ async def test_the_openapi_document_and_the_docs_page_list_the_endpoints(api: Ap
     assert {"/api/v1/deals", "/api/v1/deals/{id}", "/api/v1/calls"} <= set(document.body["paths"])
     assert document.body["components"]["schemas"]["NewDeal"]["required"] == ["title"]
     assert page.status == 200 and "POST /api/v1/deals" in page.body and "<script" not in page.body
+
+
+async def test_the_same_create_sent_twice_at_once_makes_one_deal(crm: Crm, api: Api) -> None:
+    token = await token_of(crm, ALI)
+    body, key = {"title": "Twice at once"}, {"Idempotency-Key": "same-moment"}
+
+    answers = await asyncio.gather(
+        *(api.call("POST", "/api/v1/deals", token=token, json=body, headers=key) for _ in range(2))
+    )
+
+    assert sorted(a.status for a in answers) in ([201, 201], [201, 409]), [a.body for a in answers]
+    assert await count_deals(crm, "Twice at once") == 1
+    retried = await api.call("POST", "/api/v1/deals", token=token, json=body, headers=key)
+    assert retried.status == 201 and retried.body == next(a.body for a in answers if a.status == 201)
+
+
+async def test_a_seller_may_not_list_another_sellers_deals_by_owner(crm: Crm, api: Api) -> None:
+    ali = await crm.users.identify(ALI)
+    await crm.deals.create(actor=ali, title="Ali's own")
+    token = await token_of(crm, ALI)
+
+    own = await api.call("GET", "/api/v1/deals", token=token, params={"owner": str(ALI)})
+    other = await api.call("GET", "/api/v1/deals", token=token, params={"owner": str(MARIA)})
+
+    assert own.status == 200 and [d["title"] for d in own.body["items"]] == ["Ali's own"]
+    assert other.status == 403 and other.body["error"] == "not_allowed"
