@@ -14,9 +14,12 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    field_validator,
 )
 
 TELEGRAM_ID = Annotated[StrictInt, Field(ge=1, le=2**53)]
+MAX_ID = 2**31 - 1
+Ref = Annotated[StrictStr, Field(max_length=64)] | Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 FieldValue = StrictStr | StrictInt | StrictFloat | StrictBool | list[StrictStr] | None
 
 
@@ -37,11 +40,18 @@ class DealIn(BaseModel):
         None, description='E.g. 1500.50 or "1 500,50".'
     )
     currency: StrictStr | None = Field(None, description="ISO 4217 code; the team's default otherwise.")
-    pipeline: StrictStr | StrictInt | None = Field(None, description="Pipeline name or id (default one).")
-    stage: StrictStr | StrictInt | None = Field(None, description="Stage name or id (default: the inbox).")
+    pipeline: Ref | None = Field(None, description="Pipeline name or id (default one).")
+    stage: Ref | None = Field(None, description="Stage name or id (default: the inbox).")
     owner_telegram_id: TELEGRAM_ID | None = Field(None, description="The owner (bosses only; default: you).")
     contact: ContactIn | None = None
     fields: dict[StrictStr, FieldValue] | None = Field(None, description="The team's own fields, by key.")
+
+    @field_validator("pipeline", "stage")
+    @classmethod
+    def _a_reference(cls, value: str | int | None) -> str | int | None:
+        if isinstance(value, str) and value.strip().isdigit() and int(value) > MAX_ID:
+            raise ValueError(f"an id from 1 to {MAX_ID}, or a name")
+        return value
 
     def field_texts(self) -> dict[str, str]:
         """The own fields as the services take them: text, as typed in the chat or the CLI."""
@@ -56,6 +66,35 @@ def _text(value: FieldValue) -> str:
     if isinstance(value, list):
         return ", ".join(value)
     return str(value)
+
+
+def reference(text: str | None, field: str) -> str | None:
+    """A pipeline's or a stage's name or id from a query; a problem's reason when it cannot be one."""
+    if text is None:
+        return None
+    if len(text) > 64 or (text.strip().isdigit() and int(text) > MAX_ID):
+        return f"{field}: a name of at most 64 characters, or an id"
+    return None
+
+
+def nul_in(data: object, path: str = "") -> str | None:
+    """Where ``data`` holds a NUL character (no text may): the field's path, else None."""
+    if isinstance(data, str):
+        return path or "body" if "\x00" in data else None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return where
+            found = nul_in(value, where)
+            if found:
+                return found
+    if isinstance(data, list):
+        for value in data:
+            found = nul_in(value, path)
+            if found:
+                return found
+    return None
 
 
 def first_problem(error: ValidationError) -> tuple[str, str]:

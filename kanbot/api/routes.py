@@ -32,7 +32,7 @@ from crm_core.domain.errors import (
 )
 from crm_core.domain.users import User
 from crm_core.services import Crm
-from kanbot.api.bodies import DealIn, first_problem
+from kanbot.api.bodies import DealIn, first_problem, nul_in, reference
 from kanbot.api.openapi import DEALS_PATH, DOCS_PATH, docs_page
 from kanbot.cli.render import deals_json, shown_deal_json
 
@@ -169,6 +169,13 @@ def rest_routes(crm: Crm) -> list[web.RouteDef]:
     async def list_deals(request: web.Request, user: User, token: ApiToken) -> web.StreamResponse:
         """A page of the deals the token's user may see, by id; ``next_cursor`` for the next one."""
         query = request.query
+        for name, value in query.items():
+            if "\x00" in value or "\x00" in name:
+                raise BadRequest(name, "no NUL characters")
+        for name in ("pipeline", "stage"):
+            why = reference(query.get(name), name)
+            if why:
+                raise BadRequest(name, why)
         limit = id_in(query["limit"], "limit") if "limit" in query else DEFAULT_LIMIT
         owner = query.get("owner")
         found, more = await crm.api_tokens.deals_page(
@@ -196,6 +203,9 @@ def rest_routes(crm: Crm) -> list[web.RouteDef]:
         data = await json_body(request)
         if not isinstance(data, dict):
             raise BadRequest("body", "a JSON object")
+        where = nul_in(data)
+        if where is not None:
+            raise BadRequest(where, "no NUL characters")
         try:
             deal_in = DealIn.model_validate(data)
         except ValidationError as error:

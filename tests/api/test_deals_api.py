@@ -213,3 +213,32 @@ async def test_a_seller_may_not_list_another_sellers_deals_by_owner(crm: Crm, ap
 
     assert own.status == 200 and [d["title"] for d in own.body["items"]] == ["Ali's own"]
     assert other.status == 403 and other.body["error"] == "not_allowed"
+
+
+async def test_odd_input_is_never_a_server_error(crm: Crm, api: Api) -> None:
+    token = await token_of(crm, BOSS)
+    bodies = [
+        {"title": "X", "pipeline": 99_999_999_999_999_999_999},
+        {"title": "X", "pipeline": "9" * 30},
+        {"title": "X", "stage": 99_999_999_999_999_999_999},
+        {"title": "X", "stage": "9" * 30},
+        {"title": "A\u0000B"},
+        {"title": "X", "contact": {"name": "N\u0000", "phone": "+7 495 123-45-67"}},
+        {"title": "X", "currency": "\u0000\u0000\u0000"},
+        {"title": "X", "amount": 1e300},
+        {"title": "X", "fields": {"k" * 5000: "v"}},
+        {"title": "X", "owner_telegram_id": 2**60},
+    ]
+    for body in bodies:
+        answer = await api.call("POST", "/api/v1/deals", token=token, json=body)
+        assert answer.status < 500, (body, answer.body)
+    for params in (
+        {"pipeline": "9" * 30},
+        {"stage": "9" * 30},
+        {"stage": "\u0000"},
+        {"updated_since": "2026-13-45"},
+    ):
+        answer = await api.call("GET", "/api/v1/deals", token=token, params=params)
+        assert answer.status == 400, (params, answer.body)
+    assert (await api.call("GET", "/api/v1/deals/99999999999999", token=token)).status == 404
+    assert (await api.call("GET", "/api/v1/deals/abc", token=token)).status == 404
