@@ -242,3 +242,15 @@ async def test_odd_input_is_never_a_server_error(crm: Crm, api: Api) -> None:
         assert answer.status == 400, (params, answer.body)
     assert (await api.call("GET", "/api/v1/deals/99999999999999", token=token)).status == 404
     assert (await api.call("GET", "/api/v1/deals/abc", token=token)).status == 404
+
+
+async def test_a_refused_create_is_answered_the_same_when_retried_with_its_key(crm: Crm, api: Api) -> None:
+    token = await token_of(crm, ALI)
+    body, key = {"title": "Nowhere deal", "stage": "Nowhere"}, {"Idempotency-Key": "refused-1"}
+
+    first = await api.call("POST", "/api/v1/deals", token=token, json=body, headers=key)
+    again = await api.call("POST", "/api/v1/deals", token=token, json=body, headers=key)
+
+    assert first.status == again.status == 400 and first.body["field"] == "stage"
+    assert again.body == first.body
+    assert await count_deals(crm, "Nowhere deal") == 0
