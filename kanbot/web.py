@@ -17,10 +17,13 @@ from crm_core.domain.calls import CallEvent, IngestOutcome
 from crm_core.domain.errors import Unavailable
 from crm_core.domain.recordings import RecordingNotice
 from crm_core.services import Crm
+from kanbot.api import rest_routes
+from kanbot.api.openapi import merged
 from kanbot.dialing import api_routes
 from kanbot.metrics import CONTENT_TYPE, Metrics
 from kanbot.storage import database_of
 from telephony_bridge.http import call_routes
+from telephony_bridge.providers.openapi import OPENAPI_PATH, calls_openapi
 from telephony_bridge.recordings.api import recording_routes
 from telephony_bridge.settings import CloudPbxSettings
 
@@ -37,7 +40,10 @@ def web_app(kanbot: Kanbot, *, web_role: bool) -> web.Application:
     app.router.add_get("/readyz", _readyz(database_of(crm)))
     app.router.add_get("/metrics", _metrics(kanbot.metrics, crm))
     if web_role:
-        app.add_routes(telephony_routes(crm, settings.cloud, ingest=kanbot.ingest, wake=wake))
+        calls = telephony_routes(crm, settings.cloud, ingest=kanbot.ingest, wake=wake)
+        app.add_routes([r for r in calls if not (r.method == "GET" and r.path == OPENAPI_PATH)])
+        app.router.add_get(OPENAPI_PATH, _openapi(merged(calls_openapi())))  # the calls' and the REST API's
+        app.add_routes(rest_routes(crm))
         app.add_routes(webapp_routes(crm, bot_token=settings.telegram.token(), notify=wake))  # the board app
         hook_secret = settings.telegram.webhook_secret_value()  # webhook mode never starts without one
         if settings.telegram.webhook_url and hook_secret:
@@ -75,6 +81,14 @@ def _uploader(crm: Crm) -> Callable[[RecordingNotice, bytes, str | None], Awaita
         return await crm.recordings.upload(notice=notice, data=data, file_name=file_name)
 
     return upload
+
+
+def _openapi(document: dict[str, object]) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def openapi(request: web.Request) -> web.Response:
+        """The OpenAPI document of everything under /api/v1."""
+        return web.json_response(document)
+
+    return openapi
 
 
 async def _healthz(request: web.Request) -> web.Response:

@@ -27,6 +27,7 @@ from crm_core.adapters.repositories import (
     TaskRepository,
     UserRepository,
 )
+from crm_core.adapters.repositories.api_tokens import ApiTokenRepository, DealPageRepository
 from crm_core.adapters.repositories.conversations import (
     DialogRepository,
     InviteRepository,
@@ -242,6 +243,8 @@ class UnitOfWork:
     fields: FieldRepository
     targets: TargetRepository
     summary: SummaryRepository
+    api_tokens: ApiTokenRepository
+    deal_pages: DealPageRepository
 
     def __init__(
         self, database: Database, *, write: bool, bookkeeping: bool = False, long: bool = False
@@ -318,6 +321,8 @@ class UnitOfWork:
         self.fields = FieldRepository(conn)
         self.targets = TargetRepository(conn)
         self.summary = SummaryRepository(conn)
+        self.api_tokens = ApiTokenRepository(conn)
+        self.deal_pages = DealPageRepository(conn)
         return self
 
     async def __aexit__(

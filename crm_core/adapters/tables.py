@@ -459,3 +459,32 @@ sales_targets = Table(
     UniqueConstraint("user_id", "month"),
     Index("ix_sales_targets_month", "month"),
 )
+
+# Personal API tokens (only the SHA-256 of the secret is kept) and the answers kept under the
+# ``Idempotency-Key`` of each token's writes.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("scope", String(8), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Column("last_used_at", UtcDateTime, nullable=True),
+)
+
+api_idempotency = Table(
+    "api_idempotency",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_id", Integer, ForeignKey("api_tokens.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("body", JsonDoc, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("token_id", "key"),
+)

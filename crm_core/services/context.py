@@ -8,6 +8,7 @@ from crm_core.reports.digest import DigestService
 from crm_core.reports.fields import FieldReportService
 from crm_core.reports.summary import SummaryService
 from crm_core.reports.targets import TargetService
+from crm_core.services.api_tokens import ApiTokenService
 from crm_core.services.call_outcomes import CallOutcomeService
 from crm_core.services.calls import CallService
 from crm_core.services.conversations import DialogService, Ledger
@@ -59,3 +60,4 @@ class Crm:
         self.recordings = RecordingService(*args, files=recording_files)
         self.targets = TargetService(*args)
         self.summary = SummaryService(*args)
+        self.api_tokens = ApiTokenService(*args)

@@ -10,6 +10,7 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import Protocol
 
+from crm_core.services.repositories.api_tokens import ApiTokens, DealPages
 from crm_core.services.repositories.calls import CallRequests, Calls, Recordings
 from crm_core.services.repositories.conversations import Dialogs, Invites, Processed
 from crm_core.services.repositories.deals import Contacts, DealLists, Deals, Events
@@ -75,6 +76,10 @@ class UnitOfWork(Protocol):
     def targets(self) -> Targets: ...
     @property
     def summary(self) -> SummaryFigures: ...
+    @property
+    def api_tokens(self) -> ApiTokens: ...
+    @property
+    def deal_pages(self) -> DealPages: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -15,6 +15,7 @@ from kanbot.cli import (
     setup,
     targets,
     tasks,
+    tokens,
     transfer,
     users,
 )
@@ -36,6 +37,7 @@ app.command("report")(reports.report)
 app.add_typer(targets.app, name="target")
 app.add_typer(transfer.export_app, name="export")
 app.add_typer(transfer.import_app, name="import")
+app.add_typer(tokens.app, name="token")
 app.add_typer(bridge.app, name="bridge")
 app.command("run")(serve.run)
 app.command("emulator")(serve.emulator)

@@ -14,6 +14,7 @@ from kanbot.cli.render import (
     DEAL_HEADERS,
     deal_json,
     deal_row,
+    deals_json,
     event_json,
     iso,
     pipeline_names,
@@ -45,10 +46,7 @@ def field_changes(pairs: list[str]) -> dict[str, str]:
 
 async def with_fields(crm: Crm, actor: User, deals: list[Deal]) -> list[dict[str, object]]:
     """The deals' JSON, each with its team's own fields."""
-    defs = await crm.fields.definitions()
-    values = await crm.deals.field_values_of(deals=deals, actor=actor) if defs and deals else {}
-    names = await pipeline_names(crm)
-    return [deal_json(d, names, field_values_json(defs, values.get(d.id, {}))) for d in deals]
+    return await deals_json(crm, actor, deals)
 
 
 async def _show_deal(crm: Crm, actor: User, deal: Deal, as_json: bool) -> None:

@@ -13,6 +13,7 @@ from crm_core.domain.users import User
 from crm_core.domain.values import format_amount
 from crm_core.services import Crm
 from crm_core.services.call_backs import call_back_text
+from crm_core.services.fields import field_values_json
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -49,6 +50,24 @@ def deal_json(
 async def pipeline_names(crm: Crm) -> dict[int, str]:
     """Every pipeline's name by id, for ``deal_json``."""
     return {p.id: p.name for p in await crm.pipelines.list()}
+
+
+async def deals_json(crm: Crm, actor: User, deals: list[Deal]) -> list[dict[str, Any]]:
+    """The deals' public shape, each with its team's own fields (`deal list --json`, the REST API)."""
+    defs = await crm.fields.definitions()
+    values = await crm.deals.field_values_of(deals=deals, actor=actor) if defs and deals else {}
+    names = await pipeline_names(crm)
+    return [deal_json(d, names, field_values_json(defs, values.get(d.id, {}))) for d in deals]
+
+
+async def shown_deal_json(crm: Crm, actor: User, deal_id: int) -> dict[str, Any]:
+    """One deal exactly as `kanbot deal show --json` prints it; ``DealNotFound`` when not the actor's."""
+    details = await crm.deals.details(deal_id=deal_id, actor=actor)
+    return deal_json(
+        details.deal,
+        await pipeline_names(crm),
+        field_values_json([d for d, _ in details.fields], {d.key: v for d, v in details.fields}),
+    )
 
 
 def user_json(user: User) -> dict[str, Any]:

@@ -1,0 +1,207 @@
+"""The REST API's part of the OpenAPI document at ``/api/v1/openapi.json`` (beside the telephony API's),
+and the page at ``/api/docs`` that lists it."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from kanbot.api.bodies import DealIn
+from telephony_bridge.providers.openapi import OPENAPI_PATH, calls_openapi
+
+DEALS_PATH = "/api/v1/deals"
+DOCS_PATH = "/api/docs"
+REF = "#/components/schemas/{model}"
+
+_ERROR = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "description": "A stable code: invalid, unauthenticated, not_allowed..."},
+        "message": {"type": "string"},
+        "field": {"type": ["string", "null"], "description": "The field refused (bad input)."},
+        "reason": {"type": ["string", "null"], "description": "Why it was refused."},
+    },
+}
+_NAMED = {"type": ["object", "null"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
+_DEAL = {
+    "type": "object",
+    "description": "A deal, as `kanbot deal show --json` prints it.",
+    "required": ["id", "title", "pipeline", "stage", "version", "fields"],
+    "properties": {
+        "id": {"type": "integer"},
+        "title": {"type": "string"},
+        "pipeline": _NAMED,
+        "stage": {
+            "type": "object",
+            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string"}},
+        },
+        "owner": {
+            "type": ["object", "null"],
+            "properties": {"telegram_id": {"type": "integer"}, "name": {"type": "string"}},
+        },
+        "contact": {
+            "type": ["object", "null"],
+            "properties": {"name": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]}},
+        },
+        "amount": {"type": ["string", "null"], "description": 'Decimal as text, e.g. "1500.50".'},
+        "currency": {"type": "string"},
+        "source": {"type": "string"},
+        "priority": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "stage_entered_at": {"type": "string", "format": "date-time"},
+        "last_activity_at": {"type": "string", "format": "date-time"},
+        "closed_at": {"type": ["string", "null"], "format": "date-time"},
+        "lost_reason": {"type": ["string", "null"]},
+        "lost_note": {"type": ["string", "null"]},
+        "version": {"type": "integer"},
+        "fields": {"type": "object", "description": "The team's own fields, by name."},
+    },
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json({"$ref": REF.format(model="ApiError")}, description)
+
+
+_DEAL_REF = {"$ref": REF.format(model="Deal")}
+_AUTH_ERRORS = {"401": _error("No bearer token, or a wrong, expired or revoked one.")}
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+def rest_openapi() -> dict[str, Any]:
+    """The REST API's paths and components, to merge into the served document."""
+    new_deal = DealIn.model_json_schema(mode="validation", ref_template=REF)
+    schemas = {"ApiError": _ERROR, "Deal": _DEAL, **new_deal.pop("$defs", {}), "NewDeal": new_deal}
+    page = {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": _DEAL_REF},
+            "next_cursor": {"type": ["string", "null"], "description": "Pass as ?cursor= for the next page."},
+        },
+    }
+    paths = {
+        DEALS_PATH: {
+            "get": {
+                "operationId": "listDeals",
+                "summary": "List the deals the token's user may see, by id, a page at a time",
+                "security": [{"bearerToken": []}],
+                "parameters": [
+                    _query("pipeline", "Only this pipeline's deals (name or id)."),
+                    _query("stage", "Only this stage's deals (name or id)."),
+                    _query(
+                        "owner", "Only this owner's deals (Telegram id).", {"type": "integer", "minimum": 1}
+                    ),
+                    _query(
+                        "updated_since",
+                        "Only deals active or changed since (ISO 8601).",
+                        {"type": "string", "format": "date-time"},
+                    ),
+                    _query("cursor", "The next_cursor of the previous page."),
+                    _query(
+                        "limit",
+                        "At most this many (1 to 100; 50 by default).",
+                        {"type": "integer", "minimum": 1, "maximum": 100},
+                    ),
+                ],
+                "responses": {
+                    "200": _json(page, "A page of deals."),
+                    "400": _error("A bad filter, cursor or limit (field and reason say which and why)."),
+                    **_AUTH_ERRORS,
+                    "403": _error("A seller filtering by another seller."),
+                },
+            },
+            "post": {
+                "operationId": "createDeal",
+                "summary": "Create a deal (Idempotency-Key: a retry returns the first answer)",
+                "security": [{"bearerToken": []}],
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": REF.format(model="NewDeal")}}},
+                },
+                "responses": {
+                    "201": _json(
+                        _DEAL_REF, "The deal, created (or the first answer to this Idempotency-Key)."
+                    ),
+                    "400": _error("Bad input: the field and the reason say which and why."),
+                    **_AUTH_ERRORS,
+                    "403": _error("A read-only token, or an action the user may not take."),
+                    "409": _error("The first request with this Idempotency-Key is still being answered."),
+                    "413": _error("The body is larger than 64 KiB."),
+                    "422": _error("This Idempotency-Key was used with another request."),
+                },
+            },
+        },
+        DEALS_PATH + "/{id}": {
+            "get": {
+                "operationId": "getDeal",
+                "summary": "One deal, as `kanbot deal show --json` prints it",
+                "security": [{"bearerToken": []}],
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {
+                    "200": _json(_DEAL_REF, "The deal."),
+                    **_AUTH_ERRORS,
+                    "404": _error("No such deal, or not one the token's user may see."),
+                },
+            }
+        },
+    }
+    security = {"bearerToken": {"type": "http", "scheme": "bearer", "description": "`kanbot token create`"}}
+    return {"paths": paths, "components": {"schemas": schemas, "securitySchemes": security}}
+
+
+def merged(base: dict[str, Any]) -> dict[str, Any]:
+    """``base`` (the telephony API's document) with the REST API's paths and components."""
+    rest = rest_openapi()
+    document = {**base, "paths": {**base.get("paths", {}), **rest["paths"]}}
+    components = dict(base.get("components", {}))
+    for part, entries in rest["components"].items():
+        components[part] = {**components.get(part, {}), **entries}
+    document["components"] = components
+    document["info"] = {
+        **base.get("info", {}),
+        "title": "Kanbot API",
+        "description": "The REST API (docs/api.md) and the telephony API (docs/telephony-cloud.md).",
+    }
+    return document
+
+
+def docs_page(document: dict[str, Any] | None = None) -> str:
+    """A plain HTML list of the document's endpoints: no script, nothing from a CDN."""
+    document = document or merged(calls_openapi())
+    rows = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            codes = ", ".join(operation.get("responses", {}))
+            rows.append(
+                f"<li><code>{html.escape(method.upper())} {html.escape(path)}</code> — "
+                f"{html.escape(operation.get('summary', ''))} <small>({html.escape(codes)})</small></li>"
+            )
+    title = html.escape(document["info"]["title"])
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>'
+        f'<body><h1>{title}</h1><p>The OpenAPI document: <a href="{OPENAPI_PATH}">{OPENAPI_PATH}</a>.'
+        f"</p><ul>{''.join(rows)}</ul></body></html>"
+    )
