@@ -115,6 +115,8 @@ async def test_this_months_targets_put_ali_ahead_maria_behind_and_tom_within_rea
     assert tom.target_amount is not None and tom.won_amount < tom.target_amount
     assert tom.target_amount / 2 < tom.forecast_amount <= tom.target_amount
     assert report.team.days_left >= 1
+
+
 async def test_the_demo_funnel_groups_by_the_customers_city(world: Crm) -> None:
     boss = await olga(world)
     grouped = await world.field_reports.funnel_by(actor=boss, key="city")

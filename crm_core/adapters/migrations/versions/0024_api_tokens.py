@@ -1,6 +1,6 @@
 """api_tokens and api_idempotency: personal API tokens, and the answers kept under idempotency keys
 
-Revision ID: 0027
+Revision ID: 0024
 Revises: 0023
 Create Date: 2026-12-07 23:00:00.000000
 """
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 import crm_core.adapters.types
 
-revision = "0027"
+revision = "0024"
 down_revision = "0023"
 branch_labels = None
 depends_on = None
