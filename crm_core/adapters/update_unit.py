@@ -137,8 +137,11 @@ class JoinedUnit(_db.UnitOfWork):
         if self.write and not self._committed:
             if self._savepoint is not None:
                 await self.outer.back_to(self._savepoint)
-            else:
+            elif exc is not None:
                 self.outer.broken = True  # what it wrote, if anything, goes with the update
+            # Left without an error and uncommitted, a unit wrote nothing: the services commit their
+            # writes or raise (a write unit that decides there is nothing to do, as adopting a locale
+            # already chosen, just leaves).
         elif isinstance(exc, SQLAlchemyError) and not self.database.is_sqlite:
             self.outer.broken = True  # unguarded by a savepoint: PostgreSQL ended the transaction
         if exc is not None and _db.lost_database(exc):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -213,3 +214,18 @@ async def test_a_change_that_fails_after_one_that_was_kept_goes_back_to_its_save
     assert (moved.stage.name, moved.version) == ("Commercial offer", deal.version + 1)
     assert await moves(db, deal.id) == 1
     assert await claim_state(db, 70, bot_id=1) == "done"
+
+
+async def test_a_press_from_an_app_in_another_language_than_the_one_chosen_still_moves_the_deal(
+    crm: Crm, team: Team, chat: ChatCore, db: Database
+) -> None:
+    """Adopting the app's language opens a unit that finds the language chosen and leaves: no change
+    is lost for it."""
+    await crm.users.update_preferences(actor=team.alice, locale="en")
+    deal = await opportunity(crm, team)
+    update = press(8, team.alice.telegram_id, A.Next(deal.id, deal.version), chat)
+    reply = await chat.handle(replace(update, sender=replace(update.sender, language_code="ru")))
+    assert reply.outcome == "ok"
+    moved = await crm.deals.get(deal_id=deal.id, actor=team.alice)
+    assert (moved.stage.name, moved.version) == ("Commercial offer", deal.version + 1)
+    assert await claim_state(db, 8) == "done"
