@@ -485,7 +485,6 @@ ACTIONS: tuple[type[Action], ...] = (
     Cancel, CallBackDone, CallCreate, CallAttach, CallAttachTo, CallIgnore, Dial, SetCallOutcome, SnoozeMenu,
     Snooze, SnoozeDo, Lower, Nudge, PlanPage, PlanTask, BoardFunnels, BoardIn, BoardSellersIn, NewFunnel,
     FunnelMenu, FunnelStages, FunnelMove, ReportIn, ReportSellersIn,
-    Snooze, SnoozeDo, Lower, Nudge, PlanPage, PlanTask,
     TargetAsk, TargetSkip,
 )  # fmt: skip
 

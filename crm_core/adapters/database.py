@@ -346,6 +346,9 @@ class UnitOfWork:
         if isinstance(exc, IntegrityError):  # a unique key another transaction took meanwhile
             raise Duplicate(type(exc).__name__) from exc
 
+    def refused(self) -> None:
+        """A refusal before any write: on its own a unit of work rolls back all the same."""
+
     async def commit(self) -> None:
         """Commit; a COMMIT whose connection broke is found out (PostgreSQL): done, it returns as
         usual; not done, ``Unavailable`` (safe to do again); unknown, ``Unavailable`` counted as a

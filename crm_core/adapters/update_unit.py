@@ -120,6 +120,11 @@ class JoinedUnit(_db.UnitOfWork):
         self.outer = outer
         self._savepoint: str | None = None
         self._committed = False
+        self._refused = False
+
+    def refused(self) -> None:
+        """The error leaving this unit came before it wrote anything: the update stays whole."""
+        self._refused = True
 
     async def __aenter__(self) -> JoinedUnit:
         outer = self.outer
@@ -137,7 +142,7 @@ class JoinedUnit(_db.UnitOfWork):
         if self.write and not self._committed:
             if self._savepoint is not None:
                 await self.outer.back_to(self._savepoint)
-            elif exc is not None:
+            elif exc is not None and not self._refused:
                 self.outer.broken = True  # what it wrote, if anything, goes with the update
             # Left without an error and uncommitted, a unit wrote nothing: the services commit their
             # writes or raise (a write unit that decides there is nothing to do, as adopting a locale

@@ -10,7 +10,16 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from crm_core.domain.deals import Deal, Priority
-from crm_core.domain.errors import Conflict, DealClosed, InvalidInput, NotFound, NotTaken, StaleVersion, Why
+from crm_core.domain.errors import (
+    Conflict,
+    CrmError,
+    DealClosed,
+    InvalidInput,
+    NotFound,
+    NotTaken,
+    StaleVersion,
+    Why,
+)
 from crm_core.domain.fields import FieldEntity, FieldsRequired, missing_for_move
 from crm_core.domain.funnel import Pipeline, Stage
 from crm_core.domain.history import Actor, DealEvent, EventKind, last_undoable
@@ -37,16 +46,24 @@ class DealChanges(ServiceBase):
     ) -> Deal:
         require_active(actor)
         async with self.db.uow() as uow:
-            deal = await uow.deals.get_visible(deal_id, viewer=actor)
-            if expected_version is not None and deal.version != expected_version:
-                raise StaleVersion(deal.id)
-            if not actor.is_boss and deal.owner_id != actor.id and not allow_unowned:
-                raise NotTaken("change")
+            try:  # reads and the rules' checks: a refusal here comes before anything is written
+                deal = await uow.deals.get_visible(deal_id, viewer=actor)
+                if expected_version is not None and deal.version != expected_version:
+                    raise StaleVersion(deal.id)
+                if not actor.is_boss and deal.owner_id != actor.id and not allow_unowned:
+                    raise NotTaken("change")
+            except CrmError:
+                uow.refused()
+                raise
             was_closed, source = deal.is_closed, deal.stage
             pipeline = await pipeline_of(uow, deal.pipeline_id)
             events = await change(uow, deal, pipeline)
             if deal.stage.id != source.id and not was_closed:
-                await require_fields(uow, deal, pipeline, source)
+                try:  # a change that moves the deal has written nothing yet: its events come below
+                    await require_fields(uow, deal, pipeline, source)
+                except FieldsRequired:
+                    uow.refused()  # the chat asks for the fields within the same update
+                    raise
             if deal.is_closed and not was_closed:
                 events += await close_tasks(uow, deal, at=events[-1].at, actor=Actor.of(actor))
             await uow.events.add(*events)

@@ -96,7 +96,10 @@ class PipelineService(ServiceBase):
         if actor is not None:
             require_active(actor)
         async with self.db.uow(write=False) as uow:
-            return funnels_document(await uow.pipelines.all(), await uow.lost_reasons.active())
+            pipelines = await uow.pipelines.all()
+            if not pipelines:
+                await default_pipeline(uow)  # none yet: refused, saying to run `kanbot init`
+            return funnels_document(pipelines, await uow.lost_reasons.active())
 
     async def apply(self, spec: FunnelSpec | FunnelsSpec, *, actor: User | None = None) -> Pipeline:
         """Make the funnel look like the file ``spec``, all or nothing: its pipelines, in its order;

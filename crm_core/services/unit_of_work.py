@@ -91,6 +91,11 @@ class UnitOfWork(Protocol):
         """Commit; ``Unavailable`` when the database went away (and the change may not be saved)."""
         ...
 
+    def refused(self) -> None:
+        """Say that the error about to leave this unit was found before it wrote anything (a rule's
+        refusal): within an update's unit of work, what the update wrote before and after stays."""
+        ...
+
 
 class Liveness(Protocol):
     async def hold(self) -> str | None:
