@@ -34,6 +34,21 @@ def write(path: Path, document: object) -> Path:
     return path
 
 
+# The team's own fields beside the pipelines, in the same file (the issue's shape): four of them.
+FOUR_FIELDS = [
+    {
+        "key": "city",
+        "entity": "deal",
+        "type": "choice",
+        "names": {"en": "City", "ru": "Город", "ar": "المدينة"},
+        "choices": ["Moscow", "Dubai", "London"],
+        "required_from": "Commercial offer",
+    },
+    {"key": "seats", "entity": "deal", "type": "number", "names": {"en": "Seats", "ru": "Места"}},
+    {"key": "renewal_date", "entity": "deal", "type": "date", "names": {"en": "Renewal date"}},
+    {"key": "site", "entity": "contact", "type": "url", "names": {"en": "Website", "ar": "الموقع"}},
+]
+
 def two_pipelines(kanbot: Kanbot, tmp_path: Path) -> dict[str, Any]:
     """Apply the issue's file of two pipelines (Sales as it is today, with a number, and Renewals)."""
     sales = shown(kanbot)
@@ -47,14 +62,14 @@ def two_pipelines(kanbot: Kanbot, tmp_path: Path) -> dict[str, Any]:
             },
             {"pipeline": "Renewals", "numbers": ["+7 495 123-00-01"], "stages": RENEWAL_STAGES},
         ],
-        "fields": [{"key": "city", "entity": "deal", "type": "choice", "choices": ["Moscow"]}],
+        "fields": FOUR_FIELDS,
         "lost_reasons": sales["lost_reasons"],
     }
     applied = kanbot.ok("pipeline", "apply", write(tmp_path / "two.yaml", document))
     assert applied.stdout.splitlines() == [
         "Funnel applied: Sales: " + " → ".join(s["name"] for s in sales["stages"]),
         "Funnel applied: Renewals: New renewal → Quote → Renewed → Churned",
-        "Fields applied: city",
+        "Fields applied: city, seats, renewal_date, site",
     ]
     return shown(kanbot)
 
@@ -74,6 +89,14 @@ def test_a_file_of_two_pipelines_applies_and_round_trips(team: Kanbot, tmp_path:
         "playbook": "Send the renewal quote",
         "probability": 50,
     }
+    assert [(f["key"], f["type"]) for f in before["fields"]] == [
+        ("city", "choice"),
+        ("seats", "number"),
+        ("renewal_date", "date"),
+        ("site", "url"),
+    ]
+    assert before["fields"][0]["required_from"] == "Commercial offer"
+    assert before["fields"][3]["entity"] == "contact"
     (tmp_path / "shown.yaml").write_text(team.ok("pipeline", "show").stdout, encoding="utf-8")
     team.ok("pipeline", "apply", tmp_path / "shown.yaml")
     assert shown(team) == before
