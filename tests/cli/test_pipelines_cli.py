@@ -54,6 +54,7 @@ def two_pipelines(kanbot: Kanbot, tmp_path: Path) -> dict[str, Any]:
     assert applied.stdout.splitlines() == [
         "Funnel applied: Sales: " + " → ".join(s["name"] for s in sales["stages"]),
         "Funnel applied: Renewals: New renewal → Quote → Renewed → Churned",
+        "Fields applied: city",
     ]
     return shown(kanbot)
 
