@@ -117,7 +117,7 @@ class _World:
                 self.plan_deal(seller, customer, fate, oldest=seller is SELLERS[0] and index == 0)
         for hours_ago, lead in zip((26, 5, 0.8), catalog.WEBSITE_LEADS, strict=True):
             self.plan_lead(lead, self.now - timedelta(hours=hours_ago))
-        await sales_plan.add_renewals_pipeline(self.crm)
+        await sales_plan.apply_funnel_file(self.crm)
         sales_plan.plan_renewals(self.crm, self.users, self.now, self.lang, self.at)
         for step in sorted(self.steps):
             self.clock.current = step.at
@@ -192,8 +192,9 @@ class _World:
         async def run() -> None:
             buffer = io.StringIO()
             writer = csv.writer(buffer)
-            writer.writerow(["title", "contact_name", "phone"])
-            writer.writerow([lead.title_in(lang), lead.contact_in(lang), phone])
+            writer.writerow(["title", "contact_name", "phone", "city", "lead_source"])
+            city = sales_plan.CITIES[lead.region]
+            writer.writerow([lead.title_in(lang), lead.contact_in(lang), phone, city, "Website"])
             await self.crm.transfer.import_csv(buffer.getvalue())
 
         self.at(moment, run)
@@ -226,6 +227,7 @@ class _World:
                 amount=Decimal(amount),
                 stage=stage,
                 owner_telegram_id=deal.owner.telegram_id,
+                fields=sales_plan.deal_fields(customer),
             )
             deal.id = created.id
 
@@ -268,6 +270,9 @@ class _World:
                 ("amount", amount),
             ):
                 await self.crm.deals.edit(deal_id=deal.id, field=field_name, value=value, actor=seller)
+            await self.crm.deals.set_fields(
+                deal_id=deal.id, changes=sales_plan.deal_fields(customer), actor=seller
+            )
 
         return run
 
