@@ -718,8 +718,12 @@ async def test_a_newcomer_picks_ali_and_simulates_a_call_from_the_telephony_pane
     boards = page.locator(
         ".message-row.from-bot", has=page.locator(".inline-button", has_text="Commercial offer")
     )
+    questions = page.locator(".message-row.from-bot", has_text="Which funnel?")
+    asked = await questions.count()
     await page.fill("#text", "/board")
     await page.press("#text", "Enter")
+    await expect(questions).to_have_count(asked + 1, timeout=60_000)  # two funnels: which one first
+    await questions.last.locator(".inline-button", has_text="Sales").click()
     await expect(boards).to_have_count(earlier + 1, timeout=60_000)
     await still(page)
     await page.screenshot(path=str(ARTIFACTS / "demo-board.png"))
