@@ -96,12 +96,29 @@ class Nudge:
 
 
 @dataclass(frozen=True, slots=True)
+class FunnelNudge:
+    """A pipeline's hint for the morning plan, with the pipeline it is about."""
+
+    pipeline: Pipeline
+    nudge: Nudge
+
+
+@dataclass(frozen=True, slots=True)
 class MorningPlan:
+    """A seller's day. ``nudges``: a hint per pipeline whose shape (the seller's deals in it) gives one,
+    the default pipeline first; ``pipelines``: how many the team has (with more than one, a hint says
+    which pipeline it is about)."""
+
     day: date
     tasks: list[Task]
     stale: list[Deal]
-    funnel: FunnelSnapshot
-    nudge: Nudge | None
+    nudges: list[FunnelNudge]
+    pipelines: int = 1
+
+    @property
+    def nudge(self) -> Nudge | None:
+        """The first hint: the default pipeline's when it has one."""
+        return self.nudges[0].nudge if self.nudges else None
 
 
 def funnel_nudge(funnel: FunnelSnapshot) -> Nudge | None:
@@ -197,7 +214,8 @@ class DigestService(ReportService):
         )
 
     async def morning_plan(self, *, actor: User) -> MorningPlan:
-        """A seller's day: tasks due today (and overdue), stale deals, and a nudge from the funnel's shape."""
+        """A seller's day: tasks due today (and overdue), stale deals of every pipeline, and a nudge
+        from the shape of each pipeline the seller has deals in."""
         require_active(actor)
         now = self.now()
         local = now.astimezone(ZoneInfo(actor.timezone))
@@ -207,7 +225,14 @@ class DigestService(ReportService):
                 t for t in await uow.tasks.open_for(assignee_id=actor.id, limit=200) if t.due_at < end_of_day
             ]
             stale = await uow.deals.stale(now=now, viewer=actor, owner_id=actor.id)
-        funnel = await self.funnel(
-            actor=actor, seller_telegram_id=actor.telegram_id if actor.is_boss else None
-        )
-        return MorningPlan(local.date(), tasks, stale, funnel, funnel_nudge(funnel))
+        pipelines = await self._pipelines()
+        nudges = []
+        for pipeline in pipelines:
+            funnel = await self.funnel(
+                actor=actor,
+                seller_telegram_id=actor.telegram_id if actor.is_boss else None,
+                pipeline=pipeline.id,
+            )
+            if (nudge := funnel_nudge(funnel)) is not None:
+                nudges.append(FunnelNudge(pipeline, nudge))
+        return MorningPlan(local.date(), tasks, stale, nudges, len(pipelines))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from crm_core.domain.errors import NotAllowed, NotFound
+from crm_core.domain.errors import InvalidInput, NotAllowed, NotFound
 from crm_core.domain.funnel import Pipeline, StageKind
 from crm_core.domain.users import Role, User
 from crm_core.reports.lame import LameStageRule, average_loss_rate, enough_losses, lame_stage
@@ -161,13 +161,17 @@ class ReportService(ServiceBase):
         period: Period,
         seller_telegram_id: int | None = None,
         pipeline: str | int | None = None,
+        every_pipeline: bool = False,
     ) -> list[SellerRow]:
-        """Per seller: open deals and their sum, won and lost in the period, and stale deals now."""
+        """Per seller: open deals and their sum, won and lost in the period, and stale deals now; of
+        ``pipeline`` (the default one when None), or of every pipeline together with ``every_pipeline``."""
+        if every_pipeline and pipeline is not None:
+            raise InvalidInput("pipeline", pipeline, detail="a pipeline, or every pipeline, not both")
         async with self.db.uow(write=False, long=True) as uow:
             owner_id = await self._scope(uow, actor, seller_telegram_id)
-            funnel = await find_pipeline(uow, pipeline)
+            pipeline_id = None if every_pipeline else (await find_pipeline(uow, pipeline)).id
             figures = await uow.reports.sellers(
-                start=period.start, end=period.end, now=self.now(), owner_id=owner_id, pipeline_id=funnel.id
+                start=period.start, end=period.end, now=self.now(), owner_id=owner_id, pipeline_id=pipeline_id
             )
             people = await uow.users.list()
         rows = []

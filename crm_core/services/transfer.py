@@ -33,6 +33,7 @@ from crm_core.services.unit_of_work import UnitOfWork
 EXPORT_COLUMNS = [
     "id",
     "title",
+    "pipeline",
     "stage",
     "owner_telegram_id",
     "owner_name",
@@ -91,6 +92,7 @@ class ImportResult:
 class _Row:
     line: int
     title: str
+    pipeline: Pipeline
     stage_id: int
     owner: User | None
     contact_name: str | None
@@ -101,6 +103,25 @@ class _Row:
     created_at: datetime | None
     lost_reason: str | None
     fields: list[tuple[FieldDef, Values]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pipelines:
+    """The pipelines a row may name in its ``pipeline`` cell; an empty cell is the default one."""
+
+    default: Pipeline
+    every: list[Pipeline]
+
+    def named(self, text: str) -> Pipeline:
+        name = text.strip()
+        if not name:
+            return self.default
+        folded = name.casefold()
+        for pipeline in self.every:
+            if pipeline.name.casefold() == folded:
+                return pipeline
+        known = ", ".join(p.name for p in self.every)
+        raise InvalidInput("pipeline", name, detail=f"no such pipeline; there are {known}")
 
 
 class ImportError_(CrmError):
@@ -155,9 +176,10 @@ class TransferService(ServiceBase):
         async with self.db.uow(write=False, long=True) as uow:
             admin = actor or ADMIN
             deals = await uow.deals.list_all(viewer=admin)
+            pipelines = {p.id: p.name for p in await uow.pipelines.all()}
             defs = await uow.fields.definitions()
             values = await many_deal_field_values(uow, deals) if defs else {}
-        return _csv_lines(deals, defs, values)
+        return _csv_lines(deals, pipelines, defs, values)
 
     async def import_csv(self, text: str, *, skip_bad: bool = False) -> ImportResult:
         """Check every row first; import nothing if any is bad, unless ``skip_bad``."""
@@ -174,7 +196,7 @@ class TransferService(ServiceBase):
             )
         now = self.now()
         async with self.db.uow() as uow:
-            pipeline = await default_pipeline(uow)
+            pipelines = _Pipelines(await default_pipeline(uow), await uow.pipelines.all())
             users = {u.telegram_id: u for u in await uow.users.list()}
             defs = await uow.fields.definitions()
             rows, errors = [], []
@@ -186,7 +208,7 @@ class TransferService(ServiceBase):
                     break
                 try:
                     cells = {(k or "").strip(): _cell(v) for k, v in raw.items()}
-                    row = self._check_row(line, cells, pipeline, users)
+                    row = self._check_row(line, cells, pipelines, users)
                     row.fields = self._check_fields(cells, defs)
                     rows.append(row)
                 except CrmError as error:
@@ -195,7 +217,7 @@ class TransferService(ServiceBase):
                 raise ImportError_(errors)
             joined = []
             for row in rows:
-                customer = await self._insert(uow, row, pipeline, now)
+                customer = await self._insert(uow, row, now)
                 if customer is not None:
                     joined.append(RowJoin(row.line, customer))
             await uow.commit()
@@ -206,8 +228,11 @@ class TransferService(ServiceBase):
         region = self.config.default_region
         return [(d, d.parse(cells[d.key], region=region)) for d in defs if cells.get(d.key, "").strip()]
 
-    def _check_row(self, line: int, raw: dict[str, str], pipeline: Pipeline, users: dict[int, User]) -> _Row:
+    def _check_row(
+        self, line: int, raw: dict[str, str], pipelines: _Pipelines, users: dict[int, User]
+    ) -> _Row:
         title = valid_title(raw.get("title", ""))
+        pipeline = pipelines.named(raw.get("pipeline", ""))
         stage = pipeline.find(raw["stage"]) if raw.get("stage", "").strip() else pipeline.inbox
         owner = None
         if raw.get("owner_telegram_id", "").strip():
@@ -236,6 +261,7 @@ class TransferService(ServiceBase):
         return _Row(
             line=line,
             title=title,
+            pipeline=pipeline,
             stage_id=stage.id,
             owner=owner,
             contact_name=valid_name(name) if name else None,
@@ -249,10 +275,9 @@ class TransferService(ServiceBase):
             lost_reason=lost_reason if stage.kind is StageKind.LOST else None,
         )
 
-    async def _insert(
-        self, uow: UnitOfWork, row: _Row, pipeline: Pipeline, now: datetime
-    ) -> KnownCustomer | None:
+    async def _insert(self, uow: UnitOfWork, row: _Row, now: datetime) -> KnownCustomer | None:
         """Add the row's deal; the known customer its phone belonged to, if it did."""
+        pipeline = row.pipeline
         contact: Contact | None = None
         customer = await known_customer(uow, row.phone, viewer=ADMIN) if row.phone else None
         if customer is not None:
@@ -286,7 +311,10 @@ class TransferService(ServiceBase):
 
 
 def _csv_lines(
-    deals: list[Deal], defs: list[FieldDef], values: dict[int, dict[str, Values]]
+    deals: list[Deal],
+    pipelines: dict[int, str],
+    defs: list[FieldDef],
+    values: dict[int, dict[str, Values]],
 ) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -305,6 +333,7 @@ def _csv_lines(
             [
                 d.id,
                 d.title,
+                pipelines.get(d.pipeline_id, ""),
                 d.stage.name,
                 d.owner.telegram_id if d.owner else "",
                 d.owner.name if d.owner else "",

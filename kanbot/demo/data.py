@@ -25,7 +25,6 @@ from crm_core.ports import FixedClock
 from crm_core.services import Crm
 from kanbot.demo import catalog, sales_plan
 from kanbot.demo.catalog import Customer
-from kanbot.demo.fields import CITIES, DEMO_FIELDS
 from kanbot.demo.scenario import SCENARIO, Clockwork, Fate, quarter
 from kanbot.demo.team import MAIN_LINE, OLGA, SELLERS, DemoUser, team
 from kanbot.demo.words import say
@@ -97,7 +96,6 @@ class _World:
     async def build(self) -> DemoSummary:
         self.clock.current = self.now - timedelta(days=61)
         await self.crm.pipelines.seed_defaults()
-        await self.crm.fields.apply(DEMO_FIELDS)
         for person in team(self.lang):
             self.users[person.name] = await self.crm.users.add(
                 telegram_id=person.telegram_id,
@@ -119,7 +117,7 @@ class _World:
                 self.plan_deal(seller, customer, fate, oldest=seller is SELLERS[0] and index == 0)
         for hours_ago, lead in zip((26, 5, 0.8), catalog.WEBSITE_LEADS, strict=True):
             self.plan_lead(lead, self.now - timedelta(hours=hours_ago))
-        await sales_plan.add_renewals_pipeline(self.crm)
+        await sales_plan.apply_funnel_file(self.crm)
         sales_plan.plan_renewals(self.crm, self.users, self.now, self.lang, self.at)
         for step in sorted(self.steps):
             self.clock.current = step.at
@@ -194,8 +192,9 @@ class _World:
         async def run() -> None:
             buffer = io.StringIO()
             writer = csv.writer(buffer)
-            writer.writerow(["title", "contact_name", "phone", "city"])
-            writer.writerow([lead.title_in(lang), lead.contact_in(lang), phone, CITIES[lead.region]])
+            writer.writerow(["title", "contact_name", "phone", "city", "lead_source"])
+            city = sales_plan.CITIES[lead.region]
+            writer.writerow([lead.title_in(lang), lead.contact_in(lang), phone, city, "Website"])
             await self.crm.transfer.import_csv(buffer.getvalue())
 
         self.at(moment, run)
@@ -228,7 +227,7 @@ class _World:
                 amount=Decimal(amount),
                 stage=stage,
                 owner_telegram_id=deal.owner.telegram_id,
-                fields={"city": CITIES[customer.region]},
+                fields=sales_plan.deal_fields(customer),
             )
             deal.id = created.id
 
@@ -271,10 +270,9 @@ class _World:
                 ("amount", amount),
             ):
                 await self.crm.deals.edit(deal_id=deal.id, field=field_name, value=value, actor=seller)
-            if "city" not in await self.crm.deals.field_values(deal_id=deal.id, actor=seller):
-                await self.crm.deals.set_field(
-                    deal_id=deal.id, key="city", value=CITIES[customer.region], actor=seller
-                )
+            await self.crm.deals.set_fields(
+                deal_id=deal.id, changes=sales_plan.deal_fields(customer), actor=seller
+            )
 
         return run
 

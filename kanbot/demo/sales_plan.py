@@ -1,41 +1,126 @@
-"""The demo's renewals and targets: a second pipeline with a few deals, and this month's targets set so
-that /report tells a story — Ali ahead of his target, Maria behind hers, Tom on his way."""
+"""The demo's funnel file, renewals and targets: a second pipeline with a few deals, the team's own
+fields, and this month's targets set so that /report tells a story — Ali ahead of his target, Maria
+behind hers, Tom on his way."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
 
-from crm_core.domain.funnel import StageKind, StageSpec
 from crm_core.domain.targets import month_bounds, month_of
 from crm_core.domain.users import User
 from crm_core.services import Crm
+from crm_core.services.fields import fields_spec_from_document
+from crm_core.services.funnel import funnels_spec_from_document
 from kanbot.demo import catalog
 from kanbot.demo.team import ALI, MARIA, TOM, DemoUser
 from kanbot.demo.words import say
 
 RENEWALS = "Renewals"
-RENEWAL_STAGES = [
-    StageSpec(
-        "Renewal due", StageKind.INBOX, timedelta(days=1), "Call the customer before the contract ends", 30
-    ),
-    StageSpec("Quote sent", StageKind.OPEN, timedelta(days=3), "Agree on the terms for the next year", 60),
-    StageSpec("Invoice", StageKind.OPEN, timedelta(days=5), "Get the renewal invoice paid", 85),
-    StageSpec("Renewed", StageKind.WON, None, "Thank them and note the next renewal date", 100),
-    StageSpec("Churned", StageKind.LOST, None, "Note why they left", 0),
+# What a team writes in its funnel file (docs/cli.md) next to the default pipeline, as YAML would read.
+RENEWALS_PIPELINE: dict[str, Any] = {
+    "pipeline": RENEWALS,
+    "stages": [
+        {
+            "name": "Renewal due",
+            "kind": "inbox",
+            "follow_up": "1d",
+            "playbook": "Call the customer before the contract ends",
+            "probability": 30,
+        },
+        {
+            "name": "Quote sent",
+            "kind": "open",
+            "follow_up": "3d",
+            "playbook": "Agree on the terms for the next year",
+            "probability": 60,
+        },
+        {
+            "name": "Invoice",
+            "kind": "open",
+            "follow_up": "5d",
+            "playbook": "Get the renewal invoice paid",
+            "probability": 85,
+        },
+        {
+            "name": "Renewed",
+            "kind": "won",
+            "playbook": "Thank them and note the next renewal date",
+            "probability": 100,
+        },
+        {"name": "Churned", "kind": "lost", "playbook": "Note why they left", "probability": 0},
+    ],
+}
+CITIES = {
+    "dubai": "Dubai",
+    "abu_dhabi": "Abu Dhabi",
+    "moscow": "Moscow",
+    "spb": "Saint Petersburg",
+    "london": "London",
+    "manchester": "Manchester",
+}
+LEAD_SOURCES = ("Referral", "Exhibition", "Cold call", "Partner", "Website")
+FIELDS: list[dict[str, Any]] = [
+    {
+        "key": "city",
+        "entity": "deal",
+        "type": "choice",
+        "names": {"en": "City", "ru": "Город", "ar": "المدينة"},
+        "choices": list(CITIES.values()),
+        "required_from": "Commercial offer",
+    },
+    {
+        "key": "lead_source",
+        "entity": "deal",
+        "type": "choice",
+        "names": {"en": "Lead source", "ru": "Источник лида", "ar": "مصدر العميل"},
+        "choices": list(LEAD_SOURCES),
+    },
+    {
+        "key": "company_size",
+        "entity": "contact",
+        "type": "number",
+        "names": {"en": "Company size", "ru": "Размер компании", "ar": "حجم الشركة"},
+    },
 ]
+COMPANY_SIZES = (12, 25, 40, 80, 150, 300, 600)
 THOUSAND = Decimal(1000)
 Action = Callable[[], Awaitable[None]]
 Plan = Callable[[datetime, Action], None]
 
 
-async def add_renewals_pipeline(crm: Crm) -> None:
-    """The second pipeline, after the default one."""
-    async with crm.db.uow() as uow:
-        await uow.pipelines.create(RENEWALS, RENEWAL_STAGES, is_default=False, position=2)
-        await uow.commit()
+async def apply_funnel_file(crm: Crm) -> None:
+    """The team's funnel file, applied as `kanbot pipeline apply` does: the default pipeline as it is,
+    then Renewals, and the team's own fields (checked before anything changes)."""
+    default = await crm.pipelines.document()
+    document = {
+        "pipelines": [
+            {"pipeline": default["pipeline"], "default": True, "stages": default["stages"]},
+            RENEWALS_PIPELINE,
+        ],
+        "lost_reasons": default["lost_reasons"],
+        "fields": FIELDS,
+    }
+    fields = fields_spec_from_document(document)
+    assert fields is not None
+    await crm.fields.check(fields)
+    await crm.pipelines.apply(funnels_spec_from_document(document))
+    await crm.fields.apply(fields)
+
+
+def deal_fields(customer: catalog.Customer) -> dict[str, str]:
+    """The team's own fields a seller fills in for a customer: where it is, how it found the team, and
+    how big it is (the same customer always gets the same answers)."""
+    mark = zlib.crc32(customer.company.encode())
+    return {
+        "city": CITIES[customer.region],
+        "lead_source": LEAD_SOURCES[mark % len(LEAD_SOURCES)],
+        "company_size": str(COMPANY_SIZES[(mark >> 8) % len(COMPANY_SIZES)]),
+    }
 
 
 @dataclass(slots=True)
@@ -46,11 +131,12 @@ class _Renewal:
     seller: User
     title: str
     amount: str
+    fields: dict[str, str]
     id: int = 0
 
     async def create(self) -> None:
         deal = await self.crm.deals.create(
-            actor=self.seller, title=self.title, amount=self.amount, pipeline=RENEWALS
+            actor=self.seller, title=self.title, amount=self.amount, pipeline=RENEWALS, fields=self.fields
         )
         self.id = deal.id
 
@@ -78,7 +164,8 @@ def plan_renewals(crm: Crm, users: dict[str, User], now: datetime, lang: str | N
     def renewal(seller: DemoUser, customer: catalog.Customer, amount: str) -> _Renewal:
         typed = lang or seller.locale
         title = f"{say(customer.company, typed)}: {say('support renewal', typed)}"
-        return _Renewal(crm, users[seller.name], title, amount)
+        city = {"city": CITIES[customer.region]}  # a renewal is no new lead: no lead source
+        return _Renewal(crm, users[seller.name], title, amount, city)
 
     alis = renewal(ALI, catalog.ALI_CUSTOMERS[0], "14000")
     plan(now - timedelta(days=20), alis.create)

@@ -49,6 +49,7 @@ FOUR_FIELDS = [
     {"key": "site", "entity": "contact", "type": "url", "names": {"en": "Website", "ar": "الموقع"}},
 ]
 
+
 def two_pipelines(kanbot: Kanbot, tmp_path: Path) -> dict[str, Any]:
     """Apply the issue's file of two pipelines (Sales as it is today, with a number, and Renewals)."""
     sales = shown(kanbot)

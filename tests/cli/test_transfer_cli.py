@@ -6,7 +6,8 @@ import csv
 import io
 from pathlib import Path
 
-from tests.cli.support import ALICE, BOSS, Kanbot
+from tests.cli.support import ALICE, BOB, BOSS, Kanbot
+from tests.cli.test_pipelines_cli import two_pipelines
 
 HEADER = "title,stage,owner_telegram_id,phone,amount\n"
 
@@ -99,3 +100,54 @@ def test_a_200_kb_field_is_refused_in_one_sentence(team: Kanbot, tmp_path: Path)
         "Nothing was imported: line 3 cannot be read as CSV: a field is longer than 131072 characters."
     )
     assert exported(team) == []
+
+
+def test_the_pipeline_column_round_trips_deals_of_two_pipelines(team: Kanbot, tmp_path: Path) -> None:
+    two_pipelines(team, tmp_path)
+    team.ok("deal", "add", "--as", ALICE, "--title", "Roof", "--stage", "Opportunity")
+    team.ok(
+        "deal", "add", "--as", BOB, "--title", "ACME renewal", "--pipeline", "Renewals", "--stage", "Quote"
+    )
+    team.ok("deal", "add", "--as", ALICE, "--title", "New renewal", "--pipeline", "Renewals")
+    placed = [
+        ("ACME renewal", "Renewals", "Quote"),
+        ("New renewal", "Renewals", "New renewal"),
+        ("Roof", "Sales", "Opportunity"),
+    ]
+    assert sorted((r["title"], r["pipeline"], r["stage"]) for r in exported(team)) == placed
+    header = team.ok("export", "deals").stdout.splitlines()[0].split(",")
+    assert header[:4] == ["id", "title", "pipeline", "stage"]
+    (tmp_path / "deals.csv").write_text(team.ok("export", "deals").stdout, encoding="utf-8")
+    assert team.ok("import", "deals", "deals.csv").stdout.splitlines()[-1] == "Imported 3 deal(s); skipped 0."
+    imported = [(r["title"], r["pipeline"], r["stage"]) for r in exported(team) if r["source"] == "import"]
+    assert sorted(imported) == placed
+    renewals = team.json("deal", "list", "--as", BOSS, "--pipeline", "Renewals")
+    assert sorted(d["title"] for d in renewals) == ["ACME renewal"] * 2 + ["New renewal"] * 2
+
+
+def test_an_unknown_pipeline_or_a_stage_of_another_pipeline_refuses_the_import(
+    team: Kanbot, tmp_path: Path
+) -> None:
+    two_pipelines(team, tmp_path)
+    (tmp_path / "deals.csv").write_text(
+        "title,pipeline,stage\n"
+        "Good renewal,renewals,quote\n"  # names are matched whatever their case
+        "Good sale,,Opportunity\n"  # no pipeline: the default one
+        "Upsell,Upsells,\n"
+        "Quote in sales,Sales,Quote\n"
+        "Renewal in the default,,Renewed\n",
+        encoding="utf-8",
+    )
+    result = team("import", "deals", "deals.csv")
+    assert (result.exit_code, result.stdout) == (1, "")
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == ("line 4: Invalid pipeline: 'Upsells' (no such pipeline; there are Sales, Renewals)")
+    assert lines[1].startswith("line 5: ") and "Quote" in lines[1] and "stage" in lines[1]
+    assert lines[2].startswith("line 6: ") and "Renewed" in lines[2]
+    assert lines[-1] == "Nothing was imported: 3 bad row(s) (use --skip-bad to import the others)."
+    assert exported(team) == []
+    team.ok("import", "deals", "deals.csv", "--skip-bad")
+    assert sorted((r["title"], r["pipeline"], r["stage"]) for r in exported(team)) == [
+        ("Good renewal", "Renewals", "Quote"),
+        ("Good sale", "Sales", "Opportunity"),
+    ]

@@ -22,6 +22,7 @@ import pytest
 import pytest_asyncio
 import typer
 
+from bot.core.i18n import bare
 from crm_core.adapters import migrate
 from crm_core.adapters.database import Database
 from crm_core.domain.funnel import StageKind
@@ -104,6 +105,59 @@ async def test_a_second_pipeline_holds_a_few_renewals_each_seller_typed(world: C
     ]
     maria = next(d for d in renewals if d.owner and d.owner.name == "Maria")
     assert CYRILLIC.search(maria.title)
+
+
+async def test_the_funnel_file_adds_renewals_and_three_fields_of_the_teams_own(world: Crm) -> None:
+    assert [(p.name, p.is_default) for p in await world.pipelines.list()] == [
+        ("Sales", True),
+        ("Renewals", False),
+    ]
+    renewals = await world.pipelines.get("Renewals")
+    assert [s.name for s in renewals.stages] == ["Renewal due", "Quote sent", "Invoice", "Renewed", "Churned"]
+    defs = await world.fields.definitions()
+    assert [(d.key, d.entity.value, d.type.value, d.required_from, d.name("ru")) for d in defs] == [
+        ("city", "deal", "choice", "Commercial offer", "Город"),
+        ("lead_source", "deal", "choice", None, "Источник лида"),
+        ("company_size", "contact", "number", None, "Размер компании"),
+    ]
+    document = await world.fields.document()  # what `kanbot pipeline show` prints, to edit and apply
+    assert [f["key"] for f in document] == ["city", "lead_source", "company_size"]
+
+
+async def test_the_demo_deals_carry_a_city_a_lead_source_and_the_customers_size(world: Crm) -> None:
+    boss = await olga(world)
+    sales = await world.pipelines.get("Sales")
+    offer = [s.name for s in sales.stages].index("Commercial offer")
+    deals = await world.deals.list_deals(actor=boss, pipeline="Sales")
+    values = await world.deals.field_values_of(deals=deals, actor=boss)
+    described = [d for d in deals if d.contact is not None and d.contact.name]
+    assert len(described) >= len(deals) - 3  # all but the missed calls nobody returned yet
+    for deal in described:
+        mine = values.get(deal.id, {})
+        if deal.source.value == "import":  # a website form: where and how, but not how big
+            assert set(mine) == {"city", "lead_source"}, (deal.title, mine)
+            continue
+        assert set(mine) == {"city", "lead_source", "company_size"}, (deal.title, mine)
+        assert int(mine["company_size"][0]) > 0
+    # a deal at or past Commercial offer must have a city: the file says so from that stage on
+    past_offer = [d for d in deals if d.stage.is_open and sales.stages.index(d.stage) >= offer]
+    assert past_offer and all(values[d.id].get("city") for d in past_offer)
+    website = [d for d in deals if d.source.value == "import"]
+    assert len(website) == 3 and all(values[d.id]["lead_source"] == ("Website",) for d in website)
+    for deal in await world.deals.list_deals(actor=boss, pipeline="Renewals"):  # no new leads: a city only
+        assert set(await world.deals.field_values(deal_id=deal.id, actor=boss)) == {"city"}
+
+
+async def test_the_funnel_by_city_spreads_the_open_deals_over_the_teams_cities(world: Crm) -> None:
+    grouped = await world.field_reports.funnel_by(actor=await olga(world), key="city")
+    totals = {value: grouped.total(value) for value in [*grouped.field.choices, None]}
+    assert sum(1 for value, (count, _) in totals.items() if value and count) >= 4
+    assert (
+        sum(count for count, _ in totals.values())
+        == (await world.reports.funnel(actor=await olga(world))).count
+    )
+    # only a deal still in the inbox may be without one
+    assert all(r.stage.name == "Unsorted" for r in grouped.rows if r.value is None and r.count)
 
 
 async def test_this_months_targets_put_ali_ahead_maria_behind_and_tom_within_reach(world: Crm) -> None:
@@ -376,8 +430,21 @@ async def test_the_emulator_knows_the_demo_bot_and_people_in_their_languages(
 @on_the_demo_loop
 async def test_the_boss_starts_the_bot_and_sees_the_board_with_the_demo_deals(chat: EmulatedChat) -> None:
     assert "Hi, Olga" in (await reply(chat, OLGA.telegram_id, "/start")).text
-    board = await reply(chat, OLGA.telegram_id, "/board")
-    assert any("Commercial offer" in label for label in board.button_texts)
+    question = await reply(chat, OLGA.telegram_id, "/board")  # two funnels: which one first
+    assert "Renewals" in " ".join(question.button_texts), question.button_texts
+    await chat.click(OLGA.telegram_id, "Sales")
+
+    async def sales_board() -> Msg | None:
+        return next(
+            (
+                m
+                for m in reversed(await chat.bot_messages(OLGA.telegram_id))
+                if any("Commercial offer" in label for label in m.button_texts)
+            ),
+            None,
+        )
+
+    board = await eventually(sales_board)
     assert any("Won · 8" in label for label in board.button_texts), board.button_texts
 
 
@@ -396,6 +463,20 @@ async def test_a_seller_starts_the_bot_in_her_language_and_lists_her_deals(chat:
     assert "Maria" in (await reply(chat, MARIA.telegram_id, "/start")).text
     deals = await reply(chat, MARIA.telegram_id, "/deals")
     assert len(deals.buttons) >= 3, deals.text
+
+
+@on_the_demo_loop
+async def test_a_deal_card_shows_the_teams_own_fields(chat: EmulatedChat) -> None:
+    found = await reply(chat, TOM.telegram_id, "/find Northwind")
+    if any("Northwind" in label for label in found.button_texts):  # a list of what was found: open it
+        await chat.click(TOM.telegram_id, "Northwind")
+
+    async def card() -> str | None:
+        texts = [bare(m.text) for m in await chat.bot_messages(TOM.telegram_id)]
+        return next((text for text in reversed(texts) if "City: London" in text), None)
+
+    text = await eventually(card)
+    assert "Lead source: Cold call" in text and "Company size: 12" in text, text
 
 
 @on_the_demo_loop
@@ -647,8 +728,12 @@ async def test_a_newcomer_picks_ali_and_simulates_a_call_from_the_telephony_pane
     boards = page.locator(
         ".message-row.from-bot", has=page.locator(".inline-button", has_text="Commercial offer")
     )
+    questions = page.locator(".message-row.from-bot", has_text="Which funnel?")
+    asked = await questions.count()
     await page.fill("#text", "/board")
     await page.press("#text", "Enter")
+    await expect(questions).to_have_count(asked + 1, timeout=60_000)  # two funnels: which one first
+    await questions.last.locator(".inline-button", has_text="Sales").click()
     await expect(boards).to_have_count(earlier + 1, timeout=60_000)
     await still(page)
     await page.screenshot(path=str(ARTIFACTS / "demo-board.png"))

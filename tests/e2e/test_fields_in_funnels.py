@@ -54,7 +54,9 @@ async def stage_of(crm: Crm, deal: Deal) -> str:
     return (await crm.deals.get(deal_id=deal.id, actor=await crm.users.identify(ALI))).stage.name
 
 
-async def test_fields_are_edited_and_required_by_each_funnels_own_stages(chat: EmulatedChat, crm: Crm) -> None:
+async def test_fields_are_edited_and_required_by_each_funnels_own_stages(
+    chat: EmulatedChat, crm: Crm
+) -> None:
     sales, renewals = await two_funnels(crm)
     spec = fields_spec_from_document(FIELDS)
     assert spec is not None

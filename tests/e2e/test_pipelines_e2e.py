@@ -67,3 +67,22 @@ async def test_the_digest_has_a_section_per_pipeline(
         < text.index("Renewals")
         < text.index("New renewal: 1")
     )
+    # each section is headed by the funnel's mark, the one the board and the card use (not the board app's)
+    assert "🧭 Sales" in text and "🧭 Renewals" in text and "🗂" not in text
+
+
+async def test_the_team_counts_a_sellers_deals_in_every_pipeline(
+    chat: EmulatedChat, crm: Crm, kanbot: RunningKanbot
+) -> None:
+    await two_pipelines(crm)
+    ali = await crm.users.identify(ALI)
+    await crm.deals.create(actor=ali, title="New sale", amount="100")
+    await crm.deals.create(actor=ali, title="Renewal of ACME", amount="250", pipeline="Renewals")
+    won = await crm.deals.create(actor=ali, title="Renewal of Initech", amount="40", pipeline="Renewals")
+    await crm.deals.mark_won(deal_id=won.id, actor=ali)
+    await chat.send(BOSS, "/team")
+    team = (await chat.last(BOSS)).text
+    assert next(row for row in team.splitlines() if row.startswith("• Ali:")) == "• Ali: 2 · 1 · 0"
+    await chat.click(BOSS, "Ali · 2/1")
+    page = (await chat.last(BOSS)).text
+    assert "Open: 2 · ₽350" in page and "Won in 30 days: 1 · ₽40" in page

@@ -43,6 +43,7 @@ async def test_every_deal_is_exported_with_its_figures_as_text(
     assert rows[0] == {
         "id": str(deal.id),
         "title": "ООО «Ёлка», заказ",
+        "pipeline": "Sales",
         "stage": "Unsorted",
         "owner_telegram_id": "201",
         "owner_name": "Alice",

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.core.context import ChatSettings
+from bot.core.i18n import bare
 from bot.core.notify import Notifier
 from bot.core.views import View
 from crm_core.adapters.repositories.outbox import OutboxRepository
@@ -20,6 +21,7 @@ from crm_core.domain.tasks import TaskKind
 from crm_core.domain.users import Role, User
 from crm_core.ports import FixedClock
 from crm_core.services import Crm
+from crm_core.services.funnel import funnels_spec_from_document
 from tests.integration.followup_support import HOUR, MINUTE, queued, tick_at, tick_until
 from tests.integration.support import Team, outbox
 
@@ -130,6 +132,61 @@ async def test_the_plan_points_at_an_empty_stage_right_after_a_full_one(
     plan = await crm.reports.morning_plan(actor=team.alice)
     assert plan.nudge is not None and plan.nudge.count == 1
     assert plan.day == date(2026, 3, 2)
+
+
+RENEWALS = [
+    {"name": "New renewal", "kind": "inbox", "follow_up": "4h"},
+    {"name": "Quote", "kind": "open", "follow_up": "2d"},
+    {"name": "Signed", "kind": "open", "follow_up": "2d"},
+    {"name": "Renewed", "kind": "won"},
+    {"name": "Churned", "kind": "lost"},
+]
+
+
+async def with_renewals(crm: Crm, team: Team) -> None:
+    """A second funnel, Renewals, next to the default one (Sales)."""
+    sales: dict[str, Any] = await crm.pipelines.document()
+    document = {
+        "pipelines": [
+            {"pipeline": "Sales", "default": True, "stages": sales["stages"]},
+            {"pipeline": "Renewals", "stages": RENEWALS},
+        ]
+    }
+    await crm.pipelines.apply(funnels_spec_from_document(document), actor=team.boss)
+
+
+async def test_a_seller_with_deals_in_two_funnels_gets_each_funnels_hint_under_its_name(
+    crm: Crm, team: Team, clock: FixedClock
+) -> None:
+    await with_renewals(crm, team)
+    for title in ("R1", "R2", "R3"):
+        await crm.deals.create(actor=team.alice, title=title, pipeline="Renewals")
+    await crm.deals.create(actor=team.alice, title="S1", stage="Document approval")
+    await crm.deals.create(actor=team.bob, title="Bob's", pipeline="Renewals", stage="Quote")
+    clock.current += 5 * HOUR  # every inbox deal is past its 4 hours
+    plan = await crm.reports.morning_plan(actor=team.alice)
+    assert sorted(d.title for d in plan.stale) == ["R1", "R2", "R3"]
+    assert plan.pipelines == 2
+    assert [(n.pipeline.name, n.nudge.kind, n.nudge.count, n.nudge.stage.name) for n in plan.nudges] == [
+        ("Sales", "empty_stage", 1, "Signing & payment"),
+        ("Renewals", "inbox", 3, "New renewal"),  # the seller's own three, not Bob's
+    ]
+    text = bare(await render(crm, team.alice))
+    sales = text.index("🧭 Sales")
+    renewals = text.index("🧭 Renewals")
+    assert sales < text.index("Nothing is in Signing & payment — push the deals in Document approval.")
+    assert sales < renewals < text.index("The inbox has 3 unsorted deals — sort them first.")
+    bob = await crm.reports.morning_plan(actor=team.bob)  # Quote, then an empty Signed: Bob's own hint
+    assert [(n.pipeline.name, n.nudge.stage.name) for n in bob.nudges] == [("Renewals", "Signed")]
+    text = bare(await render(crm, team.bob))
+    assert "🧭 Renewals" in text and "🧭 Sales" not in text
+
+
+async def test_with_one_funnel_the_hint_names_no_funnel(crm: Crm, team: Team) -> None:
+    for title in ("A", "B", "C"):
+        await crm.deals.create(actor=team.alice, title=title)
+    text = await render(crm, team.alice)
+    assert "The inbox has 3 unsorted deals — sort them first." in text and "🧭" not in text
 
 
 def at_time(day: int, hour: int, minute: int = 0) -> datetime:

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from crm_core.domain.errors import InvalidInput
 from crm_core.domain.users import User
 from crm_core.ports import FixedClock
 from crm_core.reports import Period
@@ -176,6 +177,14 @@ async def test_the_sellers_of_each_pipeline_are_counted_on_its_deals(
     # R1 won; S2 open in Quote since T0+2d (stale after 2d), R2 lost
     assert renewals["Alice"] == (0, zero, 1, Decimal("200.00"), 0, 0)
     assert renewals["Bob"] == (1, Decimal("500.00"), 0, zero, 1, 1)
+    # /team's figures: both pipelines together
+    every = figures(await crm.reports.sellers(actor=team.boss, period=story, every_pipeline=True))
+    assert every["Alice"] == (1, Decimal("50.00"), 2, Decimal("1200.00"), 0, 1)
+    assert every["Bob"] == (1, Decimal("500.00"), 0, zero, 1, 1)
+    mine = await crm.reports.sellers(actor=team.alice, period=story, every_pipeline=True)
+    assert list(figures(mine)) == ["Alice"]  # a seller still sees only their own row
+    with pytest.raises(InvalidInput):
+        await crm.reports.sellers(actor=team.boss, period=story, pipeline="Sales", every_pipeline=True)
 
 
 async def test_the_digest_has_a_section_per_pipeline(crm: Crm, team: Team, story: Period) -> None:

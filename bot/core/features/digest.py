@@ -94,7 +94,7 @@ async def digest_messages(ctx: ChatContext, digest: Digest) -> list[Outgoing]:
     sections = digest.sections
     for number, section in enumerate(sections):
         if len(sections) > 1:  # a section per pipeline, each under its name
-            lines += ([""] if number else []) + [f"🗂 <b>{h(section.pipeline.name)}</b>", ""]
+            lines += ([""] if number else []) + [f"🧭 <b>{h(section.pipeline.name)}</b>", ""]
         lines += _section_lines(tr, section, currency, weekly=digest.weekly)
     if digest.calls is not None:
         lines += ["", "📞 <b>" + tr("Calls") + "</b>", *calls_lines(digest.calls, tr)]

@@ -8,6 +8,7 @@ from bot.core.context import ChatContext
 from bot.core.features.cards import TASK_KIND_ICON as KIND_ICON
 from bot.core.features.cards import stage_name, task_text
 from bot.core.features.deal_view import deal_label
+from bot.core.features.funnel_picks import funnel_line
 from bot.core.features.tasks import postpone, task_label
 from bot.core.i18n import Tr, h, isolate
 from bot.core.renderers import Outgoing
@@ -25,9 +26,7 @@ PAGE = 3  # the due items (tasks, then waiting deals) whose buttons one page of 
 SHOWN = 15  # lines of each part of the plan's text
 
 
-def nudge_line(tr: Tr, nudge: Nudge | None) -> str | None:
-    if nudge is None:
-        return None
+def nudge_line(tr: Tr, nudge: Nudge) -> str:
     if nudge.kind == "inbox":
         return "📥 " + tr.ngettext(
             "The inbox has {n} unsorted deal — sort it first.",
@@ -78,8 +77,12 @@ def morning_view(ctx: ChatContext, plan: MorningPlan, page: int = 0) -> View:
         ]
     if not plan.tasks and not plan.stale:
         lines.append(tr("Nothing overdue — a good day to move deals forward."))
-    if hint := nudge_line(tr, plan.nudge):
-        lines += ["", hint]
+    hints = [(n.pipeline, nudge_line(tr, n.nudge)) for n in plan.nudges]
+    if plan.pipelines > 1:  # each hint under the funnel it is about: stage names are each funnel's own
+        for pipeline, hint in hints:
+            lines += ["", funnel_line(pipeline), hint]
+    else:
+        lines += [line for _, hint in hints for line in ("", hint)]
     items: list[Task | Deal] = [*due, *plan.stale]
     page = max(0, min(page, (len(items) - 1) // PAGE)) if items else 0
     buttons: list[list[Button]] = []

@@ -32,7 +32,7 @@ def _boss(ctx: ChatContext) -> None:
 async def team_view(ctx: ChatContext) -> View:
     _boss(ctx)
     tr, crm = ctx.tr, ctx.crm
-    rows = await crm.reports.sellers(actor=ctx.user, period=crm.reports.default_period())
+    rows = await crm.reports.sellers(actor=ctx.user, period=crm.reports.default_period(), every_pipeline=True)
     lines = [f"👥 <b>{tr('Team')}</b>", "<i>" + tr("open · won in 30 days · need a follow-up") + "</i>"]
     buttons = []
     for row in rows:
@@ -86,7 +86,10 @@ async def seller_view(ctx: ChatContext, person: User, notice: str | None = None)
     """One member: their figures, extensions and time zone, their board, and letting them go."""
     tr = ctx.tr
     rows = await ctx.crm.reports.sellers(
-        actor=ctx.user, period=ctx.crm.reports.default_period(), seller_telegram_id=person.telegram_id
+        actor=ctx.user,
+        period=ctx.crm.reports.default_period(),
+        seller_telegram_id=person.telegram_id,
+        every_pipeline=True,
     )
     lines = [f"👤 <b>{h(person.name)}</b>" + ("" if person.active else " · " + tr("deactivated"))]
     if notice:
