@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -300,22 +301,40 @@ def _match_pipelines(stored: builtins.list[Pipeline], file: FunnelsSpec) -> dict
     if file.single:
         default = next((p for p in stored if p.is_default), stored[0] if stored else None)
         return {0: default.id} if default is not None else {}
-    by_name = {p.name.casefold(): p.id for p in stored}
-    known = {p.id for p in stored}
-    matched: dict[int, int] = {}
-    for index, spec in enumerate(file.pipelines):
-        if spec.id is not None:
-            if spec.id not in known:
-                raise InvalidInput(
-                    f"id of pipeline {spec.name!r}", spec.id, detail="no such pipeline in the current funnel"
-                )
-            matched[index] = spec.id
-        elif spec.name.casefold() in by_name:
-            matched[index] = by_name[spec.name.casefold()]
-    if len(set(matched.values())) != len(matched):
-        raise InvalidInput(
+    return _match_by_id_or_name(
+        [(p.id, p.name) for p in stored],
+        [(spec.id, spec.name) for spec in file.pipelines],
+        unknown=lambda spec_id, name: InvalidInput(
+            f"id of pipeline {name!r}", spec_id, detail="no such pipeline in the current funnel"
+        ),
+        twice=InvalidInput(
             "pipelines", "id", detail="two pipelines of the file point at the same stored pipeline"
-        )
+        ),
+    )
+
+
+def _match_by_id_or_name(
+    stored: builtins.list[tuple[int, str]],
+    specs: builtins.list[tuple[int | None, str]],
+    *,
+    unknown: Callable[[int, str], InvalidInput],
+    twice: InvalidInput,
+) -> dict[int, int]:
+    """Which stored item (id, name) each of the file's (by index) updates: by id when the file gives
+    one (``unknown`` when no such item is stored), else by name, any case; ``twice`` when two of the
+    file's point at the same stored item."""
+    by_name = {name.casefold(): item_id for item_id, name in stored}
+    known = {item_id for item_id, _ in stored}
+    matched: dict[int, int] = {}
+    for index, (spec_id, name) in enumerate(specs):
+        if spec_id is not None:
+            if spec_id not in known:
+                raise unknown(spec_id, name)
+            matched[index] = spec_id
+        elif name.casefold() in by_name:
+            matched[index] = by_name[name.casefold()]
+    if len(set(matched.values())) != len(matched):
+        raise twice
     return matched
 
 
@@ -368,18 +387,13 @@ def _where_deals_go(spec: FunnelSpec, removed: Stage, stages: list[Stage]) -> St
 
 def _match_stages(current: Pipeline, specs: list[StageSpec]) -> dict[int, int]:
     """Which stored stage each spec (by index) updates: by id when given, else by name."""
-    by_name = {s.name.casefold(): s.id for s in current.stages}
-    known = {s.id for s in current.stages}
-    matched: dict[int, int] = {}
-    for index, spec in enumerate(specs):
-        if spec.id is not None:
-            if spec.id not in known:
-                raise InvalidInput("stage id", spec.id, detail="no such stage in the current funnel")
-            matched[index] = spec.id
-        elif spec.name.casefold() in by_name:
-            matched[index] = by_name[spec.name.casefold()]
-    if len(set(matched.values())) != len(matched):
-        raise InvalidInput(
+    return _match_by_id_or_name(
+        [(s.id, s.name) for s in current.stages],
+        [(spec.id, spec.name) for spec in specs],
+        unknown=lambda spec_id, _name: InvalidInput(
+            "stage id", spec_id, detail="no such stage in the current funnel"
+        ),
+        twice=InvalidInput(
             "funnel file", "stages", detail="two stages of the file point at the same stored stage"
-        )
-    return matched
+        ),
+    )

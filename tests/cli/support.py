@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from click.testing import Result
@@ -48,3 +49,20 @@ class Kanbot:
             result.exception
         )
         return result.stderr.strip()
+
+
+def shown_funnel(kanbot: Kanbot) -> dict[str, Any]:
+    """`kanbot pipeline show`, read back as the YAML document it prints."""
+    import yaml
+
+    document = yaml.safe_load(kanbot.ok("pipeline", "show").stdout)
+    assert isinstance(document, dict)
+    return document
+
+
+def write_yaml(path: Path, document: object) -> Path:
+    """``document`` written to ``path`` as a funnel file is."""
+    import yaml
+
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path

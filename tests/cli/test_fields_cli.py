@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from tests.cli.support import ALICE, BOB, BOSS, Kanbot
+from tests.cli.support import shown_funnel as shown
 
 FIELDS: list[dict[str, Any]] = [
     {
@@ -30,12 +31,6 @@ FIELDS: list[dict[str, Any]] = [
     },
     {"key": "vip", "entity": "contact", "type": "bool", "names": {"en": "VIP", "ru": "VIP", "ar": "VIP"}},
 ]
-
-
-def shown(kanbot: Kanbot) -> dict[str, Any]:
-    document = yaml.safe_load(kanbot.ok("pipeline", "show").stdout)
-    assert isinstance(document, dict)
-    return document
 
 
 def apply(kanbot: Kanbot, path: Path, document: dict[str, Any]) -> str:

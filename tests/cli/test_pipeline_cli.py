@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from tests.cli.support import ALICE, BOB, Kanbot
-
-
-def shown(kanbot: Kanbot) -> dict[str, Any]:
-    document = yaml.safe_load(kanbot.ok("pipeline", "show").stdout)
-    assert isinstance(document, dict)
-    return document
-
-
-def write(path: Path, document: object) -> Path:
-    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
+from tests.cli.support import shown_funnel as shown
+from tests.cli.support import write_yaml as write
 
 
 def test_the_funnel_shown_can_be_applied_back_unchanged(team: Kanbot, tmp_path: Path) -> None:

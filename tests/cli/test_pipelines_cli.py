@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tests.cli.support import ALICE, BOB, BOSS, Kanbot
+from tests.cli.support import shown_funnel as shown
+from tests.cli.support import write_yaml as write
 
 RENEWAL_STAGES = [
     {"name": "New renewal", "kind": "inbox", "follow_up": "4h", "probability": 10},
@@ -21,17 +21,6 @@ RENEWAL_STAGES = [
     {"name": "Renewed", "kind": "won", "probability": 100},
     {"name": "Churned", "kind": "lost"},
 ]
-
-
-def shown(kanbot: Kanbot) -> dict[str, Any]:
-    document = yaml.safe_load(kanbot.ok("pipeline", "show").stdout)
-    assert isinstance(document, dict)
-    return document
-
-
-def write(path: Path, document: object) -> Path:
-    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
 
 
 # The team's own fields beside the pipelines, in the same file (the shape): four of them.
