@@ -125,6 +125,9 @@ MESSAGES: dict[str, str] = {
     "import_refused": N_("The import was refused; nothing was changed."),
     "unreadable_csv": N_("That file cannot be read as CSV."),
     "fields_required": N_("The deal needs more of its fields filled in before that stage."),
+    "unauthenticated": N_("That API token is missing, wrong, expired or revoked."),
+    "idempotency_mismatch": N_("That idempotency key was already used for another request."),
+    "idempotency_busy": N_("The same request is still being handled. Try again in a moment."),
 }
 
 
