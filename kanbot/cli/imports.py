@@ -15,7 +15,7 @@ from pathlib import Path
 import typer
 import yaml
 
-from crm_core.domain.errors import InvalidInput
+from crm_core.domain.errors import CrmError, InvalidInput
 from crm_core.domain.imports import Product, StageMapping
 from crm_core.services import Crm
 from crm_core.services.imports import PROGRESS_EVERY, ImportReport, UnmappedStages
@@ -86,7 +86,10 @@ def read_mapping(path: Path | None) -> StageMapping:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         fail(f"{path} is not a YAML file: {error}")
-    return StageMapping.from_document(doc)
+    try:
+        return StageMapping.from_document(doc)
+    except CrmError as error:
+        fail(f"{path}: {error}")
 
 
 def import_from(
