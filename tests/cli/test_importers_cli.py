@@ -19,7 +19,7 @@ def deals(kanbot: Kanbot) -> dict[str, tuple[str, ...]]:
     """Every deal by title: what the import sets, as `kanbot export deals` writes it."""
     rows = exported(kanbot)
     assert all(r["source"] == "import" for r in rows)
-    return {r["title"]: tuple(r[k] for k in SHOWN[1:]) + (r["lost_reason"], r["created_at"]) for r in rows}
+    return {r["title"]: (*(r[k] for k in SHOWN[1:]), r["lost_reason"], r["created_at"]) for r in rows}
 
 
 def notes(kanbot: Kanbot, deal_id: str) -> list[str]:
@@ -84,8 +84,8 @@ def test_a_pipedrive_export_is_checked_then_imported_and_imported_again_changes_
         "  Carl Jensen: 1 deal(s)",
     ]
     assert (
-        dry[-1]
-        == "Dry run, nothing changed: 2 new deal(s), 0 to update, 2 bad row(s), 1 with a note of other columns."
+        dry[-1] == "Dry run, nothing changed: 2 new deal(s), 0 to update, 2 bad row(s), "
+        "1 with a note of other columns."
     )
     assert exported(team) == []
 
@@ -281,7 +281,10 @@ def test_a_russian_bitrix24_csv_export_is_imported_once(team: Kanbot, tmp_path: 
     assert exported(team) == before
 
 
-HEADER = "Deal - ID,Deal - Title,Deal - Value,Deal - Currency,Deal - Owner,Deal - Stage,Deal - Status,Person - Phone\n"
+HEADER = (
+    "Deal - ID,Deal - Title,Deal - Value,Deal - Currency,Deal - Owner,Deal - Stage,Deal - Status,"
+    "Person - Phone\n"
+)
 
 
 def test_a_bad_row_refuses_the_whole_file_unless_skip_bad(team: Kanbot, tmp_path: Path) -> None:
