@@ -287,7 +287,7 @@ class ImportService(ServiceBase):
         region = self.config.default_region
         lost_reason = None
         if stage.kind is StageKind.LOST:
-            lost_reason = (source.lost_reason or source.stage or "Lost")[:200]
+            lost_reason = (source.lost_reason or f"Lost in {funnel_label}")[:200]
         fields: list[tuple[FieldDef, Values]] = []
         left: list[tuple[str, str]] = []
         for name, value in source.extras:
