@@ -331,3 +331,23 @@ def test_only_a_boss_imports_and_a_file_of_another_product_is_refused(team: Kanb
         done.stdout.splitlines()[-1]
         == "Imported from Pipedrive: 4 new deal(s), 0 updated, 0 unchanged; skipped 0."
     )
+
+
+def test_a_deal_reopened_or_lost_in_the_product_is_reopened_or_lost_by_the_next_import(
+    team: Kanbot, tmp_path: Path
+) -> None:
+    export = copy("pipedrive_deals.csv", tmp_path)
+    stages = DATA / "pipedrive_stages.yaml"
+    team.ok("import", "from", "pipedrive", export, "--map-stages", stages)
+    text = export.read_text(encoding="utf-8")
+    text = text.replace("Maria Petrova,Proposal Made,,won,", "Maria Petrova,Proposal Made,,open,")
+    text = text.replace(",,Lead In,,open,", ",,Lead In,,lost,")  # lost with no reason given
+    export.write_text(text, encoding="utf-8")
+    later = team.ok("import", "from", "pipedrive", export, "--map-stages", stages).stdout.splitlines()
+    assert later[-1] == "Imported from Pipedrive: 0 new deal(s), 2 updated, 2 unchanged; skipped 0."
+    now = deals(team)
+    assert (now["Office chairs"][0], now["Office chairs"][6]) == ("Commercial offer", "")
+    assert (now["Website redesign"][0], now["Website redesign"][7]) == ("Lost", "Lost in Pipedrive")
+    chairs = next(r["id"] for r in exported(team) if r["title"] == "Office chairs")
+    history = team.json("deal", "history", chairs, "--as", BOSS)
+    assert [e["kind"] for e in history][-2:] == ["reopened", "moved"]
