@@ -325,6 +325,12 @@ def test_only_a_boss_imports_and_a_file_of_another_product_is_refused(team: Kanb
     assert "Kommo deals export" in team.refused("import", "from", "kommo", export)
     (tmp_path / "bad.yaml").write_text("stages: [a, b]\n", encoding="utf-8")
     assert "stages" in team.refused("import", "from", "pipedrive", export, "--map-stages", "bad.yaml")
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    assert team.refused("import", "from", "kommo", "broken.xlsx").startswith(
+        "Invalid XLSX file: 'broken.xlsx'"
+    )
+    (tmp_path / "empty.csv").write_text("", encoding="utf-8")
+    assert "the file is empty" in team.refused("import", "from", "bitrix24", "empty.csv")
     assert exported(team) == []
     done = team.ok("import", "from", "pipedrive", export, "--map-stages", stages, "--as", BOSS)
     assert (
