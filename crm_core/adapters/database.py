@@ -35,6 +35,7 @@ from crm_core.adapters.repositories.conversations import (
 )
 from crm_core.adapters.repositories.deal_lists import DealLists
 from crm_core.adapters.repositories.dialing import CallRequestRepository
+from crm_core.adapters.repositories.external_ids import ExternalIdRepository
 from crm_core.adapters.repositories.fields import FieldRepository
 from crm_core.adapters.repositories.followups import FollowUpRepository
 from crm_core.adapters.repositories.funnel import PipelineCache
@@ -244,6 +245,7 @@ class UnitOfWork:
     targets: TargetRepository
     summary: SummaryRepository
     api_tokens: ApiTokenRepository
+    external_ids: ExternalIdRepository
     deal_pages: DealPageRepository
 
     def __init__(
@@ -322,6 +324,7 @@ class UnitOfWork:
         self.targets = TargetRepository(conn)
         self.summary = SummaryRepository(conn)
         self.api_tokens = ApiTokenRepository(conn)
+        self.external_ids = ExternalIdRepository(conn)
         self.deal_pages = DealPageRepository(conn)
         return self
 

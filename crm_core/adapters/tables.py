@@ -488,3 +488,16 @@ api_idempotency = Table(
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("token_id", "key"),
 )
+
+# Where an imported deal came from (migration 0025): the other product and the deal's id there, so that
+# importing the same export again updates the deal instead of adding it twice.
+deal_external_ids = Table(
+    "deal_external_ids",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(20), nullable=False),
+    Column("external_id", String(100), nullable=False),
+    Column("deal_id", Integer, ForeignKey("deals.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("imported_at", UtcDateTime, nullable=False),
+    UniqueConstraint("source", "external_id"),
+)

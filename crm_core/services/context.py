@@ -17,6 +17,7 @@ from crm_core.services.dialing import DialService
 from crm_core.services.fields import FieldService
 from crm_core.services.followups import FollowUpService
 from crm_core.services.funnel import PipelineService
+from crm_core.services.imports import ImportService
 from crm_core.services.outbox import OutboxService
 from crm_core.services.recordings import RecordingService
 from crm_core.services.tasks import TaskService
@@ -52,6 +53,7 @@ class Crm:
         self.reports = DigestService(*args)
         self.field_reports = FieldReportService(*args)
         self.transfer = TransferService(*args)
+        self.imports = ImportService(*args)
         self.invites = InviteService(*args)
         self.dialogs = DialogService(*args)
         self.ledger = Ledger(*args)

@@ -103,6 +103,12 @@ class _Row:
     created_at: datetime | None
     lost_reason: str | None
     fields: list[tuple[FieldDef, Values]] = field(default_factory=list)
+    closed_at: datetime | None = None  # when the deal was won or lost elsewhere (an importer's rows)
+    company: str | None = None
+
+
+# The name importers use for the row type they hand to ``insert_row``.
+ImportedDeal = _Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +223,7 @@ class TransferService(ServiceBase):
                 raise ImportError_(errors)
             joined = []
             for row in rows:
-                customer = await self._insert(uow, row, now)
+                _, customer = await insert_row(uow, row, now, because=f"import line {row.line}")
                 if customer is not None:
                     joined.append(RowJoin(row.line, customer))
             await uow.commit()
@@ -275,39 +281,52 @@ class TransferService(ServiceBase):
             lost_reason=lost_reason if stage.kind is StageKind.LOST else None,
         )
 
-    async def _insert(self, uow: UnitOfWork, row: _Row, now: datetime) -> KnownCustomer | None:
-        """Add the row's deal; the known customer its phone belonged to, if it did."""
-        pipeline = row.pipeline
-        contact: Contact | None = None
-        customer = await known_customer(uow, row.phone, viewer=ADMIN) if row.phone else None
-        if customer is not None:
-            contact = customer.contact
-        if contact is None and (row.phone or row.contact_name):
-            contact = await uow.contacts.add(name=row.contact_name, phone=row.phone, company=None, at=now)
-        deal = Deal.start(
-            pipeline=pipeline,
-            title=row.title,
-            currency=row.currency,
-            at=min(row.created_at or now, now),
-            stage=pipeline.stage(row.stage_id),
-            source=Source.IMPORT,
-            priority=row.priority,
-            amount=row.amount,
-            contact=contact,
-            owner=row.owner,
-            lost_reason=row.lost_reason,
-        )
-        await uow.deals.add(deal)
-        await uow.events.add(deal.created_event(Actor.system_because(f"import line {row.line}")))
-        for definition, values in row.fields:
-            owner_id = deal.id
-            if definition.entity is FieldEntity.CONTACT:
-                if deal.contact is None:
-                    deal.contact = await uow.contacts.add(name=None, phone=None, company=None, at=now)
-                    await uow.deals.save(deal)
-                owner_id = deal.contact.id
-            await uow.fields.set_value(definition.entity, owner_id, definition.key, values)
-        return customer
+
+async def insert_row(
+    uow: UnitOfWork, row: _Row, now: datetime, *, because: str
+) -> tuple[Deal, KnownCustomer | None]:
+    """Add the row's deal; the known customer its phone belonged to, if it did."""
+    pipeline = row.pipeline
+    contact: Contact | None = None
+    customer = await known_customer(uow, row.phone, viewer=ADMIN) if row.phone else None
+    if customer is not None:
+        contact = customer.contact
+    if contact is None and (row.phone or row.contact_name):
+        contact = await uow.contacts.add(name=row.contact_name, phone=row.phone, company=row.company, at=now)
+    at = min(row.created_at or now, now)
+    deal = Deal.start(
+        pipeline=pipeline,
+        title=row.title,
+        currency=row.currency,
+        at=at,
+        stage=pipeline.stage(row.stage_id),
+        source=Source.IMPORT,
+        priority=row.priority,
+        amount=row.amount,
+        contact=contact,
+        owner=row.owner,
+        lost_reason=row.lost_reason,
+    )
+    if deal.closed_at is not None and row.closed_at is not None:
+        deal.closed_at = deal.stage_entered_at = max(at, min(row.closed_at, now))
+    await uow.deals.add(deal)
+    await uow.events.add(deal.created_event(Actor.system_because(because)))
+    await set_field_values(uow, deal, row.fields, now)
+    return deal, customer
+
+
+async def set_field_values(
+    uow: UnitOfWork, deal: Deal, fields: list[tuple[FieldDef, Values]], now: datetime
+) -> None:
+    """Store the deal's (and its contact's) values of the team's fields."""
+    for definition, values in fields:
+        owner_id = deal.id
+        if definition.entity is FieldEntity.CONTACT:
+            if deal.contact is None:
+                deal.contact = await uow.contacts.add(name=None, phone=None, company=None, at=now)
+                await uow.deals.save(deal)
+            owner_id = deal.contact.id
+        await uow.fields.set_value(definition.entity, owner_id, definition.key, values)
 
 
 def _csv_lines(

@@ -14,6 +14,7 @@ from crm_core.services.repositories.api_tokens import ApiTokens, DealPages
 from crm_core.services.repositories.calls import CallRequests, Calls, Recordings
 from crm_core.services.repositories.conversations import Dialogs, Invites, Processed
 from crm_core.services.repositories.deals import Contacts, DealLists, Deals, Events
+from crm_core.services.repositories.external_ids import ExternalIds
 from crm_core.services.repositories.fields import Fields
 from crm_core.services.repositories.followups import FollowUps
 from crm_core.services.repositories.funnel import LostReasons, Pipelines
@@ -78,6 +79,8 @@ class UnitOfWork(Protocol):
     def summary(self) -> SummaryFigures: ...
     @property
     def api_tokens(self) -> ApiTokens: ...
+    @property
+    def external_ids(self) -> ExternalIds: ...
     @property
     def deal_pages(self) -> DealPages: ...
 

@@ -10,6 +10,7 @@ import typer
 from crm_core.services import Crm
 from crm_core.services.transfer import ImportError_
 from kanbot.cli.common import fail, with_crm
+from kanbot.cli.imports import import_from
 
 export_app = typer.Typer(help="Export data.", no_args_is_help=True)
 import_app = typer.Typer(help="Import data.", no_args_is_help=True)
@@ -59,3 +60,6 @@ def import_deals(
         typer.echo(f"Imported {result.imported} deal(s); skipped {len(result.errors)}.")
 
     with_crm(go)
+
+
+import_app.command("from")(import_from)
