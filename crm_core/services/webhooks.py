@@ -85,6 +85,8 @@ class WebhookService(ServiceBase):
 
         The first dispatch starts at the tables' ends: endpoints hear of what happens from then on.
         """
+        if not await self._news():
+            return 0
         now, queued = self.now(), 0
         async with self.db.uow() as uow:
             endpoints = await uow.webhooks.endpoints()
@@ -106,6 +108,16 @@ class WebhookService(ServiceBase):
                         queued += 1
             await uow.commit()
         return queued
+
+    async def _news(self) -> bool:
+        """Whether a source has rows past its cursor (or no cursor yet): read-only, so that a quiet
+        CRM costs the writers nothing."""
+        async with self.db.uow(write=False) as uow:
+            for source in SOURCES:
+                after = await uow.webhooks.cursor(source)
+                if after is None or await uow.webhooks.last_id(source) > after:
+                    return True
+        return False
 
     async def unrendered(self, *, limit: int = BATCH) -> list[tuple[int, int]]:
         """Deliveries whose deal is to be rendered as the API shows it: (delivery id, deal id)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, exists, func, select
+from sqlalchemy import Table, and_, exists, func, null, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
@@ -233,7 +233,7 @@ class WebhookRepository:
                 order_key=happening.order_key,
                 subject_id=happening.subject_id,
                 occurred_at=happening.occurred_at,
-                data=happening.data,
+                data=happening.data if happening.data is not None else null(),  # SQL NULL, not JSON's
                 status=DeliveryStatus.PENDING.value,
                 next_try_at=at,
                 created_at=at,
