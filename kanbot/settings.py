@@ -169,6 +169,9 @@ class ServerSettings(BaseSettings):
     webhook_poll_seconds: float = Field(default=1.0, gt=0, le=3600)
     webhook_backoff_seconds: float = Field(default=10.0, gt=0, le=3600)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # How old a row must be before the dispatcher passes it (PostgreSQL): a transaction still open
+    # longer than this may see its news skipped.
+    webhook_settle_seconds: float = Field(default=2.0, ge=0, le=60)
 
 
 @dataclass

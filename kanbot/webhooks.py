@@ -64,6 +64,7 @@ class WebhookSender:
     poll_s: float = 1.0
     backoff: timedelta = timedelta(seconds=10)
     timeout_s: float = 10.0
+    settle: timedelta = timedelta(0)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     _workers: dict[int, asyncio.Task[None]] = field(default_factory=dict)
 
@@ -84,19 +85,17 @@ class WebhookSender:
             await asyncio.gather(*self._workers.values(), return_exceptions=True)
 
     async def pass_once(self, http: aiohttp.ClientSession) -> None:
-        await self.crm.webhooks.dispatch()
+        await self.crm.webhooks.dispatch(settle=self.settle)
         await render_deals(self.crm)
-        by_endpoint: dict[int, list[Delivery]] = {}
-        for delivery in await self.crm.webhooks.due():
-            by_endpoint.setdefault(delivery.endpoint_id, []).append(delivery)
-        secrets = {e.id: e.secret for e in await self.crm.webhooks.endpoints(actor=ADMIN)}
-        for endpoint_id, deliveries in by_endpoint.items():
-            busy = self._workers.get(endpoint_id)
-            if (busy is not None and not busy.done()) or endpoint_id not in secrets:
-                continue  # still sending the previous batch: this one waits its turn
-            self._workers[endpoint_id] = asyncio.create_task(
-                self._send_all(http, secrets[endpoint_id], deliveries), name=f"webhook-{endpoint_id}"
-            )
+        for endpoint in await self.crm.webhooks.endpoints(actor=ADMIN):
+            busy = self._workers.get(endpoint.id)
+            if busy is not None and not busy.done():
+                continue  # still sending its previous batch: the next waits its turn
+            deliveries = await self.crm.webhooks.due(endpoint_id=endpoint.id)
+            if deliveries:
+                self._workers[endpoint.id] = asyncio.create_task(
+                    self._send_all(http, endpoint.secret, deliveries), name=f"webhook-{endpoint.id}"
+                )
 
     async def _send_all(self, http: aiohttp.ClientSession, secret: str, deliveries: list[Delivery]) -> None:
         limit = asyncio.Semaphore(PER_ENDPOINT)

@@ -14,6 +14,7 @@ from kanbot.dialing import build_dialer, in_process_placer
 from kanbot.leader import lead_while_possible
 from kanbot.recordings import build_fetchers, recordings_tick
 from kanbot.scheduler import build_scheduler
+from kanbot.storage import database_of
 from kanbot.webhooks import WebhookSender
 from telephony_bridge.ami.listener import AmiListener
 
@@ -50,6 +51,10 @@ async def work(kanbot: Kanbot, stop: asyncio.Event) -> None:
             poll_s=settings.server.webhook_poll_seconds,
             backoff=timedelta(seconds=settings.server.webhook_backoff_seconds),
             timeout_s=settings.server.webhook_timeout_seconds,
+            # SQLite has one writer at a time: its ids are committed in order, nothing to wait for.
+            settle=timedelta(
+                seconds=0 if database_of(kanbot.crm).is_sqlite else settings.server.webhook_settle_seconds
+            ),
         )
         sending = asyncio.create_task(hooks.run(until), name="webhooks")
         try:

@@ -80,10 +80,13 @@ class WebhookService(ServiceBase):
         async with self.db.uow(write=False) as uow:
             return await uow.webhooks.log(failed_only=failed_only, limit=limit)
 
-    async def dispatch(self) -> int:
+    async def dispatch(self, *, settle: timedelta = timedelta(0)) -> int:
         """Enqueue what happened since the last dispatch for the endpoints that listen; how many.
 
         The first dispatch starts at the tables' ends: endpoints hear of what happens from then on.
+        ``settle``: rows younger than this wait for the next dispatch, and so do all after them. With
+        several writers at once (PostgreSQL) a row may be committed after one with a higher id: the
+        cursor must not pass it before it is there.
         """
         if not await self._news():
             return 0
@@ -97,9 +100,12 @@ class WebhookService(ServiceBase):
                     await uow.webhooks.set_cursor(source, await uow.webhooks.last_id(source))
                     continue
                 rows = await uow.webhooks.happenings(source, after_id=after, limit=BATCH)
+                if settle:
+                    young = next((i for i, (_, at, _) in enumerate(rows) if at > now - settle), len(rows))
+                    rows = rows[:young]
                 if rows:
                     await uow.webhooks.set_cursor(source, rows[-1][0])
-                found += [(rank, h) for _, h in rows if h is not None]
+                found += [(rank, h) for _, _, h in rows if h is not None]
             # Within a batch, by when it happened; at the same moment a deal's history before its tasks.
             for _, happening in sorted(found, key=lambda f: (f[1].occurred_at, f[0])):
                 for endpoint in endpoints:
@@ -131,10 +137,10 @@ class WebhookService(ServiceBase):
                 await uow.webhooks.fill(delivery_id, data)
             await uow.commit()
 
-    async def due(self, *, limit: int = BATCH) -> list[Delivery]:
-        """The deliveries to try now: for each endpoint and deal, the oldest one waiting, if due."""
+    async def due(self, *, endpoint_id: int, limit: int = BATCH) -> list[Delivery]:
+        """An endpoint's deliveries to try now: for each deal, the oldest one waiting, if due."""
         async with self.db.uow(write=False) as uow:
-            return await uow.webhooks.due(at=self.now(), limit=limit)
+            return await uow.webhooks.due(endpoint_id, at=self.now(), limit=limit)
 
     async def delivered(self, delivery: Delivery) -> None:
         """The endpoint took the delivery (answered 2xx)."""

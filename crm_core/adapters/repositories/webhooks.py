@@ -167,25 +167,34 @@ class WebhookRepository:
 
     async def happenings(
         self, source: str, *, after_id: int, limit: int
-    ) -> list[tuple[int, Happening | None]]:
+    ) -> list[tuple[int, datetime, Happening | None]]:
         if source == "deal_events":
             return await self._deal_events(after_id, limit)
         if source == "contacts":
             stmt = select(contacts).where(contacts.c.id > after_id).order_by(contacts.c.id).limit(limit)
             return [
-                (r.id, Happening("contact.created", f"contact:{r.id}", r.id, r.created_at, contact_data(r)))
+                (
+                    r.id,
+                    r.created_at,
+                    Happening("contact.created", f"contact:{r.id}", r.id, r.created_at, contact_data(r)),
+                )
                 for r in await self.conn.execute(stmt)
             ]
         if source == "tasks":
             stmt = _tasks().where(tasks.c.id > after_id).order_by(tasks.c.id).limit(limit)
             return [
-                (r.id, Happening("task.created", f"deal:{r.deal_id}", r.id, r.created_at, task_data(r)))
+                (
+                    r.id,
+                    r.created_at,
+                    Happening("task.created", f"deal:{r.deal_id}", r.id, r.created_at, task_data(r)),
+                )
                 for r in await self.conn.execute(stmt)
             ]
         stmt = select(calls).where(calls.c.id > after_id).order_by(calls.c.id).limit(limit)
         return [
             (
                 r.id,
+                r.created_at,
                 Happening(
                     "call.ingested",
                     f"deal:{r.deal_id}" if r.deal_id is not None else f"call:{r.id}",
@@ -197,7 +206,7 @@ class WebhookRepository:
             for r in await self.conn.execute(stmt)
         ]
 
-    async def _deal_events(self, after_id: int, limit: int) -> list[tuple[int, Happening | None]]:
+    async def _deal_events(self, after_id: int, limit: int) -> list[tuple[int, datetime, Happening | None]]:
         stmt = (
             select(
                 deal_events.c.id,
@@ -210,18 +219,20 @@ class WebhookRepository:
             .order_by(deal_events.c.id)
             .limit(limit)
         )
-        found: list[tuple[int, Happening | None]] = []
+        found: list[tuple[int, datetime, Happening | None]] = []
         for row in (await self.conn.execute(stmt)).all():
             name = DEAL_EVENT_NAMES.get(row.kind)
             if name is None:
-                found.append((row.id, None))
+                found.append((row.id, row.at, None))
             elif name == "task.done":
                 task_id = (row.data or {}).get("task_id")
                 task = (await self.conn.execute(_tasks().where(tasks.c.id == task_id))).first()
                 data = task_data(task) if task is not None else {"id": task_id, "deal_id": row.deal_id}
-                found.append((row.id, Happening(name, f"deal:{row.deal_id}", row.id, row.at, data)))
+                found.append((row.id, row.at, Happening(name, f"deal:{row.deal_id}", row.id, row.at, data)))
             else:  # the deal itself, rendered as the API shows it once dispatched
-                found.append((row.id, Happening(name, f"deal:{row.deal_id}", row.deal_id, row.at, None)))
+                found.append(
+                    (row.id, row.at, Happening(name, f"deal:{row.deal_id}", row.deal_id, row.at, None))
+                )
         return found
 
     async def enqueue(self, endpoint_id: int, happening: Happening, *, at: datetime) -> int:
@@ -254,7 +265,7 @@ class WebhookRepository:
     async def fill(self, delivery_id: int, data: object) -> None:
         await self.conn.execute(webhook_deliveries.update().where(_d.id == delivery_id).values(data=data))
 
-    async def due(self, *, at: datetime, limit: int) -> list[Delivery]:
+    async def due(self, endpoint_id: int, *, at: datetime, limit: int) -> list[Delivery]:
         earlier = webhook_deliveries.alias("earlier")
         blocked = exists().where(
             and_(
@@ -266,6 +277,7 @@ class WebhookRepository:
         )
         stmt = (
             _DELIVERY.where(
+                _d.endpoint_id == endpoint_id,
                 _d.status == DeliveryStatus.PENDING.value,
                 _d.data.is_not(None),
                 _d.next_try_at <= at,

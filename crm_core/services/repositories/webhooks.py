@@ -33,9 +33,9 @@ class Webhooks(Protocol):
 
     async def happenings(
         self, source: str, *, after_id: int, limit: int
-    ) -> list[tuple[int, Happening | None]]:
-        """The rows of ``source`` after ``after_id`` by id, each with what it is to an endpoint (None:
-        nothing an endpoint hears of)."""
+    ) -> list[tuple[int, datetime, Happening | None]]:
+        """The rows of ``source`` after ``after_id`` by id, each with when it was written and what it is
+        to an endpoint (None: nothing an endpoint hears of)."""
         ...
 
     async def enqueue(self, endpoint_id: int, happening: Happening, *, at: datetime) -> int: ...
@@ -46,8 +46,8 @@ class Webhooks(Protocol):
 
     async def fill(self, delivery_id: int, data: object) -> None: ...
 
-    async def due(self, *, at: datetime, limit: int) -> list[Delivery]:
-        """The rendered pending deliveries due at ``at`` that are first in their endpoint's queue for
+    async def due(self, endpoint_id: int, *, at: datetime, limit: int) -> list[Delivery]:
+        """The endpoint's rendered pending deliveries due at ``at`` that are first in its queue for
         their ``order_key``, by id."""
         ...
 
