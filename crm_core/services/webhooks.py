@@ -27,6 +27,7 @@ from crm_core.domain.webhooks import (
 from crm_core.services.base import ServiceBase, require_boss
 
 BATCH = 200
+KEEP_SENT = timedelta(days=30)  # how long a sent delivery stays in the log
 
 
 class WebhookService(ServiceBase):
@@ -161,3 +162,10 @@ class WebhookService(ServiceBase):
                 given_up = False
             await uow.commit()
         return given_up
+
+    async def prune(self) -> int:
+        """Forget the deliveries sent more than ``KEEP_SENT`` ago (the failed ones stay); how many."""
+        async with self.db.uow(bookkeeping=True) as uow:
+            gone = await uow.webhooks.prune(sent_before=self.now() - KEEP_SENT)
+            await uow.commit()
+        return gone

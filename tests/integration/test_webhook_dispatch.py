@@ -115,3 +115,27 @@ async def test_rows_younger_than_the_settle_time_wait_with_all_after_them(
     clock.advance(timedelta(seconds=1))
     assert await crm.webhooks.dispatch(settle=timedelta(seconds=1)) == 1
     assert [e for e, _ in await deliveries(crm, team)] == ["contact.created", "contact.created"]
+
+
+async def test_sent_deliveries_are_forgotten_after_30_days_and_failed_ones_kept(
+    crm: Crm, team: Team, clock: FixedClock
+) -> None:
+    await crm.webhooks.dispatch()
+    hook = await crm.webhooks.add(actor=team.boss, url=URL, events="deal.created")
+    await crm.deals.create(actor=team.alice, title="Taken")
+    await crm.deals.create(actor=team.alice, title="Never taken")
+    await crm.webhooks.dispatch()
+    await crm.webhooks.fill(
+        {delivery_id: {"id": deal} for delivery_id, deal in await crm.webhooks.unrendered()}
+    )
+    taken, refused = await crm.webhooks.due(endpoint_id=hook.id)
+    await crm.webhooks.delivered(taken)
+    clock.advance(timedelta(hours=25))
+    await crm.webhooks.not_delivered(refused, error="HTTP 500", backoff=timedelta(seconds=10))
+
+    clock.advance(timedelta(days=28))  # the sent one is 29 days and an hour old
+    assert await crm.webhooks.prune() == 0
+    clock.advance(timedelta(days=1))
+    assert await crm.webhooks.prune() == 1
+
+    assert [d.id for d in await crm.webhooks.log(actor=team.boss)] == [refused.id]

@@ -319,3 +319,11 @@ class WebhookRepository:
         if failed_only:
             stmt = stmt.where(_d.status == DeliveryStatus.FAILED.value)
         return [_delivery(row) for row in await self.conn.execute(stmt)]
+
+    async def prune(self, *, sent_before: datetime) -> int:
+        done = await self.conn.execute(
+            webhook_deliveries.delete().where(
+                _d.status == DeliveryStatus.SENT.value, _d.settled_at < sent_before
+            )
+        )
+        return int(done.rowcount or 0)

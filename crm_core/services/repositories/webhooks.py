@@ -60,3 +60,7 @@ class Webhooks(Protocol):
     async def log(self, *, failed_only: bool, limit: int) -> list[Delivery]:
         """The latest deliveries, newest first."""
         ...
+
+    async def prune(self, *, sent_before: datetime) -> int:
+        """Delete the deliveries sent before then; how many."""
+        ...
