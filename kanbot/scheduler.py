@@ -58,11 +58,18 @@ async def digest_tick(crm: Crm) -> TickReport:
 
 
 async def housekeeping(crm: Crm) -> None:
-    """Forget abandoned dialogs (after an hour) and update ids older than a day."""
+    """Forget abandoned dialogs (after an hour), update ids older than a day, and webhook deliveries
+    sent more than 30 days ago."""
     dropped = await crm.dialogs.expire()
     forgotten = await crm.ledger.forget_old()
-    if dropped or forgotten:
-        log.info("housekeeping: %d abandoned dialog(s), %d old update key(s) forgotten", dropped, forgotten)
+    pruned = await crm.webhooks.prune()
+    if dropped or forgotten or pruned:
+        log.info(
+            "housekeeping: %d abandoned dialog(s), %d old update key(s), %d old webhook delivery(ies)",
+            dropped,
+            forgotten,
+            pruned,
+        )
 
 
 def build_scheduler(

@@ -164,6 +164,14 @@ class ServerSettings(BaseSettings):
     http_idle_timeout_seconds: float = Field(default=150, gt=0, le=3600)
     http_max_connections: int = Field(default=1000, ge=1, le=1_000_000)
     tick_seconds: int = Field(default=60, ge=1, le=3600)
+    # Outgoing webhooks (kanbot/webhooks.py): how often the sender looks for news, the first retry's
+    # delay (doubled each time, at most an hour, for 24 hours), and one request's time limit.
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=3600)
+    webhook_backoff_seconds: float = Field(default=10.0, gt=0, le=3600)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # How old a row must be before the dispatcher passes it (PostgreSQL): a transaction still open
+    # longer than this may see its news skipped.
+    webhook_settle_seconds: float = Field(default=2.0, ge=0, le=60)
 
 
 @dataclass

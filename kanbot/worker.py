@@ -1,10 +1,11 @@
-"""The worker role: while this process leads, the scheduler, the outbox delivery, the in-process AMI
-listener and the calls placed from the CRM run in it; otherwise it stands by."""
+"""The worker role: while this process leads, the scheduler, the outbox delivery, the webhook sender,
+the in-process AMI listener and the calls placed from the CRM run in it; otherwise it stands by."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from crm_core.domain.calls import CallEvent, CallStatus
 from crm_core.domain.recordings import RecordingNotice
@@ -13,6 +14,8 @@ from kanbot.dialing import build_dialer, in_process_placer
 from kanbot.leader import lead_while_possible
 from kanbot.recordings import build_fetchers, recordings_tick
 from kanbot.scheduler import build_scheduler
+from kanbot.storage import database_of
+from kanbot.webhooks import WebhookSender
 from telephony_bridge.ami.listener import AmiListener
 
 log = logging.getLogger(__name__)
@@ -43,10 +46,23 @@ async def work(kanbot: Kanbot, stop: asyncio.Event) -> None:
             recordings=lambda: recordings_tick(kanbot.crm, fetchers),
         )
         scheduler.start()
+        hooks = WebhookSender(
+            kanbot.crm,
+            poll_s=settings.server.webhook_poll_seconds,
+            backoff=timedelta(seconds=settings.server.webhook_backoff_seconds),
+            timeout_s=settings.server.webhook_timeout_seconds,
+            # SQLite has one writer at a time: its ids are committed in order, nothing to wait for.
+            settle=timedelta(
+                seconds=0 if database_of(kanbot.crm).is_sqlite else settings.server.webhook_settle_seconds
+            ),
+        )
+        sending = asyncio.create_task(hooks.run(until), name="webhooks")
         try:
             await kanbot.delivery.run(until)
         finally:
             scheduler.shutdown(wait=False)
+            sending.cancel()
+            await asyncio.gather(sending, return_exceptions=True)
             if placing is not None:
                 placing.cancel()
                 await asyncio.gather(placing, return_exceptions=True)

@@ -42,6 +42,7 @@ from crm_core.adapters.repositories.funnel import PipelineCache
 from crm_core.adapters.repositories.recordings import RecordingRepository
 from crm_core.adapters.repositories.reports import ReportRepository
 from crm_core.adapters.repositories.targets import SummaryRepository, TargetRepository
+from crm_core.adapters.repositories.webhooks import WebhookRepository
 from crm_core.adapters.sqlite_loop import BUSY_PATIENCE_S, LoopConnection, LoopDbapi
 from crm_core.domain.errors import Duplicate, Unavailable
 from crm_core.services.unit_of_work import saved_changes
@@ -247,6 +248,7 @@ class UnitOfWork:
     api_tokens: ApiTokenRepository
     external_ids: ExternalIdRepository
     deal_pages: DealPageRepository
+    webhooks: WebhookRepository
 
     def __init__(
         self, database: Database, *, write: bool, bookkeeping: bool = False, long: bool = False
@@ -326,6 +328,7 @@ class UnitOfWork:
         self.api_tokens = ApiTokenRepository(conn)
         self.external_ids = ExternalIdRepository(conn)
         self.deal_pages = DealPageRepository(conn)
+        self.webhooks = WebhookRepository(conn)
         return self
 
     async def __aexit__(

@@ -501,3 +501,43 @@ deal_external_ids = Table(
     Column("imported_at", UtcDateTime, nullable=False),
     UniqueConstraint("source", "external_id"),
 )
+
+# Outgoing webhooks (migration 0026): the endpoints, how far the dispatcher has read each source table
+# (by id), and one delivery per (endpoint, event), sent in order per ``order_key`` (a deal).
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", String(500), nullable=False),
+    Column("events", JsonDoc, nullable=False),
+    Column("secret", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("removed_at", UtcDateTime, nullable=True),
+)
+
+webhook_cursors = Table(
+    "webhook_cursors",
+    metadata,
+    Column("source", String(20), primary_key=True),
+    Column("last_id", Integer, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("endpoint_id", Integer, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("order_key", String(40), nullable=False),
+    Column("subject_id", Integer, nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("data", JsonDoc, nullable=True),  # NULL until the deal is rendered as the API shows it
+    Column("status", String(10), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_try_at", UtcDateTime, nullable=False),
+    Column("last_error", String(300), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("settled_at", UtcDateTime, nullable=True),
+    Index("ix_webhook_deliveries_endpoint_id_order_key_status", "endpoint_id", "order_key", "status"),
+    Index("ix_webhook_deliveries_status_next_try_at", "status", "next_try_at"),
+)

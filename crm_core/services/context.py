@@ -25,6 +25,7 @@ from crm_core.services.team import InviteService
 from crm_core.services.transfer import TransferService
 from crm_core.services.unit_of_work import Storage
 from crm_core.services.users import UserService
+from crm_core.services.webhooks import WebhookService
 
 
 class Crm:
@@ -63,3 +64,4 @@ class Crm:
         self.targets = TargetService(*args)
         self.summary = SummaryService(*args)
         self.api_tokens = ApiTokenService(*args)
+        self.webhooks = WebhookService(*args)

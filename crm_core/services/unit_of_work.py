@@ -23,6 +23,7 @@ from crm_core.services.repositories.reports import Reports
 from crm_core.services.repositories.targets import SummaryFigures, Targets
 from crm_core.services.repositories.tasks import Tasks
 from crm_core.services.repositories.users import Users
+from crm_core.services.repositories.webhooks import Webhooks
 
 # Commits of changes (not bookkeeping), counted for whoever sets a counter here: the chat core, for each
 # attempt at an update. Work that saved a change when the database went away is not done again blindly.
@@ -83,6 +84,8 @@ class UnitOfWork(Protocol):
     def external_ids(self) -> ExternalIds: ...
     @property
     def deal_pages(self) -> DealPages: ...
+    @property
+    def webhooks(self) -> Webhooks: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 
