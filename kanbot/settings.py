@@ -164,6 +164,14 @@ class ServerSettings(BaseSettings):
     http_idle_timeout_seconds: float = Field(default=150, gt=0, le=3600)
     http_max_connections: int = Field(default=1000, ge=1, le=1_000_000)
     tick_seconds: int = Field(default=60, ge=1, le=3600)
+    # Web forms (POST /api/v1/leads): the websites whose pages may post leads from a browser (CORS),
+    # e.g. "https://example.com,https://www.example.com"; and how many posts one address may make
+    # in a window before it is told to wait (429).
+    form_origins: CommaList = Field(default_factory=list)
+    form_posts_per_window: int = Field(default=5, ge=1, le=100_000)
+    form_window_seconds: int = Field(default=60, ge=1, le=24 * 3600)
+
+    _form_origins = field_validator("form_origins", mode="before")(split_commas)
 
 
 @dataclass

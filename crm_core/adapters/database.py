@@ -41,6 +41,7 @@ from crm_core.adapters.repositories.funnel import PipelineCache
 from crm_core.adapters.repositories.recordings import RecordingRepository
 from crm_core.adapters.repositories.reports import ReportRepository
 from crm_core.adapters.repositories.targets import SummaryRepository, TargetRepository
+from crm_core.adapters.repositories.web_forms import WebFormRepository
 from crm_core.adapters.sqlite_loop import BUSY_PATIENCE_S, LoopConnection, LoopDbapi
 from crm_core.domain.errors import Duplicate, Unavailable
 from crm_core.services.unit_of_work import saved_changes
@@ -245,6 +246,7 @@ class UnitOfWork:
     summary: SummaryRepository
     api_tokens: ApiTokenRepository
     deal_pages: DealPageRepository
+    web_forms: WebFormRepository
 
     def __init__(
         self, database: Database, *, write: bool, bookkeeping: bool = False, long: bool = False
@@ -323,6 +325,7 @@ class UnitOfWork:
         self.summary = SummaryRepository(conn)
         self.api_tokens = ApiTokenRepository(conn)
         self.deal_pages = DealPageRepository(conn)
+        self.web_forms = WebFormRepository(conn)
         return self
 
     async def __aexit__(

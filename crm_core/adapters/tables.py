@@ -488,3 +488,15 @@ api_idempotency = Table(
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("token_id", "key"),
 )
+
+# Web forms on the company's websites: a lead posted with a form's key lands in its pipeline's inbox.
+web_forms = Table(
+    "web_forms",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("pipeline_id", Integer, ForeignKey("pipelines.id", ondelete="SET NULL"), nullable=True),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)

@@ -24,6 +24,7 @@ from crm_core.services.team import InviteService
 from crm_core.services.transfer import TransferService
 from crm_core.services.unit_of_work import Storage
 from crm_core.services.users import UserService
+from crm_core.services.web_forms import WebFormService
 
 
 class Crm:
@@ -61,3 +62,4 @@ class Crm:
         self.targets = TargetService(*args)
         self.summary = SummaryService(*args)
         self.api_tokens = ApiTokenService(*args)
+        self.web_forms = WebFormService(*args)

@@ -22,6 +22,7 @@ from crm_core.services.repositories.reports import Reports
 from crm_core.services.repositories.targets import SummaryFigures, Targets
 from crm_core.services.repositories.tasks import Tasks
 from crm_core.services.repositories.users import Users
+from crm_core.services.repositories.web_forms import WebForms
 
 # Commits of changes (not bookkeeping), counted for whoever sets a counter here: the chat core, for each
 # attempt at an update. Work that saved a change when the database went away is not done again blindly.
@@ -80,6 +81,8 @@ class UnitOfWork(Protocol):
     def api_tokens(self) -> ApiTokens: ...
     @property
     def deal_pages(self) -> DealPages: ...
+    @property
+    def web_forms(self) -> WebForms: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 
