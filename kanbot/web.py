@@ -47,7 +47,9 @@ def web_app(kanbot: Kanbot, *, web_role: bool) -> web.Application:
         app.add_routes(rest_routes(crm))
         server = settings.server
         limit = PostLimit(server.form_posts_per_window, server.form_window_seconds)
-        app.add_routes(lead_routes(crm, origins=server.form_origins, limit=limit))  # web-form leads
+        app.add_routes(
+            lead_routes(crm, origins=server.form_origins, limit=limit, wake=wake)
+        )  # web-form leads
         app.add_routes(webapp_routes(crm, bot_token=settings.telegram.token(), notify=wake))  # the board app
         hook_secret = settings.telegram.webhook_secret_value()  # webhook mode never starts without one
         if settings.telegram.webhook_url and hook_secret:
