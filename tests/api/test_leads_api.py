@@ -15,11 +15,11 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
+from bot.core.i18n import bare
 from crm_core.adapters.tables import deals, outbox
 from crm_core.domain.deals import Deal, Source
 from crm_core.domain.history import EventKind
 from crm_core.services import Crm
-from bot.core.i18n import bare
 from crm_core.services.fields import fields_spec_from_document
 from kanbot.settings import ServerSettings
 from telegram_emulator import Emulator
