@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from crm_core.domain.deals import Deal, Source
-from crm_core.domain.errors import NotFound
+from crm_core.domain.errors import Duplicate, NotFound
 from crm_core.domain.history import Actor, DealEvent, EventKind
 from crm_core.domain.notifications import Notification, WebLead
 from crm_core.domain.phones import to_e164
@@ -79,7 +79,20 @@ class WebFormService(DealFieldEdits):
             else None
         )
         email = valid_email(lead.email) if lead.email and lead.email.strip() else None
-        now = self.now()
+        for attempt in range(2):
+            try:
+                return await self._take(key, lead, name=name, phone=e164, email=email)
+            except Duplicate:
+                # The same new number came in meanwhile (another lead, a call) and made its contact:
+                # the next pass finds it and joins its deal.
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _take(
+        self, key: str, lead: Lead, *, name: str, phone: str | None, email: str | None
+    ) -> LeadTaken:
+        e164, now = phone, self.now()
         async with self.db.uow() as uow:
             form = await uow.web_forms.by_key(key) if 0 < len(key) <= MAX_KEY else None
             if form is None:
