@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from crm_core.domain.deals import Deal, Source
-from crm_core.domain.errors import Duplicate, NotFound
+from crm_core.domain.errors import Duplicate, NotFound, StaleVersion
 from crm_core.domain.history import Actor, DealEvent, EventKind
 from crm_core.domain.notifications import Notification, WebLead
 from crm_core.domain.phones import to_e164
@@ -32,6 +32,7 @@ from crm_core.services.deal_fields import DealFieldEdits, deal_field_values, fie
 from crm_core.services.unit_of_work import UnitOfWork
 
 MAX_KEY = 64
+ATTEMPTS = 4  # leads of one number at once: each pass after a clash joins what the others wrote
 
 
 class WebFormService(DealFieldEdits):
@@ -79,13 +80,13 @@ class WebFormService(DealFieldEdits):
             else None
         )
         email = valid_email(lead.email) if lead.email and lead.email.strip() else None
-        for attempt in range(2):
+        for attempt in range(ATTEMPTS):
             try:
                 return await self._take(key, lead, name=name, phone=e164, email=email)
-            except Duplicate:
-                # The same new number came in meanwhile (another lead, a call) and made its contact:
-                # the next pass finds it and joins its deal.
-                if attempt:
+            except (Duplicate, StaleVersion):
+                # The same number came in meanwhile (another lead, a call) and made its contact or
+                # changed its deal: the next pass finds them and joins the deal as it is now.
+                if attempt == ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
 
