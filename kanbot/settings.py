@@ -172,6 +172,14 @@ class ServerSettings(BaseSettings):
     # How old a row must be before the dispatcher passes it (PostgreSQL): a transaction still open
     # longer than this may see its news skipped.
     webhook_settle_seconds: float = Field(default=2.0, ge=0, le=60)
+    # Web forms (POST /api/v1/leads): the websites whose pages may post leads from a browser (CORS),
+    # e.g. "https://example.com,https://www.example.com"; and how many posts one address may make
+    # in a window before it is told to wait (429).
+    form_origins: CommaList = Field(default_factory=list)
+    form_posts_per_window: int = Field(default=5, ge=1, le=100_000)
+    form_window_seconds: int = Field(default=60, ge=1, le=24 * 3600)
+
+    _form_origins = field_validator("form_origins", mode="before")(split_commas)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from crm_core.domain.errors import Unavailable
 from crm_core.domain.recordings import RecordingNotice
 from crm_core.services import Crm
 from kanbot.api import rest_routes
+from kanbot.api.leads import PostLimit, lead_routes
 from kanbot.api.openapi import merged
 from kanbot.dialing import api_routes
 from kanbot.metrics import CONTENT_TYPE, Metrics
@@ -44,6 +45,11 @@ def web_app(kanbot: Kanbot, *, web_role: bool) -> web.Application:
         app.add_routes([r for r in calls if not (r.method == "GET" and r.path == OPENAPI_PATH)])
         app.router.add_get(OPENAPI_PATH, _openapi(merged(calls_openapi())))  # the calls' and the REST API's
         app.add_routes(rest_routes(crm))
+        server = settings.server
+        limit = PostLimit(server.form_posts_per_window, server.form_window_seconds)
+        app.add_routes(
+            lead_routes(crm, origins=server.form_origins, limit=limit, wake=wake)
+        )  # web-form leads
         app.add_routes(webapp_routes(crm, bot_token=settings.telegram.token(), notify=wake))  # the board app
         hook_secret = settings.telegram.webhook_secret_value()  # webhook mode never starts without one
         if settings.telegram.webhook_url and hook_secret:

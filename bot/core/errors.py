@@ -108,6 +108,7 @@ REASONS: dict[Why, str] = {
 # Each refusal's sentence, by the error's code (a test checks every code of the core has one, translated).
 MESSAGES: dict[str, str] = {
     "not_found": N_("Not found."),
+    "form_not_found": N_("This web form was not found: its key is wrong, or the form was removed."),
     "deal_not_found": N_("This deal was not found — it may not be yours, or it no longer exists."),
     "not_allowed": N_("You are not allowed to do that."),
     "not_taken": N_("Nobody has taken this deal yet — take it first."),

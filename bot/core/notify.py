@@ -74,6 +74,19 @@ async def deal_assigned(ctx: ChatContext, p: notes.DealAssigned) -> list[Outgoin
     return [card] if card else []
 
 
+async def web_lead(ctx: ChatContext, p: notes.WebLead) -> list[Outgoing]:
+    """The deal a lead from the website's form made or wrote on, under a line saying which."""
+    tr = ctx.tr
+    if p.created:
+        notice = "🌐 " + tr("New lead from the web form {form}:", form=isolate(h(p.form_name)))
+    else:
+        notice = "🌐 " + tr(
+            "The customer wrote again through the web form {form}:", form=isolate(h(p.form_name))
+        )
+    card = await _card_or_none(ctx, p.deal_id, notice)
+    return [card] if card else []
+
+
 async def moved_on_board(ctx: ChatContext, p: notes.DealMovedOnBoard) -> list[Outgoing]:
     """The deal's card as it is now, under a line saying where the board put it."""
     tr = ctx.tr
@@ -303,6 +316,7 @@ def note_renderers() -> Renderers:
         [
             Rendering(notes.DealAssigned, deal_assigned),
             Rendering(notes.DealMovedOnBoard, moved_on_board),
+            Rendering(notes.WebLead, web_lead),
             Rendering(notes.CallAnswered, call_answered),
             Rendering(notes.CallEnded, call_ended),
             Rendering(notes.CallMissed, call_missed),

@@ -42,6 +42,7 @@ from crm_core.adapters.repositories.funnel import PipelineCache
 from crm_core.adapters.repositories.recordings import RecordingRepository
 from crm_core.adapters.repositories.reports import ReportRepository
 from crm_core.adapters.repositories.targets import SummaryRepository, TargetRepository
+from crm_core.adapters.repositories.web_forms import WebFormRepository
 from crm_core.adapters.repositories.webhooks import WebhookRepository
 from crm_core.adapters.sqlite_loop import BUSY_PATIENCE_S, LoopConnection, LoopDbapi
 from crm_core.domain.errors import Duplicate, Unavailable
@@ -249,6 +250,7 @@ class UnitOfWork:
     external_ids: ExternalIdRepository
     deal_pages: DealPageRepository
     webhooks: WebhookRepository
+    web_forms: WebFormRepository
 
     def __init__(
         self, database: Database, *, write: bool, bookkeeping: bool = False, long: bool = False
@@ -329,6 +331,7 @@ class UnitOfWork:
         self.external_ids = ExternalIdRepository(conn)
         self.deal_pages = DealPageRepository(conn)
         self.webhooks = WebhookRepository(conn)
+        self.web_forms = WebFormRepository(conn)
         return self
 
     async def __aexit__(

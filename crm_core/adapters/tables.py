@@ -541,3 +541,15 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_endpoint_id_order_key_status", "endpoint_id", "order_key", "status"),
     Index("ix_webhook_deliveries_status_next_try_at", "status", "next_try_at"),
 )
+
+# Web forms on the company's websites: a lead posted with a form's key lands in its pipeline's inbox.
+web_forms = Table(
+    "web_forms",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("pipeline_id", Integer, ForeignKey("pipelines.id", ondelete="SET NULL"), nullable=True),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)

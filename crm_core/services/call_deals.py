@@ -165,3 +165,11 @@ async def pipeline_for_call(uow: UnitOfWork, event: CallEvent) -> Pipeline:
     pipeline_id = await uow.pipelines.for_did(event.did) if event.did is not None else None
     pipeline = await uow.pipelines.get(pipeline_id) if pipeline_id is not None else None
     return pipeline if pipeline is not None else await default_pipeline(uow)
+
+
+async def joined_deal(uow: UnitOfWork, contact: Contact | None) -> Deal | None:
+    """The deal a call or a web-form lead from a known customer joins: their first open deal."""
+    if contact is None:
+        return None
+    open_deals = await uow.deals.open_deals_of_contact(contact.id)
+    return open_deals[0] if open_deals else None

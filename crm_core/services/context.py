@@ -25,6 +25,7 @@ from crm_core.services.team import InviteService
 from crm_core.services.transfer import TransferService
 from crm_core.services.unit_of_work import Storage
 from crm_core.services.users import UserService
+from crm_core.services.web_forms import WebFormService
 from crm_core.services.webhooks import WebhookService
 
 
@@ -65,3 +66,4 @@ class Crm:
         self.summary = SummaryService(*args)
         self.api_tokens = ApiTokenService(*args)
         self.webhooks = WebhookService(*args)
+        self.web_forms = WebFormService(*args)

@@ -23,6 +23,7 @@ from crm_core.services.repositories.reports import Reports
 from crm_core.services.repositories.targets import SummaryFigures, Targets
 from crm_core.services.repositories.tasks import Tasks
 from crm_core.services.repositories.users import Users
+from crm_core.services.repositories.web_forms import WebForms
 from crm_core.services.repositories.webhooks import Webhooks
 
 # Commits of changes (not bookkeeping), counted for whoever sets a counter here: the chat core, for each
@@ -86,6 +87,8 @@ class UnitOfWork(Protocol):
     def deal_pages(self) -> DealPages: ...
     @property
     def webhooks(self) -> Webhooks: ...
+    @property
+    def web_forms(self) -> WebForms: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

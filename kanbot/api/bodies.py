@@ -55,10 +55,11 @@ class DealIn(BaseModel):
 
     def field_texts(self) -> dict[str, str]:
         """The own fields as the services take them: text, as typed in the chat or the CLI."""
-        return {key: _text(value) for key, value in (self.fields or {}).items()}
+        return {key: field_text(value) for key, value in (self.fields or {}).items()}
 
 
-def _text(value: FieldValue) -> str:
+def field_text(value: FieldValue) -> str:
+    """An own field's JSON value as the services take it: text, as typed in the chat or the CLI."""
     if value is None:
         return ""
     if isinstance(value, bool):

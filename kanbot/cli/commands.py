@@ -8,6 +8,7 @@ from kanbot.cli import (
     bridge,
     deals,
     demo,
+    forms,
     hooks,
     ops,
     pipeline,
@@ -40,6 +41,7 @@ app.add_typer(transfer.export_app, name="export")
 app.add_typer(transfer.import_app, name="import")
 app.add_typer(tokens.app, name="token")
 app.add_typer(hooks.app, name="hooks")
+app.add_typer(forms.app, name="form")
 app.add_typer(bridge.app, name="bridge")
 app.command("run")(serve.run)
 app.command("emulator")(serve.emulator)

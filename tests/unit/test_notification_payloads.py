@@ -40,6 +40,7 @@ TODAYS_JSON: list[tuple[str, dict[str, Any]]] = [
     (NoteKind.DEAL_ASSIGNED, {"deal_id": 7, "by_name": None}),
     (NoteKind.DEAL_ASSIGNED, {"count": 3, "from_name": "Bob"}),
     (NoteKind.DEAL_MOVED_ON_BOARD, {"deal_id": 7, "stage_id": 2, "stage_name": "Proposal"}),
+    (NoteKind.WEB_LEAD, {"deal_id": 7, "form_name": "Website", "created": True}),
     (
         NoteKind.CALL_ANSWERED,
         {

@@ -29,6 +29,7 @@ from crm_core.domain.notifications.followups import (
     Nudge,
     StaleReminder,
     TaskDue,
+    WebLead,
 )
 from crm_core.domain.notifications.outbox import (
     PAYLOADS,
@@ -74,6 +75,7 @@ __all__ = [
     "Shown",
     "StaleReminder",
     "TaskDue",
+    "WebLead",
     "decode_payload",
     "stored",
 ]

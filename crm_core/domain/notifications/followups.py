@@ -51,6 +51,25 @@ class DealAssigned(NotePayload):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WebLead(NotePayload):
+    """A lead from the website's form ``form_name`` made ``deal_id`` (``created``) or joined it."""
+
+    KIND: ClassVar[str] = NoteKind.WEB_LEAD
+    deal_id: int
+    form_name: str
+    created: bool
+
+    def to_json(self) -> JSON:
+        return {"deal_id": self.deal_id, "form_name": self.form_name, "created": self.created}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return cls(
+            deal_id=int(data["deal_id"]), form_name=str(data["form_name"]), created=bool(data["created"])
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DealMovedOnBoard(NotePayload):
     """The recipient moved ``deal_id`` to a stage on the board (its name then, if it is gone since)."""
 

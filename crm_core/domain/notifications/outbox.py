@@ -27,6 +27,7 @@ from crm_core.domain.notifications.followups import (
     Nudge,
     StaleReminder,
     TaskDue,
+    WebLead,
 )
 from crm_core.domain.notifications.payload import JSON, BadPayload, NotePayload
 from crm_core.domain.users import User
@@ -51,6 +52,7 @@ PAYLOADS: Mapping[str, type[NotePayload]] = {
         Digest,
         Nudge,
         InviteUsed,
+        WebLead,
     )
 }
 

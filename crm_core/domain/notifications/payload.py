@@ -27,6 +27,7 @@ class NoteKind:
     DIGEST = "digest"
     NUDGE = "nudge"
     DEAL_MOVED_ON_BOARD = "deal_moved_on_board"
+    WEB_LEAD = "web_lead"
 
 
 class BadPayload(ValueError):
