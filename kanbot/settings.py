@@ -164,6 +164,9 @@ class ServerSettings(BaseSettings):
     http_idle_timeout_seconds: float = Field(default=150, gt=0, le=3600)
     http_max_connections: int = Field(default=1000, ge=1, le=1_000_000)
     tick_seconds: int = Field(default=60, ge=1, le=3600)
+    # The REST API: at most this many requests per token within the window; past it, 429 + Retry-After.
+    api_rate_limit: int = Field(default=120, ge=1, le=1_000_000)
+    api_rate_window_seconds: int = Field(default=60, ge=1, le=86400)
 
 
 @dataclass

@@ -43,7 +43,13 @@ def web_app(kanbot: Kanbot, *, web_role: bool) -> web.Application:
         calls = telephony_routes(crm, settings.cloud, ingest=kanbot.ingest, wake=wake)
         app.add_routes([r for r in calls if not (r.method == "GET" and r.path == OPENAPI_PATH)])
         app.router.add_get(OPENAPI_PATH, _openapi(merged(calls_openapi())))  # the calls' and the REST API's
-        app.add_routes(rest_routes(crm))
+        app.add_routes(
+            rest_routes(
+                crm,
+                rate_limit=settings.server.api_rate_limit,
+                rate_window_seconds=settings.server.api_rate_window_seconds,
+            )
+        )
         app.add_routes(webapp_routes(crm, bot_token=settings.telegram.token(), notify=wake))  # the board app
         hook_secret = settings.telegram.webhook_secret_value()  # webhook mode never starts without one
         if settings.telegram.webhook_url and hook_secret:

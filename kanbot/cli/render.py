@@ -95,6 +95,16 @@ def event_json(event: DealEvent) -> dict[str, Any]:
     }
 
 
+async def history_json(crm: Crm, events: list[DealEvent]) -> list[dict[str, Any]]:
+    """A deal's history as `kanbot deal history --json` prints it: each event with its stages' names."""
+    names = {s.id: s.name for p in await crm.pipelines.list() for s in p.stages}
+    return [
+        event_json(e)
+        | {"from_stage": names.get(e.from_stage_id or 0), "to_stage": names.get(e.to_stage_id or 0)}
+        for e in events
+    ]
+
+
 def task_words(task: Task) -> str:
     """A task in English, as the CLI shows it: its text, a call-back from its number, a reminder
     by its kind ("call: about the invoice"; the chat words them in its reader's language)."""
