@@ -417,6 +417,15 @@ def rest_openapi() -> dict[str, Any]:
             operation["responses"].setdefault(
                 "429", _error("Too many requests with this token: see Retry-After.")
             )
+            if any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", [])):
+                operation["responses"].setdefault(
+                    "409", _error("The first request with this Idempotency-Key is still being answered.")
+                )
+                operation["responses"].setdefault(
+                    "422", _error("This Idempotency-Key was used with another request.")
+                )
+            if "requestBody" in operation:
+                operation["responses"].setdefault("413", _error("The body is larger than 64 KiB."))
     security = {"bearerToken": {"type": "http", "scheme": "bearer", "description": "`kanbot token create`"}}
     return {"paths": paths, "components": {"schemas": schemas, "securitySchemes": security}}
 

@@ -87,7 +87,10 @@ def resource_routes(crm: Crm, *, limiter: Limiter | None = None) -> list[web.Rou
     """The routes of a deal's changes, tasks, pipelines, fields and users."""
 
     async def changed(
-        user: User, deal_id: int, change: Callable[[], Awaitable[Deal]], fields: dict[str, str] = CHANGE_FIELDS
+        user: User,
+        deal_id: int,
+        change: Callable[[], Awaitable[Deal]],
+        fields: dict[str, str] = CHANGE_FIELDS,
     ) -> Answer:
         """``change()``'s deal as `deal show --json` prints it, or its refusal; a stale version: 409
         with the deal's current version."""
