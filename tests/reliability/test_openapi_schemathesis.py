@@ -34,9 +34,9 @@ from schemathesis.checks import (
 from crm_core.adapters.database import Database
 from crm_core.adapters.recording_files import DirectoryFiles
 from crm_core.config import CrmConfig
+from crm_core.domain.api_tokens import TokenScope
 from crm_core.domain.users import Role
 from crm_core.services import Crm
-from crm_core.domain.api_tokens import TokenScope
 from kanbot.api import rest_routes
 from kanbot.api.openapi import DOCS_PATH, merged
 from kanbot.web import telephony_routes
