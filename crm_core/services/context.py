@@ -11,6 +11,7 @@ from crm_core.reports.targets import TargetService
 from crm_core.services.api_tokens import ApiTokenService
 from crm_core.services.call_outcomes import CallOutcomeService
 from crm_core.services.calls import CallService
+from crm_core.services.contacts import ContactService
 from crm_core.services.conversations import DialogService, Ledger
 from crm_core.services.deals import DealService
 from crm_core.services.dialing import DialService
@@ -61,3 +62,4 @@ class Crm:
         self.targets = TargetService(*args)
         self.summary = SummaryService(*args)
         self.api_tokens = ApiTokenService(*args)
+        self.contacts = ContactService(*args)

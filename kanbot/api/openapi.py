@@ -14,6 +14,7 @@ TASKS_PATH = "/api/v1/tasks"
 PIPELINES_PATH = "/api/v1/pipelines"
 FIELDS_PATH = "/api/v1/fields"
 USERS_PATH = "/api/v1/users"
+CONTACTS_PATH = "/api/v1/contacts"
 DOCS_PATH = "/api/docs"
 REF = "#/components/schemas/{model}"
 
@@ -151,6 +152,17 @@ _IF_MATCH = {
     "required": False,
     "description": "The deal's version you last read (or give `version` in the body); stale: 409.",
     "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]{1,15}"?$'},
+}
+_CONTACT = {
+    "type": "object",
+    "description": "A customer: a deal's contact with its id and company.",
+    "required": ["id", "name", "phone", "company"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": ["string", "null"]},
+        "phone": {"type": ["string", "null"], "description": "E.164."},
+        "company": {"type": ["string", "null"]},
+    },
 }
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 
@@ -308,6 +320,39 @@ def _more_paths(schemas: dict[str, Any]) -> dict[str, Any]:
         FIELDS_PATH: {
             "get": _read("listFields", "The team's own fields", {**array, "items": {"type": "object"}})
         },
+        CONTACTS_PATH: {
+            "get": _read(
+                "listContacts",
+                "The contacts the token's user may see (a seller: those of the seller's deals), by id",
+                {
+                    "type": "object",
+                    "required": ["items", "next_cursor"],
+                    "properties": {
+                        "items": {"type": "array", "items": {"$ref": REF.format(model="ContactOut")}},
+                        "next_cursor": {"type": ["string", "null"]},
+                    },
+                },
+                parameters=[
+                    _query("q", "A name (or part of it) or a phone (any format, or its last digits)."),
+                    _query("cursor", "The next_cursor of the previous page."),
+                    _query(
+                        "limit",
+                        "At most this many (1 to 100; 50 by default).",
+                        {"type": "integer", "minimum": 1, "maximum": 100},
+                    ),
+                ],
+                responses={"400": _error("A bad search, cursor or limit.")},
+            )
+        },
+        CONTACTS_PATH + "/{id}": {
+            "get": _read(
+                "getContact",
+                "One contact",
+                {"$ref": REF.format(model="ContactOut")},
+                parameters=[_ID],
+                responses={"404": _error("No such contact, or not one the token's user may see.")},
+            )
+        },
         USERS_PATH: {
             "get": _read(
                 "listUsers",
@@ -322,7 +367,7 @@ def rest_openapi() -> dict[str, Any]:
     """The REST API's paths and components, to merge into the served document."""
     new_deal = DealIn.model_json_schema(mode="validation", ref_template=REF)
     schemas = {"ApiError": _ERROR, "Deal": _DEAL, **new_deal.pop("$defs", {}), "NewDeal": new_deal}
-    schemas.update(Task=_TASK, User=_USER)
+    schemas.update(Task=_TASK, User=_USER, ContactOut=_CONTACT)
     more = _more_paths(schemas)
     page = {
         "type": "object",

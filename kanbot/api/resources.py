@@ -16,24 +16,26 @@ from pydantic import BaseModel, ValidationError
 
 from crm_core.domain.api_tokens import ApiToken
 from crm_core.domain.deals import Deal
-from crm_core.domain.errors import CrmError, NotAllowed, StaleVersion
+from crm_core.domain.errors import CrmError, NotAllowed, NotFound, StaleVersion
 from crm_core.domain.users import User
 from crm_core.services import Crm
 from kanbot.api.bodies import DealPatch, LostIn, MoveIn, NoteIn, TaskIn, VersionIn, first_problem, nul_in
-from kanbot.api.openapi import DEALS_PATH, FIELDS_PATH, PIPELINES_PATH, TASKS_PATH, USERS_PATH
+from kanbot.api.openapi import CONTACTS_PATH, DEALS_PATH, FIELDS_PATH, PIPELINES_PATH, TASKS_PATH, USERS_PATH
 from kanbot.api.routes import (
     MAX_ID,
     BadRequest,
     Limiter,
+    after_id,
     answer,
     authed,
+    cursor_of,
     id_in,
     idempotent,
     json_body,
     moment,
     refusal,
 )
-from kanbot.cli.render import history_json, shown_deal_json, task_json, user_json
+from kanbot.cli.render import contact_json, history_json, shown_deal_json, task_json, user_json
 
 Model = TypeVar("Model", bound=BaseModel)
 Answer = tuple[int, object]
@@ -306,6 +308,26 @@ def resource_routes(crm: Crm, *, limiter: Limiter | None = None) -> list[web.Rou
         """The team as `kanbot user list --json` prints it; a seller sees themselves, as in /team."""
         return web.json_response([user_json(u) for u in await crm.users.list(actor=user)])
 
+    async def list_contacts(request: web.Request, user: User, token: ApiToken) -> web.StreamResponse:
+        """A page of the contacts the token's user may see, by id; ``?q=`` a name or a phone."""
+        query = request.query
+        for name, value in query.items():
+            if "\x00" in value or "\x00" in name:
+                raise BadRequest(name, "no NUL characters")
+        limit = id_in(query["limit"], "limit") if "limit" in query else 50
+        found, more = await crm.contacts.page(
+            actor=user, query=query.get("q"), after_id=after_id(query.get("cursor")), limit=limit
+        )
+        next_cursor = cursor_of(found[-1].id) if more and found else None
+        return web.json_response({"items": [contact_json(c) for c in found], "next_cursor": next_cursor})
+
+    async def get_contact(request: web.Request, user: User, token: ApiToken) -> web.StreamResponse:
+        """One contact, or 404 when the token's user may not see it."""
+        raw = request.match_info["id"]
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+            raise NotFound("contact", raw)
+        return web.json_response(contact_json(await crm.contacts.get(contact_id=int(raw), actor=user)))
+
     def route(handler: Any, *, write: bool = False, found: frozenset[str] = frozenset()) -> Any:
         return authed(crm, handler, write=write, fields=CHANGE_FIELDS, limiter=limiter, found=found)
 
@@ -324,7 +346,10 @@ def resource_routes(crm: Crm, *, limiter: Limiter | None = None) -> list[web.Rou
         web.get(PIPELINES_PATH, route(pipelines)),
         web.get(FIELDS_PATH, route(fields)),
         web.get(USERS_PATH, route(users)),
+        web.get(CONTACTS_PATH, authed(crm, list_contacts, fields=CONTACT_FIELDS, limiter=limiter)),
+        web.get(CONTACTS_PATH + "/{id}", route(get_contact, found=frozenset({"contact"}))),
     ]
 
 
+CONTACT_FIELDS = {"search": "q", "limit": "limit"}
 TASK_FIELDS = {"user": "assignee_telegram_id", "due time": "due_at", "text": "text", "task": "text"}

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from crm_core.domain.contacts import Contact
 from crm_core.domain.deals import Deal
 from crm_core.domain.history import DealEvent
 from crm_core.domain.tasks import Task, TaskKind
@@ -68,6 +69,11 @@ async def shown_deal_json(crm: Crm, actor: User, deal_id: int) -> dict[str, Any]
         await pipeline_names(crm),
         field_values_json([d for d, _ in details.fields], {d.key: v for d, v in details.fields}),
     )
+
+
+def contact_json(contact: Contact) -> dict[str, Any]:
+    """A contact's public shape (the REST API's): a deal's ``contact`` with its id and company."""
+    return {"id": contact.id, "name": contact.name, "phone": contact.phone, "company": contact.company}
 
 
 def user_json(user: User) -> dict[str, Any]:

@@ -250,3 +250,40 @@ async def test_bad_change_bodies_are_400_with_the_field_and_change_nothing(crm: 
     assert (if_match.status, if_match.body["field"]) == (400, "If-Match")
     after = await crm.deals.get(deal_id=deal.id, actor=ali)
     assert (after.title, after.stage.name, after.version) == ("Soylent", "Opportunity", deal.version)
+
+
+async def test_contacts_are_listed_searched_and_read_as_their_user_sees_them(crm: Crm, api: Api) -> None:
+    ali, maria = await crm.users.identify(ALI), await crm.users.identify(MARIA)
+    alis = await crm.deals.create(
+        actor=ali, title="ACME", contact_name="Ivan Petrov", phone="+7 495 123-45-67", stage="Opportunity"
+    )
+    marias = await crm.deals.create(
+        actor=maria, title="Globex", contact_name="Ivana Lee", phone="+7 916 555-00-11", stage="Opportunity"
+    )
+    assert alis.contact is not None and marias.contact is not None
+    seller, boss = await token_of(crm, ALI, scope="read"), await token_of(crm, BOSS, scope="read")
+
+    own = await api.call("GET", "/api/v1/contacts", token=seller)
+    by_name = await api.call("GET", "/api/v1/contacts", token=boss, params={"q": "ivan"})
+    by_phone = await api.call("GET", "/api/v1/contacts", token=boss, params={"q": "8 (916) 555-00-11"})
+    by_digits = await api.call("GET", "/api/v1/contacts", token=boss, params={"q": "4567"})
+    seller_search = await api.call("GET", "/api/v1/contacts", token=seller, params={"q": "Ivana"})
+    got = await api.call("GET", f"/api/v1/contacts/{alis.contact.id}", token=seller)
+    other = await api.call("GET", f"/api/v1/contacts/{marias.contact.id}", token=seller)
+    page = await api.call("GET", "/api/v1/contacts", token=boss, params={"limit": "1"})
+    rest = await api.call(
+        "GET", "/api/v1/contacts", token=boss, params={"limit": "1", "cursor": page.body["next_cursor"]}
+    )
+    empty = await api.call("GET", "/api/v1/contacts", token=boss, params={"q": " "})
+
+    ivan = {"id": alis.contact.id, "name": "Ivan Petrov", "phone": "+74951234567", "company": None}
+    assert own.status == 200 and own.body == {"items": [ivan], "next_cursor": None}
+    assert [c["name"] for c in by_name.body["items"]] == ["Ivan Petrov", "Ivana Lee"]
+    assert [c["name"] for c in by_phone.body["items"]] == ["Ivana Lee"]
+    assert [c["name"] for c in by_digits.body["items"]] == ["Ivan Petrov"]
+    assert seller_search.body["items"] == []
+    assert got.status == 200 and got.body == ivan
+    assert other.status == 404 and other.body["error"] == "not_found"
+    assert [c["id"] for c in page.body["items"] + rest.body["items"]] == [alis.contact.id, marias.contact.id]
+    assert rest.body["next_cursor"] is None
+    assert (empty.status, empty.body["field"]) == (400, "q")

@@ -274,7 +274,14 @@ def fuzz_call_requests(server: Server, examples: int) -> None:
     one()
 
 
-REST = "/api/v1/deals", "/api/v1/tasks", "/api/v1/pipelines", "/api/v1/fields", "/api/v1/users"
+REST = (
+    "/api/v1/deals",
+    "/api/v1/contacts",
+    "/api/v1/tasks",
+    "/api/v1/pipelines",
+    "/api/v1/fields",
+    "/api/v1/users",
+)
 
 
 def fuzz_rest(server: Server, examples: int) -> None:

@@ -1,0 +1,50 @@
+"""Customers' contacts as a user may see them: a boss every one, a seller those of the deals the seller
+sees (as the chat shows them on the seller's deals)."""
+
+from __future__ import annotations
+
+from crm_core.domain.contacts import Contact
+from crm_core.domain.errors import InvalidInput, NotFound, Why
+from crm_core.domain.phones import digits_of, try_e164
+from crm_core.domain.users import User
+from crm_core.domain.values import search_key
+from crm_core.services.base import ServiceBase, require_active
+
+MOST = 100
+
+
+class ContactService(ServiceBase):
+    async def page(
+        self, *, actor: User, query: str | None = None, after_id: int = 0, limit: int = 50
+    ) -> tuple[list[Contact], bool]:
+        """Contacts by id after ``after_id``, at most ``limit``, and whether more follow; ``query``: a
+        name (or part of it) or a phone's digits (any format, or its last digits)."""
+        require_active(actor)
+        if not 1 <= limit <= MOST:
+            raise InvalidInput("limit", limit, detail=f"from 1 to {MOST}")
+        name_key = phone_digits = None
+        if query is not None:
+            text = query.strip()
+            if not text:
+                raise InvalidInput("search", query, Why.SEARCH)
+            if len(text) > 100:
+                raise InvalidInput("search", query, Why.TOO_LONG, most=100)
+            digits = digits_of(try_e164(text, region=self.config.default_region) or text)
+            phone_digits = digits if len(digits) >= 3 else None
+            name_key = search_key(text) if not phone_digits or any(c.isalpha() for c in text) else None
+        async with self.db.uow(write=False) as uow:
+            found = await uow.contacts.visible_page(
+                viewer=actor, name_key=name_key, phone_digits=phone_digits, after_id=after_id, limit=limit + 1
+            )
+        return found[:limit], len(found) > limit
+
+    async def get(self, *, contact_id: int, actor: User) -> Contact:
+        """One contact the actor may see; ``NotFound`` otherwise, as one that does not exist."""
+        require_active(actor)
+        async with self.db.uow(write=False) as uow:
+            found = await uow.contacts.visible_page(
+                viewer=actor, name_key=None, phone_digits=None, after_id=contact_id - 1, limit=1
+            )
+        if not found or found[0].id != contact_id:
+            raise NotFound("contact", contact_id)
+        return found[0]
