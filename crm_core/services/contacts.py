@@ -3,12 +3,15 @@ sees (as the chat shows them on the seller's deals)."""
 
 from __future__ import annotations
 
-from crm_core.domain.contacts import Contact
-from crm_core.domain.errors import InvalidInput, NotFound, Why
+from collections.abc import Mapping
+
+from crm_core.domain.contacts import Contact, ContactScope
+from crm_core.domain.errors import InvalidInput, NotAllowed, NotFound, Why
 from crm_core.domain.phones import digits_of, try_e164
 from crm_core.domain.users import User
 from crm_core.domain.values import search_key
 from crm_core.services.base import ServiceBase, require_active
+from crm_core.services.deals import DealService
 
 MOST = 100
 
@@ -48,3 +51,26 @@ class ContactService(ServiceBase):
         if not found or found[0].id != contact_id:
             raise NotFound("contact", contact_id)
         return found[0]
+
+    async def edit(self, *, contact_id: int, changes: Mapping[str, str], actor: User) -> Contact:
+        """Change the contact's ``name``, ``phone`` or ``company`` for every deal of theirs, as a deal's
+        edit with the scope "all" does in the chat: through one of its deals the actor may change (a
+        boss any, a seller their own); all of it or none."""
+        await self.get(contact_id=contact_id, actor=actor)
+        fields = {"name": "contact", "phone": "phone", "company": "company"}
+        for key in changes:
+            if key not in fields:
+                raise InvalidInput("field", key, detail="one of name, phone, company")
+        async with self.db.uow(write=False) as uow:
+            theirs = await uow.deals.of_contact(contact_id)
+        mine = [d for d in theirs if actor.is_boss or d.owner_id == actor.id]
+        if not mine:
+            raise NotAllowed("change a contact of another seller's deals")
+        deal = max(mine, key=lambda d: d.id)
+        await DealService(self.db, self.clock, self.config).edit_fields(
+            deal_id=deal.id,
+            changes={fields[key]: value for key, value in changes.items()},
+            actor=actor,
+            contact_scope=ContactScope.ALL,
+        )
+        return await self.get(contact_id=contact_id, actor=actor)

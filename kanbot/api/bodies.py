@@ -199,3 +199,16 @@ class TaskIn(BaseModel):
     due_at: StrictStr = Field(description="When, ISO 8601 (e.g. 2026-12-08T10:00:00Z).")
     text: StrictStr = Field(description="What to do.")
     assignee_telegram_id: TELEGRAM_ID | None = Field(None, description="Whose task (bosses only).")
+
+
+class ContactPatch(BaseModel):
+    """What to change of a contact, for every deal of theirs: only the fields given."""
+
+    model_config = ConfigDict(extra="forbid", title="ContactChange")
+
+    name: StrictStr | None = Field(None, description="The customer's name.")
+    phone: StrictStr | None = Field(None, description="The customer's phone, any format.")
+    company: StrictStr | None = Field(None, description="The customer's company.")
+
+    def changes(self) -> dict[str, str]:
+        return {key: value or "" for key, value in self.model_dump(exclude_unset=True).items()}

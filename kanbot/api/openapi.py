@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from kanbot.api.bodies import DealIn, DealPatch, LostIn, MoveIn, NoteIn, TaskIn, VersionIn
+from kanbot.api.bodies import ContactPatch, DealIn, DealPatch, LostIn, MoveIn, NoteIn, TaskIn, VersionIn
 from telephony_bridge.providers.openapi import OPENAPI_PATH, calls_openapi
 
 DEALS_PATH = "/api/v1/deals"
@@ -351,7 +351,24 @@ def _more_paths(schemas: dict[str, Any]) -> dict[str, Any]:
                 {"$ref": REF.format(model="ContactOut")},
                 parameters=[_ID],
                 responses={"404": _error("No such contact, or not one the token's user may see.")},
-            )
+            ),
+            "patch": {
+                "operationId": "editContact",
+                "summary": "Change a contact's name, phone or company, for every deal of theirs",
+                "security": [{"bearerToken": []}],
+                "parameters": [_ID, _IDEMPOTENCY],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _schema(ContactPatch, schemas)}},
+                },
+                "responses": {
+                    "200": _json({"$ref": REF.format(model="ContactOut")}, "The contact, changed."),
+                    "400": _error("Bad input (a phone another contact has): the field and the reason."),
+                    **_AUTH_ERRORS,
+                    "403": _error("A read-only token, or a contact only of another seller's deals."),
+                    "404": _error("No such contact, or not one the token's user may see."),
+                },
+            },
         },
         USERS_PATH: {
             "get": _read(

@@ -19,7 +19,17 @@ from crm_core.domain.deals import Deal
 from crm_core.domain.errors import CrmError, NotAllowed, NotFound, StaleVersion
 from crm_core.domain.users import User
 from crm_core.services import Crm
-from kanbot.api.bodies import DealPatch, LostIn, MoveIn, NoteIn, TaskIn, VersionIn, first_problem, nul_in
+from kanbot.api.bodies import (
+    ContactPatch,
+    DealPatch,
+    LostIn,
+    MoveIn,
+    NoteIn,
+    TaskIn,
+    VersionIn,
+    first_problem,
+    nul_in,
+)
 from kanbot.api.openapi import CONTACTS_PATH, DEALS_PATH, FIELDS_PATH, PIPELINES_PATH, TASKS_PATH, USERS_PATH
 from kanbot.api.routes import (
     MAX_ID,
@@ -328,6 +338,29 @@ def resource_routes(crm: Crm, *, limiter: Limiter | None = None) -> list[web.Rou
             raise NotFound("contact", raw)
         return web.json_response(contact_json(await crm.contacts.get(contact_id=int(raw), actor=user)))
 
+    async def edit_contact(request: web.Request, user: User, token: ApiToken) -> web.StreamResponse:
+        """Change a contact's name, phone or company, for every deal of theirs."""
+        raw = request.match_info["id"]
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+            raise NotFound("contact", raw)
+        patch, data = await body_of(request, ContactPatch)
+        changes = patch.changes()
+        if not changes:
+            raise BadRequest("body", "give name, phone or company")
+
+        async def run() -> Answer:
+            try:
+                contact = await crm.contacts.edit(contact_id=int(raw), changes=changes, actor=user)
+            except NotFound as error:
+                if error.what != "contact":
+                    return refusal(error, CONTACT_FIELDS)
+                return 404, {"error": error.code, "message": str(error), "field": None, "reason": None}
+            except CrmError as error:
+                return refusal(error, CONTACT_FIELDS)
+            return 200, contact_json(contact)
+
+        return answer(*await idempotent(crm, request, token, data, run))
+
     def route(handler: Any, *, write: bool = False, found: frozenset[str] = frozenset()) -> Any:
         return authed(crm, handler, write=write, fields=CHANGE_FIELDS, limiter=limiter, found=found)
 
@@ -348,8 +381,9 @@ def resource_routes(crm: Crm, *, limiter: Limiter | None = None) -> list[web.Rou
         web.get(USERS_PATH, route(users)),
         web.get(CONTACTS_PATH, authed(crm, list_contacts, fields=CONTACT_FIELDS, limiter=limiter)),
         web.get(CONTACTS_PATH + "/{id}", route(get_contact, found=frozenset({"contact"}))),
+        web.patch(CONTACTS_PATH + "/{id}", route(edit_contact, write=True, found=frozenset({"contact"}))),
     ]
 
 
-CONTACT_FIELDS = {"search": "q", "limit": "limit"}
+CONTACT_FIELDS = {"search": "q", "limit": "limit", "contact": "name", "contact name": "name"}
 TASK_FIELDS = {"user": "assignee_telegram_id", "due time": "due_at", "text": "text", "task": "text"}

@@ -287,3 +287,40 @@ async def test_contacts_are_listed_searched_and_read_as_their_user_sees_them(crm
     assert [c["id"] for c in page.body["items"] + rest.body["items"]] == [alis.contact.id, marias.contact.id]
     assert rest.body["next_cursor"] is None
     assert (empty.status, empty.body["field"]) == (400, "q")
+
+
+async def test_a_contact_is_changed_for_every_deal_of_theirs_and_only_by_who_may(crm: Crm, api: Api) -> None:
+    ali, maria = await crm.users.identify(ALI), await crm.users.identify(MARIA)
+    first = await crm.deals.create(actor=ali, title="ACME", contact_name="Ivan", phone="+7 495 123-45-67")
+    second = await crm.deals.create(actor=ali, title="ACME 2", phone="+7 495 123-45-67")
+    marias = await crm.deals.create(actor=maria, title="Globex", contact_name="Lee", phone="+7 916 555-00-11")
+    assert first.contact is not None and marias.contact is not None
+    seller = await token_of(crm, ALI)
+    path = f"/api/v1/contacts/{first.contact.id}"
+
+    changed = await api.call(
+        "PATCH",
+        path,
+        token=seller,
+        json={"name": "Ivan Petrov", "company": "ACME Ltd"},
+        headers={"Idempotency-Key": "c1"},
+    )
+    others = await api.call(
+        "PATCH", f"/api/v1/contacts/{marias.contact.id}", token=seller, json={"name": "Me"}
+    )
+    taken = await api.call("PATCH", path, token=await token_of(crm, BOSS), json={"phone": "8 916 555 00 11"})
+    bad = await api.call("PATCH", path, token=seller, json={"nickname": "Vanya"})
+
+    assert changed.status == 200, changed.body
+    assert changed.body == {
+        "id": first.contact.id,
+        "name": "Ivan Petrov",
+        "phone": "+74951234567",
+        "company": "ACME Ltd",
+    }
+    shown = await shown_deal_json(crm, ali, second.id)
+    assert shown["contact"] == {"name": "Ivan Petrov", "phone": "+74951234567"}
+    assert others.status == 404
+    assert (taken.status, taken.body["field"]) == (400, "phone")
+    assert (bad.status, bad.body["field"]) == (400, "nickname")
+    assert (await crm.contacts.get(contact_id=marias.contact.id, actor=maria)).name == "Lee"
