@@ -7,10 +7,10 @@ from collections.abc import Mapping
 
 from crm_core.domain.contacts import Contact, ContactScope
 from crm_core.domain.errors import InvalidInput, NotAllowed, NotFound, Why
-from crm_core.domain.phones import digits_of, try_e164
-from crm_core.domain.users import User
+from crm_core.domain.phones import digits_of, to_e164, try_e164
+from crm_core.domain.users import User, valid_name
 from crm_core.domain.values import search_key
-from crm_core.services.base import ServiceBase, require_active
+from crm_core.services.base import ServiceBase, require_active, require_boss
 from crm_core.services.deals import DealService
 
 MOST = 100
@@ -74,3 +74,21 @@ class ContactService(ServiceBase):
             contact_scope=ContactScope.ALL,
         )
         return await self.get(contact_id=contact_id, actor=actor)
+
+    async def create(
+        self, *, name: str, actor: User, phone: str | None = None, company: str | None = None
+    ) -> Contact:
+        """A customer without a deal yet (bosses only: a seller sees customers through their deals, so
+        makes them with a deal). A phone another contact has is refused: that customer exists."""
+        require_active(actor)
+        require_boss(actor, "add contacts without a deal")
+        valid = valid_name(name)
+        number = to_e164(phone, region=self.config.default_region) if phone and phone.strip() else None
+        firm = valid_name(company) if company and company.strip() else None
+        async with self.db.uow() as uow:
+            if number is not None and await uow.contacts.by_phone(number) is not None:
+                uow.refused()
+                raise InvalidInput("phone", phone, Why.OTHERS_NUMBER)
+            contact = await uow.contacts.add(name=valid, phone=number, company=firm, at=self.now())
+            await uow.commit()
+        return contact

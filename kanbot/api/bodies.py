@@ -212,3 +212,13 @@ class ContactPatch(BaseModel):
 
     def changes(self) -> dict[str, str]:
         return {key: value or "" for key, value in self.model_dump(exclude_unset=True).items()}
+
+
+class NewContact(BaseModel):
+    """A customer without a deal yet (bosses only)."""
+
+    model_config = ConfigDict(extra="forbid", title="NewContact")
+
+    name: StrictStr = Field(description="The customer's name.")
+    phone: StrictStr | None = Field(None, description="The customer's phone, any format.")
+    company: StrictStr | None = Field(None, description="The customer's company.")

@@ -6,7 +6,17 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from kanbot.api.bodies import ContactPatch, DealIn, DealPatch, LostIn, MoveIn, NoteIn, TaskIn, VersionIn
+from kanbot.api.bodies import (
+    ContactPatch,
+    DealIn,
+    DealPatch,
+    LostIn,
+    MoveIn,
+    NewContact,
+    NoteIn,
+    TaskIn,
+    VersionIn,
+)
 from telephony_bridge.providers.openapi import OPENAPI_PATH, calls_openapi
 
 DEALS_PATH = "/api/v1/deals"
@@ -342,7 +352,23 @@ def _more_paths(schemas: dict[str, Any]) -> dict[str, Any]:
                     ),
                 ],
                 responses={"400": _error("A bad search, cursor or limit.")},
-            )
+            ),
+            "post": {
+                "operationId": "addContact",
+                "summary": "A customer without a deal yet (bosses only); 201 with it",
+                "security": [{"bearerToken": []}],
+                "parameters": [_IDEMPOTENCY],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _schema(NewContact, schemas)}},
+                },
+                "responses": {
+                    "201": _json({"$ref": REF.format(model="ContactOut")}, "The contact."),
+                    "400": _error("Bad input (a phone another contact has): the field and the reason."),
+                    **_AUTH_ERRORS,
+                    "403": _error("A read-only token, or a seller (sellers add customers with a deal)."),
+                },
+            },
         },
         CONTACTS_PATH + "/{id}": {
             "get": _read(

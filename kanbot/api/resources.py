@@ -24,6 +24,7 @@ from kanbot.api.bodies import (
     DealPatch,
     LostIn,
     MoveIn,
+    NewContact,
     NoteIn,
     TaskIn,
     VersionIn,
@@ -338,6 +339,21 @@ def resource_routes(crm: Crm, *, limiter: Limiter | None = None) -> list[web.Rou
             raise NotFound("contact", raw)
         return web.json_response(contact_json(await crm.contacts.get(contact_id=int(raw), actor=user)))
 
+    async def add_contact(request: web.Request, user: User, token: ApiToken) -> web.StreamResponse:
+        """A customer without a deal yet (bosses only); 201 with it."""
+        new, data = await body_of(request, NewContact)
+
+        async def run() -> Answer:
+            try:
+                contact = await crm.contacts.create(
+                    name=new.name, phone=new.phone, company=new.company, actor=user
+                )
+            except CrmError as error:
+                return refusal(error, CONTACT_FIELDS)
+            return 201, contact_json(contact)
+
+        return answer(*await idempotent(crm, request, token, data, run))
+
     async def edit_contact(request: web.Request, user: User, token: ApiToken) -> web.StreamResponse:
         """Change a contact's name, phone or company, for every deal of theirs."""
         raw = request.match_info["id"]
@@ -380,6 +396,7 @@ def resource_routes(crm: Crm, *, limiter: Limiter | None = None) -> list[web.Rou
         web.get(FIELDS_PATH, route(fields)),
         web.get(USERS_PATH, route(users)),
         web.get(CONTACTS_PATH, authed(crm, list_contacts, fields=CONTACT_FIELDS, limiter=limiter)),
+        web.post(CONTACTS_PATH, authed(crm, add_contact, write=True, fields=CONTACT_FIELDS, limiter=limiter)),
         web.get(CONTACTS_PATH + "/{id}", route(get_contact, found=frozenset({"contact"}))),
         web.patch(CONTACTS_PATH + "/{id}", route(edit_contact, write=True, found=frozenset({"contact"}))),
     ]

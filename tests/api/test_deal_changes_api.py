@@ -324,3 +324,30 @@ async def test_a_contact_is_changed_for_every_deal_of_theirs_and_only_by_who_may
     assert (taken.status, taken.body["field"]) == (400, "phone")
     assert (bad.status, bad.body["field"]) == (400, "nickname")
     assert (await crm.contacts.get(contact_id=marias.contact.id, actor=maria)).name == "Lee"
+
+
+async def test_a_boss_adds_a_contact_without_a_deal_and_a_seller_may_not(crm: Crm, api: Api) -> None:
+    boss, seller = await token_of(crm, BOSS), await token_of(crm, ALI)
+    body = {"name": "Ivan Petrov", "phone": "8 (495) 123-45-67", "company": "ACME"}
+
+    made = await api.call("POST", "/api/v1/contacts", token=boss, json=body, headers={"Idempotency-Key": "k"})
+    again = await api.call(
+        "POST", "/api/v1/contacts", token=boss, json=body, headers={"Idempotency-Key": "k"}
+    )
+    twin = await api.call("POST", "/api/v1/contacts", token=boss, json={**body, "name": "Other"})
+    refused = await api.call("POST", "/api/v1/contacts", token=seller, json={"name": "Mine"})
+    nameless = await api.call("POST", "/api/v1/contacts", token=boss, json={"phone": "+74950000000"})
+
+    assert made.status == 201, made.body
+    assert made.body == {
+        "id": made.body["id"],
+        "name": "Ivan Petrov",
+        "phone": "+74951234567",
+        "company": "ACME",
+    }
+    assert again.status == 201 and again.body == made.body
+    assert (twin.status, twin.body["field"]) == (400, "phone")
+    assert refused.status == 403
+    assert (nameless.status, nameless.body["field"]) == (400, "name")
+    listed = await api.call("GET", "/api/v1/contacts", token=boss)
+    assert [c["id"] for c in listed.body["items"]] == [made.body["id"]]
