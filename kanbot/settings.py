@@ -180,6 +180,9 @@ class ServerSettings(BaseSettings):
     form_window_seconds: int = Field(default=60, ge=1, le=24 * 3600)
 
     _form_origins = field_validator("form_origins", mode="before")(split_commas)
+    # The REST API: at most this many requests per token within the window; past it, 429 + Retry-After.
+    api_rate_limit: int = Field(default=120, ge=1, le=1_000_000)
+    api_rate_window_seconds: int = Field(default=60, ge=1, le=86400)
 
 
 @dataclass

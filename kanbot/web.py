@@ -44,7 +44,13 @@ def web_app(kanbot: Kanbot, *, web_role: bool) -> web.Application:
         calls = telephony_routes(crm, settings.cloud, ingest=kanbot.ingest, wake=wake)
         app.add_routes([r for r in calls if not (r.method == "GET" and r.path == OPENAPI_PATH)])
         app.router.add_get(OPENAPI_PATH, _openapi(merged(calls_openapi())))  # the calls' and the REST API's
-        app.add_routes(rest_routes(crm))
+        app.add_routes(
+            rest_routes(
+                crm,
+                rate_limit=settings.server.api_rate_limit,
+                rate_window_seconds=settings.server.api_rate_window_seconds,
+            )
+        )
         server = settings.server
         limit = PostLimit(server.form_posts_per_window, server.form_window_seconds)
         app.add_routes(

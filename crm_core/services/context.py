@@ -11,6 +11,7 @@ from crm_core.reports.targets import TargetService
 from crm_core.services.api_tokens import ApiTokenService
 from crm_core.services.call_outcomes import CallOutcomeService
 from crm_core.services.calls import CallService
+from crm_core.services.contacts import ContactService
 from crm_core.services.conversations import DialogService, Ledger
 from crm_core.services.deals import DealService
 from crm_core.services.dialing import DialService
@@ -67,3 +68,4 @@ class Crm:
         self.api_tokens = ApiTokenService(*args)
         self.webhooks = WebhookService(*args)
         self.web_forms = WebFormService(*args)
+        self.contacts = ContactService(*args)

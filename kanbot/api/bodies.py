@@ -49,13 +49,17 @@ class DealIn(BaseModel):
     @field_validator("pipeline", "stage")
     @classmethod
     def _a_reference(cls, value: str | int | None) -> str | int | None:
-        if isinstance(value, str) and value.strip().isdigit() and int(value) > MAX_ID:
-            raise ValueError(f"an id from 1 to {MAX_ID}, or a name")
-        return value
+        return _ref(value)
 
     def field_texts(self) -> dict[str, str]:
         """The own fields as the services take them: text, as typed in the chat or the CLI."""
         return {key: field_text(value) for key, value in (self.fields or {}).items()}
+
+
+def _ref(value: str | int | None) -> str | int | None:
+    if isinstance(value, str) and value.strip().isdigit() and int(value) > MAX_ID:
+        raise ValueError(f"an id from 1 to {MAX_ID}, or a name")
+    return value
 
 
 def field_text(value: FieldValue) -> str:
@@ -107,3 +111,117 @@ def first_problem(error: ValidationError) -> tuple[str, str]:
     if problem["type"] == "extra_forbidden":
         reason = "not a field of this request"
     return ".".join(field) or "body", reason
+
+
+VERSION = Annotated[
+    StrictInt, Field(ge=1, le=2**53, description="The deal's version you last read (or If-Match).")
+]
+
+
+class DealPatch(BaseModel):
+    """What `kanbot deal edit` changes, plus the owner (`kanbot deal assign`): only the fields given."""
+
+    model_config = ConfigDict(extra="forbid", title="DealChange")
+
+    title: StrictStr | None = Field(None, description="A new title.")
+    amount: StrictStr | StrictInt | StrictFloat | None = Field(
+        None, description="A new amount; null clears it."
+    )
+    currency: StrictStr | None = Field(None, description="A new ISO 4217 code.")
+    owner_telegram_id: TELEGRAM_ID | None = Field(None, description="A new owner (bosses only).")
+    fields: dict[StrictStr, FieldValue] | None = Field(
+        None, description="Own fields to set; null clears one."
+    )
+    version: VERSION | None = None
+
+    def changes(self) -> dict[str, str]:
+        """The deal's own columns to change, as the services take them (text)."""
+        given = self.model_fields_set
+        out: dict[str, str] = {}
+        if "title" in given:
+            out["title"] = self.title if self.title is not None else ""
+        if "amount" in given:
+            out["amount"] = field_text(self.amount) if self.amount is not None else ""
+        if "currency" in given:
+            out["currency"] = self.currency if self.currency is not None else ""
+        return out
+
+    def field_texts(self) -> dict[str, str | None]:
+        return {
+            key: None if value is None else field_text(value) for key, value in (self.fields or {}).items()
+        }
+
+
+class MoveIn(BaseModel):
+    """Where to move the deal, as `kanbot deal move` takes it."""
+
+    model_config = ConfigDict(extra="forbid", title="DealMove")
+
+    stage: Ref = Field(description="Stage name or id.")
+    pipeline: Ref | None = Field(None, description="Move the open deal to this pipeline (name or id).")
+    reason: StrictStr | None = Field(None, description="Why, when moving to a lost stage.")
+    note: StrictStr | None = Field(None, description="In your own words, with a lost reason.")
+    version: VERSION | None = None
+
+    @field_validator("pipeline", "stage")
+    @classmethod
+    def _a_reference(cls, value: str | int | None) -> str | int | None:
+        return _ref(value)
+
+
+class LostIn(BaseModel):
+    """Why the deal is lost, as `kanbot deal lost` takes it."""
+
+    model_config = ConfigDict(extra="forbid", title="DealLost")
+
+    reason: StrictStr = Field(description="One of the team's lost reasons.")
+    note: StrictStr | None = Field(None, description='In your own words, e.g. for reason "Other".')
+    version: VERSION | None = None
+
+
+class VersionIn(BaseModel):
+    """A body for a change that needs nothing but (optionally) the version."""
+
+    model_config = ConfigDict(extra="forbid", title="DealVersion")
+
+    version: VERSION | None = None
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="NewNote")
+
+    text: StrictStr = Field(description="The note.")
+
+
+class TaskIn(BaseModel):
+    """A task on a deal, as `kanbot task add` takes it."""
+
+    model_config = ConfigDict(extra="forbid", title="NewTask")
+
+    deal_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] = Field(description="The deal.")
+    due_at: StrictStr = Field(description="When, ISO 8601 (e.g. 2026-12-08T10:00:00Z).")
+    text: StrictStr = Field(description="What to do.")
+    assignee_telegram_id: TELEGRAM_ID | None = Field(None, description="Whose task (bosses only).")
+
+
+class ContactPatch(BaseModel):
+    """What to change of a contact, for every deal of theirs: only the fields given."""
+
+    model_config = ConfigDict(extra="forbid", title="ContactChange")
+
+    name: StrictStr | None = Field(None, description="The customer's name.")
+    phone: StrictStr | None = Field(None, description="The customer's phone, any format.")
+    company: StrictStr | None = Field(None, description="The customer's company.")
+
+    def changes(self) -> dict[str, str]:
+        return {key: value or "" for key, value in self.model_dump(exclude_unset=True).items()}
+
+
+class NewContact(BaseModel):
+    """A customer without a deal yet (bosses only)."""
+
+    model_config = ConfigDict(extra="forbid", title="NewContact")
+
+    name: StrictStr = Field(description="The customer's name.")
+    phone: StrictStr | None = Field(None, description="The customer's phone, any format.")
+    company: StrictStr | None = Field(None, description="The customer's company.")

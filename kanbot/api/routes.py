@@ -12,8 +12,10 @@ import binascii
 import hashlib
 import json
 import logging
+import math
+from collections import deque
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -51,6 +53,24 @@ class BadRequest(Exception):
     def __init__(self, field: str | None, reason: str, *, status: int = 400, error: str = "invalid") -> None:
         super().__init__(reason)
         self.field, self.reason, self.status, self.error = field, reason, status, error
+
+
+class Limiter:
+    """At most ``limit`` requests per token within a sliding ``window``; past it, how long to wait."""
+
+    def __init__(self, limit: int, window: timedelta, now: Callable[[], datetime]) -> None:
+        self.limit, self.window, self.now = limit, window, now
+        self._seen: dict[int, deque[datetime]] = {}
+
+    def wait(self, token_id: int) -> int:
+        """0 and the request counted, or the whole seconds until this token may ask again."""
+        now, seen = self.now(), self._seen.setdefault(token_id, deque())
+        while seen and seen[0] <= now - self.window:
+            seen.popleft()
+        if len(seen) >= self.limit:
+            return max(1, math.ceil((seen[0] + self.window - now).total_seconds()))
+        seen.append(now)
+        return 0
 
 
 def problem(
@@ -98,18 +118,42 @@ def bearer(request: web.Request) -> str | None:
 
 
 def authed(
-    crm: Crm, handler: Authed, *, write: bool = False, fields: dict[str, str] | None = None
+    crm: Crm,
+    handler: Authed,
+    *,
+    write: bool = False,
+    fields: dict[str, str] | None = None,
+    limiter: Limiter | None = None,
+    found: frozenset[str] = frozenset(),
 ) -> Handler:
-    """``handler`` for the token's user; every refusal and bad request answered as JSON."""
+    """``handler`` for the token's user; every refusal and bad request answered as JSON. Past the
+    token's rate limit, 429 with ``Retry-After``. ``found``: the things named by the path (``task``),
+    whose absence is 404 rather than a refused field."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
         try:
             user, token = await crm.api_tokens.authenticate(bearer(request))
+            wait = limiter.wait(token.id) if limiter is not None else 0
+            if wait:
+                return web.json_response(
+                    {
+                        "error": "rate_limited",
+                        "message": f"Too many requests with this token: try again in {wait} s.",
+                        "field": None,
+                        "reason": None,
+                    },
+                    status=429,
+                    headers={"Retry-After": str(wait)},
+                )
             if write:
                 crm.api_tokens.require_write(token)
             return await handler(request, user, token)
         except BadRequest as bad:
             return problem(bad.status, bad.error, str(bad), field=bad.field, reason=bad.reason)
+        except NotFound as error:
+            if error.what in found:
+                return problem(404, error.code, str(error))
+            return answer(*refusal(error, fields))
         except CrmError as error:
             return answer(*refusal(error, fields))
 
@@ -129,6 +173,30 @@ async def json_body(request: web.Request) -> object:
         return json.loads(bytes(raw).decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise BadRequest("body", "the body is not JSON") from None
+
+
+async def idempotent(
+    crm: Crm,
+    request: web.Request,
+    token: ApiToken,
+    data: object,
+    run: Callable[[], Awaitable[tuple[int, object]]],
+) -> tuple[int, object]:
+    """``run()``'s answer; under an ``Idempotency-Key``, the first answer to the same request again
+    (the method, the path, ``If-Match`` and the body make it the same)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return await run()
+    if_match = request.headers.get("If-Match")
+    parts = [
+        request.method,
+        request.path,
+        *([if_match] if if_match else []),
+        json.dumps(data, sort_keys=True),
+    ]
+    same = " ".join(parts)
+    fingerprint = hashlib.sha256(same.encode()).hexdigest()
+    return await crm.api_tokens.once(token=token, key=key, fingerprint=fingerprint, answer=run)
 
 
 def id_in(text: str, field: str) -> int:
@@ -163,7 +231,7 @@ def moment(text: str | None, field: str) -> datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-def rest_routes(crm: Crm) -> list[web.RouteDef]:
+def rest_routes(crm: Crm, *, limiter: Limiter | None = None) -> list[web.RouteDef]:
     """The REST API's routes (the OpenAPI document is served with the telephony one, by ``kanbot.web``)."""
 
     async def list_deals(request: web.Request, user: User, token: ApiToken) -> web.StreamResponse:
@@ -231,26 +299,16 @@ def rest_routes(crm: Crm) -> list[web.RouteDef]:
                 return refusal(error, NEW_DEAL_FIELDS)
             return 201, await shown_deal_json(crm, user, deal.id)
 
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            status, body = await create()
-        else:
-            fingerprint = hashlib.sha256(
-                ("POST " + DEALS_PATH + " " + json.dumps(data, sort_keys=True)).encode()
-            ).hexdigest()
-            status, body = await crm.api_tokens.once(
-                token=token, key=key, fingerprint=fingerprint, answer=create
-            )
-        return answer(status, body)
+        return answer(*await idempotent(crm, request, token, data, create))
 
     async def docs(request: web.Request) -> web.StreamResponse:
         """The API's endpoints, listed from the OpenAPI document: no script, nothing from elsewhere."""
         return web.Response(text=docs_page(), content_type="text/html")
 
     return [
-        web.get(DEALS_PATH, authed(crm, list_deals, fields=LIST_FIELDS)),
-        web.post(DEALS_PATH, authed(crm, create_deal, write=True, fields=NEW_DEAL_FIELDS)),
-        web.get(DEALS_PATH + "/{id}", authed(crm, get_deal)),
+        web.get(DEALS_PATH, authed(crm, list_deals, fields=LIST_FIELDS, limiter=limiter)),
+        web.post(DEALS_PATH, authed(crm, create_deal, write=True, fields=NEW_DEAL_FIELDS, limiter=limiter)),
+        web.get(DEALS_PATH + "/{id}", authed(crm, get_deal, limiter=limiter)),
         web.get(DOCS_PATH, docs),
     ]
 

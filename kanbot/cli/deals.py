@@ -15,7 +15,7 @@ from kanbot.cli.render import (
     deal_json,
     deal_row,
     deals_json,
-    event_json,
+    history_json,
     iso,
     pipeline_names,
     task_words,
@@ -307,16 +307,7 @@ def history(
         events = await crm.deals.history(deal_id=deal_id, actor=actor)
         names = {s.id: s.name for p in await crm.pipelines.list() for s in p.stages}
         if as_json:
-            print_json(
-                [
-                    event_json(e)
-                    | {
-                        "from_stage": names.get(e.from_stage_id or 0),
-                        "to_stage": names.get(e.to_stage_id or 0),
-                    }
-                    for e in events
-                ]
-            )
+            print_json(await history_json(crm, events))
             return
         rows = []
         undone = {e.id: f"{e.kind.value} of {iso(e.at)}" for e in events}

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from crm_core.domain.contacts import Contact
 from crm_core.domain.deals import Deal
 from crm_core.domain.history import DealEvent
 from crm_core.domain.tasks import Task, TaskKind
@@ -70,6 +71,11 @@ async def shown_deal_json(crm: Crm, actor: User, deal_id: int) -> dict[str, Any]
     )
 
 
+def contact_json(contact: Contact) -> dict[str, Any]:
+    """A contact's public shape (the REST API's): a deal's ``contact`` with its id and company."""
+    return {"id": contact.id, "name": contact.name, "phone": contact.phone, "company": contact.company}
+
+
 def user_json(user: User) -> dict[str, Any]:
     return {
         "telegram_id": user.telegram_id,
@@ -93,6 +99,16 @@ def event_json(event: DealEvent) -> dict[str, Any]:
         "data": event.data,
         "undoes": event.undoes_id,
     }
+
+
+async def history_json(crm: Crm, events: list[DealEvent]) -> list[dict[str, Any]]:
+    """A deal's history as `kanbot deal history --json` prints it: each event with its stages' names."""
+    names = {s.id: s.name for p in await crm.pipelines.list() for s in p.stages}
+    return [
+        event_json(e)
+        | {"from_stage": names.get(e.from_stage_id or 0), "to_stage": names.get(e.to_stage_id or 0)}
+        for e in events
+    ]
 
 
 def task_words(task: Task) -> str:

@@ -90,8 +90,15 @@ async def test_the_docs_examples_answer_as_the_doc_says(api: Api, database_url: 
         async with api.session.request(request.pop("method"), url, **request) as response:
             body = await response.json(content_type=None)
             assert response.status == int(status.group(1)), (command, body)
-        if response.status == 201:
+        if response.status == 201 and url.endswith("/api/v1/deals"):
             variables["DEAL_ID"] = str(body["id"])
             assert body["contact"] == {"name": "Ivan Petrov", "phone": "+74951234567"}
+        if response.status == 200 and "/api/v1/contacts?" in url:
+            variables["CONTACT_ID"] = str(body["items"][0]["id"])
+        if response.status == 200 and "/api/v1/contacts/" in url:
+            assert body["company"] == "ACME Ltd" and body["name"] == "Ivan Petrov"
+        if response.status == 201 and url.endswith("/api/v1/tasks"):
+            variables["TASK_ID"] = str(body["id"])
+            assert body["text"] == "Send the invoice" and body["deal_id"] == int(variables["DEAL_ID"])
         ran += 1
-    assert "TOKEN" in variables and ran >= 6
+    assert "TOKEN" in variables and ran >= 20

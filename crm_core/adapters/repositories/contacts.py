@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crm_core.adapters.tables import contacts
+from crm_core.adapters.repositories.deal_rows import seller_scope
+from crm_core.adapters.tables import contacts, deals, stages
 from crm_core.domain.contacts import Contact
 from crm_core.domain.errors import InvalidInput, Why
 from crm_core.domain.phones import digits_of
+from crm_core.domain.users import User
 from crm_core.domain.values import search_key
 
 
@@ -49,3 +51,26 @@ class ContactRepository:
                 company=contact.company,
             )
         )
+
+    async def visible_page(
+        self, *, viewer: User, name_key: str | None, phone_digits: str | None, after_id: int, limit: int
+    ) -> list[Contact]:
+        """Contacts by id after ``after_id``, as ``viewer`` may see them: a boss every one, a seller
+        those of the deals the seller sees; matching a name (part of it) or a phone's last digits."""
+        stmt = select(contacts).where(contacts.c.id > after_id).order_by(contacts.c.id).limit(limit)
+        if not viewer.is_boss:
+            seen = (
+                select(deals.c.id)
+                .select_from(deals.join(stages, stages.c.id == deals.c.stage_id))
+                .where(deals.c.contact_id == contacts.c.id, seller_scope(viewer.id))
+            )
+            stmt = stmt.where(exists(seen))
+        matches = []
+        if name_key:
+            matches.append(contacts.c.name_key.contains(name_key, autoescape=True))
+        if phone_digits:
+            matches.append(contacts.c.phone_rev.startswith(phone_digits[::-1], autoescape=True))
+        if matches:
+            stmt = stmt.where(or_(*matches))
+        rows = await self.conn.execute(stmt)
+        return [Contact(id=r.id, name=r.name, phone=r.phone, company=r.company) for r in rows]

@@ -98,6 +98,10 @@ class Contacts(Protocol):
 
     async def save(self, contact: Contact) -> None: ...
 
+    async def visible_page(
+        self, *, viewer: User, name_key: str | None, phone_digits: str | None, after_id: int, limit: int
+    ) -> list[Contact]: ...
+
 
 class Events(Protocol):
     """A deal's history."""
