@@ -10,7 +10,9 @@ A change that fails must leave the update's claim and its answer. A joined unit 
 another's writes were kept starts at a savepoint and goes back to it unless committed. The first one
 (a press's move, as a rule) takes no savepoint, a statement on every press for a rare failure: when it
 fails, what it wrote may be in the transaction, so the update's commit rolls the whole update back
-and raises ``UpdateBroken``, and the ledger records the claim on its own (nothing else was kept). The
+and raises ``UpdateBroken``, and the ledger records the claim on its own (nothing else was kept). A unit whose
+error came before it wrote anything says so (``refused()``: a stale version, a field the stage requires)
+and the update goes on whole: the chat may then ask for the fields within the same update. The
 answer was made meanwhile from the same transaction: a refusal is found before anything is written
 (the version, the rights, the domain's rules), so what it reads is as it was.
 """
