@@ -9,10 +9,9 @@ the shape the CLI's ``--json`` prints.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
 
 from crm_core.domain.api_tokens import ApiToken
 from crm_core.domain.deals import Deal
@@ -28,8 +27,6 @@ from kanbot.api.bodies import (
     NoteIn,
     TaskIn,
     VersionIn,
-    first_problem,
-    nul_in,
 )
 from kanbot.api.openapi import CONTACTS_PATH, DEALS_PATH, FIELDS_PATH, PIPELINES_PATH, TASKS_PATH, USERS_PATH
 from kanbot.api.routes import (
@@ -39,38 +36,17 @@ from kanbot.api.routes import (
     after_id,
     answer,
     authed,
+    body_of,
     cursor_of,
     id_in,
     idempotent,
-    json_body,
     moment,
     refusal,
 )
 from kanbot.cli.render import contact_json, history_json, shown_deal_json, task_json, user_json
 
-Model = TypeVar("Model", bound=BaseModel)
 Answer = tuple[int, object]
 CHANGE_FIELDS = {"user": "owner_telegram_id", "pipeline": "pipeline", "stage": "stage", "field": "fields"}
-
-
-async def body_of(
-    request: web.Request, model: type[Model], *, optional: bool = False
-) -> tuple[Model, object]:
-    """The request's JSON object as ``model`` (an empty body is ``{}`` when ``optional``)."""
-    if optional and not request.can_read_body:
-        data: object = {}
-    else:
-        data = await json_body(request)
-    if not isinstance(data, dict):
-        raise BadRequest("body", "a JSON object")
-    where = nul_in(data)
-    if where is not None:
-        raise BadRequest(where, "no NUL characters")
-    try:
-        return model.model_validate(data), data
-    except ValidationError as error:
-        field, reason = first_problem(error)
-        raise BadRequest(field, reason) from None
 
 
 def deal_id_of(request: web.Request) -> int:

@@ -16,10 +16,10 @@ import math
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from crm_core.domain.api_tokens import ApiToken, IdempotencyBusy, IdempotencyMismatch, NotAuthenticated
 from crm_core.domain.deals import Source
@@ -45,6 +45,9 @@ MAX_ID = 2**31 - 1
 DEFAULT_LIMIT = 50
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Authed = Callable[[web.Request, User, ApiToken], Awaitable[web.StreamResponse]]
+
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class BadRequest(Exception):
@@ -175,6 +178,26 @@ async def json_body(request: web.Request) -> object:
         raise BadRequest("body", "the body is not JSON") from None
 
 
+async def body_of(
+    request: web.Request, model: type[Model], *, optional: bool = False
+) -> tuple[Model, object]:
+    """The request's JSON object as ``model`` (an empty body is ``{}`` when ``optional``)."""
+    if optional and not request.can_read_body:
+        data: object = {}
+    else:
+        data = await json_body(request)
+    if not isinstance(data, dict):
+        raise BadRequest("body", "a JSON object")
+    where = nul_in(data)
+    if where is not None:
+        raise BadRequest(where, "no NUL characters")
+    try:
+        return model.model_validate(data), data
+    except ValidationError as error:
+        field, reason = first_problem(error)
+        raise BadRequest(field, reason) from None
+
+
 async def idempotent(
     crm: Crm,
     request: web.Request,
@@ -268,17 +291,7 @@ def rest_routes(crm: Crm, *, limiter: Limiter | None = None) -> list[web.RouteDe
 
     async def create_deal(request: web.Request, user: User, token: ApiToken) -> web.StreamResponse:
         """Create a deal; 201 with it. Retried with its ``Idempotency-Key``: the first answer again."""
-        data = await json_body(request)
-        if not isinstance(data, dict):
-            raise BadRequest("body", "a JSON object")
-        where = nul_in(data)
-        if where is not None:
-            raise BadRequest(where, "no NUL characters")
-        try:
-            deal_in = DealIn.model_validate(data)
-        except ValidationError as error:
-            field, reason = first_problem(error)
-            raise BadRequest(field, reason) from None
+        deal_in, data = await body_of(request, DealIn)
 
         async def create() -> tuple[int, object]:
             try:
