@@ -57,7 +57,7 @@ async def find_pipeline(uow: UnitOfWork, ref: str | int | None) -> Pipeline:
     text = str(ref).strip()
     if not text or len(text) > 64:
         raise InvalidInput("pipeline", ref, detail="a pipeline's id or name")
-    if text.isdigit():
+    if text.isdigit() and int(text) <= 2**31 - 1:  # a longer number is no stored id (nor an integer)
         pipeline = await uow.pipelines.get(int(text))
         if pipeline is not None:
             return pipeline

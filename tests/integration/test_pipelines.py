@@ -40,6 +40,8 @@ async def test_pipelines_are_listed_default_first_and_found_by_id_or_name(crm: C
     assert (await crm.pipelines.get()).name == "Sales"
     with pytest.raises(NotFound):
         await crm.pipelines.get("Support")
+    with pytest.raises(NotFound):  # digits too long for an id: looked for as a name, not as an integer
+        await crm.pipelines.get("9" * 30)
     with pytest.raises(InvalidInput):
         await crm.pipelines.get("  ")
 
