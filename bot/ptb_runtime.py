@@ -241,7 +241,14 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """A PTB Application for Kanbot alone (``kanbot run``), pointed at ``api_url`` if given, handling
     at most ``max_updates`` polled updates at once (PTB's own default: 256)."""
-    builder = Application.builder().token(token).concurrent_updates(max_updates or True)
+    # Two connections for getUpdates: on stopping, PTB's last getUpdates (marking what was fetched as
+    # read) may start while the cancelled long poll still holds the one connection PTB gives it.
+    builder = (
+        Application.builder()
+        .token(token)
+        .concurrent_updates(max_updates or True)
+        .get_updates_connection_pool_size(2)
+    )
     if api_url:
         base = api_url.rstrip("/")
         builder = builder.base_url(base + "/bot").base_file_url(base + "/file/bot")
