@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Float
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -28,3 +31,8 @@ def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> s
 def _epoch_postgresql(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
     (column,) = element.clauses
     return f"EXTRACT(EPOCH FROM {compiler.process(column, **kw)})"
+
+
+def upsert(conn: AsyncConnection, table: Any) -> Any:
+    """An INSERT that takes ``on_conflict_do_nothing`` / ``on_conflict_do_update`` on either database."""
+    return pg_insert(table) if conn.dialect.name == "postgresql" else sqlite_insert(table)

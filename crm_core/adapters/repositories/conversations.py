@@ -11,15 +11,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.adapters.liveness import Liveness
+from crm_core.adapters.sqlfunc import upsert
 from crm_core.adapters.tables import dialogs, invites, processed
 from crm_core.domain.conversations import Dialog, Holder, Invite
 from crm_core.domain.users import Role
 
 DRAFT_KEY = "_draft"  # where a dialog's draft number is stored, in its data
-
-
-def _upsert(conn: AsyncConnection, table: Any) -> Any:
-    return pg_insert(table) if conn.dialect.name == "postgresql" else sqlite_insert(table)
 
 
 # The handled-updates ledger is written twice and read once by every update from the chat: its
@@ -120,7 +117,7 @@ class DialogRepository:
             "data": {**dialog.data, DRAFT_KEY: dialog.draft},  # kept beside the data, no column of its own
             "updated_at": dialog.updated_at,
         }
-        stmt = _upsert(self.conn, dialogs).values(subject_id=dialog.subject_id, **values)
+        stmt = upsert(self.conn, dialogs).values(subject_id=dialog.subject_id, **values)
         await self.conn.execute(stmt.on_conflict_do_update(index_elements=["subject_id"], set_=values))
 
     async def drop(self, subject_id: int) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import Table, and_, exists, func, null, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
+from crm_core.adapters.sqlfunc import upsert
 from crm_core.adapters.tables import (
     calls,
     contacts,
@@ -149,17 +150,19 @@ class WebhookRepository:
         )
 
     async def cursor(self, source: str) -> int | None:
+        # Locked to the end of the dispatch (PostgreSQL; SQLite's writer is one at a time anyway):
+        # two processes dispatching at once take turns instead of both queuing the same news.
         found = await self.conn.scalar(
-            select(webhook_cursors.c.last_id).where(webhook_cursors.c.source == source)
+            select(webhook_cursors.c.last_id).where(webhook_cursors.c.source == source).with_for_update()
         )
         return int(found) if found is not None else None
 
     async def set_cursor(self, source: str, last_id: int) -> None:
-        changed = await self.conn.execute(
-            webhook_cursors.update().where(webhook_cursors.c.source == source).values(last_id=last_id)
+        # The first dispatches of two processes may both start the cursor: the later one's stands.
+        stmt = upsert(self.conn, webhook_cursors).values(source=source, last_id=last_id)
+        await self.conn.execute(
+            stmt.on_conflict_do_update(index_elements=["source"], set_={"last_id": last_id})
         )
-        if not changed.rowcount:
-            await self.conn.execute(webhook_cursors.insert().values(source=source, last_id=last_id))
 
     async def last_id(self, source: str) -> int:
         table = _SOURCES[source]
