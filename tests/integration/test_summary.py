@@ -6,7 +6,7 @@ The period is [03-01 00:00, 03-20 12:00) UTC: A2 and A3 (won in February, UTC) a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -78,3 +78,28 @@ async def test_a_period_with_nothing_closed_has_no_rate_average_or_median(crm: C
     summary = await crm.summary.summary(actor=story.boss, period=quiet)
     assert summary.team == figures(0, "0", 0, None, None)
     assert summary.team.win_rate is None
+
+
+async def test_a_reopened_win_an_undone_move_and_a_loss_with_tasks_count_as_they_end(
+    crm: Crm, team: Team, clock: FixedClock
+) -> None:
+    """Worked out by hand: a win reopened is no win; a move straight back changes nothing counted; a
+    loss whose task was open counts once as lost. Alice: 0 won, 1 lost of 1 closed; 3 new, manual."""
+    start = clock.now()
+    alice = team.alice
+    reopened = await crm.deals.create(actor=alice, title="Won, then reopened", amount="500")
+    await crm.deals.mark_won(deal_id=reopened.id, actor=alice)
+    await crm.deals.reopen(deal_id=reopened.id, actor=alice)
+    moved = await crm.deals.create(actor=alice, title="Moved and back", amount="100")
+    await crm.deals.move(deal_id=moved.id, to_stage="Opportunity", actor=alice)
+    await crm.deals.move(deal_id=moved.id, to_stage="Unsorted", actor=alice)
+    lost = await crm.deals.create(actor=alice, title="Lost with a task", amount="70")
+    await crm.tasks.add(deal_id=lost.id, due_at=start + timedelta(days=1), text="Call back", actor=alice)
+    await crm.deals.mark_lost(deal_id=lost.id, reason="Price", actor=alice)
+    summary = await crm.summary.summary(
+        actor=team.boss, period=Period(start - timedelta(days=1), start + timedelta(days=1))
+    )
+    [row] = [r for r in summary.sellers if r.seller.name == alice.name]
+    assert row.figures == figures(0, "0", 1, None, None, manual=3)
+    assert row.figures.win_rate == 0.0
+    assert summary.team.won_count == 0 and summary.team.lost_count == 1
